@@ -1,0 +1,262 @@
+"""prevmap: Streamlit app. Only wires widgets to the core (indicators/) and the maps (geo/).
+
+Run with ``make run`` (or ``streamlit run app.py``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo import pipeline
+from geo.maps import FEATURE_INDEX, format_number, render_map_html
+from indicators.catalogue import Catalogue
+from indicators.columns import AGGREGATIONS, AREA_ID, AREA_NAME, DOMAINS, NORMALISATIONS
+from indicators.errors import PrevmapError
+from indicators.settings import AnalysisSettings
+from indicators.table import available_indicators
+
+WEIGHT_MAX = 5.0
+TILES = "OpenStreetMap"
+
+
+@st.cache_resource(show_spinner="Läser in områden och indikatorer …")
+def load_default_inputs() -> pipeline.Inputs:
+    return pipeline.load_inputs()
+
+
+@st.cache_resource(show_spinner="Läser in uppladdade filer …", max_entries=4)
+def load_uploaded_inputs(areas_name: str, areas_bytes: bytes, table_name: str,
+                         table_bytes: bytes) -> pipeline.Inputs:
+    folder = Path(tempfile.mkdtemp(prefix="prevmap-upload-"))
+    areas_path = folder / Path(areas_name).name
+    table_path = folder / Path(table_name).name
+    areas_path.write_bytes(areas_bytes)
+    table_path.write_bytes(table_bytes)
+    return pipeline.load_inputs(areas_path, table_path)
+
+
+@st.cache_data(show_spinner=False)
+def load_profiles() -> dict[str, AnalysisSettings]:
+    return pipeline.list_profiles()
+
+
+# -- settings <-> widgets ------------------------------------------------------------------
+def apply_settings(settings: AnalysisSettings, catalogue: Catalogue) -> None:
+    """Put an analysis' settings into the widgets' state."""
+    state = st.session_state
+    state["normalisation"] = settings.normalisation
+    state["aggregation"] = settings.aggregation
+    state["flag_threshold"] = int(round(settings.flag_threshold * 100))
+    state["missing"] = settings.missing
+    for dom in DOMAINS:
+        state[f"dw_{dom}"] = min(settings.domain_weight(dom), WEIGHT_MAX)
+    for ind in catalogue.values():
+        state[f"use_{ind.id}"] = ind.id in settings.indicators
+        weight = settings.indicator_weight(ind.id) if ind.id in settings.indicators else 1.0
+        state[f"w_{ind.id}"] = min(weight, WEIGHT_MAX)
+    state["profile_name"] = settings.name
+
+
+def on_profile_change(catalogue: Catalogue) -> None:
+    apply_settings(load_profiles()[st.session_state["profile"]], catalogue)
+
+
+def on_settings_upload(catalogue: Catalogue) -> None:
+    upload = st.session_state.get("settings_file")
+    if upload is None:
+        return
+    try:
+        settings = AnalysisSettings.from_toml(upload.getvalue().decode("utf-8"), upload.name)
+    except (PrevmapError, UnicodeDecodeError) as err:
+        st.session_state["settings_error"] = str(err)
+        return
+    st.session_state.pop("settings_error", None)
+    apply_settings(settings, catalogue)
+
+
+def settings_from_widgets(catalogue: Catalogue, available: tuple[str, ...]) -> AnalysisSettings:
+    """The settings the widgets describe; named after the profile, marked if changed."""
+    state = st.session_state
+    base_name = state.get("profile_name", "")
+    settings = AnalysisSettings.create(
+        {i: state[f"w_{i}"] for i in available if state.get(f"use_{i}")},
+        {d: state[f"dw_{d}"] for d in DOMAINS},
+        normalisation=state["normalisation"], aggregation=state["aggregation"],
+        missing=state["missing"], flag_threshold=state["flag_threshold"] / 100, name=base_name)
+    profile = load_profiles().get(base_name)
+    if profile is not None and settings.equivalent(profile):
+        return settings.with_changes(description=profile.description)
+    return settings.with_changes(name=f"{base_name} (ändrad)" if base_name else "Egen analys")
+
+
+def sidebar(catalogue: Catalogue, available: tuple[str, ...]) -> None:
+    profiles = load_profiles()
+    with st.sidebar:
+        st.header("Analys")
+        st.selectbox("Profil", list(profiles), key="profile",
+                     on_change=on_profile_change, args=(catalogue,),
+                     help="Färdiga urval av indikatorer och vikter. Du kan ändra allt nedan.")
+        st.file_uploader("Läs in sparade inställningar (TOML)", type=["toml"],
+                         key="settings_file", on_change=on_settings_upload, args=(catalogue,))
+        if "settings_error" in st.session_state:
+            st.error(st.session_state["settings_error"])
+        st.radio("Normalisering", list(NORMALISATIONS), key="normalisation",
+                 format_func=NORMALISATIONS.get)
+        st.radio("Sammanvägning", list(AGGREGATIONS), key="aggregation",
+                 format_func=AGGREGATIONS.get)
+        st.slider("Flagga indikatorer från percentil", 50, 100, step=5, key="flag_threshold",
+                  help="Som i CDC:s SVI: en indikator flaggas för ett område när området ligger "
+                       "på eller över denna percentil.")
+        st.radio("Saknade värden", ["reweight", "error"], key="missing",
+                 format_func={"reweight": "Vikta om bland övriga indikatorer",
+                              "error": "Stoppa med fel"}.get)
+        st.subheader("Domäner och indikatorer")
+        for dom, label in DOMAINS.items():
+            members = [ind for ind in catalogue.in_domain(dom) if ind.id in available]
+            if not members:
+                continue
+            with st.expander(label):
+                st.slider(f"Domänvikt: {label}", 0.0, WEIGHT_MAX, step=0.5, key=f"dw_{dom}")
+                for ind in members:
+                    arrow = "↑ högre = större behov" if ind.direction > 0 else \
+                        "↓ högre = mindre behov"
+                    st.checkbox(f"{ind.name} ({ind.unit})", key=f"use_{ind.id}",
+                                help=f"{arrow}. Källa: {ind.source}")
+                    st.slider(f"Vikt: {ind.name}", 0.0, WEIGHT_MAX, step=0.5,
+                              key=f"w_{ind.id}", disabled=not st.session_state[f"use_{ind.id}"],
+                              label_visibility="collapsed")
+        st.subheader("Karta")
+        st.checkbox("Bakgrundskarta (OpenStreetMap)", key="tiles", value=False,
+                    help="Av som standard: då skickas inga förfrågningar till någon kartserver.")
+        with st.expander("Egna filer"):
+            st.file_uploader("Områden (GeoPackage, GeoJSON, GeoParquet, zippad Shapefile)",
+                             type=["gpkg", "geojson", "json", "parquet", "zip"], key="areas_file")
+            st.file_uploader("Indikatortabell (CSV eller Parquet)", type=["csv", "parquet"],
+                             key="table_file")
+            st.caption("Båda filerna behövs. Indikatortabellen ska ha kolumnen 'area_id' och "
+                       "kolumnerna som indikatorkatalogen anger.")
+
+
+def choose_inputs() -> pipeline.Inputs:
+    areas_file, table_file = st.session_state.get("areas_file"), st.session_state.get("table_file")
+    if areas_file is not None and table_file is not None:
+        return load_uploaded_inputs(areas_file.name, areas_file.getvalue(), table_file.name,
+                                    table_file.getvalue())
+    return load_default_inputs()
+
+
+# -- main views ----------------------------------------------------------------------------
+def show_profile(analysis: pipeline.Analysis, area_id: str) -> None:
+    result, names = analysis.result, dict(zip(analysis.joined[AREA_ID],
+                                              analysis.joined[AREA_NAME], strict=True))
+    profile = result.profile(area_id)
+    st.subheader(f"Områdesprofil: {names.get(area_id, area_id)} ({area_id})")
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Rang", f"{int(profile.rank)} av {profile.n_areas}" if profile.rank == profile.rank
+              else "–")
+    c2.metric("Sammanvägt index", format_number(profile.score))
+    c3.metric("Flaggade indikatorer", len(profile.flags))
+    domains = pd.DataFrame({"Området": profile.domain_scores,
+                            "Genomsnitt för alla områden": profile.domain_means})
+    domains.index = [DOMAINS[d] for d in domains.index]
+    st.markdown("**Domänpoäng jämfört med genomsnittet** (högre = större behov)")
+    st.bar_chart(domains, horizontal=True, stack=False)
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Indikatorer som driver upp poängen mest**")
+        if not profile.top_contributors:
+            st.write("Inga indikatorer ligger över genomsnittet.")
+        for c in profile.top_contributors:
+            st.write(f"- {c.indicator.name}: {format_number(c.value, 1)} {c.indicator.unit} "
+                     f"(bidrag {format_number(c.contribution, 3)})")
+    with right:
+        threshold = f"{result.settings.flag_threshold:.0%}"
+        st.markdown(f"**Flaggor** (percentilrang ≥ {threshold})")
+        if not profile.flags:
+            st.write("Inga flaggor.")
+        for c in profile.flags:
+            st.write(f"- 🚩 {c.indicator.name}: {format_number(c.value, 1)} {c.indicator.unit}")
+        if profile.missing:
+            st.markdown("**Saknade värden**")
+            for ind in profile.missing:
+                st.write(f"- {ind.name}")
+
+
+def main() -> None:
+    st.set_page_config(page_title="prevmap – behov per område", page_icon="🗺️", layout="wide")
+    st.title("prevmap – barns och ungas behov av förebyggande arbete per område")
+    try:
+        inputs = choose_inputs()
+    except PrevmapError as err:
+        st.error(str(err))
+        st.stop()
+    catalogue = inputs.catalogue
+    available = available_indicators(inputs.table, catalogue)
+    if "normalisation" not in st.session_state:
+        profiles = load_profiles()
+        st.session_state["profile"] = next(iter(profiles))
+        apply_settings(profiles[st.session_state["profile"]], catalogue)
+    sidebar(catalogue, available)
+
+    if inputs.synthetic:
+        st.warning("**SYNTETISKA DEMODATA.** Indikatorvärdena är påhittade av en slumpgenerator "
+                   "och beskriver inte de verkliga områdena. Områdesgränserna är SCB:s riktiga "
+                   "RegSO 2025.", icon="⚠️")
+    try:
+        settings = settings_from_widgets(catalogue, available)
+        analysis = pipeline.run_analysis(inputs, settings)
+    except PrevmapError as err:
+        st.error(str(err))
+        st.stop()
+    for note in analysis.notes():
+        st.info(note)
+
+    fmap = pipeline.build_analysis_map(analysis, tiles=TILES if st.session_state["tiles"] else None)
+    map_col, table_col = st.columns([3, 2])
+    with map_col:
+        clicked = st_folium(fmap, key="karta", height=620, use_container_width=True,
+                            returned_objects=["last_active_drawing"])
+    drawing = (clicked or {}).get("last_active_drawing") or {}
+    idx = (drawing.get("properties") or {}).get(FEATURE_INDEX)
+    ids = list(analysis.joined[AREA_ID])
+    if idx is not None and 0 <= int(idx) < len(ids) and \
+            st.session_state.get("clicked_idx") != idx:
+        st.session_state["clicked_idx"] = idx
+        st.session_state["area"] = ids[int(idx)]
+
+    table = pipeline.ranking_table(analysis)
+    with table_col:
+        st.subheader("Rangordning")
+        st.caption(analysis.result.method_summary())
+        st.dataframe(table.drop(columns=["Datakälla"]), hide_index=True, height=560,
+                     column_config={"Sammanvägt index": st.column_config.NumberColumn(
+                         format="%.2f")})
+
+    ranked = [a for a in table["Områdeskod"] if a in analysis.result.score.index]
+    names = dict(zip(table["Områdeskod"], table["Område"], strict=True))
+    if st.session_state.get("area") not in ranked:
+        st.session_state["area"] = ranked[0]
+    st.selectbox("Välj område (eller klicka på kartan)", ranked, key="area",
+                 format_func=lambda a: f"{names[a]} ({a})")
+    show_profile(analysis, st.session_state["area"])
+
+    st.subheader("Ladda ned")
+    d1, d2, d3 = st.columns(3)
+    d1.download_button("Karta (HTML)", render_map_html(fmap).encode("utf-8"),
+                       file_name="prevmap_karta.html", mime="text/html")
+    d2.download_button("Rangordning (CSV)", pipeline.ranking_csv(analysis),
+                       file_name="prevmap_rangordning.csv", mime="text/csv")
+    d3.download_button("Inställningar (TOML)", settings.to_toml().encode("utf-8"),
+                       file_name="prevmap_installningar.toml", mime="application/toml")
+    digest = hashlib.sha256(settings.to_toml().encode()).hexdigest()[:12]
+    st.caption(f"Inställningarnas fingeravtryck: {digest}. Källor: "
+               + "; ".join(s.label() for s in analysis.sources))
+
+
+main()

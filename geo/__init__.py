@@ -1,0 +1,1 @@
+"""Geometry, area files, joins and maps for prevmap. Never imports streamlit."""

@@ -1,0 +1,58 @@
+"""Command line: ``prevmap export`` writes the same files as the app's download buttons."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from indicators.errors import PrevmapError
+from indicators.io import read_settings
+
+from .pipeline import (DEFAULT_AREAS, DEFAULT_CATALOGUE, DEFAULT_INDICATORS, DEFAULT_PROFILE,
+                       export_analysis, load_inputs, run_analysis)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="prevmap", description="Områdesbaserad kartläggning av barns och ungas behov.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    exp = sub.add_parser("export", help="skriv karta (HTML), rangordning (CSV) och inställningar")
+    exp.add_argument("--areas", type=Path, default=DEFAULT_AREAS,
+                     help="områdesfil: GeoPackage, GeoJSON, GeoParquet eller zippad Shapefile "
+                          "(standard: Huddinges RegSO 2025)")
+    exp.add_argument("--indicators", type=Path, default=DEFAULT_INDICATORS,
+                     help="indikatortabell, CSV eller Parquet (standard: syntetiska demodata)")
+    exp.add_argument("--settings", type=Path, default=DEFAULT_PROFILE,
+                     help="analysinställningar, TOML (standard: profilen Bred prevention)")
+    exp.add_argument("--catalogue", type=Path, default=DEFAULT_CATALOGUE,
+                     help="indikatorkatalog, CSV")
+    exp.add_argument("--out", type=Path, required=True, help="HTML-kartan som ska skrivas")
+    exp.add_argument("--csv", type=Path, help="rangordningen som CSV (standard: --out med .csv)")
+    exp.add_argument("--id-column", help="kolumnen med områdeskod i områdesfilen")
+    exp.add_argument("--name-column", help="kolumnen med områdesnamn i områdesfilen")
+    exp.add_argument("--tiles", help="bakgrundskarta (t.ex. OpenStreetMap); standard: ingen")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        inputs = load_inputs(args.areas, args.indicators, args.catalogue,
+                             id_column=args.id_column, name_column=args.name_column)
+        analysis = run_analysis(inputs, read_settings(args.settings))
+        paths = export_analysis(analysis, args.out, args.csv, tiles=args.tiles)
+    except PrevmapError as err:
+        print(f"prevmap: {err}", file=sys.stderr)
+        return 2
+    for note in analysis.notes():
+        print(f"Obs: {note}", file=sys.stderr)
+    if inputs.synthetic:
+        print("Obs: indikatorerna är SYNTETISKA DEMODATA.", file=sys.stderr)
+    for path in (paths.html, paths.csv, paths.settings):
+        print(f"Skrev {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

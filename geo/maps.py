@@ -1,0 +1,235 @@
+"""The one map builder used by the app and by every export.
+
+Every string that reaches the map comes from files (area names, indicator names,
+source texts) and goes through :func:`escape_text` first: HTML special
+characters become entities, and so do ``{`` and ``}``, because folium re-parses
+rendered macro output as a Jinja template (an area named ``{{ 7*7 }}`` would
+otherwise show 49, and ``{% raw %}`` would stop the file from saving).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import mapclassify
+import numpy as np
+from branca.element import MacroElement
+from jinja2 import Template
+
+from indicators.columns import (AREA_ID, AREA_NAME, FLAG_COUNT, MISSING_COUNT, RANK, SCORE,
+                                TOP_CONTRIBUTORS)
+from indicators.io import SourceInfo
+from indicators.ranking import RankingResult
+
+# ColorBrewer YlOrRd, light (less need) to dark (more need).
+PALETTE = {3: ["#ffeda0", "#feb24c", "#f03b20"],
+           4: ["#ffffb2", "#fecc5c", "#fd8d3c", "#e31a1c"],
+           5: ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"]}
+NO_DATA_COLOUR = "#d9d9d9"
+CLASSIFIERS = {"quantiles": ("Kvantiler", mapclassify.Quantiles),
+               "fisher_jenks": ("Naturliga brytpunkter (Fisher–Jenks)", mapclassify.FisherJenks),
+               "equal_interval": ("Lika intervall", mapclassify.EqualInterval)}
+FEATURE_INDEX = "idx"
+
+
+def escape_text(value: object) -> str:
+    """Escape a file-supplied string for HTML and for folium's Jinja re-rendering."""
+    return html.escape(str(value), quote=True).replace("{", "&#123;").replace("}", "&#125;")
+
+
+def format_number(value: float, decimals: int = 2) -> str:
+    """Swedish number format: decimal comma, thin space as thousands separator."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\u2009").replace(".", ",")
+
+
+class _Html(MacroElement):
+    """A fixed block of pre-escaped HTML placed on the map page."""
+
+    _template = Template("{% macro html(this, kwargs) %}{{ this.content }}{% endmacro %}")
+
+    def __init__(self, content: str):
+        super().__init__()
+        self._name = "PrevmapPanel"
+        self.content = content
+
+
+class _MetricScale(MacroElement):
+    """A metric-only scale bar (folium's control_scale also shows miles)."""
+
+    _template = Template("{% macro script(this, kwargs) %}L.control.scale({imperial: false, "
+                         "position: 'topright'}).addTo({{ this._parent.get_name() }});"
+                         "{% endmacro %}")
+
+
+class _Css(MacroElement):
+    _template = Template("{% macro header(this, kwargs) %}<style>{{ this.css }}</style>"
+                         "{% endmacro %}")
+
+    def __init__(self, css: str):
+        super().__init__()
+        self.css = css
+
+
+CSS = """
+.pm-panel { position: absolute; z-index: 1000; background: rgba(255,255,255,0.94);
+  padding: 8px 10px; border-radius: 4px; box-shadow: 0 1px 4px rgba(0,0,0,0.35);
+  font: 13px/1.35 system-ui, -apple-system, 'Segoe UI', Arial, sans-serif; max-width: 380px; }
+.pm-title { top: 10px; left: 54px; }
+.pm-title h1 { font-size: 16px; margin: 0 0 2px 0; }
+.pm-synthetic { color: #b00020; font-weight: 700; }
+.pm-legend { bottom: 24px; right: 10px; }
+.pm-legend i { display: inline-block; width: 18px; height: 12px; margin-right: 6px;
+  border: 1px solid #777; vertical-align: middle; }
+.pm-sources { bottom: 24px; left: 10px; font-size: 11px; max-width: 520px; }
+.pm-sources details { margin-top: 4px; }
+.pm-sources pre { white-space: pre-wrap; max-height: 180px; overflow: auto; font-size: 10px; }
+"""
+
+
+def _classify(scores: np.ndarray, scheme: str, k: int) -> tuple[np.ndarray, list[float]]:
+    """Class of each area (-1 = no data) and the class upper bounds."""
+    label, cls = CLASSIFIERS[scheme]
+    del label
+    valid = ~np.isnan(scores)
+    classes = np.full(len(scores), -1)
+    if not valid.any():
+        return classes, []
+    k = max(1, min(k, len(np.unique(scores[valid]))))
+    if k < 3:
+        bins = sorted(set(scores[valid].tolist()))
+        classes[valid] = np.searchsorted(bins, scores[valid])
+        return classes, bins
+    fitted = cls(scores[valid], k=k)
+    classes[valid] = fitted.yb
+    return classes, list(fitted.bins)
+
+
+def _colours(n_classes: int) -> list[str]:
+    if n_classes in PALETTE:
+        return PALETTE[n_classes]
+    return PALETTE[5][-n_classes:] if n_classes < 3 else PALETTE[5]
+
+
+def _tooltip(row, n_ranked: int) -> str:
+    name = escape_text(row[AREA_NAME])
+    code = escape_text(row[AREA_ID])
+    if math.isnan(row[SCORE]):
+        return f"<b>{name}</b> ({code})<br>Saknar indikatordata"
+    parts = [f"<b>{name}</b> ({code})",
+             f"Rang {int(row[RANK])} av {n_ranked} (1 = störst behov)",
+             f"Sammanvägt index: {format_number(row[SCORE])}"]
+    if row[TOP_CONTRIBUTORS]:
+        parts.append("Bidrar mest: " + escape_text(row[TOP_CONTRIBUTORS]))
+    parts.append(f"Flaggade indikatorer: {int(row[FLAG_COUNT])}")
+    if row[MISSING_COUNT]:
+        parts.append(f"Saknade värden: {int(row[MISSING_COUNT])}")
+    return "<br>".join(parts)
+
+
+def _legend(bins: list[float], colours: list[str], scheme: str, has_missing: bool) -> str:
+    rows, lower = [], None
+    for upper, colour in zip(bins, colours, strict=False):
+        span = (f"{format_number(lower)} – {format_number(upper)}" if lower is not None
+                else f"≤ {format_number(upper)}")
+        rows.append(f'<div><i style="background:{colour}"></i>{span}</div>')
+        lower = upper
+    rows.reverse()  # most need on top
+    if has_missing:
+        rows.append(f'<div><i style="background:{NO_DATA_COLOUR}"></i>Saknar data</div>')
+    return (f'<div class="pm-panel pm-legend"><b>Sammanvägt behov</b><br>'
+            f'<small>{escape_text(CLASSIFIERS[scheme][0])}, högre = större behov</small>'
+            + "".join(rows) + "</div>")
+
+
+def build_map(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
+              sources: Sequence[SourceInfo], created: dt.date | None = None,
+              scheme: str = "quantiles", k: int = 5, tiles: str | None = None,
+              notes: Sequence[str] = ()) -> folium.Map:
+    """Build the needs map: areas coloured by composite score, with legend, tooltip,
+    title, sources, date, method and settings.
+
+    ``areas`` is the output of :func:`geo.join.join_areas`. ``tiles`` is None (no
+    background, nothing is requested from a tile server) or a folium tile name/URL.
+    """
+    if scheme not in CLASSIFIERS:
+        raise ValueError(f"okänd klassindelning {scheme!r}; välj en av {sorted(CLASSIFIERS)}")
+    created = created or dt.date.today()
+    wgs = areas.to_crs(4326)
+    scores = wgs[SCORE].to_numpy(dtype=float)
+    classes, bins = _classify(scores, scheme, k)
+    colours = _colours(len(bins))
+    n_ranked = int(result.score.notna().sum())
+
+    features = gpd.GeoDataFrame({
+        FEATURE_INDEX: np.arange(len(wgs)),
+        "fill": [colours[c] if c >= 0 else NO_DATA_COLOUR for c in classes],
+        "tooltip": [_tooltip(row, n_ranked) for _, row in wgs.iterrows()],
+    }, geometry=wgs.geometry.values, crs=4326)
+
+    minx, miny, maxx, maxy = wgs.total_bounds
+    fmap = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], tiles=tiles,
+                      control_scale=False)
+    fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    outline = gpd.GeoDataFrame(geometry=[wgs.geometry.union_all()], crs=4326)
+    folium.GeoJson(outline, name="Kommungräns", interactive=False,
+                   style_function=lambda _: {"fill": False, "color": "#333333",
+                                             "weight": 2.5}).add_to(fmap)
+    folium.GeoJson(
+        features, name="Sammanvägt behov",
+        style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": "#555555",
+                                  "weight": 1, "fillOpacity": 0.8},
+        highlight_function=lambda _: {"weight": 3, "color": "#000000"},
+        tooltip=folium.GeoJsonTooltip(fields=["tooltip"], labels=False, sticky=True),
+    ).add_to(fmap)
+    folium.LayerControl(collapsed=True).add_to(fmap)
+
+    synthetic = any(s.synthetic for s in sources)
+    heading = escape_text(title)
+    sub = escape_text(result.settings.name) if result.settings.name else ""
+    title_html = f'<div class="pm-panel pm-title"><h1>{heading}</h1>'
+    if sub:
+        title_html += f"<div>Profil: {sub}</div>"
+    if synthetic:
+        title_html += ('<div class="pm-synthetic">SYNTETISKA DEMODATA – värdena är påhittade '
+                       "och beskriver inte verkliga områden</div>")
+    title_html += "</div>"
+    source_items = "".join(f"<li>{escape_text(s.label())}</li>" for s in sources)
+    note_items = "".join(f"<li>{escape_text(n)}</li>" for n in notes)
+    footer = (f'<div class="pm-panel pm-sources"><b>Källor</b><ul style="margin:2px 0 2px 16px;'
+              f'padding:0">{source_items}</ul>'
+              f"Kartan skapad {created.isoformat()} med prevmap."
+              + (f"<ul style='margin:2px 0 2px 16px;padding:0'>{note_items}</ul>" if notes else "")
+              + f"<details><summary>Metod och inställningar</summary>"
+              f"<p>{escape_text(result.method_summary())}</p>"
+              f"<pre>{escape_text(result.settings.to_toml())}</pre></details></div>")
+
+    root = fmap.get_root()
+    root.title = heading + (" (syntetiska demodata)" if synthetic else "")
+    _Css(CSS).add_to(fmap)
+    _MetricScale().add_to(fmap)
+    for block in (title_html, _legend(bins, colours, scheme, bool((classes < 0).any())), footer):
+        _Html(block).add_to(fmap)
+    return fmap
+
+
+def export_map_html(fmap: folium.Map, path: str | Path) -> Path:
+    """Write the map as one HTML file (its title, legend, method, sources, date and settings
+    are part of the map itself, see :func:`build_map`)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fmap.save(str(path))
+    return path
+
+
+def render_map_html(fmap: folium.Map) -> str:
+    """The map page as a string (what :func:`export_map_html` writes)."""
+    return fmap.get_root().render()

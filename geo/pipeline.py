@@ -1,0 +1,163 @@
+"""The whole path once: load inputs, rank, join, build the map, write the exports.
+
+The app's buttons and the ``prevmap export`` command both call these functions,
+so they produce the same files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import pandas as pd
+
+from indicators.catalogue import Catalogue
+from indicators.columns import (AREA_ID, AREA_NAME, DOMAINS, FLAG_COUNT, MISSING_COUNT, RANK,
+                                SCORE, TOP_CONTRIBUTORS, domain_column)
+from indicators.io import (SourceInfo, read_catalogue, read_indicator_table, read_settings,
+                           read_source_info)
+from indicators.ranking import RankingResult, rank_areas
+from indicators.settings import AnalysisSettings
+
+from .io import Areas, read_areas
+from .join import JoinReport, join_areas
+from .maps import build_map, render_map_html
+
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+DEFAULT_AREAS = DATA_DIR / "areas" / "huddinge_regso_2025.parquet"
+DEFAULT_INDICATORS = DATA_DIR / "demo" / "huddinge_demo_indicators.csv"
+DEFAULT_CATALOGUE = DATA_DIR / "indicator_catalogue.csv"
+PROFILES_DIR = DATA_DIR / "profiles"
+DEFAULT_PROFILE = PROFILES_DIR / "bred_prevention.toml"
+
+CSV_OPTIONS = {"sep": ";", "decimal": ",", "index": False,
+               "lineterminator": "\n"}
+
+
+@dataclass(frozen=True, eq=False)
+class Inputs:
+    areas: Areas
+    table: pd.DataFrame
+    table_source: SourceInfo
+    table_name: str
+    catalogue: Catalogue
+
+    @property
+    def synthetic(self) -> bool:
+        return self.table_source.synthetic or self.areas.source.synthetic
+
+
+def load_inputs(areas: str | Path = DEFAULT_AREAS, indicators: str | Path = DEFAULT_INDICATORS,
+                catalogue: str | Path = DEFAULT_CATALOGUE, *, id_column: str | None = None,
+                name_column: str | None = None) -> Inputs:
+    indicators = Path(indicators)
+    return Inputs(areas=read_areas(areas, id_column=id_column, name_column=name_column),
+                  table=read_indicator_table(indicators),
+                  table_source=read_source_info(indicators), table_name=indicators.name,
+                  catalogue=read_catalogue(catalogue))
+
+
+@dataclass(frozen=True, eq=False)
+class Analysis:
+    inputs: Inputs
+    result: RankingResult
+    joined: gpd.GeoDataFrame
+    join_report: JoinReport
+
+    @property
+    def settings(self) -> AnalysisSettings:
+        return self.result.settings
+
+    @property
+    def title(self) -> str:
+        return f"Behov av förebyggande arbete för barn och unga – {self.inputs.areas.source.title}"
+
+    @property
+    def sources(self) -> tuple[SourceInfo, ...]:
+        return (self.inputs.areas.source, self.inputs.table_source)
+
+    def notes(self) -> list[str]:
+        """Everything the user must know about the data: join gaps, repairs, missing values."""
+        out = self.join_report.messages()
+        out += [f"Geometrin för {r.area_id} var ogiltig ({r.reason}) och har reparerats."
+                for r in self.inputs.areas.repairs]
+        out += [n[0].upper() + n[1:] + "." for n in self.inputs.areas.notes]
+        missing = self.result.values.isna().sum()
+        for ind_id, n in missing[missing > 0].items():
+            out.append(f"{self.inputs.catalogue[ind_id].name}: värde saknas för {n} område(n).")
+        return out
+
+
+def run_analysis(inputs: Inputs, settings: AnalysisSettings) -> Analysis:
+    result = rank_areas(inputs.table, inputs.catalogue, settings, source=inputs.table_name)
+    joined, report = join_areas(inputs.areas.frame, result)
+    return Analysis(inputs, result, joined, report)
+
+
+def build_analysis_map(analysis: Analysis, *, tiles: str | None = None,
+                       created: dt.date | None = None) -> folium.Map:
+    return build_map(analysis.joined, analysis.result, title=analysis.title,
+                     sources=analysis.sources, created=created, tiles=tiles,
+                     notes=analysis.notes())
+
+
+def ranking_table(analysis: Analysis) -> pd.DataFrame:
+    """The ranked table with Swedish headers, as shown in the app and written to CSV."""
+    summary = analysis.result.summary()
+    names = dict(zip(analysis.inputs.areas.frame[AREA_ID],
+                     analysis.inputs.areas.frame[AREA_NAME], strict=True))
+    out = pd.DataFrame({
+        "Rang": summary[RANK].astype("Int64"),
+        "Områdeskod": summary[AREA_ID],
+        "Område": summary[AREA_ID].map(names).fillna("(finns inte i kartan)"),
+        "Sammanvägt index": summary[SCORE].round(4),
+    })
+    for dom in analysis.result.domain_scores.columns:
+        out[DOMAINS[dom]] = summary[domain_column(dom)].round(4)
+    out["Antal flaggor"] = summary[FLAG_COUNT]
+    out["Saknade värden"] = summary[MISSING_COUNT]
+    out["Bidrar mest"] = summary[TOP_CONTRIBUTORS]
+    out["Datakälla"] = analysis.inputs.table_source.label()
+    return out
+
+
+def ranking_csv(analysis: Analysis) -> bytes:
+    """The ranked table as CSV for Swedish Excel: semicolon, decimal comma, UTF-8 with BOM."""
+    return ranking_table(analysis).to_csv(**CSV_OPTIONS).encode("utf-8-sig")
+
+
+def map_html(analysis: Analysis, *, tiles: str | None = None,
+             created: dt.date | None = None) -> bytes:
+    return render_map_html(build_analysis_map(analysis, tiles=tiles, created=created)).encode()
+
+
+@dataclass(frozen=True)
+class ExportPaths:
+    html: Path
+    csv: Path
+    settings: Path
+
+
+def export_analysis(analysis: Analysis, out_html: str | Path, out_csv: str | Path | None = None,
+                    *, tiles: str | None = None, created: dt.date | None = None) -> ExportPaths:
+    """Write the map HTML, the ranking CSV and the settings TOML beside it."""
+    out_html = Path(out_html)
+    out_csv = Path(out_csv) if out_csv else out_html.with_suffix(".csv")
+    out_settings = out_html.with_suffix(".settings.toml")
+    out_html.parent.mkdir(parents=True, exist_ok=True)
+    out_html.write_bytes(map_html(analysis, tiles=tiles, created=created))
+    out_csv.write_bytes(ranking_csv(analysis))
+    out_settings.write_text(analysis.settings.to_toml(), encoding="utf-8")
+    return ExportPaths(out_html, out_csv, out_settings)
+
+
+def list_profiles(directory: Path = PROFILES_DIR) -> dict[str, AnalysisSettings]:
+    """The named analysis profiles shipped in ``data/profiles``, by their Swedish name."""
+    profiles = {}
+    for path in sorted(directory.glob("*.toml")):
+        settings = read_settings(path)
+        profiles[settings.name or path.stem] = settings
+    return profiles

@@ -1,0 +1,1 @@
+"""The pure core of prevmap: indicator tables in, ranked areas out. No geopandas, folium or streamlit."""

@@ -1,0 +1,118 @@
+"""Readers and writers for the core's tables and files (CSV, Parquet, TOML).
+
+Pure pandas and tomllib: no geometry. Every reader validates at the boundary and
+names the file in its errors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .catalogue import Catalogue, validate_catalogue
+from .columns import AREA_ID
+from .errors import IndicatorTableError, PrevmapError, Problems, SettingsError
+from .settings import AnalysisSettings
+
+META_SUFFIX = ".meta.toml"
+_META_KEYS = {"title", "source", "licence", "date", "synthetic", "note"}
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """Where a data file comes from: shown on every map and in every export."""
+
+    title: str
+    source: str
+    date: str
+    licence: str = ""
+    synthetic: bool = False
+    note: str = ""
+
+    def label(self) -> str:
+        parts = [self.title, self.source, f"datum {self.date}"]
+        if self.licence:
+            parts.append(f"licens {self.licence}")
+        text = ", ".join(p for p in parts if p)
+        return ("SYNTETISKA DEMODATA – " + text) if self.synthetic else text
+
+
+def _missing_file(path: Path, error: type[PrevmapError], what: str) -> None:
+    if not path.is_file():
+        raise error(f"{what} '{path}' finns inte. Kontrollera sökvägen.")
+
+
+def read_source_info(path: str | Path) -> SourceInfo:
+    """Read the sidecar ``<file>.meta.toml`` beside a data file.
+
+    Without a sidecar the file name and its modification date are used, and the
+    note says so, so that a map never lacks a source and a date.
+    """
+    path = Path(path)
+    meta = path.with_name(path.name + META_SUFFIX)
+    if not meta.is_file():
+        mtime = dt.date.fromtimestamp(path.stat().st_mtime).isoformat() if path.exists() else "okänt"
+        return SourceInfo(title=path.name, source="egen fil", date=mtime,
+                          note="ingen metadatafil; datum är filens ändringsdatum")
+    problems = Problems(PrevmapError, str(meta))
+    try:
+        data = tomllib.loads(meta.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise PrevmapError(f"metadatafilen '{meta}' är inte giltig TOML: {err}") from None
+    unknown = sorted(set(data) - _META_KEYS)
+    if unknown:
+        problems.add("okända nycklar i metadatafilen.", values=unknown,
+                     expected=", ".join(sorted(_META_KEYS)))
+    for key in ("title", "source", "date"):
+        if not str(data.get(key, "")).strip():
+            problems.add("nyckeln saknas eller är tom.", column=key)
+    problems.raise_if_any()
+    return SourceInfo(title=str(data["title"]), source=str(data["source"]),
+                      date=str(data["date"]), licence=str(data.get("licence", "")),
+                      synthetic=bool(data.get("synthetic", False)), note=str(data.get("note", "")))
+
+
+def read_catalogue(path: str | Path) -> Catalogue:
+    """Read and validate an indicator catalogue (CSV, UTF-8)."""
+    path = Path(path)
+    _missing_file(path, PrevmapError, "Katalogfilen")
+    table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    return validate_catalogue(table, source=path.name)
+
+
+def read_indicator_table(path: str | Path) -> pd.DataFrame:
+    """Read an indicator table as text columns (CSV or Parquet); validation converts numbers.
+
+    The CSV separator is detected (comma or semicolon). Area ids are always text, so
+    leading zeros in kommun codes survive.
+    """
+    path = Path(path)
+    _missing_file(path, IndicatorTableError, "Indikatorfilen")
+    if path.suffix.lower() in {".parquet", ".pq"}:
+        table = pd.read_parquet(path)
+    elif path.suffix.lower() in {".csv", ".txt"}:
+        table = pd.read_csv(path, sep=None, engine="python", dtype=str,
+                            keep_default_na=False, encoding="utf-8-sig")
+    else:
+        raise IndicatorTableError(f"fil '{path.name}': okänt filformat '{path.suffix}'. "
+                                  "Förväntat: .csv eller .parquet.")
+    if AREA_ID in table.columns:
+        table[AREA_ID] = table[AREA_ID].astype("string")
+    return table
+
+
+def read_settings(path: str | Path) -> AnalysisSettings:
+    """Read analysis settings from a TOML file."""
+    path = Path(path)
+    _missing_file(path, SettingsError, "Inställningsfilen")
+    return AnalysisSettings.from_toml(path.read_text(encoding="utf-8"), source=path.name)
+
+
+def write_settings(settings: AnalysisSettings, path: str | Path) -> Path:
+    path = Path(path)
+    path.write_text(settings.to_toml(), encoding="utf-8")
+    return path

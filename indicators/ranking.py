@@ -1,0 +1,244 @@
+"""From an indicator table to ranked areas: weights, aggregation, ranks, contributions, flags.
+
+The method, step by step (see also ``method_summary``):
+
+1. Indicator values are derived from the table (rates from counts).
+2. Each indicator is normalised so that higher means more need (``normalise``).
+3. For the geometric mean every normalised indicator is first shifted so that its
+   lowest value is 1 (the geometric mean needs positive values).
+4. Within a domain, indicators are averaged with their weights, renormalised over
+   the indicators the area has a value for. Across domains, domain scores are
+   averaged with the domain weights, renormalised over the domains the area has.
+   Arithmetic: weighted mean. Geometric: weighted geometric mean.
+5. Ranks: 1 = most need. Scores equal to 9 decimals are tied and share the best
+   rank (competition ranking 1, 2, 2, 4). Areas without any value have no rank.
+6. Contributions: each indicator's effective weight times its distance from the
+   mean of all areas (on the log scale for the geometric mean). For the arithmetic
+   mean with complete data they add up exactly to the area's score minus the mean
+   score. The top contributors are the largest positive ones.
+7. Flags (as in CDC's SVI): an indicator is flagged for an area when the area's
+   percentile rank in the need direction is at or above the flag threshold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .catalogue import Catalogue, Indicator
+from .columns import (AGGREGATIONS, AREA_ID, DOMAINS, FLAG_COUNT, MISSING_COUNT,
+                      NORMALISATIONS, RANK, SCORE, TOP_CONTRIBUTORS, domain_column)
+from .errors import IndicatorTableError, Problems
+from .normalise import normalise, percentile_rank
+from .settings import AnalysisSettings, validate_settings
+from .table import derive_values, missing_columns, validate_indicator_table
+
+TIE_DECIMALS = 9
+
+
+@dataclass(frozen=True)
+class Contribution:
+    indicator: Indicator
+    value: float
+    contribution: float
+
+
+@dataclass(frozen=True, eq=False)
+class AreaProfile:
+    """Everything the app and the export show for one area."""
+
+    area_id: str
+    rank: float
+    score: float
+    n_areas: int
+    domain_scores: pd.Series        # domain id -> score of this area
+    domain_means: pd.Series         # domain id -> mean over all areas
+    top_contributors: tuple[Contribution, ...]
+    flags: tuple[Contribution, ...]
+    missing: tuple[Indicator, ...]
+
+
+def _weighted_mean(values: np.ndarray, weights: np.ndarray, geometric: bool) -> np.ndarray:
+    """Row-wise weighted mean over columns with a value; weights renormalised per row."""
+    present = ~np.isnan(values)
+    w = np.where(present, weights, 0.0)
+    total = w.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        w = w / total[:, None]
+        x = np.where(present, np.log(values) if geometric else values, 0.0)
+        mean = (w * x).sum(axis=1)
+    mean = np.where(total > 0, mean, np.nan)
+    return np.exp(mean) if geometric else mean
+
+
+@dataclass(frozen=True, eq=False)
+class RankingResult:
+    """A ranking, computed at construction from a table, a catalogue and settings.
+
+    All frames are indexed by area id in the order of the input table. Columns
+    of ``values``, ``normalised``, ``weights``, ``contributions`` and ``flags``
+    are the selected indicators in catalogue order.
+    """
+
+    table: pd.DataFrame
+    catalogue: Catalogue
+    settings: AnalysisSettings
+    source: str = "indikatortabell"
+    values: pd.DataFrame = field(init=False)
+    normalised: pd.DataFrame = field(init=False)
+    weights: pd.DataFrame = field(init=False)
+    domain_scores: pd.DataFrame = field(init=False)
+    score: pd.Series = field(init=False)
+    rank: pd.Series = field(init=False)
+    contributions: pd.DataFrame = field(init=False)
+    percentiles: pd.DataFrame = field(init=False)
+    flags: pd.DataFrame = field(init=False)
+
+    def __post_init__(self) -> None:
+        s, cat = self.settings, self.catalogue
+        validate_settings(s, cat)
+        table = validate_indicator_table(self.table, cat, self.source)
+        selected = [i for i in cat if i in s.indicators]
+        problems = Problems(IndicatorTableError, self.source)
+        for ind_id, cols in missing_columns(table, cat, selected).items():
+            problems.add(f"indikatorn '{ind_id}' ({cat[ind_id].name}) kan inte beräknas: "
+                         "kolumner saknas.", column=", ".join(cols), values=cols,
+                         fix="lägg till kolumnerna eller välj bort indikatorn")
+        problems.raise_if_any()
+
+        values = derive_values(table, cat, selected)
+        empty = [i for i in selected if values[i].notna().sum() == 0]
+        if empty:
+            problems.add("indikatorerna saknar värden för alla områden.", values=empty,
+                         fix="välj bort dem eller komplettera tabellen")
+        if s.missing == "error" and values.isna().any().any():
+            for ind_id in selected:
+                gap = list(values.index[values[ind_id].isna()])
+                if gap:
+                    problems.add(f"värden saknas för '{ind_id}' och valet för saknade värden "
+                                 "är 'error'.", column=ind_id, values=gap,
+                                 fix="komplettera värdena eller välj 'reweight'")
+        problems.raise_if_any()
+
+        directions = {i: cat[i].direction for i in selected}
+        norm = normalise(values, directions, s.normalisation)
+        geometric = s.aggregation == "geometric"
+        agg_input = norm - norm.min() + 1.0 if geometric else norm
+
+        ind_w = np.array([s.indicator_weight(i) for i in selected])
+        x = agg_input.to_numpy(dtype=float)
+        domain_scores = {}
+        for dom in DOMAINS:
+            cols = [k for k, i in enumerate(selected) if cat[i].domain == dom]
+            if cols and ind_w[cols].sum() > 0:
+                domain_scores[dom] = _weighted_mean(x[:, cols], ind_w[cols], geometric)
+        dom_frame = pd.DataFrame(domain_scores, index=values.index)
+        dom_w = np.array([s.domain_weight(d) for d in dom_frame.columns])
+        score = _weighted_mean(dom_frame.to_numpy(dtype=float), dom_w, geometric)
+
+        # Effective weight of each indicator for each area: domain share x share within domain.
+        present = ~np.isnan(x)
+        eff = np.zeros_like(x)
+        dom_present = ~np.isnan(dom_frame.to_numpy(dtype=float))
+        dw_row = np.where(dom_present, dom_w, 0.0)
+        dw_total = dw_row.sum(axis=1)
+        for j, dom in enumerate(dom_frame.columns):
+            cols = [k for k, i in enumerate(selected) if cat[i].domain == dom]
+            w = np.where(present[:, cols], ind_w[cols], 0.0)
+            within = w.sum(axis=1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                share = np.where((within > 0) & (dw_total > 0),
+                                 dw_row[:, j] / dw_total / within, 0.0)
+            eff[:, cols] = w * share[:, None]
+        on_scale = np.log(x) if geometric else x
+        centred = on_scale - np.nanmean(on_scale, axis=0)
+        contrib = np.where(present, eff * np.nan_to_num(centred), 0.0)
+
+        score_s = pd.Series(score, index=values.index, name=SCORE)
+        rank = score_s.round(TIE_DECIMALS).rank(method="min", ascending=False)
+        pct = percentile_rank(values, directions)
+        counted = [i for k, i in enumerate(selected) if eff[:, k].any()]
+        flags = (pct >= s.flag_threshold) & pct.notna()
+        flags.loc[:, [c for c in flags.columns if c not in counted]] = False
+
+        set_ = object.__setattr__
+        set_(self, "values", values)
+        set_(self, "normalised", norm)
+        set_(self, "weights", pd.DataFrame(eff, index=values.index, columns=selected))
+        set_(self, "domain_scores", dom_frame)
+        set_(self, "score", score_s)
+        set_(self, "rank", rank.rename(RANK))
+        set_(self, "contributions", pd.DataFrame(contrib, index=values.index, columns=selected))
+        set_(self, "percentiles", pct)
+        set_(self, "flags", flags.astype(bool))
+
+    # -- views ------------------------------------------------------------------------
+    @property
+    def indicators(self) -> tuple[Indicator, ...]:
+        return tuple(self.catalogue[i] for i in self.values.columns)
+
+    def top_contributors(self, area_id: str, n: int | None = None) -> tuple[Contribution, ...]:
+        """The indicators that push this area's score up most, largest first."""
+        n = self.settings.top_n if n is None else n
+        row = self.contributions.loc[area_id]
+        ordered = row[row > 0].sort_values(ascending=False, kind="stable").head(n)
+        return tuple(Contribution(self.catalogue[i], float(self.values.at[area_id, i]), float(c))
+                     for i, c in ordered.items())
+
+    def flagged(self, area_id: str) -> tuple[Contribution, ...]:
+        row = self.flags.loc[area_id]
+        return tuple(Contribution(self.catalogue[i], float(self.values.at[area_id, i]),
+                                  float(self.contributions.at[area_id, i]))
+                     for i in row.index[row.to_numpy()])
+
+    def profile(self, area_id: str) -> AreaProfile:
+        if area_id not in self.score.index:
+            raise KeyError(f"området {area_id!r} finns inte i resultatet")
+        missing = tuple(self.catalogue[i] for i in self.values.columns
+                        if pd.isna(self.values.at[area_id, i]))
+        return AreaProfile(
+            area_id=area_id, rank=float(self.rank[area_id]), score=float(self.score[area_id]),
+            n_areas=int(self.score.notna().sum()),
+            domain_scores=self.domain_scores.loc[area_id], domain_means=self.domain_scores.mean(),
+            top_contributors=self.top_contributors(area_id), flags=self.flagged(area_id),
+            missing=missing)
+
+    def summary(self) -> pd.DataFrame:
+        """One row per area, best rank first (ties by area id): the ranked table."""
+        out = pd.DataFrame({RANK: self.rank, SCORE: self.score})
+        for dom in self.domain_scores.columns:
+            out[domain_column(dom)] = self.domain_scores[dom]
+        out[FLAG_COUNT] = self.flags.sum(axis=1).astype(int)
+        out[MISSING_COUNT] = self.values.isna().sum(axis=1).astype(int)
+        out[TOP_CONTRIBUTORS] = ["; ".join(c.indicator.name for c in self.top_contributors(a))
+                                 for a in out.index]
+        out.index.name = AREA_ID
+        out = out.reset_index()
+        return out.sort_values([RANK, AREA_ID], na_position="last", kind="stable",
+                               ignore_index=True)
+
+    def method_summary(self) -> str:
+        """The method in a few Swedish sentences, for maps and exports."""
+        s = self.settings
+        n_ind = int((self.weights.to_numpy() > 0).any(axis=0).sum())
+        doms = ", ".join(f"{DOMAINS[d]} ({s.domain_weight(d):g})"
+                         for d in self.domain_scores.columns)
+        text = (f"{n_ind} indikatorer i {len(self.domain_scores.columns)} domäner. "
+                f"Normalisering: {NORMALISATIONS[s.normalisation]}, med riktning så att högre "
+                f"betyder större behov. Sammanvägning: {AGGREGATIONS[s.aggregation]}, först "
+                f"inom domäner och sedan mellan domäner med vikterna {doms}. "
+                "Rang 1 = störst behov; lika poäng delar bästa rang. "
+                f"Flagga: områdets percentilrang ≥ {s.flag_threshold:.0%} för indikatorn.")
+        if s.aggregation == "geometric":
+            text += " Före geometriskt medelvärde flyttas varje indikator så att lägsta värdet är 1."
+        if self.values.isna().any().any():
+            text += " Saknade värden: vikterna fördelas om bland områdets övriga indikatorer."
+        return text
+
+
+def rank_areas(table: pd.DataFrame, catalogue: Catalogue, settings: AnalysisSettings,
+               source: str = "indikatortabell") -> RankingResult:
+    """Rank the areas of an indicator table by composite need."""
+    return RankingResult(table, catalogue, settings, source)

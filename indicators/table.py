@@ -1,0 +1,124 @@
+"""Validation of indicator tables and derivation of indicator values.
+
+An indicator table has one row per area, keyed by ``area_id``, and holds counts
+with their denominators (for rate indicators) or ready values (named by the
+indicator id). Rates are derived here, never read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from .catalogue import Catalogue
+from .columns import AREA_ID
+from .errors import IndicatorTableError, Problems
+
+
+def _non_numeric(series: pd.Series) -> tuple[pd.Series, list[object]]:
+    """Coerce to float; return the coerced series and the values that did not parse."""
+    if pd.api.types.is_bool_dtype(series):
+        return series.astype(float), []
+    if pd.api.types.is_numeric_dtype(series):
+        return series.astype(float), []
+    text = series.astype("string").str.strip()
+    text = text.mask(text == "", pd.NA)
+    coerced = pd.to_numeric(text, errors="coerce")
+    bad = text[coerced.isna() & text.notna()]
+    return coerced.astype(float), list(bad)
+
+
+def validate_indicator_table(table: pd.DataFrame, catalogue: Catalogue,
+                             source: str = "indikatortabell") -> pd.DataFrame:
+    """Check an indicator table and return it indexed by area id with numeric columns.
+
+    Checked: the ``area_id`` column exists, has no empty or duplicate ids; every
+    column that a catalogue indicator uses is numeric; counts are not negative;
+    a share (``per`` = 100) has its numerator no larger than its denominator.
+    Empty cells are allowed and mean "missing"; what happens to them is the
+    analysis' missing-data policy. All problems are raised together.
+    """
+    problems = Problems(IndicatorTableError, source)
+    if AREA_ID not in table.columns:
+        problems.add("kolumnen med områdeskod saknas.", column=AREA_ID,
+                     values=list(table.columns)[:5],
+                     fix=f"döp kolumnen med områdeskoder (t.ex. regsokod) till '{AREA_ID}'")
+        problems.raise_if_any()
+    ids = table[AREA_ID].astype("string").str.strip()
+    if ids.isna().any() or (ids == "").any():
+        rows = [int(i) + 2 for i in np.flatnonzero((ids.isna() | (ids == "")).to_numpy())]
+        problems.add("tomma områdeskoder på rad (räknat med rubrikraden).", column=AREA_ID,
+                     values=rows, fix="fyll i koden eller ta bort raden")
+    dup = sorted(set(ids[ids.duplicated() & ids.notna()]))
+    if dup:
+        problems.add("områdeskoder förekommer mer än en gång.", column=AREA_ID, values=dup,
+                     fix="en rad per område; summera eller ta bort dubbletterna")
+
+    used: dict[str, None] = {}
+    for ind in catalogue.values():
+        for col in ind.columns:
+            if col in table.columns:
+                used[col] = None
+    out = pd.DataFrame(index=pd.Index(ids, name=AREA_ID))
+    for col in used:
+        values, bad = _non_numeric(table[col])
+        if bad:
+            problems.add("värden som inte är tal.", column=col, values=bad,
+                         expected="tal med punkt som decimaltecken, eller tom cell för saknat",
+                         fix="rätta värdena eller töm cellerna")
+        out[col] = values.to_numpy()
+
+    for ind in catalogue.values():
+        if not ind.is_rate or not all(c in out.columns for c in ind.columns):
+            continue
+        num, den = out[ind.numerator], out[ind.denominator]
+        for col, series in ((ind.numerator, num), (ind.denominator, den)):
+            neg = series[series < 0]
+            if len(neg):
+                problems.add("negativa antal.", column=col,
+                             values=[f"{a}: {v:g}" for a, v in neg.items()],
+                             fix="antal kan inte vara negativa; rätta källdata")
+        if ind.per == 100:
+            over = out.index[(num > den).to_numpy()]
+            if len(over):
+                problems.add(f"täljaren '{ind.numerator}' är större än nämnaren för andelen "
+                             f"'{ind.id}'.", column=ind.numerator, values=list(over),
+                             fix=f"kontrollera att '{ind.denominator}' är rätt befolkning")
+    problems.raise_if_any()
+    return out
+
+
+def missing_columns(table: pd.DataFrame, catalogue: Catalogue,
+                    indicators: Iterable[str]) -> dict[str, list[str]]:
+    """For each indicator, the table columns it needs but the table lacks."""
+    gaps = {}
+    for ind_id in indicators:
+        lack = [c for c in catalogue[ind_id].columns if c not in table.columns]
+        if lack:
+            gaps[ind_id] = lack
+    return gaps
+
+
+def available_indicators(table: pd.DataFrame, catalogue: Catalogue) -> tuple[str, ...]:
+    """Catalogue indicators whose columns are all in the table, in catalogue order."""
+    return tuple(i for i in catalogue if not missing_columns(table, catalogue, [i]))
+
+
+def derive_values(table: pd.DataFrame, catalogue: Catalogue,
+                  indicators: Iterable[str]) -> pd.DataFrame:
+    """Indicator values per area: rates from numerator/denominator x per, others as given.
+
+    ``table`` is a validated table (see :func:`validate_indicator_table`). A rate
+    whose denominator is 0 or missing is missing.
+    """
+    values = {}
+    for ind_id in indicators:
+        ind = catalogue[ind_id]
+        if ind.numerator is not None and ind.denominator is not None and ind.per is not None:
+            den = table[ind.denominator].where(table[ind.denominator] > 0)
+            values[ind_id] = table[ind.numerator] / den * ind.per
+        else:
+            values[ind_id] = table[ind_id]
+    return pd.DataFrame(values, index=table.index)
