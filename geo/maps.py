@@ -19,7 +19,7 @@ import folium
 import geopandas as gpd
 import mapclassify
 import numpy as np
-from branca.element import MacroElement
+from branca.element import Element, MacroElement
 from jinja2 import Template
 
 from indicators.columns import (AREA_ID, AREA_NAME, FLAG_COUNT, MISSING_COUNT, RANK, SCORE,
@@ -218,7 +218,23 @@ def build_map(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
     _MetricScale().add_to(fmap)
     for block in (title_html, _legend(bins, colours, scheme, bool((classes < 0).any())), footer):
         _Html(block).add_to(fmap)
+    _stable_ids(root)
     return fmap
+
+
+def _stable_ids(root: Element) -> None:
+    """Number the elements in tree order instead of folium's random uuids, so that the same
+    analysis exports byte-identical files (diffable, and the app and the CLI agree)."""
+    counter = 0
+
+    def visit(element: Element) -> None:
+        nonlocal counter
+        counter += 1
+        element._id = f"{counter:032x}"
+        for child in element._children.values():
+            visit(child)
+
+    visit(root)
 
 
 def export_map_html(fmap: folium.Map, path: str | Path) -> Path:

@@ -21,6 +21,7 @@ from indicators.io import (SourceInfo, read_catalogue, read_indicator_table, rea
                            read_source_info)
 from indicators.ranking import RankingResult, rank_areas
 from indicators.settings import AnalysisSettings
+from indicators.table import validate_indicator_table
 
 from .io import Areas, read_areas
 from .join import JoinReport, join_areas
@@ -53,11 +54,14 @@ class Inputs:
 def load_inputs(areas: str | Path = DEFAULT_AREAS, indicators: str | Path = DEFAULT_INDICATORS,
                 catalogue: str | Path = DEFAULT_CATALOGUE, *, id_column: str | None = None,
                 name_column: str | None = None) -> Inputs:
+    """Read and validate all inputs at the boundary; the table is kept with numeric columns,
+    so that a change of settings does not parse text again."""
     indicators = Path(indicators)
+    cat = read_catalogue(catalogue)
+    table = validate_indicator_table(read_indicator_table(indicators), cat, indicators.name)
     return Inputs(areas=read_areas(areas, id_column=id_column, name_column=name_column),
-                  table=read_indicator_table(indicators),
-                  table_source=read_source_info(indicators), table_name=indicators.name,
-                  catalogue=read_catalogue(catalogue))
+                  table=table.reset_index(), table_source=read_source_info(indicators),
+                  table_name=indicators.name, catalogue=cat)
 
 
 @dataclass(frozen=True, eq=False)

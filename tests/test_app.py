@@ -1,0 +1,71 @@
+"""The Streamlit app through streamlit.testing.v1.AppTest: no browser, real script."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from geo import pipeline
+from indicators.columns import DOMAINS
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+@pytest.fixture
+def app() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def ranking(at: AppTest) -> list[str]:
+    return at.dataframe[0].value["Områdeskod"].tolist()
+
+
+def expected(settings) -> list[str]:
+    analysis = pipeline.run_analysis(pipeline.load_inputs(), settings)
+    return analysis.result.summary()["area_id"].tolist()
+
+
+def test_starts_on_huddinge_with_synthetic_banner(app):
+    assert any("SYNTETISKA DEMODATA" in w.value for w in app.warning)
+    assert len(ranking(app)) == 22
+    assert ranking(app) == expected(pipeline.list_profiles()["Bred prevention"])
+    assert not app.error
+
+
+def test_changing_a_weight_changes_the_ranking(app):
+    before = ranking(app)
+    for dom in DOMAINS:
+        app.slider(key=f"dw_{dom}").set_value(0.0)
+    app.slider(key="dw_skyddsfaktorer").set_value(1.0).run()
+    after = ranking(app)
+    assert after != before
+    only = pipeline.list_profiles()["Bred prevention"].with_changes(
+        domain_weights=tuple((d, 1.0 if d == "skyddsfaktorer" else 0.0) for d in DOMAINS))
+    assert after == expected(only)
+
+
+def test_choosing_a_profile_applies_it(app):
+    app.selectbox(key="profile").set_value("Kriminalitet").run()
+    assert not app.exception
+    assert ranking(app) == expected(pipeline.list_profiles()["Kriminalitet"])
+    assert app.radio(key="normalisation").value == "percentile"
+
+
+def test_no_indicator_selected_shows_an_error_not_a_traceback(app):
+    boxes = [c for c in app.checkbox if (c.key or "").startswith("use_")]
+    assert len(boxes) == 15
+    for box in boxes:
+        box.uncheck()
+    app.run()
+    assert not app.exception
+    assert any("inga indikatorer är valda" in e.value for e in app.error)
+
+
+def test_profile_of_a_chosen_area(app):
+    app.selectbox(key="area").set_value("0126R020").run()
+    assert any("Områdesprofil: Vårby gård (0126R020)" in h.value for h in app.subheader)
+    assert any(m.label == "Rang" for m in app.metric)

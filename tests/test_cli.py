@@ -1,0 +1,75 @@
+"""``prevmap export``: the same files as the app's buttons, and clear errors."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from geo import pipeline
+from geo.cli import main
+from indicators.io import read_settings
+
+PROFILE = pipeline.PROFILES_DIR / "kriminalitet.toml"
+
+
+def test_export_writes_map_csv_and_settings(tmp_path, capsys):
+    assert main(["export", "--settings", str(PROFILE), "--out", str(tmp_path / "k.html")]) == 0
+    out = capsys.readouterr()
+    assert f"Skrev {tmp_path / 'k.html'}" in out.out
+    assert "SYNTETISKA DEMODATA" in out.err
+    ranking = pd.read_csv(tmp_path / "k.csv", sep=";", decimal=",", encoding="utf-8-sig",
+                          dtype={"Områdeskod": str})
+    assert len(ranking) == 22
+    assert ranking["Rang"].tolist() == sorted(ranking["Rang"].tolist())
+    assert ranking["Områdeskod"].str.match(r"^0126R0\d\d$").all()
+    assert ranking["Datakälla"].str.startswith("SYNTETISKA DEMODATA").all()
+    assert read_settings(tmp_path / "k.settings.toml") == read_settings(PROFILE)
+
+
+def test_export_equals_what_the_app_offers(tmp_path):
+    """The app's download buttons call the same pipeline functions: compare the bytes."""
+    main(["export", "--settings", str(PROFILE), "--out", str(tmp_path / "k.html"),
+          "--csv", str(tmp_path / "r.csv")])
+    analysis = pipeline.run_analysis(pipeline.load_inputs(), read_settings(PROFILE))
+    fmap = pipeline.build_analysis_map(analysis)
+    assert (tmp_path / "k.html").read_bytes() == pipeline.map_html(analysis)
+    assert pipeline.map_html(analysis) == pipeline.render_map_html(fmap).encode()
+    assert (tmp_path / "r.csv").read_bytes() == pipeline.ranking_csv(analysis)
+
+
+def test_csv_matches_the_core_ranking(tmp_path):
+    main(["export", "--settings", str(PROFILE), "--out", str(tmp_path / "k.html")])
+    analysis = pipeline.run_analysis(pipeline.load_inputs(), read_settings(PROFILE))
+    csv = pd.read_csv(io.BytesIO((tmp_path / "k.csv").read_bytes()), sep=";", decimal=",",
+                      encoding="utf-8-sig", dtype={"Områdeskod": str})
+    summary = analysis.result.summary()
+    assert csv["Områdeskod"].tolist() == summary["area_id"].tolist()
+    assert csv["Sammanvägt index"].tolist() == pytest.approx(summary["score"].round(4).tolist())
+
+
+def test_bad_settings_exit_2_with_the_file_named(tmp_path, capsys):
+    bad = tmp_path / "fel.toml"
+    bad.write_text("[indicator_weights]\nfinns_inte = 1.0\nvaldsbrott = -1\n", encoding="utf-8")
+    assert main(["export", "--settings", str(bad), "--out", str(tmp_path / "k.html")]) == 2
+    err = capsys.readouterr().err
+    assert "fil 'fel.toml'" in err and "negativa vikter" in err and "valdsbrott=-1.0" in err
+    assert not (tmp_path / "k.html").exists()
+
+
+def test_missing_area_file_is_reported(tmp_path, capsys):
+    code = main(["export", "--areas", str(tmp_path / "saknas.gpkg"),
+                 "--out", str(tmp_path / "k.html")])
+    assert code == 2
+    assert "saknas.gpkg' finns inte" in capsys.readouterr().err
+
+
+def test_console_script_is_installed():
+    script = Path(sys.executable).with_name("prevmap")
+    done = subprocess.run([str(script), "export", "--help"], capture_output=True, text=True,
+                          check=True)
+    assert "--indicators" in done.stdout and "--settings" in done.stdout

@@ -1,0 +1,92 @@
+"""The embedded default data: polygons, demo table, catalogue and profiles, and their scripts."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import shapely
+from shapely.geometry import box
+
+from geo import pipeline
+from geo.io import read_areas
+from indicators.io import read_catalogue, read_indicator_table, read_source_info
+from indicators.ranking import rank_areas
+from indicators.table import available_indicators
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def load_script(name: str):
+    spec = importlib.util.spec_from_file_location(name, DATA / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_embedded_areas_are_huddinges_22_regso():
+    areas = read_areas(pipeline.DEFAULT_AREAS)
+    assert areas.frame.crs.to_epsg() == 3006
+    assert areas.frame["area_id"].tolist() == [f"0126R{i:03d}" for i in range(1, 23)]
+    assert areas.frame.set_index("area_id").at["0126R020", "area_name"] == "Vårby gård"
+    assert areas.repairs == ()
+    assert shapely.is_valid(areas.frame.geometry.values).all()
+    assert not areas.source.synthetic and areas.source.date == "2025-01-01"
+    assert pipeline.DEFAULT_AREAS.stat().st_size < 200_000
+
+
+def test_demo_table_is_marked_synthetic_and_covers_every_area():
+    info = read_source_info(pipeline.DEFAULT_INDICATORS)
+    assert info.synthetic and "SYNTETISKA DEMODATA" in info.label()
+    table = read_indicator_table(pipeline.DEFAULT_INDICATORS)
+    areas = read_areas(pipeline.DEFAULT_AREAS)
+    assert sorted(table["area_id"]) == sorted(areas.frame["area_id"])
+    catalogue = read_catalogue(pipeline.DEFAULT_CATALOGUE)
+    assert available_indicators(table, catalogue) == tuple(catalogue)
+
+
+def test_demo_generator_reproduces_the_committed_table(tmp_path):
+    generator = load_script("build_demo_indicators")
+    out = tmp_path / "demo.csv"
+    generator.main(["--out", str(out)])
+    assert out.read_bytes() == pipeline.DEFAULT_INDICATORS.read_bytes()
+    generator.main(["--out", str(out), "--seed", "1"])
+    assert out.read_bytes() != pipeline.DEFAULT_INDICATORS.read_bytes()
+
+
+def test_profiles_are_shipped_and_run_on_the_demo_data():
+    profiles = pipeline.list_profiles()
+    assert set(profiles) == {"Bred prevention", "Kriminalitet", "Psykisk ohälsa"}
+    table = read_indicator_table(pipeline.DEFAULT_INDICATORS)
+    catalogue = read_catalogue(pipeline.DEFAULT_CATALOGUE)
+    for settings in profiles.values():
+        result = rank_areas(table, catalogue, settings)
+        assert result.rank.min() == 1 and result.score.notna().all()
+
+
+def test_area_extraction_keeps_one_kommun_and_renames_columns(tmp_path):
+    """build_areas.py on a small stand-in for the duva wheel (the real one needs a download)."""
+    builder = load_script("build_areas")
+    regso = gpd.GeoDataFrame(
+        {"regsokod": ["0126R002", "0126R001", "0127R001"],
+         "regsonamn": ["Två", "Ett", "Annan kommun"], "kommunkod": ["0126", "0126", "0127"],
+         "lanskod": ["01"] * 3, "version": ["2025_v2"] * 3, "referensdatum": ["20250101"] * 3},
+        geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1), box(5, 5, 6, 6)], crs=3006)
+    gpkg = tmp_path / "RegSO_2025.gpkg"
+    regso.to_file(gpkg, layer=builder.LAYER)
+    wheel = tmp_path / "duva-0.3.5-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        zf.write(gpkg, builder.MEMBER)
+    work = tmp_path / "work"
+    work.mkdir()
+    out = builder.extract_kommun(wheel, "0126", work)
+    assert out["area_id"].tolist() == ["0126R001", "0126R002"]
+    assert out["area_name"].tolist() == ["Ett", "Två"]
+    assert out.crs.to_epsg() == 3006
+    with pytest.raises(SystemExit, match="Expected 22 RegSO in kommun 0126, found 2"):
+        builder.main(["--wheel", str(wheel), "--out", str(tmp_path / "x.parquet")])

@@ -1,0 +1,193 @@
+"""The map builder: content of the rendered HTML, class colours, and injection safety."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from html.parser import HTMLParser
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import box
+
+from geo.join import join_areas
+from geo.maps import NO_DATA_COLOUR, PALETTE, build_map, escape_text, export_map_html, \
+    format_number, render_map_html
+from indicators.catalogue import validate_catalogue
+from indicators.io import SourceInfo
+from indicators.ranking import rank_areas
+from indicators.settings import AnalysisSettings
+
+INJECTIONS = ["<img src=x onerror=alert(1)>", "{{ 7*7 }}", "{% raw %}", "</script><b>x</b>"]
+CREATED = dt.date(2026, 1, 31)
+
+
+def grid(names: list[str] | None = None) -> gpd.GeoDataFrame:
+    """3x3 boxes of 1 km in EPSG:3006, ids A1..A9 row by row from the south-west."""
+    ids = [f"A{i + 1}" for i in range(9)]
+    geoms = [box(670000 + 1000 * (i % 3), 6570000 + 1000 * (i // 3),
+                 671000 + 1000 * (i % 3), 6571000 + 1000 * (i // 3)) for i in range(9)]
+    return gpd.GeoDataFrame({"area_id": ids, "area_name": names or [f"Ruta {i + 1}"
+                                                                    for i in range(9)]},
+                            geometry=geoms, crs=3006)
+
+
+def catalogue(name: str = "Våldsbrott"):
+    return validate_catalogue(pd.DataFrame({
+        "id": ["vald"], "name": [name], "domain": ["kriminalitet"], "direction": ["1"],
+        "unit": ["per 1 000"], "per": ["1000"], "numerator": ["brott"],
+        "denominator": ["invanare"], "source": ["Testkälla"], "level": ["område"]}))
+
+
+def table(ids: list[str] | None = None) -> pd.DataFrame:
+    ids = ids or [f"A{i + 1}" for i in range(9)]
+    # A1 has 1 crime per 1 000, A2 2 per 1 000, ... so A9 ranks first and A1 last.
+    return pd.DataFrame({"area_id": ids, "invanare": [1000] * len(ids),
+                         "brott": list(range(1, len(ids) + 1))})
+
+
+SETTINGS = AnalysisSettings.create({"vald": 1.0}, name="Testprofil")
+SOURCES = (SourceInfo("Rutnät", "testdata", "2026-01-01"),
+           SourceInfo("Indikatorer", "testdata", "2026-01-02", synthetic=True))
+
+
+def build(areas=None, cat=None, tab=None, sources=SOURCES, title="Testkarta", **kw):
+    result = rank_areas(tab if tab is not None else table(), cat or catalogue(), SETTINGS)
+    joined, report = join_areas(areas if areas is not None else grid(), result)
+    return build_map(joined, result, title=title, sources=sources, created=CREATED, **kw), report
+
+
+def geojson_layers(html: str) -> list[dict]:
+    return [json.loads(m) for m in re.findall(r"_add\((\{.*?\})\);\n", html, flags=re.S)]
+
+
+def area_layer(html: str) -> dict:
+    layers = [g for g in geojson_layers(html) if len(g["features"]) > 1 or
+              "tooltip" in g["features"][0]["properties"]]
+    assert len(layers) == 1
+    return layers[0]
+
+
+class _Text(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.text, self.tags = [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def shown(fragment: str) -> tuple[str, list[str]]:
+    """What a browser shows for an HTML fragment (text) and which tags it creates."""
+    parser = _Text()
+    parser.feed(fragment)
+    return "".join(parser.text), parser.tags
+
+
+def test_map_has_one_feature_per_area_with_rank_tooltips():
+    fmap, _ = build()
+    html = render_map_html(fmap)
+    layer = area_layer(html)
+    assert len(layer["features"]) == 9
+    tips = {f["properties"]["idx"]: shown(f["properties"]["tooltip"])[0] for f in layer["features"]}
+    assert tips[8].startswith("Ruta 9 (A9)Rang 1 av 9 (1 = störst behov)")
+    assert "Bidrar mest: Våldsbrott" in tips[8]
+    assert "Rang 9 av 9" in tips[0]
+    assert "Bidrar mest" not in tips[0]  # the lowest area has nothing above average
+
+
+def test_colours_follow_quantile_classes():
+    fmap, _ = build()
+    layer = area_layer(render_map_html(fmap))
+    fill = {f["properties"]["idx"]: f["properties"]["fill"] for f in layer["features"]}
+    assert fill[8] == PALETTE[5][-1]      # most need: darkest
+    assert fill[0] == PALETTE[5][0]       # least need: lightest
+    assert [fill[i] for i in range(9)] == sorted([fill[i] for i in range(9)],
+                                                 key=PALETTE[5].index)
+
+
+def test_legend_title_sources_date_method_and_settings_are_on_the_map():
+    fmap, _ = build()
+    html = render_map_html(fmap)
+    text, _ = shown(html)
+    assert "Sammanvägt behov" in text and "Kvantiler, högre = större behov" in text
+    assert "Testkarta" in text and "Profil: Testprofil" in text
+    assert "Rutnät, testdata, datum 2026-01-01" in text
+    assert "Kartan skapad 2026-01-31 med prevmap." in text
+    assert "Normalisering: z-poäng" in text
+    assert '[indicator_weights]\nvald = 1.0' in text
+    assert "<title>Testkarta (syntetiska demodata)</title>" in html
+    assert "SYNTETISKA DEMODATA – värdena är påhittade" in text
+
+
+def test_real_data_is_not_called_synthetic():
+    fmap, _ = build(sources=(SourceInfo("Rutnät", "testdata", "2026-01-01"),))
+    assert "SYNTETISKA" not in render_map_html(fmap)
+
+
+def test_area_without_data_is_grey_and_in_the_legend():
+    fmap, report = build(tab=table([f"A{i + 1}" for i in range(8)]))
+    layer = area_layer(render_map_html(fmap))
+    grey = [f["properties"]["idx"] for f in layer["features"]
+            if f["properties"]["fill"] == NO_DATA_COLOUR]
+    assert grey == [8]
+    assert shown(layer["features"][8]["properties"]["tooltip"])[0] == \
+        "Ruta 9 (A9)Saknar indikatordata"
+    assert "Saknar data" in shown(render_map_html(fmap))[0]
+    assert report.areas_without_data == ("A9",)
+
+
+@pytest.mark.parametrize("evil", INJECTIONS)
+def test_area_names_show_literally_in_tooltips(evil):
+    names = [f"Ruta {i + 1}" for i in range(9)]
+    names[8] = evil
+    fmap, _ = build(areas=grid(names))
+    html = render_map_html(fmap)          # does not raise, e.g. on {% raw %}
+    tip = area_layer(html)["features"][8]["properties"]["tooltip"]
+    text, tags = shown(tip)
+    assert text.startswith(f"{evil} (A9)")
+    assert tags == ["b", "br", "br", "br", "br"]  # only the builder's own tags
+    assert "49" not in text
+
+
+@pytest.mark.parametrize("evil", INJECTIONS)
+def test_indicator_names_titles_and_sources_are_escaped(evil, tmp_path):
+    sources = (SourceInfo(evil, evil, "2026-01-01", licence=evil),)
+    fmap, _ = build(cat=catalogue(name=evil), sources=sources, title=evil)
+    path = export_map_html(fmap, tmp_path / "karta.html")
+    html = path.read_text(encoding="utf-8")
+    assert "<img src=x" not in html
+    assert "</script><b>" not in html
+    assert "{{ 7*7 }}" not in html and "{% raw %}" not in html
+    assert html.count(escape_text(evil)) >= 3   # title, heading, sources
+    tip = area_layer(html)["features"][8]["properties"]["tooltip"]
+    assert f"Bidrar mest: {evil}" in shown(tip)[0]
+
+
+def test_same_analysis_renders_identical_bytes():
+    first, _ = build()
+    second, _ = build()
+    assert render_map_html(first) == render_map_html(second)
+
+
+def test_no_tile_server_unless_asked():
+    fmap, _ = build()
+    assert "tile.openstreetmap" not in render_map_html(fmap)
+    fmap, _ = build(tiles="OpenStreetMap")
+    assert "tile.openstreetmap" in render_map_html(fmap)
+
+
+def test_unknown_classification_is_refused():
+    with pytest.raises(ValueError, match="okänd klassindelning 'jenks'"):
+        build(scheme="jenks")
+
+
+@pytest.mark.parametrize(("value", "text"), [(1234.5, "1\u2009234,50"), (-0.456, "-0,46"),
+                                             (float("nan"), "–")])
+def test_format_number_is_swedish(value, text):
+    assert format_number(value) == text
