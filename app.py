@@ -164,9 +164,14 @@ def show_profile(analysis: pipeline.Analysis, area_id: str) -> None:
     c3.metric("Flaggade indikatorer", len(profile.flags))
     domains = pd.DataFrame({"Området": profile.domain_scores,
                             "Genomsnitt för alla områden": profile.domain_means})
+    domains["Skillnad mot genomsnittet"] = domains["Området"] - domains[
+        "Genomsnitt för alla områden"]
     domains.index = [DOMAINS[d] for d in domains.index]
-    st.markdown("**Domänpoäng jämfört med genomsnittet** (högre = större behov)")
-    st.bar_chart(domains, horizontal=True, stack=False)
+    st.markdown("**Domänpoäng jämfört med genomsnittet** (positivt = större behov än "
+                "genomsnittet)")
+    chart_col, numbers_col = st.columns([3, 2])
+    chart_col.bar_chart(domains["Skillnad mot genomsnittet"], horizontal=True)
+    numbers_col.dataframe(domains.round(2))
     left, right = st.columns(2)
     with left:
         st.markdown("**Indikatorer som driver upp poängen mest**")
@@ -218,10 +223,10 @@ def main() -> None:
         st.info(note)
 
     fmap = pipeline.build_analysis_map(analysis, tiles=TILES if st.session_state["tiles"] else None)
-    map_col, table_col = st.columns([3, 2])
-    with map_col:
-        clicked = st_folium(fmap, key="karta", height=620, use_container_width=True,
-                            returned_objects=["last_active_drawing"])
+    clicked = st_folium(fmap, key="karta", height=640, use_container_width=True,
+                        returned_objects=["last_active_drawing"])
+    st.caption("Kartbiblioteket Leaflet hämtas från internet (jsDelivr); utan nätverk visas "
+               "kartan inte, men tabellen, profilen och nedladdningarna fungerar.")
     drawing = (clicked or {}).get("last_active_drawing") or {}
     idx = (drawing.get("properties") or {}).get(FEATURE_INDEX)
     ids = list(analysis.joined[AREA_ID])
@@ -231,12 +236,10 @@ def main() -> None:
         st.session_state["area"] = ids[int(idx)]
 
     table = pipeline.ranking_table(analysis)
-    with table_col:
-        st.subheader("Rangordning")
-        st.caption(analysis.result.method_summary())
-        st.dataframe(table.drop(columns=["Datakälla"]), hide_index=True, height=560,
-                     column_config={"Sammanvägt index": st.column_config.NumberColumn(
-                         format="%.2f")})
+    st.subheader("Rangordning")
+    st.caption(analysis.result.method_summary())
+    st.dataframe(table.drop(columns=["Datakälla"]), hide_index=True,
+                 column_config={"Sammanvägt index": st.column_config.NumberColumn(format="%.2f")})
 
     ranked = [a for a in table["Områdeskod"] if a in analysis.result.score.index]
     names = dict(zip(table["Områdeskod"], table["Område"], strict=True))

@@ -84,15 +84,24 @@ CSS = """
   padding: 8px 10px; border-radius: 4px; box-shadow: 0 1px 4px rgba(0,0,0,0.35);
   font: 13px/1.35 system-ui, -apple-system, 'Segoe UI', Arial, sans-serif; max-width: 380px; }
 .pm-title { top: 10px; left: 54px; }
-.pm-title h1 { font-size: 16px; margin: 0 0 2px 0; }
+.pm-title h1 { font-size: 15px; margin: 0 0 2px 0; }
 .pm-synthetic { color: #b00020; font-weight: 700; }
 .pm-legend { bottom: 24px; right: 10px; }
 .pm-legend i { display: inline-block; width: 18px; height: 12px; margin-right: 6px;
   border: 1px solid #777; vertical-align: middle; }
 .pm-sources { bottom: 24px; left: 10px; font-size: 11px; max-width: 520px; }
-.pm-sources details { margin-top: 4px; }
+.pm-sources summary { cursor: pointer; }
+.pm-sources ul { margin: 2px 0 4px 16px; padding: 0; }
+.pm-sources p { margin: 2px 0 4px 0; }
 .pm-sources pre { white-space: pre-wrap; max-height: 180px; overflow: auto; font-size: 10px; }
 """
+
+
+def _zoom_for(width_deg: float, height_deg: float, pixels: int = 600) -> int:
+    """The web-mercator zoom at which the extent fits in about ``pixels`` (fit_bounds refines
+    it where the page honours it; streamlit-folium starts from this zoom)."""
+    span = max(width_deg, height_deg * 2, 1e-6)  # a degree of latitude ~ two of longitude here
+    return int(max(1, min(18, math.floor(math.log2(360 * pixels / (256 * span))))))
 
 
 def _classify(scores: np.ndarray, scheme: str, k: int) -> tuple[np.ndarray, list[float]]:
@@ -177,7 +186,11 @@ def build_map(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
 
     minx, miny, maxx, maxy = wgs.total_bounds
     fmap = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], tiles=tiles,
-                      control_scale=False)
+                      zoom_start=_zoom_for(maxx - minx, maxy - miny), control_scale=False)
+    # Only Leaflet itself: the map uses no markers, icons or Bootstrap, so the page asks no
+    # other third-party host for anything.
+    fmap.default_js = [js for js in folium.Map.default_js if js[0] == "leaflet"]
+    fmap.default_css = [css for css in folium.Map.default_css if css[0] == "leaflet_css"]
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
     outline = gpd.GeoDataFrame(geometry=[wgs.geometry.union_all()], crs=4326)
     folium.GeoJson(outline, name="Kommungräns", interactive=False,
@@ -204,13 +217,14 @@ def build_map(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
     title_html += "</div>"
     source_items = "".join(f"<li>{escape_text(s.label())}</li>" for s in sources)
     note_items = "".join(f"<li>{escape_text(n)}</li>" for n in notes)
-    footer = (f'<div class="pm-panel pm-sources"><b>Källor</b><ul style="margin:2px 0 2px 16px;'
-              f'padding:0">{source_items}</ul>'
-              f"Kartan skapad {created.isoformat()} med prevmap."
-              + (f"<ul style='margin:2px 0 2px 16px;padding:0'>{note_items}</ul>" if notes else "")
-              + f"<details><summary>Metod och inställningar</summary>"
-              f"<p>{escape_text(result.method_summary())}</p>"
-              f"<pre>{escape_text(result.settings.to_toml())}</pre></details></div>")
+    short = "; ".join(escape_text(s.title) for s in sources)
+    footer = (f'<div class="pm-panel pm-sources"><details><summary><b>Källor:</b> {short}. '
+              f"Skapad {created.isoformat()} med prevmap.</summary>"
+              f"<ul>{source_items}</ul>"
+              + (f"<b>Om data</b><ul>{note_items}</ul>" if notes else "")
+              + f"<b>Metod</b><p>{escape_text(result.method_summary())}</p>"
+              f"<b>Inställningar</b><pre>{escape_text(result.settings.to_toml())}</pre>"
+              "</details></div>")
 
     root = fmap.get_root()
     root.title = heading + (" (syntetiska demodata)" if synthetic else "")

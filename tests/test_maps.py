@@ -118,7 +118,7 @@ def test_legend_title_sources_date_method_and_settings_are_on_the_map():
     assert "Sammanvägt behov" in text and "Kvantiler, högre = större behov" in text
     assert "Testkarta" in text and "Profil: Testprofil" in text
     assert "Rutnät, testdata, datum 2026-01-01" in text
-    assert "Kartan skapad 2026-01-31 med prevmap." in text
+    assert "Skapad 2026-01-31 med prevmap." in text
     assert "Normalisering: z-poäng" in text
     assert '[indicator_weights]\nvald = 1.0' in text
     assert "<title>Testkarta (syntetiska demodata)</title>" in html
@@ -191,3 +191,10 @@ def test_unknown_classification_is_refused():
                                              (float("nan"), "–")])
 def test_format_number_is_swedish(value, text):
     assert format_number(value) == text
+
+
+def test_only_leaflet_is_loaded_from_outside():
+    fmap, _ = build()
+    html = render_map_html(fmap)
+    external = sorted(set(re.findall(r'(?:src|href)="(https?://[^"]+)"', html)))
+    assert len(external) == 2 and all("/leaflet@" in url for url in external), external
