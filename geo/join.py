@@ -27,11 +27,13 @@ class JoinReport:
         """Swedish sentences for the app and the exports; empty when everything matched."""
         out = []
         if self.areas_without_data:
-            out.append(f"{len(self.areas_without_data)} områden i kartan saknar indikatordata "
+            n = len(self.areas_without_data)
+            out.append(f"{n} {'område' if n == 1 else 'områden'} i kartan saknar indikatordata "
                        f"och visas grå: {', '.join(self.areas_without_data)}.")
         if self.data_without_area:
-            out.append(f"{len(self.data_without_area)} områdeskoder i indikatortabellen finns inte "
-                       f"i kartan; de är med i rangordningen men syns inte på kartan: "
+            n = len(self.data_without_area)
+            out.append(f"{n} {'områdeskod' if n == 1 else 'områdeskoder'} i indikatortabellen "
+                       "finns inte i kartan; de är med i rangordningen men syns inte på kartan: "
                        f"{', '.join(self.data_without_area)}.")
         return out
 
@@ -42,7 +44,7 @@ def join_areas(areas: gpd.GeoDataFrame, result: RankingResult) -> tuple[gpd.GeoD
     areas without data keep a missing score, and data without an area is listed in the report."""
     summary = result.summary()
     area_ids = pd.Index(areas[AREA_ID])
-    data_ids = pd.Index(summary[AREA_ID])
+    data_ids = pd.Index(result.score.index)  # the indicator table's order
     report = JoinReport(
         matched=tuple(area_ids.intersection(data_ids, sort=False)),
         areas_without_data=tuple(area_ids.difference(data_ids, sort=False)),

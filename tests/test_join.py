@@ -70,8 +70,8 @@ def test_messages_are_swedish_sentences_naming_the_ids(partial: RankingResult) -
     _, report = join_areas(grid_frame(), partial)
 
     assert report.messages() == [
-        "1 områden i kartan saknar indikatordata och visas grå: A9.",
-        "1 områdeskoder i indikatortabellen finns inte i kartan; de är med i rangordningen "
+        "1 område i kartan saknar indikatordata och visas grå: A9.",
+        "1 områdeskod i indikatortabellen finns inte i kartan; de är med i rangordningen "
         "men syns inte på kartan: B1.",
     ]
 
@@ -101,7 +101,7 @@ def test_several_gaps_on_both_sides(catalogue: Catalogue) -> None:
                                     "A3, A7, A9.")
     assert report.messages()[1].startswith("2 områdeskoder i indikatortabellen finns inte i "
                                            "kartan;")
-    assert report.messages()[1].endswith(": X2, X1.")             # in rank order
+    assert report.messages()[1].endswith(": X1, X2.")             # in table order
 
 
 def test_complete_join_has_no_messages(catalogue: Catalogue) -> None:
