@@ -9,8 +9,15 @@ from pathlib import Path
 from indicators.errors import PrevmapError
 from indicators.io import read_settings
 
-from .pipeline import (DEFAULT_AREAS, DEFAULT_CATALOGUE, DEFAULT_INDICATORS, DEFAULT_PROFILE,
-                       export_analysis, load_inputs, run_analysis)
+from .pipeline import (
+    DEFAULT_AREAS,
+    DEFAULT_CATALOGUE,
+    DEFAULT_INDICATORS,
+    DEFAULT_PROFILE,
+    export_analysis,
+    load_inputs,
+    run_analysis,
+)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -92,7 +92,8 @@ def validate_areas(frame: gpd.GeoDataFrame, source: str = "områdesfil", *,
     dup = sorted(set(ids[ids.duplicated() & ~empty_ids]))  # empty ids are reported above
     if dup:
         problems.add("områdeskoder förekommer mer än en gång.", column=id_col, values=dup,
-                     fix="slå ihop delarna till ett objekt per område (dissolve) eller rätta koderna")
+                     fix="slå ihop delarna till ett objekt per område (dissolve) eller "
+                         "rätta koderna")
     geoms = frame.geometry.to_numpy()
     no_geom = [str(i) for i, g in zip(ids, geoms, strict=True) if g is None or g.is_empty]
     if no_geom:

@@ -22,8 +22,15 @@ import numpy as np
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
-from indicators.columns import (AREA_ID, AREA_NAME, FLAG_COUNT, MISSING_COUNT, RANK, SCORE,
-                                TOP_CONTRIBUTORS)
+from indicators.columns import (
+    AREA_ID,
+    AREA_NAME,
+    FLAG_COUNT,
+    MISSING_COUNT,
+    RANK,
+    SCORE,
+    TOP_CONTRIBUTORS,
+)
 from indicators.io import SourceInfo
 from indicators.ranking import RankingResult
 

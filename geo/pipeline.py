@@ -15,10 +15,24 @@ import geopandas as gpd
 import pandas as pd
 
 from indicators.catalogue import Catalogue
-from indicators.columns import (AREA_ID, AREA_NAME, DOMAINS, FLAG_COUNT, MISSING_COUNT, RANK,
-                                SCORE, TOP_CONTRIBUTORS, domain_column)
-from indicators.io import (SourceInfo, read_catalogue, read_indicator_table, read_settings,
-                           read_source_info)
+from indicators.columns import (
+    AREA_ID,
+    AREA_NAME,
+    DOMAINS,
+    FLAG_COUNT,
+    MISSING_COUNT,
+    RANK,
+    SCORE,
+    TOP_CONTRIBUTORS,
+    domain_column,
+)
+from indicators.io import (
+    SourceInfo,
+    read_catalogue,
+    read_indicator_table,
+    read_settings,
+    read_source_info,
+)
 from indicators.ranking import RankingResult, rank_areas
 from indicators.settings import AnalysisSettings
 from indicators.table import validate_indicator_table

@@ -1,1 +1,4 @@
-"""The pure core of prevmap: indicator tables in, ranked areas out. No geopandas, folium or streamlit."""
+"""The pure core of prevmap: indicator tables in, ranked areas out.
+
+No geopandas, folium or streamlit here (tests/test_architecture.py checks it).
+"""

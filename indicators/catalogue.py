@@ -114,7 +114,8 @@ def validate_catalogue(table: pd.DataFrame, source: str = "indikatorkatalog") ->
     bad_dir = [v for v, d in zip(table["direction"], direction, strict=True) if d not in (1, -1)]
     if bad_dir:
         problems.add("ogiltig riktning.", column="direction", values=bad_dir,
-                     expected="1 (högre värde = större behov) eller -1 (högre värde = mindre behov)",
+                     expected="1 (högre värde = större behov) eller "
+                              "-1 (högre värde = mindre behov)",
                      fix="ange 1 eller -1")
 
     for col in ("name", "unit", "source"):
@@ -127,7 +128,7 @@ def validate_catalogue(table: pd.DataFrame, source: str = "indikatorkatalog") ->
     for i, row in enumerate(table.itertuples(index=False)):
         num, den = _text(row.numerator), _text(row.denominator)
         has_per = not pd.isna(per.iloc[i])
-        if (num is None) != (den is None) or (num is not None and not has_per):
+        if (num is None) != (den is None) or (num is not None) != has_per:
             problems.add(
                 f"indikatorn '{ids.iloc[i]}' har inte både täljare, nämnare och 'per'.",
                 column="numerator", values=[num, den, row.per],

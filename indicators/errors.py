@@ -84,6 +84,11 @@ class SettingsError(PrevmapError):
     column_word = "nyckel"
 
 
+class MetadataError(PrevmapError):
+    title = "Fel i metadatafilen"
+    column_word = "nyckel"
+
+
 class AreaFileError(PrevmapError):
     title = "Fel i områdesfilen"
 

@@ -15,7 +15,14 @@ import pandas as pd
 
 from .catalogue import Catalogue, validate_catalogue
 from .columns import AREA_ID
-from .errors import IndicatorTableError, PrevmapError, Problems, SettingsError
+from .errors import (
+    CatalogueError,
+    IndicatorTableError,
+    MetadataError,
+    PrevmapError,
+    Problems,
+    SettingsError,
+)
 from .settings import AnalysisSettings
 
 META_SUFFIX = ".meta.toml"
@@ -55,14 +62,15 @@ def read_source_info(path: str | Path) -> SourceInfo:
     path = Path(path)
     meta = path.with_name(path.name + META_SUFFIX)
     if not meta.is_file():
-        mtime = dt.date.fromtimestamp(path.stat().st_mtime).isoformat() if path.exists() else "okänt"
+        mtime = (dt.date.fromtimestamp(path.stat().st_mtime).isoformat() if path.exists()
+                 else "okänt")
         return SourceInfo(title=path.name, source="egen fil", date=mtime,
                           note="ingen metadatafil; datum är filens ändringsdatum")
-    problems = Problems(PrevmapError, str(meta))
+    problems = Problems(MetadataError, str(meta))
     try:
         data = tomllib.loads(meta.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as err:
-        raise PrevmapError(f"metadatafilen '{meta}' är inte giltig TOML: {err}") from None
+        raise MetadataError(f"metadatafilen '{meta}' är inte giltig TOML: {err}") from None
     unknown = sorted(set(data) - _META_KEYS)
     if unknown:
         problems.add("okända nycklar i metadatafilen.", values=unknown,
@@ -70,6 +78,9 @@ def read_source_info(path: str | Path) -> SourceInfo:
     for key in ("title", "source", "date"):
         if not str(data.get(key, "")).strip():
             problems.add("nyckeln saknas eller är tom.", column=key)
+    if not isinstance(data.get("synthetic", False), bool):
+        problems.add("ska vara true eller false utan citattecken.", column="synthetic",
+                     values=[data["synthetic"]], fix="skriv synthetic = true eller false")
     problems.raise_if_any()
     return SourceInfo(title=str(data["title"]), source=str(data["source"]),
                       date=str(data["date"]), licence=str(data.get("licence", "")),
@@ -79,7 +90,7 @@ def read_source_info(path: str | Path) -> SourceInfo:
 def read_catalogue(path: str | Path) -> Catalogue:
     """Read and validate an indicator catalogue (CSV, UTF-8)."""
     path = Path(path)
-    _missing_file(path, PrevmapError, "Katalogfilen")
+    _missing_file(path, CatalogueError, "Katalogfilen")
     table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     return validate_catalogue(table, source=path.name)
 
@@ -87,15 +98,16 @@ def read_catalogue(path: str | Path) -> Catalogue:
 def read_indicator_table(path: str | Path) -> pd.DataFrame:
     """Read an indicator table as text columns (CSV or Parquet); validation converts numbers.
 
-    The CSV separator is detected (comma or semicolon). Area ids are always text, so
-    leading zeros in kommun codes survive.
+    The CSV separator is the one of semicolon, tab and comma that occurs most often in
+    the header line (comma when none does). Area ids are always text, so leading zeros in
+    kommun codes survive.
     """
     path = Path(path)
     _missing_file(path, IndicatorTableError, "Indikatorfilen")
     if path.suffix.lower() in {".parquet", ".pq"}:
         table = pd.read_parquet(path)
     elif path.suffix.lower() in {".csv", ".txt"}:
-        table = pd.read_csv(path, sep=None, engine="python", dtype=str,
+        table = pd.read_csv(path, sep=detect_separator(path), dtype=str,
                             keep_default_na=False, encoding="utf-8-sig")
     else:
         raise IndicatorTableError(f"fil '{path.name}': okänt filformat '{path.suffix}'. "
@@ -103,6 +115,15 @@ def read_indicator_table(path: str | Path) -> pd.DataFrame:
     if AREA_ID in table.columns:
         table[AREA_ID] = table[AREA_ID].astype("string")
     return table
+
+
+def detect_separator(path: Path) -> str:
+    """The CSV separator: whichever of ``;``, tab and ``,`` the header line has most of."""
+    with path.open(encoding="utf-8-sig", errors="replace") as handle:
+        header = handle.readline()
+    counts = {sep: header.count(sep) for sep in (";", "\t", ",")}
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] else ","
 
 
 def read_settings(path: str | Path) -> AnalysisSettings:

@@ -4,8 +4,12 @@ The method, step by step (see also ``method_summary``):
 
 1. Indicator values are derived from the table (rates from counts).
 2. Each indicator is normalised so that higher means more need (``normalise``).
-3. For the geometric mean every normalised indicator is first shifted so that its
-   lowest value is 1 (the geometric mean needs positive values).
+3. For the geometric mean every normalised indicator is first shifted by a constant
+   so that every value is at least 1 (the geometric mean needs positive values):
+   percentile and min-max (0–100) by 1; z-scores by sqrt(n - 1) + 1, n the number of
+   areas with a value, since no z-score (population sd) is below -sqrt(n - 1). The
+   shift does not depend on the values, so more need never lowers a score (shifting
+   by the column minimum would: an outlier that rises further can fall).
 4. Within a domain, indicators are averaged with their weights, renormalised over
    the indicators the area has a value for. Across domains, domain scores are
    averaged with the domain weights, renormalised over the domains the area has.
@@ -28,14 +32,31 @@ import numpy as np
 import pandas as pd
 
 from .catalogue import Catalogue, Indicator
-from .columns import (AGGREGATIONS, AREA_ID, DOMAINS, FLAG_COUNT, MISSING_COUNT,
-                      NORMALISATIONS, RANK, SCORE, TOP_CONTRIBUTORS, domain_column)
+from .columns import (
+    AGGREGATIONS,
+    AREA_ID,
+    DOMAINS,
+    FLAG_COUNT,
+    MISSING_COUNT,
+    NORMALISATIONS,
+    RANK,
+    SCORE,
+    TOP_CONTRIBUTORS,
+    domain_column,
+)
 from .errors import IndicatorTableError, Problems
 from .normalise import normalise, percentile_rank
 from .settings import AnalysisSettings, validate_settings
 from .table import derive_values, missing_columns, validate_indicator_table
 
 TIE_DECIMALS = 9
+
+
+def geometric_offset(normalised: pd.DataFrame, method: str) -> pd.Series:
+    """The constant added to each normalised column before a geometric mean (see step 3)."""
+    if method == "zscore":
+        return np.sqrt(normalised.count().clip(lower=1) - 1) + 1.0
+    return pd.Series(1.0, index=normalised.columns)
 
 
 @dataclass(frozen=True)
@@ -125,7 +146,7 @@ class RankingResult:
         directions = {i: cat[i].direction for i in selected}
         norm = normalise(values, directions, s.normalisation)
         geometric = s.aggregation == "geometric"
-        agg_input = norm - norm.min() + 1.0 if geometric else norm
+        agg_input = norm + geometric_offset(norm, s.normalisation) if geometric else norm
 
         ind_w = np.array([s.indicator_weight(i) for i in selected])
         x = agg_input.to_numpy(dtype=float)
@@ -223,16 +244,17 @@ class RankingResult:
         """The method in a few Swedish sentences, for maps and exports."""
         s = self.settings
         n_ind = int((self.weights.to_numpy() > 0).any(axis=0).sum())
-        doms = ", ".join(f"{DOMAINS[d]} ({s.domain_weight(d):g})"
-                         for d in self.domain_scores.columns)
-        text = (f"{n_ind} indikatorer i {len(self.domain_scores.columns)} domäner. "
+        counted = [d for d in self.domain_scores.columns if s.domain_weight(d) > 0]
+        doms = ", ".join(f"{DOMAINS[d]} ({s.domain_weight(d):g})" for d in counted)
+        text = (f"{n_ind} indikatorer i {len(counted)} domäner. "
                 f"Normalisering: {NORMALISATIONS[s.normalisation]}, med riktning så att högre "
                 f"betyder större behov. Sammanvägning: {AGGREGATIONS[s.aggregation]}, först "
                 f"inom domäner och sedan mellan domäner med vikterna {doms}. "
                 "Rang 1 = störst behov; lika poäng delar bästa rang. "
                 f"Flagga: områdets percentilrang ≥ {s.flag_threshold:.0%} för indikatorn.")
         if s.aggregation == "geometric":
-            text += " Före geometriskt medelvärde flyttas varje indikator så att lägsta värdet är 1."
+            text += (" Före geometriskt medelvärde flyttas varje indikator med en konstant så att "
+                     "alla värden är minst 1.")
         if self.values.isna().any().any():
             text += " Saknade värden: vikterna fördelas om bland områdets övriga indikatorer."
         return text

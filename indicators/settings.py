@@ -65,12 +65,20 @@ class AnalysisSettings:
 
     def __post_init__(self) -> None:
         problems = Problems(SettingsError)
-        iw = tuple(sorted((str(k), _as_float(v)) for k, v in dict(self.indicator_weights).items()))
-        dw = tuple(sorted((str(k), _as_float(v)) for k, v in dict(self.domain_weights).items()))
+        # Weights may be given as a mapping or as (name, weight) pairs.
+        given_iw, given_dw = (list(w.items()) if isinstance(w, Mapping) else list(w)
+                              for w in (self.indicator_weights, self.domain_weights))
+        iw = tuple(sorted((str(k), _as_float(v)) for k, v in dict(given_iw).items()))
+        dw = tuple(sorted((str(k), _as_float(v)) for k, v in dict(given_dw).items()))
+        # Check the input before it is replaced (names are compared as text).
+        for key, given in (("indicator_weights", given_iw), ("domain_weights", given_dw)):
+            names = [str(k) for k, _ in given]
+            twice = sorted({n for n in names if names.count(n) > 1})
+            if twice:
+                problems.add("samma namn förekommer två gånger bland vikterna.", column=key,
+                             values=twice, fix="ange varje namn en gång")
         object.__setattr__(self, "indicator_weights", iw)
         object.__setattr__(self, "domain_weights", dw)
-        if len(iw) != len(self.indicator_weights) or len(dw) != len(self.domain_weights):
-            problems.add("samma namn förekommer två gånger bland vikterna.")
 
         if not iw:
             problems.add("inga indikatorer är valda.", column="indicator_weights",

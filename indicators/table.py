@@ -18,16 +18,19 @@ from .errors import IndicatorTableError, Problems
 
 
 def _non_numeric(series: pd.Series) -> tuple[pd.Series, list[object]]:
-    """Coerce to float; return the coerced series and the values that did not parse."""
-    if pd.api.types.is_bool_dtype(series):
-        return series.astype(float), []
-    if pd.api.types.is_numeric_dtype(series):
-        return series.astype(float), []
+    """Coerce to float; return the coerced series and the values that are not finite numbers.
+
+    Infinite values count as not numeric: one ``inf`` would make the whole indicator
+    neutral under z-score and min-max normalisation.
+    """
+    if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
+        values = series.astype(float)
+        return values, list(series[np.isinf(values)])
     text = series.astype("string").str.strip()
     text = text.mask(text == "", pd.NA)
-    coerced = pd.to_numeric(text, errors="coerce")
-    bad = text[coerced.isna() & text.notna()]
-    return coerced.astype(float), list(bad)
+    coerced = pd.to_numeric(text, errors="coerce").astype(float)
+    bad = text[(coerced.isna() | np.isinf(coerced)) & text.notna()]
+    return coerced, list(bad)
 
 
 def validate_indicator_table(table: pd.DataFrame, catalogue: Catalogue,
@@ -43,7 +46,7 @@ def validate_indicator_table(table: pd.DataFrame, catalogue: Catalogue,
     problems = Problems(IndicatorTableError, source)
     if AREA_ID not in table.columns:
         problems.add("kolumnen med områdeskod saknas.", column=AREA_ID,
-                     values=list(table.columns)[:5],
+                     values=list(table.columns),
                      fix=f"döp kolumnen med områdeskoder (t.ex. regsokod) till '{AREA_ID}'")
         problems.raise_if_any()
     ids = table[AREA_ID].astype("string").str.strip()
@@ -51,7 +54,7 @@ def validate_indicator_table(table: pd.DataFrame, catalogue: Catalogue,
         rows = [int(i) + 2 for i in np.flatnonzero((ids.isna() | (ids == "")).to_numpy())]
         problems.add("tomma områdeskoder på rad (räknat med rubrikraden).", column=AREA_ID,
                      values=rows, fix="fyll i koden eller ta bort raden")
-    dup = sorted(set(ids[ids.duplicated() & ids.notna()]))
+    dup = sorted(set(ids[ids.duplicated() & ids.notna() & (ids != "")]))
     if dup:
         problems.add("områdeskoder förekommer mer än en gång.", column=AREA_ID, values=dup,
                      fix="en rad per område; summera eller ta bort dubbletterna")
@@ -66,15 +69,20 @@ def validate_indicator_table(table: pd.DataFrame, catalogue: Catalogue,
         values, bad = _non_numeric(table[col])
         if bad:
             problems.add("värden som inte är tal.", column=col, values=bad,
-                         expected="tal med punkt som decimaltecken, eller tom cell för saknat",
+                         expected="ändliga tal med punkt som decimaltecken, eller tom cell för "
+                                  "saknat",
                          fix="rätta värdena eller töm cellerna")
         out[col] = values.to_numpy()
 
+    checked: set[str] = set()   # a denominator shared by several rates is reported once
     for ind in catalogue.values():
         if not ind.is_rate or not all(c in out.columns for c in ind.columns):
             continue
         num, den = out[ind.numerator], out[ind.denominator]
         for col, series in ((ind.numerator, num), (ind.denominator, den)):
+            if col in checked:
+                continue
+            checked.add(col)
             neg = series[series < 0]
             if len(neg):
                 problems.add("negativa antal.", column=col,

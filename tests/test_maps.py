@@ -13,8 +13,15 @@ import pytest
 from shapely.geometry import box
 
 from geo.join import join_areas
-from geo.maps import NO_DATA_COLOUR, PALETTE, build_map, escape_text, export_map_html, \
-    format_number, render_map_html
+from geo.maps import (
+    NO_DATA_COLOUR,
+    PALETTE,
+    build_map,
+    escape_text,
+    export_map_html,
+    format_number,
+    render_map_html,
+)
 from indicators.catalogue import validate_catalogue
 from indicators.io import SourceInfo
 from indicators.ranking import rank_areas
