@@ -3,7 +3,8 @@
 Every value written here is invented by a seeded random generator. The table
 exists so that the app and the exports work offline out of the box; it says
 nothing about the real areas. Its sidecar ``.meta.toml`` marks it synthetic, and
-that mark is shown in the app banner, in the map title and in every export.
+so does the column ``syntetiska_demodata`` in every row, which any copy keeps.
+The mark is shown in the app banner, in the map title and in every export.
 
 How the values are made: each area gets a latent need drawn around a level that
 follows SCB's public socio-economic områdestyp 2023 (type 2 = higher), plus noise.
@@ -25,6 +26,9 @@ import numpy as np
 import pandas as pd
 
 SEED = 20261123
+# The marker column (indicators.columns.SYNTHETIC_MARK): a copy of this table without its
+# sidecar is still shown as synthetic.
+SYNTHETIC_MARK = "syntetiska_demodata"
 HERE = Path(__file__).resolve().parent
 AREAS = HERE / "areas" / "huddinge_regso_2025.parquet"
 OUT = HERE / "demo" / "huddinge_demo_indicators.csv"
@@ -69,7 +73,7 @@ def generate(areas: pd.DataFrame, seed: int = SEED) -> pd.DataFrame:
     latent = np.where(np.isin(ids, list(TYPE_2)), 1.5, -0.3) + rng.normal(0, 0.6, n)
     inhabitants = rng.integers(1_500, 9_000, n)
     out = pd.DataFrame({"area_id": ids, "area_name": areas["area_name"].to_numpy(),
-                        "invanare": inhabitants})
+                        SYNTHETIC_MARK: "ja", "invanare": inhabitants})
     for col, share in POPULATIONS.items():
         out[col] = rng.binomial(inhabitants, share * rng.uniform(0.85, 1.15, n))
     catalogue = pd.read_csv(CATALOGUE, dtype=str).set_index("id")["domain"]

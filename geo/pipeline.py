@@ -28,6 +28,7 @@ from indicators.columns import (
 )
 from indicators.io import (
     SourceInfo,
+    mark_synthetic,
     read_catalogue,
     read_indicator_table,
     read_settings,
@@ -72,9 +73,11 @@ def load_inputs(areas: str | Path = DEFAULT_AREAS, indicators: str | Path = DEFA
     so that a change of settings does not parse text again."""
     indicators = Path(indicators)
     cat = read_catalogue(catalogue)
-    table = validate_indicator_table(read_indicator_table(indicators), cat, indicators.name)
+    raw = read_indicator_table(indicators)
+    table = validate_indicator_table(raw, cat, indicators.name)
     return Inputs(areas=read_areas(areas, id_column=id_column, name_column=name_column),
-                  table=table.reset_index(), table_source=read_source_info(indicators),
+                  table=table.reset_index(),
+                  table_source=mark_synthetic(read_source_info(indicators), raw),
                   table_name=indicators.name, catalogue=cat)
 
 

@@ -10,6 +10,10 @@ from __future__ import annotations
 AREA_ID = "area_id"
 AREA_NAME = "area_name"
 
+# A column that marks every row of a synthetic table, so that a copy of the demo data
+# stays marked even without its sidecar metadata file.
+SYNTHETIC_MARK = "syntetiska_demodata"
+
 # Result columns
 SCORE = "score"
 RANK = "rank"

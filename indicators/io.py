@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
 
 from .catalogue import Catalogue, validate_catalogue
-from .columns import AREA_ID
+from .columns import AREA_ID, SYNTHETIC_MARK
 from .errors import (
     CatalogueError,
     IndicatorTableError,
@@ -85,6 +85,14 @@ def read_source_info(path: str | Path) -> SourceInfo:
     return SourceInfo(title=str(data["title"]), source=str(data["source"]),
                       date=str(data["date"]), licence=str(data.get("licence", "")),
                       synthetic=bool(data.get("synthetic", False)), note=str(data.get("note", "")))
+
+
+def mark_synthetic(info: SourceInfo, table: pd.DataFrame) -> SourceInfo:
+    """The table's source, marked synthetic when the table carries the synthetic column."""
+    if SYNTHETIC_MARK in table.columns and not info.synthetic:
+        note = "tabellen har kolumnen '" + SYNTHETIC_MARK + "': värdena är syntetiska"
+        return replace(info, synthetic=True, note="; ".join(n for n in (info.note, note) if n))
+    return info
 
 
 def read_catalogue(path: str | Path) -> Catalogue:

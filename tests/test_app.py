@@ -69,3 +69,55 @@ def test_profile_of_a_chosen_area(app):
     app.selectbox(key="area").set_value("0126R020").run()
     assert any("Områdesprofil: Vårby gård (0126R020)" in h.value for h in app.subheader)
     assert any(m.label == "Rang" for m in app.metric)
+
+
+def uploader(at: AppTest, key: str):
+    return next(u for u in at.file_uploader if u.key == key)
+
+
+def test_loading_saved_settings_applies_them(app):
+    settings = pipeline.list_profiles()["Psykisk ohälsa"]
+    uploader(app, "settings_file").upload("mina.toml", settings.to_toml().encode("utf-8"),
+                                          "application/toml").run()
+    assert not app.exception and not app.error
+    assert ranking(app) == expected(settings)
+    assert app.radio(key="aggregation").value == "geometric"
+
+
+def test_bad_settings_file_shows_which_file_key_and_value(app):
+    before = ranking(app)
+    bad = b"[indicator_weights]\nvaldsbrott = -2\nfinns_inte = 1\n"
+    uploader(app, "settings_file").upload("fel.toml", bad, "application/toml").run()
+    assert not app.exception
+    message = " ".join(e.value for e in app.error)
+    assert "fil 'fel.toml'" in message and "negativa vikter" in message
+    assert "valdsbrott=-2.0" in message
+    assert ranking(app) == before     # nothing was applied half-way
+
+
+def test_own_files_with_a_bad_value_show_an_error(app, tmp_path):
+    table = pipeline.DEFAULT_INDICATORS.read_text(encoding="utf-8").splitlines()
+    header, first = table[0].split(","), table[1].split(",")
+    first[header.index("valdsbrott")] = "många"
+    table[1] = ",".join(first)
+    uploader(app, "areas_file").upload("omraden.parquet", pipeline.DEFAULT_AREAS.read_bytes())
+    uploader(app, "table_file").upload("egen.csv", "\n".join(table).encode("utf-8"),
+                                       "text/csv").run()
+    assert not app.exception
+    message = " ".join(e.value for e in app.error)
+    assert "fil 'egen.csv', kolumn 'valdsbrott': värden som inte är tal. Värden: 'många'" \
+        in message
+
+
+def test_own_files_with_a_missing_area_are_reported(app):
+    lines = pipeline.DEFAULT_INDICATORS.read_text(encoding="utf-8").splitlines()
+    kept = [line for line in lines if not line.startswith("0126R006,")]
+    uploader(app, "areas_file").upload("omraden.parquet", pipeline.DEFAULT_AREAS.read_bytes())
+    uploader(app, "table_file").upload("egen.csv", "\n".join(kept).encode("utf-8"),
+                                       "text/csv").run()
+    assert not app.exception and not app.error
+    assert any("1 område i kartan saknar indikatordata och visas grå: 0126R006." in i.value
+               for i in app.info)
+    assert len(ranking(app)) == 21
+    # No sidecar came with the upload, but the table's marker column keeps it marked.
+    assert any("SYNTETISKA DEMODATA" in w.value for w in app.warning)

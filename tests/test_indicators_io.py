@@ -18,6 +18,7 @@ from indicators.errors import CatalogueError, IndicatorTableError, PrevmapError,
 from indicators.io import (
     SourceInfo,
     detect_separator,
+    mark_synthetic,
     read_catalogue,
     read_indicator_table,
     read_settings,
@@ -305,3 +306,14 @@ def test_single_column_table_is_not_split_on_a_letter(tmp_path: Path) -> None:
     path = tmp_path / "t.csv"
     path.write_text("area_id\n0126R001\n0126R002\n", encoding="utf-8")
     assert read_indicator_table(path).columns.tolist() == ["area_id"]
+
+
+def test_marker_column_marks_a_table_synthetic_without_sidecar(tmp_path: Path) -> None:
+    path = tmp_path / "kopia.csv"
+    path.write_text("area_id,syntetiska_demodata\n0126R001,ja\n", encoding="utf-8")
+    info = mark_synthetic(read_source_info(path), read_indicator_table(path))
+    assert info.synthetic and info.label().startswith("SYNTETISKA DEMODATA – kopia.csv")
+    assert "kolumnen 'syntetiska_demodata'" in info.note
+    plain = tmp_path / "egen.csv"
+    plain.write_text("area_id,x\n0126R001,1\n", encoding="utf-8")
+    assert not mark_synthetic(read_source_info(plain), read_indicator_table(plain)).synthetic
