@@ -113,8 +113,7 @@ def _zoom_for(width_deg: float, height_deg: float, pixels: int = 600) -> int:
 
 def _classify(scores: np.ndarray, scheme: str, k: int) -> tuple[np.ndarray, list[float]]:
     """Class of each area (-1 = no data) and the class upper bounds."""
-    label, cls = CLASSIFIERS[scheme]
-    del label
+    cls = CLASSIFIERS[scheme][1]
     valid = ~np.isnan(scores)
     classes = np.full(len(scores), -1)
     if not valid.any():
@@ -130,6 +129,7 @@ def _classify(scores: np.ndarray, scheme: str, k: int) -> tuple[np.ndarray, list
 
 
 def _colours(n_classes: int) -> list[str]:
+    """Colours for 1–5 classes; one or two classes take the darkest end of the scale."""
     if n_classes in PALETTE:
         return PALETTE[n_classes]
     return PALETTE[5][-n_classes:] if n_classes < 3 else PALETTE[5]

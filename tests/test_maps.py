@@ -205,3 +205,22 @@ def test_only_leaflet_is_loaded_from_outside():
     html = render_map_html(fmap)
     external = sorted(set(re.findall(r'(?:src|href)="(https?://[^"]+)"', html)))
     assert len(external) == 2 and all("/leaflet@" in url for url in external), external
+
+
+def test_equal_scores_make_one_class():
+    tab = table()
+    tab["brott"] = 5
+    fmap, _ = build(tab=tab)
+    html = render_map_html(fmap)
+    fills = {f["properties"]["fill"] for f in area_layer(html)["features"]}
+    assert fills == {PALETTE[5][-1]}
+    assert shown(html)[0].count("≤ 0,00") == 1     # one legend row: all scores are 0
+
+
+@pytest.mark.filterwarnings("ignore:Numba not installed")  # mapclassify's pure-Python path
+@pytest.mark.parametrize("scheme", ["quantiles", "fisher_jenks", "equal_interval"])
+def test_every_classification_colours_the_extremes(scheme):
+    fmap, _ = build(scheme=scheme)
+    fill = {f["properties"]["idx"]: f["properties"]["fill"]
+            for f in area_layer(render_map_html(fmap))["features"]}
+    assert fill[8] == PALETTE[5][-1] and fill[0] == PALETTE[5][0]
