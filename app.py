@@ -18,7 +18,7 @@ from geo.maps import FEATURE_INDEX, format_number, render_map_html
 from indicators.catalogue import Catalogue
 from indicators.columns import AGGREGATIONS, AREA_ID, AREA_NAME, DOMAINS, NORMALISATIONS
 from indicators.errors import PrevmapError
-from indicators.settings import AnalysisSettings
+from indicators.settings import AnalysisSettings, validate_settings
 from indicators.table import available_indicators
 
 WEIGHT_MAX = 5.0
@@ -73,7 +73,13 @@ def on_settings_upload(catalogue: Catalogue) -> None:
         return
     try:
         settings = AnalysisSettings.from_toml(upload.getvalue().decode("utf-8"), upload.name)
-    except (PrevmapError, UnicodeDecodeError) as err:
+        # Refuse ids the catalogue does not know: the widgets would silently leave them out.
+        validate_settings(settings, catalogue, upload.name)
+    except UnicodeDecodeError:
+        st.session_state["settings_error"] = (f"Filen '{upload.name}' är inte UTF-8-text. "
+                                              "Spara den som UTF-8 och försök igen.")
+        return
+    except PrevmapError as err:
         st.session_state["settings_error"] = str(err)
         return
     st.session_state.pop("settings_error", None)
@@ -219,6 +225,11 @@ def main() -> None:
     except PrevmapError as err:
         st.error(str(err))
         st.stop()
+    left_out = [catalogue[i].name for i in catalogue
+                if st.session_state.get(f"use_{i}") and i not in available]
+    if left_out:
+        st.warning("Valda i inställningarna men saknas i indikatortabellen, så de räknas inte: "
+                    + "; ".join(left_out) + ".")
     for note in analysis.notes():
         st.info(note)
 

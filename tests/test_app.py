@@ -121,3 +121,26 @@ def test_own_files_with_a_missing_area_are_reported(app):
     assert len(ranking(app)) == 21
     # No sidecar came with the upload, but the table's marker column keeps it marked.
     assert any("SYNTETISKA DEMODATA" in w.value for w in app.warning)
+
+
+def test_settings_with_an_unknown_indicator_are_refused_not_trimmed(app):
+    before = ranking(app)
+    text = b"[indicator_weights]\nvaldsbrott = 1\nfinns_inte = 1\n"
+    uploader(app, "settings_file").upload("okand.toml", text, "application/toml").run()
+    message = " ".join(e.value for e in app.error)
+    assert "fil 'okand.toml'" in message
+    assert "indikatorerna finns inte i katalogen. Värden: 'finns_inte'" in message
+    assert ranking(app) == before
+
+
+def test_chosen_indicators_missing_from_own_table_are_named(app):
+    lines = pipeline.DEFAULT_INDICATORS.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    drop = header.index("valdsbrott")
+    trimmed = [",".join(v for k, v in enumerate(line.split(",")) if k != drop) for line in lines]
+    uploader(app, "areas_file").upload("omraden.parquet", pipeline.DEFAULT_AREAS.read_bytes())
+    uploader(app, "table_file").upload("utan.csv", "\n".join(trimmed).encode("utf-8"),
+                                       "text/csv").run()
+    assert not app.exception and not app.error
+    assert any("saknas i indikatortabellen, så de räknas inte: Anmälda våldsbrott." in w.value
+               for w in app.warning)
