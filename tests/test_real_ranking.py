@@ -1,0 +1,104 @@
+"""Real SCB data end to end: DeSO counts -> RegSO -> ranking, checked against SCB's own
+classification of the same areas (områdestyp 2023)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from geo import pipeline
+from geo.join import join_areas
+from indicators.errors import IndicatorTableError
+from indicators.io import read_catalogue
+from indicators.levels import aggregate_to_level, link_table
+from indicators.ranking import rank_areas
+from indicators.scb_wide import scb_indicator_counts
+from indicators.settings import AnalysisSettings
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+CATALOGUE = pipeline.DATA_DIR / "catalogue_scb.csv"
+
+
+def shared(*parts: str) -> Path:
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is absent (../shared/data sits beside the repository in the "
+                    "developer and CI setup)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def huddinge_regso() -> pd.DataFrame:
+    wide = pd.read_csv(shared("huddinge", "scb_deso2018_2022_0126_wide.csv"),
+                       dtype={"deso_2018": str})
+    counts = scb_indicator_counts(wide)
+    link = link_table(wide, "deso_2018", "RegSOkod_2020", "RegSO_2020")
+    agg = aggregate_to_level(counts, link, counts=[c for c in counts if c != "area_id"])
+    assert agg.messages() == []
+    return agg.frame
+
+
+def type_2_in_huddinge(year: int) -> set[str]:
+    path = shared("sweden", f"regso_socioekonomisk_index_{year}.csv")
+    with path.open(encoding="utf-8-sig") as handle:
+        rows = list(csv.reader(handle))
+    return {name[len("Huddinge ("):-1] for name, *rest in rows
+            if name.startswith("Huddinge (") and rest and rest[0] == "2"}
+
+
+@pytest.mark.parametrize("normalisation", ["zscore", "percentile", "minmax"])
+def test_top_five_are_the_areas_scb_classes_as_type_2(huddinge_regso, normalisation):
+    catalogue = read_catalogue(CATALOGUE)
+    settings = AnalysisSettings.create({i: 1.0 for i in catalogue}, normalisation=normalisation)
+    summary = rank_areas(huddinge_regso, catalogue, settings).summary()
+    names = dict(zip(huddinge_regso["area_id"], huddinge_regso["area_name"], strict=True))
+    top5 = {names[a] for a in summary["area_id"].head(5)}
+    expected = type_2_in_huddinge(2023)
+    assert expected == {"Flemingsberg västra", "Flemingsberg östra", "Skogås västra",
+                        "Vårby gård", "Vårby Haga-Masmo"}
+    assert top5 == expected
+
+
+def test_low_economic_standard_is_recomputed_from_counts(huddinge_regso):
+    wide = pd.read_csv(shared("huddinge", "scb_deso2018_2022_0126_wide.csv"),
+                       dtype={"deso_2018": str})
+    vg = wide[wide["RegSOkod_2020"] == "0126R020"]
+    persons = vg["econ_standard_2022_n_persons"]
+    expected = (vg["low_econ_standard_2022_pct"] * persons).sum() / persons.sum()
+    row = huddinge_regso.set_index("area_id").loc["0126R020"]
+    assert row["personer_lag_ek_standard"] / row["personer_ek_standard"] * 100 == \
+        pytest.approx(expected)
+
+
+def test_the_regso_polygons_and_the_real_table_join_completely(huddinge_regso):
+    catalogue = read_catalogue(CATALOGUE)
+    inputs = pipeline.load_inputs()
+    result = rank_areas(huddinge_regso, catalogue,
+                        AnalysisSettings.create({i: 1.0 for i in catalogue}))
+    joined, report = join_areas(inputs.areas.frame, result)
+    assert report.complete and len(joined) == 22
+
+
+def test_a_table_without_the_scb_columns_is_refused():
+    with pytest.raises(IndicatorTableError, match="kolumner saknas i SCB-tabellen. Värden: "
+                       "'edu_2564_2022_forgymnasial'"):
+        scb_indicator_counts(pd.DataFrame({"deso_2018": ["0126A0010"]}), source="fel.csv")
+
+
+def test_counts_on_a_two_row_table_by_hand():
+    from indicators.scb_wide import REQUIRED
+    row = dict.fromkeys(REQUIRED, 0)
+    row.update(edu_2564_2022_forgymnasial=10, edu_2564_2022_gymnasial=30,
+               lm_1664_2022_unemployed=5, lm_1664_2022_outside_lf=15, lm_1664_2022_total=100,
+               low_econ_standard_2022_pct=12.5, econ_standard_2022_n_persons=80,
+               dwellings_2022_hyresratt=3, dwellings_2022_bostadsratt=1)
+    counts = scb_indicator_counts(pd.DataFrame([{"deso_2018": " X1 ", **row}]))
+    first = counts.iloc[0]
+    assert first["area_id"] == "X1"
+    assert (first["inv_25_64_forgymnasial"], first["inv_25_64"]) == (10, 40)
+    assert (first["inv_16_64_utanfor"], first["inv_16_64"]) == (20, 100)
+    assert (first["personer_lag_ek_standard"], first["personer_ek_standard"]) == (10, 80)
+    assert (first["lagenheter_hyresratt"], first["lagenheter"]) == (3, 4)
