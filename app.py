@@ -14,6 +14,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo import pipeline
+from geo.levels import DEFAULT_GROUPING, load_grouping_title, read_grouping, to_level
 from geo.maps import FEATURE_INDEX, format_number, render_map_html
 from indicators.catalogue import Catalogue
 from indicators.columns import AGGREGATIONS, AREA_ID, AREA_NAME, DOMAINS, NORMALISATIONS
@@ -105,6 +106,9 @@ def sidebar(catalogue: Catalogue, available: tuple[str, ...]) -> None:
     profiles = load_profiles()
     with st.sidebar:
         st.header("Analys")
+        st.radio("Nivå", list(LEVELS), key="level", format_func=LEVELS.get,
+                 help="Kommundelarna är RegSO grupperade efter namn, en illustration av hur "
+                      "kommunens egen indelning används; antal summeras och andelar räknas om.")
         st.selectbox("Profil", list(profiles), key="profile",
                      on_change=on_profile_change, args=(catalogue,),
                      help="Färdiga urval av indikatorer och vikter. Du kan ändra allt nedan.")
@@ -149,12 +153,31 @@ def sidebar(catalogue: Catalogue, available: tuple[str, ...]) -> None:
                        "kolumnerna som indikatorkatalogen anger.")
 
 
-def choose_inputs() -> pipeline.Inputs:
+LEVELS = {"regso": "RegSO (SCB)", "kommundelar": "Kommundelar (exempelindelning)"}
+
+
+@st.cache_resource(show_spinner="Summerar till kommundelar …", max_entries=4)
+def inputs_at_level(key: tuple[str, ...], _inputs: pipeline.Inputs
+                    ) -> tuple[pipeline.Inputs, list[str]]:
+    """The inputs summed to kommundelar; ``key`` names the inputs (the object is not hashed)."""
+    del key
+    grouping = read_grouping(DEFAULT_GROUPING)
+    return to_level(_inputs, grouping, title=load_grouping_title(DEFAULT_GROUPING))
+
+
+def choose_inputs() -> tuple[pipeline.Inputs, list[str]]:
+    """The inputs the user chose (bundled demo or uploads) at the chosen level, with notes."""
     areas_file, table_file = st.session_state.get("areas_file"), st.session_state.get("table_file")
     if areas_file is not None and table_file is not None:
-        return load_uploaded_inputs(areas_file.name, areas_file.getvalue(), table_file.name,
-                                    table_file.getvalue())
-    return load_default_inputs()
+        key = (areas_file.name, hashlib.sha256(areas_file.getvalue()).hexdigest(),
+               table_file.name, hashlib.sha256(table_file.getvalue()).hexdigest())
+        inputs = load_uploaded_inputs(areas_file.name, areas_file.getvalue(), table_file.name,
+                                      table_file.getvalue())
+    else:
+        key, inputs = ("demo",), load_default_inputs()
+    if st.session_state.get("level", "regso") == "kommundelar":
+        return inputs_at_level(key, inputs)
+    return inputs, []
 
 
 # -- main views ----------------------------------------------------------------------------
@@ -203,7 +226,7 @@ def main() -> None:
     st.set_page_config(page_title="prevmap – behov per område", page_icon="🗺️", layout="wide")
     st.title("prevmap – barns och ungas behov av förebyggande arbete per område")
     try:
-        inputs = choose_inputs()
+        inputs, level_notes = choose_inputs()
     except PrevmapError as err:
         st.error(str(err))
         st.stop()
@@ -230,7 +253,7 @@ def main() -> None:
     if left_out:
         st.warning("Valda i inställningarna men saknas i indikatortabellen, så de räknas inte: "
                     + "; ".join(left_out) + ".")
-    for note in analysis.notes():
+    for note in level_notes + analysis.notes():
         st.info(note)
 
     fmap = pipeline.build_analysis_map(analysis, tiles=TILES if st.session_state["tiles"] else None)

@@ -144,3 +144,15 @@ def test_chosen_indicators_missing_from_own_table_are_named(app):
     assert not app.exception and not app.error
     assert any("saknas i indikatortabellen, så de räknas inte: Anmälda våldsbrott." in w.value
                for w in app.warning)
+
+
+def test_choosing_kommundelar_ranks_seven_districts(app):
+    app.radio(key="level").set_value("kommundelar").run()
+    assert not app.exception and not app.error
+    assert sorted(ranking(app)) == ["Flemingsberg", "Segeltorp", "Sjödalen-Fullersta", "Skogås",
+                                    "Stuvsta-Snättringe", "Trångsund", "Vårby"]
+    assert any("Skogås, 'elever_hog_franvaro': värde saknas för 1 av 3 delområden" in i.value
+               for i in app.info)
+    assert any("SYNTETISKA DEMODATA" in w.value for w in app.warning)
+    app.radio(key="level").set_value("regso").run()
+    assert len(ranking(app)) == 22

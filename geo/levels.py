@@ -1,0 +1,84 @@
+"""Change the level of an analysis: RegSO to the municipality's kommundelar (or any grouping).
+
+The indicator table is aggregated with :mod:`indicators.levels` (counts summed,
+rates recomputed) and the polygons are dissolved by the same grouping, so that
+the map and the ranking follow the chosen level together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from indicators.columns import AREA_ID, AREA_NAME
+from indicators.errors import IndicatorTableError, Problems
+from indicators.io import read_indicator_table, read_source_info
+from indicators.levels import FROM_ID, aggregate_to_level, link_table
+
+from .io import Areas
+from .pipeline import DATA_DIR, Inputs
+
+GROUPINGS_DIR = DATA_DIR / "kommundelar"
+DEFAULT_GROUPING = GROUPINGS_DIR / "huddinge_kommundelar_exempel.csv"
+
+
+def read_grouping(path: str | Path, from_column: str | None = None,
+                  to_column: str | None = None) -> pd.DataFrame:
+    """A grouping table: first column the area code, second the name of the larger area
+    (or name the columns). The larger area's id is its name."""
+    path = Path(path)
+    raw = read_indicator_table(path)
+    if raw.shape[1] < 2:
+        raise IndicatorTableError(f"fil '{path.name}': en grupperingstabell behöver två kolumner "
+                                  "(områdeskod och kommundel).")
+    from_column = from_column or raw.columns[0]
+    to_column = to_column or raw.columns[1]
+    return link_table(raw, from_column, to_column, to_column, source=path.name)
+
+
+def to_level(inputs: Inputs, grouping: pd.DataFrame, *, title: str) -> tuple[Inputs, list[str]]:
+    """The same inputs at the level of ``grouping`` (from :func:`read_grouping`), and notes.
+
+    Only rate indicators (numerator and denominator) can be aggregated; a plain-value
+    indicator is left out, and a note says so.
+    """
+    catalogue, table = inputs.catalogue, inputs.table
+    problems = Problems(IndicatorTableError, inputs.table_name)
+    area_ids = set(inputs.areas.frame[AREA_ID])
+    outside = sorted(area_ids - set(grouping[FROM_ID]))
+    if outside:
+        problems.add("områden som grupperingen inte placerar i någon kommundel.", values=outside,
+                     fix="lägg till dem i grupperingstabellen")
+    problems.raise_if_any()
+
+    counts = [c for ind in catalogue.values() if ind.is_rate for c in ind.columns
+              if c in table.columns]
+    plain = [ind.name for ind in catalogue.values() if not ind.is_rate and ind.id in table]
+    agg = aggregate_to_level(table, grouping, counts=counts, source=inputs.table_name)
+    notes = agg.messages()
+    if plain:
+        notes.append("Indikatorer utan täljare och nämnare kan inte räknas om till kommundelar "
+                     "och är utelämnade: " + "; ".join(plain) + ".")
+
+    frame = inputs.areas.frame.merge(grouping[[FROM_ID, AREA_ID, AREA_NAME]].rename(
+        columns={AREA_ID: "group_id", AREA_NAME: "group_name"}),
+        left_on=AREA_ID, right_on=FROM_ID, how="left")
+    dissolved = frame.dissolve(by="group_id", as_index=False, aggfunc={"group_name": "first"})
+    polygons = gpd.GeoDataFrame({AREA_ID: dissolved["group_id"].astype(str),
+                                 AREA_NAME: dissolved["group_name"].astype(str)},
+                                geometry=dissolved.geometry.values, crs=frame.crs)
+    source = inputs.areas.source
+    areas = Areas(polygons, replace(source, title=f"{title} (av {source.title})"),
+                  inputs.areas.repairs, inputs.areas.notes)
+    table_source = replace(inputs.table_source,
+                           title=f"{inputs.table_source.title}, summerade till {title}")
+    return Inputs(areas=areas, table=agg.frame.drop(columns=[AREA_NAME]),
+                  table_source=table_source, table_name=inputs.table_name,
+                  catalogue=catalogue), notes
+
+
+def load_grouping_title(path: str | Path) -> str:
+    return read_source_info(path).title
