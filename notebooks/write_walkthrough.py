@@ -181,6 +181,42 @@ replayed = run_analysis(inputs, read_settings(paths.settings))
 same_ranking = ranking_table(replayed).equals(ranking_table(crime_analysis))
 print("Samma rangordning efter omkörning:", same_ranking)"""),
     ("md", """\
+## 7. Samma analys på riktiga data från SCB
+
+Med SCB:s statistik per DeSO (demografiska statistikområden) kan fyra socioekonomiska
+riskfaktorer beräknas på riktigt: låg ekonomisk standard, förgymnasial utbildning, utanför
+arbetskraften och hyresrätt. Antalen summeras från 60 DeSO till 22 RegSO och andelarna räknas
+om från antalen. Som kontroll jämförs resultatet med SCB:s egen områdestyp (2023), där fem av
+Huddinges RegSO har typ 2, "stora socioekonomiska utmaningar".
+
+Cellerna kräver mappen `../shared/data` bredvid projektet; utan den hoppas avsnittet över."""),
+    ("code", """\
+from geo.join import join_areas
+from indicators.io import read_catalogue
+from indicators.levels import aggregate_to_level, link_table
+from indicators.ranking import rank_areas
+from indicators.scb_wide import scb_indicator_counts
+
+SHARED = Path.cwd().resolve().parents[1] / "shared" / "data"
+SCB_DESO = SHARED / "huddinge" / "scb_deso2018_2022_0126_wide.csv"
+if SCB_DESO.exists():
+    wide = pd.read_csv(SCB_DESO, dtype={"deso_2018": str})
+    counts = scb_indicator_counts(wide)
+    link = link_table(wide, "deso_2018", "RegSOkod_2020", "RegSO_2020")
+    regso = aggregate_to_level(counts, link, counts=[c for c in counts if c != "area_id"])
+    scb_catalogue = read_catalogue(Path.cwd().parent / "data" / "catalogue_scb.csv")
+    real = rank_areas(regso.frame, scb_catalogue,
+                      AnalysisSettings.create({i: 1.0 for i in scb_catalogue},
+                                              name="SCB socioekonomi"))
+    joined, report = join_areas(inputs.areas.frame, real)
+    print(f"{len(wide)} DeSO -> {len(regso.frame)} RegSO; alla områden matchade: "
+          f"{report.complete}")
+    names = dict(zip(regso.frame["area_id"], regso.frame["area_name"]))
+    top5 = [names[a] for a in real.summary()["area_id"].head(5)]
+    print("Högst behov (riktiga SCB-data):", ", ".join(top5))
+else:
+    print(f"Avsnittet hoppas över: {SHARED} finns inte.")"""),
+    ("md", """\
 **Kom ihåg:** siffrorna ovan kommer från syntetiska demodata. Metoden och arbetsgången är
 desamma med riktiga data: byt indikatortabell med `load_inputs(indicators=...)`."""),
 ]

@@ -69,6 +69,14 @@ def test_notebook_runs_without_errors(executed: nbformat.NotebookNode) -> None:
     assert "Syntetiska demodata: True" in text
     assert "Samma inställningar: True" in text
     assert "Samma rangordning efter omkörning: True" in text
+    shared = ROOT.parent / "shared" / "data" / "huddinge" / "scb_deso2018_2022_0126_wide.csv"
+    if shared.exists():
+        assert "60 DeSO -> 22 RegSO; alla områden matchade: True" in text
+        top5 = re.search(r"Högst behov \(riktiga SCB-data\): (.+)", text).group(1)
+        assert set(top5.split(", ")) == {"Flemingsberg västra", "Flemingsberg östra",
+                                         "Skogås västra", "Vårby gård", "Vårby Haga-Masmo"}
+    else:
+        assert "Avsnittet hoppas över" in text
 
 
 def test_notebook_runs_in_this_interpreter(executed: nbformat.NotebookNode) -> None:
