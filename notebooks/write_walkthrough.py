@@ -211,7 +211,7 @@ if SCB_DESO.exists():
     joined, report = join_areas(inputs.areas.frame, real)
     print(f"{len(wide)} DeSO -> {len(regso.frame)} RegSO; alla områden matchade: "
           f"{report.complete}")
-    names = dict(zip(regso.frame["area_id"], regso.frame["area_name"]))
+    names = dict(zip(regso.frame["area_id"], regso.frame["area_name"], strict=True))
     top5 = [names[a] for a in real.summary()["area_id"].head(5)]
     print("Högst behov (riktiga SCB-data):", ", ".join(top5))
 else:
