@@ -9,6 +9,7 @@ import hashlib
 import tempfile
 from pathlib import Path
 
+import folium
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
@@ -181,6 +182,42 @@ def choose_inputs() -> tuple[pipeline.Inputs, list[str]]:
 
 
 # -- main views ----------------------------------------------------------------------------
+def show_data_page(analysis: pipeline.Analysis, available: tuple[str, ...]) -> None:
+    """Where the data come from, what they cover, and what did not match."""
+    inputs, report = analysis.inputs, analysis.join_report
+    st.subheader("Källor")
+    st.dataframe(pd.DataFrame([{
+        "Data": role, "Titel": s.title, "Källa": s.source, "Datum": s.date,
+        "Licens": s.licence or "–", "Syntetiska": "ja" if s.synthetic else "nej",
+        "Anmärkning": s.note or "–"}
+        for role, s in zip(("Områden", "Indikatorer"), analysis.sources, strict=True)]),
+        hide_index=True)
+    st.subheader("Täckning")
+    catalogue = inputs.catalogue
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Områden i kartan", len(inputs.areas))
+    c2.metric("Rader i indikatortabellen", len(inputs.table))
+    c3.metric("Indikatorer som kan beräknas", f"{len(available)} av {len(catalogue)}")
+    lacking = [{"Indikator": ind.name, "Saknade kolumner": ", ".join(
+        c for c in ind.columns if c not in inputs.table.columns)}
+        for ind in catalogue.values() if ind.id not in available]
+    if lacking:
+        st.markdown("**Indikatorer i katalogen som tabellen saknar kolumner för**")
+        st.dataframe(pd.DataFrame(lacking), hide_index=True)
+    st.subheader("Koppling mellan områden och indikatorer")
+    st.write(f"{len(report.matched)} områdeskoder matchade.")
+    if report.complete:
+        st.success("Alla områden har indikatordata och alla rader i tabellen har ett område.")
+    for message in report.messages():
+        st.warning(message)
+    missing = analysis.result.values.isna()
+    if missing.any().any():
+        st.markdown("**Saknade värden per indikator**")
+        st.dataframe(pd.DataFrame([{
+            "Indikator": catalogue[i].name, "Antal områden": int(missing[i].sum()),
+            "Områden": ", ".join(missing.index[missing[i]])}
+            for i in missing.columns if missing[i].any()]), hide_index=True)
+
 def show_profile(analysis: pipeline.Analysis, area_id: str) -> None:
     result, names = analysis.result, dict(zip(analysis.joined[AREA_ID],
                                               analysis.joined[AREA_NAME], strict=True))
@@ -240,8 +277,8 @@ def main() -> None:
 
     if inputs.synthetic:
         st.warning("**SYNTETISKA DEMODATA.** Indikatorvärdena är påhittade av en slumpgenerator "
-                   "och beskriver inte de verkliga områdena. Områdesgränserna är SCB:s riktiga "
-                   "RegSO 2025.", icon="⚠️")
+                   "och beskriver inte de verkliga områdena. Områdesgränserna: "
+                   f"{inputs.areas.source.title}.", icon="⚠️")
     try:
         settings = settings_from_widgets(catalogue, available)
         analysis = pipeline.run_analysis(inputs, settings)
@@ -257,6 +294,15 @@ def main() -> None:
         st.info(note)
 
     fmap = pipeline.build_analysis_map(analysis, tiles=TILES if st.session_state["tiles"] else None)
+    map_tab, data_tab = st.tabs(["Karta och rangordning", "Data och källor"])
+    with map_tab:
+        show_map_page(analysis, fmap, settings)
+    with data_tab:
+        show_data_page(analysis, available)
+
+
+def show_map_page(analysis: pipeline.Analysis, fmap: folium.Map,
+                  settings: AnalysisSettings) -> None:
     clicked = st_folium(fmap, key="karta", height=640, use_container_width=True,
                         returned_objects=["last_active_drawing"])
     st.caption("Kartbiblioteket Leaflet hämtas från internet (jsDelivr); utan nätverk visas "

@@ -156,3 +156,17 @@ def test_choosing_kommundelar_ranks_seven_districts(app):
     assert any("SYNTETISKA DEMODATA" in w.value for w in app.warning)
     app.radio(key="level").set_value("regso").run()
     assert len(ranking(app)) == 22
+
+
+def test_data_page_shows_sources_coverage_and_missing_values(app):
+    sources = next(d.value for d in app.dataframe if "Licens" in d.value.columns)
+    assert sources["Data"].tolist() == ["Områden", "Indikatorer"]
+    assert sources["Syntetiska"].tolist() == ["nej", "ja"]
+    assert sources["Licens"].tolist()[0] == "CC0 (SCB öppna geodata)"
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Områden i kartan"] == "22"
+    assert metrics["Indikatorer som kan beräknas"] == "15 av 15"
+    assert any("Alla områden har indikatordata" in s.value for s in app.success)
+    gaps = next(d.value for d in app.dataframe if "Antal områden" in d.value.columns)
+    assert gaps.to_dict("records") == [{"Indikator": "Elever med hög frånvaro (minst 15 %)",
+                                        "Antal områden": 1, "Områden": "0126R015"}]
