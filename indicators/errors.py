@@ -93,6 +93,35 @@ class AreaFileError(PrevmapError):
     title = "Fel i områdesfilen"
 
 
+class PointFileError(PrevmapError):
+    title = "Fel i punktfilen"
+
+
+class OverlayFileError(PrevmapError):
+    title = "Fel i filen med utsatta områden"
+
+
+class OfflineError(PrevmapError):
+    """An online source (SCB, Kolada) could not be reached and no saved answer exists."""
+
+    title = "Ingen anslutning till datakällan"
+    column_word = "adress"
+
+
+class FetchError(PrevmapError):
+    """An online source answered, but not with usable data (HTTP error, bad JSON, timeout)."""
+
+    title = "Fel vid hämtning från datakällan"
+    column_word = "adress"
+
+
+class ApiQueryError(PrevmapError):
+    """A request to an online source was asked for with invalid ids, codes or years."""
+
+    title = "Fel i frågan till datakällan"
+    column_word = "argument"
+
+
 class Problems:
     """Collects problems during one validation and raises them together."""
 
@@ -111,3 +140,15 @@ class Problems:
     def raise_if_any(self) -> None:
         if self._items:
             raise self._error(self._items)
+
+
+class AreaCodeError(PrevmapError):
+    title = "Fel i områdeskoderna"
+
+
+class ScbFileError(PrevmapError):
+    title = "Fel i SCB-filen"
+
+
+class TableFileError(PrevmapError):
+    title = "Fel i tabellfilen"
