@@ -51,11 +51,49 @@ def _pick(columns: list[str], candidates: tuple[str, ...], given: str | None) ->
     return next((lower[c] for c in candidates if c in lower), None)
 
 
+# Coordinate ranges that identify a file's CRS when none is recorded. Sweden in SWEREF 99 TM
+# (EPSG:3006) lies within x 200 000-1 000 000 m, y 6 100 000-7 700 000 m; in WGS 84 within
+# longitude 10-25 and latitude 55-70. The ranges do not overlap, so at most one matches.
+CRS_RANGES: dict[str, tuple[tuple[float, float], tuple[float, float], str]] = {
+    "EPSG:3006": ((200_000.0, 1_000_000.0), (6_100_000.0, 7_700_000.0), "SWEREF 99 TM"),
+    "EPSG:4326": ((10.0, 25.0), (55.0, 70.0), "WGS 84, longitud/latitud"),
+}
+
+
+def detect_crs(bounds: tuple[float, float, float, float]) -> str | None:
+    """The CRS whose Swedish coordinate range holds ``bounds`` (minx, miny, maxx, maxy), or None.
+
+    Only used when a file records no CRS; every coordinate must lie inside the range.
+    """
+    minx, miny, maxx, maxy = (float(b) for b in bounds)
+    for crs, ((x0, x1), (y0, y1), _) in CRS_RANGES.items():
+        if x0 <= minx and maxx <= x1 and y0 <= miny and maxy <= y1:
+            return crs
+    return None
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
+def assumed_crs_note(crs: str, bounds: tuple[float, float, float, float]) -> str:
+    """The visible note for a CRS assumed from the coordinate values."""
+    minx, miny, maxx, maxy = bounds
+    return (f"filen saknar koordinatsystem (CRS); {crs} ({CRS_RANGES[crs][2]}) antogs utifrån "
+            f"koordinaternas värden (x {_fmt(minx)}–{_fmt(maxx)}, y {_fmt(miny)}–{_fmt(maxy)}). "
+            "Kontrollera att områdena hamnar rätt på kartan")
+
+
 def validate_areas(frame: gpd.GeoDataFrame, source: str = "områdesfil", *,
                    id_column: str | None = None,
-                   name_column: str | None = None) -> tuple[gpd.GeoDataFrame, tuple[Repair, ...],
-                                                            tuple[str, ...]]:
+                   name_column: str | None = None,
+                   assume_crs: bool = True) -> tuple[gpd.GeoDataFrame, tuple[Repair, ...],
+                                                     tuple[str, ...]]:
     """Check and normalise an area table; return it with its repairs and notes.
+
+    A table without a CRS whose coordinates all lie in SWEREF 99 TM's or WGS 84's range
+    for Sweden gets that CRS with a note, if ``assume_crs`` (the default); otherwise, or
+    when the coordinates fit neither range, it is refused.
 
     Raises :class:`AreaFileError` listing every problem found.
     """
@@ -76,7 +114,21 @@ def validate_areas(frame: gpd.GeoDataFrame, source: str = "områdesfil", *,
     name_col = _pick(columns, NAME_CANDIDATES, name_column)
     if name_col is not None and name_col not in frame.columns:
         problems.add("namnkolumnen finns inte.", column=name_col, values=columns)
-    if frame.crs is None:
+    if frame.crs is None and assume_crs:
+        bounds = tuple(frame.geometry.total_bounds)
+        guessed = detect_crs(bounds) if all(b == b for b in bounds) else None  # NaN: no coords
+        if guessed is not None:
+            frame = frame.set_crs(guessed)
+            notes.append(assumed_crs_note(guessed, bounds))
+        else:
+            problems.add("filen saknar koordinatsystem (CRS), och koordinaterna ligger varken "
+                         "inom SWEREF 99 TM:s eller WGS 84:s intervall för Sverige.",
+                         values=[f"x {_fmt(bounds[0])}–{_fmt(bounds[2])}",
+                                 f"y {_fmt(bounds[1])}–{_fmt(bounds[3])}"],
+                         expected="ett angivet CRS, t.ex. EPSG:3006 (SWEREF 99 TM)",
+                         fix="spara om filen med CRS i GIS-programmet, eller sätt det med "
+                             "geopandas set_crs(...) om du vet vilket det är")
+    elif frame.crs is None:
         problems.add("filen saknar koordinatsystem (CRS).",
                      expected="ett angivet CRS, t.ex. EPSG:3006 (SWEREF 99 TM)",
                      fix="spara om filen med CRS i GIS-programmet, eller sätt det med "
@@ -132,8 +184,12 @@ def validate_areas(frame: gpd.GeoDataFrame, source: str = "områdesfil", *,
 
 
 def read_areas(path: str | Path, *, id_column: str | None = None, name_column: str | None = None,
-               layer: str | None = None) -> Areas:
-    """Read area polygons from GeoPackage, GeoJSON, GeoParquet or a zipped Shapefile."""
+               layer: str | None = None, assume_crs: bool = True) -> Areas:
+    """Read area polygons from GeoPackage, GeoJSON, GeoParquet or a zipped Shapefile.
+
+    A file without a CRS is read in the CRS its coordinate values identify, with a note
+    (``assume_crs=True``), or refused (``assume_crs=False``); see :func:`validate_areas`.
+    """
     path = Path(path)
     if not path.is_file():
         raise AreaFileError(f"filen '{path}' finns inte. Kontrollera sökvägen.")
@@ -151,12 +207,12 @@ def read_areas(path: str | Path, *, id_column: str | None = None, name_column: s
         raise AreaFileError(f"fil '{path.name}' kunde inte läsas som {SUFFIXES[suffix]}: {err}") \
             from None
     frame, repairs, notes = validate_areas(frame, path.name, id_column=id_column,
-                                           name_column=name_column)
+                                           name_column=name_column, assume_crs=assume_crs)
     return Areas(frame, read_source_info(path), repairs, notes)
 
 
 def areas_from_frame(frame: gpd.GeoDataFrame | pd.DataFrame, source: SourceInfo,
-                     **columns: str | None) -> Areas:
+                     assume_crs: bool = True, **columns: str | None) -> Areas:
     """Validate an in-memory table as areas (for notebooks and tests)."""
-    valid, repairs, notes = validate_areas(frame, source.title, **columns)
+    valid, repairs, notes = validate_areas(frame, source.title, assume_crs=assume_crs, **columns)
     return Areas(valid, source, repairs, notes)

@@ -6,6 +6,7 @@ their own rather than changing another section's fixtures.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import pandas as pd
@@ -114,3 +115,17 @@ def plain_catalogue() -> Callable[..., Catalogue]:
 # =====================================================================================
 # end of indicators/ core fixtures
 # =====================================================================================
+
+
+# -- whole suite: caches -------------------------------------------------------------------
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory):
+    """Readers that cache (the duva GeoPackage, SCB answers) write under a temporary folder,
+    never into the developer's or CI's home directory."""
+    old = os.environ.get("PREVMAP_CACHE")
+    os.environ["PREVMAP_CACHE"] = str(tmp_path_factory.mktemp("prevmap-cache"))
+    yield
+    if old is None:
+        os.environ.pop("PREVMAP_CACHE", None)
+    else:
+        os.environ["PREVMAP_CACHE"] = old

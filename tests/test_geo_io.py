@@ -145,14 +145,14 @@ def test_missing_crs(tmp_path: Path) -> None:
             "Förväntat: ett angivet CRS, t.ex. EPSG:3006 (SWEREF 99 TM). Åtgärd: spara om filen "
             "med CRS i GIS-programmet, eller sätt det med geopandas set_crs('EPSG:3006') om du "
             "vet vilket det är.")):
-        read_areas(path)
+        read_areas(path, assume_crs=False)
 
 
 def test_zipped_shapefile_without_prj_has_no_crs(tmp_path: Path) -> None:
     path = write_zipped_shapefile(grid_frame(), tmp_path / "utan_prj.zip", without=(".prj",))
 
     with pytest.raises(AreaFileError, match=r"fil 'utan_prj\.zip': filen saknar koordinatsystem"):
-        read_areas(path)
+        read_areas(path, assume_crs=False)
 
 
 def test_duplicate_ids(tmp_path: Path) -> None:
@@ -319,7 +319,7 @@ def test_column_and_crs_problems_are_raised_together(tmp_path: Path) -> None:
     path = write_parquet(grid_frame("objekt", None, crs=None), tmp_path, "allt_fel.parquet")
 
     with pytest.raises(AreaFileError) as err:
-        read_areas(path, name_column="namn")
+        read_areas(path, name_column="namn", assume_crs=False)
 
     assert [p.message for p in err.value.problems] == [
         "hittar ingen kolumn med områdeskod.", "namnkolumnen finns inte.",

