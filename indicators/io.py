@@ -24,6 +24,7 @@ from .errors import (
     SettingsError,
 )
 from .settings import AnalysisSettings
+from .tables import CSV_SUFFIXES, EXCEL_SUFFIXES, read_raw_table, separator_of
 
 META_SUFFIX = ".meta.toml"
 _META_KEYS = {"title", "source", "licence", "date", "synthetic", "note"}
@@ -104,22 +105,24 @@ def read_catalogue(path: str | Path) -> Catalogue:
 
 
 def read_indicator_table(path: str | Path) -> pd.DataFrame:
-    """Read an indicator table as text columns (CSV or Parquet); validation converts numbers.
+    """Read an indicator table as text columns (CSV, Excel or Parquet); validation converts
+    numbers.
 
-    The CSV separator is the one of semicolon, tab and comma that occurs most often in
-    the header line (comma when none does). Area ids are always text, so leading zeros in
-    kommun codes survive.
+    The CSV is read by :func:`indicators.tables.read_raw_table`: the separator is the one
+    of semicolon, tab and comma that occurs most often in the header line (comma when none
+    does); UTF-8 with or without byte order mark, else Windows-1252. Area ids are always
+    text, so leading zeros in kommun codes survive. Numbers are parsed by validation (or
+    use :func:`indicators.tables.read_table`, which also reads Excel).
     """
     path = Path(path)
     _missing_file(path, IndicatorTableError, "Indikatorfilen")
     if path.suffix.lower() in {".parquet", ".pq"}:
         table = pd.read_parquet(path)
-    elif path.suffix.lower() in {".csv", ".txt"}:
-        table = pd.read_csv(path, sep=detect_separator(path), dtype=str,
-                            keep_default_na=False, encoding="utf-8-sig")
+    elif path.suffix.lower() in CSV_SUFFIXES | EXCEL_SUFFIXES:
+        table = read_raw_table(path, error=IndicatorTableError).frame
     else:
         raise IndicatorTableError(f"fil '{path.name}': okänt filformat '{path.suffix}'. "
-                                  "Förväntat: .csv eller .parquet.")
+                                  "Förväntat: .csv, .xlsx eller .parquet.")
     if AREA_ID in table.columns:
         table[AREA_ID] = table[AREA_ID].astype("string")
     return table
@@ -128,10 +131,7 @@ def read_indicator_table(path: str | Path) -> pd.DataFrame:
 def detect_separator(path: Path) -> str:
     """The CSV separator: whichever of ``;``, tab and ``,`` the header line has most of."""
     with path.open(encoding="utf-8-sig", errors="replace") as handle:
-        header = handle.readline()
-    counts = {sep: header.count(sep) for sep in (";", "\t", ",")}
-    best = max(counts, key=lambda sep: counts[sep])
-    return best if counts[best] else ","
+        return separator_of(handle.readline())
 
 
 def read_settings(path: str | Path) -> AnalysisSettings:

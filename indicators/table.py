@@ -15,11 +15,14 @@ import pandas as pd
 from .catalogue import Catalogue
 from .columns import AREA_ID
 from .errors import IndicatorTableError, Problems
+from .tables import MISSING_SYMBOLS, parse_number
 
 
 def _non_numeric(series: pd.Series) -> tuple[pd.Series, list[object]]:
     """Coerce to float; return the coerced series and the values that are not finite numbers.
 
+    Text is read the Swedish or the English way (decimal comma or point, spaces between
+    thousands); SCB's symbols ``..``, ``.`` and ``-`` and empty cells are missing, never 0.
     Infinite values count as not numeric: one ``inf`` would make the whole indicator
     neutral under z-score and min-max normalisation.
     """
@@ -27,9 +30,11 @@ def _non_numeric(series: pd.Series) -> tuple[pd.Series, list[object]]:
         values = series.astype(float)
         return values, list(series[np.isinf(values)])
     text = series.astype("string").str.strip()
-    text = text.mask(text == "", pd.NA)
-    coerced = pd.to_numeric(text, errors="coerce").astype(float)
-    bad = text[(coerced.isna() | np.isinf(coerced)) & text.notna()]
+    text = text.mask((text == "") | text.isin(list(MISSING_SYMBOLS)), pd.NA)
+    parsed = {v: parse_number(v) for v in text.dropna().unique()}
+    coerced = text.map(lambda v: np.nan if pd.isna(v) or parsed[v] is None else parsed[v],
+                       na_action=None).astype(float)
+    bad = text[coerced.isna() & text.notna()]
     return coerced, list(bad)
 
 
@@ -69,8 +74,8 @@ def validate_indicator_table(table: pd.DataFrame, catalogue: Catalogue,
         values, bad = _non_numeric(table[col])
         if bad:
             problems.add("värden som inte är tal.", column=col, values=bad,
-                         expected="ändliga tal med punkt som decimaltecken, eller tom cell för "
-                                  "saknat",
+                         expected="ändliga tal (decimalkomma eller punkt), eller tom cell, "
+                                  "'..', '.' eller '-' för saknat",
                          fix="rätta värdena eller töm cellerna")
         out[col] = values.to_numpy()
 

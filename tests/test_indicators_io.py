@@ -134,12 +134,27 @@ def test_read_parquet(tmp_path: Path, grid_table: pd.DataFrame) -> None:
 
 
 def test_read_indicator_table_of_an_unknown_format(tmp_path: Path) -> None:
-    path = tmp_path / "indikatorer.xlsx"
+    path = tmp_path / "indikatorer.ods"
     path.write_bytes(b"")
     with pytest.raises(IndicatorTableError, match=re.escape(
-            "Fel i indikatortabellen: fil 'indikatorer.xlsx': okänt filformat '.xlsx'. "
-            "Förväntat: .csv eller .parquet.")):
+            "Fel i indikatortabellen: fil 'indikatorer.ods': okänt filformat '.ods'. "
+            "Förväntat: .csv, .xlsx eller .parquet.")):
         read_indicator_table(path)
+
+
+def test_read_indicator_table_from_excel(tmp_path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["area_id", "barn"])
+    sheet.append(["0126R001", 120])
+    sheet.append(["0126R002", "12,5"])
+    path = tmp_path / "indikatorer.xlsx"
+    book.save(path)
+    table = read_indicator_table(path)
+    assert table["area_id"].tolist() == ["0126R001", "0126R002"]
+    assert table["barn"].tolist() == ["120", "12,5"]
 
 
 def test_read_indicator_table_of_a_missing_file(tmp_path: Path) -> None:

@@ -165,32 +165,42 @@ def test_duplicate_area_ids(grid_table: pd.DataFrame, grid_catalogue: Catalogue)
 def test_values_that_are_not_numbers(grid_table: pd.DataFrame,
                                      grid_catalogue: Catalogue) -> None:
     table = grid_table.astype(str)
-    table.loc[0, "franvaro"] = "12,5"       # decimal comma
+    table.loc[0, "franvaro"] = "12,5"       # decimal comma: fine
     table.loc[1, "franvaro"] = "saknas"
     table.loc[2, "franvaro"] = ""           # empty is fine: missing
-    table.loc[3, "barn"] = "–"
+    table.loc[4, "franvaro"] = ".."         # SCB's symbol: missing, never 0
+    table.loc[3, "barn"] = "–"              # an en dash is not SCB's '-'
+    expected = ("Förväntat: ändliga tal (decimalkomma eller punkt), eller tom cell, '..', '.' "
+                "eller '-' för saknat. Åtgärd: rätta värdena eller töm cellerna.")
     message = _message(table, grid_catalogue)
     assert message == (
         "Fel i indikatortabellen: 2 problem.\n"
-        f"1. fil '{SOURCE}', kolumn 'barn': värden som inte är tal. Värden: '–'. Förväntat: "
-        "ändliga "
-        "tal med punkt som decimaltecken, eller tom cell för saknat. Åtgärd: rätta värdena eller "
-        "töm cellerna.\n"
-        f"2. fil '{SOURCE}', kolumn 'franvaro': värden som inte är tal. Värden: '12,5', "
-        "'saknas'. Förväntat: ändliga tal med punkt som decimaltecken, eller tom cell för "
-        "saknat. "
-        "Åtgärd: rätta värdena eller töm cellerna.")
+        f"1. fil '{SOURCE}', kolumn 'barn': värden som inte är tal. Värden: '–'. {expected}\n"
+        f"2. fil '{SOURCE}', kolumn 'franvaro': värden som inte är tal. Värden: 'saknas'. "
+        f"{expected}")
+
+
+def test_swedish_numbers_parse_and_scb_symbols_are_missing(
+        grid_table: pd.DataFrame, grid_catalogue: Catalogue) -> None:
+    table = grid_table.astype(str)
+    table.loc[0, "franvaro"] = "12,5"
+    table.loc[1, "franvaro"] = ".."
+    table.loc[2, "barn"] = "1\u00a0234"
+    out = validate_indicator_table(table, grid_catalogue, SOURCE)
+    assert out["franvaro"].iloc[0] == 12.5
+    assert pd.isna(out["franvaro"].iloc[1])
+    assert out["barn"].iloc[2] == 1234
 
 
 def test_at_most_five_values_are_shown(grid_table: pd.DataFrame,
                                        grid_catalogue: Catalogue) -> None:
     table = grid_table.astype(str)
-    table["franvaro"] = [f"{k},5" for k in range(1, 10)]
+    table["franvaro"] = [f"{k} st" for k in range(1, 10)]
     with pytest.raises(IndicatorTableError, match=re.escape(
             "kolumn 'franvaro': värden som inte är tal. "
-            "Värden: '1,5', '2,5', '3,5', '4,5', '5,5' (och 4 till).")) as info:
+            "Värden: '1 st', '2 st', '3 st', '4 st', '5 st' (och 4 till).")) as info:
         _validate(table, grid_catalogue)
-    assert "'6,5'" not in str(info.value)
+    assert "'6 st'" not in str(info.value)
 
 
 def test_negative_counts(grid_table: pd.DataFrame, grid_catalogue: Catalogue) -> None:
