@@ -20,6 +20,7 @@ from types import ModuleType
 import geopandas as gpd
 import pandas as pd
 
+from indicators.codes import check_kommun_code
 from indicators.errors import AreaFileError
 from indicators.http import cache_root
 from indicators.io import SourceInfo
@@ -33,11 +34,7 @@ SOURCE = f"SCB, RegSO 2025 ur PyPI-paketet duva 0.3.5 ({WHEEL_MEMBER})"
 
 
 def _check_kommun(kommun: str) -> str:
-    code = str(kommun).strip()
-    if not re.fullmatch(r"\d{4}", code):
-        raise AreaFileError(f"kommunkoden '{kommun}' är inte fyra siffror. Förväntat: t.ex. "
-                            "'0126' för Huddinge (inledande nolla behövs).")
-    return code
+    return check_kommun_code(kommun, AreaFileError)
 
 
 def _build_areas() -> ModuleType:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -24,6 +23,7 @@ from pathlib import Path
 import geopandas as gpd
 import shapely
 
+from indicators.codes import check_kommun_code
 from indicators.columns import AREA_ID, AREA_NAME
 from indicators.errors import AreaFileError, FetchError, OfflineError
 from indicators.http import cache_root
@@ -64,11 +64,7 @@ def getfeature_url(layer: str, kommun: str, base_url: str = WFS_URL) -> str:
 
 
 def _check_kommun(kommun: str) -> str:
-    code = str(kommun).strip()
-    if not re.fullmatch(r"\d{4}", code):
-        raise AreaFileError(f"kommunkoden '{kommun}' är inte fyra siffror. Förväntat: t.ex. "
-                            "'0126' för Huddinge (inledande nolla behövs).")
-    return code
+    return check_kommun_code(kommun, AreaFileError)
 
 
 def _fetch(url: str, timeout: float) -> bytes:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from .errors import AreaCodeError, Problems
+from .errors import AreaCodeError, PrevmapError, Problems
 
 KOMMUN = "kommun"
 DESO = "deso"
@@ -203,3 +203,12 @@ def validate_area_codes(codes: Iterable[object], *, source: str, column: str,
     problems.raise_if_any()
     return tuple(out)
 
+
+
+def check_kommun_code(kommun: object, error: type[PrevmapError] = AreaCodeError) -> str:
+    """A kommun code as four digits, or ``error`` saying that it is not (e.g. a lost zero)."""
+    code = str(kommun).strip()
+    if not re.fullmatch(r"\d{4}", code):
+        raise error(f"kommunkoden '{kommun}' är inte fyra siffror. Förväntat: t.ex. "
+                    "'0126' för Huddinge (inledande nolla behövs).")
+    return code

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pandas as pd
 import pytest
+from shared_data import shared
 
 from indicators.errors import IndicatorTableError
 from indicators.levels import Rate, aggregate_to_level, link_table
-
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 # Four DeSO in two RegSO: D1+D2 -> R1, D3+D4 -> R2.
 LINK = link_table(pd.DataFrame({"deso": ["D1", "D2", "D3", "D4"],
@@ -104,12 +102,6 @@ def test_link_table_names_missing_columns():
 
 # -- real data ------------------------------------------------------------------------
 
-def shared(*parts: str) -> Path:
-    path = SHARED.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"{path} is absent (../shared/data sits beside the repository in the "
-                    "developer and CI setup)")
-    return path
 
 
 def test_huddinges_60_deso_become_22_regso_with_their_population():

@@ -4,10 +4,10 @@ classification of the same areas (områdestyp 2023)."""
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import pandas as pd
 import pytest
+from shared_data import shared
 
 from geo import pipeline
 from geo.join import join_areas
@@ -18,16 +18,9 @@ from indicators.ranking import rank_areas
 from indicators.scb_wide import scb_indicator_counts
 from indicators.settings import AnalysisSettings
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 CATALOGUE = pipeline.DATA_DIR / "catalogue_scb.csv"
 
 
-def shared(*parts: str) -> Path:
-    path = SHARED.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"{path} is absent (../shared/data sits beside the repository in the "
-                    "developer and CI setup)")
-    return path
 
 
 @pytest.fixture(scope="module")
