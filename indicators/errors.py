@@ -152,3 +152,16 @@ class ScbFileError(PrevmapError):
 
 class TableFileError(PrevmapError):
     title = "Fel i tabellfilen"
+
+
+class PoliceFileError(PrevmapError):
+    """A file from the police (events API answer, offences per DeSO) that cannot be used."""
+
+    title = "Fel i polisens fil"
+
+
+class PoliceEventsError(PoliceFileError):
+    """An answer of the police events API (polisen.se/api/events) that cannot be used."""
+
+    title = "Fel i polisens händelsefil"
+    column_word = "fält"
