@@ -15,8 +15,10 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo import pipeline
+from geo.comparisons import Omradestyp, read_omradestyp_file
 from geo.levels import DEFAULT_GROUPING, load_grouping_title, read_grouping, to_level
 from geo.maps import FEATURE_INDEX, format_number, render_map_html
+from geo.overlays import Overlay, read_utsatta_omraden
 from indicators.catalogue import Catalogue
 from indicators.columns import AGGREGATIONS, AREA_ID, AREA_NAME, DOMAINS, NORMALISATIONS
 from indicators.errors import PrevmapError
@@ -41,6 +43,25 @@ def load_uploaded_inputs(areas_name: str, areas_bytes: bytes, table_name: str,
     areas_path.write_bytes(areas_bytes)
     table_path.write_bytes(table_bytes)
     return pipeline.load_inputs(areas_path, table_path)
+
+
+def _upload_path(name: str, data: bytes) -> Path:
+    path = Path(tempfile.mkdtemp(prefix="prevmap-upload-")) / Path(name).name
+    path.write_bytes(data)
+    return path
+
+
+@st.cache_resource(show_spinner="Läser in utsatta områden …", max_entries=4)
+def load_uploaded_utsatta(name: str, digest: str, _data: bytes) -> Overlay:
+    """The parsed overlay, cached by the file's name and the hash of its bytes."""
+    del digest
+    return read_utsatta_omraden(_upload_path(name, _data))
+
+
+@st.cache_resource(show_spinner="Läser in områdestyp …", max_entries=4)
+def load_uploaded_omradestyp(name: str, digest: str, _data: bytes) -> Omradestyp:
+    del digest
+    return read_omradestyp_file(_upload_path(name, _data))
 
 
 @st.cache_data(show_spinner=False)
@@ -152,6 +173,15 @@ def sidebar(catalogue: Catalogue, available: tuple[str, ...]) -> None:
                              key="table_file")
             st.caption("Båda filerna behövs. Indikatortabellen ska ha kolumnen 'area_id' och "
                        "kolumnerna som indikatorkatalogen anger.")
+        with st.expander("Jämförelser"):
+            st.file_uploader("Polisens utsatta områden (GeoPackage, GeoJSON)",
+                             type=["gpkg", "geojson", "json", "zip"], key="utsatta_file")
+            st.file_uploader("SCB:s områdestyp per RegSO (CSV)", type=["csv"],
+                             key="omradestyp_file")
+            st.text_input("Kommun i områdestypsfilen", key="omradestyp_kommun",
+                          placeholder="t.ex. Huddinge; tomt = efter områdenas namn")
+            st.caption("Visas som kartlager och som kolumner i tabellen, men ingår inte i "
+                       "indexet.")
 
 
 LEVELS = {"regso": "RegSO (SCB)", "kommundelar": "Kommundelar (exempelindelning)"}
@@ -164,6 +194,25 @@ def inputs_at_level(key: tuple[str, ...], _inputs: pipeline.Inputs
     del key
     grouping = read_grouping(DEFAULT_GROUPING)
     return to_level(_inputs, grouping, title=load_grouping_title(DEFAULT_GROUPING))
+
+
+def choose_comparisons() -> pipeline.Comparisons | None:
+    """The uploaded comparison files, parsed (cached by their bytes), or None."""
+    state = st.session_state
+    uploads = {key: state.get(key) for key in ("utsatta_file", "omradestyp_file")}
+    parsed = {key: loader(f.name, hashlib.sha256(f.getvalue()).hexdigest(), f.getvalue())
+              for (key, f), loader in zip(uploads.items(), (load_uploaded_utsatta,
+                                                            load_uploaded_omradestyp),
+                                          strict=True) if f is not None}
+    if "omradestyp_file" in parsed and state.get("level", "regso") != "regso":
+        # SCB's områdestyp is per RegSO by name: kommundelar would all be unmatched.
+        del parsed["omradestyp_file"]
+        st.info("SCB:s områdestyp gäller RegSO och visas bara på nivån RegSO.")
+    if not parsed:
+        return None
+    kommun = (state.get("omradestyp_kommun") or "").strip() or None
+    return pipeline.Comparisons(utsatta=parsed.get("utsatta_file"),
+                                omradestyp=parsed.get("omradestyp_file"), kommun=kommun)
 
 
 def choose_inputs() -> tuple[pipeline.Inputs, list[str]]:
@@ -190,7 +239,7 @@ def show_data_page(analysis: pipeline.Analysis, available: tuple[str, ...]) -> N
         "Data": role, "Titel": s.title, "Källa": s.source, "Datum": s.date,
         "Licens": s.licence or "–", "Syntetiska": "ja" if s.synthetic else "nej",
         "Anmärkning": s.note or "–"}
-        for role, s in zip(("Områden", "Indikatorer"), analysis.sources, strict=True)]),
+        for role, s in analysis.source_roles()]),
         hide_index=True)
     st.subheader("Täckning")
     catalogue = inputs.catalogue
@@ -285,6 +334,12 @@ def main() -> None:
     except PrevmapError as err:
         st.error(str(err))
         st.stop()
+    try:     # a bad comparison file leaves the ranking and the map usable
+        comparisons = choose_comparisons()
+        if comparisons is not None:
+            analysis = pipeline.add_comparisons(analysis, comparisons)
+    except PrevmapError as err:
+        st.error(f"Jämförelserna visas inte. {err}")
     left_out = [catalogue[i].name for i in catalogue
                 if st.session_state.get(f"use_{i}") and i not in available]
     if left_out:

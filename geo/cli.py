@@ -15,6 +15,7 @@ from .pipeline import (
     DEFAULT_INDICATORS,
     DEFAULT_PROFILE,
     export_analysis,
+    load_comparisons,
     load_inputs,
     run_analysis,
 )
@@ -39,15 +40,27 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--id-column", help="kolumnen med områdeskod i områdesfilen")
     exp.add_argument("--name-column", help="kolumnen med områdesnamn i områdesfilen")
     exp.add_argument("--tiles", help="bakgrundskarta (t.ex. OpenStreetMap); standard: ingen")
+    cmp = exp.add_argument_group("jämförelser (ingår inte i indexet)")
+    cmp.add_argument("--utsatta", type=Path,
+                     help="polisens utsatta områden (GeoPackage, GeoJSON eller zippad "
+                          "Shapefile): visas som lager och som kolumn")
+    cmp.add_argument("--omradestyp", type=Path,
+                     help="SCB:s områdestyp per RegSO (CSV från Statistikdatabasen)")
+    cmp.add_argument("--kommun", help="kommunen i områdestypsfilen (standard: den kommun "
+                                      "vars RegSO-namn matchar områdena)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.kommun is not None and args.omradestyp is None:
+        parser.error("--kommun gäller områdestypsfilen: ange också --omradestyp")
     try:
         inputs = load_inputs(args.areas, args.indicators, args.catalogue,
                              id_column=args.id_column, name_column=args.name_column)
-        analysis = run_analysis(inputs, read_settings(args.settings))
+        comparisons = load_comparisons(args.utsatta, args.omradestyp, kommun=args.kommun)
+        analysis = run_analysis(inputs, read_settings(args.settings), comparisons or None)
         paths = export_analysis(analysis, args.out, args.csv, tiles=args.tiles)
     except PrevmapError as err:
         print(f"prevmap: {err}", file=sys.stderr)

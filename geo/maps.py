@@ -12,13 +12,16 @@ from __future__ import annotations
 import datetime as dt
 import html
 import math
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import folium
 import geopandas as gpd
 import mapclassify
 import numpy as np
+import pandas as pd
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
@@ -43,6 +46,35 @@ CLASSIFIERS = {"quantiles": ("Kvantiler", mapclassify.Quantiles),
                "fisher_jenks": ("Naturliga brytpunkter (Fisher–Jenks)", mapclassify.FisherJenks),
                "equal_interval": ("Lika intervall", mapclassify.EqualInterval)}
 FEATURE_INDEX = "idx"
+OVERLAY_LABEL = "label"
+_HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+@dataclass(frozen=True, eq=False)
+class MapOverlay:
+    """Polygons drawn as an outline above the areas, for comparison (e.g. the police's
+    utsatta områden). ``label_columns`` are shown in the tooltip, the first in bold; their
+    values come from files and are escaped. ``colour`` is a ``#rrggbb`` colour."""
+
+    name: str
+    frame: gpd.GeoDataFrame
+    label_columns: tuple[str, ...]
+    colour: str = "#7b3294"
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not self.label_columns:
+            problems.append("label_columns är tom: ange minst en kolumn att visa")
+        missing = [c for c in self.label_columns if c not in self.frame.columns]
+        if missing:
+            problems.append(f"kolumnerna {missing} finns inte; finns: "
+                            f"{[c for c in self.frame.columns if c != 'geometry']}")
+        if self.frame.crs is None:
+            problems.append("lagret saknar koordinatsystem (CRS); använd set_crs()")
+        if not _HEX_COLOUR.fullmatch(self.colour):
+            problems.append(f"färgen {self.colour!r} ska skrivas #rrggbb")
+        if problems:
+            raise ValueError(f"kartlager {self.name!r}: " + "; ".join(problems) + ".")
 
 
 def escape_text(value: object) -> str:
@@ -135,11 +167,12 @@ def _colours(n_classes: int) -> list[str]:
     return PALETTE[5][-n_classes:] if n_classes < 3 else PALETTE[5]
 
 
-def _tooltip(row, n_ranked: int) -> str:
+def _tooltip(row, n_ranked: int, extra: Sequence[str] = ()) -> str:
+    """Tooltip of one area; ``extra`` are pre-escaped lines added at the end."""
     name = escape_text(row[AREA_NAME])
     code = escape_text(row[AREA_ID])
     if math.isnan(row[SCORE]):
-        return f"<b>{name}</b> ({code})<br>Saknar indikatordata"
+        return "<br>".join([f"<b>{name}</b> ({code})", "Saknar indikatordata", *extra])
     parts = [f"<b>{name}</b> ({code})",
              f"Rang {int(row[RANK])} av {n_ranked} (1 = störst behov)",
              f"Sammanvägt index: {format_number(row[SCORE])}"]
@@ -148,10 +181,49 @@ def _tooltip(row, n_ranked: int) -> str:
     parts.append(f"Flaggade indikatorer: {int(row[FLAG_COUNT])}")
     if row[MISSING_COUNT]:
         parts.append(f"Saknade värden: {int(row[MISSING_COUNT])}")
-    return "<br>".join(parts)
+    return "<br>".join([*parts, *extra])
 
 
-def _legend(bins: list[float], colours: list[str], scheme: str, has_missing: bool) -> str:
+def _detail_lines(details: pd.DataFrame | None, area_ids: Sequence[str]) -> list[list[str]]:
+    """Per area, the escaped lines ``label: value`` of ``details`` (empty values skipped)."""
+    if details is None:
+        return [[] for _ in area_ids]
+    out = []
+    for area_id in area_ids:
+        lines = []
+        if area_id in details.index:
+            for label, value in details.loc[area_id].items():
+                if value is None or pd.isna(value) or str(value) == "":
+                    continue
+                lines.append(f"{escape_text(label)}: {escape_text(value)}")
+        out.append(lines)
+    return out
+
+
+def _overlay_tooltip(values: Sequence[object]) -> str:
+    texts = [escape_text(v) for v in values if v is not None and not pd.isna(v)]
+    return "<br>".join(([f"<b>{texts[0]}</b>"] + texts[1:]) if texts else [])
+
+
+def _add_overlay(fmap: folium.Map, overlay: MapOverlay) -> None:
+    wgs = overlay.frame.to_crs(4326)
+    features = gpd.GeoDataFrame({
+        OVERLAY_LABEL: [_overlay_tooltip([row[c] for c in overlay.label_columns])
+                        for _, row in wgs.iterrows()],
+    }, geometry=wgs.geometry.values, crs=4326)
+    colour = overlay.colour
+    # No fill: an unfilled SVG path takes the pointer only on its outline, so the areas
+    # beneath keep their tooltips and clicks.
+    folium.GeoJson(
+        features, name=escape_text(overlay.name),
+        style_function=lambda _: {"fill": False, "color": colour, "weight": 2.5,
+                                  "dashArray": "6 4"},
+        tooltip=folium.GeoJsonTooltip(fields=[OVERLAY_LABEL], labels=False, sticky=True),
+    ).add_to(fmap)
+
+
+def _legend(bins: list[float], colours: list[str], scheme: str, has_missing: bool,
+            overlays: Sequence[MapOverlay] = ()) -> str:
     rows, lower = [], None
     for upper, colour in zip(bins, colours, strict=False):
         span = (f"{format_number(lower)} – {format_number(upper)}" if lower is not None
@@ -161,6 +233,8 @@ def _legend(bins: list[float], colours: list[str], scheme: str, has_missing: boo
     rows.reverse()  # most need on top
     if has_missing:
         rows.append(f'<div><i style="background:{NO_DATA_COLOUR}"></i>Saknar data</div>')
+    rows += [f'<div><i style="background:none;border:2px dashed {o.colour}"></i>'
+             f"{escape_text(o.name)}</div>" for o in overlays]
     return (f'<div class="pm-panel pm-legend"><b>Sammanvägt behov</b><br>'
             f'<small>{escape_text(CLASSIFIERS[scheme][0])}, högre = större behov</small>'
             + "".join(rows) + "</div>")
@@ -169,12 +243,16 @@ def _legend(bins: list[float], colours: list[str], scheme: str, has_missing: boo
 def build_map(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
               sources: Sequence[SourceInfo], created: dt.date | None = None,
               scheme: str = "quantiles", k: int = 5, tiles: str | None = None,
-              notes: Sequence[str] = ()) -> folium.Map:
+              notes: Sequence[str] = (), overlays: Sequence[MapOverlay] = (),
+              details: pd.DataFrame | None = None) -> folium.Map:
     """Build the needs map: areas coloured by composite score, with legend, tooltip,
     title, sources, date, method and settings.
 
     ``areas`` is the output of :func:`geo.join.join_areas`. ``tiles`` is None (no
     background, nothing is requested from a tile server) or a folium tile name/URL.
+    ``overlays`` are drawn as dashed outlines above the areas, each a layer of its own
+    with a legend entry. ``details`` adds tooltip lines ``column: value`` per area
+    (index ``area_id``, one column per line, empty values left out).
     """
     if scheme not in CLASSIFIERS:
         raise ValueError(f"okänd klassindelning {scheme!r}; välj en av {sorted(CLASSIFIERS)}")
@@ -188,7 +266,9 @@ def build_map(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
     features = gpd.GeoDataFrame({
         FEATURE_INDEX: np.arange(len(wgs)),
         "fill": [colours[c] if c >= 0 else NO_DATA_COLOUR for c in classes],
-        "tooltip": [_tooltip(row, n_ranked) for _, row in wgs.iterrows()],
+        "tooltip": [_tooltip(row, n_ranked, extra) for (_, row), extra in
+                    zip(wgs.iterrows(), _detail_lines(details, list(wgs[AREA_ID])),
+                        strict=True)],
     }, geometry=wgs.geometry.values, crs=4326)
 
     minx, miny, maxx, maxy = wgs.total_bounds
@@ -210,6 +290,8 @@ def build_map(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
         highlight_function=lambda _: {"weight": 3, "color": "#000000"},
         tooltip=folium.GeoJsonTooltip(fields=["tooltip"], labels=False, sticky=True),
     ).add_to(fmap)
+    for overlay in overlays:
+        _add_overlay(fmap, overlay)
     folium.LayerControl(collapsed=True).add_to(fmap)
 
     synthetic = any(s.synthetic for s in sources)
@@ -237,7 +319,8 @@ def build_map(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
     root.title = heading + (" (syntetiska demodata)" if synthetic else "")
     _Css(CSS).add_to(fmap)
     _MetricScale().add_to(fmap)
-    for block in (title_html, _legend(bins, colours, scheme, bool((classes < 0).any())), footer):
+    legend = _legend(bins, colours, scheme, bool((classes < 0).any()), overlays)
+    for block in (title_html, legend, footer):
         _Html(block).add_to(fmap)
     _stable_ids(root)
     return fmap

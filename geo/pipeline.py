@@ -7,7 +7,7 @@ so they produce the same files.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import folium
@@ -38,6 +38,8 @@ from indicators.ranking import RankingResult, rank_areas
 from indicators.settings import AnalysisSettings
 from indicators.table import validate_indicator_table
 
+from .comparisons import ComparisonResult, Comparisons, compare_areas
+from .comparisons import load_comparisons as load_comparisons  # for the app and the CLI
 from .io import Areas, read_areas
 from .join import JoinReport, join_areas
 from .maps import build_map, render_map_html
@@ -87,6 +89,7 @@ class Analysis:
     result: RankingResult
     joined: gpd.GeoDataFrame
     join_report: JoinReport
+    comparison: ComparisonResult | None = None
 
     @property
     def settings(self) -> AnalysisSettings:
@@ -98,7 +101,12 @@ class Analysis:
 
     @property
     def sources(self) -> tuple[SourceInfo, ...]:
-        return (self.inputs.areas.source, self.inputs.table_source)
+        return tuple(source for _, source in self.source_roles())
+
+    def source_roles(self) -> tuple[tuple[str, SourceInfo], ...]:
+        """Every source with its role ("Områden", "Indikatorer", then comparisons)."""
+        roles = (("Områden", self.inputs.areas.source), ("Indikatorer", self.inputs.table_source))
+        return roles + (self.comparison.sources if self.comparison else ())
 
     def notes(self) -> list[str]:
         """Everything the user must know about the data: join gaps, repairs, missing values."""
@@ -109,20 +117,34 @@ class Analysis:
         missing = self.result.values.isna().sum()
         for ind_id, n in missing[missing > 0].items():
             out.append(f"{self.inputs.catalogue[ind_id].name}: värde saknas för {n} område(n).")
+        if self.comparison:
+            out += list(self.comparison.notes)
         return out
 
 
-def run_analysis(inputs: Inputs, settings: AnalysisSettings) -> Analysis:
+def run_analysis(inputs: Inputs, settings: AnalysisSettings,
+                 comparisons: Comparisons | None = None) -> Analysis:
+    """Rank and join; with ``comparisons`` (utsatta områden, områdestyp) also compute the
+    comparison columns, which never enter the index."""
     result = rank_areas(inputs.table, inputs.catalogue, settings, source=inputs.table_name)
     joined, report = join_areas(inputs.areas.frame, result)
-    return Analysis(inputs, result, joined, report)
+    analysis = Analysis(inputs, result, joined, report)
+    return add_comparisons(analysis, comparisons) if comparisons else analysis
+
+
+def add_comparisons(analysis: Analysis, comparisons: Comparisons) -> Analysis:
+    """The same analysis with comparison columns, overlays and their sources."""
+    return replace(analysis, comparison=compare_areas(analysis.inputs.areas, comparisons))
 
 
 def build_analysis_map(analysis: Analysis, *, tiles: str | None = None,
                        created: dt.date | None = None) -> folium.Map:
+    comparison = analysis.comparison
     return build_map(analysis.joined, analysis.result, title=analysis.title,
                      sources=analysis.sources, created=created, tiles=tiles,
-                     notes=analysis.notes())
+                     notes=analysis.notes(),
+                     overlays=comparison.overlays if comparison else (),
+                     details=comparison.tooltip_details() if comparison else None)
 
 
 def ranking_table(analysis: Analysis) -> pd.DataFrame:
@@ -141,6 +163,10 @@ def ranking_table(analysis: Analysis) -> pd.DataFrame:
     out["Antal flaggor"] = summary[FLAG_COUNT]
     out["Saknade värden"] = summary[MISSING_COUNT]
     out["Bidrar mest"] = summary[TOP_CONTRIBUTORS]
+    if analysis.comparison is not None:
+        columns = analysis.comparison.columns
+        for name in columns.columns:
+            out[name] = columns[name].reindex(summary[AREA_ID].to_numpy()).to_numpy()
     out["Datakälla"] = analysis.inputs.table_source.label()
     return out
 
