@@ -83,17 +83,6 @@ def test_the_crs_note_comes_before_other_notes(tmp_path: Path) -> None:
                            "ingen namnkolumn hittades; områdeskoden visas som namn")
 
 
-def test_assume_crs_false_refuses_with_the_old_message(tmp_path: Path) -> None:
-    path = write_parquet(grid_frame(crs=None), tmp_path, "utan_crs.parquet")
-
-    with pytest.raises(AreaFileError, match=re.escape(
-            "Fel i områdesfilen: fil 'utan_crs.parquet': filen saknar koordinatsystem (CRS). "
-            "Förväntat: ett angivet CRS, t.ex. EPSG:3006 (SWEREF 99 TM). Åtgärd: spara om filen "
-            "med CRS i GIS-programmet, eller sätt det med geopandas set_crs('EPSG:3006') om du "
-            "vet vilket det är.")):
-        read_areas(path, assume_crs=False)
-
-
 def test_coordinates_outside_both_ranges_are_refused(tmp_path: Path) -> None:
     rt90 = grid_frame(crs=None)
     rt90["geometry"] = [affinity.translate(g, xoff=1_000_000) for g in grid_boxes()]
