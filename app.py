@@ -9,7 +9,6 @@ import hashlib
 import tempfile
 from pathlib import Path
 
-import folium
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
@@ -17,7 +16,7 @@ from streamlit_folium import st_folium
 from geo import pipeline
 from geo.comparisons import Omradestyp, read_omradestyp_file
 from geo.levels import DEFAULT_GROUPING, load_grouping_title, read_grouping, to_level
-from geo.maps import FEATURE_INDEX, format_number, render_map_html
+from geo.maps import FEATURE_INDEX, format_number
 from geo.overlays import Overlay, read_utsatta_omraden
 from indicators.catalogue import Catalogue
 from indicators.columns import AGGREGATIONS, AREA_ID, AREA_NAME, DOMAINS, NORMALISATIONS
@@ -27,6 +26,7 @@ from indicators.table import available_indicators
 
 WEIGHT_MAX = 5.0
 TILES = "OpenStreetMap"
+LEVELS = {"regso": "RegSO (SCB)", "kommundelar": "Kommundelar (exempelindelning)"}
 
 
 @st.cache_resource(show_spinner="Läser in områden och indikatorer …")
@@ -34,21 +34,23 @@ def load_default_inputs() -> pipeline.Inputs:
     return pipeline.load_inputs()
 
 
-@st.cache_resource(show_spinner="Läser in uppladdade filer …", max_entries=4)
-def load_uploaded_inputs(areas_name: str, areas_bytes: bytes, table_name: str,
-                         table_bytes: bytes) -> pipeline.Inputs:
-    folder = Path(tempfile.mkdtemp(prefix="prevmap-upload-"))
-    areas_path = folder / Path(areas_name).name
-    table_path = folder / Path(table_name).name
-    areas_path.write_bytes(areas_bytes)
-    table_path.write_bytes(table_bytes)
-    return pipeline.load_inputs(areas_path, table_path)
-
-
 def _upload_path(name: str, data: bytes) -> Path:
+    """An uploaded file written to a folder of its own, under its own (base) name."""
     path = Path(tempfile.mkdtemp(prefix="prevmap-upload-")) / Path(name).name
     path.write_bytes(data)
     return path
+
+
+def _digest(upload) -> str:
+    return hashlib.sha256(upload.getvalue()).hexdigest()
+
+
+@st.cache_resource(show_spinner="Läser in uppladdade filer …", max_entries=4)
+def load_uploaded_inputs(key: tuple[str, ...], _areas, _table) -> pipeline.Inputs:
+    """The uploaded areas and indicator table, cached by ``key`` (names and hashes)."""
+    del key
+    return pipeline.load_inputs(_upload_path(_areas.name, _areas.getvalue()),
+                                _upload_path(_table.name, _table.getvalue()))
 
 
 @st.cache_resource(show_spinner="Läser in utsatta områden …", max_entries=4)
@@ -169,8 +171,8 @@ def sidebar(catalogue: Catalogue, available: tuple[str, ...]) -> None:
         with st.expander("Egna filer"):
             st.file_uploader("Områden (GeoPackage, GeoJSON, GeoParquet, zippad Shapefile)",
                              type=["gpkg", "geojson", "json", "parquet", "zip"], key="areas_file")
-            st.file_uploader("Indikatortabell (CSV eller Parquet)", type=["csv", "parquet"],
-                             key="table_file")
+            st.file_uploader("Indikatortabell (CSV, Excel eller Parquet)",
+                             type=["csv", "xlsx", "parquet"], key="table_file")
             st.caption("Båda filerna behövs. Indikatortabellen ska ha kolumnen 'area_id' och "
                        "kolumnerna som indikatorkatalogen anger.")
         with st.expander("Jämförelser"):
@@ -182,9 +184,6 @@ def sidebar(catalogue: Catalogue, available: tuple[str, ...]) -> None:
                           placeholder="t.ex. Huddinge; tomt = efter områdenas namn")
             st.caption("Visas som kartlager och som kolumner i tabellen, men ingår inte i "
                        "indexet.")
-
-
-LEVELS = {"regso": "RegSO (SCB)", "kommundelar": "Kommundelar (exempelindelning)"}
 
 
 @st.cache_resource(show_spinner="Summerar till kommundelar …", max_entries=4)
@@ -200,7 +199,7 @@ def choose_comparisons() -> pipeline.Comparisons | None:
     """The uploaded comparison files, parsed (cached by their bytes), or None."""
     state = st.session_state
     uploads = {key: state.get(key) for key in ("utsatta_file", "omradestyp_file")}
-    parsed = {key: loader(f.name, hashlib.sha256(f.getvalue()).hexdigest(), f.getvalue())
+    parsed = {key: loader(f.name, _digest(f), f.getvalue())
               for (key, f), loader in zip(uploads.items(), (load_uploaded_utsatta,
                                                             load_uploaded_omradestyp),
                                           strict=True) if f is not None}
@@ -219,10 +218,8 @@ def choose_inputs() -> tuple[pipeline.Inputs, list[str]]:
     """The inputs the user chose (bundled demo or uploads) at the chosen level, with notes."""
     areas_file, table_file = st.session_state.get("areas_file"), st.session_state.get("table_file")
     if areas_file is not None and table_file is not None:
-        key = (areas_file.name, hashlib.sha256(areas_file.getvalue()).hexdigest(),
-               table_file.name, hashlib.sha256(table_file.getvalue()).hexdigest())
-        inputs = load_uploaded_inputs(areas_file.name, areas_file.getvalue(), table_file.name,
-                                      table_file.getvalue())
+        key = (areas_file.name, _digest(areas_file), table_file.name, _digest(table_file))
+        inputs = load_uploaded_inputs(key, areas_file, table_file)
     else:
         key, inputs = ("demo",), load_default_inputs()
     if st.session_state.get("level", "regso") == "kommundelar":
@@ -266,6 +263,7 @@ def show_data_page(analysis: pipeline.Analysis, available: tuple[str, ...]) -> N
             "Indikator": catalogue[i].name, "Antal områden": int(missing[i].sum()),
             "Områden": ", ".join(missing.index[missing[i]])}
             for i in missing.columns if missing[i].any()]), hide_index=True)
+
 
 def show_profile(analysis: pipeline.Analysis, area_id: str) -> None:
     result, names = analysis.result, dict(zip(analysis.joined[AREA_ID],
@@ -348,16 +346,17 @@ def main() -> None:
     for note in level_notes + analysis.notes():
         st.info(note)
 
-    fmap = pipeline.build_analysis_map(analysis, tiles=TILES if st.session_state["tiles"] else None)
+    tiles = TILES if st.session_state["tiles"] else None
     map_tab, data_tab = st.tabs(["Karta och rangordning", "Data och källor"])
     with map_tab:
-        show_map_page(analysis, fmap, settings)
+        show_map_page(analysis, tiles, settings)
     with data_tab:
         show_data_page(analysis, available)
 
 
-def show_map_page(analysis: pipeline.Analysis, fmap: folium.Map,
+def show_map_page(analysis: pipeline.Analysis, tiles: str | None,
                   settings: AnalysisSettings) -> None:
+    fmap = pipeline.build_analysis_map(analysis, tiles=tiles)
     clicked = st_folium(fmap, key="karta", height=640, use_container_width=True,
                         returned_objects=["last_active_drawing"])
     st.caption("Kartbiblioteket Leaflet hämtas från internet (jsDelivr); utan nätverk visas "
@@ -386,9 +385,12 @@ def show_map_page(analysis: pipeline.Analysis, fmap: folium.Map,
 
     st.subheader("Ladda ned")
     d1, d2, d3 = st.columns(3)
-    d1.download_button("Karta (HTML)", render_map_html(fmap).encode("utf-8"),
+    # The files are made when the button is clicked, not on every rerun, by the same
+    # functions as `prevmap export`. The map is built anew: folium adds to a map each time
+    # it is rendered, and st_folium has rendered `fmap` already.
+    d1.download_button("Karta (HTML)", lambda: pipeline.map_html(analysis, tiles=tiles),
                        file_name="prevmap_karta.html", mime="text/html")
-    d2.download_button("Rangordning (CSV)", pipeline.ranking_csv(analysis),
+    d2.download_button("Rangordning (CSV)", lambda: pipeline.ranking_csv(analysis),
                        file_name="prevmap_rangordning.csv", mime="text/csv")
     d3.download_button("Inställningar (TOML)", settings.to_toml().encode("utf-8"),
                        file_name="prevmap_installningar.toml", mime="application/toml")

@@ -25,10 +25,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+# Every row carries the marker column, so a copy without the sidecar stays synthetic.
+from indicators.columns import SYNTHETIC_MARK
+
 SEED = 20261123
-# The marker column (indicators.columns.SYNTHETIC_MARK): a copy of this table without its
-# sidecar is still shown as synthetic.
-SYNTHETIC_MARK = "syntetiska_demodata"
 HERE = Path(__file__).resolve().parent
 AREAS = HERE / "areas" / "huddinge_regso_2025.parquet"
 OUT = HERE / "demo" / "huddinge_demo_indicators.csv"

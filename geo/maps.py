@@ -346,10 +346,14 @@ def export_map_html(fmap: folium.Map, path: str | Path) -> Path:
     are part of the map itself, see :func:`build_map`)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fmap.save(str(path))
+    path.write_bytes(render_map_html(fmap).encode("utf-8"))
     return path
 
 
 def render_map_html(fmap: folium.Map) -> str:
-    """The map page as a string (what :func:`export_map_html` writes)."""
+    """The map page as a string (what :func:`export_map_html` writes).
+
+    Render a map once: folium adds elements to it on every render, so a second render of
+    the same map differs from the first (tested). Build the map again instead.
+    """
     return fmap.get_root().render()

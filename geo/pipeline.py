@@ -42,7 +42,7 @@ from .comparisons import ComparisonResult, Comparisons, compare_areas
 from .comparisons import load_comparisons as load_comparisons  # for the app and the CLI
 from .io import Areas, read_areas
 from .join import JoinReport, join_areas
-from .maps import build_map, render_map_html
+from .maps import build_map, export_map_html, render_map_html
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 DEFAULT_AREAS = DATA_DIR / "areas" / "huddinge_regso_2025.parquet"
@@ -194,8 +194,7 @@ def export_analysis(analysis: Analysis, out_html: str | Path, out_csv: str | Pat
     out_html = Path(out_html)
     out_csv = Path(out_csv) if out_csv else out_html.with_suffix(".csv")
     out_settings = out_html.with_suffix(".settings.toml")
-    out_html.parent.mkdir(parents=True, exist_ok=True)
-    out_html.write_bytes(map_html(analysis, tiles=tiles, created=created))
+    export_map_html(build_analysis_map(analysis, tiles=tiles, created=created), out_html)
     out_csv.write_bytes(ranking_csv(analysis))
     out_settings.write_text(analysis.settings.to_toml(), encoding="utf-8")
     return ExportPaths(out_html, out_csv, out_settings)

@@ -224,3 +224,13 @@ def test_every_classification_colours_the_extremes(scheme):
     fill = {f["properties"]["idx"]: f["properties"]["fill"]
             for f in area_layer(render_map_html(fmap))["features"]}
     assert fill[8] == PALETTE[5][-1] and fill[0] == PALETTE[5][0]
+
+
+def test_a_second_render_of_the_same_map_differs_so_exports_build_anew():
+    """Why the app's download builds a fresh map instead of reusing the one st_folium drew:
+    folium adds to a map on every render. If folium ever stops doing so, this fails and the
+    rebuild can go."""
+    fmap, _ = build()
+    first = render_map_html(fmap)
+    assert render_map_html(fmap) != first
+    assert render_map_html(build()[0]) == first
