@@ -9,6 +9,7 @@ from pathlib import Path
 from indicators.errors import PrevmapError
 from indicators.io import read_settings
 
+from .comparisons import read_point_layer
 from .pipeline import (
     DEFAULT_AREAS,
     DEFAULT_CATALOGUE,
@@ -48,6 +49,10 @@ def _parser() -> argparse.ArgumentParser:
                      help="SCB:s områdestyp per RegSO (CSV från Statistikdatabasen)")
     cmp.add_argument("--kommun", help="kommunen i områdestypsfilen (standard: den kommun "
                                       "vars RegSO-namn matchar områdena)")
+    cmp.add_argument("--punkter", type=Path, action="append", default=[], metavar="FIL",
+                     help="punktfil (CSV med koordinater i WGS84 eller SWEREF 99 TM, eller "
+                          "GeoJSON), t.ex. skolor: räknas per område och visas som lager; "
+                          "kan anges flera gånger")
     return parser
 
 
@@ -59,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         inputs = load_inputs(args.areas, args.indicators, args.catalogue,
                              id_column=args.id_column, name_column=args.name_column)
-        comparisons = load_comparisons(args.utsatta, args.omradestyp, kommun=args.kommun)
+        comparisons = load_comparisons(args.utsatta, args.omradestyp, kommun=args.kommun,
+                                       points=[read_point_layer(p) for p in args.punkter])
         analysis = run_analysis(inputs, read_settings(args.settings), comparisons or None)
         paths = export_analysis(analysis, args.out, args.csv, tiles=args.tiles)
     except PrevmapError as err:

@@ -1,6 +1,7 @@
-"""Comparison columns beside a ranking: the police's utsatta områden and SCB's områdestyp.
+"""Comparison columns beside a ranking: the police's utsatta områden, SCB's områdestyp and
+point layers (schools, fritidsgårdar, ...).
 
-Neither enters the index. They are shown next to it (table, CSV, tooltip, an overlay on
+None of them enters the index. They are shown next to it (table, CSV, tooltip, an overlay on
 the map), so that an analyst can see where the ranking agrees with other assessments.
 
 * Utsatta områden (:mod:`geo.overlays`): per area the most severe police level among the
@@ -9,18 +10,26 @@ the map), so that an analyst can see where the ranking agrees with other assessm
   (``Huddinge (Vårby gård)``), so areas are matched by name within one kommun, named by
   the user or inferred as the kommun whose names match most areas. Every area without a
   match and every name of that kommun without an area is reported in :attr:`notes`.
+* Point layers (:mod:`geo.points`): per layer the number of points in each area
+  (``Antal: <namn>``, 0 where none) and, with a value column, their mean
+  (``Medel: <namn> (<kolumn>)``, missing where the area has no point with a value). Points
+  outside every area, on shared borders or without a value are reported in the notes; the
+  map shows the counted points.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from indicators.columns import AREA_ID, AREA_NAME
-from indicators.errors import Problems, ScbFileError, format_values
+from indicators.errors import PointFileError, Problem, Problems, ScbFileError, format_values
 from indicators.io import SourceInfo, read_source_info
 from indicators.scb_files import (
     KOMMUN_NAME,
@@ -42,6 +51,16 @@ from .overlays import (
     overlaps_in_areas,
     read_utsatta_omraden,
 )
+from .points import (
+    COUNT,
+    MEAN,
+    ROW,
+    Points,
+    count_points_in_areas,
+    mean_in_areas,
+    parse_numbers,
+    read_points,
+)
 
 # Swedish headers of the comparison columns (table, CSV and tooltip).
 POLICE_LEVEL = "Polisens bedömning"
@@ -49,6 +68,53 @@ POLICE_SHARE = "Andel av ytan i utsatt område (%)"
 OMRADESTYP_COLUMN = "SCB områdestyp"
 OVERLAY_TITLE = "Polisens utsatta områden"
 OVERLAY_COLOUR = "#7b3294"
+COUNT_PREFIX = "Antal: "
+MEAN_PREFIX = "Medel: "
+# One colour per point layer, in order (away from the areas' yellow-red and the purple).
+POINT_COLOURS = ("#1b7837", "#2166ac", "#01665e", "#8c510a", "#c51b7d", "#252525")
+POINT_NAME = "Namn"
+POINT_LAYER = "Lager"
+POINT_VALUE = "Värde"
+
+
+def count_column(name: str) -> str:
+    """The header of a point layer's count column: ``Antal: Fritidsgårdar``."""
+    return f"{COUNT_PREFIX}{name}"
+
+
+def mean_column(name: str, value_column: str) -> str:
+    """The header of a point layer's mean column: ``Medel: Skolor (andel)``."""
+    return f"{MEAN_PREFIX}{name} ({value_column})"
+
+
+@dataclass(frozen=True, eq=False)
+class PointLayer:
+    """Points to count per area (``name`` is the Swedish label shown, e.g.
+    "Fritidsgårdar"); with ``value_column`` also the mean of that column per area."""
+
+    name: str
+    points: Points
+    source: SourceInfo
+    value_column: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.name.strip():
+            raise PointFileError(f"fil '{self.points.source}': punktlagret saknar namn. "
+                                 "Åtgärd: ange ett namn, t.ex. 'Fritidsgårdar'.")
+        frame = self.points.frame
+        attrs = [c for c in frame.columns if c not in (ROW, frame.geometry.name)]
+        if self.value_column is not None and self.value_column not in attrs:
+            raise PointFileError([Problem("kolumnen finns inte i punktfilen.",
+                                          self.points.source, self.value_column,
+                                          tuple(attrs))])
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The layer's column headers: the count, and the mean when there is a value column."""
+        count = count_column(self.name)
+        if self.value_column is None:
+            return (count,)
+        return count, mean_column(self.name, self.value_column)
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,9 +134,10 @@ class Comparisons:
     omradestyp: Omradestyp | None = None
     kommun: str | None = None
     min_share: float = MIN_SHARE
+    points: tuple[PointLayer, ...] = ()
 
     def __bool__(self) -> bool:
-        return self.utsatta is not None or self.omradestyp is not None
+        return self.utsatta is not None or self.omradestyp is not None or bool(self.points)
 
 
 @dataclass(frozen=True, eq=False)
@@ -85,7 +152,8 @@ class ComparisonResult:
     overlays: tuple[MapOverlay, ...]
 
     def tooltip_details(self) -> pd.DataFrame:
-        """The columns as tooltip text: level with its share, områdestyp with its label."""
+        """The columns as tooltip text: level with its share, områdestyp with its label,
+        point counts as ``Fritidsgårdar: 3`` and means as ``Skolor (andel): medel 72,5``."""
         out = pd.DataFrame(index=self.columns.index)
         if POLICE_LEVEL in self.columns:
             level, share = self.columns[POLICE_LEVEL], self.columns[POLICE_SHARE]
@@ -97,6 +165,12 @@ class ComparisonResult:
             out[OMRADESTYP_COLUMN] = [
                 "" if pd.isna(t) else f"{int(t)} – {OMRADESTYP_LABELS[int(t)]}"
                 for t in self.columns[OMRADESTYP_COLUMN]]
+        for column in self.columns.columns:
+            if column.startswith(COUNT_PREFIX):
+                out[column.removeprefix(COUNT_PREFIX)] = self.columns[column].astype(str)
+            elif column.startswith(MEAN_PREFIX):
+                out[column.removeprefix(MEAN_PREFIX)] = [
+                    "" if pd.isna(v) else f"medel {_number(v)}" for v in self.columns[column]]
         return out
 
 
@@ -105,18 +179,39 @@ def _percent(share_pct: float) -> str:
     return f"{share_pct:.1f}".removesuffix(".0").replace(".", ",") + " %"
 
 
+def _number(value: float) -> str:
+    """Swedish number with two decimals at most: 72,5, 80."""
+    return f"{value:.2f}".rstrip("0").rstrip(".").replace(".", ",")
+
+
+def read_point_layer(path: str | Path, name: str | None = None, *,
+                     x_column: str | None = None, y_column: str | None = None,
+                     value_column: str | None = None) -> PointLayer:
+    """Read a point file (see :func:`geo.points.read_points`) with its sidecar source
+    information. ``name`` defaults to the file name without suffix ("fritidsgardar_2024"
+    becomes "Fritidsgardar 2024")."""
+    path = Path(path)
+    points = read_points(path, x_column=x_column, y_column=y_column)
+    if name is None:
+        stem = path.name.split(".")[0].replace("_", " ").strip() or path.name
+        name = stem[0].upper() + stem[1:]
+    return PointLayer(name.strip(), points, read_source_info(path), value_column)
+
+
 def read_omradestyp_file(path: str | Path) -> Omradestyp:
     """Read SCB's områdestyp CSV with its sidecar source information."""
     return Omradestyp(read_omradestyp(path), read_source_info(path))
 
 
 def load_comparisons(utsatta: str | Path | None = None, omradestyp: str | Path | None = None,
-                     *, kommun: str | None = None) -> Comparisons:
-    """Read the comparison files that are given (None: left out)."""
+                     *, kommun: str | None = None,
+                     points: Iterable[PointLayer] = ()) -> Comparisons:
+    """Read the comparison files that are given (None: left out); ``points`` are point
+    layers already read (:func:`read_point_layer`)."""
     return Comparisons(
         utsatta=read_utsatta_omraden(utsatta) if utsatta is not None else None,
         omradestyp=read_omradestyp_file(omradestyp) if omradestyp is not None else None,
-        kommun=kommun)
+        kommun=kommun, points=tuple(points))
 
 
 def _key(name: object) -> str:
@@ -216,4 +311,53 @@ def compare_areas(areas: Areas, comparisons: Comparisons) -> ComparisonResult:
         columns[OMRADESTYP_COLUMN] = columns[OMRADESTYP_COLUMN].astype("Int64")
         notes += typ_notes
         sources.append(("Områdestyp", comparisons.omradestyp.source))
+    _check_names(comparisons.points)
+    for i, layer in enumerate(comparisons.points):
+        notes += _add_point_layer(columns, areas, layer)
+        sources.append((layer.name, layer.source))
+        overlay = _point_overlay(areas, layer, POINT_COLOURS[i % len(POINT_COLOURS)])
+        if overlay is not None:
+            overlays.append(overlay)
     return ComparisonResult(columns, tuple(notes), tuple(sources), tuple(overlays))
+
+
+def _check_names(layers: tuple[PointLayer, ...]) -> None:
+    names = [layer.name for layer in layers]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise PointFileError([Problem("flera punktlager har samma namn.", values=tuple(twice),
+                                      fix="ge lagren olika namn")])
+
+
+def _add_point_layer(columns: pd.DataFrame, areas: Areas, layer: PointLayer) -> list[str]:
+    """Add the layer's count (and mean) columns; return its notes (nothing left unsaid)."""
+    counts, report = count_points_in_areas(areas, layer.points)
+    columns[count_column(layer.name)] = counts[COUNT].to_numpy(dtype=int)
+    notes = [f"{layer.name}: {n}." for n in layer.points.notes]
+    if layer.value_column is not None:
+        means, report = mean_in_areas(areas, layer.points, layer.value_column)
+        header = mean_column(layer.name, layer.value_column)
+        columns[header] = means[MEAN].round(4).to_numpy(dtype=float)
+        notes.append(f"{header}: medelvärdet av '{layer.value_column}' för punkterna i "
+                     "området; tomt där området saknar punkter med värde.")
+    return notes + [f"{layer.name}: {m}" for m in report.messages()]
+
+
+def _point_overlay(areas: Areas, layer: PointLayer, colour: str) -> MapOverlay | None:
+    """The layer's counted points (inside an area) for the map; None when there are none."""
+    frame = layer.points.frame.to_crs(areas.frame.crs)
+    hits = gpd.sjoin(frame[[frame.geometry.name]], areas.frame[[areas.frame.geometry.name]],
+                     how="inner", predicate="intersects")
+    inside = frame.index.isin(hits.index)
+    if not inside.any():
+        return None
+    shown = gpd.GeoDataFrame({POINT_NAME: layer.points.labels().to_numpy()[inside],
+                              POINT_LAYER: layer.name},
+                             geometry=frame.geometry.to_numpy()[inside], crs=frame.crs)
+    labels: tuple[str, ...] = (POINT_NAME, POINT_LAYER)
+    if layer.value_column is not None:
+        values, _ = parse_numbers(frame[layer.value_column])
+        shown[POINT_VALUE] = [None if np.isnan(v) else f"{layer.value_column}: {_number(v)}"
+                              for v in values.to_numpy(dtype=float)[inside]]
+        labels += (POINT_VALUE,)
+    return MapOverlay(layer.name, shown, labels, colour)

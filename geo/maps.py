@@ -47,14 +47,16 @@ CLASSIFIERS = {"quantiles": ("Kvantiler", mapclassify.Quantiles),
                "equal_interval": ("Lika intervall", mapclassify.EqualInterval)}
 FEATURE_INDEX = "idx"
 OVERLAY_LABEL = "label"
+POINT_RADIUS = 5  # pixels
 _HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 
 
 @dataclass(frozen=True, eq=False)
 class MapOverlay:
     """Polygons drawn as an outline above the areas, for comparison (e.g. the police's
-    utsatta områden). ``label_columns`` are shown in the tooltip, the first in bold; their
-    values come from files and are escaped. ``colour`` is a ``#rrggbb`` colour."""
+    utsatta områden), or points drawn as small circles (e.g. schools). ``label_columns``
+    are shown in the tooltip, the first in bold; their values come from files and are
+    escaped. ``colour`` is a ``#rrggbb`` colour."""
 
     name: str
     frame: gpd.GeoDataFrame
@@ -73,8 +75,17 @@ class MapOverlay:
             problems.append("lagret saknar koordinatsystem (CRS); använd set_crs()")
         if not _HEX_COLOUR.fullmatch(self.colour):
             problems.append(f"färgen {self.colour!r} ska skrivas #rrggbb")
+        kinds = set(self.frame.geom_type.dropna())
+        if "Point" in kinds and len(kinds) > 1:
+            problems.append("lagret blandar punkter och andra geometrier; dela upp det i "
+                            "ett punktlager och ett ytlager")
         if problems:
             raise ValueError(f"kartlager {self.name!r}: " + "; ".join(problems) + ".")
+
+    @property
+    def is_points(self) -> bool:
+        """True for a layer of points (drawn as circles), False for polygons (outlines)."""
+        return len(self.frame) > 0 and bool((self.frame.geom_type == "Point").all())
 
 
 def escape_text(value: object) -> str:
@@ -212,14 +223,33 @@ def _add_overlay(fmap: folium.Map, overlay: MapOverlay) -> None:
                         for _, row in wgs.iterrows()],
     }, geometry=wgs.geometry.values, crs=4326)
     colour = overlay.colour
+    tooltip = folium.GeoJsonTooltip(fields=[OVERLAY_LABEL], labels=False, sticky=True)
+    if overlay.is_points:
+        # Vector circles (no icon images): the page still asks no other host for anything.
+        style = {"color": "#ffffff", "weight": 1, "fill": True, "fillColor": colour,
+                 "fillOpacity": 0.9}
+        folium.GeoJson(
+            features, name=escape_text(overlay.name),
+            marker=folium.CircleMarker(radius=POINT_RADIUS),
+            style_function=lambda _: style, tooltip=tooltip,
+        ).add_to(fmap)
+        return
     # No fill: an unfilled SVG path takes the pointer only on its outline, so the areas
     # beneath keep their tooltips and clicks.
     folium.GeoJson(
         features, name=escape_text(overlay.name),
         style_function=lambda _: {"fill": False, "color": colour, "weight": 2.5,
                                   "dashArray": "6 4"},
-        tooltip=folium.GeoJsonTooltip(fields=[OVERLAY_LABEL], labels=False, sticky=True),
+        tooltip=tooltip,
     ).add_to(fmap)
+
+
+def _overlay_key(overlay: MapOverlay) -> str:
+    """The overlay's legend symbol: a filled circle for points, a dashed box for polygons."""
+    if overlay.is_points:
+        return (f'<i style="background:{overlay.colour};border:1px solid #ffffff;'
+                'border-radius:50%;width:10px;height:10px;margin:0 10px 0 4px"></i>')
+    return f'<i style="background:none;border:2px dashed {overlay.colour}"></i>'
 
 
 def _legend(bins: list[float], colours: list[str], scheme: str, has_missing: bool,
@@ -233,8 +263,7 @@ def _legend(bins: list[float], colours: list[str], scheme: str, has_missing: boo
     rows.reverse()  # most need on top
     if has_missing:
         rows.append(f'<div><i style="background:{NO_DATA_COLOUR}"></i>Saknar data</div>')
-    rows += [f'<div><i style="background:none;border:2px dashed {o.colour}"></i>'
-             f"{escape_text(o.name)}</div>" for o in overlays]
+    rows += [f"<div>{_overlay_key(o)}{escape_text(o.name)}</div>" for o in overlays]
     return (f'<div class="pm-panel pm-legend"><b>Sammanvägt behov</b><br>'
             f'<small>{escape_text(CLASSIFIERS[scheme][0])}, högre = större behov</small>'
             + "".join(rows) + "</div>")
@@ -250,9 +279,10 @@ def build_map(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
 
     ``areas`` is the output of :func:`geo.join.join_areas`. ``tiles`` is None (no
     background, nothing is requested from a tile server) or a folium tile name/URL.
-    ``overlays`` are drawn as dashed outlines above the areas, each a layer of its own
-    with a legend entry. ``details`` adds tooltip lines ``column: value`` per area
-    (index ``area_id``, one column per line, empty values left out).
+    ``overlays`` are drawn above the areas (polygons as dashed outlines, points as small
+    circles), each a layer of its own with a legend entry. ``details`` adds tooltip lines
+    ``column: value`` per area (index ``area_id``, one column per line, empty values left
+    out).
     """
     if scheme not in CLASSIFIERS:
         raise ValueError(f"okänd klassindelning {scheme!r}; välj en av {sorted(CLASSIFIERS)}")
@@ -274,8 +304,8 @@ def build_map(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
     minx, miny, maxx, maxy = wgs.total_bounds
     fmap = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], tiles=tiles,
                       zoom_start=_zoom_for(maxx - minx, maxy - miny), control_scale=False)
-    # Only Leaflet itself: the map uses no markers, icons or Bootstrap, so the page asks no
-    # other third-party host for anything.
+    # Only Leaflet itself: the map uses no icon markers (points are vector circles), icons
+    # or Bootstrap, so the page asks no other third-party host for anything.
     fmap.default_js = [js for js in folium.Map.default_js if js[0] == "leaflet"]
     fmap.default_css = [css for css in folium.Map.default_css if css[0] == "leaflet_css"]
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from test_maps import geojson_layers
 
 from geo import pipeline
 from geo.cli import main
@@ -73,3 +74,30 @@ def test_console_script_is_installed():
     done = subprocess.run([str(script), "export", "--help"], capture_output=True, text=True,
                           check=True)
     assert "--indicators" in done.stdout and "--settings" in done.stdout
+
+
+def test_point_files_become_count_columns_and_a_layer(tmp_path, capsys):
+    areas = pipeline.load_inputs().areas.frame
+    inside = areas.geometry.representative_point()
+    first, second = areas["area_id"].iloc[0], areas["area_id"].iloc[1]
+    rows = ["namn;x;y"] + [f"Skola {k};{p.x:.1f};{p.y:.1f}".replace(".", ",")
+                           for k, p in enumerate([inside.iloc[0], inside.iloc[0],
+                                                  inside.iloc[1]])]
+    (tmp_path / "skolor.csv").write_text("\n".join(rows), encoding="utf-8")
+    gathering = inside.iloc[[1]].to_crs(4326)
+    (tmp_path / "fritidsgardar.geojson").write_text(
+        gathering.to_frame("geometry").assign(namn="Gården").to_json(), encoding="utf-8")
+    code = main(["export", "--out", str(tmp_path / "k.html"),
+                 "--punkter", str(tmp_path / "skolor.csv"),
+                 "--punkter", str(tmp_path / "fritidsgardar.geojson")])
+    assert code == 0, capsys.readouterr().err
+    ranking = pd.read_csv(tmp_path / "k.csv", sep=";", decimal=",", encoding="utf-8-sig",
+                          dtype={"Områdeskod": str}).set_index("Områdeskod")
+    assert ranking["Antal: Skolor"].sum() == 3
+    assert (ranking.loc[first, "Antal: Skolor"], ranking.loc[second, "Antal: Skolor"]) == (2, 1)
+    assert ranking["Antal: Fritidsgardar"].to_dict() == {
+        a: int(a == second) for a in ranking.index}
+    html = (tmp_path / "k.html").read_text(encoding="utf-8")
+    points = [len(g["features"]) for g in geojson_layers(html)
+              if g["features"][0]["geometry"]["type"] == "Point"]
+    assert sorted(points) == [1, 3]
