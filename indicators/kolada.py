@@ -14,6 +14,7 @@ KPIs of interest for prevmap: :data:`PREVENTION_KPIS`.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from collections.abc import Iterable
@@ -155,6 +156,47 @@ class KoladaClient:
         out["status"] = pd.Series([r["status"] for r in rows], dtype=object)
         out.attrs.update(frame.attrs)
         out.attrs.update({"kpi": kpi_id, "year": int(year), "gender": gender})
+        return out
+
+
+    def reference_table(self, kommun: str, kpi_ids: Iterable[str] = tuple(PREVENTION_KPIS),
+                        years: Iterable[int] = (), *, refresh: bool = False) -> pd.DataFrame:
+        """Each KPI in ``kommun``, its län and riket in one call, in Swedish for the app.
+
+        For each KPI the latest of ``years`` with a value for the kommun is used (a KPI
+        without any kommun value keeps the latest year and says so). Columns: ``Nyckeltal``,
+        ``Id``, ``År``, ``Kommunen``, ``Länet``, ``Riket``, ``Anmärkning``; ``attrs`` as in
+        :meth:`values`.
+        """
+        kpis = list(kpi_ids)
+        year_list = sorted({int(y) for y in years}) or [*range(dt.date.today().year - 6,
+                                                              dt.date.today().year)]
+        lan = lan_id_for_kommun(kommun)
+        frame = self.values(kpis, [kommun, lan, RIKET_ID], year_list, refresh=refresh)
+        frame = frame[frame["gender"] == "T"]
+        rows = []
+        for kpi in dict.fromkeys(kpis):
+            own = frame[(frame["kpi"] == kpi) & (frame["municipality"] == kommun)
+                        & frame["value"].notna()]
+            year = int(own["year"].max()) if not own.empty else max(year_list)
+            cells = frame[(frame["kpi"] == kpi) & (frame["year"] == year)]
+
+            def value(municipality: str, cells: pd.DataFrame = cells) -> float:
+                hit = cells[cells["municipality"] == municipality]["value"]
+                return float(hit.iloc[0]) if not hit.empty else np.nan
+
+            notes = []
+            if own.empty:
+                notes.append(f"kommunen saknar värde {year_list[0]}–{year_list[-1]}")
+            statuses = sorted({str(s) for s in cells["status"].dropna()})
+            if statuses:
+                notes.append("status: " + ", ".join(statuses))
+            rows.append({"Nyckeltal": PREVENTION_KPIS.get(kpi, kpi), "Id": kpi, "År": year,
+                         "Kommunen": value(kommun), "Länet": value(lan),
+                         "Riket": value(RIKET_ID), "Anmärkning": "; ".join(notes)})
+        out = pd.DataFrame(rows, columns=["Nyckeltal", "Id", "År", "Kommunen", "Länet",
+                                          "Riket", "Anmärkning"])
+        out.attrs.update(frame.attrs)
         return out
 
 

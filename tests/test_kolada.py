@@ -202,3 +202,29 @@ def test_prevention_kpis_exist_in_kolada():
     known = set(KPI_IDS.read_text(encoding="utf-8").split())
     assert set(PREVENTION_KPIS) == {"N15428", "N02797", "N03942", "N07540"}
     assert set(PREVENTION_KPIS) <= known
+
+
+def test_reference_table_takes_each_kpis_latest_year_with_a_kommun_value(api, tmp_path):
+    page = {"count": 6, "next_url": None, "values": [
+        {"kpi": "N15428", "municipality": "0126", "period": 2023, "values": [cell("T", 78.2)]},
+        {"kpi": "N15428", "municipality": "0001", "period": 2023, "values": [cell("T", 84.0)]},
+        {"kpi": "N15428", "municipality": "0000", "period": 2023, "values": [cell("T", 85.3)]},
+        # 2024 exists for län and riket, but the kommun's value is suppressed: 2023 is used.
+        {"kpi": "N15428", "municipality": "0126", "period": 2024,
+         "values": [cell("T", None, "Sekretess")]},
+        {"kpi": "N15428", "municipality": "0001", "period": 2024, "values": [cell("T", 83.0)]},
+        {"kpi": "N02797", "municipality": "0000", "period": 2024, "values": [cell("T", 5.1)]},
+    ]}
+    api.add("/v3/data/kpi/N15428,N02797/municipality/0126,0001,0000/year/2023,2024",
+            Answer(body=page))
+    client, _ = client_for(api, tmp_path)
+    table = client.reference_table("0126", ["N15428", "N02797"], [2024, 2023])
+    assert list(table.columns) == ["Nyckeltal", "Id", "År", "Kommunen", "Länet", "Riket",
+                                   "Anmärkning"]
+    first, second = table.to_dict("records")
+    assert (first["Nyckeltal"], first["År"], first["Kommunen"], first["Länet"],
+            first["Riket"]) == (PREVENTION_KPIS["N15428"], 2023, 78.2, 84.0, 85.3)
+    assert first["Anmärkning"] == ""
+    assert (second["År"], second["Riket"]) == (2024, 5.1)
+    assert math.isnan(second["Kommunen"]) and math.isnan(second["Länet"])
+    assert second["Anmärkning"] == "kommunen saknar värde 2023–2024"
