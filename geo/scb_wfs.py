@@ -116,12 +116,13 @@ def _parse(body: bytes, kommun: str, layer: str, url: str) -> gpd.GeoDataFrame:
 
 def read_scb_areas(kommun: str, level: str = "RegSO", *, year: int = 2025,
                    cache_dir: str | Path | None = None, refresh: bool = False,
-                   base_url: str = WFS_URL, timeout: float = TIMEOUT) -> Areas:
+                   base_url: str = WFS_URL, timeout: float = TIMEOUT,
+                   offline: bool = False) -> Areas:
     """One kommun's DeSO or RegSO polygons from SCB's WFS, from the cache when there.
 
     ``refresh=True`` fetches again; if that fails the cached copy is used with a note.
-    Raises :class:`OfflineError` when the WFS cannot be reached and nothing
-    is cached, and :class:`AreaFileError` when the answer holds no usable areas.
+    Raises :class:`OfflineError` when the WFS cannot be reached (or ``offline`` is set)
+    and nothing is cached, and :class:`AreaFileError` when the answer holds no usable areas.
     """
     kommun = _check_kommun(kommun)
     layer = layer_name(level, year)
@@ -131,7 +132,11 @@ def read_scb_areas(kommun: str, level: str = "RegSO", *, year: int = 2025,
     title = f"SCB {level} {year}, kommun {kommun}"
     notes: list[str] = []
     body = None
-    if refresh or not path.is_file():
+    if offline and not path.is_file():
+        raise OfflineError(f"Arbetar utan nätverk: {layer} för kommun {kommun} är inte sparad i "
+                           f"'{cache}'. Åtgärd: hämta den en gång med nätverk, eller läs in en "
+                           "områdesfil (GeoPackage, GeoJSON) i stället.")
+    if (refresh and not offline) or not path.is_file():
         try:
             body = _fetch(url, timeout)
         except urllib.error.HTTPError as err:

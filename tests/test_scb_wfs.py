@@ -240,3 +240,15 @@ def test_http_errors_are_fetch_errors_and_nothing_is_cached(server: Server,
             "Fel vid hämtning från datakällan: SCB:s WFS svarade med HTTP 404")):
         read_scb_areas("0126", cache_dir=tmp_path, base_url=url)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_offline_reads_only_the_cache(server: Server, tmp_path: Path) -> None:
+    with pytest.raises(OfflineError, match="Arbetar utan nätverk: stat:DeSO_2025 för kommun "
+                                           "0126 är inte sparad"):
+        read_scb_areas("0126", "DeSO", cache_dir=tmp_path, base_url=server.url, offline=True)
+    assert server.requests == []
+    first = read_scb_areas("0126", "DeSO", cache_dir=tmp_path, base_url=server.url)
+    again = read_scb_areas("0126", "DeSO", cache_dir=tmp_path, base_url=server.url,
+                           offline=True, refresh=True)
+    assert len(server.requests) == 1
+    assert again.frame[AREA_ID].tolist() == first.frame[AREA_ID].tolist()
