@@ -6,6 +6,7 @@ Run with ``make run`` (or ``streamlit run app.py``).
 from __future__ import annotations
 
 import hashlib
+import os
 import tempfile
 from pathlib import Path
 
@@ -13,20 +14,41 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import pipeline
-from geo.comparisons import Omradestyp, read_omradestyp_file
+from geo import pipeline, sources
+from geo.comparisons import (
+    OMRADESTYP_COLUMN,
+    POLICE_SHARE,
+    Omradestyp,
+    PointLayer,
+    count_column,
+    read_omradestyp_file,
+    read_point_layer,
+)
+from geo.io import Areas, read_areas
 from geo.levels import DEFAULT_GROUPING, load_grouping_title, read_grouping, to_level
 from geo.maps import FEATURE_INDEX, format_number
 from geo.overlays import Overlay, read_utsatta_omraden
 from indicators.catalogue import Catalogue
 from indicators.columns import AGGREGATIONS, AREA_ID, AREA_NAME, DOMAINS, NORMALISATIONS
-from indicators.errors import PrevmapError
+from indicators.errors import OfflineError, PrevmapError
+from indicators.http import cache_root
+from indicators.kolada import KOLADA_BASE_URL, PREVENTION_KPIS, KoladaClient
+from indicators.pxweb import SCB_BASE_URL, PxWebClient
+from indicators.scb_fetch import ScbFetch, fetch_area_indicators
 from indicators.settings import AnalysisSettings, validate_settings
 from indicators.table import available_indicators
 
 WEIGHT_MAX = 5.0
 TILES = "OpenStreetMap"
-LEVELS = {"regso": "RegSO (SCB)", "kommundelar": "Kommundelar (exempelindelning)"}
+LEVELS = {"regso": "RegSO (SCB)", "deso": "DeSO (SCB, hämtas från WFS)",
+          "kommundelar": "Kommundelar (grupper av RegSO)"}
+INDICATOR_SOURCES = {"demo": "Demodata (syntetiska)", "scb": "Hämta från SCB (PxWebApi)",
+                     "upload": "Egen fil"}
+AREA_SOURCES = {**sources.AREA_SOURCES, "upload": "Egen fil"}
+# Tests point the online clients at a local server; PREVMAP_OFFLINE=1 never uses the network.
+SCB_URL = os.environ.get("PREVMAP_SCB_URL", SCB_BASE_URL)
+KOLADA_URL = os.environ.get("PREVMAP_KOLADA_URL", KOLADA_BASE_URL)
+OFFLINE = os.environ.get("PREVMAP_OFFLINE", "") not in ("", "0")
 
 
 @st.cache_resource(show_spinner="Läser in områden och indikatorer …")
@@ -45,12 +67,41 @@ def _digest(upload) -> str:
     return hashlib.sha256(upload.getvalue()).hexdigest()
 
 
-@st.cache_resource(show_spinner="Läser in uppladdade filer …", max_entries=4)
-def load_uploaded_inputs(key: tuple[str, ...], _areas, _table) -> pipeline.Inputs:
-    """The uploaded areas and indicator table, cached by ``key`` (names and hashes)."""
-    del key
-    return pipeline.load_inputs(_upload_path(_areas.name, _areas.getvalue()),
-                                _upload_path(_table.name, _table.getvalue()))
+class WaitingForInput(Exception):
+    """The chosen data need one more step from the user (an upload, a fetch)."""
+
+
+@st.cache_resource(show_spinner="Läser in områden …", max_entries=8)
+def load_kommun_areas(kommun: str, source: str, level: str) -> Areas:
+    return sources.kommun_areas(kommun, source, level, offline=OFFLINE)
+
+
+@st.cache_resource(show_spinner="Läser in uppladdade områden …", max_entries=4)
+def load_uploaded_areas(name: str, digest: str, _data: bytes) -> Areas:
+    del digest
+    return read_areas(_upload_path(name, _data))
+
+
+@st.cache_resource(show_spinner="Tar fram demodata …", max_entries=8)
+def load_demo(kommun: str, area_source: str, areas_key: tuple[str, ...],
+              _areas: Areas) -> pipeline.Inputs:
+    del areas_key
+    return sources.demo_inputs(_areas, kommun, area_source)
+
+
+@st.cache_resource(show_spinner="Läser in indikatortabellen …", max_entries=4)
+def load_uploaded_table(name: str, digest: str, areas_key: tuple[str, ...], _data: bytes,
+                        _areas: Areas) -> pipeline.Inputs:
+    del digest, areas_key
+    return pipeline.inputs_for_areas(_areas, _upload_path(name, _data))
+
+
+@st.cache_resource(show_spinner="Kopplar SCB:s tabeller till områdena …", max_entries=4)
+def load_scb_inputs(fetch_key: tuple[str, ...], areas_key: tuple[str, ...], _areas: Areas,
+                    _fetch: ScbFetch) -> pipeline.Inputs:
+    del fetch_key, areas_key
+    return sources.table_inputs(_areas, _fetch.table, _fetch.source_info(),
+                                name="SCB PxWebApi")
 
 
 @st.cache_resource(show_spinner="Läser in utsatta områden …", max_entries=4)
@@ -64,6 +115,12 @@ def load_uploaded_utsatta(name: str, digest: str, _data: bytes) -> Overlay:
 def load_uploaded_omradestyp(name: str, digest: str, _data: bytes) -> Omradestyp:
     del digest
     return read_omradestyp_file(_upload_path(name, _data))
+
+
+@st.cache_resource(show_spinner="Läser in punkter …", max_entries=8)
+def load_uploaded_points(name: str, digest: str, _data: bytes) -> PointLayer:
+    del digest
+    return read_point_layer(_upload_path(name, _data))
 
 
 @st.cache_data(show_spinner=False)
@@ -127,12 +184,13 @@ def settings_from_widgets(catalogue: Catalogue, available: tuple[str, ...]) -> A
 
 
 def sidebar(catalogue: Catalogue, available: tuple[str, ...]) -> None:
-    profiles = load_profiles()
+    profiles = profiles_for(catalogue)
     with st.sidebar:
         st.header("Analys")
-        st.radio("Nivå", list(LEVELS), key="level", format_func=LEVELS.get,
-                 help="Kommundelarna är RegSO grupperade efter namn, en illustration av hur "
-                      "kommunens egen indelning används; antal summeras och andelar räknas om.")
+        state = st.session_state
+        st.caption(f"Data: {sources.kommuner().get(state['kommun'], state['kommun'])}, "
+                   f"{LEVELS[state['level']]}, {INDICATOR_SOURCES[state['indicator_source']]}. "
+                   "Ändra under fliken Data och källor.")
         st.selectbox("Profil", list(profiles), key="profile",
                      on_change=on_profile_change, args=(catalogue,),
                      help="Färdiga urval av indikatorer och vikter. Du kan ändra allt nedan.")
@@ -168,31 +226,14 @@ def sidebar(catalogue: Catalogue, available: tuple[str, ...]) -> None:
         st.subheader("Karta")
         st.checkbox("Bakgrundskarta (OpenStreetMap)", key="tiles", value=False,
                     help="Av som standard: då skickas inga förfrågningar till någon kartserver.")
-        with st.expander("Egna filer"):
-            st.file_uploader("Områden (GeoPackage, GeoJSON, GeoParquet, zippad Shapefile)",
-                             type=["gpkg", "geojson", "json", "parquet", "zip"], key="areas_file")
-            st.file_uploader("Indikatortabell (CSV, Excel eller Parquet)",
-                             type=["csv", "xlsx", "parquet"], key="table_file")
-            st.caption("Båda filerna behövs. Indikatortabellen ska ha kolumnen 'area_id' och "
-                       "kolumnerna som indikatorkatalogen anger.")
-        with st.expander("Jämförelser"):
-            st.file_uploader("Polisens utsatta områden (GeoPackage, GeoJSON)",
-                             type=["gpkg", "geojson", "json", "zip"], key="utsatta_file")
-            st.file_uploader("SCB:s områdestyp per RegSO (CSV)", type=["csv"],
-                             key="omradestyp_file")
-            st.text_input("Kommun i områdestypsfilen", key="omradestyp_kommun",
-                          placeholder="t.ex. Huddinge; tomt = efter områdenas namn")
-            st.caption("Visas som kartlager och som kolumner i tabellen, men ingår inte i "
-                       "indexet.")
 
 
 @st.cache_resource(show_spinner="Summerar till kommundelar …", max_entries=4)
-def inputs_at_level(key: tuple[str, ...], _inputs: pipeline.Inputs
+def inputs_at_level(key: tuple[str, ...], _inputs: pipeline.Inputs, _grouping: Path
                     ) -> tuple[pipeline.Inputs, list[str]]:
     """The inputs summed to kommundelar; ``key`` names the inputs (the object is not hashed)."""
     del key
-    grouping = read_grouping(DEFAULT_GROUPING)
-    return to_level(_inputs, grouping, title=load_grouping_title(DEFAULT_GROUPING))
+    return to_level(_inputs, read_grouping(_grouping), title=load_grouping_title(_grouping))
 
 
 def choose_comparisons() -> pipeline.Comparisons | None:
@@ -207,35 +248,213 @@ def choose_comparisons() -> pipeline.Comparisons | None:
         # SCB's områdestyp is per RegSO by name: kommundelar would all be unmatched.
         del parsed["omradestyp_file"]
         st.info("SCB:s områdestyp gäller RegSO och visas bara på nivån RegSO.")
-    if not parsed:
+    points = tuple(load_uploaded_points(f.name, _digest(f), f.getvalue())
+                   for f in state.get("points_files") or ())
+    if not parsed and not points:
         return None
     kommun = (state.get("omradestyp_kommun") or "").strip() or None
     return pipeline.Comparisons(utsatta=parsed.get("utsatta_file"),
-                                omradestyp=parsed.get("omradestyp_file"), kommun=kommun)
+                                omradestyp=parsed.get("omradestyp_file"), kommun=kommun,
+                                points=points)
+
+
+def _upload(key: str) -> tuple[str, str, bytes] | None:
+    upload = st.session_state.get(key)
+    return None if upload is None else (upload.name, _digest(upload), upload.getvalue())
+
+
+def choose_areas() -> tuple[Areas, tuple[str, ...]]:
+    """The areas the data page names, and a key that identifies them."""
+    state = st.session_state
+    if state["area_source"] == "upload":
+        upload = _upload("areas_file")
+        if upload is None:
+            raise WaitingForInput("Ladda upp en områdesfil under fliken Data och källor, eller "
+                                  "välj en annan källa för områdena.")
+        return load_uploaded_areas(*upload), ("upload", *upload[:2])
+    key = (state["kommun"], state["area_source"], "DeSO" if state["level"] == "deso"
+           else "RegSO")
+    return load_kommun_areas(*key), key
 
 
 def choose_inputs() -> tuple[pipeline.Inputs, list[str]]:
-    """The inputs the user chose (bundled demo or uploads) at the chosen level, with notes."""
-    areas_file, table_file = st.session_state.get("areas_file"), st.session_state.get("table_file")
-    if areas_file is not None and table_file is not None:
-        key = (areas_file.name, _digest(areas_file), table_file.name, _digest(table_file))
-        inputs = load_uploaded_inputs(key, areas_file, table_file)
+    """The inputs the data page names (areas, indicators, level), with notes."""
+    state = st.session_state
+    areas, areas_key = choose_areas()
+    source = state["indicator_source"]
+    if source == "demo":
+        key, inputs = ("demo", *areas_key), load_demo(state["kommun"], state["area_source"],
+                                                      areas_key, areas)
+    elif source == "scb":
+        fetched = state.get("scb_fetch")
+        if fetched is None or fetched[0] != scb_key():
+            raise WaitingForInput("Tryck på 'Hämta från SCB' under fliken Data och källor för "
+                                  "att hämta indikatorerna för den valda kommunen och nivån.")
+        key = ("scb", *fetched[0], *areas_key)
+        inputs = load_scb_inputs(key, areas_key, areas, fetched[1])
     else:
-        key, inputs = ("demo",), load_default_inputs()
-    if st.session_state.get("level", "regso") == "kommundelar":
-        return inputs_at_level(key, inputs)
-    return inputs, []
+        upload = _upload("table_file")
+        if upload is None:
+            raise WaitingForInput("Ladda upp en indikatortabell under fliken Data och källor, "
+                                  "eller välj demodata eller SCB.")
+        key = ("upload", *upload[:2], *areas_key)
+        inputs = load_uploaded_table(upload[0], upload[1], areas_key, upload[2], areas)
+    if state["level"] != "kommundelar":
+        return inputs, []
+    grouping = _upload("grouping_file")
+    if grouping is not None:
+        path, key = _upload_path(grouping[0], grouping[2]), (*key, *grouping[:2])
+    elif state["kommun"] == sources.HUDDINGE:
+        path = DEFAULT_GROUPING
+    else:
+        raise WaitingForInput("Kommundelar: ladda upp en grupperingstabell (CSV eller Excel: "
+                              "RegSO-kod och kommundel) under fliken Data och källor.")
+    return inputs_at_level(key, inputs, path)
+
+
+def scb_key() -> tuple[str, str]:
+    state = st.session_state
+    return state["kommun"], "DeSO" if state["level"] == "deso" else "RegSO"
+
+
+def area_source_options() -> list[str]:
+    state = st.session_state
+    if state["level"] == "deso":
+        return ["wfs", "upload"]
+    return [*sources.area_sources(state["kommun"]), "upload"]
+
+
+def fetch_scb() -> None:
+    """Fetch the SCB indicators for the chosen kommun and level, with progress shown."""
+    state = st.session_state
+    kommun, level = scb_key()
+    client = PxWebClient(SCB_URL, cache_root() / "scb", offline=OFFLINE)
+    with st.status(f"Hämtar från SCB: {sources.kommuner()[kommun]}, {level} …",
+                   expanded=True) as status:
+        try:
+            fetched = fetch_area_indicators(client, kommun, level, progress=status.write)
+        except PrevmapError as err:
+            status.update(label="Hämtningen från SCB misslyckades", state="error")
+            state["scb_error"] = str(err)
+            return
+        status.update(label=f"Hämtat från SCB: {len(fetched.table)} områden", state="complete",
+                      expanded=False)
+    state.pop("scb_error", None)
+    state["scb_fetch"] = ((kommun, level), fetched)
+
+
+def fetch_kolada() -> None:
+    state = st.session_state
+    kommun = state["kommun"]
+    client = KoladaClient(KOLADA_URL, cache_root() / "kolada", offline=OFFLINE)
+    with st.spinner("Hämtar jämförelsetal från Kolada …"):
+        try:
+            table = client.reference_table(kommun, tuple(PREVENTION_KPIS))
+        except PrevmapError as err:
+            state["kolada"] = (kommun, None, str(err))
+            return
+    state["kolada"] = (kommun, table, None)
+
+
+def data_choices() -> None:
+    """The data page's choices: kommun, level, area and indicator sources, comparisons."""
+    state = st.session_state
+    names = sources.kommuner()
+    st.subheader("Välj data")
+    left, right = st.columns(2)
+    left.selectbox("Kommun", list(names), key="kommun",
+                   format_func=lambda k: f"{names.get(k, k)} ({k})")
+    right.radio("Nivå", list(LEVELS), key="level", format_func=LEVELS.get,
+                help="Kommundelar är grupper av RegSO: antal summeras och andelar räknas om, "
+                     "de medelvärdesbildas aldrig.")
+    options = area_source_options()
+    if state.get("area_source") not in options:
+        state["area_source"] = options[0]
+    left.radio("Områden", options, key="area_source", format_func=AREA_SOURCES.get)
+    if state["area_source"] == "upload":
+        left.file_uploader("Områdesfil (GeoPackage, GeoJSON, GeoParquet, zippad Shapefile)",
+                           type=["gpkg", "geojson", "json", "parquet", "zip"], key="areas_file")
+    if state["level"] == "kommundelar":
+        left.file_uploader("Grupperingstabell: RegSO-kod och kommundel (CSV, Excel)",
+                           type=["csv", "xlsx"], key="grouping_file",
+                           help="Första kolumnen områdeskoden, andra kommundelens namn.")
+        if state["kommun"] == sources.HUDDINGE and state.get("grouping_file") is None:
+            left.caption("Utan egen tabell används exempelindelningen av Huddinges RegSO i "
+                         "sju kommundelar.")
+    right.radio("Indikatorer", list(INDICATOR_SOURCES), key="indicator_source",
+                format_func=INDICATOR_SOURCES.get)
+    if state["indicator_source"] == "demo":
+        right.caption("Påhittade värden för att prova verktyget; de beskriver inte områdena.")
+    elif state["indicator_source"] == "scb":
+        with right:
+            if st.button("Hämta från SCB", help="Befolkning efter ålder, ekonomisk standard, "
+                         "utbildning och arbetsmarknad per område. Svaren sparas på datorn."):
+                fetch_scb()
+            if "scb_error" in state:
+                st.error(state["scb_error"])
+            fetched = state.get("scb_fetch")
+            if fetched is not None and fetched[0] == scb_key():
+                for note in fetched[1].notes:
+                    st.caption(note)
+    else:
+        right.file_uploader("Indikatortabell (CSV, Excel eller Parquet)",
+                            type=["csv", "xlsx", "parquet"], key="table_file",
+                            help="Kolumnen 'area_id' och kolumnerna som indikatorkatalogen "
+                                 "anger. Semikolon, decimalkomma, UTF-8 och Windows-1252 går "
+                                 "bra.")
+    with st.expander("Jämförelser (ingår inte i indexet)"):
+        st.file_uploader("Polisens utsatta områden (GeoPackage, GeoJSON)",
+                         type=["gpkg", "geojson", "json", "zip"], key="utsatta_file")
+        st.file_uploader("SCB:s områdestyp per RegSO (CSV)", type=["csv"],
+                         key="omradestyp_file")
+        st.text_input("Kommun i områdestypsfilen", key="omradestyp_kommun",
+                      placeholder="t.ex. Huddinge; tomt = efter områdenas namn")
+        st.file_uploader("Punkter, t.ex. skolor eller fritidsgårdar (CSV med koordinater i "
+                         "WGS84 eller SWEREF 99 TM, GeoJSON)", type=["csv", "geojson", "json"],
+                         key="points_files", accept_multiple_files=True,
+                         help="Räknas per område; lagret får filens namn.")
+        st.caption("Visas som kartlager och som kolumner i tabellen, men ingår inte i indexet.")
 
 
 # -- main views ----------------------------------------------------------------------------
+def source_coverage(analysis: pipeline.Analysis, available: tuple[str, ...]) -> dict[str, str]:
+    """How much of the map each source covers, by role."""
+    inputs, report = analysis.inputs, analysis.join_report
+    n_areas = len(inputs.areas.frame)
+    areas = "område" if n_areas == 1 else "områden"
+    out = {"Områden": f"{n_areas} {areas}",
+           "Indikatorer": f"{len(report.matched)} av {n_areas} {areas}, {len(available)} av "
+                          f"{len(inputs.catalogue)} indikatorer"}
+    if analysis.comparison is not None:
+        columns = analysis.comparison.columns
+        for role, _ in analysis.comparison.sources:
+            if role == "Utsatta områden":
+                touched = int((columns[POLICE_SHARE] > 0).sum())
+                out[role] = f"{touched} av {n_areas} {areas} berörs"
+            elif role == "Områdestyp":
+                out[role] = f"{columns[OMRADESTYP_COLUMN].notna().sum()} av {n_areas} {areas}"
+            elif count_column(role) in columns:
+                out[role] = f"{int(columns[count_column(role)].sum())} punkter i {n_areas} {areas}"
+    return out
+
+
+def missing_reasons(analysis: pipeline.Analysis) -> dict[tuple[str, str], str]:
+    """Why a value is missing, by (area, column), where the source says (SCB fetches)."""
+    fetched = st.session_state.get("scb_fetch")
+    if st.session_state.get("indicator_source") != "scb" or fetched is None:
+        return {}
+    return {(r.area_id, r.column): r.reason for r in fetched[1].missing.itertuples()}
+
+
 def show_data_page(analysis: pipeline.Analysis, available: tuple[str, ...]) -> None:
     """Where the data come from, what they cover, and what did not match."""
     inputs, report = analysis.inputs, analysis.join_report
+    coverage = source_coverage(analysis, available)
     st.subheader("Källor")
     st.dataframe(pd.DataFrame([{
         "Data": role, "Titel": s.title, "Källa": s.source, "Datum": s.date,
-        "Licens": s.licence or "–", "Syntetiska": "ja" if s.synthetic else "nej",
-        "Anmärkning": s.note or "–"}
+        "Licens": s.licence or "–", "Täckning": coverage.get(role, "–"),
+        "Syntetiska": "ja" if s.synthetic else "nej", "Anmärkning": s.note or "–"}
         for role, s in analysis.source_roles()]),
         hide_index=True)
     st.subheader("Täckning")
@@ -258,11 +477,47 @@ def show_data_page(analysis: pipeline.Analysis, available: tuple[str, ...]) -> N
         st.warning(message)
     missing = analysis.result.values.isna()
     if missing.any().any():
-        st.markdown("**Saknade värden per indikator**")
-        st.dataframe(pd.DataFrame([{
-            "Indikator": catalogue[i].name, "Antal områden": int(missing[i].sum()),
-            "Områden": ", ".join(missing.index[missing[i]])}
-            for i in missing.columns if missing[i].any()]), hide_index=True)
+        reasons = missing_reasons(analysis)
+        rows = []
+        for ind_id in missing.columns[missing.any()]:
+            columns = catalogue[ind_id].columns
+            for area in missing.index[missing[ind_id]]:
+                why = [reasons[(area, c)] for c in columns if (area, c) in reasons]
+                rows.append({"Indikator": catalogue[ind_id].name, "Område": area,
+                             "Orsak": "; ".join(dict.fromkeys(why)) or
+                             "tom cell eller saknad kolumn i indikatortabellen"})
+        st.markdown("**Saknade värden: var och varför**")
+        st.dataframe(pd.DataFrame(rows), hide_index=True)
+    show_kolada()
+
+
+def show_kolada() -> None:
+    """The kommun against its län and riket on Kolada's KPIs, fetched on request."""
+    state = st.session_state
+    kommun = state["kommun"]
+    st.subheader("Kommunen jämfört med län och riket (Kolada)")
+    if st.button("Hämta jämförelsetal från Kolada",
+                 help="Nyckeltal på kommunnivå från Kolada (RKA). Svaren sparas på datorn."):
+        fetch_kolada()
+    saved = state.get("kolada")
+    if saved is None or saved[0] != kommun:
+        st.caption("Inga nyckeltal hämtade för den här kommunen. Kräver nätverk första gången.")
+        return
+    _, table, error = saved
+    if error is not None:
+        st.error(error)
+        return
+    shown = table.copy()
+    shown.attrs = {}     # Streamlit cannot serialise the fetch date kept there
+    st.dataframe(shown, hide_index=True)
+    fetched = table.attrs.get("fetched")
+    when = fetched.date().isoformat() if fetched is not None else "okänt datum"
+    cached = " (sparad kopia)" if table.attrs.get("from_cache") else ""
+    st.caption(f"Källa: Kolada (RKA), hämtat {when}{cached}. Villkor: fritt att använda, "
+               "även kommersiellt, med källan angiven ('Källa: Kolada'); egna bearbetningar "
+               "får inte anges som Kolada.")
+    for note in table.attrs.get("notes", ()):
+        st.caption(note)
 
 
 def show_profile(analysis: pipeline.Analysis, area_id: str) -> None:
@@ -306,48 +561,84 @@ def show_profile(analysis: pipeline.Analysis, area_id: str) -> None:
                 st.write(f"- {ind.name}")
 
 
+DATA_DEFAULTS = {"kommun": sources.HUDDINGE, "level": "regso", "area_source": "bundled",
+                 "indicator_source": "demo"}
+
+
+def profiles_for(catalogue: Catalogue) -> dict[str, AnalysisSettings]:
+    """The profiles whose indicators the catalogue has (SCB's catalogue has its own)."""
+    return {name: p for name, p in load_profiles().items()
+            if all(i in catalogue for i in p.indicators)}
+
+
+def ensure_settings(catalogue: Catalogue) -> None:
+    """Fill the widgets from the first fitting profile at start and when the catalogue
+    changes (e.g. from the demo catalogue to SCB's); otherwise keep the user's choices."""
+    state = st.session_state
+    ids = tuple(catalogue)
+    if state.get("catalogue_ids") == ids and "normalisation" in state:
+        return
+    state["catalogue_ids"] = ids
+    profiles = profiles_for(catalogue)
+    if not profiles:
+        settings = AnalysisSettings.create({i: 1.0 for i in ids}, name="Alla indikatorer")
+    else:
+        state["profile"] = next(iter(profiles))
+        settings = profiles[state["profile"]]
+    apply_settings(settings, catalogue)
+
+
 def main() -> None:
     st.set_page_config(page_title="prevmap – behov per område", page_icon="🗺️", layout="wide")
     st.title("prevmap – barns och ungas behov av förebyggande arbete per område")
+    for key, value in DATA_DEFAULTS.items():
+        st.session_state.setdefault(key, value)
+    messages = st.container()
+    map_tab, data_tab = st.tabs(["Karta och rangordning", "Data och källor"])
+    with data_tab:   # drawn first, so that the choices stay usable when the data fail
+        data_choices()
     try:
         inputs, level_notes = choose_inputs()
+    except WaitingForInput as wait:
+        messages.info(str(wait))
+        st.stop()
+    except OfflineError as err:
+        messages.error(f"{err} Det inbyggda Huddinge-underlaget och tidigare hämtade data "
+                       "fungerar utan nätverk.")
+        st.stop()
     except PrevmapError as err:
-        st.error(str(err))
+        messages.error(str(err))
         st.stop()
     catalogue = inputs.catalogue
     available = available_indicators(inputs.table, catalogue)
-    if "normalisation" not in st.session_state:
-        profiles = load_profiles()
-        st.session_state["profile"] = next(iter(profiles))
-        apply_settings(profiles[st.session_state["profile"]], catalogue)
+    ensure_settings(catalogue)
     sidebar(catalogue, available)
 
     if inputs.synthetic:
-        st.warning("**SYNTETISKA DEMODATA.** Indikatorvärdena är påhittade av en slumpgenerator "
-                   "och beskriver inte de verkliga områdena. Områdesgränserna: "
-                   f"{inputs.areas.source.title}.", icon="⚠️")
+        messages.warning("**SYNTETISKA DEMODATA.** Indikatorvärdena är påhittade av en "
+                         "slumpgenerator och beskriver inte de verkliga områdena. "
+                         f"Områdesgränserna: {inputs.areas.source.title}.", icon="⚠️")
     try:
         settings = settings_from_widgets(catalogue, available)
         analysis = pipeline.run_analysis(inputs, settings)
     except PrevmapError as err:
-        st.error(str(err))
+        messages.error(str(err))
         st.stop()
     try:     # a bad comparison file leaves the ranking and the map usable
         comparisons = choose_comparisons()
         if comparisons is not None:
             analysis = pipeline.add_comparisons(analysis, comparisons)
     except PrevmapError as err:
-        st.error(f"Jämförelserna visas inte. {err}")
+        messages.error(f"Jämförelserna visas inte. {err}")
     left_out = [catalogue[i].name for i in catalogue
                 if st.session_state.get(f"use_{i}") and i not in available]
     if left_out:
-        st.warning("Valda i inställningarna men saknas i indikatortabellen, så de räknas inte: "
-                    + "; ".join(left_out) + ".")
+        messages.warning("Valda i inställningarna men saknas i indikatortabellen, så de räknas "
+                         "inte: " + "; ".join(left_out) + ".")
     for note in level_notes + analysis.notes():
-        st.info(note)
+        messages.info(note)
 
     tiles = TILES if st.session_state["tiles"] else None
-    map_tab, data_tab = st.tabs(["Karta och rangordning", "Data och källor"])
     with map_tab:
         show_map_page(analysis, tiles, settings)
     with data_tab:

@@ -82,10 +82,12 @@ def generate(areas: pd.DataFrame, seed: int = SEED) -> pd.DataFrame:
         need = domain_need[catalogue[ind]]
         logit = _logit(base) + sens * need + rng.normal(0, 0.35, n)
         out[num] = rng.binomial(out[den].to_numpy(), 1 / (1 + np.exp(-logit)))
-    # One value missing on purpose: too few pupils to report in the smallest area.
-    smallest = int(np.argmin(out["elever_grundskola"].to_numpy()))
+    # One value missing on purpose: too few pupils to report in the smallest area (not
+    # where there are so few areas that the indicator would be missing everywhere).
     out["elever_hog_franvaro"] = out["elever_hog_franvaro"].astype("Int64")
-    out.loc[smallest, "elever_hog_franvaro"] = pd.NA
+    if n >= 3:
+        smallest = int(np.argmin(out["elever_grundskola"].to_numpy()))
+        out.loc[smallest, "elever_hog_franvaro"] = pd.NA
     return out
 
 

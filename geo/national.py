@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import shutil
 import zipfile
@@ -23,7 +22,7 @@ import pandas as pd
 from indicators.codes import check_kommun_code
 from indicators.errors import AreaFileError
 from indicators.http import cache_root
-from indicators.io import SourceInfo
+from indicators.io import SourceInfo, load_script
 
 from .io import Areas, areas_from_frame
 
@@ -38,12 +37,7 @@ def _check_kommun(kommun: str) -> str:
 
 
 def _build_areas() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("build_areas", BUILD_AREAS)
-    if spec is None or spec.loader is None:
-        raise AreaFileError(f"skriptet '{BUILD_AREAS}' finns inte.")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(BUILD_AREAS, AreaFileError)
 
 
 def download_duva_wheel(dest: str | Path) -> Path:

@@ -73,12 +73,18 @@ def load_inputs(areas: str | Path = DEFAULT_AREAS, indicators: str | Path = DEFA
                 name_column: str | None = None) -> Inputs:
     """Read and validate all inputs at the boundary; the table is kept with numeric columns,
     so that a change of settings does not parse text again."""
+    return inputs_for_areas(read_areas(areas, id_column=id_column, name_column=name_column),
+                            indicators, catalogue)
+
+
+def inputs_for_areas(areas: Areas, indicators: str | Path,
+                     catalogue: str | Path = DEFAULT_CATALOGUE) -> Inputs:
+    """Inputs from areas already read and an indicator file (CSV, Excel, Parquet)."""
     indicators = Path(indicators)
     cat = read_catalogue(catalogue)
     raw = read_indicator_table(indicators)
     table = validate_indicator_table(raw, cat, indicators.name)
-    return Inputs(areas=read_areas(areas, id_column=id_column, name_column=name_column),
-                  table=table.reset_index(),
+    return Inputs(areas=areas, table=table.reset_index(),
                   table_source=mark_synthetic(read_source_info(indicators), raw),
                   table_name=indicators.name, catalogue=cat)
 

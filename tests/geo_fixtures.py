@@ -76,3 +76,29 @@ def write_all_formats(frame: gpd.GeoDataFrame, directory: Path) -> dict[str, Pat
     frame.to_parquet(paths["parquet"])
     write_zipped_shapefile(frame, paths["zip"])
     return paths
+
+
+def regso_frame() -> gpd.GeoDataFrame:
+    """Four RegSO in two kommuner, the bottom row and A4 of the grid, in duva's columns."""
+    boxes = grid_boxes()
+    return gpd.GeoDataFrame(
+        {"objectid": [1, 2, 3, 4], "objekttyp": ["regso"] * 4,
+         "regsokod": ["0126R002", "0126R001", "0127R001", "0128R001"],
+         "regsonamn": ["Två", "Ett", "Botkyrka ett", "Salem ett"], "lanskod": ["01"] * 4,
+         "kommunkod": ["0126", "0126", "0127", "0128"], "version": ["2025_v2"] * 4,
+         "referensdatum": ["20250101"] * 4},
+        geometry=[boxes[1], boxes[0], boxes[2], boxes[3]], crs=3006)
+
+
+def write_duva_wheel(directory: Path) -> Path:
+    """A stand-in for duva-0.3.5-py3-none-any.whl holding only the GeoPackage of
+    :func:`regso_frame`, written into ``directory``."""
+    from geo import national
+
+    gpkg = directory / "RegSO_2025.gpkg"
+    regso_frame().to_file(gpkg, layer=national.LAYER)
+    path = directory / "duva-0.3.5-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("duva/__init__.py", "")
+        zf.write(gpkg, national.WHEEL_MEMBER)
+    return path

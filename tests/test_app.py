@@ -75,6 +75,12 @@ def uploader(at: AppTest, key: str):
     return next(u for u in at.file_uploader if u.key == key)
 
 
+def use_own_files(at: AppTest) -> None:
+    at.radio(key="area_source").set_value("upload")
+    at.radio(key="indicator_source").set_value("upload").run()
+    assert any("Ladda upp en områdesfil" in i.value for i in at.info)
+
+
 def test_loading_saved_settings_applies_them(app):
     settings = pipeline.list_profiles()["Psykisk ohälsa"]
     uploader(app, "settings_file").upload("mina.toml", settings.to_toml().encode("utf-8"),
@@ -100,6 +106,7 @@ def test_own_files_with_a_bad_value_show_an_error(app, tmp_path):
     header, first = table[0].split(","), table[1].split(",")
     first[header.index("valdsbrott")] = "många"
     table[1] = ",".join(first)
+    use_own_files(app)
     uploader(app, "areas_file").upload("omraden.parquet", pipeline.DEFAULT_AREAS.read_bytes())
     uploader(app, "table_file").upload("egen.csv", "\n".join(table).encode("utf-8"),
                                        "text/csv").run()
@@ -112,6 +119,7 @@ def test_own_files_with_a_bad_value_show_an_error(app, tmp_path):
 def test_own_files_with_a_missing_area_are_reported(app):
     lines = pipeline.DEFAULT_INDICATORS.read_text(encoding="utf-8").splitlines()
     kept = [line for line in lines if not line.startswith("0126R006,")]
+    use_own_files(app)
     uploader(app, "areas_file").upload("omraden.parquet", pipeline.DEFAULT_AREAS.read_bytes())
     uploader(app, "table_file").upload("egen.csv", "\n".join(kept).encode("utf-8"),
                                        "text/csv").run()
@@ -138,6 +146,7 @@ def test_chosen_indicators_missing_from_own_table_are_named(app):
     header = lines[0].split(",")
     drop = header.index("valdsbrott")
     trimmed = [",".join(v for k, v in enumerate(line.split(",")) if k != drop) for line in lines]
+    use_own_files(app)
     uploader(app, "areas_file").upload("omraden.parquet", pipeline.DEFAULT_AREAS.read_bytes())
     uploader(app, "table_file").upload("utan.csv", "\n".join(trimmed).encode("utf-8"),
                                        "text/csv").run()
@@ -167,6 +176,125 @@ def test_data_page_shows_sources_coverage_and_missing_values(app):
     assert metrics["Områden i kartan"] == "22"
     assert metrics["Indikatorer som kan beräknas"] == "15 av 15"
     assert any("Alla områden har indikatordata" in s.value for s in app.success)
-    gaps = next(d.value for d in app.dataframe if "Antal områden" in d.value.columns)
+    gaps = next(d.value for d in app.dataframe if "Orsak" in d.value.columns)
     assert gaps.to_dict("records") == [{"Indikator": "Elever med hög frånvaro (minst 15 %)",
-                                        "Antal områden": 1, "Områden": "0126R015"}]
+                                        "Område": "0126R015", "Orsak": "tom cell eller saknad "
+                                        "kolumn i indikatortabellen"}]
+
+
+# -- the data page: kommun, sources, online fetches (local server), offline ---------------
+@pytest.fixture
+def stand_in_wheel(tmp_path, monkeypatch):
+    """RegSO of 0126, 0127 and 0128 in a stand-in duva wheel (see test_national.py)."""
+    from geo_fixtures import write_duva_wheel
+
+    from geo import sources
+
+    path = write_duva_wheel(tmp_path)
+    monkeypatch.setenv(sources.WHEEL_ENV, str(path))
+    return path
+
+
+def test_another_kommun_gets_its_areas_and_synthetic_demo_data(stand_in_wheel):
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.selectbox(key="kommun").set_value("0127").run()
+    assert not at.exception and not at.error
+    assert at.radio(key="area_source").value == "national"     # bundled is Huddinge only
+    assert at.radio(key="area_source").options == [
+        "RegSO 2025 för hela Sverige (duva-paketet, offline)",
+        "SCB:s WFS (hämtas över nätet, sparas)", "Egen fil"]
+    assert ranking(at) == ["0127R001"]
+    assert any("SYNTETISKA DEMODATA" in w.value for w in at.warning)
+    sources_table = next(d.value for d in at.dataframe if "Licens" in d.value.columns)
+    assert sources_table["Titel"].tolist()[1] == "Demoindikatorer för 1 område i Botkyrka"
+    assert sources_table["Täckning"].tolist() == ["1 område", "1 av 1 område, 15 av 15 "
+                                                  "indikatorer"]
+
+
+def test_kommundelar_elsewhere_ask_for_a_grouping_table(stand_in_wheel):
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.selectbox(key="kommun").set_value("0127").run()
+    at.radio(key="level").set_value("kommundelar").run()
+    assert not at.exception and not at.error
+    assert any("ladda upp en grupperingstabell" in i.value for i in at.info)
+    grouping = b"regsokod;kommundel\n0127R001;Norra\n"
+    uploader(at, "grouping_file").upload("delar.csv", grouping, "text/csv").run()
+    assert not at.exception and not at.error
+    assert ranking(at) == ["Norra"]
+
+
+def kolada_page() -> dict:
+    return {"count": 3, "next_url": None, "values": [
+        {"kpi": "N15428", "municipality": m, "period": 2024,
+         "values": [{"count": 1, "gender": "T", "status": "", "value": v}]}
+        for m, v in (("0126", 78.2), ("0001", 84.0), ("0000", 85.3))]}
+
+
+def test_kolada_reference_values_are_fetched_on_request(monkeypatch):
+    from api_server import Answer, FakeApi
+
+    api = FakeApi()
+    try:
+        prefix = "/v3/data/kpi/N15428,N02797,N03942,N07540/municipality/0126,0001,0000/year/"
+        monkeypatch.setenv("PREVMAP_KOLADA_URL", api.url + "v3")
+        at = AppTest.from_file(APP, default_timeout=120).run()
+        assert not at.exception and len(api.requests) == 0      # nothing until asked
+        import datetime as dt
+
+        this_year = dt.date.today().year     # the app asks for the last six full years
+        years = ",".join(str(y) for y in range(this_year - 6, this_year))
+        api.add(prefix + years, Answer(body=kolada_page()))
+        next(b for b in at.button if b.label == "Hämta jämförelsetal från Kolada").click().run()
+        assert not at.exception and not at.error
+        table = next(d.value for d in at.dataframe if "Länet" in d.value.columns)
+        row = table[table["Id"] == "N15428"].iloc[0]
+        assert (row["År"], row["Kommunen"], row["Länet"], row["Riket"]) == (2024, 78.2, 84.0,
+                                                                            85.3)
+        assert len(api.requests) == 1
+    finally:
+        api.stop()
+
+
+def test_offline_scb_fetch_says_so_and_the_bundled_data_still_work(monkeypatch):
+    monkeypatch.setenv("PREVMAP_OFFLINE", "1")
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.radio(key="indicator_source").set_value("scb").run()
+    assert any("Tryck på 'Hämta från SCB'" in i.value for i in at.info)
+    next(b for b in at.button if b.label == "Hämta från SCB").click().run()
+    assert not at.exception
+    assert any("Ingen anslutning" in e.value for e in at.error)
+    at.radio(key="indicator_source").set_value("demo").run()
+    assert not at.error and len(ranking(at)) == 22
+
+
+def test_scb_fetch_ranks_real_format_tables_and_reports_the_join(monkeypatch, tmp_path):
+    """SCB's PxWebApi served on localhost in its real JSON-stat2 shape: three RegSO of
+    Huddinge's 22 have data, one cell is suppressed ('..')."""
+    from test_scb_fetch import CubeApi, standard_cubes
+
+    api = CubeApi(standard_cubes())
+    try:
+        monkeypatch.setenv("PREVMAP_SCB_URL", api.url + "api/v2")
+        at = AppTest.from_file(APP, default_timeout=120).run()
+        at.radio(key="indicator_source").set_value("scb").run()
+        assert len(api.requests) == 0                            # nothing until asked
+        next(b for b in at.button if b.label == "Hämta från SCB").click().run()
+        assert not at.exception and not at.error, [e.value for e in at.error]
+        assert not any("SYNTETISKA" in w.value for w in at.warning)
+        assert at.selectbox(key="profile").value == "SCB: socioekonomiska riskfaktorer"
+        assert sorted(ranking(at)) == ["0126R001", "0126R002", "0126R003"]
+        assert any("19 områden i kartan saknar indikatordata" in i.value for i in at.info)
+        assert any("Lägenheter med hyresrätt" in w.value for w in at.warning)
+        table = next(d.value for d in at.dataframe if "Licens" in d.value.columns)
+        assert table["Titel"].tolist()[1] == "SCB-indikatorer per RegSO i kommun 0126, 2024"
+        assert table["Täckning"].tolist()[1] == "3 av 22 områden, 3 av 4 indikatorer"
+        gaps = next(d.value for d in at.dataframe if "Orsak" in d.value.columns)
+        low = gaps[gaps["Område"] == "0126R003"]
+        assert low["Indikator"].tolist() == ["Invånare med låg ekonomisk standard"]
+        assert "uppgift saknas eller är för osäker för att redovisas" in low["Orsak"].iloc[0]
+        # A second click is answered from the cache on disk: no new request.
+        seen = len(api.requests)
+        next(b for b in at.button if b.label == "Hämta från SCB").click().run()
+        assert len(api.requests) == seen and not at.error
+    finally:
+        api.stop()

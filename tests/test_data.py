@@ -16,6 +16,7 @@ from geo import pipeline
 from geo.io import read_areas
 from indicators.io import read_catalogue, read_indicator_table, read_source_info
 from indicators.ranking import rank_areas
+from indicators.settings import validate_settings
 from indicators.table import available_indicators
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -61,10 +62,14 @@ def test_demo_generator_reproduces_the_committed_table(tmp_path):
 
 def test_profiles_are_shipped_and_run_on_the_demo_data():
     profiles = pipeline.list_profiles()
-    assert set(profiles) == {"Bred prevention", "Kriminalitet", "Psykisk ohälsa"}
+    assert set(profiles) == {"Bred prevention", "Kriminalitet", "Psykisk ohälsa",
+                             "SCB: socioekonomiska riskfaktorer"}
     table = read_indicator_table(pipeline.DEFAULT_INDICATORS)
     catalogue = read_catalogue(pipeline.DEFAULT_CATALOGUE)
-    for settings in profiles.values():
+    for name, settings in profiles.items():
+        if name.startswith("SCB"):   # for SCB's catalogue: checked in test_sources.py
+            validate_settings(settings, read_catalogue(pipeline.DATA_DIR / "catalogue_scb.csv"))
+            continue
         result = rank_areas(table, catalogue, settings)
         assert result.rank.min() == 1 and result.score.notna().all()
 

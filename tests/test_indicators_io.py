@@ -30,6 +30,7 @@ from indicators.settings import AnalysisSettings, validate_settings
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 CATALOGUE = DATA / "indicator_catalogue.csv"
+SCB_CATALOGUE = DATA / "catalogue_scb.csv"
 PROFILES = sorted((DATA / "profiles").glob("*.toml"))
 
 
@@ -167,9 +168,9 @@ def test_read_indicator_table_of_a_missing_file(tmp_path: Path) -> None:
 
 # -- read_settings / write_settings -----------------------------------------------------
 
-def test_there_are_three_profiles() -> None:
+def test_there_are_three_demo_profiles_and_one_for_scb() -> None:
     assert [p.name for p in PROFILES] == ["bred_prevention.toml", "kriminalitet.toml",
-                                          "psykisk_ohalsa.toml"]
+                                          "psykisk_ohalsa.toml", "scb_socioekonomi.toml"]
 
 
 @pytest.mark.parametrize("path", PROFILES, ids=[p.stem for p in PROFILES])
@@ -177,13 +178,18 @@ def test_every_profile_reads_and_fits_the_catalogue(path: Path) -> None:
     settings = read_settings(path)
     assert settings.name
     assert settings.description
-    validate_settings(settings, read_catalogue(CATALOGUE), source=path.name)
+    catalogue = SCB_CATALOGUE if path.stem.startswith("scb") else CATALOGUE
+    validate_settings(settings, read_catalogue(catalogue), source=path.name)
     assert AnalysisSettings.from_toml(settings.to_toml()) == settings
 
 
 def test_profile_contents() -> None:
     by_name = {read_settings(p).name: read_settings(p) for p in PROFILES}
-    assert set(by_name) == {"Bred prevention", "Kriminalitet", "Psykisk ohälsa"}
+    assert set(by_name) == {"Bred prevention", "Kriminalitet", "Psykisk ohälsa",
+                            "SCB: socioekonomiska riskfaktorer"}
+    scb = by_name["SCB: socioekonomiska riskfaktorer"]
+    assert set(scb.indicators) == {"lag_ek_standard", "forgymnasial_utbildning",
+                                   "utanfor_arbetskraften", "hyresratt"}
     broad = by_name["Bred prevention"]
     assert len(broad.indicators) == 15
     assert (broad.normalisation, broad.aggregation) == ("zscore", "arithmetic")

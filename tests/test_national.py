@@ -6,10 +6,9 @@ import re
 import zipfile
 from pathlib import Path
 
-import geopandas as gpd
 import pytest
 import shapely
-from geo_fixtures import BOX_AREA, grid_boxes
+from geo_fixtures import BOX_AREA, regso_frame, write_duva_wheel
 
 from geo import national
 from geo.io import Areas
@@ -18,29 +17,9 @@ from indicators.columns import AREA_ID, AREA_NAME
 from indicators.errors import AreaFileError
 
 
-def regso_frame() -> gpd.GeoDataFrame:
-    """Four RegSO in two kommuner, the bottom row and A4 of the grid, in duva's columns."""
-    boxes = grid_boxes()
-    return gpd.GeoDataFrame(
-        {"objectid": [1, 2, 3, 4], "objekttyp": ["regso"] * 4,
-         "regsokod": ["0126R002", "0126R001", "0127R001", "0128R001"],
-         "regsonamn": ["Två", "Ett", "Botkyrka ett", "Salem ett"], "lanskod": ["01"] * 4,
-         "kommunkod": ["0126", "0126", "0127", "0128"], "version": ["2025_v2"] * 4,
-         "referensdatum": ["20250101"] * 4},
-        geometry=[boxes[1], boxes[0], boxes[2], boxes[3]], crs=3006)
-
-
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A stand-in for duva-0.3.5-py3-none-any.whl holding only the GeoPackage."""
-    tmp = tmp_path_factory.mktemp("duva")
-    gpkg = tmp / "RegSO_2025.gpkg"
-    regso_frame().to_file(gpkg, layer=national.LAYER)
-    path = tmp / "duva-0.3.5-py3-none-any.whl"
-    with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr("duva/__init__.py", "")
-        zf.write(gpkg, national.WHEEL_MEMBER)
-    return path
+    return write_duva_wheel(tmp_path_factory.mktemp("duva"))
 
 
 def test_whole_country_is_read_from_inside_the_wheel(wheel: Path) -> None:

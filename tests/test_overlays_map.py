@@ -331,7 +331,27 @@ def test_app_uploads_add_comparison_columns_and_sources(tmp_path):
     sources = next(d.value for d in at.dataframe if "Licens" in d.value.columns)
     assert sources["Data"].tolist() == ["Områden", "Indikatorer", "Utsatta områden",
                                         "Områdestyp"]
+    touched, typed = (table[POLICE_SHARE] > 0).sum(), table[OMRADESTYP_COLUMN].notna().sum()
+    assert sources["Täckning"].tolist()[2:] == [f"{touched} av 22 områden berörs",
+                                                f"{typed} av 22 områden"]
     assert any("matchats mot områdena på namn i Huddinge kommun" in i.value for i in at.info)
+
+
+def test_app_point_upload_counts_points_per_area():
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    areas = pipeline.load_inputs().areas.frame.set_index("area_id")
+    inside = areas.geometry.representative_point().to_crs(4326)
+    rows = ["namn,lat,lon"] + [f"Gård {k},{inside[a].y:.6f},{inside[a].x:.6f}"
+                               for k, a in enumerate(["0126R001", "0126R001", "0126R020"])]
+    uploader(at, "points_files").upload("fritidsgardar.csv", "\n".join(rows).encode(),
+                                        "text/csv").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    table = ranking(at).set_index("Områdeskod")
+    assert table["Antal: Fritidsgardar"].to_dict() == {
+        a: {"0126R001": 2, "0126R020": 1}.get(a, 0) for a in table.index}
+    sources = next(d.value for d in at.dataframe if "Licens" in d.value.columns)
+    assert sources.set_index("Data").loc["Fritidsgardar", "Täckning"] == \
+        "3 punkter i 22 områden"
 
 
 def test_app_at_kommundelar_shows_the_overlay_but_not_omradestyp(tmp_path):

