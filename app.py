@@ -10,6 +10,7 @@ import os
 import tempfile
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
@@ -24,14 +25,21 @@ from geo.comparisons import (
     read_omradestyp_file,
     read_point_layer,
 )
-from geo.io import Areas, read_areas
-from geo.levels import DEFAULT_GROUPING, load_grouping_title, read_grouping, to_level
+from geo.io import Areas, detect_crs, read_areas, read_layer
+from geo.levels import (
+    DEFAULT_GROUPING,
+    load_grouping_title,
+    read_grouping,
+    to_level,
+    to_polygons,
+)
 from geo.maps import FEATURE_INDEX, format_number
 from geo.overlays import Overlay, read_utsatta_omraden
 from indicators.catalogue import Catalogue
 from indicators.columns import AGGREGATIONS, AREA_ID, AREA_NAME, DOMAINS, NORMALISATIONS
 from indicators.errors import OfflineError, PrevmapError
 from indicators.http import cache_root
+from indicators.io import read_source_info
 from indicators.kolada import KOLADA_BASE_URL, PREVENTION_KPIS, KoladaClient
 from indicators.pxweb import SCB_BASE_URL, PxWebClient
 from indicators.scb_fetch import ScbFetch, fetch_area_indicators
@@ -302,6 +310,8 @@ def choose_inputs() -> tuple[pipeline.Inputs, list[str]]:
     if state["level"] != "kommundelar":
         return inputs, []
     grouping = _upload("grouping_file")
+    if grouping is not None and is_polygon_file(grouping[0]):
+        return inputs_on_polygons(key, inputs, grouping)
     if grouping is not None:
         path, key = _upload_path(grouping[0], grouping[2]), (*key, *grouping[:2])
     elif state["kommun"] == sources.HUDDINGE:
@@ -310,6 +320,55 @@ def choose_inputs() -> tuple[pipeline.Inputs, list[str]]:
         raise WaitingForInput("Kommundelar: ladda upp en grupperingstabell (CSV eller Excel: "
                               "RegSO-kod och kommundel) under fliken Data och källor.")
     return inputs_at_level(key, inputs, path)
+
+
+POLYGON_SUFFIXES = (".gpkg", ".geojson", ".json", ".zip", ".parquet")
+WEIGHTS = {"area": "Yta", "population": "Befolkning (kräver ett befolkningslager)"}
+
+
+def is_polygon_file(name: str) -> bool:
+    return Path(name).suffix.lower() in POLYGON_SUFFIXES
+
+
+@st.cache_resource(show_spinner="Läser in befolkningslagret …", max_entries=2)
+def load_population_layer(name: str, digest: str, _data: bytes
+                          ) -> tuple[gpd.GeoDataFrame, str]:
+    """The layer with all its columns, in the CRS its coordinates show if none is recorded."""
+    del digest
+    path = _upload_path(name, _data)
+    frame = read_layer(path)
+    if frame.crs is None and (crs := detect_crs(tuple(frame.total_bounds))) is not None:
+        frame = frame.set_crs(crs)
+    return frame, read_source_info(path).title
+
+
+@st.cache_resource(show_spinner="Fördelar antal på kommundelarna …", max_entries=4)
+def moved_to_polygons(key: tuple[str, ...], _inputs: pipeline.Inputs, _polygons: Areas,
+                      weights: str, _population: tuple[gpd.GeoDataFrame, str] | None,
+                      population_column: str | None) -> tuple[pipeline.Inputs, list[str]]:
+    del key
+    frame, name = _population if _population is not None else (None, "befolkningslagret")
+    return to_polygons(_inputs, _polygons, title="Kommundelar", weights=weights,
+                       population=frame, population_column=population_column,
+                       population_name=name)
+
+
+def inputs_on_polygons(key: tuple[str, ...], inputs: pipeline.Inputs,
+                       upload: tuple[str, str, bytes]) -> tuple[pipeline.Inputs, list[str]]:
+    """The inputs moved onto uploaded kommundel polygons, by area or by population."""
+    state = st.session_state
+    polygons = load_uploaded_areas(*upload)
+    weights, population, column = state.get("weights", "area"), None, None
+    if weights == "population":
+        layer = _upload("population_file")
+        column = (state.get("population_column") or "").strip() or None
+        if layer is None or column is None:
+            raise WaitingForInput("Befolkningsviktning: ladda upp ett befolkningslager och ange "
+                                  "kolumnen med folkmängd under fliken Data och källor.")
+        population = load_population_layer(*layer)
+        key = (*key, *layer[:2], column)
+    return moved_to_polygons((*key, *upload[:2], weights), inputs, polygons, weights,
+                             population, column)
 
 
 def scb_key() -> tuple[str, str]:
@@ -375,9 +434,22 @@ def data_choices() -> None:
         left.file_uploader("Områdesfil (GeoPackage, GeoJSON, GeoParquet, zippad Shapefile)",
                            type=["gpkg", "geojson", "json", "parquet", "zip"], key="areas_file")
     if state["level"] == "kommundelar":
-        left.file_uploader("Grupperingstabell: RegSO-kod och kommundel (CSV, Excel)",
-                           type=["csv", "xlsx"], key="grouping_file",
-                           help="Första kolumnen områdeskoden, andra kommundelens namn.")
+        left.file_uploader("Kommundelar: grupperingstabell (CSV, Excel) eller egna ytor "
+                           "(GeoPackage, GeoJSON, GeoParquet, zippad Shapefile)",
+                           type=["csv", "xlsx", *(s.lstrip(".") for s in POLYGON_SUFFIXES)],
+                           key="grouping_file",
+                           help="Tabell: första kolumnen RegSO-koden, andra kommundelens namn; "
+                                "antal summeras. Ytor: antal fördelas efter yta eller "
+                                "befolkning där gränserna inte följer RegSO.")
+        upload = state.get("grouping_file")
+        if upload is not None and is_polygon_file(upload.name):
+            left.radio("Fördela antal efter", list(WEIGHTS), key="weights",
+                       format_func=WEIGHTS.get)
+            if state.get("weights") == "population":
+                left.file_uploader("Befolkningslager: små ytor med folkmängd (t.ex. DeSO eller "
+                                   "SCB:s rutor)", type=["gpkg", "geojson", "json", "zip",
+                                                         "parquet"], key="population_file")
+                left.text_input("Kolumn med folkmängd", key="population_column")
         if state["kommun"] == sources.HUDDINGE and state.get("grouping_file") is None:
             left.caption("Utan egen tabell används exempelindelningen av Huddinges RegSO i "
                          "sju kommundelar.")

@@ -2,8 +2,8 @@
 
     .venv/bin/python benchmarks/bench_national.py [path/to/duva-0.3.5-py3-none-any.whl]
 
-Without an argument it uses /tmp/duva/duva-0.3.5-py3-none-any.whl (fetch it with
-``geo.national.download_duva_wheel``). Prints medians of repeated runs.
+Without an argument it uses the wheel ``make setup`` downloads (see
+``geo.sources.find_duva_wheel``). Prints medians of repeated runs.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ import time
 from pathlib import Path
 
 from geo.national import read_national_regso
+from geo.sources import find_duva_wheel
 
-DEFAULT_WHEEL = Path("/tmp/duva/duva-0.3.5-py3-none-any.whl")
+DEFAULT_WHEEL = find_duva_wheel() or Path("duva-0.3.5-py3-none-any.whl")
 REPEAT = 5
 
 

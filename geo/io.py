@@ -183,13 +183,9 @@ def validate_areas(frame: gpd.GeoDataFrame, source: str = "områdesfil", *,
     return out, tuple(repairs), tuple(notes)
 
 
-def read_areas(path: str | Path, *, id_column: str | None = None, name_column: str | None = None,
-               layer: str | None = None, assume_crs: bool = True) -> Areas:
-    """Read area polygons from GeoPackage, GeoJSON, GeoParquet or a zipped Shapefile.
-
-    A file without a CRS is read in the CRS its coordinate values identify, with a note
-    (``assume_crs=True``), or refused (``assume_crs=False``); see :func:`validate_areas`.
-    """
+def read_layer(path: str | Path, *, layer: str | None = None) -> gpd.GeoDataFrame:
+    """Read a GeoPackage, GeoJSON, GeoParquet or zipped Shapefile as it is, all columns kept
+    (for layers that are not areas, e.g. a population layer); the file is named in errors."""
     path = Path(path)
     if not path.is_file():
         raise AreaFileError(f"filen '{path}' finns inte. Kontrollera sökvägen.")
@@ -200,12 +196,22 @@ def read_areas(path: str | Path, *, id_column: str | None = None, name_column: s
                             + ", ".join(SUFFIXES) + ").")
     try:
         if suffix in (".parquet", ".geoparquet"):
-            frame = gpd.read_parquet(path)
-        else:
-            frame = gpd.read_file(path, layer=layer)
+            return gpd.read_parquet(path)
+        return gpd.read_file(path, layer=layer)
     except (ValueError, OSError, RuntimeError) as err:
         raise AreaFileError(f"fil '{path.name}' kunde inte läsas som {SUFFIXES[suffix]}: {err}") \
             from None
+
+
+def read_areas(path: str | Path, *, id_column: str | None = None, name_column: str | None = None,
+               layer: str | None = None, assume_crs: bool = True) -> Areas:
+    """Read area polygons from GeoPackage, GeoJSON, GeoParquet or a zipped Shapefile.
+
+    A file without a CRS is read in the CRS its coordinate values identify, with a note
+    (``assume_crs=True``), or refused (``assume_crs=False``); see :func:`validate_areas`.
+    """
+    path = Path(path)
+    frame = read_layer(path, layer=layer)
     frame, repairs, notes = validate_areas(frame, path.name, id_column=id_column,
                                            name_column=name_column, assume_crs=assume_crs)
     return Areas(frame, read_source_info(path), repairs, notes)

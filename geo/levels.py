@@ -1,8 +1,11 @@
-"""Change the level of an analysis: RegSO to the municipality's kommundelar (or any grouping).
+"""Change the level of an analysis: RegSO to the municipality's kommundelar.
 
-The indicator table is aggregated with :mod:`indicators.levels` (counts summed,
-rates recomputed) and the polygons are dissolved by the same grouping, so that
-the map and the ranking follow the chosen level together.
+Kommundelar come either as a grouping table (:func:`to_level`: the indicator table is
+aggregated with :mod:`indicators.levels`, counts summed and rates recomputed, and the
+polygons dissolved by the same grouping) or as polygons of their own (:func:`to_polygons`:
+counts moved by area- or population-weighted interpolation, :mod:`geo.interpolate`, with
+the coverage of each kommundel reported). Either way the map and the ranking follow the
+chosen level together.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from indicators.errors import IndicatorTableError, Problems
 from indicators.io import read_indicator_table, read_source_info
 from indicators.levels import FROM_ID, aggregate_to_level, link_table
 
+from .interpolate import interpolate_counts
 from .io import Areas
 from .pipeline import DATA_DIR, Inputs
 
@@ -54,9 +58,7 @@ def to_level(inputs: Inputs, grouping: pd.DataFrame, *, title: str) -> tuple[Inp
                      fix="lägg till dem i grupperingstabellen")
     problems.raise_if_any()
 
-    counts = [c for ind in catalogue.values() if ind.is_rate for c in ind.columns
-              if c in table.columns]
-    plain = [ind.name for ind in catalogue.values() if not ind.is_rate and ind.id in table]
+    counts, plain = _counts_and_plain(inputs)
     agg = aggregate_to_level(table, grouping, counts=counts, source=inputs.table_name)
     notes = agg.messages()
     if plain:
@@ -78,6 +80,48 @@ def to_level(inputs: Inputs, grouping: pd.DataFrame, *, title: str) -> tuple[Inp
     return Inputs(areas=areas, table=agg.frame.drop(columns=[AREA_NAME]),
                   table_source=table_source, table_name=inputs.table_name,
                   catalogue=catalogue), notes
+
+
+def _counts_and_plain(inputs: Inputs) -> tuple[list[str], list[str]]:
+    """The count columns of rate indicators, and the names of plain-value indicators."""
+    catalogue, table = inputs.catalogue, inputs.table
+    counts = list(dict.fromkeys(c for ind in catalogue.values() if ind.is_rate
+                                for c in ind.columns if c in table.columns))
+    plain = [ind.name for ind in catalogue.values() if not ind.is_rate and ind.id in table]
+    return counts, plain
+
+
+def to_polygons(inputs: Inputs, polygons: Areas, *, title: str, weights: str = "area",
+                population: gpd.GeoDataFrame | None = None,
+                population_column: str | None = None,
+                population_name: str = "befolkningslagret") -> tuple[Inputs, list[str]]:
+    """The same inputs moved onto ``polygons`` (kommundelar whose borders need not follow
+    the areas'), and notes: the method, how much of each polygon the areas cover, gaps.
+
+    Counts are interpolated (``weights="area"`` or ``"population"`` with an ancillary
+    ``population`` layer, see :func:`geo.interpolate.interpolate_counts`); rates are
+    recomputed by the catalogue from the moved counts. An area without indicator data
+    leaves every polygon it reaches without a value, never a smaller sum.
+    """
+    counts, plain = _counts_and_plain(inputs)
+    source = inputs.areas.frame[[AREA_ID, "geometry"]].merge(
+        inputs.table[[AREA_ID, *counts]], on=AREA_ID, how="left")
+    moved = interpolate_counts(source, polygons.frame, counts=counts,
+                               source_name=inputs.table_name, weights=weights,
+                               population=population, population_column=population_column,
+                               population_name=population_name)
+    notes = moved.messages()
+    if plain:
+        notes.append("Indikatorer utan täljare och nämnare kan inte fördelas på kommundelar "
+                     "och är utelämnade: " + "; ".join(plain) + ".")
+    how = "befolkningsviktat" if weights == "population" else "ytviktat"
+    areas = replace(polygons, source=replace(polygons.source,
+                                             title=f"{title} ({polygons.source.title})"))
+    table_source = replace(inputs.table_source, title=f"{inputs.table_source.title}, fördelade "
+                                                       f"på {title} ({how})")
+    return Inputs(areas=areas, table=moved.frame[[AREA_ID, *counts]],
+                  table_source=table_source, table_name=inputs.table_name,
+                  catalogue=inputs.catalogue), notes
 
 
 def load_grouping_title(path: str | Path) -> str:

@@ -298,3 +298,52 @@ def test_scb_fetch_ranks_real_format_tables_and_reports_the_join(monkeypatch, tm
         assert len(api.requests) == seen and not at.error
     finally:
         api.stop()
+
+
+def test_kommundel_polygons_by_area_and_by_population(tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    inputs = pipeline.load_inputs()
+    frame = inputs.areas.frame
+    x0, y0, x1, y1 = frame.total_bounds
+    middle = (x0 + x1) / 2
+    halves = gpd.GeoDataFrame({"area_id": ["V", "O"], "area_name": ["Väst", "Öst"]},
+                              geometry=[box(x0, y0, middle, y1), box(middle, y0, x1, y1)],
+                              crs=frame.crs)
+    halves.to_file(tmp_path / "halvor.gpkg")
+    # Nine in ten people live in the western half: RegSO cut by the line split 90/10.
+    people = halves.assign(folk=[900, 100])
+    people.to_file(tmp_path / "folk.gpkg")
+
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.radio(key="level").set_value("kommundelar").run()
+    uploader(at, "grouping_file").upload("halvor.gpkg", (tmp_path / "halvor.gpkg").read_bytes(),
+                                         "application/geopackage+sqlite3").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert sorted(ranking(at)) == ["O", "V"]
+    assert any(i.value.startswith("Ytviktad interpolation (tobler)") for i in at.info)
+    by_area = at.dataframe[0].value.set_index("Områdeskod")["Sammanvägt index"]
+
+    at.radio(key="weights").set_value("population").run()
+    assert any("ladda upp ett befolkningslager" in i.value for i in at.info)
+    uploader(at, "population_file").upload("folk.gpkg", (tmp_path / "folk.gpkg").read_bytes(),
+                                           "application/geopackage+sqlite3")
+    at.text_input(key="population_column").set_value("folk").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any(i.value.startswith("Befolkningsviktad interpolation") and "'folk'" in i.value
+               for i in at.info)
+    by_people = at.dataframe[0].value.set_index("Områdeskod")["Sammanvägt index"]
+    # The app shows what the pipeline gives for each weighting, and the weightings differ.
+    from geo.io import read_areas
+    from geo.levels import to_polygons
+
+    settings = pipeline.list_profiles()["Bred prevention"]
+    polygons = read_areas(tmp_path / "halvor.gpkg")
+    moved = {w: to_polygons(inputs, polygons, title="K", weights=w, population=people,
+                            population_column="folk")[0] for w in ("area", "population")}
+    for shown, weights in ((by_area, "area"), (by_people, "population")):
+        score = pipeline.run_analysis(moved[weights], settings).result.score
+        assert shown.sort_index().tolist() == pytest.approx(score.sort_index().round(4).tolist())
+    west = [m.table.set_index("area_id").at["V", "invanare"] for m in moved.values()]
+    assert west[1] > west[0] + 100

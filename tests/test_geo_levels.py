@@ -8,9 +8,11 @@ import pandas as pd
 import pytest
 
 from geo import pipeline
-from geo.levels import DEFAULT_GROUPING, read_grouping, to_level
+from geo.io import areas_from_frame
+from geo.levels import DEFAULT_GROUPING, read_grouping, to_level, to_polygons
 from indicators.catalogue import validate_catalogue
 from indicators.errors import IndicatorTableError
+from indicators.io import SourceInfo
 from indicators.levels import link_table
 
 
@@ -76,3 +78,47 @@ def test_a_grouping_needs_two_columns(tmp_path):
     path.write_text("regsokod\n0126R001\n", encoding="utf-8")
     with pytest.raises(IndicatorTableError, match="en grupperingstabell behöver två kolumner"):
         read_grouping(path)
+
+
+def test_kommundel_polygons_that_follow_the_regso_give_the_grouping_sums(inputs):
+    """Interpolation onto polygons whose borders follow the RegSO must agree with the
+    grouping table: every RegSO lies wholly in one kommundel."""
+    grouped, _ = to_level(inputs, read_grouping(DEFAULT_GROUPING), title="Kommundelar")
+    moved, notes = to_polygons(inputs, grouped.areas, title="Kommundelar")
+    counts = [c for c in grouped.table.columns if c != "area_id"]
+    expected = grouped.table.set_index("area_id")[counts]
+    got = moved.table.set_index("area_id")[counts]
+    complete = [c for c in counts if c != "elever_hog_franvaro"]
+    pd.testing.assert_frame_equal(got[complete], expected[complete], rtol=1e-6,
+                                  check_dtype=False)
+    # Skogås has a RegSO without this count: no value, as with the grouping table.
+    assert pd.isna(got.at["Skogås", "elever_hog_franvaro"])
+    assert got["elever_hog_franvaro"].drop("Skogås").notna().all()
+    assert notes[0].startswith("Ytviktad interpolation (tobler)")
+    assert any("'elever_hog_franvaro': värde saknas i källområdena '0126R015'" in n
+               for n in notes)
+    assert moved.table_source.title.endswith("fördelade på Kommundelar (ytviktat)")
+
+
+def test_kommundel_polygons_across_regso_keep_the_totals(inputs):
+    """Two halves of the kommun cut north–south through several RegSO."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    frame = inputs.areas.frame
+    x0, y0, x1, y1 = frame.total_bounds
+    middle = (x0 + x1) / 2
+    halves = gpd.GeoDataFrame({"area_id": ["V", "O"], "area_name": ["Väst", "Öst"]},
+                              geometry=[box(x0 - 10, y0 - 10, middle, y1 + 10),
+                                        box(middle, y0 - 10, x1 + 10, y1 + 10)], crs=frame.crs)
+    polygons = areas_from_frame(halves, SourceInfo("Halvor", "test", "2026-11-23"))
+    moved, notes = to_polygons(inputs, polygons, title="Halvor")
+    table = moved.table.set_index("area_id")
+    assert table["invanare"].sum() == pytest.approx(inputs.table["invanare"].sum())
+    cut = frame[frame.geometry.intersects(box(middle, y0, middle + 1e-6, y1))]
+    assert len(cut) >= 2          # the line really cuts RegSO in two
+    assert 0 < table.at["V", "invanare"] < inputs.table["invanare"].sum()
+    analysis = pipeline.run_analysis(moved, pipeline.list_profiles()["Bred prevention"])
+    assert sorted(analysis.result.score.index) == ["O", "V"]
+    # The rectangles reach beyond the kommun: the report says how much of each is covered.
+    assert any(n.startswith("V (Väst): bara") for n in notes)
