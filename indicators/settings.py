@@ -20,6 +20,25 @@ File format (TOML)::
 
     [indicator_weights]             # the indicators that count, and their weights
     vald_brott = 1.0
+
+    [uncertainty]                   # Monte Carlo over the method and the data
+    draws = 1000
+    seed = 20261123
+    concentration = 50.0            # Dirichlet concentration around the chosen weights
+    vary_normalisation = true
+    vary_aggregation = true
+    data_noise = true               # binomial/Poisson noise of count-based indicators
+    top_k = 0                       # 0: a fifth of the areas
+
+    [small_numbers]
+    smoothing = "none"              # none | eb (empirical Bayes toward the pooled rate)
+    disclosure = true               # suppress counts below the threshold everywhere
+    disclosure_threshold = 5
+    min_population = 50             # flag areas whose youth population is smaller
+
+    [tiers]                         # priority tiers from P(top k) and the median rank
+    high_p = 0.8
+    raised_p = 0.3
 """
 
 from __future__ import annotations
@@ -38,7 +57,22 @@ from .errors import Problems, SettingsError
 
 FORMAT_VERSION = 1
 _KEYS = {"prevmap_settings", "name", "description", "normalisation", "aggregation", "missing",
-         "flag_threshold", "top_n", "domain_weights", "indicator_weights"}
+         "flag_threshold", "top_n", "domain_weights", "indicator_weights", "uncertainty",
+         "small_numbers", "tiers"}
+# TOML sub-tables and the fields their keys fill ({table: {key: field}}).
+SECTIONS: dict[str, dict[str, str]] = {
+    "uncertainty": {"draws": "draws", "seed": "seed", "concentration": "concentration",
+                    "vary_normalisation": "vary_normalisation",
+                    "vary_aggregation": "vary_aggregation", "data_noise": "data_noise",
+                    "top_k": "top_k"},
+    "small_numbers": {"smoothing": "smoothing", "disclosure": "disclosure",
+                      "disclosure_threshold": "disclosure_threshold",
+                      "min_population": "min_population"},
+    "tiers": {"high_p": "tier_high_p", "raised_p": "tier_raised_p"},
+}
+_FILE_KEYS = {name: f"{section}.{key}" for section, fields in SECTIONS.items()
+              for key, name in fields.items()}
+SMOOTHING = {"none": "Ingen utjämning", "eb": "Empirisk Bayes mot kommunens samlade andel"}
 
 
 def _is_number(value: object) -> bool:
@@ -62,6 +96,19 @@ class AnalysisSettings:
     top_n: int = 3
     name: str = ""
     description: str = ""
+    draws: int = 1000
+    seed: int = 20261123
+    concentration: float = 50.0
+    vary_normalisation: bool = True
+    vary_aggregation: bool = True
+    data_noise: bool = True
+    top_k: int = 0
+    smoothing: str = "none"
+    disclosure: bool = True
+    disclosure_threshold: int = 5
+    min_population: int = 50
+    tier_high_p: float = 0.8
+    tier_raised_p: float = 0.3
 
     def __post_init__(self) -> None:
         problems = Problems(SettingsError)
@@ -112,7 +159,40 @@ class AnalysisSettings:
         if isinstance(self.top_n, bool) or not isinstance(self.top_n, int) or self.top_n < 1:
             problems.add("antalet bidragande indikatorer ska vara ett heltal ≥ 1.",
                          column="top_n", values=[self.top_n])
+        self._check_robustness(problems)
         problems.raise_if_any()
+
+    def _check_robustness(self, problems: Problems) -> None:
+        """The Monte Carlo, small-number and tier options."""
+        integers = {"draws": (1, "antalet dragningar ska vara ett heltal ≥ 1, t.ex. 1000"),
+                    "seed": (0, "fröet ska vara ett heltal ≥ 0"),
+                    "top_k": (0, "k ska vara ett heltal ≥ 0 (0 = en femtedel av områdena)"),
+                    "disclosure_threshold": (1, "tröskeln för röjandekontroll ska vara ett "
+                                                "heltal ≥ 1, t.ex. 5"),
+                    "min_population": (0, "minsta befolkning ska vara ett heltal ≥ 0")}
+        for key, (lowest, message) in integers.items():
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, int) or value < lowest:
+                problems.add(message + ".", column=key, values=[value])
+        if not _is_number(self.concentration) or self.concentration <= 0:
+            problems.add("koncentrationen ska vara ett tal > 0 (högre = vikterna varierar "
+                         "mindre).", column="concentration", values=[self.concentration])
+        for key in ("vary_normalisation", "vary_aggregation", "data_noise", "disclosure"):
+            if not isinstance(getattr(self, key), bool):
+                problems.add("ska vara true eller false.", column=key,
+                             values=[getattr(self, key)])
+        if self.smoothing not in SMOOTHING:
+            problems.add("okänt val.", column="smoothing", values=[self.smoothing],
+                         expected=", ".join(SMOOTHING))
+        for key in ("tier_high_p", "tier_raised_p"):
+            value = getattr(self, key)
+            if not _is_number(value) or not 0 < value <= 1:
+                problems.add("en sannolikhet mellan 0 och 1.", column=key, values=[value])
+        if (_is_number(self.tier_high_p) and _is_number(self.tier_raised_p)
+                and self.tier_raised_p > self.tier_high_p):
+            problems.add("gränsen för 'Förhöjd' kan inte ligga över gränsen för 'Hög "
+                         "prioritet'.", column="tier_raised_p",
+                         values=[self.tier_raised_p, self.tier_high_p])
 
     # -- construction -----------------------------------------------------------------
     @classmethod
@@ -138,16 +218,33 @@ class AnalysisSettings:
             if key in data and not isinstance(data[key], Mapping):
                 problems.add("ska vara en tabell av namn = vikt.", column=key,
                              values=[data[key]])
+        flat: dict[str, Any] = {}
+        for section, fields in SECTIONS.items():
+            table = data.get(section, {})
+            if not isinstance(table, Mapping):
+                problems.add("ska vara en tabell.", column=section, values=[table])
+                continue
+            odd = sorted(set(table) - set(fields))
+            if odd:
+                problems.add(f"okända nycklar i [{section}].", column=section, values=odd,
+                             expected=", ".join(fields))
+            flat.update({fields[k]: v for k, v in table.items() if k in fields})
         if "indicator_weights" not in data:
             problems.add("nyckeln saknas.", column="indicator_weights",
                          fix="lägg till en tabell [indicator_weights] med minst en indikator")
         problems.raise_if_any()
         options = {k: v for k, v in data.items()
-                   if k not in {"prevmap_settings", "indicator_weights", "domain_weights"}}
+                   if k not in {"prevmap_settings", "indicator_weights", "domain_weights",
+                                *SECTIONS}} | flat
+        for key in ("concentration", "tier_high_p", "tier_raised_p"):
+            if key in options:
+                options[key] = _as_float(options[key])
         try:
             return cls.create(data["indicator_weights"], data.get("domain_weights"), **options)
-        except SettingsError as err:
-            raise SettingsError([replace(p, source=source) for p in err.problems]) from None
+        except SettingsError as err:   # named as in the file: "tiers.raised_p"
+            raise SettingsError([replace(p, source=source, column=_FILE_KEYS.get(p.column,
+                                                                                   p.column))
+                                 for p in err.problems]) from None
         except TypeError as err:  # a value of the wrong type reached the constructor
             raise SettingsError([replace(p, source=source) for p in
                                  SettingsError(str(err)).problems]) from None
@@ -172,6 +269,8 @@ class AnalysisSettings:
                     missing=self.missing, flag_threshold=self.flag_threshold, top_n=self.top_n,
                     domain_weights=dict(self.domain_weights),
                     indicator_weights=dict(self.indicator_weights))
+        for section, fields in SECTIONS.items():
+            data[section] = {key: getattr(self, name) for key, name in fields.items()}
         return data
 
     def to_toml(self) -> str:
@@ -194,11 +293,11 @@ class AnalysisSettings:
 
     def equivalent(self, other: AnalysisSettings) -> bool:
         """Same analysis, ignoring name and description (a domain not listed weighs 1)."""
+        method = ("normalisation", "aggregation", "missing", "flag_threshold", "top_n",
+                  *(name for fields in SECTIONS.values() for name in fields.values()))
         return (self.indicator_weights == other.indicator_weights
                 and all(self.domain_weight(d) == other.domain_weight(d) for d in DOMAINS)
-                and (self.normalisation, self.aggregation, self.missing, self.flag_threshold,
-                     self.top_n) == (other.normalisation, other.aggregation, other.missing,
-                                     other.flag_threshold, other.top_n))
+                and all(getattr(self, k) == getattr(other, k) for k in method))
 
 
 def validate_settings(settings: AnalysisSettings, catalogue: Catalogue,

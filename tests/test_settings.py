@@ -115,7 +115,13 @@ def test_to_dict_is_exact(full: AnalysisSettings) -> None:
         "normalisation": "minmax", "aggregation": "geometric", "missing": "error",
         "flag_threshold": 0.8, "top_n": 2,
         "domain_weights": {"kriminalitet": 2.0, "skola": 0.0},
-        "indicator_weights": {"brott": 0.5, "lag_ek": 1.0}}
+        "indicator_weights": {"brott": 0.5, "lag_ek": 1.0},
+        "uncertainty": {"draws": 1000, "seed": 20261123, "concentration": 50.0,
+                        "vary_normalisation": True, "vary_aggregation": True,
+                        "data_noise": True, "top_k": 0},
+        "small_numbers": {"smoothing": "none", "disclosure": True, "disclosure_threshold": 5,
+                          "min_population": 50},
+        "tiers": {"high_p": 0.8, "raised_p": 0.3}}
 
 
 def test_to_dict_leaves_out_empty_name_and_description() -> None:
@@ -320,8 +326,8 @@ def test_unknown_keys_are_refused() -> None:
     with pytest.raises(SettingsError, match=re.escape(
             f"{PREFIX}fil '{SOURCE}': okända nycklar. Värden: 'Name', 'vikter'. Förväntat: "
             "aggregation, description, domain_weights, flag_threshold, indicator_weights, "
-            "missing, name, normalisation, prevmap_settings, top_n. Åtgärd: ta bort eller "
-            "rätta stavningen.")):
+            "missing, name, normalisation, prevmap_settings, small_numbers, tiers, top_n, "
+            "uncertainty. Åtgärd: ta bort eller rätta stavningen.")):
         AnalysisSettings.from_dict({"indicator_weights": {"a": 1}, "vikter": 1, "Name": "x"},
                                    source=SOURCE)
 
@@ -391,3 +397,66 @@ def test_weights_may_be_given_as_mappings() -> None:
     as_pairs = AnalysisSettings(indicator_weights=(("a", 1.0),), domain_weights=(("skola", 2),))
     as_maps = AnalysisSettings(indicator_weights={"a": 1}, domain_weights={"skola": 2.0})
     assert as_pairs == as_maps and hash(as_pairs) == hash(as_maps)
+
+
+def test_robustness_sections_round_trip_and_are_validated() -> None:
+    text = """
+[indicator_weights]
+a = 1
+
+[uncertainty]
+draws = 200
+seed = 7
+concentration = 20
+data_noise = false
+top_k = 4
+
+[small_numbers]
+smoothing = "eb"
+disclosure_threshold = 3
+
+[tiers]
+high_p = 0.9
+raised_p = 0.5
+"""
+    settings = AnalysisSettings.from_toml(text, SOURCE)
+    assert (settings.draws, settings.seed, settings.concentration, settings.data_noise,
+            settings.top_k) == (200, 7, 20.0, False, 4)
+    assert (settings.smoothing, settings.disclosure, settings.disclosure_threshold) == (
+        "eb", True, 3)
+    assert (settings.tier_high_p, settings.tier_raised_p) == (0.9, 0.5)
+    assert AnalysisSettings.from_toml(settings.to_toml()) == settings
+    assert not settings.equivalent(settings.with_changes(seed=8))
+
+    bad = """
+[indicator_weights]
+a = 1
+
+[uncertainty]
+draws = 0
+concentration = -1
+slumpfro = 3
+
+[small_numbers]
+smoothing = "lokal"
+disclosure = "ja"
+
+[tiers]
+high_p = 0.2
+raised_p = 0.5
+"""
+    with pytest.raises(SettingsError) as err:
+        AnalysisSettings.from_toml(bad, SOURCE)
+    text = str(err.value)
+    assert "okända nycklar i [uncertainty]. Värden: 'slumpfro'" in text
+    # The section problems come first; fixing them shows the value problems, all at once.
+    fixed = bad.replace("slumpfro = 3\n", "")
+    with pytest.raises(SettingsError) as err:
+        AnalysisSettings.from_toml(fixed, SOURCE)
+    text = str(err.value)
+    assert text.startswith("Fel i analysinställningarna: 5 problem.")
+    assert "nyckel 'uncertainty.draws': antalet dragningar ska vara ett heltal ≥ 1" in text
+    assert "nyckel 'uncertainty.concentration': koncentrationen ska vara ett tal > 0" in text
+    assert "nyckel 'small_numbers.smoothing': okänt val. Värden: 'lokal'" in text
+    assert "nyckel 'small_numbers.disclosure': ska vara true eller false. Värden: 'ja'" in text
+    assert "nyckel 'tiers.raised_p': gränsen för 'Förhöjd' kan inte ligga över" in text
