@@ -10,13 +10,13 @@ table column named by its id.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 import pandas as pd
 
 from .columns import DOMAINS
-from .errors import CatalogueError, Problems
+from .errors import CatalogueError, Problems, SettingsError
 
 CATALOGUE_COLUMNS = ("id", "name", "domain", "direction", "unit", "per", "numerator",
                      "denominator", "source", "level")
@@ -151,3 +151,15 @@ def validate_catalogue(table: pd.DataFrame, source: str = "indikatorkatalog") ->
             per=float(per.iloc[i]) if num is not None else None,
         ))
     return Catalogue(tuple(indicators))
+
+
+def known_indicators(catalogue: Catalogue, indicators: Iterable[str]) -> list[str]:
+    """``indicators`` without repeats; an id the catalogue lacks is a SettingsError."""
+    ids = list(dict.fromkeys(indicators))
+    unknown = [i for i in ids if i not in catalogue]
+    if unknown:
+        problems = Problems(SettingsError)
+        problems.add("okända indikatorer.", column="indicators", values=unknown,
+                     fix="lägg till dem i indikatorkatalogen eller välj bort dem")
+        problems.raise_if_any()
+    return ids
