@@ -1,0 +1,316 @@
+"""Local clusters (geo.hotspots): planted clusters, FDR on noise, BH by hand, islands, missing
+values, the Gi* z and local Moran's I against hand computations, and the real Huddinge RegSO."""
+
+from __future__ import annotations
+
+import math
+
+import esda
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from geo_fixtures import GRID_IDS, ORIGIN, grid_frame
+from shapely.geometry import box
+from shared_data import shared
+
+from geo.hotspots import (
+    COLD,
+    GI_LABELS,
+    HIGH_HIGH,
+    HOT,
+    MEASURES,
+    MISSING_VALUE,
+    MORAN_LABELS,
+    NO_NEIGHBOUR,
+    NOT_SIGNIFICANT,
+    HotspotError,
+    benjamini_hochberg,
+    column,
+    find_hotspots,
+    two_sided_p,
+    values_from_ranking,
+)
+from geo.io import read_areas
+from indicators.columns import AREA_ID, DOMAINS, SCORE
+from indicators.ranking import RankingResult
+
+SIDE = 1000.0
+
+
+def square_grid(n: int = 10) -> gpd.GeoDataFrame:
+    """An n x n grid of 1 km squares, ids ``R{row}C{col}``, row 0 at the south."""
+    x0, y0 = ORIGIN
+    ids = [f"R{r}C{c}" for r in range(n) for c in range(n)]
+    geoms = [box(x0 + c * SIDE, y0 + r * SIDE, x0 + (c + 1) * SIDE, y0 + (r + 1) * SIDE)
+             for r in range(n) for c in range(n)]
+    return gpd.GeoDataFrame({AREA_ID: ids, "area_name": ids}, geometry=geoms, crs=3006)
+
+
+def noise(ids: pd.Index | list[str], seed: int, name: str = "x") -> pd.Series:
+    return pd.Series(np.random.default_rng(seed).normal(size=len(ids)), index=list(ids),
+                     name=name)
+
+
+# -- Benjamini–Hochberg and the permutation p ------------------------------------------
+def test_bh_hand_example_step_up():
+    # m = 4, alpha = 0.05: thresholds k * 0.05 / 4 = 0.0125, 0.025, 0.0375, 0.05.
+    # p_(2) = 0.03 fails its own threshold but p_(3) = 0.031 <= 0.0375 passes, so the
+    # step-up rejects the three smallest. q = cumulative min from the top of 4 p / k:
+    # 4*0.001/1 = 0.004; 4*0.03/2 = 0.06 -> min(0.06, 0.04133) = 0.04133; 4*0.031/3 = 0.04133;
+    # 4*0.9/4 = 0.9.
+    q = benjamini_hochberg([0.9, 0.031, 0.001, 0.03])
+    assert q == pytest.approx([0.9, 0.124 / 3, 0.004, 0.124 / 3])
+    assert list(q <= 0.05) == [False, True, True, True]
+
+
+def test_bh_hand_example_with_missing_and_cap():
+    # NaN is not a test: m = 3. Sorted 0.01, 0.02, 0.9 -> 0.03, 0.03, 0.9; 0.9 * 3 / 3 = 0.9.
+    q = benjamini_hochberg([0.02, np.nan, 0.9, 0.01])
+    assert q[1] != q[1]
+    assert q[[0, 2, 3]] == pytest.approx([0.03, 0.9, 0.03])
+    assert benjamini_hochberg([0.5, 0.6]) == pytest.approx([0.6, 0.6])
+    assert benjamini_hochberg([1.0, 1.0, 0.99]).max() <= 1.0
+    assert benjamini_hochberg([]).size == 0
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_bh_rejects_what_esda_fdr_cut_off_rejects(seed):
+    rng = np.random.default_rng(seed)
+    p = np.concatenate([rng.uniform(size=80), rng.uniform(0, 0.002, size=8)])
+    cut = esda.fdr(p, 0.05)
+    assert ((benjamini_hochberg(p) <= 0.05) == (p < cut)).all()
+    assert (benjamini_hochberg(p) <= 0.05).sum() >= 8
+
+
+def test_two_sided_p_by_hand():
+    sims = np.tile(np.arange(1.0, 10.0), (3, 1))  # 9 draws: 1..9
+    # 10: 0 draws >= -> 2 * 1 / 10; 8.5: 1 draw >= -> 2 * 2 / 10; 5: 5 each side -> capped at 1.
+    assert two_sided_p(np.array([10.0, 8.5, 5.0]), sims) == pytest.approx([0.2, 0.4, 1.0])
+    assert two_sided_p(np.array([0.0]), sims[:1]) == pytest.approx([0.2])
+
+
+# -- statistics against hand computations on the 3x3 grid --------------------------------
+def test_gi_star_z_and_local_moran_by_hand():
+    # Grid A7 A8 A9 / A4 A5 A6 / A1 A2 A3 with value i for A_i: n = 9, mean 5,
+    # population variance 20/3.
+    areas = grid_frame()
+    values = pd.Series(np.arange(1.0, 10.0), index=GRID_IDS, name="v")
+    shifted = (values - 10).rename("neg")  # Gi* z and p do not change under a shift
+    hot = find_hotspots(areas, pd.concat([values, shifted], axis=1), permutations=99)
+    frame = hot.frame
+    # Gi* (binary weights, self included): A1 sees A1, A2, A4, A5 -> sum 12, W = 4;
+    # z = (12 - 5 * 4) / (sqrt(20/3) * sqrt((9 * 4 - 16) / 8)) = -8 / sqrt(50/3).
+    expected = -8 / math.sqrt(50 / 3)
+    for var in ("v", "neg"):
+        assert frame.loc["A1", column(var, "gi_z")] == pytest.approx(expected)
+        assert frame.loc["A9", column(var, "gi_z")] == pytest.approx(-expected)
+        # A5's neighbourhood is the whole grid: Gi* has no variance, z is undefined
+        assert np.isnan(frame.loc["A5", column(var, "gi_z")])
+        assert frame.loc["A5", column(var, "gi_p_raw")] == 1.0
+        assert frame.loc["A5", column(var, "gi_label")] == NOT_SIGNIFICANT
+    assert (frame[column("v", "gi_p_raw")] == frame[column("neg", "gi_p_raw")]).all()
+    # Local Moran (row-standardised): z_i = (i - 5) / s, s^2 = 20/3, sum z^2 = 9.
+    # A1: z = -4/s, lag = mean(-3, -1, 0)/s = -4/(3s); I = (n - 1) z lag / sum z^2
+    #   = 8 * 16 / (3 s^2) / 9 = 128 / 180.
+    assert frame.loc["A1", column("v", "moran_i")] == pytest.approx(128 / 180)
+    assert frame.loc["A5", column("v", "moran_i")] == pytest.approx(0.0, abs=1e-12)
+
+
+# -- planted cluster and noise -----------------------------------------------------------
+def planted(seed: int = 7, lift: float = 3.0) -> tuple[gpd.GeoDataFrame, pd.Series]:
+    areas = square_grid(10)
+    values = noise(areas[AREA_ID], seed)
+    block = [f"R{r}C{c}" for r in range(3) for c in range(3)]
+    values[block] += lift
+    return areas, values
+
+
+def test_planted_block_is_a_hot_spot_after_fdr():
+    areas, values = planted()
+    hot = find_hotspots(areas, values)
+    frame = hot.for_variable("x")
+    assert hot.fdr
+    # The core of the 3x3 block in the south-west corner: all nine of its Gi* cells are high.
+    assert frame.loc["R1C1", "gi_label"] == HOT
+    assert frame.loc["R1C1", "moran_label"] == HIGH_HIGH
+    assert frame.loc["R1C1", "gi_p"] <= 0.05 < frame.loc["R1C1", "gi_p"] * 100 / 4
+    # Every hot spot lies in the block or touches it; nothing cold, nothing far away.
+    hot_ids = frame.index[frame["gi_label"] == HOT]
+    assert len(hot_ids) >= 4
+    assert all(int(i[1]) <= 3 and int(i[3]) <= 3 for i in hot_ids)
+    assert (frame["gi_label"] != COLD).all()
+    assert set(frame.index[frame["moran_label"] != NOT_SIGNIFICANT]) <= set(hot_ids) | {
+        f"R{r}C{c}" for r in range(4) for c in range(4)}
+
+
+def test_without_a_cluster_nothing_is_hot():
+    areas, values = planted(lift=0.0)
+    hot = find_hotspots(areas, values)
+    assert (hot.frame[column("x", "gi_label")] == NOT_SIGNIFICANT).all()
+
+
+def test_fdr_removes_noise_hits():
+    areas = square_grid(10)
+    raw, adjusted = {"gi": [], "moran": []}, {"gi": [], "moran": []}
+    for seed in range(10):
+        values = noise(areas[AREA_ID], 100 + seed)
+        plain = find_hotspots(areas, values, fdr=False, seed=seed).for_variable("x")
+        fdr = find_hotspots(areas, values, fdr=True, seed=seed).for_variable("x")
+        for stat in ("gi", "moran"):
+            raw[stat].append((plain[f"{stat}_label"] != NOT_SIGNIFICANT).mean())
+            adjusted[stat].append((fdr[f"{stat}_label"] != NOT_SIGNIFICANT).mean())
+            # same permutations: the unadjusted p is the same, only the adjustment differs
+            assert (plain[f"{stat}_p_raw"] == fdr[f"{stat}_p_raw"]).all()
+            assert (fdr[f"{stat}_p"] >= fdr[f"{stat}_p_raw"]).all()
+    for stat in ("gi", "moran"):
+        # two-sided p: about alpha = 5 % of 1 000 noise areas; with FDR (almost) none
+        assert 0.025 <= np.mean(raw[stat]) <= 0.08, raw[stat]
+        assert np.mean(adjusted[stat]) <= 0.005, adjusted[stat]
+
+
+# -- islands and missing values ------------------------------------------------------------
+def with_far_island() -> gpd.GeoDataFrame:
+    areas = grid_frame()
+    x0, y0 = ORIGIN
+    far = gpd.GeoDataFrame({AREA_ID: ["FAR"], "area_name": ["Långt bort"]},
+                           geometry=[box(x0 + 50_000, y0, x0 + 51_000, y0 + 1000)], crs=3006)
+    return pd.concat([areas, far], ignore_index=True)
+
+
+def test_far_island_is_labelled_not_tested():
+    areas = with_far_island()
+    values = pd.Series(np.arange(1.0, 11.0), index=[*GRID_IDS, "FAR"], name="x")
+    hot = find_hotspots(areas, values, permutations=99)
+    row = hot.frame.loc["FAR"]
+    assert hot.islands == ("FAR",)
+    assert hot.missing == ()
+    assert row["n_neighbours"] == 0
+    assert row[column("x", "gi_label")] == row[column("x", "moran_label")] == NO_NEIGHBOUR
+    assert row[[column("x", m) for m in ("moran_i", "moran_p", "gi_z", "gi_p")]].isna().all()
+    assert hot.frame.loc[GRID_IDS, column("x", "gi_p")].notna().all()
+    assert any("Långt bort (FAR)" in note and NO_NEIGHBOUR in note for note in hot.notes())
+    assert any("delar" in note for note in hot.notes())  # two components reported
+
+
+def test_knn_weights_give_the_island_neighbours():
+    areas = with_far_island()
+    values = pd.Series(np.arange(1.0, 11.0), index=[*GRID_IDS, "FAR"], name="x")
+    hot = find_hotspots(areas, values, permutations=99, weights="knn")
+    assert hot.islands == ()
+    assert (hot.frame["n_neighbours"] == 4).all()
+    assert hot.frame[column("x", "gi_p")].notna().all()
+    assert "närmaste" in hot.weights_text
+
+
+def test_missing_values_are_labelled_and_excluded():
+    areas = grid_frame()
+    values = pd.DataFrame({"a": np.arange(1.0, 10.0), "b": np.arange(9.0, 0.0, -1.0)},
+                          index=GRID_IDS)
+    values.loc["A5", "a"] = np.nan
+    values.loc["ZZ9"] = [1.0, 1.0]  # a value without an area
+    hot = find_hotspots(areas, values, permutations=99)
+    assert hot.variables == ("a", "b")
+    assert hot.missing == ("A5",)
+    assert hot.frame.loc["A5", column("a", "gi_label")] == MISSING_VALUE
+    assert hot.frame.loc["A5", column("a", "moran_label")] == MISSING_VALUE
+    assert np.isnan(hot.frame.loc["A5", column("a", "gi_p")])
+    assert hot.frame.loc["A5", column("b", "gi_label")] != MISSING_VALUE
+    assert hot.frame[column("a", "gi_p")].notna().sum() == 8
+    assert "ZZ9" not in hot.frame.index
+    notes = " ".join(hot.notes())
+    assert "ZZ9" in notes and "Ruta 5 (A5)" in notes and MISSING_VALUE in notes
+
+
+def test_area_whose_neighbours_all_lack_values_has_no_neighbour():
+    areas = grid_frame()
+    values = pd.Series(np.arange(1.0, 10.0), index=GRID_IDS, name="x")
+    values[["A2", "A4", "A5"]] = np.nan  # A1's only neighbours
+    hot = find_hotspots(areas, values, permutations=99)
+    assert hot.frame.loc["A1", column("x", "gi_label")] == NO_NEIGHBOUR
+    assert hot.islands == ("A1",)
+    assert hot.missing == ("A2", "A4", "A5")
+    assert hot.frame.loc["A1", "n_neighbours"] == 3  # in the layer it has neighbours
+    assert any("ingen granne med värde" in d and "A1" in d for d in hot.details)
+    assert hot.frame[column("x", "gi_p")].notna().sum() == 5
+
+
+def test_constant_and_too_small_variables_are_not_tested():
+    areas = grid_frame()
+    values = pd.DataFrame({"same": 1.0, "few": np.nan}, index=GRID_IDS)
+    values.loc[["A1", "A2", "A3"], "few"] = [1.0, 2.0, 3.0]
+    hot = find_hotspots(areas, values, permutations=99)
+    assert (hot.frame[column("same", "gi_label")] == NOT_SIGNIFICANT).all()
+    assert hot.frame[column("same", "gi_p")].isna().all()
+    assert hot.frame[column("few", "gi_p")].isna().all()
+    assert any("samma värde" in d for d in hot.details)
+    assert any("bara 3 område" in d for d in hot.details)
+
+
+def test_labels_are_plain_text_from_the_fixed_sets():
+    areas, values = planted()
+    hot = find_hotspots(areas, values.to_frame("x").assign(y=-values))
+    for var in hot.variables:
+        assert set(hot.frame[column(var, "gi_label")]) <= set(GI_LABELS)
+        assert set(hot.frame[column(var, "moran_label")]) <= set(MORAN_LABELS)
+    # the mirror image of a hot block is a cold block
+    assert hot.frame.loc["R1C1", column("y", "gi_label")] == COLD
+    assert not any(ch in "".join(hot.notes()) for ch in "<>&")
+    assert list(hot.for_variable("y").columns) == ["area_name", *MEASURES]
+
+
+def test_bad_input_is_refused_in_swedish():
+    areas = grid_frame()
+    values = pd.Series(np.arange(1.0, 10.0), index=GRID_IDS)
+    with pytest.raises(HotspotError, match="okända vikter"):
+        find_hotspots(areas, values, weights="rook")
+    with pytest.raises(HotspotError, match="alpha"):
+        find_hotspots(areas, values, alpha=5)
+    with pytest.raises(HotspotError, match="permutationer"):
+        find_hotspots(areas, values, permutations=10)
+    with pytest.raises(HotspotError, match="inte numeriska"):
+        find_hotspots(areas, values.astype(str))
+    with pytest.raises(HotspotError, match="mer än en gång"):
+        find_hotspots(areas, pd.concat([values, values]))
+
+
+def test_seeded_runs_repeat_and_leave_numpy_random_state_alone():
+    areas, values = planted()
+    np.random.seed(5)
+    before = np.random.get_state()[1].copy()
+    first = find_hotspots(areas, values, permutations=199, seed=1)
+    assert (np.random.get_state()[1] == before).all()
+    again = find_hotspots(areas, values, permutations=199, seed=1)
+    other = find_hotspots(areas, values, permutations=199, seed=2)
+    pd.testing.assert_frame_equal(first.frame, again.frame)
+    assert not first.frame[column("x", "gi_p_raw")].equals(other.frame[column("x", "gi_p_raw")])
+
+
+def test_values_from_ranking_feed_find_hotspots(grid_table, grid_catalogue, grid_settings):
+    result = RankingResult(grid_table, grid_catalogue, grid_settings)
+    values = values_from_ranking(result)
+    assert values.columns[0] == SCORE
+    assert set(values.columns[1:]) <= set(DOMAINS)
+    hot = find_hotspots(grid_frame(), values, permutations=99)
+    assert hot.variables == tuple(values.columns)
+    # A5's neighbourhood is the whole 3x3 grid, so its Gi* z is undefined (and said so)
+    assert list(hot.frame.index[hot.frame[column(SCORE, "gi_z")].isna()]) == ["A5"]
+    assert any("Gi* z kan inte beräknas för A5" in d for d in hot.details)
+
+
+# -- the real Huddinge RegSO ---------------------------------------------------------------
+def test_huddinge_regso_weights_and_reproducible_run():
+    areas = read_areas(shared("huddinge", "regso_2025_0126_epsg3006.gpkg"))
+    assert len(areas) == 22
+    values = noise(areas.frame[AREA_ID], 2026, name=SCORE)
+    hot = find_hotspots(areas, values)
+    frame = hot.frame
+    # every area has a neighbour or is reported as an island
+    assert all(n >= 1 or i in hot.islands for i, n in frame["n_neighbours"].items())
+    assert hot.islands == () and frame["n_neighbours"].min() == 1
+    assert frame["n_neighbours"].sum() == 88  # 44 shared borders or corners, counted twice
+    assert frame[column(SCORE, "gi_p")].notna().all()
+    again = find_hotspots(areas, values)
+    pd.testing.assert_frame_equal(frame, again.frame)
+    knn = find_hotspots(areas, values, weights="knn")
+    assert (knn.frame["n_neighbours"] == 4).all()
