@@ -1,0 +1,148 @@
+"""The method page: every choice of an analysis, its default and what it means for the reader.
+
+Written in Swedish for the politician who reads the decision document, not for the
+analyst. :func:`method_page` returns sections (a heading and paragraphs of plain text);
+the app shows them and the HTML export writes them, escaped. The text follows the
+settings, so a changed choice changes the page, and says where it differs from the default.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .columns import AGGREGATIONS, DOMAINS, MISSING_POLICIES, NORMALISATIONS
+from .settings import SMOOTHING, AnalysisSettings
+
+DEFAULTS = AnalysisSettings(indicator_weights=(("x", 1.0),))
+
+SOURCES = (
+    "CDC/ATSDR Social Vulnerability Index (SVI), dokumentation 2022: percentilrang per "
+    "indikator och flaggor för områden i den översta tiondelen.",
+    "Ministry of Housing, Communities & Local Government, The English Indices of Deprivation "
+    "2019, Technical report: utjämning av små områdens andelar (empirisk Bayes) och "
+    "begränsad kompensation mellan domäner.",
+    "COINr (Becker m.fl., Joint Research Centre): osäkerhets- och känslighetsanalys av "
+    "sammansatta index, Monte Carlo över vikter och metodval, rangintervall.",
+    "PySAL (libpysal, esda): rumsliga vikter, lokal Moran's I och Getis-Ord Gi* med "
+    "permutationstest.",
+    "Benjamini & Hochberg (1995): kontroll av andelen falska upptäckter (FDR) när många "
+    "områden testas samtidigt.",
+    "Marshall (1991): empirisk Bayes-utjämning av andelar i små områden.",
+)
+
+
+@dataclass(frozen=True)
+class Section:
+    heading: str
+    paragraphs: tuple[str, ...]
+
+
+def _default_note(settings: AnalysisSettings, field: str, shown: str) -> str:
+    default = getattr(DEFAULTS, field)
+    if getattr(settings, field) == default:
+        return " (standardvalet)"
+    return f" (standardvalet är {shown})"
+
+
+def _pct(value: float) -> str:
+    return f"{value * 100:.0f} %"
+
+
+def method_page(settings: AnalysisSettings, *, n_areas: int, top_k: int,
+                n_indicators: int | None = None) -> tuple[Section, ...]:
+    """The method page for ``settings`` applied to ``n_areas`` areas with top ``top_k``."""
+    s = settings
+    n_ind = n_indicators if n_indicators is not None else len(s.indicators)
+    weighted = ", ".join(f"{label} {s.domain_weight(d):g}" for d, label in DOMAINS.items())
+    sections = [
+        Section("Vad kartan visar", (
+            f"Kartan rangordnar {n_areas} områden efter hur stort behovet av förebyggande "
+            "arbete för barn och unga är, enligt de indikatorer som valts. Rang 1 betyder "
+            "störst behov. Rangordningen säger var behoven är störst i förhållande till "
+            "kommunens övriga områden, inte hur stora behoven är i absoluta tal.",
+            "Indexet ersätter inte lokal kunskap: det är ett underlag för att välja var man "
+            "ska titta närmare.")),
+        Section("Indikatorer och riktning", (
+            f"{n_ind} indikatorer ingår, i sex domäner: {', '.join(DOMAINS.values())}. "
+            "Andelar räknas alltid från antal och befolkning (täljare och nämnare), aldrig "
+            "från färdiga procenttal, så att områden kan slås ihop korrekt.",
+            "Varje indikator har en riktning: för de flesta betyder ett högre värde större "
+            "behov; för skyddsfaktorer (t.ex. behörighet till gymnasiet) betyder ett högre "
+            "värde mindre behov, och skalan vänds.")),
+        Section("Normalisering", (
+            f"Vald metod: {NORMALISATIONS[s.normalisation]}"
+            f"{_default_note(s, 'normalisation', NORMALISATIONS[DEFAULTS.normalisation])}. "
+            "Indikatorerna mäts i olika enheter och måste göras jämförbara. z-poäng visar hur "
+            "många standardavvikelser ett område ligger från genomsnittet; percentilrang visar "
+            "bara ordningen (som CDC:s SVI) och påverkas inte av extremvärden; min–max sprider "
+            "värdena mellan 0 och 100.",)),
+        Section("Vikter och sammanvägning", (
+            f"Domänvikter: {weighted}. Inom en domän vägs indikatorerna med sina vikter, och "
+            "sedan vägs domänerna samman.",
+            f"Sammanvägning: {AGGREGATIONS[s.aggregation]}"
+            f"{_default_note(s, 'aggregation', AGGREGATIONS[DEFAULTS.aggregation])}. Med "
+            "aritmetiskt medelvärde kan ett lågt behov i en domän väga upp ett högt i en annan; "
+            "med geometriskt medelvärde kan det bara delvis (som i det engelska IMD, där "
+            "kompensationen mellan domäner begränsas).",
+            f"Saknade värden: {MISSING_POLICIES[s.missing]}"
+            f"{_default_note(s, 'missing', MISSING_POLICIES[DEFAULTS.missing])}.",
+            f"Flaggor: en indikator flaggas för ett område när området hör till de "
+            f"{_pct(1 - s.flag_threshold)} med störst behov på den indikatorn (percentilrang "
+            f"≥ {_pct(s.flag_threshold)}, som i CDC:s SVI).")),
+        Section("Hur säker är rangordningen?", (
+            f"Rangordningen har beräknats {s.draws} gånger med slumpmässiga variationer"
+            f"{_default_note(s, 'draws', str(DEFAULTS.draws))}: vikterna dras kring de valda "
+            f"(Dirichletfördelning, koncentration {s.concentration:g}; högre värde = mindre "
+            "variation)"
+            + (", normaliseringen varieras" if s.vary_normalisation else "")
+            + (", sammanvägningen varieras" if s.vary_aggregation else "")
+            + (", och antalen i små områden varieras efter sin slumpmässiga osäkerhet "
+               "(binomial- eller Poissonfördelning), så att 3 fall av 40 inte behandlas som "
+               "exakt 7,5 %" if s.data_noise else "")
+            + ".",
+            f"För varje område anges medianrangen, ett intervall där rangen hamnar i 90 % av "
+            f"beräkningarna (5–95 %), och sannolikheten att området hör till de {top_k} med "
+            "störst behov. Ett smalt intervall betyder att placeringen håller oavsett rimliga "
+            "metodval; ett brett att den beror på dem.",
+            f"Beräkningen är slumpmässig men upprepningsbar: fröet {s.seed} sparas i "
+            "inställningsfilen, och samma fil ger samma resultat.")),
+        Section("Prioritetsnivåer", (
+            f"Hög prioritet: området hör till de {top_k} med störst behov i minst "
+            f"{_pct(s.tier_high_p)} av beräkningarna. Förhöjd: i minst "
+            f"{_pct(s.tier_raised_p)} av beräkningarna, eller med en medianrang bland de "
+            f"{top_k} första. Övriga: resten. Regeln använder alltså både poängen och dess "
+            "osäkerhet: ett område prioriteras högt bara om placeringen håller.",)),
+        Section("Små tal och sekretess", (
+            ("Röjandekontroll: antal under "
+             f"{s.disclosure_threshold} (och andelar som bygger på dem) visas inte någonstans: "
+             "inte i appen, verktygstips, tabeller eller exporter. Där en summa för kommunen "
+             "visas döljs ytterligare ett värde, så att det dolda inte kan räknas fram. Dolda "
+             "värden räknas som saknade i indexet."
+             if s.disclosure else
+             "Röjandekontroll är AVSTÄNGD i dessa inställningar: små antal kan visas. Slå på "
+             "den innan resultat lämnar förvaltningen."),
+            f"Områden där barn- och ungdomsbefolkningen är mindre än {s.min_population} "
+            "personer markeras: deras andelar är osäkra.",
+            f"Utjämning: {SMOOTHING[s.smoothing]}"
+            f"{_default_note(s, 'smoothing', SMOOTHING[DEFAULTS.smoothing])}. Med empirisk "
+            "Bayes dras små områdens andelar mot kommunens samlade andel, mer ju mindre "
+            "området är; stora områden påverkas knappt.")),
+        Section("Var behoven samlas", (
+            "Lokal Moran's I och Getis-Ord Gi* visar om områden med högt (eller lågt) index "
+            "ligger intill varandra mer än slumpen skulle ge. Grannar är områden som delar "
+            "gräns. Signifikans prövas med slumpmässiga omflyttningar (permutationer) och "
+            "korrigeras för att många områden testas samtidigt (FDR enligt Benjamini och "
+            "Hochberg); utan korrektion skulle ungefär vart tjugonde område se signifikant ut "
+            "av ren slump. Områden utan grannar eller utan värde ingår inte och anges.",)),
+        Section("Källor till metoden", SOURCES),
+    ]
+    return tuple(sections)
+
+
+def method_text(settings: AnalysisSettings, *, n_areas: int, top_k: int) -> str:
+    """The method page as plain text: headings, then their paragraphs."""
+    out = []
+    for section in method_page(settings, n_areas=n_areas, top_k=top_k):
+        out.append(section.heading)
+        out.extend(section.paragraphs)
+    return "\n\n".join(out)
