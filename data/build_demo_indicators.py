@@ -14,7 +14,13 @@ protective indicators, falls) with the latent need plus a deviation of the
 indicator's domain, so that domains do not all rank alike. One cell is left empty on
 purpose, to show how the tool treats a missing value.
 
+History for trends: :func:`generate_history` draws the three years before the demo's
+reference year (2021–2023 for 2024) from the same table: every area's rates drift along a
+trend of its own (some areas worsen, some improve) and populations change a little, again
+binomially, so that year-to-year changes in small areas are partly noise, as in real data.
+
     .venv/bin/python data/build_demo_indicators.py
+    .venv/bin/python data/build_demo_indicators.py --history data/demo/huddinge_demo_historik.csv
 """
 
 from __future__ import annotations
@@ -91,17 +97,52 @@ def generate(areas: pd.DataFrame, seed: int = SEED) -> pd.DataFrame:
     return out
 
 
+YEAR = 2024
+HISTORY_YEARS = (2021, 2022, 2023)
+HISTORY = HERE / "demo" / "huddinge_demo_historik.csv"
+
+
+def generate_history(current: pd.DataFrame, years: tuple[int, ...] = HISTORY_YEARS,
+                     seed: int = SEED) -> pd.DataFrame:
+    """Earlier years for ``current`` (the reference year :data:`YEAR`), with a column ``ar``."""
+    rng = np.random.default_rng(seed + 1)
+    n = len(current)
+    drift = rng.normal(0, 0.05, n)          # per area and year, on the logit scale
+    frames = []
+    for year in years:
+        back = YEAR - year
+        out = current[["area_id", "area_name", SYNTHETIC_MARK]].copy()
+        out.insert(0, "ar", year)
+        scale = (1 - 0.01 * back) * rng.uniform(0.97, 1.03, n)
+        out["invanare"] = np.round(current["invanare"].to_numpy() * scale).astype(int)
+        for col in POPULATIONS:
+            out[col] = np.round(current[col].to_numpy() * scale).astype(int)
+        for num, den, _, _ in RATES.values():
+            observed = current[num].astype("float").to_numpy()
+            rate = np.clip(np.nan_to_num(observed / current[den].to_numpy(), nan=0.05),
+                           1e-4, 1 - 1e-4)
+            logit = np.log(rate / (1 - rate)) - drift * back + rng.normal(0, 0.05, n)
+            out[num] = rng.binomial(out[den].to_numpy(), 1 / (1 + np.exp(-logit)))
+        frames.append(out)
+    return pd.concat(frames, ignore_index=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Generate the synthetic demo indicator table.")
     parser.add_argument("--areas", type=Path, default=AREAS)
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--history", type=Path, help="also write 2021–2023 to this file")
     args = parser.parse_args(argv)
     areas = pd.read_parquet(args.areas, columns=["area_id", "area_name"])
     table = generate(areas.sort_values("area_id", ignore_index=True), args.seed)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out, index=False, encoding="utf-8", lineterminator="\n")
     print(f"Wrote {len(table)} synthetic rows to {args.out}")
+    if args.history:
+        history = generate_history(table, seed=args.seed)
+        history.to_csv(args.history, index=False, encoding="utf-8", lineterminator="\n")
+        print(f"Wrote {len(history)} synthetic rows for {HISTORY_YEARS} to {args.history}")
 
 
 if __name__ == "__main__":

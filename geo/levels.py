@@ -77,9 +77,12 @@ def to_level(inputs: Inputs, grouping: pd.DataFrame, *, title: str) -> tuple[Inp
                   inputs.areas.repairs, inputs.areas.notes)
     table_source = replace(inputs.table_source,
                            title=f"{inputs.table_source.title}, summerade till {title}")
+    history = tuple((year, aggregate_to_level(past, grouping, counts=[
+        c for c in counts if c in past.columns], source=f"{inputs.table_name}, år {year}"
+    ).frame.drop(columns=[AREA_NAME])) for year, past in inputs.history)
     return Inputs(areas=areas, table=agg.frame.drop(columns=[AREA_NAME]),
                   table_source=table_source, table_name=inputs.table_name,
-                  catalogue=catalogue), notes
+                  catalogue=catalogue, year=inputs.year, history=history), notes
 
 
 def _counts_and_plain(inputs: Inputs) -> tuple[list[str], list[str]]:
@@ -119,9 +122,20 @@ def to_polygons(inputs: Inputs, polygons: Areas, *, title: str, weights: str = "
                                              title=f"{title} ({polygons.source.title})"))
     table_source = replace(inputs.table_source, title=f"{inputs.table_source.title}, fördelade "
                                                        f"på {title} ({how})")
+    history = []
+    for year, past in inputs.history:
+        cols = [c for c in counts if c in past.columns]
+        earlier = inputs.areas.frame[[AREA_ID, "geometry"]].merge(
+            past[[AREA_ID, *cols]], on=AREA_ID, how="left")
+        frame = interpolate_counts(earlier, polygons.frame, counts=cols,
+                                   source_name=f"{inputs.table_name}, år {year}",
+                                   weights=weights, population=population,
+                                   population_column=population_column,
+                                   population_name=population_name).frame
+        history.append((year, frame[[AREA_ID, *cols]]))
     return Inputs(areas=areas, table=moved.frame[[AREA_ID, *counts]],
                   table_source=table_source, table_name=inputs.table_name,
-                  catalogue=inputs.catalogue), notes
+                  catalogue=inputs.catalogue, year=inputs.year, history=tuple(history)), notes
 
 
 def load_grouping_title(path: str | Path) -> str:

@@ -26,6 +26,7 @@ from indicators.columns import (
     TOP_CONTRIBUTORS,
     domain_column,
 )
+from indicators.errors import IndicatorTableError
 from indicators.io import (
     SourceInfo,
     mark_synthetic,
@@ -37,6 +38,7 @@ from indicators.io import (
 from indicators.ranking import RankingResult, rank_areas
 from indicators.settings import AnalysisSettings
 from indicators.table import validate_indicator_table
+from indicators.trends import split_years
 
 from .comparisons import ComparisonResult, Comparisons, compare_areas
 from .comparisons import load_comparisons as load_comparisons  # for the app and the CLI
@@ -47,6 +49,8 @@ from .maps import build_map, export_map_html, render_map_html
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 DEFAULT_AREAS = DATA_DIR / "areas" / "huddinge_regso_2025.parquet"
 DEFAULT_INDICATORS = DATA_DIR / "demo" / "huddinge_demo_indicators.csv"
+DEFAULT_HISTORY = DATA_DIR / "demo" / "huddinge_demo_historik.csv"
+DEMO_YEAR = 2024
 DEFAULT_CATALOGUE = DATA_DIR / "indicator_catalogue.csv"
 PROFILES_DIR = DATA_DIR / "profiles"
 DEFAULT_PROFILE = PROFILES_DIR / "bred_prevention.toml"
@@ -62,6 +66,9 @@ class Inputs:
     table_source: SourceInfo
     table_name: str
     catalogue: Catalogue
+    year: int | None = None
+    history: tuple[tuple[int, pd.DataFrame], ...] = ()
+    """Earlier years' validated tables, oldest first (for trends)."""
 
     @property
     def synthetic(self) -> bool:
@@ -70,23 +77,43 @@ class Inputs:
 
 def load_inputs(areas: str | Path = DEFAULT_AREAS, indicators: str | Path = DEFAULT_INDICATORS,
                 catalogue: str | Path = DEFAULT_CATALOGUE, *, id_column: str | None = None,
-                name_column: str | None = None) -> Inputs:
+                name_column: str | None = None, history: str | Path | None = None,
+                year: int | None = None) -> Inputs:
     """Read and validate all inputs at the boundary; the table is kept with numeric columns,
-    so that a change of settings does not parse text again."""
+    so that a change of settings does not parse text again. The embedded demo table comes
+    with its history (2021–2023) and its year (2024)."""
+    if Path(indicators) == DEFAULT_INDICATORS and history is None:
+        history, year = DEFAULT_HISTORY, year or DEMO_YEAR
     return inputs_for_areas(read_areas(areas, id_column=id_column, name_column=name_column),
-                            indicators, catalogue)
+                            indicators, catalogue, history=history, year=year)
+
+
+def read_history(path: str | Path, catalogue: Catalogue) -> tuple[tuple[int, pd.DataFrame], ...]:
+    """Earlier years from one long table with a year column (``ar``, ``år`` or ``year``),
+    each year validated like the main table."""
+    path = Path(path)
+    tables = split_years(read_indicator_table(path))
+    return tuple((year, validate_indicator_table(table.reset_index(), catalogue,
+                                                 f"{path.name}, år {year}").reset_index())
+                 for year, table in tables.items())
 
 
 def inputs_for_areas(areas: Areas, indicators: str | Path,
-                     catalogue: str | Path = DEFAULT_CATALOGUE) -> Inputs:
+                     catalogue: str | Path = DEFAULT_CATALOGUE, *,
+                     history: str | Path | None = None, year: int | None = None) -> Inputs:
     """Inputs from areas already read and an indicator file (CSV, Excel, Parquet)."""
     indicators = Path(indicators)
     cat = read_catalogue(catalogue)
     raw = read_indicator_table(indicators)
     table = validate_indicator_table(raw, cat, indicators.name)
+    past = read_history(history, cat) if history is not None else ()
+    if year is not None and any(y >= year for y, _ in past):
+        raise IndicatorTableError(f"fil '{Path(history).name}': historiken innehåller år "
+                                  f"{', '.join(str(y) for y, _ in past if y >= year)}, inte "
+                                  f"före huvudtabellens år {year}.")
     return Inputs(areas=areas, table=table.reset_index(),
                   table_source=mark_synthetic(read_source_info(indicators), raw),
-                  table_name=indicators.name, catalogue=cat)
+                  table_name=indicators.name, catalogue=cat, year=year, history=past)
 
 
 @dataclass(frozen=True, eq=False)

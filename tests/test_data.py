@@ -14,6 +14,7 @@ from shapely.geometry import box
 
 from geo import pipeline
 from geo.io import read_areas
+from indicators.errors import IndicatorTableError
 from indicators.io import read_catalogue, read_indicator_table, read_source_info
 from indicators.ranking import rank_areas
 from indicators.settings import validate_settings
@@ -58,6 +59,25 @@ def test_demo_generator_reproduces_the_committed_table(tmp_path):
     assert out.read_bytes() == pipeline.DEFAULT_INDICATORS.read_bytes()
     generator.main(["--out", str(out), "--seed", "1"])
     assert out.read_bytes() != pipeline.DEFAULT_INDICATORS.read_bytes()
+
+
+def test_demo_history_is_reproduced_and_loaded_with_the_demo(tmp_path):
+    generator = load_script("build_demo_indicators")
+    out, history = tmp_path / "demo.csv", tmp_path / "historik.csv"
+    generator.main(["--out", str(out), "--history", str(history)])
+    assert history.read_bytes() == pipeline.DEFAULT_HISTORY.read_bytes()
+    assert read_source_info(pipeline.DEFAULT_HISTORY).synthetic
+    inputs = pipeline.load_inputs()
+    assert inputs.year == 2024
+    assert [year for year, _ in inputs.history] == [2021, 2022, 2023]
+    for _, table in inputs.history:
+        assert table["area_id"].tolist() == inputs.table["area_id"].tolist()
+    # An upload without history has none, and a history reaching the main year is refused.
+    own = pipeline.load_inputs(indicators=out)
+    assert own.history == () and own.year is None
+    with pytest.raises(IndicatorTableError, match="historiken innehåller år 2021, 2022, 2023, "
+                                                  "inte före huvudtabellens år 2021"):
+        pipeline.load_inputs(indicators=out, history=history, year=2021)
 
 
 def test_profiles_are_shipped_and_run_on_the_demo_data():

@@ -37,6 +37,11 @@ def test_kommundelar_sum_counts_and_dissolve_polygons(inputs):
     assert notes == ["Skogås, 'elever_hog_franvaro': värde saknas för 1 av 3 delområden "
                      "(0126R015); summan lämnas tom."]
     assert level.synthetic and level.areas.source.title.startswith("Kommundelar (av RegSO 2025")
+    # Earlier years are summed the same way, for trends at kommundel level.
+    assert [y for y, _ in level.history] == [2021, 2022, 2023]
+    past = dict(inputs.history)[2022].set_index("area_id")
+    assert dict(level.history)[2022].set_index("area_id").at["Vårby", "invanare"] == \
+        past.loc[vårby, "invanare"].sum()
 
 
 def test_ranking_at_kommundel_level_recomputes_rates(inputs):
