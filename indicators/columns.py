@@ -50,3 +50,9 @@ MISSING_POLICIES: dict[str, str] = {
 def domain_column(domain: str) -> str:
     """Name of the result column that holds a domain score."""
     return f"domain_{domain}"
+
+
+# Monte Carlo defaults, shared by the settings and the uncertainty options.
+DEFAULT_DRAWS = 1000
+DEFAULT_SEED = 20261123
+DEFAULT_CONCENTRATION = 50.0

@@ -52,7 +52,15 @@ from typing import Any
 import tomli_w
 
 from .catalogue import Catalogue
-from .columns import AGGREGATIONS, DOMAINS, MISSING_POLICIES, NORMALISATIONS
+from .columns import (
+    AGGREGATIONS,
+    DEFAULT_CONCENTRATION,
+    DEFAULT_DRAWS,
+    DEFAULT_SEED,
+    DOMAINS,
+    MISSING_POLICIES,
+    NORMALISATIONS,
+)
 from .errors import Problems, SettingsError
 
 FORMAT_VERSION = 1
@@ -96,9 +104,9 @@ class AnalysisSettings:
     top_n: int = 3
     name: str = ""
     description: str = ""
-    draws: int = 1000
-    seed: int = 20261123
-    concentration: float = 50.0
+    draws: int = DEFAULT_DRAWS
+    seed: int = DEFAULT_SEED
+    concentration: float = DEFAULT_CONCENTRATION
     vary_normalisation: bool = True
     vary_aggregation: bool = True
     data_noise: bool = True

@@ -1,0 +1,844 @@
+"""How sure is a ranking? Monte Carlo rank intervals (the COINr/JRC uncertainty analysis).
+
+The ranking of :func:`indicators.ranking.rank_areas` is recomputed ``draws`` times, each
+time with the method and the data varied at random, and every area's rank is recorded.
+Per area the result gives the median rank, the 5–95 % rank interval and the probability
+of being among the ``k`` areas with most need (``p_top_k``).
+
+What one draw varies (each part can be switched off in :class:`UncertaintyOptions`):
+
+1. **Weights.** Within every domain the indicator weights are drawn from a Dirichlet
+   distribution ``Dirichlet(c * w / sum(w))`` around the chosen weights ``w`` (``c`` the
+   concentration: higher = less variation, ``inf`` = the chosen weights); across domains
+   the domain weights likewise. Indicators or domains with weight 0 stay at 0, and a
+   domain with one indicator has nothing to vary within. Weights are still renormalised
+   over the values an area has, as in ``rank_areas``.
+2. **Normalisation.** z-score, percentile rank or min–max, each with probability 1/3.
+3. **Aggregation.** Arithmetic or geometric mean, each with probability 1/2 (the
+   geometric mean with ``rank_areas``' constant offset, see ``geometric_offset``).
+4. **Data noise** (parametric bootstrap of the counts). For a rate indicator the
+   numerator is drawn around the observed count and the rate recomputed with the same
+   denominator: ``Binomial(N, c / N)`` when the rate is a share (``per`` = 100 and
+   ``c <= N``; a denominator that is not a whole number is rounded to the number of
+   trials), otherwise ``Poisson(c)`` (events per 1 000 or per 100 000). A small area
+   with 3 of 40 therefore varies much more than a large one with 3 000 of 40 000. An
+   observed count of 0 does not vary (both distributions then sit at 0). Indicators read
+   as ready values, without counts, have no data noise.
+
+Every draw is then scored exactly like ``rank_areas`` and ranked: rank 1 = most need,
+scores equal to 9 decimals share the best rank (competition ranking 1, 2, 2, 4). With
+continuous noise ties are rare; identical areas without noise tie in every draw and get
+identical distributions. The interval is the 5 % and 95 % quantile of the area's ranks
+and the median the 50 % quantile, all by the inverted distribution function (the
+smallest rank ``r`` with ``P(rank <= r) >= q``), so they are whole ranks; the median is
+the lower one for an even number of draws. ``p_top_k`` is the share of draws with rank
+``<= k``; it sums to ``k`` over the areas unless ties straddle rank ``k``.
+
+How it is computed fast (many draws at once with numpy):
+
+* **Effective weights.** The two-stage weighted mean with renormalisation is a single
+  weighted sum ``sum_k E_k z_k`` whose effective weights ``E`` depend only on the draw's
+  weights and on which indicators the area has (its *missingness pattern*); the
+  geometric mean is the same sum on ``log(z_k + offset)``, exponentiated. So all draws
+  that share normalised data are one matrix product per pattern.
+* **Shared data-noise replicates (the one approximation).** Every noisy data set must be
+  normalised anew, which costs about ``areas x noisy indicators`` per data set. When
+  ``draws x areas x noisy indicators`` exceeds ``NOISE_CELL_BUDGET`` (4 million: e.g. 22
+  areas x 15 indicators x 12 000 draws, or 6 000 areas x 15 indicators x 44 draws), only
+  ``R = max(50, budget / (areas x noisy indicators))`` noisy data sets (at most ``draws``)
+  are drawn, and consecutive draws share them, each draw still with its own weights,
+  normalisation and aggregation. Every draw is then still an exact draw from the model;
+  what is approximated is the Monte Carlo precision of the noise part, which is that of
+  ``R`` draws rather than ``draws`` (for 6 000 areas and 10 000 draws: R = 50, 200 draws
+  each). Below the budget every draw has its own noise (the exact path);
+  ``noise_replicates`` sets ``R`` by hand. ``method_text`` says which was used.
+* **Ranks.** Per draw, one sort of 64-bit keys (the score rounded to 9 decimals, then the
+  area index) gives the order and the ties; ranks are stored as 16-bit integers per area
+  and draw (32-bit from 32 768 areas), and per area the counts of each rank give the
+  quantiles, ``p_top_k`` and ``rank_counts``.
+* **Batches and threads.** Draws are processed in batches that bound memory, on up to
+  four threads (numpy releases the GIL in sorting, matrix products and element-wise
+  work); matrix products are cut small enough that OpenBLAS does not start threads of
+  its own, which for these thin products is many times slower. Every random stream
+  (normalisation, aggregation, weights, each chunk of noise replicates) comes from its
+  own child of ``SeedSequence(seed)``, so the result depends on the seed, the options and
+  the data, never on the batches, the number of threads or their timing. Since draws are
+  independent and the statistics do not depend on their order, the draws are processed
+  grouped by noise replicate, normalisation and aggregation.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .catalogue import Catalogue
+from .columns import (
+    AGGREGATIONS,
+    DEFAULT_CONCENTRATION,
+    DEFAULT_DRAWS,
+    DEFAULT_SEED,
+    NORMALISATIONS,
+)
+from .errors import Problems, SettingsError
+from .ranking import TIE_DECIMALS, rank_areas
+from .settings import AnalysisSettings, validate_settings
+from .table import validate_indicator_table
+
+NORMALISATION_CHOICES: tuple[str, ...] = tuple(NORMALISATIONS)   # zscore, percentile, minmax
+AGGREGATION_CHOICES: tuple[str, ...] = tuple(AGGREGATIONS)       # arithmetic, geometric
+QUANTILES = (5, 50, 95)             # per cent: rank_low, median_rank, rank_high
+RANK_COUNTS_MAX_AREAS = 500         # rank_counts only for at most this many ranked areas
+NOISE_CELL_BUDGET = 4_000_000       # draws x noisy cells above which noise is shared
+SHARED_NOISE_MIN_REPLICATES = 50    # fewest noise replicates when they are shared
+MAX_WORKERS = 4
+
+_SCORE_CELLS = 1 << 21              # draws x areas per batch
+_VALUE_CELLS = 1 << 22              # replicates x areas x indicators per batch
+_NOISE_CHUNK_CELLS = 1 << 18        # replicates x noisy cells per noise seed
+_PATTERN_LOOP_MAX = 32              # more missingness patterns: gather instead of matmul
+_BLAS_CELLS = 1 << 18               # multiply-adds per matrix product (see _scores)
+_ROUNDER = 1.5 * 2.0**52            # x + _ROUNDER has no fraction bits (see _Ranker)
+_ROUNDER_BITS = np.array(_ROUNDER).view(np.int64)
+
+
+def _int_at_least(value: object, lowest: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= lowest
+
+
+def _sv(n: int) -> str:
+    """A whole number the Swedish way: 10000 -> '10 000'."""
+    return f"{n:,}".replace(",", "\u00a0")
+
+
+@dataclass(frozen=True)
+class UncertaintyOptions:
+    """What the Monte Carlo analysis varies, and how much (see the module docstring).
+
+    ``top_k`` None means a fifth of the ranked areas (at least 1). ``vary_weights``
+    False (or ``concentration=math.inf``) keeps the chosen weights. ``noise_replicates``
+    None chooses the number of noisy data sets automatically (one per draw when the
+    data are small enough, see ``NOISE_CELL_BUDGET``).
+    """
+
+    draws: int = DEFAULT_DRAWS
+    seed: int = DEFAULT_SEED
+    concentration: float = DEFAULT_CONCENTRATION
+    vary_normalisation: bool = True
+    vary_aggregation: bool = True
+    data_noise: bool = True
+    top_k: int | None = None
+    vary_weights: bool = True
+    noise_replicates: int | None = None
+
+    def __post_init__(self) -> None:
+        problems = Problems(SettingsError)
+        if not _int_at_least(self.draws, 1):
+            problems.add("antalet dragningar ska vara ett heltal ≥ 1, t.ex. 1000.",
+                         column="draws", values=[self.draws])
+        if not _int_at_least(self.seed, 0):
+            problems.add("fröet ska vara ett heltal ≥ 0.", column="seed", values=[self.seed])
+        c = self.concentration
+        if (isinstance(c, bool) or not isinstance(c, int | float) or math.isnan(c)
+                or c <= 0):
+            problems.add("koncentrationen ska vara ett tal > 0 (högre = vikterna varierar "
+                         "mindre; math.inf = de valda vikterna).", column="concentration",
+                         values=[c])
+        if self.top_k is not None and not _int_at_least(self.top_k, 1):
+            problems.add("k ska vara ett heltal ≥ 1 (eller None för en femtedel av "
+                         "områdena).", column="top_k", values=[self.top_k])
+        if self.noise_replicates is not None and not _int_at_least(self.noise_replicates, 1):
+            problems.add("antalet uppsättningar slumpbrus ska vara ett heltal ≥ 1 (eller None "
+                         "för automatiskt val).", column="noise_replicates",
+                         values=[self.noise_replicates])
+        for key in ("vary_normalisation", "vary_aggregation", "data_noise", "vary_weights"):
+            if not isinstance(getattr(self, key), bool):
+                problems.add("ska vara True eller False.", column=key,
+                             values=[getattr(self, key)])
+        problems.raise_if_any()
+
+    @classmethod
+    def from_settings(cls, settings: AnalysisSettings) -> UncertaintyOptions:
+        """The options saved in the analysis settings (``[uncertainty]``; top_k 0 = default)."""
+        default = cls()
+        top_k = getattr(settings, "top_k", 0)
+        return cls(draws=getattr(settings, "draws", default.draws),
+                   seed=getattr(settings, "seed", default.seed),
+                   concentration=getattr(settings, "concentration", default.concentration),
+                   vary_normalisation=getattr(settings, "vary_normalisation", True),
+                   vary_aggregation=getattr(settings, "vary_aggregation", True),
+                   data_noise=getattr(settings, "data_noise", True),
+                   top_k=top_k or None)
+
+    @property
+    def varies_weights(self) -> bool:
+        return self.vary_weights and math.isfinite(self.concentration)
+
+
+@dataclass(frozen=True, eq=False)
+class RankUncertainty:
+    """Per area (indexed by area id like ``RankingResult``; areas without rank are NaN)."""
+
+    median_rank: pd.Series
+    rank_low: pd.Series             # 5 % quantile of the rank (the best plausible rank)
+    rank_high: pd.Series            # 95 % quantile of the rank (the worst plausible rank)
+    p_top_k: pd.Series              # share of draws among the top_k areas with most need
+    top_k: int
+    draws: int
+    options: UncertaintyOptions
+    rank_counts: pd.DataFrame | None = None   # area x rank 1..n: draws with that rank
+    n_areas: int = 0                          # areas with a rank
+    noise_replicates: int = 0                 # noisy data sets used (0: no data noise)
+    noisy_indicators: tuple[str, ...] = ()    # names of indicators computed from counts
+    fixed_indicators: tuple[str, ...] = ()    # names of indicators read as ready values
+    weights_vary: bool = True                 # False: nothing to vary (one indicator, ...)
+
+    def summary(self) -> pd.DataFrame:
+        """One row per area: median rank, interval and P(top k)."""
+        return pd.DataFrame({"median_rank": self.median_rank, "rank_low": self.rank_low,
+                             "rank_high": self.rank_high, "p_top_k": self.p_top_k})
+
+    def method_text(self) -> str:
+        """The method in one Swedish paragraph, for the app and the export."""
+        o = self.options
+        varied, fixed = [], []
+        if o.varies_weights and self.weights_vary:
+            varied.append(f"vikterna (Dirichletfördelning kring de valda vikterna med "
+                          f"koncentration {o.concentration:g}, både mellan domäner och mellan "
+                          "indikatorer inom varje domän; högre koncentration ger mindre "
+                          "variation)")
+        else:
+            fixed.append("vikterna")
+        if o.vary_normalisation:
+            varied.append("normaliseringen (z-poäng, percentilrang eller min–max, med lika "
+                          "sannolikhet)")
+        else:
+            fixed.append("normaliseringen")
+        if o.vary_aggregation:
+            varied.append("sammanvägningen (aritmetiskt eller geometriskt medelvärde, med "
+                          "lika sannolikhet)")
+        else:
+            fixed.append("sammanvägningen")
+        if self.noise_replicates:
+            varied.append("slumpvariationen i antalen: för andelar (%) drogs täljaren "
+                          "binomialfördelat ur nämnaren och för antal per 1 000 eller "
+                          "100 000 Poissonfördelat kring det observerade antalet, varefter "
+                          "kvoten räknades om, så att 3 av 40 varierar mycket mer än 3 000 "
+                          "av 40 000")
+        else:
+            fixed.append("indikatorvärdena")
+        text = (f"Osäkerheten i rangordningen har skattats med {_sv(self.draws)} "
+                f"Monte Carlo-dragningar (slumpfrö {o.seed}; samma frö, inställningar och "
+                "data ger samma resultat). ")
+        if varied:
+            text += "I varje dragning varierades " + _join(varied) + ". "
+        if fixed:
+            text += _join(fixed).capitalize() + " hölls fasta. "
+        if self.noise_replicates:
+            text += "Ett område med 0 händelser får ingen slumpvariation i den indikatorn. "
+            if self.fixed_indicators:
+                text += ("Indikatorer utan antal har inget slumpbrus: "
+                         + ", ".join(self.fixed_indicators) + ". ")
+            if self.noise_replicates < self.draws:
+                text += (f"För att begränsa beräkningstiden drogs slumpbruset i "
+                         f"{_sv(self.noise_replicates)} uppsättningar som dragningarna delar "
+                         "på (var och en med egna vikter och metodval); varje dragning är "
+                         "korrekt, men slumpbrusets del av osäkerheten skattas med "
+                         f"{_sv(self.noise_replicates)} i stället för {_sv(self.draws)} "
+                         "dragningar. ")
+        elif o.data_noise and self.noisy_indicators:
+            text += "Alla antal är 0, så data har inget slumpbrus. "
+        elif o.data_noise:
+            text += "Ingen indikator bygger på antal, så data har inget slumpbrus. "
+        text += ("I varje dragning rangordnades områdena som i huvudresultatet (rang 1 = "
+                 "störst behov; poäng som är lika på 9 decimaler delar bästa rang). "
+                 "Intervallet är 5:e till 95:e percentilen av områdets rang över "
+                 "dragningarna och medianrangen den mittersta (den lägre vid jämnt antal), "
+                 f"alla som hela rangtal. P(topp {self.top_k}) är andelen dragningar där "
+                 "området hör till "
+                 + ("det område" if self.top_k == 1 else f"de {self.top_k} områden")
+                 + f" (av {self.n_areas}) som har störst behov.")
+        return text
+
+
+def _join(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " och " + parts[-1]
+
+
+# -- the prepared problem -----------------------------------------------------------------
+
+@dataclass(frozen=True, eq=False)
+class _Model:
+    """The arrays one ranking needs, for the ranked areas grouped by missingness pattern."""
+
+    area_index: pd.Index          # every area of the table, in table order
+    positions: np.ndarray         # (n,) position in area_index of each ranked row
+    values: np.ndarray            # (m, n) indicator values, NaN = missing (indicator rows)
+    present: np.ndarray           # (m, n) bool
+    directions: np.ndarray        # (m,)
+    domain_of: np.ndarray         # (m,) index into the counted domains
+    indicator_weights: np.ndarray  # (m,) chosen weights, > 0
+    domain_weights: np.ndarray    # (J,) chosen weights, > 0
+    normalisation: int            # index into NORMALISATION_CHOICES
+    aggregation: int              # index into AGGREGATION_CHOICES
+    patterns: np.ndarray          # (P, m) bool: which indicators rows of each pattern have
+    bounds: np.ndarray            # (P + 1,) rows of pattern p: bounds[p]:bounds[p + 1]
+    pattern_of: np.ndarray        # (n,) pattern of each row
+    counts: np.ndarray            # (m,) areas with a value
+    offset: np.ndarray            # (m,) geometric offset of z-scores
+    indicator_names: tuple[str, ...]
+    rate_columns: tuple[int, ...]  # columns computed from counts
+    # Data noise. Noisy indicators have at least one noisy cell; a cell is
+    # (position in noisy) * n + area row. One entry per cell, binomial cells first.
+    noisy: np.ndarray
+    cells: np.ndarray
+    n_binomial: int
+    trials: np.ndarray            # binomial: number of trials (int64)
+    prob: np.ndarray              # binomial: c / N
+    lam: np.ndarray               # Poisson: observed count
+    denominator: np.ndarray       # rate = drawn count / denominator * per
+    per: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return self.values.shape[1]
+
+    @property
+    def m(self) -> int:
+        return self.values.shape[0]
+
+    @property
+    def score_bound(self) -> float:
+        """No score of any draw exceeds this in absolute value: z-scores lie within
+        sqrt(n - 1), percentile and min-max within 0-100, weighted means within their
+        inputs, and the geometric offset adds at most sqrt(n - 1) + 1."""
+        return max(101.0, 2.0 * math.sqrt(max(self.n - 1, 0)) + 1.0)
+
+
+def _prepare(table: pd.DataFrame, catalogue: Catalogue, settings: AnalysisSettings,
+             source: str) -> _Model:
+    # rank_areas' checks, in its order (settings first), with the table validated once:
+    # rank_areas then only re-reads the already numeric columns of the chosen indicators.
+    validate_settings(settings, catalogue)
+    validated = validate_indicator_table(table, catalogue, source)
+    chosen = Catalogue(tuple(ind for ind in catalogue.values() if ind.id in settings.indicators))
+    result = rank_areas(validated.reset_index(), chosen, settings, source)
+    s = settings
+    active = [i for i in result.values.columns
+              if s.indicator_weight(i) > 0 and s.domain_weight(catalogue[i].domain) > 0]
+    domains = list(dict.fromkeys(catalogue[i].domain for i in active))
+    ranked = result.score.notna().to_numpy()
+    values = result.values[active].to_numpy(dtype=float)[ranked]
+    present = ~np.isnan(values)
+    patterns, inverse = np.unique(present, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    order = np.argsort(inverse, kind="stable")
+    values, present, pattern_of = values[order], present[order], inverse[order]
+    positions = np.flatnonzero(ranked)[order]
+    bounds = np.searchsorted(pattern_of, np.arange(len(patterns) + 1))
+    counts = present.sum(axis=0)
+
+    # Data noise: the counts behind every rate value of a ranked area.
+    binom: list[tuple[np.ndarray, ...]] = []
+    pois: list[tuple[np.ndarray, ...]] = []
+    rate_columns = []
+    for k, ind_id in enumerate(active):
+        ind = catalogue[ind_id]
+        if not ind.is_rate:
+            continue
+        rate_columns.append(k)
+        c = validated[ind.numerator].to_numpy(dtype=float)[ranked][order]
+        den = validated[ind.denominator].to_numpy(dtype=float)[ranked][order]
+        rows = np.flatnonzero(present[:, k] & (c > 0))
+        c, den = c[rows], den[rows]
+        per = np.full(len(rows), float(ind.per))
+        col = np.full(len(rows), k)
+        if ind.per == 100:
+            trials = np.rint(den)
+            is_b = (c <= den) & (trials >= 1)
+            binom.append((rows[is_b], col[is_b], trials[is_b],
+                           np.minimum(c[is_b] / den[is_b], 1.0), trials[is_b], per[is_b]))
+            rows, col, c, den, per = rows[~is_b], col[~is_b], c[~is_b], den[~is_b], per[~is_b]
+        pois.append((rows, col, c, den, per))
+
+    def cat(parts: list[tuple[np.ndarray, ...]], i: int) -> np.ndarray:
+        return np.concatenate([p[i] for p in parts]) if parts else np.empty(0)
+
+    rows = np.concatenate([cat(binom, 0), cat(pois, 0)]).astype(np.int64)
+    cols = np.concatenate([cat(binom, 1), cat(pois, 1)]).astype(np.int64)
+    noisy = np.unique(cols)
+    cells = np.searchsorted(noisy, cols) * len(values) + rows
+    return _Model(
+        area_index=result.score.index, positions=positions,
+        values=np.ascontiguousarray(values.T), present=np.ascontiguousarray(present.T),
+        directions=np.array([catalogue[i].direction for i in active], dtype=float),
+        domain_of=np.array([domains.index(catalogue[i].domain) for i in active]),
+        indicator_weights=np.array([s.indicator_weight(i) for i in active]),
+        domain_weights=np.array([s.domain_weight(d) for d in domains]),
+        normalisation=NORMALISATION_CHOICES.index(s.normalisation),
+        aggregation=AGGREGATION_CHOICES.index(s.aggregation),
+        patterns=patterns, bounds=bounds, pattern_of=pattern_of, counts=counts,
+        offset=np.sqrt(np.maximum(counts, 1) - 1) + 1.0,
+        indicator_names=tuple(catalogue[i].name for i in active),
+        rate_columns=tuple(rate_columns), noisy=noisy, cells=cells,
+        n_binomial=int(sum(len(p[0]) for p in binom)),
+        trials=cat(binom, 2).astype(np.int64), prob=cat(binom, 3), lam=cat(pois, 2),
+        denominator=np.concatenate([cat(binom, 4), cat(pois, 3)]),
+        per=np.concatenate([cat(binom, 5), cat(pois, 4)]))
+
+
+# -- normalisation of many data sets at once ------------------------------------------------
+
+def _average_ranks(x: np.ndarray) -> np.ndarray:
+    """Ranks 1..count along the last axis, ties averaged (like pandas' ``rank()``).
+
+    Missing values (NaN) sort last and get ranks above the count: the caller blanks them.
+    """
+    n = x.shape[-1]
+    flat = x.reshape(-1, n)
+    rows = len(flat)
+    order = np.argsort(flat, axis=-1)       # ties need no stable order: they are averaged
+    order += (np.arange(rows) * n)[:, None]
+    s = flat.ravel()[order.ravel()]
+    new = np.empty(s.shape, dtype=bool)      # a new tie group starts (also at each row)
+    np.not_equal(s[1:], s[:-1], out=new[1:])
+    new[::n] = True
+    starts = np.flatnonzero(new)
+    sizes = np.diff(np.append(starts, len(s)))
+    average = (starts % n) + (sizes - 1) / 2.0 + 1.0
+    ranks = np.empty(x.shape)
+    ranks.ravel()[order.ravel()] = average[np.cumsum(new) - 1]
+    return ranks
+
+
+def _normalise(values: np.ndarray, model: _Model, rows: np.ndarray | slice,
+               method: int) -> np.ndarray:
+    """Normalise ``values`` (R, c, n), the model's indicators ``rows``, indicator by
+    indicator over the areas (last axis) exactly as :func:`indicators.normalise.normalise`
+    does; returns a new array."""
+    x = values * model.directions[rows, None]
+    present = model.present[rows]
+    cnt = model.counts[rows, None].astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lo = np.fmin.reduce(x, axis=-1, keepdims=True)      # ignoring NaN (missing)
+        hi = np.fmax.reduce(x, axis=-1, keepdims=True)
+        constant = ~np.isfinite(hi - lo) | (hi == lo)
+        name = NORMALISATION_CHOICES[method]
+        if name == "zscore":
+            x -= np.where(present, x, 0.0).sum(axis=-1, keepdims=True) / cnt
+            dev = np.where(present, x, 0.0)
+            sd = np.sqrt(np.einsum("rcn,rcn->rc", dev, dev)[..., None] / cnt)
+            x /= sd
+            x[np.broadcast_to(constant | ~np.isfinite(sd) | (sd == 0), x.shape)] = 0.0
+        elif name == "minmax":
+            x -= lo
+            x *= 100 / (hi - lo)
+            x[np.broadcast_to(constant, x.shape)] = 50.0
+        else:
+            x = _average_ranks(x)
+            x -= 1
+            x *= 100 / (cnt - 1)
+            x[np.broadcast_to(constant | (cnt < 2), x.shape)] = 50.0
+    x[:, ~present] = np.nan
+    return x
+
+
+def _effective_weights(model: _Model, w: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """(B, P, m): each draw's weight of each indicator for an area of each pattern.
+
+    ``w`` (B, m) indicator weights, ``v`` (B, J) domain weights. Equal to rank_areas'
+    two stages: domain share ``v_j / V`` times share within the domain ``w_k / W_j``,
+    both renormalised over what the pattern has.
+    """
+    wp = w[:, None, :] * model.patterns[None, :, :]                   # (B, P, m)
+    onehot = (model.domain_of[:, None] == np.arange(len(model.domain_weights))).astype(float)
+    wd = np.einsum("bpm,mj->bpj", wp, onehot)                         # (B, P, J)
+    has = wd > 0
+    vd = np.where(has, v[:, None, :], 0.0)
+    total = vd.sum(axis=-1, keepdims=True)                            # (B, P, 1)
+    share = np.divide(vd, wd * total, out=np.zeros_like(vd), where=has)
+    return wp * share[..., model.domain_of]
+
+
+def _transform(z: np.ndarray, model: _Model, rows: np.ndarray | slice, norm: int,
+               agg: int) -> np.ndarray:
+    """Normalised values (R, c, n) of the model's indicators ``rows`` -> what the
+    weighted sum uses, in place: the values, or for the geometric mean
+    ``log(value + offset)``; 0 where missing."""
+    if AGGREGATION_CHOICES[agg] == "geometric":
+        z += model.offset[rows, None] if NORMALISATION_CHOICES[norm] == "zscore" else 1.0
+        np.log(z, out=z)
+    z[:, ~model.present[rows]] = 0.0
+    return z
+
+
+def _scores(model: _Model, tt: np.ndarray, e: np.ndarray, geometric: bool,
+            out: np.ndarray) -> None:
+    """Scores of draws with effective weights ``e`` (g, P, m) on transformed data ``tt``
+    (m, n, see ``_transform``) -> ``out`` (g, n)."""
+    if len(model.patterns) <= _PATTERN_LOOP_MAX:
+        # Products of at most _BLAS_CELLS multiply-adds keep OpenBLAS on one thread,
+        # which for these thin products is many times faster than waking its threads
+        # (and the batches already run on threads of their own).
+        step = max(1, _BLAS_CELLS // (len(e) * max(1, model.m)))
+        for p in range(len(model.patterns)):
+            ep = np.ascontiguousarray(e[:, p, :])
+            for r0 in range(model.bounds[p], model.bounds[p + 1], step):
+                r1 = min(r0 + step, model.bounds[p + 1])
+                np.matmul(ep, tt[:, r0:r1], out=out[:, r0:r1])
+    else:   # many patterns: gather each row's weights, in chunks of bounded size
+        step = max(1, _VALUE_CELLS // max(1, model.n * model.m))
+        for a in range(0, len(e), step):
+            out[a:a + step] = np.einsum("gnk,kn->gn", e[a:a + step][:, model.pattern_of, :],
+                                        tt)
+    if geometric:
+        np.exp(out, out=out)
+
+
+# -- ranks --------------------------------------------------------------------------------
+
+class _Ranker:
+    """Competition ranks of up to ``rows`` rows of ``n`` scores, reusing scratch arrays.
+
+    Rank 1 = highest score; scores equal to 9 decimals share the best rank, as
+    ``rank_areas`` does with ``round(9).rank(method="min", ascending=False)``. The
+    rounded scores are exact integers; when ``abs(score) <= bound`` they fit, with the
+    area index in the low bits, into one 64-bit key, and one sort per row gives both
+    the order and the ties. Not thread-safe: one per thread.
+    """
+
+    def __init__(self, rows: int, n: int, bound: float | None = None):
+        self.n = n
+        self.dtype = np.int16 if n < 2**15 else np.int32
+        self.bits = max(1, (n - 1).bit_length())
+        self.bound = bound
+        self.key = np.empty((rows, n), dtype=np.int64)
+        self.order = np.empty((rows, n), dtype=np.int64)
+        self.new = np.empty((rows, max(0, n - 1)), dtype=bool)
+        self.pos = np.empty((rows, n), dtype=self.dtype)
+        self.ranks = np.empty((rows, n), dtype=self.dtype)
+        self.first = np.tile(np.arange(1, n + 1, dtype=self.dtype), (rows, 1))
+        self.area = np.arange(n, dtype=np.int64)
+        self.offsets = (np.arange(rows, dtype=np.int64) * n)[:, None]
+
+    def fits(self, largest: float) -> bool:
+        """Whether keys can be packed (and rounded by adding _ROUNDER, see __call__)."""
+        return largest * 10.0 ** TIE_DECIMALS + 1 < 2.0 ** min(62 - self.bits, 51)
+
+    def __call__(self, scores: np.ndarray, overwrite: bool = False) -> np.ndarray:
+        """Ranks of ``scores`` (b, n), b <= rows, in a scratch array (valid until the next
+        call). ``overwrite`` lets the scores be used as scratch space."""
+        b, n = scores.shape
+        ranks = self.ranks[:b]
+        if b == 0 or n == 0:
+            return ranks
+        q = np.multiply(scores, -(10.0 ** TIE_DECIMALS), out=scores if overwrite else None)
+        largest = self.bound if self.bound is not None else float(np.abs(scores).max())
+        if self.fits(largest):
+            key, order = self.key[:b], self.order[:b]
+            # Round to whole numbers (of 1e-9) the fast way: adding 1.5 * 2**52 leaves no
+            # fraction bits for |q| < 2**51 and rounds half to even like np.rint; the bits
+            # of the sum minus those of 1.5 * 2**52 are then the integer.
+            q += _ROUNDER
+            np.subtract(q.view(np.int64), _ROUNDER_BITS, out=key)
+            np.left_shift(key, self.bits, out=key)
+            np.bitwise_or(key, self.area, out=key)
+            key.sort(axis=1)
+            np.bitwise_and(key, (1 << self.bits) - 1, out=order)
+            np.right_shift(key, self.bits, out=key)
+            sorted_q = key
+        else:                                       # too large to pack: argsort
+            np.rint(q, out=q)
+            order = np.argsort(q, axis=1, kind="stable")
+            sorted_q = np.take_along_axis(q, order, axis=1)
+        new = self.new[:b]
+        np.not_equal(sorted_q[:, 1:], sorted_q[:, :-1], out=new)
+        if new.all():
+            pos = self.first[:b]
+        else:                                       # ties: each takes its group's first
+            pos = self.pos[:b]
+            pos[:, 0] = 1
+            np.multiply(new, self.first[:b, 1:], out=pos[:, 1:], casting="unsafe")
+            np.maximum.accumulate(pos, axis=1, out=pos)
+        np.add(order, self.offsets[:b], out=order)
+        ranks.ravel()[order.ravel()] = pos.ravel()
+        return ranks
+
+
+def competition_ranks(scores: np.ndarray, bound: float | None = None) -> np.ndarray:
+    """Ranks per row of ``scores`` (draws, areas): 1 = highest score, scores equal to 9
+    decimals share the best rank (as ``rank_areas``: ``round(9).rank(method="min")``).
+
+    ``bound``, if given, is a known bound on ``abs(scores)`` (saves a pass over them).
+    The ranks are int16 with fewer than 2**15 areas, else int32.
+    """
+    b, n = scores.shape
+    return _Ranker(b, n, bound)(np.asarray(scores, dtype=float)).copy()
+
+
+def _count_thresholds(draws: int) -> list[int]:
+    """For each of QUANTILES, the number of draws at or below the quantile rank: the
+    q-quantile is the smallest rank r with count(rank <= r) >= ceil(q * draws / 100)."""
+    return [max(1, -(-q * draws // 100)) for q in QUANTILES]
+
+
+# -- the plan of draws --------------------------------------------------------------------
+
+@dataclass(frozen=True, eq=False)
+class _Plan:
+    replicate: np.ndarray         # (D,) noise replicate of each draw (nondecreasing)
+    norm: np.ndarray              # (D,)
+    agg: np.ndarray               # (D,)
+    w: np.ndarray                 # (D, m) indicator weights
+    v: np.ndarray                 # (D, J) domain weights
+    base: dict[tuple[int, int], np.ndarray]  # (norm, agg) -> observed data (m, n)
+    noise: np.ndarray | None      # (R, cells) noisy values of the noisy cells, or None
+
+
+def _dirichlet(rng: np.random.Generator, weights: np.ndarray, concentration: float,
+               draws: int) -> np.ndarray:
+    g = rng.standard_gamma(concentration * weights / weights.sum(), size=(draws, len(weights)))
+    np.maximum(g, np.finfo(float).tiny, out=g)   # a zero weight would drop a value
+    return g / g.sum(axis=1, keepdims=True)
+
+
+Runner = Callable[[Callable[[int], object], Iterable[int]], list]
+
+
+def _draw_noise(model: _Model, replicates: int, seed: np.random.SeedSequence,
+                run: Runner) -> np.ndarray:
+    """(R, cells) noisy rates; each chunk of replicates from its own child seed."""
+    ncell = len(model.cells)
+    chunk = max(1, _NOISE_CHUNK_CELLS // ncell)
+    starts = list(range(0, replicates, chunk))
+    seeds = seed.spawn(len(starts))
+    out = np.empty((replicates, ncell))
+    nb = model.n_binomial
+
+    def fill(i: int) -> None:
+        r0 = starts[i]
+        r1 = min(replicates, r0 + chunk)
+        rng = np.random.default_rng(seeds[i])
+        if nb:
+            out[r0:r1, :nb] = rng.binomial(model.trials, model.prob, size=(r1 - r0, nb))
+        if ncell > nb:
+            out[r0:r1, nb:] = rng.poisson(model.lam, size=(r1 - r0, ncell - nb))
+        out[r0:r1] /= model.denominator
+        out[r0:r1] *= model.per
+
+    run(fill, range(len(starts)))
+    return out
+
+
+def _replicates(model: _Model, options: UncertaintyOptions) -> int:
+    """Number of noisy data sets: 0 without data noise."""
+    if not options.data_noise or len(model.cells) == 0:
+        return 0
+    if options.noise_replicates is not None:
+        return min(options.noise_replicates, options.draws)
+    cells = model.n * len(model.noisy)            # values normalised per replicate
+    if options.draws * cells <= NOISE_CELL_BUDGET:
+        return options.draws
+    return min(options.draws, max(SHARED_NOISE_MIN_REPLICATES, NOISE_CELL_BUDGET // cells))
+
+
+def _plan(model: _Model, options: UncertaintyOptions, run: Runner) -> _Plan:
+    d = options.draws
+    norm_ss, agg_ss, weight_ss, noise_ss = np.random.SeedSequence(options.seed).spawn(4)
+    norm = (np.random.default_rng(norm_ss).integers(0, len(NORMALISATION_CHOICES), d)
+            if options.vary_normalisation else np.full(d, model.normalisation))
+    agg = (np.random.default_rng(agg_ss).integers(0, len(AGGREGATION_CHOICES), d)
+           if options.vary_aggregation else np.full(d, model.aggregation))
+    w = np.tile(model.indicator_weights, (d, 1))
+    v = np.tile(model.domain_weights, (d, 1))
+    if options.varies_weights:
+        rng = np.random.default_rng(weight_ss)
+        for j in range(len(model.domain_weights)):
+            cols = np.flatnonzero(model.domain_of == j)
+            if len(cols) > 1:
+                w[:, cols] = _dirichlet(rng, model.indicator_weights[cols],
+                                        options.concentration, d)
+        if len(model.domain_weights) > 1:
+            v = _dirichlet(rng, model.domain_weights, options.concentration, d)
+    replicates = _replicates(model, options)
+    noise = _draw_noise(model, replicates, noise_ss, run) if replicates else None
+    replicate = np.arange(d) * max(1, replicates) // d
+    # Draws are independent and the statistics ignore their order: group them by
+    # replicate, normalisation and aggregation so that a group is one slice.
+    order = np.argsort(replicate * 8 + norm * 2 + agg, kind="stable")
+    base = {}
+    for k, a in {(int(k), int(a)) for k, a in zip(norm, agg, strict=True)}:
+        z = _normalise(model.values[None], model, slice(None), k)
+        base[k, a] = _transform(z, model, slice(None), k, a)[0]
+    return _Plan(replicate=replicate[order], norm=norm[order], agg=agg[order], w=w[order],
+                 v=v[order], base=base, noise=noise)
+
+
+def _batches(model: _Model, plan: _Plan, workers: int = 1) -> list[tuple[int, int]]:
+    """Draw ranges of bounded memory, at least about four per worker when there are
+    enough draws, made of whole replicates where they fit (a replicate split over batches
+    is normalised in each). The result does not depend on the batches."""
+    n, m, p = max(1, model.n), max(1, model.m), len(model.patterns)
+    size = max(1, min(_SCORE_CELLS // n, _VALUE_CELLS // (p * m),
+                      -(-len(plan.norm) // (4 * workers))))
+    max_reps = max(1, _VALUE_CELLS // (n * max(1, len(model.noisy))))
+    starts = np.searchsorted(plan.replicate, np.arange(plan.replicate[-1] + 2))
+    out: list[tuple[int, int]] = []
+    r, last = 0, len(starts) - 1
+    while r < last:
+        if starts[r + 1] - starts[r] > size:
+            out += [(a, min(a + size, int(starts[r + 1])))
+                    for a in range(int(starts[r]), int(starts[r + 1]), size)]
+            r += 1
+            continue
+        end = r + 1
+        while end < last and starts[end + 1] - starts[r] <= size and end + 1 - r <= max_reps:
+            end += 1
+        out.append((int(starts[r]), int(starts[end])))
+        r = end
+    return out
+
+
+def _batch_scores(model: _Model, plan: _Plan, d0: int, d1: int,
+                  out: np.ndarray | None = None) -> np.ndarray:
+    """Scores (d1 - d0, n) of a batch of draws (into ``out`` if given)."""
+    r0, r1 = int(plan.replicate[d0]), int(plan.replicate[d1 - 1]) + 1
+    rep = plan.replicate[d0:d1] - r0
+    norm, agg = plan.norm[d0:d1], plan.agg[d0:d1]
+    combos = rep * 8 + norm * 2 + agg
+    transformed: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+    if plan.noise is not None:   # the replicates' noisy columns, normalised once each
+        noisy = np.repeat(model.values[None, model.noisy], r1 - r0, axis=0)
+        noisy.reshape(r1 - r0, -1)[:, model.cells] = plan.noise[r0:r1]
+        for method in np.unique(norm):
+            reps = np.unique(rep[norm == method])
+            z = _normalise(noisy[reps], model, model.noisy, int(method))
+            for how in np.unique(agg[norm == method]):
+                used = np.unique(rep[(norm == method) & (agg == how)])
+                at = np.searchsorted(reps, used)   # z[at] is a copy: transformed in place
+                transformed[int(method), int(how)] = (used, _transform(
+                    z[at], model, model.noisy, int(method), int(how)))
+    e = _effective_weights(model, plan.w[d0:d1], plan.v[d0:d1])
+    out = np.empty((d1 - d0, model.n)) if out is None else out
+    edges = np.flatnonzero(np.diff(combos)) + 1
+    all_noisy = len(model.noisy) == model.m
+    for a, b in zip(np.r_[0, edges], np.r_[edges, len(combos)], strict=True):
+        method, how = int(norm[a]), int(agg[a])
+        tt = plan.base[method, how]
+        if plan.noise is not None:
+            used, tn = transformed[method, how]
+            tn = tn[np.searchsorted(used, rep[a])]
+            if all_noisy:
+                tt = tn
+            else:
+                tt = tt.copy()
+                tt[model.noisy] = tn
+        _scores(model, tt, e[a:b], AGGREGATION_CHOICES[how] == "geometric", out[a:b])
+    return out
+
+
+# -- public -------------------------------------------------------------------------------
+
+def composite_scores(table: pd.DataFrame, catalogue: Catalogue, settings: AnalysisSettings,
+                     *, source: str = "indikatortabell") -> pd.Series:
+    """The composite score of every area computed by the Monte Carlo core with the chosen
+    weights, normalisation and aggregation and no noise: ``rank_areas``' score up to
+    floating-point rounding (areas without a value: NaN)."""
+    model = _prepare(table, catalogue, settings, source)
+    out = np.empty((1, model.n))
+    z = _normalise(model.values[None], model, slice(None), model.normalisation)
+    tt = _transform(z, model, slice(None), model.normalisation, model.aggregation)[0]
+    e = _effective_weights(model, model.indicator_weights[None], model.domain_weights[None])
+    _scores(model, tt, e, AGGREGATION_CHOICES[model.aggregation] == "geometric", out)
+    score = np.full(len(model.area_index), np.nan)
+    score[model.positions] = out[0]
+    return pd.Series(score, index=model.area_index, name="score")
+
+
+def rank_uncertainty(table: pd.DataFrame, catalogue: Catalogue, settings: AnalysisSettings,
+                     options: UncertaintyOptions | None = None, *,
+                     source: str = "indikatortabell") -> RankUncertainty:
+    """Monte Carlo rank intervals of the ranking ``rank_areas(table, catalogue, settings)``.
+
+    ``options`` None takes them from the settings (``UncertaintyOptions.from_settings``),
+    which for settings without an ``[uncertainty]`` table are the defaults. Raises the
+    errors of ``rank_areas`` for bad input, and SettingsError when ``top_k`` exceeds the
+    number of ranked areas.
+    """
+    options = UncertaintyOptions.from_settings(settings) if options is None else options
+    model = _prepare(table, catalogue, settings, source)
+    n, draws = model.n, options.draws
+    top_k = options.top_k if options.top_k is not None else max(1, round(n / 5))
+    if top_k > n:
+        problems = Problems(SettingsError)
+        problems.add(f"k är större än antalet områden med rang ({n}).", column="top_k",
+                     values=[top_k], fix=f"välj ett k mellan 1 och {n}")
+        problems.raise_if_any()
+
+    keep_counts = n <= RANK_COUNTS_MAX_AREAS
+    thresholds = _count_thresholds(draws)
+    stats = np.empty((n, len(QUANTILES) + 1), dtype=np.int64)   # quantile ranks, in top k
+    hist = np.empty((n, n), dtype=np.int64) if keep_counts else None
+    workers = max(1, min(MAX_WORKERS, os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        def run(func: Callable[[int], object], items: Iterable[int]) -> list:
+            return list(pool.map(func, items))
+
+        plan = _plan(model, options, run)
+        batches = _batches(model, plan, workers)
+        store = np.empty((n, draws), dtype=np.int16 if n < 2**15 else np.int32)
+
+        rows = max(d1 - d0 for d0, d1 in batches)
+        local = threading.local()
+
+        def rank_batch(i: int) -> None:
+            d0, d1 = batches[i]
+            if not hasattr(local, "ranker"):
+                local.ranker = _Ranker(rows, n, model.score_bound)
+                local.scores = np.empty((rows, n))
+            scores = _batch_scores(model, plan, d0, d1, local.scores[:d1 - d0])
+            store[:, d0:d1] = local.ranker(scores, overwrite=True).T
+
+        run(rank_batch, range(len(batches)))
+        chunk = max(1, -(-n // (4 * workers)))
+
+        def summarise(i: int) -> None:     # per area: counts of each rank -> statistics
+            for a in range(i * chunk, min(n, (i + 1) * chunk)):
+                counts = np.bincount(store[a], minlength=n + 1)
+                cumulative = np.cumsum(counts)
+                stats[a, :-1] = np.searchsorted(cumulative, thresholds)
+                stats[a, -1] = cumulative[top_k]
+                if hist is not None:
+                    hist[a] = counts[1:]
+
+        run(summarise, range(-(-n // chunk)))
+
+    def per_area(values: np.ndarray) -> pd.Series:
+        full = np.full(len(model.area_index), np.nan)
+        full[model.positions] = values
+        return pd.Series(full, index=model.area_index)
+
+    rank_counts = None
+    if hist is not None:
+        rank_counts = pd.DataFrame(0, index=model.area_index,
+                                   columns=pd.RangeIndex(1, n + 1, name="rank"))
+        rank_counts.iloc[model.positions] = hist
+        rank_counts = rank_counts.iloc[np.sort(model.positions)]
+    noisy = [model.indicator_names[k] for k in model.rate_columns]
+    return RankUncertainty(
+        median_rank=per_area(stats[:, 1]).rename("median_rank"),
+        rank_low=per_area(stats[:, 0]).rename("rank_low"),
+        rank_high=per_area(stats[:, 2]).rename("rank_high"),
+        p_top_k=per_area(stats[:, 3] / draws).rename("p_top_k"), top_k=top_k,
+        draws=draws, options=options, rank_counts=rank_counts, n_areas=n,
+        noise_replicates=0 if plan.noise is None else len(plan.noise),
+        noisy_indicators=tuple(noisy),
+        fixed_indicators=tuple(name for name in model.indicator_names if name not in noisy),
+        weights_vary=len(model.domain_weights) > 1 or model.m > 1)
