@@ -18,6 +18,7 @@ from streamlit_folium import st_folium
 from geo import pipeline, sources
 from geo.comparisons import (
     OMRADESTYP_COLUMN,
+    POLICE_LEVEL,
     POLICE_SHARE,
     Omradestyp,
     PointLayer,
@@ -35,6 +36,7 @@ from geo.levels import (
 )
 from geo.maps import FEATURE_INDEX, format_number
 from geo.overlays import Overlay, read_utsatta_omraden
+from indicators.assessment import TrendReport, trend_report
 from indicators.catalogue import Catalogue
 from indicators.columns import AGGREGATIONS, AREA_ID, AREA_NAME, DOMAINS, NORMALISATIONS
 from indicators.errors import OfflineError, PrevmapError
@@ -43,8 +45,10 @@ from indicators.io import read_source_info
 from indicators.kolada import KOLADA_BASE_URL, PREVENTION_KPIS, KoladaClient
 from indicators.pxweb import SCB_BASE_URL, PxWebClient
 from indicators.scb_fetch import ScbFetch, fetch_area_indicators
-from indicators.settings import AnalysisSettings, validate_settings
-from indicators.table import available_indicators
+from indicators.sensitivity import Sensitivity, correlations, effective_weights, sensitivity
+from indicators.settings import SMOOTHING, AnalysisSettings, validate_settings
+from indicators.table import available_indicators, pooled_values
+from indicators.tiers import agreement
 
 WEIGHT_MAX = 5.0
 TILES = "OpenStreetMap"
@@ -150,6 +154,8 @@ def apply_settings(settings: AnalysisSettings, catalogue: Catalogue) -> None:
         state[f"use_{ind.id}"] = ind.id in settings.indicators
         weight = settings.indicator_weight(ind.id) if ind.id in settings.indicators else 1.0
         state[f"w_{ind.id}"] = min(weight, WEIGHT_MAX)
+    for key in ROBUST_KEYS:
+        state[key] = getattr(settings, key)
     state["profile_name"] = settings.name
 
 
@@ -184,11 +190,47 @@ def settings_from_widgets(catalogue: Catalogue, available: tuple[str, ...]) -> A
         {i: state[f"w_{i}"] for i in available if state.get(f"use_{i}")},
         {d: state[f"dw_{d}"] for d in DOMAINS},
         normalisation=state["normalisation"], aggregation=state["aggregation"],
-        missing=state["missing"], flag_threshold=state["flag_threshold"] / 100, name=base_name)
+        missing=state["missing"], flag_threshold=state["flag_threshold"] / 100, name=base_name,
+        **{key: state[key] for key in ROBUST_KEYS})
     profile = load_profiles().get(base_name)
     if profile is not None and settings.equivalent(profile):
         return settings.with_changes(description=profile.description)
     return settings.with_changes(name=f"{base_name} (ändrad)" if base_name else "Egen analys")
+
+
+ROBUST_KEYS = ("draws", "seed", "concentration", "vary_normalisation", "vary_aggregation",
+               "data_noise", "top_k", "smoothing", "disclosure", "disclosure_threshold",
+               "min_population", "tier_high_p", "tier_raised_p")
+
+
+def robustness_widgets() -> None:
+    """Monte Carlo, small numbers and tiers: saved in the settings file like the weights."""
+    with st.expander("Osäkerhet, små tal och prioritet"):
+        st.number_input("Antal beräkningar (Monte Carlo)", 100, 10_000, step=100, key="draws",
+                        help="Hur många gånger rangordningen räknas om med variationer.")
+        st.slider("Hur mycket vikterna varierar", 5.0, 200.0, step=5.0, key="concentration",
+                  help="Dirichletfördelningens koncentration: högre = vikterna håller sig "
+                       "närmare de valda.")
+        st.checkbox("Variera normaliseringen", key="vary_normalisation")
+        st.checkbox("Variera sammanvägningen", key="vary_aggregation")
+        st.checkbox("Slumposäkerhet i små antal (binomial/Poisson)", key="data_noise")
+        st.number_input("k: antal områden i toppgruppen (0 = en femtedel)", 0, 1000,
+                        key="top_k")
+        st.number_input("Slumpfrö", 0, 2**31 - 1, key="seed",
+                        help="Samma frö och inställningar ger samma resultat.")
+        st.radio("Utjämning av små områdens andelar", list(SMOOTHING), key="smoothing",
+                 format_func=SMOOTHING.get)
+        st.checkbox("Röjandekontroll: dölj små antal", key="disclosure",
+                    help="På som standard. Antal under tröskeln och andelar som bygger på dem "
+                         "visas inte någonstans och räknas som saknade.")
+        st.number_input("Tröskel för röjandekontroll", 1, 100, key="disclosure_threshold",
+                        disabled=not st.session_state.get("disclosure", True))
+        st.number_input("Markera områden med färre unga än", 0, 10_000, step=10,
+                        key="min_population")
+        st.slider("Hög prioritet: sannolikhet för topp k minst", 0.05, 1.0, step=0.05,
+                  key="tier_high_p")
+        st.slider("Förhöjd: sannolikhet för topp k minst", 0.05, 1.0, step=0.05,
+                  key="tier_raised_p")
 
 
 def sidebar(catalogue: Catalogue, available: tuple[str, ...]) -> None:
@@ -231,6 +273,7 @@ def sidebar(catalogue: Catalogue, available: tuple[str, ...]) -> None:
                     st.slider(f"Vikt: {ind.name}", 0.0, WEIGHT_MAX, step=0.5,
                               key=f"w_{ind.id}", disabled=not st.session_state[f"use_{ind.id}"],
                               label_visibility="collapsed")
+        robustness_widgets()
         st.subheader("Karta")
         st.checkbox("Bakgrundskarta (OpenStreetMap)", key="tiles", value=False,
                     help="Av som standard: då skickas inga förfrågningar till någon kartserver.")
@@ -511,11 +554,16 @@ def source_coverage(analysis: pipeline.Analysis, available: tuple[str, ...]) -> 
 
 
 def missing_reasons(analysis: pipeline.Analysis) -> dict[tuple[str, str], str]:
-    """Why a value is missing, by (area, column), where the source says (SCB fetches)."""
+    """Why a value is missing, by (area, column): disclosure control, SCB's symbols."""
+    reasons: dict[tuple[str, str], str] = {}
     fetched = st.session_state.get("scb_fetch")
-    if st.session_state.get("indicator_source") != "scb" or fetched is None:
-        return {}
-    return {(r.area_id, r.column): r.reason for r in fetched[1].missing.itertuples()}
+    if st.session_state.get("indicator_source") == "scb" and fetched is not None:
+        reasons.update({(r.area_id, r.column): r.reason for r in fetched[1].missing.itertuples()})
+    disclosure = analysis.assessment.prepared.disclosure if analysis.assessment else None
+    if disclosure is not None:
+        reasons.update({(r.area_id, r.column): r.reason
+                        for r in disclosure.suppressed.itertuples()})
+    return reasons
 
 
 def show_data_page(analysis: pipeline.Analysis, available: tuple[str, ...]) -> None:
@@ -631,6 +679,200 @@ def show_profile(analysis: pipeline.Analysis, area_id: str) -> None:
             st.markdown("**Saknade värden**")
             for ind in profile.missing:
                 st.write(f"- {ind.name}")
+    show_certainty(analysis, area_id)
+    show_against_kommun(analysis, area_id)
+    show_area_trend(analysis, area_id)
+
+
+def show_certainty(analysis: pipeline.Analysis, area_id: str) -> None:
+    """Tier, rank interval, P(top k), hotspot and the rank distribution of one area."""
+    a = analysis.assessment
+    if a is None or area_id not in a.uncertainty.median_rank.index:
+        return
+    u, k = a.uncertainty, a.top_k
+    st.markdown("**Hur säker är placeringen?**")
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Prioritet", str(a.tiers.get(area_id, "–")))
+    low, high = u.rank_low.get(area_id), u.rank_high.get(area_id)
+    c2.metric("Rang i 90 % av beräkningarna",
+              "–" if pd.isna(low) else f"{low:.0f}–{high:.0f}")
+    p = u.p_top_k.get(area_id)
+    c3.metric(f"Bland de {k} med störst behov", "–" if pd.isna(p) else f"{p:.0%}")
+    label = "–"
+    if analysis.hotspots is not None and "score" in analysis.hotspots.variables:
+        label = str(analysis.hotspots.for_variable("score")["gi_label"].get(area_id, "–"))
+    c4.metric("Kluster (Gi*)", label)
+    if u.rank_counts is not None and area_id in u.rank_counts.index:
+        counts = u.rank_counts.loc[area_id]
+        shares = (counts / counts.sum() * 100).rename("Andel av beräkningarna (%)")
+        shares.index = shares.index.astype(int)
+        shares.index.name = "Rang"
+        st.bar_chart(shares, height=180)
+        st.caption(f"Rangen i {u.draws} beräkningar med varierade vikter och metodval"
+                   + (" och slumpvariation i små antal" if analysis.settings.data_noise else "")
+                   + f". {a.rule.text(k)}")
+    disclosure = a.prepared.disclosure
+    if disclosure is not None and area_id in set(disclosure.small_areas[AREA_ID]):
+        row = disclosure.small_areas.set_index(AREA_ID).loc[area_id]
+        st.warning(f"Litet underlag: {row['reason']}")
+
+
+def show_against_kommun(analysis: pipeline.Analysis, area_id: str) -> None:
+    """The area's indicator values beside the whole municipality's (pooled) values."""
+    catalogue, values = analysis.inputs.catalogue, analysis.result.values
+    if area_id not in values.index:
+        return
+    kommun = pooled_values(analysis.inputs.table, catalogue, list(values.columns))
+    rows = [{"Indikator": catalogue[i].name, "Enhet": catalogue[i].unit,
+             "Området": values.at[area_id, i], "Hela kommunen": kommun[i],
+             "Skillnad": values.at[area_id, i] - kommun[i]} for i in values.columns]
+    st.markdown("**Området jämfört med hela kommunen** (kommunen: summan av antalen genom "
+                "summan av befolkningen; tomt = dolt eller saknas)")
+    st.dataframe(pd.DataFrame(rows).round(2), hide_index=True)
+
+
+@st.cache_resource(show_spinner="Räknar ut trender …", max_entries=4)
+def trends_for(key: str, _analysis: pipeline.Analysis) -> TrendReport | None:
+    del key
+    inputs = _analysis.inputs
+    if not inputs.history:
+        return None
+    return trend_report([*inputs.history, (inputs.year or max(y for y, _ in inputs.history)
+                                           + 1, inputs.table)],
+                        inputs.catalogue, _analysis.settings, source=inputs.table_name)
+
+
+def show_area_trend(analysis: pipeline.Analysis, area_id: str) -> None:
+    """The area's rank and indicators over the years, with verdicts that respect noise."""
+    if not analysis.inputs.history:
+        return
+    inputs = analysis.inputs
+    key = "|".join([analysis.settings.to_toml(), inputs.table_name, inputs.areas.source.title,
+                    inputs.table_source.title, str(len(inputs.table))])
+    report = trends_for(key, analysis)
+    if report is None or area_id not in report.ranks.index:
+        return
+    catalogue = analysis.inputs.catalogue
+    st.markdown(f"**Över tid ({report.years[0]}–{report.years[-1]})**")
+    left, right = st.columns(2)
+    ranks = report.ranks.loc[area_id].rename("Rang")
+    ranks.index = ranks.index.astype(str)
+    left.line_chart(ranks, height=180)
+    change = report.rank_change.loc[area_id]
+    left.caption(f"Rang {change['rank_first']:.0f} → {change['rank_last']:.0f}: "
+                 f"{change['verdict']} (säker bara om rangintervallen inte överlappar).")
+    rows = []
+    for ind_id, frame in report.rate_changes.items():
+        if area_id in frame.index:
+            r = frame.loc[area_id]
+            rows.append({"Indikator": catalogue[ind_id].name,
+                         str(report.years[0]): r["rate_first"],
+                         str(report.years[-1]): r["rate_last"],
+                         "Förändring": r["change"], "Bedömning": r["verdict"],
+                         "Orsak": r["reason"]})
+    right.dataframe(pd.DataFrame(rows).round(2), hide_index=True, height=240)
+
+
+@st.cache_resource(show_spinner="Räknar ut känsligheten …", max_entries=4)
+def sensitivity_for(key: str, method: str, _analysis: pipeline.Analysis) -> Sensitivity:
+    del key
+    inputs = _analysis.inputs
+    table = (_analysis.assessment.prepared.table if _analysis.assessment else inputs.table)
+    return sensitivity(table, inputs.catalogue, _analysis.settings, method=method,
+                       seed=_analysis.settings.seed, include_domains=True)
+
+
+def show_drivers(analysis: pipeline.Analysis) -> None:
+    """What drives the ranking: effective weights, correlations, sensitivity, clusters."""
+    result, catalogue = analysis.result, analysis.inputs.catalogue
+    st.subheader("Indikatorernas verkliga vikt")
+    weights = effective_weights(result)
+    shown = pd.DataFrame({
+        "Indikator": weights["name"], "Nominell vikt (%)": (weights["nominal"] * 100).round(1),
+        "Verklig påverkan (%)": (weights["effective"] * 100).round(1),
+        "Korrelation med index": weights["r"].round(2)})
+    st.dataframe(shown, hide_index=True)
+    st.caption("Nominell vikt: den andel indikatorn har enligt inställningarna. Verklig "
+               "påverkan: den andel av indexets variation mellan områdena som indikatorn "
+               "förklarar (kvadrerad korrelation, normerad till 100 %, som i COINr). "
+               "Indikatorer som samvarierar får tillsammans mer påverkan än vikterna säger.")
+    st.subheader("Samvarierande indikatorer")
+    corr = correlations(result)
+    if corr.flagged.empty:
+        st.write("Inga par av indikatorer har en korrelation över 0,9.")
+    for note in corr.flagged["note"]:
+        st.warning(note)
+    with st.expander("Alla korrelationer (Pearson)"):
+        names = {i: catalogue[i].name for i in corr.pearson.columns}
+        st.dataframe(corr.pearson.rename(index=names, columns=names).round(2))
+    st.subheader("Vilka val flyttar rangordningen mest?")
+    method = st.radio("Metod", ["oat", "sobol"], horizontal=True, key="sensitivity_method",
+                      format_func={"oat": "En i taget (snabb)",
+                                   "sobol": "Variansbaserad (Sobol, SALib)"}.get)
+    if st.button("Räkna ut känsligheten"):
+        st.session_state["sensitivity_key"] = analysis.settings.to_toml()
+    if st.session_state.get("sensitivity_key") == analysis.settings.to_toml():
+        result_s = sensitivity_for(analysis.settings.to_toml() + analysis.inputs.table_name,
+                                   method, analysis)
+        factors = result_s.factors
+        columns = ["label", "index"] + [c for c in ("S1", "ST") if c in factors]
+        st.dataframe(factors[columns].rename(columns={
+            "label": "Val", "index": "Påverkan (medelförflyttning i rang)"}).round(3),
+            hide_index=True)
+        st.caption(result_s.method_text())
+    else:
+        st.caption("Räknas på begäran: varje vikt ändras och rangordningen jämförs.")
+    show_hotspots(analysis)
+    show_agreement(analysis)
+
+
+def show_hotspots(analysis: pipeline.Analysis) -> None:
+    st.subheader("Var behoven samlas (Gi* och lokal Moran)")
+    if analysis.hotspots is None:
+        st.info(analysis.hotspot_error or "Klusteranalysen gjordes inte.")
+        return
+    h = analysis.hotspots
+    names = {"score": "Sammanvägt index", **{d: DOMAINS[d] for d in DOMAINS}}
+    rows = []
+    for variable in h.variables:
+        frame = h.for_variable(variable)
+        for label in ("Het punkt", "Kall punkt"):
+            ids = frame.index[frame["gi_label"] == label]
+            if len(ids):
+                rows.append({"Variabel": names.get(variable, variable), "Kluster": label,
+                             "Områden": ", ".join(f"{frame.at[a, AREA_NAME]} ({a})"
+                                                  for a in ids)})
+    if rows:
+        st.dataframe(pd.DataFrame(rows), hide_index=True)
+    else:
+        st.write("Inga signifikanta kluster efter korrektion för många test (FDR).")
+    for note in h.notes():
+        st.caption(note)
+
+
+def show_agreement(analysis: pipeline.Analysis) -> None:
+    """Tiers beside SCB's områdestyp and the police's utsatta områden, where loaded."""
+    a, comparison = analysis.assessment, analysis.comparison
+    if a is None or comparison is None:
+        return
+    names = dict(zip(analysis.joined[AREA_ID], analysis.joined[AREA_NAME], strict=True))
+    for column in (OMRADESTYP_COLUMN, POLICE_LEVEL):
+        if column not in comparison.columns:
+            continue
+        agree = agreement(a.tiers, comparison.columns[column], label=column, names=names)
+        st.subheader(f"Prioritet jämförd med {column}")
+        st.dataframe(agree.crosstab)
+        st.write(f"Samstämmighet: {agree.share:.0%} av {agree.n_compared} områden "
+                 f"(Cohens kappa {agree.kappa:.2f}).")
+        for note in agree.notes:
+            st.caption(note)
+
+
+def show_method(analysis: pipeline.Analysis) -> None:
+    for section in analysis.method_page():
+        st.subheader(section.heading)
+        for paragraph in section.paragraphs:
+            st.write(paragraph)
 
 
 DATA_DEFAULTS = {"kommun": sources.HUDDINGE, "level": "regso", "area_source": "bundled",
@@ -666,7 +908,8 @@ def main() -> None:
     for key, value in DATA_DEFAULTS.items():
         st.session_state.setdefault(key, value)
     messages = st.container()
-    map_tab, data_tab = st.tabs(["Karta och rangordning", "Data och källor"])
+    map_tab, drivers_tab, data_tab, method_tab = st.tabs(
+        ["Karta och rangordning", "Vad styr rangordningen", "Data och källor", "Metod"])
     with data_tab:   # drawn first, so that the choices stay usable when the data fail
         data_choices()
     try:
@@ -713,8 +956,12 @@ def main() -> None:
     tiles = TILES if st.session_state["tiles"] else None
     with map_tab:
         show_map_page(analysis, tiles, settings)
+    with drivers_tab:
+        show_drivers(analysis)
     with data_tab:
         show_data_page(analysis, available)
+    with method_tab:
+        show_method(analysis)
 
 
 def show_map_page(analysis: pipeline.Analysis, tiles: str | None,

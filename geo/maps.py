@@ -273,7 +273,8 @@ def build_map(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
               sources: Sequence[SourceInfo], created: dt.date | None = None,
               scheme: str = "quantiles", k: int = 5, tiles: str | None = None,
               notes: Sequence[str] = (), overlays: Sequence[MapOverlay] = (),
-              details: pd.DataFrame | None = None) -> folium.Map:
+              details: pd.DataFrame | None = None,
+              method: Sequence[tuple[str, Sequence[str]]] = ()) -> folium.Map:
     """Build the needs map: areas coloured by composite score, with legend, tooltip,
     title, sources, date, method and settings.
 
@@ -282,7 +283,8 @@ def build_map(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
     ``overlays`` are drawn above the areas (polygons as dashed outlines, points as small
     circles), each a layer of its own with a legend entry. ``details`` adds tooltip lines
     ``column: value`` per area (index ``area_id``, one column per line, empty values left
-    out).
+    out). ``method`` is the method page as (heading, paragraphs), written into the panel
+    that opens under the sources.
     """
     if scheme not in CLASSIFIERS:
         raise ValueError(f"okänd klassindelning {scheme!r}; välj en av {sorted(CLASSIFIERS)}")
@@ -342,7 +344,10 @@ def build_map(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
               f"<ul>{source_items}</ul>"
               + (f"<b>Om data</b><ul>{note_items}</ul>" if notes else "")
               + f"<b>Metod</b><p>{escape_text(result.method_summary())}</p>"
-              f"<b>Inställningar</b><pre>{escape_text(result.settings.to_toml())}</pre>"
+              + "".join(f"<h3>{escape_text(heading)}</h3>"
+                        + "".join(f"<p>{escape_text(p)}</p>" for p in paragraphs)
+                        for heading, paragraphs in method)
+              + f"<b>Inställningar</b><pre>{escape_text(result.settings.to_toml())}</pre>"
               "</details></div>")
 
     root = fmap.get_root()

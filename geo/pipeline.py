@@ -14,6 +14,7 @@ import folium
 import geopandas as gpd
 import pandas as pd
 
+from indicators.assessment import Assessment, assess
 from indicators.catalogue import Catalogue
 from indicators.columns import (
     AREA_ID,
@@ -35,16 +36,18 @@ from indicators.io import (
     read_settings,
     read_source_info,
 )
-from indicators.ranking import RankingResult, rank_areas
+from indicators.method import Section, method_page
+from indicators.ranking import RankingResult
 from indicators.settings import AnalysisSettings
 from indicators.table import validate_indicator_table
 from indicators.trends import split_years
 
 from .comparisons import ComparisonResult, Comparisons, compare_areas
 from .comparisons import load_comparisons as load_comparisons  # for the app and the CLI
+from .hotspots import HotspotError, Hotspots, find_hotspots, values_from_ranking
 from .io import Areas, read_areas
 from .join import JoinReport, join_areas
-from .maps import build_map, export_map_html, render_map_html
+from .maps import MapOverlay, build_map, export_map_html, render_map_html
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 DEFAULT_AREAS = DATA_DIR / "areas" / "huddinge_regso_2025.parquet"
@@ -123,6 +126,9 @@ class Analysis:
     joined: gpd.GeoDataFrame
     join_report: JoinReport
     comparison: ComparisonResult | None = None
+    assessment: Assessment | None = None
+    hotspots: Hotspots | None = None
+    hotspot_error: str | None = None
 
     @property
     def settings(self) -> AnalysisSettings:
@@ -150,19 +156,74 @@ class Analysis:
         missing = self.result.values.isna().sum()
         for ind_id, n in missing[missing > 0].items():
             out.append(f"{self.inputs.catalogue[ind_id].name}: värde saknas för {n} område(n).")
+        if self.assessment is not None:
+            out += self.assessment.notes()
+        if self.hotspot_error:
+            out.append(self.hotspot_error)
         if self.comparison:
             out += list(self.comparison.notes)
         return out
 
+    def method_page(self) -> tuple[Section, ...]:
+        top_k = self.assessment.top_k if self.assessment else max(1, round(len(
+            self.result.score) / 5))
+        return method_page(self.settings, n_areas=int(self.result.score.notna().sum()),
+                           top_k=top_k, n_indicators=int((self.result.weights > 0).any().sum()))
+
 
 def run_analysis(inputs: Inputs, settings: AnalysisSettings,
                  comparisons: Comparisons | None = None) -> Analysis:
-    """Rank and join; with ``comparisons`` (utsatta områden, områdestyp) also compute the
-    comparison columns, which never enter the index."""
-    result = rank_areas(inputs.table, inputs.catalogue, settings, source=inputs.table_name)
+    """Protect small numbers, rank, simulate the uncertainty, tier, find hotspots and join;
+    with ``comparisons`` (utsatta områden, områdestyp, points) also compute the comparison
+    columns, which never enter the index."""
+    assessment = assess(inputs.table, inputs.catalogue, settings, source=inputs.table_name)
+    result = assessment.result
     joined, report = join_areas(inputs.areas.frame, result)
-    analysis = Analysis(inputs, result, joined, report)
+    hotspots, error = None, None
+    try:
+        hotspots = find_hotspots(inputs.areas.frame, values_from_ranking(result),
+                                 seed=settings.seed)
+    except HotspotError as err:     # too few areas or no neighbours: the ranking stands
+        error = f"Klusteranalysen (Gi*, Moran) kunde inte göras: {err}"
+    analysis = Analysis(inputs, result, joined, report, assessment=assessment,
+                        hotspots=hotspots, hotspot_error=error)
     return add_comparisons(analysis, comparisons) if comparisons else analysis
+
+
+# Swedish headers of the robustness columns (table, CSV, tooltip).
+TIER = "Prioritet"
+MEDIAN_RANK = "Medianrang"
+RANK_LOW = "Rang 5 %"
+RANK_HIGH = "Rang 95 %"
+HOTSPOT = "Kluster (Gi*)"
+SMALL_AREA = "Litet underlag"
+
+
+def p_top_column(k: int) -> str:
+    return f"Sannolikhet topp {k} (%)"
+
+
+def robustness_columns(analysis: Analysis) -> pd.DataFrame:
+    """Tier, rank interval, P(top k), hotspot and small-area flag per area (index area_id)."""
+    a = analysis.assessment
+    out = pd.DataFrame(index=analysis.result.score.index)
+    if a is None:
+        return out
+    u = a.uncertainty
+    out[TIER] = a.tiers.reindex(out.index).astype(str)
+    out[MEDIAN_RANK] = u.median_rank.reindex(out.index)
+    out[RANK_LOW] = u.rank_low.reindex(out.index)
+    out[RANK_HIGH] = u.rank_high.reindex(out.index)
+    out[p_top_column(u.top_k)] = (u.p_top_k.reindex(out.index) * 100).round(1)
+    if analysis.hotspots is not None and "score" in analysis.hotspots.variables:
+        labels = analysis.hotspots.for_variable("score")["gi_label"]
+        out[HOTSPOT] = labels.reindex(out.index).fillna("").astype(str)
+    small = a.prepared.disclosure.small_areas if a.prepared.disclosure is not None else None
+    out[SMALL_AREA] = ""
+    if small is not None and len(small):
+        flagged = small.set_index(AREA_ID)
+        out.loc[out.index.isin(flagged.index), SMALL_AREA] = "ja"
+    return out
 
 
 def add_comparisons(analysis: Analysis, comparisons: Comparisons) -> Analysis:
@@ -170,14 +231,63 @@ def add_comparisons(analysis: Analysis, comparisons: Comparisons) -> Analysis:
     return replace(analysis, comparison=compare_areas(analysis.inputs.areas, comparisons))
 
 
+def robustness_details(analysis: Analysis) -> pd.DataFrame:
+    """Tooltip lines: tier, rank with its interval, P(top k), hotspot, small area."""
+    cols = robustness_columns(analysis)
+    out = pd.DataFrame(index=cols.index)
+    if analysis.assessment is None:
+        return out
+    k = analysis.assessment.top_k
+    out[TIER] = cols[TIER]
+    out["Rang, 90 % av beräkningarna"] = [
+        "" if pd.isna(lo) else f"{lo:.0f}–{hi:.0f} (median {m:g})"
+        for lo, hi, m in zip(cols[RANK_LOW], cols[RANK_HIGH], cols[MEDIAN_RANK], strict=True)]
+    out[f"Bland de {k} med störst behov"] = [
+        "" if pd.isna(p) else f"{p:.0f} % av beräkningarna"
+        for p in cols[p_top_column(k)]]
+    if HOTSPOT in cols:
+        out[HOTSPOT] = cols[HOTSPOT].replace("Ej signifikant", "")
+    out[SMALL_AREA] = cols[SMALL_AREA].map({"ja": "ja, andelarna är osäkra"}).fillna("")
+    return out
+
+
+def robustness_overlays(analysis: Analysis) -> tuple[MapOverlay, ...]:
+    """Hot and cold spots (Gi*) and areas whose place in the top k is uncertain."""
+    frame = analysis.inputs.areas.frame.set_index(AREA_ID)
+    out = []
+    if analysis.hotspots is not None and "score" in analysis.hotspots.variables:
+        labels = analysis.hotspots.for_variable("score")["gi_label"]
+        for label, name, colour in (("Het punkt", "Heta punkter (Gi*, FDR)", "#b2182b"),
+                                    ("Kall punkt", "Kalla punkter (Gi*, FDR)", "#2166ac")):
+            ids = [a for a in labels.index[labels == label] if a in frame.index]
+            if ids:
+                shown = frame.loc[ids].reset_index().assign(Kluster=label)
+                out.append(MapOverlay(name, shown, (AREA_NAME, "Kluster"), colour))
+    if analysis.assessment is not None:
+        unsure = analysis.assessment.uncertain()
+        ids = [a for a in unsure.index[unsure] if a in frame.index]
+        if ids:
+            k = analysis.assessment.top_k
+            shown = frame.loc[ids].reset_index().assign(
+                Placering=f"osäkert om området hör till de {k} första")
+            out.append(MapOverlay("Osäker placering", shown, (AREA_NAME, "Placering"),
+                                  "#4d4d4d"))
+    return tuple(out)
+
+
 def build_analysis_map(analysis: Analysis, *, tiles: str | None = None,
                        created: dt.date | None = None) -> folium.Map:
     comparison = analysis.comparison
+    details = robustness_details(analysis)
+    if comparison is not None:
+        details = details.join(comparison.tooltip_details(), how="outer")
     return build_map(analysis.joined, analysis.result, title=analysis.title,
                      sources=analysis.sources, created=created, tiles=tiles,
                      notes=analysis.notes(),
-                     overlays=comparison.overlays if comparison else (),
-                     details=comparison.tooltip_details() if comparison else None)
+                     overlays=(*robustness_overlays(analysis),
+                               *(comparison.overlays if comparison else ())),
+                     details=details if len(details.columns) else None,
+                     method=[(s.heading, s.paragraphs) for s in analysis.method_page()])
 
 
 def ranking_table(analysis: Analysis) -> pd.DataFrame:
@@ -193,6 +303,9 @@ def ranking_table(analysis: Analysis) -> pd.DataFrame:
     })
     for dom in analysis.result.domain_scores.columns:
         out[DOMAINS[dom]] = summary[domain_column(dom)].round(4)
+    robust = robustness_columns(analysis)
+    for name in robust.columns:
+        out[name] = robust[name].reindex(summary[AREA_ID].to_numpy()).to_numpy()
     out["Antal flaggor"] = summary[FLAG_COUNT]
     out["Saknade värden"] = summary[MISSING_COUNT]
     out["Bidrar mest"] = summary[TOP_CONTRIBUTORS]

@@ -135,3 +135,21 @@ def derive_values(table: pd.DataFrame, catalogue: Catalogue,
         else:
             values[ind_id] = table[ind_id]
     return pd.DataFrame(values, index=table.index)
+
+
+def pooled_values(table: pd.DataFrame, catalogue: Catalogue,
+                  indicators: Iterable[str]) -> pd.Series:
+    """Each indicator for all areas together (the municipality, as a reference value):
+    a rate is the sum of its numerators over the sum of its denominators, over the areas
+    that have both; a plain value (no counts) is the mean over the areas, unweighted."""
+    out = {}
+    for ind_id in indicators:
+        ind = catalogue[ind_id]
+        if ind.is_rate:
+            both = table[[ind.numerator, ind.denominator]].apply(
+                pd.to_numeric, errors="coerce").dropna()
+            den = both[ind.denominator].sum()
+            out[ind_id] = both[ind.numerator].sum() / den * ind.per if den > 0 else np.nan
+        else:
+            out[ind_id] = pd.to_numeric(table[ind_id], errors="coerce").mean()
+    return pd.Series(out, dtype=float)

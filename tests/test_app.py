@@ -176,10 +176,15 @@ def test_data_page_shows_sources_coverage_and_missing_values(app):
     assert metrics["Områden i kartan"] == "22"
     assert metrics["Indikatorer som kan beräknas"] == "15 av 15"
     assert any("Alla områden har indikatordata" in s.value for s in app.success)
-    gaps = next(d.value for d in app.dataframe if "Orsak" in d.value.columns)
-    assert gaps.to_dict("records") == [{"Indikator": "Elever med hög frånvaro (minst 15 %)",
-                                        "Område": "0126R015", "Orsak": "tom cell eller saknad "
-                                        "kolumn i indikatortabellen"}]
+    gaps = next(d.value for d in app.dataframe if "Orsak" in d.value.columns
+                and "Område" in d.value.columns)
+    reasons = {(r["Indikator"], r["Område"]): r["Orsak"] for r in gaps.to_dict("records")}
+    assert reasons[("Elever med hög frånvaro (minst 15 %)", "0126R015")] == \
+        "tom cell eller saknad kolumn i indikatortabellen"
+    # Every other gap is disclosure control, and says so.
+    others = [why for key, why in reasons.items() if key[1] != "0126R015"]
+    assert others and all("färre än 5" in why or "röj" in why or "nämnaren" in why
+                          or "sekundärt" in why for why in others), others
 
 
 # -- the data page: kommun, sources, online fetches (local server), offline ---------------
@@ -347,3 +352,36 @@ def test_kommundel_polygons_by_area_and_by_population(tmp_path):
         assert shown.sort_index().tolist() == pytest.approx(score.sort_index().round(4).tolist())
     west = [m.table.set_index("area_id").at["V", "invanare"] for m in moved.values()]
     assert west[1] > west[0] + 100
+
+
+def test_certainty_drivers_trends_and_method_are_shown(app):
+    table = app.dataframe[0].value
+    assert {"Prioritet", "Rang 5 %", "Rang 95 %", "Kluster (Gi*)"} <= set(table.columns)
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Prioritet"] in ("Hög prioritet", "Förhöjd", "Övriga")
+    assert "Rang i 90 % av beräkningarna" in metrics
+    assert any(m.value.startswith("**Över tid (2021–2024)") for m in app.markdown)
+    drivers = next(d.value for d in app.dataframe if "Verklig påverkan (%)" in d.value.columns)
+    assert drivers["Verklig påverkan (%)"].sum() == pytest.approx(100, abs=0.1)
+    headings = [h.value for h in app.subheader]
+    assert {"Hur säker är rangordningen?", "Små tal och sekretess", "Källor till metoden",
+            "Var behoven samlas (Gi* och lokal Moran)"} <= set(headings)
+    next(b for b in app.button if b.label == "Räkna ut känsligheten").click().run()
+    assert not app.exception
+    assert any("Påverkan (medelförflyttning i rang)" in d.value.columns for d in app.dataframe)
+
+
+def test_robustness_options_are_settings_and_change_the_result(app):
+    app.number_input(key="seed").set_value(7)
+    app.number_input(key="draws").set_value(300).run()
+    assert not app.exception and not app.error
+    profile = pipeline.list_profiles()["Bred prevention"]
+    expected = pipeline.ranking_table(pipeline.run_analysis(
+        pipeline.load_inputs(), profile.with_changes(seed=7, draws=300)))
+    shown = app.dataframe[0].value
+    assert shown["Rang 95 %"].tolist() == expected["Rang 95 %"].tolist()
+    assert shown["Prioritet"].tolist() == expected["Prioritet"].tolist()
+    app.checkbox(key="disclosure").uncheck().run()
+    assert any("Röjandekontroll är AVSTÄNGD" in m.value for m in app.markdown)
+    settings = app.session_state["seed"], app.session_state["draws"]
+    assert settings == (7, 300)

@@ -87,7 +87,11 @@ def layer_control(html: str) -> dict[str, str]:
 
 
 def overlay_layers(html: str) -> list[dict]:
-    return [g for g in geojson_layers(html) if "label" in g["features"][0]["properties"]]
+    """The police overlay layers (not the hotspot or uncertainty outlines)."""
+    levels = ("Riskområde", "Utsatt område", "Särskilt utsatt område")
+    return [g for g in geojson_layers(html) if "label" in g["features"][0]["properties"]
+            and any(level in f["properties"]["label"] for f in g["features"]
+                    for level in levels)]
 
 
 OMRADESTYP_CSV = "\n".join(

@@ -279,3 +279,18 @@ def test_infinite_values_are_refused(grid_table: pd.DataFrame, grid_catalogue: C
         text, grid_catalogue)
     assert "kolumn 'franvaro': värden som inte är tal. Värden: -inf." in _message(
         numeric, grid_catalogue)
+
+
+def test_pooled_values_sum_counts_and_average_plain_values():
+    from geo import pipeline
+    from indicators.table import pooled_values
+
+    inputs = pipeline.load_inputs()
+    pooled = pooled_values(inputs.table, inputs.catalogue, ["valdsbrott", "hog_franvaro"])
+    t = inputs.table
+    assert pooled["valdsbrott"] == t["valdsbrott"].sum() / t["invanare"].sum() * 1000
+    # one area lacks the numerator: it is left out of both sums, not counted as 0
+    both = t[["elever_hog_franvaro", "elever_grundskola"]].dropna()
+    assert pooled["hog_franvaro"] == pytest.approx(
+        both["elever_hog_franvaro"].sum() / both["elever_grundskola"].sum() * 100, rel=1e-12)
+    assert len(both) == len(t) - 1

@@ -1,0 +1,112 @@
+"""The defended ranking reaches every output: tiers, intervals, hotspots, method page, and
+no suppressed count anywhere."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pandas as pd
+import pytest
+from test_maps import geojson_layers
+
+from geo import pipeline
+from geo.maps import format_number
+from indicators.disclosure import check_no_leak
+from indicators.tiers import TIERS
+
+SETTINGS = pipeline.list_profiles()["Bred prevention"]
+
+
+@pytest.fixture(scope="module")
+def inputs() -> pipeline.Inputs:
+    return pipeline.load_inputs()
+
+
+@pytest.fixture(scope="module")
+def analysis(inputs) -> pipeline.Analysis:
+    return pipeline.run_analysis(inputs, SETTINGS)
+
+
+def test_table_and_csv_carry_tier_interval_probability_and_cluster(analysis):
+    table = pipeline.ranking_table(analysis)
+    k = analysis.assessment.top_k
+    assert k == round(22 / 5)
+    for column in ("Prioritet", "Medianrang", "Rang 5 %", "Rang 95 %",
+                   f"Sannolikhet topp {k} (%)", "Kluster (Gi*)", "Litet underlag"):
+        assert column in table.columns
+    assert set(table["Prioritet"]) <= set(TIERS)
+    assert (table["Rang 5 %"] <= table["Medianrang"]).all()
+    assert (table["Medianrang"] <= table["Rang 95 %"]).all()
+    # The tier rule, checked row by row against the probabilities shown.
+    p = table[f"Sannolikhet topp {k} (%)"] / 100
+    high = table["Prioritet"] == "Hög prioritet"
+    assert (p[high] >= SETTINGS.tier_high_p - 1e-9).all()
+    assert (p[~high] < SETTINGS.tier_high_p).all()
+    csv = pd.read_csv(io.BytesIO(pipeline.ranking_csv(analysis)), sep=";", decimal=",",
+                      encoding="utf-8-sig", dtype={"Områdeskod": str}, keep_default_na=False)
+    assert csv["Prioritet"].tolist() == table["Prioritet"].tolist()
+
+
+def test_same_settings_same_result_other_seed_other_draws(inputs, analysis):
+    again = pipeline.run_analysis(inputs, SETTINGS)
+    pd.testing.assert_frame_equal(pipeline.ranking_table(again),
+                                  pipeline.ranking_table(analysis))
+    other = pipeline.run_analysis(inputs, SETTINGS.with_changes(seed=1))
+    assert not other.assessment.uncertainty.rank_counts.equals(
+        analysis.assessment.uncertainty.rank_counts)
+
+
+def test_map_has_method_page_cluster_and_uncertainty_layers(analysis):
+    html = pipeline.map_html(analysis).decode()
+    for heading in ("Hur säker är rangordningen?", "Prioritetsnivåer", "Små tal och sekretess",
+                    "Var behoven samlas", "Källor till metoden"):
+        assert f"<h3>{heading}</h3>" in html
+    unsure = analysis.assessment.uncertain()
+    outlines = [g for g in geojson_layers(html) if "label" in g["features"][0]["properties"]
+                and "osäkert om området" in g["features"][0]["properties"]["label"]]
+    assert len(outlines) == (1 if unsure.any() else 0)
+    if unsure.any():
+        assert len(outlines[0]["features"]) == int(unsure.sum())
+    tips = [f["properties"]["tooltip"] for g in geojson_layers(html) for f in g["features"]
+            if "tooltip" in f["properties"]]
+    assert sum("Rang, 90 % av beräkningarna:" in t for t in tips) == int(
+        analysis.result.score.notna().sum())
+
+
+def test_suppressed_counts_are_missing_in_the_ranking_and_absent_from_files(
+        inputs, analysis, tmp_path):
+    disclosure = analysis.assessment.prepared.disclosure
+    assert len(disclosure.suppressed) > 0
+    values = analysis.result.values
+    hidden_rates = 0
+    for row in disclosure.suppressed.itertuples():
+        for ind_id in values.columns:
+            if inputs.catalogue[ind_id].numerator == row.column:
+                assert pd.isna(values.at[row.area_id, ind_id])
+                hidden_rates += 1
+    assert hidden_rates > 0
+    paths = pipeline.export_analysis(analysis, tmp_path / "karta.html")
+    settings_text = paths.settings.read_text(encoding="utf-8")
+    assert check_no_leak(settings_text, disclosure, inputs.table) == []
+    # The CSV has no count or indicator column at all, and neither file holds a hidden rate
+    # as the map and the table would write it (format_number). (check_no_leak reads every
+    # small number on an area's line as a possible count, so ranks and flag counts would
+    # all look like leaks there.)
+    header = paths.csv.read_text(encoding="utf-8-sig").splitlines()[0].split(";")
+    assert not set(header) & (set(inputs.table.columns) | set(inputs.catalogue))
+    html = paths.html.read_text(encoding="utf-8") + paths.csv.read_text(encoding="utf-8-sig")
+    table = inputs.table.set_index("area_id")
+    for row in disclosure.suppressed.itertuples():
+        for ind in inputs.catalogue.values():
+            if ind.numerator == row.column:
+                rate = table.at[row.area_id, row.column] / table.at[row.area_id,
+                                                                    ind.denominator] * ind.per
+                for shown in (format_number(rate), format_number(rate, 1) + " " + ind.unit):
+                    alone = rf"(?<![\d,.]){re.escape(shown)}(?![\d])"
+                    assert not re.search(alone, html), (row.area_id, ind.id, shown)
+    # Control: without disclosure control the same values are in the ranking again.
+    open_ = pipeline.run_analysis(inputs, SETTINGS.with_changes(disclosure=False))
+    row = disclosure.suppressed.iloc[0]
+    ind_id = next(i for i in values.columns if inputs.catalogue[i].numerator == row["column"])
+    assert not pd.isna(open_.result.values.at[row["area_id"], ind_id])
