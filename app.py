@@ -26,6 +26,7 @@ from geo.comparisons import (
     read_omradestyp_file,
     read_point_layer,
 )
+from geo.hotspots import Hotspots
 from geo.io import Areas, detect_crs, read_areas, read_layer
 from geo.levels import (
     DEFAULT_GROUPING,
@@ -200,7 +201,7 @@ def settings_from_widgets(catalogue: Catalogue, available: tuple[str, ...]) -> A
 
 ROBUST_KEYS = ("draws", "seed", "concentration", "vary_normalisation", "vary_aggregation",
                "data_noise", "top_k", "smoothing", "disclosure", "disclosure_threshold",
-               "min_population", "tier_high_p", "tier_raised_p")
+               "min_population", "merge_small", "tier_high_p", "tier_raised_p")
 
 
 def robustness_widgets() -> None:
@@ -227,6 +228,9 @@ def robustness_widgets() -> None:
                         disabled=not st.session_state.get("disclosure", True))
         st.number_input("Markera områden med färre unga än", 0, 10_000, step=10,
                         key="min_population")
+        st.checkbox("Slå ihop små grannområden tills alla når gränsen", key="merge_small",
+                    help="Det minsta området slås ihop med den granne det delar längst gräns "
+                         "med; antal summeras och andelar räknas om.")
         st.slider("Hög prioritet: sannolikhet för topp k minst", 0.05, 1.0, step=0.05,
                   key="tier_high_p")
         st.slider("Förhöjd: sannolikhet för topp k minst", 0.05, 1.0, step=0.05,
@@ -731,6 +735,13 @@ def show_against_kommun(analysis: pipeline.Analysis, area_id: str) -> None:
     st.dataframe(pd.DataFrame(rows).round(2), hide_index=True)
 
 
+def trend_key(analysis: pipeline.Analysis) -> str:
+    """What an analysis is, for caches of derived views: settings and data."""
+    inputs = analysis.inputs
+    return "|".join([analysis.settings.to_toml(), inputs.table_name, inputs.areas.source.title,
+                     inputs.table_source.title, str(len(inputs.table))])
+
+
 @st.cache_resource(show_spinner="Räknar ut trender …", max_entries=4)
 def trends_for(key: str, _analysis: pipeline.Analysis) -> TrendReport | None:
     del key
@@ -746,10 +757,11 @@ def show_area_trend(analysis: pipeline.Analysis, area_id: str) -> None:
     """The area's rank and indicators over the years, with verdicts that respect noise."""
     if not analysis.inputs.history:
         return
-    inputs = analysis.inputs
-    key = "|".join([analysis.settings.to_toml(), inputs.table_name, inputs.areas.source.title,
-                    inputs.table_source.title, str(len(inputs.table))])
-    report = trends_for(key, analysis)
+    years = [y for y, _ in analysis.inputs.history]
+    if not st.toggle(f"Visa utvecklingen över tid ({years[0]}–)", key="show_trends",
+                     help="Varje år rangordnas med samma inställningar och egen osäkerhet."):
+        return
+    report = trends_for(trend_key(analysis), analysis)
     if report is None or area_id not in report.ranks.index:
         return
     catalogue = analysis.inputs.catalogue
@@ -826,12 +838,21 @@ def show_drivers(analysis: pipeline.Analysis) -> None:
     show_agreement(analysis)
 
 
+@st.cache_resource(show_spinner="Söker kluster i varje domän …", max_entries=4)
+def domain_hotspots_for(key: str, _analysis: pipeline.Analysis) -> Hotspots:
+    del key
+    return pipeline.domain_hotspots(_analysis)
+
+
 def show_hotspots(analysis: pipeline.Analysis) -> None:
     st.subheader("Var behoven samlas (Gi* och lokal Moran)")
     if analysis.hotspots is None:
         st.info(analysis.hotspot_error or "Klusteranalysen gjordes inte.")
         return
     h = analysis.hotspots
+    if st.toggle("Sök kluster även i varje domän", key="domain_hotspots",
+                 help="Tar någon sekund: 999 permutationer per domän."):
+        h = domain_hotspots_for(trend_key(analysis), analysis)
     names = {"score": "Sammanvägt index", **{d: DOMAINS[d] for d in DOMAINS}}
     rows = []
     for variable in h.variables:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import folium
 import geopandas as gpd
@@ -57,6 +58,9 @@ DEMO_YEAR = 2024
 DEFAULT_CATALOGUE = DATA_DIR / "indicator_catalogue.csv"
 PROFILES_DIR = DATA_DIR / "profiles"
 DEFAULT_PROFILE = PROFILES_DIR / "bred_prevention.toml"
+
+if TYPE_CHECKING:
+    from .merge import Merge
 
 CSV_OPTIONS = {"sep": ";", "decimal": ",", "index": False,
                "lineterminator": "\n"}
@@ -129,6 +133,7 @@ class Analysis:
     assessment: Assessment | None = None
     hotspots: Hotspots | None = None
     hotspot_error: str | None = None
+    merge: Merge | None = None
 
     @property
     def settings(self) -> AnalysisSettings:
@@ -160,6 +165,8 @@ class Analysis:
             out += self.assessment.notes()
         if self.hotspot_error:
             out.append(self.hotspot_error)
+        if self.merge is not None:
+            out += self.merge.notes()
         if self.comparison:
             out += list(self.comparison.notes)
         return out
@@ -176,18 +183,34 @@ def run_analysis(inputs: Inputs, settings: AnalysisSettings,
     """Protect small numbers, rank, simulate the uncertainty, tier, find hotspots and join;
     with ``comparisons`` (utsatta områden, områdestyp, points) also compute the comparison
     columns, which never enter the index."""
+    merge = None
+    if settings.merge_small:
+        from .merge import merge_small_areas  # geo.merge -> geo.levels import this module
+
+        chosen = [i for i in settings.indicators if i in inputs.catalogue
+                  and all(c in inputs.table.columns for c in inputs.catalogue[i].columns)]
+        merge = merge_small_areas(inputs, chosen, settings.min_population)
+        inputs = merge.inputs
     assessment = assess(inputs.table, inputs.catalogue, settings, source=inputs.table_name)
     result = assessment.result
     joined, report = join_areas(inputs.areas.frame, result)
     hotspots, error = None, None
     try:
-        hotspots = find_hotspots(inputs.areas.frame, values_from_ranking(result),
+        # The composite score only: each domain is on request (domain_hotspots), so a
+        # weight change in the app stays quick.
+        hotspots = find_hotspots(inputs.areas.frame, values_from_ranking(result)[[SCORE]],
                                  seed=settings.seed)
     except HotspotError as err:     # too few areas or no neighbours: the ranking stands
         error = f"Klusteranalysen (Gi*, Moran) kunde inte göras: {err}"
     analysis = Analysis(inputs, result, joined, report, assessment=assessment,
-                        hotspots=hotspots, hotspot_error=error)
+                        hotspots=hotspots, hotspot_error=error, merge=merge)
     return add_comparisons(analysis, comparisons) if comparisons else analysis
+
+
+def domain_hotspots(analysis: Analysis) -> Hotspots:
+    """Gi* and local Moran on the score and on every domain score."""
+    return find_hotspots(analysis.inputs.areas.frame, values_from_ranking(analysis.result),
+                         seed=analysis.settings.seed)
 
 
 # Swedish headers of the robustness columns (table, CSV, tooltip).

@@ -123,6 +123,12 @@ def method_page(settings: AnalysisSettings, *, n_areas: int, top_k: int,
              "den innan resultat lämnar förvaltningen."),
             f"Områden där barn- och ungdomsbefolkningen är mindre än {s.min_population} "
             "personer markeras: deras andelar är osäkra.",
+            ("Små grannområden slås ihop tills varje område når minst "
+             f"{s.min_population} personer: det minsta området först, med den granne det "
+             "delar längst gräns med; antal summeras och andelar räknas om."
+             if s.merge_small else
+             "Små områden slås inte ihop (kan väljas: då slås det minsta området ihop med "
+             "den granne det delar längst gräns med, tills alla når gränsen)."),
             f"Utjämning: {SMOOTHING[s.smoothing]}"
             f"{_default_note(s, 'smoothing', SMOOTHING[DEFAULTS.smoothing])}. Med empirisk "
             "Bayes dras små områdens andelar mot kommunens samlade andel, mer ju mindre "

@@ -35,6 +35,7 @@ File format (TOML)::
     disclosure = true               # suppress counts below the threshold everywhere
     disclosure_threshold = 5
     min_population = 50             # flag areas whose youth population is smaller
+    merge_small = false             # merge such areas with neighbours until each reaches it
 
     [tiers]                         # priority tiers from P(top k) and the median rank
     high_p = 0.8
@@ -75,7 +76,7 @@ SECTIONS: dict[str, dict[str, str]] = {
                     "top_k": "top_k"},
     "small_numbers": {"smoothing": "smoothing", "disclosure": "disclosure",
                       "disclosure_threshold": "disclosure_threshold",
-                      "min_population": "min_population"},
+                      "min_population": "min_population", "merge_small": "merge_small"},
     "tiers": {"high_p": "tier_high_p", "raised_p": "tier_raised_p"},
 }
 _FILE_KEYS = {name: f"{section}.{key}" for section, fields in SECTIONS.items()
@@ -115,6 +116,7 @@ class AnalysisSettings:
     disclosure: bool = True
     disclosure_threshold: int = 5
     min_population: int = 50
+    merge_small: bool = False
     tier_high_p: float = 0.8
     tier_raised_p: float = 0.3
 
@@ -185,7 +187,8 @@ class AnalysisSettings:
         if not _is_number(self.concentration) or self.concentration <= 0:
             problems.add("koncentrationen ska vara ett tal > 0 (högre = vikterna varierar "
                          "mindre).", column="concentration", values=[self.concentration])
-        for key in ("vary_normalisation", "vary_aggregation", "data_noise", "disclosure"):
+        for key in ("vary_normalisation", "vary_aggregation", "data_noise", "disclosure",
+                    "merge_small"):
             if not isinstance(getattr(self, key), bool):
                 problems.add("ska vara true eller false.", column=key,
                              values=[getattr(self, key)])

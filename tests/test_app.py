@@ -360,7 +360,14 @@ def test_certainty_drivers_trends_and_method_are_shown(app):
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["Prioritet"] in ("Hög prioritet", "Förhöjd", "Övriga")
     assert "Rang i 90 % av beräkningarna" in metrics
+    assert not any(m.value.startswith("**Över tid") for m in app.markdown)   # on request
+    app.toggle(key="show_trends").set_value(True).run()
     assert any(m.value.startswith("**Över tid (2021–2024)") for m in app.markdown)
+    trend = next(d.value for d in app.dataframe if "Bedömning" in d.value.columns)
+    assert set(trend["Bedömning"]) <= {"ökning", "minskning", "ingen säker förändring",
+                                       "kan inte bedömas"}
+    app.toggle(key="domain_hotspots").set_value(True).run()
+    assert not app.exception
     drivers = next(d.value for d in app.dataframe if "Verklig påverkan (%)" in d.value.columns)
     assert drivers["Verklig påverkan (%)"].sum() == pytest.approx(100, abs=0.1)
     headings = [h.value for h in app.subheader]

@@ -110,3 +110,16 @@ def test_suppressed_counts_are_missing_in_the_ranking_and_absent_from_files(
     row = disclosure.suppressed.iloc[0]
     ind_id = next(i for i in values.columns if inputs.catalogue[i].numerator == row["column"])
     assert not pd.isna(open_.result.values.at[row["area_id"], ind_id])
+
+
+def test_merging_small_areas_is_a_setting_and_leaves_no_small_area(inputs):
+    merged = pipeline.run_analysis(inputs, SETTINGS.with_changes(merge_small=True))
+    assert merged.merge is not None and len(merged.merge.merged) > 0
+    assert len(merged.result.score) == 22 - sum(len(g) - 1 for g in merged.merge.merged)
+    assert merged.assessment.prepared.disclosure.small_areas.empty
+    assert (pipeline.ranking_table(merged)["Litet underlag"] == "").all()
+    assert any(n.startswith("Sammanslagning:") for n in merged.notes())
+    page = " ".join(p for s in merged.method_page() for p in s.paragraphs)
+    assert "Små grannområden slås ihop tills varje område når minst 50 personer" in page
+    # The map shows the merged polygons, one per ranked group.
+    assert len(merged.joined) == len(merged.result.score)

@@ -120,7 +120,7 @@ def test_to_dict_is_exact(full: AnalysisSettings) -> None:
                         "vary_normalisation": True, "vary_aggregation": True,
                         "data_noise": True, "top_k": 0},
         "small_numbers": {"smoothing": "none", "disclosure": True, "disclosure_threshold": 5,
-                          "min_population": 50},
+                          "min_population": 50, "merge_small": False},
         "tiers": {"high_p": 0.8, "raised_p": 0.3}}
 
 
