@@ -699,7 +699,7 @@ def show_certainty(analysis: pipeline.Analysis, area_id: str) -> None:
     c1.metric("Prioritet", str(a.tiers.get(area_id, "–")))
     low, high = u.rank_low.get(area_id), u.rank_high.get(area_id)
     c2.metric("Rang i 90 % av beräkningarna",
-              "–" if pd.isna(low) else f"{low:.0f}–{high:.0f}")
+              "–" if pd.isna(low) else f"{low:.0f}" if low == high else f"{low:.0f}–{high:.0f}")
     p = u.p_top_k.get(area_id)
     c3.metric(f"Bland de {k} med störst behov", "–" if pd.isna(p) else f"{p:.0%}")
     label = "–"
@@ -971,8 +971,12 @@ def main() -> None:
     if left_out:
         messages.warning("Valda i inställningarna men saknas i indikatortabellen, så de räknas "
                          "inte: " + "; ".join(left_out) + ".")
-    for note in level_notes + analysis.notes():
-        messages.info(note)
+    notes = level_notes + analysis.notes()
+    if notes:   # folded when many, so that the map stays in view
+        with messages.expander(f"Anmärkningar om data och metod ({len(notes)})",
+                               expanded=len(notes) <= 3):
+            for note in notes:
+                st.info(note)
 
     tiles = TILES if st.session_state["tiles"] else None
     with map_tab:

@@ -263,7 +263,8 @@ def robustness_details(analysis: Analysis) -> pd.DataFrame:
     k = analysis.assessment.top_k
     out[TIER] = cols[TIER]
     out["Rang, 90 % av beräkningarna"] = [
-        "" if pd.isna(lo) else f"{lo:.0f}–{hi:.0f} (median {m:g})"
+        "" if pd.isna(lo) else (f"{lo:.0f}" if lo == hi else f"{lo:.0f}–{hi:.0f}")
+        + f" (median {m:g})"
         for lo, hi, m in zip(cols[RANK_LOW], cols[RANK_HIGH], cols[MEDIAN_RANK], strict=True)]
     out[f"Bland de {k} med störst behov"] = [
         "" if pd.isna(p) else f"{p:.0f} % av beräkningarna"
@@ -322,13 +323,14 @@ def ranking_table(analysis: Analysis) -> pd.DataFrame:
         "Rang": summary[RANK].astype("Int64"),
         "Områdeskod": summary[AREA_ID],
         "Område": summary[AREA_ID].map(names).fillna("(finns inte i kartan)"),
-        "Sammanvägt index": summary[SCORE].round(4),
     })
-    for dom in analysis.result.domain_scores.columns:
-        out[DOMAINS[dom]] = summary[domain_column(dom)].round(4)
+    # Tier and certainty first, beside the name: what a samordnare reads first.
     robust = robustness_columns(analysis)
     for name in robust.columns:
         out[name] = robust[name].reindex(summary[AREA_ID].to_numpy()).to_numpy()
+    out.insert(4 if TIER in out else 3, "Sammanvägt index", summary[SCORE].round(4))
+    for dom in analysis.result.domain_scores.columns:
+        out[DOMAINS[dom]] = summary[domain_column(dom)].round(4)
     out["Antal flaggor"] = summary[FLAG_COUNT]
     out["Saknade värden"] = summary[MISSING_COUNT]
     out["Bidrar mest"] = summary[TOP_CONTRIBUTORS]
