@@ -339,6 +339,11 @@ def test_app_uploads_add_comparison_columns_and_sources(tmp_path):
     assert sources["Täckning"].tolist()[2:] == [f"{touched} av 22 områden berörs",
                                                 f"{typed} av 22 områden"]
     assert any("matchats mot områdena på namn i Huddinge kommun" in i.value for i in at.info)
+    # The tiers side by side with both comparisons, with the agreement stated.
+    crosstabs = [d.value for d in at.dataframe if "Totalt" in d.value.columns]
+    assert len(crosstabs) == 2
+    assert all(int(c.loc["Totalt", "Totalt"]) == 22 for c in crosstabs)
+    assert sum(m.value.startswith("Samstämmighet:") for m in at.markdown) == 2
 
 
 def test_app_point_upload_counts_points_per_area():
