@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 # installed); geo/sources.py finds it here. Pure data, 19 MB, from PyPI.
 DUVA   := $(VENV)/share/prevmap/duva-0.3.5-py3-none-any.whl
 
-.PHONY: run test setup bench lint clean
+.PHONY: run test setup browser bench lint clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "prevmap needs Python 3.11 or newer"'
@@ -21,12 +21,17 @@ $(STAMP): pyproject.toml requirements.lock
 $(DUVA): $(STAMP)
 	$(BIN)/python -c 'import sys; sys.path.insert(0, "data"); import build_areas, pathlib; build_areas.download_wheel(pathlib.Path("$(@D)"))'
 
+# Debian's chromium for browser tests and PDF/PNG exports; where it cannot be installed (no
+# root, no sudo) the browser tests skip and say why.
+browser:
+	-.ci/install-chromium
+
 setup: $(STAMP) $(DUVA)
 
 run: setup
 	$(BIN)/streamlit run app.py
 
-test: setup
+test: setup browser
 	$(BIN)/python -m pytest
 
 bench: setup
