@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
 	touch $(STAMP)
 
-$(DUVA): $(STAMP)
+$(DUVA): | $(STAMP)
 	$(BIN)/python -c 'import sys; sys.path.insert(0, "data"); import build_areas, pathlib; build_areas.download_wheel(pathlib.Path("$(@D)"))'
 
 # Debian's chromium for browser tests and PDF/PNG exports; where it cannot be installed (no
