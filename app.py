@@ -37,6 +37,7 @@ from geo.levels import (
 )
 from geo.maps import FEATURE_INDEX, format_number
 from geo.overlays import Overlay, read_utsatta_omraden
+from geo.report import report_html
 from indicators.assessment import TrendReport, trend_report
 from indicators.catalogue import Catalogue
 from indicators.columns import AGGREGATIONS, AREA_ID, AREA_NAME, DOMAINS, NORMALISATIONS
@@ -1019,7 +1020,7 @@ def show_map_page(analysis: pipeline.Analysis, tiles: str | None,
     show_profile(analysis, st.session_state["area"])
 
     st.subheader("Ladda ned")
-    d1, d2, d3 = st.columns(3)
+    d1, d2, d3, d4 = st.columns(4)
     # The files are made when the button is clicked, not on every rerun, by the same
     # functions as `prevmap export`. The map is built anew: folium adds to a map each time
     # it is rendered, and st_folium has rendered `fmap` already.
@@ -1027,6 +1028,10 @@ def show_map_page(analysis: pipeline.Analysis, tiles: str | None,
                        file_name="prevmap_karta.html", mime="text/html")
     d2.download_button("Rangordning (CSV)", lambda: pipeline.ranking_csv(analysis),
                        file_name="prevmap_rangordning.csv", mime="text/csv")
+    d4.download_button("Rapport (HTML)", lambda: report_html(analysis),
+                       file_name="prevmap_rapport.html", mime="text/html",
+                       help="En fil: karta, rangordning, områdesprofiler, metod, källor och "
+                            "inställningar. Skrivs ut på A4.")
     d3.download_button("Inställningar (TOML)", settings.to_toml().encode("utf-8"),
                        file_name="prevmap_installningar.toml", mime="application/toml")
     digest = hashlib.sha256(settings.to_toml().encode()).hexdigest()[:12]

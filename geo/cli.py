@@ -20,6 +20,7 @@ from .pipeline import (
     load_inputs,
     run_analysis,
 )
+from .report import report_html
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,6 +39,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="indikatorkatalog, CSV")
     exp.add_argument("--out", type=Path, required=True, help="HTML-kartan som ska skrivas")
     exp.add_argument("--csv", type=Path, help="rangordningen som CSV (standard: --out med .csv)")
+    exp.add_argument("--rapport", type=Path,
+                     help="också en rapport i en HTML-fil: karta, rangordning, områdesprofiler, "
+                          "metod, källor och inställningar (utskrivbar på A4)")
     exp.add_argument("--id-column", help="kolumnen med områdeskod i områdesfilen")
     exp.add_argument("--name-column", help="kolumnen med områdesnamn i områdesfilen")
     exp.add_argument("--tiles", help="bakgrundskarta (t.ex. OpenStreetMap); standard: ingen")
@@ -68,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
                                        points=[read_point_layer(p) for p in args.punkter])
         analysis = run_analysis(inputs, read_settings(args.settings), comparisons or None)
         paths = export_analysis(analysis, args.out, args.csv, tiles=args.tiles)
+        if args.rapport is not None:
+            args.rapport.write_bytes(report_html(analysis))
     except PrevmapError as err:
         print(f"prevmap: {err}", file=sys.stderr)
         return 2
@@ -75,8 +81,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Obs: {note}", file=sys.stderr)
     if inputs.synthetic:
         print("Obs: indikatorerna är SYNTETISKA DEMODATA.", file=sys.stderr)
-    for path in (paths.html, paths.csv, paths.settings):
-        print(f"Skrev {path}")
+    for path in (paths.html, paths.csv, paths.settings, args.rapport):
+        if path is not None:
+            print(f"Skrev {path}")
     return 0
 
 

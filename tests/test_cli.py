@@ -101,3 +101,12 @@ def test_point_files_become_count_columns_and_a_layer(tmp_path, capsys):
     points = [len(g["features"]) for g in geojson_layers(html)
               if g["features"][0]["geometry"]["type"] == "Point"]
     assert sorted(points) == [1, 3]
+
+
+def test_report_is_written_on_request(tmp_path, capsys):
+    code = main(["export", "--out", str(tmp_path / "k.html"), "--rapport",
+                 str(tmp_path / "rapport.html")])
+    assert code == 0
+    assert f"Skrev {tmp_path / 'rapport.html'}" in capsys.readouterr().out
+    text = (tmp_path / "rapport.html").read_text(encoding="utf-8")
+    assert text.count('<div class="card">') == 22 and "<h2>Metod</h2>" in text
