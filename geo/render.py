@@ -1,0 +1,91 @@
+"""PDF of the report and PNG of the map, rendered by Debian's headless chromium (Playwright).
+
+The page is loaded from a temporary file with every request that is not ``file:`` or
+``data:`` refused, so rendering needs no network and sends nothing anywhere (the map and
+the report are self-contained). Chromium is Debian's ``/usr/bin/chromium`` (installed by
+``.ci/install-chromium``), never a browser downloaded by ``playwright install``; without
+it, :class:`RenderError` says how to get it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from indicators.errors import PrevmapError
+
+CHROMIUM = Path(os.environ.get("PREVMAP_CHROMIUM", "/usr/bin/chromium"))
+MAP_SIZE = {"width": 1600, "height": 1100}
+SETTLE_MS = 800
+
+
+class RenderError(PrevmapError):
+    title = "Fel vid rendering till PDF/PNG"
+
+
+@contextmanager
+def _browser() -> Iterator[Any]:
+    """One headless chromium for several pages (starting it is most of the cost)."""
+    if not CHROMIUM.is_file():
+        raise RenderError(f"webbläsaren chromium finns inte på '{CHROMIUM}'. Åtgärd: kör "
+                          ".ci/install-chromium (Debian-paketen chromium och chromium-driver), "
+                          "eller ange sökvägen i miljövariabeln PREVMAP_CHROMIUM.")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        raise RenderError("Python-paketet playwright saknas. Åtgärd: kör 'make setup'.") \
+            from None
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM))
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextmanager
+def _page(browser: Any, html: bytes, viewport: dict[str, int] | None = None) -> Iterator[Any]:
+    with tempfile.TemporaryDirectory(prefix="prevmap-render-") as tmp:
+        path = Path(tmp) / "sida.html"
+        path.write_bytes(html)
+        page = browser.new_page(viewport=viewport or MAP_SIZE)
+        try:
+            page.route("**/*", lambda route: route.continue_()
+                       if route.request.url.startswith(("file:", "data:")) else route.abort())
+            page.goto(path.as_uri(), wait_until="load")
+            page.wait_for_timeout(SETTLE_MS)
+            yield page
+        finally:
+            page.close()
+
+
+def _pdf(browser: Any, report: bytes) -> bytes:
+    with _page(browser, report) as page:
+        return page.pdf(format="A4", print_background=True, prefer_css_page_size=True)
+
+
+def _png(browser: Any, map_page: bytes) -> bytes:
+    with _page(browser, map_page) as page:
+        return page.screenshot(type="png", full_page=False)
+
+
+def report_pdf(report: bytes) -> bytes:
+    """The HTML report (:func:`geo.report.report_html`) as an A4 PDF."""
+    with _browser() as browser:
+        return _pdf(browser, report)
+
+
+def map_png(map_page: bytes) -> bytes:
+    """The map page (:func:`geo.pipeline.map_html`) as a PNG image."""
+    with _browser() as browser:
+        return _png(browser, map_page)
+
+
+def pdf_and_png(report: bytes, map_page: bytes) -> tuple[bytes, bytes]:
+    """Both in one browser session."""
+    with _browser() as browser:
+        return _pdf(browser, report), _png(browser, map_page)

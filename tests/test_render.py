@@ -1,0 +1,40 @@
+"""PDF of the report and PNG of the map from Debian's chromium, with no network."""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+from browser import ARTIFACTS, browser_missing
+
+from geo import pipeline, render
+from geo.report import report_html
+
+needs_browser = pytest.mark.skipif(browser_missing() is not None,
+                                   reason=browser_missing() or "")
+
+
+@pytest.fixture(scope="module")
+def analysis() -> pipeline.Analysis:
+    return pipeline.run_analysis(pipeline.load_inputs(),
+                                 pipeline.list_profiles()["Bred prevention"])
+
+
+@needs_browser
+def test_pdf_and_png(analysis):
+    pdf, png = render.pdf_and_png(report_html(analysis), pipeline.map_html(analysis))
+    assert pdf.startswith(b"%PDF-")
+    pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
+    assert pages >= 5            # title and map, table, profiles, method, sources
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    width, height = struct.unpack(">II", png[16:24])
+    assert (width, height) == (render.MAP_SIZE["width"], render.MAP_SIZE["height"])
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "karta.png").write_bytes(png)
+    (ARTIFACTS / "rapport.pdf").write_bytes(pdf)
+
+
+def test_missing_browser_says_how_to_get_it(monkeypatch, tmp_path):
+    monkeypatch.setattr(render, "CHROMIUM", tmp_path / "chromium")
+    with pytest.raises(render.RenderError, match="kör .ci/install-chromium"):
+        render.map_png(b"<html></html>")
