@@ -194,6 +194,22 @@ def read_layer(path: str | Path, *, layer: str | None = None) -> gpd.GeoDataFram
         raise AreaFileError(f"fil '{path.name}': okänt filformat '{path.suffix}'. Förväntat: "
                             + ", ".join(sorted(set(SUFFIXES.values()))) + " ("
                             + ", ".join(SUFFIXES) + ").")
+    if suffix == ".zip":
+        # An upload is not trusted: geo.safezip checks the archive (paths, links, sizes) and
+        # unpacks its one Shapefile into a temporary folder, removed again after reading.
+        import os
+        import tempfile
+
+        from geo.safezip import extract_shapefile
+
+        with tempfile.TemporaryDirectory(prefix="prevmap-zip-") as tmp:
+            shp = extract_shapefile(path, tmp)  # raises AreaFileError itself
+            try:
+                return gpd.read_file(shp, layer=layer)
+            except (ValueError, OSError, RuntimeError) as err:
+                detail = str(err).replace(str(shp.parent) + os.sep, "")
+                raise AreaFileError(f"fil '{path.name}' kunde inte läsas som "
+                                    f"{SUFFIXES[suffix]}: {detail}") from None
     try:
         if suffix in (".parquet", ".geoparquet"):
             return gpd.read_parquet(path)

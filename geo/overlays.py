@@ -21,10 +21,10 @@ import pandas as pd
 import shapely
 
 from indicators.columns import AREA_ID
-from indicators.errors import OverlayFileError, Problems
+from indicators.errors import AreaFileError, OverlayFileError, Problems
 from indicators.io import SourceInfo, read_source_info
 
-from .io import Areas, assumed_crs_note, detect_crs
+from .io import Areas, assumed_crs_note, detect_crs, read_layer
 
 # Police levels, least to most severe.
 LEVELS = ("utsatt område", "riskområde", "särskilt utsatt område")
@@ -75,9 +75,10 @@ def read_utsatta_omraden(path: str | Path, *, name_column: str | None = None,
     if not path.is_file():
         raise OverlayFileError(f"filen '{path}' finns inte. Kontrollera sökvägen.")
     try:
-        frame = gpd.read_file(path, layer=layer)
-    except (ValueError, OSError, RuntimeError) as err:
-        raise OverlayFileError(f"fil '{path.name}' kunde inte läsas: {err}") from None
+        # read_layer opens a zip through geo.safezip (paths, links and sizes checked)
+        frame = read_layer(path, layer=layer)
+    except AreaFileError as err:
+        raise OverlayFileError(list(err.problems)) from None
     overlay = validate_overlay(frame, path.name, name_column=name_column,
                                level_column=level_column, assume_crs=assume_crs)
     return Overlay(overlay.frame, read_source_info(path), overlay.notes)

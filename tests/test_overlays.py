@@ -202,3 +202,15 @@ def test_huddinges_three_utsatta_omraden_overlap_the_expected_regso() -> None:
     assert result.per_area["overlaps"].sum() == 7
     assert set(result.per_area.loc[result.per_area["overlaps"], "overlay_level"]) == {
         "utsatt område"}
+
+
+def test_a_zip_with_a_path_out_of_the_archive_is_refused(tmp_path):
+    import zipfile
+
+    from indicators.errors import OverlayFileError
+
+    path = tmp_path / "utsatta.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("../utsatta.shp", b"x")
+    with pytest.raises(OverlayFileError, match="pekar utanför arkivet"):
+        read_utsatta_omraden(path)
