@@ -37,6 +37,8 @@ from indicators.columns import (
 from indicators.io import SourceInfo
 from indicators.ranking import RankingResult
 
+from .offline import inline_assets
+
 # ColorBrewer YlOrRd, light (less need) to dark (more need).
 PALETTE = {3: ["#ffeda0", "#feb24c", "#f03b20"],
            4: ["#ffffb2", "#fecc5c", "#fd8d3c", "#e31a1c"],
@@ -130,6 +132,7 @@ class _Css(MacroElement):
 
 
 CSS = """
+.leaflet-tooltip { white-space: normal; width: max-content; max-width: 360px; }
 .pm-panel { position: absolute; z-index: 1000; background: rgba(255,255,255,0.94);
   padding: 8px 10px; border-radius: 4px; box-shadow: 0 1px 4px rgba(0,0,0,0.35);
   font: 13px/1.35 system-ui, -apple-system, 'Segoe UI', Arial, sans-serif; max-width: 380px; }
@@ -308,6 +311,7 @@ def build_map(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
                       zoom_start=_zoom_for(maxx - minx, maxy - miny), control_scale=False)
     # Only Leaflet itself: the map uses no icon markers (points are vector circles), icons
     # or Bootstrap, so the page asks no other third-party host for anything.
+    # render_map_html inlines these (geo.offline); the app's live map loads them from the CDN.
     fmap.default_js = [js for js in folium.Map.default_js if js[0] == "leaflet"]
     fmap.default_css = [css for css in folium.Map.default_css if css[0] == "leaflet_css"]
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
@@ -377,8 +381,9 @@ def _stable_ids(root: Element) -> None:
 
 
 def export_map_html(fmap: folium.Map, path: str | Path) -> Path:
-    """Write the map as one HTML file (its title, legend, method, sources, date and settings
-    are part of the map itself, see :func:`build_map`)."""
+    """Write the map as one self-contained HTML file (its title, legend, method, sources,
+    date and settings are part of the map itself, see :func:`build_map`; Leaflet is inlined,
+    see :func:`render_map_html`)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(render_map_html(fmap).encode("utf-8"))
@@ -388,7 +393,13 @@ def export_map_html(fmap: folium.Map, path: str | Path) -> Path:
 def render_map_html(fmap: folium.Map) -> str:
     """The map page as a string (what :func:`export_map_html` writes).
 
+    Self-contained: the Leaflet script and stylesheet folium links from a CDN are inlined
+    from folium-offline (:func:`geo.offline.inline_assets`, which refuses any other
+    resource the page would fetch), so the file opens without internet. Only a background
+    tile layer, if asked for (``tiles=``), still needs the net. The libraries add about
+    170 kB.
+
     Render a map once: folium adds elements to it on every render, so a second render of
     the same map differs from the first (tested). Build the map again instead.
     """
-    return fmap.get_root().render()
+    return inline_assets(fmap.get_root().render())

@@ -200,11 +200,13 @@ def test_format_number_is_swedish(value, text):
     assert format_number(value) == text
 
 
-def test_only_leaflet_is_loaded_from_outside():
+def test_nothing_is_loaded_from_outside():
+    """Leaflet is inlined (geo.offline; tests/test_offline_map.py opens the map offline)."""
     fmap, _ = build()
     html = render_map_html(fmap)
-    external = sorted(set(re.findall(r'(?:src|href)="(https?://[^"]+)"', html)))
-    assert len(external) == 2 and all("/leaflet@" in url for url in external), external
+    assert not re.search(r"<script\b[^>]*\bsrc=|<link\b[^>]*\bhref=", html)
+    inlined = re.findall(r"inbäddad från folium-offline: (\S+)", html)
+    assert len(inlined) == 2 and all("/leaflet@" in url for url in inlined), inlined
 
 
 def test_equal_scores_make_one_class():

@@ -1,0 +1,109 @@
+"""Shared helpers for tests in a real browser: Debian's chromium driven by Playwright.
+
+Playwright's own browser downloads are never used (no ``playwright install``): the tests
+drive ``/usr/bin/chromium`` (``.ci/install-chromium`` puts it there) and skip, with the
+reason, where it or the ``playwright`` package is missing.
+
+    from browser import launched_browser, open_offline
+
+    with launched_browser() as chromium:          # skips the test if there is no browser
+        view = open_offline(chromium, path)       # every non-file: request is refused
+        ...
+        assert view.blocked == []
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+REPO_ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = REPO_ROOT / "test-artifacts"  # git-ignored; screenshots for a human to look at
+
+
+def browser_missing() -> str | None:
+    """Why no real browser can be used here, or None if one can."""
+    if importlib.util.find_spec("playwright") is None:
+        return "playwright is not installed in this environment (pip install playwright)"
+    if not CHROMIUM.is_file():
+        return (f"no chromium at {CHROMIUM} (install Debian's chromium with "
+                ".ci/install-chromium; `playwright install` is not used)")
+    return None
+
+
+#: Mark for tests that need the browser: skips with the reason where there is none.
+requires_browser = pytest.mark.skipif(browser_missing() is not None,
+                                      reason=browser_missing() or "")
+
+
+@contextmanager
+def launched_browser() -> Iterator[Any]:
+    """A headless chromium (a ``playwright.sync_api.Browser``); skips if there is none."""
+    reason = browser_missing()
+    if reason:
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@dataclass
+class OfflineView:
+    """A page opened with the network cut off, and what it tried to do."""
+
+    page: Any  # playwright.sync_api.Page
+    blocked: list[str] = field(default_factory=list)      # every non-file: request, refused
+    page_errors: list[str] = field(default_factory=list)  # uncaught JavaScript errors
+    console_errors: list[str] = field(default_factory=list)
+
+
+def open_offline(browser: Any, path: Path, *, width: int = 1280, height: int = 800,
+                 timeout_ms: int = 10_000) -> OfflineView:
+    """Open ``path`` as ``file://`` in a new page where every request that is not
+    ``file:`` (or ``data:``/``blob:``/``about:``, which never leave the machine) is
+    aborted and recorded in ``blocked``. Returns once the page has loaded."""
+    context = browser.new_context(viewport={"width": width, "height": height},
+                                  locale="sv-SE", service_workers="block")
+    page = context.new_page()
+    page.set_default_timeout(timeout_ms)
+    view = OfflineView(page)
+    local = ("file:", "data:", "blob:", "about:")
+
+    def guard(route: Any) -> None:
+        url = route.request.url
+        if url.startswith(local):
+            route.continue_()
+        else:
+            route.abort("internetdisconnected")
+
+    def seen(request: Any) -> None:  # also what the route does not see (e.g. a preload)
+        if not request.url.startswith(local) and request.url not in view.blocked:
+            view.blocked.append(request.url)
+
+    context.route("**/*", guard)
+    page.on("request", seen)
+    page.on("pageerror", lambda error: view.page_errors.append(str(error)))
+    page.on("console", lambda msg: view.console_errors.append(msg.text)
+            if msg.type == "error" else None)
+    page.goto(path.resolve().as_uri(), wait_until="load")
+    return view
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """Save a screenshot of ``page`` as ``test-artifacts/<name>`` and return its path."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / name
+    page.screenshot(path=str(path))
+    return path
