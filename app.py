@@ -26,6 +26,7 @@ from geo.comparisons import (
     read_omradestyp_file,
     read_point_layer,
 )
+from geo.exports import excel_bytes, write_geopackage
 from geo.hotspots import Hotspots
 from geo.io import Areas, detect_crs, read_areas, read_layer
 from geo.levels import (
@@ -37,6 +38,7 @@ from geo.levels import (
 )
 from geo.maps import FEATURE_INDEX, format_number
 from geo.overlays import Overlay, read_utsatta_omraden
+from geo.render import map_png, report_pdf
 from geo.report import report_html
 from indicators.assessment import TrendReport, trend_report
 from indicators.catalogue import Catalogue
@@ -68,6 +70,12 @@ OFFLINE = os.environ.get("PREVMAP_OFFLINE", "") not in ("", "0")
 @st.cache_resource(show_spinner="Läser in områden och indikatorer …")
 def load_default_inputs() -> pipeline.Inputs:
     return pipeline.load_inputs()
+
+
+def geopackage_bytes(analysis: pipeline.Analysis) -> bytes:
+    """The GeoPackage export as bytes (GDAL writes files, not streams)."""
+    with tempfile.TemporaryDirectory(prefix="prevmap-gpkg-") as tmp:
+        return write_geopackage(analysis, Path(tmp) / "resultat.gpkg").read_bytes()
 
 
 def _upload_path(name: str, data: bytes) -> Path:
@@ -1021,18 +1029,30 @@ def show_map_page(analysis: pipeline.Analysis, tiles: str | None,
 
     st.subheader("Ladda ned")
     d1, d2, d3, d4 = st.columns(4)
-    # The files are made when the button is clicked, not on every rerun, by the same
+    # The files are made when a button is clicked, not on every rerun, by the same
     # functions as `prevmap export`. The map is built anew: folium adds to a map each time
     # it is rendered, and st_folium has rendered `fmap` already.
     d1.download_button("Karta (HTML)", lambda: pipeline.map_html(analysis, tiles=tiles),
-                       file_name="prevmap_karta.html", mime="text/html")
-    d2.download_button("Rangordning (CSV)", lambda: pipeline.ranking_csv(analysis),
-                       file_name="prevmap_rangordning.csv", mime="text/csv")
-    d4.download_button("Rapport (HTML)", lambda: report_html(analysis),
+                       file_name="prevmap_karta.html", mime="text/html",
+                       help="Fungerar utan internet: kartbiblioteket finns i filen.")
+    d2.download_button("Rapport (HTML)", lambda: report_html(analysis),
                        file_name="prevmap_rapport.html", mime="text/html",
                        help="En fil: karta, rangordning, områdesprofiler, metod, källor och "
                             "inställningar. Skrivs ut på A4.")
-    d3.download_button("Inställningar (TOML)", settings.to_toml().encode("utf-8"),
+    d3.download_button("Resultat (Excel)", lambda: excel_bytes(analysis),
+                       file_name="prevmap_resultat.xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    d4.download_button("Rangordning (CSV)", lambda: pipeline.ranking_csv(analysis),
+                       file_name="prevmap_rangordning.csv", mime="text/csv")
+    e1, e2, e3, e4 = st.columns(4)
+    e1.download_button("Områden med resultat (GeoPackage)", lambda: geopackage_bytes(analysis),
+                       file_name="prevmap_resultat.gpkg", mime="application/geopackage+sqlite3")
+    e2.download_button("Rapport (PDF)", lambda: report_pdf(report_html(analysis)),
+                       file_name="prevmap_rapport.pdf", mime="application/pdf",
+                       help="Skapas av webbläsaren chromium på den här datorn (några sekunder).")
+    e3.download_button("Karta (PNG)", lambda: map_png(pipeline.map_html(analysis)),
+                       file_name="prevmap_karta.png", mime="image/png")
+    e4.download_button("Inställningar (TOML)", settings.to_toml().encode("utf-8"),
                        file_name="prevmap_installningar.toml", mime="application/toml")
     digest = hashlib.sha256(settings.to_toml().encode()).hexdigest()[:12]
     st.caption(f"Inställningarnas fingeravtryck: {digest}. Källor: "

@@ -10,6 +10,7 @@ from indicators.errors import PrevmapError
 from indicators.io import read_settings
 
 from .comparisons import read_point_layer
+from .exports import excel_bytes, write_geopackage
 from .pipeline import (
     DEFAULT_AREAS,
     DEFAULT_CATALOGUE,
@@ -18,8 +19,10 @@ from .pipeline import (
     export_analysis,
     load_comparisons,
     load_inputs,
+    map_html,
     run_analysis,
 )
+from .render import pdf_and_png
 from .report import report_html
 
 
@@ -39,6 +42,11 @@ def _parser() -> argparse.ArgumentParser:
                      help="indikatorkatalog, CSV")
     exp.add_argument("--out", type=Path, required=True, help="HTML-kartan som ska skrivas")
     exp.add_argument("--csv", type=Path, help="rangordningen som CSV (standard: --out med .csv)")
+    exp.add_argument("--excel", type=Path, help="också resultaten som Excel-arbetsbok (.xlsx)")
+    exp.add_argument("--gpkg", type=Path,
+                     help="också områdena med alla resultatkolumner som GeoPackage")
+    exp.add_argument("--pdf", type=Path, help="också rapporten som PDF (kräver chromium)")
+    exp.add_argument("--png", type=Path, help="också kartan som PNG-bild (kräver chromium)")
     exp.add_argument("--rapport", type=Path,
                      help="också en rapport i en HTML-fil: karta, rangordning, områdesprofiler, "
                           "metod, källor och inställningar (utskrivbar på A4)")
@@ -74,6 +82,15 @@ def main(argv: list[str] | None = None) -> int:
         paths = export_analysis(analysis, args.out, args.csv, tiles=args.tiles)
         if args.rapport is not None:
             args.rapport.write_bytes(report_html(analysis))
+        if args.excel is not None:
+            args.excel.write_bytes(excel_bytes(analysis))
+        if args.gpkg is not None:
+            write_geopackage(analysis, args.gpkg)
+        if args.pdf is not None or args.png is not None:
+            pdf, png = pdf_and_png(report_html(analysis), map_html(analysis))
+            for path, data in ((args.pdf, pdf), (args.png, png)):
+                if path is not None:
+                    path.write_bytes(data)
     except PrevmapError as err:
         print(f"prevmap: {err}", file=sys.stderr)
         return 2
@@ -81,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Obs: {note}", file=sys.stderr)
     if inputs.synthetic:
         print("Obs: indikatorerna är SYNTETISKA DEMODATA.", file=sys.stderr)
-    for path in (paths.html, paths.csv, paths.settings, args.rapport):
+    for path in (paths.html, paths.csv, paths.settings, args.rapport, args.excel, args.gpkg,
+                 args.pdf, args.png):
         if path is not None:
             print(f"Skrev {path}")
     return 0

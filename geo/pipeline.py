@@ -342,9 +342,23 @@ def ranking_table(analysis: Analysis) -> pd.DataFrame:
     return out
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _no_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text that Excel would run as a formula (=, +, -, @ first) gets a leading apostrophe."""
+    out = frame.copy()
+    for name in out.columns:
+        if out[name].dtype == object or pd.api.types.is_string_dtype(out[name]):
+            out[name] = [f"'{v}" if isinstance(v, str) and v.startswith(FORMULA_START) else v
+                         for v in out[name]]
+    return out
+
+
 def ranking_csv(analysis: Analysis) -> bytes:
-    """The ranked table as CSV for Swedish Excel: semicolon, decimal comma, UTF-8 with BOM."""
-    return ranking_table(analysis).to_csv(**CSV_OPTIONS).encode("utf-8-sig")
+    """The ranked table as CSV for Swedish Excel: semicolon, decimal comma, UTF-8 with BOM;
+    text from files never becomes a formula."""
+    return _no_formulas(ranking_table(analysis)).to_csv(**CSV_OPTIONS).encode("utf-8-sig")
 
 
 def map_html(analysis: Analysis, *, tiles: str | None = None,

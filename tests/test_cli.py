@@ -110,3 +110,36 @@ def test_report_is_written_on_request(tmp_path, capsys):
     assert f"Skrev {tmp_path / 'rapport.html'}" in capsys.readouterr().out
     text = (tmp_path / "rapport.html").read_text(encoding="utf-8")
     assert text.count('<div class="card">') == 22 and "<h2>Metod</h2>" in text
+
+
+def test_every_export_format_from_the_command_line(tmp_path, capsys):
+    from browser import browser_missing
+
+    out = {k: tmp_path / f"prevmap.{k}" for k in ("xlsx", "gpkg", "pdf", "png")}
+    args = ["export", "--out", str(tmp_path / "k.html"), "--excel", str(out["xlsx"]),
+            "--gpkg", str(out["gpkg"])]
+    if browser_missing() is None:
+        args += ["--pdf", str(out["pdf"]), "--png", str(out["png"])]
+    assert main(args) == 0, capsys.readouterr().err
+    assert out["xlsx"].read_bytes()[:2] == b"PK"
+    import geopandas as gpd
+
+    assert len(gpd.read_file(out["gpkg"], layer="prevmap_resultat")) == 22
+    if browser_missing() is None:
+        assert out["pdf"].read_bytes().startswith(b"%PDF-")
+        assert out["png"].read_bytes().startswith(b"\x89PNG")
+
+
+def test_csv_never_carries_a_formula_from_a_file(tmp_path):
+    from dataclasses import replace
+
+    inputs = pipeline.load_inputs()
+    frame = inputs.areas.frame.copy()
+    frame.loc[frame["area_id"] == "0126R001", "area_name"] = "=HYPERLINK(\"http://x\")"
+    analysis = pipeline.run_analysis(replace(inputs, areas=replace(inputs.areas, frame=frame)),
+                                     read_settings(PROFILE))
+    text = pipeline.ranking_csv(analysis).decode("utf-8-sig")
+    assert "'=HYPERLINK" in text
+    assert ";=HYPERLINK" not in text and ';"=HYPERLINK' not in text
+    back = pd.read_csv(io.StringIO(text), sep=";", decimal=",")
+    assert back["Sammanvägt index"].dtype == float        # numbers stay numbers

@@ -1,0 +1,408 @@
+"""The Excel workbook and the GeoPackage of an analysis (geo/exports.py), on the demo data."""
+
+from __future__ import annotations
+
+import dataclasses as dc
+import datetime as dt
+import io
+import math
+import re
+import zipfile
+
+import geopandas as gpd
+import numpy as np
+import openpyxl
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+
+from geo import exports, pipeline
+from geo.join import join_areas
+from indicators.columns import AREA_ID, AREA_NAME
+from indicators.disclosure import check_no_leak
+
+CREATED = dt.date(2026, 1, 2)
+SHEETS = ["Rangordning", "Domänpoäng", "Indikatorer", "Kopplingsrapport", "Inställningar"]
+
+
+@pytest.fixture(scope="module")
+def analysis() -> pipeline.Analysis:
+    return pipeline.run_analysis(pipeline.load_inputs(),
+                                 pipeline.list_profiles()["Bred prevention"])
+
+
+@pytest.fixture(scope="module")
+def xlsx(analysis) -> bytes:
+    return exports.excel_bytes(analysis, created=CREATED)
+
+
+@pytest.fixture(scope="module")
+def workbook(xlsx) -> openpyxl.Workbook:
+    return openpyxl.load_workbook(io.BytesIO(xlsx))
+
+
+def with_areas(analysis: pipeline.Analysis, frame: gpd.GeoDataFrame) -> pipeline.Analysis:
+    """The same ranking over other areas, joined again (so the join report follows)."""
+    inputs = dc.replace(analysis.inputs, areas=dc.replace(analysis.inputs.areas, frame=frame))
+    joined, report = join_areas(frame, analysis.result)
+    return dc.replace(analysis, inputs=inputs, joined=joined, join_report=report)
+
+
+def renamed(analysis: pipeline.Analysis, area: str, name: str) -> pipeline.Analysis:
+    frame = analysis.inputs.areas.frame.copy()
+    frame.loc[frame[AREA_ID] == area, AREA_NAME] = name
+    return with_areas(analysis, frame)
+
+
+def gappy(analysis: pipeline.Analysis) -> pipeline.Analysis:
+    """One area without data (9999R001, a copy of 0126R001 moved 50 km east) and one data
+    row without area (0126R022 left out of the map)."""
+    frame = analysis.inputs.areas.frame
+    extra = frame[frame[AREA_ID] == "0126R001"].copy()
+    extra[AREA_ID], extra[AREA_NAME] = "9999R001", "Nytt område"
+    extra["geometry"] = shapely.transform(extra.geometry.to_numpy(), lambda xy: xy + [50_000, 0])
+    out = pd.concat([frame[frame[AREA_ID] != "0126R022"], extra], ignore_index=True)
+    return with_areas(analysis, gpd.GeoDataFrame(out, geometry="geometry", crs=frame.crs))
+
+
+def rows(ws) -> list[tuple]:
+    return list(ws.iter_rows(values_only=True))
+
+
+def expected_cell(value):
+    """A ranking-table value as the workbook holds it: missing and '' are empty cells."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, str):
+        return value or None
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def assert_numbers(got, want) -> None:
+    """Missing values are empty cells; the rest equal to openpyxl's 16 significant digits
+    (Excel itself keeps 15)."""
+    want = [expected_cell(v) for v in want]
+    assert [v is None for v in got] == [v is None for v in want]
+    assert [v for v in got if v is not None] == pytest.approx(
+        [v for v in want if v is not None], rel=1e-15, abs=0)
+
+
+def sheet_text(ws) -> str:
+    return "\n".join(";".join("" if c is None else str(c) for c in row) for row in rows(ws))
+
+
+def settings_value(ws, section: str, key: str):
+    found = [r[2] for r in rows(ws)[1:] if r[0] == section and r[1] == key]
+    assert len(found) == 1, (section, key, found)
+    return found[0]
+
+
+# -- Excel --------------------------------------------------------------------------------
+
+def test_sheet_names_in_order(workbook):
+    assert workbook.sheetnames == SHEETS
+    assert list(exports.SHEETS) == SHEETS
+
+
+def test_ranking_sheet_is_the_ranking_table(analysis, workbook):
+    table = pipeline.ranking_table(analysis)
+    got = rows(workbook["Rangordning"])
+    assert list(got[0]) == list(table.columns)
+    assert len(got) == len(table) + 1 == 23
+    for i, record in enumerate(table.itertuples(index=False), 1):
+        assert list(got[i]) == [expected_cell(v) for v in record], i
+    # also through pandas, the way a user's script would read it
+    back = pd.read_excel(io.BytesIO(exports.excel_bytes(analysis, created=CREATED)),
+                         sheet_name="Rangordning", dtype={"Områdeskod": str})
+    assert back["Områdeskod"].tolist() == table["Områdeskod"].tolist()
+    assert back["Rang"].tolist() == list(range(1, 23))
+    assert back["Sammanvägt index"].tolist() == table["Sammanvägt index"].tolist()
+
+
+def test_headers_bold_frozen_and_ranking_filtered(workbook):
+    freeze = {"Rangordning": "D2", "Domänpoäng": "C2", "Indikatorer": "C2",
+              "Kopplingsrapport": "A2", "Inställningar": "A2"}
+    for name in SHEETS:
+        ws = workbook[name]
+        assert all(cell.font.bold for cell in ws[1]), name
+        body = ws[3] if name == "Inställningar" else ws[2]   # row 2 there: the warning
+        assert not any(cell.font.bold for cell in body if cell.value is not None), name
+        assert ws.freeze_panes == freeze[name]
+    assert workbook["Rangordning"].auto_filter.ref == "A1:U23"
+
+
+def test_number_formats_and_widths(analysis, workbook):
+    ws = workbook["Rangordning"]
+    header = [c.value for c in ws[1]]
+    k = analysis.assessment.top_k
+
+    def fmt(name):
+        return {ws.cell(row=r, column=header.index(name) + 1).number_format
+                for r in range(2, 24)}
+
+    assert fmt("Sammanvägt index") == {"0.00"}
+    assert fmt("Psykisk ohälsa") == {"0.00"}
+    assert fmt(f"Sannolikhet topp {k} (%)") == {"0.0"}
+    assert fmt("Rang") == {"0"}
+    assert fmt("Område") == {"General"}
+    names = pipeline.ranking_table(analysis)["Område"]
+    width = ws.column_dimensions["C"].width
+    assert width == max(names.str.len()) + 2
+    assert ws.column_dimensions["U"].width == exports.MAX_WIDTH  # the long source label
+    ind = workbook["Indikatorer"]
+    units = {c.value: ind.cell(row=2, column=c.column).number_format for c in ind[1]}
+    assert units["Anmälda våldsbrott (per 1 000)"] == "0.0"
+    assert units["Barn 0–17 år i trångbodda hushåll (%)"] == "0.0"
+    assert {ind.cell(row=r, column=3).number_format for r in range(2, 24)} == {"0.0"}
+
+
+def test_swedish_characters_intact(workbook):
+    text = "\n".join(sheet_text(workbook[name]) for name in SHEETS)
+    for word in ("Vårby gård", "Flemingsberg östra", "Psykisk ohälsa", "Skadegörelse",
+                 "Områdeskod", "Unga 15–20 år"):
+        assert word in text
+
+
+def test_title_property_and_row(analysis, workbook):
+    assert workbook.properties.title == analysis.title
+    assert "Huddinge" in analysis.title
+    assert settings_value(workbook["Inställningar"], "Analys", "Titel") == analysis.title
+
+
+def test_domain_sheet(analysis, workbook):
+    got = rows(workbook["Domänpoäng"])
+    assert list(got[0]) == ["Områdeskod", "Område", "Psykisk ohälsa", "Missbruk",
+                            "Kriminalitet", "Socioekonomiska riskfaktorer", "Skola",
+                            "Skyddsfaktorer"]
+    table = pipeline.ranking_table(analysis)
+    assert [r[0] for r in got[1:]] == table["Områdeskod"].tolist()   # the ranking's order
+    scores = analysis.result.domain_scores
+    assert scores.isna().any().any()        # a domain without values: an empty cell
+    for r in got[1:]:
+        assert_numbers(r[2:], scores.loc[r[0]].tolist())
+
+
+def test_indicator_sheet_values_after_disclosure(analysis, workbook):
+    ws = workbook["Indikatorer"]
+    got = rows(ws)
+    catalogue = analysis.inputs.catalogue
+    values = analysis.result.values
+    headers = [f"{catalogue[i].name} ({catalogue[i].unit})" for i in values.columns]
+    assert list(got[0]) == ["Områdeskod", "Område", *headers]
+    assert "Anmälda våldsbrott (per 1 000)" in headers
+    by_area = {r[0]: r for r in got[1:]}
+    for area in values.index:
+        assert_numbers(by_area[area][2:], values.loc[area].tolist())
+    # a hidden value is an empty cell, never 0
+    empty = sum(v is None for r in got[1:] for v in r[2:])
+    assert empty == int(values.isna().sum().sum()) > 0
+
+    suppressed = analysis.assessment.prepared.disclosure.suppressed
+    assert len(suppressed) > 0
+    raw = analysis.inputs.table.set_index(AREA_ID)
+    # the suppressed cell with the most distinctive (largest) original count
+    counts = [raw.loc[a, c] for a, c in zip(suppressed[AREA_ID], suppressed["column"],
+                                             strict=True)]
+    at = int(np.argmax(counts))
+    area, column, count = suppressed[AREA_ID].iloc[at], suppressed["column"].iloc[at], counts[at]
+    assert count >= 5
+    inds = [i for i in values.columns if catalogue[i].numerator == column]
+    assert inds
+    row = by_area[area]
+    for ind in inds:
+        assert row[2 + list(values.columns).index(ind)] is None
+        original = count / raw.loc[area, catalogue[ind].denominator] * catalogue[ind].per
+        assert not any(isinstance(v, float) and math.isclose(v, original) for v in row)
+    assert not any(isinstance(v, int | float) and math.isclose(v, count) for v in row[2:])
+
+    # no hidden count or rate anywhere in the sheet, in any common written form
+    disclosure = analysis.assessment.prepared.disclosure
+    text = sheet_text(ws)
+    assert check_no_leak(text, disclosure, analysis.inputs.table) == []
+    # (the check does see a leak: the original rate written on the area's line)
+    ind = inds[0]
+    rate = count / raw.loc[area, catalogue[ind].denominator] * catalogue[ind].per
+    assert check_no_leak(text + f"\n{area};{rate!r}", disclosure, analysis.inputs.table)
+
+
+def test_join_sheet_lists_every_gap(analysis, workbook):
+    got = rows(workbook["Kopplingsrapport"])
+    assert got[0] == ("Status", "Områdeskod", "Område")
+    assert {r[0] for r in got[1:]} == {"Kopplad"}
+    assert [r[1] for r in got[1:]] == list(analysis.join_report.matched)
+    gaps = gappy(analysis)
+    ws = openpyxl.load_workbook(io.BytesIO(exports.excel_bytes(gaps, created=CREATED)))[
+        "Kopplingsrapport"]
+    got = rows(ws)
+    assert len(got) == 1 + 21 + 1 + 1
+    assert got[-2] == ("Område utan indikatordata", "9999R001", "Nytt område")
+    assert got[-1] == ("Indikatorrad utan område", "0126R022", "(finns inte i kartan)")
+    assert ws.auto_filter.ref == "A1:C24"
+
+
+def test_settings_sheet(analysis, workbook):
+    ws = workbook["Inställningar"]
+    got = rows(ws)
+    assert got[0] == ("Avsnitt", "Nyckel", "Värde")
+    s = analysis.settings
+    assert settings_value(ws, "[uncertainty]", "seed") == s.seed == 20261123
+    assert settings_value(ws, "[uncertainty]", "draws") == s.draws == 1000
+    assert settings_value(ws, "[uncertainty]", "data_noise") == "true"
+    assert settings_value(ws, "[small_numbers]", "disclosure_threshold") == 5
+    assert settings_value(ws, "[small_numbers]", "smoothing") == "none"
+    assert settings_value(ws, "[tiers]", "high_p") == 0.8
+    assert settings_value(ws, "[tiers]", "raised_p") == 0.3
+    assert settings_value(ws, "[indicator_weights]", "valdsbrott") == 1.0
+    assert settings_value(ws, "Inställningar", "name") == "Bred prevention"
+    assert settings_value(ws, "Inställningar", "normalisation") == "zscore"
+    assert settings_value(ws, "Analys", "Skapad") == "2026-01-02"
+    for role, source in analysis.source_roles():
+        assert settings_value(ws, f"Källa: {role}", "Datum") == source.date
+        assert settings_value(ws, f"Källa: {role}", "Licens") == source.licence
+    assert settings_value(ws, "Källa: Indikatorer", "Syntetiska data") == "ja"
+    assert settings_value(ws, "Källa: Områden", "Syntetiska data") == "nej"
+    # the demo indicators are synthetic: the warning is the first row, in bold red
+    assert got[1][0] == "VARNING" and "SYNTETISKA DEMODATA" in got[1][2]
+    assert ws["A2"].font.bold and ws["A2"].font.color.rgb == "00C00000"
+    notes = [r[2] for r in got if r[0] == "Anmärkningar"]
+    assert notes == analysis.notes()
+
+
+def test_no_warning_without_synthetic_sources(analysis):
+    real = dc.replace(analysis.inputs.table_source, synthetic=False)
+    plain = dc.replace(analysis, inputs=dc.replace(analysis.inputs, table_source=real))
+    ws = openpyxl.load_workbook(io.BytesIO(exports.excel_bytes(plain, created=CREATED)))[
+        "Inställningar"]
+    assert all(r[0] != "VARNING" for r in rows(ws))
+    assert settings_value(ws, "Källa: Indikatorer", "Syntetiska data") == "nej"
+
+
+def test_same_analysis_same_bytes(analysis, xlsx):
+    assert exports.excel_bytes(analysis, created=CREATED) == xlsx
+    assert exports.excel_bytes(analysis, created=dt.date(2026, 1, 3)) != xlsx
+    with zipfile.ZipFile(io.BytesIO(xlsx)) as z:
+        assert {i.date_time for i in z.infolist()} == {(2026, 1, 2, 0, 0, 0)}
+    wb = openpyxl.load_workbook(io.BytesIO(xlsx))
+    assert wb.properties.created == wb.properties.modified == dt.datetime(2026, 1, 2)
+
+
+def test_default_date_is_today(analysis):
+    wb = openpyxl.load_workbook(io.BytesIO(exports.excel_bytes(analysis)))
+    assert wb.properties.modified.date() == dt.date.today()
+
+
+FORMULA = re.compile(rb"<(?:\w+:)?f[ >/]")
+
+
+@pytest.mark.parametrize("name", ["=1+1", '=HYPERLINK("http://x.example","klicka")',
+                                  "=cmd|' /C calc'!A0", "+1+1", "-1+1", "@SUM(A1)",
+                                  "<script>alert(1)</script>"])
+def test_area_name_never_becomes_a_formula(analysis, name):
+    data = exports.excel_bytes(renamed(analysis, "0126R005", name), created=CREATED)
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        for entry in z.namelist():
+            if entry.startswith("xl/worksheets/"):
+                assert not FORMULA.search(z.read(entry)), entry
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    for sheet in ("Rangordning", "Domänpoäng", "Indikatorer", "Kopplingsrapport"):
+        cells = [c for row in wb[sheet].iter_rows() for c in row if c.value == name]
+        assert len(cells) == 1, sheet
+        cell = cells[0]
+        assert cell.data_type == "s"
+        assert cell.quotePrefix == (name[0] in "=+-@")
+    back = pd.read_excel(io.BytesIO(data), sheet_name="Rangordning")
+    assert back.loc[back["Områdeskod"] == "0126R005", "Område"].item() == name
+
+
+def test_source_title_never_becomes_a_formula(analysis):
+    evil = dc.replace(analysis.inputs.table_source, title="=cmd|' /C calc'!A0",
+                      synthetic=False)
+    changed = dc.replace(analysis, inputs=dc.replace(analysis.inputs, table_source=evil))
+    data = exports.excel_bytes(changed, created=CREATED)
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        assert not any(FORMULA.search(z.read(e)) for e in z.namelist()
+                       if e.startswith("xl/worksheets/"))
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    assert settings_value(wb["Inställningar"], "Källa: Indikatorer", "Titel") == evil.title
+    label = wb["Rangordning"]["U2"]
+    assert label.value == evil.label() and label.value.startswith("=")
+    assert label.data_type == "s" and label.quotePrefix
+
+
+def test_control_characters_are_dropped(analysis):
+    data = exports.excel_bytes(renamed(analysis, "0126R005", "Fullersta\x07 södra\x00"),
+                               created=CREATED)
+    back = pd.read_excel(io.BytesIO(data), sheet_name="Domänpoäng")
+    assert back.loc[back["Områdeskod"] == "0126R005", "Område"].item() == "Fullersta södra"
+
+
+# -- GeoPackage ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def gpkg(analysis, tmp_path_factory):
+    return exports.write_geopackage(analysis, tmp_path_factory.mktemp("gpkg") / "ut.gpkg",
+                                    created=CREATED)
+
+
+def assert_same_columns(layer: pd.DataFrame, table: pd.DataFrame) -> None:
+    for name in table.columns:
+        got, want = layer[name].tolist(), table[name].tolist()
+        assert [expected_cell(v) for v in got] == [expected_cell(v) for v in want], name
+
+
+def test_geopackage_layer(analysis, gpkg):
+    layers = dict(pyogrio.list_layers(gpkg))
+    assert layers == {"prevmap_resultat": "MultiPolygon", "kallor": None,
+                      "installningar": None, "kopplingsrapport": None}
+    layer = gpd.read_file(gpkg, layer="prevmap_resultat")
+    assert len(layer) == 22
+    assert layer.crs.to_epsg() == 3006
+    table = pipeline.ranking_table(analysis)
+    # GDAL keeps the Swedish headers (å, ä, ö, spaces, %, *) as field names
+    assert list(layer.columns) == [AREA_ID, AREA_NAME, *table.columns, "geometry"]
+    assert layer[AREA_ID].tolist() == analysis.inputs.areas.frame[AREA_ID].tolist()
+    assert (layer[AREA_ID] == layer["Områdeskod"]).all()
+    assert (layer[AREA_NAME] == layer["Område"]).all()
+    ordered = table.set_index("Områdeskod", drop=False).loc[layer[AREA_ID]]
+    assert_same_columns(layer, ordered)
+    frame = analysis.inputs.areas.frame.to_crs(3006)
+    assert np.allclose(layer.geometry.area, frame.geometry.area)
+    assert layer.geometry.geom_equals(frame.geometry.reset_index(drop=True)).all()
+    assert pyogrio.read_info(gpkg, layer="prevmap_resultat")["fields"].tolist()[:4] == [
+        AREA_ID, AREA_NAME, "Rang", "Områdeskod"]
+
+
+def test_geopackage_tables(analysis, gpkg):
+    sources = pyogrio.read_dataframe(gpkg, layer="kallor")
+    roles = analysis.source_roles()
+    assert sources["Roll"].tolist() == [r for r, _ in roles] == ["Områden", "Indikatorer"]
+    assert sources["Datum"].tolist() == [s.date for _, s in roles]
+    assert sources["Licens"].tolist() == [s.licence for _, s in roles]
+    assert sources["Syntetiska data"].tolist() == ["nej", "ja"]
+    settings = pyogrio.read_dataframe(gpkg, layer="installningar")
+    seed = settings[(settings["Avsnitt"] == "[uncertainty]") & (settings["Nyckel"] == "seed")]
+    assert seed["Värde"].tolist() == ["20261123"]
+    join = pyogrio.read_dataframe(gpkg, layer="kopplingsrapport")
+    assert join["Områdeskod"].tolist() == list(analysis.join_report.matched)
+
+
+def test_geopackage_keeps_areas_without_data(analysis, tmp_path):
+    gaps = gappy(analysis)
+    path = tmp_path / "luckor.gpkg"
+    exports.write_geopackage(analysis, path)        # replaced, not appended to
+    exports.write_geopackage(gaps, path)
+    layer = gpd.read_file(path, layer="prevmap_resultat").set_index(AREA_ID)
+    assert len(layer) == 22
+    assert "0126R022" not in layer.index
+    empty = layer.loc["9999R001"]
+    assert empty[AREA_NAME] == "Nytt område"
+    assert empty[["Rang", "Sammanvägt index", "Psykisk ohälsa", "Prioritet",
+                  "Områdeskod"]].isna().all()
+    assert not empty.geometry.is_empty
+    full = layer.drop(index="9999R001")
+    assert full["Sammanvägt index"].notna().all()
+    join = pyogrio.read_dataframe(path, layer="kopplingsrapport")
+    assert join["Status"].tolist()[-2:] == ["Område utan indikatordata",
+                                            "Indikatorrad utan område"]
+    assert join["Områdeskod"].tolist()[-2:] == ["9999R001", "0126R022"]
