@@ -1,0 +1,56 @@
+"""Exports for Huddinge: sizes and the time of map, report, PDF/PNG and Excel together.
+
+    .venv/bin/python benchmarks/bench_exports.py
+
+Target (issue 5): report HTML under 3 MB including the inlined libraries; map, report, PDF
+and Excel together under 10 s. PDF and PNG need Debian's chromium (.ci/install-chromium).
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from geo import pipeline  # noqa: E402
+from geo.exports import excel_bytes  # noqa: E402
+from geo.render import pdf_and_png  # noqa: E402
+from geo.report import report_html  # noqa: E402
+
+RUNS = 3
+
+
+def main() -> None:
+    analysis = pipeline.run_analysis(pipeline.load_inputs(),
+                                     pipeline.list_profiles()["Bred prevention"])
+    pipeline.map_html(analysis)           # imports (folium-offline) outside the timing
+    steps = {"map HTML": lambda: pipeline.map_html(analysis),
+             "report HTML": lambda: report_html(analysis),
+             "Excel": lambda: excel_bytes(analysis),
+             "PDF + PNG (one chromium)": lambda: pdf_and_png(report_html(analysis),
+                                                             pipeline.map_html(analysis))}
+    times: dict[str, list[float]] = {name: [] for name in steps}
+    sizes: dict[str, int] = {}
+    totals = []
+    for _ in range(RUNS):
+        total = 0.0
+        for name, step in steps.items():
+            start = time.perf_counter()
+            out = step()
+            spent = time.perf_counter() - start
+            times[name].append(spent)
+            total += spent
+            sizes[name] = sum(len(b) for b in out) if isinstance(out, tuple) else len(out)
+        totals.append(total)
+    print(f"{'export (Huddinge, 22 areas)':34} {'median s':>9} {'bytes':>12}")
+    for name in steps:
+        print(f"{name:34} {statistics.median(times[name]):9.2f} {sizes[name]:12,}")
+    print(f"{'all together':34} {statistics.median(totals):9.2f}   (target < 10 s; report "
+          f"{sizes['report HTML'] / 1e6:.2f} MB, target < 3 MB)")
+
+
+if __name__ == "__main__":
+    main()
