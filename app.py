@@ -37,6 +37,7 @@ from geo.levels import (
     to_polygons,
 )
 from geo.maps import FEATURE_INDEX, format_number
+from geo.offline import with_data_uris
 from geo.overlays import Overlay, read_utsatta_omraden
 from geo.render import map_png, report_pdf
 from geo.report import report_html
@@ -1000,11 +1001,12 @@ def main() -> None:
 
 def show_map_page(analysis: pipeline.Analysis, tiles: str | None,
                   settings: AnalysisSettings) -> None:
-    fmap = pipeline.build_analysis_map(analysis, tiles=tiles)
+    # Leaflet as data: URIs: the browser fetches nothing from the net for the map.
+    fmap = with_data_uris(pipeline.build_analysis_map(analysis, tiles=tiles))
     clicked = st_folium(fmap, key="karta", height=640, use_container_width=True,
                         returned_objects=["last_active_drawing"])
-    st.caption("Kartbiblioteket Leaflet hämtas från internet (jsDelivr); utan nätverk visas "
-               "kartan inte, men tabellen, profilen och nedladdningarna fungerar.")
+    st.caption("Kartan hämtar ingenting från internet; en bakgrundskarta visas bara om du "
+               "slår på den.")
     drawing = (clicked or {}).get("last_active_drawing") or {}
     idx = (drawing.get("properties") or {}).get(FEATURE_INDEX)
     ids = list(analysis.joined[AREA_ID])
