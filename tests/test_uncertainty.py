@@ -387,11 +387,29 @@ def test_competition_ranks_tie_at_nine_decimals_like_rank_areas() -> None:
                 for row in many]
     assert competition_ranks(many).tolist() == expected
     assert competition_ranks(many, bound=10.0).tolist() == expected
+    ranker = uncertainty._Ranker(60, 40, bound=10.0)          # as the threads use it
+    assert ranker(many.copy(), overwrite=True, transposed=True).T.tolist() == expected
+    assert ranker(many[:7], transposed=True).T.tolist() == expected[:7]
     huge = many * 1e12                                     # cannot be packed: argsort path
     assert competition_ranks(huge).tolist() == expected
     before = many.copy()
     competition_ranks(many)
     assert np.array_equal(many, before)                    # input untouched by default
+
+
+def test_percentile_ranks_are_exact_for_values_one_ulp_apart() -> None:
+    # The fast sort keys drop the lowest float bits; values that close must still be
+    # ranked (and tied) exactly as pandas does, also with -0.0, infinities and NaN.
+    rng = np.random.default_rng(5)
+    base = rng.integers(-3, 4, (6, 300)) / 7.0 * 100
+    x = base + rng.integers(-2, 3, base.shape) * np.spacing(base)
+    x[0, ::7] = np.nan
+    x[1, :4] = [0.0, -0.0, np.inf, -np.inf]
+    got = uncertainty._average_ranks(x)
+    for row, ranks in zip(x, got, strict=True):
+        present = ~np.isnan(row)
+        assert np.array_equal(ranks[present], pd.Series(row).rank().to_numpy()[present])
+        assert (ranks[~present] > present.sum()).all()
 
 
 def test_bad_input_gives_rank_areas_errors(demo) -> None:
