@@ -94,7 +94,7 @@ def test_notebook_export_writes_the_three_files(executed: nbformat.NotebookNode)
             assert path.is_file(), path
             assert path.stat().st_size == size > 0
         csv = written[1][0].read_text(encoding="utf-8-sig")
-        assert csv.startswith("Rang;Områdeskod;Område;Sammanvägt index;")
+        assert csv.startswith("Rang;Områdeskod;Område;Prioritet;Sammanvägt index;")
         assert len(csv.splitlines()) == 1 + 22
         assert 'name = "Bred prevention, kriminalitet x 3"' in written[2][0].read_text("utf-8")
         assert "SYNTETISKA DEMODATA" in written[0][0].read_text(encoding="utf-8")
