@@ -60,6 +60,26 @@ def _table(frame: pd.DataFrame) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 
+def _compact(table: pd.DataFrame) -> pd.DataFrame:
+    """The ranked table for A4: who, tier, score and certainty; domain scores and
+    contributors are in the profile cards."""
+    keep = ["Rang", "Områdeskod", "Område", "Prioritet", "Sammanvägt index"]
+    out = table[[c for c in keep if c in table.columns]].copy()
+    if "Rang 5 %" in table.columns:
+        out["Rang i 90 % av beräkningarna"] = [
+            "–" if pd.isna(lo) else (f"{lo:.0f}" if lo == hi else f"{lo:.0f}–{hi:.0f}")
+            for lo, hi in zip(table["Rang 5 %"], table["Rang 95 %"], strict=True)]
+    for column in table.columns:
+        if column.startswith("Sannolikhet topp"):
+            out[column] = [f"{format_number(v, 0)} %" if not pd.isna(v) else "–"
+                           for v in table[column]]
+    for column in ("Kluster (Gi*)", "Litet underlag", "Antal flaggor"):
+        if column in table.columns:
+            out[column] = table[column]
+    out["Rang"] = [("–" if pd.isna(r) else str(int(r))) for r in table["Rang"]]
+    return out
+
+
 def _profile_card(analysis: Analysis, area_id: str, name: str, kommun: pd.Series) -> str:
     result = analysis.result
     profile = result.profile(area_id)
@@ -70,11 +90,12 @@ def _profile_card(analysis: Analysis, area_id: str, name: str, kommun: pd.Series
     if a is not None and area_id in a.tiers.index:
         u = a.uncertainty
         facts.insert(0, f"<b>{escape_text(a.tiers[area_id])}</b>")
-        if not pd.isna(u.rank_low.get(area_id)):
-            facts.append(f"rang i 90 % av beräkningarna {u.rank_low[area_id]:.0f}–"
-                         f"{u.rank_high[area_id]:.0f}")
+        low, high = u.rank_low.get(area_id), u.rank_high.get(area_id)
+        if not pd.isna(low):
+            span = f"{low:.0f}" if low == high else f"{low:.0f}–{high:.0f}"
+            facts.append(f"rang i 90 % av beräkningarna {span}")
             facts.append(f"bland de {a.top_k} med störst behov i "
-                         f"{u.p_top_k[area_id]:.0%} av beräkningarna")
+                         f"{format_number(u.p_top_k[area_id] * 100, 0)} % av beräkningarna")
     lines.append("<p>" + "; ".join(facts) + ".</p>")
     domains = pd.DataFrame({
         "Domän": [DOMAINS[d] for d in profile.domain_scores.index],
@@ -101,7 +122,7 @@ def report_html(analysis: Analysis, *, created: dt.date | None = None) -> bytes:
     created = created or dt.date.today()
     title = escape_text(analysis.title)
     synthetic = any(s.synthetic for s in analysis.sources)
-    table = ranking_table(analysis).drop(columns=["Datakälla"])
+    table = _compact(ranking_table(analysis))
     names = dict(zip(analysis.joined[AREA_ID], analysis.joined[AREA_NAME], strict=True))
     kommun = pooled_values(analysis.inputs.table, analysis.inputs.catalogue,
                            list(analysis.result.values.columns))

@@ -64,3 +64,19 @@ def test_text_from_files_is_escaped_everywhere(analysis):
     inner = html_lib.unescape(text[start:text.index('"', start)])
     assert inner.startswith("<!DOCTYPE html>") and "<img src=x" not in inner
     assert "\\u0026lt;img src=x onerror=alert(1)\\u0026gt;" in inner   # in the GeoJSON
+
+
+def test_report_opens_offline_with_its_map(analysis, tmp_path):
+    from browser import launched_browser, open_offline, screenshot
+
+    path = tmp_path / "rapport.html"
+    path.write_bytes(report_html(analysis, created=CREATED))
+    with launched_browser() as chromium:
+        view = open_offline(chromium, path, width=1200, height=1600)
+        frame = view.page.frame_locator("iframe.map")
+        areas = frame.locator("path.leaflet-interactive")
+        areas.first.wait_for()
+        assert areas.count() >= 22
+        assert view.page.locator("div.card").count() == 22
+        screenshot(view.page, "rapport.png")
+        assert view.blocked == [] and view.page_errors == []
