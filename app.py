@@ -289,8 +289,13 @@ def sidebar(catalogue: Catalogue, available: tuple[str, ...]) -> None:
                               label_visibility="collapsed")
         robustness_widgets()
         st.subheader("Karta")
-        st.checkbox("Bakgrundskarta (OpenStreetMap)", key="tiles", value=False,
-                    help="Av som standard: då skickas inga förfrågningar till någon kartserver.")
+        st.checkbox("Bakgrundskarta", key="tiles", value=False,
+                    help="Av som standard: då skickas inga förfrågningar till någon kartserver. "
+                         "Påslagen hämtas kartplattor, men inga indikatorvärden skickas.")
+        st.text_input("Kartserver (tomt = OpenStreetMap)", key="tile_url",
+                      placeholder="https://karta.kommun.se/tiles/{z}/{x}/{y}.png",
+                      disabled=not st.session_state.get("tiles"),
+                      help="Kommunens egen kartserver: en adress med {z}, {x} och {y}.")
 
 
 @st.cache_resource(show_spinner="Summerar till kommundelar …", max_entries=4)
@@ -988,7 +993,14 @@ def main() -> None:
             for note in notes:
                 st.info(note)
 
-    tiles = TILES if st.session_state["tiles"] else None
+    tiles = None
+    if st.session_state["tiles"]:
+        url = (st.session_state.get("tile_url") or "").strip()
+        if url and not (url.startswith("https://") and all(f"{{{c}}}" in url for c in "zxy")):
+            messages.warning("Kartserverns adress ska börja med https:// och innehålla {z}, "
+                             "{x} och {y}; OpenStreetMap används i stället.")
+            url = ""
+        tiles = url or TILES
     with map_tab:
         show_map_page(analysis, tiles, settings)
     with drivers_tab:

@@ -307,7 +307,10 @@ def build_map(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
     }, geometry=wgs.geometry.values, crs=4326)
 
     minx, miny, maxx, maxy = wgs.total_bounds
-    fmap = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], tiles=tiles,
+    # A tile URL (a municipal tile server) needs an attribution; a folium name does not.
+    attr = ("Bakgrundskarta: " + escape_text(tiles.split("/")[2])
+            if tiles and tiles.startswith(("http://", "https://")) else None)
+    fmap = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], tiles=tiles, attr=attr,
                       zoom_start=_zoom_for(maxx - minx, maxy - miny), control_scale=False)
     # Only Leaflet itself: the map uses no icon markers (points are vector circles), icons
     # or Bootstrap, so the page asks no other third-party host for anything.

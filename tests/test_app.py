@@ -392,3 +392,13 @@ def test_robustness_options_are_settings_and_change_the_result(app):
     assert any("Röjandekontroll är AVSTÄNGD" in m.value for m in app.markdown)
     settings = app.session_state["seed"], app.session_state["draws"]
     assert settings == (7, 300)
+
+
+def test_tile_server_address_is_checked(app):
+    app.checkbox(key="tiles").check().run()
+    app.text_input(key="tile_url").set_value("http://okrypterad.example/{z}/{x}.png").run()
+    assert not app.exception
+    assert any("ska börja med https:// och innehålla {z}, {x} och {y}" in w.value
+               for w in app.warning)
+    app.text_input(key="tile_url").set_value("https://karta.kommun.se/{z}/{x}/{y}.png").run()
+    assert not any("Kartserverns adress" in w.value for w in app.warning)

@@ -236,3 +236,15 @@ def test_a_second_render_of_the_same_map_differs_so_exports_build_anew():
     first = render_map_html(fmap)
     assert render_map_html(fmap) != first
     assert render_map_html(build()[0]) == first
+
+
+def test_a_municipal_tile_server_is_used_with_its_attribution():
+    from geo import pipeline
+
+    analysis = pipeline.run_analysis(pipeline.load_inputs(),
+                                     pipeline.list_profiles()["Bred prevention"])
+    url = "https://karta.huddinge.se/tiles/{z}/{x}/{y}.png"
+    html = pipeline.map_html(analysis, tiles=url).decode()
+    assert "karta.huddinge.se/tiles/{z}/{x}/{y}.png" in html
+    assert "Bakgrundskarta: karta.huddinge.se" in html
+    assert "tile.openstreetmap.org" not in html
