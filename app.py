@@ -713,8 +713,7 @@ def show_certainty(analysis: pipeline.Analysis, area_id: str) -> None:
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Prioritet", str(a.tiers.get(area_id, "–")))
     low, high = u.rank_low.get(area_id), u.rank_high.get(area_id)
-    c2.metric("Rang i 90 % av beräkningarna",
-              "–" if pd.isna(low) else f"{low:.0f}" if low == high else f"{low:.0f}–{high:.0f}")
+    c2.metric("Rang i 90 % av beräkningarna", pipeline.rank_span(low, high))
     p = u.p_top_k.get(area_id)
     c3.metric(f"Bland de {k} med störst behov", "–" if pd.isna(p) else f"{p:.0%}")
     label = "–"
@@ -745,12 +744,15 @@ def show_against_kommun(analysis: pipeline.Analysis, area_id: str) -> None:
     rows = [{"Indikator": catalogue[i].name, "Enhet": catalogue[i].unit,
              "Området": values.at[area_id, i], "Hela kommunen": kommun[i],
              "Skillnad": values.at[area_id, i] - kommun[i]} for i in values.columns]
+    shown = pd.DataFrame(rows)
+    for column in ("Området", "Hela kommunen", "Skillnad"):
+        shown[column] = [format_number(v) for v in shown[column]]
     st.markdown("**Området jämfört med hela kommunen** (kommunen: summan av antalen genom "
-                "summan av befolkningen; tomt = dolt eller saknas)")
-    st.dataframe(pd.DataFrame(rows).round(2), hide_index=True)
+                "summan av befolkningen; – = dolt eller saknas)")
+    st.dataframe(shown, hide_index=True)
 
 
-def trend_key(analysis: pipeline.Analysis) -> str:
+def analysis_key(analysis: pipeline.Analysis) -> str:
     """What an analysis is, for caches of derived views: settings and data."""
     inputs = analysis.inputs
     return "|".join([analysis.settings.to_toml(), inputs.table_name, inputs.areas.source.title,
@@ -776,7 +778,7 @@ def show_area_trend(analysis: pipeline.Analysis, area_id: str) -> None:
     if not st.toggle(f"Visa utvecklingen över tid ({years[0]}–)", key="show_trends",
                      help="Varje år rangordnas med samma inställningar och egen osäkerhet."):
         return
-    report = trends_for(trend_key(analysis), analysis)
+    report = trends_for(analysis_key(analysis), analysis)
     if report is None or area_id not in report.ranks.index:
         return
     catalogue = analysis.inputs.catalogue
@@ -839,8 +841,7 @@ def show_drivers(analysis: pipeline.Analysis) -> None:
     if st.button("Räkna ut känsligheten"):
         st.session_state["sensitivity_key"] = analysis.settings.to_toml()
     if st.session_state.get("sensitivity_key") == analysis.settings.to_toml():
-        result_s = sensitivity_for(analysis.settings.to_toml() + analysis.inputs.table_name,
-                                   method, analysis)
+        result_s = sensitivity_for(analysis_key(analysis), method, analysis)
         factors = result_s.factors
         columns = ["label", "index"] + [c for c in ("S1", "ST") if c in factors]
         st.dataframe(factors[columns].rename(columns={
@@ -867,7 +868,7 @@ def show_hotspots(analysis: pipeline.Analysis) -> None:
     h = analysis.hotspots
     if st.toggle("Sök kluster även i varje domän", key="domain_hotspots",
                  help="Tar någon sekund: 999 permutationer per domän."):
-        h = domain_hotspots_for(trend_key(analysis), analysis)
+        h = domain_hotspots_for(analysis_key(analysis), analysis)
     names = {"score": "Sammanvägt index", **{d: DOMAINS[d] for d in DOMAINS}}
     rows = []
     for variable in h.variables:

@@ -221,7 +221,9 @@ def inline_assets(page: str) -> str:
     return _MARKUP.sub(_replace, page)
 
 
+@functools.cache
 def _data_uri(url: str, mime: str) -> str:
+    """Encoded once per process: the app builds its map on every rerun."""
     text = embedded_asset(url)
     return f"data:{mime};base64," + base64.b64encode(text.encode("utf-8")).decode("ascii")
 

@@ -222,6 +222,13 @@ HOTSPOT = "Kluster (Gi*)"
 SMALL_AREA = "Litet underlag"
 
 
+def rank_span(low: float, high: float, missing: str = "–") -> str:
+    """A rank interval as shown everywhere: "3–6", or "1" when both ends agree."""
+    if pd.isna(low):
+        return missing
+    return f"{low:.0f}" if low == high else f"{low:.0f}–{high:.0f}"
+
+
 def p_top_column(k: int) -> str:
     return f"Sannolikhet topp {k} (%)"
 
@@ -263,8 +270,7 @@ def robustness_details(analysis: Analysis) -> pd.DataFrame:
     k = analysis.assessment.top_k
     out[TIER] = cols[TIER]
     out["Rang, 90 % av beräkningarna"] = [
-        "" if pd.isna(lo) else (f"{lo:.0f}" if lo == hi else f"{lo:.0f}–{hi:.0f}")
-        + f" (median {m:g})"
+        "" if pd.isna(lo) else f"{rank_span(lo, hi)} (median {m:g})"
         for lo, hi, m in zip(cols[RANK_LOW], cols[RANK_HIGH], cols[MEDIAN_RANK], strict=True)]
     out[f"Bland de {k} med störst behov"] = [
         "" if pd.isna(p) else f"{p:.0f} % av beräkningarna"

@@ -20,7 +20,7 @@ from indicators.columns import AREA_ID, AREA_NAME, DOMAINS
 from indicators.table import pooled_values
 
 from .maps import escape_text, format_number
-from .pipeline import Analysis, map_html, ranking_table
+from .pipeline import Analysis, map_html, rank_span, ranking_table
 
 CSS = """
 @page { size: A4; margin: 15mm 12mm; }
@@ -67,8 +67,8 @@ def _compact(table: pd.DataFrame) -> pd.DataFrame:
     out = table[[c for c in keep if c in table.columns]].copy()
     if "Rang 5 %" in table.columns:
         out["Rang i 90 % av beräkningarna"] = [
-            "–" if pd.isna(lo) else (f"{lo:.0f}" if lo == hi else f"{lo:.0f}–{hi:.0f}")
-            for lo, hi in zip(table["Rang 5 %"], table["Rang 95 %"], strict=True)]
+            rank_span(lo, hi) for lo, hi in zip(table["Rang 5 %"], table["Rang 95 %"],
+                                                 strict=True)]
     for column in table.columns:
         if column.startswith("Sannolikhet topp"):
             out[column] = [f"{format_number(v, 0)} %" if not pd.isna(v) else "–"
@@ -92,8 +92,7 @@ def _profile_card(analysis: Analysis, area_id: str, name: str, kommun: pd.Series
         facts.insert(0, f"<b>{escape_text(a.tiers[area_id])}</b>")
         low, high = u.rank_low.get(area_id), u.rank_high.get(area_id)
         if not pd.isna(low):
-            span = f"{low:.0f}" if low == high else f"{low:.0f}–{high:.0f}"
-            facts.append(f"rang i 90 % av beräkningarna {span}")
+            facts.append(f"rang i 90 % av beräkningarna {rank_span(low, high)}")
             facts.append(f"bland de {a.top_k} med störst behov i "
                          f"{format_number(u.p_top_k[area_id] * 100, 0)} % av beräkningarna")
     lines.append("<p>" + "; ".join(facts) + ".</p>")

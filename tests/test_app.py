@@ -75,10 +75,14 @@ def uploader(at: AppTest, key: str):
     return next(u for u in at.file_uploader if u.key == key)
 
 
-def use_own_files(at: AppTest) -> None:
+def upload_own_files(at: AppTest, name: str, lines: list[str]) -> None:
+    """Choose uploads on the data page, then upload the demo areas and ``lines`` as CSV."""
     at.radio(key="area_source").set_value("upload")
     at.radio(key="indicator_source").set_value("upload").run()
     assert any("Ladda upp en områdesfil" in i.value for i in at.info)
+    uploader(at, "areas_file").upload("omraden.parquet", pipeline.DEFAULT_AREAS.read_bytes())
+    uploader(at, "table_file").upload(name, "\n".join(lines).encode("utf-8"),
+                                      "text/csv").run()
 
 
 def test_loading_saved_settings_applies_them(app):
@@ -106,10 +110,7 @@ def test_own_files_with_a_bad_value_show_an_error(app, tmp_path):
     header, first = table[0].split(","), table[1].split(",")
     first[header.index("valdsbrott")] = "många"
     table[1] = ",".join(first)
-    use_own_files(app)
-    uploader(app, "areas_file").upload("omraden.parquet", pipeline.DEFAULT_AREAS.read_bytes())
-    uploader(app, "table_file").upload("egen.csv", "\n".join(table).encode("utf-8"),
-                                       "text/csv").run()
+    upload_own_files(app, "egen.csv", table)
     assert not app.exception
     message = " ".join(e.value for e in app.error)
     assert "fil 'egen.csv', kolumn 'valdsbrott': värden som inte är tal. Värden: 'många'" \
@@ -119,10 +120,7 @@ def test_own_files_with_a_bad_value_show_an_error(app, tmp_path):
 def test_own_files_with_a_missing_area_are_reported(app):
     lines = pipeline.DEFAULT_INDICATORS.read_text(encoding="utf-8").splitlines()
     kept = [line for line in lines if not line.startswith("0126R006,")]
-    use_own_files(app)
-    uploader(app, "areas_file").upload("omraden.parquet", pipeline.DEFAULT_AREAS.read_bytes())
-    uploader(app, "table_file").upload("egen.csv", "\n".join(kept).encode("utf-8"),
-                                       "text/csv").run()
+    upload_own_files(app, "egen.csv", kept)
     assert not app.exception and not app.error
     assert any("1 område i kartan saknar indikatordata och visas grå: 0126R006." in i.value
                for i in app.info)
@@ -146,10 +144,7 @@ def test_chosen_indicators_missing_from_own_table_are_named(app):
     header = lines[0].split(",")
     drop = header.index("valdsbrott")
     trimmed = [",".join(v for k, v in enumerate(line.split(",")) if k != drop) for line in lines]
-    use_own_files(app)
-    uploader(app, "areas_file").upload("omraden.parquet", pipeline.DEFAULT_AREAS.read_bytes())
-    uploader(app, "table_file").upload("utan.csv", "\n".join(trimmed).encode("utf-8"),
-                                       "text/csv").run()
+    upload_own_files(app, "utan.csv", trimmed)
     assert not app.exception and not app.error
     assert any("saknas i indikatortabellen, så de räknas inte: Anmälda våldsbrott." in w.value
                for w in app.warning)
