@@ -693,7 +693,7 @@ def show_profile(analysis: pipeline.Analysis, area_id: str) -> None:
         if not profile.flags:
             st.write("Inga flaggor.")
         for c in profile.flags:
-            st.write(f"- 🚩 {c.indicator.name}: {format_number(c.value, 1)} {c.indicator.unit}")
+            st.write(f"- ⚑ {c.indicator.name}: {format_number(c.value, 1)} {c.indicator.unit}")
         if profile.missing:
             st.markdown("**Saknade värden**")
             for ind in profile.missing:
@@ -1046,28 +1046,37 @@ def show_map_page(analysis: pipeline.Analysis, tiles: str | None,
     d1, d2, d3, d4 = st.columns(4)
     # The files are made when a button is clicked, not on every rerun, by the same
     # functions as `prevmap export`. The map is built anew: folium adds to a map each time
-    # it is rendered, and st_folium has rendered `fmap` already.
+    # it is rendered, and st_folium has rendered `fmap` already. A download does not rerun
+    # the app (on_click="ignore"): nothing on the page changes.
     d1.download_button("Karta (HTML)", lambda: pipeline.map_html(analysis, tiles=tiles),
+                       on_click="ignore",
                        file_name="prevmap_karta.html", mime="text/html",
                        help="Fungerar utan internet: kartbiblioteket finns i filen.")
     d2.download_button("Rapport (HTML)", lambda: report_html(analysis),
+                       on_click="ignore",
                        file_name="prevmap_rapport.html", mime="text/html",
                        help="En fil: karta, rangordning, områdesprofiler, metod, källor och "
                             "inställningar. Skrivs ut på A4.")
     d3.download_button("Resultat (Excel)", lambda: excel_bytes(analysis),
+                       on_click="ignore",
                        file_name="prevmap_resultat.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     d4.download_button("Rangordning (CSV)", lambda: pipeline.ranking_csv(analysis),
+                       on_click="ignore",
                        file_name="prevmap_rangordning.csv", mime="text/csv")
     e1, e2, e3, e4 = st.columns(4)
     e1.download_button("Områden med resultat (GeoPackage)", lambda: geopackage_bytes(analysis),
+                       on_click="ignore",
                        file_name="prevmap_resultat.gpkg", mime="application/geopackage+sqlite3")
     e2.download_button("Rapport (PDF)", lambda: report_pdf(report_html(analysis)),
+                       on_click="ignore",
                        file_name="prevmap_rapport.pdf", mime="application/pdf",
                        help="Skapas av webbläsaren chromium på den här datorn (några sekunder).")
     e3.download_button("Karta (PNG)", lambda: map_png(pipeline.map_html(analysis)),
+                       on_click="ignore",
                        file_name="prevmap_karta.png", mime="image/png")
     e4.download_button("Inställningar (TOML)", settings.to_toml().encode("utf-8"),
+                       on_click="ignore",
                        file_name="prevmap_installningar.toml", mime="application/toml")
     digest = hashlib.sha256(settings.to_toml().encode()).hexdigest()[:12]
     st.caption(f"Inställningarnas fingeravtryck: {digest}. Källor: "

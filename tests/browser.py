@@ -59,6 +59,32 @@ def launched_browser() -> Iterator[Any]:
             chromium.close()
 
 
+#: Run in a page (or frame) holding a prevmap map: its area layers (those with a tooltip),
+#: how many are drawn, and for each its name and middle point on the screen.
+AREA_LAYERS_JS = """() => {
+    const map = Object.values(window).find(v => v instanceof L.Map);
+    const areas = [];
+    map.eachLayer(layer => {
+        const props = layer.feature && layer.feature.properties;
+        if (layer instanceof L.Path && props && 'tooltip' in props) areas.push(layer);
+    });
+    const box = map.getContainer().getBoundingClientRect();
+    return {version: L.version, count: areas.length,
+            drawn: areas.filter(l => l._path && l._path.closest('.leaflet-overlay-pane') &&
+                                     l._path.getBoundingClientRect().width > 0).length,
+            interactive: document.querySelectorAll(
+                '.leaflet-overlay-pane path.leaflet-interactive').length,
+            targets: areas.map(layer => {
+                const name = document.createElement('div');
+                name.innerHTML = layer.feature.properties.tooltip;
+                const p = map.latLngToContainerPoint(layer.getCenter());
+                const x = box.left + p.x, y = box.top + p.y;
+                return {name: name.querySelector('b').textContent, x: x, y: y,
+                        hit: document.elementFromPoint(x, y) === layer._path};
+            })};
+}"""
+
+
 @dataclass
 class OfflineView:
     """A page opened with the network cut off, and what it tried to do."""

@@ -1,6 +1,7 @@
 """The Streamlit app in a real browser (Debian chromium), every request to another host
-refused: the map draws its polygons, a click opens the area's profile, and the CSV download
-equals the pipeline's. (That a weight change changes the table is tested in test_app.py.)"""
+refused: the map draws its polygons, a click opens the area's profile, a weight moved with
+the keyboard changes the ranked table to the pipeline's ranking for the new weights, and
+every download button gives a file that opens and holds that same analysis."""
 
 from __future__ import annotations
 
@@ -13,10 +14,14 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import geopandas as gpd
+import openpyxl
 import pytest
-from browser import launched_browser, requires_browser, screenshot
+from browser import AREA_LAYERS_JS, launched_browser, open_offline, requires_browser, screenshot
 
 from geo import pipeline
+from geo.exports import SHEET_RANKING
+from indicators.settings import AnalysisSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = requires_browser
@@ -59,23 +64,9 @@ def app_url(tmp_path_factory) -> Iterator[str]:
 
 
 def test_app_in_a_real_browser_offline(app_url, tmp_path):
+    blocked: list[str] = []
     with launched_browser() as chromium:
-        context = chromium.new_context(viewport={"width": 1400, "height": 1000},
-                                       accept_downloads=True)
-        blocked: list[str] = []
-
-        def guard(route):
-            url = route.request.url
-            if url.startswith((app_url, "data:", "blob:", "about:")):
-                route.continue_()
-            else:
-                blocked.append(url)
-                route.abort()
-
-        context.route("**/*", guard)
-        page = context.new_page()
-        page.set_default_timeout(120_000)
-        page.goto(app_url)
+        page = _guarded_page(chromium, app_url, blocked)
         page.get_by_text("Områdesprofil: Flemingsberg östra").wait_for()
         frame = page.frame_locator("iframe[title='streamlit_folium.st_folium']")
         paths = frame.locator("path.leaflet-interactive")
@@ -106,4 +97,120 @@ def test_app_in_a_real_browser_offline(app_url, tmp_path):
         assert saved.read_bytes() == expected
         screenshot(page, "app_profile.png")
         assert blocked == []
-        context.close()
+
+
+def _guarded_page(chromium, app_url: str, blocked: list[str]):
+    """A page on the app where every request to another host is refused and recorded."""
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000},
+                                   accept_downloads=True)
+
+    def guard(route):
+        url = route.request.url
+        if url.startswith((app_url, "data:", "blob:", "about:")):
+            route.continue_()
+        else:
+            blocked.append(url)
+            route.abort()
+
+    context.route("**/*", guard)
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    page.goto(app_url)
+    page.get_by_text("Områdesprofil:").first.wait_for()
+    return page
+
+
+def _shown_ranking(page) -> list[tuple[str, float]]:
+    """(Områdeskod, Sammanvägt index) of the ranked table's rows the browser has drawn, read
+    from the table the data grid keeps for screen readers."""
+    grid = page.locator("[data-testid='stDataFrame']").filter(
+        has=page.locator("th", has_text="Sammanvägt index")).first.locator("table")
+    grid.locator("tbody tr").first.wait_for(state="attached")
+    headers = grid.locator("thead th").all_text_contents()
+    code, index = headers.index("Områdeskod"), headers.index("Sammanvägt index")
+    rows = []
+    for row in grid.locator("tbody tr").all():
+        cells = row.locator("td").all_text_contents()
+        if len(cells) > index:
+            rows.append((cells[code], float(cells[index].replace(",", ".").replace("−", "-"))))
+    return rows
+
+
+def _matches(shown: list[tuple[str, float]], table) -> bool:
+    expected = list(zip(table["Områdeskod"], table["Sammanvägt index"], strict=True))
+    return len(shown) >= 5 and all(
+        c == ec and abs(v - ev) < 0.006 for (c, v), (ec, ev) in zip(shown, expected, strict=False))
+
+
+def _download(page, label: str, tmp_path: Path) -> Path:
+    with page.expect_download() as download:
+        page.get_by_role("button", name=label).click()
+    path = tmp_path / download.value.suggested_filename
+    download.value.save_as(path)
+    return path
+
+
+def test_weight_change_and_every_download_in_a_real_browser(app_url, tmp_path):
+    profile = pipeline.list_profiles()["Bred prevention"]
+    inputs = pipeline.load_inputs()
+    before = pipeline.ranking_table(pipeline.run_analysis(inputs, profile))
+    changed = profile.with_changes(domain_weights=tuple(
+        {**dict(profile.domain_weights), "kriminalitet": 0.0}.items()))
+    analysis = pipeline.run_analysis(inputs, changed)
+    after = pipeline.ranking_table(analysis)
+    # The test means something only if the weight moves the table's visible top.
+    top = list(zip(after["Områdeskod"], after["Sammanvägt index"], strict=True))
+    assert not _matches(top, before)
+
+    blocked: list[str] = []
+    with launched_browser() as chromium:
+        page = _guarded_page(chromium, app_url, blocked)
+        shown = _shown_ranking(page)
+        assert _matches(shown, before), shown
+
+        # Kriminalitet's domain weight to 0 with the keyboard, as a user without a mouse would.
+        page.locator("[data-testid='stSidebar'] [data-testid='stExpander']").filter(
+            has_text="Kriminalitet").first.locator("summary").click()
+        slider = page.get_by_role("slider", name="Domänvikt: Kriminalitet")
+        slider.focus()
+        page.keyboard.press("Home")
+        deadline = time.monotonic() + 60
+        while not _matches(shown := _shown_ranking(page), after):
+            assert time.monotonic() < deadline, f"the table did not change: {shown}"
+            page.wait_for_timeout(250)
+        screenshot(page, "app_weight_changed.png")
+
+        # Every download holds the changed analysis.
+        csv = _download(page, "Rangordning (CSV)", tmp_path)
+        assert csv.read_bytes() == pipeline.ranking_csv(analysis)
+
+        toml = _download(page, "Inställningar (TOML)", tmp_path)
+        assert AnalysisSettings.from_toml(toml.read_text("utf-8"), toml.name).equivalent(changed)
+
+        xlsx = _download(page, "Resultat (Excel)", tmp_path)
+        sheet = openpyxl.load_workbook(xlsx, read_only=True)[SHEET_RANKING]
+        codes = [r[1] for r in sheet.iter_rows(min_row=2, values_only=True) if r[1]]
+        assert codes == list(after["Områdeskod"])
+
+        gpkg = _download(page, "Områden med resultat (GeoPackage)", tmp_path)
+        areas = gpd.read_file(gpkg, layer="prevmap_resultat")
+        assert len(areas) == len(after)
+        assert list(areas.sort_values("Rang")["Områdeskod"]) == list(after["Områdeskod"])
+
+        # The exported map and the report's map show every area, and nothing leaves the page.
+        for label in ("Karta (HTML)", "Rapport (HTML)"):
+            view = open_offline(chromium, _download(page, label, tmp_path))
+            view.page.locator("iframe.map, .leaflet-container").first.wait_for()
+            frame = view.page.frames[-1]  # the map page: the report's iframe, or the page
+            frame.locator("path.leaflet-interactive").first.wait_for()
+            drawn = frame.evaluate(AREA_LAYERS_JS)
+            assert sorted(t["name"] for t in drawn["targets"]) == sorted(after["Område"]), label
+            assert drawn["drawn"] == len(after), label
+            assert view.blocked == [] and view.page_errors == [], (label, view.blocked)
+            view.page.context.close()
+
+        pdf = _download(page, "Rapport (PDF)", tmp_path)
+        assert pdf.read_bytes().startswith(b"%PDF-") and b"/Type /Page" in pdf.read_bytes()
+        png = _download(page, "Karta (PNG)", tmp_path)
+        assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n") and png.stat().st_size > 20_000
+        assert blocked == []

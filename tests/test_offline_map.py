@@ -8,7 +8,7 @@ from pathlib import Path
 
 import folium
 import pytest
-from browser import launched_browser, open_offline, requires_browser, screenshot
+from browser import AREA_LAYERS_JS, launched_browser, open_offline, requires_browser, screenshot
 
 from geo import offline, pipeline
 from geo.offline import OfflineAssetError, embedded_asset, inline_assets
@@ -126,29 +126,6 @@ def test_tiles_stay_possible_when_asked_for():
 
 
 # --------------------------------------------------------------------------- in a browser
-
-AREA_LAYERS_JS = """() => {
-    const map = Object.values(window).find(v => v instanceof L.Map);
-    const areas = [];
-    map.eachLayer(layer => {
-        const props = layer.feature && layer.feature.properties;
-        if (layer instanceof L.Path && props && 'tooltip' in props) areas.push(layer);
-    });
-    const box = map.getContainer().getBoundingClientRect();
-    return {version: L.version, count: areas.length,
-            drawn: areas.filter(l => l._path && l._path.closest('.leaflet-overlay-pane') &&
-                                     l._path.getBoundingClientRect().width > 0).length,
-            interactive: document.querySelectorAll(
-                '.leaflet-overlay-pane path.leaflet-interactive').length,
-            targets: areas.map(layer => {
-                const name = document.createElement('div');
-                name.innerHTML = layer.feature.properties.tooltip;
-                const p = map.latLngToContainerPoint(layer.getCenter());
-                const x = box.left + p.x, y = box.top + p.y;
-                return {name: name.querySelector('b').textContent, x: x, y: y,
-                        hit: document.elementFromPoint(x, y) === layer._path};
-            })};
-}"""
 
 
 @pytest.fixture(scope="module")
