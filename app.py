@@ -39,7 +39,7 @@ from geo.levels import (
 from geo.maps import FEATURE_INDEX, format_number
 from geo.offline import with_data_uris
 from geo.overlays import Overlay, read_utsatta_omraden
-from geo.render import map_png, report_pdf
+from geo.render import map_png, renderer_missing, report_pdf
 from geo.report import report_html
 from indicators.assessment import TrendReport, trend_report
 from indicators.catalogue import Catalogue
@@ -1068,16 +1068,21 @@ def show_map_page(analysis: pipeline.Analysis, tiles: str | None,
     e1.download_button("Områden med resultat (GeoPackage)", lambda: geopackage_bytes(analysis),
                        on_click="ignore",
                        file_name="prevmap_resultat.gpkg", mime="application/geopackage+sqlite3")
+    # A failure inside a download's callable never reaches the page, so a machine without
+    # chromium gets the buttons disabled and the reason shown instead.
+    no_renderer = renderer_missing()
     e2.download_button("Rapport (PDF)", lambda: report_pdf(report_html(analysis)),
-                       on_click="ignore",
+                       on_click="ignore", disabled=no_renderer is not None,
                        file_name="prevmap_rapport.pdf", mime="application/pdf",
                        help="Skapas av webbläsaren chromium på den här datorn (några sekunder).")
     e3.download_button("Karta (PNG)", lambda: map_png(pipeline.map_html(analysis)),
-                       on_click="ignore",
+                       on_click="ignore", disabled=no_renderer is not None,
                        file_name="prevmap_karta.png", mime="image/png")
     e4.download_button("Inställningar (TOML)", settings.to_toml().encode("utf-8"),
                        on_click="ignore",
                        file_name="prevmap_installningar.toml", mime="application/toml")
+    if no_renderer:
+        st.caption(f"PDF och PNG kan inte skapas på den här datorn: {no_renderer}")
     digest = hashlib.sha256(settings.to_toml().encode()).hexdigest()[:12]
     st.caption(f"Inställningarnas fingeravtryck: {digest}. Källor: "
                + "; ".join(s.label() for s in analysis.sources))

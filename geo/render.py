@@ -9,6 +9,7 @@ it, :class:`RenderError` says how to get it.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import tempfile
 from collections.abc import Iterator
@@ -27,18 +28,25 @@ class RenderError(PrevmapError):
     title = "Fel vid rendering till PDF/PNG"
 
 
+def renderer_missing() -> str | None:
+    """Why PDF and PNG cannot be made on this machine (Swedish, with the fix), or None."""
+    if not CHROMIUM.is_file():
+        return (f"webbläsaren chromium finns inte på '{CHROMIUM}'. Åtgärd: kör "
+                ".ci/install-chromium (Debian-paketen chromium och chromium-driver), "
+                "eller ange sökvägen i miljövariabeln PREVMAP_CHROMIUM.")
+    if importlib.util.find_spec("playwright") is None:
+        return "Python-paketet playwright saknas. Åtgärd: kör 'make setup'."
+    return None
+
+
 @contextmanager
 def _browser() -> Iterator[Any]:
     """One headless chromium for several pages (starting it is most of the cost)."""
-    if not CHROMIUM.is_file():
-        raise RenderError(f"webbläsaren chromium finns inte på '{CHROMIUM}'. Åtgärd: kör "
-                          ".ci/install-chromium (Debian-paketen chromium och chromium-driver), "
-                          "eller ange sökvägen i miljövariabeln PREVMAP_CHROMIUM.")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        raise RenderError("Python-paketet playwright saknas. Åtgärd: kör 'make setup'.") \
-            from None
+    reason = renderer_missing()
+    if reason:
+        raise RenderError(reason)
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM))
         try:

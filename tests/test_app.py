@@ -397,3 +397,26 @@ def test_tile_server_address_is_checked(app):
                for w in app.warning)
     app.text_input(key="tile_url").set_value("https://karta.kommun.se/{z}/{x}/{y}.png").run()
     assert not any("Kartserverns adress" in w.value for w in app.warning)
+
+
+def test_without_chromium_pdf_and_png_are_disabled_with_the_reason(monkeypatch):
+    # A failure inside a download's callable never reaches the page; the app says it first.
+    monkeypatch.setattr("geo.render.CHROMIUM", Path("/saknas/chromium"))
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception
+    buttons = {b.proto.label: b.proto for b in at.get("download_button")}
+    assert buttons["Rapport (PDF)"].disabled and buttons["Karta (PNG)"].disabled
+    assert not buttons["Rapport (HTML)"].disabled
+    assert all(b.ignore_rerun for b in buttons.values())
+    assert any("PDF och PNG kan inte skapas" in c.value and "/saknas/chromium" in c.value
+               for c in at.caption)
+
+
+def test_with_chromium_pdf_and_png_are_offered(app):
+    from geo.render import renderer_missing
+
+    if renderer_missing():
+        pytest.skip(renderer_missing())
+    buttons = {b.proto.label: b.proto for b in app.get("download_button")}
+    assert not buttons["Rapport (PDF)"].disabled and not buttons["Karta (PNG)"].disabled
+    assert not any("PDF och PNG kan inte skapas" in c.value for c in app.caption)
