@@ -39,6 +39,7 @@ from geo.levels import (
 from geo.maps import FEATURE_INDEX, format_number
 from geo.offline import with_data_uris
 from geo.overlays import Overlay, read_utsatta_omraden
+from geo.overview import KOMMUN_CODE, KOMMUN_NAME, build_overview_map, kommun_overview
 from geo.render import map_png, renderer_missing, report_pdf
 from geo.report import report_html
 from indicators.assessment import TrendReport, trend_report
@@ -252,7 +253,7 @@ def sidebar(catalogue: Catalogue, available: tuple[str, ...]) -> None:
     with st.sidebar:
         st.header("Analys")
         state = st.session_state
-        st.caption(f"Data: {sources.kommuner().get(state['kommun'], state['kommun'])}, "
+        st.caption(f"Data: {sources.place_name(state['kommun'])}, "
                    f"{LEVELS[state['level']]}, {INDICATOR_SOURCES[state['indicator_source']]}. "
                    "Ändra under fliken Data och källor.")
         st.selectbox("Profil", list(profiles), key="profile",
@@ -480,12 +481,19 @@ def fetch_kolada() -> None:
 def data_choices() -> None:
     """The data page's choices: kommun, level, area and indicator sources, comparisons."""
     state = st.session_state
-    names = sources.kommuner()
+    names = {**sources.regions(), **sources.kommuner()}
     st.subheader("Välj data")
     left, right = st.columns(2)
-    left.selectbox("Kommun", list(names), key="kommun",
-                   format_func=lambda k: f"{names.get(k, k)} ({k})")
-    right.radio("Nivå", list(LEVELS), key="level", format_func=LEVELS.get,
+    left.selectbox("Kommun, län eller hela Sverige", list(names), key="kommun",
+                   format_func=lambda k: names[k] if k == sources.SWEDEN
+                   else f"{names.get(k, k)} ({k})",
+                   help="Ett län eller hela Sverige rangordnar alla deras RegSO tillsammans; "
+                        "kartan visar först en översikt per kommun, och ett klick på en "
+                        "kommun visar dess områden.")
+    region = sources.is_region(state["kommun"])
+    if region:   # only RegSO from the national file exist for a län or all of Sweden
+        state["level"] = "regso"
+    right.radio("Nivå", list(LEVELS), key="level", format_func=LEVELS.get, disabled=region,
                 help="Kommundelar är grupper av RegSO: antal summeras och andelar räknas om, "
                      "de medelvärdesbildas aldrig.")
     options = area_source_options()
@@ -519,6 +527,9 @@ def data_choices() -> None:
                 format_func=INDICATOR_SOURCES.get)
     if state["indicator_source"] == "demo":
         right.caption("Påhittade värden för att prova verktyget; de beskriver inte områdena.")
+    elif state["indicator_source"] == "scb" and region:
+        right.warning("SCB-hämtningen görs per kommun. För ett län eller hela Sverige: välj "
+                      "demodata eller en egen indikatortabell för alla RegSO.")
     elif state["indicator_source"] == "scb":
         with right:
             if st.button("Hämta från SCB", help="Befolkning efter ålder, ekonomisk standard, "
@@ -635,6 +646,10 @@ def show_kolada() -> None:
     state = st.session_state
     kommun = state["kommun"]
     st.subheader("Kommunen jämfört med län och riket (Kolada)")
+    if sources.is_region(kommun):
+        st.caption("Jämförelsetalen från Kolada gäller en kommun: välj en kommun under "
+                   "Välj data.")
+        return
     if st.button("Hämta jämförelsetal från Kolada",
                  help="Nyckeltal på kommunnivå från Kolada (RKA). Svaren sparas på datorn."):
         fetch_kolada()
@@ -757,6 +772,12 @@ def analysis_key(analysis: pipeline.Analysis) -> str:
     inputs = analysis.inputs
     return "|".join([analysis.settings.to_toml(), inputs.table_name, inputs.areas.source.title,
                      inputs.table_source.title, str(len(inputs.table))])
+
+
+@st.cache_resource(show_spinner="Summerar per kommun …", max_entries=4)
+def kommun_overview_for(key: str, _analysis: pipeline.Analysis) -> gpd.GeoDataFrame:
+    del key
+    return kommun_overview(_analysis)
 
 
 @st.cache_resource(show_spinner="Räknar ut trender …", max_entries=4)
@@ -912,6 +933,7 @@ def show_method(analysis: pipeline.Analysis) -> None:
             st.write(paragraph)
 
 
+TABS = ("Karta och rangordning", "Vad styr rangordningen", "Data och källor", "Metod")
 DATA_DEFAULTS = {"kommun": sources.HUDDINGE, "level": "regso", "area_source": "bundled",
                  "indicator_source": "demo"}
 
@@ -945,8 +967,10 @@ def main() -> None:
     for key, value in DATA_DEFAULTS.items():
         st.session_state.setdefault(key, value)
     messages = st.container()
+    # The drivers and the method are computed only while their tab is open (a weight change
+    # on the map tab stays quick); the data page always runs: its widgets hold the choices.
     map_tab, drivers_tab, data_tab, method_tab = st.tabs(
-        ["Karta och rangordning", "Vad styr rangordningen", "Data och källor", "Metod"])
+        list(TABS), key="tab", on_change="rerun")
     with data_tab:   # drawn first, so that the choices stay usable when the data fail
         data_choices()
     try:
@@ -1004,32 +1028,90 @@ def main() -> None:
         tiles = url or TILES
     with map_tab:
         show_map_page(analysis, tiles, settings)
-    with drivers_tab:
-        show_drivers(analysis)
+    if drivers_tab.open:
+        with drivers_tab:
+            show_drivers(analysis)
     with data_tab:
         show_data_page(analysis, available)
-    with method_tab:
-        show_method(analysis)
+    if method_tab.open:
+        with method_tab:
+            show_method(analysis)
 
 
 def show_map_page(analysis: pipeline.Analysis, tiles: str | None,
                   settings: AnalysisSettings) -> None:
+    kommun = None
+    if sources.is_region(st.session_state["kommun"]):
+        kommun = show_overview(analysis, tiles)
+    if kommun is not None or not sources.is_region(st.session_state["kommun"]):
+        show_area_map(analysis, tiles, kommun)
+    show_ranking(analysis, settings, kommun, tiles)
+
+
+def show_overview(analysis: pipeline.Analysis, tiles: str | None) -> str | None:
+    """A län or Sweden: the overview per kommun until one is clicked or chosen, then the
+    chosen kommun (whose areas the caller maps). Returns the chosen kommun code or None."""
+    state = st.session_state
+    scope = state["kommun"]
+    if state.get("drill_scope") != scope:     # a new scope starts at its overview
+        state["drill_scope"], state["drill"] = scope, None
+    overview = kommun_overview_for(analysis_key(analysis), analysis)
+    names = dict(zip(overview[KOMMUN_CODE], overview[KOMMUN_NAME], strict=True))
+    if state.get("drill") is None:
+        fmap = with_data_uris(build_overview_map(analysis, overview, tiles=tiles))
+        clicked = st_folium(fmap, key=f"oversikt_{state.get('overview_round', 0)}",
+                            height=640, use_container_width=True,
+                            returned_objects=["last_active_drawing"])
+        st.caption(f"{len(overview)} kommuner. Klicka på en kommun för att se dess områden; "
+                   "rangordningen gäller alla RegSO i " + sources.scope_phrase(scope) + ".")
+        drawing = (clicked or {}).get("last_active_drawing") or {}
+        code = (drawing.get("properties") or {}).get("kommun")
+        if code in names:
+            state["drill"] = code
+            st.rerun()
+        return None
+    left, right = st.columns([1, 3])
+    if left.button(f"← Översikt: {sources.place_name(scope)}"):
+        state["drill"] = None
+        # A fresh overview map: the old one still reports the click that drilled down.
+        state["overview_round"] = state.get("overview_round", 0) + 1
+        st.rerun()
+    codes = list(names)
+    right.selectbox("Kommun", codes, index=codes.index(state["drill"]), key="drill_choice",
+                    format_func=lambda c: f"{names[c]} ({c})",
+                    on_change=lambda: state.update(drill=state["drill_choice"]),
+                    label_visibility="collapsed")
+    return state["drill"]
+
+
+def show_area_map(analysis: pipeline.Analysis, tiles: str | None, kommun: str | None) -> None:
+    """The areas' map (of one kommun of a larger scope when ``kommun`` is given); a click on
+    an area opens its profile."""
     # Leaflet as data: URIs: the browser fetches nothing from the net for the map.
-    fmap = with_data_uris(pipeline.build_analysis_map(analysis, tiles=tiles))
-    clicked = st_folium(fmap, key="karta", height=640, use_container_width=True,
-                        returned_objects=["last_active_drawing"])
+    fmap = with_data_uris(pipeline.build_analysis_map(analysis, tiles=tiles, kommun=kommun))
+    clicked = st_folium(fmap, key=f"karta_{kommun or ''}", height=640,
+                        use_container_width=True, returned_objects=["last_active_drawing"])
     st.caption("Kartan hämtar ingenting från internet; en bakgrundskarta visas bara om du "
                "slår på den.")
     drawing = (clicked or {}).get("last_active_drawing") or {}
     idx = (drawing.get("properties") or {}).get(FEATURE_INDEX)
-    ids = list(analysis.joined[AREA_ID])
+    ids = [a for a in analysis.joined[AREA_ID] if kommun is None or a.startswith(kommun)]
     if idx is not None and 0 <= int(idx) < len(ids) and \
-            st.session_state.get("clicked_idx") != idx:
-        st.session_state["clicked_idx"] = idx
+            st.session_state.get("clicked_idx") != (kommun, idx):
+        st.session_state["clicked_idx"] = (kommun, idx)
         st.session_state["area"] = ids[int(idx)]
 
+
+def show_ranking(analysis: pipeline.Analysis, settings: AnalysisSettings,
+                 kommun: str | None, tiles: str | None) -> None:
+    """The ranked table (one kommun's rows when drilled down), the chosen area's profile
+    and the downloads."""
     table = pipeline.ranking_table(analysis)
-    st.subheader("Rangordning")
+    if kommun is not None:
+        table = table[table["Områdeskod"].str.startswith(kommun)]
+    st.subheader("Rangordning" + (f" – {sources.place_name(kommun)}, rang inom "
+                                  f"{sources.scope_phrase(st.session_state['kommun'])}"
+                                  if kommun else ""))
     st.caption(analysis.result.method_summary())
     st.dataframe(table.drop(columns=["Datakälla"]), hide_index=True,
                  column_config={"Sammanvägt index": st.column_config.NumberColumn(format="%.2f")})

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import json
 import math
 import re
 from collections.abc import Sequence
@@ -22,7 +23,9 @@ import geopandas as gpd
 import mapclassify
 import numpy as np
 import pandas as pd
+import shapely
 from branca.element import Element, MacroElement
+from folium.map import Layer
 from jinja2 import Template
 
 from indicators.columns import (
@@ -37,6 +40,7 @@ from indicators.columns import (
 from indicators.io import SourceInfo
 from indicators.ranking import RankingResult
 
+from .display import DisplayGeometry, display_geometry, vertex_budget_for
 from .offline import inline_assets
 
 # ColorBrewer YlOrRd, light (less need) to dark (more need).
@@ -50,6 +54,18 @@ CLASSIFIERS = {"quantiles": ("Kvantiler", mapclassify.Quantiles),
 FEATURE_INDEX = "idx"
 OVERLAY_LABEL = "label"
 POINT_RADIUS = 5  # pixels
+#: An exported map of any number of areas stays under this size: the display geometry is
+#: simplified to the vertex budget left after the libraries, panels and tooltips.
+MAP_MAX_BYTES = 3_000_000
+#: What a map costs besides its features: Leaflet inlined (~170 kB), panels, method, settings.
+MAP_FIXED_BYTES = 230_000
+BYTES_PER_VERTEX = 22.0  # "[17.93452,59.12345]," at 5 decimals, with the brackets
+#: An area's feature besides its vertices: the tooltip with the certainty lines (~480 bytes
+#: measured on all RegSO), the feature's frame, and its share of the outline overlays
+#: (hot spots, uncertain placement: ~60 bytes per area drawn). A fixed estimate, not the
+#: measured tooltips: the budget, and so the cached display geometry, must not change
+#: when a weight does.
+BYTES_PER_AREA = 600.0
 _HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 
 
@@ -131,6 +147,94 @@ class _Css(MacroElement):
         self.css = css
 
 
+class _FeatureLayer(Layer):
+    """A GeoJSON layer from pre-serialised features, for thousands of areas.
+
+    ``folium.GeoJson`` serialises, styles and highlights every feature in Python (seconds
+    for all of Sweden's RegSO); here the features are one JSON text built by
+    :func:`_feature_collection`, styled in the browser from their ``fill`` property, and
+    the tooltip is the pre-escaped HTML in property ``tooltip_key``. ``radius`` draws points
+    as vector circles. With ``borrow`` (a layer added before this one) each feature's
+    geometry is ``null`` in the page and taken from ``borrow``'s feature number
+    ``properties.idx``. The page script has the same shape as folium's
+    (``geo_json_<id>_add({...})``), so a map reads the same either way."""
+
+    _template = Template("""{% macro script(this, kwargs) %}
+var {{ this.get_name() }}_data = null;
+var {{ this.get_name() }} = L.geoJson(null, {
+{%- if not this.interactive %}
+    interactive: false,
+{%- endif %}
+    style: function(feature) {
+        var style = Object.assign({}, {{ this.style }});
+        if (feature.properties.fill) { style.fillColor = feature.properties.fill; }
+        return style;
+    },
+{%- if this.radius %}
+    pointToLayer: function(feature, latlng) {
+        return L.circleMarker(latlng, {radius: {{ this.radius }}});
+    },
+{%- endif %}
+    onEachFeature: function(feature, layer) {
+{%- if this.tooltip_key %}
+        layer.bindTooltip(feature.properties[{{ this.tooltip_key|tojson }}], {sticky: true});
+{%- endif %}
+{%- if this.highlight %}
+        layer.on({
+            mouseover: function(e) { e.target.setStyle({{ this.highlight }}); },
+            mouseout: function(e) { {{ this.get_name() }}.resetStyle(e.target); }
+        });
+{%- endif %}
+    }
+});
+function {{ this.get_name() }}_add(data) {
+{%- if this.borrow %}
+    var from = {{ this.borrow.get_name() }}_data.features;
+    data.features.forEach(function(f) { f.geometry = from[f.properties.idx].geometry; });
+{%- else %}
+    {{ this.get_name() }}_data = data;
+{%- endif %}
+    {{ this.get_name() }}.addData(data);
+}
+{{ this.get_name() }}_add({{ this.data }});
+{% endmacro %}""")
+
+    def __init__(self, data: str, *, name: str, style: dict[str, object],
+                 tooltip_key: str | None = None, highlight: dict[str, object] | None = None,
+                 radius: int | None = None, interactive: bool = True,
+                 control: bool = True, borrow: _FeatureLayer | None = None) -> None:
+        super().__init__(name=name, overlay=True, control=control)
+        self._name = "GeoJson"
+        self.data = data
+        self.style = json.dumps(style)
+        self.tooltip_key = tooltip_key
+        self.highlight = json.dumps(highlight) if highlight else None
+        self.radius = radius
+        self.interactive = interactive
+        self.borrow = borrow
+
+
+def _json_for_script(text: str) -> str:
+    """JSON text made safe inside a <script> element: no ``</`` can end it and no ``<!--``
+    can open a comment (``<\\/`` and ``\\u003c!--`` read back as the same JSON). Tooltip
+    markup stays short, unlike with Jinja's ``tojson`` (6 bytes for every ``<`` and ``>``)."""
+    return text.replace("</", "<\\/").replace("<!--", "\\u003c!--")
+
+
+def _feature_collection(geometry: np.ndarray, properties: Sequence[dict[str, object]]) -> str:
+    """A GeoJSON FeatureCollection as compact JSON: geometry written by GEOS (coordinates as
+    rounded by :mod:`geo.display`), properties by :func:`json.dumps`; a missing geometry is
+    ``null`` (the feature is kept, as GeoJSON allows)."""
+    shapes = shapely.to_geojson(geometry)
+    features = [
+        '{"type":"Feature","properties":'
+        + json.dumps(props, ensure_ascii=False, separators=(",", ":"))
+        + ',"geometry":' + (shape if shape is not None else "null") + "}"
+        for props, shape in zip(properties, shapes, strict=True)]
+    return _json_for_script('{"type":"FeatureCollection","features":[' + ",".join(features)
+                            + "]}")
+
+
 CSS = """
 .leaflet-tooltip { white-space: normal; width: max-content; max-width: 360px; }
 .pm-panel { position: absolute; z-index: 1000; background: rgba(255,255,255,0.94);
@@ -202,16 +306,17 @@ def _detail_lines(details: pd.DataFrame | None, area_ids: Sequence[str]) -> list
     """Per area, the escaped lines ``label: value`` of ``details`` (empty values skipped)."""
     if details is None:
         return [[] for _ in area_ids]
-    out = []
-    for area_id in area_ids:
-        lines = []
-        if area_id in details.index:
-            for label, value in details.loc[area_id].items():
-                if value is None or pd.isna(value) or str(value) == "":
-                    continue
-                lines.append(f"{escape_text(label)}: {escape_text(value)}")
-        out.append(lines)
-    return out
+    labels = [escape_text(label) for label in details.columns]
+    rows = details[~details.index.duplicated()].reindex(list(area_ids)).to_numpy(dtype=object)
+    return [[f"{label}: {escape_text(value)}" for label, value in zip(labels, row, strict=True)
+             if value is not None and not pd.isna(value) and str(value) != ""]
+            for row in rows]
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
+    """The rows of ``frame`` without their geometry, as dicts (``iterrows`` builds a Series
+    per row: seconds for thousands of areas)."""
+    return pd.DataFrame(frame.drop(columns="geometry", errors="ignore")).to_dict("records")
 
 
 def _overlay_tooltip(values: Sequence[object]) -> str:
@@ -219,32 +324,54 @@ def _overlay_tooltip(values: Sequence[object]) -> str:
     return "<br>".join(([f"<b>{texts[0]}</b>"] + texts[1:]) if texts else [])
 
 
-def _add_overlay(fmap: folium.Map, overlay: MapOverlay) -> None:
-    wgs = overlay.frame.to_crs(4326)
-    features = gpd.GeoDataFrame({
-        OVERLAY_LABEL: [_overlay_tooltip([row[c] for c in overlay.label_columns])
-                        for _, row in wgs.iterrows()],
-    }, geometry=wgs.geometry.values, crs=4326)
-    colour = overlay.colour
-    tooltip = folium.GeoJsonTooltip(fields=[OVERLAY_LABEL], labels=False, sticky=True)
+def _add_overlay(fmap: folium.Map, overlay: MapOverlay, geometry: np.ndarray) -> None:
+    """Draw ``overlay`` with ``geometry`` (its display geometry in EPSG:4326, row by row)."""
+    labels = [{OVERLAY_LABEL: _overlay_tooltip([row[c] for c in overlay.label_columns])}
+              for row in _records(overlay.frame)]
+    data = _feature_collection(geometry, labels)
     if overlay.is_points:
         # Vector circles (no icon images): the page still asks no other host for anything.
-        style = {"color": "#ffffff", "weight": 1, "fill": True, "fillColor": colour,
-                 "fillOpacity": 0.9}
-        folium.GeoJson(
-            features, name=escape_text(overlay.name),
-            marker=folium.CircleMarker(radius=POINT_RADIUS),
-            style_function=lambda _: style, tooltip=tooltip,
-        ).add_to(fmap)
+        _FeatureLayer(data, name=escape_text(overlay.name), tooltip_key=OVERLAY_LABEL,
+                      radius=POINT_RADIUS,
+                      style={"color": "#ffffff", "weight": 1, "fill": True,
+                             "fillColor": overlay.colour, "fillOpacity": 0.9}).add_to(fmap)
         return
     # No fill: an unfilled SVG path takes the pointer only on its outline, so the areas
     # beneath keep their tooltips and clicks.
-    folium.GeoJson(
-        features, name=escape_text(overlay.name),
-        style_function=lambda _: {"fill": False, "color": colour, "weight": 2.5,
-                                  "dashArray": "6 4"},
-        tooltip=tooltip,
-    ).add_to(fmap)
+    _FeatureLayer(data, name=escape_text(overlay.name), tooltip_key=OVERLAY_LABEL,
+                  style={"fill": False, "color": overlay.colour, "weight": 2.5,
+                         "dashArray": "6 4"}).add_to(fmap)
+
+
+def _overlay_geometry(overlay: MapOverlay, budget: int) -> np.ndarray:
+    """A comparison layer's geometry for display, EPSG:4326: points as they are, polygons
+    simplified on their own to ``budget`` vertices."""
+    if overlay.is_points:
+        return overlay.frame.to_crs(4326).geometry.to_numpy()
+    return display_geometry(overlay.frame, vertex_budget=budget).geometry.to_numpy()
+
+
+def _add_area_outline(fmap: folium.Map, overlay: MapOverlay, positions: np.ndarray,
+                      areas: _FeatureLayer) -> None:
+    """Outline some of the map's own areas (hot spots, uncertain placement): the features
+    carry only their label and the area's position (``idx``); the browser takes their
+    borders from the area layer, so no border is written twice and the outline lies on it."""
+    labels = [{OVERLAY_LABEL: _overlay_tooltip([row[c] for c in overlay.label_columns]),
+               FEATURE_INDEX: int(i)}
+              for row, i in zip(_records(overlay.frame), positions, strict=True)]
+    _FeatureLayer(_feature_collection(np.full(len(labels), None), labels),
+                  name=escape_text(overlay.name), tooltip_key=OVERLAY_LABEL, borrow=areas,
+                  style={"fill": False, "color": overlay.colour, "weight": 2.5,
+                         "dashArray": "6 4"}).add_to(fmap)
+
+
+def area_display_geometry(areas: gpd.GeoDataFrame, *,
+                          max_bytes: int = MAP_MAX_BYTES) -> DisplayGeometry:
+    """The display geometry of a map of ``areas`` under about ``max_bytes`` (cached per
+    area set: the same for every weight, profile and year)."""
+    budget = vertex_budget_for(len(areas), max_bytes=max(0, max_bytes - MAP_FIXED_BYTES),
+                               bytes_per_vertex=BYTES_PER_VERTEX, bytes_per_area=BYTES_PER_AREA)
+    return display_geometry(areas, vertex_budget=budget)
 
 
 def _overlay_key(overlay: MapOverlay) -> str:
@@ -277,7 +404,8 @@ def build_map(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
               scheme: str = "quantiles", k: int = 5, tiles: str | None = None,
               notes: Sequence[str] = (), overlays: Sequence[MapOverlay] = (),
               details: pd.DataFrame | None = None,
-              method: Sequence[tuple[str, Sequence[str]]] = ()) -> folium.Map:
+              method: Sequence[tuple[str, Sequence[str]]] = (),
+              max_bytes: int = MAP_MAX_BYTES) -> folium.Map:
     """Build the needs map: areas coloured by composite score, with legend, tooltip,
     title, sources, date, method and settings.
 
@@ -288,25 +416,61 @@ def build_map(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
     ``column: value`` per area (index ``area_id``, one column per line, empty values left
     out). ``method`` is the method page as (heading, paragraphs), written into the panel
     that opens under the sources.
+
+    The borders are drawn from display geometry (:mod:`geo.display`): simplified with
+    shared edges kept, so that the page stays under about ``max_bytes`` whatever the number
+    of areas; a map small enough already is drawn unsimplified (coordinates rounded to
+    about a metre).
     """
     if scheme not in CLASSIFIERS:
         raise ValueError(f"okänd klassindelning {scheme!r}; välj en av {sorted(CLASSIFIERS)}")
     created = created or dt.date.today()
-    wgs = areas.to_crs(4326)
-    scores = wgs[SCORE].to_numpy(dtype=float)
+    scores = areas[SCORE].to_numpy(dtype=float)
     classes, bins = _classify(scores, scheme, k)
     colours = _colours(len(bins))
     n_ranked = int(result.score.notna().sum())
+    properties = [
+        {FEATURE_INDEX: i, "fill": colours[c] if c >= 0 else NO_DATA_COLOUR,
+         "tooltip": _tooltip(row, n_ranked, extra)}
+        for i, (row, c, extra) in enumerate(zip(
+            _records(areas), classes, _detail_lines(details, list(areas[AREA_ID])),
+            strict=True))]
 
-    features = gpd.GeoDataFrame({
-        FEATURE_INDEX: np.arange(len(wgs)),
-        "fill": [colours[c] if c >= 0 else NO_DATA_COLOUR for c in classes],
-        "tooltip": [_tooltip(row, n_ranked, extra) for (_, row), extra in
-                    zip(wgs.iterrows(), _detail_lines(details, list(wgs[AREA_ID])),
-                        strict=True)],
-    }, geometry=wgs.geometry.values, crs=4326)
+    # Display geometry: simplified (shared borders kept) to what the size budget leaves
+    # after the tooltips; outlines of the map's own areas reuse it. The analysis keeps the
+    # full geometry; the map notes say when the borders are simplified.
+    display = area_display_geometry(areas, max_bytes=max_bytes)
+    shown = pd.Series(display.geometry.to_numpy(), index=areas[AREA_ID].to_numpy())
+    if display.simplified:
+        notes = [*notes, display.note()]
+    budget = max(1, display.vertices_out // max(1, len(areas)))
+    fmap = _base_map(shown.to_numpy(), tiles)
+    geoms = shown.to_numpy()
+    outline = (shapely.coverage_union_all(geoms) if display.coverage_valid
+               else shapely.union_all(geoms))
+    _FeatureLayer(_feature_collection(np.array([outline]), [{}]), name="Kommungräns",
+                  interactive=False,
+                  style={"fill": False, "color": "#333333", "weight": 2.5}).add_to(fmap)
+    area_layer = _FeatureLayer(
+        _feature_collection(geoms, properties), name="Sammanvägt behov", tooltip_key="tooltip",
+        highlight={"weight": 3, "color": "#000000"},
+        style={"color": "#555555", "weight": 1, "fillOpacity": 0.8}).add_to(fmap)
+    position = pd.Series(np.arange(len(areas)), index=areas[AREA_ID].to_numpy())
+    for overlay in overlays:
+        frame = overlay.frame
+        if AREA_ID in frame.columns and frame[AREA_ID].isin(position.index).all():
+            _add_area_outline(fmap, overlay, position.loc[frame[AREA_ID]].to_numpy(),
+                              area_layer)
+        else:
+            _add_overlay(fmap, overlay, _overlay_geometry(overlay, budget * len(frame)))
+    legend = _legend(bins, colours, scheme, bool((classes < 0).any()), overlays)
+    return _finish(fmap, title=title, result=result, sources=sources, created=created,
+                   notes=notes, method=method, legend=legend)
 
-    minx, miny, maxx, maxy = wgs.total_bounds
+
+def _base_map(geoms: np.ndarray, tiles: str | None) -> folium.Map:
+    """An empty map fitted to ``geoms`` (EPSG:4326), with Leaflet only and the tiles asked for."""
+    minx, miny, maxx, maxy = shapely.total_bounds(geoms)
     # A tile URL (a municipal tile server) needs an attribution; a folium name does not.
     attr = ("Bakgrundskarta: " + escape_text(tiles.split("/")[2])
             if tiles and tiles.startswith(("http://", "https://")) else None)
@@ -318,21 +482,15 @@ def build_map(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
     fmap.default_js = [js for js in folium.Map.default_js if js[0] == "leaflet"]
     fmap.default_css = [css for css in folium.Map.default_css if css[0] == "leaflet_css"]
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
-    outline = gpd.GeoDataFrame(geometry=[wgs.geometry.union_all()], crs=4326)
-    folium.GeoJson(outline, name="Kommungräns", interactive=False,
-                   style_function=lambda _: {"fill": False, "color": "#333333",
-                                             "weight": 2.5}).add_to(fmap)
-    folium.GeoJson(
-        features, name="Sammanvägt behov",
-        style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": "#555555",
-                                  "weight": 1, "fillOpacity": 0.8},
-        highlight_function=lambda _: {"weight": 3, "color": "#000000"},
-        tooltip=folium.GeoJsonTooltip(fields=["tooltip"], labels=False, sticky=True),
-    ).add_to(fmap)
-    for overlay in overlays:
-        _add_overlay(fmap, overlay)
-    folium.LayerControl(collapsed=True).add_to(fmap)
+    return fmap
 
+
+def _finish(fmap: folium.Map, *, title: str, result: RankingResult,
+            sources: Sequence[SourceInfo], created: dt.date, notes: Sequence[str],
+            method: Sequence[tuple[str, Sequence[str]]], legend: str) -> folium.Map:
+    """Add the layer control, title, legend and the sources panel (with notes, method and
+    settings), and number the elements."""
+    folium.LayerControl(collapsed=True).add_to(fmap)
     synthetic = any(s.synthetic for s in sources)
     heading = escape_text(title)
     sub = escape_text(result.settings.name) if result.settings.name else ""
@@ -351,9 +509,9 @@ def build_map(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
               f"<ul>{source_items}</ul>"
               + (f"<b>Om data</b><ul>{note_items}</ul>" if notes else "")
               + f"<b>Metod</b><p>{escape_text(result.method_summary())}</p>"
-              + "".join(f"<h3>{escape_text(heading)}</h3>"
+              + "".join(f"<h3>{escape_text(section)}</h3>"
                         + "".join(f"<p>{escape_text(p)}</p>" for p in paragraphs)
-                        for heading, paragraphs in method)
+                        for section, paragraphs in method)
               + f"<b>Inställningar</b><pre>{escape_text(result.settings.to_toml())}</pre>"
               "</details></div>")
 
@@ -361,7 +519,6 @@ def build_map(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
     root.title = heading + (" (syntetiska demodata)" if synthetic else "")
     _Css(CSS).add_to(fmap)
     _MetricScale().add_to(fmap)
-    legend = _legend(bins, colours, scheme, bool((classes < 0).any()), overlays)
     for block in (title_html, legend, footer):
         _Html(block).add_to(fmap)
     _stable_ids(root)

