@@ -8,7 +8,8 @@ their p-values and Swedish labels.
 Conventions (also stated in :meth:`Hotspots.notes`):
 
 * Spatial weights (libpysal ``Graph``): ``"queen"`` (default) makes areas that share
-  an edge or a corner neighbours (geometric test, ``strict=True``). ``"knn"`` gives
+  an edge or a corner neighbours (geometric test: the polygons intersect, see
+  :func:`queen_graph`; areas that overlap count as neighbours too). ``"knn"`` gives
   every area its ``KNN_K`` = 4 nearest neighbours by centroid distance (in SWEREF 99 TM
   when the layer has a geographic CRS), for layers that are not contiguous (islands,
   gaps between polygons). Local Moran's I uses the weights row-standardised; Gi* uses
@@ -43,15 +44,24 @@ Labels and notes are plain Swedish text (no markup).
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 import math
+import os
+import threading
 import warnings
+from collections import OrderedDict
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
+from esda import crand as esda_crand
 from esda.getisord import G_Local
 from esda.moran import Moran_Local
 from libpysal.graph import Graph
@@ -266,6 +276,132 @@ def _value_table(values: pd.DataFrame | pd.Series) -> pd.DataFrame:
     return table.astype(float).replace([np.inf, -np.inf], np.nan)
 
 
+# Geometry types libpysal's contiguity builders accept.
+_CONTIGUITY_TYPES = frozenset({"Polygon", "MultiPolygon", "LineString", "MultiLineString"})
+# The layer's Queen graph per area set (see _queen_cached): a weight change reuses it.
+GRAPH_CACHE_SIZE = 4
+_graph_cache: OrderedDict[str, Graph] = OrderedDict()
+_graph_lock = threading.Lock()
+
+
+def _island_loops(heads: np.ndarray, tails: np.ndarray, ids: np.ndarray,
+                  weights: np.ndarray) -> tuple[pd.Index, pd.Index, np.ndarray]:
+    """Add a zero-weight self-loop for every id without a neighbour and order the links by
+    ``ids`` on both levels, as libpysal's contiguity builders do (``_resolve_islands``)."""
+    islands = pd.Index(ids).difference(pd.Index(heads))
+    if islands.shape != (0,):
+        heads = np.hstack((heads, islands))
+        tails = np.hstack((tails, islands))
+        weights = np.hstack((weights, np.zeros_like(islands, dtype=int)))
+    adjacency = pd.Series(
+        weights, index=pd.MultiIndex.from_arrays([heads, tails], names=["focal", "neighbor"]),
+        name="weight")
+    adjacency = adjacency.reindex(ids, level=0).reindex(ids, level=1)
+    return (adjacency.index.get_level_values(0), adjacency.index.get_level_values(1),
+            adjacency.to_numpy())
+
+
+# Layers with at least this many areas are queried on two threads (shapely releases the GIL).
+_THREADED_QUERY = 1000
+
+
+def _intersecting(shapes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All pairs (i, j) of ``shapes`` that intersect (i == j included), ordered by i as
+    ``STRtree.query(shapes, predicate="intersects")`` gives them. Large layers are queried
+    in two halves on two threads: each input's hits do not depend on the other inputs,
+    so the halves put together are the same pairs in the same order."""
+    tree = shapely.STRtree(shapes)
+    workers = min(2, os.cpu_count() or 1)
+    if len(shapes) < _THREADED_QUERY or workers < 2:
+        return tree.query(shapes, predicate="intersects")
+    half = len(shapes) // 2
+    with ThreadPoolExecutor(workers) as pool:
+        first, second = pool.map(lambda part: tree.query(shapes[part], predicate="intersects"),
+                                 (slice(0, half), slice(half, None)))
+    second = second + np.array([[half], [0]], dtype=second.dtype)
+    return np.concatenate([first, second], axis=1)
+
+
+def queen_graph(geoms: gpd.GeoDataFrame | gpd.GeoSeries) -> Graph:
+    """Queen contiguity of ``geoms`` (labelled by their index): binary weights between
+    geometries that intersect, isolates as zero-weight self-loops.
+
+    On a coverage (polygons that share only boundary points and edges: valid area layers)
+    two polygons intersect exactly when they touch, so this is the same ``Graph`` as
+    ``Graph.build_contiguity(geoms, rook=False, strict=True)``, links in the same order,
+    but some ten times faster: "touches" must compare the interiors of every pair, while
+    "intersects" stops at the first shared point. Unlike the strict builder, areas that
+    overlap (an invalid coverage, e.g. a district drawn over its neighbours) count as
+    neighbours here too.
+    """
+    geometry = geoms.geometry if isinstance(geoms, gpd.GeoDataFrame) else geoms
+    types = set(geometry.geom_type)
+    if not types <= _CONTIGUITY_TYPES:     # as Graph.build_contiguity
+        raise ValueError(f"This Graph type is only well-defined for geom_types: "
+                         f"{set(_CONTIGUITY_TYPES)}.")
+    ids = np.asarray(geometry.index)
+    shapes = np.asarray(geometry.array)
+    heads_ix, tails_ix = _intersecting(shapes)
+    other = heads_ix != tails_ix
+    heads_ix, tails_ix = heads_ix[other], tails_ix[other]
+    return Graph.from_arrays(*_island_loops(ids[heads_ix], ids[tails_ix], ids,
+                                            np.ones_like(heads_ix, dtype=int)))
+
+
+def _fingerprint(geoms: gpd.GeoDataFrame) -> str:
+    """A SHA-256 of the area ids (in order) and the exact geometries.
+
+    Geometries are hashed as shapely's ragged arrays (geometry type, every coordinate and
+    the part and ring offsets: the geometry exactly, single polygons promoted to
+    multipolygons when the layer mixes them, which contiguity does not tell apart; plus
+    which geometries are missing, since those are written as empty), or as
+    WKB when the layer cannot be written that way (e.g. mixed polygons and lines).
+    """
+    digest = hashlib.sha256(json.dumps([str(a) for a in geoms.index]).encode("utf-8"))
+    shapes = np.asarray(geoms.geometry.array)
+    try:
+        kind, coords, offsets = shapely.to_ragged_array(shapes)
+        arrays = (coords, *offsets, shapely.is_missing(shapes))   # None is written as empty
+        digest.update(f"ragged {int(kind)} {len(shapes)}".encode())
+    except (ValueError, NotImplementedError, TypeError):
+        arrays = ()
+        digest.update(f"wkb {len(shapes)}".encode())
+        for blob in shapely.to_wkb(shapes):
+            digest.update(len(blob or b"").to_bytes(8, "little"))
+            digest.update(blob or b"")
+    for array in arrays:
+        array = np.ascontiguousarray(array)
+        digest.update(f"{array.dtype.str}{array.shape}".encode())
+        digest.update(memoryview(array).cast("B"))
+    return digest.hexdigest()
+
+
+def _queen_cached(geoms: gpd.GeoDataFrame) -> Graph:
+    """:func:`queen_graph`, kept in-process for the last :data:`GRAPH_CACHE_SIZE` area sets
+    (keyed by :func:`_fingerprint`), so that a new weight or profile does not rebuild it.
+    The cached Graph is shared: callers must not change it (libpysal graphs are
+    immutable; find_hotspots only derives new graphs from it)."""
+    key = _fingerprint(geoms)
+    with _graph_lock:
+        graph = _graph_cache.get(key)
+        if graph is not None:
+            _graph_cache.move_to_end(key)
+            return graph
+    graph = queen_graph(geoms)
+    with _graph_lock:
+        _graph_cache[key] = graph
+        _graph_cache.move_to_end(key)
+        while len(_graph_cache) > GRAPH_CACHE_SIZE:
+            _graph_cache.popitem(last=False)
+    return graph
+
+
+def clear_graph_cache() -> None:
+    """Forget the cached Queen graphs (for benchmarks and tests)."""
+    with _graph_lock:
+        _graph_cache.clear()
+
+
 def _build_graph(geoms: gpd.GeoDataFrame, weights: str) -> Graph:
     """Binary weights between ``geoms`` (indexed by area id); isolates as zero self-loops."""
     if weights == "knn":
@@ -277,11 +413,108 @@ def _build_graph(geoms: gpd.GeoDataFrame, weights: str) -> Graph:
             warnings.simplefilter("ignore", UserWarning)  # centroids of a geographic CRS
             points = geoms.centroid
         return Graph.build_knn(points, k=min(KNN_K, len(geoms) - 1))
-    return Graph.build_contiguity(geoms, rook=False, strict=True)
+    return _queen_cached(geoms)
+
+
+def _subgraph(graph: Graph, ids: Iterable[str]) -> Graph:
+    """``graph.subgraph(ids)``, or ``graph`` itself when ``ids`` are all its ids in its
+    order: the subgraph is then the same graph (the same links, weights and order), and
+    the layer's graph, cached, keeps what it has computed (neighbour counts, isolates)."""
+    if pd.Index(ids).equals(graph.unique_ids):
+        return graph
+    return graph.subgraph(ids)
 
 
 def _neighbour_counts(graph: Graph) -> pd.Series:
     return graph.cardinalities.reindex(graph.unique_ids).astype(int)
+
+
+def _unshuffled(w: Graph) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What esda's ``crand`` reads from the weights: the self-weights, the other weights
+    (CSR data without the diagonal) and each area's number of other neighbours."""
+    adj = w.sparse.copy()          # crand changes w.sparse in place; this leaves w alone
+    self_weights = adj.diagonal()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")     # SparseEfficiencyWarning
+        adj.setdiag(0)
+        adj.eliminate_zeros()
+    cardinalities = np.array((adj != 0).sum(1)).flatten()
+    return self_weights, adj.data, cardinalities
+
+
+@functools.lru_cache(maxsize=8)
+def _permutations(max_card: int, n: int, permutations: int, seed: int) -> np.ndarray:
+    """The ids of esda's conditional randomisation, ``esda.crand.vec_permutations(max_card,
+    n, permutations, seed)`` as it runs without numba: ``np.random.seed(seed)``, then one
+    ``np.random.choice(n - 1, max_card, replace=False)`` per permutation. Drawn here from
+    a ``RandomState(seed)`` of its own, the same stream, so that numpy's global generator
+    is neither used nor raced for by another thread; kept (read-only) since it depends on
+    nothing else, and drawing it is a good part of a rerun with new weights."""
+    rng = np.random.RandomState(seed)
+    ids = np.empty((permutations, max_card), dtype=np.int64)
+    for k in range(permutations):
+        ids[k] = rng.choice(n - 1, size=max_card, replace=False)
+    ids.setflags(write=False)
+    return ids
+
+
+def _simulations(stats: list[tuple[np.ndarray, Graph, float, bool]], permutations: int,
+                 seed: int) -> list[np.ndarray]:
+    """The simulated statistics of esda's conditional randomisation (``esda.crand.crand``
+    with ``n_jobs=1``, as run without numba), for several statistics at once.
+
+    Each entry of ``stats`` is ``(z, w, scaling, moran)``: local Moran
+    (``z_i * (zrand @ w_i + w_ii * z_i) * scaling``) when ``moran``, else Gi*
+    (``(zrand @ w_i + w_ii * z_i) / scaling``), with ``zrand`` the values of the other
+    areas drawn by esda's permutations (:func:`_permutations`).
+    Every draw is computed by the same numpy operations on the same arrays as esda's
+    ``compute_chunk``, so the result is bit for bit esda's ``rlisas`` / ``rGs``; what is
+    saved is esda's per-area overhead, its p-values and moments of the simulations (not
+    used here) and drawing the same permutations again (the weights of Moran and Gi*
+    have the same neighbours, so the same ``max_card``, and :func:`_permutations` keeps
+    them for the next run on the same areas).
+    """
+    prepared = []
+    permuted: dict[tuple[int, int], np.ndarray] = {}
+    for z, w, scaling, moran in stats:
+        self_weights, other, cardinalities = _unshuffled(w)
+        other = other.astype(z.dtype)
+        max_card = int(cardinalities.max())
+        key = (max_card, len(z))
+        if key not in permuted:
+            permuted[key] = _permutations(max_card, len(z), permutations, seed)
+        prepared.append((z, scaling, moran, self_weights, other, cardinalities,
+                         permuted[key], np.empty((len(z), permutations)), {}))
+    n = len(stats[0][0])
+    offsets = [0] * len(prepared)
+    for i in range(n):
+        for k, (z, scaling, moran, self_weights, other, cards, ids, out, columns) in \
+                enumerate(prepared):
+            cardinality = cards[i]
+            if cardinality == 0:       # an island: one "fake" neighbour of weight 0
+                weights_i = np.zeros(2, dtype=other.dtype)
+            else:
+                weights_i = np.zeros(cardinality + 1, dtype=other.dtype)
+                weights_i[0] = self_weights[i]
+                weights_i[1:] = other[offsets[k]:offsets[k] + cardinality]
+            offsets[k] += cardinality
+            m = len(weights_i) - 1
+            chosen = columns.get(m)
+            if chosen is None:
+                chosen = columns[m] = np.ascontiguousarray(ids[:, :m])
+            zi = z[i]
+            zrand = np.concatenate((z[:i], z[i + 1:]))[chosen]
+            if moran:
+                out[i] = zi * (zrand @ weights_i[1:] + weights_i[0] * zi) * scaling
+            else:
+                out[i] = (zrand @ weights_i[1:] + weights_i[0] * zi) / scaling
+    return [entry[7] for entry in prepared]
+
+
+# Without numba (not installed here) esda runs its permutation engine as plain Python,
+# area by area; _simulations then gives the same draws several times faster. With numba
+# esda's compiled engine is used as it is.
+_PLAIN_ESDA = getattr(esda_crand, "prange", None) is range
 
 
 def _run(y: np.ndarray, graph: Graph, permutations: int, seed: int) -> dict[str, np.ndarray]:
@@ -290,14 +523,26 @@ def _run(y: np.ndarray, graph: Graph, permutations: int, seed: int) -> dict[str,
     star = graph.transform("b").assign_self_weight(1.0)
     gi_y = y - y.min() + 1.0 if y.min() <= 0 else y   # Gi* needs positive values
     state = np.random.get_state()  # esda seeds numpy's global generator
+    # esda's own permutations (when not _PLAIN_ESDA), or none: then _simulations.
+    esda_permutations = 0 if _PLAIN_ESDA else permutations
     try:
         with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
             warnings.filterwarnings("ignore", message="The alternative hypothesis",
                                     category=DeprecationWarning)
-            lm = Moran_Local(y, row, transformation="r", permutations=permutations, seed=seed,
-                             n_jobs=1, keep_simulations=True)
-            gl = G_Local(gi_y, star, transform="B", star=True, permutations=permutations,
+            lm = Moran_Local(y, row, transformation="r", permutations=esda_permutations,
+                             seed=seed, n_jobs=1, keep_simulations=True)
+            gl = G_Local(gi_y, star, transform="B", star=True, permutations=esda_permutations,
                          seed=seed, n_jobs=1, keep_simulations=True)
+            if _PLAIN_ESDA:
+                # The arguments esda passes to crand: Moran's standardised z, the
+                # row-standardised weights and scaling (n - 1) / sum(z^2); Gi*'s values,
+                # binary weights with self-weight 1 and scaling sum(y).
+                z, n = lm.z, len(lm.z)
+                rlisas, r_gs = _simulations(
+                    [(z, lm.w, (n - 1) / (z * z).sum(), True),
+                     (gl.y, gl.w, gl.y.sum(), False)], permutations, seed)
+            else:
+                rlisas, r_gs = lm.rlisas, gl.rGs
     finally:
         np.random.set_state(state)
     # An area whose neighbourhood (with itself) is every tested area has Gi* = the whole
@@ -305,8 +550,8 @@ def _run(y: np.ndarray, graph: Graph, permutations: int, seed: int) -> dict[str,
     covers_all = np.asarray(star.sparse.sum(axis=1)).ravel() >= len(y)
     gi_z = np.where(covers_all, np.nan, np.asarray(gl.Zs, dtype=float))
     return {"moran_i": np.asarray(lm.Is, dtype=float), "moran_q": np.asarray(lm.q),
-            "moran_p_raw": two_sided_p(lm.Is, lm.rlisas),
-            "gi_z": gi_z, "gi_p_raw": two_sided_p(gl.Gs, gl.rGs)}
+            "moran_p_raw": two_sided_p(lm.Is, rlisas),
+            "gi_z": gi_z, "gi_p_raw": two_sided_p(gl.Gs, r_gs)}
 
 
 def _moran_labels(q: np.ndarray, p: np.ndarray, alpha: float) -> np.ndarray:
@@ -365,7 +610,7 @@ def find_hotspots(areas: gpd.GeoDataFrame | Areas, values: pd.DataFrame | pd.Ser
         if len(have_ids) == 0:
             graph, isolated = None, []
         else:
-            graph = (layer.subgraph(have_ids) if weights == "queen"
+            graph = (_subgraph(layer, have_ids) if weights == "queen"
                      else _build_graph(geoms.loc[have_ids], weights))
             isolated = list(have_ids[have_ids.isin(graph.isolates)])
         tested = list(have_ids[~have_ids.isin(isolated)])
@@ -392,7 +637,7 @@ def find_hotspots(areas: gpd.GeoDataFrame | Areas, values: pd.DataFrame | pd.Ser
             details.append(f"{var}: alla områden har samma värde; det finns inga kluster att "
                            "hitta, så variabeln testas inte.")
         elif graph is not None:
-            graph = graph.subgraph(tested)
+            graph = _subgraph(graph, tested)
             yt = y.loc[graph.unique_ids].to_numpy(dtype=float)
             res = _run(yt, graph, permutations, seed)
             pos = ids.get_indexer(graph.unique_ids)

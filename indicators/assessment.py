@@ -52,7 +52,7 @@ def assess(table: pd.DataFrame, catalogue: Catalogue, settings: AnalysisSettings
     result = rank_areas(prepared.table, catalogue, settings, source=source)
     uncertainty = rank_uncertainty(prepared.table, catalogue, settings,
                                    UncertaintyOptions.from_settings(settings),
-                                   source=source)
+                                   source=source, ranking=result)
     rule = TierRule.from_settings(settings)
     tiers = assign_tiers(uncertainty.p_top_k, uncertainty.median_rank, uncertainty.top_k, rule)
     return Assessment(prepared, result, uncertainty, tiers, rule)

@@ -269,20 +269,23 @@ def apply_disclosure(table: pd.DataFrame, catalogue: Catalogue, indicators: Sequ
 
 def _small_areas(table: pd.DataFrame, ids: pd.Index, rates: Sequence[RateColumns],
                  min_population: int) -> pd.DataFrame:
+    """Areas whose smallest denominator (over those with a value; the first column of
+    ties) is below ``min_population``; areas without any denominator are skipped."""
     dens = list(dict.fromkeys(r.denominator for r in rates))
     rows = []
     if dens:
-        values = table[dens].astype(float)
-        for i, area in enumerate(ids):
-            row = values.iloc[i].dropna()
-            if row.empty:
-                continue
-            col = str(row.idxmin())
-            population = float(row[col])
-            if population < min_population:
-                rows.append((area, population,
-                             f"minsta målgruppen ('{col}') är {population:g}, färre än "
-                             f"{min_population}: andelarna är osäkra"))
+        values = table[dens].astype(float).to_numpy(dtype=float)
+        present = ~np.isnan(values)
+        smallest = np.where(present, values, np.inf).min(axis=1, initial=np.inf)
+        # The first column holding the minimum (NaN never equals it), as idxmin.
+        first = np.argmax(values == smallest[:, None], axis=1)
+        small = present.any(axis=1) & (smallest < min_population)
+        for i in np.flatnonzero(small):
+            col = str(dens[first[i]])
+            population = float(values[i, first[i]])
+            rows.append((ids[i], population,
+                         f"minsta målgruppen ('{col}') är {population:g}, färre än "
+                         f"{min_population}: andelarna är osäkra"))
     return pd.DataFrame(rows, columns=list(SMALL_AREA_COLUMNS)).astype(
         {"population": float})
 

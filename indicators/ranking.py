@@ -107,6 +107,9 @@ class RankingResult:
     catalogue: Catalogue
     settings: AnalysisSettings
     source: str = "indikatortabell"
+    # The table as validate_indicator_table returned it (indexed by area id, numeric
+    # columns), kept so that the Monte Carlo of the same ranking need not validate again.
+    validated: pd.DataFrame = field(init=False, repr=False)
     values: pd.DataFrame = field(init=False)
     normalised: pd.DataFrame = field(init=False)
     weights: pd.DataFrame = field(init=False)
@@ -185,6 +188,7 @@ class RankingResult:
         flags.loc[:, [c for c in flags.columns if c not in counted]] = False
 
         set_ = object.__setattr__
+        set_(self, "validated", table)
         set_(self, "values", values)
         set_(self, "normalised", norm)
         set_(self, "weights", pd.DataFrame(eff, index=values.index, columns=selected))
@@ -207,6 +211,24 @@ class RankingResult:
         ordered = row[row > 0].sort_values(ascending=False, kind="stable").head(n)
         return tuple(Contribution(self.catalogue[i], float(self.values.at[area_id, i]), float(c))
                      for i, c in ordered.items())
+
+    def _top_contributor_names(self) -> list[str]:
+        """Per area (in index order), the names of :meth:`top_contributors` joined by "; ".
+
+        The same order as the per-area method: positive contributions only (NaN and <= 0
+        left out), largest first, ties in column order (a stable sort of the negated
+        values, as pandas' stable descending sort), at most ``settings.top_n``.
+        """
+        c = self.contributions.to_numpy(dtype=float)
+        n = min(self.settings.top_n, c.shape[1])
+        if c.size == 0 or n <= 0:
+            return [""] * len(c)
+        positive = c > 0
+        order = np.argsort(np.where(positive, -c, np.inf), axis=1, kind="stable")[:, :n]
+        shown = np.take_along_axis(positive, order, axis=1)
+        names = [self.catalogue[i].name for i in self.contributions.columns]
+        return ["; ".join(names[j] for j, ok in zip(row, keep, strict=True) if ok)
+                for row, keep in zip(order.tolist(), shown.tolist(), strict=True)]
 
     def flagged(self, area_id: str) -> tuple[Contribution, ...]:
         row = self.flags.loc[area_id]
@@ -233,8 +255,7 @@ class RankingResult:
             out[domain_column(dom)] = self.domain_scores[dom]
         out[FLAG_COUNT] = self.flags.sum(axis=1).astype(int)
         out[MISSING_COUNT] = self.values.isna().sum(axis=1).astype(int)
-        out[TOP_CONTRIBUTORS] = ["; ".join(c.indicator.name for c in self.top_contributors(a))
-                                 for a in out.index]
+        out[TOP_CONTRIBUTORS] = self._top_contributor_names()
         out.index.name = AREA_ID
         out = out.reset_index()
         return out.sort_values([RANK, AREA_ID], na_position="last", kind="stable",

@@ -88,7 +88,7 @@ from .columns import (
     NORMALISATIONS,
 )
 from .errors import Problems, SettingsError
-from .ranking import TIE_DECIMALS, rank_areas
+from .ranking import TIE_DECIMALS, RankingResult, rank_areas
 from .settings import AnalysisSettings, validate_settings
 from .table import validate_indicator_table
 
@@ -323,13 +323,20 @@ class _Model:
 
 
 def _prepare(table: pd.DataFrame, catalogue: Catalogue, settings: AnalysisSettings,
-             source: str) -> _Model:
-    # rank_areas' checks, in its order (settings first), with the table validated once:
-    # rank_areas then only re-reads the already numeric columns of the chosen indicators.
-    validate_settings(settings, catalogue)
-    validated = validate_indicator_table(table, catalogue, source)
-    chosen = Catalogue(tuple(ind for ind in catalogue.values() if ind.id in settings.indicators))
-    result = rank_areas(validated.reset_index(), chosen, settings, source)
+             source: str, ranking: RankingResult | None = None) -> _Model:
+    if ranking is None:
+        # rank_areas' checks, in its order (settings first), with the table validated once:
+        # rank_areas then only re-reads the already numeric columns of the chosen indicators.
+        validate_settings(settings, catalogue)
+        validated = validate_indicator_table(table, catalogue, source)
+        chosen = Catalogue(tuple(ind for ind in catalogue.values()
+                                 if ind.id in settings.indicators))
+        result = rank_areas(validated.reset_index(), chosen, settings, source)
+    else:
+        # rank_areas(table, catalogue, settings, source), already computed (and checked):
+        # the same validated table, and the same values and scores as the ranking above,
+        # whose catalogue holds only the chosen indicators.
+        validated, result = ranking.validated, ranking
     s = settings
     active = [i for i in result.values.columns
               if s.indicator_weight(i) > 0 and s.domain_weight(catalogue[i].domain) > 0]
@@ -820,16 +827,24 @@ def composite_scores(table: pd.DataFrame, catalogue: Catalogue, settings: Analys
 
 def rank_uncertainty(table: pd.DataFrame, catalogue: Catalogue, settings: AnalysisSettings,
                      options: UncertaintyOptions | None = None, *,
-                     source: str = "indikatortabell") -> RankUncertainty:
+                     source: str = "indikatortabell",
+                     ranking: RankingResult | None = None) -> RankUncertainty:
     """Monte Carlo rank intervals of the ranking ``rank_areas(table, catalogue, settings)``.
 
     ``options`` None takes them from the settings (``UncertaintyOptions.from_settings``),
     which for settings without an ``[uncertainty]`` table are the defaults. Raises the
     errors of ``rank_areas`` for bad input, and SettingsError when ``top_k`` exceeds the
-    number of ranked areas.
+    number of ranked areas. ``ranking``: that ranking when the caller has it already
+    (``assess``), so that the table is not validated and ranked again; it must have been
+    made from these very ``table``, ``catalogue``, ``settings`` and ``source``. The result
+    is the same with or without it.
     """
     options = UncertaintyOptions.from_settings(settings) if options is None else options
-    model = _prepare(table, catalogue, settings, source)
+    if ranking is not None and (ranking.table is not table or ranking.catalogue is not catalogue
+                                or ranking.settings != settings or ranking.source != source):
+        raise ValueError("ranking must be rank_areas(table, catalogue, settings, source) "
+                         "of the same table, catalogue, settings and source")
+    model = _prepare(table, catalogue, settings, source, ranking)
     n, draws = model.n, options.draws
     top_k = options.top_k if options.top_k is not None else max(1, round(n / 5))
     if top_k > n:

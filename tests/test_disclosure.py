@@ -245,6 +245,42 @@ def test_an_area_without_any_denominator_is_not_flagged() -> None:
     assert d.small_areas[AREA_ID].tolist() == ["O2"]
 
 
+def _small_areas_by_loop(table: pd.DataFrame, dens: list[str],
+                         min_population: int) -> list[tuple[str, float, str]]:
+    """The reference, area by area: the smallest denominator with a value (the first
+    column of ties, as idxmin), areas without any denominator skipped."""
+    rows = []
+    for area, row in table[dens].astype(float).iterrows():
+        row = row.dropna()
+        if row.empty:
+            continue
+        col = str(row.idxmin())
+        if row[col] < min_population:
+            rows.append((str(area), float(row[col]),
+                         f"minsta målgruppen ('{col}') är {row[col]:g}, färre än "
+                         f"{min_population}: andelarna är osäkra"))
+    return rows
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("min_population", [0, 3, 50, 10**6])
+def test_small_areas_equal_an_area_by_area_loop(seed: int, min_population: int) -> None:
+    # Few distinct values, so that the two denominators often tie; missing values, and
+    # areas with no denominator at all.
+    rng = np.random.default_rng(seed)
+    n = 60
+    unga = rng.choice([0.0, 3.0, 40.0, 50.0, 200.0, np.nan], n)
+    invanare = np.where(rng.random(n) < 0.3, unga, rng.choice([3.0, 50.0, 400.0, np.nan], n))
+    t = _table(antal=np.zeros(n), unga=unga, brott_antal=np.zeros(n), invanare=invanare,
+               poang=np.ones(n))
+    d = apply_disclosure(t, CAT, INDICATORS, min_population=min_population)
+    expected = _small_areas_by_loop(t, ["unga", "invanare"], min_population)
+    assert list(d.small_areas.itertuples(index=False, name=None)) == expected
+    assert d.small_areas["population"].dtype == float
+    if min_population == 10**6:
+        assert len(d.small_areas) == int((~(np.isnan(unga) & np.isnan(invanare))).sum())
+
+
 # -- errors -------------------------------------------------------------------------------
 
 def test_unknown_indicators_missing_and_text_columns_are_refused(table: pd.DataFrame) -> None:

@@ -4,6 +4,7 @@ values, the Gi* z and local Moran's I against hand computations, and the real Hu
 from __future__ import annotations
 
 import math
+import warnings
 
 import esda
 import geopandas as gpd
@@ -11,9 +12,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from geo_fixtures import GRID_IDS, ORIGIN, grid_frame
-from shapely.geometry import box
+from libpysal.graph import Graph
+from shapely import affinity
+from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box
 from shared_data import shared
 
+from geo import hotspots
 from geo.hotspots import (
     COLD,
     GI_LABELS,
@@ -25,13 +29,19 @@ from geo.hotspots import (
     NO_NEIGHBOUR,
     NOT_SIGNIFICANT,
     HotspotError,
+    _build_graph,
+    _fingerprint,
+    _geometries,
+    _subgraph,
     benjamini_hochberg,
     column,
     find_hotspots,
+    queen_graph,
     two_sided_p,
     values_from_ranking,
 )
 from geo.io import read_areas
+from geo.pipeline import DEFAULT_AREAS
 from indicators.columns import AREA_ID, DOMAINS, SCORE
 from indicators.ranking import RankingResult
 
@@ -314,3 +324,219 @@ def test_huddinge_regso_weights_and_reproducible_run():
     pd.testing.assert_frame_equal(frame, again.frame)
     knn = find_hotspots(areas, values, weights="knn")
     assert (knn.frame["n_neighbours"] == 4).all()
+
+
+# -- speed without changing a result: the Queen graph, its cache and the permutations -----
+def _assert_same_graph(fast: Graph, strict: Graph) -> None:
+    """The same links, weights and order, down to the MultiIndex levels and codes."""
+    assert fast == strict
+    pd.testing.assert_series_equal(fast.adjacency, strict.adjacency, check_exact=True)
+    index, expected = fast.adjacency.index, strict.adjacency.index
+    for level, other in zip(index.levels, expected.levels, strict=True):
+        pd.testing.assert_index_equal(level, other, exact=True)
+    for codes, other in zip(index.codes, expected.codes, strict=True):
+        assert np.array_equal(codes, other)
+    assert fast.transformation == strict.transformation
+    pd.testing.assert_index_equal(fast.isolates, strict.isolates)
+
+
+def hand_made_coverage() -> gpd.GeoDataFrame:
+    """The 3x3 grid, ids out of order, plus: a box touching A9 at a corner only, a far
+    island, a ring with a hole and the polygon filling the hole, and a two-part area
+    whose second part touches A1 at an edge (and A2 at a corner)."""
+    grid = grid_frame()
+    x0, y0 = ORIGIN
+    s = SIDE
+    ring = Polygon([(x0 + 5 * s, y0), (x0 + 8 * s, y0), (x0 + 8 * s, y0 + 3 * s),
+                    (x0 + 5 * s, y0 + 3 * s)],
+                   [[(x0 + 6 * s, y0 + s), (x0 + 7 * s, y0 + s), (x0 + 7 * s, y0 + 2 * s),
+                     (x0 + 6 * s, y0 + 2 * s)]])
+    extra = gpd.GeoDataFrame(
+        {AREA_ID: ["CORNER", "ISLAND", "RING", "HOLE", "TWO"],
+         "area_name": ["Hörn", "Ö", "Ring", "Hål", "Två delar"]},
+        geometry=[box(x0 + 3 * s, y0 + 3 * s, x0 + 4 * s, y0 + 4 * s),
+                  box(x0 + 50 * s, y0, x0 + 51 * s, y0 + s),
+                  ring,
+                  box(x0 + 6 * s, y0 + s, x0 + 7 * s, y0 + 2 * s),
+                  MultiPolygon([box(x0 + 20 * s, y0, x0 + 21 * s, y0 + s),
+                                box(x0, y0 - s, x0 + s, y0)])],
+        crs=3006)
+    frame = pd.concat([grid, extra], ignore_index=True)
+    return frame.iloc[[4, 0, 13, 8, 1, 2, 3, 9, 5, 10, 6, 7, 11, 12]].reset_index(drop=True)
+
+
+def test_queen_graph_equals_strict_contiguity_on_a_hand_made_coverage():
+    geoms, _ = _geometries(hand_made_coverage())
+    fast = queen_graph(geoms)
+    _assert_same_graph(fast, Graph.build_contiguity(geoms, rook=False, strict=True))
+    assert list(fast.isolates) == ["ISLAND"]
+    assert set(fast["CORNER"].index) == {"A9"}                # a shared corner only
+    assert set(fast["HOLE"].index) == {"RING"}
+    assert set(fast["TWO"].index) == {"A1", "A2"}               # an edge and a corner
+
+
+def test_queen_graph_equals_strict_contiguity_on_the_embedded_huddinge_areas():
+    geoms, _ = _geometries(read_areas(DEFAULT_AREAS))
+    _assert_same_graph(queen_graph(geoms),
+                       Graph.build_contiguity(geoms, rook=False, strict=True))
+
+
+def test_queen_graph_counts_overlapping_areas_as_neighbours():
+    # Not a coverage: B is drawn over half of A. The strict builder (touches) has no link;
+    # the intersects test makes them neighbours, as documented.
+    x0, y0 = ORIGIN
+    frame = gpd.GeoDataFrame({AREA_ID: ["A", "B", "C"]},
+                             geometry=[box(x0, y0, x0 + 2, y0 + 2), box(x0 + 1, y0, x0 + 3, y0 + 2),
+                                       box(x0 + 3, y0, x0 + 4, y0 + 2)], crs=3006)
+    geoms, _ = _geometries(frame)
+    assert set(queen_graph(geoms)["A"].index) == {"B"}
+    assert "A" in Graph.build_contiguity(geoms, rook=False, strict=True).isolates
+
+
+def test_queen_graph_refuses_what_build_contiguity_refuses():
+    frame = gpd.GeoDataFrame({AREA_ID: ["P", "Q"]}, geometry=[Point(ORIGIN), box(0, 0, 1, 1)],
+                             crs=3006)
+    geoms, _ = _geometries(frame)
+    with pytest.raises(ValueError, match="only well-defined"):
+        queen_graph(geoms)
+    with pytest.raises(ValueError, match="only well-defined"):
+        Graph.build_contiguity(geoms, rook=False, strict=True)
+
+
+def test_queen_graph_is_cached_per_area_set():
+    hotspots.clear_graph_cache()
+    geoms, _ = _geometries(hand_made_coverage())
+    first = _build_graph(geoms, "queen")
+    assert _build_graph(geoms.copy(), "queen") is first            # same ids and shapes
+    moved = geoms.copy()
+    moved.loc["ISLAND", "geometry"] = box(*moved.loc["A9", "geometry"].bounds).buffer(0)
+    other = _build_graph(moved, "queen")                           # ISLAND now overlaps A9
+    assert other is not first and "ISLAND" not in other.isolates
+    renamed = geoms.rename(index={"ISLAND": "ÖN"})
+    assert list(_build_graph(renamed, "queen").isolates) == ["ÖN"]
+    hotspots.clear_graph_cache()
+    again = _build_graph(geoms, "queen")
+    assert again is not first
+    _assert_same_graph(again, first)
+    # knn is not cached: it is rebuilt per variable on the areas with values
+    grid, _ = _geometries(grid_frame())
+    assert _build_graph(grid, "knn") is not _build_graph(grid, "knn")
+
+
+def test_graph_cache_keeps_only_the_last_few_area_sets():
+    hotspots.clear_graph_cache()
+    geoms, _ = _geometries(square_grid(3))
+    graphs = [_build_graph(geoms.set_axis([f"{k}-{i}" for i in geoms.index]), "queen")
+              for k in range(hotspots.GRAPH_CACHE_SIZE + 2)]
+    assert len(hotspots._graph_cache) == hotspots.GRAPH_CACHE_SIZE
+    last = geoms.set_axis([f"{hotspots.GRAPH_CACHE_SIZE + 1}-{i}" for i in geoms.index])
+    assert _build_graph(last, "queen") is graphs[-1]
+    first = geoms.set_axis([f"0-{i}" for i in geoms.index])
+    assert _build_graph(first, "queen") is not graphs[0]          # dropped, built again
+    hotspots.clear_graph_cache()
+
+
+def test_fingerprint_tells_geometries_apart():
+    geoms, _ = _geometries(grid_frame())
+    key = _fingerprint(geoms)
+    assert _fingerprint(geoms.copy()) == key
+    nudged = geoms.copy()
+    nudged.loc["A5", "geometry"] = affinity.translate(nudged.loc["A5", "geometry"], 1e-9)
+    assert _fingerprint(nudged) != key
+    assert _fingerprint(geoms.iloc[::-1]) != key                  # order counts
+    empty, missing = geoms.copy(), geoms.copy()
+    empty.loc["A5", "geometry"] = Polygon()
+    missing.loc["A5", "geometry"] = None
+    assert len({_fingerprint(empty), _fingerprint(missing), key}) == 3
+    mixed = geoms.copy()
+    mixed.loc["A5", "geometry"] = LineString([ORIGIN, (ORIGIN[0] + 1, ORIGIN[1])])
+    assert _fingerprint(mixed) not in (key, _fingerprint(empty))   # falls back to WKB
+
+
+def test_subgraph_of_all_ids_is_the_graph_itself():
+    geoms, _ = _geometries(hand_made_coverage())
+    graph = queen_graph(geoms)
+    assert _subgraph(graph, graph.unique_ids) is graph
+    assert _subgraph(graph, list(graph.unique_ids)) is graph
+    _assert_same_graph(graph.subgraph(graph.unique_ids), graph)   # why that is exact
+    some = list(graph.unique_ids[:6])
+    _assert_same_graph(_subgraph(graph, some), graph.subgraph(some))
+
+
+def _run_with_esda(y: np.ndarray, graph: Graph, permutations: int, seed: int) -> dict:
+    """The reference: esda's own conditional randomisation (the code before _simulations)."""
+    row = graph.transform("r")
+    star = graph.transform("b").assign_self_weight(1.0)
+    gi_y = y - y.min() + 1.0 if y.min() <= 0 else y
+    state = np.random.get_state()
+    try:
+        with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+            warnings.simplefilter("ignore", DeprecationWarning)
+            lm = esda.Moran_Local(y, row, transformation="r", permutations=permutations,
+                                  seed=seed, n_jobs=1, keep_simulations=True)
+            gl = esda.G_Local(gi_y, star, transform="B", star=True, permutations=permutations,
+                              seed=seed, n_jobs=1, keep_simulations=True)
+    finally:
+        np.random.set_state(state)
+    covers_all = np.asarray(star.sparse.sum(axis=1)).ravel() >= len(y)
+    return {"moran_i": np.asarray(lm.Is, dtype=float), "moran_q": np.asarray(lm.q),
+            "moran_p_raw": two_sided_p(lm.Is, lm.rlisas),
+            "gi_z": np.where(covers_all, np.nan, np.asarray(gl.Zs, dtype=float)),
+            "gi_p_raw": two_sided_p(gl.Gs, gl.rGs), "rlisas": lm.rlisas, "rGs": gl.rGs}
+
+
+@pytest.mark.parametrize(("case", "permutations", "seed"), [
+    ("grid", 999, 20261123), ("grid", 99, 1), ("planted", 199, 7), ("huddinge", 999, 5),
+    ("coverage", 999, 3)])
+def test_run_gives_esdas_permutations_bit_for_bit(case, permutations, seed):
+    if case == "grid":
+        geoms, _ = _geometries(grid_frame())
+        y = np.arange(1.0, 10.0) - 4.5                   # negative values: Gi* is shifted
+    elif case == "planted":
+        areas, values = planted()
+        geoms, _ = _geometries(areas)
+        y = values.to_numpy()
+    elif case == "huddinge":
+        geoms, _ = _geometries(read_areas(DEFAULT_AREAS))
+        y = noise(geoms.index, 2026).to_numpy()
+    else:                                               # cardinalities 1 to 8, no island
+        geoms, _ = _geometries(hand_made_coverage().query("area_id != 'ISLAND'"))
+        y = noise(geoms.index, 11).to_numpy() * 10
+    graph = queen_graph(geoms)
+    state = np.random.get_state()[1].copy()
+    fast = hotspots._run(y, graph, permutations, seed)
+    assert (np.random.get_state()[1] == state).all()
+    slow = _run_with_esda(y, graph, permutations, seed)
+    for name, values in fast.items():
+        assert np.array_equal(values, slow[name], equal_nan=True), name
+    if not hotspots._PLAIN_ESDA:     # with numba, _run leaves the permutations to esda
+        return
+    # and the simulations themselves, draw by draw
+    row = graph.transform("r")
+    star = graph.transform("b").assign_self_weight(1.0)
+    gi_y = y - y.min() + 1.0 if y.min() <= 0 else y
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lm = esda.Moran_Local(y, row, transformation="r", permutations=0)
+        gl = esda.G_Local(gi_y, star, transform="B", star=True, permutations=0)
+    z = lm.z
+    rlisas, r_gs = hotspots._simulations(
+        [(z, lm.w, (len(z) - 1) / (z * z).sum(), True), (gl.y, gl.w, gl.y.sum(), False)],
+        permutations, seed)
+    assert np.array_equal(rlisas, slow["rlisas"])
+    assert np.array_equal(r_gs, slow["rGs"])
+
+
+@pytest.mark.skipif(not hotspots._PLAIN_ESDA, reason="with numba esda draws its own")
+@pytest.mark.parametrize(("max_card", "n", "seed"), [(3, 9, 1), (8, 22, 20261123), (12, 500, 7)])
+def test_permutations_are_esdas_and_leave_the_global_generator_alone(max_card, n, seed):
+    np.random.seed(99)
+    before = np.random.get_state()[1].copy()
+    ids = hotspots._permutations(max_card, n, 199, seed)
+    assert (np.random.get_state()[1] == before).all()
+    assert not ids.flags.writeable
+    assert hotspots._permutations(max_card, n, 199, seed) is ids      # kept
+    state = np.random.get_state()
+    try:
+        assert np.array_equal(ids, esda.crand.vec_permutations(max_card, n, 199, seed))
+    finally:
+        np.random.set_state(state)

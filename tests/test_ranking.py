@@ -328,6 +328,57 @@ def test_top_n_comes_from_the_settings(weighted: RankingResult) -> None:
     assert [c.indicator.id for c in fewer.top_contributors("A9")] == ["lag_ek"]
 
 
+def _joined_names(result: RankingResult, area: str) -> str:
+    """The reference: the per-area method, names joined as the summary shows them."""
+    return "; ".join(c.indicator.name for c in result.top_contributors(area))
+
+
+@pytest.mark.parametrize("top_n", [1, 2, 3, 5, 9])
+def test_summary_top_contributors_equal_the_per_area_method_with_ties_and_gaps(
+        plain_catalogue: Callable[..., Catalogue], top_n: int) -> None:
+    # a and b are the same column (tied contributions, kept in column order), c and d
+    # have gaps (NaN: reweighted, contribution 0), e pulls the other way.
+    catalogue = plain_catalogue(a="skola", b="skola", c="kriminalitet", d="socioekonomi",
+                                e="socioekonomi:-1")
+    table = _plain_table(a=[1.0, 5.0, 3.0, 5.0, 2.0, 4.0, NAN],
+                         b=[1.0, 5.0, 3.0, 5.0, 2.0, 4.0, NAN],
+                         c=[2.0, NAN, 9.0, 1.0, 2.0, 7.0, NAN],
+                         d=[NAN, 3.0, 3.0, 8.0, 1.0, 2.0, NAN],
+                         e=[5.0, 1.0, 2.0, 2.0, 9.0, 1.0, NAN])
+    settings = AnalysisSettings.create({k: 1.0 for k in "abcde"}, normalisation="minmax",
+                                       top_n=top_n)
+    result = rank_areas(table, catalogue, settings)
+    summary = result.summary().set_index(AREA_ID)
+    for area in result.score.index:
+        assert summary.loc[area, "top_contributors"] == _joined_names(result, area), area
+    assert summary.loc["A7", "top_contributors"] == ""          # no value at all
+
+
+def test_summary_top_contributors_order_of_exact_ties_nan_zero_and_negative(
+        plain_catalogue: Callable[..., Catalogue]) -> None:
+    # Contributions set by hand: exact ties (in column order, as pandas' stable sort
+    # descending), NaN, 0, -0.0, negatives and inf never confuse the vectorised column.
+    catalogue = plain_catalogue(a="skola", b="skola", c="skola", d="skola", e="skola")
+    table = _plain_table(**{k: [1.0, 2.0, 3.0, 4.0, 5.0, 6.0] for k in "abcde"})
+    result = rank_areas(table, catalogue,
+                        AnalysisSettings.create({k: 1.0 for k in "abcde"}, top_n=3))
+    inf = math.inf
+    crafted = pd.DataFrame([[1.0, 2.0, 2.0, 1.0, 2.0],
+                            [NAN, 0.5, NAN, 0.5, 0.5],
+                            [0.0, -0.0, -1.0, NAN, 0.0],
+                            [3.0, inf, 3.0, -inf, 1e-300],
+                            [-2.0, 1.0, -3.0, 1.0, NAN],
+                            [0.25, 0.25, 0.25, 0.25, 0.25]],
+                           index=result.contributions.index,
+                           columns=result.contributions.columns)
+    object.__setattr__(result, "contributions", crafted)
+    column = result.summary().set_index(AREA_ID)["top_contributors"]
+    for area in crafted.index:
+        assert column[area] == _joined_names(result, area), area
+    assert column.to_dict() == {"A1": "B; C; E", "A2": "B; D; E", "A3": "",
+                                "A4": "B; A; C", "A5": "B; D", "A6": "A; B; C"}
+
+
 # -- flags ------------------------------------------------------------------------------
 
 def test_flags_at_the_ninetieth_percentile(grid_table: pd.DataFrame, grid_catalogue: Catalogue,

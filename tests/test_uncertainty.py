@@ -186,6 +186,41 @@ def test_shared_noise_replicates_are_shared(demo) -> None:
         table, catalogue, settings, UncertaintyOptions(draws=50)).method_text()
 
 
+def _assert_same_uncertainty(a: RankUncertainty, b: RankUncertainty) -> None:
+    pd.testing.assert_frame_equal(a.summary(), b.summary(), check_exact=True)
+    pd.testing.assert_frame_equal(a.rank_counts, b.rank_counts, check_exact=True)
+    assert (a.top_k, a.n_areas, a.noise_replicates, a.noisy_indicators, a.fixed_indicators,
+            a.weights_vary) == (b.top_k, b.n_areas, b.noise_replicates, b.noisy_indicators,
+                                b.fixed_indicators, b.weights_vary)
+
+
+def test_a_ranking_already_made_gives_the_same_result(demo, profile) -> None:
+    # assess passes its ranking so that the table is not validated and ranked twice.
+    table, catalogue = demo
+    table = table.copy()
+    table.loc[3, "elever_hog_franvaro"] = None                   # a gap: reweighting
+    options = UncertaintyOptions(draws=200, seed=3)
+    ranking = rank_areas(table, catalogue, profile, source="demo")
+    given = rank_uncertainty(table, catalogue, profile, options, source="demo",
+                             ranking=ranking)
+    _assert_same_uncertainty(given, rank_uncertainty(table, catalogue, profile, options,
+                                                     source="demo"))
+
+
+def test_a_ranking_of_something_else_is_refused(demo) -> None:
+    table, catalogue = demo
+    settings = read_settings(DATA / "profiles" / "bred_prevention.toml")
+    ranking = rank_areas(table, catalogue, settings)
+    options = UncertaintyOptions(draws=20)
+    for args in ((table.copy(), catalogue, settings),
+                 (table, catalogue, settings.with_changes(normalisation="minmax"))):
+        with pytest.raises(ValueError, match="same table"):
+            rank_uncertainty(*args, options, ranking=ranking)
+    with pytest.raises(ValueError, match="same table"):
+        rank_uncertainty(table, catalogue, settings, options, source="annan",
+                         ranking=ranking)
+
+
 # -- exactness against rank_areas -------------------------------------------------------------
 
 @pytest.mark.parametrize("aggregation", AGGREGATIONS)
