@@ -767,6 +767,22 @@ def show_against_kommun(analysis: pipeline.Analysis, area_id: str) -> None:
     st.dataframe(shown, hide_index=True)
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _analysis_for(inputs_id: int, settings_toml: str, _inputs: pipeline.Inputs,
+                  _settings: AnalysisSettings) -> tuple[pipeline.Inputs, pipeline.Analysis]:
+    del inputs_id, settings_toml
+    return _inputs, pipeline.run_analysis(_inputs, _settings)
+
+
+def analysed(inputs: pipeline.Inputs, settings: AnalysisSettings) -> pipeline.Analysis:
+    """The analysis of ``inputs`` (themselves cached) with ``settings``, remembered: a click,
+    a download or a tab change reruns the script but computes nothing again."""
+    held, analysis = _analysis_for(id(inputs), settings.to_toml(), inputs, settings)
+    if held is not inputs:   # an id reused by new inputs: never serve another's analysis
+        return pipeline.run_analysis(inputs, settings)
+    return analysis
+
+
 def analysis_key(analysis: pipeline.Analysis) -> str:
     """What an analysis is, for caches of derived views: settings and data."""
     inputs = analysis.inputs
@@ -996,7 +1012,7 @@ def main() -> None:
                          f"Områdesgränserna: {inputs.areas.source.title}.", icon="⚠️")
     try:
         settings = settings_from_widgets(catalogue, available)
-        analysis = pipeline.run_analysis(inputs, settings)
+        analysis = analysed(inputs, settings)
     except PrevmapError as err:
         messages.error(str(err))
         st.stop()

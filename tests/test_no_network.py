@@ -53,6 +53,10 @@ def test_app_and_every_export_without_network(no_network, tmp_path):
     assert not at.exception and not at.error
     assert len(at.dataframe[0].value) == 22
     at.slider(key="dw_kriminalitet").set_value(3.0).run()
+    for tab in ("Metod", "Data och källor", "Vad styr rangordningen"):   # every tab runs
+        at.session_state["tab"] = tab
+        at.run()
+        assert not at.exception and not at.error
     next(b for b in at.button if b.label == "Räkna ut känsligheten").click().run()
     assert not at.exception and not at.error
     analysis = pipeline.run_analysis(pipeline.load_inputs(),
