@@ -77,15 +77,19 @@ def kommun_overview(analysis: Analysis, *, max_bytes: int = MAP_MAX_BYTES
     frame[TIER] = frame[AREA_ID].map(tiers).fillna("").to_numpy()
     polygons = kommun_polygons(area_display_geometry(joined, max_bytes=max_bytes),
                                tuple(frame[KOMMUN_CODE]))
-    rows = []
-    for code, group in frame.groupby(KOMMUN_CODE, sort=True):
-        n_high = int((group[TIER] == TIERS[0]).sum())
-        rows.append({KOMMUN_CODE: code, KOMMUN_NAME: kommuner().get(code, code),
-                     N_AREAS: len(group), N_HIGH: n_high,
-                     N_RAISED: int((group[TIER] == TIERS[1]).sum()),
-                     SHARE_HIGH: round(100 * n_high / len(group), 1),
-                     BEST_RANK: group[RANK].min(), "geometry": polygons[code]})
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
+    by_kommun = frame.groupby(KOMMUN_CODE, sort=True)
+    codes = list(by_kommun.groups)
+    n_areas = by_kommun.size()
+    n_high = (frame[TIER] == TIERS[0]).groupby(frame[KOMMUN_CODE], sort=True).sum()
+    names = kommuner()
+    out = pd.DataFrame({
+        KOMMUN_CODE: codes, KOMMUN_NAME: [names.get(c, c) for c in codes],
+        N_AREAS: n_areas.to_numpy(), N_HIGH: n_high.to_numpy(dtype=int),
+        N_RAISED: (frame[TIER] == TIERS[1]).groupby(frame[KOMMUN_CODE], sort=True).sum()
+        .to_numpy(dtype=int),
+        SHARE_HIGH: (100 * n_high / n_areas).round(1).to_numpy(),
+        BEST_RANK: by_kommun[RANK].min().to_numpy()})
+    return gpd.GeoDataFrame(out, geometry=[polygons[c] for c in codes], crs=4326)
 
 
 _POLYGONS: OrderedDict[tuple[int, tuple[str, ...]],
