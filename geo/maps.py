@@ -138,6 +138,31 @@ class _MetricScale(MacroElement):
                          "{% endmacro %}")
 
 
+class _FitWhenShown(MacroElement):
+    """Fit the map to its areas again once its box has a size: a map made while hidden (in
+    a tab not shown, as in the app) has no size, and Leaflet fits it to the whole world."""
+
+    _template = Template("""{% macro script(this, kwargs) %}
+(function(map, bounds) {
+    var fitted = map.getContainer().clientWidth > 0;
+    if (fitted || typeof ResizeObserver === "undefined") { return; }
+    var observer = new ResizeObserver(function() {
+        if (!fitted && map.getContainer().clientWidth > 0) {
+            fitted = true;
+            observer.disconnect();
+            map.invalidateSize();
+            map.fitBounds(bounds);
+        }
+    });
+    observer.observe(map.getContainer());
+})({{ this._parent.get_name() }}, {{ this.bounds|tojson }});
+{% endmacro %}""")
+
+    def __init__(self, bounds: list[list[float]]):
+        super().__init__()
+        self.bounds = bounds
+
+
 class _Css(MacroElement):
     _template = Template("{% macro header(this, kwargs) %}<style>{{ this.css }}</style>"
                          "{% endmacro %}")
@@ -383,7 +408,7 @@ def _overlay_key(overlay: MapOverlay) -> str:
 
 
 def _legend(bins: list[float], colours: list[str], scheme: str, has_missing: bool,
-            overlays: Sequence[MapOverlay] = ()) -> str:
+            overlays: Sequence[MapOverlay] = (), classes_of: str | None = None) -> str:
     rows, lower = [], None
     for upper, colour in zip(bins, colours, strict=False):
         span = (f"{format_number(lower)} – {format_number(upper)}" if lower is not None
@@ -395,7 +420,9 @@ def _legend(bins: list[float], colours: list[str], scheme: str, has_missing: boo
         rows.append(f'<div><i style="background:{NO_DATA_COLOUR}"></i>Saknar data</div>')
     rows += [f"<div>{_overlay_key(o)}{escape_text(o.name)}</div>" for o in overlays]
     return (f'<div class="pm-panel pm-legend"><b>Sammanvägt behov</b><br>'
-            f'<small>{escape_text(CLASSIFIERS[scheme][0])}, högre = större behov</small>'
+            f'<small>{escape_text(CLASSIFIERS[scheme][0])}'
+            + (f" för {escape_text(classes_of)}" if classes_of else "")
+            + ", högre = större behov</small>"
             + "".join(rows) + "</div>")
 
 
@@ -405,7 +432,8 @@ def build_map(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
               notes: Sequence[str] = (), overlays: Sequence[MapOverlay] = (),
               details: pd.DataFrame | None = None,
               method: Sequence[tuple[str, Sequence[str]]] = (),
-              max_bytes: int = MAP_MAX_BYTES) -> folium.Map:
+              max_bytes: int = MAP_MAX_BYTES, classify_on: Sequence[float] | None = None,
+              classes_of: str | None = None) -> folium.Map:
     """Build the needs map: areas coloured by composite score, with legend, tooltip,
     title, sources, date, method and settings.
 
@@ -415,7 +443,9 @@ def build_map(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
     circles), each a layer of its own with a legend entry. ``details`` adds tooltip lines
     ``column: value`` per area (index ``area_id``, one column per line, empty values left
     out). ``method`` is the method page as (heading, paragraphs), written into the panel
-    that opens under the sources.
+    that opens under the sources. ``classify_on``: the scores whose class limits colour the
+    map (all areas of a län when ``areas`` are one kommun's), named ``classes_of`` in the
+    legend; by default ``areas``' own.
 
     The borders are drawn from display geometry (:mod:`geo.display`): simplified with
     shared edges kept, so that the page stays under about ``max_bytes`` whatever the number
@@ -426,7 +456,13 @@ def build_map(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
         raise ValueError(f"okänd klassindelning {scheme!r}; välj en av {sorted(CLASSIFIERS)}")
     created = created or dt.date.today()
     scores = areas[SCORE].to_numpy(dtype=float)
-    classes, bins = _classify(scores, scheme, k)
+    if classify_on is None:
+        classes, bins = _classify(scores, scheme, k)
+    else:   # the class limits of a larger whole: the same colour means the same there
+        _, bins = _classify(np.asarray(classify_on, dtype=float), scheme, k)
+        classes = np.where(np.isnan(scores), -1,
+                           np.minimum(np.searchsorted(bins, scores, side="left"),
+                                      max(0, len(bins) - 1)))
     colours = _colours(len(bins))
     n_ranked = int(result.score.notna().sum())
     properties = [
@@ -463,7 +499,7 @@ def build_map(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
                               area_layer)
         else:
             _add_overlay(fmap, overlay, _overlay_geometry(overlay, budget * len(frame)))
-    legend = _legend(bins, colours, scheme, bool((classes < 0).any()), overlays)
+    legend = _legend(bins, colours, scheme, bool((classes < 0).any()), overlays, classes_of)
     return _finish(fmap, title=title, result=result, sources=sources, created=created,
                    notes=notes, method=method, legend=legend)
 
@@ -482,6 +518,7 @@ def _base_map(geoms: np.ndarray, tiles: str | None) -> folium.Map:
     fmap.default_js = [js for js in folium.Map.default_js if js[0] == "leaflet"]
     fmap.default_css = [css for css in folium.Map.default_css if css[0] == "leaflet_css"]
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    _FitWhenShown([[float(miny), float(minx)], [float(maxy), float(maxx)]]).add_to(fmap)
     return fmap
 
 

@@ -315,6 +315,7 @@ def build_analysis_map(analysis: Analysis, *, tiles: str | None = None,
         details = details.join(comparison.tooltip_details(), how="outer")
     joined, title = analysis.joined, analysis.title
     overlays = robustness_overlays(analysis)
+    classify_on, classes_of = None, None
     if kommun is not None:
         from .sources import kommuner
 
@@ -327,12 +328,15 @@ def build_analysis_map(analysis: Analysis, *, tiles: str | None = None,
         overlays = tuple(
             replace(o, frame=o.frame[o.frame[AREA_ID].isin(keep)]) for o in overlays)
         overlays = tuple(o for o in overlays if len(o.frame))
+        classify_on = analysis.joined[SCORE].to_numpy(dtype=float)
+        classes_of = "alla områden i analysen"
     return build_map(joined, analysis.result, title=title,
                      sources=analysis.sources, created=created, tiles=tiles,
                      notes=analysis.notes(),
                      overlays=(*overlays, *(comparison.overlays if comparison else ())),
                      details=details if len(details.columns) else None,
-                     method=[(s.heading, s.paragraphs) for s in analysis.method_page()])
+                     method=[(s.heading, s.paragraphs) for s in analysis.method_page()],
+                     classify_on=classify_on, classes_of=classes_of)
 
 
 def ranking_table(analysis: Analysis) -> pd.DataFrame:

@@ -214,3 +214,65 @@ def test_weight_change_and_every_download_in_a_real_browser(app_url, tmp_path):
         png = _download(page, "Karta (PNG)", tmp_path)
         assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n") and png.stat().st_size > 20_000
         assert blocked == []
+
+
+def _largest_path_centre(page, paths) -> tuple[float, float]:
+    """The middle of the largest drawn polygon, with the map scrolled fully into view (a
+    click that scrolls the page between press and release is no click)."""
+    page.locator("iframe[title='streamlit_folium.st_folium']").scroll_into_view_if_needed()
+    page.mouse.wheel(0, 300)
+    page.wait_for_timeout(500)
+    boxes = [paths.nth(i).bounding_box() for i in range(paths.count())]
+    box = max((b for b in boxes if b), key=lambda b: b["width"] * b["height"])
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def _drawn_areas(page) -> int | None:
+    """How many areas (features with a tooltip) the app's map has drawn, or None."""
+    for frame in page.frames:
+        if "streamlit_folium" in frame.url:
+            try:
+                return frame.evaluate(AREA_LAYERS_JS)["drawn"]
+            except Exception:   # the map page is being replaced
+                return None
+    return None
+
+
+def test_a_lan_overview_drills_down_to_a_kommun_in_a_real_browser(app_url):
+    from geo import sources
+
+    if sources.find_duva_wheel() is None:
+        pytest.skip("the duva wheel (RegSO for all of Sweden) is absent; 'make setup' gets it")
+    lan = sources.region_areas("01").frame
+    blocked: list[str] = []
+    with launched_browser() as chromium:
+        page = _guarded_page(chromium, app_url, blocked)
+        page.get_by_role("tab", name="Data och källor").click()
+        page.get_by_role("combobox", name="Kommun, län eller hela Sverige").click()
+        page.keyboard.type("Stockholms län")
+        page.keyboard.press("Enter")
+        page.get_by_text("26 kommuner. Klicka på en kommun").wait_for(state="attached")
+        page.get_by_role("tab", name="Karta och rangordning").click()
+        frame = page.frame_locator("iframe[title='streamlit_folium.st_folium']")
+        kommuner = frame.locator("path.leaflet-interactive")
+        # Drawn while its tab was hidden, the map fits itself once shown (no world view).
+        kommuner.first.wait_for()
+        assert kommuner.count() == 26
+        screenshot(page, "app_lan_overview.png")
+
+        page.mouse.click(*_largest_path_centre(page, kommuner))
+        back = page.get_by_role("button", name="← Översikt: Stockholms län")
+        back.wait_for()
+        heading = page.get_by_text("Rangordning – ").first.inner_text()
+        name = heading.removeprefix("Rangordning – ").removesuffix(", rang inom Stockholms län")
+        code = next(c for c, n in sources.kommuner().items() if n == name and c[:2] == "01")
+        expected = int(lan["area_id"].str.startswith(code).sum())
+        deadline = time.monotonic() + 60
+        while _drawn_areas(page) != expected:   # the kommun's RegSO, each with its tooltip
+            assert time.monotonic() < deadline, (_drawn_areas(page), expected)
+            page.wait_for_timeout(250)
+        screenshot(page, "app_lan_kommun.png")
+
+        back.click()
+        page.get_by_text("26 kommuner. Klicka på en kommun").wait_for()
+        assert blocked == []

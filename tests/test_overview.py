@@ -106,3 +106,17 @@ def test_drill_down_maps_one_kommun_with_the_ranks_of_the_whole_lan(lan):
     assert "Huddinge (0126), rangordnad inom RegSO 2025, Stockholms län" in html
     with pytest.raises(AreaFileError, match="inga områden i analysen hör till kommun 0180"):
         pipeline.build_analysis_map(lan, kommun="0180")
+
+
+def test_drill_down_colours_with_the_class_limits_of_the_whole_lan(lan):
+    whole = geojson_layers(render_map_html(pipeline.build_analysis_map(lan)))
+    fill = {f["properties"]["tooltip"].split("(")[1][:8]: f["properties"]["fill"]
+            for g in whole if g["features"] and "fill" in g["features"][0]["properties"]
+            for f in g["features"]}
+    html = render_map_html(pipeline.build_analysis_map(lan, kommun="0126"))
+    drilled = {f["properties"]["tooltip"].split("(")[1][:8]: f["properties"]["fill"]
+               for g in geojson_layers(html)
+               if g["features"] and "fill" in g["features"][0]["properties"]
+               for f in g["features"]}
+    assert drilled == {code: fill[code] for code in ("0126R001", "0126R002")}
+    assert "Kvantiler för alla områden i analysen, högre = större behov" in html
