@@ -39,7 +39,7 @@ from geo.levels import (
 from geo.maps import FEATURE_INDEX, format_number
 from geo.offline import with_data_uris
 from geo.overlays import Overlay, read_utsatta_omraden
-from geo.overview import KOMMUN_CODE, KOMMUN_NAME, build_overview_map, kommun_overview
+from geo.overview import build_overview_map, kommun_codes, kommun_overview
 from geo.render import map_png, renderer_missing, report_pdf
 from geo.report import report_html
 from indicators.assessment import TrendReport, trend_report
@@ -1071,9 +1071,11 @@ def show_overview(analysis: pipeline.Analysis, tiles: str | None) -> str | None:
     scope = state["kommun"]
     if state.get("drill_scope") != scope:     # a new scope starts at its overview
         state["drill_scope"], state["drill"] = scope, None
-    overview = kommun_overview_for(analysis_key(analysis), analysis)
-    names = dict(zip(overview[KOMMUN_CODE], overview[KOMMUN_NAME], strict=True))
+    everyone = sources.kommuner()
+    names = {code: everyone.get(code, code)
+             for code in sorted(set(kommun_codes(analysis.joined[AREA_ID])))}
     if state.get("drill") is None:
+        overview = kommun_overview_for(analysis_key(analysis), analysis)
         fmap = with_data_uris(build_overview_map(analysis, overview, tiles=tiles))
         clicked = st_folium(fmap, key=f"oversikt_{state.get('overview_round', 0)}",
                             height=640, use_container_width=True,
