@@ -119,7 +119,38 @@ def format_number(value: float, decimals: int = 2) -> str:
     return text.replace(",", "\u2009").replace(".", ",")
 
 
-class _Html(MacroElement):
+class _Raw(Element):
+    """Rendered text placed on the page as it is."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+    def render(self, **kwargs) -> str:
+        return self.text
+
+
+class _RenderOnce(MacroElement):
+    """A MacroElement whose rendered macros go on the page as they are.
+
+    branca wraps each rendered macro in an ``Element`` that compiles that text as a new
+    Jinja template and renders it again: for a layer carrying its features (hundreds of
+    kB) that second compile was most of the map's rendering time. As a mixin after a
+    folium class (``class X(Layer, _RenderOnce)``) it keeps folium's own ``render`` steps.
+    """
+
+    def render(self, **kwargs) -> None:
+        figure = self.get_root()
+        macros = self._template.module.__dict__
+        for part in ("header", "html", "script"):
+            macro = macros.get(part)
+            if macro is not None:
+                getattr(figure, part).add_child(_Raw(macro(self, kwargs)), name=self.get_name())
+        for element in self._children.values():
+            element.render(**kwargs)
+
+
+class _Html(_RenderOnce):
     """A fixed block of pre-escaped HTML placed on the map page."""
 
     _template = Template("{% macro html(this, kwargs) %}{{ this.content }}{% endmacro %}")
@@ -130,7 +161,7 @@ class _Html(MacroElement):
         self.content = content
 
 
-class _MetricScale(MacroElement):
+class _MetricScale(_RenderOnce):
     """A metric-only scale bar (folium's control_scale also shows miles)."""
 
     _template = Template("{% macro script(this, kwargs) %}L.control.scale({imperial: false, "
@@ -138,7 +169,7 @@ class _MetricScale(MacroElement):
                          "{% endmacro %}")
 
 
-class _FitWhenShown(MacroElement):
+class _FitWhenShown(_RenderOnce):
     """Fit the map to its areas again once its box has a size: a map made while hidden (in
     a tab not shown, as in the app) has no size, and Leaflet fits it to the whole world."""
 
@@ -163,7 +194,7 @@ class _FitWhenShown(MacroElement):
         self.bounds = bounds
 
 
-class _Css(MacroElement):
+class _Css(_RenderOnce):
     _template = Template("{% macro header(this, kwargs) %}<style>{{ this.css }}</style>"
                          "{% endmacro %}")
 
@@ -172,7 +203,7 @@ class _Css(MacroElement):
         self.css = css
 
 
-class _FeatureLayer(Layer):
+class _FeatureLayer(Layer, _RenderOnce):
     """A GeoJSON layer from pre-serialised features, for thousands of areas.
 
     ``folium.GeoJson`` serialises, styles and highlights every feature in Python (seconds

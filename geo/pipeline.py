@@ -233,8 +233,22 @@ def p_top_column(k: int) -> str:
     return f"Sannolikhet topp {k} (%)"
 
 
+def _memo(analysis: Analysis, name: str, make) -> pd.DataFrame:
+    """A copy of ``make(analysis)``, computed once per analysis (the map, the table and
+    the tooltips of one rerun all ask for it; an analysis is never changed once made)."""
+    held = analysis.__dict__.get(name)
+    if held is None:
+        held = make(analysis)
+        analysis.__dict__[name] = held     # frozen dataclass: its fields, not its memos
+    return held.copy()
+
+
 def robustness_columns(analysis: Analysis) -> pd.DataFrame:
     """Tier, rank interval, P(top k), hotspot and small-area flag per area (index area_id)."""
+    return _memo(analysis, "_robustness_columns", _robustness_columns)
+
+
+def _robustness_columns(analysis: Analysis) -> pd.DataFrame:
     a = analysis.assessment
     out = pd.DataFrame(index=analysis.result.score.index)
     if a is None:
@@ -341,6 +355,10 @@ def build_analysis_map(analysis: Analysis, *, tiles: str | None = None,
 
 def ranking_table(analysis: Analysis) -> pd.DataFrame:
     """The ranked table with Swedish headers, as shown in the app and written to CSV."""
+    return _memo(analysis, "_ranking_table", _ranking_table)
+
+
+def _ranking_table(analysis: Analysis) -> pd.DataFrame:
     summary = analysis.result.summary()
     names = dict(zip(analysis.inputs.areas.frame[AREA_ID],
                      analysis.inputs.areas.frame[AREA_NAME], strict=True))

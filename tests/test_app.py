@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pandas as pd
+import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -69,6 +72,33 @@ def test_profile_of_a_chosen_area(app):
     app.selectbox(key="area").set_value("0126R020").run()
     assert any("Områdesprofil: Vårby gård (0126R020)" in h.value for h in app.subheader)
     assert any(m.label == "Rang" for m in app.metric)
+
+
+def chart_data(chart) -> tuple[dict, pd.DataFrame]:
+    """A Vega-Lite chart's spec and the data the browser gets (Arrow IPC)."""
+    with pa.ipc.open_stream(chart.proto.data.data) as reader:
+        return json.loads(chart.proto.spec), reader.read_pandas()
+
+
+def test_profile_charts_show_the_areas_domain_gaps_and_rank_shares(app):
+    app.selectbox(key="area").set_value("0126R020").run()
+    analysis = pipeline.run_analysis(pipeline.load_inputs(),
+                                     pipeline.list_profiles()["Bred prevention"])
+    profile = analysis.result.profile("0126R020")
+    gaps, ranks = app.get("vega_lite_chart")
+    spec, data = chart_data(gaps)
+    assert spec["encoding"]["y"]["field"] == "Domän" and spec["mark"]["type"] == "bar"
+    want = profile.domain_scores - profile.domain_means
+    assert data["Domän"].tolist() == [DOMAINS[d] for d in want.index]
+    assert data["Skillnad mot genomsnittet"].tolist() == pytest.approx(want.tolist())
+    spec, data = chart_data(ranks)
+    counts = analysis.assessment.uncertainty.rank_counts.loc["0126R020"]
+    assert spec["encoding"]["x"] == {"field": "Rang", "type": "ordinal", "sort": None,
+                                     "title": "Rang"}
+    assert data["Rang"].tolist() == [int(r) for r in counts.index]
+    assert data["Andel av beräkningarna (%)"].sum() == pytest.approx(100)
+    assert data["Andel av beräkningarna (%)"].tolist() == pytest.approx(
+        (counts / counts.sum() * 100).tolist())
 
 
 def uploader(at: AppTest, key: str):

@@ -95,6 +95,12 @@ def test_app_in_a_real_browser_offline(app_url, tmp_path):
         expected = pipeline.ranking_csv(pipeline.run_analysis(
             pipeline.load_inputs(), pipeline.list_profiles()["Bred prevention"]))
         assert saved.read_bytes() == expected
+        # The profile's charts (Vega-Lite specs written by the app) are drawn.
+        charts = page.locator(".vega-embed")
+        charts.first.wait_for(timeout=60_000)
+        assert charts.count() == 2
+        page.get_by_text("Domänpoäng jämfört med genomsnittet").scroll_into_view_if_needed()
+        page.wait_for_timeout(500)
         screenshot(page, "app_profile.png")
         assert blocked == []
 

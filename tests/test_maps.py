@@ -248,3 +248,20 @@ def test_a_municipal_tile_server_is_used_with_its_attribution():
     assert "karta.huddinge.se/tiles/{z}/{x}/{y}.png" in html
     assert "Bakgrundskarta: karta.huddinge.se" in html
     assert "tile.openstreetmap.org" not in html
+
+
+def test_feature_layers_reach_the_page_byte_for_byte():
+    # branca compiles each rendered macro again as a Jinja template; the layers skip that
+    # second pass (it was most of the render time), so their text is on the page as built.
+    import folium
+
+    from geo.maps import _feature_collection, _FeatureLayer
+
+    shapes = grid().to_crs(4326).geometry.to_numpy()
+    props = [{"idx": i, "tooltip": "{{ 7*7 }} {% if 1 %}x{% endif %}"} for i in range(9)]
+    data = _feature_collection(shapes, props)
+    fmap = folium.Map(tiles=None)
+    _FeatureLayer(data, name="Rutor", style={"weight": 1}, tooltip_key="tooltip").add_to(fmap)
+    html = fmap.get_root().render()
+    assert f"_add({data});\n" in html
+    assert geojson_layers(html)[0]["features"][3]["properties"]["tooltip"] == props[3]["tooltip"]

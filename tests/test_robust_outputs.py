@@ -114,3 +114,19 @@ def test_merging_small_areas_is_a_setting_and_leaves_no_small_area(inputs):
     assert "Små grannområden slås ihop tills varje område når minst 50 personer" in page
     # The map shows the merged polygons, one per ranked group.
     assert len(merged.joined) == len(merged.result.score)
+
+
+def test_ranking_table_is_made_once_per_analysis_and_handed_out_as_copies(inputs):
+    analysis = pipeline.run_analysis(inputs, SETTINGS)
+    first = pipeline.ranking_table(analysis)
+    first.iloc[0, 0] = -1                         # a caller's change stays its own
+    second = pipeline.ranking_table(analysis)
+    assert second.iloc[0, 0] == 1
+    assert analysis.__dict__["_ranking_table"] is not second
+    robust = pipeline.robustness_columns(analysis)
+    robust[pipeline.TIER] = "x"
+    assert (pipeline.robustness_columns(analysis)[pipeline.TIER] != "x").all()
+    # A new analysis (another weight) is never served the old one's table.
+    other = pipeline.run_analysis(inputs, SETTINGS.with_changes(
+        domain_weights=(("kriminalitet", 5.0),)))
+    assert not pipeline.ranking_table(other).equals(second)
