@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 # installed); geo/sources.py finds it here. Pure data, 19 MB, from PyPI.
 DUVA   := $(VENV)/share/prevmap/duva-0.3.5-py3-none-any.whl
 
-.PHONY: run test setup browser bench lint clean
+.PHONY: run test setup browser postgresql bench lint clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "prevmap needs Python 3.11 or newer"'
@@ -26,12 +26,17 @@ $(DUVA): | $(STAMP)
 browser:
 	-.ci/install-chromium
 
+# Debian's PostgreSQL for the plan-database tests (each run starts a throwaway cluster of its
+# own); where it cannot be installed those tests skip and say why.
+postgresql:
+	-.ci/install-postgresql
+
 setup: $(STAMP) $(DUVA)
 
 run: setup
 	$(BIN)/streamlit run app.py
 
-test: setup browser
+test: setup browser postgresql
 	$(BIN)/python -m pytest
 
 bench: setup

@@ -121,11 +121,59 @@ def plain_catalogue() -> Callable[..., Catalogue]:
 @pytest.fixture(autouse=True, scope="session")
 def _isolated_cache(tmp_path_factory: pytest.TempPathFactory):
     """Readers that cache (the duva GeoPackage, SCB answers) write under a temporary folder,
-    never into the developer's or CI's home directory."""
-    old = os.environ.get("PREVMAP_CACHE")
+    and the app's plan database is a file in another, never in the developer's or CI's
+    home directory; a developer's own database address or settings file is not used."""
+    saved = {k: os.environ.get(k) for k in ("PREVMAP_CACHE", "PREVMAP_DATA",
+                                             "PREVMAP_DATABASE_URL", "PREVMAP_CONFIG")}
     os.environ["PREVMAP_CACHE"] = str(tmp_path_factory.mktemp("prevmap-cache"))
+    os.environ["PREVMAP_DATA"] = str(tmp_path_factory.mktemp("prevmap-data"))
+    os.environ.pop("PREVMAP_DATABASE_URL", None)
+    os.environ["PREVMAP_CONFIG"] = str(tmp_path_factory.mktemp("prevmap-config")
+                                       / "prevmap.toml")
     yield
-    if old is None:
-        os.environ.pop("PREVMAP_CACHE", None)
-    else:
-        os.environ["PREVMAP_CACHE"] = old
+    for key, old in saved.items():
+        if old is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = old
+
+
+# =====================================================================================
+# plans/ storage: a SQLite file and a throwaway PostgreSQL server (tests/postgres.py)
+# =====================================================================================
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One PostgreSQL server for the session: ``$PREVMAP_TEST_POSTGRES_URL`` or a throwaway
+    cluster. Skips where PostgreSQL is not installed, fails instead with
+    ``PREVMAP_REQUIRE_POSTGRES=1`` (CI)."""
+    from postgres import postgres_missing, postgres_required, running_postgres
+
+    reason = postgres_missing()
+    if reason is not None:
+        if postgres_required():
+            pytest.fail(f"PREVMAP_REQUIRE_POSTGRES is set, but: {reason}")
+        pytest.skip(reason)
+    with running_postgres() as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_url(postgres_server):
+    """A fresh, empty PostgreSQL database for one test (a schema of its own that the URL's
+    connections see alone), dropped after it."""
+    url = postgres_server.create_schema()
+    yield url
+    postgres_server.drop_schema(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def plans_db_url(request, tmp_path) -> str:
+    """A fresh, empty plan database: a SQLite file, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'plans.sqlite'}"
+    return request.getfixturevalue("postgres_url")
+
+# =====================================================================================
+# end of plans/ storage fixtures
+# =====================================================================================

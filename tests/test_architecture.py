@@ -1,4 +1,5 @@
-"""The core stays pure: indicators/ imports no geometry, map or UI package; geo/ no streamlit."""
+"""The core stays pure: indicators/ imports no geometry, map or UI package; geo/ no streamlit;
+plans/ (the åtgärdsplaner and their database) no geometry, map or UI package."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ print(",".join(bad))
 @pytest.mark.parametrize(("package", "forbidden"), [
     ("indicators", ("geopandas", "shapely", "folium", "streamlit", "mapclassify")),
     ("geo", ("streamlit",)),
+    ("plans", ("streamlit", "folium", "geopandas", "shapely")),
 ])
 def test_package_does_not_import(package, forbidden):
     code = CHECK.format(package=package, forbidden=forbidden)

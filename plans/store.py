@@ -1,0 +1,816 @@
+"""Åtgärdsplaner in a database: a SQLite file (the default) or PostgreSQL (shared).
+
+    store = PlanStore.open()                         # where: see database_url()
+    plan = store.create_plan(Plan("Trygg uppväxt 2027", kommun="0126"), who="anna")
+    store.add_area(plan.id, PlanArea("0126R001", "Flemingsberg västra"), who="anna")
+    goal = store.add_goal(plan.id, Goal(...), catalogue, who="anna")
+    goal = store.update_goal(replace(goal, target_value=8.0), catalogue, who="anna")
+    store.contents(plan.id)                          # PlanContents: the current rows
+    store.history(plan.id)                           # AuditEntry, oldest first
+
+Every write checks its input (:mod:`plans.model`), names who makes it and adds its audit
+rows in the same transaction. Nothing is deleted (removal is soft) and nothing is changed
+without its before-state in the audit trail. An update or a removal names the version of
+the item it read: if somebody changed or removed the item since, PlanConflictError says
+who and when, and nothing is saved. Writes to one plan take turns (the plan's row is
+locked on PostgreSQL, SQLite has one writer at a time), so the checks of a write (is the
+area in the plan, is the version current) hold until it commits.
+
+Opening a database upgrades it to the newest schema (:mod:`plans.migrations`) in one
+transaction; ``store.notice`` then says so, in Swedish, for the user.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import re
+import tomllib
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+
+from indicators.catalogue import Catalogue
+from indicators.errors import PrevmapError, Problem, Problems
+
+from . import migrations, schema
+from .model import (
+    FIELD_LABELS,
+    MAX_TEXT,
+    Action,
+    AuditEntry,
+    Goal,
+    Plan,
+    PlanArea,
+    PlanConflictError,
+    PlanContents,
+    PlanInputError,
+    as_dict,
+    check_action,
+    check_area,
+    check_goal,
+    check_plan,
+)
+
+log = logging.getLogger(__name__)
+
+ENV_URL = "PREVMAP_DATABASE_URL"
+ENV_CONFIG = "PREVMAP_CONFIG"
+ENV_DATA = "PREVMAP_DATA"
+DATABASE_FILE = "plans.sqlite"
+SQLITE_BUSY_SECONDS = 30
+CONNECT_SECONDS = 10
+#: PostgreSQL advisory lock held while a database is upgraded (two openers take turns).
+MIGRATION_LOCK = 0x70726576_706C616E
+REREAD = "läs in planen igen och gör din ändring på nytt"
+URL_EXAMPLES = "sqlite:////sökväg/plans.sqlite eller postgresql://användare:lösenord@värd/databas"
+_WRITE = "prevmap_write"
+
+Item = TypeVar("Item", Plan, PlanArea, Goal, Action)
+Error = TypeVar("Error", bound=PrevmapError)
+
+
+class PlanDatabaseError(PrevmapError):
+    """The plan database cannot be found, opened, upgraded or reached."""
+
+    title = "Databasen för åtgärdsplaner kan inte användas"
+    column_word = "inställning"
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What :meth:`PlanStore.save_many` saved, in the order given, with ids and versions."""
+
+    areas: tuple[PlanArea, ...] = ()
+    goals: tuple[Goal, ...] = ()
+    actions: tuple[Action, ...] = ()
+
+
+# -- where the database is ---------------------------------------------------------------
+
+def settings_path() -> Path:
+    """The settings file: ``$PREVMAP_CONFIG`` or ``~/.config/prevmap/prevmap.toml``."""
+    return Path(os.environ.get(ENV_CONFIG) or Path.home() / ".config" / "prevmap" / "prevmap.toml")
+
+
+def data_dir() -> Path:
+    """Where prevmap keeps its own data (created if missing): ``$PREVMAP_DATA`` or
+    ``~/.local/share/prevmap``."""
+    path = Path(os.environ.get(ENV_DATA) or Path.home() / ".local" / "share" / "prevmap")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise _error(f"mappen för prevmaps data kan inte skapas: {err.strerror}.",
+                     source=str(path), fix=f"ange en skrivbar mapp i miljövariabeln {ENV_DATA}"
+                     ) from err
+    return path
+
+
+def url_from_settings(path: Path, *, required: bool = False) -> str | None:
+    """``url`` in the table ``[database]`` of the TOML file ``path``, or None where the file
+    or the key is missing (an error if ``required``: the file was named explicitly)."""
+    if not path.is_file():
+        if required:
+            raise _error("inställningsfilen finns inte.", source=str(path),
+                         fix=f"skapa filen, eller ta bort miljövariabeln {ENV_CONFIG}")
+        return None
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        raise _error(f"inställningsfilen kan inte läsas: {err}.", source=str(path),
+                     fix="rätta filen (TOML, UTF-8)") from err
+    section = data.get("database")
+    if section is None:
+        return None
+    url = section.get("url") if isinstance(section, dict) else section
+    if url is None and isinstance(section, dict):
+        return None
+    if not isinstance(url, str) or not url.strip():
+        raise _error("databasadressen ska vara en text.", source=str(path),
+                     column="[database] url", values=[url] if not isinstance(url, str) else [],
+                     expected=URL_EXAMPLES, fix="skriv url = \"…\" under [database]")
+    return url.strip()
+
+
+def default_url() -> str:
+    """The SQLite file ``plans.sqlite`` in :func:`data_dir`."""
+    return URL.create("sqlite", database=str(data_dir() / DATABASE_FILE)).render_as_string()
+
+
+def database_url(explicit: str | None = None) -> str:
+    """The plan database's address: ``explicit``, else ``$PREVMAP_DATABASE_URL``, else
+    ``url`` under ``[database]`` in the settings file (:func:`settings_path`), else the
+    SQLite file of :func:`default_url`. Empty values count as not given."""
+    for given in (explicit, os.environ.get(ENV_URL)):
+        if given and given.strip():
+            return given.strip()
+    configured = url_from_settings(settings_path(), required=bool(os.environ.get(ENV_CONFIG)))
+    return configured or default_url()
+
+
+def hide_password(url: str) -> str:
+    """``url`` with its password, if any, shown as ``***``."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return re.sub(r"(://[^/@:]*:)[^@/]*@", r"\1***@", url)
+
+
+def engine_url(url: str) -> URL:
+    """``url`` parsed, with PostgreSQL mapped to the psycopg 3 driver; only SQLite and
+    PostgreSQL are supported."""
+    shown = hide_password(url)
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError) as err:
+        raise _error(f"'{shown}' är ingen databasadress.", expected=URL_EXAMPLES,
+                     fix=_WHERE_FIX) from err
+    backend, _, driver = parsed.drivername.partition("+")
+    if backend in ("postgresql", "postgres") and driver in ("", "psycopg"):
+        return parsed.set(drivername="postgresql+psycopg")
+    if backend == "sqlite" and driver in ("", "pysqlite"):
+        return parsed
+    raise _error(f"databasen '{shown}' stöds inte: prevmap sparar planer i SQLite eller "
+                 "PostgreSQL (med psycopg).", expected=URL_EXAMPLES, fix=_WHERE_FIX)
+
+
+_WHERE_FIX = (f"rätta adressen (där den anges: argumentet, miljövariabeln {ENV_URL} eller "
+              "url under [database] i prevmap.toml)")
+
+
+def _error(message: str, *, source: str | None = None, column: str | None = None,
+           values: Iterable[object] = (), expected: str = "", fix: str = ""
+           ) -> PlanDatabaseError:
+    return PlanDatabaseError([Problem(message, source, column, tuple(values), expected, fix)])
+
+
+def _reason(err: BaseException, url: URL | None = None) -> str:
+    """The first line of the driver's message, without the password."""
+    text = str(getattr(err, "orig", None) or err).strip().splitlines()
+    reason = text[0] if text else type(err).__name__
+    if url is not None and url.password:
+        reason = reason.replace(str(url.password), "***")
+    return reason
+
+
+# -- engines -----------------------------------------------------------------------------
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # the driver's own transaction handling is off: _sqlite_begin says BEGIN itself, so
+    # DDL is transactional and a write locks the file from its first statement
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_SECONDS * 1000}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    write = connection.get_execution_options().get(_WRITE, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def create_engine(url: URL) -> Engine:
+    """An engine for ``url`` (from :func:`engine_url`): SQLite with WAL, foreign keys and a
+    busy timeout; PostgreSQL with a connect timeout and a liveness check."""
+    if url.get_backend_name() == "sqlite":
+        # a pooled connection serves one thread at a time, but not always the one that
+        # opened it; in memory there is only one connection (for trying out)
+        memory = url.database in (None, "", ":memory:")
+        engine = sa.create_engine(
+            url, connect_args={"timeout": SQLITE_BUSY_SECONDS, "check_same_thread": False},
+            **({"poolclass": sa.pool.StaticPool} if memory else {}))
+        sa.event.listen(engine, "connect", _sqlite_connect)
+        sa.event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True,
+                            connect_args={"connect_timeout": CONNECT_SECONDS})
+
+
+def _upgrade(connection: Connection, shown: str) -> str | None:
+    """Upgrade to the newest revision; the revision the database had (None if new)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
+                           {"key": MIGRATION_LOCK})
+    before = migrations.current_revision(connection)
+    if before is not None and before not in migrations.known_revisions():
+        raise _error(f"databasen '{shown}' har schemaversion {before}, som den här versionen "
+                     "av prevmap inte känner till (den är nyare).",
+                     expected=", ".join(migrations.known_revisions()),
+                     fix="uppdatera prevmap, eller använd en annan databas")
+    if before != migrations.head_revision():
+        migrations.upgrade(connection)
+    return before
+
+
+# -- time --------------------------------------------------------------------------------
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    """A time read from the database, in UTC (SQLite gives it back without a zone)."""
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def when_text(at: dt.datetime) -> str:
+    """``at`` as Swedish users read it: "2026-12-03 kl. 15.05" (Swedish time)."""
+    try:
+        local, zone = _utc(at).astimezone(ZoneInfo("Europe/Stockholm")), ""
+    except ZoneInfoNotFoundError:
+        local, zone = _utc(at), " UTC"
+    return f"{local:%Y-%m-%d} kl. {local:%H.%M}{zone}"
+
+
+# -- items and rows ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Kind:
+    entity: str            # in the audit trail
+    cls: type
+    table: sa.Table
+    noun: str              # "målet"
+    label: str             # "mål"
+    verb: str              # the method that saves a change of it
+
+
+_KINDS = {
+    Plan: _Kind("plan", Plan, schema.plans, "planen", "plan", "update_plan"),
+    PlanArea: _Kind("area", PlanArea, schema.plan_areas, "området", "område", "update_area"),
+    Goal: _Kind("goal", Goal, schema.goals, "målet", "mål", "update_goal"),
+    Action: _Kind("action", Action, schema.actions, "insatsen", "insats", "update_action"),
+}
+_OWN = ("id", "plan_id", "version")
+
+
+def _kind(item: object) -> _Kind:
+    try:
+        return _KINDS[type(item)]
+    except KeyError:
+        raise TypeError(f"not a plan item: {item!r}") from None
+
+
+def _column(field_name: str) -> str:
+    return schema.COLUMN_OF_FIELD.get(field_name, field_name)
+
+
+def _values(item: Plan | PlanArea | Goal | Action) -> dict[str, object]:
+    """The item's own columns (not its id, plan or version)."""
+    return {_column(f.name): getattr(item, f.name) for f in fields(item) if f.name not in _OWN}
+
+
+def _item(cls: type[Item], row: sa.Row) -> Item:
+    values = row._mapping
+    return cls(**{f.name: values[_column(f.name)] for f in fields(cls)})
+
+
+def _in_plan(item: Item, plan_id: int) -> Item:
+    return item if isinstance(item, Plan) else replace(item, plan_id=plan_id)
+
+
+def _audit_entry(row: sa.Row) -> AuditEntry:
+    return AuditEntry(at=_utc(row.at), who=row.who, entity=row.entity,
+                      entity_id=row.entity_id, operation=row.operation, before=row.before,
+                      after=row.after, plan_id=row.plan_id, id=row.id)
+
+
+def check_who(who: object) -> str:
+    """``who`` stripped; PlanInputError if it is not a non-empty text."""
+    problems = Problems(PlanInputError)
+    if not isinstance(who, str) or not who.strip():
+        problems.add("det står inte vem som gör ändringen.", column=FIELD_LABELS["who"],
+                     values=[who], fix="ange ditt namn eller användarnamn")
+    elif len(who) > MAX_TEXT:
+        problems.add(f"användarnamnet är längre än {MAX_TEXT} tecken.",
+                     column=FIELD_LABELS["who"], values=[who[:40] + "…"])
+    problems.raise_if_any()
+    return who.strip()
+
+
+def _describe(item: PlanArea | Goal | Action, number: int) -> str:
+    """How a problem names the item among several: "mål 2 (område 0126R001, …)"."""
+    kind = _kind(item)
+    if isinstance(item, PlanArea):
+        return f"{kind.label} {number} ({item.area_id})"
+    what = f"indikator {item.indicator_id}" if isinstance(item, Goal) else f"'{item.title}'"
+    return f"{kind.label} {number} (område {item.area_id}, {what})"
+
+
+def _one_problem(error: type[Error], message: str, *, fix: str = "",
+                 column: str | None = None, values: Iterable[object] = ()) -> Error:
+    return error([Problem(message, None, column, tuple(values), "", fix)])
+
+
+# -- writing -----------------------------------------------------------------------------
+
+class _Writer:
+    """The writes of one transaction on one plan, each with its audit row."""
+
+    def __init__(self, connection: Connection, plan_id: int, who: str, at: dt.datetime):
+        self.connection, self.plan_id, self.who, self.at = connection, plan_id, who, at
+
+    def save(self, item: Item) -> Item:
+        return self.insert(item) if item.id is None else self.update(item)
+
+    def insert(self, item: Item) -> Item:
+        kind = _kind(item)
+        values = _values(item) | {"version": 1}
+        if kind.entity != "plan":
+            values["plan_id"] = self.plan_id
+        new_id = self.connection.execute(sa.insert(kind.table).values(values)
+                                         ).inserted_primary_key[0]
+        if kind.entity == "plan":
+            self.plan_id = new_id
+        saved = replace(_in_plan(item, self.plan_id), id=new_id, version=1)
+        self.audit(kind, new_id, "skapad", None, saved)
+        return saved
+
+    def update(self, item: Item) -> Item:
+        kind = _kind(item)
+        before = _item(kind.cls, self.current_row(item))
+        if _in_plan(item, self.plan_id) == before:
+            return before                       # nothing changed: nothing to write
+        saved = replace(_in_plan(item, self.plan_id), version=item.version + 1)
+        self.change(item, _values(saved) | {"version": saved.version})
+        self.audit(kind, item.id, "ändrad", before, saved)
+        return saved
+
+    def remove(self, item: PlanArea | Goal | Action | Plan) -> None:
+        kind = _kind(item)
+        before = _item(kind.cls, self.current_row(item))
+        self.change(item, {"removed_at": self.at, "removed_by": self.who,
+                           "version": item.version + 1})
+        self.audit(kind, item.id, "borttagen", before, None)
+
+    def current_row(self, item: Plan | PlanArea | Goal | Action) -> sa.Row:
+        """The item's row, if it is in the plan, not removed and still at the version read."""
+        kind = _kind(item)
+        row = self.connection.execute(sa.select(kind.table).where(kind.table.c.id == item.id)
+                                      ).one_or_none()
+        if row is None or (kind.entity != "plan" and row.plan_id != self.plan_id):
+            raise _one_problem(PlanInputError, f"{kind.noun} med id {item.id} finns inte i "
+                               f"planen (id {self.plan_id}).", fix=REREAD)
+        if row.removed_at is not None or row.version != item.version:
+            raise self.conflict(kind, item.id)
+        return row
+
+    def change(self, item: Plan | PlanArea | Goal | Action, values: dict[str, object]) -> None:
+        kind = _kind(item)
+        table = kind.table
+        done = self.connection.execute(
+            sa.update(table).where(table.c.id == item.id, table.c.version == item.version,
+                                   table.c.removed_at.is_(None)).values(values))
+        if done.rowcount != 1:
+            raise self.conflict(kind, item.id)
+
+    def conflict(self, kind: _Kind, entity_id: int) -> PlanConflictError:
+        """Who changed or removed the item, and when, from the audit trail."""
+        audit = schema.audit
+        last = self.connection.execute(
+            sa.select(audit.c.who, audit.c.at, audit.c.operation)
+            .where(audit.c.entity == kind.entity, audit.c.entity_id == entity_id)
+            .order_by(audit.c.id.desc()).limit(1)).one_or_none()
+        done = "togs bort" if last is not None and last.operation == "borttagen" else "ändrades"
+        by = f" av {last.who} {when_text(last.at)}" if last is not None else ""
+        return _one_problem(PlanConflictError, f"{kind.noun.capitalize()} {done}{by}, efter "
+                            "att du läste in planen. Ingenting sparades.", fix=REREAD)
+
+    def audit(self, kind: _Kind, entity_id: int, operation: str, before: object | None,
+              after: object | None) -> None:
+        self.connection.execute(sa.insert(schema.audit).values(
+            plan_id=self.plan_id, at=self.at, who=self.who, entity=kind.entity,
+            entity_id=entity_id, operation=operation,
+            before=None if before is None else as_dict(before),
+            after=None if after is None else as_dict(after)))
+
+
+def _lock_plan(connection: Connection, plan_id: int) -> sa.Row:
+    """The plan's row, locked until the transaction ends (writes to one plan take turns)."""
+    if not isinstance(plan_id, int) or isinstance(plan_id, bool):
+        raise TypeError(f"plan_id must be an int, not {plan_id!r}")
+    plans = schema.plans
+    row = connection.execute(sa.select(plans).where(plans.c.id == plan_id).with_for_update()
+                             ).one_or_none()
+    if row is None:
+        raise _one_problem(PlanInputError, f"planen med id {plan_id} finns inte.",
+                           fix="välj en plan i listan över planer")
+    if row.removed_at is not None:
+        raise _one_problem(PlanConflictError, f"Planen '{row.name}' togs bort av "
+                           f"{row.removed_by} {when_text(row.removed_at)}.",
+                           fix="välj en annan plan i listan över planer")
+    return row
+
+
+def _current(connection: Connection, table: sa.Table, plan_id: int) -> list[sa.Row]:
+    return list(connection.execute(
+        sa.select(table).where(table.c.plan_id == plan_id, table.c.removed_at.is_(None))
+        .order_by(table.c.id)))
+
+
+@dataclass(frozen=True)
+class _Batch:
+    areas: tuple[PlanArea, ...]
+    goals: tuple[Goal, ...]
+    actions: tuple[Action, ...]
+    remove: tuple[PlanArea | Goal | Action, ...]
+    remove_contents: bool
+
+    @property
+    def size(self) -> int:
+        return len(self.areas) + len(self.goals) + len(self.actions) + len(self.remove)
+
+
+def _check_batch(connection: Connection, plan_id: int, batch: _Batch,
+                 catalogue: Catalogue | None) -> None:
+    """Every problem of every item of ``batch`` against the plan as it is, in one
+    PlanInputError; the areas added in the batch count as in the plan, those removed not."""
+    found: list[Problem] = []
+    several = batch.size > 1
+    counter: Counter[str] = Counter()
+
+    def check(item: PlanArea | Goal | Action, run: Any) -> None:
+        counter[_kind(item).label] += 1
+        try:
+            run()
+        except PlanInputError as err:
+            label = _describe(item, counter[_kind(item).label]) if several else None
+            found.extend(replace(p, source=label or p.source) for p in err.problems)
+
+    current = {row.id: row.area_id for row in _current(connection, schema.plan_areas, plan_id)}
+    removed_areas = {a.id for a in batch.remove if isinstance(a, PlanArea)}
+    new_codes = [a.area_id for a in batch.areas if a.id is None]
+    in_plan = {code for row_id, code in current.items() if row_id not in removed_areas}
+    repeated = {code for code, n in Counter(new_codes).items() if n > 1}
+
+    def check_area_in_plan(area: PlanArea) -> None:
+        problems = Problems(PlanInputError)
+        if area.id is None and (area.area_id in in_plan or area.area_id in repeated):
+            problems.add("området finns redan i planen.", column=FIELD_LABELS["area_id"],
+                         values=[area.area_id], fix="ändra det område som redan finns")
+        if area.id in current and area.area_id != current[area.id]:
+            problems.add(f"områdeskoden kan inte ändras (från '{current[area.id]}').",
+                         column=FIELD_LABELS["area_id"], values=[area.area_id],
+                         fix="ta bort området och lägg till det nya")
+        problems.raise_if_any()
+        check_area(area)
+
+    for area in batch.areas:
+        check(area, lambda area=area: check_area_in_plan(area))
+    codes = in_plan | set(new_codes)
+    for goal in batch.goals:
+        check(goal, lambda goal=goal: check_goal(goal, catalogue, areas=codes))
+    for action in batch.actions:
+        check(action, lambda action=action: check_action(action, areas=codes))
+    for item in batch.remove:
+        if item.id is None:
+            check(item, lambda item=item: _must_be_saved(item))
+    if removed_areas and not batch.remove_contents:
+        found.extend(_left_in_removed_areas(connection, plan_id, batch, current))
+    if found:
+        raise PlanInputError(found)
+
+
+def _left_in_removed_areas(connection: Connection, plan_id: int, batch: _Batch,
+                           current: dict[int, str]) -> list[Problem]:
+    """A problem for each area to remove that still has goals or actions."""
+    removed_ids = {(type(i), i.id) for i in batch.remove}
+    problems = []
+    for area in batch.remove:
+        if not isinstance(area, PlanArea) or area.id not in current:
+            continue
+        code = current[area.id]
+        left = {cls: sum(1 for row in _current(connection, _KINDS[cls].table, plan_id)
+                         if row.area_id == code and (cls, row.id) not in removed_ids)
+                for cls in (Goal, Action)}
+        if any(left.values()):
+            actions = "insats" if left[Action] == 1 else "insatser"
+            problems.append(Problem(
+                f"området har kvar {left[Goal]} mål och {left[Action]} {actions}.",
+                column=FIELD_LABELS["area_id"], values=(code,),
+                fix="ta först bort områdets mål och insatser, eller ta bort området med "
+                    "allt innehåll"))
+    return problems
+
+
+def _must_be_new(item: PlanArea | Goal | Action | Plan) -> None:
+    if item.id is not None:
+        kind = _kind(item)
+        raise _one_problem(PlanInputError, f"{kind.noun} har redan id {item.id} i databasen.",
+                           fix=f"spara ändringar med {kind.verb}, eller lägg till en kopia "
+                               "utan id")
+
+
+def _must_be_saved(item: PlanArea | Goal | Action | Plan) -> None:
+    if item.id is None:
+        kind = _kind(item)
+        raise _one_problem(PlanInputError, f"{kind.noun} saknar id: bara något som är sparat "
+                           "kan ändras eller tas bort.", fix="lägg först till det i planen")
+
+
+# -- the store ---------------------------------------------------------------------------
+
+class PlanStore:
+    """Plans in one database; safe to share between threads (each call uses its own
+    connection and transaction)."""
+
+    def __init__(self, engine: Engine, *, url: str, upgraded_from: str | None = None,
+                 notice: str | None = None):
+        self._engine = engine
+        self.url = url                        #: the address, password hidden
+        self.upgraded_from = upgraded_from    #: the revision before an upgrade at open
+        self.notice = notice                  #: for the user: the database was upgraded
+
+    @classmethod
+    def open(cls, url: str | None = None) -> PlanStore:
+        """Open the database at ``url`` (see :func:`database_url`) and upgrade it to the
+        newest schema; PlanDatabaseError, naming the address without its password, if it
+        cannot be opened."""
+        raw = database_url(url)
+        shown = hide_password(raw)
+        parsed = engine_url(raw)
+        engine = None
+        try:
+            engine = create_engine(parsed)
+            with engine.connect() as connection:
+                connection.execution_options(**{_WRITE: True})
+                with connection.begin():
+                    before = _upgrade(connection, shown)
+        except PlanDatabaseError:
+            if engine is not None:
+                engine.dispose()
+            raise
+        except (SQLAlchemyError, OSError, ImportError) as err:
+            if engine is not None:
+                engine.dispose()
+            raise _error(f"databasen '{shown}' kan inte öppnas: {_reason(err, parsed)}",
+                         fix="kontrollera adressen (argumentet, miljövariabeln "
+                             f"{ENV_URL} eller url under [database] i prevmap.toml), att "
+                             "databasservern är igång och att användaren får logga in"
+                         ) from err
+        head = migrations.head_revision()
+        notice = None
+        if before is not None and before != head:
+            notice = (f"Databasen för åtgärdsplaner ({shown}) uppgraderades från "
+                      f"schemaversion {before} till {head}. Alla planer finns kvar.")
+            log.warning(notice)
+        return cls(engine, url=shown, upgraded_from=before, notice=notice)
+
+    @property
+    def backend(self) -> str:
+        """"sqlite" or "postgresql"."""
+        return self._engine.dialect.name
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> PlanStore:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self, *, write: bool) -> Iterator[Connection]:
+        """One transaction: a write locks (SQLite: the file; PostgreSQL: the rows it
+        locks); a read sees one moment (REPEATABLE READ on PostgreSQL)."""
+        try:
+            with self._engine.connect() as connection:
+                if write:
+                    connection.execution_options(**{_WRITE: True})
+                elif self.backend == "postgresql":
+                    connection.execution_options(isolation_level="REPEATABLE READ")
+                with connection.begin():
+                    yield connection
+        except DBAPIError as err:
+            if getattr(err.orig, "sqlstate", None) in ("40001", "40P01"):
+                raise _one_problem(PlanConflictError, "En annan användare sparade i planen "
+                                   "samtidigt. Ingenting sparades.", fix=REREAD) from err
+            if isinstance(err, sa.exc.OperationalError | sa.exc.InterfaceError):
+                raise _error(f"databasen '{self.url}' kunde inte användas: {_reason(err)}",
+                             fix="försök igen om en stund; kontrollera att databasservern "
+                                 "är igång") from err
+            raise
+
+    # -- plans -----------------------------------------------------------------------
+
+    def create_plan(self, plan: Plan, *, who: str) -> Plan:
+        """Save a new plan; it is returned with its id and version 1."""
+        who = check_who(who)
+        _must_be_new(plan)
+        check_plan(plan)
+        with self._transaction(write=True) as connection:
+            return _Writer(connection, 0, who, _now()).insert(plan)
+
+    def update_plan(self, plan: Plan, *, who: str) -> Plan:
+        """Save a change of the plan's name, kommun or description (``plan`` as read)."""
+        who = check_who(who)
+        _must_be_saved(plan)
+        check_plan(plan)
+        with self._transaction(write=True) as connection:
+            _lock_plan(connection, plan.id)
+            return _Writer(connection, plan.id, who, _now()).update(plan)
+
+    def remove_plan(self, plan: Plan, *, who: str) -> None:
+        """Remove the plan (softly: it and its history stay in the database)."""
+        who = check_who(who)
+        _must_be_saved(plan)
+        with self._transaction(write=True) as connection:
+            _lock_plan(connection, plan.id)
+            _Writer(connection, plan.id, who, _now()).remove(plan)
+
+    def plans(self) -> tuple[Plan, ...]:
+        """The plans not removed, oldest first."""
+        table = schema.plans
+        with self._transaction(write=False) as connection:
+            rows = connection.execute(sa.select(table).where(table.c.removed_at.is_(None))
+                                      .order_by(table.c.id))
+            return tuple(_item(Plan, row) for row in rows)
+
+    # -- areas, goals, actions -------------------------------------------------------
+
+    def add_area(self, plan_id: int, area: PlanArea, *, who: str) -> PlanArea:
+        _must_be_new(area)
+        return self.save_many(plan_id, areas=[area], who=who).areas[0]
+
+    def update_area(self, area: PlanArea, *, who: str) -> PlanArea:
+        _must_be_saved(area)
+        return self.save_many(self._plan_of(area), areas=[area], who=who).areas[0]
+
+    def remove_area(self, area: PlanArea, *, who: str, with_contents: bool = False) -> None:
+        """Remove the area; with ``with_contents`` also its goals and actions, otherwise
+        an area that still has any is refused."""
+        self.save_many(self._plan_of(area), remove=[area], remove_contents=with_contents,
+                       who=who)
+
+    def add_goal(self, plan_id: int, goal: Goal, catalogue: Catalogue, *, who: str) -> Goal:
+        _must_be_new(goal)
+        return self.save_many(plan_id, goals=[goal], catalogue=catalogue, who=who).goals[0]
+
+    def update_goal(self, goal: Goal, catalogue: Catalogue, *, who: str) -> Goal:
+        _must_be_saved(goal)
+        return self.save_many(self._plan_of(goal), goals=[goal], catalogue=catalogue,
+                              who=who).goals[0]
+
+    def remove_goal(self, goal: Goal, *, who: str) -> None:
+        self.save_many(self._plan_of(goal), remove=[goal], who=who)
+
+    def add_action(self, plan_id: int, action: Action, *, who: str) -> Action:
+        _must_be_new(action)
+        return self.save_many(plan_id, actions=[action], who=who).actions[0]
+
+    def update_action(self, action: Action, *, who: str) -> Action:
+        _must_be_saved(action)
+        return self.save_many(self._plan_of(action), actions=[action], who=who).actions[0]
+
+    def remove_action(self, action: Action, *, who: str) -> None:
+        self.save_many(self._plan_of(action), remove=[action], who=who)
+
+    def save_many(self, plan_id: int, *, areas: Iterable[PlanArea] = (),
+                  goals: Iterable[Goal] = (), actions: Iterable[Action] = (),
+                  remove: Iterable[PlanArea | Goal | Action] = (),
+                  remove_contents: bool = False, catalogue: Catalogue | None = None,
+                  who: str) -> Saved:
+        """Save all of it in one transaction, or nothing.
+
+        Items without an id are added, items with one are changes of the item as read
+        (its version must still be the stored one). ``remove`` lists items (as read) to
+        remove, first: an area removed must lose its goals and actions too, here or with
+        ``remove_contents``, and may be added again in the same call. Everything is
+        checked first, against the plan as it is with the areas removed and added here;
+        one PlanInputError lists every problem. PlanConflictError if an item changed
+        since it was read.
+        """
+        who = check_who(who)
+        batch = _Batch(tuple(areas), tuple(goals), tuple(actions), tuple(remove),
+                       remove_contents)
+        for item in batch.remove:
+            if not isinstance(item, PlanArea | Goal | Action):
+                raise TypeError(f"remove takes areas, goals and actions, not {item!r}")
+        if batch.goals and catalogue is None:
+            raise TypeError("save_many needs the catalogue to check goals")
+        with self._transaction(write=True) as connection:
+            _lock_plan(connection, plan_id)
+            _check_batch(connection, plan_id, batch, catalogue)
+            writer = _Writer(connection, plan_id, who, _now())
+            for item in sorted(batch.remove, key=lambda i: isinstance(i, PlanArea)):
+                if isinstance(item, PlanArea) and batch.remove_contents:
+                    self._remove_contents(connection, writer, item)
+                writer.remove(item)
+            return Saved(tuple(writer.save(a) for a in batch.areas),
+                         tuple(writer.save(g) for g in batch.goals),
+                         tuple(writer.save(a) for a in batch.actions))
+
+    @staticmethod
+    def _remove_contents(connection: Connection, writer: _Writer, area: PlanArea) -> None:
+        code = writer.current_row(area).area_id
+        for cls in (Goal, Action):
+            for row in _current(connection, _KINDS[cls].table, writer.plan_id):
+                if row.area_id == code:
+                    writer.remove(_item(cls, row))
+
+    def _plan_of(self, item: PlanArea | Goal | Action) -> int:
+        if item.plan_id is not None:
+            return item.plan_id
+        _must_be_saved(item)
+        table = _kind(item).table
+        with self._transaction(write=False) as connection:
+            plan_id = connection.execute(sa.select(table.c.plan_id)
+                                         .where(table.c.id == item.id)).scalar_one_or_none()
+        if plan_id is None:
+            raise _one_problem(PlanInputError, f"{_kind(item).noun} med id {item.id} finns "
+                               "inte.", fix=REREAD)
+        return plan_id
+
+    # -- reading ---------------------------------------------------------------------
+
+    def contents(self, plan_id: int, *, history: bool = False) -> PlanContents:
+        """The plan with its current (not removed) areas, goals and actions, oldest first,
+        as they are at one moment; with ``history`` also its audit trail."""
+        with self._transaction(write=False) as connection:
+            row = connection.execute(sa.select(schema.plans)
+                                     .where(schema.plans.c.id == plan_id)).one_or_none()
+            if row is None or row.removed_at is not None:
+                gone = "" if row is None else (f" (den togs bort av {row.removed_by} "
+                                               f"{when_text(row.removed_at)})")
+                raise _one_problem(PlanInputError, f"planen med id {plan_id} finns inte"
+                                   f"{gone}.", fix="välj en plan i listan över planer")
+            return PlanContents(
+                plan=_item(Plan, row),
+                areas=tuple(_item(PlanArea, r)
+                            for r in _current(connection, schema.plan_areas, plan_id)),
+                goals=tuple(_item(Goal, r) for r in _current(connection, schema.goals, plan_id)),
+                actions=tuple(_item(Action, r)
+                              for r in _current(connection, schema.actions, plan_id)),
+                history=self._history(connection, plan_id) if history else ())
+
+    def history(self, plan_id: int, entity: str | None = None,
+                entity_id: int | None = None) -> tuple[AuditEntry, ...]:
+        """The plan's audit trail, oldest first; only ``entity`` ("plan", "area", "goal",
+        "action") and only the item ``entity_id`` if given."""
+        if entity is not None and entity not in schema.ENTITIES:
+            raise _one_problem(PlanInputError, f"'{entity}' är inget slags objekt i en plan.",
+                               column="entity", values=[entity])
+        with self._transaction(write=False) as connection:
+            return self._history(connection, plan_id, entity, entity_id)
+
+    @staticmethod
+    def _history(connection: Connection, plan_id: int, entity: str | None = None,
+                 entity_id: int | None = None) -> tuple[AuditEntry, ...]:
+        audit = schema.audit
+        query = sa.select(audit).where(audit.c.plan_id == plan_id)
+        if entity is not None:
+            query = query.where(audit.c.entity == entity)
+        if entity_id is not None:
+            query = query.where(audit.c.entity_id == entity_id)
+        return tuple(_audit_entry(row) for row in connection.execute(query.order_by(audit.c.id)))
