@@ -311,17 +311,19 @@ def compare_areas(areas: Areas, comparisons: Comparisons) -> ComparisonResult:
         columns[OMRADESTYP_COLUMN] = columns[OMRADESTYP_COLUMN].astype("Int64")
         notes += typ_notes
         sources.append(("Områdestyp", comparisons.omradestyp.source))
-    _check_names(comparisons.points)
+    check_layer_names(comparisons.points)
     for i, layer in enumerate(comparisons.points):
         notes += _add_point_layer(columns, areas, layer)
         sources.append((layer.name, layer.source))
-        overlay = _point_overlay(areas, layer, POINT_COLOURS[i % len(POINT_COLOURS)])
+        overlay = point_overlay(areas, layer, POINT_COLOURS[i % len(POINT_COLOURS)])
         if overlay is not None:
             overlays.append(overlay)
     return ComparisonResult(columns, tuple(notes), tuple(sources), tuple(overlays))
 
 
-def _check_names(layers: tuple[PointLayer, ...]) -> None:
+def check_layer_names(layers: Iterable[PointLayer]) -> None:
+    """Raise PointFileError when two point layers have the same name (their columns would
+    collide)."""
     names = [layer.name for layer in layers]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
@@ -343,10 +345,13 @@ def _add_point_layer(columns: pd.DataFrame, areas: Areas, layer: PointLayer) -> 
     return notes + [f"{layer.name}: {m}" for m in report.messages()]
 
 
-def _point_overlay(areas: Areas, layer: PointLayer, colour: str) -> MapOverlay | None:
-    """The layer's counted points (inside an area) for the map; None when there are none."""
-    frame = layer.points.frame.to_crs(areas.frame.crs)
-    hits = gpd.sjoin(frame[[frame.geometry.name]], areas.frame[[areas.frame.geometry.name]],
+def point_overlay(areas: Areas | gpd.GeoDataFrame, layer: PointLayer,
+                  colour: str) -> MapOverlay | None:
+    """The layer's counted points (inside an area) for the map, drawn as circles in
+    ``colour``; None when there are none."""
+    polygons = areas.frame if isinstance(areas, Areas) else areas
+    frame = layer.points.frame.to_crs(polygons.crs)
+    hits = gpd.sjoin(frame[[frame.geometry.name]], polygons[[polygons.geometry.name]],
                      how="inner", predicate="intersects")
     inside = frame.index.isin(hits.index)
     if not inside.any():

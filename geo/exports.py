@@ -1,9 +1,14 @@
-"""The analysis as an Excel workbook and as a GeoPackage.
+"""The analysis as an Excel workbook and as a GeoPackage; an åtgärdsplan as a workbook.
 
 :func:`excel_bytes` writes the ranking (exactly :func:`geo.pipeline.ranking_table`), the
 domain scores, the indicator values after disclosure control, the join report and the
-settings with the sources, each on a formatted sheet with a Swedish name. The same
-analysis and date give the same bytes.
+settings with the sources, each on a formatted sheet with a Swedish name; given a plan,
+also the plan's sheets. The same analysis and date give the same bytes.
+
+:func:`plan_workbook_bytes` writes an åtgärdsplan and its follow-up
+(:mod:`plans.followup`): the areas with their status counts, the goals, the actions
+(insatser), the follow-up per goal with its yearly values, the audit trail and a sheet
+about the plan and the method (:data:`PLAN_SHEETS`).
 
 :func:`write_geopackage` writes the areas (EPSG:3006) with every column of the ranking
 table, and the sources, the settings and the join report as plain tables, for QGIS.
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import math
 import numbers
 import zipfile
@@ -32,7 +38,10 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from indicators.catalogue import Catalogue
 from indicators.columns import AREA_ID, AREA_NAME, DOMAINS
+from plans.followup import STATUSES, TOTAL, WHOLE_PLAN, FollowUp
+from plans.model import FIELD_LABELS, PlanContents
 
 # Imported as a module and used only at call time, so that geo.pipeline may import this
 # module too.
@@ -48,6 +57,15 @@ SHEET_INDICATORS = "Indikatorer"
 SHEET_JOIN = "Kopplingsrapport"
 SHEET_SETTINGS = "Inställningar"
 SHEETS = (SHEET_RANKING, SHEET_DOMAINS, SHEET_INDICATORS, SHEET_JOIN, SHEET_SETTINGS)
+# The plan's sheets, in workbook order (after the analysis' sheets in excel_bytes).
+SHEET_PLAN_AREAS = "Plan – områden"
+SHEET_PLAN_GOALS = "Plan – mål"
+SHEET_PLAN_ACTIONS = "Plan – insatser"
+SHEET_FOLLOWUP = "Uppföljning"
+SHEET_HISTORY = "Historik"
+SHEET_PLAN_ABOUT = "Om planen"
+PLAN_SHEETS = (SHEET_PLAN_AREAS, SHEET_PLAN_GOALS, SHEET_PLAN_ACTIONS, SHEET_FOLLOWUP,
+               SHEET_HISTORY, SHEET_PLAN_ABOUT)
 
 # Headers of the sheets other than the ranking (which has ranking_table's headers).
 CODE = "Områdeskod"
@@ -87,11 +105,14 @@ _WARNING_FONT = Font(bold=True, color="C00000")
 
 # -- Excel ------------------------------------------------------------------------------
 
-def excel_bytes(analysis: Analysis, *, created: dt.date | None = None) -> bytes:
+def excel_bytes(analysis: Analysis, *, created: dt.date | None = None,
+                plan: PlanContents | None = None, followup: FollowUp | None = None) -> bytes:
     """The analysis as an .xlsx workbook (see the module docstring for the sheets).
 
     ``created`` (default today) is the workbook's created and modified date and the date of
     every entry in the zip archive, so the same analysis and date give identical bytes.
+    With ``plan``, the plan's sheets follow (:data:`PLAN_SHEETS`), with ``followup`` or else
+    the follow-up on the analysis' data (:func:`geo.pipeline.plan_followup`).
     """
     created = created or dt.date.today()
     stamp = dt.datetime(created.year, created.month, created.day)
@@ -117,6 +138,9 @@ def excel_bytes(analysis: Analysis, *, created: dt.date | None = None) -> bytes:
         if row[0].value == WARNING_SECTION:
             for cell in row:
                 cell.font = _WARNING_FONT
+    if plan is not None:
+        add_plan_sheets(wb, plan, followup or pipeline.plan_followup(analysis, plan),
+                        analysis.inputs.catalogue, created)
 
     props = wb.properties
     props.title = analysis.title
@@ -305,6 +329,137 @@ def _normalise_xlsx(data: bytes, wb: Workbook, stamp: dt.datetime) -> bytes:
             content = core if info.filename == "docProps/core.xml" else src.read(info)
             dst.writestr(entry, content)
     return out.getvalue()
+
+
+# -- the åtgärdsplan -----------------------------------------------------------------------
+
+VALUE_FORMAT = "0.0"
+PLAN_FORMATS = {name: VALUE_FORMAT for name in (
+    "Utgångsvärde", "Målvärde", "Senaste värde", "Enligt linjen mot målet",
+    "Förändring sedan utgångsåret", "Konfidensintervall, nedre", "Konfidensintervall, övre")}
+PLAN_FORMATS.update({name: INTEGER_FORMAT for name in ("Utgångsår", "Målår", "Senaste år",
+                                                       FIELD_LABELS["cost_sek"])})
+
+
+def _names(plan: PlanContents) -> dict[str, str]:
+    return {a.area_id: a.area_name for a in plan.areas}
+
+
+def plan_area_sheet(plan: PlanContents, followup: FollowUp) -> pd.DataFrame:
+    """One row per area of the plan (and of its goals and actions): code, name, reason, the
+    number of goals per status and of actions; a last row for the whole plan."""
+    names = _names(plan)
+    ids = [a.area_id for a in plan.areas]
+    ids += [i for i in dict.fromkeys([*(g.area_id for g in plan.goals),
+                                      *(a.area_id for a in plan.actions)]) if i not in ids]
+    reasons = {a.area_id: a.reason for a in plan.areas}
+    summary = followup.summary().reindex([*ids, WHOLE_PLAN], fill_value=0)
+    rows = []
+    for area, counts in summary.iterrows():
+        whole = area == WHOLE_PLAN
+        rows.append({CODE: "" if whole else area,
+                     NAME: WHOLE_PLAN if whole else names.get(area, ""),
+                     FIELD_LABELS["reason"]: "" if whole else reasons.get(area, ""),
+                     **{status: int(counts[status]) for status in STATUSES},
+                     TOTAL: int(counts[TOTAL]),
+                     "Antal insatser": len(plan.actions) if whole else len(plan.actions_in(area))})
+    return pd.DataFrame(rows, columns=[CODE, NAME, FIELD_LABELS["reason"], *STATUSES, TOTAL,
+                                       "Antal insatser"])
+
+
+def plan_goal_sheet(plan: PlanContents, catalogue: Catalogue) -> pd.DataFrame:
+    """One row per goal as the plan holds it (the indicator by name, its id beside)."""
+    names = _names(plan)
+    rows = [{CODE: g.area_id, NAME: names.get(g.area_id, ""),
+             FIELD_LABELS["indicator_id"]: catalogue[g.indicator_id].name
+             if g.indicator_id in catalogue else g.indicator_id,
+             "Indikator-id": g.indicator_id, FIELD_LABELS["unit"]: g.unit,
+             FIELD_LABELS["baseline_year"]: g.baseline_year,
+             FIELD_LABELS["baseline_value"]: g.baseline_value,
+             FIELD_LABELS["target_value"]: g.target_value,
+             FIELD_LABELS["target_year"]: g.target_year, FIELD_LABELS["note"]: g.note}
+            for g in plan.goals]
+    return pd.DataFrame(rows, columns=[CODE, NAME, FIELD_LABELS["indicator_id"], "Indikator-id",
+                                       *(FIELD_LABELS[k] for k in (
+                                           "unit", "baseline_year", "baseline_value",
+                                           "target_value", "target_year", "note"))])
+
+
+def plan_action_sheet(plan: PlanContents) -> pd.DataFrame:
+    """One row per action (insats); dates as ÅÅÅÅ-MM-DD, an open end empty."""
+    names = _names(plan)
+    keys = ("title", "actor", "start", "end", "cost_sek", "note")
+    rows = [{CODE: a.area_id, NAME: names.get(a.area_id, ""),
+             **{FIELD_LABELS[k]: (v.isoformat() if isinstance(v, dt.date) else v)
+                for k in keys for v in [getattr(a, k)]}}
+            for a in plan.actions]
+    return pd.DataFrame(rows, columns=[CODE, NAME, *(FIELD_LABELS[k] for k in keys)])
+
+
+def history_sheet(plan: PlanContents) -> pd.DataFrame:
+    """The audit trail, oldest first: when, who, what, which operation, before and after
+    (as JSON text)."""
+    def text(value: dict | None) -> str:
+        return "" if value is None else json.dumps(value, ensure_ascii=False, default=str)
+
+    rows = [{"Tid": e.at.isoformat(sep=" ", timespec="seconds"), "Vem": e.who, "Vad": e.entity,
+             "Id": e.entity_id, "Ändring": e.operation, "Före": text(e.before),
+             "Efter": text(e.after)}
+            for e in sorted(plan.history, key=lambda e: (e.at, e.id or 0))]
+    return pd.DataFrame(rows, columns=["Tid", "Vem", "Vad", "Id", "Ändring", "Före", "Efter"])
+
+
+def plan_about_rows(plan: PlanContents, followup: FollowUp,
+                    created: dt.date) -> list[tuple[str, str, Any]]:
+    """(section, key, value) rows: the plan, the data years and the follow-up's method."""
+    p = plan.plan
+    rows: list[tuple[str, str, Any]] = [
+        ("Plan", "Namn", p.name), ("Plan", "Kommun", p.kommun or "(ingen angiven)"),
+        ("Plan", "Beskrivning", p.description), ("Plan", "Version", p.version),
+        ("Plan", "Exporterad", created.isoformat()),
+        ("Uppföljning", "År med data", ", ".join(str(y) for y in followup.years) or "inga")]
+    rows += [("Metod", str(i), text) for i, text in enumerate(followup.method(), 1)]
+    return rows
+
+
+def add_plan_sheets(wb: Workbook, plan: PlanContents, followup: FollowUp,
+                    catalogue: Catalogue, created: dt.date | None = None) -> None:
+    """Add the plan's sheets (:data:`PLAN_SHEETS`) at the end of ``wb``."""
+    created = created or dt.date.today()
+    _write_frame(wb.create_sheet(SHEET_PLAN_AREAS), plan_area_sheet(plan, followup), {},
+                 freeze="C2")
+    _write_frame(wb.create_sheet(SHEET_PLAN_GOALS), plan_goal_sheet(plan, catalogue),
+                 PLAN_FORMATS, freeze="C2", autofilter=True)
+    _write_frame(wb.create_sheet(SHEET_PLAN_ACTIONS), plan_action_sheet(plan), PLAN_FORMATS,
+                 freeze="C2", autofilter=True)
+    table = followup.table()
+    formats = {**PLAN_FORMATS, **{c: VALUE_FORMAT for c in table.columns
+                                  if c.startswith("Värde ")}}
+    _write_frame(wb.create_sheet(SHEET_FOLLOWUP), table, formats, freeze="D2", autofilter=True)
+    _write_frame(wb.create_sheet(SHEET_HISTORY), history_sheet(plan), {}, freeze="A2",
+                 autofilter=True)
+    _write_frame(wb.create_sheet(SHEET_PLAN_ABOUT),
+                 pd.DataFrame(plan_about_rows(plan, followup, created),
+                              columns=[SECTION, KEY, VALUE], dtype=object), {}, freeze="A2")
+
+
+def plan_workbook_bytes(contents: PlanContents, followup: FollowUp, catalogue: Catalogue, *,
+                        created: dt.date | None = None) -> bytes:
+    """The plan and its follow-up as an .xlsx workbook (:data:`PLAN_SHEETS`); the same plan,
+    follow-up and date give the same bytes. Text from the plan is never a formula."""
+    created = created or dt.date.today()
+    stamp = dt.datetime(created.year, created.month, created.day)
+    wb = Workbook()
+    wb.remove(wb.active)
+    add_plan_sheets(wb, contents, followup, catalogue, created)
+    props = wb.properties
+    props.title = _plain(f"Åtgärdsplan – {contents.plan.name}")
+    props.subject = "Åtgärdsplan med mål, insatser och uppföljning (prevmap)"
+    props.creator = props.lastModifiedBy = "prevmap"
+    props.created = props.modified = stamp
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return _normalise_xlsx(buffer.getvalue(), wb, stamp)
 
 
 # -- GeoPackage -------------------------------------------------------------------------

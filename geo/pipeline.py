@@ -42,6 +42,8 @@ from indicators.ranking import RankingResult
 from indicators.settings import AnalysisSettings
 from indicators.table import validate_indicator_table
 from indicators.trends import split_years
+from plans.followup import DisclosureRule, FollowUp, follow_up, tables_by_year
+from plans.model import PlanContents
 
 from .comparisons import ComparisonResult, Comparisons, compare_areas
 from .comparisons import load_comparisons as load_comparisons  # for the app and the CLI
@@ -320,15 +322,24 @@ def robustness_overlays(analysis: Analysis) -> tuple[MapOverlay, ...]:
 
 
 def build_analysis_map(analysis: Analysis, *, tiles: str | None = None,
-                       created: dt.date | None = None, kommun: str | None = None) -> folium.Map:
+                       created: dt.date | None = None, kommun: str | None = None,
+                       extra_overlays: tuple[MapOverlay, ...] = (),
+                       extra_details: pd.DataFrame | None = None) -> folium.Map:
     """The analysis map; with ``kommun`` (a kommun code) only that kommun's areas, still
-    with the ranks of the whole analysis (the drill-down from a län or Sweden)."""
+    with the ranks of the whole analysis (the drill-down from a län or Sweden).
+    ``extra_overlays`` and ``extra_details`` (tooltip lines per area, index ``area_id``) add
+    other layers, e.g. the resources in the areas (:mod:`geo.resources`)."""
     comparison = analysis.comparison
     details = robustness_details(analysis)
     if comparison is not None:
         details = details.join(comparison.tooltip_details(), how="outer")
+    if extra_details is not None:   # lines the comparisons already show are not repeated
+        details = details.join(extra_details.drop(
+            columns=[c for c in extra_details.columns if c in details.columns]), how="outer")
     joined, title = analysis.joined, analysis.title
-    overlays = robustness_overlays(analysis)
+    shown = {o.name for o in comparison.overlays} if comparison is not None else set()
+    overlays = robustness_overlays(analysis) + tuple(
+        o for o in extra_overlays if o.name not in shown)
     classify_on, classes_of = None, None
     if kommun is not None:
         from .sources import kommuner
@@ -340,7 +351,8 @@ def build_analysis_map(analysis: Analysis, *, tiles: str | None = None,
                  f"rangordnad inom {analysis.inputs.areas.source.title}")
         keep = set(joined[AREA_ID])
         overlays = tuple(
-            replace(o, frame=o.frame[o.frame[AREA_ID].isin(keep)]) for o in overlays)
+            replace(o, frame=o.frame[o.frame[AREA_ID].isin(keep)])
+            if AREA_ID in o.frame.columns else o for o in overlays)
         overlays = tuple(o for o in overlays if len(o.frame))
         classify_on = analysis.joined[SCORE].to_numpy(dtype=float)
         classes_of = "alla områden i analysen"
@@ -426,6 +438,15 @@ def export_analysis(analysis: Analysis, out_html: str | Path, out_csv: str | Pat
     out_csv.write_bytes(ranking_csv(analysis))
     out_settings.write_text(analysis.settings.to_toml(), encoding="utf-8")
     return ExportPaths(out_html, out_csv, out_settings)
+
+
+def plan_followup(analysis: Analysis, plan: PlanContents) -> FollowUp:
+    """The follow-up of ``plan`` on the analysis' data: every year it has (the history and
+    the main table), with the analysis' disclosure control."""
+    inputs = analysis.inputs
+    return follow_up(plan, inputs.catalogue,
+                     tables_by_year(inputs.history, inputs.year, inputs.table),
+                     rule=DisclosureRule.from_settings(analysis.settings))
 
 
 def list_profiles(directory: Path = PROFILES_DIR) -> dict[str, AnalysisSettings]:

@@ -1,5 +1,6 @@
-"""The HTML report in one file: map, ranked table, a profile card per area, method, sources
-and settings, printable on A4 with a page break per section.
+"""The HTML report in one file: map, ranked table, a profile card per area, (given one) the
+åtgärdsplan with its follow-up, method, sources and settings, printable on A4 with a page
+break per section.
 
 Everything comes from one :class:`~geo.pipeline.Analysis`, the same object the app shows,
 so the report says what the app says. Every string from a file is escaped
@@ -14,13 +15,24 @@ from __future__ import annotations
 import datetime as dt
 import html as html_lib
 
+import numpy as np
 import pandas as pd
 
 from indicators.columns import AREA_ID, AREA_NAME, DOMAINS
 from indicators.table import pooled_values
+from plans.followup import (
+    NOT_MEASURABLE,
+    OFF_TRACK,
+    ON_TRACK,
+    REACHED,
+    WHOLE_PLAN,
+    FollowUp,
+    GoalFollowUp,
+)
+from plans.model import PlanContents
 
 from .maps import escape_text, format_number
-from .pipeline import Analysis, map_html, rank_span, ranking_table
+from .pipeline import Analysis, map_html, plan_followup, rank_span, ranking_table
 
 CSS = """
 @page { size: A4; margin: 15mm 12mm; }
@@ -39,6 +51,10 @@ th { background: #eee; } td.num { text-align: right; white-space: nowrap; }
 .tier-hog { font-weight: bold; color: #b2182b; } .muted { color: #666; }
 iframe.map { width: 100%; height: 640px; border: 1px solid #999; }
 pre { white-space: pre-wrap; font-size: 8.5pt; }
+.plan-card h4 { font-size: 10pt; margin: 0.5em 0 0.2em; }
+table.goals td:nth-child(1) { width: 22%; } table.goals td:nth-child(4) { width: 26%; }
+.status-nadd { color: #1a7f37; font-weight: bold; } .status-pa-vag { color: #1a7f37; }
+.status-inte { color: #b2182b; font-weight: bold; } .status-kan-inte { color: #666; }
 @media print { iframe.map { height: 170mm; } }
 """
 
@@ -116,8 +132,122 @@ def _profile_card(analysis: Analysis, area_id: str, name: str, kommun: pd.Series
     return "".join(lines)
 
 
-def report_html(analysis: Analysis, *, created: dt.date | None = None) -> bytes:
-    """The whole report as one HTML file (UTF-8 bytes)."""
+STATUS_CLASS = {REACHED: "status-nadd", ON_TRACK: "status-pa-vag", OFF_TRACK: "status-inte",
+                NOT_MEASURABLE: "status-kan-inte"}
+
+
+def _amount(value: float | None, unit: str, year: int | None = None) -> str:
+    """A value with its unit (and year): "17,0 % (2023)"; "–" when there is none."""
+    if value is None:
+        return "–"
+    text = f"{format_number(value, 1)} {escape_text(unit)}".strip()
+    return f"{text} ({year})" if year is not None else text
+
+
+def _bound(value: float) -> str:
+    """An interval end with one decimal, two when one would round it to 0 (-0,03, not
+    -0,0, beside a verdict that the interval lies below 0)."""
+    return format_number(value, 2 if value != 0 and round(value, 1) == 0 else 1)
+
+
+def _change(g: GoalFollowUp, alpha: float) -> str:
+    """The change since the baseline year with its interval, or why there is none; a
+    change in a share is in procentenheter."""
+    ch = g.change
+    if ch.change is None:
+        return f'{escape_text(ch.verdict)}<br><span class="muted">{escape_text(ch.reason)}</span>'
+    unit = "procentenheter" if g.goal.unit.strip() == "%" else escape_text(g.goal.unit)
+    sign = "+" if ch.change > 0 else ""
+    return (f"{sign}{format_number(ch.change, 1)} {unit} ({ch.first}–{ch.last}; "
+            f"{format_number((1 - alpha) * 100, 0)} % KI {_bound(ch.ci_low)} till "
+            f"{_bound(ch.ci_high)}): <b>{escape_text(ch.verdict)}</b>")
+
+
+def _goal_rows(goals: tuple[GoalFollowUp, ...], alpha: float) -> str:
+    """The goals of one area: the indicator, baseline and target, the latest value beside
+    the line, the status with its reason, and the change with its uncertainty."""
+    head = "".join(f"<th>{h}</th>" for h in (
+        "Indikator", "Utgångsvärde → mål", "Senaste värde", "Status",
+        "Förändring sedan utgångsåret"))
+    rows = []
+    for g in goals:
+        goal = g.goal
+        why = "; ".join(escape_text(t) for t in (
+            g.reason, *g.notes, f"Kommentar: {goal.note}" if goal.note else "") if t)
+        latest = (_amount(g.latest_value, goal.unit, g.latest_year)
+                  + f'<br><span class="muted">linjen: {_amount(g.expected, goal.unit)}</span>'
+                  if g.latest_value is not None else "–")
+        rows.append(
+            f"<tr><td>{escape_text(g.indicator_name)}</td>"
+            f'<td class="num">{_amount(goal.baseline_value, goal.unit, goal.baseline_year)}'
+            f"<br>→ {_amount(goal.target_value, goal.unit, goal.target_year)}</td>"
+            f'<td class="num">{latest}</td>'
+            f'<td><span class="{STATUS_CLASS[g.status]}">{escape_text(g.status)}</span>'
+            f'<br><span class="muted">{why}</span></td><td>{_change(g, alpha)}</td></tr>')
+    return (f'<table class="goals"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table>")
+
+
+def _action_rows(plan: PlanContents, area_id: str) -> str:
+    actions = plan.actions_in(area_id)
+    if not actions:
+        return '<p class="muted">Inga insatser registrerade.</p>'
+    frame = pd.DataFrame([{
+        "Insats": a.title, "Ansvarig": a.actor, "Start": a.start.isoformat(),
+        "Slut": a.end.isoformat() if a.end else "pågår",
+        "Kostnad (kr)": "–" if a.cost_sek is None else format_number(a.cost_sek, 0),
+        "Kommentar": a.note} for a in actions])
+    return _table(frame)
+
+
+def plan_section(plan: PlanContents, followup: FollowUp) -> str:
+    """The plan as a report section: the summary per status, then per area its goals with
+    their follow-up and its actions. Every text from the plan is escaped."""
+    p = plan.plan
+    parts = [f"<section><h2>Åtgärdsplan: {escape_text(p.name)}</h2>"]
+    if p.description:
+        parts.append(f"<p>{escape_text(p.description)}</p>")
+    years = ", ".join(str(y) for y in followup.years) or "inga"
+    n_areas, n_actions = len(plan.areas), len(plan.actions)
+    parts.append(f"<p>{n_areas} {'område' if n_areas == 1 else 'områden'}, "
+                 f"{len(plan.goals)} mål och {n_actions} "
+                 f"{'insats' if n_actions == 1 else 'insatser'}"
+                 + (f" i kommun {escape_text(p.kommun)}" if p.kommun else "")
+                 + f". Uppföljningen bygger på data för åren {years}.</p>")
+    summary = followup.summary()
+    names = {a.area_id: a.area_name for a in plan.areas}
+    whole = summary.index == WHOLE_PLAN
+    shown = pd.DataFrame({
+        "Områdeskod": np.where(whole, "", summary.index.astype(str)),
+        "Område": [WHOLE_PLAN if a == WHOLE_PLAN else names.get(a, "") for a in summary.index]})
+    for column in summary.columns:
+        shown[column] = [int(v) for v in summary[column]]
+    parts.append("<h3>Mål per status</h3>" + _table(shown))
+    parts += [f'<p class="muted">{escape_text(t)}</p>' for t in followup.method()]
+    ids = [a.area_id for a in plan.areas]
+    ids += [i for i in dict.fromkeys([*(g.area_id for g in plan.goals),
+                                      *(a.area_id for a in plan.actions)]) if i not in ids]
+    reasons = {a.area_id: a.reason for a in plan.areas}
+    for area in ids:
+        card = [f'<div class="card plan-card"><h3>{escape_text(names.get(area) or area)} '
+                f"({escape_text(area)})</h3>"]
+        if reasons.get(area):
+            card.append(f"<p><b>Motivering:</b> {escape_text(reasons[area])}</p>")
+        goals = followup.in_area(area)
+        card.append("<h4>Mål och uppföljning</h4>"
+                    + (_goal_rows(goals, followup.alpha) if goals
+                       else '<p class="muted">Inga mål satta.</p>'))
+        card.append("<h4>Insatser</h4>" + _action_rows(plan, area) + "</div>")
+        parts.append("".join(card))
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def report_html(analysis: Analysis, *, created: dt.date | None = None,
+                plan: PlanContents | None = None, followup: FollowUp | None = None) -> bytes:
+    """The whole report as one HTML file (UTF-8 bytes). With ``plan`` a section on the
+    åtgärdsplan follows the area profiles, with ``followup`` or else the follow-up on the
+    analysis' data (:func:`geo.pipeline.plan_followup`)."""
     created = created or dt.date.today()
     title = escape_text(analysis.title)
     synthetic = any(s.synthetic for s in analysis.sources)
@@ -147,7 +277,10 @@ def report_html(analysis: Analysis, *, created: dt.date | None = None) -> bytes:
     parts.append(_table(table) + "</section>")
     parts.append("<section><h2>Områdesprofiler</h2>")
     parts += [_profile_card(analysis, a, names.get(a, a), kommun) for a in ranked]
-    parts.append("</section><section><h2>Metod</h2>")
+    parts.append("</section>")
+    if plan is not None:
+        parts.append(plan_section(plan, followup or plan_followup(analysis, plan)))
+    parts.append("<section><h2>Metod</h2>")
     for section in analysis.method_page():
         parts.append(f"<h3>{escape_text(section.heading)}</h3>")
         parts += [f"<p>{escape_text(p)}</p>" for p in section.paragraphs]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses as dc
 import datetime as dt
 import io
+import json
 import math
 import re
 import zipfile
@@ -406,3 +407,131 @@ def test_geopackage_keeps_areas_without_data(analysis, tmp_path):
     assert join["Status"].tolist()[-2:] == ["Område utan indikatordata",
                                             "Indikatorrad utan område"]
     assert join["Områdeskod"].tolist()[-2:] == ["9999R001", "0126R022"]
+
+
+# -- the åtgärdsplan ------------------------------------------------------------------------
+
+PLAN_SHEETS = ["Plan – områden", "Plan – mål", "Plan – insatser", "Uppföljning", "Historik",
+               "Om planen"]
+
+
+@pytest.fixture(scope="module")
+def plan_book(analysis):
+    from plan_fixtures import demo_plan
+
+    plan = demo_plan()
+    followup = pipeline.plan_followup(analysis, plan)
+    data = exports.plan_workbook_bytes(plan, followup, analysis.inputs.catalogue,
+                                       created=CREATED)
+    return plan, followup, data, openpyxl.load_workbook(io.BytesIO(data))
+
+
+def test_plan_workbook_has_the_plan_sheets(plan_book):
+    *_, data, wb = plan_book
+    assert wb.sheetnames == PLAN_SHEETS == list(exports.PLAN_SHEETS)
+    assert wb.properties.title == "Åtgärdsplan – Trygg uppväxt"
+    for ws in wb:
+        assert all(cell.font.bold for cell in ws[1]), ws.title
+
+
+def test_plan_goal_and_action_sheets_hold_the_plan(plan_book, analysis):
+    from plan_fixtures import GOALS
+
+    plan, _, _, wb = plan_book
+    goals = rows(wb["Plan – mål"])
+    assert goals[0] == ("Områdeskod", "Område", "Indikator", "Indikator-id", "Enhet",
+                        "Utgångsår", "Utgångsvärde", "Målvärde", "Målår", "Kommentar")
+    catalogue = analysis.inputs.catalogue
+    assert goals[1:] == [(area, {"0126R001": "Flemingsberg västra",
+                                 "0126R002": "Flemingsberg östra", "0126R003": "Tre"}[area],
+                          catalogue[ind].name, ind, unit, year, base, target, 2026, None)
+                         for area, ind, unit, year, base, target in GOALS]
+    actions = rows(wb["Plan – insatser"])
+    assert actions == [
+        ("Områdeskod", "Område", "Insats", "Ansvarig", "Start", "Slut", "Kostnad (kr)",
+         "Kommentar"),
+        ("0126R001", "Flemingsberg västra", "Fältgrupp", "Socialnämnden", "2025-01-01", None,
+         250000, None),
+        ("0126R002", "Flemingsberg östra", "Läxhjälp", "Civilsamhället", "2025-03-01",
+         "2025-12-31", None, None)]
+
+
+def test_followup_sheet_one_row_per_goal_with_status_and_years(plan_book):
+    from plan_fixtures import STATUSES
+
+    _, followup, _, wb = plan_book
+    got = rows(wb["Uppföljning"])
+    header = list(got[0])
+    assert header[-4:] == ["Värde 2021", "Värde 2022", "Värde 2023", "Värde 2024"]
+    assert len(got) == 5
+    status = header.index("Status")
+    assert [r[status] for r in got[1:]] == list(STATUSES)
+    expected = header.index("Enligt linjen mot målet")
+    assert [r[expected] for r in got[1:4]] == pytest.approx([48.85, 64.95, 115.55])
+    assert got[4][expected] is None
+    # the hidden years of 0126R003 stay empty; its 2021 value (100 %) was shown
+    assert got[4][-4:] == (100.0, None, None, None)
+    latest = header.index("Senaste värde")
+    assert got[1][latest] == pytest.approx(followup.goals[0].latest_value, rel=1e-15)
+    assert got[1][header.index("Senaste år")] == 2024
+    assert wb["Uppföljning"].cell(row=2, column=latest + 1).number_format == "0.0"
+
+
+def test_area_sheet_counts_and_history_in_time_order(plan_book):
+    *_, wb = plan_book
+    areas = rows(wb["Plan – områden"])
+    assert areas[0] == ("Områdeskod", "Område", "Motivering", "målet nått", "på väg",
+                        "inte på väg", "kan inte mätas", "Antal mål", "Antal insatser")
+    assert areas[1] == ("0126R001", "Flemingsberg västra", "Hög prioritet", 0, 0, 2, 0, 2, 1)
+    assert areas[3] == ("0126R003", "Tre", None, 0, 0, 0, 1, 1, 0)
+    assert areas[-1] == (None, "Hela planen", None, 0, 0, 3, 1, 4, 2)
+    history = rows(wb["Historik"])
+    assert history == [
+        ("Tid", "Vem", "Vad", "Id", "Ändring", "Före", "Efter"),
+        ("2025-01-02 10:00:00", "anna", "plan", 1, "skapad", None, '{"name": "Trygg uppväxt"}'),
+        ("2025-01-03 09:30:00", "bo", "action", 1, "skapad", None, '{"title": "Fältgrupp"}')]
+    about = rows(wb["Om planen"])
+    assert ("Uppföljning", "År med data", "2021, 2022, 2023, 2024") in about
+    assert ("Plan", "Version", 3) in about
+
+
+def test_plan_workbook_same_bytes(plan_book, analysis):
+    plan, followup, data, _ = plan_book
+    assert exports.plan_workbook_bytes(plan, followup, analysis.inputs.catalogue,
+                                       created=CREATED) == data
+
+
+@pytest.mark.parametrize("text", ["=HYPERLINK(\"http://x.example\",\"klicka\")",
+                                  "@SUM(A1)", "+1+1", "-1+1",
+                                  "<img src=x onerror=alert(1)>", "{{ 7*7 }}"])
+def test_plan_text_never_becomes_a_formula(analysis, text):
+    from plan_fixtures import demo_plan
+
+    plan = demo_plan(text)
+    data = exports.plan_workbook_bytes(plan, pipeline.plan_followup(analysis, plan),
+                                       analysis.inputs.catalogue, created=CREATED)
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        for entry in z.namelist():
+            if entry.startswith("xl/worksheets/"):
+                assert not FORMULA.search(z.read(entry)), entry
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    as_json = json.dumps(text)[1:-1]              # in the audit trail's JSON
+    cells = [c for ws in wb for row in ws.iter_rows() for c in row
+             if isinstance(c.value, str) and (text in c.value or as_json in c.value)]
+    # Om planen: name, description; Plan – områden: area name, reason; Plan – mål: the area
+    # name twice, four notes; Plan – insatser: area name, title, actor, note; Uppföljning:
+    # the area name twice; Historik: the action's "after"
+    assert len(cells) == 2 + 2 + 6 + 4 + 2 + 1
+    for cell in cells:
+        assert cell.data_type == "s"
+        assert cell.quotePrefix == cell.value.startswith(("=", "+", "-", "@"))
+
+
+def test_analysis_workbook_with_a_plan_has_both(analysis):
+    from plan_fixtures import demo_plan
+
+    data = exports.excel_bytes(analysis, created=CREATED, plan=demo_plan())
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    assert wb.sheetnames == SHEETS + PLAN_SHEETS
+    assert [r[0] for r in rows(wb["Plan – mål"])[1:]] == ["0126R001", "0126R001", "0126R002",
+                                                          "0126R003"]

@@ -8,8 +8,10 @@ from dataclasses import replace
 
 import pytest
 from leaks import shown_hidden_rates
+from test_maps import INJECTIONS
 
 from geo import pipeline
+from geo.maps import escape_text
 from geo.report import report_html
 
 CREATED = dt.date(2026, 11, 23)
@@ -80,3 +82,86 @@ def test_report_opens_offline_with_its_map(analysis, tmp_path):
         assert view.page.locator("div.card").count() == 22
         screenshot(view.page, "rapport.png")
         assert view.blocked == [] and view.page_errors == []
+
+
+# -- the åtgärdsplan ------------------------------------------------------------------------
+
+def plan_cards(text: str) -> dict[str, str]:
+    """Area id -> the plan card of that area."""
+    cards = {}
+    for card in text.split('<div class="card plan-card">')[1:]:
+        heading = card[:card.index("</h3>")]
+        cards[heading[heading.rindex("(") + 1:heading.rindex(")")]] = card
+    return cards
+
+
+def test_report_without_a_plan_has_no_plan_section(analysis):
+    text = report_html(analysis, created=CREATED).decode()
+    assert "Åtgärdsplan" not in text and "plan-card" not in text.split("<style>")[1].split(
+        "</style>")[1]
+
+
+def test_report_with_a_plan_has_its_section_goals_and_actions(analysis):
+    from plan_fixtures import demo_plan
+
+    plan = demo_plan()
+    text = report_html(analysis, created=CREATED, plan=plan).decode()
+    assert text.count("<section") == 6
+    assert text.count('<div class="card">') == 22          # the profiles, unchanged
+    start = text.index("<section><h2>Åtgärdsplan: Trygg uppväxt</h2>")
+    assert start > text.index("<h2>Områdesprofiler</h2>")
+    assert start < text.index("<h2>Metod</h2>")
+    section = text[start:text.index("</section>", start)]
+    assert "<p>Beskrivning</p>" in section
+    assert ("3 områden, 4 mål och 2 insatser i kommun 0126. Uppföljningen bygger på data för "
+            "åren 2021, 2022, 2023, 2024.") in section
+    # the summary: the whole plan's row
+    assert ('<td></td><td>Hela planen</td><td class="num">0</td><td class="num">0</td>'
+            '<td class="num">3</td><td class="num">1</td><td class="num">4</td>') in section
+    cards = plan_cards(section)
+    assert list(cards) == ["0126R001", "0126R002", "0126R003"]
+    first = cards["0126R001"]
+    assert "<h3>Flemingsberg västra (0126R001)</h3>" in first
+    assert "<b>Motivering:</b> Hög prioritet" in first
+    assert first.count('<span class="status-inte">inte på väg</span>') == 2
+    assert "54,3 % (2022)<br>→ 43,4 % (2026)" in first
+    assert "57,5 % (2024)<br>" in first and "linjen: 48,8 %" in first
+    assert "procentenheter (2022–2024; 95 % KI" in first
+    assert "<td>Fältgrupp</td><td>Socialnämnden</td><td>2025-01-01</td><td>pågår</td>" in first
+    assert "250\u2009000" in first
+    assert "<td>2025-03-01</td><td>2025-12-31</td>" in cards["0126R002"]
+    third = cards["0126R003"]
+    assert '<span class="status-kan-inte">kan inte mätas</span>' in third
+    assert "värdet för 2022, 2023, 2024 är dolt av röjandekontrollen" in third
+    assert "Inga insatser registrerade." in third
+
+
+def test_the_plan_section_shows_no_hidden_value(analysis):
+    from plan_fixtures import demo_plan
+
+    text = html_lib.unescape(report_html(analysis, created=CREATED, plan=demo_plan()).decode())
+    section = text[text.index("Åtgärdsplan: "):text.index("<h2>Metod</h2>")]
+    assert shown_hidden_rates(section, analysis, plan_cards(section)) == []
+
+
+def test_a_given_follow_up_is_used(analysis):
+    from plan_fixtures import demo_plan
+
+    plan = demo_plan()
+    followup = pipeline.plan_followup(analysis, plan)
+    assert report_html(analysis, created=CREATED, plan=plan, followup=followup) == \
+        report_html(analysis, created=CREATED, plan=plan)
+
+
+@pytest.mark.parametrize("evil", INJECTIONS)
+def test_plan_text_is_escaped_everywhere(analysis, evil):
+    from plan_fixtures import demo_plan
+
+    text = report_html(analysis, created=CREATED, plan=demo_plan(evil)).decode()
+    section = text[text.index("<h2>Åtgärdsplan: "):text.index("<h2>Metod</h2>")]
+    assert "<img src=x" not in section and "</script><b>" not in section
+    assert "{{ 7*7 }}" not in section and "{% raw %}" not in section
+    escaped = escape_text(evil)
+    # plan name and description; area name (summary, card) and reason; four goal notes;
+    # action title, actor and note
+    assert section.count(escaped) == 2 + 3 + 4 + 3
