@@ -55,6 +55,7 @@ from indicators.sensitivity import Sensitivity, correlations, effective_weights,
 from indicators.settings import SMOOTHING, AnalysisSettings, validate_settings
 from indicators.table import available_indicators, pooled_values
 from indicators.tiers import agreement
+from plan_page import show_plan_page
 
 WEIGHT_MAX = 5.0
 TILES = "OpenStreetMap"
@@ -968,7 +969,8 @@ def show_method(analysis: pipeline.Analysis) -> None:
             st.write(paragraph)
 
 
-TABS = ("Karta och rangordning", "Vad styr rangordningen", "Data och källor", "Metod")
+TABS = ("Karta och rangordning", "Vad styr rangordningen", "Åtgärdsplan", "Data och källor",
+        "Metod")
 DATA_DEFAULTS = {"kommun": sources.HUDDINGE, "level": "regso", "area_source": "bundled",
                  "indicator_source": "demo"}
 
@@ -1004,7 +1006,7 @@ def main() -> None:
     messages = st.container()
     # The drivers and the method are computed only while their tab is open (a weight change
     # on the map tab stays quick); the data page always runs: its widgets hold the choices.
-    map_tab, drivers_tab, data_tab, method_tab = st.tabs(
+    map_tab, drivers_tab, plan_tab, data_tab, method_tab = st.tabs(
         list(TABS), key="tab", on_change="rerun")
     with data_tab:   # drawn first, so that the choices stay usable when the data fail
         data_choices()
@@ -1035,6 +1037,7 @@ def main() -> None:
     except PrevmapError as err:
         messages.error(str(err))
         st.stop()
+    comparisons = None
     try:     # a bad comparison file leaves the ranking and the map usable
         comparisons = choose_comparisons()
         if comparisons is not None:
@@ -1066,6 +1069,10 @@ def main() -> None:
     if drivers_tab.open:
         with drivers_tab:
             show_drivers(analysis)
+    if plan_tab.open:
+        with plan_tab:
+            show_plan_page(analysis, analysis_key(analysis),
+                           comparisons.points if comparisons is not None else ())
     with data_tab:
         show_data_page(analysis, available)
     if method_tab.open:

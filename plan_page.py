@@ -1,0 +1,472 @@
+"""The app's "Åtgärdsplan" tab: from the lägesbild to goals, actions and follow-up per area.
+
+Streamlit code only; the plan itself is :mod:`plans` (model, database, follow-up) and its
+exports are :mod:`geo.exports` and :mod:`geo.report`. Every write names who makes it and
+the version of the item as this page showed it, so that two people editing the same plan
+never overwrite each other: the second gets a message and his change is not saved.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+
+import pandas as pd
+import streamlit as st
+
+from geo import pipeline
+from geo.comparisons import PointLayer
+from geo.exports import plan_workbook_bytes
+from geo.maps import format_number
+from geo.render import renderer_missing, report_pdf
+from geo.report import report_html
+from geo.resources import analysis_resource_counts, resource_gaps, resource_map
+from indicators.catalogue import Catalogue
+from indicators.columns import AREA_ID, AREA_NAME
+from indicators.errors import PrevmapError
+from plans.followup import (
+    NOT_MEASURABLE,
+    STATUSES,
+    DisclosureRule,
+    FollowUp,
+    Measured,
+    baseline_for,
+    follow_up,
+    measure,
+    tables_by_year,
+)
+from plans.model import ACTORS, Action, Goal, Plan, PlanArea, PlanConflictError, PlanContents
+from plans.store import PlanStore, database_url
+
+OTHER_ACTOR = "Annan (skriv nedan)"
+OPERATIONS = {"skapad": "Skapad", "ändrad": "Ändrad", "borttagen": "Borttagen"}
+ENTITIES = {"plan": "Planen", "area": "Område", "goal": "Mål", "action": "Insats"}
+
+
+@st.cache_resource(show_spinner="Öppnar databasen för åtgärdsplaner …")
+def plan_store(url: str) -> PlanStore:
+    """One open database per address for the whole server (a store is thread-safe)."""
+    return PlanStore.open(url)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _measured(key: str, _analysis: pipeline.Analysis) -> Measured:
+    inputs = _analysis.inputs
+    return measure(tables_by_year(inputs.history, inputs.year, inputs.table),
+                   inputs.catalogue, rule=DisclosureRule.from_settings(_analysis.settings))
+
+
+def measured(analysis: pipeline.Analysis, key: str) -> Measured:
+    """Every year's indicator values after disclosure control, once per data and settings."""
+    return _measured(key, analysis)
+
+
+def who() -> str:
+    return (st.session_state.get("plan_who") or "").strip()
+
+
+def _saved(message: str) -> None:
+    st.session_state["plan_message"] = message
+    # New forms (their keys carry the round): a saved item's form starts empty, while a
+    # refused one keeps what was typed, to be corrected.
+    st.session_state["plan_round"] = st.session_state.get("plan_round", 0) + 1
+    st.rerun()
+
+
+def _form_key(name: str) -> str:
+    return f"{name}_{st.session_state.get('plan_round', 0)}"
+
+
+def _try(action, success: str, *, forget: str | None = None) -> None:
+    """Run a database write; show its Swedish error (bad input, conflict) or the success.
+    ``forget``: the edit form whose item as shown (:func:`_as_shown`) is spent after a
+    save or a conflict."""
+    if not who():
+        st.error("Skriv ditt namn överst på sidan: varje ändring sparas med vem som gjorde den.")
+        return
+    try:
+        action()
+    except PlanConflictError as err:
+        st.error(str(err))
+        if forget:
+            st.session_state.pop(f"plan_shown_{forget}", None)
+        return
+    except PrevmapError as err:
+        st.error(str(err))
+        return
+    if forget:
+        st.session_state.pop(f"plan_shown_{forget}", None)
+    _saved(success)
+
+
+def show_plan_page(analysis: pipeline.Analysis, key: str,
+                   points: tuple[PointLayer, ...] = ()) -> None:
+    st.header("Åtgärdsplan")
+    st.caption("Välj områden ur lägesbilden, sätt mål per område och följ upp dem när nya "
+               "data kommer. Allt sparas med vem som ändrade och när; ingenting skrivs över.")
+    try:
+        store = plan_store(database_url())
+    except PrevmapError as err:
+        st.error(str(err))
+        return
+    if store.notice:
+        st.info(store.notice)
+    kind = ("delad PostgreSQL-databas" if store.backend == "postgresql"
+            else "SQLite-fil på den här datorn")
+    st.caption(f"Databas: {store.url} ({kind}).")
+    if "plan_message" in st.session_state:
+        st.success(st.session_state.pop("plan_message"))
+    st.text_input("Ditt namn (sparas i historiken)", key="plan_who", max_chars=100)
+
+    plans = store.plans()
+    names = {p.id: p.name for p in plans}
+    if "plan_pick" in st.session_state:
+        st.session_state["plan_id"] = st.session_state.pop("plan_pick")
+    left, right = st.columns([2, 1])
+    plan_id = left.selectbox("Plan", list(names), format_func=names.get, key="plan_id",
+                             index=None, placeholder="Välj en plan eller skapa en ny")
+    with right.popover("Ny plan"), st.form(_form_key("new_plan")):
+        name = st.text_input("Namn", placeholder="t.ex. Trygg uppväxt 2027–2030")
+        description = st.text_area("Beskrivning", height=80)
+        if st.form_submit_button("Skapa planen"):
+            kommun = str(st.session_state.get("kommun") or "")
+            kommun = kommun if len(kommun) == 4 and kommun.isdigit() else ""
+
+            def create() -> None:
+                plan = store.create_plan(Plan(name, kommun=kommun, description=description),
+                                         who=who())
+                st.session_state["plan_pick"] = plan.id   # chosen on the next run
+            _try(create, f"Planen '{name}' är skapad.")
+    if plan_id is None:
+        return
+    try:
+        contents = store.contents(plan_id)
+    except PrevmapError as err:
+        st.error(str(err))
+        return
+    values = measured(analysis, key)
+    followup = follow_up(contents, analysis.inputs.catalogue, values,
+                         rule=DisclosureRule.from_settings(analysis.settings))
+    show_areas(store, contents, analysis, followup)
+    show_area_detail(store, contents, analysis, followup, values)
+    show_resources(analysis, points)
+    show_history(store, contents, analysis.inputs.catalogue)
+    show_plan_downloads(analysis, contents, followup)
+
+
+def _tier_of(analysis: pipeline.Analysis) -> pd.Series:
+    columns = pipeline.robustness_columns(analysis)
+    return columns.get(pipeline.TIER, pd.Series(dtype=str))
+
+
+def show_areas(store: PlanStore, contents: PlanContents, analysis: pipeline.Analysis,
+               followup: FollowUp) -> None:
+    st.subheader("Områden i planen")
+    table = pipeline.ranking_table(analysis)
+    tier = _tier_of(analysis)
+    in_plan = {a.area_id for a in contents.areas}
+    summary = followup.summary()
+    if contents.areas:
+        rows = []
+        rank = dict(zip(table["Områdeskod"], table["Rang"], strict=True))
+        for area in contents.areas:
+            counts = summary.loc[area.area_id] if area.area_id in summary.index else None
+            rows.append({"Områdeskod": area.area_id, "Område": area.area_name,
+                         "Rang nu": rank.get(area.area_id), "Prioritet nu":
+                         tier.get(area.area_id, "–"), "Motivering": area.reason,
+                         "Mål": int(counts["Antal mål"]) if counts is not None else 0,
+                         **{s.capitalize(): int(counts[s]) if counts is not None else 0
+                            for s in STATUSES},
+                         "Insatser": len(contents.actions_in(area.area_id))})
+        st.dataframe(pd.DataFrame(rows), hide_index=True)
+        whole = summary.loc["Hela planen"]
+        st.caption("Hela planen: " + ", ".join(f"{int(whole[s])} {s}" for s in STATUSES)
+                   + f" av {int(whole['Antal mål'])} mål. {followup_method(followup)}")
+    else:
+        st.info("Planen har inga områden än. Lägg till de områden som lägesbilden pekar ut.")
+    choices = [a for a in table["Områdeskod"] if a not in in_plan]
+    labels = dict(zip(table["Områdeskod"], table["Område"], strict=True))
+    with st.form(_form_key("add_areas")):
+        chosen = st.multiselect(
+            "Lägg till områden (i rangordning, störst behov först)", choices,
+            format_func=lambda a: f"{labels.get(a, a)} ({a}) – {tier.get(a, '–')}")
+        reason = st.text_input("Motivering", placeholder="t.ex. Hög prioritet i lägesbilden 2024")
+        if st.form_submit_button("Lägg till") and chosen:
+            areas = [PlanArea(a, labels.get(a, ""), reason=reason or
+                              f"{tier.get(a, '–')} när området valdes") for a in chosen]
+            _try(lambda: store.save_many(contents.plan.id, areas=areas, who=who()),
+                 f"{len(areas)} område(n) lades till i planen.")
+
+
+def followup_method(followup: FollowUp) -> str:
+    years = followup.years
+    span = f"{years[0]}–{years[-1]}" if years else "inga år"
+    return (f"Data: {span}. 'På väg' = minst så långt som en rak linje från utgångsvärdet "
+            "till målet; värden som döljs av röjandekontrollen räknas som 'kan inte mätas'.")
+
+
+def show_area_detail(store: PlanStore, contents: PlanContents, analysis: pipeline.Analysis,
+                     followup: FollowUp, values: Measured) -> None:
+    if not contents.areas:
+        return
+    names = {a.area_id: a.area_name for a in contents.areas}
+    area_id = st.selectbox("Område att arbeta med", list(names), key="plan_area",
+                           format_func=lambda a: f"{names[a]} ({a})")
+    area = next(a for a in contents.areas if a.area_id == area_id)
+    st.subheader(f"{area.area_name or area_id}: mål och uppföljning")
+    show_goals(store, contents, analysis, followup, area, values)
+    st.subheader(f"{area.area_name or area_id}: insatser")
+    show_actions(store, contents, area)
+    with st.expander("Ta bort området ur planen"):
+        st.caption("Området tas bort med sina mål och insatser; allt finns kvar i historiken.")
+        if st.button("Ta bort området", key=f"remove_area_{area.id}_{area.version}"):
+            _try(lambda: store.remove_area(area, who=who(), with_contents=True),
+                 f"{area.area_name or area_id} togs bort ur planen.")
+
+
+def _goal_rows(followup: FollowUp, area_id: str) -> pd.DataFrame:
+    rows = []
+    for g in followup.in_area(area_id):
+        goal, change = g.goal, g.change
+        if change.change is None:
+            certainty = change.reason or change.verdict
+        else:
+            certainty = (f"{change.verdict} ({format_number(change.change)}; "
+                         f"{format_number(change.ci_low)} till {format_number(change.ci_high)})")
+        rows.append({
+            "Indikator": g.indicator_name, "Enhet": goal.unit,
+            "Utgångsläge": f"{format_number(goal.baseline_value)} ({goal.baseline_year})",
+            "Mål": f"{format_number(goal.target_value)} ({goal.target_year})",
+            "Senast": ("–" if g.latest_value is None
+                       else f"{format_number(g.latest_value)} ({g.latest_year})"),
+            "Enligt linjen": "–" if g.expected is None else format_number(g.expected),
+            "Status": g.status,
+            "Förklaring": g.reason,
+            "Större än osäkerheten?": certainty,
+        })
+    return pd.DataFrame(rows)
+
+
+def show_goals(store: PlanStore, contents: PlanContents, analysis: pipeline.Analysis,
+               followup: FollowUp, area: PlanArea, values: Measured) -> None:
+    catalogue = analysis.inputs.catalogue
+    goals = contents.goals_in(area.area_id)
+    if goals:
+        st.dataframe(_goal_rows(followup, area.area_id), hide_index=True)
+        unmeasured = [g for g in followup.in_area(area.area_id) if g.status == NOT_MEASURABLE]
+        if unmeasured:
+            st.caption(f"{len(unmeasured)} mål kan inte mätas än; förklaringen står i "
+                       "tabellen.")
+    else:
+        st.info("Inga mål för området än.")
+    available = [i for i in catalogue if i in values.indicators]
+    with st.expander("Nytt mål", expanded=not goals):
+        ind = st.selectbox("Indikator", available, key="goal_indicator",
+                           format_func=lambda i: f"{catalogue[i].name} ({catalogue[i].unit})")
+        years = list(values.years)
+        year = st.selectbox("Utgångsår", years[::-1], key="goal_year")
+        value, _why = values.value(year, area.area_id, ind)
+        if value is None:
+            found = baseline_for(area.area_id, ind, catalogue, values)
+            st.warning(f"Värdet för {year} kan inte användas ({_why})."
+                       + (f" Senaste mätbara: {format_number(found[1])} ({found[0]})."
+                          if found else ""))
+        else:
+            st.caption(f"Utgångsvärde ur data: {format_number(value)} {catalogue[ind].unit} "
+                       f"({year}).")
+        with st.form(_form_key(f"new_goal_{area.id}")):
+            c1, c2 = st.columns(2)
+            target = c1.number_input(f"Målvärde ({catalogue[ind].unit})", value=None,
+                                     step=0.1, format="%.2f")
+            target_year = c2.number_input("Målår", min_value=1990, max_value=2100,
+                                          value=max(years[-1], dt.date.today().year) + 4)
+            note = st.text_input("Kommentar")
+            if st.form_submit_button("Spara målet"):
+                if value is None:
+                    st.error(f"Målet kan inte sparas: utgångsvärdet för {year} saknas "
+                             f"({_why}). Välj ett annat utgångsår.")
+                elif target is None:
+                    st.error("Skriv ett målvärde.")
+                else:
+                    goal = Goal(area.area_id, ind, catalogue[ind].unit, int(year), float(value),
+                                float(target), int(target_year), note=note)
+                    _try(lambda: store.add_goal(contents.plan.id, goal, catalogue, who=who()),
+                         f"Målet för {catalogue[ind].name} är sparat.")
+    if goals:
+        edit_goal(store, goals, catalogue)
+
+
+def _as_shown(kind: str, item):
+    """The item as this page first showed it in its edit form (with that version), until
+    the change is saved or refused: a change saved in between by someone else is then a
+    conflict, not overwritten. Another item chosen starts afresh."""
+    slot = f"plan_shown_{kind}"
+    shown = st.session_state.get(slot)
+    if shown is None or shown.id != item.id:
+        st.session_state[slot] = shown = item
+    if shown.version != item.version:
+        st.warning("Någon annan har ändrat det här sedan du öppnade formuläret. Sparar du "
+                   "nu, avvisas ändringen; läs in på nytt för att se den senaste versionen.")
+        if st.button("Läs in på nytt", key=f"reread_{kind}"):
+            st.session_state[slot] = shown = item
+    return shown
+
+
+def edit_goal(store: PlanStore, goals: tuple[Goal, ...], catalogue) -> None:
+    with st.expander("Ändra eller ta bort ett mål"):
+        by_id = {g.id: g for g in goals}
+
+        def label(i: int) -> str:
+            g = by_id[i]
+            name = catalogue[g.indicator_id].name if g.indicator_id in catalogue else \
+                g.indicator_id
+            return f"{name} → {format_number(g.target_value)} ({g.target_year})"
+        goal_id = st.selectbox("Mål", list(by_id), key="edit_goal_id", format_func=label)
+        shown = _as_shown("goal", by_id[goal_id])
+        with st.form(f"edit_goal_{shown.id}_{shown.version}"):
+            c1, c2 = st.columns(2)
+            tag = f"{shown.id}_{shown.version}"
+            target = c1.number_input(f"Målvärde ({shown.unit})", value=float(shown.target_value),
+                                     step=0.1, format="%.2f", key=f"eg_target_{tag}")
+            target_year = c2.number_input("Målår", min_value=1990, max_value=2100,
+                                          value=int(shown.target_year),
+                                          key=f"eg_year_{tag}")
+            note = st.text_input("Kommentar", value=shown.note,
+                                 key=f"eg_note_{tag}")
+            save, remove = st.columns(2)
+            if save.form_submit_button("Spara ändringen"):
+                changed = replace(shown, target_value=float(target),
+                                  target_year=int(target_year), note=note)
+                _try(lambda: store.update_goal(changed, catalogue, who=who()),
+                     "Ändringen av målet är sparad.", forget="goal")
+            if remove.form_submit_button("Ta bort målet"):
+                _try(lambda: store.remove_goal(shown, who=who()), "Målet togs bort.",
+                     forget="goal")
+
+
+def show_actions(store: PlanStore, contents: PlanContents, area: PlanArea) -> None:
+    actions = contents.actions_in(area.area_id)
+    if actions:
+        st.dataframe(pd.DataFrame([{
+            "Insats": a.title, "Ansvarig": a.actor, "Start": a.start, "Slut": a.end,
+            "Kostnad (kr)": a.cost_sek, "Kommentar": a.note} for a in actions]),
+            hide_index=True)
+    else:
+        st.info("Inga insatser registrerade för området.")
+    with st.expander("Ny insats", expanded=not actions), \
+            st.form(_form_key(f"new_action_{area.id}")):
+        title = st.text_input("Vad (insatsen)")
+        c1, c2 = st.columns(2)
+        actor = c1.selectbox("Ansvarig nämnd eller partner", (*ACTORS, OTHER_ACTOR))
+        other = c2.text_input("Annan ansvarig")
+        c3, c4, c5 = st.columns(3)
+        start = c3.date_input("Start", value=dt.date.today(), format="YYYY-MM-DD")
+        end = c4.date_input("Slut (tomt = pågår)", value=None, format="YYYY-MM-DD")
+        cost = c5.number_input("Kostnad (kr, om känd)", value=None, min_value=0.0, step=1000.0)
+        note = st.text_input("Kommentar", key=_form_key(f"action_note_{area.id}"))
+        if st.form_submit_button("Spara insatsen"):
+            action = Action(area.area_id, title, other if actor == OTHER_ACTOR else actor,
+                            start, end, cost, note=note)
+            _try(lambda: store.add_action(contents.plan.id, action, who=who()),
+                 f"Insatsen '{title}' är sparad.")
+    if actions:
+        with st.expander("Ändra eller ta bort en insats"):
+            by_id = {a.id: a for a in actions}
+            action_id = st.selectbox("Insats", list(by_id), key="edit_action_id",
+                                     format_func=lambda i: f"{by_id[i].title} ({by_id[i].actor})")
+            shown = _as_shown("action", by_id[action_id])
+            tag = f"{shown.id}_{shown.version}"
+            with st.form(f"edit_action_{tag}"):
+                title = st.text_input("Vad (insatsen)", value=shown.title, key=f"ea_title_{tag}")
+                actor = st.text_input("Ansvarig", value=shown.actor, key=f"ea_actor_{tag}")
+                c3, c4, c5 = st.columns(3)
+                start = c3.date_input("Start", value=shown.start, format="YYYY-MM-DD",
+                                      key=f"ea_start_{tag}")
+                end = c4.date_input("Slut (tomt = pågår)", value=shown.end, format="YYYY-MM-DD",
+                                    key=f"ea_end_{tag}")
+                cost = c5.number_input("Kostnad (kr)", value=shown.cost_sek, min_value=0.0,
+                                       step=1000.0, key=f"ea_cost_{tag}")
+                save, remove = st.columns(2)
+                if save.form_submit_button("Spara ändringen"):
+                    changed = replace(shown, title=title, actor=actor, start=start, end=end,
+                                      cost_sek=cost)
+                    _try(lambda: store.update_action(changed, who=who()),
+                         "Ändringen av insatsen är sparad.", forget="action")
+                if remove.form_submit_button("Ta bort insatsen"):
+                    _try(lambda: store.remove_action(shown, who=who()), "Insatsen togs bort.",
+                         forget="action")
+
+
+def show_resources(analysis: pipeline.Analysis, points: tuple[PointLayer, ...]) -> None:
+    st.subheader("Resurser i områdena")
+    if not points:
+        st.info("Ladda upp skolor, fritidsgårdar, föreningar eller fältverksamhet som "
+                "punktfiler under **Data och källor → Jämförelser**, så visas antal per "
+                "område och var behovet är högt men resurserna få.")
+        return
+    counts = analysis_resource_counts(analysis, points)
+    gaps = resource_gaps(analysis, counts)
+    if len(gaps):
+        st.markdown("**Högt behov, få resurser**")
+        st.dataframe(gaps, hide_index=True)
+    else:
+        st.caption("Inget område med hög prioritet har färre resurser än medianen.")
+    for note in gaps.attrs.get("notes", []) + counts.attrs.get("notes", []):
+        st.caption(note)
+    frame = analysis.inputs.areas.frame
+    names = dict(zip(frame[AREA_ID], frame[AREA_NAME], strict=True))
+    shown = counts.rename_axis("Områdeskod").reset_index()
+    shown.insert(1, "Område", [names.get(a, a) for a in shown["Områdeskod"]])
+    st.markdown("**Resurser per område**")
+    st.dataframe(shown, hide_index=True)
+    from streamlit_folium import st_folium
+    st_folium(resource_map(analysis, points, counts, gaps=gaps), key="resource_map",
+              height=520, use_container_width=True, returned_objects=[])
+
+
+def show_history(store: PlanStore, contents: PlanContents, catalogue: Catalogue) -> None:
+    with st.expander("Historik: alla ändringar i planen"):
+        entries = store.history(contents.plan.id)
+        if not entries:
+            st.caption("Inga ändringar än.")
+            return
+        rows = []
+        for e in reversed(entries):
+            before, after = e.before or {}, e.after or {}
+            changed = [k for k in after if k not in ("version", "id") and before.get(k)
+                       != after.get(k)] if before and after else []
+            item = after or before
+            what = item.get("title") or item.get("name") or ""
+            if item.get("indicator_id"):
+                ind = item["indicator_id"]
+                what = f"{catalogue[ind].name if ind in catalogue else ind}, {item['area_id']}"
+            elif not what:
+                what = item.get("area_name") or item.get("area_id") or ""
+            rows.append({"När": e.at.strftime("%Y-%m-%d %H:%M"), "Vem": e.who,
+                         "Vad": f"{ENTITIES.get(e.entity, e.entity)} {what}".strip(),
+                         "Ändring": OPERATIONS.get(e.operation, e.operation),
+                         "Fält": ", ".join(f"{k}: {before.get(k)} → {after.get(k)}"
+                                           for k in changed)})
+        st.dataframe(pd.DataFrame(rows), hide_index=True)
+
+
+def show_plan_downloads(analysis: pipeline.Analysis, contents: PlanContents,
+                        followup: FollowUp) -> None:
+    st.subheader("Ladda ned planen")
+    catalogue = analysis.inputs.catalogue
+    stem = "".join(c if c.isalnum() else "_" for c in contents.plan.name).strip("_") or "plan"
+    d1, d2, d3 = st.columns(3)
+    d1.download_button("Planen och uppföljningen (Excel)",
+                       lambda: plan_workbook_bytes(contents, followup, catalogue),
+                       file_name=f"{stem}.xlsx", on_click="ignore",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    d2.download_button("Rapport med planen (HTML)",
+                       lambda: report_html(analysis, plan=contents, followup=followup),
+                       file_name=f"{stem}_rapport.html", mime="text/html", on_click="ignore")
+    missing = renderer_missing()
+    d3.download_button("Rapport med planen (PDF)",
+                       lambda: report_pdf(report_html(analysis, plan=contents,
+                                                      followup=followup)),
+                       file_name=f"{stem}_rapport.pdf", mime="application/pdf",
+                       on_click="ignore", disabled=missing is not None,
+                       help=missing)
