@@ -20,6 +20,7 @@ import argparse
 import platform
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -33,6 +34,7 @@ import pandas as pd  # noqa: E402
 from geo import pipeline  # noqa: E402
 from plans.followup import STATUSES, baseline_for, follow_up, measure  # noqa: E402
 from plans.model import Goal, Plan, PlanArea, PlanContents  # noqa: E402
+from plans.store import PlanStore  # noqa: E402
 
 SEED = 20261123
 N_AREAS, N_GOALS, N_YEARS, FIRST_YEAR = 20, 100, 10, 2015
@@ -95,9 +97,27 @@ def median_time(func: Callable[[], object], repeat: int) -> float:
     return statistics.median(times)
 
 
+def app_rows(url: str, plan_id: int, repeat: int) -> list[tuple[str, float]]:
+    """The app's Åtgärdsplan tab on this plan (its goals followed up on the app's own data,
+    Huddinge 2021–2024): a whole rerun of the script with the tab open."""
+    import os
+
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["PREVMAP_DATABASE_URL"] = url
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600).run()
+    app.session_state["tab"] = "Åtgärdsplan"
+    app.session_state["plan_id"] = plan_id
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+    return [("appen: fliken Åtgärdsplan öppen, hela omkörningen", median_time(
+        lambda: app.run(), repeat))]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--no-app", action="store_true", help="skip the Streamlit rerun")
     args = parser.parse_args()
     inputs = pipeline.load_inputs()
     rng = np.random.default_rng(SEED)
@@ -122,8 +142,25 @@ def main() -> None:
             lambda: baseline_for(plan.goals[0].area_id, plan.goals[0].indicator_id,
                                  catalogue, tables), args.repeat)),
     ]
+    with tempfile.TemporaryDirectory() as folder, \
+            PlanStore.open(f"sqlite:///{Path(folder) / 'plans.sqlite'}") as store:
+        saved = store.create_plan(plan.plan, who="bench")
+        store.save_many(saved.id, areas=plan.areas, goals=plan.goals, catalogue=catalogue,
+                        who="bench")
+
+        def open_view() -> None:
+            """What the app's plan tab does: read the plan, follow it up, make the tables."""
+            followup = follow_up(store.contents(saved.id), catalogue, tables)
+            followup.table()
+            followup.summary()
+        rows.append(("uppföljningsvyn från SQLite [mål < 0,5 s]",
+                     median_time(open_view, args.repeat)))
+        rows.append(("  varav contents() ur SQLite", median_time(
+            lambda: store.contents(saved.id), args.repeat)))
+        if not args.no_app:
+            rows += app_rows(store.url, saved.id, max(3, args.repeat // 3))
     for name, seconds in rows:
-        print(f"{name:<38} {seconds * 1000:8.1f} ms")
+        print(f"{name:<44} {seconds * 1000:8.1f} ms")
 
 
 if __name__ == "__main__":
