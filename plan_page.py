@@ -348,9 +348,10 @@ def show_actions(store: PlanStore, contents: PlanContents, area: PlanArea) -> No
     actions = contents.actions_in(area.area_id)
     if actions:
         st.dataframe(pd.DataFrame([{
-            "Insats": a.title, "Ansvarig": a.actor, "Start": a.start, "Slut": a.end,
-            "Kostnad (kr)": a.cost_sek, "Kommentar": a.note} for a in actions]),
-            hide_index=True)
+            "Insats": a.title, "Ansvarig": a.actor, "Start": a.start.isoformat(),
+            "Slut": a.end.isoformat() if a.end else "pågår",
+            "Kostnad (kr)": "–" if a.cost_sek is None else format_number(a.cost_sek, 0),
+            "Kommentar": a.note} for a in actions]), hide_index=True)
     else:
         st.info("Inga insatser registrerade för området.")
     with st.expander("Ny insats", expanded=not actions), \

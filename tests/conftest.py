@@ -128,8 +128,9 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory):
     os.environ["PREVMAP_CACHE"] = str(tmp_path_factory.mktemp("prevmap-cache"))
     os.environ["PREVMAP_DATA"] = str(tmp_path_factory.mktemp("prevmap-data"))
     os.environ.pop("PREVMAP_DATABASE_URL", None)
-    os.environ["PREVMAP_CONFIG"] = str(tmp_path_factory.mktemp("prevmap-config")
-                                       / "prevmap.toml")
+    config = tmp_path_factory.mktemp("prevmap-config") / "prevmap.toml"
+    config.write_text("# the test suite's settings: no [database], so the default file\n")
+    os.environ["PREVMAP_CONFIG"] = str(config)
     yield
     for key, old in saved.items():
         if old is None:

@@ -282,3 +282,70 @@ def test_a_lan_overview_drills_down_to_a_kommun_in_a_real_browser(app_url):
         back.click()
         page.get_by_text("26 kommuner. Klicka på en kommun").wait_for()
         assert blocked == []
+
+
+def _grid_rows(page, header: str) -> list[dict[str, str]]:
+    """The rows the browser has drawn of the data grid with a column ``header``, read from
+    the table the grid keeps for screen readers."""
+    grid = page.locator("[data-testid='stDataFrame']").filter(
+        has=page.locator("th", has_text=header)).first.locator("table")
+    grid.locator("tbody tr").first.wait_for(state="attached", timeout=30_000)
+    headers = grid.locator("thead th").all_text_contents()
+    return [dict(zip(headers, row.locator("td").all_text_contents(), strict=False))
+            for row in grid.locator("tbody tr").all()]
+
+
+def test_a_plan_is_followed_up_and_edited_in_a_real_browser(app_url, tmp_path):
+    import datetime as dt
+
+    from plans.model import Action, Goal, Plan, PlanArea
+    from plans.store import PlanStore
+
+    inputs = pipeline.load_inputs()
+    catalogue = inputs.catalogue
+    ind = catalogue["valdsbrott"]
+    # The server's database: the default address, which it and this test share (the
+    # suite's PREVMAP_DATA).
+    with PlanStore.open() as store:
+        plan = store.create_plan(Plan("Trygg uppväxt i webbläsaren", "0126"), who="Bertil")
+        store.save_many(plan.id, areas=[PlanArea("0126R002", "Flemingsberg östra")],
+                        who="Bertil")
+        analysis = pipeline.run_analysis(inputs, pipeline.list_profiles()["Bred prevention"])
+        from plans.followup import baseline_for, measure, tables_by_year
+
+        values = measure(tables_by_year(inputs.history, inputs.year, inputs.table), catalogue)
+        base, _ = values.value(2021, "0126R002", ind.id)
+        store.add_goal(plan.id, Goal("0126R002", ind.id, ind.unit, 2021, base,
+                                     round(base / 2, 2), 2030), catalogue, who="Bertil")
+        store.add_action(plan.id, Action("0126R002", "Fältassistenter", "Socialnämnden",
+                                         dt.date(2025, 1, 1)), who="Bertil")
+        expected = pipeline.plan_followup(analysis, store.contents(plan.id)).goals[0]
+        assert baseline_for("0126R002", ind.id, catalogue, values) is not None
+    blocked: list[str] = []
+    with launched_browser() as chromium:
+        page = _guarded_page(chromium, app_url, blocked)
+        page.get_by_role("tab", name="Åtgärdsplan").click()
+        page.get_by_role("combobox", name="Plan").click()
+        page.keyboard.type("Trygg uppväxt i webbläsaren")
+        page.keyboard.press("Enter")
+        heading = page.get_by_text("Flemingsberg östra: mål och uppföljning")
+        heading.wait_for()
+        heading.scroll_into_view_if_needed()   # the grids draw their rows when in view
+        try:
+            goals = _grid_rows(page, "Enligt linjen")
+        finally:
+            screenshot(page, "app_plan.png")
+        assert [(g["Indikator"], g["Status"]) for g in goals] == [(ind.name, expected.status)]
+
+        # Anna records an action through the form; the store has it, with her name.
+        page.get_by_label("Ditt namn (sparas i historiken)").fill("Anna")
+        page.get_by_label("Ditt namn (sparas i historiken)").press("Enter")
+        page.get_by_text("Ny insats").click()
+        page.get_by_label("Vad (insatsen)").first.fill("Läxhjälp på fritidsgården")
+        page.get_by_role("button", name="Spara insatsen").click()
+        page.get_by_text("Insatsen 'Läxhjälp på fritidsgården' är sparad.").wait_for()
+        assert blocked == []
+    with PlanStore.open() as store:
+        actions = store.contents(plan.id).actions
+        assert [a.title for a in actions] == ["Fältassistenter", "Läxhjälp på fritidsgården"]
+        assert store.history(plan.id, "action")[-1].who == "Anna"
