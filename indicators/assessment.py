@@ -5,23 +5,47 @@
 over method and data (:mod:`indicators.uncertainty`) and the priority tiers
 (:mod:`indicators.tiers`), all from one :class:`~indicators.settings.AnalysisSettings`,
 so the result is reproducible from the settings file.
+
+Moving a weight changes only the weighting: the protected table and the ranking's
+weight-independent stage are remembered (the last ``STAGE_CACHE_SIZE``) by the content
+of the input table, the catalogue, the source and the settings without their weight
+values (:func:`indicators.ranking.stage_key`), and so are the Monte Carlo's noise
+replicates (:mod:`indicators.uncertainty`). The result is the same as computed afresh;
+:func:`clear_weight_stage_cache` forgets it all.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
+from typing import TypeVar
 
 import pandas as pd
 
 from .catalogue import Catalogue
 from .columns import AREA_ID
+from .disclosure import Disclosure
 from .prepare import Prepared, prepare_table
-from .ranking import RankingResult, rank_areas
-from .settings import AnalysisSettings
+from .ranking import (
+    RankingBase,
+    RankingResult,
+    clear_ranking_cache,
+    ranking_base,
+    stage_key,
+)
+from .settings import AnalysisSettings, validate_settings
+from .smoothing import Smoothed
+from .table import LRUCache
 from .tiers import TierRule, assign_tiers
 from .trends import linear_trend, rank_change, rate_change
-from .uncertainty import RankUncertainty, UncertaintyOptions, rank_uncertainty
+from .uncertainty import (
+    RankUncertainty,
+    UncertaintyOptions,
+    clear_uncertainty_cache,
+    rank_uncertainty,
+)
+
+STAGE_CACHE_SIZE = 8
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,11 +69,73 @@ class Assessment:
         return self.prepared.notes()
 
 
+@dataclass(frozen=True, eq=False)
+class _Stage:
+    """What :func:`assess` computes before the weights, for one stage key."""
+
+    table: pd.DataFrame | None         # prepared table; None: the input table itself
+    disclosure: Disclosure | None
+    smoothing: Smoothed | None
+    base: RankingBase
+
+
+_STAGES = LRUCache(STAGE_CACHE_SIZE)
+_T = TypeVar("_T")
+
+
+def _shallow(held: _T) -> _T:
+    """A remembered dataclass with shallow copies of its frames (copy-on-write: a change
+    made by the caller copies the frame first and leaves the remembered one as it was)."""
+    if held is None:
+        return held
+    return replace(held, **{f.name: getattr(held, f.name).copy(deep=False)
+                            for f in fields(held)
+                            if isinstance(getattr(held, f.name), pd.DataFrame | pd.Series)})
+
+
+def _weightless_stage(table: pd.DataFrame, catalogue: Catalogue, settings: AnalysisSettings,
+                      source: str) -> tuple[Prepared, RankingBase]:
+    """``prepare_table`` and the ranking base of its table, remembered by
+    :func:`~indicators.ranking.stage_key` of the input. The checks run in the order of
+    ``prepare_table`` then ``rank_areas`` (settings, then the table)."""
+    key = stage_key(table, catalogue, settings, source)
+    stage = _STAGES.get(key)
+    if stage is None:
+        prepared = prepare_table(table, catalogue, settings)
+        validate_settings(settings, catalogue)
+        base = replace(ranking_base(prepared.table, catalogue, settings, source), cached=True)
+        # The caller's own table is never remembered: it may be changed after this call.
+        stage = _Stage(None if prepared.table is table else prepared.table,
+                       prepared.disclosure, prepared.smoothing, base)
+        _STAGES.put(key, stage)
+    else:
+        validate_settings(settings, catalogue)
+    disclosure = _shallow(stage.disclosure)
+    if stage.table is None:
+        prepared_table = table
+    elif stage.disclosure is not None and stage.table is stage.disclosure.table:
+        prepared_table = disclosure.table      # one frame, as prepare_table gives it
+    else:
+        prepared_table = stage.table.copy(deep=False)
+    return Prepared(prepared_table, disclosure, _shallow(stage.smoothing)), stage.base
+
+
+def clear_weight_stage_cache() -> None:
+    """Forget every remembered weight-independent stage: :func:`assess`'s, ``rank_areas``'
+    and the Monte Carlo's (for tests and benchmarks)."""
+    _STAGES.clear()
+    clear_ranking_cache()
+    clear_uncertainty_cache()
+
+
 def assess(table: pd.DataFrame, catalogue: Catalogue, settings: AnalysisSettings, *,
            source: str = "indikatortabell") -> Assessment:
-    """Protect, rank, simulate and tier ``table`` (one row per area, ``area_id`` column)."""
-    prepared = prepare_table(table, catalogue, settings)
-    result = rank_areas(prepared.table, catalogue, settings, source=source)
+    """Protect, rank, simulate and tier ``table`` (one row per area, ``area_id`` column).
+
+    Another call with only other weight values reuses the weight-independent stage
+    (see the module docstring)."""
+    prepared, base = _weightless_stage(table, catalogue, settings, source)
+    result = RankingResult(prepared.table, catalogue, settings, source, base)
     uncertainty = rank_uncertainty(prepared.table, catalogue, settings,
                                    UncertaintyOptions.from_settings(settings),
                                    source=source, ranking=result)

@@ -22,11 +22,17 @@ The method, step by step (see also ``method_summary``):
    score. The top contributors are the largest positive ones.
 7. Flags (as in CDC's SVI): an indicator is flagged for an area when the area's
    percentile rank in the need direction is at or above the flag threshold.
+
+Steps 1–3, the percentile ranks and the checks of the table do not depend on the weights:
+:func:`ranking_base` computes them once (a :class:`RankingBase`) and
+:func:`rank_areas` remembers the last few by the content of the table (see
+:func:`indicators.table.table_key`), the catalogue, the source and the settings without
+their weight values, so that moving a weight recomputes only steps 4–7.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 import pandas as pd
@@ -47,9 +53,18 @@ from .columns import (
 from .errors import IndicatorTableError, Problems
 from .normalise import normalise, percentile_rank
 from .settings import AnalysisSettings, validate_settings
-from .table import derive_values, missing_columns, validate_indicator_table
+from .table import (
+    LRUCache,
+    derive_values,
+    missing_columns,
+    table_key,
+    validate_indicator_table,
+)
 
 TIE_DECIMALS = 9
+BASE_CACHE_SIZE = 8             # rankings' weight-independent stages remembered
+# Settings that change nothing computed: left out of the content keys.
+_NOT_COMPUTED = frozenset({"indicator_weights", "domain_weights", "name", "description"})
 
 
 def geometric_offset(normalised: pd.DataFrame, method: str) -> pd.Series:
@@ -94,6 +109,126 @@ def _weighted_mean(values: np.ndarray, weights: np.ndarray, geometric: bool) -> 
     return np.exp(mean) if geometric else mean
 
 
+def settings_key(settings: AnalysisSettings) -> tuple:
+    """The settings without their weight values: the chosen indicators (the keys of the
+    indicator weights) and every other field but the name and the description. Two
+    settings with the same key differ at most in their weight values, name and
+    description, none of which :func:`ranking_base` reads."""
+    return (settings.indicators, *((f.name, getattr(settings, f.name))
+                                   for f in fields(settings) if f.name not in _NOT_COMPUTED))
+
+
+def stage_key(table: pd.DataFrame, catalogue: Catalogue, settings: AnalysisSettings,
+              source: str) -> tuple:
+    """A key of everything but the weights: the table's content, the catalogue, the source
+    and :func:`settings_key`."""
+    return (table_key(table), catalogue, source, settings_key(settings))
+
+
+@dataclass(frozen=True, eq=False)
+class RankingBase:
+    """The part of a ranking that does not depend on the weight values (steps 1–3 and the
+    percentile ranks), for one table, catalogue, source and :func:`settings_key`.
+
+    Shared between rankings (and threads) when remembered: nothing in it may be changed.
+    The arrays are read-only; :class:`RankingResult` hands out shallow copies of the
+    frames (copy-on-write: a change to one of them copies it first).
+    """
+
+    validated: pd.DataFrame      # validate_indicator_table's table (index area id)
+    selected: tuple[str, ...]    # the chosen indicators in catalogue order
+    values: pd.DataFrame         # step 1
+    normalised: pd.DataFrame     # step 2
+    percentiles: pd.DataFrame    # step 7's percentile ranks
+    above: pd.DataFrame          # percentile rank >= flag threshold (before step 7's weights)
+    x: np.ndarray                # (areas, selected) what is averaged (step 3 shift applied)
+    present: np.ndarray          # ~isnan(x)
+    centred: np.ndarray          # x (log x for geometric) minus its column mean, NaN -> 0
+    domain_columns: tuple[tuple[str, tuple[int, ...]], ...]   # domain -> columns of x
+    geometric: bool
+    settings: tuple = ()         # settings_key of the settings it was made with
+    source: str = ""
+    cached: bool = False         # remembered by rank_areas or assess (see uncertainty)
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
+
+
+def ranking_base(table: pd.DataFrame, catalogue: Catalogue, settings: AnalysisSettings,
+                 source: str = "indikatortabell") -> RankingBase:
+    """Validate ``table`` and compute what a ranking needs before the weights.
+
+    Raises the table errors of :func:`rank_areas` (the settings are checked against the
+    catalogue first, by the caller: :func:`~indicators.settings.validate_settings`). Only
+    ``settings_key(settings)`` is read, never a weight value.
+    """
+    s, cat = settings, catalogue
+    # A copy of its own: nothing remembered may share memory with the caller's table.
+    validated = validate_indicator_table(table, cat, source).copy()
+    selected = tuple(i for i in cat if i in s.indicators)
+    problems = Problems(IndicatorTableError, source)
+    for ind_id, cols in missing_columns(validated, cat, selected).items():
+        problems.add(f"indikatorn '{ind_id}' ({cat[ind_id].name}) kan inte beräknas: "
+                     "kolumner saknas.", column=", ".join(cols), values=cols,
+                     fix="lägg till kolumnerna eller välj bort indikatorn")
+    problems.raise_if_any()
+
+    values = derive_values(validated, cat, selected)
+    empty = [i for i in selected if values[i].notna().sum() == 0]
+    if empty:
+        problems.add("indikatorerna saknar värden för alla områden.", values=empty,
+                     fix="välj bort dem eller komplettera tabellen")
+    if s.missing == "error" and values.isna().any().any():
+        for ind_id in selected:
+            gap = list(values.index[values[ind_id].isna()])
+            if gap:
+                problems.add(f"värden saknas för '{ind_id}' och valet för saknade värden "
+                             "är 'error'.", column=ind_id, values=gap,
+                             fix="komplettera värdena eller välj 'reweight'")
+    problems.raise_if_any()
+
+    directions = {i: cat[i].direction for i in selected}
+    norm = normalise(values, directions, s.normalisation)
+    geometric = s.aggregation == "geometric"
+    agg_input = norm + geometric_offset(norm, s.normalisation) if geometric else norm
+    x = np.array(agg_input.to_numpy(dtype=float))       # its own, writable, then frozen
+    on_scale = np.log(x) if geometric else x
+    centred = np.nan_to_num(on_scale - np.nanmean(on_scale, axis=0))
+    pct = percentile_rank(values, directions)
+    domain_columns = tuple((dom, cols) for dom in DOMAINS
+                           if (cols := tuple(k for k, i in enumerate(selected)
+                                             if cat[i].domain == dom)))
+    return RankingBase(
+        validated=validated, selected=selected, values=values, normalised=norm,
+        percentiles=pct, above=(pct >= s.flag_threshold) & pct.notna(),
+        x=_read_only(x), present=_read_only(~np.isnan(x)), centred=_read_only(centred),
+        domain_columns=domain_columns, geometric=geometric, settings=settings_key(s),
+        source=source)
+
+
+_BASES = LRUCache(BASE_CACHE_SIZE)
+
+
+def cached_ranking_base(table: pd.DataFrame, catalogue: Catalogue, settings: AnalysisSettings,
+                        source: str = "indikatortabell") -> RankingBase:
+    """:func:`ranking_base`, remembered (the last ``BASE_CACHE_SIZE``) by
+    :func:`stage_key`: a weight change finds it, a change of the table's content, the
+    catalogue, the source or any other setting does not."""
+    key = stage_key(table, catalogue, settings, source)
+    base = _BASES.get(key)
+    if base is None:
+        base = replace(ranking_base(table, catalogue, settings, source), cached=True)
+        _BASES.put(key, base)
+    return base
+
+
+def clear_ranking_cache() -> None:
+    """Forget every remembered :class:`RankingBase` (for tests and benchmarks)."""
+    _BASES.clear()
+
+
 @dataclass(frozen=True, eq=False)
 class RankingResult:
     """A ranking, computed at construction from a table, a catalogue and settings.
@@ -101,12 +236,18 @@ class RankingResult:
     All frames are indexed by area id in the order of the input table. Columns
     of ``values``, ``normalised``, ``weights``, ``contributions`` and ``flags``
     are the selected indicators in catalogue order.
+
+    ``base``: :func:`ranking_base` of the same table, catalogue, source and settings (but
+    for the weight values), when the caller has it (:func:`rank_areas` remembers it);
+    None computes it. ``validated``, ``values``, ``normalised`` and ``percentiles`` are
+    shallow copies of the base's frames.
     """
 
     table: pd.DataFrame
     catalogue: Catalogue
     settings: AnalysisSettings
     source: str = "indikatortabell"
+    base: RankingBase | None = field(default=None, repr=False)
     # The table as validate_indicator_table returned it (indexed by area id, numeric
     # columns), kept so that the Monte Carlo of the same ranking need not validate again.
     validated: pd.DataFrame = field(init=False, repr=False)
@@ -123,80 +264,60 @@ class RankingResult:
     def __post_init__(self) -> None:
         s, cat = self.settings, self.catalogue
         validate_settings(s, cat)
-        table = validate_indicator_table(self.table, cat, self.source)
-        selected = [i for i in cat if i in s.indicators]
-        problems = Problems(IndicatorTableError, self.source)
-        for ind_id, cols in missing_columns(table, cat, selected).items():
-            problems.add(f"indikatorn '{ind_id}' ({cat[ind_id].name}) kan inte beräknas: "
-                         "kolumner saknas.", column=", ".join(cols), values=cols,
-                         fix="lägg till kolumnerna eller välj bort indikatorn")
-        problems.raise_if_any()
-
-        values = derive_values(table, cat, selected)
-        empty = [i for i in selected if values[i].notna().sum() == 0]
-        if empty:
-            problems.add("indikatorerna saknar värden för alla områden.", values=empty,
-                         fix="välj bort dem eller komplettera tabellen")
-        if s.missing == "error" and values.isna().any().any():
-            for ind_id in selected:
-                gap = list(values.index[values[ind_id].isna()])
-                if gap:
-                    problems.add(f"värden saknas för '{ind_id}' och valet för saknade värden "
-                                 "är 'error'.", column=ind_id, values=gap,
-                                 fix="komplettera värdena eller välj 'reweight'")
-        problems.raise_if_any()
-
-        directions = {i: cat[i].direction for i in selected}
-        norm = normalise(values, directions, s.normalisation)
-        geometric = s.aggregation == "geometric"
-        agg_input = norm + geometric_offset(norm, s.normalisation) if geometric else norm
+        base = self.base
+        if base is None:
+            base = ranking_base(self.table, cat, s, self.source)
+        elif base.settings != settings_key(s) or base.source != self.source:
+            raise ValueError("base must be ranking_base of the same table, catalogue, source "
+                             "and settings (but for the weights)")
+        selected, geometric = list(base.selected), base.geometric
+        index = base.values.index
 
         ind_w = np.array([s.indicator_weight(i) for i in selected])
-        x = agg_input.to_numpy(dtype=float)
+        x = base.x
         domain_scores = {}
-        for dom in DOMAINS:
-            cols = [k for k, i in enumerate(selected) if cat[i].domain == dom]
-            if cols and ind_w[cols].sum() > 0:
+        for dom, cols in base.domain_columns:
+            cols = list(cols)
+            if ind_w[cols].sum() > 0:
                 domain_scores[dom] = _weighted_mean(x[:, cols], ind_w[cols], geometric)
-        dom_frame = pd.DataFrame(domain_scores, index=values.index)
+        dom_frame = pd.DataFrame(domain_scores, index=index)
         dom_w = np.array([s.domain_weight(d) for d in dom_frame.columns])
         score = _weighted_mean(dom_frame.to_numpy(dtype=float), dom_w, geometric)
 
         # Effective weight of each indicator for each area: domain share x share within domain.
-        present = ~np.isnan(x)
+        present = base.present
         eff = np.zeros_like(x)
         dom_present = ~np.isnan(dom_frame.to_numpy(dtype=float))
         dw_row = np.where(dom_present, dom_w, 0.0)
         dw_total = dw_row.sum(axis=1)
+        domain_columns = dict(base.domain_columns)
         for j, dom in enumerate(dom_frame.columns):
-            cols = [k for k, i in enumerate(selected) if cat[i].domain == dom]
+            cols = list(domain_columns[dom])
             w = np.where(present[:, cols], ind_w[cols], 0.0)
             within = w.sum(axis=1)
             with np.errstate(invalid="ignore", divide="ignore"):
                 share = np.where((within > 0) & (dw_total > 0),
                                  dw_row[:, j] / dw_total / within, 0.0)
             eff[:, cols] = w * share[:, None]
-        on_scale = np.log(x) if geometric else x
-        centred = on_scale - np.nanmean(on_scale, axis=0)
-        contrib = np.where(present, eff * np.nan_to_num(centred), 0.0)
+        contrib = np.where(present, eff * base.centred, 0.0)
 
-        score_s = pd.Series(score, index=values.index, name=SCORE)
+        score_s = pd.Series(score, index=index, name=SCORE)
         rank = score_s.round(TIE_DECIMALS).rank(method="min", ascending=False)
-        pct = percentile_rank(values, directions)
         counted = [i for k, i in enumerate(selected) if eff[:, k].any()]
-        flags = (pct >= s.flag_threshold) & pct.notna()
+        flags = base.above.copy()
         flags.loc[:, [c for c in flags.columns if c not in counted]] = False
 
         set_ = object.__setattr__
-        set_(self, "validated", table)
-        set_(self, "values", values)
-        set_(self, "normalised", norm)
-        set_(self, "weights", pd.DataFrame(eff, index=values.index, columns=selected))
+        set_(self, "base", base)
+        set_(self, "validated", base.validated.copy(deep=False))
+        set_(self, "values", base.values.copy(deep=False))
+        set_(self, "normalised", base.normalised.copy(deep=False))
+        set_(self, "weights", pd.DataFrame(eff, index=index, columns=selected))
         set_(self, "domain_scores", dom_frame)
         set_(self, "score", score_s)
         set_(self, "rank", rank.rename(RANK))
-        set_(self, "contributions", pd.DataFrame(contrib, index=values.index, columns=selected))
-        set_(self, "percentiles", pct)
+        set_(self, "contributions", pd.DataFrame(contrib, index=index, columns=selected))
+        set_(self, "percentiles", base.percentiles.copy(deep=False))
         set_(self, "flags", flags.astype(bool))
 
     # -- views ------------------------------------------------------------------------
@@ -283,5 +404,10 @@ class RankingResult:
 
 def rank_areas(table: pd.DataFrame, catalogue: Catalogue, settings: AnalysisSettings,
                source: str = "indikatortabell") -> RankingResult:
-    """Rank the areas of an indicator table by composite need."""
-    return RankingResult(table, catalogue, settings, source)
+    """Rank the areas of an indicator table by composite need.
+
+    What does not depend on the weight values is remembered (:func:`cached_ranking_base`),
+    so ranking the same data again with other weights redoes only the weighting."""
+    validate_settings(settings, catalogue)
+    base = cached_ranking_base(table, catalogue, settings, source)
+    return RankingResult(table, catalogue, settings, source, base)

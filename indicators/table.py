@@ -7,7 +7,11 @@ indicator id). Rates are derived here, never read.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -162,3 +166,103 @@ def pooled_values(table: pd.DataFrame, catalogue: Catalogue,
             out[ind_id] = values[~np.isnan(values)].mean() if (~np.isnan(values)).any() \
                 else np.nan
     return pd.Series(out, dtype=float)
+
+
+# -- content keys and a small memo, for the weight-independent stage of an analysis ------
+
+def table_key(table: pd.DataFrame) -> bytes:
+    """A digest of everything in ``table`` that a computation can read: the column labels
+    and dtypes, the index and every value, so that two tables with the same key hold the
+    same data (up to a 160-bit hash collision) and a table changed in place gets a new key.
+
+    Numeric and bool columns are hashed by their bytes (``-0.0`` and ``0.0``, or two NaN
+    payloads, differ: a key never joins values a computation could tell apart); other
+    columns by ``pandas.util.hash_pandas_object`` together with their missing-value mask
+    and, for an object column holding more than text, the type of every value (the hash
+    itself reads ``None`` as ``"None"`` and ``1`` as ``"1"``). About 1 ms for Huddinge's
+    table and 2 ms for all of Sweden's RegSO; computed anew on every call, never memoised
+    by identity.
+    """
+    digest = hashlib.blake2b(digest_size=20)
+    index = table.index
+    header: list[object] = [table.shape, list(table.columns), [str(d) for d in table.dtypes],
+                            type(index).__name__, str(index.dtype), list(index.names)]
+    if isinstance(index, pd.RangeIndex):
+        header.append((index.start, index.stop, index.step))
+    else:
+        digest.update(_hash_other(index))
+    digest.update(repr(header).encode("utf-8"))
+    for _, column in table.items():
+        values = column.array
+        if isinstance(values, np.ndarray) or type(values).__name__ == "NumpyExtensionArray":
+            array = np.asarray(values)
+            if array.dtype.kind in "biufcmM":
+                digest.update(np.ascontiguousarray(array).view(np.uint8))
+                continue
+        digest.update(_hash_other(column))
+    return digest.digest()
+
+
+def _hash_other(values: pd.Series | pd.Index) -> bytes:
+    """Bytes that tell apart two non-numeric columns (or indexes) with different values."""
+    parts = [pd.util.hash_pandas_object(values, index=False).to_numpy().tobytes(),
+             np.asarray(pd.isna(values), dtype=bool).tobytes()]
+    array = np.asarray(values, dtype=object) if values.dtype == object else None
+    if array is not None and pd.api.types.infer_dtype(array, skipna=True) not in (
+            "string", "empty"):
+        parts.append("|".join(type(v).__qualname__ for v in array).encode("utf-8"))
+    return b"".join(parts)
+
+
+class LRUCache:
+    """A bounded, thread-safe least-recently-used memo of immutable values.
+
+    At most ``maxsize`` entries and, with ``weigh`` (value -> bytes), at most ``max_bytes``
+    in all (the newest entry is always kept). ``hits`` and ``misses`` count lookups (for
+    tests and benchmarks). Values are never None: ``get`` returns None for a miss.
+    """
+
+    def __init__(self, maxsize: int, *, max_bytes: float | None = None,
+                 weigh: Callable[[object], int] | None = None):
+        self.maxsize = maxsize
+        self.max_bytes = max_bytes
+        self.weigh = weigh
+        self.hits = 0
+        self.misses = 0
+        self._entries: OrderedDict[Hashable, tuple[object, int]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Any:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                self.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return entry[0]
+
+    def put(self, key: Hashable, value: object) -> None:
+        size = self.weigh(value) if self.weigh is not None else 0
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._bytes -= old[1]
+            self._entries[key] = (value, size)
+            self._bytes += size
+            while len(self._entries) > 1 and (
+                    len(self._entries) > self.maxsize
+                    or (self.max_bytes is not None and self._bytes > self.max_bytes)):
+                _, (_, dropped) = self._entries.popitem(last=False)
+                self._bytes -= dropped
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0
+            self.hits = self.misses = 0
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)

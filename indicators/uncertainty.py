@@ -65,6 +65,14 @@ How it is computed fast (many draws at once with numpy):
   the data, never on the batches, the number of threads or their timing. Since draws are
   independent and the statistics do not depend on their order, the draws are processed
   grouped by noise replicate, normalisation and aggregation.
+* **Remembered between weight changes.** The arrays of the ranked areas (``_Model``
+  without its weights), the noise replicates, the method choices of the draws and the
+  observed data normalised and transformed for each method do not depend on the weight
+  values: they are remembered (the last few, ``MODEL_CACHE_SIZE`` and
+  ``DRAWS_CACHE_SIZE``) for a remembered ranking base (see
+  :func:`indicators.ranking.cached_ranking_base`), the indicators and domains with a
+  positive weight, the ranked areas and the options. Only the Dirichlet weight draws and
+  the scoring are redone when a weight moves; the result is the same as computed afresh.
 """
 
 from __future__ import annotations
@@ -74,7 +82,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -89,8 +97,8 @@ from .columns import (
 )
 from .errors import Problems, SettingsError
 from .ranking import TIE_DECIMALS, RankingResult, rank_areas
-from .settings import AnalysisSettings, validate_settings
-from .table import validate_indicator_table
+from .settings import AnalysisSettings
+from .table import LRUCache
 
 NORMALISATION_CHOICES: tuple[str, ...] = tuple(NORMALISATIONS)   # zscore, percentile, minmax
 AGGREGATION_CHOICES: tuple[str, ...] = tuple(AGGREGATIONS)       # arithmetic, geometric
@@ -99,6 +107,9 @@ RANK_COUNTS_MAX_AREAS = 500         # rank_counts only for at most this many ran
 NOISE_CELL_BUDGET = 4_000_000       # draws x noisy cells above which noise is shared
 SHARED_NOISE_MIN_REPLICATES = 50    # fewest noise replicates when they are shared
 MAX_WORKERS = 4
+MODEL_CACHE_SIZE = 8                # remembered _Model arrays (small)
+DRAWS_CACHE_SIZE = 4                # remembered noise replicates and method draws ...
+DRAWS_CACHE_BYTES = 128_000_000     # ... holding at most this much in all (national: 31 MB each)
 
 _SCORE_CELLS = 1 << 21              # draws x areas per batch
 _VALUE_CELLS = 1 << 22              # replicates x areas x indicators per batch
@@ -305,6 +316,10 @@ class _Model:
     lam: np.ndarray               # Poisson: observed count
     denominator: np.ndarray       # rate = drawn count / denominator * per
     per: np.ndarray
+    domains: tuple[str, ...] = ()  # the counted domains (of domain_weights)
+    # What the arrays above but the weights were computed from (see _cached_model);
+    # None: not remembered, and neither are the draws made for the model.
+    key: tuple | None = None
 
     @property
     def n(self) -> int:
@@ -324,25 +339,48 @@ class _Model:
 
 def _prepare(table: pd.DataFrame, catalogue: Catalogue, settings: AnalysisSettings,
              source: str, ranking: RankingResult | None = None) -> _Model:
+    """The model of ``rank_areas(table, catalogue, settings, source)`` (``ranking`` when
+    the caller has it), with the settings' weights."""
     if ranking is None:
-        # rank_areas' checks, in its order (settings first), with the table validated once:
-        # rank_areas then only re-reads the already numeric columns of the chosen indicators.
-        validate_settings(settings, catalogue)
-        validated = validate_indicator_table(table, catalogue, source)
-        chosen = Catalogue(tuple(ind for ind in catalogue.values()
-                                 if ind.id in settings.indicators))
-        result = rank_areas(validated.reset_index(), chosen, settings, source)
-    else:
-        # rank_areas(table, catalogue, settings, source), already computed (and checked):
-        # the same validated table, and the same values and scores as the ranking above,
-        # whose catalogue holds only the chosen indicators.
-        validated, result = ranking.validated, ranking
+        # rank_areas' checks, in its order (settings first), on a remembered base.
+        ranking = rank_areas(table, catalogue, settings, source)
     s = settings
-    active = [i for i in result.values.columns
-              if s.indicator_weight(i) > 0 and s.domain_weight(catalogue[i].domain) > 0]
+    active = tuple(i for i in ranking.values.columns
+                   if s.indicator_weight(i) > 0 and s.domain_weight(catalogue[i].domain) > 0)
+    ranked = ranking.score.notna().to_numpy()
+    model = _cached_model(ranking, catalogue, active, ranked)
+    return replace(model,
+                   indicator_weights=np.array([s.indicator_weight(i) for i in active]),
+                   domain_weights=np.array([s.domain_weight(d) for d in model.domains]))
+
+
+_MODELS = LRUCache(MODEL_CACHE_SIZE)
+
+
+def _cached_model(ranking: RankingResult, catalogue: Catalogue, active: tuple[str, ...],
+                  ranked: np.ndarray) -> _Model:
+    """:func:`_model` (without weights), remembered when the ranking's base is."""
+    base = ranking.base
+    if base is None or not base.cached:
+        return _model(ranking, catalogue, active, ranked, None)
+    # A remembered base stands for the table's content, the catalogue, the source and the
+    # settings but the weights (its key); the weights count only through which indicators
+    # and domains are positive (active) and which areas have a score (ranked).
+    key = (base, catalogue, active, ranked.tobytes())
+    model = _MODELS.get(key)
+    if model is None:
+        model = _model(ranking, catalogue, active, ranked, key)
+        _MODELS.put(key, model)
+    return model
+
+
+def _model(ranking: RankingResult, catalogue: Catalogue, active: tuple[str, ...],
+           ranked: np.ndarray, key: tuple | None) -> _Model:
+    """The arrays of the ranked areas for the ``active`` indicators (positive weight in
+    a domain of positive weight), weights left empty (see :func:`_prepare`)."""
+    validated, result, s = ranking.validated, ranking, ranking.settings
     domains = list(dict.fromkeys(catalogue[i].domain for i in active))
-    ranked = result.score.notna().to_numpy()
-    values = result.values[active].to_numpy(dtype=float)[ranked]
+    values = result.values[list(active)].to_numpy(dtype=float)[ranked]
     present = ~np.isnan(values)
     patterns, inverse = _unique_rows(present)
     order = np.argsort(inverse, kind="stable")
@@ -381,13 +419,12 @@ def _prepare(table: pd.DataFrame, catalogue: Catalogue, settings: AnalysisSettin
     cols = np.concatenate([cat(binom, 1), cat(pois, 1)]).astype(np.int64)
     noisy = np.unique(cols)
     cells = np.searchsorted(noisy, cols) * len(values) + rows
-    return _Model(
+    model = _Model(
         area_index=result.score.index, positions=positions,
         values=np.ascontiguousarray(values.T), present=np.ascontiguousarray(present.T),
         directions=np.array([catalogue[i].direction for i in active], dtype=float),
         domain_of=np.array([domains.index(catalogue[i].domain) for i in active]),
-        indicator_weights=np.array([s.indicator_weight(i) for i in active]),
-        domain_weights=np.array([s.domain_weight(d) for d in domains]),
+        indicator_weights=np.empty(0), domain_weights=np.empty(0),
         normalisation=NORMALISATION_CHOICES.index(s.normalisation),
         aggregation=AGGREGATION_CHOICES.index(s.aggregation),
         patterns=patterns, bounds=bounds, pattern_of=pattern_of, counts=counts,
@@ -397,7 +434,12 @@ def _prepare(table: pd.DataFrame, catalogue: Catalogue, settings: AnalysisSettin
         n_binomial=int(sum(len(p[0]) for p in binom)),
         trials=cat(binom, 2).astype(np.int64), prob=cat(binom, 3), lam=cat(pois, 2),
         denominator=np.concatenate([cat(binom, 4), cat(pois, 3)]),
-        per=np.concatenate([cat(binom, 5), cat(pois, 4)]))
+        per=np.concatenate([cat(binom, 5), cat(pois, 4)]), domains=tuple(domains), key=key)
+    if key is not None:   # shared: read-only
+        for value in vars(model).values():
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
+    return model
 
 
 def _unique_rows(present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -711,24 +753,36 @@ def _replicates(model: _Model, options: UncertaintyOptions) -> int:
     return min(options.draws, max(SHARED_NOISE_MIN_REPLICATES, NOISE_CELL_BUDGET // cells))
 
 
-def _plan(model: _Model, options: UncertaintyOptions, run: Runner) -> _Plan:
+@dataclass(frozen=True, eq=False)
+class _Draws:
+    """The part of a plan that does not depend on the weight values (see :func:`_plan`)."""
+
+    order: np.ndarray             # (D,) the draws grouped (see _draws)
+    replicate: np.ndarray         # (D,) in that order
+    norm: np.ndarray
+    agg: np.ndarray
+    base: dict[tuple[int, int], np.ndarray]
+    noise: np.ndarray | None
+
+    @property
+    def nbytes(self) -> int:
+        arrays = [self.order, self.replicate, self.norm, self.agg, *self.base.values()]
+        return sum(a.nbytes for a in arrays) + (0 if self.noise is None else self.noise.nbytes)
+
+
+def _seeds(options: UncertaintyOptions) -> list[np.random.SeedSequence]:
+    """The streams of normalisation, aggregation, weights and noise, in that order."""
+    return np.random.SeedSequence(options.seed).spawn(4)
+
+
+def _draws(model: _Model, options: UncertaintyOptions, run: Runner) -> _Draws:
+    """Method choices, noise replicates and transformed observed data of the draws."""
     d = options.draws
-    norm_ss, agg_ss, weight_ss, noise_ss = np.random.SeedSequence(options.seed).spawn(4)
+    norm_ss, agg_ss, _, noise_ss = _seeds(options)
     norm = (np.random.default_rng(norm_ss).integers(0, len(NORMALISATION_CHOICES), d)
             if options.vary_normalisation else np.full(d, model.normalisation))
     agg = (np.random.default_rng(agg_ss).integers(0, len(AGGREGATION_CHOICES), d)
            if options.vary_aggregation else np.full(d, model.aggregation))
-    w = np.tile(model.indicator_weights, (d, 1))
-    v = np.tile(model.domain_weights, (d, 1))
-    if options.varies_weights:
-        rng = np.random.default_rng(weight_ss)
-        for j in range(len(model.domain_weights)):
-            cols = np.flatnonzero(model.domain_of == j)
-            if len(cols) > 1:
-                w[:, cols] = _dirichlet(rng, model.indicator_weights[cols],
-                                        options.concentration, d)
-        if len(model.domain_weights) > 1:
-            v = _dirichlet(rng, model.domain_weights, options.concentration, d)
     replicates = _replicates(model, options)
     noise = _draw_noise(model, replicates, noise_ss, run) if replicates else None
     replicate = np.arange(d) * max(1, replicates) // d
@@ -740,8 +794,57 @@ def _plan(model: _Model, options: UncertaintyOptions, run: Runner) -> _Plan:
         k, a = divmod(code, 2)
         z = _normalise(model.values[None], model, slice(None), k)
         base[k, a] = _transform(z, model, slice(None), k, a)[0]
-    return _Plan(replicate=replicate[order], norm=norm[order], agg=agg[order], w=w[order],
-                 v=v[order], base=base, noise=noise)
+    return _Draws(order=order, replicate=replicate[order], norm=norm[order], agg=agg[order],
+                  base=base, noise=noise)
+
+
+_DRAWS = LRUCache(DRAWS_CACHE_SIZE, max_bytes=DRAWS_CACHE_BYTES,
+                  weigh=lambda draws: draws.nbytes)
+
+
+def _cached_draws(model: _Model, options: UncertaintyOptions, run: Runner) -> _Draws:
+    """:func:`_draws`, remembered with the model (and read-only then)."""
+    if model.key is None:
+        return _draws(model, options, run)
+    # The module's budgets decide the replicates: part of the key (tests change them).
+    key = (model.key, options, NOISE_CELL_BUDGET, SHARED_NOISE_MIN_REPLICATES,
+           _NOISE_CHUNK_CELLS)
+    draws = _DRAWS.get(key)
+    if draws is None:
+        draws = _draws(model, options, run)
+        for array in (draws.order, draws.replicate, draws.norm, draws.agg,
+                      *draws.base.values(), *([] if draws.noise is None else [draws.noise])):
+            array.flags.writeable = False
+        _DRAWS.put(key, draws)
+    return draws
+
+
+def clear_uncertainty_cache() -> None:
+    """Forget every remembered model and draws (for tests and benchmarks)."""
+    _MODELS.clear()
+    _DRAWS.clear()
+
+
+def _plan(model: _Model, options: UncertaintyOptions, run: Runner) -> _Plan:
+    """The draws: the weight-independent part (remembered, :func:`_cached_draws`) and
+    the Dirichlet weights of the model's weights. Each part has its own random stream,
+    so the plan is the same however it is put together."""
+    fixed = _cached_draws(model, options, run)
+    d = options.draws
+    _, _, weight_ss, _ = _seeds(options)
+    w = np.tile(model.indicator_weights, (d, 1))
+    v = np.tile(model.domain_weights, (d, 1))
+    if options.varies_weights:
+        rng = np.random.default_rng(weight_ss)
+        for j in range(len(model.domain_weights)):
+            cols = np.flatnonzero(model.domain_of == j)
+            if len(cols) > 1:
+                w[:, cols] = _dirichlet(rng, model.indicator_weights[cols],
+                                        options.concentration, d)
+        if len(model.domain_weights) > 1:
+            v = _dirichlet(rng, model.domain_weights, options.concentration, d)
+    return _Plan(replicate=fixed.replicate, norm=fixed.norm, agg=fixed.agg,
+                 w=w[fixed.order], v=v[fixed.order], base=fixed.base, noise=fixed.noise)
 
 
 def _batches(model: _Model, plan: _Plan, workers: int = 1) -> list[tuple[int, int]]:
