@@ -182,6 +182,9 @@ def show_areas(store: PlanStore, contents: PlanContents, analysis: pipeline.Anal
         whole = summary.loc["Hela planen"]
         st.caption("Hela planen: " + ", ".join(f"{int(whole[s])} {s}" for s in STATUSES)
                    + f" av {int(whole['Antal mål'])} mål. {followup_method(followup)}")
+        if followup.goals:
+            with st.expander(f"Uppföljning av alla {len(followup.goals)} mål i planen"):
+                st.dataframe(followup.table(), hide_index=True)
     else:
         st.info("Planen har inga områden än. Lägg till de områden som lägesbilden pekar ut.")
     choices = [a for a in table["Områdeskod"] if a not in in_plan]
