@@ -38,3 +38,18 @@ def test_missing_browser_says_how_to_get_it(monkeypatch, tmp_path):
     monkeypatch.setattr(render, "CHROMIUM", tmp_path / "chromium")
     with pytest.raises(render.RenderError, match="kör .ci/install-chromium"):
         render.map_png(b"<html></html>")
+
+
+@needs_browser
+def test_the_report_with_a_plan_prints_more_pages(analysis):
+    from plan_fixtures import demo_plan
+
+    def pages(pdf: bytes) -> int:
+        return pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
+
+    plain = render.report_pdf(report_html(analysis))
+    with_plan = render.report_pdf(report_html(analysis, plan=demo_plan()))
+    assert with_plan.startswith(b"%PDF-")
+    assert pages(with_plan) > pages(plain)
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "rapport_med_plan.pdf").write_bytes(with_plan)
