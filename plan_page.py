@@ -50,15 +50,31 @@ def plan_store(url: str) -> PlanStore:
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _measured(key: str, _analysis: pipeline.Analysis) -> Measured:
+def _measured(key: str, year: int | None, _analysis: pipeline.Analysis) -> Measured:
     inputs = _analysis.inputs
-    return measure(tables_by_year(inputs.history, inputs.year, inputs.table),
+    return measure(tables_by_year(inputs.history, year, inputs.table),
                    inputs.catalogue, rule=DisclosureRule.from_settings(_analysis.settings))
 
 
-def measured(analysis: pipeline.Analysis, key: str) -> Measured:
-    """Every year's indicator values after disclosure control, once per data and settings."""
-    return _measured(key, analysis)
+def measured(analysis: pipeline.Analysis, key: str, year: int | None) -> Measured:
+    """Every year's indicator values after disclosure control (the indicator table counted
+    as ``year``), once per data, settings and year."""
+    return _measured(key, year, analysis)
+
+
+def data_year(analysis: pipeline.Analysis) -> int | None:
+    """The year the indicator table describes: from the data where they say it (the
+    embedded data), otherwise as the user states it here (an uploaded or fetched table)."""
+    if analysis.inputs.year is not None:
+        return int(analysis.inputs.year)
+    year = st.number_input(
+        "Vilket år gäller indikatortabellen?", min_value=1990, max_value=2100, value=None,
+        step=1, key="plan_data_year",
+        help="Målens utgångsvärden och uppföljningen hämtas ur tabellen för det året.")
+    if year is None:
+        st.info("Indikatortabellen saknar årtal. Ange året ovan för att kunna sätta mål och "
+                "följa upp dem; en tabell för ett senare år följer sedan upp målen.")
+    return None if year is None else int(year)
 
 
 def who() -> str:
@@ -144,7 +160,7 @@ def show_plan_page(analysis: pipeline.Analysis, key: str,
     except PrevmapError as err:
         st.error(str(err))
         return
-    values = measured(analysis, key)
+    values = measured(analysis, key, data_year(analysis))
     followup = follow_up(contents, analysis.inputs.catalogue, values,
                          rule=DisclosureRule.from_settings(analysis.settings))
     show_areas(store, contents, analysis, followup)
@@ -263,6 +279,12 @@ def show_goals(store: PlanStore, contents: PlanContents, analysis: pipeline.Anal
     else:
         st.info("Inga mål för området än.")
     available = [i for i in catalogue if i in values.indicators]
+    if not values.years:
+        st.info("Nya mål kan inte sättas: indikatortabellen saknar årtal (ange det överst "
+                "på fliken).")
+        if goals:
+            edit_goal(store, goals, catalogue)
+        return
     with st.expander("Nytt mål", expanded=not goals):
         ind = st.selectbox("Indikator", available, key="goal_indicator",
                            format_func=lambda i: f"{catalogue[i].name} ({catalogue[i].unit})")

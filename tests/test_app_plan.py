@@ -212,3 +212,42 @@ def test_resources_ask_for_point_files_until_there_are_some(store):
                   and "Rang" not in d.value.columns).set_index("Områdeskod")
     assert counts["Antal: Fritidsgardar"].to_dict() == {
         a: {"0126R001": 2, "0126R020": 1}.get(a, 0) for a in counts.index}
+
+
+def test_data_without_a_year_say_why_no_goal_can_be_set(store):
+    from test_app import upload_own_files
+
+    at = open_tab()
+    upload_own_files(at, "egen.csv",
+                     pipeline.DEFAULT_INDICATORS.read_text(encoding="utf-8").splitlines())
+    assert not at.exception, [e.value for e in at.exception]
+    plan_setup(at)
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("saknar årtal" in i.value for i in at.info)
+    assert not [b for b in at.button if b.label == "Spara målet"]
+    # Stated, the year makes the table the baseline of a goal (followed up next year).
+    at.number_input(key="plan_data_year").set_value(2024).run()
+    assert at.selectbox(key="goal_year").options == ["2024"]
+    add_goal(at, 2024, 5.0)
+    assert not at.error, errors(at)
+    (goal,) = store.contents(store.plans()[0].id).goals
+    assert goal.baseline_year == 2024
+    table = next(d.value for d in at.dataframe if "Större än osäkerheten?" in d.value.columns)
+    assert table["Status"].tolist() == ["kan inte mätas"]
+
+
+def test_a_plan_over_a_lan_lists_its_areas(store):
+    from geo import sources
+
+    if sources.find_duva_wheel() is None:
+        pytest.skip("the duva wheel (RegSO for all of Sweden) is absent; 'make setup' gets it")
+    at = open_tab()
+    at.selectbox(key="kommun").set_value("01").run()
+    assert not at.exception, [e.value for e in at.exception]
+    new_plan(at, "Länsplan")
+    codes = at.multiselect[0].options
+    assert len(codes) == len(sources.region_areas("01").frame)
+    add_areas(at, "0114R001")
+    assert not at.exception, [e.value for e in at.exception]
+    assert [a.area_id for a in store.contents(store.plans()[0].id).areas] == ["0114R001"]
+    assert store.plans()[0].kommun == ""
