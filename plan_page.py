@@ -35,7 +35,16 @@ from plans.followup import (
     measure,
     tables_by_year,
 )
-from plans.model import ACTORS, Action, Goal, Plan, PlanArea, PlanConflictError, PlanContents
+from plans.model import (
+    ACTORS,
+    FIELD_LABELS,
+    Action,
+    Goal,
+    Plan,
+    PlanArea,
+    PlanConflictError,
+    PlanContents,
+)
 from plans.store import PlanStore, database_url
 
 OTHER_ACTOR = "Annan (skriv nedan)"
@@ -471,8 +480,8 @@ def show_history(store: PlanStore, contents: PlanContents, catalogue: Catalogue)
             rows.append({"När": e.at.strftime("%Y-%m-%d %H:%M"), "Vem": e.who,
                          "Vad": f"{ENTITIES.get(e.entity, e.entity)} {what}".strip(),
                          "Ändring": OPERATIONS.get(e.operation, e.operation),
-                         "Fält": ", ".join(f"{k}: {before.get(k)} → {after.get(k)}"
-                                           for k in changed)})
+                         "Fält": ", ".join(f"{FIELD_LABELS.get(k, k)}: {before.get(k)} → "
+                                           f"{after.get(k)}" for k in changed)})
         st.dataframe(pd.DataFrame(rows), hide_index=True)
 
 

@@ -18,11 +18,8 @@ from __future__ import annotations
 
 import argparse
 import platform
-import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from timing import median_time  # noqa: E402
 
 from geo import pipeline  # noqa: E402
 from plans.followup import STATUSES, baseline_for, follow_up, measure  # noqa: E402
@@ -86,15 +84,6 @@ def synthetic_plan(inputs: pipeline.Inputs, tables: dict[int, pd.DataFrame],
                           FIRST_YEAR + N_YEARS + int(rng.integers(1, 5))))
     return PlanContents(Plan("Benchmarkplan", "0126"),
                         tuple(PlanArea(a, f"Område {a}") for a in areas), tuple(goals))
-
-
-def median_time(func: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def app_rows(url: str, plan_id: int, repeat: int) -> list[tuple[str, float]]:

@@ -28,10 +28,8 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import statistics
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,6 +39,7 @@ START = time.perf_counter()
 import geopandas as gpd  # noqa: E402
 import numpy as np  # noqa: E402
 import shapely  # noqa: E402
+from timing import median_time, timed  # noqa: E402
 
 from geo import pipeline, sources  # noqa: E402
 from geo.display import clear_display_cache  # noqa: E402
@@ -53,16 +52,6 @@ from indicators.io import SourceInfo  # noqa: E402
 IMPORT_S = time.perf_counter() - START
 OUT = Path(__file__).resolve().parent / "results" / "bench_scale.json"
 MB = 1_000_000
-
-
-def timed(func: Callable[[], object]) -> tuple[float, object]:
-    start = time.perf_counter()
-    value = func()
-    return time.perf_counter() - start, value
-
-
-def median_time(func: Callable[[], object], repeat: int) -> float:
-    return statistics.median(timed(func)[0] for _ in range(repeat))
 
 
 def weights(w: float):

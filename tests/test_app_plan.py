@@ -176,6 +176,9 @@ def test_a_change_made_meanwhile_by_someone_else_is_not_overwritten(store):
     changes = [(e.who, e.before["target_value"], e.after["target_value"])
                for e in store.history(plan.id, "goal") if e.operation == "ändrad"]
     assert changes == [("Bertil", 5.0, 7.0), ("Anna", 7.0, 6.0)]
+    history = next(d.value for d in at.dataframe if "Vem" in d.value.columns)
+    assert history[["Vem", "Ändring", "Fält"]].head(2).values.tolist() == [
+        ["Anna", "Ändrad", "Målvärde: 7.0 → 6.0"], ["Bertil", "Ändrad", "Målvärde: 5.0 → 7.0"]]
 
 
 def test_the_plan_downloads_carry_the_goals(store):
