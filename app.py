@@ -55,7 +55,7 @@ from indicators.sensitivity import Sensitivity, correlations, effective_weights,
 from indicators.settings import SMOOTHING, AnalysisSettings, validate_settings
 from indicators.table import available_indicators, pooled_values
 from indicators.tiers import agreement
-from plan_page import show_plan_page
+from plan_page import plain, show_plan_page
 
 WEIGHT_MAX = 5.0
 TILES = "OpenStreetMap"
@@ -97,7 +97,10 @@ class WaitingForInput(Exception):
 
 
 @st.cache_resource(show_spinner="Läser in områden …", max_entries=8)
-def load_kommun_areas(kommun: str, source: str, level: str) -> Areas:
+def load_kommun_areas(kommun: str, source: str, level: str, wheel: str = "") -> Areas:
+    """``wheel``: the duva wheel the national areas are read from (part of the cache key:
+    another wheel is other areas)."""
+    del wheel
     return sources.kommun_areas(kommun, source, level, offline=OFFLINE)
 
 
@@ -344,8 +347,9 @@ def choose_areas() -> tuple[Areas, tuple[str, ...]]:
             raise WaitingForInput("Ladda upp en områdesfil under fliken Data och källor, eller "
                                   "välj en annan källa för områdena.")
         return load_uploaded_areas(*upload), ("upload", *upload[:2])
+    wheel = sources.find_duva_wheel() if state["area_source"] == "national" else None
     key = (state["kommun"], state["area_source"], "DeSO" if state["level"] == "deso"
-           else "RegSO")
+           else "RegSO", str(wheel or ""))
     return load_kommun_areas(*key), key
 
 
@@ -697,7 +701,7 @@ def show_profile(analysis: pipeline.Analysis, area_id: str) -> None:
     result, names = analysis.result, dict(zip(analysis.joined[AREA_ID],
                                               analysis.joined[AREA_NAME], strict=True))
     profile = result.profile(area_id)
-    st.subheader(f"Områdesprofil: {names.get(area_id, area_id)} ({area_id})")
+    st.subheader(plain(f"Områdesprofil: {names.get(area_id, area_id)} ({area_id})"))
     c1, c2, c3 = st.columns(3)
     c1.metric("Rang", f"{int(profile.rank)} av {profile.n_areas}" if profile.rank == profile.rank
               else "–")

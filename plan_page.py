@@ -86,6 +86,12 @@ def data_year(analysis: pipeline.Analysis) -> int | None:
     return None if year is None else int(year)
 
 
+def plain(text: object) -> str:
+    """Text typed by a user or read from a file, for Streamlit's markdown: no link, image
+    (an image would be fetched from its address) or ``:colour[…]`` directive can form."""
+    return str(text).replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+
+
 def who() -> str:
     return (st.session_state.get("plan_who") or "").strip()
 
@@ -112,12 +118,12 @@ def _try(action, success: str, *, forget: str | None = None) -> None:
     try:
         action()
     except PlanConflictError as err:
-        st.error(str(err))
+        st.error(plain(err))
         if forget:
             st.session_state.pop(f"plan_shown_{forget}", None)
         return
     except PrevmapError as err:
-        st.error(str(err))
+        st.error(plain(err))
         return
     if forget:
         st.session_state.pop(f"plan_shown_{forget}", None)
@@ -132,7 +138,7 @@ def show_plan_page(analysis: pipeline.Analysis, key: str,
     try:
         store = plan_store(database_url())
     except PrevmapError as err:
-        st.error(str(err))
+        st.error(plain(err))
         return
     if store.notice:
         st.info(store.notice)
@@ -140,7 +146,7 @@ def show_plan_page(analysis: pipeline.Analysis, key: str,
             else "SQLite-fil på den här datorn")
     st.caption(f"Databas: {store.url} ({kind}).")
     if "plan_message" in st.session_state:
-        st.success(st.session_state.pop("plan_message"))
+        st.success(plain(st.session_state.pop("plan_message")))
     st.text_input("Ditt namn (sparas i historiken)", key="plan_who", max_chars=100)
 
     plans = store.plans()
@@ -167,7 +173,7 @@ def show_plan_page(analysis: pipeline.Analysis, key: str,
     try:
         contents = store.contents(plan_id)
     except PrevmapError as err:
-        st.error(str(err))
+        st.error(plain(err))
         return
     values = measured(analysis, key, data_year(analysis))
     followup = follow_up(contents, analysis.inputs.catalogue, values,
@@ -241,9 +247,9 @@ def show_area_detail(store: PlanStore, contents: PlanContents, analysis: pipelin
     area_id = st.selectbox("Område att arbeta med", list(names), key="plan_area",
                            format_func=lambda a: f"{names[a]} ({a})")
     area = next(a for a in contents.areas if a.area_id == area_id)
-    st.subheader(f"{area.area_name or area_id}: mål och uppföljning")
+    st.subheader(plain(f"{area.area_name or area_id}: mål och uppföljning"))
     show_goals(store, contents, analysis, followup, area, values)
-    st.subheader(f"{area.area_name or area_id}: insatser")
+    st.subheader(plain(f"{area.area_name or area_id}: insatser"))
     show_actions(store, contents, area)
     with st.expander("Ta bort området ur planen"):
         st.caption("Området tas bort med sina mål och insatser; allt finns kvar i historiken.")

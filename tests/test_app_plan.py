@@ -254,3 +254,18 @@ def test_a_plan_over_a_lan_lists_its_areas(store):
     assert not at.exception, [e.value for e in at.exception]
     assert [a.area_id for a in store.contents(store.plans()[0].id).areas] == ["0114R001"]
     assert store.plans()[0].kommun == ""
+
+
+def test_typed_text_forms_no_link_or_image_on_the_page(store):
+    at = open_tab()
+    plan_setup(at)
+    evil = "![x](https://example.invalid/x.png) [klicka](https://example.invalid) :red[röd]"
+    next(t for t in at.text_input if t.label == "Vad (insatsen)").input(evil)
+    button(at, "Spara insatsen").click().run()
+    assert not at.error, errors(at)
+    (action,) = store.contents(store.plans()[0].id).actions
+    assert action.title == evil                    # stored as typed
+    (message,) = [s.value for s in at.success if "Insatsen" in s.value]
+    assert "](" not in message.replace("\\](", "") and ":red[" not in message
+    assert message == "Insatsen '" + evil.replace("[", "\\[").replace("]", "\\]") + \
+        "' är sparad."
