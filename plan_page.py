@@ -144,7 +144,7 @@ def show_plan_page(analysis: pipeline.Analysis, key: str,
         st.info(store.notice)
     kind = ("delad PostgreSQL-databas" if store.backend == "postgresql"
             else "SQLite-fil på den här datorn")
-    st.caption(f"Databas: {store.url} ({kind}).")
+    st.caption(plain(f"Databas: {store.url} ({kind})."))
     if "plan_message" in st.session_state:
         st.success(plain(st.session_state.pop("plan_message")))
     st.text_input("Ditt namn (sparas i historiken)", key="plan_who", max_chars=100)
