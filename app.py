@@ -97,10 +97,7 @@ class WaitingForInput(Exception):
 
 
 @st.cache_resource(show_spinner="Läser in områden …", max_entries=8)
-def load_kommun_areas(kommun: str, source: str, level: str, wheel: str = "") -> Areas:
-    """``wheel``: the duva wheel the national areas are read from (part of the cache key:
-    another wheel is other areas)."""
-    del wheel
+def load_kommun_areas(kommun: str, source: str, level: str) -> Areas:
     return sources.kommun_areas(kommun, source, level, offline=OFFLINE)
 
 
@@ -347,9 +344,8 @@ def choose_areas() -> tuple[Areas, tuple[str, ...]]:
             raise WaitingForInput("Ladda upp en områdesfil under fliken Data och källor, eller "
                                   "välj en annan källa för områdena.")
         return load_uploaded_areas(*upload), ("upload", *upload[:2])
-    wheel = sources.find_duva_wheel() if state["area_source"] == "national" else None
     key = (state["kommun"], state["area_source"], "DeSO" if state["level"] == "deso"
-           else "RegSO", str(wheel or ""))
+           else "RegSO")
     return load_kommun_areas(*key), key
 
 
@@ -1008,8 +1004,9 @@ def main() -> None:
     for key, value in DATA_DEFAULTS.items():
         st.session_state.setdefault(key, value)
     messages = st.container()
-    # The drivers and the method are computed only while their tab is open (a weight change
-    # on the map tab stays quick); the data page always runs: its widgets hold the choices.
+    # The map, the drivers, the plan and the method are computed only while their tab is
+    # open (a weight change on the map tab stays quick); the data page always runs: its
+    # widgets hold the choices.
     map_tab, drivers_tab, plan_tab, data_tab, method_tab = st.tabs(
         list(TABS), key="tab", on_change="rerun")
     with data_tab:   # drawn first, so that the choices stay usable when the data fail
@@ -1068,8 +1065,9 @@ def main() -> None:
                              "{x} och {y}; OpenStreetMap används i stället.")
             url = ""
         tiles = url or TILES
-    with map_tab:
-        show_map_page(analysis, tiles, settings)
+    if map_tab.open:   # no hidden map: one drawn at zero size while another tab shows
+        with map_tab:  # could keep sending its view back, each send a rerun
+            show_map_page(analysis, tiles, settings)
     if drivers_tab.open:
         with drivers_tab:
             show_drivers(analysis)

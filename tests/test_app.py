@@ -216,13 +216,17 @@ def test_data_page_shows_sources_coverage_and_missing_values(app):
 @pytest.fixture
 def stand_in_wheel(tmp_path, monkeypatch):
     """RegSO of 0126, 0127 and 0128 in a stand-in duva wheel (see test_national.py)."""
+    import streamlit as st
     from geo_fixtures import write_duva_wheel
 
     from geo import sources
 
     path = write_duva_wheel(tmp_path)
     monkeypatch.setenv(sources.WHEEL_ENV, str(path))
-    return path
+    # The app caches areas per kommun, source and level for the process: the stand-in's
+    # areas must not be served to a later test that reads the real wheel.
+    yield path
+    st.cache_resource.clear()
 
 
 def test_another_kommun_gets_its_areas_and_synthetic_demo_data(stand_in_wheel):

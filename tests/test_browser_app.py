@@ -33,7 +33,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def app_url(tmp_path_factory) -> Iterator[str]:
     port = _free_port()
     env = {**os.environ, "PREVMAP_OFFLINE": "1",
@@ -222,10 +222,28 @@ def test_weight_change_and_every_download_in_a_real_browser(app_url, tmp_path):
         assert blocked == []
 
 
+def _open_tab(page, name: str) -> None:
+    """Show the tab ``name``; a click that lands while a rerun is finishing can be undone
+    by it, so click until the tab stays selected."""
+    tab = page.get_by_role("tab", name=name, exact=True)
+    deadline = time.monotonic() + 60
+    while True:
+        tab.click()
+        page.wait_for_timeout(500)
+        if tab.get_attribute("aria-selected") == "true":
+            return
+        assert time.monotonic() < deadline, f"the tab {name!r} did not open"
+
+
 def _largest_path_centre(page, paths) -> tuple[float, float]:
     """The middle of the largest drawn polygon, with the map scrolled fully into view (a
     click that scrolls the page between press and release is no click)."""
-    page.locator("iframe[title='streamlit_folium.st_folium']").scroll_into_view_if_needed()
+    try:
+        page.locator("iframe[title='streamlit_folium.st_folium']").scroll_into_view_if_needed(
+            timeout=30_000)
+    except Exception:
+        screenshot(page, "failed_map_scroll.png")
+        raise
     page.mouse.wheel(0, 300)
     page.wait_for_timeout(500)
     boxes = [paths.nth(i).bounding_box() for i in range(paths.count())]
@@ -253,15 +271,18 @@ def test_a_lan_overview_drills_down_to_a_kommun_in_a_real_browser(app_url):
     blocked: list[str] = []
     with launched_browser() as chromium:
         page = _guarded_page(chromium, app_url, blocked)
-        page.get_by_role("tab", name="Data och källor").click()
+        _open_tab(page, "Data och källor")
         page.get_by_role("combobox", name="Kommun, län eller hela Sverige").click()
         page.keyboard.type("Stockholms län")
         page.keyboard.press("Enter")
-        page.get_by_text("26 kommuner. Klicka på en kommun").wait_for(state="attached")
-        page.get_by_role("tab", name="Karta och rangordning").click()
+        page.get_by_text("Data: Stockholms län").first.wait_for()
+        _open_tab(page, "Karta och rangordning")   # the map is drawn only while shown
+        try:
+            page.get_by_text("26 kommuner. Klicka på en kommun").wait_for(timeout=60_000)
+        finally:
+            screenshot(page, "app_lan_opened.png")
         frame = page.frame_locator("iframe[title='streamlit_folium.st_folium']")
         kommuner = frame.locator("path.leaflet-interactive")
-        # Drawn while its tab was hidden, the map fits itself once shown (no world view).
         kommuner.first.wait_for()
         assert kommuner.count() == 26
         screenshot(page, "app_lan_overview.png")
@@ -324,7 +345,7 @@ def test_a_plan_is_followed_up_and_edited_in_a_real_browser(app_url, tmp_path):
     blocked: list[str] = []
     with launched_browser() as chromium:
         page = _guarded_page(chromium, app_url, blocked)
-        page.get_by_role("tab", name="Åtgärdsplan").click()
+        _open_tab(page, "Åtgärdsplan")
         page.get_by_role("combobox", name="Plan").click()
         page.keyboard.type("Trygg uppväxt i webbläsaren")
         page.keyboard.press("Enter")
