@@ -26,6 +26,8 @@ import datetime as dt
 import logging
 import os
 import re
+import sqlite3
+import time
 import tomllib
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -211,7 +213,17 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_SECONDS * 1000}")
-    cursor.execute("PRAGMA journal_mode = WAL")
+    # Switching a new file to WAL needs it alone, and SQLite answers "locked" at once
+    # rather than waiting out the busy timeout: several first openers take turns here.
+    deadline = time.monotonic() + SQLITE_BUSY_SECONDS
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            break
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
     cursor.close()
 
 
