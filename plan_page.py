@@ -13,6 +13,7 @@ from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
+from streamlit_folium import st_folium
 
 from geo import pipeline
 from geo.comparisons import PointLayer
@@ -59,16 +60,12 @@ def plan_store(url: str) -> PlanStore:
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _measured(key: str, year: int | None, _analysis: pipeline.Analysis) -> Measured:
+def measured(key: str, year: int | None, _analysis: pipeline.Analysis) -> Measured:
+    """Every year's indicator values after disclosure control (the indicator table counted
+    as ``year``), once per data and settings (``key``) and year."""
     inputs = _analysis.inputs
     return measure(tables_by_year(inputs.history, year, inputs.table),
                    inputs.catalogue, rule=DisclosureRule.from_settings(_analysis.settings))
-
-
-def measured(analysis: pipeline.Analysis, key: str, year: int | None) -> Measured:
-    """Every year's indicator values after disclosure control (the indicator table counted
-    as ``year``), once per data, settings and year."""
-    return _measured(key, year, analysis)
 
 
 def data_year(analysis: pipeline.Analysis) -> int | None:
@@ -171,17 +168,17 @@ def show_plan_page(analysis: pipeline.Analysis, key: str,
     if plan_id is None:
         return
     try:
-        contents = store.contents(plan_id)
+        contents = store.contents(plan_id, history=True)   # one read, one moment
     except PrevmapError as err:
         st.error(plain(err))
         return
-    values = measured(analysis, key, data_year(analysis))
+    values = measured(key, data_year(analysis), analysis)
     followup = follow_up(contents, analysis.inputs.catalogue, values,
                          rule=DisclosureRule.from_settings(analysis.settings))
     show_areas(store, contents, analysis, followup)
     show_area_detail(store, contents, analysis, followup, values)
     show_resources(analysis, points)
-    show_history(store, contents, analysis.inputs.catalogue)
+    show_history(contents, analysis.inputs.catalogue)
     show_plan_downloads(analysis, contents, followup)
 
 
@@ -460,14 +457,13 @@ def show_resources(analysis: pipeline.Analysis, points: tuple[PointLayer, ...]) 
     shown.insert(1, "Område", [names.get(a, a) for a in shown["Områdeskod"]])
     st.markdown("**Resurser per område**")
     st.dataframe(shown, hide_index=True)
-    from streamlit_folium import st_folium
     st_folium(resource_map(analysis, points, counts, gaps=gaps), key="resource_map",
               height=520, use_container_width=True, returned_objects=[])
 
 
-def show_history(store: PlanStore, contents: PlanContents, catalogue: Catalogue) -> None:
+def show_history(contents: PlanContents, catalogue: Catalogue) -> None:
     with st.expander("Historik: alla ändringar i planen"):
-        entries = store.history(contents.plan.id)
+        entries = contents.history
         if not entries:
             st.caption("Inga ändringar än.")
             return
