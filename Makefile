@@ -1,5 +1,6 @@
 # Two entry points, both from a fresh clone with only Python 3.11, git and make:
-#   make run   — set up .venv and start the app on the embedded Huddinge data
+#   make run   — set up .venv and start the app on the embedded Huddinge data, for this
+#                computer only (127.0.0.1, no login); `make team` serves a team with logins
 #   make test  — set up .venv and run the whole test suite
 PYTHON ?= python3
 VENV   := .venv
@@ -9,7 +10,7 @@ STAMP  := $(VENV)/.installed
 # installed); geo/sources.py finds it here. Pure data, 19 MB, from PyPI.
 DUVA   := $(VENV)/share/prevmap/duva-0.3.5-py3-none-any.whl
 
-.PHONY: run test setup browser postgresql bench lint clean
+.PHONY: run team test setup browser postgresql bench lint clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "prevmap needs Python 3.11 or newer"'
@@ -33,8 +34,13 @@ postgresql:
 
 setup: $(STAMP) $(DUVA)
 
+# Local mode listens on 127.0.0.1 only: nobody else can reach an app without a login.
 run: setup
-	$(BIN)/streamlit run app.py
+	$(BIN)/streamlit run app.py --server.address 127.0.0.1
+
+# Team mode: logins (OpenID Connect) and roles from [team] in prevmap.toml (README, "Team mode").
+team: setup
+	$(BIN)/prevmap serve
 
 test: setup browser postgresql
 	$(BIN)/python -m pytest
