@@ -10,7 +10,10 @@ append-only ``audit`` table. Every editable row has
 
 Every change adds one ``audit`` row: who, when (UTC), which entity and row, the
 operation ("skapad", "ändrad", "borttagen") and the item before and after as JSON.
-Migration 0001 also adds database triggers that refuse UPDATE and DELETE on ``audit``.
+Migration 0001 also adds database triggers that refuse UPDATE and DELETE on ``audit``;
+0003 chains each plan's audit rows by hash (``seq``, ``prev_hash``, ``row_hash``, see
+:mod:`plans.chain`), refuses TRUNCATE on PostgreSQL and, on SQLite, an INSERT that would
+replace an existing row (``INSERT OR REPLACE``).
 
 Goals and actions name their area by its code (``area_id``, as in
 :mod:`plans.model`), not by the ``plan_areas`` row: the store checks that the area is
@@ -122,8 +125,13 @@ audit = sa.Table(
     sa.Column("operation", sa.String(16), nullable=False),
     sa.Column("before", sa.JSON(none_as_null=True), nullable=True),   # None: created
     sa.Column("after", sa.JSON(none_as_null=True), nullable=True),    # None: removed
+    # the plan's hash chain (plans/chain.py), since migration 0003
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("row_hash", sa.String(64), nullable=False),
     sa.Index("ix_audit_plan_id_id", "plan_id", "id"),
     sa.Index("ix_audit_entity_entity_id", "entity", "entity_id"),   # since migration 0002
+    sa.Index("uq_audit_plan_id_seq", "plan_id", "seq", unique=True),  # since 0003: no fork
 )
 
 #: The editable table of each audited entity.

@@ -45,6 +45,7 @@ from indicators.catalogue import Catalogue
 from indicators.errors import PrevmapError, Problem, Problems
 
 from . import migrations, schema
+from .chain import GENESIS, Break, first_break, row_hash
 from .model import (
     FIELD_LABELS,
     MAX_TEXT,
@@ -66,6 +67,8 @@ from .model import (
 log = logging.getLogger(__name__)
 
 ENV_URL = "PREVMAP_DATABASE_URL"
+#: The owner of the PostgreSQL schema, who runs the migrations (the app role may not).
+ENV_OWNER_URL = "PREVMAP_DATABASE_OWNER_URL"
 ENV_CONFIG = "PREVMAP_CONFIG"
 ENV_DATA = "PREVMAP_DATA"
 DATABASE_FILE = "plans.sqlite"
@@ -86,6 +89,26 @@ class PlanDatabaseError(PrevmapError):
 
     title = "Databasen för åtgärdsplaner kan inte användas"
     column_word = "inställning"
+
+
+@dataclass(frozen=True)
+class AuditCheck:
+    """What :meth:`PlanStore.verify_audit` found: the rows checked and the first broken
+    link of the audit trail (None: intact)."""
+
+    rows: int
+    broken: Break | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.broken is None
+
+    def message(self) -> str:
+        """In Swedish, for the user."""
+        if self.broken is None:
+            return (f"Historiken är obruten: {self.rows} rader kontrollerade, ingen har "
+                    "ändrats, tagits bort eller flyttats.")
+        return self.broken.message()
 
 
 @dataclass(frozen=True)
@@ -117,9 +140,10 @@ def data_dir() -> Path:
     return path
 
 
-def url_from_settings(path: Path, *, required: bool = False) -> str | None:
-    """``url`` in the table ``[database]`` of the TOML file ``path``, or None where the file
-    or the key is missing (an error if ``required``: the file was named explicitly)."""
+def url_from_settings(path: Path, *, required: bool = False, key: str = "url") -> str | None:
+    """``url`` (or ``key``, e.g. ``owner_url``) in the table ``[database]`` of the TOML
+    file ``path``, or None where the file or the key is missing (an error if ``required``:
+    the file was named explicitly)."""
     if not path.is_file():
         if required:
             raise _error("inställningsfilen finns inte.", source=str(path),
@@ -133,13 +157,16 @@ def url_from_settings(path: Path, *, required: bool = False) -> str | None:
     section = data.get("database")
     if section is None:
         return None
-    url = section.get("url") if isinstance(section, dict) else section
+    if not isinstance(section, dict) and key != "url":
+        return None
+    url = section.get(key) if isinstance(section, dict) else section
     if url is None and isinstance(section, dict):
         return None
     if not isinstance(url, str) or not url.strip():
         raise _error("databasadressen ska vara en text.", source=str(path),
-                     column="[database] url", values=[url] if not isinstance(url, str) else [],
-                     expected=URL_EXAMPLES, fix="skriv url = \"…\" under [database]")
+                     column=f"[database] {key}",
+                     values=[url] if not isinstance(url, str) else [],
+                     expected=URL_EXAMPLES, fix=f"skriv {key} = \"…\" under [database]")
     return url.strip()
 
 
@@ -159,12 +186,73 @@ def database_url(explicit: str | None = None) -> str:
     return configured or default_url()
 
 
+_URL_IN_TEXT = re.compile(r"[A-Za-z][\w+.-]*://[^\s'\"<>]*")
+#: ``password=…`` and its kin (``sslpassword``, ``passwd``, ``pwd``), in a URL's query or a
+#: libpq connection string, with the value quoted or not, in any case.
+_PASSWORD_VALUE = re.compile(
+    r"(?i)(\w*pass(?:word|wd)?|pwd)(\s*=\s*)('(?:[^'\\]|\\.)*'|\"[^\"]*\"|[^\s&;,'\"]*)")
+
+
+def _mask_url(url: str, *, keep_user: bool) -> str:
+    """``url`` with everything between ``://`` and its last ``@`` masked (the user kept
+    where it can be told apart: ``user:***@``)."""
+    scheme, sep, rest = url.partition("://")
+    at = rest.rfind("@")
+    if not sep or at < 0:
+        return url
+    user, colon, _secret = rest[:at].partition(":")
+    if not colon:                        # no password in the user part
+        return url if keep_user else f"{scheme}://***@{rest[at + 1:]}"
+    shown_user = user if keep_user and not re.search(r"[/?#]", user) else "***"
+    return f"{scheme}://{shown_user}:***@{rest[at + 1:]}"
+
+
+def mask_secrets(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """``text`` (an address, an error message) with every password shown as ``***``: in a
+    URL's user part, as ``password=`` (any case) in a query or connection string, and
+    each of ``secrets`` wherever it stands."""
+    text = _URL_IN_TEXT.sub(lambda m: _mask_url(m.group(0), keep_user=True), text)
+    text = _PASSWORD_VALUE.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
+    for secret in secrets:
+        if secret and len(secret) >= 3:
+            text = text.replace(secret, "***")
+    return text
+
+
+def database_owner_url(explicit: str | None = None) -> str | None:
+    """The address of the role that owns the schema and runs the migrations (PostgreSQL
+    with two roles): ``explicit``, else ``$PREVMAP_DATABASE_OWNER_URL``, else ``owner_url``
+    under ``[database]`` in the settings file; None where none is given (one role)."""
+    for given in (explicit, os.environ.get(ENV_OWNER_URL)):
+        if given and given.strip():
+            return given.strip()
+    return url_from_settings(settings_path(), required=bool(os.environ.get(ENV_CONFIG)),
+                             key="owner_url")
+
+
 def hide_password(url: str) -> str:
-    """``url`` with its password, if any, shown as ``***``."""
+    """``url`` with its password, if any, shown as ``***``: in the user part, and as
+    ``password=`` in the query in any case. A URL SQLAlchemy cannot parse is masked from
+    ``://`` up to its last ``@`` (the user too: where it ends cannot be known)."""
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        make_url(url)
+        keep_user = True
     except (ArgumentError, ValueError):
-        return re.sub(r"(://[^/@:]*:)[^@/]*@", r"\1***@", url)
+        keep_user = False
+        if "://" not in url and "@" in url:          # not even a scheme: hide up to "@"
+            url = "***" + url[url.rfind("@"):]
+    return mask_secrets(_mask_url(url, keep_user=keep_user))
+
+
+def _secrets_of(url: URL | None) -> list[str]:
+    """The password of a parsed URL, wherever it was given (user part, query)."""
+    if url is None:
+        return []
+    found = [str(url.password)] if url.password else []
+    for key, value in url.query.items():
+        if re.fullmatch(r"(?i)\w*pass(?:word|wd)?|pwd", key):
+            found.extend([value] if isinstance(value, str) else list(value))
+    return found
 
 
 def engine_url(url: str) -> URL:
@@ -196,12 +284,11 @@ def _error(message: str, *, source: str | None = None, column: str | None = None
 
 
 def _reason(err: BaseException, url: URL | None = None) -> str:
-    """The first line of the driver's message, without the password."""
+    """The first line of the driver's message, without the password (psycopg may quote
+    the connection string)."""
     text = str(getattr(err, "orig", None) or err).strip().splitlines()
     reason = text[0] if text else type(err).__name__
-    if url is not None and url.password:
-        reason = reason.replace(str(url.password), "***")
-    return reason
+    return mask_secrets(reason, _secrets_of(url))
 
 
 # -- engines -----------------------------------------------------------------------------
@@ -227,22 +314,60 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_connect_read_only(dbapi_connection: Any, _record: Any) -> None:
+    # as _sqlite_connect, without switching to WAL (a write): the file is read as it is
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_SECONDS * 1000}")
+    cursor.close()
+
+
+def sqlite_read_only(url: URL) -> bool:
+    """Whether the SQLite file of ``url`` exists but may not be written here: the file or
+    its folder (where SQLite keeps its journal) is read-only."""
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return False
+    path = Path(url.database)
+    return path.is_file() and not (os.access(path, os.W_OK)
+                                   and os.access(path.parent, os.W_OK))
+
+
+def _sqlite_read_only_creator(path: Path) -> Any:
+    """Connections that only read ``path``. Where its folder is read-only and it has no
+    WAL files, nobody can be writing it: opened as immutable (SQLite needs no -shm file
+    then, which it could not create)."""
+    wal = [Path(f"{path}-wal"), Path(f"{path}-shm")]
+    immutable = not os.access(path.parent, os.W_OK) and not any(w.exists() for w in wal)
+    uri = f"{path.resolve().as_uri()}?mode=ro" + ("&immutable=1" if immutable else "")
+
+    def connect() -> sqlite3.Connection:
+        return sqlite3.connect(uri, uri=True, timeout=SQLITE_BUSY_SECONDS,
+                               check_same_thread=False)
+    return connect
+
+
 def _sqlite_begin(connection: Connection) -> None:
     write = connection.get_execution_options().get(_WRITE, False)
     connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
-def create_engine(url: URL) -> Engine:
+def create_engine(url: URL, *, read_only: bool = False) -> Engine:
     """An engine for ``url`` (from :func:`engine_url`): SQLite with WAL, foreign keys and a
-    busy timeout; PostgreSQL with a connect timeout and a liveness check."""
+    busy timeout (``read_only``: the file only read, as it is); PostgreSQL with a connect
+    timeout and a liveness check."""
     if url.get_backend_name() == "sqlite":
         # a pooled connection serves one thread at a time, but not always the one that
         # opened it; in memory there is only one connection (for trying out)
         memory = url.database in (None, "", ":memory:")
+        extra: dict[str, Any] = {"poolclass": sa.pool.StaticPool} if memory else {}
+        if read_only:
+            extra["creator"] = _sqlite_read_only_creator(Path(str(url.database)))
         engine = sa.create_engine(
             url, connect_args={"timeout": SQLITE_BUSY_SECONDS, "check_same_thread": False},
-            **({"poolclass": sa.pool.StaticPool} if memory else {}))
-        sa.event.listen(engine, "connect", _sqlite_connect)
+            **extra)
+        sa.event.listen(engine, "connect",
+                        _sqlite_connect_read_only if read_only else _sqlite_connect)
         sa.event.listen(engine, "begin", _sqlite_begin)
         return engine
     return sa.create_engine(url, pool_pre_ping=True,
@@ -263,6 +388,88 @@ def _upgrade(connection: Connection, shown: str) -> str | None:
     if before != migrations.head_revision():
         migrations.upgrade(connection)
     return before
+
+
+def _must_be_current(connection: Connection, shown: str, *, why: str) -> None:
+    """PlanDatabaseError unless the database is at the newest schema (it cannot be
+    upgraded here: ``why``)."""
+    revision, head = migrations.current_revision(connection), migrations.head_revision()
+    if revision != head:
+        has = f"schemaversion {revision}" if revision else "inga tabeller för planer"
+        raise _error(f"databasen '{shown}' har {has}, men den här versionen av prevmap "
+                     f"behöver {head}, och {why}.",
+                     fix="be någon med skrivrätt till databasen att öppna den med prevmap "
+                         "(då uppgraderas den), eller öppna en kopia som du får skriva i")
+
+
+#: Tables the application role writes (no DELETE: removal is soft) and the audit trail it
+#: may only add to (PostgreSQL with an owner role, see PlanStore.open).
+_EDITABLE = ("plans", "plan_areas", "goals", "actions")
+
+
+def _grant_app_role(connection: Connection, role: str) -> None:
+    """As the owner: give the application role what it needs and no more. It may read
+    and add rows, change the editable tables, and never change, delete or empty audit."""
+    quote = connection.dialect.identifier_preparer.quote
+    who = quote(role)
+    schema_name = connection.execute(sa.text("SELECT current_schema()")).scalar_one()
+    editable = ", ".join(_EDITABLE)
+    statements = [
+        f"GRANT USAGE ON SCHEMA {quote(schema_name)} TO {who}",
+        f"GRANT SELECT, INSERT, UPDATE ON {editable} TO {who}",
+        f"REVOKE DELETE, TRUNCATE, REFERENCES, TRIGGER ON {editable} FROM {who}",
+        f"GRANT SELECT, INSERT ON audit TO {who}",
+        f"REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON audit FROM {who}",
+        f"GRANT SELECT ON alembic_version TO {who}",
+    ]
+    for table in (*_EDITABLE, "audit"):
+        sequence = connection.execute(sa.text("SELECT pg_get_serial_sequence(:t, 'id')"),
+                                      {"t": table}).scalar_one_or_none()
+        if sequence:
+            statements.append(f"GRANT USAGE, SELECT ON SEQUENCE {sequence} TO {who}")
+    for statement in statements:
+        connection.exec_driver_sql(statement)
+
+
+def _rights(connection: Connection, read_only_file: bool) -> tuple[bool, bool]:
+    """(may write, may change or remove audit rows) for this connection's user."""
+    if connection.dialect.name != "postgresql":
+        return not read_only_file, True       # whoever may write a SQLite file may do all
+    row = connection.execute(sa.text(
+        "SELECT has_table_privilege('audit', 'INSERT'), "
+        "has_table_privilege('audit', 'UPDATE') OR has_table_privilege('audit', 'DELETE') "
+        "OR has_table_privilege('audit', 'TRUNCATE')")).one()
+    return bool(row[0]), bool(row[1])
+
+
+def _denied(err: BaseException) -> bool:
+    """Whether PostgreSQL refused for want of a privilege."""
+    return getattr(getattr(err, "orig", None), "sqlstate", None) == "42501"
+
+
+def _migrate_as_owner(raw_owner: str, app: URL) -> str | None:
+    """Upgrade the database as its owner and grant the application role its rights; the
+    revision it had before."""
+    owner = engine_url(raw_owner)
+    shown = hide_password(raw_owner)
+    engine = create_engine(owner)
+    try:
+        with engine.connect() as connection:
+            connection.execution_options(**{_WRITE: True})
+            with connection.begin():
+                before = _upgrade(connection, shown)
+                if (connection.dialect.name == "postgresql" and app.username
+                        and app.username != owner.username):
+                    _grant_app_role(connection, app.username)
+        return before
+    except (SQLAlchemyError, OSError, ImportError) as err:
+        raise _error(f"databasen kan inte uppgraderas med ägarens adress '{shown}': "
+                     f"{_reason(err, owner)}",
+                     fix=f"kontrollera ägarens adress (miljövariabeln {ENV_OWNER_URL} eller "
+                         "owner_url under [database] i prevmap.toml) och att rollen äger "
+                         "databasens schema") from err
+    finally:
+        engine.dispose()
 
 
 # -- time --------------------------------------------------------------------------------
@@ -371,6 +578,7 @@ class _Writer:
 
     def __init__(self, connection: Connection, plan_id: int, who: str, at: dt.datetime):
         self.connection, self.plan_id, self.who, self.at = connection, plan_id, who, at
+        self._last: tuple[int, str] | None = None     # the plan's chain: (seq, row_hash)
 
     def save(self, item: Item) -> Item:
         return self.insert(item) if item.id is None else self.update(item)
@@ -440,11 +648,33 @@ class _Writer:
 
     def audit(self, kind: _Kind, entity_id: int, operation: str, before: object | None,
               after: object | None) -> None:
-        self.connection.execute(sa.insert(schema.audit).values(
-            plan_id=self.plan_id, at=self.at, who=self.who, entity=kind.entity,
-            entity_id=entity_id, operation=operation,
-            before=None if before is None else as_dict(before),
-            after=None if after is None else as_dict(after)))
+        """Add the audit row, chained to the plan's last one (:mod:`plans.chain`). The
+        plan's row is locked (or, on SQLite, the file), so the chain's end read here
+        stays its end until this transaction commits."""
+        audit = schema.audit
+        if self._last is None:
+            last = self.connection.execute(
+                sa.select(audit.c.seq, audit.c.row_hash).where(audit.c.plan_id == self.plan_id)
+                .order_by(audit.c.seq.desc()).limit(1)).one_or_none()
+            self._last = (0, GENESIS) if last is None else (last.seq, last.row_hash)
+        seq, prev = self._last
+        row = {"id": self._next_audit_id(), "plan_id": self.plan_id, "seq": seq + 1,
+               "at": self.at, "who": self.who, "entity": kind.entity, "entity_id": entity_id,
+               "operation": operation, "before": None if before is None else as_dict(before),
+               "after": None if after is None else as_dict(after)}
+        digest = row_hash(prev, row)
+        self.connection.execute(sa.insert(audit).values(row | {"prev_hash": prev,
+                                                              "row_hash": digest}))
+        self._last = (seq + 1, digest)
+
+    def _next_audit_id(self) -> int:
+        """The id of the next audit row (it is part of the row's hash, so known before)."""
+        if self.connection.dialect.name == "postgresql":
+            return self.connection.execute(sa.text(
+                "SELECT nextval(pg_get_serial_sequence('audit', 'id'))")).scalar_one()
+        audit = schema.audit
+        return self.connection.execute(
+            sa.select(sa.func.coalesce(sa.func.max(audit.c.id), 0) + 1)).scalar_one()
 
 
 def _lock_plan(connection: Connection, plan_id: int) -> sa.Row:
@@ -577,27 +807,51 @@ class PlanStore:
     connection and transaction)."""
 
     def __init__(self, engine: Engine, *, url: str, upgraded_from: str | None = None,
-                 notice: str | None = None):
+                 notice: str | None = None, read_only: bool = False,
+                 tamper_proof: bool = False, warning: str | None = None,
+                 secrets: Iterable[str] = ()):
         self._engine = engine
+        self._secrets = tuple(secrets)        # masked in every message
         self.url = url                        #: the address, password hidden
         self.upgraded_from = upgraded_from    #: the revision before an upgrade at open
         self.notice = notice                  #: for the user: the database was upgraded
+        self.read_only = read_only            #: may only be read (file or role): no edits
+        #: the role may not change or remove audit rows (PostgreSQL with an owner role)
+        self.tamper_proof = tamper_proof
+        self.warning = warning                #: for the administrator: one role only
 
     @classmethod
-    def open(cls, url: str | None = None) -> PlanStore:
+    def open(cls, url: str | None = None, *, owner_url: str | None = None) -> PlanStore:
         """Open the database at ``url`` (see :func:`database_url`) and upgrade it to the
         newest schema; PlanDatabaseError, naming the address without its password, if it
-        cannot be opened."""
+        cannot be opened.
+
+        With an owner (``owner_url``, else :func:`database_owner_url`) the upgrade runs as
+        the owner, who also grants ``url``'s role its rights (PostgreSQL: no UPDATE,
+        DELETE or TRUNCATE on the audit trail); the store then works as ``url``'s role.
+        A SQLite file that may not be written is opened for reading only (no upgrade).
+        """
         raw = database_url(url)
         shown = hide_password(raw)
         parsed = engine_url(raw)
+        owner = database_owner_url(owner_url)
+        before = _migrate_as_owner(owner, parsed) if owner is not None else None
+        read_only_file = sqlite_read_only(parsed)
         engine = None
         try:
-            engine = create_engine(parsed)
+            engine = create_engine(parsed, read_only=read_only_file)
             with engine.connect() as connection:
-                connection.execution_options(**{_WRITE: True})
+                if not read_only_file:
+                    connection.execution_options(**{_WRITE: True})
                 with connection.begin():
-                    before = _upgrade(connection, shown)
+                    if read_only_file:
+                        _must_be_current(connection, shown, why="filen är skrivskyddad")
+                    elif owner is None:
+                        before = _upgrade(connection, shown)
+                    else:
+                        _must_be_current(connection, shown,
+                                         why="ägarens adress uppgraderade den inte")
+                    writable, can_tamper = _rights(connection, read_only_file)
         except PlanDatabaseError:
             if engine is not None:
                 engine.dispose()
@@ -605,6 +859,14 @@ class PlanStore:
         except (SQLAlchemyError, OSError, ImportError) as err:
             if engine is not None:
                 engine.dispose()
+            if _denied(err):
+                raise _error(
+                    f"databasen '{shown}' behöver uppgraderas till schemaversion "
+                    f"{migrations.head_revision()}, men användaren '{parsed.username}' får "
+                    f"inte ändra den: {_reason(err, parsed)}",
+                    fix=f"ange adressen till rollen som äger databasen i miljövariabeln "
+                        f"{ENV_OWNER_URL} (eller owner_url under [database] i prevmap.toml) "
+                        "och öppna igen, t.ex. med `prevmap plan verify`") from err
             raise _error(f"databasen '{shown}' kan inte öppnas: {_reason(err, parsed)}",
                          fix="kontrollera adressen (argumentet, miljövariabeln "
                              f"{ENV_URL} eller url under [database] i prevmap.toml), att "
@@ -616,7 +878,17 @@ class PlanStore:
             notice = (f"Databasen för åtgärdsplaner ({shown}) uppgraderades från "
                       f"schemaversion {before} till {head}. Alla planer finns kvar.")
             log.warning(notice)
-        return cls(engine, url=shown, upgraded_from=before, notice=notice)
+        warning = None
+        if parsed.get_backend_name() == "postgresql" and writable and can_tamper:
+            warning = (f"Databasen för åtgärdsplaner ({shown}): användaren får ändra och "
+                       "tömma historiken, som därför bara avslöjar manipulation (kedjan av "
+                       "kontrollsummor) men inte hindrar den. Låt en ägarroll köra "
+                       f"uppgraderingarna ({ENV_OWNER_URL}) och appen logga in som en "
+                       "annan roll.")
+            log.warning(warning)
+        return cls(engine, url=shown, upgraded_from=before, notice=notice,
+                   read_only=not writable, tamper_proof=not can_tamper, warning=warning,
+                   secrets=_secrets_of(parsed))
 
     @property
     def backend(self) -> str:
@@ -636,6 +908,11 @@ class PlanStore:
     def _transaction(self, *, write: bool) -> Iterator[Connection]:
         """One transaction: a write locks (SQLite: the file; PostgreSQL: the rows it
         locks); a read sees one moment (REPEATABLE READ on PostgreSQL)."""
+        if write and self.read_only:
+            raise _error(f"databasen '{self.url}' är skrivskyddad: planerna kan läsas men "
+                         "inte ändras. Ingenting sparades.",
+                         fix="be den som förvaltar databasen om skrivrätt (filen och dess "
+                             "mapp, eller databasrollen)")
         try:
             with self._engine.connect() as connection:
                 if write:
@@ -649,7 +926,8 @@ class PlanStore:
                 raise _one_problem(PlanConflictError, "En annan användare sparade i planen "
                                    "samtidigt. Ingenting sparades.", fix=REREAD) from err
             if isinstance(err, sa.exc.OperationalError | sa.exc.InterfaceError):
-                raise _error(f"databasen '{self.url}' kunde inte användas: {_reason(err)}",
+                reason = mask_secrets(_reason(err), self._secrets)
+                raise _error(f"databasen '{self.url}' kunde inte användas: {reason}",
                              fix="försök igen om en stund; kontrollera att databasservern "
                                  "är igång") from err
             raise
@@ -815,6 +1093,52 @@ class PlanStore:
                                column="entity", values=[entity])
         with self._transaction(write=False) as connection:
             return self._history(connection, plan_id, entity, entity_id)
+
+    def verify_audit(self, plan_id: int | None = None) -> AuditCheck:
+        """Check the audit trail (of every plan, or of ``plan_id``): each plan's hash chain
+        (:mod:`plans.chain`), and that each item has one audit row per version (rows
+        removed from the end of a chain leave no gap). The first broken link, by row id."""
+        audit = schema.audit
+        with self._transaction(write=False) as connection:
+            query = sa.select(audit)
+            if plan_id is not None:
+                query = query.where(audit.c.plan_id == plan_id)
+            rows = connection.execute(query.order_by(audit.c.plan_id, audit.c.seq,
+                                                     audit.c.id)).all()
+            versions = {}
+            for entity, table in schema.TABLES.items():
+                plan_column = table.c.id if entity == "plan" else table.c.plan_id
+                query = sa.select(table.c.id, table.c.version, plan_column.label("plan"))
+                if plan_id is not None:
+                    query = query.where(plan_column == plan_id)
+                versions.update({(entity, r.id): (r.version, r.plan)
+                                 for r in connection.execute(query)})
+        breaks, checked = [], 0
+        by_plan: dict[int, list[sa.Row]] = {}
+        for row in rows:
+            by_plan.setdefault(row.plan_id, []).append(row)
+        for chain in by_plan.values():
+            broken, count = first_break(row._mapping for row in chain)
+            checked += count
+            if broken is not None:
+                breaks.append(broken)
+        last_row: dict[tuple[str, int], int] = {}
+        written: Counter[tuple[str, int]] = Counter()
+        for row in rows:
+            written[row.entity, row.entity_id] += 1
+            last_row[row.entity, row.entity_id] = row.id
+        for (entity, entity_id), (version, plan) in sorted(versions.items()):
+            if written[entity, entity_id] != version:
+                label = _KINDS[next(c for c, k in _KINDS.items() if k.entity == entity)].label
+                last = last_row.get((entity, entity_id))
+                breaks.append(Break(last, plan, None, "count", (
+                    f"{label} {entity_id} har version {version}, men historiken har "
+                    f"{written[entity, entity_id]} rader om det: rader har tagits bort "
+                    "(t.ex. de sista ändringarna)")))
+        if not breaks:
+            return AuditCheck(checked)
+        return AuditCheck(checked, min(breaks, key=lambda b: (b.row_id is None,
+                                                              b.row_id or 0, b.kind)))
 
     @staticmethod
     def _history(connection: Connection, plan_id: int, entity: str | None = None,
