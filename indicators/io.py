@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
+import os
 import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -25,7 +26,9 @@ from .errors import (
     Problems,
     SettingsError,
 )
+from .limits import FileLimits, limits_from_env
 from .settings import AnalysisSettings
+from .table_limits import validate_parquet
 from .tables import CSV_SUFFIXES, EXCEL_SUFFIXES, read_raw_table, separator_of
 
 META_SUFFIX = ".meta.toml"
@@ -91,11 +94,15 @@ def read_source_info(path: str | Path) -> SourceInfo:
 
 
 def mark_synthetic(info: SourceInfo, table: pd.DataFrame) -> SourceInfo:
-    """The table's source, marked synthetic when the table carries the synthetic column."""
+    """The table's source, marked synthetic when the table carries the synthetic column,
+    and with the notes of reading it (``table.attrs["notes"]`` from
+    :func:`read_indicator_table`: macros not run, values cached from linked workbooks, a
+    Windows-1252 file), so that they are shown wherever the source is."""
+    notes = [info.note, *table.attrs.get("notes", ())]
     if SYNTHETIC_MARK in table.columns and not info.synthetic:
-        note = "tabellen har kolumnen '" + SYNTHETIC_MARK + "': värdena är syntetiska"
-        return replace(info, synthetic=True, note="; ".join(n for n in (info.note, note) if n))
-    return info
+        notes.append("tabellen har kolumnen '" + SYNTHETIC_MARK + "': värdena är syntetiska")
+        info = replace(info, synthetic=True)
+    return replace(info, note="; ".join(n for n in notes if n))
 
 
 def read_catalogue(path: str | Path) -> Catalogue:
@@ -106,9 +113,13 @@ def read_catalogue(path: str | Path) -> Catalogue:
     return validate_catalogue(table, source=path.name)
 
 
-def read_indicator_table(path: str | Path) -> pd.DataFrame:
+def read_indicator_table(path: str | Path, limits: FileLimits | None = None) -> pd.DataFrame:
     """Read an indicator table as text columns (CSV, Excel or Parquet); validation converts
     numbers.
+
+    A file beyond ``limits`` (by default the environment's) is refused before it is decoded
+    (:mod:`indicators.table_limits`). ``attrs["notes"]`` of the table says what the user must
+    know about the file (see :func:`mark_synthetic`, which carries them to the source).
 
     The CSV is read by :func:`indicators.tables.read_raw_table`: the separator is the one
     of semicolon, tab and comma that occurs most often in the header line (comma when none
@@ -118,15 +129,20 @@ def read_indicator_table(path: str | Path) -> pd.DataFrame:
     """
     path = Path(path)
     _missing_file(path, IndicatorTableError, "Indikatorfilen")
+    limits = limits or limits_from_env(os.environ)
+    notes: tuple[str, ...] = ()
     if path.suffix.lower() in {".parquet", ".pq"}:
+        validate_parquet(path, limits, IndicatorTableError)
         table = pd.read_parquet(path)
     elif path.suffix.lower() in CSV_SUFFIXES | EXCEL_SUFFIXES:
-        table = read_raw_table(path, error=IndicatorTableError).frame
+        raw = read_raw_table(path, error=IndicatorTableError, limits=limits)
+        table, notes = raw.frame, raw.notes
     else:
         raise IndicatorTableError(f"fil '{path.name}': okänt filformat '{path.suffix}'. "
                                   "Förväntat: .csv, .xlsx eller .parquet.")
     if AREA_ID in table.columns:
         table[AREA_ID] = table[AREA_ID].astype("string")
+    table.attrs["notes"] = notes
     return table
 
 

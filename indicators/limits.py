@@ -37,6 +37,7 @@ LIMIT_TEXT = {
     "max_vertices_per_feature": "antal hörnpunkter i ett objekt",
     "max_seconds": "tid för att läsa filen (sekunder)",
     "max_memory_bytes": "minne för att läsa filen (byte)",
+    "max_compression_ratio": "packningsgrad (uppackad storlek delad med packad)",
 }
 
 
@@ -54,6 +55,7 @@ class FileLimits:
     max_vertices_per_feature: int = 2_000_000
     max_seconds: int = 120
     max_memory_bytes: int = 4 * 1024**3
+    max_compression_ratio: int = 100          # real xlsx parts unpack ~10×, Parquet ~1–10×
 
     def env_name(self, limit: str) -> str:
         """The environment variable that raises ``limit`` (``max_rows`` → ``PREVMAP_MAX_ROWS``)."""

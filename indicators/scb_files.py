@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,16 @@ import pandas as pd
 from .codes import classify_area_code, split_vintage
 from .columns import AREA_ID, AREA_NAME
 from .errors import Problem, ScbFileError
-from .tables import EMPTY_REASON, MISSING_SYMBOLS, MissingCell, decode_text, parse_number
+from .limits import FileLimits, limits_from_env
+from .table_limits import bounded_rows, validate_file_size
+from .tables import (
+    EMPTY_REASON,
+    MISSING_SYMBOLS,
+    MissingCell,
+    decode_text,
+    parse_number,
+    read_excel_sheet,
+)
 
 # Columns of read_omradestyp's table.
 KOMMUN_NAME = "kommun_name"
@@ -58,6 +68,7 @@ class ScbExport:
     source: str
     sheet: str | None = None
     vintage: str | None = None         # "DeSO2025" when the codes carried SCB's suffix
+    notes: tuple[str, ...] = ()        # what the user must know about the file (macros, links)
 
     def missing_frame(self) -> pd.DataFrame:
         return pd.DataFrame([vars(m) for m in self.missing],
@@ -83,40 +94,37 @@ def _is_value(cell: object) -> bool:
         isinstance(cell, str) and cell.strip() in MISSING_SYMBOLS)
 
 
-def read_scb_export(path: str | Path, sheet: str | None = None) -> ScbExport:
-    """Read an Excel file (.xlsx) or CSV exported from SCB's Statistikdatabasen."""
+def read_scb_export(path: str | Path, sheet: str | None = None,
+                    limits: FileLimits | None = None) -> ScbExport:
+    """Read an Excel file (.xlsx) or CSV exported from SCB's Statistikdatabasen.
+
+    A file beyond ``limits`` (by default the environment's) is refused before the
+    expensive step (:mod:`indicators.table_limits`).
+    """
     path = Path(path)
     if not path.is_file():
         raise ScbFileError(f"SCB-filen '{path}' finns inte. Kontrollera sökvägen.")
+    limits = limits or limits_from_env(os.environ)
     if path.suffix.lower() in {".xlsx", ".xlsm"}:
-        grid, sheet_name = _excel_grid(path, sheet)
-        return _parse_grid(grid, path.name, sheet_name, text_values=False)
+        read = read_excel_sheet(path, sheet, ScbFileError, limits)
+        export = _parse_grid([list(row) for row in read.rows], path.name, read.title,
+                             text_values=False)
+        return replace(export, notes=read.notes)
     if path.suffix.lower() in {".csv", ".txt"}:
-        return _parse_grid(_csv_grid(path), path.name, None, text_values=True)
+        return _parse_grid(_csv_rows(path, limits), path.name, None, text_values=True)
     raise ScbFileError(f"fil '{path.name}': okänt filformat '{path.suffix}'. "
                        "Förväntat: .xlsx eller .csv från Statistikdatabasen.")
 
 
-def _excel_grid(path: Path, sheet: str | None) -> tuple[list[list[object]], str]:
-    import openpyxl
-
-    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    try:
-        if sheet is not None and sheet not in book.sheetnames:
-            raise _fail(path.name, None, f"bladet '{sheet}' finns inte.",
-                        values=tuple(book.sheetnames), expected="ett av bladen i filen")
-        ws = book[sheet] if sheet is not None else book.worksheets[0]
-        grid = [list(row) for row in ws.iter_rows(values_only=True)]
-        return grid, ws.title
-    finally:
-        book.close()
-
-
-def _csv_grid(path: Path) -> list[list[object]]:
+def _csv_rows(path: Path, limits: FileLimits, sep: str | None = None) -> list[list[object]]:
+    """A CSV's rows as text, bounded in bytes, rows, width and cells; the separator is
+    ``;`` or ``,``, whichever the first 50 lines have more of, unless given."""
+    validate_file_size(path, limits)
     text, _ = decode_text(path.read_bytes())
-    head = "\n".join(text.splitlines()[:50])
-    sep = ";" if head.count(";") > head.count(",") else ","
-    return [list(row) for row in csv.reader(io.StringIO(text), delimiter=sep)]
+    if sep is None:
+        head = "".join(io.StringIO(text).readlines(64 * 1024)[:50])
+        sep = ";" if head.count(";") > head.count(",") else ","
+    return list(bounded_rows(csv.reader(io.StringIO(text), delimiter=sep), limits, path.name))
 
 
 def _is_region_label(cell: object) -> bool:
@@ -286,8 +294,7 @@ def read_omradestyp(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise ScbFileError(f"Områdestypsfilen '{path}' finns inte. Kontrollera sökvägen.")
-    text, _ = decode_text(path.read_bytes())
-    lines = list(csv.reader(io.StringIO(text)))
+    lines = _csv_rows(path, limits_from_env(os.environ), sep=",")
     if not lines or len(lines[0]) < 2 or not re.fullmatch(r"\d{4}", lines[0][1].strip()):
         raise _fail(path.name, None, "rubrikraden ska ha året i andra kolumnen.",
                     values=tuple(lines[0]) if lines else (), expected="t.ex. 'Område,2023'")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,15 @@ import pandas as pd
 from .codes import add_lost_zero_problem, classify_area_code, lost_leading_zeros, split_vintage
 from .columns import AREA_ID
 from .errors import PrevmapError, Problem, Problems, TableFileError
+from .limits import FileLimits, limits_from_env
+from .table_limits import (
+    bounded_rows,
+    merged_ranges,
+    validate_excel_package,
+    validate_file_size,
+    validate_sheet_dimension,
+    validate_table_shape,
+)
 
 CSV_SUFFIXES = frozenset({".csv", ".txt"})
 EXCEL_SUFFIXES = frozenset({".xlsx", ".xlsm"})
@@ -140,81 +150,133 @@ def _cell_text(value: object) -> str:
 
 
 def read_raw_table(path: str | Path, *, sheet: str | None = None,
-                   error: type[PrevmapError] = TableFileError) -> RawTable:
+                   error: type[PrevmapError] = TableFileError,
+                   limits: FileLimits | None = None) -> RawTable:
     """Read a CSV or Excel table as text cells, header in the first non-empty row.
 
     Errors (raised as ``error``): a missing file, an unknown format, an unknown or empty
-    sheet, merged cells, empty or repeated column names.
+    sheet, merged cells, empty or repeated column names. A file beyond ``limits`` (by
+    default the environment's, :func:`indicators.limits.limits_from_env`) is refused
+    before the expensive step with :class:`indicators.limits.FileLimitError`.
     """
     path = Path(path)
     if not path.is_file():
         raise error(f"Tabellfilen '{path}' finns inte. Kontrollera sökvägen.")
+    limits = limits or limits_from_env(os.environ)
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
-        return _read_csv(path, error)
+        return _read_csv(path, error, limits)
     if suffix in EXCEL_SUFFIXES:
-        return _read_excel(path, sheet, error)
+        return _read_excel(path, sheet, error, limits)
     raise error(f"fil '{path.name}': okänt filformat '{path.suffix}'. "
                 "Förväntat: .csv, .txt eller .xlsx.")
 
 
-def _read_csv(path: Path, error: type[PrevmapError]) -> RawTable:
+_FIRST_LINE = re.compile(r"[^\r\n]*")
+
+
+def _read_csv(path: Path, error: type[PrevmapError], limits: FileLimits) -> RawTable:
+    """The CSV's cells as text. Bounded before pandas parses: the bytes on disk (the decoded
+    text is no longer, in characters), the header's width, and the rows: at most the limit
+    plus one row is parsed, and the refusal names the file's line count."""
+    validate_file_size(path, limits)
     text, encoding = decode_text(path.read_bytes())
     notes = (CP1252_NOTE,) if encoding == "cp1252" else ()
     if not text.strip():
         raise error([Problem("filen är tom.", path.name,
                              fix="spara tabellen igen med rubrikrad och data")])
-    sep = separator_of(text.splitlines()[0])
+    first = _FIRST_LINE.match(text)
+    assert first is not None                     # the pattern matches the empty string
+    sep = separator_of(first[0])
+    header = next(csv.reader(io.StringIO(first[0]), delimiter=sep))
+    width = max(len(header), 1)
+    limits.check("max_columns", width, path.name)
+    bound = min(limits.max_rows, limits.max_cells // width)
     frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                        skip_blank_lines=False)
+                        skip_blank_lines=False, nrows=bound + 1)
+    if len(frame) > bound:     # the line count is cheap and never below the rows parsed
+        lines = text.count("\n") - text.endswith("\n")
+        validate_table_shape(max(lines, len(frame)), width, limits, path.name)
     filled = (frame != "").any(axis=1).to_numpy()
     rows = tuple(int(i) + 2 for i in np.flatnonzero(filled))
     frame = frame[filled].reset_index(drop=True)
-    header = next(csv.reader(io.StringIO(text.splitlines()[0]), delimiter=sep))
     _check_header([h.strip() for h in header], path.name, None, error)
     return RawTable(frame, path.name, None, rows, encoding, sep, notes)
 
 
-def _read_excel(path: Path, sheet: str | None, error: type[PrevmapError]) -> RawTable:
+@dataclass(frozen=True)
+class ExcelSheet:
+    """One sheet's cell values as read (rows from row 1 and column A, ragged), with the
+    workbook's sheet names and what the user must know about the file."""
+
+    title: str
+    rows: list[tuple[object, ...]]
+    sheetnames: tuple[str, ...]
+    merged: tuple[str, ...]
+    notes: tuple[str, ...]
+
+
+def read_excel_sheet(path: Path, sheet: str | None, error: type[PrevmapError],
+                     limits: FileLimits) -> ExcelSheet:
+    """A sheet of an .xlsx/.xlsm (the first one unless ``sheet`` names another), read in
+    openpyxl's read-only mode after the package's and the sheet's declared sizes are
+    checked (:mod:`indicators.table_limits`), and bounded while it streams.
+
+    The declared dimension is checked but not trusted: the rows are read as the file has
+    them, so a sheet whose dimension says less than it holds loses nothing.
+    """
     import openpyxl  # only when an Excel file is read
 
+    notes = validate_excel_package(path, limits)
     try:
-        book = openpyxl.load_workbook(path, data_only=True)
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
     except Exception as err:  # openpyxl raises several types for a broken file
         raise error(f"fil '{path.name}': kan inte läsas som Excel-fil ({err}). "
                     "Åtgärd: spara filen igen som .xlsx.") from None
-    if sheet is None:
-        ws = book.worksheets[0]
-    elif sheet in book.sheetnames:
-        ws = book[sheet]
-    else:
-        raise error([Problem(f"bladet '{sheet}' finns inte.", path.name,
-                             values=tuple(book.sheetnames), expected="ett av bladen i filen")])
+    try:
+        if sheet is not None and sheet not in book.sheetnames:
+            raise error([Problem(f"bladet '{sheet}' finns inte.", path.name,
+                                 values=tuple(book.sheetnames),
+                                 expected="ett av bladen i filen")])
+        ws = book[sheet] if sheet is not None else book.worksheets[0]
+        source = f"{path.name}, blad '{ws.title}'"
+        validate_sheet_dimension(ws.max_row, ws.max_column, limits, source)
+        ws.reset_dimensions()                    # read what is there, not what is declared
+        rows = list(bounded_rows(ws.iter_rows(values_only=True), limits, source))
+        # the part's name is only on this private attribute of a read-only sheet
+        merged = merged_ranges(path, ws._worksheet_path)
+        return ExcelSheet(ws.title, rows, tuple(book.sheetnames), merged, notes)
+    finally:
+        book.close()
+
+
+def _read_excel(path: Path, sheet: str | None, error: type[PrevmapError],
+                limits: FileLimits) -> RawTable:
+    read = read_excel_sheet(path, sheet, error, limits)
     problems = Problems(error, path.name)
-    if ws.merged_cells.ranges:
-        cells = [str(r) for r in ws.merged_cells.ranges]
-        problems.add(f"{_where(ws.title)}sammanfogade celler.", values=cells,
+    if read.merged:
+        problems.add(f"{_where(read.title)}sammanfogade celler.", values=read.merged,
                      expected="en rubrikrad med ett namn per kolumn och inga sammanfogade "
                               "celler",
                      fix="dela upp de sammanfogade cellerna (Start > Sammanfoga och centrera "
                          "> Dela upp celler) och ge varje kolumn ett eget namn")
         problems.raise_if_any()
-    grid = [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
+    grid = [[_cell_text(v) for v in row] for row in read.rows]
     numbered = [(i + 1, row) for i, row in enumerate(grid) if any(row)]
     if not numbered:
-        problems.add(f"{_where(ws.title)}bladet är tomt.",
+        problems.add(f"{_where(read.title)}bladet är tomt.",
                      expected="en rubrikrad och minst en rad data",
-                     fix="välj bladet med tabellen" if len(book.sheetnames) > 1
+                     fix="välj bladet med tabellen" if len(read.sheetnames) > 1
                      else "kontrollera att rätt fil sparades")
         problems.raise_if_any()
     width = max(max((j + 1 for j, v in enumerate(row) if v), default=0) for _, row in numbered)
     header_row, header = numbered[0]
     header = header[:width] + [""] * (width - len(header))
-    _check_header(header, path.name, ws.title, error, first_row=header_row)
+    _check_header(header, path.name, read.title, error, first_row=header_row)
     body = [row[:width] + [""] * (width - len(row)) for _, row in numbered[1:]]
     frame = pd.DataFrame(body, columns=header, dtype=object).astype(str)
     rows = tuple(i for i, _ in numbered[1:])
-    return RawTable(frame, path.name, ws.title, rows)
+    return RawTable(frame, path.name, read.title, rows, notes=read.notes)
 
 
 def _check_header(header: list[str], source: str, sheet: str | None,
