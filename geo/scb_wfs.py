@@ -9,16 +9,22 @@ SCB serves its statistical areas from a GeoServer at :data:`WFS_URL`, layers suc
 Every answer is kept in the cache directory beside a ``.meta.toml`` sidecar with the
 title, the request URL, the fetch date and the licence (SCB's open geodata are CC0),
 so a later call works offline and the map still shows when the data were fetched.
+
+The request goes through :class:`~indicators.http.HttpTransport`, which does not trust the
+server: an answer above ``max_bytes`` (default :data:`MAX_BYTES`) is cut off, the whole call
+ends at ``deadline`` seconds, redirects stay on the same scheme, host and port, and the
+GeoJSON's nesting is checked before it is parsed. A cached file is read with the same
+limits; a damaged one is reported and fetched again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import urllib.error
 import urllib.parse
-import urllib.request
+import warnings
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import shapely
@@ -26,7 +32,17 @@ import shapely
 from indicators.codes import check_kommun_code
 from indicators.columns import AREA_ID, AREA_NAME
 from indicators.errors import AreaFileError, FetchError, OfflineError
-from indicators.http import cache_root
+from indicators.http import (
+    MAX_DEPTH,
+    Deadline,
+    HttpAnswer,
+    HttpTransport,
+    JsonDepthError,
+    TransportError,
+    cache_root,
+    excerpt,
+    parse_json,
+)
 from indicators.io import read_source_info
 
 from .io import Areas, areas_from_frame, detect_crs
@@ -36,6 +52,11 @@ LEVELS = {"DeSO": ("desokod", None), "RegSO": ("regsokod", "regsonamn")}
 YEARS = (2025,)
 LICENCE = "CC0"
 TIMEOUT = 60.0
+"""Seconds to wait for the connection and for each read."""
+DEADLINE = 120.0
+"""Wall-clock seconds for the whole request (a kommun's DeSO layer is a few MB)."""
+MAX_BYTES = 100 * 1024**2
+"""Largest answer read (Stockholm's DeSO are about 10 MB)."""
 USER_AGENT = "prevmap (kommunalt förebyggande arbete)"
 
 
@@ -67,10 +88,29 @@ def _check_kommun(kommun: str) -> str:
     return check_kommun_code(kommun, AreaFileError)
 
 
-def _fetch(url: str, timeout: float) -> bytes:
-    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
-    with urllib.request.urlopen(request, timeout=timeout) as answer:
-        return answer.read()
+def _fetch(url: str, *, timeout: float, deadline: float, max_bytes: int) -> HttpAnswer:
+    transport = HttpTransport(USER_AGENT)
+    try:
+        return transport.request("GET", url, deadline=Deadline(deadline), timeout=timeout,
+                                 max_bytes=max_bytes, headers={"Accept": "application/json"})
+    finally:
+        transport.close()
+
+
+def _read_cached(path: Path, max_bytes: int) -> Any:
+    """The cached GeoJSON, or None when absent; a file over the limits or not JSON is
+    reported and treated as absent."""
+    if not path.is_file():
+        return None
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise ValueError(f"{size} byte, mer än gränsen {max_bytes}")
+        return parse_json(path.read_bytes(), MAX_DEPTH)
+    except (OSError, ValueError) as exc:
+        warnings.warn(f"Den sparade kopian '{path}' är skadad och hämtas på nytt "
+                      f"({excerpt(str(exc), 120)}).", stacklevel=3)
+        return None
 
 
 def _toml_string(text: str) -> str:
@@ -88,13 +128,19 @@ def _write_cache(path: Path, body: bytes, *, title: str, url: str, note: str) ->
     path.with_name(path.name + ".meta.toml").write_text(meta, encoding="utf-8")
 
 
-def _parse(body: bytes, kommun: str, layer: str, url: str) -> gpd.GeoDataFrame:
+def _load(body: bytes, kommun: str, layer: str, url: str) -> Any:
     try:
-        data = json.loads(body)
+        return parse_json(body, MAX_DEPTH)
+    except JsonDepthError as exc:
+        raise FetchError(f"SCB:s WFS svarade med JSON nästlad {exc.depth} nivåer djupt för "
+                         f"{layer}, kommun {kommun}; högst {exc.limit} nivåer läses. Åtgärd: "
+                         f"kontrollera adressen till WFS-tjänsten. Adress: {url}") from None
     except ValueError:
-        snippet = body[:200].decode("utf-8", "replace").strip()
         raise FetchError(f"SCB:s WFS svarade inte med GeoJSON för {layer}, kommun {kommun}. "
-                            f"Svar: {snippet!r}. Adress: {url}") from None
+                         f"Svar: {excerpt(body)!r}. Adress: {url}") from None
+
+
+def _parse(data: Any, kommun: str, layer: str) -> gpd.GeoDataFrame:
     features = data.get("features") if isinstance(data, dict) else None
     if not features:
         raise AreaFileError(f"SCB:s WFS gav inga områden i lagret {layer} för kommun {kommun}. "
@@ -117,12 +163,15 @@ def _parse(body: bytes, kommun: str, layer: str, url: str) -> gpd.GeoDataFrame:
 def read_scb_areas(kommun: str, level: str = "RegSO", *, year: int = 2025,
                    cache_dir: str | Path | None = None, refresh: bool = False,
                    base_url: str = WFS_URL, timeout: float = TIMEOUT,
-                   offline: bool = False) -> Areas:
+                   offline: bool = False, deadline: float = DEADLINE,
+                   max_bytes: int = MAX_BYTES) -> Areas:
     """One kommun's DeSO or RegSO polygons from SCB's WFS, from the cache when there.
 
     ``refresh=True`` fetches again; if that fails the cached copy is used with a note.
     Raises :class:`OfflineError` when the WFS cannot be reached (or ``offline`` is set)
-    and nothing is cached, and :class:`AreaFileError` when the answer holds no usable areas.
+    and nothing is cached, :class:`FetchError` when it answers with an error, too much,
+    too slowly (``deadline``) or a redirect elsewhere, and :class:`AreaFileError` when the
+    answer holds no usable areas.
     """
     kommun = _check_kommun(kommun)
     layer = layer_name(level, year)
@@ -131,28 +180,37 @@ def read_scb_areas(kommun: str, level: str = "RegSO", *, year: int = 2025,
     path = cache / f"{layer.replace(':', '_')}_{kommun}.geojson"
     title = f"SCB {level} {year}, kommun {kommun}"
     notes: list[str] = []
-    body = None
-    if offline and not path.is_file():
+    cached = _read_cached(path, max_bytes)
+    if offline and cached is None:
         raise OfflineError(f"Arbetar utan nätverk: {layer} för kommun {kommun} är inte sparad i "
                            f"'{cache}'. Åtgärd: hämta den en gång med nätverk, eller läs in en "
                            "områdesfil (GeoPackage, GeoJSON) i stället.")
-    if (refresh and not offline) or not path.is_file():
+    body = None
+    if (refresh and not offline) or cached is None:
         try:
-            body = _fetch(url, timeout)
-        except urllib.error.HTTPError as err:
-            raise FetchError(f"SCB:s WFS svarade med HTTP {err.code} ({err.reason}) för "
-                             f"{layer}, kommun {kommun}. Adress: {url}") from None
-        except (urllib.error.URLError, OSError) as err:
-            reason = getattr(err, "reason", err)
-            if not path.is_file():
+            answer = _fetch(url, timeout=timeout, deadline=deadline, max_bytes=max_bytes)
+        except TransportError as err:
+            if cached is not None:
+                notes.append(f"SCB:s WFS kunde inte nås ({err.reason}); den sparade kopian "
+                             "används")
+            elif err.offline or err.retryable:
                 raise OfflineError(
-                    f"SCB:s WFS ({base_url}) kunde inte nås: {reason}. Det finns ingen sparad "
-                    f"kopia av {layer} för kommun {kommun} i '{cache}'. Åtgärd: kontrollera "
-                    "nätverket och försök igen, eller läs in en områdesfil (GeoPackage, "
-                    "GeoJSON) i stället.") from None
-            notes.append(f"SCB:s WFS kunde inte nås ({reason}); den sparade kopian används")
+                    f"SCB:s WFS ({base_url}) kunde inte nås: {err.reason}. Det finns ingen "
+                    f"sparad kopia av {layer} för kommun {kommun} i '{cache}'. Åtgärd: "
+                    "kontrollera nätverket och försök igen, eller läs in en områdesfil "
+                    "(GeoPackage, GeoJSON) i stället.") from None
+            else:
+                raise FetchError(f"{err.message} Gäller {layer} för kommun {kommun}; det "
+                                 f"finns ingen sparad kopia i '{cache}'. Åtgärd: {err.fix}. "
+                                 f"Adress: {url}") from None
+        else:
+            if not answer.ok:
+                raise FetchError(f"SCB:s WFS svarade med HTTP {answer.status} ({answer.reason}) "
+                                 f"för {layer}, kommun {kommun}. Adress: {url}")
+            body = answer.body
     # An answer is checked before it is cached, so the cache only holds usable answers.
-    frame = _parse(body if body is not None else path.read_bytes(), kommun, layer, url)
+    frame = _parse(_load(body, kommun, layer, url) if body is not None else cached,
+                   kommun, layer)
     if body is not None:
         _write_cache(path, body, title=title, url=url,
                      note=f"hämtad från SCB:s WFS, lager {layer}")

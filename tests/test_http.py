@@ -110,11 +110,13 @@ def test_retry_after_as_http_date(api, tmp_path):
     assert clock.sleeps == [30.0]
 
 
-def test_retry_after_is_capped_by_max_wait(api, tmp_path):
-    api.add("/a", Answer(429, None, {"Retry-After": "3600"}), Answer(body=[1]))
-    fetcher, clock = make_fetcher(tmp_path, max_wait=20)
-    fetcher.get_json(api.url + "a")
-    assert clock.sleeps == [20.0]
+def test_backoff_is_capped_by_max_wait(api, tmp_path):
+    # A Retry-After beyond max_retry_after now fails at once (tests/test_http_hostile.py):
+    # max_wait caps only the exponential backoff.
+    api.add("/a", Answer(500, None), Answer(500, None), Answer(body=[1]))
+    fetcher, clock = make_fetcher(tmp_path, backoff=15, max_wait=20)
+    assert fetcher.get_json(api.url + "a").data == [1]
+    assert clock.sleeps == [15.0, 20.0]
 
 
 def test_500_is_retried_with_exponential_backoff(api, tmp_path):
