@@ -26,7 +26,7 @@ from .codes import classify_area_code, split_vintage
 from .columns import AREA_ID, AREA_NAME
 from .errors import Problem, ScbFileError
 from .limits import FileLimits, limits_from_env
-from .table_limits import bounded_rows, validate_file_size
+from .table_limits import bounded_rows, validate_file_size, validate_table_shape
 from .tables import (
     EMPTY_REASON,
     MISSING_SYMBOLS,
@@ -107,8 +107,11 @@ def read_scb_export(path: str | Path, sheet: str | None = None,
     limits = limits or limits_from_env(os.environ)
     if path.suffix.lower() in {".xlsx", ".xlsm"}:
         read = read_excel_sheet(path, sheet, ScbFileError, limits)
-        export = _parse_grid([list(row) for row in read.rows], path.name, read.title,
-                             text_values=False)
+        # rows as wide as the widest, as a sheet's dimension makes them: checked first
+        width = max((len(row) for row in read.rows), default=0)
+        validate_table_shape(len(read.rows), width, limits, path.name)
+        grid = [[*row, *[None] * (width - len(row))] for row in read.rows]
+        export = _parse_grid(grid, path.name, read.title, text_values=False)
         return replace(export, notes=read.notes)
     if path.suffix.lower() in {".csv", ".txt"}:
         return _parse_grid(_csv_rows(path, limits), path.name, None, text_values=True)

@@ -175,10 +175,19 @@ def read_raw_table(path: str | Path, *, sheet: str | None = None,
 _FIRST_LINE = re.compile(r"[^\r\n]*")
 
 
+def _record_count(text: str, sep: str) -> int:
+    """The data records of a CSV (header excluded), counted without keeping them."""
+    try:
+        return sum(1 for _ in csv.reader(io.StringIO(text), delimiter=sep)) - 1
+    except csv.Error:                            # a cell beyond csv's field size limit
+        return text.count("\n")
+
+
 def _read_csv(path: Path, error: type[PrevmapError], limits: FileLimits) -> RawTable:
     """The CSV's cells as text. Bounded before pandas parses: the bytes on disk (the decoded
-    text is no longer, in characters), the header's width, and the rows: at most the limit
-    plus one row is parsed, and the refusal names the file's line count."""
+    text is no longer, in characters), the header's width, and the records (counted, only
+    when the line count is above the limit, by a pass that keeps nothing); pandas then
+    parses at most the limit plus one row, in case it counts records differently."""
     validate_file_size(path, limits)
     text, encoding = decode_text(path.read_bytes())
     notes = (CP1252_NOTE,) if encoding == "cp1252" else ()
@@ -192,11 +201,12 @@ def _read_csv(path: Path, error: type[PrevmapError], limits: FileLimits) -> RawT
     width = max(len(header), 1)
     limits.check("max_columns", width, path.name)
     bound = min(limits.max_rows, limits.max_cells // width)
+    if text.count("\n") > bound:     # cheap, and an overcount when quoted cells break lines
+        validate_table_shape(_record_count(text, sep), width, limits, path.name)
     frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
                         skip_blank_lines=False, nrows=bound + 1)
-    if len(frame) > bound:     # the line count is cheap and never below the rows parsed
-        lines = text.count("\n") - text.endswith("\n")
-        validate_table_shape(max(lines, len(frame)), width, limits, path.name)
+    if len(frame) > bound:
+        validate_table_shape(len(frame), width, limits, path.name)
     filled = (frame != "").any(axis=1).to_numpy()
     rows = tuple(int(i) + 2 for i in np.flatnonzero(filled))
     frame = frame[filled].reset_index(drop=True)

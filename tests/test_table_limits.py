@@ -59,8 +59,8 @@ def test_parquet_of_one_repeated_value_in_many_row_groups_is_refused_by_its_meta
 def test_parquet_dictionary_of_one_long_text_is_refused_before_it_expands(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PREVMAP_MAX_DECODED_BYTES", "10000000")
-    path = _parquet(tmp_path / "lang.parquet",
-                    pa.table({"area_id": _repeated("x" * 10_000, 5_000)}))
+    path = _parquet(tmp_path / "lang.parquet",     # as other tools write it: read as text
+                    pa.table({"area_id": _repeated("x" * 10_000, 5_000)}), store_schema=False)
     meta = pq.ParquetFile(path).metadata
     assert meta.row_group(0).total_byte_size < 100_000   # the footer does not show it
     with pytest.raises(FileLimitError, match=_refused(
@@ -320,3 +320,35 @@ def test_a_wrong_sheet_name_is_still_the_readers_error(tmp_path: Path) -> None:
     with pytest.raises(ScbFileError, match=re.escape(
             "fil 'blad.xlsx': bladet 'Saknas' finns inte. Värden: 'Data'.")):
         read_scb_export(path, sheet="Saknas")
+
+
+def test_the_command_line_exits_2_and_says_how_to_raise_the_limit(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    from geo.cli import main
+
+    monkeypatch.setenv("PREVMAP_MAX_ROWS", "100")
+    path = _csv(tmp_path / "rader.csv", 1_000)
+    code = main(["export", "--indicators", str(path), "--out", str(tmp_path / "k.html")])
+    assert code == 2
+    assert re.search("fil 'rader.csv': " + _refused("antal rader", "1 000", "100",
+                                                    "PREVMAP_MAX_ROWS"), capsys.readouterr().err)
+    assert not (tmp_path / "k.html").exists()
+
+
+def test_csv_line_breaks_inside_quoted_cells_do_not_count_as_rows(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PREVMAP_MAX_ROWS", "3")
+    path = tmp_path / "citat.csv"
+    path.write_text('area_id;namn\n0126C1010;"Flemingsberg\nvästra\ndelen"\n'
+                    '0126C1020;"Vårby\ngård"\n', encoding="utf-8")
+    assert read_raw_table(path).frame["namn"].tolist() == ["Flemingsberg\nvästra\ndelen",
+                                                           "Vårby\ngård"]
+
+
+def test_scb_xlsx_column_with_a_header_and_no_values_is_kept_in_read_only_mode(
+        tmp_path: Path) -> None:
+    path = _xlsx(tmp_path / "tom_kolumn.xlsx", {"A1": "Titel", "B2": "2022", "C2": "2023",
+                                                "A3": "0126A0010", "B3": 5})
+    export = read_scb_export(path)
+    assert export.data.columns.tolist() == ["area_id", "2022", "2023"]
+    assert [(m.column, m.reason) for m in export.missing] == [("2023", "tom cell")]
