@@ -55,6 +55,7 @@ from indicators.sensitivity import Sensitivity, correlations, effective_weights,
 from indicators.settings import SMOOTHING, AnalysisSettings, validate_settings
 from indicators.table import available_indicators, pooled_values
 from indicators.tiers import agreement
+from login_page import require_login
 from plan_page import plain, show_plan_page
 
 WEIGHT_MAX = 5.0
@@ -1001,6 +1002,7 @@ def ensure_settings(catalogue: Catalogue) -> None:
 def main() -> None:
     st.set_page_config(page_title="prevmap – behov per område", page_icon="🗺️", layout="wide")
     st.title("prevmap – barns och ungas behov av förebyggande arbete per område")
+    require_login()   # team mode: nothing below (no data, no upload) before a login
     for key, value in DATA_DEFAULTS.items():
         st.session_state.setdefault(key, value)
     messages = st.container()

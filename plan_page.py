@@ -25,6 +25,7 @@ from geo.resources import analysis_resource_counts, resource_gaps, resource_map
 from indicators.catalogue import Catalogue
 from indicators.columns import AREA_ID, AREA_NAME
 from indicators.errors import PrevmapError
+from login_page import current_account
 from plans.followup import (
     NOT_MEASURABLE,
     STATUSES,
@@ -90,7 +91,13 @@ def plain(text: object) -> str:
 
 
 def who() -> str:
-    return (st.session_state.get("plan_who") or "").strip()
+    """Who makes a change: the logged-in identity in team mode, the typed name locally."""
+    return current_account().who
+
+
+def editable() -> bool:
+    """Whether this user may change plans (a reader sees no form that writes)."""
+    return current_account().can_edit
 
 
 def _saved(message: str) -> None:
@@ -109,7 +116,12 @@ def _try(action, success: str, *, forget: str | None = None) -> None:
     """Run a database write; show its Swedish error (bad input, conflict) or the success.
     ``forget``: the edit form whose item as shown (:func:`_as_shown`) is spent after a
     save or a conflict."""
-    if not who():
+    account = current_account()   # decided here, on the write's own path, not by the form
+    if not account.can_edit:
+        st.error("Du får läsa planerna men inte ändra dem; ingenting sparades. Be den som "
+                 "sköter prevmap att lägga till dig bland redigerarna.")
+        return
+    if not account.who:
         st.error("Skriv ditt namn överst på sidan: varje ändring sparas med vem som gjorde den.")
         return
     try:
@@ -144,7 +156,17 @@ def show_plan_page(analysis: pipeline.Analysis, key: str,
     st.caption(plain(f"Databas: {store.url} ({kind})."))
     if "plan_message" in st.session_state:
         st.success(plain(st.session_state.pop("plan_message")))
-    st.text_input("Ditt namn (sparas i historiken)", key="plan_who", max_chars=100)
+    account = current_account()
+    if not account.verified:
+        st.text_input("Ditt namn (sparas i historiken)", key="plan_who", max_chars=100)
+        st.caption("Lokalt läge: namnet skrivs in av dig och kontrolleras inte. I teamläge "
+                   "kommer det från inloggningen.")
+    elif account.can_edit:
+        st.caption(plain(f"Dina ändringar sparas i historiken som {account.who} "
+                         "(från inloggningen)."))
+    else:
+        st.info("Du kan läsa planerna men inte ändra dem. Be den som sköter prevmap att "
+                "lägga till dig bland redigerarna.")
 
     plans = store.plans()
     names = {p.id: p.name for p in plans}
@@ -153,18 +175,8 @@ def show_plan_page(analysis: pipeline.Analysis, key: str,
     left, right = st.columns([2, 1])
     plan_id = left.selectbox("Plan", list(names), format_func=names.get, key="plan_id",
                              index=None, placeholder="Välj en plan eller skapa en ny")
-    with right.popover("Ny plan"), st.form(_form_key("new_plan")):
-        name = st.text_input("Namn", placeholder="t.ex. Trygg uppväxt 2027–2030")
-        description = st.text_area("Beskrivning", height=80)
-        if st.form_submit_button("Skapa planen"):
-            kommun = str(st.session_state.get("kommun") or "")
-            kommun = kommun if len(kommun) == 4 and kommun.isdigit() else ""
-
-            def create() -> None:
-                plan = store.create_plan(Plan(name, kommun=kommun, description=description),
-                                         who=who())
-                st.session_state["plan_pick"] = plan.id   # chosen on the next run
-            _try(create, f"Planen '{name}' är skapad.")
+    if account.can_edit:
+        new_plan_form(store, right)
     if plan_id is None:
         return
     try:
@@ -180,6 +192,21 @@ def show_plan_page(analysis: pipeline.Analysis, key: str,
     show_resources(analysis, points)
     show_history(contents, analysis.inputs.catalogue)
     show_plan_downloads(analysis, contents, followup)
+
+
+def new_plan_form(store: PlanStore, where) -> None:
+    with where.popover("Ny plan"), st.form(_form_key("new_plan")):
+        name = st.text_input("Namn", placeholder="t.ex. Trygg uppväxt 2027–2030")
+        description = st.text_area("Beskrivning", height=80)
+        if st.form_submit_button("Skapa planen"):
+            kommun = str(st.session_state.get("kommun") or "")
+            kommun = kommun if len(kommun) == 4 and kommun.isdigit() else ""
+
+            def create() -> None:
+                plan = store.create_plan(Plan(name, kommun=kommun, description=description),
+                                         who=who())
+                st.session_state["plan_pick"] = plan.id   # chosen on the next run
+            _try(create, f"Planen '{name}' är skapad.")
 
 
 def _tier_of(analysis: pipeline.Analysis) -> pd.Series:
@@ -215,6 +242,8 @@ def show_areas(store: PlanStore, contents: PlanContents, analysis: pipeline.Anal
                 st.dataframe(followup.table(), hide_index=True)
     else:
         st.info("Planen har inga områden än. Lägg till de områden som lägesbilden pekar ut.")
+    if not editable():   # a reader: no form that writes
+        return
     choices = [a for a in table["Områdeskod"] if a not in in_plan]
     labels = dict(zip(table["Områdeskod"], table["Område"], strict=True))
     with st.form(_form_key("add_areas")):
@@ -248,6 +277,8 @@ def show_area_detail(store: PlanStore, contents: PlanContents, analysis: pipelin
     show_goals(store, contents, analysis, followup, area, values)
     st.subheader(plain(f"{area.area_name or area_id}: insatser"))
     show_actions(store, contents, area)
+    if not editable():   # a reader: no form that writes
+        return
     with st.expander("Ta bort området ur planen"):
         st.caption("Området tas bort med sina mål och insatser; allt finns kvar i historiken.")
         if st.button("Ta bort området", key=f"remove_area_{area.id}_{area.version}"):
@@ -290,6 +321,8 @@ def show_goals(store: PlanStore, contents: PlanContents, analysis: pipeline.Anal
                        "tabellen.")
     else:
         st.info("Inga mål för området än.")
+    if not editable():   # a reader: no form that writes
+        return
     available = [i for i in catalogue if i in values.indicators]
     if not values.years:
         st.info("Nya mål kan inte sättas: indikatortabellen saknar årtal (ange det överst "
@@ -391,6 +424,8 @@ def show_actions(store: PlanStore, contents: PlanContents, area: PlanArea) -> No
             "Kommentar": a.note} for a in actions]), hide_index=True)
     else:
         st.info("Inga insatser registrerade för området.")
+    if not editable():   # a reader: no form that writes
+        return
     with st.expander("Ny insats", expanded=not actions), \
             st.form(_form_key(f"new_action_{area.id}")):
         title = st.text_input("Vad (insatsen)")

@@ -1,13 +1,25 @@
-"""Command line: ``prevmap export`` writes the same files as the app's download buttons."""
+"""Command line: ``prevmap export`` writes the same files as the app's download buttons;
+``prevmap serve`` starts the app in team mode (login, roles; see :mod:`plans.team`)."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from indicators.errors import PrevmapError
 from indicators.io import read_settings
+from plans.store import ENV_CONFIG, settings_path
+from plans.team import (
+    ENV_TEAM,
+    read_team_config,
+    readable_by_others,
+    streamlit_command,
+    write_secrets,
+)
 
 from .comparisons import read_point_layer
 from .exports import excel_bytes, write_geopackage
@@ -65,12 +77,47 @@ def _parser() -> argparse.ArgumentParser:
                      help="punktfil (CSV med koordinater i WGS84 eller SWEREF 99 TM, eller "
                           "GeoJSON), t.ex. skolor: räknas per område och visas som lager; "
                           "kan anges flera gånger")
+    srv = sub.add_parser("serve", help="starta appen i teamläge: inloggning och roller ur "
+                                       "[team] i inställningsfilen (se README, 'Team mode')")
+    srv.add_argument("--config", type=Path,
+                     help=f"inställningsfilen (standard: ${ENV_CONFIG} eller "
+                          "~/.config/prevmap/prevmap.toml)")
     return parser
+
+
+APP = Path(__file__).resolve().parents[1] / "app.py"
+
+
+def serve(config: Path | None) -> int:
+    """Run the app in team mode until it stops: the team's address and port, the login's
+    secrets in a private file that is removed afterwards."""
+    path = (config or settings_path()).resolve()
+    try:
+        team = read_team_config(path, required=True)
+    except PrevmapError as err:
+        print(f"prevmap: {err}", file=sys.stderr)
+        return 2
+    assert team is not None
+    if readable_by_others(path):
+        print(f"Obs: {path} innehåller client_secret och kan läsas av andra användare på "
+              f"datorn. Åtgärd: chmod 600 {path}", file=sys.stderr)
+    env = {**os.environ, ENV_CONFIG: str(path), ENV_TEAM: str(path)}
+    with tempfile.TemporaryDirectory(prefix="prevmap-team-") as folder:
+        secrets = write_secrets(team, Path(folder))
+        print(f"Teamläge på {team.address}:{team.port}; inloggning krävs "
+              f"({team.auth['redirect_uri']}).", file=sys.stderr)
+        try:
+            return subprocess.call(streamlit_command(sys.executable, APP, team, secrets),
+                                   cwd=APP.parent, env=env)
+        except KeyboardInterrupt:
+            return 130
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.command == "serve":
+        return serve(args.config)
     if args.kommun is not None and args.omradestyp is None:
         parser.error("--kommun gäller områdestypsfilen: ange också --omradestyp")
     try:

@@ -1,0 +1,66 @@
+"""Who uses the app: in team mode a login (Streamlit's st.login, OpenID Connect) before
+anything is shown, and the role from :mod:`plans.access`; locally the one user, unverified.
+
+Team mode is on when ``prevmap serve`` started the server (it sets
+:data:`plans.team.ENV_TEAM`); the roles are read again on every run, so that the account
+of each write is decided by the identity and the settings as they are at that moment.
+"""
+
+from __future__ import annotations
+
+import os
+import string
+from pathlib import Path
+
+import streamlit as st
+
+from plans.access import EDITOR, Account, local_account, team_account
+from plans.team import ENV_TEAM, TeamConfig, TeamConfigError, read_team_config
+
+ROLE_NAMES = {EDITOR: "får ändra planerna"}
+#: A claim is shown as written: every markdown punctuation escaped (no link can form).
+_ESCAPED = {ord(c): "\\" + c for c in string.punctuation}
+
+
+def team_config() -> TeamConfig | None:
+    """The team's settings where the server runs in team mode, else None."""
+    path = os.environ.get(ENV_TEAM)
+    return read_team_config(Path(path), required=True) if path else None
+
+
+def _logged_in() -> bool:
+    return bool(st.user.get("is_logged_in"))
+
+
+def require_login() -> None:
+    """In team mode: stop the page until the user has logged in (nothing of the app is
+    shown before), then show who he is and a logout button. Locally: nothing."""
+    try:
+        config = team_config()
+    except TeamConfigError as err:   # fail closed: no team settings, no app
+        st.error(str(err))
+        st.stop()
+    if config is None:
+        return
+    if not _logged_in():
+        st.info("prevmap körs i teamläge: logga in med ditt konto i kommunen för att se "
+                "kartor, data och åtgärdsplaner.")
+        if st.button("Logga in", type="primary"):
+            st.login()
+        st.stop()
+    account = team_account(st.user.to_dict(), config.roles)
+    with st.sidebar:
+        role = ROLE_NAMES.get(account.role, "läser planerna")
+        st.caption(f"Inloggad som {account.who.translate(_ESCAPED)} ({role}).")
+        if st.button("Logga ut", key="logout"):
+            st.logout()
+
+
+def current_account() -> Account:
+    """The account this run writes as: from the identity in team mode (a reader if not
+    logged in), from the typed name locally."""
+    config = team_config()
+    if config is None:
+        return local_account(str(st.session_state.get("plan_who") or ""))
+    identity = st.user.to_dict() if _logged_in() else {}
+    return team_account(identity, config.roles)
