@@ -26,6 +26,7 @@ $(DUVA): | $(STAMP)
 # root, no sudo) the browser tests skip and say why.
 browser:
 	-.ci/install-chromium
+	-.ci/install-iproute2
 
 # Debian's PostgreSQL for the plan-database tests (each run starts a throwaway cluster of its
 # own); where it cannot be installed those tests skip and say why.

@@ -2,9 +2,11 @@
 
 The page is loaded from a temporary file with every request that is not ``file:`` or
 ``data:`` refused, so rendering needs no network and sends nothing anywhere (the map and
-the report are self-contained). Chromium is Debian's ``/usr/bin/chromium`` (installed by
-``.ci/install-chromium``), never a browser downloaded by ``playwright install``; without
-it, :class:`RenderError` says how to get it.
+the report are self-contained). The browser itself is started so that it calls no one
+either (:func:`offline_switches`): Debian's chromium otherwise looks up Google's update and
+account servers on its own, page or no page. Chromium is Debian's ``/usr/bin/chromium``
+(installed by ``.ci/install-chromium``), never a browser downloaded by ``playwright
+install``; without it, :class:`RenderError` says how to get it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,62 @@ from indicators.errors import PrevmapError
 CHROMIUM = Path(os.environ.get("PREVMAP_CHROMIUM", "/usr/bin/chromium"))
 MAP_SIZE = {"width": 1600, "height": 1100}
 SETTLE_MS = 800
+
+#: Chromium features that fetch or phone home on their own (translation, optimisation
+#: hints and models, media routing, certificate-transparency and autofill downloads,
+#: network time, search preconnects). Chromium keeps only the LAST ``--disable-features``
+#: on its command line, and Playwright passes one of its own before ours, so ours repeats
+#: Playwright's list (1.65) first: otherwise those would silently come back.
+DISABLED_FEATURES = (
+    # Playwright's own
+    "AvoidUnnecessaryBeforeUnloadCheckSync", "DestroyProfileOnBrowserClose", "HttpsUpgrades",
+    "HttpsFirstBalancedModeAutoEnable", "LensOverlay", "MediaRouter", "PaintHolding",
+    "ThirdPartyStoragePartitioning", "AvoidCorsURLLoaderRestartOnRedirect",
+    "TcpPortRandomizationWin", "OptimizationHints", "NetworkTimeServiceQuerying", "AimEnabled",
+    "PreconnectToSearch", "msForceBrowserSignIn", "msEdgeUpdateLaunchServicesPreferredVersion",
+    # ours
+    "Translate", "OptimizationHintsFetching", "OptimizationGuideModelDownloading",
+    "OptimizationTargetPrediction", "DialMediaRouteProvider", "GlobalMediaControls",
+    "AutofillServerCommunication", "CertificateTransparencyComponentUpdater",
+    "InterestFeedContentSuggestions",
+)
+
+#: Switches for a browser that calls no one on its own: no background networking,
+#: component or safe-browsing updates, sync, sign-in, default apps, domain reliability or
+#: crash reports, no metrics upload, field trials, pings or first-run work.
+QUIET_SWITCHES = (
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-domain-reliability",
+    "--disable-client-side-phishing-detection",
+    "--safebrowsing-disable-auto-update",
+    "--disable-field-trial-config",
+    "--metrics-recording-only",
+    "--no-pings",
+    "--disable-breakpad",
+    "--disable-crash-reporter",
+    "--no-service-autorun",
+    "--disable-features=" + ",".join(DISABLED_FEATURES),
+)
+
+
+def offline_switches(*reachable_hosts: str) -> list[str]:
+    """Chromium switches for a browser that contacts no host but ``reachable_hosts``.
+
+    Besides :data:`QUIET_SWITCHES`, the browser resolves no host name at all
+    (``--host-resolver-rules=MAP * ~NOTFOUND``), so whatever Chromium still tries on its own
+    fails before a DNS query leaves the machine; the PDF/PNG pages come from ``file:`` and
+    need no host. Tests that load the app name theirs (``"127.0.0.1"``). The profile is a
+    fresh empty folder of the browser's own, which Playwright's ``launch`` creates and
+    deletes for every browser (``--user-data-dir`` cannot be passed to it).
+    """
+    rules = ", ".join(["MAP * ~NOTFOUND", *(f"EXCLUDE {host}" for host in reachable_hosts)])
+    return [f"--host-resolver-rules={rules}", *QUIET_SWITCHES]
 
 
 class RenderError(PrevmapError):
@@ -48,7 +106,7 @@ def _browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM))
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=offline_switches())
         try:
             yield browser
         finally:

@@ -23,7 +23,10 @@ from typing import Any
 
 import pytest
 
+from geo.render import offline_switches
+
 CHROMIUM = Path("/usr/bin/chromium")
+TEST_SERVER_HOSTS = ("127.0.0.1", "localhost")  # the only hosts a test's browser may reach
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO_ROOT / "test-artifacts"  # git-ignored; screenshots for a human to look at
 
@@ -52,7 +55,11 @@ def launched_browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        # As the PDF/PNG browser: it calls no one on its own and resolves no host name but
+        # the test servers' (geo/render.py), so a test cannot pass through the internet.
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True,
+            args=offline_switches(*TEST_SERVER_HOSTS))
         try:
             yield chromium
         finally:
