@@ -442,7 +442,11 @@ class HttpTransport:
             location = answer.headers.get("Location")
             if answer.status not in REDIRECT_STATUSES or not location:
                 return answer
-            target = urllib.parse.urljoin(url, location.strip())
+            try:
+                target = urllib.parse.urljoin(url, location.strip())
+                _origin(target)
+            except ValueError:  # e.g. "http://[::1" (an unclosed IPv6 address)
+                target = "ogiltig:"
             if _origin(target) != _origin(url) or _origin(target)[0] not in ("http", "https"):
                 raise TransportError(
                     f"Servern {_host(url)} skickade vidare anropet (HTTP {answer.status}) "
@@ -486,6 +490,10 @@ class HttpTransport:
             if watch.fired or (wait < timeout and _timed_out(exc)):
                 raise _late(host, deadline) from None
             raise _network_error(exc, host, url, wait) from None
+        except ValueError as exc:  # requests parses a redirect's Location even when not following
+            raise TransportError(f"Servern {host} gav ett svar som inte går att tolka "
+                                 f"({excerpt(str(exc), 120)}).",
+                                 fix="kontrollera adressen till datakällan") from None
 
 
 def _read(response: requests.Response, host: str, url: str, max_bytes: int) -> HttpAnswer:
@@ -758,6 +766,10 @@ class JsonFetcher:
         self._now = now
         self.user_agent = user_agent
         self.transport = HttpTransport(user_agent)
+
+    def close(self) -> None:
+        """Close the kept-alive connections (a later call opens new ones)."""
+        self.transport.close()
 
     @property
     def network_calls(self) -> int:

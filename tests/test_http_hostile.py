@@ -259,11 +259,14 @@ def test_retries_stop_where_the_deadline_would_be_passed(api, tmp_path):
 
 def test_backoff_and_rate_limit_waits_count_against_the_deadline(api, tmp_path):
     api.add("/a", Answer(500, None))
-    fetcher, clock = fetcher_for(tmp_path, deadline=10.0, backoff=2.0, retries=10)
-    with pytest.raises(FetchError, match=r"gav upp efter 3 försök"):
+    fetcher, clock = fetcher_for(tmp_path, deadline=10.0, backoff=2.0, retries=10,
+                                 max_calls=1, window=6.0)
+    with pytest.raises(FetchError, match=r"HTTP 500 .*Nästa försök skulle komma efter "
+                                         r"tidsgränsen 10 sekunder för anropet; gav upp efter "
+                                         r"2 försök\."):
         fetcher.get_json(api.url + "a")
-    assert clock.sleeps == [2.0, 4.0]           # the next, 8 s, would end after 10 s
-    assert sum(clock.sleeps) < 10.0
+    # backoff 2 s, then the rate limit 4 s more; the next backoff (4 s) would reach 10 s
+    assert clock.sleeps == [2.0, 4.0] and api.count("/a") == 2
 
 
 # -- redirects ----------------------------------------------------------------------------------
@@ -313,6 +316,26 @@ def test_wfs_redirect_to_another_host_is_refused(api, inside, tmp_path):
                                          r"kommun 0126"):
         read_scb_areas("0126", cache_dir=tmp_path, base_url=api.url + "wfs")
     assert inside.requests == []
+
+
+def test_redirect_to_an_unparseable_address_is_refused(api, tmp_path):
+    api.add("/a", Answer(302, None, {"Location": "http://[::1/x"}))
+    fetcher, _ = fetcher_for(tmp_path)
+    with pytest.raises(FetchError, match=r"Servern 127\.0\.0\.1:\d+ gav ett svar som inte går "
+                                         r"att tolka \(Invalid IPv6 URL\)\."):
+        fetcher.get_json(api.url + "a")
+
+
+def test_file_url_cannot_read_local_files(tmp_path):
+    secret = tmp_path / "hemlig.txt"
+    secret.write_text("lösenord=intern-hemlighet", encoding="utf-8")
+    fetcher, _ = fetcher_for(tmp_path)
+    with pytest.raises(FetchError, match=r"Adressen 'file://.*hemlig\.txt' kan inte hämtas "
+                                         r"\(.*\)\. .*Åtgärd: ange en adress som börjar med "
+                                         r"https://") as err:
+        fetcher.get_json(secret.as_uri())
+    assert "intern-hemlighet" not in str(err.value)
+    assert fetcher.network_calls == 1
 
 
 def test_redirect_loop_ends(api, tmp_path):
