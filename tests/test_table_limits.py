@@ -352,3 +352,14 @@ def test_scb_xlsx_column_with_a_header_and_no_values_is_kept_in_read_only_mode(
     export = read_scb_export(path)
     assert export.data.columns.tolist() == ["area_id", "2022", "2023"]
     assert [(m.column, m.reason) for m in export.missing] == [("2023", "tom cell")]
+
+
+def test_an_uploaded_xlsm_table_carries_the_macro_note_to_its_source(tmp_path: Path) -> None:
+    from geo.io import read_areas
+    from geo.pipeline import DEFAULT_AREAS, DEFAULT_INDICATORS, inputs_for_areas
+
+    path = tmp_path / "indikatorer.xlsm"
+    read_indicator_table(DEFAULT_INDICATORS).to_excel(path, index=False)
+    inputs = inputs_for_areas(read_areas(DEFAULT_AREAS), path)
+    assert len(inputs.table) == 22
+    assert MACRO_NOTE in inputs.table_source.note
