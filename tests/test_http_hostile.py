@@ -10,9 +10,11 @@ stops by itself (``LIFETIME``) even if the test fails.
 from __future__ import annotations
 
 import gzip
+import ipaddress
 import json
 import re
 import socket
+import ssl
 import threading
 import time
 import tracemalloc
@@ -39,15 +41,18 @@ class Hostile:
     request. ``closed`` is set when a write fails, i.e. the client hung up; ``sent`` counts
     the bytes written. Stops accepting after ``LIFETIME`` seconds or :meth:`stop`."""
 
-    def __init__(self, script: Callable[[Hostile, socket.socket], None]):
+    def __init__(self, script: Callable[[Hostile, socket.socket], None],
+                 tls: ssl.SSLContext | None = None):
         self.script = script
+        self.tls = tls
         self.requests: list[str] = []
         self.sent = 0
         self.closed = threading.Event()
         self.stopping = threading.Event()
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.listener.settimeout(0.1)
-        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}/"
+        scheme = "https" if tls else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.listener.getsockname()[1]}/"
         threading.Thread(target=self._serve, daemon=True).start()
 
     def _serve(self) -> None:
@@ -64,6 +69,8 @@ class Hostile:
             conn.settimeout(5)
             head = b""
             try:
+                if self.tls is not None:
+                    conn = self.tls.wrap_socket(conn, server_side=True)
                 while b"\r\n\r\n" not in head and len(head) < 65536:
                     part = conn.recv(4096)
                     if not part:
@@ -91,13 +98,43 @@ class Hostile:
 def hostile() -> Iterator[Callable[..., Hostile]]:
     servers: list[Hostile] = []
 
-    def start(script: Callable[[Hostile, socket.socket], None]) -> Hostile:
-        servers.append(Hostile(script))
+    def start(script: Callable[[Hostile, socket.socket], None],
+              tls: ssl.SSLContext | None = None) -> Hostile:
+        servers.append(Hostile(script, tls))
         return servers[-1]
 
     yield start
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def tls(tmp_path_factory, monkeypatch) -> ssl.SSLContext:
+    """A server context with a self-signed certificate for 127.0.0.1 that the client trusts
+    (through requests' ``REQUESTS_CA_BUNDLE``)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(1)
+            .not_valid_before(datetime(2020, 1, 1)).not_valid_after(datetime(2100, 1, 1))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    folder = tmp_path_factory.mktemp("tls")
+    (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (folder / "key.pem").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(folder / "cert.pem"))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(folder / "cert.pem", folder / "key.pem")
+    return context
 
 
 @pytest.fixture
@@ -215,6 +252,31 @@ def test_server_dribbling_a_byte_at_a_time_is_cut_at_the_deadline(hostile, tmp_p
         fetcher.get_json(server.url + "data")
     assert server.closed.wait(10)               # the connection really was closed
     assert sleeps == [] and server.requests == ["GET /data HTTP/1.1"]
+
+
+def test_https_server_dribbling_is_cut_at_the_deadline(hostile, tls, tmp_path):
+    server = hostile(dribble_body, tls)
+    fetcher = JsonFetcher(tmp_path / "cache", timeout=5.0, deadline=2.0)
+    with pytest.raises(FetchError, match=r"blev inte klar med svaret inom tidsgränsen 2 "
+                                         r"sekunder; anropet avbröts\."):
+        fetcher.get_json(server.url + "data")
+    assert server.closed.wait(10)
+    assert server.requests == ["GET /data HTTP/1.1"]     # TLS worked; the watchdog ended it
+
+
+def test_redirect_from_https_to_http_is_refused(hostile, tls, inside, tmp_path):
+    def script(server: Hostile, conn: socket.socket) -> None:
+        server.send(conn, b"HTTP/1.1 302 Found\r\nLocation: " + inside.url.encode()
+                    + b"secret\r\nContent-Length: 0\r\n\r\n")
+
+    server = hostile(script, tls)
+    fetcher = JsonFetcher(tmp_path / "cache", timeout=5.0)
+    with pytest.raises(FetchError, match=r"skickade vidare anropet \(HTTP 302\) till "
+                                         r"http://127\.0\.0\.1:\d+, men prevmap följer bara "
+                                         r"omdirigeringar till samma server och protokoll "
+                                         r"\(https://127\.0\.0\.1:\d+\)"):
+        fetcher.get_json(server.url + "data")
+    assert server.requests == ["GET /data HTTP/1.1"] and inside.requests == []
 
 
 def test_wfs_dribbling_server_is_cut_at_the_deadline(hostile, tmp_path):
