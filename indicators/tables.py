@@ -244,8 +244,7 @@ def read_excel_sheet(path: Path, sheet: str | None, error: type[PrevmapError],
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
     except Exception as err:  # openpyxl raises several types for a broken file
-        raise error(f"fil '{path.name}': kan inte läsas som Excel-fil ({err}). "
-                    "Åtgärd: spara filen igen som .xlsx.") from None
+        raise _unreadable(path, err, error) from None
     try:
         if sheet is not None and sheet not in book.sheetnames:
             raise error([Problem(f"bladet '{sheet}' finns inte.", path.name,
@@ -255,12 +254,22 @@ def read_excel_sheet(path: Path, sheet: str | None, error: type[PrevmapError],
         source = f"{path.name}, blad '{ws.title}'"
         validate_sheet_dimension(ws.max_row, ws.max_column, limits, source)
         ws.reset_dimensions()                    # read what is there, not what is declared
-        rows = list(bounded_rows(ws.iter_rows(values_only=True), limits, source))
-        # the part's name is only on this private attribute of a read-only sheet
-        merged = merged_ranges(path, ws._worksheet_path)
+        try:
+            rows = list(bounded_rows(ws.iter_rows(values_only=True), limits, source))
+            # the part's name is only on this private attribute of a read-only sheet
+            merged = merged_ranges(path, ws._worksheet_path)
+        except PrevmapError:
+            raise
+        except Exception as err:  # a part that breaks as it streams: bad CRC, bad XML
+            raise _unreadable(path, err, error) from None
         return ExcelSheet(ws.title, rows, tuple(book.sheetnames), merged, notes)
     finally:
         book.close()
+
+
+def _unreadable(path: Path, err: Exception, error: type[PrevmapError]) -> PrevmapError:
+    return error(f"fil '{path.name}': kan inte läsas som Excel-fil ({err}). "
+                 "Åtgärd: spara filen igen som .xlsx.")
 
 
 def _read_excel(path: Path, sheet: str | None, error: type[PrevmapError],

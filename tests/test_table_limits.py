@@ -363,3 +363,25 @@ def test_an_uploaded_xlsm_table_carries_the_macro_note_to_its_source(tmp_path: P
     inputs = inputs_for_areas(read_areas(DEFAULT_AREAS), path)
     assert len(inputs.table) == 22
     assert MACRO_NOTE in inputs.table_source.note
+
+
+def _understate(path: Path, part: str, size: int) -> Path:
+    """The zip's central directory says ``part`` unpacks to ``size`` bytes."""
+    data = bytearray(path.read_bytes())
+    name = part.encode()
+    at = data.index(b"PK\x01\x02" + bytes(data[data.rindex(name) - 42:data.rindex(name)]))
+    data[at + 24:at + 28] = size.to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize("size", [300, 20_000])   # while openpyxl opens it, while rows stream
+def test_xlsx_whose_zip_directory_understates_a_part_is_refused_as_a_broken_file(
+        tmp_path: Path, size: int) -> None:
+    cells = {**TABLE, **{f"A{r}": f"0126C{r:04d}" for r in range(4, 3_000)}}
+    path = _understate(_xlsx(tmp_path / "ljuger.xlsx", cells), "xl/worksheets/sheet1.xml", size)
+    with zipfile.ZipFile(path) as book:
+        assert book.getinfo("xl/worksheets/sheet1.xml").file_size == size
+    with pytest.raises(IndicatorTableError, match="fil 'ljuger.xlsx': kan inte läsas som "
+                       "Excel-fil"):
+        read_raw_table(path, error=IndicatorTableError)
