@@ -12,7 +12,7 @@ from pathlib import Path
 
 from indicators.errors import PrevmapError
 from indicators.io import read_settings
-from plans.store import ENV_CONFIG, settings_path
+from plans.store import ENV_CONFIG, PlanStore, settings_path
 from plans.team import (
     ENV_TEAM,
     read_team_config,
@@ -36,6 +36,7 @@ from .pipeline import (
 )
 from .render import pdf_and_png
 from .report import report_html
+from .text import failure_text, is_file_error, terminal_text
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -82,6 +83,13 @@ def _parser() -> argparse.ArgumentParser:
     srv.add_argument("--config", type=Path,
                      help=f"inställningsfilen (standard: ${ENV_CONFIG} eller "
                           "~/.config/prevmap/prevmap.toml)")
+    plan = sub.add_parser("plan", help="åtgärdsplanernas databas")
+    plan_sub = plan.add_subparsers(dest="plan_command", required=True)
+    verify = plan_sub.add_parser("verify", help="kontrollera att historiken är obruten "
+                                                "(kedjan av kontrollsummor)")
+    verify.add_argument("--database", metavar="URL",
+                        help="databasens adress (standard: $PREVMAP_DATABASE_URL, url under "
+                             "[database] i inställningsfilen eller SQLite-filen i datamappen)")
     return parser
 
 
@@ -113,19 +121,64 @@ def serve(config: Path | None) -> int:
             return 130
 
 
+def verify_plans(database: str | None) -> int:
+    """``prevmap plan verify``: 0 if the audit trail is intact, 2 naming its first broken
+    link (or why the database cannot be opened)."""
+    try:
+        with PlanStore.open(database) as store:
+            check = store.verify_audit()
+    except PrevmapError as err:
+        say(f"prevmap: {err}", err=True)
+        return 2
+    if not check.ok:
+        say(f"prevmap: {check.message()} Åtgärd: jämför med en säkerhetskopia av databasen "
+            "och ta reda på vem som har ändrat i den utanför prevmap.", err=True)
+        return 2
+    say(check.message())
+    return 0
+
+
+def say(text: object, *, err: bool = False) -> None:
+    """Print ``text``, which may hold names and values from data files, with its control
+    characters escaped: a column named ``"\x1b[2J"`` is shown, it does not clear the screen."""
+    print(terminal_text(text), file=sys.stderr if err else sys.stdout)
+
+
+def _failed(err: Exception, doing: str) -> int:
+    """Exit 2 with a Swedish message for what the user can fix (a file that cannot be read
+    or written); exit 1, briefly, for a fault in prevmap itself."""
+    message, details = failure_text(err, doing)
+    say(f"prevmap: {message}", err=True)
+    say(f"Tekniska detaljer: {details}", err=True)
+    return 2 if is_file_error(err) else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command == "serve":
         return serve(args.config)
+    if args.command == "plan":
+        return verify_plans(args.database)
     if args.kommun is not None and args.omradestyp is None:
         parser.error("--kommun gäller områdestypsfilen: ange också --omradestyp")
+    # What was being done, named by its file, for a failure that is not prevmap's own.
+    doing = "Områdesfilen, indikatortabellen eller indikatorkatalogen kunde inte läsas"
     try:
         inputs = load_inputs(args.areas, args.indicators, args.catalogue,
                              id_column=args.id_column, name_column=args.name_column)
+        points = []
+        for path in args.punkter:
+            doing = f"Punktfilen '{path}' kunde inte läsas"
+            points.append(read_point_layer(path))
+        doing = "Jämförelsefilen (--utsatta eller --omradestyp) kunde inte läsas"
         comparisons = load_comparisons(args.utsatta, args.omradestyp, kommun=args.kommun,
-                                       points=[read_point_layer(p) for p in args.punkter])
-        analysis = run_analysis(inputs, read_settings(args.settings), comparisons or None)
+                                       points=points)
+        doing = f"Inställningsfilen '{args.settings}' kunde inte läsas"
+        settings = read_settings(args.settings)
+        doing = "Analysen kunde inte göras"
+        analysis = run_analysis(inputs, settings, comparisons or None)
+        doing = "Resultatet kunde inte skrivas"
         paths = export_analysis(analysis, args.out, args.csv, tiles=args.tiles)
         if args.rapport is not None:
             args.rapport.write_bytes(report_html(analysis))
@@ -139,16 +192,18 @@ def main(argv: list[str] | None = None) -> int:
                 if path is not None:
                     path.write_bytes(data)
     except PrevmapError as err:
-        print(f"prevmap: {err}", file=sys.stderr)
+        say(f"prevmap: {err}", err=True)
         return 2
+    except Exception as err:  # a file the user can fix exits 2, a fault in prevmap 1
+        return _failed(err, doing)
     for note in analysis.notes():
-        print(f"Obs: {note}", file=sys.stderr)
+        say(f"Obs: {note}", err=True)
     if inputs.synthetic:
-        print("Obs: indikatorerna är SYNTETISKA DEMODATA.", file=sys.stderr)
+        say("Obs: indikatorerna är SYNTETISKA DEMODATA.", err=True)
     for path in (paths.html, paths.csv, paths.settings, args.rapport, args.excel, args.gpkg,
                  args.pdf, args.png):
         if path is not None:
-            print(f"Skrev {path}")
+            say(f"Skrev {path}")
     return 0
 
 
