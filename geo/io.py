@@ -18,6 +18,9 @@ import shapely
 from indicators.columns import AREA_ID, AREA_NAME
 from indicators.errors import AreaFileError, Problems
 from indicators.io import SourceInfo, read_source_info
+from indicators.limits import FileLimits
+
+from .safe_files import check_self_crossings, read_spatial_file
 
 ID_CANDIDATES = (AREA_ID, "regsokod", "desokod", "deso", "regso", "kommundelskod", "kod", "id")
 NAME_CANDIDATES = (AREA_NAME, "regsonamn", "desonamn", "kommundel", "namn", "name")
@@ -87,13 +90,19 @@ def assumed_crs_note(crs: str, bounds: tuple[float, float, float, float]) -> str
 def validate_areas(frame: gpd.GeoDataFrame, source: str = "områdesfil", *,
                    id_column: str | None = None,
                    name_column: str | None = None,
-                   assume_crs: bool = True) -> tuple[gpd.GeoDataFrame, tuple[Repair, ...],
-                                                     tuple[str, ...]]:
+                   assume_crs: bool = True,
+                   limits: FileLimits | None = None) -> tuple[gpd.GeoDataFrame,
+                                                              tuple[Repair, ...],
+                                                              tuple[str, ...]]:
     """Check and normalise an area table; return it with its repairs and notes.
 
     A table without a CRS whose coordinates all lie in SWEREF 99 TM's or WGS 84's range
     for Sweden gets that CRS with a note, if ``assume_crs`` (the default); otherwise, or
     when the coordinates fit neither range, it is refused.
+
+    Invalid polygons are repaired with ``make_valid`` unless they cross themselves more
+    than ``limits.max_self_crossings`` times in all (``limits`` default to the environment's,
+    :func:`indicators.limits.limits_from_env`); then :class:`FileLimitError` is raised.
 
     Raises :class:`AreaFileError` listing every problem found.
     """
@@ -161,7 +170,9 @@ def validate_areas(frame: gpd.GeoDataFrame, source: str = "områdesfil", *,
     problems.raise_if_any()
 
     repairs = []
-    invalid = ~shapely.is_valid(geoms)
+    # make_valid's cost explodes with the number of self-crossings (a 32 kB polygon that
+    # crosses itself everywhere takes minutes): they are counted first, bounded.
+    invalid = check_self_crossings(geoms, source, limits)
     if invalid.any():
         fixed = geoms.copy()
         for k in invalid.nonzero()[0]:
@@ -185,7 +196,11 @@ def validate_areas(frame: gpd.GeoDataFrame, source: str = "områdesfil", *,
 
 def read_layer(path: str | Path, *, layer: str | None = None) -> gpd.GeoDataFrame:
     """Read a GeoPackage, GeoJSON, GeoParquet or zipped Shapefile as it is, all columns kept
-    (for layers that are not areas, e.g. a population layer); the file is named in errors."""
+    (for layers that are not areas, e.g. a population layer); the file is named in errors.
+
+    See :func:`geo.safe_files.read_spatial_file` for the checks and limits; a file over a
+    limit raises :class:`indicators.limits.FileLimitError`.
+    """
     path = Path(path)
     if not path.is_file():
         raise AreaFileError(f"filen '{path}' finns inte. Kontrollera sökvägen.")
@@ -194,29 +209,9 @@ def read_layer(path: str | Path, *, layer: str | None = None) -> gpd.GeoDataFram
         raise AreaFileError(f"fil '{path.name}': okänt filformat '{path.suffix}'. Förväntat: "
                             + ", ".join(sorted(set(SUFFIXES.values()))) + " ("
                             + ", ".join(SUFFIXES) + ").")
-    if suffix == ".zip":
-        # An upload is not trusted: geo.safezip checks the archive (paths, links, sizes) and
-        # unpacks its one Shapefile into a temporary folder, removed again after reading.
-        import os
-        import tempfile
-
-        from geo.safezip import extract_shapefile
-
-        with tempfile.TemporaryDirectory(prefix="prevmap-zip-") as tmp:
-            shp = extract_shapefile(path, tmp)  # raises AreaFileError itself
-            try:
-                return gpd.read_file(shp, layer=layer)
-            except (ValueError, OSError, RuntimeError) as err:
-                detail = str(err).replace(str(shp.parent) + os.sep, "")
-                raise AreaFileError(f"fil '{path.name}' kunde inte läsas som "
-                                    f"{SUFFIXES[suffix]}: {detail}") from None
-    try:
-        if suffix in (".parquet", ".geoparquet"):
-            return gpd.read_parquet(path)
-        return gpd.read_file(path, layer=layer)
-    except (ValueError, OSError, RuntimeError) as err:
-        raise AreaFileError(f"fil '{path.name}' kunde inte läsas som {SUFFIXES[suffix]}: {err}") \
-            from None
+    # The file is not trusted: geo.safe_files reads it as the format its suffix names and
+    # nothing else, from a private copy, in a child process with bounded memory and time.
+    return read_spatial_file(path, layer=layer)
 
 
 def read_areas(path: str | Path, *, id_column: str | None = None, name_column: str | None = None,

@@ -25,6 +25,7 @@ from indicators.errors import AreaFileError, OverlayFileError, Problems
 from indicators.io import SourceInfo, read_source_info
 
 from .io import Areas, assumed_crs_note, detect_crs, read_layer
+from .safe_files import check_self_crossings
 
 # Police levels, least to most severe.
 LEVELS = ("utsatt område", "riskområde", "särskilt utsatt område")
@@ -127,6 +128,7 @@ def validate_overlay(frame: gpd.GeoDataFrame, source: str = "utsatta områden", 
         problems.add("geometrier som inte är ytor.", column="geometry", values=bad,
                      expected="Polygon eller MultiPolygon")
     problems.raise_if_any()
+    check_self_crossings(geoms, source)  # bounds make_valid's work, see geo.safe_files
     flat = shapely.make_valid(shapely.force_2d(geoms))
     out = gpd.GeoDataFrame({OVERLAY_NAME: names.to_numpy(), OVERLAY_LEVEL: levels.to_numpy()},
                            geometry=gpd.GeoSeries(flat, crs=frame.crs).values,

@@ -27,9 +27,10 @@ import numpy as np
 import pandas as pd
 
 from indicators.columns import AREA_ID
-from indicators.errors import PointFileError, Problem, Problems
+from indicators.errors import AreaFileError, PointFileError, Problem, Problems
 
 from .io import CRS_RANGES, Areas, _fmt, detect_crs
+from .safe_files import read_spatial_file
 
 # (x, y) column name pairs, lower case, in the order they are tried.
 COORDINATE_PAIRS = (("lon", "lat"), ("lng", "lat"), ("long", "lat"), ("longitude", "latitude"),
@@ -206,10 +207,11 @@ def read_points(path: str | Path, *, x_column: str | None = None, y_column: str 
                             encoding="utf-8-sig", quoting=csv.QUOTE_MINIMAL)
         return points_from_table(table, path.name, x_column=x_column, y_column=y_column, crs=crs)
     if suffix in (".geojson", ".json", ".gpkg"):
+        # Not trusted: read as the format its suffix names, bounded (see geo.safe_files).
         try:
-            frame = gpd.read_file(path)
-        except (ValueError, OSError, RuntimeError) as err:
-            raise PointFileError(f"fil '{path.name}' kunde inte läsas: {err}") from None
+            frame = read_spatial_file(path, formats=("geojson", "gpkg"))
+        except AreaFileError as err:
+            raise PointFileError(list(err.problems)) from None
         return points_from_frame(frame, path.name)
     raise PointFileError(f"fil '{path.name}': okänt filformat '{path.suffix}'. Förväntat: CSV "
                          "med koordinatkolumner (.csv) eller GeoJSON med punkter (.geojson).")
