@@ -22,6 +22,7 @@ from geo.maps import format_number
 from geo.render import renderer_missing, report_pdf
 from geo.report import report_html
 from geo.resources import analysis_resource_counts, resource_gaps, resource_map
+from geo.text import md_text
 from indicators.catalogue import Catalogue
 from indicators.columns import AREA_ID, AREA_NAME
 from indicators.errors import PrevmapError
@@ -84,10 +85,9 @@ def data_year(analysis: pipeline.Analysis) -> int | None:
     return None if year is None else int(year)
 
 
-def plain(text: object) -> str:
-    """Text typed by a user or read from a file, for Streamlit's markdown: no link, image
-    (an image would be fetched from its address) or ``:colour[…]`` directive can form."""
-    return str(text).replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+#: Text typed by a user or read from a file, for Streamlit's markdown: shown literally, no
+#: link, image, emphasis, directive or autolink can form (see :func:`geo.text.md_text`).
+plain = md_text
 
 
 def who() -> str:
@@ -150,10 +150,13 @@ def show_plan_page(analysis: pipeline.Analysis, key: str,
         st.error(plain(err))
         return
     if store.notice:
-        st.info(store.notice)
+        st.info(plain(store.notice))
     kind = ("delad PostgreSQL-databas" if store.backend == "postgresql"
             else "SQLite-fil på den här datorn")
     st.caption(plain(f"Databas: {store.url} ({kind})."))
+    if store.read_only:
+        st.warning("Databasen är skrivskyddad: planerna och uppföljningen visas, men "
+                   "ändringar kan inte sparas.")
     if "plan_message" in st.session_state:
         st.success(plain(st.session_state.pop("plan_message")))
     account = current_account()
@@ -191,6 +194,7 @@ def show_plan_page(analysis: pipeline.Analysis, key: str,
     show_area_detail(store, contents, analysis, followup, values)
     show_resources(analysis, points)
     show_history(contents, analysis.inputs.catalogue)
+    show_audit_check(store)
     show_plan_downloads(analysis, contents, followup)
 
 
@@ -235,8 +239,8 @@ def show_areas(store: PlanStore, contents: PlanContents, analysis: pipeline.Anal
                          "Insatser": len(contents.actions_in(area.area_id))})
         st.dataframe(pd.DataFrame(rows), hide_index=True)
         whole = summary.loc["Hela planen"]
-        st.caption("Hela planen: " + ", ".join(f"{int(whole[s])} {s}" for s in STATUSES)
-                   + f" av {int(whole['Antal mål'])} mål. {followup_method(followup)}")
+        st.caption(plain("Hela planen: " + ", ".join(f"{int(whole[s])} {s}" for s in STATUSES)
+                         + f" av {int(whole['Antal mål'])} mål. {followup_method(followup)}"))
         if followup.goals:
             with st.expander(f"Uppföljning av alla {len(followup.goals)} mål i planen"):
                 st.dataframe(followup.table(), hide_index=True)
@@ -338,23 +342,23 @@ def show_goals(store: PlanStore, contents: PlanContents, analysis: pipeline.Anal
         value, _why = values.value(year, area.area_id, ind)
         if value is None:
             found = baseline_for(area.area_id, ind, catalogue, values)
-            st.warning(f"Värdet för {year} kan inte användas ({_why})."
-                       + (f" Senaste mätbara: {format_number(found[1])} ({found[0]})."
-                          if found else ""))
+            st.warning(plain(f"Värdet för {year} kan inte användas ({_why})."
+                             + (f" Senaste mätbara: {format_number(found[1])} ({found[0]})."
+                                if found else "")))
         else:
-            st.caption(f"Utgångsvärde ur data: {format_number(value)} {catalogue[ind].unit} "
-                       f"({year}).")
+            st.caption(plain(f"Utgångsvärde ur data: {format_number(value)} "
+                             f"{catalogue[ind].unit} ({year})."))
         with st.form(_form_key(f"new_goal_{area.id}")):
             c1, c2 = st.columns(2)
-            target = c1.number_input(f"Målvärde ({catalogue[ind].unit})", value=None,
+            target = c1.number_input(plain(f"Målvärde ({catalogue[ind].unit})"), value=None,
                                      step=0.1, format="%.2f")
             target_year = c2.number_input("Målår", min_value=1990, max_value=2100,
                                           value=max(years[-1], dt.date.today().year) + 4)
             note = st.text_input("Kommentar")
             if st.form_submit_button("Spara målet"):
                 if value is None:
-                    st.error(f"Målet kan inte sparas: utgångsvärdet för {year} saknas "
-                             f"({_why}). Välj ett annat utgångsår.")
+                    st.error(plain(f"Målet kan inte sparas: utgångsvärdet för {year} saknas "
+                                   f"({_why}). Välj ett annat utgångsår."))
                 elif target is None:
                     st.error("Skriv ett målvärde.")
                 else:
@@ -396,7 +400,8 @@ def edit_goal(store: PlanStore, goals: tuple[Goal, ...], catalogue) -> None:
         with st.form(f"edit_goal_{shown.id}_{shown.version}"):
             c1, c2 = st.columns(2)
             tag = f"{shown.id}_{shown.version}"
-            target = c1.number_input(f"Målvärde ({shown.unit})", value=float(shown.target_value),
+            target = c1.number_input(plain(f"Målvärde ({shown.unit})"),
+                                     value=float(shown.target_value),
                                      step=0.1, format="%.2f", key=f"eg_target_{tag}")
             target_year = c2.number_input("Målår", min_value=1990, max_value=2100,
                                           value=int(shown.target_year),
@@ -485,7 +490,7 @@ def show_resources(analysis: pipeline.Analysis, points: tuple[PointLayer, ...]) 
     else:
         st.caption("Inget område med hög prioritet har färre resurser än medianen.")
     for note in gaps.attrs.get("notes", []) + counts.attrs.get("notes", []):
-        st.caption(note)
+        st.caption(plain(note))
     frame = analysis.inputs.areas.frame
     names = dict(zip(frame[AREA_ID], frame[AREA_NAME], strict=True))
     shown = counts.rename_axis("Områdeskod").reset_index()
@@ -520,6 +525,22 @@ def show_history(contents: PlanContents, catalogue: Catalogue) -> None:
                          "Fält": ", ".join(f"{FIELD_LABELS.get(k, k)}: {before.get(k)} → "
                                            f"{after.get(k)}" for k in changed)})
         st.dataframe(pd.DataFrame(rows), hide_index=True)
+
+
+def show_audit_check(store: PlanStore) -> None:
+    """The "Verifiera historiken" button: is every plan's hash chain intact?"""
+    if st.button("Verifiera historiken", key="plan_verify_audit",
+                 help="Kontrollerar att ingen rad i historiken har ändrats, tagits bort eller "
+                      "flyttats i databasen (kedjan av kontrollsummor)."):
+        try:
+            check = store.verify_audit()
+        except PrevmapError as err:
+            st.error(plain(err))
+            return
+        if check.ok:
+            st.success(check.message())
+        else:
+            st.error(plain(check.message()))
 
 
 def show_plan_downloads(analysis: pipeline.Analysis, contents: PlanContents,
