@@ -14,7 +14,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from plans.access import EDITOR, Account, local_account, team_account
+from plans.access import EDITOR, Account, is_local_host, local_account, team_account
 from plans.team import ENV_TEAM, TeamConfig, TeamConfigError, read_team_config
 
 ROLE_NAMES = {EDITOR: "får ändra planerna"}
@@ -41,6 +41,13 @@ def require_login() -> None:
         st.error(str(err))
         st.stop()
     if config is None:
+        host = st.context.headers.get("Host")
+        if not is_local_host(host):   # a page on another site, its name turned to 127.0.0.1
+            st.error(f"prevmap utan inloggning (lokalt läge) svarar bara på localhost, inte "
+                     f"på {str(host).translate(_ESCAPED)}. Öppna http://localhost:8501 på den "
+                     "här datorn, eller starta teamläget med inloggning (make team, se "
+                     "README) för att dela appen.")
+            st.stop()
         return
     if not _logged_in():
         st.info("prevmap körs i teamläge: logga in med ditt konto i kommunen för att se "

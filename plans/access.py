@@ -13,7 +13,9 @@ or those claims reads. The audit trail's "who" is the token's e-mail, else its
 ``preferred_username``, name or subject: the identity provider vouches for it, nobody types it.
 
 In local mode (no login, the app on 127.0.0.1 only) the one user edits and names himself;
-:func:`local_account` says that the name is typed, not verified.
+:func:`local_account` says that the name is typed, not verified. Listening on 127.0.0.1 is
+not enough against a web page whose own host name its DNS turns into 127.0.0.1 (DNS
+rebinding): the browser then sends that name as ``Host``, and :func:`is_local_host` refuses it.
 """
 
 from __future__ import annotations
@@ -21,11 +23,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 READER = "läsare"
 EDITOR = "redigerare"
 #: Claims that name a person, most specific first: the audit trail's "who".
 WHO_CLAIMS = ("email", "preferred_username", "name", "sub")
+#: The names of this computer a browser uses for an app on 127.0.0.1.
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
 @dataclass(frozen=True)
@@ -89,3 +94,15 @@ def team_account(identity: Mapping[str, Any], roles: Roles) -> Account:
 def local_account(typed_name: str) -> Account:
     """The one user of a local app: he edits, under the name he typed (unverified)."""
     return Account(typed_name.strip(), EDITOR, verified=False)
+
+
+def is_local_host(host: str | None) -> bool:
+    """Whether a request's ``Host`` header names this computer (``localhost``, 127.0.0.1 or
+    ::1, any port). No header (not a browser, e.g. a test) counts as local."""
+    if host is None:
+        return True
+    try:
+        name = urlsplit("//" + host.strip()).hostname
+    except ValueError:
+        return False
+    return name in LOCAL_HOSTS

@@ -9,7 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from plans.access import EDITOR, READER, Roles, local_account, role_for, team_account, who_for
+from plans.access import (
+    EDITOR,
+    READER,
+    Roles,
+    is_local_host,
+    local_account,
+    role_for,
+    team_account,
+    who_for,
+)
 from plans.team import (
     TeamConfigError,
     read_team_config,
@@ -159,3 +168,15 @@ def test_the_secrets_file_is_streamlits_auth_and_private(tmp_path):
     assert command[command.index("--server.address") + 1] == "0.0.0.0"
     assert command[command.index("--server.port") + 1] == "8600"
     assert command[command.index("--secrets.files") + 1] == str(path)
+
+
+@pytest.mark.parametrize("host", [None, "localhost:8501", "LOCALHOST", "127.0.0.1:8501",
+                                  "[::1]:8501", "localhost"])
+def test_this_computer_is_local(host):
+    assert is_local_host(host)
+
+
+@pytest.mark.parametrize("host", ["evil.example:8501", "localhost.evil.example", "10.0.0.5",
+                                  "127.0.0.1.nip.io:8501", "[::1", "", "0.0.0.0:8501"])
+def test_another_name_is_not_local_whatever_it_resolves_to(host):
+    assert not is_local_host(host)

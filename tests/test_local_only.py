@@ -12,9 +12,11 @@ import subprocess
 import time
 import tomllib
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from browser import CHROMIUM, browser_missing, screenshot
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -62,11 +64,13 @@ def test_the_config_binds_a_bare_streamlit_run_to_localhost():
     assert config["server"]["address"] == "127.0.0.1"
 
 
-@pytest.mark.skipif(not Path("/proc/net/tcp").is_file(), reason="no /proc/net (not Linux)")
-def test_make_run_listens_on_localhost_only(tmp_path):
+@pytest.fixture
+def local_app(tmp_path) -> Iterator[int]:
+    """The app started as ``make run`` starts it, on a free port: the port."""
     command = _make_run_command()
     port = _free_port()
     env = {**os.environ, "PREVMAP_OFFLINE": "1", "PREVMAP_CACHE": str(tmp_path)}
+    env.pop("PREVMAP_TEAM", None)
     proc = subprocess.Popen([*command, "--server.port", str(port)], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
@@ -78,7 +82,7 @@ def test_make_run_listens_on_localhost_only(tmp_path):
                 time.sleep(0.5)
         else:
             pytest.fail("streamlit did not start: " + proc.stdout.read1().decode())
-        assert _listening(port) == {"127.0.0.1"}
+        yield port
     finally:
         proc.terminate()
         try:
@@ -86,3 +90,35 @@ def test_make_run_listens_on_localhost_only(tmp_path):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").is_file(), reason="no /proc/net (not Linux)")
+def test_make_run_listens_on_localhost_only(local_app):
+    assert _listening(local_app) == {"127.0.0.1"}
+
+
+def test_a_site_whose_name_resolves_to_localhost_gets_nothing_of_the_app(local_app):
+    """DNS rebinding: a web page on evil.example, its name turned into 127.0.0.1, would reach
+    the local app (no login) from the analyst's own browser; the app answers only to the
+    names of this computer."""
+    reason = browser_missing()
+    if reason:
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True,
+            args=["--host-resolver-rules=MAP evil.example 127.0.0.1"])
+        try:
+            page = chromium.new_page(viewport={"width": 1280, "height": 800})
+            page.set_default_timeout(120_000)
+            page.goto(f"http://evil.example:{local_app}")
+            page.get_by_text("svarar bara på localhost").wait_for()
+            screenshot(page, "local_rebinding_refused.png")
+            assert page.get_by_role("tab").count() == 0
+            assert page.locator("[data-testid='stFileUploader']").count() == 0
+            page.goto(f"http://localhost:{local_app}")   # the analyst's own address works
+            page.get_by_role("tab", name="Åtgärdsplan").wait_for()
+        finally:
+            chromium.close()
