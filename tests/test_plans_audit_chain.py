@@ -13,10 +13,12 @@ import secrets
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
+from streamlit.testing.v1 import AppTest
 
 from geo.cli import main
 from plans import migrations, schema
@@ -24,6 +26,7 @@ from plans.chain import GENESIS, row_hash
 from plans.model import Action, Plan, PlanArea
 from plans.store import PlanDatabaseError, PlanStore, create_engine, engine_url
 
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TRIGGERS_SQLITE = ("audit_no_update", "audit_no_delete", "audit_no_replace")
 
 
@@ -374,3 +377,32 @@ def test_the_hash_covers_every_column_and_its_predecessor():
         ("at", dt.datetime(2026, 1, 1, 0, 0, 0, 1)))]
     assert len({digest, row_hash("1" * 64, row), *changed}) == 12
 
+
+
+# -- the plan tab -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("plans_db_url", ["sqlite"], indirect=True)
+def test_the_plan_tab_verifies_the_history_and_names_the_broken_row(store, written, engine,
+                                                                     plans_db_url,
+                                                                     monkeypatch):
+    monkeypatch.setenv("PREVMAP_DATABASE_URL", plans_db_url)
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.session_state["tab"] = "Åtgärdsplan"
+    at.run()
+    at.selectbox(key="plan_id").set_value(written[0].id).run()
+
+    def verify() -> tuple[list[str], list[str]]:
+        next(b for b in at.button if b.label == "Verifiera historiken").click().run()
+        assert not at.exception, [e.value for e in at.exception]
+        return ([s.value for s in at.success if "Historiken" in s.value],
+                [e.value for e in at.error if "Historiken" in e.value])
+
+    assert verify() == (["Historiken är obruten: 7 rader kontrollerade, ingen har ändrats, "
+                         "tagits bort eller flyttats."], [])
+    _plan, ids = written
+    tamper(engine, f"UPDATE audit SET who = 'mallory' WHERE id = {ids[1]}")
+    ok, broken = verify()
+    assert ok == [] and len(broken) == 1
+    shown = broken[0].replace("\\", "")              # as rendered: markdown escapes gone
+    assert shown.startswith(f"Historiken är bruten vid rad {ids[1]} (plan 1, nr 2 i planens "
+                            "kedja): radens innehåll stämmer inte")
