@@ -91,10 +91,14 @@ def first_break(rows: Iterable[Mapping[str, object]]) -> tuple[Break | None, int
         checked += 1
         seq, plan_id, row_id = row["seq"], int(row["plan_id"]), row["id"]  # type: ignore[arg-type]
         if seq != expected_seq:
-            missing = (f"{seq - expected_seq} rad(er) saknas före den (nr {expected_seq}"
-                       f"–{seq - 1})" if isinstance(seq, int) and seq > expected_seq
-                       else f"nr {seq} kommer där nr {expected_seq} väntades (rader har "
-                            "flyttats eller kopierats)")
+            if not isinstance(seq, int) or seq < expected_seq:
+                missing = (f"nr {seq} kommer där nr {expected_seq} väntades (rader har "
+                           "flyttats eller kopierats)")
+            elif seq == expected_seq + 1:
+                missing = f"raden före den, nr {expected_seq}, saknas (den har tagits bort)"
+            else:
+                missing = (f"raderna före den, nr {expected_seq}–{seq - 1}, saknas (de har "
+                           "tagits bort)")
             return Break(row_id, plan_id, seq, "gap",  # type: ignore[arg-type]
                          f"{missing}."), checked
         if row["prev_hash"] != prev:

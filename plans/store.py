@@ -1137,8 +1137,10 @@ class PlanStore:
                     "(t.ex. de sista ändringarna)")))
         if not breaks:
             return AuditCheck(checked)
+        # the chain's own break before a count that the same removal explains
         return AuditCheck(checked, min(breaks, key=lambda b: (b.row_id is None,
-                                                              b.row_id or 0, b.kind)))
+                                                              b.row_id or 0,
+                                                              b.kind == "count")))
 
     @staticmethod
     def _history(connection: Connection, plan_id: int, entity: str | None = None,

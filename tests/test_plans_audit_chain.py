@@ -151,7 +151,8 @@ def test_a_deleted_row_is_detected_as_a_gap(store, written, engine):
     check = store.verify_audit()
     assert (check.broken.row_id, check.broken.kind) == (ids[3], "gap")
     assert check.message() == (f"Historiken är bruten vid rad {ids[3]} (plan 1, nr 4 i "
-                               "planens kedja): 1 rad(er) saknas före den (nr 3–3).")
+                               "planens kedja): raden före den, nr 3, saknas (den har "
+                               "tagits bort).")
 
 
 def test_the_last_rows_deleted_are_detected_by_the_versions(store, written, engine):
@@ -406,3 +407,11 @@ def test_the_plan_tab_verifies_the_history_and_names_the_broken_row(store, writt
     shown = broken[0].replace("\\", "")              # as rendered: markdown escapes gone
     assert shown.startswith(f"Historiken är bruten vid rad {ids[1]} (plan 1, nr 2 i planens "
                             "kedja): radens innehåll stämmer inte")
+
+
+def test_several_rows_deleted_are_named_as_a_range(store, written, engine):
+    _plan, ids = written
+    tamper(engine, f"DELETE FROM audit WHERE id IN ({ids[1]}, {ids[2]}, {ids[3]})")
+    check = store.verify_audit()
+    assert (check.broken.row_id, check.broken.kind) == (ids[4], "gap")
+    assert check.message().endswith("raderna före den, nr 2–4, saknas (de har tagits bort).")
