@@ -8,6 +8,8 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import geopandas as gpd
@@ -42,6 +44,7 @@ from geo.overlays import Overlay, read_utsatta_omraden
 from geo.overview import build_overview_map, kommun_codes, kommun_overview
 from geo.render import map_png, renderer_missing, report_pdf
 from geo.report import report_html
+from geo.text import failure_text, md_text
 from indicators.assessment import TrendReport, trend_report
 from indicators.catalogue import Catalogue
 from indicators.columns import AGGREGATIONS, AREA_ID, AREA_NAME, DOMAINS, NORMALISATIONS
@@ -56,7 +59,7 @@ from indicators.settings import SMOOTHING, AnalysisSettings, validate_settings
 from indicators.table import available_indicators, pooled_values
 from indicators.tiers import agreement
 from login_page import require_login
-from plan_page import plain, show_plan_page
+from plan_page import show_plan_page
 
 WEIGHT_MAX = 5.0
 TILES = "OpenStreetMap"
@@ -82,11 +85,42 @@ def geopackage_bytes(analysis: pipeline.Analysis) -> bytes:
         return write_geopackage(analysis, Path(tmp) / "resultat.gpkg").read_bytes()
 
 
-def _upload_path(name: str, data: bytes) -> Path:
-    """An uploaded file written to a folder of its own, under its own (base) name."""
-    path = Path(tempfile.mkdtemp(prefix="prevmap-upload-")) / Path(name).name
-    path.write_bytes(data)
-    return path
+UPLOAD_PREFIX = "prevmap-upload-"
+
+
+@contextmanager
+def _uploaded(name: str, data: bytes) -> Iterator[Path]:
+    """An uploaded file on disk only while a reader needs a path (GDAL, Excel), in a folder
+    of its own under its own base name; deleted right after: what was read is cached by the
+    bytes' digest, and an upload must not stay on the server."""
+    base = Path(name).name
+    with tempfile.TemporaryDirectory(prefix=UPLOAD_PREFIX) as folder:
+        path = Path(folder) / (base if base not in ("", ".", "..") else "uppladdad")
+        path.write_bytes(data)
+        yield path
+
+
+def show_failure(where, message: str, details: str = "") -> None:
+    """An error as the user reads it (Swedish, shown literally), its technical details
+    folded away: never a traceback with the server's paths."""
+    where.error(md_text(message))
+    if details:
+        with where.expander("Tekniska detaljer", expanded=False):
+            st.code(details, language=None, wrap_lines=True)
+
+
+def show_error(where, err: BaseException, doing: str = "") -> None:
+    show_failure(where, *failure_text(err, doing))
+
+
+@contextmanager
+def failures_shown(doing: str, where=st) -> Iterator[None]:
+    """Any exception in the block shown by :func:`show_error` instead of a traceback; the
+    rest of the page is still drawn (a stop or a rerun is no exception and passes)."""
+    try:
+        yield
+    except Exception as err:  # every failure, the project's own or not, reaches the user
+        show_error(where, err, doing)
 
 
 def _digest(upload) -> str:
@@ -105,7 +139,8 @@ def load_kommun_areas(kommun: str, source: str, level: str) -> Areas:
 @st.cache_resource(show_spinner="Läser in uppladdade områden …", max_entries=4)
 def load_uploaded_areas(name: str, digest: str, _data: bytes) -> Areas:
     del digest
-    return read_areas(_upload_path(name, _data))
+    with _uploaded(name, _data) as path:
+        return read_areas(path)
 
 
 @st.cache_resource(show_spinner="Tar fram demodata …", max_entries=8)
@@ -119,7 +154,8 @@ def load_demo(kommun: str, area_source: str, areas_key: tuple[str, ...],
 def load_uploaded_table(name: str, digest: str, areas_key: tuple[str, ...], _data: bytes,
                         _areas: Areas) -> pipeline.Inputs:
     del digest, areas_key
-    return pipeline.inputs_for_areas(_areas, _upload_path(name, _data))
+    with _uploaded(name, _data) as path:
+        return pipeline.inputs_for_areas(_areas, path)
 
 
 @st.cache_resource(show_spinner="Kopplar SCB:s tabeller till områdena …", max_entries=4)
@@ -134,19 +170,22 @@ def load_scb_inputs(fetch_key: tuple[str, ...], areas_key: tuple[str, ...], _are
 def load_uploaded_utsatta(name: str, digest: str, _data: bytes) -> Overlay:
     """The parsed overlay, cached by the file's name and the hash of its bytes."""
     del digest
-    return read_utsatta_omraden(_upload_path(name, _data))
+    with _uploaded(name, _data) as path:
+        return read_utsatta_omraden(path)
 
 
 @st.cache_resource(show_spinner="Läser in områdestyp …", max_entries=4)
 def load_uploaded_omradestyp(name: str, digest: str, _data: bytes) -> Omradestyp:
     del digest
-    return read_omradestyp_file(_upload_path(name, _data))
+    with _uploaded(name, _data) as path:
+        return read_omradestyp_file(path)
 
 
 @st.cache_resource(show_spinner="Läser in punkter …", max_entries=8)
 def load_uploaded_points(name: str, digest: str, _data: bytes) -> PointLayer:
     del digest
-    return read_point_layer(_upload_path(name, _data))
+    with _uploaded(name, _data) as path:
+        return read_point_layer(path)
 
 
 @st.cache_data(show_spinner=False)
@@ -187,10 +226,10 @@ def on_settings_upload(catalogue: Catalogue) -> None:
         validate_settings(settings, catalogue, upload.name)
     except UnicodeDecodeError:
         st.session_state["settings_error"] = (f"Filen '{upload.name}' är inte UTF-8-text. "
-                                              "Spara den som UTF-8 och försök igen.")
+                                              "Spara den som UTF-8 och försök igen.", "")
         return
-    except PrevmapError as err:
-        st.session_state["settings_error"] = str(err)
+    except Exception as err:  # a callback's failure would otherwise be a traceback
+        st.session_state["settings_error"] = failure_text(err, "Inställningarna lästes inte in")
         return
     st.session_state.pop("settings_error", None)
     apply_settings(settings, catalogue)
@@ -255,16 +294,17 @@ def sidebar(catalogue: Catalogue, available: tuple[str, ...]) -> None:
     with st.sidebar:
         st.header("Analys")
         state = st.session_state
-        st.caption(f"Data: {sources.place_name(state['kommun'])}, "
-                   f"{LEVELS[state['level']]}, {INDICATOR_SOURCES[state['indicator_source']]}. "
-                   "Ändra under fliken Data och källor.")
+        st.caption(md_text(f"Data: {sources.place_name(state['kommun'])}, "
+                           f"{LEVELS[state['level']]}, "
+                           f"{INDICATOR_SOURCES[state['indicator_source']]}. "
+                           "Ändra under fliken Data och källor."))
         st.selectbox("Profil", list(profiles), key="profile",
                      on_change=on_profile_change, args=(catalogue,),
                      help="Färdiga urval av indikatorer och vikter. Du kan ändra allt nedan.")
         st.file_uploader("Läs in sparade inställningar (TOML)", type=["toml"],
                          key="settings_file", on_change=on_settings_upload, args=(catalogue,))
         if "settings_error" in st.session_state:
-            st.error(st.session_state["settings_error"])
+            show_failure(st, *st.session_state["settings_error"])
         st.radio("Normalisering", list(NORMALISATIONS), key="normalisation",
                  format_func=NORMALISATIONS.get)
         st.radio("Sammanvägning", list(AGGREGATIONS), key="aggregation",
@@ -285,9 +325,9 @@ def sidebar(catalogue: Catalogue, available: tuple[str, ...]) -> None:
                 for ind in members:
                     arrow = "↑ högre = större behov" if ind.direction > 0 else \
                         "↓ högre = mindre behov"
-                    st.checkbox(f"{ind.name} ({ind.unit})", key=f"use_{ind.id}",
-                                help=f"{arrow}. Källa: {ind.source}")
-                    st.slider(f"Vikt: {ind.name}", 0.0, WEIGHT_MAX, step=0.5,
+                    st.checkbox(md_text(f"{ind.name} ({ind.unit})"), key=f"use_{ind.id}",
+                                help=md_text(f"{arrow}. Källa: {ind.source}"))
+                    st.slider(md_text(f"Vikt: {ind.name}"), 0.0, WEIGHT_MAX, step=0.5,
                               key=f"w_{ind.id}", disabled=not st.session_state[f"use_{ind.id}"],
                               label_visibility="collapsed")
         robustness_widgets()
@@ -302,11 +342,14 @@ def sidebar(catalogue: Catalogue, available: tuple[str, ...]) -> None:
 
 
 @st.cache_resource(show_spinner="Summerar till kommundelar …", max_entries=4)
-def inputs_at_level(key: tuple[str, ...], _inputs: pipeline.Inputs, _grouping: Path
-                    ) -> tuple[pipeline.Inputs, list[str]]:
-    """The inputs summed to kommundelar; ``key`` names the inputs (the object is not hashed)."""
+def inputs_at_level(key: tuple[str, ...], _inputs: pipeline.Inputs,
+                    _grouping: Path | tuple[str, bytes]) -> tuple[pipeline.Inputs, list[str]]:
+    """The inputs summed to kommundelar; ``key`` names the inputs (the object is not hashed)
+    and ``_grouping`` is a file or an upload's name and bytes (on disk only while read)."""
     del key
-    return to_level(_inputs, read_grouping(_grouping), title=load_grouping_title(_grouping))
+    with (_uploaded(*_grouping) if isinstance(_grouping, tuple) else
+          nullcontext(_grouping)) as path:
+        return to_level(_inputs, read_grouping(path), title=load_grouping_title(path))
 
 
 def choose_comparisons() -> pipeline.Comparisons | None:
@@ -378,7 +421,7 @@ def choose_inputs() -> tuple[pipeline.Inputs, list[str]]:
     if grouping is not None and is_polygon_file(grouping[0]):
         return inputs_on_polygons(key, inputs, grouping)
     if grouping is not None:
-        path, key = _upload_path(grouping[0], grouping[2]), (*key, *grouping[:2])
+        path, key = (grouping[0], grouping[2]), (*key, *grouping[:2])
     elif state["kommun"] == sources.HUDDINGE:
         path = DEFAULT_GROUPING
     else:
@@ -400,11 +443,12 @@ def load_population_layer(name: str, digest: str, _data: bytes
                           ) -> tuple[gpd.GeoDataFrame, str]:
     """The layer with all its columns, in the CRS its coordinates show if none is recorded."""
     del digest
-    path = _upload_path(name, _data)
-    frame = read_layer(path)
+    with _uploaded(name, _data) as path:
+        frame = read_layer(path)
+        title = read_source_info(path).title
     if frame.crs is None and (crs := detect_crs(tuple(frame.total_bounds))) is not None:
         frame = frame.set_crs(crs)
-    return frame, read_source_info(path).title
+    return frame, title
 
 
 @st.cache_resource(show_spinner="Fördelar antal på kommundelarna …", max_entries=4)
@@ -456,7 +500,8 @@ def fetch_scb() -> None:
     with st.status(f"Hämtar från SCB: {sources.kommuner()[kommun]}, {level} …",
                    expanded=True) as status:
         try:
-            fetched = fetch_area_indicators(client, kommun, level, progress=status.write)
+            fetched = fetch_area_indicators(client, kommun, level,
+                                            progress=lambda m: status.write(md_text(m)))
         except PrevmapError as err:
             status.update(label="Hämtningen från SCB misslyckades", state="error")
             state["scb_error"] = str(err)
@@ -538,11 +583,11 @@ def data_choices() -> None:
                          "utbildning och arbetsmarknad per område. Svaren sparas på datorn."):
                 fetch_scb()
             if "scb_error" in state:
-                st.error(state["scb_error"])
+                st.error(md_text(state["scb_error"]))
             fetched = state.get("scb_fetch")
             if fetched is not None and fetched[0] == scb_key():
                 for note in fetched[1].notes:
-                    st.caption(note)
+                    st.caption(md_text(note))
     else:
         right.file_uploader("Indikatortabell (CSV, Excel eller Parquet)",
                             type=["csv", "xlsx", "parquet"], key="table_file",
@@ -626,7 +671,7 @@ def show_data_page(analysis: pipeline.Analysis, available: tuple[str, ...]) -> N
     if report.complete:
         st.success("Alla områden har indikatordata och alla rader i tabellen har ett område.")
     for message in report.messages():
-        st.warning(message)
+        st.warning(md_text(message))
     missing = analysis.result.values.isna()
     if missing.any().any():
         reasons = missing_reasons(analysis)
@@ -661,7 +706,7 @@ def show_kolada() -> None:
         return
     _, table, error = saved
     if error is not None:
-        st.error(error)
+        st.error(md_text(error))
         return
     shown = table.copy()
     shown.attrs = {}     # Streamlit cannot serialise the fetch date kept there
@@ -673,7 +718,7 @@ def show_kolada() -> None:
                "även kommersiellt, med källan angiven ('Källa: Kolada'); egna bearbetningar "
                "får inte anges som Kolada.")
     for note in table.attrs.get("notes", ()):
-        st.caption(note)
+        st.caption(md_text(note))
 
 
 def bar_chart(where, values: pd.Series, *, horizontal: bool = False, height: int = 180) -> None:
@@ -698,7 +743,7 @@ def show_profile(analysis: pipeline.Analysis, area_id: str) -> None:
     result, names = analysis.result, dict(zip(analysis.joined[AREA_ID],
                                               analysis.joined[AREA_NAME], strict=True))
     profile = result.profile(area_id)
-    st.subheader(plain(f"Områdesprofil: {names.get(area_id, area_id)} ({area_id})"))
+    st.subheader(md_text(f"Områdesprofil: {names.get(area_id, area_id)} ({area_id})"))
     c1, c2, c3 = st.columns(3)
     c1.metric("Rang", f"{int(profile.rank)} av {profile.n_areas}" if profile.rank == profile.rank
               else "–")
@@ -721,19 +766,21 @@ def show_profile(analysis: pipeline.Analysis, area_id: str) -> None:
         if not profile.top_contributors:
             st.write("Inga indikatorer ligger över genomsnittet.")
         for c in profile.top_contributors:
-            st.write(f"- {c.indicator.name}: {format_number(c.value, 1)} {c.indicator.unit} "
-                     f"(bidrag {format_number(c.contribution, 3)})")
+            st.write("- " + md_text(f"{c.indicator.name}: {format_number(c.value, 1)} "
+                                    f"{c.indicator.unit} (bidrag "
+                                    f"{format_number(c.contribution, 3)})"))
     with right:
         threshold = f"{result.settings.flag_threshold:.0%}"
         st.markdown(f"**Flaggor** (percentilrang ≥ {threshold})")
         if not profile.flags:
             st.write("Inga flaggor.")
         for c in profile.flags:
-            st.write(f"- ⚑ {c.indicator.name}: {format_number(c.value, 1)} {c.indicator.unit}")
+            st.write("- ⚑ " + md_text(f"{c.indicator.name}: {format_number(c.value, 1)} "
+                                      f"{c.indicator.unit}"))
         if profile.missing:
             st.markdown("**Saknade värden**")
             for ind in profile.missing:
-                st.write(f"- {ind.name}")
+                st.write("- " + md_text(ind.name))
     show_certainty(analysis, area_id)
     show_against_kommun(analysis, area_id)
     show_area_trend(analysis, area_id)
@@ -762,13 +809,14 @@ def show_certainty(analysis: pipeline.Analysis, area_id: str) -> None:
         shares.index = shares.index.astype(int)
         shares.index.name = "Rang"
         bar_chart(st, shares, height=180)
-        st.caption(f"Rangen i {u.draws} beräkningar med varierade vikter och metodval"
-                   + (" och slumpvariation i små antal" if analysis.settings.data_noise else "")
-                   + f". {a.rule.text(k)}")
+        st.caption(md_text(f"Rangen i {u.draws} beräkningar med varierade vikter och "
+                           "metodval" + (" och slumpvariation i små antal"
+                                         if analysis.settings.data_noise else "")
+                           + f". {a.rule.text(k)}"))
     disclosure = a.prepared.disclosure
     if disclosure is not None and area_id in set(disclosure.small_areas[AREA_ID]):
         row = disclosure.small_areas.set_index(AREA_ID).loc[area_id]
-        st.warning(f"Litet underlag: {row['reason']}")
+        st.warning(md_text(f"Litet underlag: {row['reason']}"))
 
 
 def show_against_kommun(analysis: pipeline.Analysis, area_id: str) -> None:
@@ -846,8 +894,9 @@ def show_area_trend(analysis: pipeline.Analysis, area_id: str) -> None:
     ranks.index = ranks.index.astype(str)
     left.line_chart(ranks, height=180)
     change = report.rank_change.loc[area_id]
-    left.caption(f"Rang {change['rank_first']:.0f} → {change['rank_last']:.0f}: "
-                 f"{change['verdict']} (säker bara om rangintervallen inte överlappar).")
+    left.caption(md_text(f"Rang {change['rank_first']:.0f} → {change['rank_last']:.0f}: "
+                         f"{change['verdict']} (säker bara om rangintervallen inte "
+                         "överlappar)."))
     rows = []
     for ind_id, frame in report.rate_changes.items():
         if area_id in frame.index:
@@ -888,7 +937,7 @@ def show_drivers(analysis: pipeline.Analysis) -> None:
     if corr.flagged.empty:
         st.write("Inga par av indikatorer har en korrelation över 0,9.")
     for note in corr.flagged["note"]:
-        st.warning(note)
+        st.warning(md_text(note))
     with st.expander("Alla korrelationer (Pearson)"):
         names = {i: catalogue[i].name for i in corr.pearson.columns}
         st.dataframe(corr.pearson.rename(index=names, columns=names).round(2))
@@ -905,7 +954,7 @@ def show_drivers(analysis: pipeline.Analysis) -> None:
         st.dataframe(factors[columns].rename(columns={
             "label": "Val", "index": "Påverkan (medelförflyttning i rang)"}).round(3),
             hide_index=True)
-        st.caption(result_s.method_text())
+        st.caption(md_text(result_s.method_text()))
     else:
         st.caption("Räknas på begäran: varje vikt ändras och rangordningen jämförs.")
     show_hotspots(analysis)
@@ -921,7 +970,7 @@ def domain_hotspots_for(key: str, _analysis: pipeline.Analysis) -> Hotspots:
 def show_hotspots(analysis: pipeline.Analysis) -> None:
     st.subheader("Var behoven samlas (Gi* och lokal Moran)")
     if analysis.hotspots is None:
-        st.info(analysis.hotspot_error or "Klusteranalysen gjordes inte.")
+        st.info(md_text(analysis.hotspot_error or "Klusteranalysen gjordes inte."))
         return
     h = analysis.hotspots
     if st.toggle("Sök kluster även i varje domän", key="domain_hotspots",
@@ -942,7 +991,7 @@ def show_hotspots(analysis: pipeline.Analysis) -> None:
     else:
         st.write("Inga signifikanta kluster efter korrektion för många test (FDR).")
     for note in h.notes():
-        st.caption(note)
+        st.caption(md_text(note))
 
 
 def show_agreement(analysis: pipeline.Analysis) -> None:
@@ -955,19 +1004,19 @@ def show_agreement(analysis: pipeline.Analysis) -> None:
         if column not in comparison.columns:
             continue
         agree = agreement(a.tiers, comparison.columns[column], label=column, names=names)
-        st.subheader(f"Prioritet jämförd med {column}")
+        st.subheader(md_text(f"Prioritet jämförd med {column}"))
         st.dataframe(agree.crosstab)
         st.write(f"Samstämmighet: {agree.share:.0%} av {agree.n_compared} områden "
                  f"(Cohens kappa {agree.kappa:.2f}).")
         for note in agree.notes:
-            st.caption(note)
+            st.caption(md_text(note))
 
 
 def show_method(analysis: pipeline.Analysis) -> None:
     for section in analysis.method_page():
-        st.subheader(section.heading)
-        for paragraph in section.paragraphs:
-            st.write(paragraph)
+        st.subheader(md_text(section.heading))
+        for paragraph in section.paragraphs:   # plain text, with the data's names in it
+            st.markdown(md_text(paragraph))
 
 
 TABS = ("Karta och rangordning", "Vad styr rangordningen", "Åtgärdsplan", "Data och källor",
@@ -1016,14 +1065,14 @@ def main() -> None:
     try:
         inputs, level_notes = choose_inputs()
     except WaitingForInput as wait:
-        messages.info(str(wait))
+        messages.info(md_text(wait))
         st.stop()
     except OfflineError as err:
-        messages.error(f"{err} Det inbyggda Huddinge-underlaget och tidigare hämtade data "
-                       "fungerar utan nätverk.")
+        messages.error(md_text(f"{err} Det inbyggda Huddinge-underlaget och tidigare hämtade "
+                               "data fungerar utan nätverk."))
         st.stop()
-    except PrevmapError as err:
-        messages.error(str(err))
+    except Exception as err:  # any failure: a Swedish message, never a traceback
+        show_error(messages, err, "Data kunde inte läsas in")
         st.stop()
     catalogue = inputs.catalogue
     available = available_indicators(inputs.table, catalogue)
@@ -1033,31 +1082,32 @@ def main() -> None:
     if inputs.synthetic:
         messages.warning("**SYNTETISKA DEMODATA.** Indikatorvärdena är påhittade av en "
                          "slumpgenerator och beskriver inte de verkliga områdena. "
-                         f"Områdesgränserna: {inputs.areas.source.title}.", icon="⚠️")
+                         + md_text(f"Områdesgränserna: {inputs.areas.source.title}."),
+                         icon="⚠️")
     try:
         settings = settings_from_widgets(catalogue, available)
         analysis = analysed(inputs, settings)
-    except PrevmapError as err:
-        messages.error(str(err))
+    except Exception as err:  # any failure: a Swedish message, never a traceback
+        show_error(messages, err, "Analysen kunde inte göras")
         st.stop()
     comparisons = None
     try:     # a bad comparison file leaves the ranking and the map usable
         comparisons = choose_comparisons()
         if comparisons is not None:
             analysis = pipeline.add_comparisons(analysis, comparisons)
-    except PrevmapError as err:
-        messages.error(f"Jämförelserna visas inte. {err}")
+    except Exception as err:  # any failure: a Swedish message, never a traceback
+        show_error(messages, err, "Jämförelserna visas inte")
     left_out = [catalogue[i].name for i in catalogue
                 if st.session_state.get(f"use_{i}") and i not in available]
     if left_out:
-        messages.warning("Valda i inställningarna men saknas i indikatortabellen, så de räknas "
-                         "inte: " + "; ".join(left_out) + ".")
+        messages.warning(md_text("Valda i inställningarna men saknas i indikatortabellen, så "
+                                 "de räknas inte: " + "; ".join(left_out) + "."))
     notes = level_notes + analysis.notes()
     if notes:   # folded when many, so that the map stays in view
         with messages.expander(f"Anmärkningar om data och metod ({len(notes)})",
                                expanded=len(notes) <= 3):
             for note in notes:
-                st.info(note)
+                st.info(md_text(note))
 
     tiles = None
     if st.session_state["tiles"]:
@@ -1068,19 +1118,19 @@ def main() -> None:
             url = ""
         tiles = url or TILES
     if map_tab.open:   # no hidden map: one drawn at zero size while another tab shows
-        with map_tab:  # could keep sending its view back, each send a rerun
-            show_map_page(analysis, tiles, settings)
+        with map_tab, failures_shown("Kartan kunde inte visas"):  # could keep sending its
+            show_map_page(analysis, tiles, settings)                # view back: reruns
     if drivers_tab.open:
-        with drivers_tab:
+        with drivers_tab, failures_shown("Fliken kunde inte visas"):
             show_drivers(analysis)
     if plan_tab.open:
-        with plan_tab:
+        with plan_tab, failures_shown("Åtgärdsplanen kunde inte visas"):
             show_plan_page(analysis, analysis_key(analysis),
                            comparisons.points if comparisons is not None else ())
-    with data_tab:
+    with data_tab, failures_shown("Datasidan kunde inte visas"):
         show_data_page(analysis, available)
     if method_tab.open:
-        with method_tab:
+        with method_tab, failures_shown("Metodsidan kunde inte visas"):
             show_method(analysis)
 
 
@@ -1160,7 +1210,7 @@ def show_ranking(analysis: pipeline.Analysis, settings: AnalysisSettings,
     st.subheader("Rangordning" + (f" – {sources.place_name(kommun)}, rang inom "
                                   f"{sources.scope_phrase(st.session_state['kommun'])}"
                                   if kommun else ""))
-    st.caption(analysis.result.method_summary())
+    st.caption(md_text(analysis.result.method_summary()))
     st.dataframe(table.drop(columns=["Datakälla"]), hide_index=True,
                  column_config={"Sammanvägt index": st.column_config.NumberColumn(format="%.2f")})
 
@@ -1212,10 +1262,11 @@ def show_ranking(analysis: pipeline.Analysis, settings: AnalysisSettings,
                        on_click="ignore",
                        file_name="prevmap_installningar.toml", mime="application/toml")
     if no_renderer:
-        st.caption(f"PDF och PNG kan inte skapas på den här datorn: {no_renderer}")
+        st.caption(md_text(f"PDF och PNG kan inte skapas på den här datorn: {no_renderer}"))
     digest = hashlib.sha256(settings.to_toml().encode()).hexdigest()[:12]
-    st.caption(f"Inställningarnas fingeravtryck: {digest}. Källor: "
-               + "; ".join(s.label() for s in analysis.sources))
+    st.caption(md_text(f"Inställningarnas fingeravtryck: {digest}. Källor: "
+                       + "; ".join(s.label() for s in analysis.sources)))
 
 
-main()
+with failures_shown("Sidan kunde inte visas"):
+    main()

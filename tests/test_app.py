@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from geo import pipeline
+from geo.text import md_source
 from indicators.columns import DOMAINS
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -33,7 +34,7 @@ def expected(settings) -> list[str]:
 
 
 def test_starts_on_huddinge_with_synthetic_banner(app):
-    assert any("SYNTETISKA DEMODATA" in w.value for w in app.warning)
+    assert any("SYNTETISKA DEMODATA" in md_source(w.value) for w in app.warning)
     assert len(ranking(app)) == 22
     assert ranking(app) == expected(pipeline.list_profiles()["Bred prevention"])
     assert not app.error
@@ -65,12 +66,12 @@ def test_no_indicator_selected_shows_an_error_not_a_traceback(app):
         box.uncheck()
     app.run()
     assert not app.exception
-    assert any("inga indikatorer är valda" in e.value for e in app.error)
+    assert any("inga indikatorer är valda" in md_source(e.value) for e in app.error)
 
 
 def test_profile_of_a_chosen_area(app):
     app.selectbox(key="area").set_value("0126R020").run()
-    assert any("Områdesprofil: Vårby gård (0126R020)" in h.value for h in app.subheader)
+    assert any("Områdesprofil: Vårby gård (0126R020)" in md_source(h.value) for h in app.subheader)
     assert any(m.label == "Rang" for m in app.metric)
 
 
@@ -109,7 +110,7 @@ def upload_own_files(at: AppTest, name: str, lines: list[str]) -> None:
     """Choose uploads on the data page, then upload the demo areas and ``lines`` as CSV."""
     at.radio(key="area_source").set_value("upload")
     at.radio(key="indicator_source").set_value("upload").run()
-    assert any("Ladda upp en områdesfil" in i.value for i in at.info)
+    assert any("Ladda upp en områdesfil" in md_source(i.value) for i in at.info)
     uploader(at, "areas_file").upload("omraden.parquet", pipeline.DEFAULT_AREAS.read_bytes())
     uploader(at, "table_file").upload(name, "\n".join(lines).encode("utf-8"),
                                       "text/csv").run()
@@ -129,7 +130,7 @@ def test_bad_settings_file_shows_which_file_key_and_value(app):
     bad = b"[indicator_weights]\nvaldsbrott = -2\nfinns_inte = 1\n"
     uploader(app, "settings_file").upload("fel.toml", bad, "application/toml").run()
     assert not app.exception
-    message = " ".join(e.value for e in app.error)
+    message = " ".join(md_source(e.value) for e in app.error)
     assert "fil 'fel.toml'" in message and "negativa vikter" in message
     assert "valdsbrott=-2.0" in message
     assert ranking(app) == before     # nothing was applied half-way
@@ -142,7 +143,7 @@ def test_own_files_with_a_bad_value_show_an_error(app, tmp_path):
     table[1] = ",".join(first)
     upload_own_files(app, "egen.csv", table)
     assert not app.exception
-    message = " ".join(e.value for e in app.error)
+    message = " ".join(md_source(e.value) for e in app.error)
     assert "fil 'egen.csv', kolumn 'valdsbrott': värden som inte är tal. Värden: 'många'" \
         in message
 
@@ -152,18 +153,18 @@ def test_own_files_with_a_missing_area_are_reported(app):
     kept = [line for line in lines if not line.startswith("0126R006,")]
     upload_own_files(app, "egen.csv", kept)
     assert not app.exception and not app.error
-    assert any("1 område i kartan saknar indikatordata och visas grå: 0126R006." in i.value
-               for i in app.info)
+    assert any("1 område i kartan saknar indikatordata och visas grå: 0126R006."
+               in md_source(i.value) for i in app.info)
     assert len(ranking(app)) == 21
     # No sidecar came with the upload, but the table's marker column keeps it marked.
-    assert any("SYNTETISKA DEMODATA" in w.value for w in app.warning)
+    assert any("SYNTETISKA DEMODATA" in md_source(w.value) for w in app.warning)
 
 
 def test_settings_with_an_unknown_indicator_are_refused_not_trimmed(app):
     before = ranking(app)
     text = b"[indicator_weights]\nvaldsbrott = 1\nfinns_inte = 1\n"
     uploader(app, "settings_file").upload("okand.toml", text, "application/toml").run()
-    message = " ".join(e.value for e in app.error)
+    message = " ".join(md_source(e.value) for e in app.error)
     assert "fil 'okand.toml'" in message
     assert "indikatorerna finns inte i katalogen. Värden: 'finns_inte'" in message
     assert ranking(app) == before
@@ -176,8 +177,8 @@ def test_chosen_indicators_missing_from_own_table_are_named(app):
     trimmed = [",".join(v for k, v in enumerate(line.split(",")) if k != drop) for line in lines]
     upload_own_files(app, "utan.csv", trimmed)
     assert not app.exception and not app.error
-    assert any("saknas i indikatortabellen, så de räknas inte: Anmälda våldsbrott." in w.value
-               for w in app.warning)
+    assert any("saknas i indikatortabellen, så de räknas inte: Anmälda våldsbrott."
+               in md_source(w.value) for w in app.warning)
 
 
 def test_choosing_kommundelar_ranks_seven_districts(app):
@@ -185,9 +186,9 @@ def test_choosing_kommundelar_ranks_seven_districts(app):
     assert not app.exception and not app.error
     assert sorted(ranking(app)) == ["Flemingsberg", "Segeltorp", "Sjödalen-Fullersta", "Skogås",
                                     "Stuvsta-Snättringe", "Trångsund", "Vårby"]
-    assert any("Skogås, 'elever_hog_franvaro': värde saknas för 1 av 3 delområden" in i.value
-               for i in app.info)
-    assert any("SYNTETISKA DEMODATA" in w.value for w in app.warning)
+    assert any("Skogås, 'elever_hog_franvaro': värde saknas för 1 av 3 delområden"
+               in md_source(i.value) for i in app.info)
+    assert any("SYNTETISKA DEMODATA" in md_source(w.value) for w in app.warning)
     app.radio(key="level").set_value("regso").run()
     assert len(ranking(app)) == 22
 
@@ -200,7 +201,7 @@ def test_data_page_shows_sources_coverage_and_missing_values(app):
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["Områden i kartan"] == "22"
     assert metrics["Indikatorer som kan beräknas"] == "15 av 15"
-    assert any("Alla områden har indikatordata" in s.value for s in app.success)
+    assert any("Alla områden har indikatordata" in md_source(s.value) for s in app.success)
     gaps = next(d.value for d in app.dataframe if "Orsak" in d.value.columns
                 and "Område" in d.value.columns)
     reasons = {(r["Indikator"], r["Område"]): r["Orsak"] for r in gaps.to_dict("records")}
@@ -238,7 +239,7 @@ def test_another_kommun_gets_its_areas_and_synthetic_demo_data(stand_in_wheel):
         "RegSO 2025 för hela Sverige (duva-paketet, offline)",
         "SCB:s WFS (hämtas över nätet, sparas)", "Egen fil"]
     assert ranking(at) == ["0127R001"]
-    assert any("SYNTETISKA DEMODATA" in w.value for w in at.warning)
+    assert any("SYNTETISKA DEMODATA" in md_source(w.value) for w in at.warning)
     sources_table = next(d.value for d in at.dataframe if "Licens" in d.value.columns)
     assert sources_table["Titel"].tolist()[1] == "Demoindikatorer för 1 område i Botkyrka"
     assert sources_table["Täckning"].tolist() == ["1 område", "1 av 1 område, 15 av 15 "
@@ -250,7 +251,7 @@ def test_kommundelar_elsewhere_ask_for_a_grouping_table(stand_in_wheel):
     at.selectbox(key="kommun").set_value("0127").run()
     at.radio(key="level").set_value("kommundelar").run()
     assert not at.exception and not at.error
-    assert any("ladda upp en grupperingstabell" in i.value for i in at.info)
+    assert any("ladda upp en grupperingstabell" in md_source(i.value) for i in at.info)
     grouping = b"regsokod;kommundel\n0127R001;Norra\n"
     uploader(at, "grouping_file").upload("delar.csv", grouping, "text/csv").run()
     assert not at.exception and not at.error
@@ -293,10 +294,10 @@ def test_offline_scb_fetch_says_so_and_the_bundled_data_still_work(monkeypatch):
     monkeypatch.setenv("PREVMAP_OFFLINE", "1")
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.radio(key="indicator_source").set_value("scb").run()
-    assert any("Tryck på 'Hämta från SCB'" in i.value for i in at.info)
+    assert any("Tryck på 'Hämta från SCB'" in md_source(i.value) for i in at.info)
     next(b for b in at.button if b.label == "Hämta från SCB").click().run()
     assert not at.exception
-    assert any("Ingen anslutning" in e.value for e in at.error)
+    assert any("Ingen anslutning" in md_source(e.value) for e in at.error)
     at.radio(key="indicator_source").set_value("demo").run()
     assert not at.error and len(ranking(at)) == 22
 
@@ -313,12 +314,13 @@ def test_scb_fetch_ranks_real_format_tables_and_reports_the_join(monkeypatch, tm
         at.radio(key="indicator_source").set_value("scb").run()
         assert len(api.requests) == 0                            # nothing until asked
         next(b for b in at.button if b.label == "Hämta från SCB").click().run()
-        assert not at.exception and not at.error, [e.value for e in at.error]
-        assert not any("SYNTETISKA" in w.value for w in at.warning)
+        assert not at.exception and not at.error, [md_source(e.value) for e in at.error]
+        assert not any("SYNTETISKA" in md_source(w.value) for w in at.warning)
         assert at.selectbox(key="profile").value == "SCB: socioekonomiska riskfaktorer"
         assert sorted(ranking(at)) == ["0126R001", "0126R002", "0126R003"]
-        assert any("19 områden i kartan saknar indikatordata" in i.value for i in at.info)
-        assert any("Lägenheter med hyresrätt" in w.value for w in at.warning)
+        assert any("19 områden i kartan saknar indikatordata" in md_source(i.value)
+                   for i in at.info)
+        assert any("Lägenheter med hyresrätt" in md_source(w.value) for w in at.warning)
         table = next(d.value for d in at.dataframe if "Licens" in d.value.columns)
         assert table["Titel"].tolist()[1] == "SCB-indikatorer per RegSO i kommun 0126, 2024"
         assert table["Täckning"].tolist()[1] == "3 av 22 områden, 3 av 4 indikatorer"
@@ -354,19 +356,19 @@ def test_kommundel_polygons_by_area_and_by_population(tmp_path):
     at.radio(key="level").set_value("kommundelar").run()
     uploader(at, "grouping_file").upload("halvor.gpkg", (tmp_path / "halvor.gpkg").read_bytes(),
                                          "application/geopackage+sqlite3").run()
-    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert not at.exception and not at.error, [md_source(e.value) for e in at.error]
     assert sorted(ranking(at)) == ["O", "V"]
-    assert any(i.value.startswith("Ytviktad interpolation (tobler)") for i in at.info)
+    assert any(md_source(i.value).startswith("Ytviktad interpolation (tobler)") for i in at.info)
     by_area = at.dataframe[0].value.set_index("Områdeskod")["Sammanvägt index"]
 
     at.radio(key="weights").set_value("population").run()
-    assert any("ladda upp ett befolkningslager" in i.value for i in at.info)
+    assert any("ladda upp ett befolkningslager" in md_source(i.value) for i in at.info)
     uploader(at, "population_file").upload("folk.gpkg", (tmp_path / "folk.gpkg").read_bytes(),
                                            "application/geopackage+sqlite3")
     at.text_input(key="population_column").set_value("folk").run()
-    assert not at.exception and not at.error, [e.value for e in at.error]
-    assert any(i.value.startswith("Befolkningsviktad interpolation") and "'folk'" in i.value
-               for i in at.info)
+    assert not at.exception and not at.error, [md_source(e.value) for e in at.error]
+    assert any(md_source(i.value).startswith("Befolkningsviktad interpolation")
+               and "'folk'" in md_source(i.value) for i in at.info)
     by_people = at.dataframe[0].value.set_index("Områdeskod")["Sammanvägt index"]
     # The app shows what the pipeline gives for each weighting, and the weightings differ.
     from geo.io import read_areas
@@ -389,9 +391,9 @@ def test_certainty_drivers_trends_and_method_are_shown(app):
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["Prioritet"] in ("Hög prioritet", "Förhöjd", "Övriga")
     assert "Rang i 90 % av beräkningarna" in metrics
-    assert not any(m.value.startswith("**Över tid") for m in app.markdown)   # on request
+    assert not any(md_source(m.value).startswith("**Över tid") for m in app.markdown)   # on request
     app.toggle(key="show_trends").set_value(True).run()
-    assert any(m.value.startswith("**Över tid (2021–2024)") for m in app.markdown)
+    assert any(md_source(m.value).startswith("**Över tid (2021–2024)") for m in app.markdown)
     trend = next(d.value for d in app.dataframe if "Bedömning" in d.value.columns)
     assert set(trend["Bedömning"]) <= {"ökning", "minskning", "ingen säker förändring",
                                        "kan inte bedömas"}
@@ -403,10 +405,10 @@ def test_certainty_drivers_trends_and_method_are_shown(app):
     assert not app.exception
     drivers = next(d.value for d in app.dataframe if "Verklig påverkan (%)" in d.value.columns)
     assert drivers["Verklig påverkan (%)"].sum() == pytest.approx(100, abs=0.1)
-    assert "Var behoven samlas (Gi* och lokal Moran)" in [h.value for h in app.subheader]
+    assert "Var behoven samlas (Gi* och lokal Moran)" in [md_source(h.value) for h in app.subheader]
     app.session_state["tab"] = "Metod"
     app.run()
-    headings = [h.value for h in app.subheader]
+    headings = [md_source(h.value) for h in app.subheader]
     assert {"Hur säker är rangordningen?", "Små tal och sekretess",
             "Källor till metoden"} <= set(headings)
     assert "Var behoven samlas (Gi* och lokal Moran)" not in headings
@@ -430,7 +432,7 @@ def test_robustness_options_are_settings_and_change_the_result(app):
     app.checkbox(key="disclosure").uncheck()
     app.session_state["tab"] = "Metod"        # the method page says so
     app.run()
-    assert any("Röjandekontroll är AVSTÄNGD" in m.value for m in app.markdown)
+    assert any("Röjandekontroll är AVSTÄNGD" in md_source(m.value) for m in app.markdown)
     settings = app.session_state["seed"], app.session_state["draws"]
     assert settings == (7, 300)
 
@@ -439,10 +441,10 @@ def test_tile_server_address_is_checked(app):
     app.checkbox(key="tiles").check().run()
     app.text_input(key="tile_url").set_value("http://okrypterad.example/{z}/{x}.png").run()
     assert not app.exception
-    assert any("ska börja med https:// och innehålla {z}, {x} och {y}" in w.value
+    assert any("ska börja med https:// och innehålla {z}, {x} och {y}" in md_source(w.value)
                for w in app.warning)
     app.text_input(key="tile_url").set_value("https://karta.kommun.se/{z}/{x}/{y}.png").run()
-    assert not any("Kartserverns adress" in w.value for w in app.warning)
+    assert not any("Kartserverns adress" in md_source(w.value) for w in app.warning)
 
 
 def test_without_chromium_pdf_and_png_are_disabled_with_the_reason(monkeypatch):
@@ -454,8 +456,8 @@ def test_without_chromium_pdf_and_png_are_disabled_with_the_reason(monkeypatch):
     assert buttons["Rapport (PDF)"].disabled and buttons["Karta (PNG)"].disabled
     assert not buttons["Rapport (HTML)"].disabled
     assert all(b.ignore_rerun for b in buttons.values())
-    assert any("PDF och PNG kan inte skapas" in c.value and "/saknas/chromium" in c.value
-               for c in at.caption)
+    assert any("PDF och PNG kan inte skapas" in md_source(c.value)
+               and "/saknas/chromium" in md_source(c.value) for c in at.caption)
 
 
 def test_with_chromium_pdf_and_png_are_offered(app):
@@ -465,7 +467,7 @@ def test_with_chromium_pdf_and_png_are_offered(app):
         pytest.skip(renderer_missing())
     buttons = {b.proto.label: b.proto for b in app.get("download_button")}
     assert not buttons["Rapport (PDF)"].disabled and not buttons["Karta (PNG)"].disabled
-    assert not any("PDF och PNG kan inte skapas" in c.value for c in app.caption)
+    assert not any("PDF och PNG kan inte skapas" in md_source(c.value) for c in app.caption)
 
 
 def test_a_lan_shows_the_overview_per_kommun_then_one_kommun(stand_in_wheel):
@@ -474,15 +476,15 @@ def test_a_lan_shows_the_overview_per_kommun_then_one_kommun(stand_in_wheel):
     assert not at.exception and not at.error
     assert at.radio(key="area_source").value == "national"
     assert at.radio(key="level").value == "regso" and at.radio(key="level").disabled
-    assert any(c.value.startswith("3 kommuner. Klicka på en kommun") and
-               "alla RegSO i Stockholms län" in c.value for c in at.caption)
+    assert any(md_source(c.value).startswith("3 kommuner. Klicka på en kommun") and
+               "alla RegSO i Stockholms län" in md_source(c.value) for c in at.caption)
     everything = ranking(at)
     assert sorted(everything) == ["0126R001", "0126R002", "0127R001", "0128R001"]
 
     at.session_state["drill"] = "0126"      # what a click on Huddinge in the overview does
     at.run()
     assert not at.exception and not at.error
-    assert any(s.value == "Rangordning – Huddinge, rang inom Stockholms län"
+    assert any(md_source(s.value) == "Rangordning – Huddinge, rang inom Stockholms län"
                for s in at.subheader)
     assert ranking(at) == [a for a in everything if a.startswith("0126")]
     back = next(b for b in at.button if b.label == "← Översikt: Stockholms län")
@@ -491,7 +493,7 @@ def test_a_lan_shows_the_overview_per_kommun_then_one_kommun(stand_in_wheel):
 
     at.selectbox(key="kommun").set_value("0127").run()    # back to one kommun: no overview
     assert not at.exception and ranking(at) == ["0127R001"]
-    assert not any("kommuner. Klicka" in c.value for c in at.caption)
+    assert not any("kommuner. Klicka" in md_source(c.value) for c in at.caption)
 
 
 def test_scb_fetch_is_per_kommun_and_says_so_for_a_lan(stand_in_wheel):
@@ -499,4 +501,4 @@ def test_scb_fetch_is_per_kommun_and_says_so_for_a_lan(stand_in_wheel):
     at.selectbox(key="kommun").set_value("00").run()
     at.radio(key="indicator_source").set_value("scb").run()
     assert not at.exception
-    assert any("SCB-hämtningen görs per kommun" in w.value for w in at.warning)
+    assert any("SCB-hämtningen görs per kommun" in md_source(w.value) for w in at.warning)
