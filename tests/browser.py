@@ -47,19 +47,23 @@ requires_browser = pytest.mark.skipif(browser_missing() is not None,
 
 
 @contextmanager
-def launched_browser() -> Iterator[Any]:
-    """A headless chromium (a ``playwright.sync_api.Browser``); skips if there is none."""
+def launched_browser(*, resolve: tuple[str, ...] = ()) -> Iterator[Any]:
+    """A headless chromium (a ``playwright.sync_api.Browser``); skips if there is none.
+    ``resolve``: host resolver rules tried first, e.g. ``"MAP evil.example 127.0.0.1"`` (a
+    name of the test's own for a test server)."""
     reason = browser_missing()
     if reason:
         pytest.skip(reason)
     from playwright.sync_api import sync_playwright
 
+    rules = "--host-resolver-rules="
+    args = [a.replace(rules, rules + "".join(f"{r}, " for r in resolve), 1)
+            for a in offline_switches(*TEST_SERVER_HOSTS)]
     with sync_playwright() as playwright:
         # As the PDF/PNG browser: it calls no one on its own and resolves no host name but
         # the test servers' (geo/render.py), so a test cannot pass through the internet.
         chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True,
-            args=offline_switches(*TEST_SERVER_HOSTS))
+            executable_path=str(CHROMIUM), headless=True, args=args)
         try:
             yield chromium
         finally:

@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from browser import launched_browser, requires_browser, screenshot
+from servers import free_port, started
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from plans.model import Plan, PlanArea
@@ -28,43 +26,11 @@ EDITOR = '{"sub": "anna", "email": "anna@huddinge.se", "name": "Anna Andersson"}
 READER = '{"sub": "bo", "email": "bo@huddinge.se", "name": "Bo Berg"}'
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait(url: str, proc: subprocess.Popen) -> None:
-    for _ in range(120):
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            return
-        except OSError:
-            if proc.poll() is not None:
-                break
-            time.sleep(0.5)
-    proc.terminate()
-    pytest.fail(f"{url} did not start: " + proc.stdout.read().decode())
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=10)
-
-
 @pytest.fixture
 def team(tmp_path_factory) -> Iterator[tuple[str, str, str]]:
     """(app address, identity provider address, database address) of a running team."""
     folder = tmp_path_factory.mktemp("team")
-    idp_port, app_port = _free_port(), _free_port()
-    idp = subprocess.Popen(
-        [sys.executable, "-m", "oidc_provider_mock", "--port", str(idp_port),
-         "--user-claims", EDITOR, "--user-claims", READER],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    idp_port, app_port = free_port(), free_port()
     idp_url, app_url = f"http://127.0.0.1:{idp_port}", f"http://127.0.0.1:{app_port}"
     db = f"sqlite:///{folder / 'plans.sqlite'}"
     config = folder / "prevmap.toml"
@@ -90,15 +56,12 @@ editors = ["anna@huddinge.se"]
     env = {**os.environ, "PREVMAP_OFFLINE": "1",
            "PREVMAP_CACHE": str(tmp_path_factory.mktemp("cache"))}
     env.pop("PREVMAP_DATABASE_URL", None)
-    app = subprocess.Popen([sys.executable, "-m", "geo.cli", "serve", "--config", str(config)],
-                           cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        _wait(f"{idp_url}/.well-known/openid-configuration", idp)
-        _wait(f"{app_url}/_stcore/health", app)
+    idp = [sys.executable, "-m", "oidc_provider_mock", "--port", str(idp_port),
+           "--user-claims", EDITOR, "--user-claims", READER]
+    app = [sys.executable, "-m", "geo.cli", "serve", "--config", str(config)]
+    with started(idp, f"{idp_url}/.well-known/openid-configuration"), \
+            started(app, f"{app_url}/_stcore/health", cwd=ROOT, env=env):
         yield app_url, idp_url, db
-    finally:
-        _stop(app)
-        _stop(idp)
 
 
 def _page(chromium, allowed: tuple[str, ...], blocked: list[str]):

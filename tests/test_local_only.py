@@ -9,22 +9,15 @@ import shlex
 import shutil
 import socket
 import subprocess
-import time
 import tomllib
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser import CHROMIUM, browser_missing, screenshot
+from browser import launched_browser, screenshot
+from servers import free_port, started
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _listening(port: int) -> set[str]:
@@ -67,29 +60,12 @@ def test_the_config_binds_a_bare_streamlit_run_to_localhost():
 @pytest.fixture
 def local_app(tmp_path) -> Iterator[int]:
     """The app started as ``make run`` starts it, on a free port: the port."""
-    command = _make_run_command()
-    port = _free_port()
+    command, port = _make_run_command(), free_port()
     env = {**os.environ, "PREVMAP_OFFLINE": "1", "PREVMAP_CACHE": str(tmp_path)}
     env.pop("PREVMAP_TEAM", None)
-    proc = subprocess.Popen([*command, "--server.port", str(port)], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("streamlit did not start: " + proc.stdout.read1().decode())
+    with started([*command, "--server.port", str(port)],
+                 f"http://127.0.0.1:{port}/_stcore/health", cwd=ROOT, env=env):
         yield port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 @pytest.mark.skipif(not Path("/proc/net/tcp").is_file(), reason="no /proc/net (not Linux)")
@@ -101,24 +77,13 @@ def test_a_site_whose_name_resolves_to_localhost_gets_nothing_of_the_app(local_a
     """DNS rebinding: a web page on evil.example, its name turned into 127.0.0.1, would reach
     the local app (no login) from the analyst's own browser; the app answers only to the
     names of this computer."""
-    reason = browser_missing()
-    if reason:
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True,
-            args=["--host-resolver-rules=MAP evil.example 127.0.0.1"])
-        try:
-            page = chromium.new_page(viewport={"width": 1280, "height": 800})
-            page.set_default_timeout(120_000)
-            page.goto(f"http://evil.example:{local_app}")
-            page.get_by_text("svarar bara på localhost").wait_for()
-            screenshot(page, "local_rebinding_refused.png")
-            assert page.get_by_role("tab").count() == 0
-            assert page.locator("[data-testid='stFileUploader']").count() == 0
-            page.goto(f"http://localhost:{local_app}")   # the analyst's own address works
-            page.get_by_role("tab", name="Åtgärdsplan").wait_for()
-        finally:
-            chromium.close()
+    with launched_browser(resolve=("MAP evil.example 127.0.0.1",)) as chromium:
+        page = chromium.new_page(viewport={"width": 1280, "height": 800})
+        page.set_default_timeout(120_000)
+        page.goto(f"http://evil.example:{local_app}")
+        page.get_by_text("svarar bara på localhost").wait_for()
+        screenshot(page, "local_rebinding_refused.png")
+        assert page.get_by_role("tab").count() == 0
+        assert page.locator("[data-testid='stFileUploader']").count() == 0
+        page.goto(f"http://localhost:{local_app}")   # the analyst's own address works
+        page.get_by_role("tab", name="Åtgärdsplan").wait_for()
