@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -96,9 +97,22 @@ def _parser() -> argparse.ArgumentParser:
 APP = Path(__file__).resolve().parents[1] / "app.py"
 
 
+STOP_SECONDS = 5
+
+
+class _Stopped(Exception):
+    """SIGTERM: the launcher is asked to stop."""
+
+
+def _stopped(*_: object) -> None:
+    raise _Stopped
+
+
 def serve(config: Path | None) -> int:
     """Run the app in team mode until it stops: the team's address and port, the login's
-    secrets in a private file that is removed afterwards."""
+    secrets in a private file that is removed afterwards. Stopping the launcher (SIGTERM,
+    as a service manager does, or Ctrl-C) stops the server first: none is left running
+    with its secrets on disk."""
     path = (config or settings_path()).resolve()
     try:
         team = read_team_config(path, required=True)
@@ -114,11 +128,25 @@ def serve(config: Path | None) -> int:
         secrets = write_secrets(team, Path(folder))
         print(f"Teamläge på {team.address}:{team.port}; inloggning krävs "
               f"({team.auth['redirect_uri']}).", file=sys.stderr)
+        previous = signal.signal(signal.SIGTERM, _stopped)
+        server = None
         try:
-            return subprocess.call(streamlit_command(sys.executable, APP, team, secrets),
-                                   cwd=APP.parent, env=env)
-        except KeyboardInterrupt:
+            server = subprocess.Popen(streamlit_command(sys.executable, APP, team, secrets),
+                                      cwd=APP.parent, env=env)
+            return server.wait()
+        except KeyboardInterrupt:   # the terminal sent SIGINT to the server too
             return 130
+        except _Stopped:
+            return 128 + signal.SIGTERM
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            if server is not None and server.poll() is None:
+                server.terminate()
+                try:
+                    server.wait(timeout=STOP_SECONDS)
+                except subprocess.TimeoutExpired:   # Streamlit can hang on open sessions
+                    server.kill()
+                    server.wait()
 
 
 def verify_plans(database: str | None) -> int:
