@@ -1132,9 +1132,10 @@ class PlanStore:
                 label = _KINDS[next(c for c, k in _KINDS.items() if k.entity == entity)].label
                 last = last_row.get((entity, entity_id))
                 breaks.append(Break(last, plan, None, "count", (
-                    f"{label} {entity_id} har version {version}, men historiken har "
-                    f"{written[entity, entity_id]} rader om det: rader har tagits bort "
-                    "(t.ex. de sista ändringarna)")))
+                    f"{label} {entity_id} har version {version}, men "
+                    f"{written[entity, entity_id]} rader i historiken (en per version "
+                    "väntas): rader har tagits bort (t.ex. de sista ändringarna) eller "
+                    "lagts till.")))
         if not breaks:
             return AuditCheck(checked)
         # the chain's own break before a count that the same removal explains

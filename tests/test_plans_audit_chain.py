@@ -160,7 +160,8 @@ def test_the_last_rows_deleted_are_detected_by_the_versions(store, written, engi
     tamper(engine, f"DELETE FROM audit WHERE id = {ids[5]}")       # the removal
     check = store.verify_audit()
     assert (check.broken.row_id, check.broken.kind) == (ids[3], "count")
-    assert "insats 2 har version 2, men historiken har 1 rader om det" in check.message()
+    assert "insats 2 har version 2, men 1 rader i historiken (en per version" \
+        in check.message()
 
 
 def test_reordered_rows_are_detected(store, written, engine):
@@ -415,3 +416,17 @@ def test_several_rows_deleted_are_named_as_a_range(store, written, engine):
     check = store.verify_audit()
     assert (check.broken.row_id, check.broken.kind) == (ids[4], "gap")
     assert check.message().endswith("raderna före den, nr 2–4, saknas (de har tagits bort).")
+
+
+@pytest.mark.parametrize("plans_db_url", ["postgresql"], indirect=True)
+def test_truncate_is_refused_even_for_the_tables_owner(store, written, engine):
+    """The audit emptied 897 rows with TRUNCATE as the app's own (single) role."""
+    with pytest.raises(sa.exc.DatabaseError, match="append-only"), engine.begin() as c:
+        c.exec_driver_sql("TRUNCATE audit")
+    assert store.verify_audit().rows == 7
+    tamper(engine, "TRUNCATE audit")               # with the guards disabled, it shows
+    check = store.verify_audit()
+    assert (check.rows, check.broken.kind) == (0, "count")
+    assert check.message() == ("Historiken är bruten vid plan 1: insats 1 har version 2, men "
+                               "0 rader i historiken (en per version väntas): rader har "
+                               "tagits bort (t.ex. de sista ändringarna) eller lagts till.")
