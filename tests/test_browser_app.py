@@ -6,11 +6,8 @@ every download button gives a file that opens and holds that same analysis."""
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +15,7 @@ import geopandas as gpd
 import openpyxl
 import pytest
 from browser import AREA_LAYERS_JS, launched_browser, open_offline, requires_browser, screenshot
+from servers import free_port, started
 
 from geo import pipeline
 from geo.exports import SHEET_RANKING
@@ -27,40 +25,17 @@ ROOT = Path(__file__).resolve().parents[1]
 pytestmark = requires_browser
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def app_url(tmp_path_factory) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PREVMAP_OFFLINE": "1",
            "PREVMAP_CACHE": str(tmp_path_factory.mktemp("cache"))}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-         "--server.port", str(port), "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(url + "/_stcore/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            pytest.fail("streamlit did not start: " + proc.stdout.read1().decode())
+    with started([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+                  "--server.port", str(port), "--server.headless", "true",
+                  "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+                 url + "/_stcore/health", cwd=ROOT, env=env):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 def test_app_in_a_real_browser_offline(app_url, tmp_path):
