@@ -62,7 +62,7 @@ from .columns import (
     MISSING_POLICIES,
     NORMALISATIONS,
 )
-from .errors import Problems, SettingsError
+from .errors import Problem, Problems, SettingsError
 
 FORMAT_VERSION = 1
 _KEYS = {"prevmap_settings", "name", "description", "normalisation", "aggregation", "missing",
@@ -267,6 +267,12 @@ class AnalysisSettings:
         except tomllib.TOMLDecodeError as err:
             raise SettingsError([replace(p, source=source) for p in SettingsError(
                 f"filen är inte giltig TOML ({err}).").problems]) from None
+        except RecursionError:  # tomllib recurses per nesting level: "a = [[[[…]]]]"
+            raise SettingsError([Problem(
+                "filen har listor eller tabeller nästlade i för många nivåer för att läsas.",
+                source=source, expected="inställningar med högst några få nivåer",
+                fix="spara inställningarna på nytt från appen, eller utgå från en profil i "
+                    "data/profiles")]) from None
         return cls.from_dict(data, source)
 
     # -- serialisation ----------------------------------------------------------------

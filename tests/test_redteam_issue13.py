@@ -1,0 +1,286 @@
+"""Red team of issue 13: the protections attacked again, as a user reaches them (the
+``prevmap`` CLI and the readers behind the app's uploaders), with variants their own tests
+do not try. Every test names what it attacks; a server started here on localhost must see
+no request, and a canary file on this computer must never show up."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import struct
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from geo_fixtures import grid_frame, write_zipped_shapefile
+from test_safe_files import CANARY, canary, server, vrt  # noqa: F401 - fixtures
+
+from geo import pipeline
+from geo.cli import main
+from geo.io import read_areas
+from geo.text import terminal_text
+from indicators.errors import AreaFileError, SettingsError
+from indicators.limits import FileLimitError
+from indicators.settings import AnalysisSettings
+from plans.access import is_local_host
+
+# -- 1. a file is only what its name claims -----------------------------------------------
+
+def _rezip(source: Path, target: Path, replace: dict[str, bytes]) -> Path:
+    """``source``'s parts with those whose suffix is in ``replace`` swapped (or added)."""
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
+        for info in old.infolist():
+            suffix = Path(info.filename).suffix.lower()
+            new.writestr(info.filename, replace.pop(suffix, old.read(info)))
+        stem = Path(old.namelist()[0]).stem
+        for suffix, data in replace.items():
+            new.writestr(stem + suffix, data)
+    return target
+
+
+def test_zipped_shapefile_with_a_vrt_as_dbf_and_sidecar_reads_no_server_file(
+        tmp_path: Path, canary: Path) -> None:  # noqa: F811
+    shapes = write_zipped_shapefile(grid_frame(), tmp_path / "ok.zip")
+    text = vrt(f"CSV:{canary}", canary.stem).encode()
+    path = _rezip(shapes, tmp_path / "kommundelar.zip", {".dbf": text, ".vrt": text,
+                                                         ".cpg": text})
+    try:
+        frame = read_areas(path)
+    except AreaFileError as err:
+        assert CANARY not in str(err)
+    else:
+        assert CANARY not in frame.to_json()
+
+
+@pytest.mark.parametrize("driver,suffix", [("FlatGeobuf", ".fgb"), ("CSV", ".csv"),
+                                           ("GML", ".gml")])
+def test_other_formats_renamed_geojson_are_refused_by_their_bytes(tmp_path: Path, driver: str,
+                                                                  suffix: str) -> None:
+    real = tmp_path / f"real{suffix}"
+    options = {"GEOMETRY": "AS_WKT"} if driver == "CSV" else {}
+    grid_frame().to_file(real, driver=driver, **options)
+    path = tmp_path / "kommundelar.geojson"
+    path.write_bytes(real.read_bytes())
+
+    with pytest.raises(AreaFileError, match="kunde inte läsas som GeoJSON: filen börjar inte "
+                                            "med"):
+        read_areas(path)
+
+
+def test_geojson_with_vsicurl_and_vrt_text_in_properties_makes_no_request(
+        tmp_path: Path, server, canary: Path) -> None:  # noqa: F811
+    url, seen = server
+    frame = grid_frame()
+    frame["area_name"] = [f"/vsicurl/{url}/a.csv", vrt(f"CSV:{canary}", canary.stem),
+                          f"GeoJSON:/vsicurl/{url}/b.geojson", f"/vsizip/{canary}",
+                          f"{url}/c", "CSV:/etc/passwd", "!x", "x!y", "/vsistdin/"][:len(frame)]
+    path = tmp_path / "kommundelar.geojson"
+    path.write_text(frame.to_crs(4326).to_json(), encoding="utf-8")
+
+    read = read_areas(path)
+    assert list(read.frame["area_name"]) == list(frame["area_name"])
+    assert CANARY not in read.frame.drop(columns="area_name").to_json()
+    assert seen == []
+
+
+@pytest.mark.parametrize("name", ["{url}/crs.wkt", "EPSG:3006 {url}", "/vsicurl/{url}/x.prj",
+                                  "urn:ogc:def:crs:EPSG::3006\n{url}"])
+def test_geojson_crs_name_that_is_a_url_is_refused_without_a_request(tmp_path: Path, server,  # noqa: F811
+                                                                     name: str) -> None:
+    url, seen = server
+    document = json.loads(grid_frame().to_crs(4326).to_json())
+    document["crs"] = {"type": "name", "properties": {"name": name.format(url=url)}}
+    path = tmp_path / "kommundelar.geojson"
+    path.write_text(json.dumps(document), encoding="utf-8")
+
+    with pytest.raises(AreaFileError, match="anger inget EPSG-koordinatsystem"):
+        read_areas(path)
+    assert seen == []
+
+
+def test_zipped_shapefile_whose_prj_is_a_url_makes_no_request(tmp_path: Path,
+                                                              server) -> None:  # noqa: F811
+    url, seen = server
+    shapes = write_zipped_shapefile(grid_frame(), tmp_path / "ok.zip")
+    path = _rezip(shapes, tmp_path / "kommundelar.zip",
+                  {".prj": f"{url}/epsg.prj".encode()})
+    try:
+        read_areas(path)
+    except AreaFileError as err:
+        assert url not in str(err)
+    assert seen == []
+
+
+# -- GeoPackage: SQL that would run when read ---------------------------------------------
+
+def _gpkg(tmp_path: Path) -> Path:
+    path = tmp_path / "kommundelar.gpkg"
+    grid_frame().to_file(path, driver="GPKG", layer="omr")
+    return path
+
+
+def test_gpkg_generated_column_in_the_layer_is_refused_before_it_is_computed(
+        tmp_path: Path) -> None:
+    path = _gpkg(tmp_path)
+    with sqlite3.connect(path) as con:
+        con.execute("ALTER TABLE omr ADD COLUMN bomb BLOB AS (zeroblob(2000000000)) VIRTUAL")
+    con.close()
+
+    with pytest.raises(AreaFileError, match="den beräknade kolumnen 'omr.bomb'"):
+        read_areas(path)
+
+
+def test_gpkg_virtual_table_named_as_an_rtree_index_reads_no_server_file(
+        tmp_path: Path, canary: Path) -> None:  # noqa: F811
+    """A VirtualOGR table (GDAL's module that opens any file) named like a spatial index,
+    its SQL mentioning 'USING rtree(' in a comment, listed as the layer."""
+    path = _gpkg(tmp_path)
+    sql = (f"CREATE VIRTUAL TABLE rtree_omr_geom USING VirtualOGR('{canary}') "
+           "/* USING rtree( */")
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA writable_schema=ON")
+    con.execute("INSERT INTO sqlite_master VALUES ('table', 'rtree_omr_geom', "
+                "'rtree_omr_geom', 0, ?)", (sql,))
+    con.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id) "
+                "VALUES ('rtree_omr_geom', 'features', 'x', 3006)")
+    con.commit()
+    con.close()
+
+    try:
+        frame = read_areas(path).frame
+    except AreaFileError as err:
+        assert CANARY not in str(err)
+    else:
+        assert CANARY not in frame.to_json()
+
+
+# -- 2. bounded work ----------------------------------------------------------------------
+
+def _wkb_line(claimed_points: int, real_points: int = 2) -> bytes:
+    return (struct.pack("<BII", 1, 2, claimed_points)
+            + b"".join(struct.pack("<dd", float(k), 0.0) for k in range(real_points)))
+
+
+def test_geoparquet_whose_wkb_claims_two_billion_points_is_refused_in_swedish(
+        tmp_path: Path) -> None:
+    meta = {"version": "1.0.0", "primary_column": "geometry",
+            "columns": {"geometry": {"encoding": "WKB", "geometry_types": ["LineString"]}}}
+    table = pa.table({"area_id": ["A"], "geometry": [_wkb_line(2**31 - 1)]})
+    table = table.replace_schema_metadata({"geo": json.dumps(meta)})
+    path = tmp_path / "kommundelar.parquet"
+    pq.write_table(table, path)
+
+    with pytest.raises(AreaFileError, match="kunde inte läsas som GeoParquet: filen är skadad"):
+        read_areas(path)
+
+
+def test_geojson_with_one_feature_of_260_000_vertices_is_refused_by_the_limit(
+        tmp_path: Path) -> None:
+    ring = [[18.0 + k * 1e-7, 59.0] for k in range(260_000)] + [[18.0, 59.0001],
+                                                                    [18.0, 59.0]]
+    document = {"type": "FeatureCollection", "features": [{
+        "type": "Feature", "properties": {"area_id": "A"},
+        "geometry": {"type": "Polygon", "coordinates": [ring]}}]}
+    path = tmp_path / "kommundelar.geojson"
+    path.write_text(json.dumps(document, separators=(",", ":")), encoding="utf-8")
+
+    with pytest.raises(FileLimitError, match="antal hörnpunkter i ett objekt är 260"):
+        read_areas(path)
+
+
+# -- 4. text from files, in exports and on a terminal -------------------------------------
+
+HOSTILE_NAMES = ['<img src="http://127.0.0.1:9/IMG" onerror="alert(1)"></script><script>x',
+                 '=HYPERLINK("http://127.0.0.1:9/x?"&B2,"klick")',
+                 "@SUM(1+1)*cmd|' /C calc'!A0", "+1+1", "-2+3", "\tTAB=1+1"]
+
+
+@pytest.fixture(scope="module")
+def hostile_export(tmp_path_factory) -> Path:
+    """``prevmap export`` of Huddinge's areas renamed with HTML and spreadsheet formulas."""
+    out = tmp_path_factory.mktemp("hostile")
+    areas = pipeline.load_inputs().areas.frame.copy()
+    areas["area_name"] = HOSTILE_NAMES + list(areas["area_name"][len(HOSTILE_NAMES):])
+    areas.to_crs(4326).to_file(out / "omraden.geojson", driver="GeoJSON")
+    code = main(["export", "--areas", str(out / "omraden.geojson"), "--id-column", "area_id",
+                 "--name-column", "area_name", "--out", str(out / "k.html"),
+                 "--rapport", str(out / "r.html"), "--excel", str(out / "x.xlsx")])
+    assert code == 0
+    return out
+
+
+@pytest.mark.parametrize("name", ["k.html", "r.html"])
+def test_html_in_area_names_stays_text_in_the_exported_map_and_report(hostile_export: Path,
+                                                                      name: str) -> None:
+    html = (hostile_export / name).read_text(encoding="utf-8")
+    assert "127.0.0.1:9/IMG" in html             # the name is there ...
+    assert '<img src="http://127.0.0.1:9' not in html     # ... but never as a tag
+    assert "</script><script>x" not in html
+
+
+def test_spreadsheet_formulas_in_area_names_are_text_in_csv_and_excel(
+        hostile_export: Path) -> None:
+    book = openpyxl.load_workbook(hostile_export / "x.xlsx")
+    cells = [c for sheet in book for row in sheet.iter_rows() for c in row
+             if isinstance(c.value, str) and "cmd|" in c.value or c.data_type == "f"]
+    assert cells and all(c.data_type == "s" for c in cells)
+    ranking = pd.read_csv(hostile_export / "k.csv", sep=";", encoding="utf-8-sig")
+    starts = {str(v)[:1] for v in ranking["Område"]}
+    assert not starts & set("=+-@\t\r")
+
+
+@pytest.mark.parametrize("text,shown", [
+    ("\x1b]8;;http://127.0.0.1:9/\x1b\\klick\x1b]8;;\x1b\\", "\\x1b]8;;http://127.0.0.1:9/"),
+    ("\x9b2J", "\\x9b2J"), ("a\rb", "a\\x0db"),
+    ("Åre\u00a0kommun – Örebro", "Åre\u00a0kommun – Örebro")])
+def test_terminal_text_escapes_hyperlinks_csi_and_carriage_return(text: str,
+                                                                       shown: str) -> None:
+    assert shown in terminal_text(text)
+
+
+# -- settings files -----------------------------------------------------------------------
+
+def test_settings_toml_nested_50000_deep_is_a_settings_error(tmp_path, capsys) -> None:
+    text = "a = " + "[" * 50_000 + "]" * 50_000 + "\n"
+    with pytest.raises(SettingsError, match="fil 'djup.toml': filen har listor eller tabeller "
+                                            "nästlade i för många nivåer"):
+        AnalysisSettings.from_toml(text, source="djup.toml")
+    (tmp_path / "djup.toml").write_text(text, encoding="utf-8")
+
+    assert main(["export", "--settings", str(tmp_path / "djup.toml"),
+                 "--out", str(tmp_path / "k.html")]) == 2
+    err = capsys.readouterr().err
+    assert "RecursionError" not in err and "djup.toml" in err
+
+
+# -- 5. passwords -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("url", [
+    "postgresql://u:pa'ssKANARIE@127.0.0.1:1/db", "postgresql://u:pa ssKANARIE@127.0.0.1:1/db",
+    'postgresql://u:pa"ssKANARIE@127.0.0.1:1/db', "postgresql://u:KAN<ARIE@127.0.0.1:1/db",
+    "postgresql://u:KAN\\ARIE@127.0.0.1:1/db", "postgresql://u:KANARIE@[::1:1/db",
+    "postgresql://u:KANARIE@127.0.0.1:notaport/db", "postgresql://u:KAN%40ARIE@127.0.0.1:1/db",
+    "postgresql://u@127.0.0.1:1/db?PassWord=KANARIE",
+    "postgresql://u@127.0.0.1:1/db?sslkey=/x&sslpassword=KAN%26ARIE",
+    "host=127.0.0.1 port=1 password=KANARIE"])
+def test_plan_verify_never_prints_a_password_in_odd_url_forms(url: str, capsys) -> None:
+    assert main(["plan", "verify", "--database", url]) == 2
+    out = capsys.readouterr()
+    printed = (out.out + out.err).replace("\\", "")
+    assert "prevmap:" in out.err
+    for part in ("KANARIE", "KAN<ARIE", "KAN@ARIE", "KAN&ARIE", "KAN%40ARIE", "KAN%26ARIE",
+                 "ssKAN"):
+        assert part not in printed
+
+
+# -- 3. local mode answers only to this computer -----------------------------------------
+
+@pytest.mark.parametrize("host", [
+    "localhost.evil.example:8501", "127.0.0.1.nip.io:8501", "evil.example:8501",
+    "localhost:8501@evil.example", "localhost.:8501", "LOCALHOST.evil.example", "", "  "])
+def test_rebinding_host_names_are_not_local(host: str) -> None:
+    assert not is_local_host(host)
