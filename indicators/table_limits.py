@@ -47,6 +47,11 @@ _LINK_TARGET = re.compile(rb'Target\s*=\s*["\']([^"\']+)["\']')
 _MERGE_CELL = re.compile(rb'<(?:[A-Za-z_][\w.\-]*:)?mergeCell\b[^>]*?'
                          rb'\bref\s*=\s*["\']([^"\']+)["\']')
 
+#: One entry of an Excel table of shared strings (``<si>``, ``<x:si …>``): openpyxl loads
+#: all of them before a row is read, so they are counted against ``max_cells`` first (a
+#: table of millions that no cell uses cost minutes of CPU and gigabytes in the app).
+_SHARED_STRING = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?si[\s/>]")
+
 Row = TypeVar("Row", bound=Sequence[object])
 
 
@@ -100,9 +105,10 @@ def validate_excel_package(path: Path, limits: FileLimits) -> tuple[str, ...]:
 
     Refuses a file above ``max_bytes``, parts that unpack to more than
     ``max_decoded_bytes`` together, and a part packed more tightly than
-    ``max_compression_ratio``. Notes: :data:`MACRO_NOTE` for an .xlsm or a file with a
-    VBA project, :func:`external_links_note` for parts under ``xl/externalLinks/``. A file
-    that is not a zip is left to openpyxl, whose error the reader reports.
+    ``max_compression_ratio``, and a table of shared strings longer than ``max_cells``
+    (counted as it streams). Notes: :data:`MACRO_NOTE` for an .xlsm or a file with a VBA
+    project, :func:`external_links_note` for parts under ``xl/externalLinks/``. A file that
+    is not a zip is left to openpyxl, whose error the reader reports.
     """
     validate_file_size(path, limits)
     try:
@@ -116,6 +122,10 @@ def validate_excel_package(path: Path, limits: FileLimits) -> tuple[str, ...]:
             validate_ratio(info.file_size, info.compress_size, limits,
                            f"{path.name}, del {info.filename}")
         names = [i.filename for i in infos]
+        for name in names:
+            if name.lower().endswith("sharedstrings.xml"):
+                limits.check("max_cells", _count_elements(book, name, _SHARED_STRING),
+                             f"{path.name}, del {name} (delade texter)")
         notes = []
         if path.suffix.lower() == ".xlsm" or any(
                 n.lower().endswith("vbaproject.bin") for n in names):
@@ -126,6 +136,19 @@ def validate_excel_package(path: Path, limits: FileLimits) -> tuple[str, ...]:
                        for t in _LINK_TARGET.findall(book.read(n))]
             notes.append(external_links_note(targets))
     return tuple(notes)
+
+
+def _count_elements(book: zipfile.ZipFile, part: str, element: re.Pattern[bytes]) -> int:
+    """How many ``element`` tags the XML ``part`` holds, counted as it streams (a tag that
+    straddles two chunks is counted once, when it is complete)."""
+    count = 0
+    tail = b""
+    with book.open(part) as stream:
+        while chunk := stream.read(1024**2):
+            text = tail + chunk
+            count += sum(1 for m in element.finditer(text) if m.end() > len(tail))
+            tail = text[-64:]
+    return count
 
 
 def validate_sheet_dimension(max_row: int | None, max_column: int | None,

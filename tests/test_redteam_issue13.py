@@ -26,6 +26,7 @@ from geo.text import terminal_text
 from indicators.errors import AreaFileError, SettingsError
 from indicators.limits import FileLimitError
 from indicators.settings import AnalysisSettings
+from indicators.tables import read_raw_table
 from plans.access import is_local_host
 
 # -- 1. a file is only what its name claims -----------------------------------------------
@@ -190,6 +191,53 @@ def test_geojson_with_one_feature_of_260_000_vertices_is_refused_by_the_limit(
 
     with pytest.raises(FileLimitError, match="antal hörnpunkter i ett objekt är 260"):
         read_areas(path)
+
+
+def _xlsx_with_shared_strings(path: Path, entries: int, prefix: bytes = b"") -> Path:
+    """A one-cell workbook whose table of shared strings holds ``entries`` texts that no
+    cell uses (openpyxl writes none of its own, so the part is added with its links)."""
+    book = openpyxl.Workbook()
+    book.active.append(["area_id", "x"])
+    book.active.append(["0126R001", 1])
+    plain = path.with_name("plain.xlsx")
+    book.save(plain)
+    tag = prefix + b":" if prefix else b""
+    body = b"".join(b"<%ssi><%st>%08x</%st></%ssi>" % (tag, tag, k * 2654435761 % 2**32, tag,
+                                                      tag) for k in range(entries))
+    namespace = b" xmlns%s=\"%s\"" % (b":" + prefix if prefix else b"", b"http://schemas."
+                                      b"openxmlformats.org/spreadsheetml/2006/main")
+    shared = b"<%ssst%s>%s</%ssst>" % (tag, namespace, body, tag)
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "[Content_Types].xml":
+                data = data.replace(b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" '
+                                    b'ContentType="application/vnd.openxmlformats-officedocum'
+                                    b'ent.spreadsheetml.sharedStrings+xml"/></Types>')
+            if info.filename == "xl/_rels/workbook.xml.rels":
+                data = data.replace(b"</Relationships>", b'<Relationship Id="rIdS" Type="http:'
+                                    b"//schemas.openxmlformats.org/officeDocument/2006/relation"
+                                    b'ships/sharedStrings" Target="sharedStrings.xml"/>'
+                                    b"</Relationships>")
+            dst.writestr(info.filename, data)
+        dst.writestr("xl/sharedStrings.xml", shared)
+    return path
+
+
+@pytest.mark.parametrize("prefix", [b"", b"x"])
+def test_xlsx_with_shared_strings_no_cell_uses_is_refused_before_openpyxl_loads_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefix: bytes) -> None:
+    """openpyxl loads every shared string when the book opens, before a row is counted:
+    2 million unused ones (a 16 MB upload) took 98 s and 315 MB in the app's process."""
+    path = _xlsx_with_shared_strings(tmp_path / "tabell.xlsx", 30_000, prefix)
+    monkeypatch.setenv("PREVMAP_MAX_CELLS", "20000")
+
+    with pytest.raises(FileLimitError, match=r"del xl/sharedStrings.xml \(delade texter\)\W.*"
+                                             r"antal celler.* är 30\u00a0000, över gränsen "
+                                             r"20\u00a0000"):
+        read_raw_table(path)
+    monkeypatch.setenv("PREVMAP_MAX_CELLS", "30000")
+    assert read_raw_table(path).frame["area_id"].tolist() == ["0126R001"]
 
 
 # -- 4. text from files, in exports and on a terminal -------------------------------------
