@@ -166,6 +166,7 @@ def json_depth(data: bytes) -> int:
     return json_nesting(data).deepest
 
 
+FEATURE_TYPE = re.compile(rb'"type"\s*:\s*"Feature"')
 #: Bytes decoded for one top-level value ("type", "crs"): a crs object is a few hundred.
 TOP_VALUE_BYTES = 10_000
 
@@ -186,9 +187,10 @@ def _top_level(text: bytes, nesting: JsonNesting, key: str) -> list[object]:
     return values
 
 
-def _check_geojson(path: Path, name: str) -> None:
-    """A GeoJSON object on top, not too deep, with no ``crs`` GDAL would fetch. Whether the
-    rest is valid JSON is GDAL's to say (forced to its GeoJSON driver)."""
+def _check_geojson(path: Path, name: str, limits: FileLimits) -> None:
+    """A GeoJSON object on top, not too deep, with no ``crs`` GDAL would fetch, and no more
+    features than allowed. Whether the rest is valid JSON is GDAL's to say (forced to its
+    GeoJSON driver)."""
     text = path.read_bytes().removeprefix(b"\xef\xbb\xbf").lstrip()
     if not text.startswith(b"{"):
         raise _not_readable(name, "geojson", "filen börjar inte med '{' och är alltså ingen "
@@ -214,6 +216,9 @@ def _check_geojson(path: Path, name: str) -> None:
                 expected='"crs": {"type": "name", "properties": {"name": '
                          '"urn:ogc:def:crs:EPSG::3006"}}',
                 fix="ta bort 'crs' (GeoJSON är då WGS 84) eller ange EPSG-koden")])
+    # Every feature says "type": "Feature" (a quote inside a string is escaped, so text in
+    # a string cannot match): at least as many matches as features, counted without parsing.
+    limits.check("max_features", len(FEATURE_TYPE.findall(text)), name)
 
 
 def _gpkg_connect(path: Path) -> sqlite3.Connection:
@@ -387,7 +392,7 @@ def _read_private(path: Path, name: str, kind: str, layer: str | None,
                   limits: FileLimits) -> gpd.GeoDataFrame:
     """Check and read the private copy ``path`` of the user's file ``name`` (child side)."""
     if kind == "geojson":
-        _check_geojson(path, name)
+        _check_geojson(path, name, limits)
         frame = _gdal_read(f"GeoJSON:{path}", name, kind, "GeoJSON", None)
     elif kind == "gpkg":
         chosen = _inspect_gpkg(path, name, layer, limits)
