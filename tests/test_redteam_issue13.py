@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from browser import requires_browser
 from geo_fixtures import grid_frame, write_zipped_shapefile
 from test_safe_files import CANARY, canary, server, vrt  # noqa: F401 - fixtures
 
@@ -109,6 +110,44 @@ def test_zipped_shapefile_whose_prj_is_a_url_makes_no_request(tmp_path: Path,
     shapes = write_zipped_shapefile(grid_frame(), tmp_path / "ok.zip")
     path = _rezip(shapes, tmp_path / "kommundelar.zip",
                   {".prj": f"{url}/epsg.prj".encode()})
+    try:
+        read_areas(path)
+    except AreaFileError as err:
+        assert url not in str(err)
+    assert seen == []
+
+
+def _with_crs(grid_json: str, crs_members: str) -> str:
+    features = json.loads(grid_json)["features"]
+    return ('{"type": "FeatureCollection", ' + crs_members + ', "features": '
+            + json.dumps(features) + "}")
+
+
+def test_geojson_with_a_link_crs_beside_a_safe_one_is_refused_without_a_request(
+        tmp_path: Path, server) -> None:  # noqa: F811
+    """Duplicate keys: Python's json keeps the last 'crs' (an EPSG name), a parser that kept
+    the first would see a link to fetch."""
+    url, seen = server
+    path = tmp_path / "kommundelar.geojson"
+    path.write_text(_with_crs(grid_frame().to_crs(4326).to_json(), (
+        '"crs": {"type": "link", "properties": {"href": "' + url + '/crs.wkt", "type": '
+        '"ogcwkt"}}, "crs": {"type": "name", "properties": {"name": "EPSG:4326"}}')),
+        encoding="utf-8")
+
+    with pytest.raises(AreaFileError, match="medlemmen 'crs' anger inget EPSG"):
+        read_areas(path)
+    assert seen == []
+
+
+def test_geojson_crs_link_under_an_escaped_key_makes_no_request(tmp_path: Path,
+                                                               server) -> None:  # noqa: F811
+    """'cr\\u0073' is 'crs' to GDAL's JSON parser; whatever the format check sees, GDAL in
+    the reading child has no network."""
+    url, seen = server
+    path = tmp_path / "kommundelar.geojson"
+    path.write_text(_with_crs(grid_frame().to_crs(4326).to_json(), (
+        '"cr\\u0073": {"type": "link", "properties": {"href": "' + url + '/crs.wkt", '
+        '"type": "ogcwkt"}}')), encoding="utf-8")
     try:
         read_areas(path)
     except AreaFileError as err:
@@ -288,6 +327,21 @@ def test_spreadsheet_formulas_in_area_names_are_text_in_csv_and_excel(
 def test_terminal_text_escapes_hyperlinks_csi_and_carriage_return(text: str,
                                                                        shown: str) -> None:
     assert shown in terminal_text(text)
+
+
+@requires_browser
+def test_pdf_renderer_fetches_no_ip_address_a_page_names(server) -> None:  # noqa: F811
+    """The renderer resolves no host name, but an IP address needs no resolving: an image
+    at http://127.0.0.1:port (were HTML ever injected) must still not be fetched."""
+    from geo.render import pdf_and_png
+
+    url, seen = server
+    page = (f'<html><body><img src="{url}/bild.png"><link rel="stylesheet" href="{url}/s.css">'
+            f'<iframe src="{url}/ram"></iframe><script src="{url}/s.js"></script>'
+            f"<p style=\"background:url('{url}/bg.png')\">text</p></body></html>").encode()
+    pdf, png = pdf_and_png(page, page)
+    assert pdf.startswith(b"%PDF") and png.startswith(b"\x89PNG")
+    assert seen == []
 
 
 # -- settings files -----------------------------------------------------------------------
