@@ -359,6 +359,20 @@ def test_settings_toml_nested_50000_deep_is_a_settings_error(tmp_path, capsys) -
     assert "RecursionError" not in err and "djup.toml" in err
 
 
+def test_app_settings_upload_nested_50000_deep_is_told_as_the_files_fault() -> None:
+    from streamlit.testing.v1 import AppTest
+    from test_app_safety import APP, uploader
+
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    deep = ("a = " + "[" * 50_000 + "]" * 50_000 + "\n").encode()
+    uploader(at, "settings_file").upload("djup.toml", deep, "application/toml").run()
+
+    assert not at.exception
+    said = " ".join(e.value for e in at.error)
+    assert "nästlade i för många nivåer" in said and "djup" in said
+    assert "oväntat fel" not in said and "RecursionError" not in said
+
+
 # -- 5. passwords -------------------------------------------------------------------------
 
 @pytest.mark.parametrize("url", [
