@@ -5,10 +5,13 @@ no request, and a canary file on this computer must never show up."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import sqlite3
 import struct
+import tracemalloc
 import zipfile
+import zlib
 from pathlib import Path
 
 import openpyxl
@@ -18,13 +21,14 @@ import pyarrow.parquet as pq
 import pytest
 from browser import requires_browser
 from geo_fixtures import grid_frame, write_zipped_shapefile
+from test_http_hostile import hostile  # noqa: F401 - a fixture
 from test_safe_files import CANARY, canary, server, vrt  # noqa: F401 - fixtures
 
 from geo import pipeline
 from geo.cli import main
 from geo.io import read_areas
 from geo.text import terminal_text
-from indicators.errors import AreaFileError, SettingsError
+from indicators.errors import AreaFileError, FetchError, SettingsError
 from indicators.limits import FileLimitError
 from indicators.settings import AnalysisSettings
 from indicators.tables import read_raw_table
@@ -218,20 +222,6 @@ def test_geoparquet_whose_wkb_claims_two_billion_points_is_refused_in_swedish(
         read_areas(path)
 
 
-def test_geojson_with_one_feature_of_260_000_vertices_is_refused_by_the_limit(
-        tmp_path: Path) -> None:
-    ring = [[18.0 + k * 1e-7, 59.0] for k in range(260_000)] + [[18.0, 59.0001],
-                                                                    [18.0, 59.0]]
-    document = {"type": "FeatureCollection", "features": [{
-        "type": "Feature", "properties": {"area_id": "A"},
-        "geometry": {"type": "Polygon", "coordinates": [ring]}}]}
-    path = tmp_path / "kommundelar.geojson"
-    path.write_text(json.dumps(document, separators=(",", ":")), encoding="utf-8")
-
-    with pytest.raises(FileLimitError, match="antal hörnpunkter i ett objekt är 260"):
-        read_areas(path)
-
-
 def _xlsx_with_shared_strings(path: Path, entries: int, prefix: bytes = b"") -> Path:
     """A one-cell workbook whose table of shared strings holds ``entries`` texts that no
     cell uses (openpyxl writes none of its own, so the part is added with its links)."""
@@ -391,6 +381,42 @@ def test_plan_verify_never_prints_a_password_in_odd_url_forms(url: str, capsys) 
     for part in ("KANARIE", "KAN<ARIE", "KAN@ARIE", "KAN&ARIE", "KAN%40ARIE", "KAN%26ARIE",
                  "ssKAN"):
         assert part not in printed
+
+
+def _gzip_of_zeros(size: int) -> bytes:
+    """gzip of ``size`` zero bytes, made a megabyte at a time (never ``size`` in memory)."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    block = bytes(1024**2)
+    return b"".join([*(packer.compress(block) for _ in range(size // len(block))),
+                     packer.flush()])
+
+
+@pytest.mark.parametrize("encoding", ["gzip, gzip", "gzip,gzip,gzip"])
+def test_gzip_bomb_in_a_chain_of_encodings_is_cut_at_the_cap_with_little_memory(
+        hostile, tmp_path, encoding: str) -> None:  # noqa: F811
+    """Each layer multiplies: 200 MB of zeros are 200 kB gzipped and about 1 kB gzipped
+    again; the cap must hold after the last layer is undone, chunk by chunk."""
+    from test_http_hostile import MB, fetcher_for
+
+    bomb = _gzip_of_zeros(200 * MB)
+    for _ in range(encoding.count("gzip") - 1):
+        bomb = gzip.compress(bomb, compresslevel=9)
+
+    def script(answering, conn) -> None:
+        answering.send(conn, b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                          b"Content-Encoding: %s\r\nContent-Length: %d\r\n\r\n"
+                          % (encoding.encode(), len(bomb)) + bomb)
+
+    bomb_server = hostile(script)
+    fetcher, _ = fetcher_for(tmp_path, max_bytes=1 * MB)
+    tracemalloc.start()
+    try:
+        with pytest.raises(FetchError, match="är större än gränsen 1,0 MB; hämtningen avbröts"):
+            fetcher.get_json(bomb_server.url + "data")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * MB
 
 
 # -- 3. local mode answers only to this computer -----------------------------------------
