@@ -230,6 +230,9 @@ GPKG_SYSTEM = re.compile(r"gpkg_\w+|gpkgext_\w+|sqlite_\w+|rtree_.+_(?:node|pare
                          r"|rtree_.+", re.IGNORECASE)
 
 
+#: The one virtual table a GeoPackage may hold: its R-tree spatial index.
+RTREE_SQL = re.compile(r'\s*CREATE\s+VIRTUAL\s+TABLE\s+(?:"rtree_[^"]+"|rtree_\w+)\s+'
+                       r'USING\s+rtree\s*\(\s*\w+(?:\s*,\s*\w+){4}\s*\)\s*', re.IGNORECASE)
 #: Triggers the GeoPackage standard and GDAL create (they fire on writes only; the file is
 #: opened read-only). Any other trigger is refused.
 GPKG_TRIGGER = re.compile(r"gpkg_\w+|rtree_.+_(?:insert|update\d*|delete)"
@@ -264,8 +267,9 @@ def _inspect_gpkg(path: Path, name: str, layer: str | None, limits: FileLimits) 
                     problems.append(f"{'vyn' if kind == 'view' else 'triggern'} '{obj}'")
                 elif kind == "table" and (sql or "").lstrip().upper().startswith(
                         "CREATE VIRTUAL"):
-                    if not (re.fullmatch(r"rtree_.+", lowered)
-                            and re.search(r"USING\s+rtree\s*\(", sql, re.IGNORECASE)):
+                    # Only a spatial index, declared exactly as GeoPackage writes it (no
+                    # comment hiding another module), and never a listed layer.
+                    if not RTREE_SQL.fullmatch(sql) or lowered in listed:
                         problems.append(f"den virtuella tabellen '{obj}'")
                 elif kind == "table" and lowered not in listed \
                         and not GPKG_SYSTEM.fullmatch(lowered):

@@ -232,6 +232,25 @@ def test_gpkg_with_a_foreign_trigger_is_refused(tmp_path: Path) -> None:
         read_areas(path)
 
 
+def test_gpkg_virtual_table_named_as_an_rtree_index_is_refused(tmp_path: Path,
+                                                              canary: Path) -> None:
+    """GDAL's VirtualOGR module opens any file; 'USING rtree(' hidden in a comment."""
+    path = tmp_path / "kommundelar.gpkg"
+    pyogrio.write_dataframe(grid_frame(), path, layer="ytor-2023", driver="GPKG")
+    assert read_layer(path)["area_id"].tolist() == GRID_IDS  # its real index is accepted
+    con = sqlite3.connect(path)
+    with con:
+        con.execute("PRAGMA writable_schema=ON")
+        con.execute("INSERT INTO sqlite_master VALUES ('table', 'rtree_x_geom', "
+                    "'rtree_x_geom', 0, ?)", (f"CREATE VIRTUAL TABLE rtree_x_geom USING "
+                                              f"VirtualOGR('{canary}') /* USING rtree( */",))
+    con.close()
+
+    with pytest.raises(AreaFileError, match="den virtuella tabellen 'rtree_x_geom'") as err:
+        read_areas(path)
+    assert CANARY not in str(err.value)
+
+
 def test_plain_sqlite_named_gpkg_is_refused(tmp_path: Path) -> None:
     """GDAL's SQLite driver would read it (and its SQL functions); a GeoPackage it is not."""
     path = tmp_path / "kommundelar.gpkg"
