@@ -283,9 +283,16 @@ def hostile_export(tmp_path_factory) -> Path:
     areas = pipeline.load_inputs().areas.frame.copy()
     areas["area_name"] = HOSTILE_NAMES + list(areas["area_name"][len(HOSTILE_NAMES):])
     areas.to_crs(4326).to_file(out / "omraden.geojson", driver="GeoJSON")
+    # A point file whose name and points are HTML: its name becomes a layer and a column.
+    inside = areas.geometry.representative_point()
+    points = out / "<img src=x onerror=alert(1)>skolor.csv"
+    points.write_text("\n".join(["namn;x;y", *(f"<img src=x onerror=alert(2)>{k};{p.x:.0f};"
+                                              f"{p.y:.0f}" for k, p in enumerate(inside[:3]))]),
+                      encoding="utf-8")
     code = main(["export", "--areas", str(out / "omraden.geojson"), "--id-column", "area_id",
                  "--name-column", "area_name", "--out", str(out / "k.html"),
-                 "--rapport", str(out / "r.html"), "--excel", str(out / "x.xlsx")])
+                 "--rapport", str(out / "r.html"), "--excel", str(out / "x.xlsx"),
+                 "--punkter", str(points)])
     assert code == 0
     return out
 
@@ -297,6 +304,7 @@ def test_html_in_area_names_stays_text_in_the_exported_map_and_report(hostile_ex
     assert "127.0.0.1:9/IMG" in html             # the name is there ...
     assert '<img src="http://127.0.0.1:9' not in html     # ... but never as a tag
     assert "</script><script>x" not in html
+    assert "onerror=alert(1)&gt;skolor" in html and "<img src=x" not in html
 
 
 def test_spreadsheet_formulas_in_area_names_are_text_in_csv_and_excel(
