@@ -19,6 +19,7 @@ from geo import pipeline
 from geo.comparisons import PointLayer
 from geo.exports import plan_workbook_bytes
 from geo.maps import format_number
+from geo.offline import with_data_uris
 from geo.render import renderer_missing, report_pdf
 from geo.report import report_html
 from geo.resources import analysis_resource_counts, resource_gaps, resource_map
@@ -497,8 +498,9 @@ def show_resources(analysis: pipeline.Analysis, points: tuple[PointLayer, ...]) 
     shown.insert(1, "Område", [names.get(a, a) for a in shown["Områdeskod"]])
     st.markdown("**Resurser per område**")
     st.dataframe(shown, hide_index=True)
-    st_folium(resource_map(analysis, points, counts, gaps=gaps), key="resource_map",
-              height=520, use_container_width=True, returned_objects=[])
+    # Leaflet as data: URIs, as on the map tab: the browser fetches nothing from a CDN.
+    st_folium(with_data_uris(resource_map(analysis, points, counts, gaps=gaps)),
+              key="resource_map", height=520, use_container_width=True, returned_objects=[])
 
 
 def show_history(contents: PlanContents, catalogue: Catalogue) -> None:

@@ -80,14 +80,15 @@ def test_app_in_a_real_browser_offline(app_url, tmp_path):
         assert blocked == []
 
 
-def _guarded_page(chromium, app_url: str, blocked: list[str]):
-    """A page on the app where every request to another host is refused and recorded."""
+def _guarded_page(chromium, app_url: str, blocked: list[str], allowed: tuple[str, ...] = ()):
+    """A page on the app where every request to another host (other than ``allowed``
+    addresses) is refused and recorded."""
     context = chromium.new_context(viewport={"width": 1400, "height": 1000},
                                    accept_downloads=True)
 
     def guard(route):
         url = route.request.url
-        if url.startswith((app_url, "data:", "blob:", "about:")):
+        if url.startswith((app_url, *allowed, "data:", "blob:", "about:")):
             route.continue_()
         else:
             blocked.append(url)
