@@ -35,20 +35,29 @@ from pathlib import Path
 from indicators.errors import PrevmapError
 
 _MD_ESCAPED = {ord(c): "\\" + c for c in string.punctuation}
+WORD_JOINER = "\u2060"
+# Found in the text after parsing, where no escape reaches: GFM's autolinks of
+# ``http(s)://``, ``www.`` and e-mail addresses (remark-gfm's find-and-replace over text)
+# and emoji shortcodes (remark-emoji). An invisible word joiner breaks each pattern.
+_TEXT_PATTERNS = re.compile(r"(?i:https?)(?=://)|(?i:www)(?=\.)|[-.\w+](?=@)|:(?=[\w+-])")
 
 
 def md_text(text: object) -> str:
     """``text`` for Streamlit's markdown, shown literally: every ASCII punctuation character
     backslash-escaped (so no link, image, emphasis, heading, list, table, HTML, LaTeX,
-    directive, emoji shortcode or autolink can form) and every line break kept as one."""
-    escaped = str(text).replace("\r\n", "\n").replace("\r", "\n").translate(_MD_ESCAPED)
+    directive, emoji shortcode or autolink can form), an invisible word joiner (U+2060)
+    inside ``http://``, ``www.``, ``x@y`` and ``:word`` (matched in the parsed text, where
+    escapes no longer count), and every line break kept as one."""
+    text = str(text).replace("\r\n", "\n").replace("\r", "\n")
+    escaped = _TEXT_PATTERNS.sub(lambda m: m.group() + WORD_JOINER, text).translate(_MD_ESCAPED)
     # Two spaces before a line feed: a hard break (a lone one would join the lines).
     return "  \n".join(escaped.split("\n"))
 
 
 def md_source(markdown: str) -> str:
     """The text :func:`md_text` was given, back from its markdown (what a reader sees)."""
-    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown.replace("  \n", "\n"))
+    text = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown.replace("  \n", "\n"))
+    return text.replace(WORD_JOINER, "")
 
 
 def _control_escapes(keep: str) -> dict[int, str]:

@@ -4,6 +4,7 @@ with its technical details apart, and the CLI exits 2 for a file the user can fi
 
 from __future__ import annotations
 
+import re
 import string
 import zipfile
 
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 
 from geo import pipeline
 from geo.cli import main
-from geo.text import failure_text, md_source, md_text, terminal_text
+from geo.text import WORD_JOINER, failure_text, md_source, md_text, terminal_text
 
 #: What a table value, an area code, a settings key or a file name may hold: each would
 #: form a link, an image (fetched by the browser), emphasis, a heading, a quote, a table,
@@ -65,7 +66,8 @@ def test_old_escaping_let_emphasis_html_and_autolinks_through():
     from plan_page import plain
 
     assert plain("**fet** <b>x</b> www.evil.example :smile: $x$") == (
-        "\\*\\*fet\\*\\* \\<b\\>x\\<\\/b\\> www\\.evil\\.example \\:smile\\: \\$x\\$")
+        "\\*\\*fet\\*\\* \\<b\\>x\\<\\/b\\> www\u2060\\.evil\\.example \\:\u2060smile\\: "
+        "\\$x\\$")
 
 
 def test_an_error_on_several_lines_keeps_its_lines():
@@ -78,8 +80,26 @@ def test_an_error_on_several_lines_keeps_its_lines():
 def test_any_text_is_escaped_and_comes_back(text):
     shown = md_text(text)
     assert unescaped_punctuation(shown) == []
-    if "\r" not in text and "  \n" not in text:
+    if "\r" not in text and "  \n" not in text and WORD_JOINER not in text:
         assert md_source(shown) == text
+
+
+# What Streamlit's markdown (remark-gfm, remark-emoji) looks for in the text *after*
+# parsing, where backslash escapes are gone: the patterns of its bundled JavaScript.
+GFM_URL = re.compile(r"(https?://|www(?=\.))([-.\w]+)([^ \t\r\n]*)", re.IGNORECASE)
+GFM_EMAIL = re.compile(r"([-.\w+]+)@([-\w]+(?:\.[-\w]+)+)")
+EMOJI = re.compile(r":\+1:|:-1:|:[\w-]+:")
+
+
+@pytest.mark.parametrize("text", [
+    "http://evil.example/a", "HTTPS://evil.example", "www.evil.example", "WWW.evil.example",
+    "a@evil.example", "se x.y+z@evil.example", ":smile:", ":+1:", "(www.evil.example)",
+    "**http://127.0.0.1:8765/a.png**"])
+def test_autolinks_and_emoji_found_in_the_parsed_text_cannot_form(text):
+    parsed = re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", md_text(text))   # escapes resolved
+    assert parsed.replace(WORD_JOINER, "") == text                  # reads as written
+    assert not GFM_URL.search(parsed) and not GFM_EMAIL.search(parsed)
+    assert not EMOJI.search(parsed)
 
 
 def test_terminal_text_shows_escape_codes_instead_of_running_them():
