@@ -187,6 +187,28 @@ def _top_level(text: bytes, nesting: JsonNesting, key: str) -> list[object]:
     return values
 
 
+#: The rest of a JSON key from inside it: up to its closing quote and the colon.
+_KEY_REST = re.compile(rb'(?:\\.|[^"\\])*"\s*:')
+#: Backslashes looked at in the outermost object (legitimate files have none or a few).
+MAX_TOP_ESCAPES = 100
+
+
+def _refuse_escaped_top_keys(text: bytes, nesting: JsonNesting, name: str) -> None:
+    """Refuse a key of the outermost object written with escapes ('"cr\\u0073"' is "crs"
+    to GDAL): :func:`_top_level` finds keys by their plain spelling."""
+    backslashes = np.flatnonzero(np.frombuffer(text, dtype=np.uint8) == ord("\\"))
+    if not len(backslashes):
+        return
+    k = np.searchsorted(nesting.positions, backslashes, side="right") - 1
+    depth = np.where(k >= 0, nesting.depths[np.maximum(k, 0)], 0)
+    top = backslashes[depth == 1]
+    starts = [int(at) for at in top if text[at - 1] != ord("\\")]  # not the 2nd of "\\\\"
+    if len(top) > MAX_TOP_ESCAPES or any(_KEY_REST.match(text, at) for at in starts):
+        raise _not_readable(name, "geojson", "en nyckel överst i filen är skriven med "
+                                             "escape-tecken (\\), t.ex. \"cr\\u0073\" för "
+                                             "\"crs\"")
+
+
 def _check_geojson(path: Path, name: str, limits: FileLimits) -> None:
     """A GeoJSON object on top, not too deep, with no ``crs`` GDAL would fetch, and no more
     features than allowed. Whether the rest is valid JSON is GDAL's to say (forced to its
@@ -201,6 +223,7 @@ def _check_geojson(path: Path, name: str, limits: FileLimits) -> None:
     if deepest > MAX_JSON_DEPTH:
         raise _not_readable(name, "geojson", f"JSON-strukturen är {deepest} nivåer djup, "
                                              f"mer än gränsen {MAX_JSON_DEPTH}")
+    _refuse_escaped_top_keys(text, nesting, name)
     kinds = _top_level(text, nesting, "type")
     if kinds not in (["FeatureCollection"], ["Feature"]):
         raise _not_readable(name, "geojson", "överst ska stå \"type\": \"FeatureCollection\" "

@@ -133,6 +133,27 @@ def test_geojson_crs_link_makes_no_request(tmp_path: Path, server) -> None:
     assert seen == []
 
 
+def test_geojson_crs_under_an_escaped_key_is_refused(tmp_path: Path, server) -> None:
+    url, seen = server
+    document = grid_frame().to_crs(4326).to_json()
+    path = tmp_path / "kommundelar.geojson"
+    path.write_text('{"cr\\u0073": {"type": "link", "properties": {"href": "' + url
+                    + '/crs.wkt"}}, ' + document[1:], encoding="utf-8")
+
+    with pytest.raises(AreaFileError, match="en nyckel överst i filen är skriven med "
+                                            "escape-tecken"):
+        read_areas(path)
+    assert seen == []
+
+
+def test_geojson_with_an_escaped_top_level_name_reads(tmp_path: Path) -> None:
+    path = tmp_path / "ytor.geojson"
+    path.write_text('{"name": "Sk\\u00e5ne \\\\ 2", ' + grid_frame().to_crs(4326).to_json()[1:],
+                    encoding="utf-8")
+
+    assert read_layer(path)["area_id"].tolist() == GRID_IDS
+
+
 def test_gdal_algorithm_disguised_as_geojson_makes_no_request(tmp_path: Path, server) -> None:
     url, seen = server
     path = tmp_path / "kommundelar.geojson"
