@@ -202,7 +202,7 @@ def read_layer(path: str | Path, *, layer: str | None = None) -> gpd.GeoDataFram
     limit raises :class:`indicators.limits.FileLimitError`.
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise AreaFileError(f"filen '{path}' finns inte. Kontrollera sökvägen.")
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:

@@ -54,8 +54,8 @@ import json
 import multiprocessing
 import os
 import re
-import shutil
 import signal
+import stat
 import sqlite3
 import tempfile
 from collections.abc import Callable
@@ -582,13 +582,21 @@ def _context() -> multiprocessing.context.BaseContext:
 
 
 def _died(limits: FileLimits, name: str, exitcode: int | None) -> Problem:
-    """Why the child ended without an answer: out of CPU time (SIGXCPU), else memory."""
+    """Why the child ended without an answer: out of CPU time (SIGXCPU); out of memory (a
+    MemoryError, or killed or aborted as the address-space limit makes allocators do); or
+    something else, said as it is with the exit code rather than blamed on memory."""
     if exitcode == -signal.SIGXCPU:
         return refusal(limits, "max_seconds", limits.max_seconds + 1, name)
-    return Problem("läsningen avbröts: filen krävde troligen mer minne än gränsen "
-                   f"{limits.max_memory_bytes:,} byte.".replace(",", "\u00a0"), source=name,
-                   fix=f"förenkla eller dela upp filen, eller höj gränsen med "
-                       f"miljövariabeln {limits.env_name('max_memory_bytes')}")
+    if exitcode in (None, -signal.SIGKILL, -signal.SIGABRT, -signal.SIGSEGV, -signal.SIGBUS):
+        return Problem("läsningen avbröts: filen krävde troligen mer minne än gränsen "
+                       f"{limits.max_memory_bytes:,} byte.".replace(",", "\u00a0"),
+                       source=name,
+                       fix=f"förenkla eller dela upp filen, eller höj gränsen med "
+                           f"miljövariabeln {limits.env_name('max_memory_bytes')}")
+    return Problem(f"läsningen avbröts oväntat (processen som läste filen slutade med kod "
+                   f"{exitcode}).", source=name,
+                   fix="försök igen; händer det igen, spara om filen i GIS-programmet och "
+                       "läs in den på nytt")
 
 
 def run_bounded(func: Callable[..., Any], args: tuple[Any, ...], limits: FileLimits,
@@ -628,6 +636,25 @@ def run_bounded(func: Callable[..., Any], args: tuple[Any, ...], limits: FileLim
     raise outcome[1](outcome[2])
 
 
+def _bounded_copy(path: Path, private: Path, limits: FileLimits, name: str) -> None:
+    """Copy the regular file ``path`` to ``private``, at most ``max_bytes``: a device or a
+    file that grows while it is read (``/dev/zero`` behind a link) cannot fill the disk."""
+    try:
+        with open(path, "rb") as source:
+            if not stat.S_ISREG(os.fstat(source.fileno()).st_mode):
+                raise AreaFileError([Problem(
+                    "är ingen vanlig fil (en enhet, en kö eller en länk till en sådan).",
+                    source=name, fix="ange en sparad GIS-fil")])
+            with open(private, "wb") as target:
+                copied = 0
+                while chunk := source.read(1024 * 1024):
+                    copied += len(chunk)
+                    limits.check("max_bytes", copied, name)
+                    target.write(chunk)
+    except OSError as err:
+        raise AreaFileError(f"fil '{name}' kunde inte läsas ({err.strerror}).") from None
+
+
 def read_spatial_file(path: str | Path, *, layer: str | None = None,
                       formats: tuple[str, ...] = tuple(FORMAT_TEXT),
                       limits: FileLimits | None = None) -> gpd.GeoDataFrame:
@@ -653,9 +680,6 @@ def read_spatial_file(path: str | Path, *, layer: str | None = None,
     limits.check("max_bytes", size, name)
     with tempfile.TemporaryDirectory(prefix="prevmap-read-") as folder:
         private = Path(folder) / PRIVATE_NAME[kind]
-        try:
-            shutil.copyfile(path, private)
-        except OSError as err:
-            raise AreaFileError(f"fil '{name}' kunde inte läsas ({err.strerror}).") from None
+        _bounded_copy(path, private, limits, name)
         os.chmod(private, 0o600)
         return run_bounded(_read_private, (private, name, kind, layer, limits), limits, name)

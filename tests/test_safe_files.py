@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
 import re
 import sqlite3
 import threading
@@ -354,6 +355,31 @@ def test_reading_child_is_stopped_at_the_deadline() -> None:
     with pytest.raises(FileLimitError, match="tid för att läsa filen \\(sekunder\\) är 2, över "
                                              "gränsen 1.*PREVMAP_MAX_SECONDS"):
         run_bounded(time.sleep, (30,), FileLimits(max_seconds=1), "ytor.gpkg")
+
+
+def test_reading_child_that_exits_for_another_reason_is_not_blamed_on_memory() -> None:
+    with pytest.raises(FileLimitError, match="läsningen avbröts oväntat.*kod 3") as err:
+        run_bounded(os._exit, (3,), FileLimits(), "ytor.gpkg")
+    assert "minne" not in str(err.value)
+
+
+def test_link_to_an_endless_device_is_refused_without_filling_the_disk(tmp_path: Path) -> None:
+    link = tmp_path / "ytor.geojson"
+    link.symlink_to("/dev/zero")
+    with pytest.raises(AreaFileError, match="ytor.geojson.*ingen vanlig fil"):
+        read_areas(link)
+
+
+def test_file_that_grows_past_the_limit_while_copied_is_cut(tmp_path: Path) -> None:
+    # a file whose size on disk said it fits, but which is larger when read: the copy stops
+    path = tmp_path / "ytor.geojson"
+    path.write_bytes(b" " * (3 * 1024 * 1024))
+    limits = FileLimits(max_bytes=2 * 1024 * 1024)
+    from geo.safe_files import _bounded_copy
+
+    with pytest.raises(FileLimitError, match="storlek på disk.*PREVMAP_MAX_BYTES"):
+        _bounded_copy(path, tmp_path / "kopia.geojson", limits, path.name)
+    assert (tmp_path / "kopia.geojson").stat().st_size <= 2 * 1024 * 1024
 
 
 # -- broken files: a Swedish message, no traceback or server path ----------------------------
