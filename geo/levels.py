@@ -18,12 +18,13 @@ import pandas as pd
 
 from indicators.columns import AREA_ID, AREA_NAME
 from indicators.errors import IndicatorTableError, Problems
-from indicators.io import read_indicator_table, read_source_info
+from indicators.io import read_source_info
 from indicators.levels import FROM_ID, aggregate_to_level, link_table
 
 from .interpolate import interpolate_counts
 from .io import Areas
 from .pipeline import DATA_DIR, Inputs
+from .safe_files import read_table_file
 
 GROUPINGS_DIR = DATA_DIR / "kommundelar"
 DEFAULT_GROUPING = GROUPINGS_DIR / "huddinge_kommundelar_exempel.csv"
@@ -34,7 +35,7 @@ def read_grouping(path: str | Path, from_column: str | None = None,
     """A grouping table: first column the area code, second the name of the larger area
     (or name the columns). The larger area's id is its name."""
     path = Path(path)
-    raw = read_indicator_table(path)
+    raw = read_table_file(path)
     if raw.shape[1] < 2:
         raise IndicatorTableError(f"fil '{path.name}': en grupperingstabell behöver två kolumner "
                                   "(områdeskod och kommundel).")

@@ -33,7 +33,6 @@ from indicators.io import (
     SourceInfo,
     mark_synthetic,
     read_catalogue,
-    read_indicator_table,
     read_settings,
     read_source_info,
 )
@@ -51,6 +50,7 @@ from .hotspots import HotspotError, Hotspots, find_hotspots, values_from_ranking
 from .io import Areas, read_areas
 from .join import JoinReport, join_areas
 from .maps import MapOverlay, build_map, export_map_html, render_map_html
+from .safe_files import read_table_file
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 DEFAULT_AREAS = DATA_DIR / "areas" / "huddinge_regso_2025.parquet"
@@ -101,7 +101,7 @@ def read_history(path: str | Path, catalogue: Catalogue) -> tuple[tuple[int, pd.
     """Earlier years from one long table with a year column (``ar``, ``år`` or ``year``),
     each year validated like the main table."""
     path = Path(path)
-    tables = split_years(read_indicator_table(path))
+    tables = split_years(read_table_file(path))
     return tuple((year, validate_indicator_table(table.reset_index(), catalogue,
                                                  f"{path.name}, år {year}").reset_index())
                  for year, table in tables.items())
@@ -113,7 +113,7 @@ def inputs_for_areas(areas: Areas, indicators: str | Path,
     """Inputs from areas already read and an indicator file (CSV, Excel, Parquet)."""
     indicators = Path(indicators)
     cat = read_catalogue(catalogue)
-    raw = read_indicator_table(indicators)
+    raw = read_table_file(indicators)
     table = validate_indicator_table(raw, cat, indicators.name)
     past = read_history(history, cat) if history is not None else ()
     if year is not None and any(y >= year for y, _ in past):

@@ -55,8 +55,8 @@ import multiprocessing
 import os
 import re
 import signal
-import stat
 import sqlite3
+import stat
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -514,6 +514,8 @@ def _child(conn: Any, func: Callable[..., Any], args: tuple[Any, ...],
     """Entry of the reading child: set limits and GDAL options, run, send the outcome."""
     import resource
 
+    import pyogrio  # before the limits: loading GDAL itself maps much of the address space
+
     memory = int(limits.max_memory_bytes)
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     seconds = int(limits.max_seconds)
@@ -521,8 +523,6 @@ def _child(conn: Any, func: Callable[..., Any], args: tuple[Any, ...],
     for key in PROXY_BYPASS_ENV:
         os.environ.pop(key, None)
     os.environ["PROJ_NETWORK"] = "OFF"
-    import pyogrio
-
     pyogrio.set_gdal_config_options(SAFE_GDAL_CONFIG)
     try:
         outcome: tuple[Any, ...] = ("ok", func(*args))
@@ -683,3 +683,29 @@ def read_spatial_file(path: str | Path, *, layer: str | None = None,
         _bounded_copy(path, private, limits, name)
         os.chmod(private, 0o600)
         return run_bounded(_read_private, (private, name, kind, layer, limits), limits, name)
+
+
+#: Files shipped with prevmap (``data/`` of the repository) are trusted: their tables are read
+#: in this process. Every other table is the user's and is read in the bounded child.
+BUNDLED_DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def is_bundled(path: str | Path) -> bool:
+    """Whether ``path`` is one of prevmap's own data files (under ``data/``)."""
+    return Path(path).resolve().is_relative_to(BUNDLED_DATA)
+
+
+def read_table_file(path: str | Path, reader: Callable[..., Any] | None = None,
+                    limits: FileLimits | None = None) -> Any:
+    """The user's table file read by ``reader`` (default
+    :func:`indicators.io.read_indicator_table`) in the bounded child, as spatial files are:
+    the size checks of :mod:`indicators.table_limits` come first, and memory, CPU time and
+    wall time are limited for what they cannot foresee (an Excel sheet of small cells that
+    is slow to parse). ``reader`` takes the path and ``limits``."""
+    if reader is None:
+        from indicators.io import read_indicator_table as reader
+    path = Path(path)
+    limits = limits or limits_from_env(os.environ)
+    if is_bundled(path):
+        return reader(path, limits=limits)
+    return run_bounded(reader, (path, limits), limits, path.name)

@@ -385,3 +385,27 @@ def test_xlsx_whose_zip_directory_understates_a_part_is_refused_as_a_broken_file
     with pytest.raises(IndicatorTableError, match="fil 'ljuger.xlsx': kan inte läsas som "
                        "Excel-fil"):
         read_raw_table(path, error=IndicatorTableError)
+
+
+# -- what metadata cannot foresee: the user's table is read in the bounded child -------------
+
+def test_users_indicator_table_is_read_in_a_child_with_bounded_memory(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sheet within every size limit can still be costly to parse; the user's table is read
+    where memory and time are limited, so the limit is felt (here set far too low on purpose),
+    while the bundled table is read in the process as before."""
+    from geo import pipeline
+    from geo.safe_files import is_bundled, read_table_file
+
+    upload = tmp_path / "indikatorer.csv"
+    upload.write_bytes(pipeline.DEFAULT_INDICATORS.read_bytes())
+    assert read_table_file(upload).equals(read_indicator_table(upload))
+    areas = pipeline.read_areas(pipeline.DEFAULT_AREAS)
+    monkeypatch.setenv("PREVMAP_MAX_MEMORY_BYTES", str(8 * 1024**2))
+    with pytest.raises(FileLimitError, match="indikatorer.csv.*mer minne.*"
+                                             "PREVMAP_MAX_MEMORY_BYTES"):
+        read_table_file(upload)
+    with pytest.raises(FileLimitError, match="indikatorer.csv.*PREVMAP_MAX_MEMORY_BYTES"):
+        pipeline.inputs_for_areas(areas, upload)
+    assert is_bundled(pipeline.DEFAULT_INDICATORS) and not is_bundled(upload)
+    assert len(read_table_file(pipeline.DEFAULT_INDICATORS)) > 0
