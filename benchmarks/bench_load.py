@@ -111,7 +111,7 @@ class Run:
     sessions: int
     latencies: list[float] = field(default_factory=list)  # seconds, one per change
     errors: list[str] = field(default_factory=list)
-    rss_mb: list[float] = field(default_factory=list)    # server RSS samples
+    rss_mb: list[tuple[float, float]] = field(default_factory=list)  # (server, + children)
     load: str = ""
 
 
@@ -152,15 +152,17 @@ def streamlit_server(cache: Path) -> Iterator[tuple[str, psutil.Process]]:
             proc.wait(timeout=20)
 
 
-def rss_mb(server: psutil.Process) -> float:
-    total = 0
+def rss_mb(server: psutil.Process) -> tuple[float, float]:
+    """RSS of the Streamlit process alone, and with its children (the forkserver that
+    reads uploaded files, geo/safe_files.py), in MB."""
+    sizes = []
     for process in [server, *server.children(recursive=True)]:
         with contextlib.suppress(psutil.Error):
-            total += process.memory_info().rss
-    return total / 2**20
+            sizes.append(process.memory_info().rss / 2**20)
+    return (sizes[0] if sizes else 0.0), sum(sizes)
 
 
-async def sample_memory(server: psutil.Process, into: list[float]) -> None:
+async def sample_memory(server: psutil.Process, into: list[tuple[float, float]]) -> None:
     while True:
         into.append(rss_mb(server))
         await asyncio.sleep(0.5)
@@ -297,8 +299,10 @@ def p95(values: list[float]) -> float:
 
 def report(run: Run) -> str:
     lat = run.latencies
-    memory = (f"{run.rss_mb[0]:.0f} → {max(run.rss_mb):.0f} → {run.rss_mb[-1]:.0f}"
-              if run.rss_mb else "–")
+    def memory_of(i: int) -> str:
+        return (f"{run.rss_mb[0][i]:.0f} → {max(m[i] for m in run.rss_mb):.0f} → "
+                f"{run.rss_mb[-1][i]:.0f}")
+    memory = f"{memory_of(0)} (with children {memory_of(1)})" if run.rss_mb else "–"
     if not lat:
         return f"{run.sessions:>3} | 0 changes | errors {len(run.errors)} | RSS MB {memory}"
     return (f"{run.sessions:>3} | {len(lat):>4} | {statistics.median(lat):6.2f} | "
