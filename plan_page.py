@@ -28,6 +28,7 @@ from indicators.catalogue import Catalogue
 from indicators.columns import AREA_ID, AREA_NAME
 from indicators.errors import PrevmapError
 from login_page import current_account
+from plans.access import READER, Account
 from plans.followup import (
     NOT_MEASURABLE,
     STATUSES,
@@ -96,9 +97,18 @@ def who() -> str:
     return current_account().who
 
 
+def plan_account() -> Account:
+    """:func:`current_account`, made a reader while the plan database is read-only (a file
+    or role that may only read): then no form that writes is shown either."""
+    account = current_account()
+    if st.session_state.get("plan_store_read_only"):
+        return replace(account, role=READER)
+    return account
+
+
 def editable() -> bool:
     """Whether this user may change plans (a reader sees no form that writes)."""
-    return current_account().can_edit
+    return plan_account().can_edit
 
 
 def _saved(message: str) -> None:
@@ -117,7 +127,10 @@ def _try(action, success: str, *, forget: str | None = None) -> None:
     """Run a database write; show its Swedish error (bad input, conflict) or the success.
     ``forget``: the edit form whose item as shown (:func:`_as_shown`) is spent after a
     save or a conflict."""
-    account = current_account()   # decided here, on the write's own path, not by the form
+    account = plan_account()   # decided here, on the write's own path, not by the form
+    if st.session_state.get("plan_store_read_only"):
+        st.error("Databasen är skrivskyddad: ingenting sparades.")
+        return
     if not account.can_edit:
         st.error("Du får läsa planerna men inte ändra dem; ingenting sparades. Be den som "
                  "sköter prevmap att lägga till dig bland redigerarna.")
@@ -155,13 +168,16 @@ def show_plan_page(analysis: pipeline.Analysis, key: str,
     kind = ("delad PostgreSQL-databas" if store.backend == "postgresql"
             else "SQLite-fil på den här datorn")
     st.caption(plain(f"Databas: {store.url} ({kind})."))
+    st.session_state["plan_store_read_only"] = store.read_only
     if store.read_only:
         st.warning("Databasen är skrivskyddad: planerna och uppföljningen visas, men "
                    "ändringar kan inte sparas.")
     if "plan_message" in st.session_state:
         st.success(plain(st.session_state.pop("plan_message")))
-    account = current_account()
-    if not account.verified:
+    account = plan_account()
+    if store.read_only:
+        pass                             # said above; no name is asked for, nothing is saved
+    elif not account.verified:
         st.text_input("Ditt namn (sparas i historiken)", key="plan_who", max_chars=100)
         st.caption("Lokalt läge: namnet skrivs in av dig och kontrolleras inte. I teamläge "
                    "kommer det från inloggningen.")
