@@ -60,9 +60,17 @@ def md_source(markdown: str) -> str:
     return text.replace(WORD_JOINER, "")
 
 
+#: Characters that reorder or break what a terminal shows without being control codes: the
+#: bidirectional marks, embeddings, overrides and isolates (``X\u202egpj.exe`` shows as
+#: ``Xexe.jpg``) and the Unicode line and paragraph separators.
+BIDI_AND_SEPARATORS = (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A),
+                       0x2028, 0x2029)
+
+
 def _control_escapes(keep: str) -> dict[int, str]:
     codes = [*range(0x20), 0x7F, *range(0x80, 0xA0)]
-    return {c: f"\\x{c:02x}" for c in codes if chr(c) not in keep}
+    escapes = {c: f"\\x{c:02x}" for c in codes if chr(c) not in keep}
+    return escapes | {c: f"\\u{c:04x}" for c in BIDI_AND_SEPARATORS}
 
 
 _TERMINAL_ESCAPED = _control_escapes("\n\t")
@@ -71,7 +79,8 @@ _TERMINAL_ONE_LINE = _control_escapes("")
 
 def terminal_text(text: object, *, one_line: bool = False) -> str:
     """``text`` safe to print on a terminal: control characters (C0, DEL, C1; ESC among
-    them) shown as ``\\xNN``; line feeds and tabs kept unless ``one_line``."""
+    them) shown as ``\\xNN``, bidirectional overrides and Unicode line separators as
+    ``\\uNNNN``; line feeds and tabs kept unless ``one_line``."""
     return str(text).translate(_TERMINAL_ONE_LINE if one_line else _TERMINAL_ESCAPED)
 
 

@@ -108,6 +108,15 @@ def test_terminal_text_shows_escape_codes_instead_of_running_them():
     assert terminal_text("a\nb\tc\r", one_line=True) == "a\\x0ab\\x09c\\x0d"
 
 
+def test_terminal_text_shows_bidi_overrides_and_line_separators_instead_of_obeying_them():
+    # 'X\u202egpj.exe' would show as 'Xexe.jpg'; U+2028 would break the line
+    for mark in ("\u202e", "\u202a", "\u2066", "\u2069", "\u200f", "\u061c", "\u2028",
+                 "\u2029"):
+        shown = terminal_text(f"X{mark}gpj.exe")
+        assert mark not in shown and shown == f"X\\u{ord(mark):04x}gpj.exe"
+    assert terminal_text("Vårby – Flemingsberg\u00a0(å ä ö)") == "Vårby – Flemingsberg\u00a0(å ä ö)"
+
+
 def test_a_file_error_is_told_in_swedish_with_details_apart(tmp_path):
     try:
         (tmp_path / "saknas.csv").read_text()
