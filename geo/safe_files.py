@@ -509,6 +509,12 @@ def check_self_crossings(geoms: np.ndarray, source: str,
 
 # --- the child process ---------------------------------------------------------------------
 
+def _address_space() -> int:
+    """Bytes of address space this process has mapped now (``VmSize``)."""
+    with open("/proc/self/statm", encoding="ascii") as statm:
+        return int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+
+
 def _child(conn: Any, func: Callable[..., Any], args: tuple[Any, ...],
            limits: FileLimits) -> None:
     """Entry of the reading child: set limits and GDAL options, run, send the outcome."""
@@ -516,7 +522,9 @@ def _child(conn: Any, func: Callable[..., Any], args: tuple[Any, ...],
 
     import pyogrio  # before the limits: loading GDAL itself maps much of the address space
 
-    memory = int(limits.max_memory_bytes)
+    # The limit is on what the read adds: the child starts with whatever the fork server
+    # preloaded mapped already (more in the app than in the CLI), which is not the file's.
+    memory = _address_space() + int(limits.max_memory_bytes)
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     seconds = int(limits.max_seconds)
     resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 5))

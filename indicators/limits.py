@@ -37,7 +37,7 @@ LIMIT_TEXT = {
     "max_vertices_per_feature": "antal hörnpunkter i ett objekt",
     "max_self_crossings": "antal ställen där ogiltiga ytor korsar sig själva",
     "max_seconds": "tid för att läsa filen (sekunder)",
-    "max_memory_bytes": "minne för att läsa filen (byte)",
+    "max_memory_bytes": "minne som läsningen av filen får använda (byte)",
     "max_compression_ratio": "packningsgrad (uppackad storlek delad med packad)",
 }
 

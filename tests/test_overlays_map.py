@@ -50,6 +50,7 @@ from geo.comparisons import (
 )
 from geo.io import areas_from_frame
 from geo.maps import MapOverlay, escape_text, render_map_html
+from geo.text import md_source
 from indicators.errors import ScbFileError
 from indicators.io import SourceInfo, read_settings
 
@@ -387,7 +388,7 @@ def test_app_named_kommun_that_is_not_in_the_file_is_an_error(tmp_path):
     at.text_input(key="omradestyp_kommun").input("Ankeborg")
     uploader(at, "omradestyp_file").upload("typ.csv", csv.read_bytes(), "text/csv").run()
     assert not at.exception
-    assert any("kommunen 'Ankeborg' finns inte i filen" in e.value for e in at.error)
+    assert any("kommunen 'Ankeborg' finns inte i filen" in md_source(e.value) for e in at.error)
 
 
 def test_app_bad_comparison_file_shows_an_error_and_keeps_the_ranking(tmp_path):
@@ -396,7 +397,7 @@ def test_app_bad_comparison_file_shows_an_error_and_keeps_the_ranking(tmp_path):
     uploader(at, "omradestyp_file").upload("fel.csv", b"Omrade,2023\nHuddinge,7\n",
                                            "text/csv").run()
     assert not at.exception
-    message = " ".join(e.value for e in at.error)
+    message = " ".join(md_source(e.value) for e in at.error)   # as the reader sees it
     assert "Jämförelserna visas inte." in message and "fil 'fel.csv'" in message
     assert ranking(at)["Områdeskod"].tolist() == before
     assert OMRADESTYP_COLUMN not in ranking(at).columns
