@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from shapely.geometry import MultiPolygon, Point, Polygon, box
@@ -548,3 +549,141 @@ def test_pre_reduction_that_keeps_failing_falls_back_to_the_full_borders(monkeyp
     assert result.coverage_valid
     assert display.BUDGET_FLOOR * 600 <= result.vertices_out <= 600
     assert adjacent_pairs(result.geometry.to_numpy()) == grid_pairs()
+
+
+# ----------------------------------------------------------------------------------------
+# layers that are no coverage: overlaps and narrow gaps (issue 13, "Safe by default")
+
+
+def _circles(n: int = 40, vertices: int = 400, seed: int = 3) -> gpd.GeoDataFrame:
+    """``n`` circles of 300 m in a 2 km square: most overlap several others."""
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform([X0, Y0], [X0 + 2000, Y0 + 2000], size=(n, 2))
+    circles = [Point(x, y).buffer(300, quad_segs=vertices // 4) for x, y in centres]
+    return gpd.GeoDataFrame({"namn": [f"C{i}" for i in range(n)]}, geometry=circles,
+                            index=[f"C{i}" for i in range(n)], crs=3006)
+
+
+def _count_coverage_simplify(monkeypatch) -> list[int]:
+    calls: list[int] = []
+    simplify = shapely.coverage_simplify
+    monkeypatch.setattr(shapely, "coverage_simplify",
+                        lambda g, t, **kw: calls.append(len(g)) or simplify(g, t, **kw))
+    return calls
+
+
+def test_overlapping_polygons_are_simplified_one_by_one_within_the_budget(monkeypatch):
+    # coverage_simplify of 3 000 overlapping circles (2.4 million vertices) took 53 s:
+    # overlapping polygons have no edges in common to keep, so each is simplified alone.
+    frame = _circles()
+    assert display._loose_share(frame.geometry.to_numpy()) >= display.LOOSE_SHARE
+    calls = _count_coverage_simplify(monkeypatch)
+    result = prepare_display_geometry(frame, vertex_budget=2000)
+    assert calls == []
+    assert result.vertices_in == 40 * 401
+    assert 0 < result.vertices_out <= 2000
+    assert result.tolerance_m > 0
+    assert result.geometry.index.equals(frame.index)
+    shapes = result.geometry.to_numpy()
+    assert shapely.is_valid(shapes).all()
+    assert not shapely.is_empty(shapes).any()
+    assert (shapely.get_type_id(shapes) == shapely.get_type_id(frame.geometry.to_numpy())).all()
+    assert not result.coverage_valid
+    assert "förenklade för visning" in result.note()
+    assert "ingen sammanhängande indelning" in result.note()
+
+
+def test_layer_with_narrow_gaps_is_simplified_one_by_one(monkeypatch):
+    # The grid with every cell shrunk by 0.3 m: no overlaps (coverage_is_valid says True),
+    # but no edge in common either; coverage_simplify took 30 s on 1.1 million vertices.
+    frame = grid_frame()
+    shapes = frame.geometry.to_numpy()
+    present = ~(shapely.is_missing(shapes) | shapely.is_empty(shapes))
+    shapes[present] = shapely.buffer(shapes[present], -0.3, join_style="mitre")
+    frame = frame.set_geometry(shapes)
+    assert shapely.coverage_is_valid(shapes[present])
+    assert display._loose_share(shapes[present]) >= display.LOOSE_SHARE
+    calls = _count_coverage_simplify(monkeypatch)
+    result = prepare_display_geometry(frame, vertex_budget=600)
+    assert calls == []
+    assert 0 < result.vertices_out <= 600
+    assert shapely.is_valid(_present(result.geometry)).all()
+    assert result.geometry["A9"].geom_type == "MultiPolygon"  # the island stays
+    assert len(result.geometry["A9"].geoms) == 2
+    assert result.geometry["saknas"] is None and result.geometry["tom"].is_empty
+
+
+def test_one_by_one_keeps_every_area_hole_and_island():
+    # Douglas-Peucker without topology empties a sliver narrower than the tolerance and
+    # fills a small hole: those rows are simplified with preserve_topology=True instead.
+    frame = _circles(20, 400)
+    sliver = box(X0, Y0 - 500, X0 + 2000, Y0 - 499.5)
+    holed = Point(X0 + 1000, Y0 + 1000).buffer(250, quad_segs=100).difference(
+        Point(X0 + 1000, Y0 + 1000).buffer(3, quad_segs=2))
+    extra = gpd.GeoDataFrame({"namn": ["smal", "hål"]}, geometry=[sliver, holed],
+                             index=["smal", "hål"], crs=3006)
+    frame = pd.concat([frame, extra])
+    result = prepare_display_geometry(frame, vertex_budget=600)
+    assert result.tolerance_m > 1
+    assert result.vertices_out <= 600
+    assert not result.geometry["smal"].is_empty
+    assert len(result.geometry["hål"].interiors) == 1
+    assert shapely.is_valid(result.geometry.to_numpy()).all()
+
+
+@pytest.mark.parametrize("change, loose", [
+    ("none", False),
+    ("vertex on one side only", False),  # the edge is shared, its vertices are not
+    ("A5 moved 2 m", True),
+    ("A5 shrunk by 0.5 m", True),
+])
+def test_loose_share_tells_overlaps_and_gaps_from_a_coverage(change, loose):
+    shapes = _present(grid_frame().geometry).copy()
+    a5 = [name for name in ORDER if name not in ("tom", "saknas")].index("A5")
+    if change == "vertex on one side only":
+        shapes[a5] = shapely.segmentize(shapes[a5], 3.0)
+        assert not shapely.coverage_is_valid(shapes)
+    elif change == "A5 moved 2 m":
+        shapes[a5] = shapely.affinity.translate(shapes[a5], 2.0, 1.0)
+    elif change == "A5 shrunk by 0.5 m":
+        shapes[a5] = shapely.buffer(shapes[a5], -0.5, join_style="mitre")
+    share = display._loose_share(shapes)
+    assert (share > 0) is loose
+
+
+def test_search_stops_when_the_next_pass_would_repeat_the_last():
+    # A count that jumps (regular shapes: every triangle the same) never lands between
+    # the floor and the budget; the search repeated the same pass up to MAX_PASSES times.
+    passes = []
+
+    def simplify(t: float) -> np.ndarray:
+        passes.append(t)
+        return np.array([shapely.box(0, 0, 1, 1)] * (100 if t < 2.0 else 10))
+
+    result, tolerance, _ = display._search(simplify, 400, 1.0,
+                                           cascade=lambda _, t: simplify(t))
+    assert len(passes) < display.MAX_PASSES
+    assert display._count(result) == 50 and tolerance >= 2.0
+
+
+def test_overlaps_found_late_spare_the_full_coverage_check(monkeypatch):
+    # A layer whose sample looks like a coverage but whose simplification overlaps where
+    # the input does: the whole input's coverage check (3 s for Sweden, 7 s for 2.4
+    # million vertices of circles) is not needed to know it is no coverage.
+    monkeypatch.setattr(display, "LOOSE_SHARE", 2.0)  # never one by one
+    monkeypatch.setattr(display, "PREREDUCE_ABOVE", 0)  # the path of large layers
+    monkeypatch.setattr(display, "SAMPLE_VERTICES", 300)
+    frame = grid_frame()
+    shapes = frame.geometry.to_numpy()
+    shapes[list(frame.index).index("A5")] = shapely.affinity.translate(
+        shapes[list(frame.index).index("A5")], 40.0, 30.0)
+    frame = frame.set_geometry(shapes)
+    checked = []
+    fits = display._fits
+    monkeypatch.setattr(display, "_fits",
+                        lambda g: checked.append(display._count(g)) or fits(g))
+    result = prepare_display_geometry(frame, vertex_budget=600)
+    assert N_GRID_VERTICES + N_ISLAND_VERTICES not in checked
+    assert not result.coverage_valid
+    assert result.vertices_out <= 600
+    assert shapely.is_valid(_present(result.geometry)).all()
