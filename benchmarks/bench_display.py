@@ -1,6 +1,6 @@
 """How fast and how good the display geometry of geo.display is, on national-size layers.
 
-    .venv/bin/python benchmarks/bench_display.py [path/to/duva-0.3.5-py3-none-any.whl]
+    .venv/bin/python benchmarks/bench_display.py [--forced] [path/to/duva-0.3.5-py3-none-any.whl]
 
 Layers: all 3 363 RegSO of Sweden (1.9 million vertices, from the duva wheel that
 ``make setup`` downloads; the benchmark stops with a message when it is absent) and a
@@ -20,7 +20,19 @@ pairs of neighbours (sharing more than a metre) no longer share a line. For comp
 vertices, the share of the area that moved, as for ours), and ``shapely.simplify``
 (``preserve_topology=True``) polygon by polygon at the same tolerance (time, vertices,
 broken neighbour pairs, valid coverage). Last, the time of ``geometry_key`` and of a
-cache hit. Timings are measured here, never asserted in tests.
+cache hit.
+
+Layers that are no coverage (issue 13, "Safe by default"): 3 000 overlapping circles of
+801 vertices (2.4 million, read in EPSG:4326 as an upload would be), the synthetic
+coverage with every cell shrunk by 0.4 m (narrow gaps, no edge shared), and 24
+overlapping polygons of 250 000 vertices (6 million, the upload limits' maximum), each at
+the budget of a 3 MB map: the time now (polygon by polygon, see geo.display) and with the
+coverage path forced (``LOOSE_SHARE`` out of reach; ``--forced``, about a minute; only up
+to :data:`FORCED_UP_TO` vertices, the 6 million take minutes), beside
+the time of :func:`geo.display._loose_share` on Sweden's RegSO (what a valid coverage
+pays for the check). Before the change (HEAD ff0b452, same machine, CPU seconds): circles
+31.8 s (53 s on a busier run), shrunk cells 29.8 s, 24 x 250 000 vertices 265 s.
+Timings are measured here, never asserted in tests.
 """
 
 from __future__ import annotations
@@ -45,6 +57,7 @@ REPEAT = 3
 BUDGETS = (60_000, 80_000, 120_000)
 SYNTHETIC_BUDGETS = (60_000, 120_000)
 X0, Y0, SIDE = 640_000.0, 6_540_000.0, 100_000.0
+FORCED_UP_TO = 3_000_000
 
 
 def median_s(func: Callable[[], object], repeat: int = REPEAT) -> tuple[float, float, float]:
@@ -178,16 +191,77 @@ def run(name: str, frame: gpd.GeoDataFrame, budgets: tuple[int, ...]) -> None:
     print(f"geometry_key {key_s:.3f} s; cache hit (key included) {hit_s:.3f} s")
 
 
+def circles(n: int = 3000, seed: int = 1) -> gpd.GeoDataFrame:
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform([660_000, 6_560_000], [680_000, 6_580_000], size=(n, 2))
+    shapes = shapely.buffer(shapely.points(centres), 400, quad_segs=200)
+    return gpd.GeoDataFrame({"area_id": [f"C{i}" for i in range(n)]}, geometry=shapes,
+                            crs=3006).to_crs(4326)
+
+
+def huge_overlapping(n: int = 24, vertices: int = 250_000) -> gpd.GeoDataFrame:
+    angle = np.linspace(0, 2 * np.pi, vertices, endpoint=False)
+    shapes = []
+    for i in range(n):
+        radius = 5000 + 300 * np.sin(37 * angle + i) + 50 * np.sin(801 * angle)
+        shapes.append(shapely.Polygon(np.column_stack(
+            [670_000 + i * 300 + radius * np.cos(angle), 6_570_000 + radius * np.sin(angle)])))
+    return gpd.GeoDataFrame({"area_id": [f"H{i}" for i in range(n)]}, geometry=shapes,
+                            crs=3006)
+
+
+def run_loose(layers: dict[str, gpd.GeoDataFrame], forced: bool) -> None:
+    print(f"\nno coverage, budget of a 3 MB map: {'layer':>24} {'vertices':>9} {'budget':>7} "
+          f"{'share':>5} {'s':>5} {'cpu s':>5} {'out':>7} {'tol m':>6} {'valid':>5} "
+          f"{'forced s':>8} {'out':>7}")
+    for name, frame in layers.items():
+        budget = display.vertex_budget_for(len(frame), max_bytes=3e6)
+        metric = frame.geometry.to_crs(3006).to_numpy()
+        share = display._loose_share(metric)
+        results = []
+        _, median, cpu = median_s(lambda f=frame, b=budget, r=results: r.append(
+            display.prepare_display_geometry(f, vertex_budget=b)))
+        result = results[-1]
+        shapes = result.geometry.to_numpy()
+        valid = bool(shapely.is_valid(shapes).all() and not shapely.is_empty(shapes).any())
+        forced_s, forced_out = float("nan"), 0
+        if forced and result.vertices_in <= FORCED_UP_TO:
+            saved = display.LOOSE_SHARE
+            display.LOOSE_SHARE = 2.0
+            try:
+                start = time.perf_counter()
+                forced_out = display.prepare_display_geometry(
+                    frame, vertex_budget=budget).vertices_out
+                forced_s = time.perf_counter() - start
+            finally:
+                display.LOOSE_SHARE = saved
+        print(f"{name:>59} {result.vertices_in:9d} {budget:7d} {share:5.2f} {median:5.2f} "
+              f"{cpu:5.2f} {result.vertices_out:7d} {result.tolerance_m:6.1f} {valid!s:>5} "
+              f"{forced_s:8.1f} {forced_out:7d}")
+
+
 def main() -> None:
-    wheel = Path(sys.argv[1]) if len(sys.argv) > 1 else find_duva_wheel()
+    forced = "--forced" in sys.argv
+    args = [a for a in sys.argv[1:] if a != "--forced"]
+    wheel = Path(args[0]) if args else find_duva_wheel()
     if wheel is None or not Path(wheel).is_file():
         sys.exit("The duva wheel with RegSO 2025 for Sweden is absent: run `make setup`, or "
                  "give its path (or set PREVMAP_DUVA_WHEEL).")
     print(f"geo.display benchmark, Python {platform.python_version()}, {platform.machine()}, "
           f"shapely {shapely.__version__}, GEOS {shapely.geos_version_string}; medians of "
           f"{REPEAT}")
-    run("Sweden RegSO 2025", read_national_regso(wheel).frame, BUDGETS)
-    run("synthetic 6 000 Voronoi cells", synthetic(), SYNTHETIC_BUDGETS)
+    sweden = read_national_regso(wheel).frame
+    run("Sweden RegSO 2025", sweden, BUDGETS)
+    cells = synthetic()
+    run("synthetic 6 000 Voronoi cells", cells, SYNTHETIC_BUDGETS)
+    metric = sweden.geometry.to_crs(3006).to_numpy()
+    _, share_s, _ = median_s(lambda: display._loose_share(metric), 5)
+    print(f"\n_loose_share on Sweden's RegSO: {display._loose_share(metric):.2f} in "
+          f"{share_s:.2f} s (a valid coverage keeps the coverage path)")
+    shrunk = cells.set_geometry(shapely.buffer(cells.geometry.to_numpy(), -0.4,
+                                               join_style="mitre"))
+    run_loose({"3 000 overlapping circles": circles(), "cells shrunk by 0.4 m": shrunk,
+               "24 x 250 000 overlapping": huge_overlapping()}, forced)
 
 
 if __name__ == "__main__":

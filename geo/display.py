@@ -516,36 +516,34 @@ def _loose_share(polygons: np.ndarray, among: np.ndarray | None = None, *,
     if len(left) == 0:
         return 0.0
     neighbours, at = np.unique(right, return_inverse=True)
-    shapes = polygons[neighbours]
+    # Copies: preparing the caller's geometries would let another thread's display
+    # geometry of the same polygons use an index this one frees.
+    shapes = shapely.transform(polygons[neighbours], lambda c: c)
     borders = shapely.boundary(shapes)
-    fresh = ~shapely.is_prepared(shapes)
-    shapely.prepare(shapes[fresh])
+    shapely.prepare(shapes)
     shapely.prepare(borders)
-    try:
-        a, b = polygons[rows[left]], shapes[at]
-        touching = shapely.intersects(b, a)
-        loose = np.zeros(len(a), dtype=bool)
-        if gaps:
-            loose[~touching] = shapely.dwithin(b[~touching], a[~touching], GAP_M)
-        coords, owner = shapely.get_coordinates(polygons[rows], return_index=True)
-        first = np.searchsorted(owner, np.arange(len(rows)))
-        size = np.diff(np.append(first, len(owner)))
-        step = np.maximum(1, -(-size // LOOSE_SAMPLE_POINTS))
-        picked = np.flatnonzero((np.arange(len(owner)) - first[owner]) % step[owner] == 0)
-        spots = shapely.points(coords[picked])  # each row's points, made once
-        per_row = np.bincount(owner[picked], minlength=len(rows))
-        offset = np.cumsum(per_row) - per_row
-        pairs = np.flatnonzero(touching)
-        pair = np.repeat(pairs, per_row[left[pairs]])
-        spot = np.arange(len(pair)) - np.repeat(np.cumsum(per_row[left[pairs]])
-                                                - per_row[left[pairs]], per_row[left[pairs]])
-        spot += offset[left[pair]]
-        inside = shapely.contains_properly(b[pair], spots[spot])
-        inside[inside] = ~shapely.dwithin(borders[at[pair[inside]]], spots[spot[inside]],
-                                          OVERLAP_DEPTH_M)
-        loose[pair[inside]] = True
-    finally:
-        shapely.destroy_prepared(shapes[fresh])
+    a, b = polygons[rows[left]], shapes[at]
+    touching = shapely.intersects(b, a)
+    loose = np.zeros(len(a), dtype=bool)
+    if gaps:
+        loose[~touching] = shapely.dwithin(b[~touching], a[~touching], GAP_M)
+    coords, owner = shapely.get_coordinates(polygons[rows], return_index=True)
+    first = np.searchsorted(owner, np.arange(len(rows)))
+    size = np.diff(np.append(first, len(owner)))
+    step = np.maximum(1, -(-size // LOOSE_SAMPLE_POINTS))
+    picked = np.flatnonzero((np.arange(len(owner)) - first[owner]) % step[owner] == 0)
+    spots = shapely.points(coords[picked])  # each row's points, made once
+    per_row = np.bincount(owner[picked], minlength=len(rows))
+    offset = np.cumsum(per_row) - per_row
+    pairs = np.flatnonzero(touching)
+    pair = np.repeat(pairs, per_row[left[pairs]])
+    spot = np.arange(len(pair)) - np.repeat(np.cumsum(per_row[left[pairs]])
+                                            - per_row[left[pairs]], per_row[left[pairs]])
+    spot += offset[left[pair]]
+    inside = shapely.contains_properly(b[pair], spots[spot])
+    inside[inside] = ~shapely.dwithin(borders[at[pair[inside]]], spots[spot[inside]],
+                                      OVERLAP_DEPTH_M)
+    loose[pair[inside]] = True
     flagged = np.zeros(len(rows), dtype=bool)
     flagged[left[loose]] = True
     return float(flagged[checked].sum() / max(1, checked.sum()))
