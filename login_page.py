@@ -8,24 +8,37 @@ of each write is decided by the identity and the settings as they are at that mo
 
 from __future__ import annotations
 
+import functools
 import os
-import string
 from pathlib import Path
 
 import streamlit as st
 
+from geo.text import md_text
 from plans.access import EDITOR, Account, is_local_host, local_account, team_account
 from plans.team import ENV_TEAM, TeamConfig, TeamConfigError, read_team_config
 
 ROLE_NAMES = {EDITOR: "får ändra planerna"}
-#: A claim is shown as written: every markdown punctuation escaped (no link can form).
-_ESCAPED = {ord(c): "\\" + c for c in string.punctuation}
 
 
 def team_config() -> TeamConfig | None:
-    """The team's settings where the server runs in team mode, else None."""
+    """The team's settings where the server runs in team mode, else None. The file is read
+    again only when it has changed (a page run asks for the account several times)."""
     path = os.environ.get(ENV_TEAM)
-    return read_team_config(Path(path), required=True) if path else None
+    if not path:
+        return None
+    try:
+        info = os.stat(path)
+        version = (info.st_mtime_ns, info.st_size)
+    except OSError:
+        version = None               # read_team_config says what is wrong with the path
+    return _read_team_config(path, version)
+
+
+@functools.lru_cache(maxsize=4)
+def _read_team_config(path: str, version: tuple[int, int] | None) -> TeamConfig:
+    del version                      # part of the key only: a changed file is read again
+    return read_team_config(Path(path), required=True)
 
 
 def _logged_in() -> bool:
@@ -44,7 +57,7 @@ def require_login() -> None:
         host = st.context.headers.get("Host")
         if not is_local_host(host):   # a page on another site, its name turned to 127.0.0.1
             st.error(f"prevmap utan inloggning (lokalt läge) svarar bara på localhost, inte "
-                     f"på {str(host).translate(_ESCAPED)}. Öppna http://localhost:8501 på den "
+                     f"på {md_text(host)}. Öppna http://localhost:8501 på den "
                      "här datorn, eller starta teamläget med inloggning (make team, se "
                      "README) för att dela appen.")
             st.stop()
@@ -58,7 +71,7 @@ def require_login() -> None:
     account = team_account(st.user.to_dict(), config.roles)
     with st.sidebar:
         role = ROLE_NAMES.get(account.role, "läser planerna")
-        st.caption(f"Inloggad som {account.who.translate(_ESCAPED)} ({role}).")
+        st.caption(f"Inloggad som {md_text(account.who)} ({role}).")
         if st.button("Logga ut", key="logout"):
             st.logout()
 

@@ -117,17 +117,17 @@ def serve(config: Path | None) -> int:
     try:
         team = read_team_config(path, required=True)
     except PrevmapError as err:
-        print(f"prevmap: {err}", file=sys.stderr)
+        say(f"prevmap: {err}", err=True)
         return 2
     assert team is not None
     if readable_by_others(path):
-        print(f"Obs: {path} innehåller client_secret och kan läsas av andra användare på "
-              f"datorn. Åtgärd: chmod 600 {path}", file=sys.stderr)
+        say(f"Obs: {path} innehåller client_secret och kan läsas av andra användare på "
+            f"datorn. Åtgärd: chmod 600 {path}", err=True)
     env = {**os.environ, ENV_CONFIG: str(path), ENV_TEAM: str(path)}
     with tempfile.TemporaryDirectory(prefix="prevmap-team-") as folder:
         secrets = write_secrets(team, Path(folder))
-        print(f"Teamläge på {team.address}:{team.port}; inloggning krävs "
-              f"({team.auth['redirect_uri']}).", file=sys.stderr)
+        say(f"Teamläge på {team.address}:{team.port}; inloggning krävs "
+            f"({team.auth['redirect_uri']}).", err=True)
         previous = signal.signal(signal.SIGTERM, _stopped)
         server = None
         try:
