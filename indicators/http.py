@@ -44,7 +44,6 @@ import email.utils
 import hashlib
 import json
 import os
-import re
 import socket
 import tempfile
 import threading
@@ -59,7 +58,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import requests
 import requests.adapters
 import urllib3.connection
@@ -68,6 +66,7 @@ import urllib3.exceptions
 from urllib3.util import Retry
 
 from indicators.errors import FetchError, OfflineError, Problem
+from indicators.jsontext import json_depth
 
 __all__ = [
     "Deadline",
@@ -150,42 +149,12 @@ class JsonDepthError(ValueError):
         self.limit = limit
 
 
-_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*+(?:"|\\?\Z)', re.S)
-"""A JSON string, or an unterminated one up to the end, so a match never fails and the scan
-stays linear (a failing match would be retried at every later quote)."""
-_NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
-_STEP = np.zeros(256, dtype=np.int8)
-_STEP[list(b"[{")] = 1
-_STEP[list(b"]}")] = -1
-_DEPTH_BLOCK = 1 << 20
-
-
-def json_depth(raw: bytes, limit: int | None = None) -> int:
-    """The deepest nesting of arrays and objects in ``raw``, counted on the bytes.
-
-    Strings are cut out first (brackets inside them do not count), then the running sum of
-    ``[{`` (+1) and ``]}`` (−1) is taken block by block with numpy. With ``limit`` the scan
-    stops at the first block that goes past it. Invalid JSON may be over-counted, never
-    under-counted up to the point where :func:`json.loads` would stop.
-    """
-    brackets = _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
-    steps = _STEP[np.frombuffer(brackets, dtype=np.uint8)]
-    depth = peak = 0
-    for start in range(0, len(steps), _DEPTH_BLOCK):
-        running = np.cumsum(steps[start:start + _DEPTH_BLOCK], dtype=np.int64) + depth
-        peak = max(peak, int(running.max()))
-        depth = int(running[-1])
-        if limit is not None and peak > limit:
-            break
-    return peak
-
-
 def parse_json(raw: bytes, max_depth: int = MAX_DEPTH) -> Any:
     """``raw`` (UTF-8, BOM allowed) as JSON, refusing nesting deeper than ``max_depth``.
 
     Raises :class:`JsonDepthError` or :class:`ValueError` (also for bytes that are not UTF-8).
     """
-    depth = json_depth(raw, max_depth)
+    depth = json_depth(raw)
     if depth > max_depth:
         raise JsonDepthError(depth, max_depth)
     try:

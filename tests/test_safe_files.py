@@ -28,8 +28,9 @@ from geo.comparisons import read_point_layer
 from geo.io import read_areas, read_layer
 from geo.overlays import read_utsatta_omraden
 from geo.points import read_points
-from geo.safe_files import json_depth, run_bounded, self_crossings
+from geo.safe_files import run_bounded, self_crossings
 from indicators.errors import AreaFileError, OverlayFileError, PointFileError
+from indicators.jsontext import json_depth
 from indicators.limits import FileLimitError, FileLimits
 
 CANARY = "hemligt_losenord_kanariefagel"
