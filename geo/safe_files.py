@@ -547,22 +547,23 @@ def _context() -> multiprocessing.context.BaseContext:
     return _CONTEXT
 
 
-def _died(limits: FileLimits, name: str, exitcode: int | None) -> Problem:
+def _died(limits: FileLimits, name: str, exitcode: int | None) -> PrevmapError:
     """Why the child ended without an answer: out of CPU time (SIGXCPU); out of memory (a
-    MemoryError, or killed or aborted as the address-space limit makes allocators do); or
-    something else, said as it is with the exit code rather than blamed on memory."""
+    MemoryError, or killed or aborted as the address-space limit makes allocators do), both
+    a :class:`FileLimitError`; or something else, said as it is with the exit code (an
+    :class:`AreaFileError`, not blamed on the file's size)."""
     if exitcode == -signal.SIGXCPU:
-        return refusal(limits, "max_seconds", limits.max_seconds + 1, name)
+        return FileLimitError([refusal(limits, "max_seconds", limits.max_seconds + 1, name)])
     if exitcode in (None, -signal.SIGKILL, -signal.SIGABRT, -signal.SIGSEGV, -signal.SIGBUS):
-        return Problem("läsningen avbröts: filen krävde troligen mer minne än gränsen "
-                       f"{limits.max_memory_bytes:,} byte.".replace(",", "\u00a0"),
-                       source=name,
-                       fix=f"förenkla eller dela upp filen, eller höj gränsen med "
-                           f"miljövariabeln {limits.env_name('max_memory_bytes')}")
-    return Problem(f"läsningen avbröts oväntat (processen som läste filen slutade med kod "
-                   f"{exitcode}).", source=name,
-                   fix="försök igen; händer det igen, spara om filen i GIS-programmet och "
-                       "läs in den på nytt")
+        return FileLimitError([Problem(
+            "läsningen avbröts: filen krävde troligen mer minne än gränsen "
+            f"{limits.max_memory_bytes:,} byte.".replace(",", "\u00a0"), source=name,
+            fix=f"förenkla eller dela upp filen, eller höj gränsen med miljövariabeln "
+                f"{limits.env_name('max_memory_bytes')}")])
+    return AreaFileError([Problem(
+        f"läsningen avbröts oväntat (processen som läste filen slutade med kod {exitcode}).",
+        source=name, fix="försök igen; händer det igen, spara om filen i GIS-programmet och "
+                         "läs in den på nytt")])
 
 
 def run_bounded(func: Callable[..., Any], args: tuple[Any, ...], limits: FileLimits,
@@ -587,7 +588,7 @@ def run_bounded(func: Callable[..., Any], args: tuple[Any, ...], limits: FileLim
             outcome = receiver.recv()
         except EOFError:
             process.join()
-            raise FileLimitError([_died(limits, name, process.exitcode)]) from None
+            raise _died(limits, name, process.exitcode) from None
     finally:
         if process.is_alive():
             process.kill()
@@ -596,7 +597,7 @@ def run_bounded(func: Callable[..., Any], args: tuple[Any, ...], limits: FileLim
     if outcome[0] == "ok":
         return outcome[1]
     if outcome[0] == "limit":
-        raise FileLimitError([_died(limits, name, None)])
+        raise _died(limits, name, None)
     if outcome[0] == "exception":
         raise outcome[1]
     raise outcome[1](outcome[2])
@@ -644,6 +645,8 @@ def read_spatial_file(path: str | Path, *, layer: str | None = None,
     except OSError:
         raise AreaFileError(f"filen '{path}' finns inte. Kontrollera sökvägen.") from None
     limits.check("max_bytes", size, name)
+    if is_bundled(path):   # prevmap's own data: checked the same way, read in this process
+        return _read_private(path, name, kind, layer, limits)
     with tempfile.TemporaryDirectory(prefix="prevmap-read-") as folder:
         private = Path(folder) / PRIVATE_NAME[kind]
         _bounded_copy(path, private, limits, name)
