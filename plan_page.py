@@ -87,11 +87,6 @@ def data_year(analysis: pipeline.Analysis) -> int | None:
     return None if year is None else int(year)
 
 
-#: Text typed by a user or read from a file, for Streamlit's markdown: shown literally, no
-#: link, image, emphasis, directive or autolink can form (see :func:`geo.text.md_text`).
-plain = md_text
-
-
 def who() -> str:
     """Who makes a change: the logged-in identity in team mode, the typed name locally."""
     return current_account().who
@@ -141,12 +136,12 @@ def _try(action, success: str, *, forget: str | None = None) -> None:
     try:
         action()
     except PlanConflictError as err:
-        st.error(plain(err))
+        st.error(md_text(err))
         if forget:
             st.session_state.pop(f"plan_shown_{forget}", None)
         return
     except PrevmapError as err:
-        st.error(plain(err))
+        st.error(md_text(err))
         return
     if forget:
         st.session_state.pop(f"plan_shown_{forget}", None)
@@ -161,19 +156,19 @@ def show_plan_page(analysis: pipeline.Analysis, key: str,
     try:
         store = plan_store(database_url())
     except PrevmapError as err:
-        st.error(plain(err))
+        st.error(md_text(err))
         return
     if store.notice:
-        st.info(plain(store.notice))
+        st.info(md_text(store.notice))
     kind = ("delad PostgreSQL-databas" if store.backend == "postgresql"
             else "SQLite-fil på den här datorn")
-    st.caption(plain(f"Databas: {store.url} ({kind})."))
+    st.caption(md_text(f"Databas: {store.url} ({kind})."))
     st.session_state["plan_store_read_only"] = store.read_only
     if store.read_only:
         st.warning("Databasen är skrivskyddad: planerna och uppföljningen visas, men "
                    "ändringar kan inte sparas.")
     if "plan_message" in st.session_state:
-        st.success(plain(st.session_state.pop("plan_message")))
+        st.success(md_text(st.session_state.pop("plan_message")))
     account = plan_account()
     if store.read_only:
         pass                             # said above; no name is asked for, nothing is saved
@@ -182,7 +177,7 @@ def show_plan_page(analysis: pipeline.Analysis, key: str,
         st.caption("Lokalt läge: namnet skrivs in av dig och kontrolleras inte. I teamläge "
                    "kommer det från inloggningen.")
     elif account.can_edit:
-        st.caption(plain(f"Dina ändringar sparas i historiken som {account.who} "
+        st.caption(md_text(f"Dina ändringar sparas i historiken som {account.who} "
                          "(från inloggningen)."))
     else:
         st.info("Du kan läsa planerna men inte ändra dem. Be den som sköter prevmap att "
@@ -202,7 +197,7 @@ def show_plan_page(analysis: pipeline.Analysis, key: str,
     try:
         contents = store.contents(plan_id, history=True)   # one read, one moment
     except PrevmapError as err:
-        st.error(plain(err))
+        st.error(md_text(err))
         return
     values = measured(key, data_year(analysis), analysis)
     followup = follow_up(contents, analysis.inputs.catalogue, values,
@@ -256,7 +251,7 @@ def show_areas(store: PlanStore, contents: PlanContents, analysis: pipeline.Anal
                          "Insatser": len(contents.actions_in(area.area_id))})
         st.dataframe(pd.DataFrame(rows), hide_index=True)
         whole = summary.loc["Hela planen"]
-        st.caption(plain("Hela planen: " + ", ".join(f"{int(whole[s])} {s}" for s in STATUSES)
+        st.caption(md_text("Hela planen: " + ", ".join(f"{int(whole[s])} {s}" for s in STATUSES)
                          + f" av {int(whole['Antal mål'])} mål. {followup_method(followup)}"))
         if followup.goals:
             with st.expander(f"Uppföljning av alla {len(followup.goals)} mål i planen"):
@@ -294,9 +289,9 @@ def show_area_detail(store: PlanStore, contents: PlanContents, analysis: pipelin
     area_id = st.selectbox("Område att arbeta med", list(names), key="plan_area",
                            format_func=lambda a: f"{names[a]} ({a})")
     area = next(a for a in contents.areas if a.area_id == area_id)
-    st.subheader(plain(f"{area.area_name or area_id}: mål och uppföljning"))
+    st.subheader(md_text(f"{area.area_name or area_id}: mål och uppföljning"))
     show_goals(store, contents, analysis, followup, area, values)
-    st.subheader(plain(f"{area.area_name or area_id}: insatser"))
+    st.subheader(md_text(f"{area.area_name or area_id}: insatser"))
     show_actions(store, contents, area)
     if not editable():   # a reader: no form that writes
         return
@@ -359,22 +354,22 @@ def show_goals(store: PlanStore, contents: PlanContents, analysis: pipeline.Anal
         value, _why = values.value(year, area.area_id, ind)
         if value is None:
             found = baseline_for(area.area_id, ind, catalogue, values)
-            st.warning(plain(f"Värdet för {year} kan inte användas ({_why})."
+            st.warning(md_text(f"Värdet för {year} kan inte användas ({_why})."
                              + (f" Senaste mätbara: {format_number(found[1])} ({found[0]})."
                                 if found else "")))
         else:
-            st.caption(plain(f"Utgångsvärde ur data: {format_number(value)} "
+            st.caption(md_text(f"Utgångsvärde ur data: {format_number(value)} "
                              f"{catalogue[ind].unit} ({year})."))
         with st.form(_form_key(f"new_goal_{area.id}")):
             c1, c2 = st.columns(2)
-            target = c1.number_input(plain(f"Målvärde ({catalogue[ind].unit})"), value=None,
+            target = c1.number_input(md_text(f"Målvärde ({catalogue[ind].unit})"), value=None,
                                      step=0.1, format="%.2f")
             target_year = c2.number_input("Målår", min_value=1990, max_value=2100,
                                           value=max(years[-1], dt.date.today().year) + 4)
             note = st.text_input("Kommentar")
             if st.form_submit_button("Spara målet"):
                 if value is None:
-                    st.error(plain(f"Målet kan inte sparas: utgångsvärdet för {year} saknas "
+                    st.error(md_text(f"Målet kan inte sparas: utgångsvärdet för {year} saknas "
                                    f"({_why}). Välj ett annat utgångsår."))
                 elif target is None:
                     st.error("Skriv ett målvärde.")
@@ -417,7 +412,7 @@ def edit_goal(store: PlanStore, goals: tuple[Goal, ...], catalogue) -> None:
         with st.form(f"edit_goal_{shown.id}_{shown.version}"):
             c1, c2 = st.columns(2)
             tag = f"{shown.id}_{shown.version}"
-            target = c1.number_input(plain(f"Målvärde ({shown.unit})"),
+            target = c1.number_input(md_text(f"Målvärde ({shown.unit})"),
                                      value=float(shown.target_value),
                                      step=0.1, format="%.2f", key=f"eg_target_{tag}")
             target_year = c2.number_input("Målår", min_value=1990, max_value=2100,
@@ -507,7 +502,7 @@ def show_resources(analysis: pipeline.Analysis, points: tuple[PointLayer, ...]) 
     else:
         st.caption("Inget område med hög prioritet har färre resurser än medianen.")
     for note in gaps.attrs.get("notes", []) + counts.attrs.get("notes", []):
-        st.caption(plain(note))
+        st.caption(md_text(note))
     frame = analysis.inputs.areas.frame
     names = dict(zip(frame[AREA_ID], frame[AREA_NAME], strict=True))
     shown = counts.rename_axis("Områdeskod").reset_index()
@@ -553,12 +548,12 @@ def show_audit_check(store: PlanStore) -> None:
         try:
             check = store.verify_audit()
         except PrevmapError as err:
-            st.error(plain(err))
+            st.error(md_text(err))
             return
         if check.ok:
             st.success(check.message())
         else:
-            st.error(plain(check.message()))
+            st.error(md_text(check.message()))
 
 
 def show_plan_downloads(analysis: pipeline.Analysis, contents: PlanContents,

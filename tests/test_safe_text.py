@@ -62,10 +62,9 @@ def test_markdown_payloads_become_literal_text(text):
 
 
 def test_old_escaping_let_emphasis_html_and_autolinks_through():
-    """What the former ``plain`` left as markdown, now escaped."""
-    from plan_page import plain
-
-    assert plain("**fet** <b>x</b> www.evil.example :smile: $x$") == (
+    """What the former ``plan_page.plain`` (backslash and brackets only) left as markdown,
+    now escaped."""
+    assert md_text("**fet** <b>x</b> www.evil.example :smile: $x$") == (
         "\\*\\*fet\\*\\* \\<b\\>x\\<\\/b\\> www\u2060\\.evil\\.example \\:\u2060smile\\: "
         "\\$x\\$")
 
