@@ -68,7 +68,7 @@ QUIET_SWITCHES = (
 )
 
 
-def offline_switches(*reachable_hosts: str) -> list[str]:
+def offline_switches(*reachable_hosts: str, rules: tuple[str, ...] = ()) -> list[str]:
     """Chromium switches for a browser that contacts no host but ``reachable_hosts``.
 
     Besides :data:`QUIET_SWITCHES`, the browser resolves no host name at all
@@ -76,10 +76,13 @@ def offline_switches(*reachable_hosts: str) -> list[str]:
     fails before a DNS query leaves the machine; the PDF/PNG pages come from ``file:`` and
     need no host. Tests that load the app name theirs (``"127.0.0.1"``). The profile is a
     fresh empty folder of the browser's own, which Playwright's ``launch`` creates and
-    deletes for every browser (``--user-data-dir`` cannot be passed to it).
+    deletes for every browser (``--user-data-dir`` cannot be passed to it). ``rules`` are
+    resolver rules tried first (a test's own name for its server: ``"MAP evil.example
+    127.0.0.1"``).
     """
-    rules = ", ".join(["MAP * ~NOTFOUND", *(f"EXCLUDE {host}" for host in reachable_hosts)])
-    return [f"--host-resolver-rules={rules}", *QUIET_SWITCHES]
+    resolver = ", ".join([*rules, "MAP * ~NOTFOUND",
+                          *(f"EXCLUDE {host}" for host in reachable_hosts)])
+    return [f"--host-resolver-rules={resolver}", *QUIET_SWITCHES]
 
 
 class RenderError(PrevmapError):

@@ -56,9 +56,7 @@ def launched_browser(*, resolve: tuple[str, ...] = ()) -> Iterator[Any]:
         pytest.skip(reason)
     from playwright.sync_api import sync_playwright
 
-    rules = "--host-resolver-rules="
-    args = [a.replace(rules, rules + "".join(f"{r}, " for r in resolve), 1)
-            for a in offline_switches(*TEST_SERVER_HOSTS)]
+    args = offline_switches(*TEST_SERVER_HOSTS, rules=resolve)
     with sync_playwright() as playwright:
         # As the PDF/PNG browser: it calls no one on its own and resolves no host name but
         # the test servers' (geo/render.py), so a test cannot pass through the internet.
