@@ -645,8 +645,6 @@ def read_spatial_file(path: str | Path, *, layer: str | None = None,
     except OSError:
         raise AreaFileError(f"filen '{path}' finns inte. Kontrollera sökvägen.") from None
     limits.check("max_bytes", size, name)
-    if is_bundled(path):   # prevmap's own data: checked the same way, read in this process
-        return _read_private(path, name, kind, layer, limits)
     with tempfile.TemporaryDirectory(prefix="prevmap-read-") as folder:
         private = Path(folder) / PRIVATE_NAME[kind]
         _bounded_copy(path, private, limits, name)

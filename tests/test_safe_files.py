@@ -483,24 +483,3 @@ def test_self_crossings_counts_a_bow_tie_once_and_a_box_never() -> None:
     assert self_crossings(square, 10) == 0
     assert 10 < self_crossings(tangle(200), 10) < 10 + 16 * 200  # stops after one chunk
 
-
-def test_bundled_areas_are_read_in_the_process_and_a_copy_in_the_child(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """prevmap's own areas are trusted: no fork server to start before the first map (it
-    cost 3.7 s of every `prevmap export`); the same bytes from anywhere else are the user's."""
-    from geo import pipeline, safe_files
-
-    children: list[str] = []
-    real = safe_files.run_bounded
-
-    def counted(func, args, limits, name):
-        children.append(name)
-        return real(func, args, limits, name)
-
-    monkeypatch.setattr(safe_files, "run_bounded", counted)
-    bundled = read_areas(pipeline.DEFAULT_AREAS)
-    assert children == []
-    copy = tmp_path / pipeline.DEFAULT_AREAS.name
-    copy.write_bytes(pipeline.DEFAULT_AREAS.read_bytes())
-    assert read_areas(copy).frame.equals(bundled.frame)
-    assert children == [copy.name]
