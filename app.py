@@ -17,43 +17,49 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import pipeline, sources
-from geo.comparisons import (
+from geo import sources
+from geo.analysis import Analysis, add_comparisons, domain_hotspots, rank_span, run_analysis
+from geo.export.outputs import map_html
+from geo.export.render import map_png, renderer_missing, report_pdf
+from geo.export.report import report_html
+from geo.export.tables import ranking_csv, ranking_table
+from geo.export.text import failure_text, md_text
+from geo.export.workbook import excel_bytes, write_geopackage
+from geo.inputs import Inputs, inputs_for_areas, list_profiles, load_inputs
+from geo.io.areas import Areas, detect_crs, read_areas, read_layer
+from geo.io.files import read_source_info
+from geo.io.http import cache_root
+from geo.io.kolada import KOLADA_BASE_URL, PREVENTION_KPIS, KoladaClient
+from geo.io.overlays import Overlay, read_utsatta_omraden
+from geo.io.pxweb import SCB_BASE_URL, PxWebClient
+from geo.io.scb_fetch import ScbFetch, fetch_area_indicators
+from geo.maps.analysis_map import build_analysis_map
+from geo.maps.choropleth import FEATURE_INDEX, format_number
+from geo.maps.offline import with_data_uris
+from geo.maps.overview import build_overview_map, kommun_codes, kommun_overview
+from geo.spatial.comparisons import (
     OMRADESTYP_COLUMN,
     POLICE_LEVEL,
     POLICE_SHARE,
+    Comparisons,
     Omradestyp,
     PointLayer,
     count_column,
     read_omradestyp_file,
     read_point_layer,
 )
-from geo.exports import excel_bytes, write_geopackage
-from geo.hotspots import Hotspots
-from geo.io import Areas, detect_crs, read_areas, read_layer
-from geo.levels import (
+from geo.spatial.hotspots import Hotspots
+from geo.spatial.levels import (
     DEFAULT_GROUPING,
     load_grouping_title,
     read_grouping,
     to_level,
     to_polygons,
 )
-from geo.maps import FEATURE_INDEX, format_number
-from geo.offline import with_data_uris
-from geo.overlays import Overlay, read_utsatta_omraden
-from geo.overview import build_overview_map, kommun_codes, kommun_overview
-from geo.render import map_png, renderer_missing, report_pdf
-from geo.report import report_html
-from geo.text import failure_text, md_text
 from indicators.assessment import TrendReport, trend_report
 from indicators.catalogue import Catalogue
 from indicators.columns import AGGREGATIONS, AREA_ID, AREA_NAME, DOMAINS, NORMALISATIONS
 from indicators.errors import OfflineError, PrevmapError
-from indicators.http import cache_root
-from indicators.io import read_source_info
-from indicators.kolada import KOLADA_BASE_URL, PREVENTION_KPIS, KoladaClient
-from indicators.pxweb import SCB_BASE_URL, PxWebClient
-from indicators.scb_fetch import ScbFetch, fetch_area_indicators
 from indicators.sensitivity import Sensitivity, correlations, effective_weights, sensitivity
 from indicators.settings import SMOOTHING, AnalysisSettings, validate_settings
 from indicators.table import available_indicators, pooled_values
@@ -75,11 +81,11 @@ OFFLINE = os.environ.get("PREVMAP_OFFLINE", "") not in ("", "0")
 
 
 @st.cache_resource(show_spinner="Läser in områden och indikatorer …")
-def load_default_inputs() -> pipeline.Inputs:
-    return pipeline.load_inputs()
+def load_default_inputs() -> Inputs:
+    return load_inputs()
 
 
-def geopackage_bytes(analysis: pipeline.Analysis) -> bytes:
+def geopackage_bytes(analysis: Analysis) -> bytes:
     """The GeoPackage export as bytes (GDAL writes files, not streams)."""
     with tempfile.TemporaryDirectory(prefix="prevmap-gpkg-") as tmp:
         return write_geopackage(analysis, Path(tmp) / "resultat.gpkg").read_bytes()
@@ -145,22 +151,22 @@ def load_uploaded_areas(name: str, digest: str, _data: bytes) -> Areas:
 
 @st.cache_resource(show_spinner="Tar fram demodata …", max_entries=8)
 def load_demo(kommun: str, area_source: str, areas_key: tuple[str, ...],
-              _areas: Areas) -> pipeline.Inputs:
+              _areas: Areas) -> Inputs:
     del areas_key
     return sources.demo_inputs(_areas, kommun, area_source)
 
 
 @st.cache_resource(show_spinner="Läser in indikatortabellen …", max_entries=4)
 def load_uploaded_table(name: str, digest: str, areas_key: tuple[str, ...], _data: bytes,
-                        _areas: Areas) -> pipeline.Inputs:
+                        _areas: Areas) -> Inputs:
     del digest, areas_key
     with _uploaded(name, _data) as path:
-        return pipeline.inputs_for_areas(_areas, path)
+        return inputs_for_areas(_areas, path)
 
 
 @st.cache_resource(show_spinner="Kopplar SCB:s tabeller till områdena …", max_entries=4)
 def load_scb_inputs(fetch_key: tuple[str, ...], areas_key: tuple[str, ...], _areas: Areas,
-                    _fetch: ScbFetch) -> pipeline.Inputs:
+                    _fetch: ScbFetch) -> Inputs:
     del fetch_key, areas_key
     return sources.table_inputs(_areas, _fetch.table, _fetch.source_info(),
                                 name="SCB PxWebApi")
@@ -190,7 +196,7 @@ def load_uploaded_points(name: str, digest: str, _data: bytes) -> PointLayer:
 
 @st.cache_data(show_spinner=False)
 def load_profiles() -> dict[str, AnalysisSettings]:
-    return pipeline.list_profiles()
+    return list_profiles()
 
 
 # -- settings <-> widgets ------------------------------------------------------------------
@@ -342,8 +348,8 @@ def sidebar(catalogue: Catalogue, available: tuple[str, ...]) -> None:
 
 
 @st.cache_resource(show_spinner="Summerar till kommundelar …", max_entries=4)
-def inputs_at_level(key: tuple[str, ...], _inputs: pipeline.Inputs,
-                    _grouping: Path | tuple[str, bytes]) -> tuple[pipeline.Inputs, list[str]]:
+def inputs_at_level(key: tuple[str, ...], _inputs: Inputs,
+                    _grouping: Path | tuple[str, bytes]) -> tuple[Inputs, list[str]]:
     """The inputs summed to kommundelar; ``key`` names the inputs (the object is not hashed)
     and ``_grouping`` is a file or an upload's name and bytes (on disk only while read)."""
     del key
@@ -352,7 +358,7 @@ def inputs_at_level(key: tuple[str, ...], _inputs: pipeline.Inputs,
         return to_level(_inputs, read_grouping(path), title=load_grouping_title(path))
 
 
-def choose_comparisons() -> pipeline.Comparisons | None:
+def choose_comparisons() -> Comparisons | None:
     """The uploaded comparison files, parsed (cached by their bytes), or None."""
     state = st.session_state
     uploads = {key: state.get(key) for key in ("utsatta_file", "omradestyp_file")}
@@ -369,7 +375,7 @@ def choose_comparisons() -> pipeline.Comparisons | None:
     if not parsed and not points:
         return None
     kommun = (state.get("omradestyp_kommun") or "").strip() or None
-    return pipeline.Comparisons(utsatta=parsed.get("utsatta_file"),
+    return Comparisons(utsatta=parsed.get("utsatta_file"),
                                 omradestyp=parsed.get("omradestyp_file"), kommun=kommun,
                                 points=points)
 
@@ -393,7 +399,7 @@ def choose_areas() -> tuple[Areas, tuple[str, ...]]:
     return load_kommun_areas(*key), key
 
 
-def choose_inputs() -> tuple[pipeline.Inputs, list[str]]:
+def choose_inputs() -> tuple[Inputs, list[str]]:
     """The inputs the data page names (areas, indicators, level), with notes."""
     state = st.session_state
     areas, areas_key = choose_areas()
@@ -452,9 +458,9 @@ def load_population_layer(name: str, digest: str, _data: bytes
 
 
 @st.cache_resource(show_spinner="Fördelar antal på kommundelarna …", max_entries=4)
-def moved_to_polygons(key: tuple[str, ...], _inputs: pipeline.Inputs, _polygons: Areas,
+def moved_to_polygons(key: tuple[str, ...], _inputs: Inputs, _polygons: Areas,
                       weights: str, _population: tuple[gpd.GeoDataFrame, str] | None,
-                      population_column: str | None) -> tuple[pipeline.Inputs, list[str]]:
+                      population_column: str | None) -> tuple[Inputs, list[str]]:
     del key
     frame, name = _population if _population is not None else (None, "befolkningslagret")
     return to_polygons(_inputs, _polygons, title="Kommundelar", weights=weights,
@@ -462,8 +468,8 @@ def moved_to_polygons(key: tuple[str, ...], _inputs: pipeline.Inputs, _polygons:
                        population_name=name)
 
 
-def inputs_on_polygons(key: tuple[str, ...], inputs: pipeline.Inputs,
-                       upload: tuple[str, str, bytes]) -> tuple[pipeline.Inputs, list[str]]:
+def inputs_on_polygons(key: tuple[str, ...], inputs: Inputs,
+                       upload: tuple[str, str, bytes]) -> tuple[Inputs, list[str]]:
     """The inputs moved onto uploaded kommundel polygons, by area or by population."""
     state = st.session_state
     polygons = load_uploaded_areas(*upload)
@@ -609,7 +615,7 @@ def data_choices() -> None:
 
 
 # -- main views ----------------------------------------------------------------------------
-def source_coverage(analysis: pipeline.Analysis, available: tuple[str, ...]) -> dict[str, str]:
+def source_coverage(analysis: Analysis, available: tuple[str, ...]) -> dict[str, str]:
     """How much of the map each source covers, by role."""
     inputs, report = analysis.inputs, analysis.join_report
     n_areas = len(inputs.areas.frame)
@@ -630,7 +636,7 @@ def source_coverage(analysis: pipeline.Analysis, available: tuple[str, ...]) -> 
     return out
 
 
-def missing_reasons(analysis: pipeline.Analysis) -> dict[tuple[str, str], str]:
+def missing_reasons(analysis: Analysis) -> dict[tuple[str, str], str]:
     """Why a value is missing, by (area, column): disclosure control, SCB's symbols."""
     reasons: dict[tuple[str, str], str] = {}
     fetched = st.session_state.get("scb_fetch")
@@ -643,7 +649,7 @@ def missing_reasons(analysis: pipeline.Analysis) -> dict[tuple[str, str], str]:
     return reasons
 
 
-def show_data_page(analysis: pipeline.Analysis, available: tuple[str, ...]) -> None:
+def show_data_page(analysis: Analysis, available: tuple[str, ...]) -> None:
     """Where the data come from, what they cover, and what did not match."""
     inputs, report = analysis.inputs, analysis.join_report
     coverage = source_coverage(analysis, available)
@@ -739,7 +745,7 @@ def bar_chart(where, values: pd.Series, *, horizontal: bool = False, height: int
     where.vega_lite_chart(data, spec, width="stretch")
 
 
-def show_profile(analysis: pipeline.Analysis, area_id: str) -> None:
+def show_profile(analysis: Analysis, area_id: str) -> None:
     result, names = analysis.result, dict(zip(analysis.joined[AREA_ID],
                                               analysis.joined[AREA_NAME], strict=True))
     profile = result.profile(area_id)
@@ -786,7 +792,7 @@ def show_profile(analysis: pipeline.Analysis, area_id: str) -> None:
     show_area_trend(analysis, area_id)
 
 
-def show_certainty(analysis: pipeline.Analysis, area_id: str) -> None:
+def show_certainty(analysis: Analysis, area_id: str) -> None:
     """Tier, rank interval, P(top k), hotspot and the rank distribution of one area."""
     a = analysis.assessment
     if a is None or area_id not in a.uncertainty.median_rank.index:
@@ -796,7 +802,7 @@ def show_certainty(analysis: pipeline.Analysis, area_id: str) -> None:
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Prioritet", str(a.tiers.get(area_id, "–")))
     low, high = u.rank_low.get(area_id), u.rank_high.get(area_id)
-    c2.metric("Rang i 90 % av beräkningarna", pipeline.rank_span(low, high))
+    c2.metric("Rang i 90 % av beräkningarna", rank_span(low, high))
     p = u.p_top_k.get(area_id)
     c3.metric(f"Bland de {k} med störst behov", "–" if pd.isna(p) else f"{p:.0%}")
     label = "–"
@@ -819,7 +825,7 @@ def show_certainty(analysis: pipeline.Analysis, area_id: str) -> None:
         st.warning(md_text(f"Litet underlag: {row['reason']}"))
 
 
-def show_against_kommun(analysis: pipeline.Analysis, area_id: str) -> None:
+def show_against_kommun(analysis: Analysis, area_id: str) -> None:
     """The area's indicator values beside the whole municipality's (pooled) values."""
     catalogue, values = analysis.inputs.catalogue, analysis.result.values
     if area_id not in values.index:
@@ -837,22 +843,22 @@ def show_against_kommun(analysis: pipeline.Analysis, area_id: str) -> None:
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _analysis_for(inputs_id: int, settings_toml: str, _inputs: pipeline.Inputs,
-                  _settings: AnalysisSettings) -> tuple[pipeline.Inputs, pipeline.Analysis]:
+def _analysis_for(inputs_id: int, settings_toml: str, _inputs: Inputs,
+                  _settings: AnalysisSettings) -> tuple[Inputs, Analysis]:
     del inputs_id, settings_toml
-    return _inputs, pipeline.run_analysis(_inputs, _settings)
+    return _inputs, run_analysis(_inputs, _settings)
 
 
-def analysed(inputs: pipeline.Inputs, settings: AnalysisSettings) -> pipeline.Analysis:
+def analysed(inputs: Inputs, settings: AnalysisSettings) -> Analysis:
     """The analysis of ``inputs`` (themselves cached) with ``settings``, remembered: a click,
     a download or a tab change reruns the script but computes nothing again."""
     held, analysis = _analysis_for(id(inputs), settings.to_toml(), inputs, settings)
     if held is not inputs:   # an id reused by new inputs: never serve another's analysis
-        return pipeline.run_analysis(inputs, settings)
+        return run_analysis(inputs, settings)
     return analysis
 
 
-def analysis_key(analysis: pipeline.Analysis) -> str:
+def analysis_key(analysis: Analysis) -> str:
     """What an analysis is, for caches of derived views: settings and data."""
     inputs = analysis.inputs
     return "|".join([analysis.settings.to_toml(), inputs.table_name, inputs.areas.source.title,
@@ -860,13 +866,13 @@ def analysis_key(analysis: pipeline.Analysis) -> str:
 
 
 @st.cache_resource(show_spinner="Summerar per kommun …", max_entries=4)
-def kommun_overview_for(key: str, _analysis: pipeline.Analysis) -> gpd.GeoDataFrame:
+def kommun_overview_for(key: str, _analysis: Analysis) -> gpd.GeoDataFrame:
     del key
     return kommun_overview(_analysis)
 
 
 @st.cache_resource(show_spinner="Räknar ut trender …", max_entries=4)
-def trends_for(key: str, _analysis: pipeline.Analysis) -> TrendReport | None:
+def trends_for(key: str, _analysis: Analysis) -> TrendReport | None:
     del key
     inputs = _analysis.inputs
     if not inputs.history:
@@ -876,7 +882,7 @@ def trends_for(key: str, _analysis: pipeline.Analysis) -> TrendReport | None:
                         inputs.catalogue, _analysis.settings, source=inputs.table_name)
 
 
-def show_area_trend(analysis: pipeline.Analysis, area_id: str) -> None:
+def show_area_trend(analysis: Analysis, area_id: str) -> None:
     """The area's rank and indicators over the years, with verdicts that respect noise."""
     if not analysis.inputs.history:
         return
@@ -910,7 +916,7 @@ def show_area_trend(analysis: pipeline.Analysis, area_id: str) -> None:
 
 
 @st.cache_resource(show_spinner="Räknar ut känsligheten …", max_entries=4)
-def sensitivity_for(key: str, method: str, _analysis: pipeline.Analysis) -> Sensitivity:
+def sensitivity_for(key: str, method: str, _analysis: Analysis) -> Sensitivity:
     del key
     inputs = _analysis.inputs
     table = (_analysis.assessment.prepared.table if _analysis.assessment else inputs.table)
@@ -918,7 +924,7 @@ def sensitivity_for(key: str, method: str, _analysis: pipeline.Analysis) -> Sens
                        seed=_analysis.settings.seed, include_domains=True)
 
 
-def show_drivers(analysis: pipeline.Analysis) -> None:
+def show_drivers(analysis: Analysis) -> None:
     """What drives the ranking: effective weights, correlations, sensitivity, clusters."""
     result, catalogue = analysis.result, analysis.inputs.catalogue
     st.subheader("Indikatorernas verkliga vikt")
@@ -962,12 +968,12 @@ def show_drivers(analysis: pipeline.Analysis) -> None:
 
 
 @st.cache_resource(show_spinner="Söker kluster i varje domän …", max_entries=4)
-def domain_hotspots_for(key: str, _analysis: pipeline.Analysis) -> Hotspots:
+def domain_hotspots_for(key: str, _analysis: Analysis) -> Hotspots:
     del key
-    return pipeline.domain_hotspots(_analysis)
+    return domain_hotspots(_analysis)
 
 
-def show_hotspots(analysis: pipeline.Analysis) -> None:
+def show_hotspots(analysis: Analysis) -> None:
     st.subheader("Var behoven samlas (Gi* och lokal Moran)")
     if analysis.hotspots is None:
         st.info(md_text(analysis.hotspot_error or "Klusteranalysen gjordes inte."))
@@ -994,7 +1000,7 @@ def show_hotspots(analysis: pipeline.Analysis) -> None:
         st.caption(md_text(note))
 
 
-def show_agreement(analysis: pipeline.Analysis) -> None:
+def show_agreement(analysis: Analysis) -> None:
     """Tiers beside SCB's områdestyp and the police's utsatta områden, where loaded."""
     a, comparison = analysis.assessment, analysis.comparison
     if a is None or comparison is None:
@@ -1012,7 +1018,7 @@ def show_agreement(analysis: pipeline.Analysis) -> None:
             st.caption(md_text(note))
 
 
-def show_method(analysis: pipeline.Analysis) -> None:
+def show_method(analysis: Analysis) -> None:
     for section in analysis.method_page():
         st.subheader(md_text(section.heading))
         for paragraph in section.paragraphs:   # plain text, with the data's names in it
@@ -1094,7 +1100,7 @@ def main() -> None:
     try:     # a bad comparison file leaves the ranking and the map usable
         comparisons = choose_comparisons()
         if comparisons is not None:
-            analysis = pipeline.add_comparisons(analysis, comparisons)
+            analysis = add_comparisons(analysis, comparisons)
     except Exception as err:  # any failure: a Swedish message, never a traceback
         show_error(messages, err, "Jämförelserna visas inte")
     left_out = [catalogue[i].name for i in catalogue
@@ -1134,7 +1140,7 @@ def main() -> None:
             show_method(analysis)
 
 
-def show_map_page(analysis: pipeline.Analysis, tiles: str | None,
+def show_map_page(analysis: Analysis, tiles: str | None,
                   settings: AnalysisSettings) -> None:
     kommun = None
     if sources.is_region(st.session_state["kommun"]):
@@ -1144,7 +1150,7 @@ def show_map_page(analysis: pipeline.Analysis, tiles: str | None,
     show_ranking(analysis, settings, kommun, tiles)
 
 
-def show_overview(analysis: pipeline.Analysis, tiles: str | None) -> str | None:
+def show_overview(analysis: Analysis, tiles: str | None) -> str | None:
     """A län or Sweden: the overview per kommun until one is clicked or chosen, then the
     chosen kommun (whose areas the caller maps). Returns the chosen kommun code or None."""
     state = st.session_state
@@ -1182,11 +1188,11 @@ def show_overview(analysis: pipeline.Analysis, tiles: str | None) -> str | None:
     return state["drill"]
 
 
-def show_area_map(analysis: pipeline.Analysis, tiles: str | None, kommun: str | None) -> None:
+def show_area_map(analysis: Analysis, tiles: str | None, kommun: str | None) -> None:
     """The areas' map (of one kommun of a larger scope when ``kommun`` is given); a click on
     an area opens its profile."""
     # Leaflet as data: URIs: the browser fetches nothing from the net for the map.
-    fmap = with_data_uris(pipeline.build_analysis_map(analysis, tiles=tiles, kommun=kommun))
+    fmap = with_data_uris(build_analysis_map(analysis, tiles=tiles, kommun=kommun))
     clicked = st_folium(fmap, key=f"karta_{kommun or ''}", height=640,
                         use_container_width=True, returned_objects=["last_active_drawing"])
     st.caption("Kartan hämtar ingenting från internet; en bakgrundskarta visas bara om du "
@@ -1200,11 +1206,11 @@ def show_area_map(analysis: pipeline.Analysis, tiles: str | None, kommun: str | 
         st.session_state["area"] = ids[int(idx)]
 
 
-def show_ranking(analysis: pipeline.Analysis, settings: AnalysisSettings,
+def show_ranking(analysis: Analysis, settings: AnalysisSettings,
                  kommun: str | None, tiles: str | None) -> None:
     """The ranked table (one kommun's rows when drilled down), the chosen area's profile
     and the downloads."""
-    table = pipeline.ranking_table(analysis)
+    table = ranking_table(analysis)
     if kommun is not None:
         table = table[table["Områdeskod"].str.startswith(kommun)]
     st.subheader("Rangordning" + (f" – {sources.place_name(kommun)}, rang inom "
@@ -1228,7 +1234,7 @@ def show_ranking(analysis: pipeline.Analysis, settings: AnalysisSettings,
     # functions as `prevmap export`. The map is built anew: folium adds to a map each time
     # it is rendered, and st_folium has rendered `fmap` already. A download does not rerun
     # the app (on_click="ignore"): nothing on the page changes.
-    d1.download_button("Karta (HTML)", lambda: pipeline.map_html(analysis, tiles=tiles),
+    d1.download_button("Karta (HTML)", lambda: map_html(analysis, tiles=tiles),
                        on_click="ignore",
                        file_name="prevmap_karta.html", mime="text/html",
                        help="Fungerar utan internet: kartbiblioteket finns i filen.")
@@ -1241,7 +1247,7 @@ def show_ranking(analysis: pipeline.Analysis, settings: AnalysisSettings,
                        on_click="ignore",
                        file_name="prevmap_resultat.xlsx",
                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    d4.download_button("Rangordning (CSV)", lambda: pipeline.ranking_csv(analysis),
+    d4.download_button("Rangordning (CSV)", lambda: ranking_csv(analysis),
                        on_click="ignore",
                        file_name="prevmap_rangordning.csv", mime="text/csv")
     e1, e2, e3, e4 = st.columns(4)
@@ -1255,7 +1261,7 @@ def show_ranking(analysis: pipeline.Analysis, settings: AnalysisSettings,
                        on_click="ignore", disabled=no_renderer is not None,
                        file_name="prevmap_rapport.pdf", mime="application/pdf",
                        help="Skapas av webbläsaren chromium på den här datorn (några sekunder).")
-    e3.download_button("Karta (PNG)", lambda: map_png(pipeline.map_html(analysis)),
+    e3.download_button("Karta (PNG)", lambda: map_png(map_html(analysis)),
                        on_click="ignore", disabled=no_renderer is not None,
                        file_name="prevmap_karta.png", mime="image/png")
     e4.download_button("Inställningar (TOML)", settings.to_toml().encode("utf-8"),

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from geo.text import md_text
+from geo.export.text import md_text
 from plans.access import EDITOR, Account, is_local_host, local_account, team_account
 from plans.team import ENV_TEAM, TeamConfig, TeamConfigError, read_team_config
 

@@ -1,9 +1,9 @@
 """The app's "Åtgärdsplan" tab: from the lägesbild to goals, actions and follow-up per area.
 
 Streamlit code only; the plan itself is :mod:`plans` (model, database, follow-up) and its
-exports are :mod:`geo.exports` and :mod:`geo.report`. Every write names who makes it and
-the version of the item as this page showed it, so that two people editing the same plan
-never overwrite each other: the second gets a message and his change is not saved.
+exports are :mod:`geo.export.workbook` and :mod:`geo.export.report`. Every write names who
+makes it and the version of the item as this page showed it, so that two people editing the
+same plan never overwrite each other: the second gets a message and his change is not saved.
 """
 
 from __future__ import annotations
@@ -15,15 +15,16 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import pipeline
-from geo.comparisons import PointLayer
-from geo.exports import plan_workbook_bytes
-from geo.maps import format_number
-from geo.offline import with_data_uris
-from geo.render import renderer_missing, report_pdf
-from geo.report import report_html
-from geo.resources import analysis_resource_counts, resource_gaps, resource_map
-from geo.text import md_text
+from geo.analysis import TIER, Analysis, robustness_columns
+from geo.export.render import renderer_missing, report_pdf
+from geo.export.report import report_html
+from geo.export.tables import ranking_table
+from geo.export.text import md_text
+from geo.export.workbook import plan_workbook_bytes
+from geo.maps.choropleth import format_number
+from geo.maps.offline import with_data_uris
+from geo.maps.resources import analysis_resource_counts, resource_gaps, resource_map
+from geo.spatial.comparisons import PointLayer
 from indicators.catalogue import Catalogue
 from indicators.columns import AREA_ID, AREA_NAME
 from indicators.errors import PrevmapError
@@ -64,7 +65,7 @@ def plan_store(url: str) -> PlanStore:
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def measured(key: str, year: int | None, _analysis: pipeline.Analysis) -> Measured:
+def measured(key: str, year: int | None, _analysis: Analysis) -> Measured:
     """Every year's indicator values after disclosure control (the indicator table counted
     as ``year``), once per data and settings (``key``) and year."""
     inputs = _analysis.inputs
@@ -72,7 +73,7 @@ def measured(key: str, year: int | None, _analysis: pipeline.Analysis) -> Measur
                    inputs.catalogue, rule=DisclosureRule.from_settings(_analysis.settings))
 
 
-def data_year(analysis: pipeline.Analysis) -> int | None:
+def data_year(analysis: Analysis) -> int | None:
     """The year the indicator table describes: from the data where they say it (the
     embedded data), otherwise as the user states it here (an uploaded or fetched table)."""
     if analysis.inputs.year is not None:
@@ -148,7 +149,7 @@ def _try(action, success: str, *, forget: str | None = None) -> None:
     _saved(success)
 
 
-def show_plan_page(analysis: pipeline.Analysis, key: str,
+def show_plan_page(analysis: Analysis, key: str,
                    points: tuple[PointLayer, ...] = ()) -> None:
     st.header("Åtgärdsplan")
     st.caption("Välj områden ur lägesbilden, sätt mål per område och följ upp dem när nya "
@@ -225,15 +226,15 @@ def new_plan_form(store: PlanStore, where) -> None:
             _try(create, f"Planen '{name}' är skapad.")
 
 
-def _tier_of(analysis: pipeline.Analysis) -> pd.Series:
-    columns = pipeline.robustness_columns(analysis)
-    return columns.get(pipeline.TIER, pd.Series(dtype=str))
+def _tier_of(analysis: Analysis) -> pd.Series:
+    columns = robustness_columns(analysis)
+    return columns.get(TIER, pd.Series(dtype=str))
 
 
-def show_areas(store: PlanStore, contents: PlanContents, analysis: pipeline.Analysis,
+def show_areas(store: PlanStore, contents: PlanContents, analysis: Analysis,
                followup: FollowUp) -> None:
     st.subheader("Områden i planen")
-    table = pipeline.ranking_table(analysis)
+    table = ranking_table(analysis)
     tier = _tier_of(analysis)
     in_plan = {a.area_id for a in contents.areas}
     summary = followup.summary()
@@ -281,7 +282,7 @@ def followup_method(followup: FollowUp) -> str:
             "till målet; värden som döljs av röjandekontrollen räknas som 'kan inte mätas'.")
 
 
-def show_area_detail(store: PlanStore, contents: PlanContents, analysis: pipeline.Analysis,
+def show_area_detail(store: PlanStore, contents: PlanContents, analysis: Analysis,
                      followup: FollowUp, values: Measured) -> None:
     if not contents.areas:
         return
@@ -325,7 +326,7 @@ def _goal_rows(followup: FollowUp, area_id: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def show_goals(store: PlanStore, contents: PlanContents, analysis: pipeline.Analysis,
+def show_goals(store: PlanStore, contents: PlanContents, analysis: Analysis,
                followup: FollowUp, area: PlanArea, values: Measured) -> None:
     catalogue = analysis.inputs.catalogue
     goals = contents.goals_in(area.area_id)
@@ -487,7 +488,7 @@ def show_actions(store: PlanStore, contents: PlanContents, area: PlanArea) -> No
                          forget="action")
 
 
-def show_resources(analysis: pipeline.Analysis, points: tuple[PointLayer, ...]) -> None:
+def show_resources(analysis: Analysis, points: tuple[PointLayer, ...]) -> None:
     st.subheader("Resurser i områdena")
     if not points:
         st.info("Ladda upp skolor, fritidsgårdar, föreningar eller fältverksamhet som "
@@ -556,7 +557,7 @@ def show_audit_check(store: PlanStore) -> None:
             st.error(md_text(check.message()))
 
 
-def show_plan_downloads(analysis: pipeline.Analysis, contents: PlanContents,
+def show_plan_downloads(analysis: Analysis, contents: PlanContents,
                         followup: FollowUp) -> None:
     st.subheader("Ladda ned planen")
     catalogue = analysis.inputs.catalogue

@@ -16,8 +16,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from geo import pipeline
-from geo.maps import render_map_html
+from geo.analysis import run_analysis
+from geo.export.outputs import map_html
+from geo.export.tables import ranking_csv
+from geo.inputs import list_profiles, load_inputs
+from geo.maps.analysis_map import build_analysis_map
+from geo.maps.choropleth import render_map_html
 from indicators.columns import DOMAINS
 
 REPEAT = 20
@@ -35,9 +39,9 @@ def measure(func: Callable[[], object], repeat: int = REPEAT) -> dict[str, float
 
 def main() -> None:
     start = time.perf_counter()
-    inputs = pipeline.load_inputs()
+    inputs = load_inputs()
     load_ms = (time.perf_counter() - start) * 1000
-    base = pipeline.list_profiles()["Bred prevention"]
+    base = list_profiles()["Bred prevention"]
     weights = iter(range(10**6))
 
     def changed_settings():
@@ -45,18 +49,18 @@ def main() -> None:
         return base.with_changes(domain_weights=tuple((d, w if d == "kriminalitet" else 1.0)
                                                       for d in DOMAINS))
 
-    analysis = pipeline.run_analysis(inputs, base)
-    fmap = pipeline.build_analysis_map(analysis)
+    analysis = run_analysis(inputs, base)
+    fmap = build_analysis_map(analysis)
     rows = {
         "load inputs (once, cached in the app)": {"median_ms": load_ms, "max_ms": load_ms},
         "compute: rank + join (weight change)": measure(
-            lambda: pipeline.run_analysis(inputs, changed_settings())),
-        "build map (folium objects)": measure(lambda: pipeline.build_analysis_map(analysis)),
+            lambda: run_analysis(inputs, changed_settings())),
+        "build map (folium objects)": measure(lambda: build_analysis_map(analysis)),
         "render map HTML": measure(lambda: render_map_html(fmap)),
-        "ranking CSV": measure(lambda: pipeline.ranking_csv(analysis)),
+        "ranking CSV": measure(lambda: ranking_csv(analysis)),
         "whole weight change: compute + map + HTML + CSV": measure(lambda: (
-            a := pipeline.run_analysis(inputs, changed_settings()),
-            render_map_html(pipeline.build_analysis_map(a)), pipeline.ranking_csv(a))),
+            a := run_analysis(inputs, changed_settings()),
+            render_map_html(build_analysis_map(a)), ranking_csv(a))),
     }
     try:
         from streamlit.testing.v1 import AppTest
@@ -68,7 +72,7 @@ def main() -> None:
     except Exception as err:  # report, never hide
         rows["app rerun after a weight change (AppTest, whole script)"] = {"error": str(err)}
 
-    html_bytes = len(pipeline.map_html(analysis))
+    html_bytes = len(map_html(analysis))
     print(f"prevmap benchmark, {len(inputs.areas)} areas, Python {platform.python_version()}, "
           f"{platform.machine()}")
     print(f"{'step':58} {'median ms':>10} {'max ms':>10}")

@@ -1,4 +1,4 @@
-"""How fast and how good the display geometry of geo.display is, on national-size layers.
+"""How fast and how good the display geometry of geo.spatial.display is, on national-size layers.
 
     .venv/bin/python benchmarks/bench_display.py [--forced] [path/to/duva-0.3.5-py3-none-any.whl]
 
@@ -26,10 +26,10 @@ Layers that are no coverage (issue 13, "Safe by default"): 3 000 overlapping cir
 801 vertices (2.4 million, read in EPSG:4326 as an upload would be), the synthetic
 coverage with every cell shrunk by 0.4 m (narrow gaps, no edge shared), and 24
 overlapping polygons of 250 000 vertices (6 million, the upload limits' maximum), each at
-the budget of a 3 MB map: the time now (polygon by polygon, see geo.display) and with the
+the budget of a 3 MB map: the time now (polygon by polygon, see geo.spatial.display) and with the
 coverage path forced (``LOOSE_SHARE`` out of reach; ``--forced``, about a minute; only up
 to :data:`FORCED_UP_TO` vertices, the 6 million take minutes), beside
-the time of :func:`geo.display._loose_share` on Sweden's RegSO (what a valid coverage
+the time of :func:`geo.spatial.display._loose_share` on Sweden's RegSO (what a valid coverage
 pays for the check). Before the change (HEAD ff0b452, same machine, CPU seconds): circles
 31.8 s (53 s on a busier run), shrunk cells 29.8 s, 24 x 250 000 vertices 265 s.
 Timings are measured here, never asserted in tests.
@@ -49,9 +49,9 @@ import numpy as np
 import shapely
 from shapely.geometry import box
 
-from geo import display
-from geo.national import read_national_regso
+from geo.io.national import read_national_regso
 from geo.sources import find_duva_wheel
+from geo.spatial import display
 
 REPEAT = 3
 BUDGETS = (60_000, 80_000, 120_000)
@@ -247,7 +247,8 @@ def main() -> None:
     if wheel is None or not Path(wheel).is_file():
         sys.exit("The duva wheel with RegSO 2025 for Sweden is absent: run `make setup`, or "
                  "give its path (or set PREVMAP_DUVA_WHEEL).")
-    print(f"geo.display benchmark, Python {platform.python_version()}, {platform.machine()}, "
+    print(f"geo.spatial.display benchmark, Python {platform.python_version()}, "
+          f"{platform.machine()}, "
           f"shapely {shapely.__version__}, GEOS {shapely.geos_version_string}; medians of "
           f"{REPEAT}")
     sweden = read_national_regso(wheel).frame

@@ -13,25 +13,28 @@ import sys
 import time
 from pathlib import Path
 
+from geo.analysis import run_analysis
+from geo.export.outputs import map_html
+from geo.inputs import list_profiles, load_inputs
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from geo import pipeline  # noqa: E402
-from geo.exports import excel_bytes  # noqa: E402
-from geo.render import pdf_and_png  # noqa: E402
-from geo.report import report_html  # noqa: E402
+from geo.export.render import pdf_and_png  # noqa: E402
+from geo.export.report import report_html  # noqa: E402
+from geo.export.workbook import excel_bytes  # noqa: E402
 
 RUNS = 3
 
 
 def main() -> None:
-    analysis = pipeline.run_analysis(pipeline.load_inputs(),
-                                     pipeline.list_profiles()["Bred prevention"])
-    pipeline.map_html(analysis)           # imports (folium-offline) outside the timing
-    steps = {"map HTML": lambda: pipeline.map_html(analysis),
+    analysis = run_analysis(load_inputs(),
+                                     list_profiles()["Bred prevention"])
+    map_html(analysis)           # imports (folium-offline) outside the timing
+    steps = {"map HTML": lambda: map_html(analysis),
              "report HTML": lambda: report_html(analysis),
              "Excel": lambda: excel_bytes(analysis),
              "PDF + PNG (one chromium)": lambda: pdf_and_png(report_html(analysis),
-                                                             pipeline.map_html(analysis))}
+                                                             map_html(analysis))}
     times: dict[str, list[float]] = {name: [] for name in steps}
     sizes: dict[str, int] = {}
     totals = []

@@ -1,4 +1,4 @@
-"""How long local Moran's I and Gi* (geo.hotspots) take, with 999 permutations.
+"""How long local Moran's I and Gi* (geo.spatial.hotspots) take, with 999 permutations.
 
     .venv/bin/python benchmarks/bench_hotspots.py [path/to/duva-0.3.5-py3-none-any.whl]
 
@@ -22,10 +22,10 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import box
 
-from geo.hotspots import _build_graph, find_hotspots
-from geo.io import read_areas
-from geo.national import read_national_regso
+from geo.io.areas import read_areas
+from geo.io.national import read_national_regso
 from geo.sources import find_duva_wheel
+from geo.spatial.hotspots import _build_graph, find_hotspots
 from indicators.columns import AREA_ID, DOMAINS, SCORE
 
 HUDDINGE = (Path(__file__).resolve().parents[2] / "shared" / "data" / "huddinge"
@@ -69,7 +69,7 @@ def main() -> None:
         print("duva wheel absent (make setup): Sweden RegSO skipped")
     layers.append(("grid 60 x 100", grid(), 1))
 
-    print(f"geo.hotspots benchmark, {PERMUTATIONS} permutations, Python "
+    print(f"geo.spatial.hotspots benchmark, {PERMUTATIONS} permutations, Python "
           f"{platform.python_version()}, {platform.machine()}")
     print(f"{'layer':16} {'areas':>6} {'islands':>7} {'weights s':>10} {'1 var s':>9} "
           f"{'7 vars s':>9}")

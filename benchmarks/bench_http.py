@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_http.py
 
-1. The depth scan (:func:`indicators.http.json_depth`) beside :func:`json.loads` on a
+1. The depth scan (:func:`geo.io.http.json_depth`) beside :func:`json.loads` on a
    JSON-stat2-like answer (numbers and labels) and a GeoJSON-like one (many small arrays),
    both near the default caps.
 2. One GET of a 40 MB answer from a local server through :class:`JsonFetcher` (streamed in
@@ -23,7 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import requests
 
-from indicators.http import JsonFetcher, json_depth
+from geo.io.http import JsonFetcher, json_depth
 
 REPEAT = 5
 

@@ -22,7 +22,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from geo.interpolate import interpolate_counts
+from geo.spatial.interpolate import interpolate_counts
 from indicators.levels import Rate
 
 REGSO = (Path(__file__).resolve().parents[1].parent / "shared" / "data" / "huddinge"

@@ -45,11 +45,14 @@ from pathlib import Path
 
 import psutil
 
+from geo.analysis import run_analysis
+from geo.export.tables import ranking_table
+from geo.inputs import list_profiles, load_inputs
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from geo import pipeline  # noqa: E402
-from geo.render import CHROMIUM, offline_switches  # noqa: E402
+from geo.export.render import CHROMIUM, offline_switches  # noqa: E402
 from indicators.columns import DOMAINS  # noqa: E402
 
 WEIGHT_STEPS = 10  # a domain weight runs 0 … 5 in steps of 0.5 (app.py's WEIGHT_MAX)
@@ -57,7 +60,7 @@ MAX_CHANGES = 7    # 4.5 … 1.5: the walked weight never comes back to the prof
 START_LIMIT_S = 180
 TARGET_P95_S = 2.0
 PROFILE = "Bred prevention"  # the app's first profile, shown on opening
-INPUTS = functools.cache(pipeline.load_inputs)
+INPUTS = functools.cache(load_inputs)
 
 #: In the page: (Områdeskod, Sammanvägt index) of the ranked table's first drawn rows, read
 #: from the table the data grid keeps for screen readers (as tests/test_browser_app.py).
@@ -202,7 +205,7 @@ def expected_rows(profile, weights: dict[str, float]) -> list:
     """The ranked table's first rows for ``profile`` with domain ``weights`` changed."""
     settings = profile.with_changes(domain_weights=tuple(
         {**dict(profile.domain_weights), **weights}.items()))
-    table = pipeline.ranking_table(pipeline.run_analysis(INPUTS(), settings))
+    table = ranking_table(run_analysis(INPUTS(), settings))
     return [[str(code), round(float(value), 4)] for code, value in
             zip(table["Områdeskod"][:SHOWN_ROWS], table["Sammanvägt index"][:SHOWN_ROWS],
                 strict=True)]
@@ -222,7 +225,7 @@ class Plan:
 def plan(index: int, changes: int) -> Plan:
     """Session ``index``'s weights and the rows each change should show (computed before
     the server starts, so that it takes no CPU from it)."""
-    profile = pipeline.list_profiles()[PROFILE]
+    profile = list_profiles()[PROFILE]
     domains = list(DOMAINS)
     own, walked = domains[index % len(domains)], domains[(index + 1) % len(domains)]
     profile_step = round(2 * dict(profile.domain_weights)[own])

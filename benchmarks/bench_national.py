@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from geo.national import read_national_regso
+from geo.io.national import read_national_regso
 from geo.sources import find_duva_wheel
 
 DEFAULT_WHEEL = find_duva_wheel() or Path("duva-0.3.5-py3-none-any.whl")

@@ -1,4 +1,4 @@
-"""How long ``geo.pipeline.run_analysis`` takes on all 3 363 RegSO of Sweden and on Huddinge.
+"""How long ``geo.analysis.run_analysis`` takes on all 3 363 RegSO of Sweden and on Huddinge.
 
     .venv/bin/python benchmarks/bench_national_analysis.py                 # all cases
     .venv/bin/python benchmarks/bench_national_analysis.py path/to/duva.whl
@@ -14,7 +14,7 @@ Cases, all in this one process after a warm-up call on Huddinge (imports, first-
   area set);
 * national, warm: the area set already cached, every call with other domain weights (what
   the app does when a slider moves);
-* Huddinge (the 22 bundled areas, ``pipeline.load_inputs()``), warm, as in the app.
+* Huddinge (the 22 bundled areas, ``load_inputs()``), warm, as in the app.
 
 Times are medians over the repeats, wall-clock seconds; the breakdown gives the median time
 of each step (nested steps are indented; "other" is the call minus its listed steps). The
@@ -45,23 +45,26 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import shapely  # noqa: E402
 
-from geo import hotspots, pipeline  # noqa: E402
-from geo.national import read_national_regso  # noqa: E402
+import geo.analysis as analysis_module  # noqa: E402
+from geo.analysis import run_analysis  # noqa: E402
+from geo.inputs import list_profiles, load_inputs  # noqa: E402
+from geo.io.national import read_national_regso  # noqa: E402
 from geo.sources import demo_inputs, find_duva_wheel  # noqa: E402
+from geo.spatial import hotspots  # noqa: E402
 from indicators import assessment, ranking  # noqa: E402
 
 PROFILE = "Bred prevention"
 
 # (step, module, attribute, parent step): the functions timed inside run_analysis.
 STEPS: tuple[tuple[str, object, str, str | None], ...] = (
-    ("assess", pipeline, "assess", None),
+    ("assess", analysis_module, "assess", None),
     ("prepare_table (disclosure)", assessment, "prepare_table", "assess"),
     ("rank_areas", assessment, "rank_areas", "assess"),
     ("rank_uncertainty (Monte Carlo)", assessment, "rank_uncertainty", "assess"),
     ("assign_tiers", assessment, "assign_tiers", "assess"),
-    ("join_areas", pipeline, "join_areas", None),
+    ("join_areas", analysis_module, "join_areas", None),
     ("summary (top contributors)", ranking.RankingResult, "summary", "join_areas"),
-    ("find_hotspots", pipeline, "find_hotspots", None),
+    ("find_hotspots", analysis_module, "find_hotspots", None),
     ("graph (cache key + Queen build)", hotspots, "_build_graph", "find_hotspots"),
     ("cache key (fingerprint)", hotspots, "_fingerprint", "graph (cache key + Queen build)"),
     ("queen_graph (intersects)", hotspots, "queen_graph", "graph (cache key + Queen build)"),
@@ -163,14 +166,14 @@ def main() -> None:
     if wheel is None or not wheel.is_file():
         sys.exit(f"the duva wheel ({wheel or 'duva-*.whl'}) is absent: nothing to measure "
                  "(run make setup)")
-    settings = pipeline.list_profiles()[PROFILE]
+    settings = list_profiles()[PROFILE]
 
     start = time.perf_counter()
     areas = read_national_regso(wheel)
     national = demo_inputs(areas, "0126", "national")
     load_s = time.perf_counter() - start
-    huddinge = pipeline.load_inputs()
-    pipeline.run_analysis(huddinge, settings)              # warm-up: imports, first calls
+    huddinge = load_inputs()
+    run_analysis(huddinge, settings)              # warm-up: imports, first calls
 
     speedup_before = parallel_speedup()
     timer = StepTimer()
@@ -181,15 +184,15 @@ def main() -> None:
     for k in range(repeat):
         hotspots.clear_graph_cache()
         hotspots._permutations.cache_clear()
-        timer.run(lambda k=k: pipeline.run_analysis(national, other_weights(settings, k)))
+        timer.run(lambda k=k: run_analysis(national, other_weights(settings, k)))
         cold.append(timer.runs.pop())
     warm = []
     for k in range(repeat):
-        timer.run(lambda k=k: pipeline.run_analysis(national, other_weights(settings, k + 1)))
+        timer.run(lambda k=k: run_analysis(national, other_weights(settings, k + 1)))
         warm.append(timer.runs.pop())
     small = []
     for k in range(max(repeat, 10)):
-        timer.run(lambda k=k: pipeline.run_analysis(huddinge, other_weights(settings, k)))
+        timer.run(lambda k=k: run_analysis(huddinge, other_weights(settings, k)))
         small.append(timer.runs.pop())
 
     geoms, _ = hotspots._geometries(national.areas.frame)

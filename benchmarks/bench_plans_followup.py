@@ -22,6 +22,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from geo.inputs import Inputs, load_inputs
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -29,7 +31,6 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from timing import median_time  # noqa: E402
 
-from geo import pipeline  # noqa: E402
 from plans.followup import STATUSES, baseline_for, follow_up, measure  # noqa: E402
 from plans.model import Goal, Plan, PlanArea, PlanContents  # noqa: E402
 from plans.store import PlanStore  # noqa: E402
@@ -38,7 +39,7 @@ SEED = 20261123
 N_AREAS, N_GOALS, N_YEARS, FIRST_YEAR = 20, 100, 10, 2015
 
 
-def synthetic_tables(inputs: pipeline.Inputs, rng: np.random.Generator
+def synthetic_tables(inputs: Inputs, rng: np.random.Generator
                      ) -> dict[int, pd.DataFrame]:
     """Ten years of counts shaped like the demo table (its first 20 areas)."""
     base = inputs.table.iloc[:N_AREAS].reset_index(drop=True)
@@ -64,7 +65,7 @@ def synthetic_tables(inputs: pipeline.Inputs, rng: np.random.Generator
     return tables
 
 
-def synthetic_plan(inputs: pipeline.Inputs, tables: dict[int, pd.DataFrame],
+def synthetic_plan(inputs: Inputs, tables: dict[int, pd.DataFrame],
                    rng: np.random.Generator) -> PlanContents:
     """Five goals per area: the baseline from the data where it is measurable, the target
     a fifth less need a few years after the last year."""
@@ -108,7 +109,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--no-app", action="store_true", help="skip the Streamlit rerun")
     args = parser.parse_args()
-    inputs = pipeline.load_inputs()
+    inputs = load_inputs()
     rng = np.random.default_rng(SEED)
     tables = synthetic_tables(inputs, rng)
     plan = synthetic_plan(inputs, tables, rng)

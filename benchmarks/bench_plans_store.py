@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from postgres import postgres_missing, running_postgres  # noqa: E402
 
-from indicators.io import read_catalogue  # noqa: E402
+from geo.io.files import read_catalogue  # noqa: E402
 from plans.model import Action, Goal, Plan, PlanArea, PlanConflictError  # noqa: E402
 from plans.store import PlanStore  # noqa: E402
 

@@ -1,11 +1,11 @@
-"""What reading a user's spatial file through geo.safe_files costs, and how fast attacks stop.
+"""What reading a user's spatial file through geo.io.safe_files costs, and how fast attacks stop.
 
     .venv/bin/python benchmarks/bench_safe_read.py [path/to/duva-0.3.5-py3-none-any.whl]
 
 Layer: all 3 363 RegSO of Sweden (1.9 million vertices, from the duva wheel that ``make
 setup`` downloads; the benchmark stops with a message when it is absent), written as
 GeoPackage, GeoJSON, GeoParquet and zipped Shapefile. For each format it prints the time
-of the first :func:`geo.safe_files.read_spatial_file` of a fresh process (it starts the
+of the first :func:`geo.io.safe_files.read_spatial_file` of a fresh process (it starts the
 fork server), the median of the next reads, and the median of the direct read it replaces
 (``pyogrio.read_dataframe`` or ``geopandas.read_parquet`` of the file itself): the
 difference is the price of the checks, the private copy, the child process and sending
@@ -31,9 +31,9 @@ import pyogrio
 from shapely.geometry import Polygon
 from timing import median_time, timed
 
-from geo.io import read_areas
-from geo.national import read_national_regso
-from geo.safe_files import read_spatial_file
+from geo.io.areas import read_areas
+from geo.io.national import read_national_regso
+from geo.io.safe_files import read_spatial_file
 from geo.sources import find_duva_wheel
 from indicators.errors import PrevmapError
 
@@ -112,7 +112,7 @@ def main() -> None:
     if wheel is None or not Path(wheel).is_file():
         sys.exit("The duva wheel with RegSO 2025 for Sweden is absent: run `make setup`, or "
                  "give its path (or set PREVMAP_DUVA_WHEEL).")
-    print(f"geo.safe_files benchmark, Python {platform.python_version()}, "
+    print(f"geo.io.safe_files benchmark, Python {platform.python_version()}, "
           f"{platform.machine()}; medians of {REPEAT}")
     # Sweden's RegSO as GeoJSON is 84 MB, over the 50 MB upload limit (PREVMAP_MAX_BYTES).
     os.environ.setdefault("PREVMAP_MAX_BYTES", str(200 * 1024**2))

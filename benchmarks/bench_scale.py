@@ -32,6 +32,11 @@ import sys
 import time
 from pathlib import Path
 
+from geo.analysis import Analysis, run_analysis
+from geo.export.outputs import map_html
+from geo.inputs import list_profiles
+from geo.maps.analysis_map import build_analysis_map
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -41,13 +46,13 @@ import numpy as np  # noqa: E402
 import shapely  # noqa: E402
 from timing import median_time, timed  # noqa: E402
 
-from geo import pipeline, sources  # noqa: E402
-from geo.display import clear_display_cache  # noqa: E402
-from geo.io import areas_from_frame  # noqa: E402
-from geo.maps import area_display_geometry, render_map_html  # noqa: E402
-from geo.overview import build_overview_map, kommun_overview  # noqa: E402
+from geo import sources  # noqa: E402
+from geo.io.areas import areas_from_frame  # noqa: E402
+from geo.io.files import SourceInfo  # noqa: E402
+from geo.maps.choropleth import area_display_geometry, render_map_html  # noqa: E402
+from geo.maps.overview import build_overview_map, kommun_overview  # noqa: E402
+from geo.spatial.display import clear_display_cache  # noqa: E402
 from indicators.columns import AREA_ID, AREA_NAME, DOMAINS, RANK, SCORE  # noqa: E402
-from indicators.io import SourceInfo  # noqa: E402
 
 IMPORT_S = time.perf_counter() - START
 OUT = Path(__file__).resolve().parent / "results" / "bench_scale.json"
@@ -55,12 +60,12 @@ MB = 1_000_000
 
 
 def weights(w: float):
-    base = pipeline.list_profiles()["Bred prevention"]
+    base = list_profiles()["Bred prevention"]
     return base.with_changes(domain_weights=tuple(
         (d, w if d == "kriminalitet" else 1.0) for d in DOMAINS))
 
 
-def explore_baseline(analysis: pipeline.Analysis) -> tuple[float, int]:
+def explore_baseline(analysis: Analysis) -> tuple[float, int]:
     """``GeoDataFrame.explore`` on the same areas, coloured by the score with the same
     quantile classes, with name, rank and score in the tooltip; rendered to HTML."""
     def run() -> str:
@@ -72,12 +77,12 @@ def explore_baseline(analysis: pipeline.Analysis) -> tuple[float, int]:
     return seconds, len(html.encode())
 
 
-def national(rows: dict[str, object]) -> pipeline.Analysis:
+def national(rows: dict[str, object]) -> Analysis:
     clear_display_cache()
     t_read, areas = timed(lambda: sources.region_areas(sources.SWEDEN))
     t_demo, inputs = timed(lambda: sources.demo_inputs(areas, sources.SWEDEN, "national"))
-    t_rank, analysis = timed(lambda: pipeline.run_analysis(inputs, weights(1.0)))
-    t_map, html = timed(lambda: pipeline.map_html(analysis))
+    t_rank, analysis = timed(lambda: run_analysis(inputs, weights(1.0)))
+    t_map, html = timed(lambda: map_html(analysis))
     rows["national RegSO: areas"] = len(areas.frame)
     rows["national: read the duva wheel (s)"] = t_read
     rows["national: synthetic indicators (s)"] = t_demo
@@ -88,8 +93,8 @@ def national(rows: dict[str, object]) -> pipeline.Analysis:
     new_weights = iter(np.arange(1.5, 50, 0.5))
 
     def weight_change():
-        changed = pipeline.run_analysis(inputs, weights(float(next(new_weights))))
-        return pipeline.map_html(changed)
+        changed = run_analysis(inputs, weights(float(next(new_weights))))
+        return map_html(changed)
     rows["national: weight change, rank + map HTML, warm (s)"] = median_time(weight_change, 3)
     rows["national: map HTML size (MB) [target <= 3]"] = len(html) / MB
 
@@ -104,7 +109,7 @@ def national(rows: dict[str, object]) -> pipeline.Analysis:
     t_ovmap, ov_html = timed(lambda: render_map_html(build_overview_map(analysis, overview)))
     rows["national: kommun overview (s)"] = t_ov + t_ovmap
     rows["national: kommun overview HTML (MB)"] = len(ov_html.encode()) / MB
-    t_drill, drill = timed(lambda: render_map_html(pipeline.build_analysis_map(
+    t_drill, drill = timed(lambda: render_map_html(build_analysis_map(
         analysis, kommun="0180")))
     rows["national: drill-down to Stockholm (0180) (s)"] = t_drill
     rows["national: drill-down HTML (MB)"] = len(drill.encode()) / MB
@@ -148,8 +153,8 @@ def coverage_6000(rows: dict[str, object]) -> None:
     areas = areas_from_frame(frame, SourceInfo("Voronoi 6 000", "bench_scale", "2026-11-23"),
                              id_column=AREA_ID, name_column=AREA_NAME)
     inputs = sources.demo_inputs(areas, "0180", "national")
-    t_rank, analysis = timed(lambda: pipeline.run_analysis(inputs, weights(1.0)))
-    t_map, html = timed(lambda: pipeline.map_html(analysis))
+    t_rank, analysis = timed(lambda: run_analysis(inputs, weights(1.0)))
+    t_map, html = timed(lambda: map_html(analysis))
     rows["6 000 cells: run_analysis (s)"] = t_rank
     rows["6 000 cells: map HTML (s)"] = t_map
     rows["6 000 cells: map HTML size (MB) [target <= 5]"] = len(html) / MB

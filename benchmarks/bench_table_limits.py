@@ -30,14 +30,10 @@ import pyarrow.parquet as pq
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.timing import median_time  # noqa: E402
-from indicators.limits import FileLimits  # noqa: E402
-from indicators.scb_files import read_scb_export  # noqa: E402
-from indicators.table_limits import (  # noqa: E402
-    merged_ranges,
-    validate_excel_package,
-    validate_file_size,
-)
-from indicators.tables import read_raw_table  # noqa: E402
+from geo.io.limits import FileLimits  # noqa: E402
+from geo.io.scb_files import read_scb_export  # noqa: E402
+from geo.io.table_limits import merged_ranges, validate_excel_package, validate_file_size
+from geo.io.tables import read_raw_table  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 ROOT = Path(__file__).resolve().parents[1]

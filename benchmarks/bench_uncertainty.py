@@ -39,7 +39,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from indicators.io import read_catalogue, read_indicator_table, read_settings  # noqa: E402
+from geo.io.files import read_catalogue, read_indicator_table, read_settings  # noqa: E402
 from indicators.table import validate_indicator_table  # noqa: E402
 from indicators.uncertainty import UncertaintyOptions, rank_uncertainty  # noqa: E402
 

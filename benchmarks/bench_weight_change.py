@@ -24,12 +24,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from geo.analysis import run_analysis
+from geo.inputs import Inputs, list_profiles, load_inputs
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from geo import pipeline, sources  # noqa: E402
+from geo import sources  # noqa: E402
 from indicators import assessment, table  # noqa: E402
 from indicators.columns import DOMAINS  # noqa: E402
 
@@ -69,11 +72,11 @@ def cold_and_warm(run: Callable[[object], object], base, repeat: int
                  for times in (cold, warm))
 
 
-def measure(name: str, inputs: pipeline.Inputs, repeat: int, rows: list) -> None:
-    base = pipeline.list_profiles()["Bred prevention"]
-    pipeline.run_analysis(inputs, next_settings(base))       # imports, graphs, geometry
+def measure(name: str, inputs: Inputs, repeat: int, rows: list) -> None:
+    base = list_profiles()["Bred prevention"]
+    run_analysis(inputs, next_settings(base))       # imports, graphs, geometry
     rows.append((f"{name}: run_analysis",
-                 *cold_and_warm(lambda s: pipeline.run_analysis(inputs, s), base, repeat)))
+                 *cold_and_warm(lambda s: run_analysis(inputs, s), base, repeat)))
     rows.append((f"{name}: of which assess", *cold_and_warm(
         lambda s: assessment.assess(inputs.table, inputs.catalogue, s,
                                     source=inputs.table_name), base, repeat)))
@@ -91,7 +94,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=15, help="calls per median (Huddinge)")
     args = parser.parse_args()
     rows: list[tuple[str, tuple[float, float], tuple[float, float]]] = []
-    measure("Huddinge (22 RegSO)", pipeline.load_inputs(), args.repeat, rows)
+    measure("Huddinge (22 RegSO)", load_inputs(), args.repeat, rows)
     if not args.no_national:
         if sources.find_duva_wheel() is None:
             print("The duva wheel is absent (run 'make setup'): national skipped.")

@@ -11,8 +11,22 @@ import sys
 import tempfile
 from pathlib import Path
 
+from geo.analysis import run_analysis
+from geo.export.outputs import export_analysis, map_html
+from geo.export.render import pdf_and_png
+from geo.export.report import report_html
+from geo.export.text import failure_text, is_file_error, terminal_text
+from geo.export.workbook import excel_bytes, write_geopackage
+from geo.inputs import (
+    DEFAULT_AREAS,
+    DEFAULT_CATALOGUE,
+    DEFAULT_INDICATORS,
+    DEFAULT_PROFILE,
+    load_inputs,
+)
+from geo.io.files import read_settings
+from geo.spatial.comparisons import load_comparisons, read_point_layer
 from indicators.errors import PrevmapError
-from indicators.io import read_settings
 from plans.store import ENV_CONFIG, PlanStore, settings_path
 from plans.team import (
     ENV_TEAM,
@@ -21,23 +35,6 @@ from plans.team import (
     streamlit_command,
     write_secrets,
 )
-
-from .comparisons import read_point_layer
-from .exports import excel_bytes, write_geopackage
-from .pipeline import (
-    DEFAULT_AREAS,
-    DEFAULT_CATALOGUE,
-    DEFAULT_INDICATORS,
-    DEFAULT_PROFILE,
-    export_analysis,
-    load_comparisons,
-    load_inputs,
-    map_html,
-    run_analysis,
-)
-from .render import pdf_and_png
-from .report import report_html
-from .text import failure_text, is_file_error, terminal_text
 
 
 def _parser() -> argparse.ArgumentParser:

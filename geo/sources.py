@@ -8,8 +8,8 @@ Areas for a kommun come from
 * ``wfs``: DeSO or RegSO from SCB's WFS (online, then cached).
 
 Indicators come from the bundled synthetic demo table (Huddinge), a seeded synthetic table
-for any other kommun's areas, an SCB fetch (:mod:`indicators.scb_fetch`) or an uploaded file.
-Every choice keeps its :class:`~indicators.io.SourceInfo`, so the map and the exports say
+for any other kommun's areas, an SCB fetch (:mod:`geo.io.scb_fetch`) or an uploaded file.
+Every choice keeps its :class:`~geo.io.files.SourceInfo`, so the map and the exports say
 where their data came from.
 """
 
@@ -24,16 +24,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from geo.inputs import DATA_DIR, DEFAULT_AREAS, DEFAULT_CATALOGUE, Inputs, load_inputs
+from geo.io.areas import Areas, read_areas
+from geo.io.files import SourceInfo, load_script, mark_synthetic, read_catalogue
+from geo.io.http import cache_root
+from geo.io.national import read_national_regso
 from indicators.codes import check_kommun_code
 from indicators.columns import AREA_ID, AREA_NAME
 from indicators.errors import AreaFileError, IndicatorTableError
-from indicators.http import cache_root
-from indicators.io import SourceInfo, load_script, mark_synthetic, read_catalogue
 from indicators.table import validate_indicator_table
-
-from .io import Areas, read_areas
-from .national import read_national_regso
-from .pipeline import DATA_DIR, DEFAULT_AREAS, DEFAULT_CATALOGUE, Inputs, load_inputs
 
 HUDDINGE = "0126"
 SWEDEN = "00"   # the scope "all of Sweden"; a län is its two-digit code, a kommun four digits
@@ -169,7 +168,7 @@ def kommun_areas(kommun: str, source: str, level: str = "RegSO", *,
         return read_areas(DEFAULT_AREAS)
     if source == "national":
         return _named(read_national_regso(_wheel(wheel), kommun), "RegSO 2025", kommun)
-    from .scb_wfs import WFS_URL, read_scb_areas
+    from geo.io.scb_wfs import WFS_URL, read_scb_areas
 
     return _named(read_scb_areas(kommun, level, base_url=os.environ.get(WFS_ENV, WFS_URL),
                                  offline=offline), f"{level} 2025", kommun)

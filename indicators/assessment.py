@@ -22,23 +22,23 @@ from typing import TypeVar
 
 import pandas as pd
 
-from .catalogue import Catalogue
-from .columns import AREA_ID
-from .disclosure import Disclosure
-from .prepare import Prepared, prepare_table
-from .ranking import (
+from indicators.catalogue import Catalogue
+from indicators.columns import AREA_ID
+from indicators.disclosure import Disclosure
+from indicators.prepare import Prepared, prepare_table
+from indicators.ranking import (
     RankingBase,
     RankingResult,
     clear_ranking_cache,
     ranking_base,
     stage_key,
 )
-from .settings import AnalysisSettings, validate_settings
-from .smoothing import Smoothed
-from .table import LRUCache
-from .tiers import TierRule, assign_tiers
-from .trends import linear_trend, rank_change, rate_change
-from .uncertainty import (
+from indicators.settings import AnalysisSettings, validate_settings
+from indicators.smoothing import Smoothed
+from indicators.table import LRUCache
+from indicators.tiers import TierRule, assign_tiers
+from indicators.trends import linear_trend, rank_change, rate_change
+from indicators.uncertainty import (
     RankUncertainty,
     UncertaintyOptions,
     clear_uncertainty_cache,

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .columns import DOMAINS
-from .errors import CatalogueError, Problems, SettingsError
+from indicators.columns import DOMAINS
+from indicators.errors import CatalogueError, Problems, SettingsError
 
 CATALOGUE_COLUMNS = ("id", "name", "domain", "direction", "unit", "per", "numerator",
                      "denominator", "source", "level")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from .errors import AreaCodeError, PrevmapError, Problems
+from indicators.errors import AreaCodeError, PrevmapError, Problems
 
 KOMMUN = "kommun"
 DESO = "deso"
@@ -212,3 +212,13 @@ def check_kommun_code(kommun: object, error: type[PrevmapError] = AreaCodeError)
         raise error(f"kommunkoden '{kommun}' är inte fyra siffror. Förväntat: t.ex. "
                     "'0126' för Huddinge (inledande nolla behövs).")
     return code
+
+
+# SCB's områdestyp (RegSO typology, 1–5).
+OMRADESTYP_LABELS: dict[int, str] = {
+    1: "Områden med stora socioekonomiska utmaningar",
+    2: "Områden med socioekonomiska utmaningar",
+    3: "Socioekonomiskt blandade områden",
+    4: "Områden med goda socioekonomiska förutsättningar",
+    5: "Områden med mycket goda socioekonomiska förutsättningar",
+}

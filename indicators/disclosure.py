@@ -61,11 +61,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .catalogue import Catalogue, known_indicators
-from .columns import AREA_ID
-from .errors import IndicatorTableError, Problems, SettingsError
-from .smoothing import format_swedish
-from .table import missing_columns
+from indicators.catalogue import Catalogue, known_indicators
+from indicators.columns import AREA_ID
+from indicators.errors import IndicatorTableError, Problems, SettingsError
+from indicators.smoothing import format_swedish
+from indicators.table import missing_columns
 
 DEFAULT_THRESHOLD = 5
 DEFAULT_MIN_POPULATION = 50

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .columns import AREA_ID, AREA_NAME
-from .errors import IndicatorTableError, Problems
+from indicators.columns import AREA_ID, AREA_NAME
+from indicators.errors import IndicatorTableError, Problems
 
 FROM_ID = "from_id"
 

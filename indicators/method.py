@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .columns import AGGREGATIONS, DOMAINS, MISSING_POLICIES, NORMALISATIONS
-from .settings import SMOOTHING, AnalysisSettings
+from indicators.columns import AGGREGATIONS, DOMAINS, MISSING_POLICIES, NORMALISATIONS
+from indicators.settings import SMOOTHING, AnalysisSettings
 
 DEFAULTS = AnalysisSettings(indicator_weights=(("x", 1.0),))
 

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .catalogue import Catalogue
-from .columns import AREA_ID
-from .disclosure import Disclosure, apply_disclosure
-from .settings import AnalysisSettings
-from .smoothing import Smoothed, eb_smooth
-from .table import available_indicators
+from indicators.catalogue import Catalogue
+from indicators.columns import AREA_ID
+from indicators.disclosure import Disclosure, apply_disclosure
+from indicators.settings import AnalysisSettings
+from indicators.smoothing import Smoothed, eb_smooth
+from indicators.table import available_indicators
 
 
 @dataclass(frozen=True, eq=False)

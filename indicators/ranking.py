@@ -37,8 +37,8 @@ from dataclasses import dataclass, field, fields, replace
 import numpy as np
 import pandas as pd
 
-from .catalogue import Catalogue, Indicator
-from .columns import (
+from indicators.catalogue import Catalogue, Indicator
+from indicators.columns import (
     AGGREGATIONS,
     AREA_ID,
     DOMAINS,
@@ -50,10 +50,10 @@ from .columns import (
     TOP_CONTRIBUTORS,
     domain_column,
 )
-from .errors import IndicatorTableError, Problems
-from .normalise import normalise, percentile_rank
-from .settings import AnalysisSettings, validate_settings
-from .table import (
+from indicators.errors import IndicatorTableError, Problems
+from indicators.normalise import normalise, percentile_rank
+from indicators.settings import AnalysisSettings, validate_settings
+from indicators.table import (
     LRUCache,
     derive_values,
     missing_columns,

@@ -66,10 +66,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .catalogue import Catalogue
-from .columns import AGGREGATIONS, DOMAINS, NORMALISATIONS
-from .ranking import TIE_DECIMALS, RankingResult, geometric_offset, rank_areas
-from .settings import AnalysisSettings
+from indicators.catalogue import Catalogue
+from indicators.columns import AGGREGATIONS, DOMAINS, NORMALISATIONS
+from indicators.ranking import TIE_DECIMALS, RankingResult, geometric_offset, rank_areas
+from indicators.settings import AnalysisSettings
 
 METHODS = ("oat", "sobol")
 DEFAULT_SEED = 20261123

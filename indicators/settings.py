@@ -52,8 +52,8 @@ from typing import Any
 
 import tomli_w
 
-from .catalogue import Catalogue
-from .columns import (
+from indicators.catalogue import Catalogue
+from indicators.columns import (
     AGGREGATIONS,
     DEFAULT_CONCENTRATION,
     DEFAULT_DRAWS,
@@ -62,7 +62,7 @@ from .columns import (
     MISSING_POLICIES,
     NORMALISATIONS,
 )
-from .errors import Problem, Problems, SettingsError
+from indicators.errors import Problem, Problems, SettingsError
 
 FORMAT_VERSION = 1
 _KEYS = {"prevmap_settings", "name", "description", "normalisation", "aggregation", "missing",

@@ -56,9 +56,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .catalogue import Catalogue, known_indicators
-from .errors import IndicatorTableError, Problems, SettingsError
-from .table import derive_values, missing_columns
+from indicators.catalogue import Catalogue, known_indicators
+from indicators.errors import IndicatorTableError, Problems, SettingsError
+from indicators.table import derive_values, missing_columns
 
 POOLED = "pooled"
 

@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .catalogue import Catalogue
-from .columns import AREA_ID
-from .errors import IndicatorTableError, Problems
-from .tables import MISSING_SYMBOLS, parse_number
+from indicators.catalogue import Catalogue
+from indicators.columns import AREA_ID
+from indicators.errors import IndicatorTableError, Problems
+from indicators.swedish import MISSING_SYMBOLS, parse_number
 
 
 def _non_numeric(series: pd.Series) -> tuple[pd.Series, list[object]]:

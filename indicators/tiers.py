@@ -17,7 +17,7 @@ share of simulations (80/100 = 0.8, or 0.7 + 0.1) falls on the side its exact va
 :func:`agreement` sets the tiers beside SCB's områdestyp or the police's levels. It is a
 comparison, not a validation: none of the three measures the same thing.
 
-* SCB's områdestyp (RegSO, 1–5, :data:`indicators.scb_files.OMRADESTYP_LABELS`) counts
+* SCB's områdestyp (RegSO, 1–5, :data:`indicators.codes.OMRADESTYP_LABELS`) counts
   as *utmaning* for type 1 ("Områden med stora socioekonomiska utmaningar") and type 2
   ("Områden med socioekonomiska utmaningar"): the two types SCB itself names as areas with
   socio-economic challenges. Types 3–5 (blandade, goda, mycket goda förutsättningar) do not.
@@ -38,11 +38,11 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
-from .errors import format_values
-from .scb_files import OMRADESTYP_LABELS
+from indicators.codes import OMRADESTYP_LABELS
+from indicators.errors import format_values
 
 if TYPE_CHECKING:
-    from .settings import AnalysisSettings
+    from indicators.settings import AnalysisSettings
 
 TIERS: tuple[str, ...] = ("Hög prioritet", "Förhöjd", "Övriga")
 HIGH, RAISED, OTHER = TIERS

@@ -57,12 +57,12 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from .catalogue import Catalogue
-from .columns import AREA_ID, RANK, SCORE
-from .errors import IndicatorTableError, Problems, format_values
-from .ranking import rank_areas
-from .settings import AnalysisSettings
-from .table import _non_numeric, derive_values, validate_indicator_table
+from indicators.catalogue import Catalogue
+from indicators.columns import AREA_ID, RANK, SCORE
+from indicators.errors import IndicatorTableError, Problems, format_values
+from indicators.ranking import rank_areas
+from indicators.settings import AnalysisSettings
+from indicators.table import _non_numeric, derive_values, validate_indicator_table
 
 YEAR = "year"
 YEAR_COLUMNS: tuple[str, ...] = (YEAR, "år", "ar")   # accepted names of the year column

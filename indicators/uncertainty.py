@@ -87,18 +87,18 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from .catalogue import Catalogue
-from .columns import (
+from indicators.catalogue import Catalogue
+from indicators.columns import (
     AGGREGATIONS,
     DEFAULT_CONCENTRATION,
     DEFAULT_DRAWS,
     DEFAULT_SEED,
     NORMALISATIONS,
 )
-from .errors import Problems, SettingsError
-from .ranking import TIE_DECIMALS, RankingResult, rank_areas
-from .settings import AnalysisSettings
-from .table import LRUCache
+from indicators.errors import Problems, SettingsError
+from indicators.ranking import TIE_DECIMALS, RankingResult, rank_areas
+from indicators.settings import AnalysisSettings
+from indicators.table import LRUCache
 
 NORMALISATION_CHOICES: tuple[str, ...] = tuple(NORMALISATIONS)   # zscore, percentile, minmax
 AGGREGATION_CHOICES: tuple[str, ...] = tuple(AGGREGATIONS)       # arithmetic, geometric

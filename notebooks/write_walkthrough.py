@@ -39,9 +39,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo.pipeline import export_analysis, list_profiles, load_inputs, ranking_table, run_analysis
+from geo.analysis import run_analysis
+from geo.export.outputs import export_analysis
+from geo.export.tables import ranking_table
+from geo.inputs import list_profiles, load_inputs
 from indicators.columns import DOMAINS
-from indicators.io import read_settings
+from geo.io.files import read_settings
 from indicators.settings import AnalysisSettings
 
 pd.set_option("display.width", 160)
@@ -191,11 +194,11 @@ Huddinges RegSO har typ 2, "stora socioekonomiska utmaningar".
 
 Cellerna kräver mappen `../shared/data` bredvid projektet; utan den hoppas avsnittet över."""),
     ("code", """\
-from geo.join import join_areas
-from indicators.io import read_catalogue
+from geo.spatial.join import join_areas
+from geo.io.files import read_catalogue
 from indicators.levels import aggregate_to_level, link_table
 from indicators.ranking import rank_areas
-from indicators.scb_wide import scb_indicator_counts
+from geo.io.scb_wide import scb_indicator_counts
 
 SHARED = Path.cwd().resolve().parents[1] / "shared" / "data"
 SCB_DESO = SHARED / "huddinge" / "scb_deso2018_2022_0126_wide.csv"

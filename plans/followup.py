@@ -54,8 +54,7 @@ from indicators.disclosure import (
 from indicators.smoothing import format_swedish
 from indicators.table import derive_values, validate_indicator_table
 from indicators.trends import CANNOT_ASSESS, DECREASE, INCREASE, rate_change
-
-from .model import Goal, PlanContents
+from plans.model import Goal, PlanContents
 
 if TYPE_CHECKING:
     from indicators.settings import AnalysisSettings

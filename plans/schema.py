@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from .model import MAX_TEXT
+from plans.model import MAX_TEXT
 
 #: Entities of the audit trail, and the operations on them.
 ENTITIES = ("plan", "area", "goal", "action")

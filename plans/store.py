@@ -43,10 +43,9 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
 from indicators.catalogue import Catalogue
 from indicators.errors import PrevmapError, Problem, Problems
-
-from . import migrations, schema
-from .chain import GENESIS, Break, first_break, row_hash
-from .model import (
+from plans import migrations, schema
+from plans.chain import GENESIS, Break, first_break, row_hash
+from plans.model import (
     FIELD_LABELS,
     MAX_TEXT,
     Action,

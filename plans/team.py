@@ -39,8 +39,7 @@ from urllib.parse import urlparse
 import tomli_w
 
 from indicators.errors import PrevmapError, Problems
-
-from .access import Roles
+from plans.access import Roles
 
 #: Set by ``prevmap serve`` for the app: the settings file whose ``[team]`` it runs.
 ENV_TEAM = "PREVMAP_TEAM"

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from geo.render import offline_switches
+from geo.export.render import offline_switches
 
 CHROMIUM = Path("/usr/bin/chromium")
 TEST_SERVER_HOSTS = ("127.0.0.1", "localhost")  # the only hosts a test's browser may reach

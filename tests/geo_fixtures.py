@@ -93,7 +93,7 @@ def regso_frame() -> gpd.GeoDataFrame:
 def write_duva_wheel(directory: Path) -> Path:
     """A stand-in for duva-0.3.5-py3-none-any.whl holding only the GeoPackage of
     :func:`regso_frame`, written into ``directory``."""
-    from geo import national
+    from geo.io import national
 
     gpkg = directory / "RegSO_2025.gpkg"
     regso_frame().to_file(gpkg, layer=national.LAYER)

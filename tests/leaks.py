@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-from geo import pipeline
-from geo.maps import format_number
+from geo.analysis import Analysis
+from geo.maps.choropleth import format_number
 
 
-def shown_hidden_rates(text: str, analysis: pipeline.Analysis,
+def shown_hidden_rates(text: str, analysis: Analysis,
                        by_area: dict[str, str] | None = None) -> list[tuple[str, str, str]]:
     """(area, indicator, text) for every hidden rate that ``text`` shows as format_number
     writes it (two decimals, or one decimal and the unit), standing alone. With

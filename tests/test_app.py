@@ -10,8 +10,10 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo import pipeline
-from geo.text import md_source
+from geo.analysis import run_analysis
+from geo.export.tables import ranking_table
+from geo.export.text import md_source
+from geo.inputs import DEFAULT_AREAS, DEFAULT_INDICATORS, list_profiles, load_inputs
 from indicators.columns import DOMAINS
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -29,14 +31,14 @@ def ranking(at: AppTest) -> list[str]:
 
 
 def expected(settings) -> list[str]:
-    analysis = pipeline.run_analysis(pipeline.load_inputs(), settings)
+    analysis = run_analysis(load_inputs(), settings)
     return analysis.result.summary()["area_id"].tolist()
 
 
 def test_starts_on_huddinge_with_synthetic_banner(app):
     assert any("SYNTETISKA DEMODATA" in md_source(w.value) for w in app.warning)
     assert len(ranking(app)) == 22
-    assert ranking(app) == expected(pipeline.list_profiles()["Bred prevention"])
+    assert ranking(app) == expected(list_profiles()["Bred prevention"])
     assert not app.error
 
 
@@ -47,7 +49,7 @@ def test_changing_a_weight_changes_the_ranking(app):
     app.slider(key="dw_skyddsfaktorer").set_value(1.0).run()
     after = ranking(app)
     assert after != before
-    only = pipeline.list_profiles()["Bred prevention"].with_changes(
+    only = list_profiles()["Bred prevention"].with_changes(
         domain_weights=tuple((d, 1.0 if d == "skyddsfaktorer" else 0.0) for d in DOMAINS))
     assert after == expected(only)
 
@@ -55,7 +57,7 @@ def test_changing_a_weight_changes_the_ranking(app):
 def test_choosing_a_profile_applies_it(app):
     app.selectbox(key="profile").set_value("Kriminalitet").run()
     assert not app.exception
-    assert ranking(app) == expected(pipeline.list_profiles()["Kriminalitet"])
+    assert ranking(app) == expected(list_profiles()["Kriminalitet"])
     assert app.radio(key="normalisation").value == "percentile"
 
 
@@ -83,8 +85,8 @@ def chart_data(chart) -> tuple[dict, pd.DataFrame]:
 
 def test_profile_charts_show_the_areas_domain_gaps_and_rank_shares(app):
     app.selectbox(key="area").set_value("0126R020").run()
-    analysis = pipeline.run_analysis(pipeline.load_inputs(),
-                                     pipeline.list_profiles()["Bred prevention"])
+    analysis = run_analysis(load_inputs(),
+                                     list_profiles()["Bred prevention"])
     profile = analysis.result.profile("0126R020")
     gaps, ranks = app.get("vega_lite_chart")
     spec, data = chart_data(gaps)
@@ -111,13 +113,13 @@ def upload_own_files(at: AppTest, name: str, lines: list[str]) -> None:
     at.radio(key="area_source").set_value("upload")
     at.radio(key="indicator_source").set_value("upload").run()
     assert any("Ladda upp en områdesfil" in md_source(i.value) for i in at.info)
-    uploader(at, "areas_file").upload("omraden.parquet", pipeline.DEFAULT_AREAS.read_bytes())
+    uploader(at, "areas_file").upload("omraden.parquet", DEFAULT_AREAS.read_bytes())
     uploader(at, "table_file").upload(name, "\n".join(lines).encode("utf-8"),
                                       "text/csv").run()
 
 
 def test_loading_saved_settings_applies_them(app):
-    settings = pipeline.list_profiles()["Psykisk ohälsa"]
+    settings = list_profiles()["Psykisk ohälsa"]
     uploader(app, "settings_file").upload("mina.toml", settings.to_toml().encode("utf-8"),
                                           "application/toml").run()
     assert not app.exception and not app.error
@@ -137,7 +139,7 @@ def test_bad_settings_file_shows_which_file_key_and_value(app):
 
 
 def test_own_files_with_a_bad_value_show_an_error(app, tmp_path):
-    table = pipeline.DEFAULT_INDICATORS.read_text(encoding="utf-8").splitlines()
+    table = DEFAULT_INDICATORS.read_text(encoding="utf-8").splitlines()
     header, first = table[0].split(","), table[1].split(",")
     first[header.index("valdsbrott")] = "många"
     table[1] = ",".join(first)
@@ -149,7 +151,7 @@ def test_own_files_with_a_bad_value_show_an_error(app, tmp_path):
 
 
 def test_own_files_with_a_missing_area_are_reported(app):
-    lines = pipeline.DEFAULT_INDICATORS.read_text(encoding="utf-8").splitlines()
+    lines = DEFAULT_INDICATORS.read_text(encoding="utf-8").splitlines()
     kept = [line for line in lines if not line.startswith("0126R006,")]
     upload_own_files(app, "egen.csv", kept)
     assert not app.exception and not app.error
@@ -171,7 +173,7 @@ def test_settings_with_an_unknown_indicator_are_refused_not_trimmed(app):
 
 
 def test_chosen_indicators_missing_from_own_table_are_named(app):
-    lines = pipeline.DEFAULT_INDICATORS.read_text(encoding="utf-8").splitlines()
+    lines = DEFAULT_INDICATORS.read_text(encoding="utf-8").splitlines()
     header = lines[0].split(",")
     drop = header.index("valdsbrott")
     trimmed = [",".join(v for k, v in enumerate(line.split(",")) if k != drop) for line in lines]
@@ -340,7 +342,7 @@ def test_kommundel_polygons_by_area_and_by_population(tmp_path):
     import geopandas as gpd
     from shapely.geometry import box
 
-    inputs = pipeline.load_inputs()
+    inputs = load_inputs()
     frame = inputs.areas.frame
     x0, y0, x1, y1 = frame.total_bounds
     middle = (x0 + x1) / 2
@@ -371,15 +373,15 @@ def test_kommundel_polygons_by_area_and_by_population(tmp_path):
                and "'folk'" in md_source(i.value) for i in at.info)
     by_people = at.dataframe[0].value.set_index("Områdeskod")["Sammanvägt index"]
     # The app shows what the pipeline gives for each weighting, and the weightings differ.
-    from geo.io import read_areas
-    from geo.levels import to_polygons
+    from geo.io.areas import read_areas
+    from geo.spatial.levels import to_polygons
 
-    settings = pipeline.list_profiles()["Bred prevention"]
+    settings = list_profiles()["Bred prevention"]
     polygons = read_areas(tmp_path / "halvor.gpkg")
     moved = {w: to_polygons(inputs, polygons, title="K", weights=w, population=people,
                             population_column="folk")[0] for w in ("area", "population")}
     for shown, weights in ((by_area, "area"), (by_people, "population")):
-        score = pipeline.run_analysis(moved[weights], settings).result.score
+        score = run_analysis(moved[weights], settings).result.score
         assert shown.sort_index().tolist() == pytest.approx(score.sort_index().round(4).tolist())
     west = [m.table.set_index("area_id").at["V", "invanare"] for m in moved.values()]
     assert west[1] > west[0] + 100
@@ -423,9 +425,9 @@ def test_robustness_options_are_settings_and_change_the_result(app):
     app.number_input(key="seed").set_value(7)
     app.number_input(key="draws").set_value(300).run()
     assert not app.exception and not app.error
-    profile = pipeline.list_profiles()["Bred prevention"]
-    expected = pipeline.ranking_table(pipeline.run_analysis(
-        pipeline.load_inputs(), profile.with_changes(seed=7, draws=300)))
+    profile = list_profiles()["Bred prevention"]
+    expected = ranking_table(run_analysis(
+        load_inputs(), profile.with_changes(seed=7, draws=300)))
     shown = app.dataframe[0].value
     assert shown["Rang 95 %"].tolist() == expected["Rang 95 %"].tolist()
     assert shown["Prioritet"].tolist() == expected["Prioritet"].tolist()
@@ -449,7 +451,7 @@ def test_tile_server_address_is_checked(app):
 
 def test_without_chromium_pdf_and_png_are_disabled_with_the_reason(monkeypatch):
     # A failure inside a download's callable never reaches the page; the app says it first.
-    monkeypatch.setattr("geo.render.CHROMIUM", Path("/saknas/chromium"))
+    monkeypatch.setattr("geo.export.render.CHROMIUM", Path("/saknas/chromium"))
     at = AppTest.from_file(APP, default_timeout=120).run()
     assert not at.exception
     buttons = {b.proto.label: b.proto for b in at.get("download_button")}
@@ -461,7 +463,7 @@ def test_without_chromium_pdf_and_png_are_disabled_with_the_reason(monkeypatch):
 
 
 def test_with_chromium_pdf_and_png_are_offered(app):
-    from geo.render import renderer_missing
+    from geo.export.render import renderer_missing
 
     if renderer_missing():
         pytest.skip(renderer_missing())

@@ -15,13 +15,14 @@ import openpyxl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo import pipeline
-from geo.text import md_source
+from geo.analysis import plan_followup, run_analysis
+from geo.export.text import md_source
+from geo.inputs import DEFAULT_INDICATORS, list_profiles, load_inputs
 from plans.model import Goal
 from plans.store import PlanStore
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
-SETTINGS = pipeline.list_profiles()["Bred prevention"]
+SETTINGS = list_profiles()["Bred prevention"]
 
 
 @pytest.fixture
@@ -92,8 +93,8 @@ def test_a_plan_with_areas_and_a_goal_shows_its_follow_up(store):
     assert not at.error, errors(at)
     contents = store.contents(plan.id)
     (goal,) = contents.goals
-    analysis = pipeline.run_analysis(pipeline.load_inputs(), SETTINGS)
-    values = pipeline.plan_followup(analysis, contents)
+    analysis = run_analysis(load_inputs(), SETTINGS)
+    values = plan_followup(analysis, contents)
     (expected,) = values.goals
     assert goal.baseline_year == 2021 and goal.target_value == 5.0
     assert goal.baseline_value == pytest.approx(
@@ -156,7 +157,7 @@ def test_a_change_made_meanwhile_by_someone_else_is_not_overwritten(store):
     at.run()                                  # the edit form shows the goal, version 1
     assert any(f.label.startswith("Målvärde") and f.value == 5.0 for f in at.number_input)
     # Bertil saves another target from his own session meanwhile.
-    catalogue = pipeline.load_inputs().catalogue
+    catalogue = load_inputs().catalogue
     theirs = store.update_goal(replace(goal, target_value=7.0), catalogue, who="Bertil")
     edit = [n for n in at.number_input if n.key and n.key.startswith("eg_target_")]
     assert len(edit) == 1
@@ -191,11 +192,11 @@ def test_the_plan_downloads_carry_the_goals(store):
             "Rapport med planen (PDF)"} <= set(downloads)
     contents = store.contents(store.plans()[0].id)
     goal: Goal = contents.goals[0]
-    analysis = pipeline.run_analysis(pipeline.load_inputs(), SETTINGS)
-    from geo.exports import plan_workbook_bytes
+    analysis = run_analysis(load_inputs(), SETTINGS)
+    from geo.export.workbook import plan_workbook_bytes
 
     workbook = openpyxl.load_workbook(io.BytesIO(plan_workbook_bytes(
-        contents, pipeline.plan_followup(analysis, contents), analysis.inputs.catalogue)))
+        contents, plan_followup(analysis, contents), analysis.inputs.catalogue)))
     assert "Uppföljning" in workbook.sheetnames
     values = [c.value for row in workbook["Plan – mål"].iter_rows() for c in row]
     assert goal.area_id in values and goal.target_value in values
@@ -205,7 +206,7 @@ def test_resources_ask_for_point_files_until_there_are_some(store):
     at = open_tab()
     plan_setup(at)
     assert any("punktfiler" in md_source(i.value) for i in at.info)
-    areas = pipeline.load_inputs().areas.frame.set_index("area_id")
+    areas = load_inputs().areas.frame.set_index("area_id")
     inside = areas.geometry.representative_point().to_crs(4326)
     rows = ["namn,lat,lon"] + [f"Gård {k},{inside[a].y:.6f},{inside[a].x:.6f}"
                                for k, a in enumerate(["0126R001", "0126R001", "0126R020"])]
@@ -223,7 +224,7 @@ def test_data_without_a_year_say_why_no_goal_can_be_set(store):
 
     at = open_tab()
     upload_own_files(at, "egen.csv",
-                     pipeline.DEFAULT_INDICATORS.read_text(encoding="utf-8").splitlines())
+                     DEFAULT_INDICATORS.read_text(encoding="utf-8").splitlines())
     assert not at.exception, [e.value for e in at.exception]
     plan_setup(at)
     assert not at.exception, [e.value for e in at.exception]

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo import pipeline
-from geo.levels import DEFAULT_GROUPING
-from geo.text import md_source
+import geo.inputs
+from geo.export.text import md_source
+from geo.inputs import DEFAULT_AREAS, DEFAULT_INDICATORS
+from geo.spatial.levels import DEFAULT_GROUPING
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 IMAGE = "![x](http://127.0.0.1:9/img.png)"
@@ -36,13 +37,13 @@ def literal(markdown: str, text: str) -> bool:
 def choose_uploads(at: AppTest) -> None:
     at.radio(key="area_source").set_value("upload")
     at.radio(key="indicator_source").set_value("upload").run()
-    uploader(at, "areas_file").upload("omraden.parquet", pipeline.DEFAULT_AREAS.read_bytes())
+    uploader(at, "areas_file").upload("omraden.parquet", DEFAULT_AREAS.read_bytes())
 
 
 def table_with(extra_rows: list[str], *, tag: str, lines: list[str] | None = None) -> bytes:
     """The demo indicator table (or ``lines`` of it) with ``extra_rows``, and a column
     ``tag`` that makes its bytes (the app's cache key) differ from every other test's."""
-    lines = lines or pipeline.DEFAULT_INDICATORS.read_text(encoding="utf-8").splitlines()
+    lines = lines or DEFAULT_INDICATORS.read_text(encoding="utf-8").splitlines()
     rows = [lines[0] + ",test_tag", *(f"{row},{tag}" for row in [*lines[1:], *extra_rows])]
     return ("\n".join(rows) + "\n").encode("utf-8")
 
@@ -62,7 +63,7 @@ def test_uploads_leave_no_file_after_reading_replacing_and_the_session(own_temp)
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.radio(key="level").set_value("kommundelar")
     choose_uploads(at)
-    lines = pipeline.DEFAULT_INDICATORS.read_text(encoding="utf-8").splitlines()
+    lines = DEFAULT_INDICATORS.read_text(encoding="utf-8").splitlines()
     uploader(at, "table_file").upload("egen.csv", table_with([], tag="first"), "text/csv")
     uploader(at, "grouping_file").upload("delar.csv", DEFAULT_GROUPING.read_bytes(), "text/csv")
     points = b"namn,lat,lon\nSkola,59.22,17.94\n"
@@ -85,7 +86,7 @@ def test_uploads_leave_no_file_after_reading_replacing_and_the_session(own_temp)
 def test_hostile_table_values_and_area_codes_are_shown_as_text():
     at = AppTest.from_file(APP, default_timeout=120).run()
     choose_uploads(at)
-    header = pipeline.DEFAULT_INDICATORS.read_text(encoding="utf-8").splitlines()[0]
+    header = DEFAULT_INDICATORS.read_text(encoding="utf-8").splitlines()[0]
     width = len(header.split(","))
     rows = [",".join([f'"{IMAGE}"', "**fet**", *[""] * (width - 2)]),
             ",".join(["www.evil.example", ":red[röd]", *[""] * (width - 2)])]
@@ -101,7 +102,7 @@ def test_hostile_table_values_and_area_codes_are_shown_as_text():
 def test_a_hostile_value_in_an_error_is_shown_as_text():
     at = AppTest.from_file(APP, default_timeout=120).run()
     choose_uploads(at)
-    lines = pipeline.DEFAULT_INDICATORS.read_text(encoding="utf-8").splitlines()
+    lines = DEFAULT_INDICATORS.read_text(encoding="utf-8").splitlines()
     header, first = lines[0].split(","), lines[1].split(",")
     first[header.index("valdsbrott")] = f'"{LINK} <img src=x> $x^2$"'
     lines[1] = ",".join(first)
@@ -148,7 +149,7 @@ def test_an_unexpected_error_in_a_data_step_shows_details_folded_away(monkeypatc
     def broken(*args, **kwargs):
         raise RuntimeError("/srv/prevmap/hemlig/sökväg.py: oj")
 
-    monkeypatch.setattr(pipeline, "inputs_for_areas", broken)
+    monkeypatch.setattr(geo.inputs, "inputs_for_areas", broken)
     at = AppTest.from_file(APP, default_timeout=120).run()
     choose_uploads(at)
     uploader(at, "table_file").upload("egen.csv", table_with([], tag="broken"),

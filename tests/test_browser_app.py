@@ -17,8 +17,10 @@ import pytest
 from browser import AREA_LAYERS_JS, launched_browser, open_offline, requires_browser, screenshot
 from servers import free_port, started
 
-from geo import pipeline
-from geo.exports import SHEET_RANKING
+from geo.analysis import plan_followup, run_analysis
+from geo.export.tables import ranking_csv, ranking_table
+from geo.export.workbook import SHEET_RANKING
+from geo.inputs import list_profiles, load_inputs
 from indicators.settings import AnalysisSettings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,8 +69,8 @@ def test_app_in_a_real_browser_offline(app_url, tmp_path):
             page.get_by_role("button", name="Rangordning (CSV)").click()
         saved = tmp_path / "rangordning.csv"
         download.value.save_as(saved)
-        expected = pipeline.ranking_csv(pipeline.run_analysis(
-            pipeline.load_inputs(), pipeline.list_profiles()["Bred prevention"]))
+        expected = ranking_csv(run_analysis(
+            load_inputs(), list_profiles()["Bred prevention"]))
         assert saved.read_bytes() == expected
         # The profile's charts (Vega-Lite specs written by the app) are drawn.
         charts = page.locator(".vega-embed")
@@ -133,13 +135,13 @@ def _download(page, label: str, tmp_path: Path) -> Path:
 
 
 def test_weight_change_and_every_download_in_a_real_browser(app_url, tmp_path):
-    profile = pipeline.list_profiles()["Bred prevention"]
-    inputs = pipeline.load_inputs()
-    before = pipeline.ranking_table(pipeline.run_analysis(inputs, profile))
+    profile = list_profiles()["Bred prevention"]
+    inputs = load_inputs()
+    before = ranking_table(run_analysis(inputs, profile))
     changed = profile.with_changes(domain_weights=tuple(
         {**dict(profile.domain_weights), "kriminalitet": 0.0}.items()))
-    analysis = pipeline.run_analysis(inputs, changed)
-    after = pipeline.ranking_table(analysis)
+    analysis = run_analysis(inputs, changed)
+    after = ranking_table(analysis)
     # The test means something only if the weight moves the table's visible top.
     top = list(zip(after["Områdeskod"], after["Sammanvägt index"], strict=True))
     assert not _matches(top, before)
@@ -164,7 +166,7 @@ def test_weight_change_and_every_download_in_a_real_browser(app_url, tmp_path):
 
         # Every download holds the changed analysis.
         csv = _download(page, "Rangordning (CSV)", tmp_path)
-        assert csv.read_bytes() == pipeline.ranking_csv(analysis)
+        assert csv.read_bytes() == ranking_csv(analysis)
 
         toml = _download(page, "Inställningar (TOML)", tmp_path)
         assert AnalysisSettings.from_toml(toml.read_text("utf-8"), toml.name).equivalent(changed)
@@ -298,7 +300,7 @@ def test_a_plan_is_followed_up_and_edited_in_a_real_browser(app_url, tmp_path):
     from plans.model import Action, Goal, Plan, PlanArea
     from plans.store import PlanStore
 
-    inputs = pipeline.load_inputs()
+    inputs = load_inputs()
     catalogue = inputs.catalogue
     ind = catalogue["valdsbrott"]
     # The server's database: the default address, which it and this test share (the
@@ -307,7 +309,7 @@ def test_a_plan_is_followed_up_and_edited_in_a_real_browser(app_url, tmp_path):
         plan = store.create_plan(Plan("Trygg uppväxt i webbläsaren", "0126"), who="Bertil")
         store.save_many(plan.id, areas=[PlanArea("0126R002", "Flemingsberg östra")],
                         who="Bertil")
-        analysis = pipeline.run_analysis(inputs, pipeline.list_profiles()["Bred prevention"])
+        analysis = run_analysis(inputs, list_profiles()["Bred prevention"])
         from plans.followup import baseline_for, measure, tables_by_year
 
         values = measure(tables_by_year(inputs.history, inputs.year, inputs.table), catalogue)
@@ -316,7 +318,7 @@ def test_a_plan_is_followed_up_and_edited_in_a_real_browser(app_url, tmp_path):
                                      round(base / 2, 2), 2030), catalogue, who="Bertil")
         store.add_action(plan.id, Action("0126R002", "Fältassistenter", "Socialnämnden",
                                          dt.date(2025, 1, 1)), who="Bertil")
-        expected = pipeline.plan_followup(analysis, store.contents(plan.id)).goals[0]
+        expected = plan_followup(analysis, store.contents(plan.id)).goals[0]
         assert baseline_for("0126R002", ind.id, catalogue, values) is not None
     blocked: list[str] = []
     with launched_browser() as chromium:

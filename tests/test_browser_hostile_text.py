@@ -14,7 +14,7 @@ import pytest
 from browser import launched_browser, requires_browser, screenshot
 from test_browser_app import _guarded_page, _open_tab, app_url  # noqa: F401 - a fixture
 
-from geo import pipeline
+from geo.inputs import DEFAULT_AREAS, DEFAULT_INDICATORS
 
 pytestmark = requires_browser
 
@@ -98,7 +98,7 @@ def test_hostile_text_from_files_and_plans_shows_literally(app_url, bait, tmp_pa
         plan = store.create_plan(Plan("Fientlig text", "0126"), who="Bertil")
         store.save_many(plan.id, areas=[PlanArea("0126R002", area_name)], who="Bertil")
 
-    lines = pipeline.DEFAULT_INDICATORS.read_text(encoding="utf-8").splitlines()
+    lines = DEFAULT_INDICATORS.read_text(encoding="utf-8").splitlines()
     width = len(lines[0].split(","))
     table = "\n".join([lines[0] + f',"{column}"', *(line + ",1" for line in lines[1:]),
                        ",".join([f'"{code}"', *["1"] * width])]) + "\n"
@@ -110,7 +110,7 @@ def test_hostile_text_from_files_and_plans_shows_literally(app_url, bait, tmp_pa
         try:
             _open_tab(page, "Data och källor")
             _radio(page, "Områden", "Egen fil")
-            _upload(page, "Områdesfil", "omraden.parquet", pipeline.DEFAULT_AREAS.read_bytes())
+            _upload(page, "Områdesfil", "omraden.parquet", DEFAULT_AREAS.read_bytes())
             _radio(page, "Indikatorer", "Egen fil")
             _upload(page, "Indikatortabell", "egen.csv", table.encode("utf-8"))
             _wait_text(page, code)

@@ -11,11 +11,16 @@ import pandas as pd
 import pytest
 from test_maps import geojson_layers
 
-from geo import pipeline
+from geo.analysis import run_analysis
 from geo.cli import main
-from indicators.io import read_settings
+from geo.export.outputs import map_html
+from geo.export.tables import ranking_csv
+from geo.inputs import PROFILES_DIR, load_inputs
+from geo.io.files import read_settings
+from geo.maps.analysis_map import build_analysis_map
+from geo.maps.choropleth import render_map_html
 
-PROFILE = pipeline.PROFILES_DIR / "kriminalitet.toml"
+PROFILE = PROFILES_DIR / "kriminalitet.toml"
 
 
 def test_export_writes_map_csv_and_settings(tmp_path, capsys):
@@ -36,16 +41,16 @@ def test_export_equals_what_the_app_offers(tmp_path):
     """The app's download buttons call the same pipeline functions: compare the bytes."""
     main(["export", "--settings", str(PROFILE), "--out", str(tmp_path / "k.html"),
           "--csv", str(tmp_path / "r.csv")])
-    analysis = pipeline.run_analysis(pipeline.load_inputs(), read_settings(PROFILE))
-    fmap = pipeline.build_analysis_map(analysis)
-    assert (tmp_path / "k.html").read_bytes() == pipeline.map_html(analysis)
-    assert pipeline.map_html(analysis) == pipeline.render_map_html(fmap).encode()
-    assert (tmp_path / "r.csv").read_bytes() == pipeline.ranking_csv(analysis)
+    analysis = run_analysis(load_inputs(), read_settings(PROFILE))
+    fmap = build_analysis_map(analysis)
+    assert (tmp_path / "k.html").read_bytes() == map_html(analysis)
+    assert map_html(analysis) == render_map_html(fmap).encode()
+    assert (tmp_path / "r.csv").read_bytes() == ranking_csv(analysis)
 
 
 def test_csv_matches_the_core_ranking(tmp_path):
     main(["export", "--settings", str(PROFILE), "--out", str(tmp_path / "k.html")])
-    analysis = pipeline.run_analysis(pipeline.load_inputs(), read_settings(PROFILE))
+    analysis = run_analysis(load_inputs(), read_settings(PROFILE))
     csv = pd.read_csv(io.BytesIO((tmp_path / "k.csv").read_bytes()), sep=";", decimal=",",
                       encoding="utf-8-sig", dtype={"Områdeskod": str})
     summary = analysis.result.summary()
@@ -77,7 +82,7 @@ def test_console_script_is_installed():
 
 
 def test_point_files_become_count_columns_and_a_layer(tmp_path, capsys):
-    areas = pipeline.load_inputs().areas.frame
+    areas = load_inputs().areas.frame
     inside = areas.geometry.representative_point()
     first, second = areas["area_id"].iloc[0], areas["area_id"].iloc[1]
     rows = ["namn;x;y"] + [f"Skola {k};{p.x:.1f};{p.y:.1f}".replace(".", ",")
@@ -133,12 +138,12 @@ def test_every_export_format_from_the_command_line(tmp_path, capsys):
 def test_csv_never_carries_a_formula_from_a_file(tmp_path):
     from dataclasses import replace
 
-    inputs = pipeline.load_inputs()
+    inputs = load_inputs()
     frame = inputs.areas.frame.copy()
     frame.loc[frame["area_id"] == "0126R001", "area_name"] = "=HYPERLINK(\"http://x\")"
-    analysis = pipeline.run_analysis(replace(inputs, areas=replace(inputs.areas, frame=frame)),
+    analysis = run_analysis(replace(inputs, areas=replace(inputs.areas, frame=frame)),
                                      read_settings(PROFILE))
-    text = pipeline.ranking_csv(analysis).decode("utf-8-sig")
+    text = ranking_csv(analysis).decode("utf-8-sig")
     assert "'=HYPERLINK" in text
     assert ";=HYPERLINK" not in text and ';"=HYPERLINK' not in text
     back = pd.read_csv(io.StringIO(text), sep=";", decimal=",")

@@ -29,8 +29,16 @@ from geo_fixtures import GRID_IDS, grid_frame
 from pyproj import Transformer
 from test_maps import geojson_layers, shown
 
-from geo import pipeline
-from geo.comparisons import (
+from geo.analysis import run_analysis
+from geo.export.outputs import map_html
+from geo.export.tables import ranking_csv, ranking_table
+from geo.inputs import Inputs
+from geo.io.areas import Areas, areas_from_frame
+from geo.io.files import SourceInfo
+from geo.io.points import points_from_table
+from geo.maps.analysis_map import build_analysis_map
+from geo.maps.choropleth import escape_text, render_map_html
+from geo.spatial.comparisons import (
     POLICE_LEVEL,
     Comparisons,
     PointLayer,
@@ -40,11 +48,7 @@ from geo.comparisons import (
     mean_column,
     read_point_layer,
 )
-from geo.io import Areas, areas_from_frame
-from geo.maps import escape_text, render_map_html
-from geo.points import points_from_table
 from indicators.errors import PointFileError
-from indicators.io import SourceInfo
 
 CREATED = dt.date(2026, 1, 31)
 POINTS = {"Skola A": (600_500, 6_560_500, "80"), "Skola B": (601_500, 6_561_500, "90,5"),
@@ -77,9 +81,9 @@ def skolor(tmp_path: Path) -> PointLayer:
 
 
 @pytest.fixture
-def inputs(grid_table, grid_catalogue) -> pipeline.Inputs:
+def inputs(grid_table, grid_catalogue) -> Inputs:
     areas = areas_from_frame(grid_frame(), SourceInfo("Rutnät", "test", "2025-01-01"))
-    return pipeline.Inputs(areas=areas, table=grid_table,
+    return Inputs(areas=areas, table=grid_table,
                            table_source=SourceInfo("Indikatorer", "test", "2025-01-02"),
                            table_name="tabell.csv", catalogue=grid_catalogue)
 
@@ -210,11 +214,11 @@ def test_csv_formats_give_the_same_counts_and_means(areas, tmp_path, variant):
 
 # -- pipeline: table, CSV, map -------------------------------------------------------------
 def test_point_layers_never_change_the_ranking(inputs, grid_settings, skolor):
-    plain = pipeline.run_analysis(inputs, grid_settings)
-    compared = pipeline.run_analysis(inputs, grid_settings, Comparisons(points=(skolor,)))
+    plain = run_analysis(inputs, grid_settings)
+    compared = run_analysis(inputs, grid_settings, Comparisons(points=(skolor,)))
     pd.testing.assert_series_equal(plain.result.score, compared.result.score)
     pd.testing.assert_frame_equal(plain.result.domain_scores, compared.result.domain_scores)
-    before, after = pipeline.ranking_table(plain), pipeline.ranking_table(compared)
+    before, after = ranking_table(plain), ranking_table(compared)
     pd.testing.assert_frame_equal(before, after.drop(columns=[COUNT, MEAN]))
     assert after.columns.tolist()[-3:] == [COUNT, MEAN, "Datakälla"]
     assert [role for role, _ in compared.source_roles()] == ["Områden", "Indikatorer",
@@ -222,8 +226,8 @@ def test_point_layers_never_change_the_ranking(inputs, grid_settings, skolor):
 
 
 def test_csv_has_counts_and_empty_means(inputs, grid_settings, skolor):
-    analysis = pipeline.run_analysis(inputs, grid_settings, Comparisons(points=(skolor,)))
-    csv = pd.read_csv(io.BytesIO(pipeline.ranking_csv(analysis)), sep=";", decimal=",",
+    analysis = run_analysis(inputs, grid_settings, Comparisons(points=(skolor,)))
+    csv = pd.read_csv(io.BytesIO(ranking_csv(analysis)), sep=";", decimal=",",
                       encoding="utf-8-sig", keep_default_na=False).set_index("Områdeskod")
     assert csv.loc[GRID_IDS, COUNT].tolist() == [2, 0, 0, 0, 1, 0, 0, 0, 1]
     assert csv.loc["A5", MEAN] == "90,5"     # decimal comma; missing means stay empty
@@ -231,8 +235,8 @@ def test_csv_has_counts_and_empty_means(inputs, grid_settings, skolor):
 
 
 def test_map_shows_the_counted_points(inputs, grid_settings, skolor):
-    analysis = pipeline.run_analysis(inputs, grid_settings, Comparisons(points=(skolor,)))
-    html = render_map_html(pipeline.build_analysis_map(analysis, created=CREATED))
+    analysis = run_analysis(inputs, grid_settings, Comparisons(points=(skolor,)))
+    html = render_map_html(build_analysis_map(analysis, created=CREATED))
     (layer,) = point_layers(html)
     assert len(layer["features"]) == 4 == analysis.comparison.columns[COUNT].sum()
     labels = [shown(f["properties"]["label"]) for f in layer["features"]]
@@ -261,11 +265,11 @@ def test_map_shows_the_counted_points(inputs, grid_settings, skolor):
 
 
 def test_same_analysis_renders_byte_identical(inputs, grid_settings, skolor):
-    analysis = pipeline.run_analysis(inputs, grid_settings, Comparisons(points=(skolor,)))
-    first = pipeline.map_html(analysis, created=CREATED)
-    assert pipeline.map_html(analysis, created=CREATED) == first
-    again = pipeline.run_analysis(inputs, grid_settings, Comparisons(points=(skolor,)))
-    assert pipeline.map_html(again, created=CREATED) == first
+    analysis = run_analysis(inputs, grid_settings, Comparisons(points=(skolor,)))
+    first = map_html(analysis, created=CREATED)
+    assert map_html(analysis, created=CREATED) == first
+    again = run_analysis(inputs, grid_settings, Comparisons(points=(skolor,)))
+    assert map_html(again, created=CREATED) == first
 
 
 def test_no_points_inside_means_no_map_layer(areas, tmp_path):
@@ -282,8 +286,8 @@ def test_names_from_files_show_literally(inputs, grid_settings, tmp_path, evil):
     path.write_text(f"namn;x;y;{evil}\n" + "".join(
         f"{n};{x};{y};{v}\n" for n, (x, y, v) in rows.items()), encoding="utf-8")
     layer = read_point_layer(path, evil, value_column=evil)
-    analysis = pipeline.run_analysis(inputs, grid_settings, Comparisons(points=(layer,)))
-    html = pipeline.map_html(analysis, created=CREATED).decode()   # does not raise
+    analysis = run_analysis(inputs, grid_settings, Comparisons(points=(layer,)))
+    html = map_html(analysis, created=CREATED).decode()   # does not raise
     assert "<img src=x" not in html and "{{ 7*7 }}" not in html
     (points,) = point_layers(html)
     text, tags = shown(points["features"][0]["properties"]["label"])
@@ -295,4 +299,4 @@ def test_names_from_files_show_literally(inputs, grid_settings, tmp_path, evil):
             for f in g["features"] if "tooltip" in f["properties"]]
     assert tips[0].endswith(f"{evil}: 1{evil} ({evil}): medel 80")
     assert all("49" not in t for t in tips)
-    assert POLICE_LEVEL not in pipeline.ranking_table(analysis).columns
+    assert POLICE_LEVEL not in ranking_table(analysis).columns

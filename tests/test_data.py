@@ -12,10 +12,18 @@ import pytest
 import shapely
 from shapely.geometry import box
 
-from geo import pipeline
-from geo.io import read_areas
+from geo.inputs import (
+    DATA_DIR,
+    DEFAULT_AREAS,
+    DEFAULT_CATALOGUE,
+    DEFAULT_HISTORY,
+    DEFAULT_INDICATORS,
+    list_profiles,
+    load_inputs,
+)
+from geo.io.areas import read_areas
+from geo.io.files import read_catalogue, read_indicator_table, read_source_info
 from indicators.errors import IndicatorTableError
-from indicators.io import read_catalogue, read_indicator_table, read_source_info
 from indicators.ranking import rank_areas
 from indicators.settings import validate_settings
 from indicators.table import available_indicators
@@ -32,23 +40,23 @@ def load_script(name: str):
 
 
 def test_embedded_areas_are_huddinges_22_regso():
-    areas = read_areas(pipeline.DEFAULT_AREAS)
+    areas = read_areas(DEFAULT_AREAS)
     assert areas.frame.crs.to_epsg() == 3006
     assert areas.frame["area_id"].tolist() == [f"0126R{i:03d}" for i in range(1, 23)]
     assert areas.frame.set_index("area_id").at["0126R020", "area_name"] == "Vårby gård"
     assert areas.repairs == ()
     assert shapely.is_valid(areas.frame.geometry.values).all()
     assert not areas.source.synthetic and areas.source.date == "2025-01-01"
-    assert pipeline.DEFAULT_AREAS.stat().st_size < 200_000
+    assert DEFAULT_AREAS.stat().st_size < 200_000
 
 
 def test_demo_table_is_marked_synthetic_and_covers_every_area():
-    info = read_source_info(pipeline.DEFAULT_INDICATORS)
+    info = read_source_info(DEFAULT_INDICATORS)
     assert info.synthetic and "SYNTETISKA DEMODATA" in info.label()
-    table = read_indicator_table(pipeline.DEFAULT_INDICATORS)
-    areas = read_areas(pipeline.DEFAULT_AREAS)
+    table = read_indicator_table(DEFAULT_INDICATORS)
+    areas = read_areas(DEFAULT_AREAS)
     assert sorted(table["area_id"]) == sorted(areas.frame["area_id"])
-    catalogue = read_catalogue(pipeline.DEFAULT_CATALOGUE)
+    catalogue = read_catalogue(DEFAULT_CATALOGUE)
     assert available_indicators(table, catalogue) == tuple(catalogue)
 
 
@@ -56,39 +64,39 @@ def test_demo_generator_reproduces_the_committed_table(tmp_path):
     generator = load_script("build_demo_indicators")
     out = tmp_path / "demo.csv"
     generator.main(["--out", str(out)])
-    assert out.read_bytes() == pipeline.DEFAULT_INDICATORS.read_bytes()
+    assert out.read_bytes() == DEFAULT_INDICATORS.read_bytes()
     generator.main(["--out", str(out), "--seed", "1"])
-    assert out.read_bytes() != pipeline.DEFAULT_INDICATORS.read_bytes()
+    assert out.read_bytes() != DEFAULT_INDICATORS.read_bytes()
 
 
 def test_demo_history_is_reproduced_and_loaded_with_the_demo(tmp_path):
     generator = load_script("build_demo_indicators")
     out, history = tmp_path / "demo.csv", tmp_path / "historik.csv"
     generator.main(["--out", str(out), "--history", str(history)])
-    assert history.read_bytes() == pipeline.DEFAULT_HISTORY.read_bytes()
-    assert read_source_info(pipeline.DEFAULT_HISTORY).synthetic
-    inputs = pipeline.load_inputs()
+    assert history.read_bytes() == DEFAULT_HISTORY.read_bytes()
+    assert read_source_info(DEFAULT_HISTORY).synthetic
+    inputs = load_inputs()
     assert inputs.year == 2024
     assert [year for year, _ in inputs.history] == [2021, 2022, 2023]
     for _, table in inputs.history:
         assert table["area_id"].tolist() == inputs.table["area_id"].tolist()
     # An upload without history has none, and a history reaching the main year is refused.
-    own = pipeline.load_inputs(indicators=out)
+    own = load_inputs(indicators=out)
     assert own.history == () and own.year is None
     with pytest.raises(IndicatorTableError, match="historiken innehåller år 2021, 2022, 2023, "
                                                   "inte före huvudtabellens år 2021"):
-        pipeline.load_inputs(indicators=out, history=history, year=2021)
+        load_inputs(indicators=out, history=history, year=2021)
 
 
 def test_profiles_are_shipped_and_run_on_the_demo_data():
-    profiles = pipeline.list_profiles()
+    profiles = list_profiles()
     assert set(profiles) == {"Bred prevention", "Kriminalitet", "Psykisk ohälsa",
                              "SCB: socioekonomiska riskfaktorer"}
-    table = read_indicator_table(pipeline.DEFAULT_INDICATORS)
-    catalogue = read_catalogue(pipeline.DEFAULT_CATALOGUE)
+    table = read_indicator_table(DEFAULT_INDICATORS)
+    catalogue = read_catalogue(DEFAULT_CATALOGUE)
     for name, settings in profiles.items():
         if name.startswith("SCB"):   # for SCB's catalogue: checked in test_sources.py
-            validate_settings(settings, read_catalogue(pipeline.DATA_DIR / "catalogue_scb.csv"))
+            validate_settings(settings, read_catalogue(DATA_DIR / "catalogue_scb.csv"))
             continue
         result = rank_areas(table, catalogue, settings)
         assert result.rank.min() == 1 and result.score.notna().all()

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from small_catalogue import small_catalogue
 
+from geo.io.files import read_catalogue, read_indicator_table
 from indicators.catalogue import Catalogue
 from indicators.columns import AREA_ID
 from indicators.disclosure import (
@@ -22,7 +23,6 @@ from indicators.disclosure import (
     secondary_reason,
 )
 from indicators.errors import IndicatorTableError, SettingsError
-from indicators.io import read_catalogue, read_indicator_table
 from indicators.table import derive_values, validate_indicator_table
 
 ROOT = Path(__file__).resolve().parents[1]

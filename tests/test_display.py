@@ -1,4 +1,4 @@
-"""geo.display: display geometry for web maps (simplified, shared edges kept, cached).
+"""geo.spatial.display: display geometry for web maps (simplified, shared edges kept, cached).
 
 The fixture is a 3 x 3 grid of 1 km cells in EPSG:3006 (A1 bottom left, A9 top right)
 whose edges wiggle: every edge is a sine of 5 half-waves, 7-23 m high, drawn with 40
@@ -21,8 +21,8 @@ import pytest
 import shapely
 from shapely.geometry import MultiPolygon, Point, Polygon, box
 
-from geo import display
-from geo.display import (
+from geo.spatial import display
+from geo.spatial.display import (
     DisplayGeometry,
     display_geometry,
     geometry_key,
@@ -473,7 +473,7 @@ def _check_real(frame: gpd.GeoDataFrame, budget: int) -> DisplayGeometry:
 
 @pytest.fixture(scope="module")
 def stockholm() -> gpd.GeoDataFrame:
-    from geo.national import read_national_regso
+    from geo.io.national import read_national_regso
     from geo.sources import find_duva_wheel
 
     wheel = find_duva_wheel()
@@ -490,8 +490,8 @@ def test_stockholm_regso(stockholm, path, budget):
 
 
 def test_huddinge_embedded_areas(path):
-    from geo.io import read_areas
-    from geo.pipeline import DEFAULT_AREAS
+    from geo.inputs import DEFAULT_AREAS
+    from geo.io.areas import read_areas
 
     frame = read_areas(DEFAULT_AREAS).frame
     result = _check_real(frame, 800)

@@ -18,8 +18,11 @@ import pyogrio
 import pytest
 import shapely
 
-from geo import exports, pipeline
-from geo.join import join_areas
+from geo.analysis import Analysis, plan_followup, run_analysis
+from geo.export import workbook as exports
+from geo.export.tables import ranking_table
+from geo.inputs import list_profiles, load_inputs
+from geo.spatial.join import join_areas
 from indicators.columns import AREA_ID, AREA_NAME
 from indicators.disclosure import check_no_leak
 
@@ -28,9 +31,9 @@ SHEETS = ["Rangordning", "Domänpoäng", "Indikatorer", "Kopplingsrapport", "Ins
 
 
 @pytest.fixture(scope="module")
-def analysis() -> pipeline.Analysis:
-    return pipeline.run_analysis(pipeline.load_inputs(),
-                                 pipeline.list_profiles()["Bred prevention"])
+def analysis() -> Analysis:
+    return run_analysis(load_inputs(),
+                                 list_profiles()["Bred prevention"])
 
 
 @pytest.fixture(scope="module")
@@ -43,20 +46,20 @@ def workbook(xlsx) -> openpyxl.Workbook:
     return openpyxl.load_workbook(io.BytesIO(xlsx))
 
 
-def with_areas(analysis: pipeline.Analysis, frame: gpd.GeoDataFrame) -> pipeline.Analysis:
+def with_areas(analysis: Analysis, frame: gpd.GeoDataFrame) -> Analysis:
     """The same ranking over other areas, joined again (so the join report follows)."""
     inputs = dc.replace(analysis.inputs, areas=dc.replace(analysis.inputs.areas, frame=frame))
     joined, report = join_areas(frame, analysis.result)
     return dc.replace(analysis, inputs=inputs, joined=joined, join_report=report)
 
 
-def renamed(analysis: pipeline.Analysis, area: str, name: str) -> pipeline.Analysis:
+def renamed(analysis: Analysis, area: str, name: str) -> Analysis:
     frame = analysis.inputs.areas.frame.copy()
     frame.loc[frame[AREA_ID] == area, AREA_NAME] = name
     return with_areas(analysis, frame)
 
 
-def gappy(analysis: pipeline.Analysis) -> pipeline.Analysis:
+def gappy(analysis: Analysis) -> Analysis:
     """One area without data (9999R001, a copy of 0126R001 moved 50 km east) and one data
     row without area (0126R022 left out of the map)."""
     frame = analysis.inputs.areas.frame
@@ -107,7 +110,7 @@ def test_sheet_names_in_order(workbook):
 
 
 def test_ranking_sheet_is_the_ranking_table(analysis, workbook):
-    table = pipeline.ranking_table(analysis)
+    table = ranking_table(analysis)
     got = rows(workbook["Rangordning"])
     assert list(got[0]) == list(table.columns)
     assert len(got) == len(table) + 1 == 23
@@ -147,7 +150,7 @@ def test_number_formats_and_widths(analysis, workbook):
     assert fmt(f"Sannolikhet topp {k} (%)") == {"0.0"}
     assert fmt("Rang") == {"0"}
     assert fmt("Område") == {"General"}
-    names = pipeline.ranking_table(analysis)["Område"]
+    names = ranking_table(analysis)["Område"]
     width = ws.column_dimensions["C"].width
     assert width == max(names.str.len()) + 2
     assert ws.column_dimensions["U"].width == exports.MAX_WIDTH  # the long source label
@@ -176,7 +179,7 @@ def test_domain_sheet(analysis, workbook):
     assert list(got[0]) == ["Områdeskod", "Område", "Psykisk ohälsa", "Missbruk",
                             "Kriminalitet", "Socioekonomiska riskfaktorer", "Skola",
                             "Skyddsfaktorer"]
-    table = pipeline.ranking_table(analysis)
+    table = ranking_table(analysis)
     assert [r[0] for r in got[1:]] == table["Områdeskod"].tolist()   # the ranking's order
     scores = analysis.result.domain_scores
     assert scores.isna().any().any()        # a domain without values: an empty cell
@@ -359,7 +362,7 @@ def test_geopackage_layer(analysis, gpkg):
     layer = gpd.read_file(gpkg, layer="prevmap_resultat")
     assert len(layer) == 22
     assert layer.crs.to_epsg() == 3006
-    table = pipeline.ranking_table(analysis)
+    table = ranking_table(analysis)
     # GDAL keeps the Swedish headers (å, ä, ö, spaces, %, *) as field names
     assert list(layer.columns) == [AREA_ID, AREA_NAME, *table.columns, "geometry"]
     assert layer[AREA_ID].tolist() == analysis.inputs.areas.frame[AREA_ID].tolist()
@@ -420,7 +423,7 @@ def plan_book(analysis):
     from plan_fixtures import demo_plan
 
     plan = demo_plan()
-    followup = pipeline.plan_followup(analysis, plan)
+    followup = plan_followup(analysis, plan)
     data = exports.plan_workbook_bytes(plan, followup, analysis.inputs.catalogue,
                                        created=CREATED)
     return plan, followup, data, openpyxl.load_workbook(io.BytesIO(data))
@@ -508,7 +511,7 @@ def test_plan_text_never_becomes_a_formula(analysis, text):
     from plan_fixtures import demo_plan
 
     plan = demo_plan(text)
-    data = exports.plan_workbook_bytes(plan, pipeline.plan_followup(analysis, plan),
+    data = exports.plan_workbook_bytes(plan, plan_followup(analysis, plan),
                                        analysis.inputs.catalogue, created=CREATED)
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         for entry in z.namelist():

@@ -11,7 +11,7 @@ import pytest
 from geo_fixtures import BOX_AREA, GRID_IDS, grid_boxes, grid_frame, write_zipped_shapefile
 from shapely import affinity
 
-from geo.io import detect_crs, read_areas
+from geo.io.areas import detect_crs, read_areas
 from indicators.errors import AreaFileError
 
 SWEREF_NOTE = ("filen saknar koordinatsystem (CRS); EPSG:3006 (SWEREF 99 TM) antogs utifrån "

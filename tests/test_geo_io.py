@@ -22,7 +22,7 @@ from geo_fixtures import (
 )
 from shapely.geometry import LineString, Point, Polygon
 
-from geo.io import Areas, Repair, read_areas, validate_areas
+from geo.io.areas import Areas, Repair, read_areas, validate_areas
 from indicators.columns import AREA_ID, AREA_NAME
 from indicators.errors import AreaFileError, PrevmapError
 

@@ -7,18 +7,19 @@ import re
 import pandas as pd
 import pytest
 
-from geo import pipeline
-from geo.io import areas_from_frame
-from geo.levels import DEFAULT_GROUPING, read_grouping, to_level, to_polygons
+from geo.analysis import run_analysis
+from geo.inputs import Inputs, list_profiles, load_inputs
+from geo.io.areas import areas_from_frame
+from geo.io.files import SourceInfo
+from geo.spatial.levels import DEFAULT_GROUPING, read_grouping, to_level, to_polygons
 from indicators.catalogue import validate_catalogue
 from indicators.errors import IndicatorTableError
-from indicators.io import SourceInfo
 from indicators.levels import link_table
 
 
 @pytest.fixture(scope="module")
-def inputs() -> pipeline.Inputs:
-    return pipeline.load_inputs()
+def inputs() -> Inputs:
+    return load_inputs()
 
 
 def test_kommundelar_sum_counts_and_dissolve_polygons(inputs):
@@ -46,7 +47,7 @@ def test_kommundelar_sum_counts_and_dissolve_polygons(inputs):
 
 def test_ranking_at_kommundel_level_recomputes_rates(inputs):
     level, _ = to_level(inputs, read_grouping(DEFAULT_GROUPING), title="Kommundelar")
-    analysis = pipeline.run_analysis(level, pipeline.list_profiles()["Bred prevention"])
+    analysis = run_analysis(level, list_profiles()["Bred prevention"])
     demo = inputs.table.set_index("area_id").loc[["0126R016", "0126R017"]]
     expected = demo["valdsbrott"].sum() / demo["invanare"].sum() * 1000
     assert analysis.result.values.at["Stuvsta-Snättringe", "valdsbrott"] == pytest.approx(expected)
@@ -71,7 +72,7 @@ def test_plain_value_indicators_are_named_as_left_out(inputs):
                      direction="1", unit="st", per="", numerator="", denominator="",
                      source="test", level="område"))
     catalogue = validate_catalogue(pd.DataFrame(rows))
-    plain = pipeline.Inputs(inputs.areas, inputs.table, inputs.table_source, "demo.csv",
+    plain = Inputs(inputs.areas, inputs.table, inputs.table_source, "demo.csv",
                             catalogue)
     _, notes = to_level(plain, read_grouping(DEFAULT_GROUPING), title="K")
     assert notes[-1] == ("Indikatorer utan täljare och nämnare kan inte räknas om till "
@@ -123,7 +124,7 @@ def test_kommundel_polygons_across_regso_keep_the_totals(inputs):
     cut = frame[frame.geometry.intersects(box(middle, y0, middle + 1e-6, y1))]
     assert len(cut) >= 2          # the line really cuts RegSO in two
     assert 0 < table.at["V", "invanare"] < inputs.table["invanare"].sum()
-    analysis = pipeline.run_analysis(moved, pipeline.list_profiles()["Bred prevention"])
+    analysis = run_analysis(moved, list_profiles()["Bred prevention"])
     assert sorted(analysis.result.score.index) == ["O", "V"]
     # The rectangles reach beyond the kommun: the report says how much of each is covered.
     assert any(n.startswith("V (Väst): bara") for n in notes)

@@ -1,5 +1,6 @@
-"""Local clusters (geo.hotspots): planted clusters, FDR on noise, BH by hand, islands, missing
-values, the Gi* z and local Moran's I against hand computations, and the real Huddinge RegSO."""
+"""Local clusters (geo.spatial.hotspots): planted clusters, FDR on noise, BH by hand, islands,
+missing values, the Gi* z and local Moran's I against hand computations, and the real
+Huddinge RegSO."""
 
 from __future__ import annotations
 
@@ -17,8 +18,10 @@ from shapely import affinity
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box
 from shared_data import shared
 
-from geo import hotspots
-from geo.hotspots import (
+from geo.inputs import DEFAULT_AREAS
+from geo.io.areas import read_areas
+from geo.spatial import hotspots
+from geo.spatial.hotspots import (
     COLD,
     GI_LABELS,
     HIGH_HIGH,
@@ -40,8 +43,6 @@ from geo.hotspots import (
     two_sided_p,
     values_from_ranking,
 )
-from geo.io import read_areas
-from geo.pipeline import DEFAULT_AREAS
 from indicators.columns import AREA_ID, DOMAINS, SCORE
 from indicators.ranking import RankingResult
 

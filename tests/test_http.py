@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from api_server import Answer, FakeApi, FakeClock
 
+from geo.io.http import JsonCache, JsonFetcher, RateLimiter, build_url
 from indicators.errors import FetchError, OfflineError, PrevmapError
-from indicators.http import JsonCache, JsonFetcher, RateLimiter, build_url
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 

@@ -25,9 +25,9 @@ from pathlib import Path
 import pytest
 from api_server import Answer, FakeApi, FakeClock
 
-from geo.scb_wfs import read_scb_areas
+from geo.io.http import JsonCache, JsonFetcher, excerpt, json_depth, parse_json
+from geo.io.scb_wfs import read_scb_areas
 from indicators.errors import FetchError, OfflineError
-from indicators.http import JsonCache, JsonFetcher, excerpt, json_depth, parse_json
 
 MB = 1024**2
 LIFETIME = 30.0

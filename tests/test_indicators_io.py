@@ -12,10 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from indicators.catalogue import Catalogue
-from indicators.columns import DOMAINS
-from indicators.errors import CatalogueError, IndicatorTableError, PrevmapError, SettingsError
-from indicators.io import (
+from geo.io.files import (
     SourceInfo,
     detect_separator,
     mark_synthetic,
@@ -25,6 +22,9 @@ from indicators.io import (
     read_source_info,
     write_settings,
 )
+from indicators.catalogue import Catalogue
+from indicators.columns import DOMAINS
+from indicators.errors import CatalogueError, IndicatorTableError, PrevmapError, SettingsError
 from indicators.ranking import rank_areas
 from indicators.settings import AnalysisSettings, validate_settings
 

@@ -14,7 +14,7 @@ import pytest
 from shapely.geometry import box
 from shared_data import shared
 
-from geo.interpolate import interpolate_counts
+from geo.spatial.interpolate import interpolate_counts
 from indicators.errors import AreaFileError
 from indicators.levels import Rate
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from geo_fixtures import BOX_AREA, GRID_IDS, grid_frame
 
-from geo.join import JoinReport, join_areas
+from geo.spatial.join import JoinReport, join_areas
 from indicators.catalogue import Catalogue, validate_catalogue
 from indicators.columns import AREA_ID, AREA_NAME, RANK, SCORE
 from indicators.ranking import RankingResult, rank_areas

@@ -8,13 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from api_server import API_SAMPLES, Answer, FakeApi, FakeClock
 
+from geo.io.kolada import PREVENTION_KPIS, KoladaClient, lan_id_for_kommun, parse_kolada_values
 from indicators.errors import ApiQueryError, FetchError, OfflineError
-from indicators.kolada import (
-    PREVENTION_KPIS,
-    KoladaClient,
-    lan_id_for_kommun,
-    parse_kolada_values,
-)
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 KPI_IDS = API_SAMPLES / "kolada" / "kolada_kpi_ids_from_kolada-mcp-0.1.36.txt"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from indicators.limits import LIMIT_TEXT, FileLimitError, FileLimits, limits_from_env
+from geo.io.limits import LIMIT_TEXT, FileLimitError, FileLimits, limits_from_env
 
 
 def test_check_refuses_above_the_bound_and_names_how_to_raise_it():

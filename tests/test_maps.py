@@ -12,8 +12,11 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from geo.join import join_areas
-from geo.maps import (
+from geo.analysis import run_analysis
+from geo.export.outputs import map_html
+from geo.inputs import list_profiles, load_inputs
+from geo.io.files import SourceInfo
+from geo.maps.choropleth import (
     NO_DATA_COLOUR,
     PALETTE,
     build_map,
@@ -22,8 +25,8 @@ from geo.maps import (
     format_number,
     render_map_html,
 )
+from geo.spatial.join import join_areas
 from indicators.catalogue import validate_catalogue
-from indicators.io import SourceInfo
 from indicators.ranking import rank_areas
 from indicators.settings import AnalysisSettings
 
@@ -201,7 +204,7 @@ def test_format_number_is_swedish(value, text):
 
 
 def test_nothing_is_loaded_from_outside():
-    """Leaflet is inlined (geo.offline; tests/test_offline_map.py opens the map offline)."""
+    """Leaflet is inlined (geo.maps.offline; tests/test_offline_map.py opens the map offline)."""
     fmap, _ = build()
     html = render_map_html(fmap)
     assert not re.search(r"<script\b[^>]*\bsrc=|<link\b[^>]*\bhref=", html)
@@ -239,12 +242,11 @@ def test_a_second_render_of_the_same_map_differs_so_exports_build_anew():
 
 
 def test_a_municipal_tile_server_is_used_with_its_attribution():
-    from geo import pipeline
 
-    analysis = pipeline.run_analysis(pipeline.load_inputs(),
-                                     pipeline.list_profiles()["Bred prevention"])
+    analysis = run_analysis(load_inputs(),
+                                     list_profiles()["Bred prevention"])
     url = "https://karta.huddinge.se/tiles/{z}/{x}/{y}.png"
-    html = pipeline.map_html(analysis, tiles=url).decode()
+    html = map_html(analysis, tiles=url).decode()
     assert "karta.huddinge.se/tiles/{z}/{x}/{y}.png" in html
     assert "Bakgrundskarta: karta.huddinge.se" in html
     assert "tile.openstreetmap.org" not in html
@@ -255,7 +257,7 @@ def test_feature_layers_reach_the_page_byte_for_byte():
     # second pass (it was most of the render time), so their text is on the page as built.
     import folium
 
-    from geo.maps import _feature_collection, _FeatureLayer
+    from geo.maps.choropleth import _feature_collection, _FeatureLayer
 
     shapes = grid().to_crs(4326).geometry.to_numpy()
     props = [{"idx": i, "tooltip": "{{ 7*7 }} {% if 1 %}x{% endif %}"} for i in range(9)]

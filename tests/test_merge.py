@@ -1,4 +1,4 @@
-"""Merging small neighbouring areas until each reaches a minimum population (geo.merge).
+"""Merging small neighbouring areas until each reaches a minimum population (geo.spatial.merge).
 
 Hand-made layouts in EPSG:3006 (``x0, y0`` = geo_fixtures.ORIGIN, boxes in metres):
 
@@ -28,12 +28,12 @@ from geo_fixtures import GRID_IDS, GRID_NAMES, ORIGIN, grid_boxes
 from shapely.geometry import box
 from small_catalogue import small_catalogue
 
-from geo import pipeline
-from geo.io import areas_from_frame
-from geo.merge import TITLE, Merge, merge_small_areas
+from geo.inputs import Inputs, list_profiles, load_inputs
+from geo.io.areas import areas_from_frame
+from geo.io.files import SourceInfo
+from geo.spatial.merge import TITLE, Merge, merge_small_areas
 from indicators.disclosure import apply_disclosure
 from indicators.errors import SettingsError
-from indicators.io import SourceInfo
 from indicators.levels import FROM_ID
 from indicators.table import derive_values
 
@@ -43,7 +43,7 @@ SOURCE = SourceInfo("Testområden", "testdata", "2026-01-01")
 TABLE_SOURCE = SourceInfo("Testtabell", "testdata", "2026-01-02")
 
 
-def make_inputs(ids, names, geoms, unga, invanare, antal=None, brott=None) -> pipeline.Inputs:
+def make_inputs(ids, names, geoms, unga, invanare, antal=None, brott=None) -> Inputs:
     frame = gpd.GeoDataFrame({"area_id": ids, "area_name": names}, geometry=geoms, crs=3006)
     n = len(ids)
     table = pd.DataFrame({
@@ -54,12 +54,12 @@ def make_inputs(ids, names, geoms, unga, invanare, antal=None, brott=None) -> pi
             NAN if math.isnan(v) else 5.0 for v in invanare],
         "invanare": [float(v) for v in invanare],
         "poang": [1.0] * n})
-    return pipeline.Inputs(areas=areas_from_frame(frame, SOURCE), table=table,
+    return Inputs(areas=areas_from_frame(frame, SOURCE), table=table,
                            table_source=TABLE_SOURCE, table_name="tabell.csv",
                            catalogue=small_catalogue())
 
 
-def layout() -> pipeline.Inputs:
+def layout() -> Inputs:
     x0, y0 = ORIGIN
     geoms = [box(x0, y0, x0 + 1000, y0 + 1000),                 # T
              box(x0 + 1000, y0, x0 + 2000, y0 + 1000),          # E: 1 000 m border with T
@@ -72,7 +72,7 @@ def layout() -> pipeline.Inputs:
                        brott=[7.0, 12.0, 5.0, 5.0, 1.0])
 
 
-def grid(unga, invanare=None) -> pipeline.Inputs:
+def grid(unga, invanare=None) -> Inputs:
     invanare = invanare if invanare is not None else [10 * u for u in unga]
     return make_inputs(GRID_IDS, GRID_NAMES, grid_boxes(), unga=unga, invanare=invanare)
 
@@ -223,7 +223,7 @@ def test_nothing_small_leaves_the_inputs_unchanged():
 def test_the_result_does_not_depend_on_row_order():
     inputs = grid(GRID_UNGA)
     frame = inputs.areas.frame.iloc[::-1].reset_index(drop=True)
-    shuffled = pipeline.Inputs(areas=areas_from_frame(frame, SOURCE),
+    shuffled = Inputs(areas=areas_from_frame(frame, SOURCE),
                                table=inputs.table.iloc[[3, 8, 0, 5, 1, 7, 2, 6, 4]],
                                table_source=TABLE_SOURCE, table_name="tabell.csv",
                                catalogue=small_catalogue())
@@ -253,13 +253,13 @@ def test_an_unknown_indicator_is_a_settings_error():
 
 # -- the real demo ---------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def demo() -> tuple[pipeline.Inputs, tuple[str, ...], Merge]:
-    inputs = pipeline.load_inputs()
-    indicators = pipeline.list_profiles()["Bred prevention"].indicators
+def demo() -> tuple[Inputs, tuple[str, ...], Merge]:
+    inputs = load_inputs()
+    indicators = list_profiles()["Bred prevention"].indicators
     return inputs, indicators, merge_small_areas(inputs, indicators, 50)
 
 
-def smallest_denominator(table: pd.DataFrame, inputs: pipeline.Inputs,
+def smallest_denominator(table: pd.DataFrame, inputs: Inputs,
                          indicators) -> pd.Series:
     dens = sorted({inputs.catalogue[i].denominator for i in indicators
                    if inputs.catalogue[i].is_rate})

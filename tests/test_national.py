@@ -10,9 +10,9 @@ import pytest
 import shapely
 from geo_fixtures import BOX_AREA, regso_frame, write_duva_wheel
 
-from geo import national
-from geo.io import Areas
-from geo.national import read_kommun_outline, read_national_regso
+from geo.io import national
+from geo.io.areas import Areas
+from geo.io.national import read_kommun_outline, read_national_regso
 from indicators.columns import AREA_ID, AREA_NAME
 from indicators.errors import AreaFileError
 

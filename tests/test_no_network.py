@@ -9,9 +9,12 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo import pipeline
-from geo.exports import excel_bytes, write_geopackage
-from geo.report import report_html
+from geo.analysis import run_analysis
+from geo.export.outputs import map_html
+from geo.export.report import report_html
+from geo.export.tables import ranking_csv
+from geo.export.workbook import excel_bytes, write_geopackage
+from geo.inputs import list_profiles, load_inputs
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 LOCAL = ("127.0.0.1", "::1", "localhost")
@@ -59,9 +62,9 @@ def test_app_and_every_export_without_network(no_network, tmp_path):
         assert not at.exception and not at.error
     next(b for b in at.button if b.label == "Räkna ut känsligheten").click().run()
     assert not at.exception and not at.error
-    analysis = pipeline.run_analysis(pipeline.load_inputs(),
-                                     pipeline.list_profiles()["Bred prevention"])
-    assert b"<script src=" not in pipeline.map_html(analysis)
-    assert report_html(analysis) and excel_bytes(analysis) and pipeline.ranking_csv(analysis)
+    analysis = run_analysis(load_inputs(),
+                                     list_profiles()["Bred prevention"])
+    assert b"<script src=" not in map_html(analysis)
+    assert report_html(analysis) and excel_bytes(analysis) and ranking_csv(analysis)
     write_geopackage(analysis, tmp_path / "r.gpkg")
     assert no_network == []

@@ -10,8 +10,11 @@ import folium
 import pytest
 from browser import AREA_LAYERS_JS, launched_browser, open_offline, requires_browser, screenshot
 
-from geo import offline, pipeline
-from geo.offline import OfflineAssetError, embedded_asset, inline_assets
+from geo.analysis import run_analysis
+from geo.export.outputs import map_html
+from geo.inputs import list_profiles, load_inputs
+from geo.maps import offline
+from geo.maps.offline import OfflineAssetError, embedded_asset, inline_assets
 
 MAX_BYTES = 3_000_000
 LEAFLET_JS = dict(folium.Map.default_js)["leaflet"]
@@ -24,9 +27,9 @@ EXTERNAL_TAG = re.compile(r"<script\b[^>]*\bsrc\s*=|<link\b[^>]*\bhref\s*=", re.
 
 @pytest.fixture(scope="module")
 def huddinge_html() -> bytes:
-    analysis = pipeline.run_analysis(pipeline.load_inputs(),
-                                     pipeline.list_profiles()["Bred prevention"])
-    return pipeline.map_html(analysis)
+    analysis = run_analysis(load_inputs(),
+                                     list_profiles()["Bred prevention"])
+    return map_html(analysis)
 
 
 def page(head: str = "", body: str = "") -> str:
@@ -51,9 +54,9 @@ def test_exported_map_loads_nothing_from_outside(huddinge_html, record_property)
 
 
 def test_exported_map_is_deterministic(huddinge_html):
-    analysis = pipeline.run_analysis(pipeline.load_inputs(),
-                                     pipeline.list_profiles()["Bred prevention"])
-    assert pipeline.map_html(analysis) == huddinge_html
+    analysis = run_analysis(load_inputs(),
+                                     list_profiles()["Bred prevention"])
+    assert map_html(analysis) == huddinge_html
 
 
 def test_inlined_leaflet_is_the_version_folium_asks_for():
@@ -119,9 +122,9 @@ def test_script_end_tags_inside_inlined_code_are_escaped(monkeypatch):
 
 
 def test_tiles_stay_possible_when_asked_for():
-    analysis = pipeline.run_analysis(pipeline.load_inputs(),
-                                     pipeline.list_profiles()["Bred prevention"])
-    html = pipeline.map_html(analysis, tiles="OpenStreetMap").decode()
+    analysis = run_analysis(load_inputs(),
+                                     list_profiles()["Bred prevention"])
+    html = map_html(analysis, tiles="OpenStreetMap").decode()
     assert "tile.openstreetmap" in html and not EXTERNAL_TAG.search(html)
 
 

@@ -20,11 +20,11 @@ import shapely
 from geo_fixtures import GRID_IDS, grid_frame
 from shapely.geometry import Point, box
 
-from geo.io import areas_from_frame, read_areas
-from geo.overlays import overlaps_in_areas, read_utsatta_omraden, validate_overlay
+from geo.io.areas import areas_from_frame, read_areas
+from geo.io.files import SourceInfo
+from geo.io.overlays import overlaps_in_areas, read_utsatta_omraden, validate_overlay
 from indicators.columns import AREA_ID
 from indicators.errors import OverlayFileError
-from indicators.io import SourceInfo
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 POLICE = SHARED / "huddinge" / "polisen_utsatta_omraden_2023_0126_epsg3006.gpkg"

@@ -38,9 +38,16 @@ from test_maps import (
     table,
 )
 
-from geo import pipeline
+from geo.analysis import run_analysis
 from geo.cli import main
-from geo.comparisons import (
+from geo.export.tables import ranking_csv, ranking_table
+from geo.export.text import md_source
+from geo.inputs import DEFAULT_AREAS, DEFAULT_PROFILE, Inputs, load_inputs
+from geo.io.areas import areas_from_frame
+from geo.io.files import SourceInfo, read_settings
+from geo.maps.analysis_map import build_analysis_map
+from geo.maps.choropleth import escape_text, render_map_html
+from geo.spatial.comparisons import (
     OMRADESTYP_COLUMN,
     POLICE_LEVEL,
     POLICE_SHARE,
@@ -48,11 +55,8 @@ from geo.comparisons import (
     compare_areas,
     load_comparisons,
 )
-from geo.io import areas_from_frame
-from geo.maps import MapOverlay, escape_text, render_map_html
-from geo.text import md_source
+from geo.spatial.layers import MapOverlay
 from indicators.errors import ScbFileError
-from indicators.io import SourceInfo, read_settings
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 POLICE = SHARED / "huddinge" / "polisen_utsatta_omraden_2023_0126_epsg3006.gpkg"
@@ -181,9 +185,9 @@ def test_map_overlay_refuses_unknown_columns_and_bad_colours():
 
 
 # -- comparison columns ------------------------------------------------------------------
-def grid_inputs() -> pipeline.Inputs:
+def grid_inputs() -> Inputs:
     areas = areas_from_frame(grid(), SourceInfo("Rutnät", "testdata", "2026-01-01"))
-    return pipeline.Inputs(areas=areas, table=table(), table_source=SOURCES[1],
+    return Inputs(areas=areas, table=table(), table_source=SOURCES[1],
                            table_name="tabell.csv", catalogue=catalogue())
 
 
@@ -208,19 +212,19 @@ def test_comparison_columns_are_exact(files):
 
 
 def test_comparisons_reach_table_csv_map_and_sources(files):
-    analysis = pipeline.run_analysis(grid_inputs(), SETTINGS, load_comparisons(*files))
-    ranking = pipeline.ranking_table(analysis)
+    analysis = run_analysis(grid_inputs(), SETTINGS, load_comparisons(*files))
+    ranking = ranking_table(analysis)
     assert ranking.columns.tolist()[-4:] == [POLICE_LEVEL, POLICE_SHARE, OMRADESTYP_COLUMN,
                                              "Datakälla"]
     row = ranking.set_index("Områdeskod").loc["A8"]
     assert (row[POLICE_LEVEL], row[POLICE_SHARE], row[OMRADESTYP_COLUMN]) == (
         "Särskilt utsatt område", 75.0, 4)
-    csv = pd.read_csv(io.BytesIO(pipeline.ranking_csv(analysis)), sep=";", decimal=",",
+    csv = pd.read_csv(io.BytesIO(ranking_csv(analysis)), sep=";", decimal=",",
                       encoding="utf-8-sig", keep_default_na=False)
     assert csv.set_index("Områdeskod").loc["A8", POLICE_SHARE] == 75.0
     assert csv.set_index("Områdeskod").loc["A9", OMRADESTYP_COLUMN] == ""
 
-    html = render_map_html(pipeline.build_analysis_map(analysis, created=CREATED))
+    html = render_map_html(build_analysis_map(analysis, created=CREATED))
     assert len(overlay_layers(html)) == 1
     tip = next(f["properties"]["tooltip"] for g in geojson_layers(html)
                for f in g["features"] if f["properties"].get("idx") == 7)
@@ -233,10 +237,10 @@ def test_comparisons_reach_table_csv_map_and_sources(files):
 
 
 def test_default_path_has_no_comparisons():
-    analysis = pipeline.run_analysis(grid_inputs(), SETTINGS)
+    analysis = run_analysis(grid_inputs(), SETTINGS)
     assert analysis.comparison is None
-    assert pipeline.run_analysis(grid_inputs(), SETTINGS, Comparisons()).comparison is None
-    assert POLICE_LEVEL not in pipeline.ranking_table(analysis).columns
+    assert run_analysis(grid_inputs(), SETTINGS, Comparisons()).comparison is None
+    assert POLICE_LEVEL not in ranking_table(analysis).columns
     assert len(analysis.sources) == 2
 
 
@@ -267,7 +271,7 @@ def test_no_matching_names_asks_for_the_kommun(tmp_path):
 # -- CLI --------------------------------------------------------------------------------
 def huddinge_files(tmp_path: Path) -> tuple[Path, Path]:
     """An overlay that is exactly Vårby gård, and Huddinge's types all 3 but Vårby gård 1."""
-    areas = gpd.read_parquet(pipeline.DEFAULT_AREAS)
+    areas = gpd.read_parquet(DEFAULT_AREAS)
     varby = areas[areas["area_id"] == "0126R020"]
     gpkg = tmp_path / "utsatta.gpkg"
     gpd.GeoDataFrame({"NAMN": ["Vårby"], "KATEGORI": ["Riskområde"]},
@@ -353,7 +357,7 @@ def test_app_uploads_add_comparison_columns_and_sources(tmp_path):
 
 def test_app_point_upload_counts_points_per_area():
     at = AppTest.from_file(APP, default_timeout=120).run()
-    areas = pipeline.load_inputs().areas.frame.set_index("area_id")
+    areas = load_inputs().areas.frame.set_index("area_id")
     inside = areas.geometry.representative_point().to_crs(4326)
     rows = ["namn,lat,lon"] + [f"Gård {k},{inside[a].y:.6f},{inside[a].x:.6f}"
                                for k, a in enumerate(["0126R001", "0126R001", "0126R020"])]
@@ -412,10 +416,10 @@ TYPE_2_HUDDINGE = {"Flemingsberg västra", "Flemingsberg östra", "Skogås väst
 
 @real_data
 def test_real_huddinge_comparisons():
-    inputs = pipeline.load_inputs()
-    analysis = pipeline.run_analysis(inputs, read_settings(pipeline.DEFAULT_PROFILE),
+    inputs = load_inputs()
+    analysis = run_analysis(inputs, read_settings(DEFAULT_PROFILE),
                                      load_comparisons(POLICE, OMRADESTYP))
-    table = pipeline.ranking_table(analysis).set_index("Område")
+    table = ranking_table(analysis).set_index("Område")
     utsatta = set(table.index[table[POLICE_LEVEL] == "Utsatt område"])
     # Skogås östra is covered 2,0 % by Skogås: above the 1 % sliver threshold, so it counts.
     assert utsatta == UTSATTA_HUDDINGE | {"Skogås östra"}
@@ -425,7 +429,7 @@ def test_real_huddinge_comparisons():
     assert table[OMRADESTYP_COLUMN].notna().all()
     # All 22 names match both ways: no gap notes.
     assert not [n for n in analysis.notes() if "saknar namn" in n or "saknas bland" in n]
-    html = render_map_html(pipeline.build_analysis_map(analysis, created=CREATED))
+    html = render_map_html(build_analysis_map(analysis, created=CREATED))
     (layer,) = overlay_layers(html)
     assert sorted(shown(f["properties"]["label"])[0] for f in layer["features"]) == [
         "Grantorp / VisättraUtsatt område", "SkogåsUtsatt område", "VårbyUtsatt område"]
@@ -433,7 +437,7 @@ def test_real_huddinge_comparisons():
 
 @real_data
 def test_real_huddinge_at_five_percent_leaves_out_skogas_ostra():
-    inputs = pipeline.load_inputs()
+    inputs = load_inputs()
     overlay = load_comparisons(POLICE).utsatta
     result = compare_areas(inputs.areas, Comparisons(utsatta=overlay, min_share=0.05))
     names = dict(zip(inputs.areas.frame["area_id"], inputs.areas.frame["area_name"],

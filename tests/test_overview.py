@@ -10,9 +10,12 @@ import pytest
 import shapely
 from geo_fixtures import write_duva_wheel
 
-from geo import pipeline, sources
-from geo.maps import area_display_geometry, render_map_html
-from geo.overview import (
+from geo import sources
+from geo.analysis import TIER, Analysis, robustness_columns, run_analysis
+from geo.inputs import list_profiles, load_inputs
+from geo.maps.analysis_map import build_analysis_map
+from geo.maps.choropleth import area_display_geometry, render_map_html
+from geo.maps.overview import (
     BEST_RANK,
     KOMMUN_CODE,
     KOMMUN_NAME,
@@ -34,18 +37,18 @@ def geojson_layers(html: str) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def lan(tmp_path_factory) -> pipeline.Analysis:
+def lan(tmp_path_factory) -> Analysis:
     """Stockholms län in a stand-in wheel: 0126 (two RegSO), 0127 and 0128 (one each)."""
     wheel = write_duva_wheel(tmp_path_factory.mktemp("wheel"))
     areas = sources.region_areas("01", wheel=wheel)
     inputs = sources.demo_inputs(areas, "01", "national")
-    return pipeline.run_analysis(inputs, pipeline.list_profiles()["Bred prevention"])
+    return run_analysis(inputs, list_profiles()["Bred prevention"])
 
 
 @pytest.fixture(scope="module")
-def huddinge() -> pipeline.Analysis:
-    return pipeline.run_analysis(pipeline.load_inputs(),
-                                 pipeline.list_profiles()["Bred prevention"])
+def huddinge() -> Analysis:
+    return run_analysis(load_inputs(),
+                                 list_profiles()["Bred prevention"])
 
 
 def test_kommun_code_is_the_first_four_digits_of_the_area_code():
@@ -66,7 +69,7 @@ def test_overview_counts_every_area_once_by_tier(lan):
     assert list(overview[KOMMUN_CODE]) == ["0126", "0127", "0128"]
     assert list(overview[KOMMUN_NAME]) == ["Huddinge", "Botkyrka", "Salem"]
     assert list(overview[N_AREAS]) == [2, 1, 1]
-    tiers = pipeline.robustness_columns(lan)[pipeline.TIER]
+    tiers = robustness_columns(lan)[TIER]
     for _, row in overview.iterrows():
         mine = tiers[tiers.index.str.startswith(row[KOMMUN_CODE])]
         assert row[N_HIGH] == (mine == "Hög prioritet").sum()
@@ -97,7 +100,7 @@ def test_overview_map_carries_the_kommun_code_for_the_drill_down(lan):
 
 
 def test_drill_down_maps_one_kommun_with_the_ranks_of_the_whole_lan(lan):
-    html = render_map_html(pipeline.build_analysis_map(lan, kommun="0126"))
+    html = render_map_html(build_analysis_map(lan, kommun="0126"))
     (areas,) = [g for g in geojson_layers(html)
                 if g["features"] and "tooltip" in g["features"][0]["properties"]]
     tips = [f["properties"]["tooltip"] for f in areas["features"]]
@@ -105,15 +108,15 @@ def test_drill_down_maps_one_kommun_with_the_ranks_of_the_whole_lan(lan):
     assert all(re.search(r"Rang \d av 4 ", t) for t in tips)   # ranked among all four
     assert "Huddinge (0126), rangordnad inom RegSO 2025, Stockholms län" in html
     with pytest.raises(AreaFileError, match="inga områden i analysen hör till kommun 0180"):
-        pipeline.build_analysis_map(lan, kommun="0180")
+        build_analysis_map(lan, kommun="0180")
 
 
 def test_drill_down_colours_with_the_class_limits_of_the_whole_lan(lan):
-    whole = geojson_layers(render_map_html(pipeline.build_analysis_map(lan)))
+    whole = geojson_layers(render_map_html(build_analysis_map(lan)))
     fill = {f["properties"]["tooltip"].split("(")[1][:8]: f["properties"]["fill"]
             for g in whole if g["features"] and "fill" in g["features"][0]["properties"]
             for f in g["features"]}
-    html = render_map_html(pipeline.build_analysis_map(lan, kommun="0126"))
+    html = render_map_html(build_analysis_map(lan, kommun="0126"))
     drilled = {f["properties"]["tooltip"].split("(")[1][:8]: f["properties"]["fill"]
                for g in geojson_layers(html)
                if g["features"] and "fill" in g["features"][0]["properties"]

@@ -24,8 +24,9 @@ import pandas as pd
 import pytest
 from small_catalogue import small_catalogue
 
+from geo.inputs import load_inputs
+from geo.io.files import read_catalogue
 from indicators.errors import IndicatorTableError
-from indicators.io import read_catalogue
 from indicators.settings import AnalysisSettings
 from indicators.trends import CANNOT_ASSESS, DECREASE, NO_CLEAR_CHANGE, rate_change
 from plans.followup import (
@@ -397,9 +398,8 @@ def test_baseline_for_is_the_latest_measurable_year():
 
 
 def test_the_demo_history_follows_up_without_showing_a_hidden_value():
-    from geo import pipeline
 
-    inputs = pipeline.load_inputs()
+    inputs = load_inputs()
     data = tables_by_year(inputs.history, inputs.year, inputs.table)
     measured = measure(data, inputs.catalogue)
     assert measured.years == (2021, 2022, 2023, 2024)

@@ -16,15 +16,17 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from streamlit.testing.v1 import AppTest
 
-from geo import pipeline
+from geo.analysis import plan_followup, run_analysis
 from geo.cli import main
-from geo.exports import plan_workbook_bytes
-from geo.report import report_html
+from geo.export.outputs import export_analysis
+from geo.export.report import report_html
+from geo.export.workbook import plan_workbook_bytes
+from geo.inputs import list_profiles, load_inputs
 from plans.model import Plan, PlanArea
 from plans.store import PlanDatabaseError, PlanStore, hide_password, mask_secrets
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
-SETTINGS = pipeline.list_profiles()["Bred prevention"]
+SETTINGS = list_profiles()["Bred prevention"]
 
 
 @pytest.mark.parametrize(("url", "shown"), [
@@ -120,7 +122,7 @@ def test_the_password_canary_is_nowhere(canary_urls, monkeypatch, caplog, capsys
     canary, urls = canary_urls
     monkeypatch.delenv("PREVMAP_DATABASE_OWNER_URL", raising=False)
     seen: dict[str, str] = {}
-    analysis = pipeline.run_analysis(pipeline.load_inputs(), SETTINGS)
+    analysis = run_analysis(load_inputs(), SETTINGS)
     with caplog.at_level(logging.DEBUG):
         for name, url in urls.items():
             monkeypatch.setenv("PREVMAP_DATABASE_URL", url)
@@ -134,7 +136,7 @@ def test_the_password_canary_is_nowhere(canary_urls, monkeypatch, caplog, capsys
                 assert any(s.value.startswith("Historiken är obruten") for s in at.success)
                 with PlanStore.open(url) as store:
                     contents = store.contents(1, history=True)
-                followup = pipeline.plan_followup(analysis, contents)
+                followup = plan_followup(analysis, contents)
                 seen[f"{name}: excel"] = exported_text(plan_workbook_bytes(
                     contents, followup, analysis.inputs.catalogue))
                 seen[f"{name}: report"] = exported_text(report_html(
@@ -146,7 +148,7 @@ def test_the_password_canary_is_nowhere(canary_urls, monkeypatch, caplog, capsys
             assert main(["plan", "verify", "--database", url]) in (0, 2)
             out = capsys.readouterr()
             seen[f"{name}: cli"] = out.out + out.err
-    paths = pipeline.export_analysis(analysis, tmp_path / "karta.html")
+    paths = export_analysis(analysis, tmp_path / "karta.html")
     for path in (paths.html, paths.csv, paths.settings):
         seen[f"export {Path(path).name}"] = Path(path).read_text(encoding="utf-8")
     seen["log"] = "\n".join(r.getMessage() for r in caplog.records)

@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from geo.io.files import read_catalogue
 from indicators.catalogue import Catalogue
-from indicators.io import read_catalogue
 from plans import migrations, schema
 from plans.model import (
     Action,

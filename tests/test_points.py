@@ -24,8 +24,9 @@ from geo_fixtures import GRID_IDS, grid_frame
 from pyproj import Transformer
 from shapely.geometry import Point, box
 
-from geo.io import areas_from_frame
-from geo.points import (
+from geo.io.areas import areas_from_frame
+from geo.io.files import SourceInfo
+from geo.io.points import (
     PointReport,
     count_points_in_areas,
     mean_in_areas,
@@ -34,7 +35,6 @@ from geo.points import (
 )
 from indicators.columns import AREA_ID
 from indicators.errors import PointFileError
-from indicators.io import SourceInfo
 
 XY = {"Skola A": (600_500, 6_560_500), "Skola B": (601_500, 6_561_500),
       "Skola C": (601_000, 6_560_500), "Skola D": (601_000, 6_561_000),

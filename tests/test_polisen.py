@@ -12,10 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from indicators.columns import AREA_ID
-from indicators.errors import AreaCodeError, PoliceEventsError, PoliceFileError
-from indicators.levels import aggregate_to_level, link_table
-from indicators.polisen import (
+from geo.io.polisen import (
     EVENT_COLUMNS,
     GPS_NOTE,
     MENTIONS_NOTE,
@@ -27,6 +24,9 @@ from indicators.polisen import (
     read_offences_per_deso,
     read_police_events,
 )
+from indicators.columns import AREA_ID
+from indicators.errors import AreaCodeError, PoliceEventsError, PoliceFileError
+from indicators.levels import aggregate_to_level, link_table
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 SNAPSHOT = SHARED_DATA / "api_samples" / "polisen" / "events_snapshot_2026-08-22T1754Z.json"

@@ -5,18 +5,18 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from geo import pipeline
+from geo.inputs import Inputs, list_profiles, load_inputs
 from indicators.prepare import prepare_table
 from indicators.smoothing import eb_smooth
 from indicators.table import derive_values, validate_indicator_table
 
 
 @pytest.fixture(scope="module")
-def inputs() -> pipeline.Inputs:
-    return pipeline.load_inputs()
+def inputs() -> Inputs:
+    return load_inputs()
 
 
-SETTINGS = pipeline.list_profiles()["Bred prevention"]
+SETTINGS = list_profiles()["Bred prevention"]
 
 
 def test_disclosure_is_on_by_default_and_hides_small_counts(inputs):

@@ -10,8 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from api_server import API_SAMPLES, Answer, FakeApi, FakeClock
 
-from indicators.errors import ApiQueryError, FetchError, OfflineError
-from indicators.pxweb import (
+from geo.io.pxweb import (
     NOISE_NOTE,
     PxWebClient,
     TableMetadata,
@@ -22,6 +21,7 @@ from indicators.pxweb import (
     region_code_for_year,
     strip_region_suffix,
 )
+from indicators.errors import ApiQueryError, FetchError, OfflineError
 
 V2 = API_SAMPLES / "scb_pxwebapi_v2"
 V1 = API_SAMPLES / "scb_pxwebapi_v1"

@@ -13,10 +13,11 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
-from geo.io import Areas, read_areas
-from geo.pipeline import DEFAULT_AREAS, DEFAULT_INDICATORS, load_inputs, run_analysis
+from geo.analysis import run_analysis
+from geo.inputs import DEFAULT_AREAS, DEFAULT_INDICATORS, load_inputs
+from geo.io.areas import Areas, read_areas
+from geo.io.files import read_indicator_table
 from indicators.columns import AREA_ID, AREA_NAME, SCORE
-from indicators.io import read_indicator_table
 from indicators.settings import AnalysisSettings
 
 ROOT = Path(__file__).resolve().parents[1]

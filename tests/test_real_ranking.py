@@ -9,16 +9,16 @@ import pandas as pd
 import pytest
 from shared_data import shared
 
-from geo import pipeline
-from geo.join import join_areas
+from geo.inputs import DATA_DIR, load_inputs
+from geo.io.files import read_catalogue
+from geo.io.scb_wide import scb_indicator_counts
+from geo.spatial.join import join_areas
 from indicators.errors import IndicatorTableError
-from indicators.io import read_catalogue
 from indicators.levels import aggregate_to_level, link_table
 from indicators.ranking import rank_areas
-from indicators.scb_wide import scb_indicator_counts
 from indicators.settings import AnalysisSettings
 
-CATALOGUE = pipeline.DATA_DIR / "catalogue_scb.csv"
+CATALOGUE = DATA_DIR / "catalogue_scb.csv"
 
 
 
@@ -68,7 +68,7 @@ def test_low_economic_standard_is_recomputed_from_counts(huddinge_regso):
 
 def test_the_regso_polygons_and_the_real_table_join_completely(huddinge_regso):
     catalogue = read_catalogue(CATALOGUE)
-    inputs = pipeline.load_inputs()
+    inputs = load_inputs()
     result = rank_areas(huddinge_regso, catalogue,
                         AnalysisSettings.create({i: 1.0 for i in catalogue}))
     joined, report = join_areas(inputs.areas.frame, result)
@@ -82,7 +82,7 @@ def test_a_table_without_the_scb_columns_is_refused():
 
 
 def test_counts_on_a_two_row_table_by_hand():
-    from indicators.scb_wide import REQUIRED
+    from geo.io.scb_wide import REQUIRED
     row = dict.fromkeys(REQUIRED, 0)
     row.update(edu_2564_2022_forgymnasial=10, edu_2564_2022_gymnasial=30,
                lm_1664_2022_unemployed=5, lm_1664_2022_outside_lf=15, lm_1664_2022_total=100,

@@ -24,14 +24,14 @@ from geo_fixtures import grid_frame, write_zipped_shapefile
 from test_http_hostile import hostile  # noqa: F401 - a fixture
 from test_safe_files import CANARY, canary, server, vrt  # noqa: F401 - fixtures
 
-from geo import pipeline
 from geo.cli import main
-from geo.io import read_areas
-from geo.text import terminal_text
+from geo.export.text import terminal_text
+from geo.inputs import load_inputs
+from geo.io.areas import read_areas
+from geo.io.limits import FileLimitError
+from geo.io.tables import read_raw_table
 from indicators.errors import AreaFileError, FetchError, SettingsError
-from indicators.limits import FileLimitError
 from indicators.settings import AnalysisSettings
-from indicators.tables import read_raw_table
 from plans.access import is_local_host
 
 # -- 1. a file is only what its name claims -----------------------------------------------
@@ -280,7 +280,7 @@ HOSTILE_NAMES = ['<img src="http://127.0.0.1:9/IMG" onerror="alert(1)"></script>
 def hostile_export(tmp_path_factory) -> Path:
     """``prevmap export`` of Huddinge's areas renamed with HTML and spreadsheet formulas."""
     out = tmp_path_factory.mktemp("hostile")
-    areas = pipeline.load_inputs().areas.frame.copy()
+    areas = load_inputs().areas.frame.copy()
     areas["area_name"] = HOSTILE_NAMES + list(areas["area_name"][len(HOSTILE_NAMES):])
     areas.to_crs(4326).to_file(out / "omraden.geojson", driver="GeoJSON")
     # A point file whose name and points are HTML: its name becomes a layer and a column.
@@ -331,7 +331,7 @@ def test_terminal_text_escapes_hyperlinks_csi_and_carriage_return(text: str,
 def test_pdf_renderer_fetches_no_ip_address_a_page_names(server) -> None:  # noqa: F811
     """The renderer resolves no host name, but an IP address needs no resolving: an image
     at http://127.0.0.1:port (were HTML ever injected) must still not be fetched."""
-    from geo.render import pdf_and_png
+    from geo.export.render import pdf_and_png
 
     url, seen = server
     page = (f'<html><body><img src="{url}/bild.png"><link rel="stylesheet" href="{url}/s.css">'

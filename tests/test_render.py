@@ -7,22 +7,25 @@ import struct
 import pytest
 from browser import ARTIFACTS, browser_missing
 
-from geo import pipeline, render
-from geo.report import report_html
+from geo.analysis import Analysis, run_analysis
+from geo.export import render
+from geo.export.outputs import map_html
+from geo.export.report import report_html
+from geo.inputs import list_profiles, load_inputs
 
 needs_browser = pytest.mark.skipif(browser_missing() is not None,
                                    reason=browser_missing() or "")
 
 
 @pytest.fixture(scope="module")
-def analysis() -> pipeline.Analysis:
-    return pipeline.run_analysis(pipeline.load_inputs(),
-                                 pipeline.list_profiles()["Bred prevention"])
+def analysis() -> Analysis:
+    return run_analysis(load_inputs(),
+                                 list_profiles()["Bred prevention"])
 
 
 @needs_browser
 def test_pdf_and_png(analysis):
-    pdf, png = render.pdf_and_png(report_html(analysis), pipeline.map_html(analysis))
+    pdf, png = render.pdf_and_png(report_html(analysis), map_html(analysis))
     assert pdf.startswith(b"%PDF-")
     pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
     assert pages >= 5            # title and map, table, profiles, method, sources

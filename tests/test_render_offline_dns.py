@@ -5,7 +5,7 @@ loopback interface and a ``resolv.conf`` pointing at ``tests/dns_stub.py``, a DN
 that answers every query NXDOMAIN and writes it down. Debian's chromium started with
 Playwright's default switches looked up update.googleapis.com 8 times in one
 ``prevmap export --pdf --png`` (the security audit counted 9, and 20 in the app); with
-:func:`geo.render.offline_switches` it looks up nothing.
+:func:`geo.export.render.offline_switches` it looks up nothing.
 
 Namespaces need root and iproute2: elsewhere these tests skip and say why, except in CI
 (``CI=true``), where they must run and fail instead.
@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 from browser import browser_missing
 
-from geo import render
+from geo.export import render
 
 ROOT = Path(__file__).resolve().parents[1]
 STUB = ROOT / "tests" / "dns_stub.py"
@@ -126,7 +126,7 @@ def test_pdf_and_png_export_looks_up_no_host_name(dns_witness, tmp_path):
 @needs_browser
 def test_render_pdf_and_png_looks_up_no_host_name(dns_witness, tmp_path):
     script = (
-        "import sys\nfrom pathlib import Path\nfrom geo.render import pdf_and_png\n"
+        "import sys\nfrom pathlib import Path\nfrom geo.export.render import pdf_and_png\n"
         "pdf, png = pdf_and_png(b'<h1>Rapport</h1>', b'<p>Karta</p>')\n"
         "Path(sys.argv[1]).write_bytes(pdf)\nPath(sys.argv[2]).write_bytes(png)\n")
     pdf, png = tmp_path / "r.pdf", tmp_path / "k.png"

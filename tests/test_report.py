@@ -10,18 +10,19 @@ import pytest
 from leaks import shown_hidden_rates
 from test_maps import INJECTIONS
 
-from geo import pipeline
-from geo.maps import escape_text
-from geo.report import report_html
+from geo.analysis import Analysis, plan_followup, run_analysis
+from geo.export.report import report_html
+from geo.inputs import list_profiles, load_inputs
+from geo.maps.choropleth import escape_text
 
 CREATED = dt.date(2026, 11, 23)
-SETTINGS = pipeline.list_profiles()["Bred prevention"]
+SETTINGS = list_profiles()["Bred prevention"]
 EVIL = "<img src=x onerror=alert(1)>{{ 7*7 }}{% raw %}"
 
 
 @pytest.fixture(scope="module")
-def analysis() -> pipeline.Analysis:
-    return pipeline.run_analysis(pipeline.load_inputs(), SETTINGS)
+def analysis() -> Analysis:
+    return run_analysis(load_inputs(), SETTINGS)
 
 
 def test_report_has_every_section_card_and_the_settings(analysis):
@@ -58,7 +59,7 @@ def test_text_from_files_is_escaped_everywhere(analysis):
     frame = inputs.areas.frame.copy()
     frame.loc[frame["area_id"] == "0126R002", "area_name"] = EVIL
     evil_inputs = replace(inputs, areas=replace(inputs.areas, frame=frame))
-    text = report_html(pipeline.run_analysis(evil_inputs, SETTINGS), created=CREATED).decode()
+    text = report_html(run_analysis(evil_inputs, SETTINGS), created=CREATED).decode()
     assert "<img src=x" not in text and "{{ 7*7 }}" not in text and "{% raw %}" not in text
     assert "&lt;img src=x onerror=alert(1)&gt;&#123;&#123; 7*7 &#125;&#125;" in text
     # inside the embedded map page (escaped twice: once for the map, once for srcdoc)
@@ -148,7 +149,7 @@ def test_a_given_follow_up_is_used(analysis):
     from plan_fixtures import demo_plan
 
     plan = demo_plan()
-    followup = pipeline.plan_followup(analysis, plan)
+    followup = plan_followup(analysis, plan)
     assert report_html(analysis, created=CREATED, plan=plan, followup=followup) == \
         report_html(analysis, created=CREATED, plan=plan)
 

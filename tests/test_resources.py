@@ -30,12 +30,13 @@ import pytest
 from geo_fixtures import GRID_IDS, grid_frame
 from test_maps import INJECTIONS, geojson_layers, shown
 
-from geo import pipeline
-from geo.comparisons import PointLayer
-from geo.io import areas_from_frame
-from geo.maps import render_map_html
-from geo.points import points_from_table
-from geo.resources import (
+from geo.analysis import TIER, Analysis, robustness_columns, run_analysis
+from geo.inputs import Inputs
+from geo.io.areas import areas_from_frame
+from geo.io.files import SourceInfo
+from geo.io.points import points_from_table
+from geo.maps.choropleth import render_map_html
+from geo.maps.resources import (
     TOTAL_COLUMN,
     analysis_resource_counts,
     find_gaps,
@@ -47,8 +48,8 @@ from geo.resources import (
     resource_overlays,
     youth_population,
 )
+from geo.spatial.comparisons import PointLayer
 from indicators.errors import PointFileError
-from indicators.io import SourceInfo
 from indicators.tiers import HIGH, OTHER, RAISED
 
 CREATED = dt.date(2026, 2, 1)
@@ -173,18 +174,18 @@ def test_no_area_is_below_a_median_of_zero():
 
 
 @pytest.fixture
-def analysis(grid_table, grid_catalogue, grid_settings) -> pipeline.Analysis:
+def analysis(grid_table, grid_catalogue, grid_settings) -> Analysis:
     areas = areas_from_frame(grid_frame(), SourceInfo("Rutnät", "test", "2025-01-01"))
-    inputs = pipeline.Inputs(areas=areas, table=grid_table,
+    inputs = Inputs(areas=areas, table=grid_table,
                              table_source=SourceInfo("Indikatorer", "test", "2025-01-02"),
                              table_name="tabell.csv", catalogue=grid_catalogue)
-    return pipeline.run_analysis(inputs, grid_settings)
+    return run_analysis(inputs, grid_settings)
 
 
 def test_resource_gaps_of_an_analysis_use_its_tiers_and_names(analysis):
     counts = resource_counts(analysis.inputs.areas, [skolor(), fritid()], population=POPULATION)
     gaps = resource_gaps(analysis, counts)
-    tiers = pipeline.robustness_columns(analysis)[pipeline.TIER]
+    tiers = robustness_columns(analysis)[TIER]
     pd.testing.assert_frame_equal(gaps, find_gaps(tiers, counts, dict(zip(
         grid_frame()["area_id"], grid_frame()["area_name"], strict=True))))
     per = counts["Per 1 000 barn 0–17 år: alla resurser"]

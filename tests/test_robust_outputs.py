@@ -10,25 +10,28 @@ import pytest
 from leaks import shown_hidden_rates
 from test_maps import geojson_layers
 
-from geo import pipeline
+from geo.analysis import TIER, Analysis, robustness_columns, run_analysis
+from geo.export.outputs import export_analysis, map_html
+from geo.export.tables import ranking_csv, ranking_table
+from geo.inputs import Inputs, list_profiles, load_inputs
 from indicators.disclosure import check_no_leak
 from indicators.tiers import TIERS
 
-SETTINGS = pipeline.list_profiles()["Bred prevention"]
+SETTINGS = list_profiles()["Bred prevention"]
 
 
 @pytest.fixture(scope="module")
-def inputs() -> pipeline.Inputs:
-    return pipeline.load_inputs()
+def inputs() -> Inputs:
+    return load_inputs()
 
 
 @pytest.fixture(scope="module")
-def analysis(inputs) -> pipeline.Analysis:
-    return pipeline.run_analysis(inputs, SETTINGS)
+def analysis(inputs) -> Analysis:
+    return run_analysis(inputs, SETTINGS)
 
 
 def test_table_and_csv_carry_tier_interval_probability_and_cluster(analysis):
-    table = pipeline.ranking_table(analysis)
+    table = ranking_table(analysis)
     k = analysis.assessment.top_k
     assert k == round(22 / 5)
     for column in ("Prioritet", "Medianrang", "Rang 5 %", "Rang 95 %",
@@ -42,22 +45,22 @@ def test_table_and_csv_carry_tier_interval_probability_and_cluster(analysis):
     high = table["Prioritet"] == "Hög prioritet"
     assert (p[high] >= SETTINGS.tier_high_p - 1e-9).all()
     assert (p[~high] < SETTINGS.tier_high_p).all()
-    csv = pd.read_csv(io.BytesIO(pipeline.ranking_csv(analysis)), sep=";", decimal=",",
+    csv = pd.read_csv(io.BytesIO(ranking_csv(analysis)), sep=";", decimal=",",
                       encoding="utf-8-sig", dtype={"Områdeskod": str}, keep_default_na=False)
     assert csv["Prioritet"].tolist() == table["Prioritet"].tolist()
 
 
 def test_same_settings_same_result_other_seed_other_draws(inputs, analysis):
-    again = pipeline.run_analysis(inputs, SETTINGS)
-    pd.testing.assert_frame_equal(pipeline.ranking_table(again),
-                                  pipeline.ranking_table(analysis))
-    other = pipeline.run_analysis(inputs, SETTINGS.with_changes(seed=1))
+    again = run_analysis(inputs, SETTINGS)
+    pd.testing.assert_frame_equal(ranking_table(again),
+                                  ranking_table(analysis))
+    other = run_analysis(inputs, SETTINGS.with_changes(seed=1))
     assert not other.assessment.uncertainty.rank_counts.equals(
         analysis.assessment.uncertainty.rank_counts)
 
 
 def test_map_has_method_page_cluster_and_uncertainty_layers(analysis):
-    html = pipeline.map_html(analysis).decode()
+    html = map_html(analysis).decode()
     for heading in ("Hur säker är rangordningen?", "Prioritetsnivåer", "Små tal och sekretess",
                     "Var behoven samlas", "Källor till metoden"):
         assert f"<h3>{heading}</h3>" in html
@@ -85,7 +88,7 @@ def test_suppressed_counts_are_missing_in_the_ranking_and_absent_from_files(
                 assert pd.isna(values.at[row.area_id, ind_id])
                 hidden_rates += 1
     assert hidden_rates > 0
-    paths = pipeline.export_analysis(analysis, tmp_path / "karta.html")
+    paths = export_analysis(analysis, tmp_path / "karta.html")
     settings_text = paths.settings.read_text(encoding="utf-8")
     assert check_no_leak(settings_text, disclosure, inputs.table) == []
     # The CSV has no count or indicator column at all, and neither file holds a hidden rate
@@ -97,18 +100,18 @@ def test_suppressed_counts_are_missing_in_the_ranking_and_absent_from_files(
     text = paths.html.read_text(encoding="utf-8") + paths.csv.read_text(encoding="utf-8-sig")
     assert shown_hidden_rates(text, analysis) == []
     # Control: without disclosure control the same values are in the ranking again.
-    open_ = pipeline.run_analysis(inputs, SETTINGS.with_changes(disclosure=False))
+    open_ = run_analysis(inputs, SETTINGS.with_changes(disclosure=False))
     row = disclosure.suppressed.iloc[0]
     ind_id = next(i for i in values.columns if inputs.catalogue[i].numerator == row["column"])
     assert not pd.isna(open_.result.values.at[row["area_id"], ind_id])
 
 
 def test_merging_small_areas_is_a_setting_and_leaves_no_small_area(inputs):
-    merged = pipeline.run_analysis(inputs, SETTINGS.with_changes(merge_small=True))
+    merged = run_analysis(inputs, SETTINGS.with_changes(merge_small=True))
     assert merged.merge is not None and len(merged.merge.merged) > 0
     assert len(merged.result.score) == 22 - sum(len(g) - 1 for g in merged.merge.merged)
     assert merged.assessment.prepared.disclosure.small_areas.empty
-    assert (pipeline.ranking_table(merged)["Litet underlag"] == "").all()
+    assert (ranking_table(merged)["Litet underlag"] == "").all()
     assert any(n.startswith("Sammanslagning:") for n in merged.notes())
     page = " ".join(p for s in merged.method_page() for p in s.paragraphs)
     assert "Små grannområden slås ihop tills varje område når minst 50 personer" in page
@@ -117,16 +120,16 @@ def test_merging_small_areas_is_a_setting_and_leaves_no_small_area(inputs):
 
 
 def test_ranking_table_is_made_once_per_analysis_and_handed_out_as_copies(inputs):
-    analysis = pipeline.run_analysis(inputs, SETTINGS)
-    first = pipeline.ranking_table(analysis)
+    analysis = run_analysis(inputs, SETTINGS)
+    first = ranking_table(analysis)
     first.iloc[0, 0] = -1                         # a caller's change stays its own
-    second = pipeline.ranking_table(analysis)
+    second = ranking_table(analysis)
     assert second.iloc[0, 0] == 1
     assert analysis.__dict__["_ranking_table"] is not second
-    robust = pipeline.robustness_columns(analysis)
-    robust[pipeline.TIER] = "x"
-    assert (pipeline.robustness_columns(analysis)[pipeline.TIER] != "x").all()
+    robust = robustness_columns(analysis)
+    robust[TIER] = "x"
+    assert (robustness_columns(analysis)[TIER] != "x").all()
     # A new analysis (another weight) is never served the old one's table.
-    other = pipeline.run_analysis(inputs, SETTINGS.with_changes(
+    other = run_analysis(inputs, SETTINGS.with_changes(
         domain_weights=(("kriminalitet", 5.0),)))
-    assert not pipeline.ranking_table(other).equals(second)
+    assert not ranking_table(other).equals(second)

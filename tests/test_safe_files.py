@@ -1,4 +1,4 @@
-"""Attacks on the readers of a user's spatial file (geo.safe_files): a file can only be what
+"""Attacks on the readers of a user's spatial file (geo.io.safe_files): a file can only be what
 its name claims, GDAL reaches no other file and no network, and its work is bounded."""
 
 from __future__ import annotations
@@ -24,14 +24,14 @@ from geo_fixtures import GRID_IDS, bow_tie, grid_frame, write_zipped_shapefile
 from shapely.geometry import Point, Polygon
 
 from geo.cli import main
-from geo.comparisons import read_point_layer
-from geo.io import read_areas, read_layer
-from geo.overlays import read_utsatta_omraden
-from geo.points import read_points
-from geo.safe_files import run_bounded, self_crossings
+from geo.io.areas import read_areas, read_layer
+from geo.io.jsontext import json_depth
+from geo.io.limits import FileLimitError, FileLimits
+from geo.io.overlays import read_utsatta_omraden
+from geo.io.points import read_points
+from geo.io.safe_files import run_bounded, self_crossings
+from geo.spatial.comparisons import read_point_layer
 from indicators.errors import AreaFileError, OverlayFileError, PointFileError
-from indicators.jsontext import json_depth
-from indicators.limits import FileLimitError, FileLimits
 
 CANARY = "hemligt_losenord_kanariefagel"
 
@@ -377,7 +377,7 @@ def test_file_that_grows_past_the_limit_while_copied_is_cut(tmp_path: Path) -> N
     path = tmp_path / "ytor.geojson"
     path.write_bytes(b" " * (3 * 1024 * 1024))
     limits = FileLimits(max_bytes=2 * 1024 * 1024)
-    from geo.safe_files import _bounded_copy
+    from geo.io.safe_files import _bounded_copy
 
     with pytest.raises(FileLimitError, match="storlek på disk.*PREVMAP_MAX_BYTES"):
         _bounded_copy(path, tmp_path / "kopia.geojson", limits, path.name)

@@ -14,9 +14,9 @@ import geopandas as gpd
 import pytest
 from geo_fixtures import GRID_IDS, grid_frame, write_zipped_shapefile
 
-from geo import safezip
-from geo.io import read_areas, read_layer
-from geo.safezip import MAX_ENTRIES, MAX_RATIO, MAX_TOTAL, extract_shapefile
+from geo.io import safezip
+from geo.io.areas import read_areas, read_layer
+from geo.io.safezip import MAX_ENTRIES, MAX_RATIO, MAX_TOTAL, extract_shapefile
 from indicators.columns import AREA_ID
 from indicators.errors import AreaFileError
 

@@ -22,9 +22,9 @@ import pandas as pd
 import pytest
 from api_server import Answer, FakeApi, FakeClock
 
+from geo.io.pxweb import NOISE_NOTE, PxWebClient, strip_region_suffix
+from geo.io.scb_fetch import RECIPES, ScbFetch, fetch_area_indicators, parse_age
 from indicators.errors import ApiQueryError, OfflineError
-from indicators.pxweb import NOISE_NOTE, PxWebClient, strip_region_suffix
-from indicators.scb_fetch import RECIPES, ScbFetch, fetch_area_indicators, parse_age
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 UPDATED = "2026-06-08T06:00:00Z"
@@ -662,7 +662,7 @@ def test_answers_have_the_recorded_jsonstat2_shape():
 def test_large_selections_are_split_by_area(api, tmp_path, monkeypatch):
     whole = fetch_area_indicators(client_for(api, tmp_path / "a"), "0126", year=2024,
                                   recipes=["ekonomisk_standard"])
-    monkeypatch.setattr("indicators.scb_fetch.MAX_CELLS", 2)  # 2 cells per area
+    monkeypatch.setattr("geo.io.scb_fetch.MAX_CELLS", 2)  # 2 cells per area
     split = fetch_area_indicators(client_for(api, tmp_path / "b"), "0126", year=2024,
                                   recipes=["ekonomisk_standard"])
     assert [q["valueCodes[Region]"] for q in data_queries(api, "TAB6685")[1:]] == [

@@ -10,13 +10,10 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from geo.io.scb_files import read_omradestyp, read_scb_export
+from geo.io.tables import MISSING_SYMBOLS, MissingCell
+from indicators.codes import OMRADESTYP_LABELS
 from indicators.errors import ScbFileError
-from indicators.scb_files import (
-    OMRADESTYP_LABELS,
-    read_omradestyp,
-    read_scb_export,
-)
-from indicators.tables import MISSING_SYMBOLS, MissingCell
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 XLSX_DIR = SHARED / "sweden" / "scb_statistikdatabasen_xlsx"

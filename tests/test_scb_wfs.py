@@ -16,8 +16,8 @@ import pytest
 from geo_fixtures import BOX_AREA, grid_boxes
 from shapely.geometry import mapping
 
-from geo.io import Areas
-from geo.scb_wfs import getfeature_url, read_scb_areas
+from geo.io.areas import Areas
+from geo.io.scb_wfs import getfeature_url, read_scb_areas
 from indicators.columns import AREA_ID, AREA_NAME
 from indicators.errors import AreaFileError, FetchError, OfflineError, PrevmapError
 

@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from geo.io.files import read_catalogue, read_indicator_table, read_settings
 from indicators.catalogue import Catalogue
 from indicators.columns import AREA_ID, DOMAINS
-from indicators.io import read_catalogue, read_indicator_table, read_settings
 from indicators.ranking import rank_areas
 from indicators.sensitivity import (
     FastScorer,

@@ -10,10 +10,10 @@ import pytest
 from esda.smoothing import Empirical_Bayes
 from small_catalogue import small_catalogue
 
+from geo.io.files import read_catalogue, read_indicator_table
 from indicators.catalogue import Catalogue
 from indicators.columns import AREA_ID
 from indicators.errors import IndicatorTableError, SettingsError
-from indicators.io import read_catalogue, read_indicator_table
 from indicators.smoothing import Smoothed, eb_smooth
 from indicators.table import derive_values, validate_indicator_table
 

@@ -9,10 +9,12 @@ import pandas as pd
 import pytest
 from geo_fixtures import write_duva_wheel
 
-from geo import pipeline, sources
+from geo import sources
+from geo.analysis import run_analysis
+from geo.inputs import load_inputs
+from geo.io.files import SourceInfo
 from indicators.columns import AREA_ID
 from indicators.errors import AreaFileError, IndicatorTableError
-from indicators.io import SourceInfo
 from indicators.settings import AnalysisSettings
 
 
@@ -74,7 +76,7 @@ def test_area_source_choices_are_checked():
 def test_demo_for_the_bundled_areas_is_the_shipped_table():
     areas = sources.kommun_areas("0126", "bundled")
     inputs = sources.demo_inputs(areas, "0126", "bundled")
-    assert inputs.table.equals(pipeline.load_inputs().table)
+    assert inputs.table.equals(load_inputs().table)
     assert inputs.synthetic
 
 
@@ -100,7 +102,7 @@ def test_table_inputs_use_the_scb_catalogue():
     assert set(inputs.catalogue) == {"lag_ek_standard", "forgymnasial_utbildning",
                                      "utanfor_arbetskraften", "hyresratt"}
     settings = AnalysisSettings.create({"lag_ek_standard": 1.0})
-    analysis = pipeline.run_analysis(inputs, settings)
+    analysis = run_analysis(inputs, settings)
     assert analysis.result.values["lag_ek_standard"].tolist() == [10.0] * len(ids)
     bad = table.assign(personer_ek_standard=["många"] * len(ids))
     with pytest.raises(IndicatorTableError, match="'SCB PxWebApi'.*personer_ek_standard"):

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from geo.inputs import load_inputs
 from indicators.catalogue import Catalogue, validate_catalogue
 from indicators.columns import AREA_ID
 from indicators.errors import IndicatorTableError, PrevmapError
@@ -282,10 +283,9 @@ def test_infinite_values_are_refused(grid_table: pd.DataFrame, grid_catalogue: C
 
 
 def test_pooled_values_sum_counts_and_average_plain_values():
-    from geo import pipeline
     from indicators.table import pooled_values
 
-    inputs = pipeline.load_inputs()
+    inputs = load_inputs()
     pooled = pooled_values(inputs.table, inputs.catalogue, ["valdsbrott", "hog_franvaro"])
     t = inputs.table
     assert pooled["valdsbrott"] == t["valdsbrott"].sum() / t["invanare"].sum() * 1000

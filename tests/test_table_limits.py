@@ -15,12 +15,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from geo.inputs import DEFAULT_AREAS, DEFAULT_INDICATORS, inputs_for_areas
+from geo.io.areas import read_areas
+from geo.io.files import mark_synthetic, read_indicator_table, read_source_info
+from geo.io.limits import FileLimitError
+from geo.io.scb_files import read_omradestyp, read_scb_export
+from geo.io.table_limits import MACRO_NOTE, bounded_rows, merged_ranges
+from geo.io.tables import read_raw_table
 from indicators.errors import IndicatorTableError, ScbFileError
-from indicators.io import mark_synthetic, read_indicator_table, read_source_info
-from indicators.limits import FileLimitError
-from indicators.scb_files import read_omradestyp, read_scb_export
-from indicators.table_limits import MACRO_NOTE, bounded_rows, merged_ranges
-from indicators.tables import read_raw_table
 
 NBSP = "\u00a0"
 
@@ -306,7 +308,7 @@ def test_scb_csv_and_omradestyp_csv_are_bounded_in_rows(
 
 
 def test_bounded_rows_stops_at_a_row_wider_than_the_limit() -> None:
-    from indicators.limits import FileLimits
+    from geo.io.limits import FileLimits
 
     rows = iter([("a",), ("b",) * 11, ("never read",)])
     with pytest.raises(FileLimitError, match=_refused("antal kolumner", "11", "10",
@@ -355,8 +357,8 @@ def test_scb_xlsx_column_with_a_header_and_no_values_is_kept_in_read_only_mode(
 
 
 def test_an_uploaded_xlsm_table_carries_the_macro_note_to_its_source(tmp_path: Path) -> None:
-    from geo.io import read_areas
-    from geo.pipeline import DEFAULT_AREAS, DEFAULT_INDICATORS, inputs_for_areas
+    from geo.inputs import DEFAULT_AREAS, DEFAULT_INDICATORS, inputs_for_areas
+    from geo.io.areas import read_areas
 
     path = tmp_path / "indikatorer.xlsm"
     read_indicator_table(DEFAULT_INDICATORS).to_excel(path, index=False)
@@ -407,17 +409,18 @@ def test_users_indicator_table_is_read_in_a_child_with_bounded_memory(
     read where memory and time are limited, the bundled table in the process as before."""
     import os
 
-    from geo import pipeline, safe_files
-    from geo.safe_files import is_bundled, read_table_file
-    from indicators.limits import FileLimits
+    import geo.inputs
+    from geo.io import safe_files
+    from geo.io.limits import FileLimits
+    from geo.io.safe_files import is_bundled, read_table_file
 
     upload = tmp_path / "indikatorer.csv"
-    upload.write_bytes(pipeline.DEFAULT_INDICATORS.read_bytes())
+    upload.write_bytes(DEFAULT_INDICATORS.read_bytes())
     assert read_table_file(upload).equals(read_indicator_table(upload))
     pid, size = read_table_file(upload, _pid_and_size)
     assert pid != os.getpid() and size == upload.stat().st_size
-    assert read_table_file(pipeline.DEFAULT_INDICATORS, _pid_and_size)[0] == os.getpid()
-    assert is_bundled(pipeline.DEFAULT_INDICATORS) and not is_bundled(upload)
+    assert read_table_file(DEFAULT_INDICATORS, _pid_and_size)[0] == os.getpid()
+    assert is_bundled(DEFAULT_INDICATORS) and not is_bundled(upload)
     with pytest.raises(FileLimitError, match="indikatorer.csv.*mer minne.*"
                                              "PREVMAP_MAX_MEMORY_BYTES"):
         read_table_file(upload, _allocating_reader, FileLimits(max_memory_bytes=1024**3))
@@ -428,6 +431,6 @@ def test_users_indicator_table_is_read_in_a_child_with_bounded_memory(
         calls.append(Path(path))
         return safe_files.read_table_file(path, *args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "read_table_file", spy)
-    pipeline.inputs_for_areas(pipeline.read_areas(pipeline.DEFAULT_AREAS), upload)
+    monkeypatch.setattr(geo.inputs, "read_table_file", spy)
+    inputs_for_areas(read_areas(DEFAULT_AREAS), upload)
     assert calls == [upload]

@@ -11,9 +11,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from indicators.errors import IndicatorTableError, TableFileError
-from indicators.io import detect_separator, read_indicator_table
-from indicators.tables import (
+from geo.io.files import detect_separator, read_indicator_table
+from geo.io.tables import (
     CP1252_NOTE,
     MISSING_SYMBOLS,
     MissingCell,
@@ -22,6 +21,7 @@ from indicators.tables import (
     read_raw_table,
     read_table,
 )
+from indicators.errors import IndicatorTableError, TableFileError
 
 NBSP, THIN, NNBSP = "\u00a0", "\u2009", "\u202f"
 

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from indicators.io import read_catalogue, read_indicator_table
+from geo.io.files import read_catalogue, read_indicator_table
+from indicators.codes import OMRADESTYP_LABELS
 from indicators.ranking import rank_areas
-from indicators.scb_files import OMRADESTYP_LABELS
 from indicators.settings import AnalysisSettings
 from indicators.tiers import (
     HIGH,

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from geo.io.files import read_catalogue, read_indicator_table
 from indicators.columns import AREA_ID, RANK, SCORE
 from indicators.errors import IndicatorTableError
-from indicators.io import read_catalogue, read_indicator_table
 from indicators.ranking import rank_areas
 from indicators.settings import AnalysisSettings
 from indicators.trends import (

@@ -16,11 +16,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from geo.io.files import read_catalogue, read_indicator_table, read_settings
 from indicators import uncertainty
 from indicators.catalogue import CATALOGUE_COLUMNS, Catalogue, validate_catalogue
 from indicators.columns import AREA_ID
 from indicators.errors import PrevmapError, SettingsError
-from indicators.io import read_catalogue, read_indicator_table, read_settings
 from indicators.ranking import rank_areas
 from indicators.settings import AnalysisSettings
 from indicators.uncertainty import (

@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from geo.io.files import read_catalogue, read_indicator_table, read_settings
 from indicators import assessment, ranking, uncertainty
 from indicators.assessment import Assessment, assess, clear_weight_stage_cache
 from indicators.catalogue import Catalogue
 from indicators.columns import AREA_ID, DOMAINS
 from indicators.errors import SettingsError
-from indicators.io import read_catalogue, read_indicator_table, read_settings
 from indicators.ranking import rank_areas, settings_key
 from indicators.settings import AnalysisSettings
 from indicators.table import LRUCache, table_key, validate_indicator_table

@@ -1,0 +1,218 @@
+"""One analysis: protect small numbers, rank, simulate the uncertainty, tier, find hotspots and
+join to the areas (:func:`run_analysis`); the robustness columns every output shows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import geopandas as gpd
+import pandas as pd
+
+from geo.inputs import Inputs
+from geo.io.files import (
+    SourceInfo,
+)
+from geo.spatial.comparisons import ComparisonResult, Comparisons, compare_areas
+from geo.spatial.hotspots import HotspotError, Hotspots, find_hotspots, values_from_ranking
+from geo.spatial.join import JoinReport, join_areas
+from geo.spatial.merge import Merge, merge_small_areas
+from indicators.assessment import Assessment, assess
+from indicators.columns import (
+    AREA_ID,
+    SCORE,
+)
+from indicators.method import Section, method_page
+from indicators.ranking import RankingResult
+from indicators.settings import AnalysisSettings
+from plans.followup import DisclosureRule, FollowUp, follow_up, tables_by_year
+from plans.model import PlanContents
+
+
+@dataclass(frozen=True, eq=False)
+class Analysis:
+    inputs: Inputs
+    result: RankingResult
+    joined: gpd.GeoDataFrame
+    join_report: JoinReport
+    comparison: ComparisonResult | None = None
+    assessment: Assessment | None = None
+    hotspots: Hotspots | None = None
+    hotspot_error: str | None = None
+    merge: Merge | None = None
+
+    @property
+    def settings(self) -> AnalysisSettings:
+        return self.result.settings
+
+    @property
+    def title(self) -> str:
+        return f"Behov av förebyggande arbete för barn och unga – {self.inputs.areas.source.title}"
+
+    @property
+    def sources(self) -> tuple[SourceInfo, ...]:
+        return tuple(source for _, source in self.source_roles())
+
+    def source_roles(self) -> tuple[tuple[str, SourceInfo], ...]:
+        """Every source with its role ("Områden", "Indikatorer", then comparisons)."""
+        roles = (("Områden", self.inputs.areas.source), ("Indikatorer", self.inputs.table_source))
+        return roles + (self.comparison.sources if self.comparison else ())
+
+    def notes(self) -> list[str]:
+        """Everything the user must know about the data: join gaps, repairs, missing values."""
+        out = self.join_report.messages()
+        out += [f"Geometrin för {r.area_id} var ogiltig ({r.reason}) och har reparerats."
+                for r in self.inputs.areas.repairs]
+        out += [n[0].upper() + n[1:] + "." for n in self.inputs.areas.notes]
+        missing = self.result.values.isna().sum()
+        for ind_id, n in missing[missing > 0].items():
+            out.append(f"{self.inputs.catalogue[ind_id].name}: värde saknas för {n} område(n).")
+        if self.assessment is not None:
+            out += self.assessment.notes()
+        if self.hotspot_error:
+            out.append(self.hotspot_error)
+        if self.merge is not None:
+            out += self.merge.notes()
+        if self.comparison:
+            out += list(self.comparison.notes)
+        return out
+
+    def method_page(self) -> tuple[Section, ...]:
+        top_k = self.assessment.top_k if self.assessment else max(1, round(len(
+            self.result.score) / 5))
+        return method_page(self.settings, n_areas=int(self.result.score.notna().sum()),
+                           top_k=top_k, n_indicators=int((self.result.weights > 0).any().sum()))
+
+
+def run_analysis(inputs: Inputs, settings: AnalysisSettings,
+                 comparisons: Comparisons | None = None) -> Analysis:
+    """Protect small numbers, rank, simulate the uncertainty, tier, find hotspots and join;
+    with ``comparisons`` (utsatta områden, områdestyp, points) also compute the comparison
+    columns, which never enter the index."""
+    merge = None
+    if settings.merge_small:
+        chosen = [i for i in settings.indicators if i in inputs.catalogue
+                  and all(c in inputs.table.columns for c in inputs.catalogue[i].columns)]
+        merge = merge_small_areas(inputs, chosen, settings.min_population)
+        inputs = merge.inputs
+    assessment = assess(inputs.table, inputs.catalogue, settings, source=inputs.table_name)
+    result = assessment.result
+    joined, report = join_areas(inputs.areas.frame, result)
+    hotspots, error = None, None
+    try:
+        # The composite score only: each domain is on request (domain_hotspots), so a
+        # weight change in the app stays quick.
+        hotspots = find_hotspots(inputs.areas.frame, values_from_ranking(result)[[SCORE]],
+                                 seed=settings.seed)
+    except HotspotError as err:     # too few areas or no neighbours: the ranking stands
+        error = f"Klusteranalysen (Gi*, Moran) kunde inte göras: {err}"
+    analysis = Analysis(inputs, result, joined, report, assessment=assessment,
+                        hotspots=hotspots, hotspot_error=error, merge=merge)
+    return add_comparisons(analysis, comparisons) if comparisons else analysis
+
+
+def domain_hotspots(analysis: Analysis) -> Hotspots:
+    """Gi* and local Moran on the score and on every domain score."""
+    return find_hotspots(analysis.inputs.areas.frame, values_from_ranking(analysis.result),
+                         seed=analysis.settings.seed)
+
+
+# Swedish headers of the robustness columns (table, CSV, tooltip).
+TIER = "Prioritet"
+
+
+MEDIAN_RANK = "Medianrang"
+
+
+RANK_LOW = "Rang 5 %"
+
+
+RANK_HIGH = "Rang 95 %"
+
+
+HOTSPOT = "Kluster (Gi*)"
+
+
+SMALL_AREA = "Litet underlag"
+
+
+def rank_span(low: float, high: float, missing: str = "–") -> str:
+    """A rank interval as shown everywhere: "3–6", or "1" when both ends agree."""
+    if pd.isna(low):
+        return missing
+    return f"{low:.0f}" if low == high else f"{low:.0f}–{high:.0f}"
+
+
+def p_top_column(k: int) -> str:
+    return f"Sannolikhet topp {k} (%)"
+
+
+def _memo(analysis: Analysis, name: str, make) -> pd.DataFrame:
+    """A copy of ``make(analysis)``, computed once per analysis (the map, the table and
+    the tooltips of one rerun all ask for it; an analysis is never changed once made)."""
+    held = analysis.__dict__.get(name)
+    if held is None:
+        held = make(analysis)
+        analysis.__dict__[name] = held     # frozen dataclass: its fields, not its memos
+    return held.copy()
+
+
+def robustness_columns(analysis: Analysis) -> pd.DataFrame:
+    """Tier, rank interval, P(top k), hotspot and small-area flag per area (index area_id)."""
+    return _memo(analysis, "_robustness_columns", _robustness_columns)
+
+
+def _robustness_columns(analysis: Analysis) -> pd.DataFrame:
+    a = analysis.assessment
+    out = pd.DataFrame(index=analysis.result.score.index)
+    if a is None:
+        return out
+    u = a.uncertainty
+    out[TIER] = a.tiers.reindex(out.index).astype(str)
+    out[MEDIAN_RANK] = u.median_rank.reindex(out.index)
+    out[RANK_LOW] = u.rank_low.reindex(out.index)
+    out[RANK_HIGH] = u.rank_high.reindex(out.index)
+    out[p_top_column(u.top_k)] = (u.p_top_k.reindex(out.index) * 100).round(1)
+    if analysis.hotspots is not None and "score" in analysis.hotspots.variables:
+        labels = analysis.hotspots.for_variable("score")["gi_label"]
+        out[HOTSPOT] = labels.reindex(out.index).fillna("").astype(str)
+    small = a.prepared.disclosure.small_areas if a.prepared.disclosure is not None else None
+    out[SMALL_AREA] = ""
+    if small is not None and len(small):
+        flagged = small.set_index(AREA_ID)
+        out.loc[out.index.isin(flagged.index), SMALL_AREA] = "ja"
+    return out
+
+
+def add_comparisons(analysis: Analysis, comparisons: Comparisons) -> Analysis:
+    """The same analysis with comparison columns, overlays and their sources."""
+    return replace(analysis, comparison=compare_areas(analysis.inputs.areas, comparisons))
+
+
+def robustness_details(analysis: Analysis) -> pd.DataFrame:
+    """Tooltip lines: tier, rank with its interval, P(top k), hotspot, small area."""
+    cols = robustness_columns(analysis)
+    out = pd.DataFrame(index=cols.index)
+    if analysis.assessment is None:
+        return out
+    k = analysis.assessment.top_k
+    out[TIER] = cols[TIER]
+    out["Rang, 90 % av beräkningarna"] = [
+        "" if pd.isna(lo) else f"{rank_span(lo, hi)} (median {m:g})"
+        for lo, hi, m in zip(cols[RANK_LOW], cols[RANK_HIGH], cols[MEDIAN_RANK], strict=True)]
+    out[f"Bland de {k} med störst behov"] = [
+        "" if pd.isna(p) else f"{p:.0f} % av beräkningarna"
+        for p in cols[p_top_column(k)]]
+    if HOTSPOT in cols:
+        out[HOTSPOT] = cols[HOTSPOT].replace("Ej signifikant", "")
+    out[SMALL_AREA] = cols[SMALL_AREA].map({"ja": "ja, andelarna är osäkra"}).fillna("")
+    return out
+
+
+def plan_followup(analysis: Analysis, plan: PlanContents) -> FollowUp:
+    """The follow-up of ``plan`` on the analysis' data: every year it has (the history and
+    the main table), with the analysis' disclosure control."""
+    inputs = analysis.inputs
+    return follow_up(plan, inputs.catalogue,
+                     tables_by_year(inputs.history, inputs.year, inputs.table),
+                     rule=DisclosureRule.from_settings(analysis.settings))
+

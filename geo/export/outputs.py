@@ -1,0 +1,44 @@
+"""The map HTML and the files ``prevmap export`` writes beside it (CSV, settings). The app's
+buttons and the command line call these functions, so they produce the same files."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from geo.maps.choropleth import export_map_html, render_map_html
+
+if TYPE_CHECKING:
+    pass
+from geo.analysis import Analysis
+from geo.export.tables import (
+    ranking_csv,
+)
+from geo.maps.analysis_map import build_analysis_map
+
+
+def map_html(analysis: Analysis, *, tiles: str | None = None,
+             created: dt.date | None = None) -> bytes:
+    return render_map_html(build_analysis_map(analysis, tiles=tiles, created=created)).encode()
+
+
+@dataclass(frozen=True)
+class ExportPaths:
+    html: Path
+    csv: Path
+    settings: Path
+
+
+def export_analysis(analysis: Analysis, out_html: str | Path, out_csv: str | Path | None = None,
+                    *, tiles: str | None = None, created: dt.date | None = None) -> ExportPaths:
+    """Write the map HTML, the ranking CSV and the settings TOML beside it."""
+    out_html = Path(out_html)
+    out_csv = Path(out_csv) if out_csv else out_html.with_suffix(".csv")
+    out_settings = out_html.with_suffix(".settings.toml")
+    export_map_html(build_analysis_map(analysis, tiles=tiles, created=created), out_html)
+    out_csv.write_bytes(ranking_csv(analysis))
+    out_settings.write_text(analysis.settings.to_toml(), encoding="utf-8")
+    return ExportPaths(out_html, out_csv, out_settings)
+

@@ -1,0 +1,160 @@
+"""PDF of the report and PNG of the map, rendered by Debian's headless chromium (Playwright).
+
+The page is loaded from a temporary file with every request that is not ``file:`` or
+``data:`` refused, so rendering needs no network and sends nothing anywhere (the map and
+the report are self-contained). The browser itself is started so that it calls no one
+either (:func:`offline_switches`): Debian's chromium otherwise looks up Google's update and
+account servers on its own, page or no page. Chromium is Debian's ``/usr/bin/chromium``
+(installed by ``.ci/install-chromium``), never a browser downloaded by ``playwright
+install``; without it, :class:`RenderError` says how to get it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from indicators.errors import PrevmapError
+
+CHROMIUM = Path(os.environ.get("PREVMAP_CHROMIUM", "/usr/bin/chromium"))
+MAP_SIZE = {"width": 1600, "height": 1100}
+SETTLE_MS = 800
+
+#: Chromium features that fetch or phone home on their own (translation, optimisation
+#: hints and models, media routing, certificate-transparency and autofill downloads,
+#: network time, search preconnects). Chromium keeps only the LAST ``--disable-features``
+#: on its command line, and Playwright passes one of its own before ours, so ours repeats
+#: Playwright's list (1.65) first: otherwise those would silently come back.
+DISABLED_FEATURES = (
+    # Playwright's own
+    "AvoidUnnecessaryBeforeUnloadCheckSync", "DestroyProfileOnBrowserClose", "HttpsUpgrades",
+    "HttpsFirstBalancedModeAutoEnable", "LensOverlay", "MediaRouter", "PaintHolding",
+    "ThirdPartyStoragePartitioning", "AvoidCorsURLLoaderRestartOnRedirect",
+    "TcpPortRandomizationWin", "OptimizationHints", "NetworkTimeServiceQuerying", "AimEnabled",
+    "PreconnectToSearch", "msForceBrowserSignIn", "msEdgeUpdateLaunchServicesPreferredVersion",
+    # ours
+    "Translate", "OptimizationHintsFetching", "OptimizationGuideModelDownloading",
+    "OptimizationTargetPrediction", "DialMediaRouteProvider", "GlobalMediaControls",
+    "AutofillServerCommunication", "CertificateTransparencyComponentUpdater",
+    "InterestFeedContentSuggestions",
+)
+
+#: Switches for a browser that calls no one on its own: no background networking,
+#: component or safe-browsing updates, sync, sign-in, default apps, domain reliability or
+#: crash reports, no metrics upload, field trials, pings or first-run work.
+QUIET_SWITCHES = (
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-domain-reliability",
+    "--disable-client-side-phishing-detection",
+    "--safebrowsing-disable-auto-update",
+    "--disable-field-trial-config",
+    "--metrics-recording-only",
+    "--no-pings",
+    "--disable-breakpad",
+    "--disable-crash-reporter",
+    "--no-service-autorun",
+    "--disable-features=" + ",".join(DISABLED_FEATURES),
+)
+
+
+def offline_switches(*reachable_hosts: str, rules: tuple[str, ...] = ()) -> list[str]:
+    """Chromium switches for a browser that contacts no host but ``reachable_hosts``.
+
+    Besides :data:`QUIET_SWITCHES`, the browser resolves no host name at all
+    (``--host-resolver-rules=MAP * ~NOTFOUND``), so whatever Chromium still tries on its own
+    fails before a DNS query leaves the machine; the PDF/PNG pages come from ``file:`` and
+    need no host. Tests that load the app name theirs (``"127.0.0.1"``). The profile is a
+    fresh empty folder of the browser's own, which Playwright's ``launch`` creates and
+    deletes for every browser (``--user-data-dir`` cannot be passed to it). ``rules`` are
+    resolver rules tried first (a test's own name for its server: ``"MAP evil.example
+    127.0.0.1"``).
+    """
+    resolver = ", ".join([*rules, "MAP * ~NOTFOUND",
+                          *(f"EXCLUDE {host}" for host in reachable_hosts)])
+    return [f"--host-resolver-rules={resolver}", *QUIET_SWITCHES]
+
+
+class RenderError(PrevmapError):
+    title = "Fel vid rendering till PDF/PNG"
+
+
+def renderer_missing() -> str | None:
+    """Why PDF and PNG cannot be made on this machine (Swedish, with the fix), or None."""
+    if not CHROMIUM.is_file():
+        return (f"webbläsaren chromium finns inte på '{CHROMIUM}'. Åtgärd: kör "
+                ".ci/install-chromium (Debian-paketen chromium och chromium-driver), "
+                "eller ange sökvägen i miljövariabeln PREVMAP_CHROMIUM.")
+    if importlib.util.find_spec("playwright") is None:
+        return "Python-paketet playwright saknas. Åtgärd: kör 'make setup'."
+    return None
+
+
+@contextmanager
+def _browser() -> Iterator[Any]:
+    """One headless chromium for several pages (starting it is most of the cost)."""
+    reason = renderer_missing()
+    if reason:
+        raise RenderError(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=offline_switches())
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextmanager
+def _page(browser: Any, html: bytes, viewport: dict[str, int] | None = None) -> Iterator[Any]:
+    with tempfile.TemporaryDirectory(prefix="prevmap-render-") as tmp:
+        path = Path(tmp) / "sida.html"
+        path.write_bytes(html)
+        page = browser.new_page(viewport=viewport or MAP_SIZE)
+        try:
+            page.route("**/*", lambda route: route.continue_()
+                       if route.request.url.startswith(("file:", "data:")) else route.abort())
+            page.goto(path.as_uri(), wait_until="load")
+            page.wait_for_timeout(SETTLE_MS)
+            yield page
+        finally:
+            page.close()
+
+
+def _pdf(browser: Any, report: bytes) -> bytes:
+    with _page(browser, report) as page:
+        return page.pdf(format="A4", print_background=True, prefer_css_page_size=True)
+
+
+def _png(browser: Any, map_page: bytes) -> bytes:
+    with _page(browser, map_page) as page:
+        return page.screenshot(type="png", full_page=False)
+
+
+def report_pdf(report: bytes) -> bytes:
+    """The HTML report (:func:`geo.export.report.report_html`) as an A4 PDF."""
+    with _browser() as browser:
+        return _pdf(browser, report)
+
+
+def map_png(map_page: bytes) -> bytes:
+    """The map page (:func:`geo.export.outputs.map_html`) as a PNG image."""
+    with _browser() as browser:
+        return _png(browser, map_page)
+
+
+def pdf_and_png(report: bytes, map_page: bytes) -> tuple[bytes, bytes]:
+    """Both in one browser session."""
+    with _browser() as browser:
+        return _pdf(browser, report), _png(browser, map_page)

@@ -1,0 +1,119 @@
+"""The inputs of an analysis: areas, indicator table, catalogue and history, read and validated
+at the boundary; the bundled default files and profiles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from geo.io.areas import Areas, read_areas
+from geo.io.files import (
+    SourceInfo,
+    mark_synthetic,
+    read_catalogue,
+    read_settings,
+    read_source_info,
+)
+from geo.io.safe_files import read_table_file
+from indicators.catalogue import Catalogue
+from indicators.errors import IndicatorTableError
+from indicators.settings import AnalysisSettings
+from indicators.table import validate_indicator_table
+from indicators.trends import split_years
+
+if TYPE_CHECKING:
+    pass
+
+
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+
+
+DEFAULT_AREAS = DATA_DIR / "areas" / "huddinge_regso_2025.parquet"
+
+
+DEFAULT_INDICATORS = DATA_DIR / "demo" / "huddinge_demo_indicators.csv"
+
+
+DEFAULT_HISTORY = DATA_DIR / "demo" / "huddinge_demo_historik.csv"
+
+
+DEMO_YEAR = 2024
+
+
+DEFAULT_CATALOGUE = DATA_DIR / "indicator_catalogue.csv"
+
+
+PROFILES_DIR = DATA_DIR / "profiles"
+
+
+DEFAULT_PROFILE = PROFILES_DIR / "bred_prevention.toml"
+
+
+@dataclass(frozen=True, eq=False)
+class Inputs:
+    areas: Areas
+    table: pd.DataFrame
+    table_source: SourceInfo
+    table_name: str
+    catalogue: Catalogue
+    year: int | None = None
+    history: tuple[tuple[int, pd.DataFrame], ...] = ()
+    """Earlier years' validated tables, oldest first (for trends)."""
+
+    @property
+    def synthetic(self) -> bool:
+        return self.table_source.synthetic or self.areas.source.synthetic
+
+
+def load_inputs(areas: str | Path = DEFAULT_AREAS, indicators: str | Path = DEFAULT_INDICATORS,
+                catalogue: str | Path = DEFAULT_CATALOGUE, *, id_column: str | None = None,
+                name_column: str | None = None, history: str | Path | None = None,
+                year: int | None = None) -> Inputs:
+    """Read and validate all inputs at the boundary; the table is kept with numeric columns,
+    so that a change of settings does not parse text again. The embedded demo table comes
+    with its history (2021–2023) and its year (2024)."""
+    if Path(indicators) == DEFAULT_INDICATORS and history is None:
+        history, year = DEFAULT_HISTORY, year or DEMO_YEAR
+    return inputs_for_areas(read_areas(areas, id_column=id_column, name_column=name_column),
+                            indicators, catalogue, history=history, year=year)
+
+
+def read_history(path: str | Path, catalogue: Catalogue) -> tuple[tuple[int, pd.DataFrame], ...]:
+    """Earlier years from one long table with a year column (``ar``, ``år`` or ``year``),
+    each year validated like the main table."""
+    path = Path(path)
+    tables = split_years(read_table_file(path))
+    return tuple((year, validate_indicator_table(table.reset_index(), catalogue,
+                                                 f"{path.name}, år {year}").reset_index())
+                 for year, table in tables.items())
+
+
+def inputs_for_areas(areas: Areas, indicators: str | Path,
+                     catalogue: str | Path = DEFAULT_CATALOGUE, *,
+                     history: str | Path | None = None, year: int | None = None) -> Inputs:
+    """Inputs from areas already read and an indicator file (CSV, Excel, Parquet)."""
+    indicators = Path(indicators)
+    cat = read_catalogue(catalogue)
+    raw = read_table_file(indicators)
+    table = validate_indicator_table(raw, cat, indicators.name)
+    past = read_history(history, cat) if history is not None else ()
+    if year is not None and any(y >= year for y, _ in past):
+        raise IndicatorTableError(f"fil '{Path(history).name}': historiken innehåller år "
+                                  f"{', '.join(str(y) for y, _ in past if y >= year)}, inte "
+                                  f"före huvudtabellens år {year}.")
+    return Inputs(areas=areas, table=table.reset_index(),
+                  table_source=mark_synthetic(read_source_info(indicators), raw),
+                  table_name=indicators.name, catalogue=cat, year=year, history=past)
+
+
+def list_profiles(directory: Path = PROFILES_DIR) -> dict[str, AnalysisSettings]:
+    """The named analysis profiles shipped in ``data/profiles``, by their Swedish name."""
+    profiles = {}
+    for path in sorted(directory.glob("*.toml")):
+        settings = read_settings(path)
+        profiles[settings.name or path.stem] = settings
+    return profiles
+

@@ -1,0 +1,52 @@
+"""Indicator counts from SCB's small-area statistics (the wide DeSO table).
+
+SCB publishes, per DeSO, population, education, labour market, tenure and
+economic standard. This module turns those columns into the counts and
+denominators that the catalogue ``data/catalogue_scb.csv`` names, so that real
+areas can be ranked on real socio-economic risk factors. SCB gives low economic
+standard only as a percentage of a population; it is turned back into a count
+(percentage x persons / 100) so that areas can be merged correctly.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from indicators.errors import IndicatorTableError, Problems
+
+EDUCATION = ("edu_2564_2022_forgymnasial", "edu_2564_2022_gymnasial",
+             "edu_2564_2022_eftergym_lt3", "edu_2564_2022_eftergym_ge3",
+             "edu_2564_2022_unknown")
+DWELLINGS = ("dwellings_2022_hyresratt", "dwellings_2022_bostadsratt",
+             "dwellings_2022_aganderatt", "dwellings_2022_upplatelseform_saknas")
+LABOUR = ("lm_1664_2022_unemployed", "lm_1664_2022_outside_lf", "lm_1664_2022_total")
+ECONOMY = ("low_econ_standard_2022_pct", "econ_standard_2022_n_persons")
+REQUIRED = (*EDUCATION, *DWELLINGS, *LABOUR, *ECONOMY, "pop_2022_foreign_background",
+            "pop_2022_total_bg")
+
+
+def scb_indicator_counts(wide: pd.DataFrame, id_column: str = "deso_2018",
+                         source: str = "SCB-tabell") -> pd.DataFrame:
+    """Counts and denominators per area, named as in ``data/catalogue_scb.csv``."""
+    problems = Problems(IndicatorTableError, source)
+    lacking = [c for c in (id_column, *REQUIRED) if c not in wide.columns]
+    if lacking:
+        problems.add("kolumner saknas i SCB-tabellen.", values=lacking,
+                     fix="använd SCB:s DeSO-tabell med utbildning, arbetsmarknad, "
+                         "upplåtelseform och ekonomisk standard")
+        problems.raise_if_any()
+    num = {c: pd.to_numeric(wide[c], errors="coerce") for c in REQUIRED}
+    return pd.DataFrame({
+        "area_id": wide[id_column].astype("string").str.strip().to_numpy(),
+        "inv_25_64_forgymnasial": num["edu_2564_2022_forgymnasial"],
+        "inv_25_64": sum(num[c] for c in EDUCATION),
+        "inv_16_64_utanfor": num["lm_1664_2022_unemployed"] + num["lm_1664_2022_outside_lf"],
+        "inv_16_64": num["lm_1664_2022_total"],
+        "personer_lag_ek_standard": num["low_econ_standard_2022_pct"] / 100
+        * num["econ_standard_2022_n_persons"],
+        "personer_ek_standard": num["econ_standard_2022_n_persons"],
+        "lagenheter_hyresratt": num["dwellings_2022_hyresratt"],
+        "lagenheter": sum(num[c] for c in DWELLINGS),
+        "inv_utlandsk_bakgrund": num["pop_2022_foreign_background"],
+        "inv_bakgrund": num["pop_2022_total_bg"],
+    }).reset_index(drop=True)

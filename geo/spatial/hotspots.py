@@ -1,0 +1,673 @@
+"""Where need clusters: local Moran's I and Getis-Ord Gi* with a false-discovery-rate correction.
+
+:func:`find_hotspots` takes the area polygons and one or more values per area (the
+score and the domain scores of a ranking, see :func:`values_from_ranking`) and
+returns a :class:`Hotspots` with, per variable and area, local Moran's I, Gi* z,
+their p-values and Swedish labels.
+
+Conventions (also stated in :meth:`Hotspots.notes`):
+
+* Spatial weights (libpysal ``Graph``): ``"queen"`` (default) makes areas that share
+  an edge or a corner neighbours (geometric test: the polygons intersect, see
+  :func:`queen_graph`; areas that overlap count as neighbours too). ``"knn"`` gives
+  every area its ``KNN_K`` = 4 nearest neighbours by centroid distance (in SWEREF 99 TM
+  when the layer has a geographic CRS), for layers that are not contiguous (islands,
+  gaps between polygons). Local Moran's I uses the weights row-standardised; Gi* uses
+  them binary with the area itself included (self-weight 1), Getis and Ord's Gi*.
+* Per variable, weights are built on the areas that have a value (for Queen this is
+  the layer's contiguity restricted to them; kNN is rebuilt on them). Areas without a
+  value are excluded and labelled ``"Värde saknas"``; areas that then have no
+  neighbour (islands of the layer, or areas whose every neighbour lacks a value) are
+  excluded and labelled ``"Ingen granne"``. Nothing excluded is tested or counted in
+  the FDR correction.
+* p-values come from conditional permutations (esda, ``permutations`` draws, seeded
+  with ``seed``; numpy's global random state is restored afterwards). They are
+  two-sided: ``p = min(1, 2 * (min(#sim >= obs, #sim <= obs) + 1) / (permutations + 1))``,
+  twice the smaller tail, since a label can go either way (hot or cold, high or low).
+  esda's own ``p_sim`` is the one-sided p in the observed direction ("folded"); at
+  ``p_sim < 0.05`` about 1 area in 10 of pure noise comes out significant, with the
+  two-sided p about 1 in 20 (``alpha``). The smallest possible p is
+  ``2 / (permutations + 1)`` (0.002 with 999 permutations).
+* With ``fdr=True`` the p-values of each statistic are adjusted with Benjamini and
+  Hochberg's step-up procedure across the tested areas of the variable
+  (:func:`benjamini_hochberg`); a result is significant when its (adjusted) p <= alpha.
+  On pure noise almost nothing remains significant.
+* Gi* z is Getis and Ord's analytical z-score (binary weights with self-weight); it is
+  computed on values shifted to be positive when needed (Gi* is defined for positive
+  values; the z-score and the permutation p do not change under a shift). Labels:
+  "Het punkt" (significant, z > 0), "Kall punkt" (significant, z < 0).
+* Local Moran's quadrant: the area's standardised value and its neighbours' average
+  (spatial lag): "Hög–hög", "Låg–låg", "Hög–låg", "Låg–hög", shown when significant.
+
+Labels and notes are plain Swedish text (no markup).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import math
+import os
+import threading
+import warnings
+from collections import OrderedDict
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from esda import crand as esda_crand
+from esda.getisord import G_Local
+from esda.moran import Moran_Local
+from libpysal.graph import Graph
+
+from indicators.columns import AREA_ID, AREA_NAME, SCORE
+from indicators.errors import PrevmapError
+
+if TYPE_CHECKING:
+    from geo.io.areas import Areas
+    from indicators.ranking import RankingResult
+
+HIGH_HIGH = "Hög–hög"
+LOW_LOW = "Låg–låg"
+HIGH_LOW = "Hög–låg"
+LOW_HIGH = "Låg–hög"
+HOT = "Het punkt"
+COLD = "Kall punkt"
+NOT_SIGNIFICANT = "Ej signifikant"
+NO_NEIGHBOUR = "Ingen granne"
+MISSING_VALUE = "Värde saknas"
+
+MORAN_LABELS = (HIGH_HIGH, LOW_LOW, HIGH_LOW, LOW_HIGH, NOT_SIGNIFICANT, NO_NEIGHBOUR,
+                MISSING_VALUE)
+GI_LABELS = (HOT, COLD, NOT_SIGNIFICANT, NO_NEIGHBOUR, MISSING_VALUE)
+# esda's quadrant codes (geoda_quads=False): 1 HH, 2 LH, 3 LL, 4 HL.
+QUADRANTS = {1: HIGH_HIGH, 2: LOW_HIGH, 3: LOW_LOW, 4: HIGH_LOW}
+
+# Per variable, the frame has one column per measure, named ``f"{variable}_{measure}"``.
+# ``*_p`` is the p-value the label uses (BH-adjusted when fdr); ``*_p_raw`` the unadjusted.
+MEASURES = ("moran_i", "moran_p", "moran_p_raw", "moran_label",
+            "gi_z", "gi_p", "gi_p_raw", "gi_label")
+N_NEIGHBOURS = "n_neighbours"
+
+WEIGHTS = ("queen", "knn")
+KNN_K = 4
+# Fewer tested areas than this: the variable is not tested (labels "Ej signifikant", a note).
+MIN_AREAS = 5
+SWEREF = "EPSG:3006"
+
+
+class HotspotError(PrevmapError):
+    title = "Fel i klusteranalysen"
+
+
+def column(variable: str, measure: str) -> str:
+    """The frame column holding ``measure`` (one of :data:`MEASURES`) for ``variable``."""
+    return f"{variable}_{measure}"
+
+
+def weights_description(weights: str) -> str:
+    """The Swedish description of a weights choice (``"queen"`` or ``"knn"``)."""
+    tail = ("Lokal Moran's I använder vikterna radstandardiserade (grannarnas medelvärde); "
+            "Gi* använder binära vikter där området självt ingår (självvikt 1).")
+    if weights == "knn":
+        return (f"Rumsliga vikter: de {KNN_K} närmaste grannarna (k-närmaste grannar, "
+                "avstånd mellan områdenas tyngdpunkter i SWEREF 99 TM). " + tail)
+    return ("Rumsliga vikter: Queen-kontiguitet, dvs. områden som delar gräns eller hörn "
+            "är grannar. " + tail)
+
+
+@dataclass(frozen=True, eq=False)
+class Hotspots:
+    """Local clusters per variable; built by :func:`find_hotspots`.
+
+    ``frame`` is indexed by area id in the order of the area layer and has
+    ``area_name``, ``n_neighbours`` (in the whole layer) and, per variable, the
+    columns :data:`MEASURES` (see :func:`column`). Statistics are NaN where the
+    area was excluded ("Ingen granne", "Värde saknas") or the variable was not tested.
+    """
+
+    frame: pd.DataFrame
+    variables: tuple[str, ...]
+    alpha: float
+    fdr: bool
+    permutations: int
+    seed: int
+    weights: str
+    islands: tuple[str, ...]        # labelled "Ingen granne" for at least one variable
+    missing: tuple[str, ...]        # labelled "Värde saknas" for at least one variable
+    weights_text: str
+    details: tuple[str, ...] = ()   # per-variable notes (exclusions, untested variables)
+
+    def for_variable(self, variable: str) -> pd.DataFrame:
+        """One variable's columns, named by :data:`MEASURES`, with ``area_name``."""
+        if variable not in self.variables:
+            raise KeyError(f"variabeln '{variable}' finns inte; finns: "
+                           + ", ".join(self.variables))
+        out = self.frame[[AREA_NAME] + [column(variable, m) for m in MEASURES]]
+        return out.set_axis([AREA_NAME, *MEASURES], axis=1)
+
+    def counts(self, variable: str, statistic: str = "gi") -> pd.Series:
+        """How many areas carry each label of ``statistic`` ("gi" or "moran")."""
+        labels = GI_LABELS if statistic == "gi" else MORAN_LABELS
+        return (self.frame[column(variable, f"{statistic}_label")]
+                .value_counts().reindex(labels, fill_value=0))
+
+    def notes(self) -> list[str]:
+        """Swedish notes for the reader: method, weights, FDR, exclusions."""
+        smallest = 2 / (self.permutations + 1)
+        notes = [
+            "Metod: lokal Moran's I (kluster och avvikare) och Getis-Ord Gi* (heta och "
+            f"kalla punkter), p-värden från {self.permutations} villkorade permutationer "
+            f"(slumpfrö {self.seed}). p-värdena är tvåsidiga (den mindre svansen gånger två); "
+            f"minsta möjliga p är {_num(smallest)}.",
+            self.weights_text,
+        ]
+        if self.fdr:
+            notes.append("p-värdena är justerade för många samtidiga test med "
+                         "Benjamini–Hochbergs metod (andel falska upptäckter, FDR), för varje "
+                         f"variabel över de testade områdena. Signifikant: justerat p ≤ "
+                         f"{_num(self.alpha)}.")
+        else:
+            notes.append(f"p-värdena är inte justerade för många samtidiga test: även på rent "
+                         f"slumpbrus blir omkring {_num(100 * self.alpha)} % av områdena "
+                         f"'signifikanta' vid p ≤ {_num(self.alpha)}.")
+        if self.islands:
+            notes.append(f"{len(self.islands)} område(n) saknar grannar och ingår inte i "
+                         f"testet (märks '{NO_NEIGHBOUR}'): {self._names(self.islands)}.")
+        if self.missing:
+            notes.append(f"{len(self.missing)} område(n) saknar värde för minst en variabel "
+                         f"och ingår inte i testet för den (märks '{MISSING_VALUE}'): "
+                         f"{self._names(self.missing)}.")
+        notes.extend(self.details)
+        return notes
+
+    def _names(self, ids: Iterable[str]) -> str:
+        names = self.frame[AREA_NAME]
+        return ", ".join(f"{names[i]} ({i})" if names[i] != i else str(i) for i in ids)
+
+
+def _num(value: float) -> str:
+    """A number the Swedish way: 0,05."""
+    return f"{value:.4g}".replace(".", ",")
+
+
+def benjamini_hochberg(pvalues: Iterable[float] | np.ndarray) -> np.ndarray:
+    """Benjamini–Hochberg adjusted p-values (q-values); NaN stays NaN and is not counted.
+
+    With the m non-missing p-values sorted, ``q_(i) = min over j >= i of
+    min(1, m * p_(j) / j)``. Rejecting every hypothesis with ``q <= alpha`` is the
+    step-up procedure: reject the k smallest, k the largest index with
+    ``p_(k) <= k * alpha / m``.
+    """
+    p = np.asarray(pvalues, dtype=float)
+    out = np.full(p.shape, np.nan)
+    present = ~np.isnan(p)
+    m = int(present.sum())
+    if m == 0:
+        return out
+    values = p[present]
+    order = np.argsort(values, kind="stable")
+    scaled = values[order] * m / np.arange(1, m + 1)
+    adjusted = np.minimum(np.minimum.accumulate(scaled[::-1])[::-1], 1.0)
+    q = np.empty(m)
+    q[order] = adjusted
+    out[present] = q
+    return out
+
+
+def two_sided_p(observed: np.ndarray, simulated: np.ndarray) -> np.ndarray:
+    """Two-sided permutation p: twice the smaller tail, counting the observed draw.
+
+    ``observed`` has shape (n,), ``simulated`` (n, permutations).
+    """
+    obs = np.asarray(observed, dtype=float)[:, None]
+    sims = np.asarray(simulated, dtype=float)
+    tail = np.minimum((sims >= obs).sum(axis=1), (sims <= obs).sum(axis=1))
+    return np.minimum(1.0, 2.0 * (tail + 1.0) / (sims.shape[1] + 1.0))
+
+
+def values_from_ranking(result: RankingResult) -> pd.DataFrame:
+    """The score and the domain scores of a ranking, one column each, indexed by area id."""
+    return pd.concat([result.score.rename(SCORE), result.domain_scores], axis=1)
+
+
+def _geometries(areas: gpd.GeoDataFrame | Areas) -> tuple[gpd.GeoDataFrame, pd.Series]:
+    frame = getattr(areas, "frame", areas)
+    if not isinstance(frame, gpd.GeoDataFrame) or AREA_ID not in frame.columns:
+        raise HotspotError(f"områdena måste vara en GeoDataFrame med kolumnen '{AREA_ID}' "
+                           "(som från geo.io.areas.read_areas).")
+    ids = frame[AREA_ID].astype(str)
+    if ids.duplicated().any():
+        raise HotspotError("områdeskoder förekommer mer än en gång: "
+                           + ", ".join(sorted(set(ids[ids.duplicated()]))))
+    geoms = gpd.GeoDataFrame(geometry=frame.geometry.to_numpy(), index=pd.Index(ids, name=AREA_ID),
+                             crs=frame.crs)
+    names = (frame[AREA_NAME].astype(str).to_numpy() if AREA_NAME in frame.columns
+             else ids.to_numpy())
+    return geoms, pd.Series(names, index=geoms.index, name=AREA_NAME)
+
+
+def _value_table(values: pd.DataFrame | pd.Series) -> pd.DataFrame:
+    if isinstance(values, pd.Series):
+        values = values.to_frame(SCORE if values.name is None else str(values.name))
+    if not isinstance(values, pd.DataFrame) or values.shape[1] == 0:
+        raise HotspotError("värdena måste vara en Series eller en DataFrame med minst en "
+                           "kolumn, indexerad med områdeskod.")
+    table = values.copy()
+    table.index = table.index.astype(str)
+    table.columns = [str(c) for c in table.columns]
+    if table.index.duplicated().any():
+        raise HotspotError("områdeskoder förekommer mer än en gång bland värdena: "
+                           + ", ".join(sorted(set(table.index[table.index.duplicated()]))))
+    if table.columns.duplicated().any():
+        raise HotspotError("variabelnamn förekommer mer än en gång: "
+                           + ", ".join(sorted(set(table.columns[table.columns.duplicated()]))))
+    bad = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])
+           or pd.api.types.is_bool_dtype(table[c])]
+    if bad:
+        raise HotspotError("variablerna är inte numeriska: " + ", ".join(bad))
+    return table.astype(float).replace([np.inf, -np.inf], np.nan)
+
+
+# Geometry types libpysal's contiguity builders accept.
+_CONTIGUITY_TYPES = frozenset({"Polygon", "MultiPolygon", "LineString", "MultiLineString"})
+# The layer's Queen graph per area set (see _queen_cached): a weight change reuses it.
+GRAPH_CACHE_SIZE = 4
+_graph_cache: OrderedDict[str, Graph] = OrderedDict()
+_graph_lock = threading.Lock()
+
+
+def _island_loops(heads: np.ndarray, tails: np.ndarray, ids: np.ndarray,
+                  weights: np.ndarray) -> tuple[pd.Index, pd.Index, np.ndarray]:
+    """Add a zero-weight self-loop for every id without a neighbour and order the links by
+    ``ids`` on both levels, as libpysal's contiguity builders do (``_resolve_islands``)."""
+    islands = pd.Index(ids).difference(pd.Index(heads))
+    if islands.shape != (0,):
+        heads = np.hstack((heads, islands))
+        tails = np.hstack((tails, islands))
+        weights = np.hstack((weights, np.zeros_like(islands, dtype=int)))
+    adjacency = pd.Series(
+        weights, index=pd.MultiIndex.from_arrays([heads, tails], names=["focal", "neighbor"]),
+        name="weight")
+    adjacency = adjacency.reindex(ids, level=0).reindex(ids, level=1)
+    return (adjacency.index.get_level_values(0), adjacency.index.get_level_values(1),
+            adjacency.to_numpy())
+
+
+# Layers with at least this many areas are queried on two threads (shapely releases the GIL).
+_THREADED_QUERY = 1000
+
+
+def _intersecting(shapes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All pairs (i, j) of ``shapes`` that intersect (i == j included), ordered by i as
+    ``STRtree.query(shapes, predicate="intersects")`` gives them. Large layers are queried
+    in two halves on two threads: each input's hits do not depend on the other inputs,
+    so the halves put together are the same pairs in the same order."""
+    tree = shapely.STRtree(shapes)
+    workers = min(2, os.cpu_count() or 1)
+    if len(shapes) < _THREADED_QUERY or workers < 2:
+        return tree.query(shapes, predicate="intersects")
+    half = len(shapes) // 2
+    with ThreadPoolExecutor(workers) as pool:
+        first, second = pool.map(lambda part: tree.query(shapes[part], predicate="intersects"),
+                                 (slice(0, half), slice(half, None)))
+    second = second + np.array([[half], [0]], dtype=second.dtype)
+    return np.concatenate([first, second], axis=1)
+
+
+def queen_graph(geoms: gpd.GeoDataFrame | gpd.GeoSeries) -> Graph:
+    """Queen contiguity of ``geoms`` (labelled by their index): binary weights between
+    geometries that intersect, isolates as zero-weight self-loops.
+
+    On a coverage (polygons that share only boundary points and edges: valid area layers)
+    two polygons intersect exactly when they touch, so this is the same ``Graph`` as
+    ``Graph.build_contiguity(geoms, rook=False, strict=True)``, links in the same order,
+    but some ten times faster: "touches" must compare the interiors of every pair, while
+    "intersects" stops at the first shared point. Unlike the strict builder, areas that
+    overlap (an invalid coverage, e.g. a district drawn over its neighbours) count as
+    neighbours here too.
+    """
+    geometry = geoms.geometry if isinstance(geoms, gpd.GeoDataFrame) else geoms
+    types = set(geometry.geom_type)
+    if not types <= _CONTIGUITY_TYPES:     # as Graph.build_contiguity
+        raise ValueError(f"This Graph type is only well-defined for geom_types: "
+                         f"{set(_CONTIGUITY_TYPES)}.")
+    ids = np.asarray(geometry.index)
+    shapes = np.asarray(geometry.array)
+    heads_ix, tails_ix = _intersecting(shapes)
+    other = heads_ix != tails_ix
+    heads_ix, tails_ix = heads_ix[other], tails_ix[other]
+    return Graph.from_arrays(*_island_loops(ids[heads_ix], ids[tails_ix], ids,
+                                            np.ones_like(heads_ix, dtype=int)))
+
+
+def _fingerprint(geoms: gpd.GeoDataFrame) -> str:
+    """A SHA-256 of the area ids (in order) and the exact geometries.
+
+    Geometries are hashed as shapely's ragged arrays (geometry type, every coordinate and
+    the part and ring offsets: the geometry exactly, single polygons promoted to
+    multipolygons when the layer mixes them, which contiguity does not tell apart; plus
+    which geometries are missing, since those are written as empty), or as
+    WKB when the layer cannot be written that way (e.g. mixed polygons and lines).
+    """
+    digest = hashlib.sha256(json.dumps([str(a) for a in geoms.index]).encode("utf-8"))
+    shapes = np.asarray(geoms.geometry.array)
+    try:
+        kind, coords, offsets = shapely.to_ragged_array(shapes)
+        arrays = (coords, *offsets, shapely.is_missing(shapes))   # None is written as empty
+        digest.update(f"ragged {int(kind)} {len(shapes)}".encode())
+    except (ValueError, NotImplementedError, TypeError):
+        arrays = ()
+        digest.update(f"wkb {len(shapes)}".encode())
+        for blob in shapely.to_wkb(shapes):
+            digest.update(len(blob or b"").to_bytes(8, "little"))
+            digest.update(blob or b"")
+    for array in arrays:
+        array = np.ascontiguousarray(array)
+        digest.update(f"{array.dtype.str}{array.shape}".encode())
+        digest.update(memoryview(array).cast("B"))
+    return digest.hexdigest()
+
+
+def _queen_cached(geoms: gpd.GeoDataFrame) -> Graph:
+    """:func:`queen_graph`, kept in-process for the last :data:`GRAPH_CACHE_SIZE` area sets
+    (keyed by :func:`_fingerprint`), so that a new weight or profile does not rebuild it.
+    The cached Graph is shared: callers must not change it (libpysal graphs are
+    immutable; find_hotspots only derives new graphs from it)."""
+    key = _fingerprint(geoms)
+    with _graph_lock:
+        graph = _graph_cache.get(key)
+        if graph is not None:
+            _graph_cache.move_to_end(key)
+            return graph
+    graph = queen_graph(geoms)
+    with _graph_lock:
+        _graph_cache[key] = graph
+        _graph_cache.move_to_end(key)
+        while len(_graph_cache) > GRAPH_CACHE_SIZE:
+            _graph_cache.popitem(last=False)
+    return graph
+
+
+def clear_graph_cache() -> None:
+    """Forget the cached Queen graphs (for benchmarks and tests)."""
+    with _graph_lock:
+        _graph_cache.clear()
+
+
+def _build_graph(geoms: gpd.GeoDataFrame, weights: str) -> Graph:
+    """Binary weights between ``geoms`` (indexed by area id); isolates as zero self-loops."""
+    if weights == "knn":
+        if len(geoms) < 2:
+            return Graph.from_arrays(geoms.index, geoms.index, np.zeros(len(geoms)))
+        if geoms.crs is not None and geoms.crs.is_geographic:
+            geoms = geoms.to_crs(SWEREF)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # centroids of a geographic CRS
+            points = geoms.centroid
+        return Graph.build_knn(points, k=min(KNN_K, len(geoms) - 1))
+    return _queen_cached(geoms)
+
+
+def _subgraph(graph: Graph, ids: Iterable[str]) -> Graph:
+    """``graph.subgraph(ids)``, or ``graph`` itself when ``ids`` are all its ids in its
+    order: the subgraph is then the same graph (the same links, weights and order), and
+    the layer's graph, cached, keeps what it has computed (neighbour counts, isolates)."""
+    if pd.Index(ids).equals(graph.unique_ids):
+        return graph
+    return graph.subgraph(ids)
+
+
+def _neighbour_counts(graph: Graph) -> pd.Series:
+    return graph.cardinalities.reindex(graph.unique_ids).astype(int)
+
+
+def _unshuffled(w: Graph) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What esda's ``crand`` reads from the weights: the self-weights, the other weights
+    (CSR data without the diagonal) and each area's number of other neighbours."""
+    adj = w.sparse.copy()          # crand changes w.sparse in place; this leaves w alone
+    self_weights = adj.diagonal()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")     # SparseEfficiencyWarning
+        adj.setdiag(0)
+        adj.eliminate_zeros()
+    cardinalities = np.array((adj != 0).sum(1)).flatten()
+    return self_weights, adj.data, cardinalities
+
+
+@functools.lru_cache(maxsize=8)
+def _permutations(max_card: int, n: int, permutations: int, seed: int) -> np.ndarray:
+    """The ids of esda's conditional randomisation, ``esda.crand.vec_permutations(max_card,
+    n, permutations, seed)`` as it runs without numba: ``np.random.seed(seed)``, then one
+    ``np.random.choice(n - 1, max_card, replace=False)`` per permutation. Drawn here from
+    a ``RandomState(seed)`` of its own, the same stream, so that numpy's global generator
+    is neither used nor raced for by another thread; kept (read-only) since it depends on
+    nothing else, and drawing it is a good part of a rerun with new weights."""
+    rng = np.random.RandomState(seed)
+    ids = np.empty((permutations, max_card), dtype=np.int64)
+    for k in range(permutations):
+        ids[k] = rng.choice(n - 1, size=max_card, replace=False)
+    ids.setflags(write=False)
+    return ids
+
+
+def _simulations(stats: list[tuple[np.ndarray, Graph, float, bool]], permutations: int,
+                 seed: int) -> list[np.ndarray]:
+    """The simulated statistics of esda's conditional randomisation (``esda.crand.crand``
+    with ``n_jobs=1``, as run without numba), for several statistics at once.
+
+    Each entry of ``stats`` is ``(z, w, scaling, moran)``: local Moran
+    (``z_i * (zrand @ w_i + w_ii * z_i) * scaling``) when ``moran``, else Gi*
+    (``(zrand @ w_i + w_ii * z_i) / scaling``), with ``zrand`` the values of the other
+    areas drawn by esda's permutations (:func:`_permutations`).
+    Every draw is computed by the same numpy operations on the same arrays as esda's
+    ``compute_chunk``, so the result is bit for bit esda's ``rlisas`` / ``rGs``; what is
+    saved is esda's per-area overhead, its p-values and moments of the simulations (not
+    used here) and drawing the same permutations again (the weights of Moran and Gi*
+    have the same neighbours, so the same ``max_card``, and :func:`_permutations` keeps
+    them for the next run on the same areas).
+    """
+    prepared = []
+    permuted: dict[tuple[int, int], np.ndarray] = {}
+    for z, w, scaling, moran in stats:
+        self_weights, other, cardinalities = _unshuffled(w)
+        other = other.astype(z.dtype)
+        max_card = int(cardinalities.max())
+        key = (max_card, len(z))
+        if key not in permuted:
+            permuted[key] = _permutations(max_card, len(z), permutations, seed)
+        prepared.append((z, scaling, moran, self_weights, other, cardinalities,
+                         permuted[key], np.empty((len(z), permutations)), {}))
+    n = len(stats[0][0])
+    offsets = [0] * len(prepared)
+    for i in range(n):
+        for k, (z, scaling, moran, self_weights, other, cards, ids, out, columns) in \
+                enumerate(prepared):
+            cardinality = cards[i]
+            if cardinality == 0:       # an island: one "fake" neighbour of weight 0
+                weights_i = np.zeros(2, dtype=other.dtype)
+            else:
+                weights_i = np.zeros(cardinality + 1, dtype=other.dtype)
+                weights_i[0] = self_weights[i]
+                weights_i[1:] = other[offsets[k]:offsets[k] + cardinality]
+            offsets[k] += cardinality
+            m = len(weights_i) - 1
+            chosen = columns.get(m)
+            if chosen is None:
+                chosen = columns[m] = np.ascontiguousarray(ids[:, :m])
+            zi = z[i]
+            zrand = np.concatenate((z[:i], z[i + 1:]))[chosen]
+            if moran:
+                out[i] = zi * (zrand @ weights_i[1:] + weights_i[0] * zi) * scaling
+            else:
+                out[i] = (zrand @ weights_i[1:] + weights_i[0] * zi) / scaling
+    return [entry[7] for entry in prepared]
+
+
+# Without numba (not installed here) esda runs its permutation engine as plain Python,
+# area by area; _simulations then gives the same draws several times faster. With numba
+# esda's compiled engine is used as it is.
+_PLAIN_ESDA = getattr(esda_crand, "prange", None) is range
+
+
+def _run(y: np.ndarray, graph: Graph, permutations: int, seed: int) -> dict[str, np.ndarray]:
+    """Local Moran's I and Gi* for ``y`` in the order of ``graph.unique_ids`` (no isolates)."""
+    row = graph.transform("r")
+    star = graph.transform("b").assign_self_weight(1.0)
+    gi_y = y - y.min() + 1.0 if y.min() <= 0 else y   # Gi* needs positive values
+    state = np.random.get_state()  # esda seeds numpy's global generator
+    # esda's own permutations (when not _PLAIN_ESDA), or none: then _simulations.
+    esda_permutations = 0 if _PLAIN_ESDA else permutations
+    try:
+        with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+            warnings.filterwarnings("ignore", message="The alternative hypothesis",
+                                    category=DeprecationWarning)
+            lm = Moran_Local(y, row, transformation="r", permutations=esda_permutations,
+                             seed=seed, n_jobs=1, keep_simulations=True)
+            gl = G_Local(gi_y, star, transform="B", star=True, permutations=esda_permutations,
+                         seed=seed, n_jobs=1, keep_simulations=True)
+            if _PLAIN_ESDA:
+                # The arguments esda passes to crand: Moran's standardised z, the
+                # row-standardised weights and scaling (n - 1) / sum(z^2); Gi*'s values,
+                # binary weights with self-weight 1 and scaling sum(y).
+                z, n = lm.z, len(lm.z)
+                rlisas, r_gs = _simulations(
+                    [(z, lm.w, (n - 1) / (z * z).sum(), True),
+                     (gl.y, gl.w, gl.y.sum(), False)], permutations, seed)
+            else:
+                rlisas, r_gs = lm.rlisas, gl.rGs
+    finally:
+        np.random.set_state(state)
+    # An area whose neighbourhood (with itself) is every tested area has Gi* = the whole
+    # sum: its variance is 0 and its z undefined (NaN, not the +-inf of rounding noise).
+    covers_all = np.asarray(star.sparse.sum(axis=1)).ravel() >= len(y)
+    gi_z = np.where(covers_all, np.nan, np.asarray(gl.Zs, dtype=float))
+    return {"moran_i": np.asarray(lm.Is, dtype=float), "moran_q": np.asarray(lm.q),
+            "moran_p_raw": two_sided_p(lm.Is, rlisas),
+            "gi_z": gi_z, "gi_p_raw": two_sided_p(gl.Gs, r_gs)}
+
+
+def _moran_labels(q: np.ndarray, p: np.ndarray, alpha: float) -> np.ndarray:
+    quads = np.array([QUADRANTS.get(int(k), NOT_SIGNIFICANT) for k in q], dtype=object)
+    return np.where(p <= alpha, quads, NOT_SIGNIFICANT)
+
+
+def _gi_labels(z: np.ndarray, p: np.ndarray, alpha: float) -> np.ndarray:
+    sig = p <= alpha
+    return np.select([sig & (z > 0), sig & (z < 0)], [HOT, COLD], NOT_SIGNIFICANT).astype(object)
+
+
+def find_hotspots(areas: gpd.GeoDataFrame | Areas, values: pd.DataFrame | pd.Series, *,
+                  alpha: float = 0.05, fdr: bool = True, permutations: int = 999,
+                  seed: int = 20261123, weights: str = "queen") -> Hotspots:
+    """Local Moran's I and Gi* for each column of ``values`` over ``areas``.
+
+    ``areas``: a GeoDataFrame with ``area_id`` (and ``area_name``), or an
+    :class:`~geo.io.areas.Areas`. ``values``: a Series or DataFrame indexed by area id, one
+    numeric column per variable (e.g. :func:`values_from_ranking`). Areas without a
+    value, and values without an area, are reported, never silently used. See the
+    module docstring for the conventions.
+    """
+    if not 0 < alpha < 1:
+        raise HotspotError(f"alpha måste ligga mellan 0 och 1, fick {alpha}.")
+    if int(permutations) != permutations or permutations < 99:
+        raise HotspotError(f"antalet permutationer måste vara ett heltal ≥ 99, fick "
+                           f"{permutations}.")
+    if weights not in WEIGHTS:
+        raise HotspotError(f"okända vikter '{weights}'; välj " + " eller ".join(WEIGHTS) + ".")
+    permutations, seed = int(permutations), int(seed)
+    geoms, names = _geometries(areas)
+    table = _value_table(values)
+    ids = geoms.index
+    extra = list(table.index.difference(ids, sort=False))
+    table = table.reindex(ids)
+
+    layer = _build_graph(geoms, weights)
+    out = pd.DataFrame({AREA_NAME: names, N_NEIGHBOURS: _neighbour_counts(layer).reindex(ids)},
+                       index=ids)
+    details: list[str] = []
+    if extra:
+        details.append(f"{len(extra)} värde(n) har en områdeskod som inte finns i områdeslagret "
+                       f"och används inte: {', '.join(extra[:10])}"
+                       + (" …" if len(extra) > 10 else "") + ".")
+    if layer.n_components > 1:
+        details.append(f"Områdena bildar {layer.n_components} delar utan gemensamma gränser "
+                       "(räknat med öar); kluster kan inte sträcka sig mellan delarna.")
+    islands: set[str] = set()
+    missing: set[str] = set()
+    layer_isolates = set(layer.isolates)
+    for var in table.columns:
+        y = table[var]
+        has = y.notna().to_numpy()
+        have_ids = ids[has]
+        if len(have_ids) == 0:
+            graph, isolated = None, []
+        else:
+            graph = (_subgraph(layer, have_ids) if weights == "queen"
+                     else _build_graph(geoms.loc[have_ids], weights))
+            isolated = list(have_ids[have_ids.isin(graph.isolates)])
+        tested = list(have_ids[~have_ids.isin(isolated)])
+        stats = {m: np.full(len(ids), np.nan) for m in ("moran_i", "moran_p", "moran_p_raw",
+                                                         "gi_z", "gi_p", "gi_p_raw")}
+        moran_label = np.full(len(ids), NOT_SIGNIFICANT, dtype=object)
+        gi_label = moran_label.copy()
+        moran_label[~has] = gi_label[~has] = MISSING_VALUE
+        where_isolated = ids.isin(isolated)
+        moran_label[where_isolated] = gi_label[where_isolated] = NO_NEIGHBOUR
+        missing.update(ids[~has])
+        islands.update(isolated)
+        by_missing = [i for i in isolated if i not in layer_isolates]
+        if by_missing:
+            details.append(f"{var}: {len(by_missing)} område(n) har grannar men ingen granne "
+                           f"med värde och ingår inte: {', '.join(by_missing)}.")
+        if (~has).any():
+            details.append(f"{var}: värde saknas för {int((~has).sum())} område(n).")
+        yt = y.loc[tested].to_numpy(dtype=float)
+        if len(tested) < MIN_AREAS:
+            details.append(f"{var}: bara {len(tested)} område(n) med värde och granne; minst "
+                           f"{MIN_AREAS} behövs, så variabeln testas inte.")
+        elif np.ptp(yt) == 0:
+            details.append(f"{var}: alla områden har samma värde; det finns inga kluster att "
+                           "hitta, så variabeln testas inte.")
+        elif graph is not None:
+            graph = _subgraph(graph, tested)
+            yt = y.loc[graph.unique_ids].to_numpy(dtype=float)
+            res = _run(yt, graph, permutations, seed)
+            pos = ids.get_indexer(graph.unique_ids)
+            for name in ("moran_i", "moran_p_raw", "gi_z", "gi_p_raw"):
+                stats[name][pos] = res[name]
+            moran_p = benjamini_hochberg(res["moran_p_raw"]) if fdr else res["moran_p_raw"]
+            gi_p = benjamini_hochberg(res["gi_p_raw"]) if fdr else res["gi_p_raw"]
+            stats["moran_p"][pos], stats["gi_p"][pos] = moran_p, gi_p
+            moran_label[pos] = _moran_labels(res["moran_q"], moran_p, alpha)
+            gi_label[pos] = _gi_labels(res["gi_z"], gi_p, alpha)
+            undefined = list(graph.unique_ids[np.isnan(res["gi_z"])])
+            if undefined:
+                details.append(f"{var}: Gi* z kan inte beräknas för {', '.join(undefined)}; "
+                               "områdets grannskap omfattar alla testade områden.")
+            smallest = 2 / (permutations + 1)
+            needed = math.ceil(round(smallest * len(tested) / alpha, 9))
+            if fdr and needed > 1:
+                details.append(f"{var}: med {permutations} permutationer är minsta möjliga p "
+                               f"{_num(smallest)}; efter FDR-justering över {len(tested)} "
+                               f"områden blir något område signifikant först när minst {needed} "
+                               "områden når det. Fler permutationer ger bättre upplösning för "
+                               "små kluster.")
+        for m, arr in stats.items():
+            out[column(var, m)] = arr
+        out[column(var, "moran_label")] = moran_label
+        out[column(var, "gi_label")] = gi_label
+    order = list(ids)
+    variables = tuple(table.columns)
+    out = out[[AREA_NAME, N_NEIGHBOURS] + [column(v, m) for v in variables for m in MEASURES]]
+    return Hotspots(frame=out, variables=variables, alpha=float(alpha), fdr=bool(fdr),
+                    permutations=permutations, seed=seed, weights=weights,
+                    islands=tuple(i for i in order if i in islands),
+                    missing=tuple(i for i in order if i in missing),
+                    weights_text=weights_description(weights), details=tuple(details))

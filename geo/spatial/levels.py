@@ -1,0 +1,142 @@
+"""Change the level of an analysis: RegSO to the municipality's kommundelar.
+
+Kommundelar come either as a grouping table (:func:`to_level`: the indicator table is
+aggregated with :mod:`indicators.levels`, counts summed and rates recomputed, and the
+polygons dissolved by the same grouping) or as polygons of their own (:func:`to_polygons`:
+counts moved by area- or population-weighted interpolation, :mod:`geo.spatial.interpolate`, with
+the coverage of each kommundel reported). Either way the map and the ranking follow the
+chosen level together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from geo.inputs import DATA_DIR, Inputs
+from geo.io.areas import Areas
+from geo.io.files import read_source_info
+from geo.io.safe_files import read_table_file
+from geo.spatial.interpolate import interpolate_counts
+from indicators.columns import AREA_ID, AREA_NAME
+from indicators.errors import IndicatorTableError, Problems
+from indicators.levels import FROM_ID, aggregate_to_level, link_table
+
+GROUPINGS_DIR = DATA_DIR / "kommundelar"
+DEFAULT_GROUPING = GROUPINGS_DIR / "huddinge_kommundelar_exempel.csv"
+
+
+def read_grouping(path: str | Path, from_column: str | None = None,
+                  to_column: str | None = None) -> pd.DataFrame:
+    """A grouping table: first column the area code, second the name of the larger area
+    (or name the columns). The larger area's id is its name."""
+    path = Path(path)
+    raw = read_table_file(path)
+    if raw.shape[1] < 2:
+        raise IndicatorTableError(f"fil '{path.name}': en grupperingstabell behöver två kolumner "
+                                  "(områdeskod och kommundel).")
+    from_column = from_column or raw.columns[0]
+    to_column = to_column or raw.columns[1]
+    return link_table(raw, from_column, to_column, to_column, source=path.name)
+
+
+def to_level(inputs: Inputs, grouping: pd.DataFrame, *, title: str) -> tuple[Inputs, list[str]]:
+    """The same inputs at the level of ``grouping`` (from :func:`read_grouping`), and notes.
+
+    Only rate indicators (numerator and denominator) can be aggregated; a plain-value
+    indicator is left out, and a note says so.
+    """
+    catalogue, table = inputs.catalogue, inputs.table
+    problems = Problems(IndicatorTableError, inputs.table_name)
+    area_ids = set(inputs.areas.frame[AREA_ID])
+    outside = sorted(area_ids - set(grouping[FROM_ID]))
+    if outside:
+        problems.add("områden som grupperingen inte placerar i någon kommundel.", values=outside,
+                     fix="lägg till dem i grupperingstabellen")
+    problems.raise_if_any()
+
+    counts, plain = _counts_and_plain(inputs)
+    agg = aggregate_to_level(table, grouping, counts=counts, source=inputs.table_name)
+    notes = agg.messages()
+    if plain:
+        notes.append("Indikatorer utan täljare och nämnare kan inte räknas om till kommundelar "
+                     "och är utelämnade: " + "; ".join(plain) + ".")
+
+    frame = inputs.areas.frame.merge(grouping[[FROM_ID, AREA_ID, AREA_NAME]].rename(
+        columns={AREA_ID: "group_id", AREA_NAME: "group_name"}),
+        left_on=AREA_ID, right_on=FROM_ID, how="left")
+    dissolved = frame.dissolve(by="group_id", as_index=False, aggfunc={"group_name": "first"})
+    polygons = gpd.GeoDataFrame({AREA_ID: dissolved["group_id"].astype(str),
+                                 AREA_NAME: dissolved["group_name"].astype(str)},
+                                geometry=dissolved.geometry.values, crs=frame.crs)
+    source = inputs.areas.source
+    areas = Areas(polygons, replace(source, title=f"{title} (av {source.title})"),
+                  inputs.areas.repairs, inputs.areas.notes)
+    table_source = replace(inputs.table_source,
+                           title=f"{inputs.table_source.title}, summerade till {title}")
+    history = tuple((year, aggregate_to_level(past, grouping, counts=[
+        c for c in counts if c in past.columns], source=f"{inputs.table_name}, år {year}"
+    ).frame.drop(columns=[AREA_NAME])) for year, past in inputs.history)
+    return Inputs(areas=areas, table=agg.frame.drop(columns=[AREA_NAME]),
+                  table_source=table_source, table_name=inputs.table_name,
+                  catalogue=catalogue, year=inputs.year, history=history), notes
+
+
+def _counts_and_plain(inputs: Inputs) -> tuple[list[str], list[str]]:
+    """The count columns of rate indicators, and the names of plain-value indicators."""
+    catalogue, table = inputs.catalogue, inputs.table
+    counts = list(dict.fromkeys(c for ind in catalogue.values() if ind.is_rate
+                                for c in ind.columns if c in table.columns))
+    plain = [ind.name for ind in catalogue.values() if not ind.is_rate and ind.id in table]
+    return counts, plain
+
+
+def to_polygons(inputs: Inputs, polygons: Areas, *, title: str, weights: str = "area",
+                population: gpd.GeoDataFrame | None = None,
+                population_column: str | None = None,
+                population_name: str = "befolkningslagret") -> tuple[Inputs, list[str]]:
+    """The same inputs moved onto ``polygons`` (kommundelar whose borders need not follow
+    the areas'), and notes: the method, how much of each polygon the areas cover, gaps.
+
+    Counts are interpolated (``weights="area"`` or ``"population"`` with an ancillary
+    ``population`` layer, see :func:`geo.spatial.interpolate.interpolate_counts`); rates are
+    recomputed by the catalogue from the moved counts. An area without indicator data
+    leaves every polygon it reaches without a value, never a smaller sum.
+    """
+    counts, plain = _counts_and_plain(inputs)
+    source = inputs.areas.frame[[AREA_ID, "geometry"]].merge(
+        inputs.table[[AREA_ID, *counts]], on=AREA_ID, how="left")
+    moved = interpolate_counts(source, polygons.frame, counts=counts,
+                               source_name=inputs.table_name, weights=weights,
+                               population=population, population_column=population_column,
+                               population_name=population_name)
+    notes = moved.messages()
+    if plain:
+        notes.append("Indikatorer utan täljare och nämnare kan inte fördelas på kommundelar "
+                     "och är utelämnade: " + "; ".join(plain) + ".")
+    how = "befolkningsviktat" if weights == "population" else "ytviktat"
+    areas = replace(polygons, source=replace(polygons.source,
+                                             title=f"{title} ({polygons.source.title})"))
+    table_source = replace(inputs.table_source, title=f"{inputs.table_source.title}, fördelade "
+                                                       f"på {title} ({how})")
+    history = []
+    for year, past in inputs.history:
+        cols = [c for c in counts if c in past.columns]
+        earlier = inputs.areas.frame[[AREA_ID, "geometry"]].merge(
+            past[[AREA_ID, *cols]], on=AREA_ID, how="left")
+        frame = interpolate_counts(earlier, polygons.frame, counts=cols,
+                                   source_name=f"{inputs.table_name}, år {year}",
+                                   weights=weights, population=population,
+                                   population_column=population_column,
+                                   population_name=population_name).frame
+        history.append((year, frame[[AREA_ID, *cols]]))
+    return Inputs(areas=areas, table=moved.frame[[AREA_ID, *counts]],
+                  table_source=table_source, table_name=inputs.table_name,
+                  catalogue=inputs.catalogue, year=inputs.year, history=tuple(history)), notes
+
+
+def load_grouping_title(path: str | Path) -> str:
+    return read_source_info(path).title
