@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 import geopandas as gpd
 import pandas as pd
 
+from geo.cache import content_digest
 from geo.inputs import Inputs
 from geo.io.files import (
     SourceInfo,
@@ -39,10 +40,23 @@ class Analysis:
     hotspots: Hotspots | None = None
     hotspot_error: str | None = None
     merge: Merge | None = None
+    inputs_digest: str | None = None
+    """:attr:`Inputs.digest` of the inputs as given to :func:`run_analysis` (before any
+    merging of small areas); None: that of ``inputs``."""
+    comparisons_digest: str = ""
+    """:attr:`Comparisons.digest` of the comparisons added; empty without."""
 
     @property
     def settings(self) -> AnalysisSettings:
         return self.result.settings
+
+    @property
+    def digest(self) -> str:
+        """Hex SHA-256 of the inputs' digest, the comparisons' digest (empty without
+        comparisons) and the settings as TOML: what this analysis was made from."""
+        inputs = self.inputs_digest if self.inputs_digest is not None else self.inputs.digest
+        return content_digest(inputs, self.comparisons_digest,
+                              self.settings.to_toml())
 
     @property
     def title(self) -> str:
@@ -88,6 +102,7 @@ def run_analysis(inputs: Inputs, settings: AnalysisSettings,
     """Protect small numbers, rank, simulate the uncertainty, tier, find hotspots and join;
     with ``comparisons`` (utsatta områden, områdestyp, points) also compute the comparison
     columns, which never enter the index."""
+    inputs_digest = inputs.digest
     merge = None
     if settings.merge_small:
         chosen = [i for i in settings.indicators if i in inputs.catalogue
@@ -106,7 +121,8 @@ def run_analysis(inputs: Inputs, settings: AnalysisSettings,
     except HotspotError as err:     # too few areas or no neighbours: the ranking stands
         error = f"Klusteranalysen (Gi*, Moran) kunde inte göras: {err}"
     analysis = Analysis(inputs, result, joined, report, assessment=assessment,
-                        hotspots=hotspots, hotspot_error=error, merge=merge)
+                        hotspots=hotspots, hotspot_error=error, merge=merge,
+                        inputs_digest=inputs_digest)
     return add_comparisons(analysis, comparisons) if comparisons else analysis
 
 
@@ -185,7 +201,8 @@ def _robustness_columns(analysis: Analysis) -> pd.DataFrame:
 
 def add_comparisons(analysis: Analysis, comparisons: Comparisons) -> Analysis:
     """The same analysis with comparison columns, overlays and their sources."""
-    return replace(analysis, comparison=compare_areas(analysis.inputs.areas, comparisons))
+    return replace(analysis, comparison=compare_areas(analysis.inputs.areas, comparisons),
+                   comparisons_digest=comparisons.digest)
 
 
 def robustness_details(analysis: Analysis) -> pd.DataFrame:

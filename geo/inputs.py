@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from geo.cache import digest_of
 from geo.io.areas import Areas, read_areas
 from geo.io.files import (
     SourceInfo,
@@ -66,6 +67,20 @@ class Inputs:
     @property
     def synthetic(self) -> bool:
         return self.table_source.synthetic or self.areas.source.synthetic
+
+    @property
+    def digest(self) -> str:
+        """Hex SHA-256 of everything here: the areas (ids, names, geometry as WKB, CRS,
+        source, repairs, notes), the validated table by its content, its source and name,
+        the catalogue, the year and every year of the history. Two inputs with the same
+        digest give the same analysis; a corrected file with the same name and row count
+        gets a new one. Computed anew on every call (a few ms; the table is a mutable
+        frame, so it is never memoised)."""
+        areas = self.areas
+        history = [part for year, table in self.history for part in (year, table)]
+        return digest_of([areas.frame, areas.source, areas.repairs, areas.notes, self.table,
+                          self.table_source, self.table_name, self.catalogue, self.year,
+                          len(self.history), *history])
 
 
 def load_inputs(areas: str | Path = DEFAULT_AREAS, indicators: str | Path = DEFAULT_INDICATORS,

@@ -28,6 +28,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo.cache import digest_of
 from geo.io.areas import Areas
 from geo.io.files import SourceInfo, read_source_info
 from geo.io.overlays import (
@@ -137,6 +138,21 @@ class Comparisons:
 
     def __bool__(self) -> bool:
         return self.utsatta is not None or self.omradestyp is not None or bool(self.points)
+
+    @property
+    def digest(self) -> str:
+        """Hex SHA-256 of the comparison files' content (frames with their geometry as WKB,
+        sources, notes), the kommun, the share threshold and every point layer."""
+        parts: list[object] = [self.kommun, self.min_share]
+        if self.utsatta is not None:
+            parts += ["utsatta", self.utsatta.frame, self.utsatta.source, self.utsatta.notes]
+        if self.omradestyp is not None:
+            parts += ["omradestyp", self.omradestyp.frame, self.omradestyp.source]
+        for layer in self.points:
+            points = layer.points
+            parts += ["points", layer.name, layer.source, layer.value_column, points.frame,
+                      points.source, points.notes, points.label_column]
+        return digest_of(parts)
 
 
 @dataclass(frozen=True, eq=False)
