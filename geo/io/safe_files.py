@@ -654,7 +654,7 @@ def read_spatial_file(path: str | Path, *, layer: str | None = None,
 
 #: Files shipped with prevmap (``data/`` of the repository) are trusted: their tables are read
 #: in this process. Every other table is the user's and is read in the bounded child.
-BUNDLED_DATA = Path(__file__).resolve().parents[1] / "data"
+BUNDLED_DATA = Path(__file__).resolve().parents[2] / "data"
 
 
 def is_bundled(path: str | Path) -> bool:
