@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $(STAMP)
 
 $(DUVA): | $(STAMP)
-	$(BIN)/python -c 'import sys; sys.path.insert(0, "data"); import build_areas, pathlib; build_areas.download_wheel(pathlib.Path("$(@D)"))'
+	$(BIN)/python -c 'import pathlib; from geo.io.national import download_duva_wheel; download_duva_wheel(pathlib.Path("$(@D)"))'
 
 # Debian's chromium for browser tests and PDF/PNG exports; where it cannot be installed (no
 # root, no sudo) the browser tests skip and say why.

@@ -3,7 +3,7 @@ at the boundary; the bundled default files and profiles."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +19,7 @@ from geo.io.files import (
     read_source_info,
 )
 from geo.io.safe_files import read_table_file
+from geo.io.scb_upload import read_indicator_upload
 from indicators.catalogue import Catalogue
 from indicators.errors import IndicatorTableError
 from indicators.settings import AnalysisSettings
@@ -45,6 +46,10 @@ DEMO_YEAR = 2024
 
 
 DEFAULT_CATALOGUE = DATA_DIR / "indicator_catalogue.csv"
+
+
+SCB_CATALOGUE = DATA_DIR / "catalogue_scb.csv"
+"""The catalogue of SCB's counts (:mod:`geo.io.scb_wide`): fetched or uploaded SCB tables."""
 
 
 PROFILES_DIR = DATA_DIR / "profiles"
@@ -109,18 +114,30 @@ def read_history(path: str | Path, catalogue: Catalogue) -> tuple[tuple[int, pd.
 def inputs_for_areas(areas: Areas, indicators: str | Path,
                      catalogue: str | Path = DEFAULT_CATALOGUE, *,
                      history: str | Path | None = None, year: int | None = None) -> Inputs:
-    """Inputs from areas already read and an indicator file (CSV, Excel, Parquet)."""
+    """Inputs from areas already read and an indicator file (CSV, Excel, Parquet), or an
+    SCB Statistikdatabasen export as downloaded (:mod:`geo.io.scb_upload`), which is read
+    with SCB's catalogue when the default one was asked for."""
     indicators = Path(indicators)
+    raw = read_table_file(indicators, reader=read_indicator_upload)
+    scb = raw.attrs.get("scb")
+    if scb and Path(catalogue) == DEFAULT_CATALOGUE:
+        catalogue = SCB_CATALOGUE
     cat = read_catalogue(catalogue)
-    raw = read_table_file(indicators)
     table = validate_indicator_table(raw, cat, indicators.name)
     past = read_history(history, cat) if history is not None else ()
     if year is not None and any(y >= year for y, _ in past):
         raise IndicatorTableError(f"fil '{Path(history).name}': historiken innehåller år "
                                   f"{', '.join(str(y) for y, _ in past if y >= year)}, inte "
                                   f"före huvudtabellens år {year}.")
+    source = read_source_info(indicators)
+    if scb:
+        source = replace(source, title=f"{scb['title']} ({indicators.name})",
+                         source=f"SCB Statistikdatabasen, tabell {scb['table_code']}",
+                         date=scb["year"] or source.date,
+                         note="SCB:s tabell som den laddades ned, omräknad till katalogens "
+                              "antal (data/catalogue_scb.csv)")
     return Inputs(areas=areas, table=table.reset_index(),
-                  table_source=mark_synthetic(read_source_info(indicators), raw),
+                  table_source=mark_synthetic(source, raw),
                   table_name=indicators.name, catalogue=cat, year=year, history=past)
 
 

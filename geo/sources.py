@@ -24,23 +24,22 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo.inputs import DATA_DIR, DEFAULT_AREAS, DEFAULT_CATALOGUE, Inputs, load_inputs
+from geo.inputs import DEFAULT_AREAS, DEFAULT_CATALOGUE, SCB_CATALOGUE, Inputs, load_inputs
 from geo.io.areas import Areas, read_areas
-from geo.io.files import SourceInfo, load_script, mark_synthetic, read_catalogue
+from geo.io.files import SourceInfo, mark_synthetic, read_catalogue
 from geo.io.http import cache_root
 from geo.io.national import read_national_regso
+from indicators import synthetic
 from indicators.codes import check_kommun_code
 from indicators.columns import AREA_ID, AREA_NAME
-from indicators.errors import AreaFileError, IndicatorTableError
+from indicators.errors import AreaFileError
 from indicators.table import validate_indicator_table
 
 HUDDINGE = "0126"
 SWEDEN = "00"   # the scope "all of Sweden"; a län is its two-digit code, a kommun four digits
-SCB_CATALOGUE = DATA_DIR / "catalogue_scb.csv"
 DUVA_WHEEL = "duva-0.3.5-py3-none-any.whl"
 WHEEL_ENV = "PREVMAP_DUVA_WHEEL"
 WFS_ENV = "PREVMAP_WFS_URL"
-DEMO_SCRIPT = DATA_DIR / "build_demo_indicators.py"
 
 AREA_SOURCES = {
     "bundled": "Inbyggda RegSO 2025 (Huddinge, finns i programmet)",
@@ -185,15 +184,15 @@ def demo_inputs(areas: Areas, kommun: str, area_source: str) -> Inputs:
     a table made for ``areas`` with a seed from the kommun code (marked synthetic)."""
     if area_source == "bundled":
         return load_inputs()
-    module = load_script(DEMO_SCRIPT, IndicatorTableError)
     ids = areas.frame[[AREA_ID, AREA_NAME]].sort_values(AREA_ID, ignore_index=True)
-    raw = module.generate(ids, seed=module.SEED + int(kommun))
     catalogue = read_catalogue(DEFAULT_CATALOGUE)
+    seed = synthetic.SEED + int(kommun)
+    raw = synthetic.generate(ids, {ind.id: ind.domain for ind in catalogue.values()}, seed)
     table = validate_indicator_table(raw, catalogue, "demodata")
     source = mark_synthetic(SourceInfo(
         title=f"Demoindikatorer för {len(ids)} {'område' if len(ids) == 1 else 'områden'} i "
               f"{place_name(kommun) if kommun != SWEDEN else 'Sverige'}",
-        source=f"prevmap data/build_demo_indicators.py, seed {module.SEED + int(kommun)}",
+        source=f"prevmap indicators/synthetic.py, seed {seed}",
         date=dt.date.today().isoformat(), licence="CC0",
         note="Alla värden är påhittade av en slumpgenerator och säger ingenting om de verkliga "
              "områdena."), raw)

@@ -21,6 +21,7 @@ from geo.inputs import (
     list_profiles,
     load_inputs,
 )
+from geo.io import national
 from geo.io.areas import read_areas
 from geo.io.files import read_catalogue, read_indicator_table, read_source_info
 from indicators.errors import IndicatorTableError
@@ -32,6 +33,7 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 def load_script(name: str):
+    """A data/ script as the user runs it (a test may import it; the app never does)."""
     spec = importlib.util.spec_from_file_location(name, DATA / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
@@ -111,15 +113,42 @@ def test_area_extraction_keeps_one_kommun_and_renames_columns(tmp_path):
          "lanskod": ["01"] * 3, "version": ["2025_v2"] * 3, "referensdatum": ["20250101"] * 3},
         geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1), box(5, 5, 6, 6)], crs=3006)
     gpkg = tmp_path / "RegSO_2025.gpkg"
-    regso.to_file(gpkg, layer=builder.LAYER)
+    regso.to_file(gpkg, layer=national.LAYER)
     wheel = tmp_path / "duva-0.3.5-py3-none-any.whl"
     with zipfile.ZipFile(wheel, "w") as zf:
-        zf.write(gpkg, builder.MEMBER)
+        zf.write(gpkg, national.WHEEL_MEMBER)
     work = tmp_path / "work"
     work.mkdir()
-    out = builder.extract_kommun(wheel, "0126", work)
+    out = national.extract_kommun_regso(wheel, "0126", work)
     assert out["area_id"].tolist() == ["0126R001", "0126R002"]
     assert out["area_name"].tolist() == ["Ett", "Två"]
     assert out.crs.to_epsg() == 3006
     with pytest.raises(SystemExit, match="Expected 22 RegSO in kommun 0126, found 2"):
         builder.main(["--wheel", str(wheel), "--out", str(tmp_path / "x.parquet")])
+
+
+def test_the_app_runs_no_script_from_data():
+    """The demo generator and the national reader are modules; data/ only holds thin CLIs
+    that import them, and no module of the app loads a file by its path."""
+    root = DATA.parent
+    code = [root / "app.py", root / "plan_page.py", root / "login_page.py",
+            *(root / "geo").rglob("*.py"), *(root / "indicators").rglob("*.py"),
+            *(root / "plans").rglob("*.py")]
+    loaders = [p.relative_to(root).as_posix() for p in code if p.is_file() and (
+        "spec_from_file_location" in (text := p.read_text(encoding="utf-8"))
+        or "load_script" in text or "run_path" in text)]
+    assert loaders == []
+
+
+def test_demo_for_another_kommun_is_the_synthetic_generator(tmp_path):
+    from geo.sources import demo_inputs
+    from indicators import synthetic
+
+    areas = read_areas(DEFAULT_AREAS)
+    inputs = demo_inputs(areas, "0127", "wfs")
+    catalogue = read_catalogue(DEFAULT_CATALOGUE)
+    raw = synthetic.generate(areas.frame[["area_id", "area_name"]].sort_values("area_id"),
+                             {i.id: i.domain for i in catalogue.values()}, synthetic.SEED + 127)
+    assert inputs.table["invanare"].tolist() == raw["invanare"].astype(float).tolist()
+    assert inputs.table_source.synthetic
+    assert inputs.table_source.source == f"prevmap indicators/synthetic.py, seed {20261123 + 127}"

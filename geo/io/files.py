@@ -7,12 +7,10 @@ names the file in its errors.
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import os
 import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
-from types import ModuleType
 
 import pandas as pd
 
@@ -163,13 +161,3 @@ def write_settings(settings: AnalysisSettings, path: str | Path) -> Path:
     path = Path(path)
     path.write_text(settings.to_toml(), encoding="utf-8")
     return path
-
-
-def load_script(path: Path, error: type[PrevmapError]) -> ModuleType:
-    """Import one of the project's scripts in ``data/`` (not a package) by its path."""
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    if spec is None or spec.loader is None or not path.is_file():
-        raise error(f"skriptet '{path}' finns inte.")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module

