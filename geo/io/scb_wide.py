@@ -10,6 +10,8 @@ standard only as a percentage of a population; it is turned back into a count
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 
 from indicators.errors import IndicatorTableError, Problems
@@ -25,28 +27,54 @@ REQUIRED = (*EDUCATION, *DWELLINGS, *LABOUR, *ECONOMY, "pop_2022_foreign_backgro
             "pop_2022_total_bg")
 
 
+def _sum(columns: tuple[str, ...]) -> Callable[[dict[str, pd.Series]], pd.Series]:
+    return lambda num: sum(num[c] for c in columns)
+
+
+def _column(column: str) -> Callable[[dict[str, pd.Series]], pd.Series]:
+    return lambda num: num[column]
+
+
+# Each count of ``data/catalogue_scb.csv``: the wide columns it needs and how it is made.
+COUNTS: dict[str, tuple[tuple[str, ...], Callable[[dict[str, pd.Series]], pd.Series]]] = {
+    "inv_25_64_forgymnasial": (EDUCATION[:1], _column("edu_2564_2022_forgymnasial")),
+    "inv_25_64": (EDUCATION, _sum(EDUCATION)),
+    "inv_16_64_utanfor": (LABOUR[:2], lambda num: num["lm_1664_2022_unemployed"]
+                          + num["lm_1664_2022_outside_lf"]),
+    "inv_16_64": (LABOUR[2:], _column("lm_1664_2022_total")),
+    "personer_lag_ek_standard": (ECONOMY, lambda num: num["low_econ_standard_2022_pct"] / 100
+                                 * num["econ_standard_2022_n_persons"]),
+    "personer_ek_standard": (ECONOMY[1:], _column("econ_standard_2022_n_persons")),
+    "lagenheter_hyresratt": (DWELLINGS[:1], _column("dwellings_2022_hyresratt")),
+    "lagenheter": (DWELLINGS, _sum(DWELLINGS)),
+    "inv_utlandsk_bakgrund": (("pop_2022_foreign_background",),
+                              _column("pop_2022_foreign_background")),
+    "inv_bakgrund": (("pop_2022_total_bg",), _column("pop_2022_total_bg")),
+}
+
+
 def scb_indicator_counts(wide: pd.DataFrame, id_column: str = "deso_2018",
-                         source: str = "SCB-tabell") -> pd.DataFrame:
-    """Counts and denominators per area, named as in ``data/catalogue_scb.csv``."""
+                         source: str = "SCB-tabell", *, partial: bool = False) -> pd.DataFrame:
+    """Counts and denominators per area, named as in ``data/catalogue_scb.csv``.
+
+    ``partial``: only the counts whose columns ``wide`` has (one SCB table uploaded on its
+    own); at least one must be there."""
     problems = Problems(IndicatorTableError, source)
-    lacking = [c for c in (id_column, *REQUIRED) if c not in wide.columns]
+    lacking = [c for c in (id_column, *([] if partial else REQUIRED)) if c not in wide.columns]
     if lacking:
         problems.add("kolumner saknas i SCB-tabellen.", values=lacking,
                      fix="använd SCB:s DeSO-tabell med utbildning, arbetsmarknad, "
                          "upplåtelseform och ekonomisk standard")
         problems.raise_if_any()
-    num = {c: pd.to_numeric(wide[c], errors="coerce") for c in REQUIRED}
+    num = {c: pd.to_numeric(wide[c], errors="coerce") for c in REQUIRED if c in wide.columns}
+    counts = {name: make(num) for name, (needs, make) in COUNTS.items()
+              if all(c in num for c in needs)}
+    if not counts:
+        problems.add("ingen av katalogens kolumner kan räknas fram ur SCB-tabellen.",
+                     values=sorted(REQUIRED),
+                     fix="använd en tabell med utbildning, arbetsmarknad, upplåtelseform, "
+                         "ekonomisk standard eller utländsk bakgrund per DeSO")
+        problems.raise_if_any()
     return pd.DataFrame({
-        "area_id": wide[id_column].astype("string").str.strip().to_numpy(),
-        "inv_25_64_forgymnasial": num["edu_2564_2022_forgymnasial"],
-        "inv_25_64": sum(num[c] for c in EDUCATION),
-        "inv_16_64_utanfor": num["lm_1664_2022_unemployed"] + num["lm_1664_2022_outside_lf"],
-        "inv_16_64": num["lm_1664_2022_total"],
-        "personer_lag_ek_standard": num["low_econ_standard_2022_pct"] / 100
-        * num["econ_standard_2022_n_persons"],
-        "personer_ek_standard": num["econ_standard_2022_n_persons"],
-        "lagenheter_hyresratt": num["dwellings_2022_hyresratt"],
-        "lagenheter": sum(num[c] for c in DWELLINGS),
-        "inv_utlandsk_bakgrund": num["pop_2022_foreign_background"],
-        "inv_bakgrund": num["pop_2022_total_bg"],
+        "area_id": wide[id_column].astype("string").str.strip().to_numpy(), **counts,
     }).reset_index(drop=True)

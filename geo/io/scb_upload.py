@@ -1,0 +1,134 @@
+"""An uploaded indicator file that is an SCB Statistikdatabasen export, as downloaded.
+
+The user's indicator file is read by :func:`read_indicator_upload`: a table with the column
+``area_id`` is read as it is (:func:`geo.io.files.read_indicator_table`); an Excel or CSV
+file without it that :func:`geo.io.scb_files.read_scb_export` can read is one of SCB's
+tables. SCB's columns are named in SCB's words ("2022, förgymnasial utbildning"), not as the
+catalogue's counts, so only tables prevmap knows (:data:`KNOWN_TABLES`, by their *Intern
+referenskod*) are turned into counts, with the formulas of :mod:`geo.io.scb_wide`
+(``data/catalogue_scb.csv``): education, labour market, tenure, economic standard and
+background per DeSO. Any other SCB table is refused with a message that says which tables
+can be used and how to make an own table instead; a value is never guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from geo.io.files import read_indicator_table
+from geo.io.limits import FileLimits
+from geo.io.scb_files import ScbExport, read_scb_export
+from geo.io.scb_wide import scb_indicator_counts
+from geo.io.tables import CSV_SUFFIXES, EXCEL_SUFFIXES
+from indicators.columns import AREA_ID, AREA_NAME
+from indicators.errors import IndicatorTableError, ScbFileError
+
+# Per SCB table (Intern referenskod): what it holds, and each value column (its header with
+# the year left out) as the column of the wide DeSO table that scb_wide's formulas use.
+# Those names carry 2022, the year of the shared wide table; they are keys of the formulas
+# only, and the export's own year is kept in the table's notes.
+KNOWN_TABLES: dict[str, tuple[str, dict[str, str]]] = {
+    "000005MO": ("utbildningsnivå 25–64 år", {
+        "förgymnasial utbildning": "edu_2564_2022_forgymnasial",
+        "gymnasial utbildning": "edu_2564_2022_gymnasial",
+        "eftergymnasial utbildning, mindre än 3 år": "edu_2564_2022_eftergym_lt3",
+        "eftergymnasial utbildning, 3 år eller mer": "edu_2564_2022_eftergym_ge3",
+        "uppgift om utbildningsnivå saknas": "edu_2564_2022_unknown"}),
+    "000007A8": ("arbetsmarknadsstatus 16–64 år", {
+        "antal sysselsatta, totalt, 16-64 år": "lm_1664_2022_employed",
+        "antal arbetslösa, totalt, 16-64 år": "lm_1664_2022_unemployed",
+        "antal sysselsatta och arbetslösa (arbetskraften), totalt, 16-64 år":
+            "lm_1664_2022_labour_force",
+        "antal personer utanför arbetskraften, totalt, 16-64 år": "lm_1664_2022_outside_lf",
+        "antal totalt, totalt, 16-64 år": "lm_1664_2022_total"}),
+    "000006OC": ("lägenheter efter upplåtelseform", {
+        "hyresrätt": "dwellings_2022_hyresratt", "bostadsrätt": "dwellings_2022_bostadsratt",
+        "äganderätt": "dwellings_2022_aganderatt",
+        "uppgift saknas": "dwellings_2022_upplatelseform_saknas"}),
+    "000006TA": ("låg och hög ekonomisk standard", {
+        "Låg ekonomisk standard, procent, totalt ålder": "low_econ_standard_2022_pct",
+        "Hög ekonomisk standard, procent, totalt ålder": "high_econ_standard_2022_pct",
+        "Antal personer totalt, totalt ålder": "econ_standard_2022_n_persons"}),
+    "000005FE": ("utländsk/svensk bakgrund", {
+        "svensk bakgrund, totalt": "pop_2022_swedish_background",
+        "utländsk bakgrund, totalt": "pop_2022_foreign_background",
+        "totalt, totalt": "pop_2022_total_bg"}),
+}
+SCB_MARK = "Intern referenskod:"
+_YEAR = re.compile(r"(?:19|20)\d{2}")
+
+
+def read_indicator_upload(path: str | Path, limits: FileLimits | None = None) -> pd.DataFrame:
+    """The user's indicator file as a table: as it is when it has ``area_id``, as counts
+    (:func:`scb_export_counts`) when it is an SCB export. ``attrs["scb"]`` of an SCB table
+    names its table code and year."""
+    path = Path(path)
+    try:
+        table: pd.DataFrame | None = read_indicator_table(path, limits)
+    except (IndicatorTableError, pd.errors.ParserError) as err:
+        table, first = None, err   # an SCB CSV: a title line, then wider rows
+    if table is not None and AREA_ID in table.columns:
+        return table
+    if path.suffix.lower() not in CSV_SUFFIXES | EXCEL_SUFFIXES:
+        if table is None:
+            raise first
+        return table
+    try:
+        export = read_scb_export(path, limits=limits)
+    except ScbFileError:
+        if table is not None and not _says_scb(table):
+            return table       # validation says that area_id is missing
+        if table is None and not path.read_bytes()[:1_000_000].count(SCB_MARK.encode()):
+            raise first from None
+        raise
+    counts = scb_export_counts(export)
+    counts.attrs["notes"] = tuple(getattr(table, "attrs", {}).get("notes", ())) + export.notes
+    return counts
+
+
+def _says_scb(table: pd.DataFrame) -> bool:
+    """A table read the plain way whose cells carry SCB's footer ("Intern referenskod:")."""
+    return any(SCB_MARK in str(c) for c in table.columns) or any(
+        (table[c].astype("string") == SCB_MARK).any() for c in table.columns[:1])
+
+
+def scb_export_counts(export: ScbExport) -> pd.DataFrame:
+    """A known SCB table (:data:`KNOWN_TABLES`) as the counts of ``data/catalogue_scb.csv``,
+    one row per area; the year is the one the export holds (only one is allowed)."""
+    known = KNOWN_TABLES.get(export.table_code or "")
+    if known is None:
+        names = ", ".join(f"{code} ({what})" for code, (what, _) in KNOWN_TABLES.items())
+        raise ScbFileError(
+            f"fil '{export.source}': är en export från SCB:s Statistikdatabasen "
+            f"('{export.title}', tabell {export.table_code or 'utan referenskod'}), men "
+            "prevmap vet inte vilka av katalogens antal den ger. Åtgärd: ladda upp någon av "
+            f"SCB-tabellerna {names} som den laddades ned, eller gör en egen tabell med "
+            f"kolumnen '{AREA_ID}' och katalogens kolumnnamn (täljare och nämnare).")
+    what, columns = known
+    value_columns = [c for c in export.data.columns if c not in (AREA_ID, AREA_NAME)]
+    years = sorted({y for c in value_columns for y in _YEAR.findall(c)})
+    renamed: dict[str, str] = {}
+    unknown = []
+    for column in value_columns:
+        label = ", ".join(p for p in column.split(", ") if not _YEAR.fullmatch(p))
+        if label in columns:
+            renamed[column] = columns[label]
+        else:
+            unknown.append(column)
+    if len(years) > 1 or unknown:
+        raise ScbFileError(
+            f"fil '{export.source}': SCB-tabellen {export.table_code} ({what}) har "
+            + (f"flera år ({', '.join(years)})" if len(years) > 1 else
+               "kolumner som prevmap inte känner igen: " + ", ".join(f"'{c}'" for c in unknown))
+            + ". Åtgärd: välj ett år och tabellens alla värden som kolumner i "
+              "Statistikdatabasen, region (DeSO) som rader, och ladda ned igen.")
+    wide = export.data.rename(columns=renamed)
+    counts = scb_indicator_counts(wide, id_column=AREA_ID, source=export.source, partial=True)
+    if AREA_NAME in export.data.columns:
+        counts.insert(1, AREA_NAME, export.data[AREA_NAME].to_numpy())
+    counts.attrs["scb"] = {"table_code": export.table_code, "title": export.title,
+                           "year": years[0] if years else None}
+    return counts
