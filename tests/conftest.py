@@ -178,3 +178,19 @@ def plans_db_url(request, tmp_path) -> str:
 # =====================================================================================
 # end of plans/ storage fixtures
 # =====================================================================================
+
+
+# =====================================================================================
+# bundled data: read once per session, when a test first asks (never at import time)
+# =====================================================================================
+
+@pytest.fixture(scope="session")
+def bred_prevention() -> AnalysisSettings:
+    """The bundled profile "Bred prevention" (data/profiles), the app's default."""
+    from geo.inputs import list_profiles
+
+    return list_profiles()["Bred prevention"]
+
+# =====================================================================================
+# end of bundled data fixtures
+# =====================================================================================

@@ -17,6 +17,7 @@ line gives 20 + (10 - 20) · (2023 - 2021) / (2025 - 2021) = 15 % in 2023, so a 
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -26,8 +27,9 @@ from small_catalogue import small_catalogue
 
 from geo.inputs import load_inputs
 from geo.io.files import read_catalogue
+from indicators.catalogue import Catalogue
 from indicators.errors import IndicatorTableError
-from indicators.settings import AnalysisSettings
+from indicators.settings import AnalysisSettings, SmallNumbers
 from indicators.trends import CANNOT_ASSESS, DECREASE, NO_CLEAR_CHANGE, rate_change
 from plans.followup import (
     NOT_MEASURABLE,
@@ -37,7 +39,6 @@ from plans.followup import (
     STATUSES,
     SUPPRESSED,
     WHOLE_PLAN,
-    DisclosureRule,
     baseline_for,
     expected_value,
     follow_up,
@@ -46,8 +47,14 @@ from plans.followup import (
 )
 from plans.model import Goal, Plan, PlanArea, PlanContents
 
-CATALOGUE = read_catalogue(Path(__file__).resolve().parents[1] / "data"
-                           / "indicator_catalogue.csv")
+
+@cache
+def catalogue() -> Catalogue:
+    """The bundled indicator catalogue, read when a test first needs it."""
+    return read_catalogue(Path(__file__).resolve().parents[1] / "data"
+                          / "indicator_catalogue.csv")
+
+
 LAG_EK, BEHORIGA, VALD = "barn_lag_ek_standard", "behorighet_yrkesprogram", "valdsbrott"
 LAG_EK_NUM, BEH_NUM, VALD_NUM = "barn_0_17_lag_ek_standard", "elever_ak9_behoriga", "valdsbrott"
 BASE = pd.DataFrame({
@@ -74,7 +81,7 @@ def tables(**later: float) -> dict[int, pd.DataFrame]:
 
 
 def one(goal: Goal, data, **options):
-    return follow_up([goal], CATALOGUE, data, **options).goals[0]
+    return follow_up([goal], catalogue(), data, **options).goals[0]
 
 
 # -- the line and the status -----------------------------------------------------------
@@ -115,7 +122,7 @@ def test_off_track_says_where_the_line_is():
 def test_status_of_a_goal_to_raise_a_share_where_lower_means_more_need(count, status):
     # behorighet_yrkesprogram has direction -1; the goal raises it from 60 % to 80 % by
     # 2025, so the line is at 60 + 20 · 2/4 = 70 % in 2023.
-    assert CATALOGUE[BEHORIGA].direction == -1
+    assert catalogue()[BEHORIGA].direction == -1
     goal = Goal("X1", BEHORIGA, "%", 2021, 60.0, 80.0, 2025)
     result = one(goal, tables(X1_elever_ak9_behoriga=count))
     assert result.expected == 70.0
@@ -170,11 +177,11 @@ def test_the_rest_rule_hides_a_share_near_100_percent():
 
 def test_disclosure_control_follows_the_analysis_settings():
     settings = AnalysisSettings.create({LAG_EK: 1.0}, disclosure=False)
-    rule = DisclosureRule.from_settings(settings)
-    assert rule == DisclosureRule(on=False, threshold=5, min_population=50)
+    rule = settings.small_numbers
+    assert rule == SmallNumbers(disclosure=False, disclosure_threshold=5, min_population=50)
     result = one(MAIN, tables(X1_barn_0_17_lag_ek_standard=3), rule=rule)
     assert (result.latest_value, result.status) == (1.5, REACHED)
-    stricter = DisclosureRule(threshold=40)       # 34 < 40 is hidden too
+    stricter = SmallNumbers(disclosure_threshold=40)       # 34 < 40 is hidden too
     assert one(MAIN, tables(X1_barn_0_17_lag_ek_standard=34),
                rule=stricter).status == NOT_MEASURABLE
 
@@ -284,7 +291,7 @@ def test_goals_of_different_areas_and_years_are_assessed_each_on_its_own():
     data = {2021: year(), 2022: year(X2_barn_0_17_lag_ek_standard=30),
             2023: year(X1_barn_0_17_lag_ek_standard=34)}
     goals = [MAIN, Goal("X2", LAG_EK, "%", 2022, 10.0, 5.0, 2026)]
-    results = follow_up(goals, CATALOGUE, data).goals
+    results = follow_up(goals, catalogue(), data).goals
     for goal, result in zip(goals, results, strict=True):
         expected = rate_change(data, numerator=LAG_EK_NUM, denominator="barn_0_17", per=100,
                                first=goal.baseline_year, last=2023).loc[goal.area_id]
@@ -332,7 +339,7 @@ def plan() -> PlanContents:
 def test_summary_counts_per_status_per_area_and_for_the_whole_plan():
     data = tables(X1_barn_0_17_lag_ek_standard=34, X1_elever_ak9_behoriga=72,
                   X2_barn_0_17_lag_ek_standard=30)
-    result = follow_up(plan(), CATALOGUE, data)
+    result = follow_up(plan(), catalogue(), data)
     assert [g.status for g in result.goals] == [OFF_TRACK, ON_TRACK, REACHED, NOT_MEASURABLE]
     summary = result.summary()
     assert list(summary.columns) == [*STATUSES, "Antal mål"]
@@ -347,22 +354,22 @@ def test_summary_counts_per_status_per_area_and_for_the_whole_plan():
 def test_the_table_has_one_row_per_goal_and_a_column_per_year():
     data = tables(X1_barn_0_17_lag_ek_standard=34, X1_elever_ak9_behoriga=72,
                   X2_barn_0_17_lag_ek_standard=30)
-    table = follow_up(plan(), CATALOGUE, data).table()
+    table = follow_up(plan(), catalogue(), data).table()
     assert len(table) == 4
     first = table.iloc[0]
     assert (first["Områdeskod"], first["Område"], first["Status"]) == ("X1", "Ettan", OFF_TRACK)
     assert (first["Värde 2021"], first["Värde 2023"]) == (20.0, 17.0)
     assert first["Enligt linjen mot målet"] == 15.0 and first["Senaste år"] == 2023
-    assert first["Indikator"] == CATALOGUE[LAG_EK].name
+    assert first["Indikator"] == catalogue()[LAG_EK].name
     assert table.iloc[3]["Indikator"] == "borttagen" and pd.isna(table.iloc[3]["Senaste år"])
 
 
 def test_measured_tables_give_the_same_follow_up_and_check_the_rule():
     data = tables(X1_barn_0_17_lag_ek_standard=34, X1_elever_ak9_behoriga=72)
-    measured = measure(data, CATALOGUE)
-    assert follow_up(plan(), CATALOGUE, measured) == follow_up(plan(), CATALOGUE, data)
+    measured = measure(data, catalogue())
+    assert follow_up(plan(), catalogue(), measured) == follow_up(plan(), catalogue(), data)
     with pytest.raises(ValueError, match="annan röjandekontroll"):
-        follow_up(plan(), CATALOGUE, measured, rule=DisclosureRule(on=False))
+        follow_up(plan(), catalogue(), measured, rule=SmallNumbers(disclosure=False))
 
 
 def test_tables_may_be_indexed_by_area_or_text_and_bad_text_is_an_error():
@@ -372,7 +379,7 @@ def test_tables_may_be_indexed_by_area_or_text_and_bad_text_is_an_error():
     bad = {2021: year(), 2023: year().astype(object)}
     bad[2023].loc[0, "barn_0_17"] = "många"
     with pytest.raises(IndicatorTableError, match="indikatortabell 2023"):
-        follow_up([MAIN], CATALOGUE, bad)
+        follow_up([MAIN], catalogue(), bad)
 
 
 def test_tables_by_year_joins_history_and_the_latest_table():
@@ -386,15 +393,15 @@ def test_tables_by_year_joins_history_and_the_latest_table():
 def test_baseline_for_is_the_latest_measurable_year():
     data = {2021: year(), 2022: year(X1_barn_0_17_lag_ek_standard=34),
             2023: year(X1_barn_0_17_lag_ek_standard=3)}
-    assert baseline_for("X1", LAG_EK, CATALOGUE, data) == (2022, 17.0)
-    assert baseline_for("X3", LAG_EK, CATALOGUE, data) == (2023, 20.0)
-    assert baseline_for("X1", LAG_EK, CATALOGUE, data,
-                        rule=DisclosureRule(on=False)) == (2023, 1.5)
-    assert baseline_for("X9", LAG_EK, CATALOGUE, data) is None
-    assert baseline_for("X1", "borttagen", CATALOGUE, data) is None
+    assert baseline_for("X1", LAG_EK, catalogue(), data) == (2022, 17.0)
+    assert baseline_for("X3", LAG_EK, catalogue(), data) == (2023, 20.0)
+    assert baseline_for("X1", LAG_EK, catalogue(), data,
+                        rule=SmallNumbers(disclosure=False)) == (2023, 1.5)
+    assert baseline_for("X9", LAG_EK, catalogue(), data) is None
+    assert baseline_for("X1", "borttagen", catalogue(), data) is None
     hidden = {2021: year(X1_barn_0_17_lag_ek_standard=3)}
-    assert baseline_for("X1", LAG_EK, CATALOGUE, hidden) is None
-    assert baseline_for("X1", LAG_EK, CATALOGUE, measure(data, CATALOGUE)) == (2022, 17.0)
+    assert baseline_for("X1", LAG_EK, catalogue(), hidden) is None
+    assert baseline_for("X1", LAG_EK, catalogue(), measure(data, catalogue())) == (2022, 17.0)
 
 
 def test_the_demo_history_follows_up_without_showing_a_hidden_value():

@@ -21,12 +21,11 @@ from geo.cli import main
 from geo.export.outputs import export_analysis
 from geo.export.report import report_html
 from geo.export.workbook import plan_workbook_bytes
-from geo.inputs import list_profiles, load_inputs
+from geo.inputs import load_inputs
 from plans.model import Plan, PlanArea
 from plans.store import PlanDatabaseError, PlanStore, hide_password, mask_secrets
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
-SETTINGS = list_profiles()["Bred prevention"]
 
 
 @pytest.mark.parametrize(("url", "shown"), [
@@ -118,11 +117,12 @@ def exported_text(data: bytes) -> str:
     return data.decode("utf-8", "replace")
 
 
-def test_the_password_canary_is_nowhere(canary_urls, monkeypatch, caplog, capsys, tmp_path):
+def test_the_password_canary_is_nowhere(canary_urls, bred_prevention, monkeypatch, caplog,
+                                        capsys, tmp_path):
     canary, urls = canary_urls
     monkeypatch.delenv("PREVMAP_DATABASE_OWNER_URL", raising=False)
     seen: dict[str, str] = {}
-    analysis = run_analysis(load_inputs(), SETTINGS)
+    analysis = run_analysis(load_inputs(), bred_prevention)
     with caplog.at_level(logging.DEBUG):
         for name, url in urls.items():
             monkeypatch.setenv("PREVMAP_DATABASE_URL", url)

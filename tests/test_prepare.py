@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from geo.inputs import Inputs, list_profiles, load_inputs
+from geo.inputs import Inputs, load_inputs
 from indicators.prepare import prepare_table
 from indicators.smoothing import eb_smooth
 from indicators.table import derive_values, validate_indicator_table
@@ -16,11 +16,13 @@ def inputs() -> Inputs:
     return load_inputs()
 
 
-SETTINGS = list_profiles()["Bred prevention"]
+@pytest.fixture
+def settings(bred_prevention):
+    return bred_prevention
 
 
-def test_disclosure_is_on_by_default_and_hides_small_counts(inputs):
-    prepared = prepare_table(inputs.table, inputs.catalogue, SETTINGS)
+def test_disclosure_is_on_by_default_and_hides_small_counts(inputs, settings):
+    prepared = prepare_table(inputs.table, inputs.catalogue, settings)
     hidden = prepared.disclosure.suppressed
     assert len(hidden) > 0 and prepared.smoothing is None
     table = prepared.table.set_index("area_id")
@@ -28,22 +30,32 @@ def test_disclosure_is_on_by_default_and_hides_small_counts(inputs):
         assert pd.isna(table.at[row.area_id, row.column])
         original = inputs.table.set_index("area_id").at[row.area_id, row.column]
         assert original > 0 or row.reason.startswith("sekundärt") or "nämnaren" in row.reason
-    untouched = inputs.table.set_index("area_id")
-    assert untouched.notna().sum().sum() > table.notna().sum().sum()   # the input is unchanged
 
 
-def test_switched_off_nothing_is_hidden(inputs):
+@pytest.mark.parametrize("changes", [{}, {"disclosure": False}, {"smoothing": "eb"}],
+                         ids=["disclosure", "nothing", "disclosure-and-smoothing"])
+def test_the_input_table_is_left_as_it_was(inputs, settings, changes):
+    table = inputs.table.copy(deep=True)
+    before = table.copy(deep=True)
+    prepared = prepare_table(table, inputs.catalogue, settings.with_changes(**changes))
+    pd.testing.assert_frame_equal(table, before, check_exact=True)
+    if changes.get("disclosure", True):     # something was hidden, in the output only
+        assert prepared.disclosure.suppressed.shape[0] > 0
+        assert prepared.table.notna().sum().sum() < table.notna().sum().sum()
+
+
+def test_switched_off_nothing_is_hidden(inputs, settings):
     prepared = prepare_table(inputs.table, inputs.catalogue,
-                             SETTINGS.with_changes(disclosure=False))
+                             settings.with_changes(disclosure=False))
     assert prepared.disclosure is None
     pd.testing.assert_frame_equal(prepared.table, inputs.table)
 
 
-def test_smoothing_runs_after_disclosure_and_gives_the_smoothed_rates(inputs):
-    settings = SETTINGS.with_changes(smoothing="eb")
-    prepared = prepare_table(inputs.table, inputs.catalogue, settings)
+def test_smoothing_runs_after_disclosure_and_gives_the_smoothed_rates(inputs, settings):
+    prepared = prepare_table(inputs.table, inputs.catalogue,
+                             settings.with_changes(smoothing="eb"))
     disclosed = prepare_table(inputs.table, inputs.catalogue,
-                              SETTINGS).table.set_index("area_id")
+                              settings).table.set_index("area_id")
     expected = eb_smooth(disclosed, inputs.catalogue, list(prepared.smoothing.smoothed))
     got = derive_values(validate_indicator_table(prepared.table, inputs.catalogue),
                         inputs.catalogue, list(prepared.smoothing.smoothed))

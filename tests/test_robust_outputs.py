@@ -13,11 +13,14 @@ from test_maps import geojson_layers
 from geo.analysis import TIER, Analysis, robustness_columns, run_analysis
 from geo.export.outputs import export_analysis, map_html
 from geo.export.tables import ranking_csv, ranking_table
-from geo.inputs import Inputs, list_profiles, load_inputs
+from geo.inputs import Inputs, load_inputs
 from indicators.disclosure import check_no_leak
 from indicators.tiers import TIERS
 
-SETTINGS = list_profiles()["Bred prevention"]
+
+@pytest.fixture
+def settings(bred_prevention):
+    return bred_prevention
 
 
 @pytest.fixture(scope="module")
@@ -26,11 +29,11 @@ def inputs() -> Inputs:
 
 
 @pytest.fixture(scope="module")
-def analysis(inputs) -> Analysis:
-    return run_analysis(inputs, SETTINGS)
+def analysis(inputs, bred_prevention) -> Analysis:
+    return run_analysis(inputs, bred_prevention)
 
 
-def test_table_and_csv_carry_tier_interval_probability_and_cluster(analysis):
+def test_table_and_csv_carry_tier_interval_probability_and_cluster(analysis, settings):
     table = ranking_table(analysis)
     k = analysis.assessment.top_k
     assert k == round(22 / 5)
@@ -43,18 +46,18 @@ def test_table_and_csv_carry_tier_interval_probability_and_cluster(analysis):
     # The tier rule, checked row by row against the probabilities shown.
     p = table[f"Sannolikhet topp {k} (%)"] / 100
     high = table["Prioritet"] == "Hög prioritet"
-    assert (p[high] >= SETTINGS.tier_high_p - 1e-9).all()
-    assert (p[~high] < SETTINGS.tier_high_p).all()
+    assert (p[high] >= settings.tier_high_p - 1e-9).all()
+    assert (p[~high] < settings.tier_high_p).all()
     csv = pd.read_csv(io.BytesIO(ranking_csv(analysis)), sep=";", decimal=",",
                       encoding="utf-8-sig", dtype={"Områdeskod": str}, keep_default_na=False)
     assert csv["Prioritet"].tolist() == table["Prioritet"].tolist()
 
 
-def test_same_settings_same_result_other_seed_other_draws(inputs, analysis):
-    again = run_analysis(inputs, SETTINGS)
+def test_same_settings_same_result_other_seed_other_draws(inputs, analysis, settings):
+    again = run_analysis(inputs, settings)
     pd.testing.assert_frame_equal(ranking_table(again),
                                   ranking_table(analysis))
-    other = run_analysis(inputs, SETTINGS.with_changes(seed=1))
+    other = run_analysis(inputs, settings.with_changes(seed=1))
     assert not other.assessment.uncertainty.rank_counts.equals(
         analysis.assessment.uncertainty.rank_counts)
 
@@ -77,7 +80,7 @@ def test_map_has_method_page_cluster_and_uncertainty_layers(analysis):
 
 
 def test_suppressed_counts_are_missing_in_the_ranking_and_absent_from_files(
-        inputs, analysis, tmp_path):
+        inputs, analysis, settings, tmp_path):
     disclosure = analysis.assessment.prepared.disclosure
     assert len(disclosure.suppressed) > 0
     values = analysis.result.values
@@ -100,14 +103,14 @@ def test_suppressed_counts_are_missing_in_the_ranking_and_absent_from_files(
     text = paths.html.read_text(encoding="utf-8") + paths.csv.read_text(encoding="utf-8-sig")
     assert shown_hidden_rates(text, analysis) == []
     # Control: without disclosure control the same values are in the ranking again.
-    open_ = run_analysis(inputs, SETTINGS.with_changes(disclosure=False))
+    open_ = run_analysis(inputs, settings.with_changes(disclosure=False))
     row = disclosure.suppressed.iloc[0]
     ind_id = next(i for i in values.columns if inputs.catalogue[i].numerator == row["column"])
     assert not pd.isna(open_.result.values.at[row["area_id"], ind_id])
 
 
-def test_merging_small_areas_is_a_setting_and_leaves_no_small_area(inputs):
-    merged = run_analysis(inputs, SETTINGS.with_changes(merge_small=True))
+def test_merging_small_areas_is_a_setting_and_leaves_no_small_area(inputs, settings):
+    merged = run_analysis(inputs, settings.with_changes(merge_small=True))
     assert merged.merge is not None and len(merged.merge.merged) > 0
     assert len(merged.result.score) == 22 - sum(len(g) - 1 for g in merged.merge.merged)
     assert merged.assessment.prepared.disclosure.small_areas.empty
@@ -119,8 +122,9 @@ def test_merging_small_areas_is_a_setting_and_leaves_no_small_area(inputs):
     assert len(merged.joined) == len(merged.result.score)
 
 
-def test_ranking_table_is_made_once_per_analysis_and_handed_out_as_copies(inputs):
-    analysis = run_analysis(inputs, SETTINGS)
+def test_ranking_table_is_made_once_per_analysis_and_handed_out_as_copies(inputs,
+                                                                            settings):
+    analysis = run_analysis(inputs, settings)
     first = ranking_table(analysis)
     first.iloc[0, 0] = -1                         # a caller's change stays its own
     second = ranking_table(analysis)
@@ -130,6 +134,6 @@ def test_ranking_table_is_made_once_per_analysis_and_handed_out_as_copies(inputs
     robust[TIER] = "x"
     assert (robustness_columns(analysis)[TIER] != "x").all()
     # A new analysis (another weight) is never served the old one's table.
-    other = run_analysis(inputs, SETTINGS.with_changes(
+    other = run_analysis(inputs, settings.with_changes(
         domain_weights=(("kriminalitet", 5.0),)))
     assert not ranking_table(other).equals(second)
