@@ -33,7 +33,6 @@ from plans.access import READER, Account
 from plans.followup import (
     NOT_MEASURABLE,
     STATUSES,
-    DisclosureRule,
     FollowUp,
     Measured,
     baseline_for,
@@ -70,7 +69,7 @@ def measured(key: str, year: int | None, _analysis: Analysis) -> Measured:
     as ``year``), once per data and settings (``key``) and year."""
     inputs = _analysis.inputs
     return measure(tables_by_year(inputs.history, year, inputs.table),
-                   inputs.catalogue, rule=DisclosureRule.from_settings(_analysis.settings))
+                   inputs.catalogue, rule=_analysis.settings.small_numbers)
 
 
 def data_year(analysis: Analysis) -> int | None:
@@ -202,7 +201,7 @@ def show_plan_page(analysis: Analysis, key: str,
         return
     values = measured(key, data_year(analysis), analysis)
     followup = follow_up(contents, analysis.inputs.catalogue, values,
-                         rule=DisclosureRule.from_settings(analysis.settings))
+                         rule=analysis.settings.small_numbers)
     show_areas(store, contents, analysis, followup)
     show_area_detail(store, contents, analysis, followup, values)
     show_resources(analysis, points)

@@ -25,7 +25,7 @@ from indicators.columns import (
 from indicators.method import Section, method_page
 from indicators.ranking import RankingResult
 from indicators.settings import AnalysisSettings
-from plans.followup import DisclosureRule, FollowUp, follow_up, tables_by_year
+from plans.followup import FollowUp, follow_up, tables_by_year
 from plans.model import PlanContents
 
 
@@ -104,10 +104,10 @@ def run_analysis(inputs: Inputs, settings: AnalysisSettings,
     columns, which never enter the index."""
     inputs_digest = inputs.digest
     merge = None
-    if settings.merge_small:
+    if settings.small_numbers.merge_small:
         chosen = [i for i in settings.indicators if i in inputs.catalogue
                   and all(c in inputs.table.columns for c in inputs.catalogue[i].columns)]
-        merge = merge_small_areas(inputs, chosen, settings.min_population)
+        merge = merge_small_areas(inputs, chosen, settings.small_numbers.min_population)
         inputs = merge.inputs
     assessment = assess(inputs.table, inputs.catalogue, settings, source=inputs.table_name)
     result = assessment.result
@@ -117,7 +117,7 @@ def run_analysis(inputs: Inputs, settings: AnalysisSettings,
         # The composite score only: each domain is on request (domain_hotspots), so a
         # weight change in the app stays quick.
         hotspots = find_hotspots(inputs.areas.frame, values_from_ranking(result)[[SCORE]],
-                                 seed=settings.seed)
+                                 seed=settings.uncertainty.seed)
     except HotspotError as err:     # too few areas or no neighbours: the ranking stands
         error = f"Klusteranalysen (Gi*, Moran) kunde inte göras: {err}"
     analysis = Analysis(inputs, result, joined, report, assessment=assessment,
@@ -129,7 +129,7 @@ def run_analysis(inputs: Inputs, settings: AnalysisSettings,
 def domain_hotspots(analysis: Analysis) -> Hotspots:
     """Gi* and local Moran on the score and on every domain score."""
     return find_hotspots(analysis.inputs.areas.frame, values_from_ranking(analysis.result),
-                         seed=analysis.settings.seed)
+                         seed=analysis.settings.uncertainty.seed)
 
 
 # Swedish headers of the robustness columns (table, CSV, tooltip).
@@ -231,5 +231,5 @@ def plan_followup(analysis: Analysis, plan: PlanContents) -> FollowUp:
     inputs = analysis.inputs
     return follow_up(plan, inputs.catalogue,
                      tables_by_year(inputs.history, inputs.year, inputs.table),
-                     rule=DisclosureRule.from_settings(analysis.settings))
+                     rule=analysis.settings.small_numbers)
 

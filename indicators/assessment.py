@@ -40,7 +40,6 @@ from indicators.tiers import TierRule, assign_tiers
 from indicators.trends import linear_trend, rank_change, rate_change
 from indicators.uncertainty import (
     RankUncertainty,
-    UncertaintyOptions,
     clear_uncertainty_cache,
     rank_uncertainty,
 )
@@ -137,9 +136,9 @@ def assess(table: pd.DataFrame, catalogue: Catalogue, settings: AnalysisSettings
     prepared, base = _weightless_stage(table, catalogue, settings, source)
     result = RankingResult(prepared.table, catalogue, settings, source, base)
     uncertainty = rank_uncertainty(prepared.table, catalogue, settings,
-                                   UncertaintyOptions.from_settings(settings),
+                                   settings.uncertainty,
                                    source=source, ranking=result)
-    rule = TierRule.from_settings(settings)
+    rule = settings.tiers
     tiers = assign_tiers(uncertainty.p_top_k, uncertainty.median_rank, uncertainty.top_k, rule)
     return Assessment(prepared, result, uncertainty, tiers, rule)
 

@@ -9,6 +9,7 @@ settings, so a changed choice changes the page, and says where it differs from t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import attrgetter
 
 from indicators.columns import AGGREGATIONS, DOMAINS, MISSING_POLICIES, NORMALISATIONS
 from indicators.settings import SMOOTHING, AnalysisSettings
@@ -38,8 +39,8 @@ class Section:
 
 
 def _default_note(settings: AnalysisSettings, field: str, shown: str) -> str:
-    default = getattr(DEFAULTS, field)
-    if getattr(settings, field) == default:
+    value = attrgetter(field)     # "uncertainty.draws": a stage's option
+    if value(settings) == value(DEFAULTS):
         return " (standardvalet)"
     return f" (standardvalet är {shown})"
 
@@ -51,7 +52,8 @@ def _pct(value: float) -> str:
 def method_page(settings: AnalysisSettings, *, n_areas: int, top_k: int,
                 n_indicators: int | None = None) -> tuple[Section, ...]:
     """The method page for ``settings`` applied to ``n_areas`` areas with top ``top_k``."""
-    s = settings
+    s, u, small = settings, settings.uncertainty, settings.small_numbers
+    smooth_default = SMOOTHING[DEFAULTS.small_numbers.smoothing]
     n_ind = n_indicators if n_indicators is not None else len(s.indicators)
     weighted = ", ".join(f"{label} {s.domain_weight(d):g}" for d, label in DOMAINS.items())
     sections = [
@@ -90,47 +92,48 @@ def method_page(settings: AnalysisSettings, *, n_areas: int, top_k: int,
             f"{_pct(1 - s.flag_threshold)} med störst behov på den indikatorn (percentilrang "
             f"≥ {_pct(s.flag_threshold)}, som i CDC:s SVI).")),
         Section("Hur säker är rangordningen?", (
-            f"Rangordningen har beräknats {s.draws} gånger med slumpmässiga variationer"
-            f"{_default_note(s, 'draws', str(DEFAULTS.draws))}: vikterna dras kring de valda "
-            f"(Dirichletfördelning, koncentration {s.concentration:g}; högre värde = mindre "
+            f"Rangordningen har beräknats {u.draws} gånger med slumpmässiga variationer"
+            f"{_default_note(s, 'uncertainty.draws', str(DEFAULTS.uncertainty.draws))}: "
+            "vikterna dras kring de valda "
+            f"(Dirichletfördelning, koncentration {u.concentration:g}; högre värde = mindre "
             "variation)"
-            + (", normaliseringen varieras" if s.vary_normalisation else "")
-            + (", sammanvägningen varieras" if s.vary_aggregation else "")
+            + (", normaliseringen varieras" if u.vary_normalisation else "")
+            + (", sammanvägningen varieras" if u.vary_aggregation else "")
             + (", och antalen i små områden varieras efter sin slumpmässiga osäkerhet "
                "(binomial- eller Poissonfördelning), så att 3 fall av 40 inte behandlas som "
-               "exakt 7,5 %" if s.data_noise else "")
+               "exakt 7,5 %" if u.data_noise else "")
             + ".",
             f"För varje område anges medianrangen, ett intervall där rangen hamnar i 90 % av "
             f"beräkningarna (5–95 %), och sannolikheten att området hör till de {top_k} med "
             "störst behov. Ett smalt intervall betyder att placeringen håller oavsett rimliga "
             "metodval; ett brett att den beror på dem.",
-            f"Beräkningen är slumpmässig men upprepningsbar: fröet {s.seed} sparas i "
+            f"Beräkningen är slumpmässig men upprepningsbar: fröet {u.seed} sparas i "
             "inställningsfilen, och samma fil ger samma resultat.")),
         Section("Prioritetsnivåer", (
             f"Hög prioritet: området hör till de {top_k} med störst behov i minst "
-            f"{_pct(s.tier_high_p)} av beräkningarna. Förhöjd: i minst "
-            f"{_pct(s.tier_raised_p)} av beräkningarna, eller med en medianrang bland de "
+            f"{_pct(s.tiers.high_p)} av beräkningarna. Förhöjd: i minst "
+            f"{_pct(s.tiers.raised_p)} av beräkningarna, eller med en medianrang bland de "
             f"{top_k} första. Övriga: resten. Regeln använder alltså både poängen och dess "
             "osäkerhet: ett område prioriteras högt bara om placeringen håller.",)),
         Section("Små tal och sekretess", (
             ("Röjandekontroll: antal under "
-             f"{s.disclosure_threshold} (och andelar som bygger på dem) visas inte någonstans: "
+             f"{small.disclosure_threshold} (och andelar som bygger på dem) visas inte någonstans: "
              "inte i appen, verktygstips, tabeller eller exporter. Där en summa för kommunen "
              "visas döljs ytterligare ett värde, så att det dolda inte kan räknas fram. Dolda "
              "värden räknas som saknade i indexet."
-             if s.disclosure else
+             if small.disclosure else
              "Röjandekontroll är AVSTÄNGD i dessa inställningar: små antal kan visas. Slå på "
              "den innan resultat lämnar förvaltningen."),
-            f"Områden där barn- och ungdomsbefolkningen är mindre än {s.min_population} "
+            f"Områden där barn- och ungdomsbefolkningen är mindre än {small.min_population} "
             "personer markeras: deras andelar är osäkra.",
             ("Små grannområden slås ihop tills varje område når minst "
-             f"{s.min_population} personer: det minsta området först, med den granne det "
+             f"{small.min_population} personer: det minsta området först, med den granne det "
              "delar längst gräns med; antal summeras och andelar räknas om."
-             if s.merge_small else
+             if small.merge_small else
              "Små områden slås inte ihop (kan väljas: då slås det minsta området ihop med "
              "den granne det delar längst gräns med, tills alla når gränsen)."),
-            f"Utjämning: {SMOOTHING[s.smoothing]}"
-            f"{_default_note(s, 'smoothing', SMOOTHING[DEFAULTS.smoothing])}. Med empirisk "
+            f"Utjämning: {SMOOTHING[small.smoothing]}"
+            f"{_default_note(s, 'small_numbers.smoothing', smooth_default)}. Med empirisk "
             "Bayes dras små områdens andelar mot kommunens samlade andel, mer ju mindre "
             "området är; stora områden påverkas knappt.")),
         Section("Var behoven samlas", (

@@ -39,14 +39,15 @@ def prepare_table(table: pd.DataFrame, catalogue: Catalogue,
     """``table`` (one row per area, an ``area_id`` column) as the ranking should see it."""
     chosen = [i for i in available_indicators(table, catalogue) if i in settings.indicators]
     disclosure = None
-    if settings.disclosure:
+    small = settings.small_numbers
+    if small.disclosure:
         disclosure = apply_disclosure(table, catalogue, chosen,
-                                      threshold=settings.disclosure_threshold,
-                                      min_population=settings.min_population)
+                                      threshold=small.disclosure_threshold,
+                                      min_population=small.min_population)
         table = disclosure.table
     smoothing = None
     rates = [i for i in chosen if catalogue[i].is_rate]
-    if settings.smoothing == "eb" and rates:
+    if small.smoothing == "eb" and rates:
         # Indexed by area, so that the smoothed values are matched to their rows by id.
         smoothing = eb_smooth(table.set_index(AREA_ID), catalogue, rates)
         table = table.copy()

@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import math
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -62,25 +62,14 @@ from indicators.columns import (
     MISSING_POLICIES,
     NORMALISATIONS,
 )
+from indicators.disclosure import DEFAULT_MIN_POPULATION, DEFAULT_THRESHOLD
 from indicators.errors import Problem, Problems, SettingsError
+from indicators.tiers import TierRule
 
 FORMAT_VERSION = 1
 _KEYS = {"prevmap_settings", "name", "description", "normalisation", "aggregation", "missing",
          "flag_threshold", "top_n", "domain_weights", "indicator_weights", "uncertainty",
          "small_numbers", "tiers"}
-# TOML sub-tables and the fields their keys fill ({table: {key: field}}).
-SECTIONS: dict[str, dict[str, str]] = {
-    "uncertainty": {"draws": "draws", "seed": "seed", "concentration": "concentration",
-                    "vary_normalisation": "vary_normalisation",
-                    "vary_aggregation": "vary_aggregation", "data_noise": "data_noise",
-                    "top_k": "top_k"},
-    "small_numbers": {"smoothing": "smoothing", "disclosure": "disclosure",
-                      "disclosure_threshold": "disclosure_threshold",
-                      "min_population": "min_population", "merge_small": "merge_small"},
-    "tiers": {"high_p": "tier_high_p", "raised_p": "tier_raised_p"},
-}
-_FILE_KEYS = {name: f"{section}.{key}" for section, fields in SECTIONS.items()
-              for key, name in fields.items()}
 SMOOTHING = {"none": "Ingen utjämning", "eb": "Empirisk Bayes mot kommunens samlade andel"}
 
 
@@ -92,9 +81,165 @@ def _as_float(value: object) -> object:
     return float(value) if _is_number(value) else value
 
 
+def _int_at_least(value: object, lowest: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= lowest
+
+
+def _check_flags(options: object, names: tuple[str, ...], problems: Problems) -> None:
+    for name in names:
+        if not isinstance(getattr(options, name), bool):
+            problems.add("ska vara true eller false.", column=name,
+                         values=[getattr(options, name)])
+
+
+# -- the options of each stage, each validated here and only here ---------------------------
+@dataclass(frozen=True)
+class UncertaintyOptions:
+    """What the Monte Carlo analysis varies, and how much (``[uncertainty]`` in the file;
+    the method is described in :mod:`indicators.uncertainty`).
+
+    ``top_k`` 0 means a fifth of the ranked areas (at least 1). ``vary_weights`` False (or
+    ``concentration=math.inf``) keeps the chosen weights. ``noise_replicates`` None chooses
+    the number of noisy data sets automatically (one per draw when the data are small
+    enough, see ``NOISE_CELL_BUDGET``). The last two are not written to the file.
+    """
+
+    draws: int = DEFAULT_DRAWS
+    seed: int = DEFAULT_SEED
+    concentration: float = DEFAULT_CONCENTRATION
+    vary_normalisation: bool = True
+    vary_aggregation: bool = True
+    data_noise: bool = True
+    top_k: int = 0
+    vary_weights: bool = True
+    noise_replicates: int | None = None
+
+    FILE_KEYS = ("draws", "seed", "concentration", "vary_normalisation", "vary_aggregation",
+                 "data_noise", "top_k")
+
+    def __post_init__(self) -> None:
+        problems = Problems(SettingsError)
+        if not _int_at_least(self.draws, 1):
+            problems.add("antalet dragningar ska vara ett heltal ≥ 1, t.ex. 1000.",
+                         column="draws", values=[self.draws])
+        if not _int_at_least(self.seed, 0):
+            problems.add("fröet ska vara ett heltal ≥ 0.", column="seed", values=[self.seed])
+        c = self.concentration
+        if (isinstance(c, bool) or not isinstance(c, int | float) or math.isnan(c)
+                or c <= 0):
+            problems.add("koncentrationen ska vara ett tal > 0 (högre = vikterna varierar "
+                         "mindre; inf = de valda vikterna).", column="concentration",
+                         values=[c])
+        else:
+            object.__setattr__(self, "concentration", float(c))
+        if not _int_at_least(self.top_k, 0):
+            problems.add("k ska vara ett heltal ≥ 0 (0 = en femtedel av områdena).",
+                         column="top_k", values=[self.top_k])
+        if self.noise_replicates is not None and not _int_at_least(self.noise_replicates, 1):
+            problems.add("antalet uppsättningar slumpbrus ska vara ett heltal ≥ 1 (eller None "
+                         "för automatiskt val).", column="noise_replicates",
+                         values=[self.noise_replicates])
+        _check_flags(self, ("vary_normalisation", "vary_aggregation", "data_noise",
+                            "vary_weights"), problems)
+        problems.raise_if_any()
+
+    @property
+    def varies_weights(self) -> bool:
+        return self.vary_weights and math.isfinite(self.concentration)
+
+
+@dataclass(frozen=True)
+class SmallNumbers:
+    """How small numbers are protected (``[small_numbers]`` in the file): disclosure control
+    (:mod:`indicators.disclosure`), smoothing (:mod:`indicators.smoothing`) and the smallest
+    youth population below which an area is flagged, or merged with neighbours."""
+
+    smoothing: str = "none"
+    disclosure: bool = True
+    disclosure_threshold: int = DEFAULT_THRESHOLD
+    min_population: int = DEFAULT_MIN_POPULATION
+    merge_small: bool = False
+
+    FILE_KEYS = ("smoothing", "disclosure", "disclosure_threshold", "min_population",
+                 "merge_small")
+
+    def __post_init__(self) -> None:
+        problems = Problems(SettingsError)
+        if self.smoothing not in SMOOTHING:
+            problems.add("okänt val.", column="smoothing", values=[self.smoothing],
+                         expected=", ".join(SMOOTHING))
+        if not _int_at_least(self.disclosure_threshold, 1):
+            problems.add("tröskeln för röjandekontroll ska vara ett heltal ≥ 1, t.ex. 5.",
+                         column="disclosure_threshold", values=[self.disclosure_threshold])
+        if not _int_at_least(self.min_population, 0):
+            problems.add("minsta befolkning ska vara ett heltal ≥ 0.", column="min_population",
+                         values=[self.min_population])
+        _check_flags(self, ("disclosure", "merge_small"), problems)
+        problems.raise_if_any()
+
+
+# The stages as the file names them: [section] -> (options class, the settings' field).
+STAGES: dict[str, type] = {"uncertainty": UncertaintyOptions, "small_numbers": SmallNumbers,
+                           "tiers": TierRule}
+# Flat names a caller may give to create() and with_changes() ("draws=200",
+# "tier_high_p=0.7"): flat name -> (section, key).
+FLAT_NAMES: dict[str, tuple[str, str]] = {
+    **{key: ("uncertainty", key) for key in UncertaintyOptions.FILE_KEYS},
+    **{key: ("small_numbers", key) for key in SmallNumbers.FILE_KEYS},
+    **{f"tier_{key}": ("tiers", key) for key in TierRule.FILE_KEYS},
+}
+
+
+def _stage(section: str, base: object, changes: Mapping[str, Any],
+           problems: Problems) -> object:
+    """``base`` (an options object of ``section``) with ``changes``; a problem is added
+    under its file key ("tiers.raised_p") instead of raised."""
+    try:
+        return replace(base, **changes)
+    except SettingsError as err:
+        for p in err.problems:
+            problems.add(p.message, column=f"{section}.{p.column}", values=p.values,
+                         expected=p.expected, fix=p.fix)
+    except TypeError as err:   # a key the stage does not have
+        problems.add(f"okänd nyckel ({err}).", column=section,
+                     expected=", ".join(STAGES[section].FILE_KEYS))
+    return base
+
+
+def _routed(changes: Mapping[str, Any], stage_of: Callable[[str], Any],
+            problems: Problems) -> dict[str, Any]:
+    """``changes`` as fields of :class:`AnalysisSettings`: options given by their flat
+    names are applied to their stage (``stage_of(section)``, or the stage in ``changes``)."""
+    staged: dict[str, dict[str, Any]] = {}
+    fields_: dict[str, Any] = {}
+    for name, value in changes.items():
+        if name in FLAT_NAMES:
+            section, key = FLAT_NAMES[name]
+            staged.setdefault(section, {})[key] = value
+        else:
+            fields_[name] = value
+    for section, stage_changes in staged.items():
+        base = fields_.get(section) or stage_of(section)
+        fields_[section] = _stage(section, base, stage_changes, problems)
+    return fields_
+
+
+def _made(problems: Problems, make: Callable[[], AnalysisSettings]) -> AnalysisSettings:
+    """``make()``, its problems reported together with those found before."""
+    try:
+        made = make()
+    except SettingsError as err:
+        for p in err.problems:
+            problems.add(p.message, column=p.column, values=p.values, expected=p.expected,
+                         fix=p.fix)
+    problems.raise_if_any()
+    return made
+
+
 @dataclass(frozen=True)
 class AnalysisSettings:
-    """Everything that decides a ranking, apart from the data."""
+    """Everything that decides a ranking, apart from the data: the weights and the method,
+    and the options of each later stage (uncertainty, small numbers, tiers)."""
 
     indicator_weights: tuple[tuple[str, float], ...]
     domain_weights: tuple[tuple[str, float], ...] = ()
@@ -105,20 +250,9 @@ class AnalysisSettings:
     top_n: int = 3
     name: str = ""
     description: str = ""
-    draws: int = DEFAULT_DRAWS
-    seed: int = DEFAULT_SEED
-    concentration: float = DEFAULT_CONCENTRATION
-    vary_normalisation: bool = True
-    vary_aggregation: bool = True
-    data_noise: bool = True
-    top_k: int = 0
-    smoothing: str = "none"
-    disclosure: bool = True
-    disclosure_threshold: int = 5
-    min_population: int = 50
-    merge_small: bool = False
-    tier_high_p: float = 0.8
-    tier_raised_p: float = 0.3
+    uncertainty: UncertaintyOptions = UncertaintyOptions()
+    small_numbers: SmallNumbers = SmallNumbers()
+    tiers: TierRule = TierRule()
 
     def __post_init__(self) -> None:
         problems = Problems(SettingsError)
@@ -169,49 +303,30 @@ class AnalysisSettings:
         if isinstance(self.top_n, bool) or not isinstance(self.top_n, int) or self.top_n < 1:
             problems.add("antalet bidragande indikatorer ska vara ett heltal ≥ 1.",
                          column="top_n", values=[self.top_n])
-        self._check_robustness(problems)
+        for section, kind in STAGES.items():
+            if not isinstance(getattr(self, section), kind):
+                problems.add(f"ska vara {kind.__name__}.", column=section,
+                             values=[getattr(self, section)])
         problems.raise_if_any()
-
-    def _check_robustness(self, problems: Problems) -> None:
-        """The Monte Carlo, small-number and tier options."""
-        integers = {"draws": (1, "antalet dragningar ska vara ett heltal ≥ 1, t.ex. 1000"),
-                    "seed": (0, "fröet ska vara ett heltal ≥ 0"),
-                    "top_k": (0, "k ska vara ett heltal ≥ 0 (0 = en femtedel av områdena)"),
-                    "disclosure_threshold": (1, "tröskeln för röjandekontroll ska vara ett "
-                                                "heltal ≥ 1, t.ex. 5"),
-                    "min_population": (0, "minsta befolkning ska vara ett heltal ≥ 0")}
-        for key, (lowest, message) in integers.items():
-            value = getattr(self, key)
-            if isinstance(value, bool) or not isinstance(value, int) or value < lowest:
-                problems.add(message + ".", column=key, values=[value])
-        if not _is_number(self.concentration) or self.concentration <= 0:
-            problems.add("koncentrationen ska vara ett tal > 0 (högre = vikterna varierar "
-                         "mindre).", column="concentration", values=[self.concentration])
-        for key in ("vary_normalisation", "vary_aggregation", "data_noise", "disclosure",
-                    "merge_small"):
-            if not isinstance(getattr(self, key), bool):
-                problems.add("ska vara true eller false.", column=key,
-                             values=[getattr(self, key)])
-        if self.smoothing not in SMOOTHING:
-            problems.add("okänt val.", column="smoothing", values=[self.smoothing],
-                         expected=", ".join(SMOOTHING))
-        for key in ("tier_high_p", "tier_raised_p"):
-            value = getattr(self, key)
-            if not _is_number(value) or not 0 < value <= 1:
-                problems.add("en sannolikhet mellan 0 och 1.", column=key, values=[value])
-        if (_is_number(self.tier_high_p) and _is_number(self.tier_raised_p)
-                and self.tier_raised_p > self.tier_high_p):
-            problems.add("gränsen för 'Förhöjd' kan inte ligga över gränsen för 'Hög "
-                         "prioritet'.", column="tier_raised_p",
-                         values=[self.tier_raised_p, self.tier_high_p])
 
     # -- construction -----------------------------------------------------------------
     @classmethod
     def create(cls, indicators: Mapping[str, float], domains: Mapping[str, float] | None = None,
                **options: Any) -> AnalysisSettings:
-        """Build settings from plain mappings of weights."""
-        return cls(indicator_weights=tuple(indicators.items()),
-                   domain_weights=tuple((domains or {}).items()), **options)
+        """Build settings from plain mappings of weights; a stage's option may be given by
+        its flat name (``draws=200``, ``tier_high_p=0.7``, see :data:`FLAT_NAMES`)."""
+        problems = Problems(SettingsError)
+        fields_ = _routed(options, lambda section: STAGES[section](), problems)
+        return _made(problems, lambda: cls(indicator_weights=tuple(indicators.items()),
+                                           domain_weights=tuple((domains or {}).items()),
+                                           **fields_))
+
+    def with_changes(self, **changes: Any) -> AnalysisSettings:
+        """These settings with ``changes``: fields, whole stages, or a stage's options by
+        their flat names. Every problem is reported at once, named as in the file."""
+        problems = Problems(SettingsError)
+        fields_ = _routed(changes, lambda section: getattr(self, section), problems)
+        return _made(problems, lambda: replace(self, **fields_))
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], source: str = "inställningar") -> AnalysisSettings:
@@ -229,33 +344,32 @@ class AnalysisSettings:
             if key in data and not isinstance(data[key], Mapping):
                 problems.add("ska vara en tabell av namn = vikt.", column=key,
                              values=[data[key]])
-        flat: dict[str, Any] = {}
-        for section, fields in SECTIONS.items():
+        stages: dict[str, Any] = {}
+        values = Problems(SettingsError, source)    # reported with the constructor's
+        for section, kind in STAGES.items():
             table = data.get(section, {})
             if not isinstance(table, Mapping):
                 problems.add("ska vara en tabell.", column=section, values=[table])
                 continue
-            odd = sorted(set(table) - set(fields))
+            odd = sorted(set(table) - set(kind.FILE_KEYS))
             if odd:
                 problems.add(f"okända nycklar i [{section}].", column=section, values=odd,
-                             expected=", ".join(fields))
-            flat.update({fields[k]: v for k, v in table.items() if k in fields})
+                             expected=", ".join(kind.FILE_KEYS))
+            stages[section] = _stage(section, kind(), {k: v for k, v in table.items()
+                                                       if k in kind.FILE_KEYS}, values)
         if "indicator_weights" not in data:
             problems.add("nyckeln saknas.", column="indicator_weights",
                          fix="lägg till en tabell [indicator_weights] med minst en indikator")
         problems.raise_if_any()
         options = {k: v for k, v in data.items()
                    if k not in {"prevmap_settings", "indicator_weights", "domain_weights",
-                                *SECTIONS}} | flat
-        for key in ("concentration", "tier_high_p", "tier_raised_p"):
-            if key in options:
-                options[key] = _as_float(options[key])
+                                *STAGES}}
         try:
-            return cls.create(data["indicator_weights"], data.get("domain_weights"), **options)
-        except SettingsError as err:   # named as in the file: "tiers.raised_p"
-            raise SettingsError([replace(p, source=source, column=_FILE_KEYS.get(p.column,
-                                                                                   p.column))
-                                 for p in err.problems]) from None
+            return _made(values, lambda: cls.create(data["indicator_weights"],
+                                                    data.get("domain_weights"), **options,
+                                                    **stages))
+        except SettingsError as err:
+            raise SettingsError([replace(p, source=source) for p in err.problems]) from None
         except TypeError as err:  # a value of the wrong type reached the constructor
             raise SettingsError([replace(p, source=source) for p in
                                  SettingsError(str(err)).problems]) from None
@@ -286,8 +400,9 @@ class AnalysisSettings:
                     missing=self.missing, flag_threshold=self.flag_threshold, top_n=self.top_n,
                     domain_weights=dict(self.domain_weights),
                     indicator_weights=dict(self.indicator_weights))
-        for section, fields in SECTIONS.items():
-            data[section] = {key: getattr(self, name) for key, name in fields.items()}
+        for section, kind in STAGES.items():
+            stage = getattr(self, section)
+            data[section] = {key: getattr(stage, key) for key in kind.FILE_KEYS}
         return data
 
     def to_toml(self) -> str:
@@ -305,13 +420,14 @@ class AnalysisSettings:
         """Weight of a domain; domains not listed weigh 1."""
         return float(dict(self.domain_weights).get(domain, 1.0))
 
-    def with_changes(self, **changes: Any) -> AnalysisSettings:
-        return replace(self, **changes)
+    def flat(self, name: str) -> Any:
+        """A stage's option by its flat name (``"draws"``, ``"tier_high_p"``)."""
+        section, key = FLAT_NAMES[name]
+        return getattr(getattr(self, section), key)
 
     def equivalent(self, other: AnalysisSettings) -> bool:
         """Same analysis, ignoring name and description (a domain not listed weighs 1)."""
-        method = ("normalisation", "aggregation", "missing", "flag_threshold", "top_n",
-                  *(name for fields in SECTIONS.values() for name in fields.values()))
+        method = ("normalisation", "aggregation", "missing", "flag_threshold", "top_n", *STAGES)
         return (self.indicator_weights == other.indicator_weights
                 and all(self.domain_weight(d) == other.domain_weight(d) for d in DOMAINS)
                 and all(getattr(self, k) == getattr(other, k) for k in method))

@@ -31,18 +31,16 @@ areas without one are shown (as "Ingen rang" or "Saknas") but not counted.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from indicators.codes import OMRADESTYP_LABELS
-from indicators.errors import format_values
-
-if TYPE_CHECKING:
-    from indicators.settings import AnalysisSettings
+from indicators.errors import Problems, SettingsError, format_values
 
 TIERS: tuple[str, ...] = ("Hög prioritet", "Förhöjd", "Övriga")
 HIGH, RAISED, OTHER = TIERS
@@ -68,20 +66,27 @@ def _share(value: float) -> str:
 
 @dataclass(frozen=True)
 class TierRule:
-    """Thresholds of the tiers (see the module docstring)."""
+    """Thresholds of the tiers (see the module docstring; ``[tiers]`` in the settings file).
+    Both are probabilities in (0, 1], and 'Förhöjd' cannot lie above 'Hög prioritet'."""
 
     high_p: float = 0.8     # P(top k) at or above -> "Hög prioritet"
     raised_p: float = 0.3   # P(top k) at or above, or median rank <= k -> "Förhöjd"
 
-    def __post_init__(self) -> None:
-        if not (0 <= self.raised_p <= self.high_p <= 1):
-            raise ValueError(f"ogiltiga gränser för prioritet: raised_p {self.raised_p} och "
-                             f"high_p {self.high_p}. Förväntat: 0 ≤ raised_p ≤ high_p ≤ 1.")
+    FILE_KEYS = ("high_p", "raised_p")
 
-    @classmethod
-    def from_settings(cls, settings: AnalysisSettings) -> TierRule:
-        """The rule of the analysis settings (``tier_high_p``, ``tier_raised_p``)."""
-        return cls(high_p=settings.tier_high_p, raised_p=settings.tier_raised_p)
+    def __post_init__(self) -> None:
+        problems = Problems(SettingsError)
+        for key in self.FILE_KEYS:
+            value = getattr(self, key)
+            if (isinstance(value, bool) or not isinstance(value, int | float)
+                    or not math.isfinite(value) or not 0 < value <= 1):
+                problems.add("en sannolikhet mellan 0 och 1.", column=key, values=[value])
+            else:
+                object.__setattr__(self, key, float(value))
+        if not problems and self.raised_p > self.high_p:
+            problems.add("gränsen för 'Förhöjd' kan inte ligga över gränsen för 'Hög "
+                         "prioritet'.", column="raised_p", values=[self.raised_p, self.high_p])
+        problems.raise_if_any()
 
     def text(self, k: int) -> str:
         """The rule in Swedish, for the app and the export."""

@@ -90,14 +90,11 @@ import pandas as pd
 from indicators.catalogue import Catalogue
 from indicators.columns import (
     AGGREGATIONS,
-    DEFAULT_CONCENTRATION,
-    DEFAULT_DRAWS,
-    DEFAULT_SEED,
     NORMALISATIONS,
 )
 from indicators.errors import Problems, SettingsError
 from indicators.ranking import TIE_DECIMALS, RankingResult, rank_areas
-from indicators.settings import AnalysisSettings
+from indicators.settings import AnalysisSettings, UncertaintyOptions
 from indicators.table import LRUCache
 
 NORMALISATION_CHOICES: tuple[str, ...] = tuple(NORMALISATIONS)   # zscore, percentile, minmax
@@ -120,77 +117,9 @@ _ROUNDER = 1.5 * 2.0**52            # x + _ROUNDER has no fraction bits (see _Ra
 _ROUNDER_BITS = np.array(_ROUNDER).view(np.int64)
 
 
-def _int_at_least(value: object, lowest: int) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= lowest
-
-
 def _sv(n: int) -> str:
     """A whole number the Swedish way: 10000 -> '10 000'."""
     return f"{n:,}".replace(",", "\u00a0")
-
-
-@dataclass(frozen=True)
-class UncertaintyOptions:
-    """What the Monte Carlo analysis varies, and how much (see the module docstring).
-
-    ``top_k`` None means a fifth of the ranked areas (at least 1). ``vary_weights``
-    False (or ``concentration=math.inf``) keeps the chosen weights. ``noise_replicates``
-    None chooses the number of noisy data sets automatically (one per draw when the
-    data are small enough, see ``NOISE_CELL_BUDGET``).
-    """
-
-    draws: int = DEFAULT_DRAWS
-    seed: int = DEFAULT_SEED
-    concentration: float = DEFAULT_CONCENTRATION
-    vary_normalisation: bool = True
-    vary_aggregation: bool = True
-    data_noise: bool = True
-    top_k: int | None = None
-    vary_weights: bool = True
-    noise_replicates: int | None = None
-
-    def __post_init__(self) -> None:
-        problems = Problems(SettingsError)
-        if not _int_at_least(self.draws, 1):
-            problems.add("antalet dragningar ska vara ett heltal ≥ 1, t.ex. 1000.",
-                         column="draws", values=[self.draws])
-        if not _int_at_least(self.seed, 0):
-            problems.add("fröet ska vara ett heltal ≥ 0.", column="seed", values=[self.seed])
-        c = self.concentration
-        if (isinstance(c, bool) or not isinstance(c, int | float) or math.isnan(c)
-                or c <= 0):
-            problems.add("koncentrationen ska vara ett tal > 0 (högre = vikterna varierar "
-                         "mindre; math.inf = de valda vikterna).", column="concentration",
-                         values=[c])
-        if self.top_k is not None and not _int_at_least(self.top_k, 1):
-            problems.add("k ska vara ett heltal ≥ 1 (eller None för en femtedel av "
-                         "områdena).", column="top_k", values=[self.top_k])
-        if self.noise_replicates is not None and not _int_at_least(self.noise_replicates, 1):
-            problems.add("antalet uppsättningar slumpbrus ska vara ett heltal ≥ 1 (eller None "
-                         "för automatiskt val).", column="noise_replicates",
-                         values=[self.noise_replicates])
-        for key in ("vary_normalisation", "vary_aggregation", "data_noise", "vary_weights"):
-            if not isinstance(getattr(self, key), bool):
-                problems.add("ska vara True eller False.", column=key,
-                             values=[getattr(self, key)])
-        problems.raise_if_any()
-
-    @classmethod
-    def from_settings(cls, settings: AnalysisSettings) -> UncertaintyOptions:
-        """The options saved in the analysis settings (``[uncertainty]``; top_k 0 = default)."""
-        default = cls()
-        top_k = getattr(settings, "top_k", 0)
-        return cls(draws=getattr(settings, "draws", default.draws),
-                   seed=getattr(settings, "seed", default.seed),
-                   concentration=getattr(settings, "concentration", default.concentration),
-                   vary_normalisation=getattr(settings, "vary_normalisation", True),
-                   vary_aggregation=getattr(settings, "vary_aggregation", True),
-                   data_noise=getattr(settings, "data_noise", True),
-                   top_k=top_k or None)
-
-    @property
-    def varies_weights(self) -> bool:
-        return self.vary_weights and math.isfinite(self.concentration)
 
 
 @dataclass(frozen=True, eq=False)
@@ -934,22 +863,22 @@ def rank_uncertainty(table: pd.DataFrame, catalogue: Catalogue, settings: Analys
                      ranking: RankingResult | None = None) -> RankUncertainty:
     """Monte Carlo rank intervals of the ranking ``rank_areas(table, catalogue, settings)``.
 
-    ``options`` None takes them from the settings (``UncertaintyOptions.from_settings``),
-    which for settings without an ``[uncertainty]`` table are the defaults. Raises the
+    ``options`` None takes them from the settings (``settings.uncertainty``), which
+    for settings without an ``[uncertainty]`` table are the defaults. Raises the
     errors of ``rank_areas`` for bad input, and SettingsError when ``top_k`` exceeds the
     number of ranked areas. ``ranking``: that ranking when the caller has it already
     (``assess``), so that the table is not validated and ranked again; it must have been
     made from these very ``table``, ``catalogue``, ``settings`` and ``source``. The result
     is the same with or without it.
     """
-    options = UncertaintyOptions.from_settings(settings) if options is None else options
+    options = settings.uncertainty if options is None else options
     if ranking is not None and (ranking.table is not table or ranking.catalogue is not catalogue
                                 or ranking.settings != settings or ranking.source != source):
         raise ValueError("ranking must be rank_areas(table, catalogue, settings, source) "
                          "of the same table, catalogue, settings and source")
     model = _prepare(table, catalogue, settings, source, ranking)
     n, draws = model.n, options.draws
-    top_k = options.top_k if options.top_k is not None else max(1, round(n / 5))
+    top_k = options.top_k or max(1, round(n / 5))
     if top_k > n:
         problems = Problems(SettingsError)
         problems.add(f"k är större än antalet områden med rang ({n}).", column="top_k",

@@ -5,9 +5,9 @@ Pure: pandas and numpy only, no geometry, no database.
 **Values.** The yearly indicator tables (year -> table, one row per area with an
 ``area_id`` column and the count columns) are measured once (:func:`measure`): each year
 is validated, disclosure control (:func:`indicators.disclosure.apply_disclosure`) hides
-small counts with the analysis' settings (:class:`DisclosureRule`), and the values are
-derived from the counts that remain (:func:`indicators.table.derive_values`). A hidden
-value is never shown or used: it counts as not measurable, and only the fact that it is
+small counts with the analysis' settings (:class:`~indicators.settings.SmallNumbers`), and
+the values are derived from the counts that remain (:func:`indicators.table.derive_values`).
+A hidden value is never shown or used: it counts as not measurable, and only the fact that it is
 hidden is said. Disclosure control covers every rate indicator measured (not only those
 an analysis weighs), so the follow-up hides at least what the analysis hides.
 
@@ -39,25 +39,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from indicators.catalogue import Catalogue, Indicator
 from indicators.columns import AREA_ID
-from indicators.disclosure import (
-    DEFAULT_MIN_POPULATION,
-    DEFAULT_THRESHOLD,
-    apply_disclosure,
-)
+from indicators.disclosure import apply_disclosure
+from indicators.settings import SmallNumbers
 from indicators.smoothing import format_swedish
 from indicators.table import derive_values, validate_indicator_table
 from indicators.trends import CANNOT_ASSESS, DECREASE, INCREASE, rate_change
 from plans.model import Goal, PlanContents
-
-if TYPE_CHECKING:
-    from indicators.settings import AnalysisSettings
 
 REACHED = "målet nått"
 ON_TRACK = "på väg"
@@ -94,20 +87,6 @@ def reasons(values: Iterable[YearValue]) -> str:
                      for code, ys in years.items())
 
 
-@dataclass(frozen=True)
-class DisclosureRule:
-    """Disclosure control as the analysis does it (``AnalysisSettings`` fields
-    ``disclosure``, ``disclosure_threshold``, ``min_population``)."""
-
-    on: bool = True
-    threshold: int = DEFAULT_THRESHOLD
-    min_population: int = DEFAULT_MIN_POPULATION
-
-    @classmethod
-    def from_settings(cls, settings: AnalysisSettings) -> DisclosureRule:
-        return cls(settings.disclosure, settings.disclosure_threshold, settings.min_population)
-
-
 # -- measuring the yearly tables once -------------------------------------------------------
 
 @dataclass(frozen=True, eq=False)
@@ -127,7 +106,7 @@ class Measured:
     codes: np.ndarray
     numerators: np.ndarray
     denominators: np.ndarray
-    rule: DisclosureRule
+    rule: SmallNumbers
     _area_pos: dict[str, int] = field(init=False, default_factory=dict, repr=False)
     _indicator_pos: dict[str, int] = field(init=False, default_factory=dict, repr=False)
 
@@ -197,7 +176,7 @@ def _with_shared_numerators(catalogue: Catalogue, wanted: Sequence[str]) -> Cata
 
 
 def measure(tables: Mapping[int, pd.DataFrame], catalogue: Catalogue, *,
-            rule: DisclosureRule | None = None,
+            rule: SmallNumbers | None = None,
             indicators: Iterable[str] | None = None) -> Measured:
     """Every year's values of ``indicators`` (default: the whole catalogue), computed once.
 
@@ -206,7 +185,7 @@ def measure(tables: Mapping[int, pd.DataFrame], catalogue: Catalogue, *,
     Disclosure control runs per year (its secondary suppression works within one year's
     column); the values of all years are then derived together.
     """
-    rule = rule or DisclosureRule()
+    rule = rule or SmallNumbers()
     wanted = [i for i in (catalogue if indicators is None else dict.fromkeys(indicators))
               if i in catalogue]
     sub = _with_shared_numerators(catalogue, wanted)
@@ -223,8 +202,8 @@ def measure(tables: Mapping[int, pd.DataFrame], catalogue: Catalogue, *,
     for table in valid:
         have = [i for i in sub if all(c in table.columns for c in sub[i].columns)]
         protect = [i for i in have if sub[i].is_rate]
-        if rule.on and protect:
-            table = apply_disclosure(table, sub, protect, threshold=rule.threshold,
+        if rule.disclosure and protect:
+            table = apply_disclosure(table, sub, protect, threshold=rule.disclosure_threshold,
                                      min_population=rule.min_population).table
         protected.append(table)
         present.append(np.array([i in have for i in wanted], dtype=bool))
@@ -263,7 +242,7 @@ def measure(tables: Mapping[int, pd.DataFrame], catalogue: Catalogue, *,
 
 
 def _measured(tables: Mapping[int, pd.DataFrame] | Measured, catalogue: Catalogue,
-              rule: DisclosureRule | None, indicators: Iterable[str]) -> Measured:
+              rule: SmallNumbers | None, indicators: Iterable[str]) -> Measured:
     if isinstance(tables, Measured):
         if rule is not None and rule != tables.rule:
             raise ValueError("tabellerna är redan mätta med en annan röjandekontroll "
@@ -274,7 +253,7 @@ def _measured(tables: Mapping[int, pd.DataFrame] | Measured, catalogue: Catalogu
 
 def baseline_for(area_id: str, indicator_id: str, catalogue: Catalogue,
                  tables: Mapping[int, pd.DataFrame] | Measured, *,
-                 rule: DisclosureRule | None = None) -> tuple[int, float] | None:
+                 rule: SmallNumbers | None = None) -> tuple[int, float] | None:
     """The baseline the data give for a goal: the latest year with a measurable value
     (after disclosure control) and that value; None when no year has one."""
     if indicator_id not in catalogue:
@@ -495,7 +474,7 @@ class FollowUp:
     goals: tuple[GoalFollowUp, ...]
     areas: tuple[tuple[str, str], ...]
     years: tuple[int, ...]
-    rule: DisclosureRule = DisclosureRule()
+    rule: SmallNumbers = SmallNumbers()
     alpha: float = 0.05
 
     def in_area(self, area_id: str) -> tuple[GoalFollowUp, ...]:
@@ -554,8 +533,9 @@ class FollowUp:
     def method(self) -> list[str]:
         """How the follow-up is made, in Swedish, for the report and the export."""
         level = f"{(1 - self.alpha) * 100:.0f} %"
-        rule = (f"Röjandekontroll: antal under {self.rule.threshold} döljs och räknas som "
-                "ej mätbara." if self.rule.on else "Röjandekontrollen är avstängd.")
+        rule = (f"Röjandekontroll: antal under {self.rule.disclosure_threshold} döljs och "
+                "räknas som ej mätbara." if self.rule.disclosure
+                else "Röjandekontrollen är avstängd.")
         return [
             "Värdena räknas från antalen i varje års indikatortabell, utan utjämning. " + rule,
             "Linjen mot målet går rakt från utgångsvärdet utgångsåret till målvärdet målåret. "
@@ -573,13 +553,13 @@ class FollowUp:
 
 def follow_up(plan: PlanContents | Iterable[Goal], catalogue: Catalogue,
               tables: Mapping[int, pd.DataFrame] | Measured, *,
-              rule: DisclosureRule | None = None, alpha: float = 0.05) -> FollowUp:
+              rule: SmallNumbers | None = None, alpha: float = 0.05) -> FollowUp:
     """The follow-up of every goal of ``plan`` (rules in the module docstring).
 
     ``tables``: year -> indicator table as the analysis reads it (for the app's inputs:
     ``{**dict(inputs.history), inputs.year: inputs.table}``), or a :class:`Measured`
     already made from them. ``rule``: the analysis' disclosure control
-    (:meth:`DisclosureRule.from_settings`; default on, threshold 5).
+    (``settings.small_numbers``; default on, threshold 5).
     """
     if not 0 < alpha < 1:
         raise ValueError(f"alpha ska ligga mellan 0 och 1, inte {alpha}.")

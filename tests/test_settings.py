@@ -420,11 +420,10 @@ high_p = 0.9
 raised_p = 0.5
 """
     settings = AnalysisSettings.from_toml(text, SOURCE)
-    assert (settings.draws, settings.seed, settings.concentration, settings.data_noise,
-            settings.top_k) == (200, 7, 20.0, False, 4)
-    assert (settings.smoothing, settings.disclosure, settings.disclosure_threshold) == (
-        "eb", True, 3)
-    assert (settings.tier_high_p, settings.tier_raised_p) == (0.9, 0.5)
+    u, small = settings.uncertainty, settings.small_numbers
+    assert (u.draws, u.seed, u.concentration, u.data_noise, u.top_k) == (200, 7, 20.0, False, 4)
+    assert (small.smoothing, small.disclosure, small.disclosure_threshold) == ("eb", True, 3)
+    assert (settings.tiers.high_p, settings.tiers.raised_p) == (0.9, 0.5)
     assert AnalysisSettings.from_toml(settings.to_toml()) == settings
     assert not settings.equivalent(settings.with_changes(seed=8))
 

@@ -11,6 +11,7 @@ import pytest
 from geo.io.files import read_catalogue, read_indicator_table
 from indicators.codes import OMRADESTYP_LABELS
 from indicators.ranking import rank_areas
+from indicators.errors import SettingsError
 from indicators.settings import AnalysisSettings
 from indicators.tiers import (
     HIGH,
@@ -65,19 +66,22 @@ def test_tiers_are_categorical_in_order_and_aligned_by_area():
     assert tiers.name == TIER_AXIS
 
 
-def test_custom_rule_and_rule_from_settings():
+def test_custom_rule_and_the_settings_rule():
     rule = TierRule(high_p=0.9, raised_p=0.5)
     p = pd.Series([0.9, 0.89, 0.5, 0.49])
     assert list(assign_tiers(p, pd.Series([50.0] * 4), 10, rule)) == [HIGH, RAISED, RAISED,
                                                                        OTHER]
     settings = AnalysisSettings.create({"x": 1.0}).with_changes(tier_high_p=0.7,
                                                                 tier_raised_p=0.2)
-    assert TierRule.from_settings(settings) == TierRule(0.7, 0.2)
+    assert settings.tiers == TierRule(0.7, 0.2)
 
 
-@pytest.mark.parametrize(("high", "raised"), [(0.3, 0.8), (1.2, 0.3), (0.8, -0.1)])
-def test_invalid_rule_is_refused(high, raised):
-    with pytest.raises(ValueError, match="raised_p"):
+@pytest.mark.parametrize(("high", "raised", "key", "shown"), [
+    (0.3, 0.8, "raised_p", "0.8, 0.3"), (1.2, 0.3, "high_p", "1.2"),
+    (0.8, -0.1, "raised_p", "-0.1"), (0.8, 0.0, "raised_p", "0.0"),
+    (float("nan"), 0.3, "high_p", "nan"), (True, 0.3, "high_p", "True")])
+def test_invalid_rule_is_refused(high, raised, key, shown):
+    with pytest.raises(SettingsError, match=f"nyckel '{key}': .* Värden: {shown}\\."):
         TierRule(high_p=high, raised_p=raised)
 
 

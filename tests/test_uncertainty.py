@@ -364,11 +364,11 @@ def test_options_from_the_settings(demo) -> None:
     settings = read_settings(DATA / "profiles" / "bred_prevention.toml")
     saved = settings.with_changes(draws=120, seed=5, concentration=10.0, top_k=3,
                                   vary_aggregation=False)
-    options = UncertaintyOptions.from_settings(saved)
+    options = saved.uncertainty
     assert (options.draws, options.seed, options.concentration, options.top_k,
             options.vary_aggregation, options.vary_normalisation) == (120, 5, 10.0, 3,
                                                                       False, True)
-    assert UncertaintyOptions.from_settings(settings) == UncertaintyOptions()
+    assert settings.uncertainty == UncertaintyOptions()
     result = rank_uncertainty(table, catalogue, saved)
     assert (result.draws, result.top_k, result.options) == (120, 3, options)
 
@@ -471,7 +471,8 @@ def test_bad_input_gives_rank_areas_errors(demo) -> None:
     ({"concentration": 0}, "concentration", "0"),
     ({"concentration": -3.0}, "concentration", "-3.0"),
     ({"concentration": float("nan")}, "concentration", "nan"),
-    ({"top_k": 0}, "top_k", "0"),
+    ({"top_k": -1}, "top_k", "-1"),
+    ({"top_k": None}, "top_k", "None"),
     ({"seed": -1}, "seed", "-1"),
     ({"noise_replicates": 0}, "noise_replicates", "0"),
     ({"data_noise": "ja"}, "data_noise", "'ja'"),

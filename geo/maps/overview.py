@@ -164,4 +164,4 @@ def _tier_rule(analysis: Analysis) -> str:
     if a is None:
         return "ingen osäkerhetsberäkning"
     return (f"bland de {a.top_k} med störst behov i minst "
-            f"{round(analysis.settings.tier_high_p * 100)} % av beräkningarna")
+            f"{round(analysis.settings.tiers.high_p * 100)} % av beräkningarna")
