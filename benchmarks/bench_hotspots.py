@@ -25,7 +25,8 @@ from shapely.geometry import box
 from geo.io.areas import read_areas
 from geo.io.national import read_national_regso
 from geo.sources import find_duva_wheel
-from geo.spatial.hotspots import _build_graph, find_hotspots
+from geo.spatial.hotspots import find_hotspots
+from geo.spatial.weights import build_weights
 from indicators.columns import AREA_ID, DOMAINS, SCORE
 
 HUDDINGE = (Path(__file__).resolve().parents[2] / "shared" / "data" / "huddinge"
@@ -75,7 +76,7 @@ def main() -> None:
           f"{'7 vars s':>9}")
     for name, frame, repeat in layers:
         geoms = frame.set_index(frame[AREA_ID].astype(str))[["geometry"]]
-        weights_s = median_s(lambda g=geoms: _build_graph(g, "queen"), repeat)
+        weights_s = median_s(lambda g=geoms: build_weights(g, "queen"), repeat)
         one = values(frame[AREA_ID], 1)
         seven = values(frame[AREA_ID], 7)
         result = find_hotspots(frame, one, permutations=PERMUTATIONS)

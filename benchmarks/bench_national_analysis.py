@@ -50,7 +50,7 @@ from geo.analysis import run_analysis  # noqa: E402
 from geo.inputs import list_profiles, load_inputs  # noqa: E402
 from geo.io.national import read_national_regso  # noqa: E402
 from geo.sources import demo_inputs, find_duva_wheel  # noqa: E402
-from geo.spatial import hotspots  # noqa: E402
+from geo.spatial import hotspots, weights  # noqa: E402
 from indicators import assessment, ranking  # noqa: E402
 
 PROFILE = "Bred prevention"
@@ -65,9 +65,9 @@ STEPS: tuple[tuple[str, object, str, str | None], ...] = (
     ("join_areas", analysis_module, "join_areas", None),
     ("summary (top contributors)", ranking.RankingResult, "summary", "join_areas"),
     ("find_hotspots", analysis_module, "find_hotspots", None),
-    ("graph (cache key + Queen build)", hotspots, "_build_graph", "find_hotspots"),
-    ("cache key (fingerprint)", hotspots, "_fingerprint", "graph (cache key + Queen build)"),
-    ("queen_graph (intersects)", hotspots, "queen_graph", "graph (cache key + Queen build)"),
+    ("graph (cache key + Queen build)", hotspots, "build_weights", "find_hotspots"),
+    ("cache key (fingerprint)", weights, "_fingerprint", "graph (cache key + Queen build)"),
+    ("queen_graph (intersects)", weights, "queen_graph", "graph (cache key + Queen build)"),
     ("Moran_Local + G_Local (999 perm.)", hotspots, "_run", "find_hotspots"),
 )
 
@@ -182,7 +182,7 @@ def main() -> None:
 
     cold = []
     for k in range(repeat):
-        hotspots.clear_graph_cache()
+        weights.clear_graph_cache()
         hotspots._permutations.cache_clear()
         timer.run(lambda k=k: run_analysis(national, other_weights(settings, k)))
         cold.append(timer.runs.pop())
@@ -199,7 +199,7 @@ def main() -> None:
     keys = []
     for _ in range(repeat):
         t = time.perf_counter()
-        hotspots._fingerprint(geoms)
+        weights._fingerprint(geoms)
         keys.append(time.perf_counter() - t)
 
     print(f"prevmap run_analysis, Python {platform.python_version()}, numpy {np.__version__}, "

@@ -373,7 +373,7 @@ def test_cache_misses_when_a_geometry_changes():
 
 
 def test_cache_keeps_the_last_entries(monkeypatch):
-    monkeypatch.setattr(display, "CACHE_SIZE", 2)
+    monkeypatch.setattr(display._CACHE, "maxsize", 2)
     frame = grid_frame()
     results = [display_geometry(frame, vertex_budget=b) for b in (500, 600, 700)]
     assert display_geometry(frame, vertex_budget=700) is results[2]

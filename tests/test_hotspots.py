@@ -20,7 +20,7 @@ from shared_data import shared
 
 from geo.inputs import DEFAULT_AREAS
 from geo.io.areas import read_areas
-from geo.spatial import hotspots
+from geo.spatial import hotspots, weights
 from geo.spatial.hotspots import (
     COLD,
     GI_LABELS,
@@ -32,17 +32,15 @@ from geo.spatial.hotspots import (
     NO_NEIGHBOUR,
     NOT_SIGNIFICANT,
     HotspotError,
-    _build_graph,
-    _fingerprint,
     _geometries,
     _subgraph,
     benjamini_hochberg,
     column,
     find_hotspots,
-    queen_graph,
     two_sided_p,
     values_from_ranking,
 )
+from geo.spatial.weights import _fingerprint, build_weights, queen_graph
 from indicators.columns import AREA_ID, DOMAINS, SCORE
 from indicators.ranking import RankingResult
 
@@ -366,6 +364,29 @@ def hand_made_coverage() -> gpd.GeoDataFrame:
     return frame.iloc[[4, 0, 13, 8, 1, 2, 3, 9, 5, 10, 6, 7, 11, 12]].reset_index(drop=True)
 
 
+def _hand_bh(values: np.ndarray) -> np.ndarray:
+    """The step-up adjustment as prevmap wrote it by hand before scipy's."""
+    m = len(values)
+    order = np.argsort(values, kind="stable")
+    scaled = values[order] * m / np.arange(1, m + 1)
+    adjusted = np.minimum(np.minimum.accumulate(scaled[::-1])[::-1], 1.0)
+    q = np.empty(m)
+    q[order] = adjusted
+    return q
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_scipy_bh_is_the_hand_computation(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 400))
+    p = np.concatenate([rng.uniform(0, 1, n), rng.uniform(0, 0.01, n // 4),
+                        np.round(rng.uniform(0, 1, n // 4), 2)])     # ties too
+    ours, hand = benjamini_hochberg(p), _hand_bh(p)
+    np.testing.assert_allclose(ours, hand, rtol=4e-16, atol=0)
+    for alpha in (0.01, 0.05, 0.1):
+        assert ((ours <= alpha) == (hand <= alpha)).all()
+
+
 def test_queen_graph_equals_strict_contiguity_on_a_hand_made_coverage():
     geoms, _ = _geometries(hand_made_coverage())
     fast = queen_graph(geoms)
@@ -405,36 +426,36 @@ def test_queen_graph_refuses_what_build_contiguity_refuses():
 
 
 def test_queen_graph_is_cached_per_area_set():
-    hotspots.clear_graph_cache()
+    weights.clear_graph_cache()
     geoms, _ = _geometries(hand_made_coverage())
-    first = _build_graph(geoms, "queen")
-    assert _build_graph(geoms.copy(), "queen") is first            # same ids and shapes
+    first = build_weights(geoms, "queen")
+    assert build_weights(geoms.copy(), "queen") is first            # same ids and shapes
     moved = geoms.copy()
     moved.loc["ISLAND", "geometry"] = box(*moved.loc["A9", "geometry"].bounds).buffer(0)
-    other = _build_graph(moved, "queen")                           # ISLAND now overlaps A9
+    other = build_weights(moved, "queen")                           # ISLAND now overlaps A9
     assert other is not first and "ISLAND" not in other.isolates
     renamed = geoms.rename(index={"ISLAND": "ÖN"})
-    assert list(_build_graph(renamed, "queen").isolates) == ["ÖN"]
-    hotspots.clear_graph_cache()
-    again = _build_graph(geoms, "queen")
+    assert list(build_weights(renamed, "queen").isolates) == ["ÖN"]
+    weights.clear_graph_cache()
+    again = build_weights(geoms, "queen")
     assert again is not first
     _assert_same_graph(again, first)
     # knn is not cached: it is rebuilt per variable on the areas with values
     grid, _ = _geometries(grid_frame())
-    assert _build_graph(grid, "knn") is not _build_graph(grid, "knn")
+    assert build_weights(grid, "knn") is not build_weights(grid, "knn")
 
 
 def test_graph_cache_keeps_only_the_last_few_area_sets():
-    hotspots.clear_graph_cache()
+    weights.clear_graph_cache()
     geoms, _ = _geometries(square_grid(3))
-    graphs = [_build_graph(geoms.set_axis([f"{k}-{i}" for i in geoms.index]), "queen")
-              for k in range(hotspots.GRAPH_CACHE_SIZE + 2)]
-    assert len(hotspots._graph_cache) == hotspots.GRAPH_CACHE_SIZE
-    last = geoms.set_axis([f"{hotspots.GRAPH_CACHE_SIZE + 1}-{i}" for i in geoms.index])
-    assert _build_graph(last, "queen") is graphs[-1]
+    graphs = [build_weights(geoms.set_axis([f"{k}-{i}" for i in geoms.index]), "queen")
+              for k in range(weights.GRAPH_CACHE_SIZE + 2)]
+    assert len(weights._graph_cache) == weights.GRAPH_CACHE_SIZE
+    last = geoms.set_axis([f"{weights.GRAPH_CACHE_SIZE + 1}-{i}" for i in geoms.index])
+    assert build_weights(last, "queen") is graphs[-1]
     first = geoms.set_axis([f"0-{i}" for i in geoms.index])
-    assert _build_graph(first, "queen") is not graphs[0]          # dropped, built again
-    hotspots.clear_graph_cache()
+    assert build_weights(first, "queen") is not graphs[0]          # dropped, built again
+    weights.clear_graph_cache()
 
 
 def test_fingerprint_tells_geometries_apart():

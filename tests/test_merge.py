@@ -132,6 +132,19 @@ def test_a_corner_is_enough_queen_contiguity():
     assert merge.unresolved == ()
 
 
+def test_an_overlapping_area_is_a_neighbour_as_in_hotspots():
+    """One rule for both (geo.spatial.weights): areas drawn over each other are neighbours.
+    libpysal's strict contiguity made T an island here, left unresolved."""
+    x0, y0 = ORIGIN
+    inputs = make_inputs(["T", "O"], ["Liten", "Över"],
+                         [box(x0, y0, x0 + 1000, y0 + 1000),
+                          box(x0 + 500, y0 + 500, x0 + 1500, y0 + 1500)],
+                         unga=[10, 100], invanare=[100, 1000])
+    merge = merge_small_areas(inputs, RATES, 50)
+    assert merge.merged == (("O", "T"),)
+    assert merge.unresolved == ()
+
+
 GRID_UNGA = [100, 300, 200, 400, 10, 20, 500, 250, 150]   # A1..A9
 
 

@@ -93,7 +93,6 @@ import hashlib
 import math
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -102,6 +101,8 @@ import numpy as np
 import pandas as pd
 import shapely
 from shapely import GeometryType
+
+from geo.cache import LRUCache
 
 METRIC_CRS = "EPSG:3006"
 DISPLAY_CRS = "EPSG:4326"
@@ -802,45 +803,41 @@ def geometry_key(frame: gpd.GeoDataFrame | gpd.GeoSeries) -> str:
     return digest.hexdigest()
 
 
-_CACHE: OrderedDict[tuple[str, int | None, int], DisplayGeometry] = OrderedDict()
-_CACHE_LOCK = threading.Lock()
+_CACHE = LRUCache(CACHE_SIZE)
+# One lock per key being computed, so that sessions asking for the same map wait for one
+# computation (a national layer takes seconds) and other keys are not held up.
 _KEY_LOCKS: dict[tuple[str, int | None, int], threading.Lock] = {}
+_KEY_LOCKS_LOCK = threading.Lock()
 
 
 def display_geometry(frame: gpd.GeoDataFrame, *, vertex_budget: int | None = None,
                      decimals: int = 5) -> DisplayGeometry:
     """:func:`prepare_display_geometry`, memoised in-process (the last :data:`CACHE_SIZE`
-    results) by :func:`geometry_key`, the budget and the decimals. Thread-safe: sessions
-    asking for the same key wait for one computation; other keys are not held up."""
+    results, :class:`geo.cache.LRUCache`) by :func:`geometry_key`, the budget and the
+    decimals. Thread-safe: sessions asking for the same key wait for one computation;
+    other keys are not held up."""
     _check_frame(frame, vertex_budget, decimals)
     key = (geometry_key(frame), None if vertex_budget is None else int(vertex_budget),
            int(decimals))
-    with _CACHE_LOCK:
-        if key in _CACHE:
-            _CACHE.move_to_end(key)
-            return _CACHE[key]
+    result = _CACHE.get(key)
+    if result is not None:
+        return result
+    with _KEY_LOCKS_LOCK:
         key_lock = _KEY_LOCKS.setdefault(key, threading.Lock())
     with key_lock:
-        try:
-            with _CACHE_LOCK:
-                if key in _CACHE:
-                    return _CACHE[key]
+        result = _CACHE.get(key)
+        if result is None:
             result = prepare_display_geometry(frame, vertex_budget=vertex_budget,
                                               decimals=decimals)
-            with _CACHE_LOCK:
-                _CACHE[key] = result
-                while len(_CACHE) > CACHE_SIZE:
-                    _CACHE.popitem(last=False)
-        finally:
-            with _CACHE_LOCK:
-                _KEY_LOCKS.pop(key, None)
+            _CACHE.put(key, result)
+    with _KEY_LOCKS_LOCK:
+        _KEY_LOCKS.pop(key, None)
     return result
 
 
 def clear_display_cache() -> None:
     """Forget every memoised display geometry (for tests and benchmarks)."""
-    with _CACHE_LOCK:
-        _CACHE.clear()
+    _CACHE.clear()
 
 
 def vertex_budget_for(n_areas: int, *, max_bytes: float, bytes_per_vertex: float = 22.0,

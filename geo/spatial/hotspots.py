@@ -9,7 +9,8 @@ Conventions (also stated in :meth:`Hotspots.notes`):
 
 * Spatial weights (libpysal ``Graph``): ``"queen"`` (default) makes areas that share
   an edge or a corner neighbours (geometric test: the polygons intersect, see
-  :func:`queen_graph`; areas that overlap count as neighbours too). ``"knn"`` gives
+  :mod:`geo.spatial.weights`, the builder merging uses too; areas that overlap count as
+  neighbours). ``"knn"`` gives
   every area its ``KNN_K`` = 4 nearest neighbours by centroid distance (in SWEREF 99 TM
   when the layer has a geographic CRS), for layers that are not contiguous (islands,
   gaps between polygons). Local Moran's I uses the weights row-standardised; Gi* uses
@@ -45,27 +46,22 @@ Labels and notes are plain Swedish text (no markup).
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 import math
-import os
-import threading
 import warnings
-from collections import OrderedDict
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 from esda import crand as esda_crand
 from esda.getisord import G_Local
 from esda.moran import Moran_Local
 from libpysal.graph import Graph
+from scipy.stats import false_discovery_control
 
+from geo.spatial.weights import KNN_K, WEIGHTS, build_weights
 from indicators.columns import AREA_ID, AREA_NAME, SCORE
 from indicators.errors import PrevmapError
 
@@ -95,11 +91,8 @@ MEASURES = ("moran_i", "moran_p", "moran_p_raw", "moran_label",
             "gi_z", "gi_p", "gi_p_raw", "gi_label")
 N_NEIGHBOURS = "n_neighbours"
 
-WEIGHTS = ("queen", "knn")
-KNN_K = 4
 # Fewer tested areas than this: the variable is not tested (labels "Ej signifikant", a note).
 MIN_AREAS = 5
-SWEREF = "EPSG:3006"
 
 
 class HotspotError(PrevmapError):
@@ -201,23 +194,15 @@ def benjamini_hochberg(pvalues: Iterable[float] | np.ndarray) -> np.ndarray:
     """Benjamini–Hochberg adjusted p-values (q-values); NaN stays NaN and is not counted.
 
     With the m non-missing p-values sorted, ``q_(i) = min over j >= i of
-    min(1, m * p_(j) / j)``. Rejecting every hypothesis with ``q <= alpha`` is the
-    step-up procedure: reject the k smallest, k the largest index with
-    ``p_(k) <= k * alpha / m``.
+    min(1, m * p_(j) / j)`` (:func:`scipy.stats.false_discovery_control`, ``method="bh"``).
+    Rejecting every hypothesis with ``q <= alpha`` is the step-up procedure: reject the k
+    smallest, k the largest index with ``p_(k) <= k * alpha / m``.
     """
     p = np.asarray(pvalues, dtype=float)
     out = np.full(p.shape, np.nan)
     present = ~np.isnan(p)
-    m = int(present.sum())
-    if m == 0:
-        return out
-    values = p[present]
-    order = np.argsort(values, kind="stable")
-    scaled = values[order] * m / np.arange(1, m + 1)
-    adjusted = np.minimum(np.minimum.accumulate(scaled[::-1])[::-1], 1.0)
-    q = np.empty(m)
-    q[order] = adjusted
-    out[present] = q
+    if present.any():
+        out[present] = false_discovery_control(p[present], method="bh")
     return out
 
 
@@ -273,146 +258,6 @@ def _value_table(values: pd.DataFrame | pd.Series) -> pd.DataFrame:
     if bad:
         raise HotspotError("variablerna är inte numeriska: " + ", ".join(bad))
     return table.astype(float).replace([np.inf, -np.inf], np.nan)
-
-
-# Geometry types libpysal's contiguity builders accept.
-_CONTIGUITY_TYPES = frozenset({"Polygon", "MultiPolygon", "LineString", "MultiLineString"})
-# The layer's Queen graph per area set (see _queen_cached): a weight change reuses it.
-GRAPH_CACHE_SIZE = 4
-_graph_cache: OrderedDict[str, Graph] = OrderedDict()
-_graph_lock = threading.Lock()
-
-
-def _island_loops(heads: np.ndarray, tails: np.ndarray, ids: np.ndarray,
-                  weights: np.ndarray) -> tuple[pd.Index, pd.Index, np.ndarray]:
-    """Add a zero-weight self-loop for every id without a neighbour and order the links by
-    ``ids`` on both levels, as libpysal's contiguity builders do (``_resolve_islands``)."""
-    islands = pd.Index(ids).difference(pd.Index(heads))
-    if islands.shape != (0,):
-        heads = np.hstack((heads, islands))
-        tails = np.hstack((tails, islands))
-        weights = np.hstack((weights, np.zeros_like(islands, dtype=int)))
-    adjacency = pd.Series(
-        weights, index=pd.MultiIndex.from_arrays([heads, tails], names=["focal", "neighbor"]),
-        name="weight")
-    adjacency = adjacency.reindex(ids, level=0).reindex(ids, level=1)
-    return (adjacency.index.get_level_values(0), adjacency.index.get_level_values(1),
-            adjacency.to_numpy())
-
-
-# Layers with at least this many areas are queried on two threads (shapely releases the GIL).
-_THREADED_QUERY = 1000
-
-
-def _intersecting(shapes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """All pairs (i, j) of ``shapes`` that intersect (i == j included), ordered by i as
-    ``STRtree.query(shapes, predicate="intersects")`` gives them. Large layers are queried
-    in two halves on two threads: each input's hits do not depend on the other inputs,
-    so the halves put together are the same pairs in the same order."""
-    tree = shapely.STRtree(shapes)
-    workers = min(2, os.cpu_count() or 1)
-    if len(shapes) < _THREADED_QUERY or workers < 2:
-        return tree.query(shapes, predicate="intersects")
-    half = len(shapes) // 2
-    with ThreadPoolExecutor(workers) as pool:
-        first, second = pool.map(lambda part: tree.query(shapes[part], predicate="intersects"),
-                                 (slice(0, half), slice(half, None)))
-    second = second + np.array([[half], [0]], dtype=second.dtype)
-    return np.concatenate([first, second], axis=1)
-
-
-def queen_graph(geoms: gpd.GeoDataFrame | gpd.GeoSeries) -> Graph:
-    """Queen contiguity of ``geoms`` (labelled by their index): binary weights between
-    geometries that intersect, isolates as zero-weight self-loops.
-
-    On a coverage (polygons that share only boundary points and edges: valid area layers)
-    two polygons intersect exactly when they touch, so this is the same ``Graph`` as
-    ``Graph.build_contiguity(geoms, rook=False, strict=True)``, links in the same order,
-    but some ten times faster: "touches" must compare the interiors of every pair, while
-    "intersects" stops at the first shared point. Unlike the strict builder, areas that
-    overlap (an invalid coverage, e.g. a district drawn over its neighbours) count as
-    neighbours here too.
-    """
-    geometry = geoms.geometry if isinstance(geoms, gpd.GeoDataFrame) else geoms
-    types = set(geometry.geom_type)
-    if not types <= _CONTIGUITY_TYPES:     # as Graph.build_contiguity
-        raise ValueError(f"This Graph type is only well-defined for geom_types: "
-                         f"{set(_CONTIGUITY_TYPES)}.")
-    ids = np.asarray(geometry.index)
-    shapes = np.asarray(geometry.array)
-    heads_ix, tails_ix = _intersecting(shapes)
-    other = heads_ix != tails_ix
-    heads_ix, tails_ix = heads_ix[other], tails_ix[other]
-    return Graph.from_arrays(*_island_loops(ids[heads_ix], ids[tails_ix], ids,
-                                            np.ones_like(heads_ix, dtype=int)))
-
-
-def _fingerprint(geoms: gpd.GeoDataFrame) -> str:
-    """A SHA-256 of the area ids (in order) and the exact geometries.
-
-    Geometries are hashed as shapely's ragged arrays (geometry type, every coordinate and
-    the part and ring offsets: the geometry exactly, single polygons promoted to
-    multipolygons when the layer mixes them, which contiguity does not tell apart; plus
-    which geometries are missing, since those are written as empty), or as
-    WKB when the layer cannot be written that way (e.g. mixed polygons and lines).
-    """
-    digest = hashlib.sha256(json.dumps([str(a) for a in geoms.index]).encode("utf-8"))
-    shapes = np.asarray(geoms.geometry.array)
-    try:
-        kind, coords, offsets = shapely.to_ragged_array(shapes)
-        arrays = (coords, *offsets, shapely.is_missing(shapes))   # None is written as empty
-        digest.update(f"ragged {int(kind)} {len(shapes)}".encode())
-    except (ValueError, NotImplementedError, TypeError):
-        arrays = ()
-        digest.update(f"wkb {len(shapes)}".encode())
-        for blob in shapely.to_wkb(shapes):
-            digest.update(len(blob or b"").to_bytes(8, "little"))
-            digest.update(blob or b"")
-    for array in arrays:
-        array = np.ascontiguousarray(array)
-        digest.update(f"{array.dtype.str}{array.shape}".encode())
-        digest.update(memoryview(array).cast("B"))
-    return digest.hexdigest()
-
-
-def _queen_cached(geoms: gpd.GeoDataFrame) -> Graph:
-    """:func:`queen_graph`, kept in-process for the last :data:`GRAPH_CACHE_SIZE` area sets
-    (keyed by :func:`_fingerprint`), so that a new weight or profile does not rebuild it.
-    The cached Graph is shared: callers must not change it (libpysal graphs are
-    immutable; find_hotspots only derives new graphs from it)."""
-    key = _fingerprint(geoms)
-    with _graph_lock:
-        graph = _graph_cache.get(key)
-        if graph is not None:
-            _graph_cache.move_to_end(key)
-            return graph
-    graph = queen_graph(geoms)
-    with _graph_lock:
-        _graph_cache[key] = graph
-        _graph_cache.move_to_end(key)
-        while len(_graph_cache) > GRAPH_CACHE_SIZE:
-            _graph_cache.popitem(last=False)
-    return graph
-
-
-def clear_graph_cache() -> None:
-    """Forget the cached Queen graphs (for benchmarks and tests)."""
-    with _graph_lock:
-        _graph_cache.clear()
-
-
-def _build_graph(geoms: gpd.GeoDataFrame, weights: str) -> Graph:
-    """Binary weights between ``geoms`` (indexed by area id); isolates as zero self-loops."""
-    if weights == "knn":
-        if len(geoms) < 2:
-            return Graph.from_arrays(geoms.index, geoms.index, np.zeros(len(geoms)))
-        if geoms.crs is not None and geoms.crs.is_geographic:
-            geoms = geoms.to_crs(SWEREF)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # centroids of a geographic CRS
-            points = geoms.centroid
-        return Graph.build_knn(points, k=min(KNN_K, len(geoms) - 1))
-    return _queen_cached(geoms)
 
 
 def _subgraph(graph: Graph, ids: Iterable[str]) -> Graph:
@@ -588,7 +433,7 @@ def find_hotspots(areas: gpd.GeoDataFrame | Areas, values: pd.DataFrame | pd.Ser
     extra = list(table.index.difference(ids, sort=False))
     table = table.reindex(ids)
 
-    layer = _build_graph(geoms, weights)
+    layer = build_weights(geoms, weights)
     out = pd.DataFrame({AREA_NAME: names, N_NEIGHBOURS: _neighbour_counts(layer).reindex(ids)},
                        index=ids)
     details: list[str] = []
@@ -610,7 +455,7 @@ def find_hotspots(areas: gpd.GeoDataFrame | Areas, values: pd.DataFrame | pd.Ser
             graph, isolated = None, []
         else:
             graph = (_subgraph(layer, have_ids) if weights == "queen"
-                     else _build_graph(geoms.loc[have_ids], weights))
+                     else build_weights(geoms.loc[have_ids], weights))
             isolated = list(have_ids[have_ids.isin(graph.isolates)])
         tested = list(have_ids[~have_ids.isin(isolated)])
         stats = {m: np.full(len(ids), np.nan) for m in ("moran_i", "moran_p", "moran_p_raw",

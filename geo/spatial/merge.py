@@ -16,11 +16,11 @@ for the method page):
   and is known only when it is known for every member (as :func:`to_level` sums them:
   a sum over the members that happen to have a value would be too low); the group's
   population is the smallest known group denominator.
-* **Neighbours.** Queen contiguity on the polygons (a shared border or a shared
-  corner, geometric test, as :mod:`geo.spatial.hotspots`); two groups are neighbours when any
-  of their members are. The border two groups share is the total length of the
-  borders their members share (in metres, in SWEREF 99 TM for a geographic layer;
-  0 for a corner).
+* **Neighbours.** Queen contiguity on the polygons (a shared border, a shared corner or
+  an overlap: :func:`geo.spatial.weights.contiguity_graph`, the builder hot spots use
+  too); two groups are neighbours when any of their members are. The border two groups
+  share is the total length of the borders their members share (in metres, in SWEREF 99
+  TM for a geographic layer; 0 for a corner or an overlap that crosses no border).
 * **Eligibility.** A neighbour can be merged with only if the merged group still has
   at least one denominator known for all its members (otherwise the merge would hide
   the small area's data rather than pool it; a neighbour without any data is never
@@ -51,17 +51,16 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from libpysal.graph import Graph
 
 from geo.inputs import Inputs
 from geo.spatial.levels import to_level
+from geo.spatial.weights import SWEREF, contiguity_graph
 from indicators.catalogue import known_indicators
 from indicators.columns import AREA_ID, AREA_NAME
 from indicators.errors import Problems, SettingsError
 from indicators.levels import FROM_ID, link_table
 
 TITLE = "Sammanslagna områden"
-SWEREF = "EPSG:3006"
 _FROM, _TO, _NAME = "omrade", "grupp", "namn"
 
 
@@ -252,7 +251,7 @@ def _contiguity(frame: gpd.GeoDataFrame) -> tuple[dict[str, list[str]],
         return {}, {}
     geoms = gpd.GeoSeries(frame.geometry.to_numpy(), index=frame[AREA_ID].astype(str),
                           crs=frame.crs)
-    graph = Graph.build_contiguity(geoms, rook=False, strict=True)
+    graph = contiguity_graph(geoms)
     measured = geoms.to_crs(SWEREF) if geoms.crs is not None and geoms.crs.is_geographic \
         else geoms
     adjacency: dict[str, list[str]] = {}
