@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 
 import folium
 import geopandas as gpd
@@ -45,7 +44,6 @@ from geo.spatial.comparisons import (
     check_layer_names,
     count_column,
     point_overlay,
-    read_point_layer,
 )
 from geo.spatial.layers import MapOverlay
 from indicators.columns import AREA_ID, AREA_NAME
@@ -78,12 +76,6 @@ def population_column(label: str) -> str:
 def per_1000_column(name: str, label: str) -> str:
     """The header of a layer's count per 1 000: ``Per 1 000 barn 0–17 år: Skolor``."""
     return f"Per 1 000 {label}: {name}"
-
-
-def read_resource_layer(path: str | Path, kind: str, *, x_column: str | None = None,
-                        y_column: str | None = None) -> PointLayer:
-    """Read one resource file (e.g. ``kind="Fritidsgårdar"``) as a point layer."""
-    return read_point_layer(path, kind, x_column=x_column, y_column=y_column)
 
 
 def youth_population(table: pd.DataFrame) -> tuple[pd.Series, str] | None:
