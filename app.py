@@ -10,6 +10,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
+from functools import partial
 from pathlib import Path
 
 import geopandas as gpd
@@ -19,12 +20,10 @@ from streamlit_folium import st_folium
 
 from geo import sources
 from geo.analysis import Analysis, add_comparisons, domain_hotspots, rank_span, run_analysis
-from geo.export.outputs import map_html
-from geo.export.render import map_png, renderer_missing, report_pdf
-from geo.export.report import report_html
-from geo.export.tables import ranking_csv, ranking_table
+from geo.export.formats import FORMATS, ExportOptions
+from geo.export.render import renderer_missing
+from geo.export.tables import ranking_table
 from geo.export.text import failure_text, md_text
-from geo.export.workbook import excel_bytes, write_geopackage
 from geo.inputs import Inputs, inputs_for_areas, list_profiles, load_inputs
 from geo.io.areas import Areas, detect_crs, read_areas, read_layer
 from geo.io.files import read_source_info
@@ -83,12 +82,6 @@ OFFLINE = os.environ.get("PREVMAP_OFFLINE", "") not in ("", "0")
 @st.cache_resource(show_spinner="Läser in områden och indikatorer …")
 def load_default_inputs() -> Inputs:
     return load_inputs()
-
-
-def geopackage_bytes(analysis: Analysis) -> bytes:
-    """The GeoPackage export as bytes (GDAL writes files, not streams)."""
-    with tempfile.TemporaryDirectory(prefix="prevmap-gpkg-") as tmp:
-        return write_geopackage(analysis, Path(tmp) / "resultat.gpkg").read_bytes()
 
 
 UPLOAD_PREFIX = "prevmap-upload-"
@@ -1229,44 +1222,21 @@ def show_ranking(analysis: Analysis, settings: AnalysisSettings,
     show_profile(analysis, st.session_state["area"])
 
     st.subheader("Ladda ned")
-    d1, d2, d3, d4 = st.columns(4)
-    # The files are made when a button is clicked, not on every rerun, by the same
-    # functions as `prevmap export`. The map is built anew: folium adds to a map each time
-    # it is rendered, and st_folium has rendered `fmap` already. A download does not rerun
-    # the app (on_click="ignore"): nothing on the page changes.
-    d1.download_button("Karta (HTML)", lambda: map_html(analysis, tiles=tiles),
-                       on_click="ignore",
-                       file_name="prevmap_karta.html", mime="text/html",
-                       help="Fungerar utan internet: kartbiblioteket finns i filen.")
-    d2.download_button("Rapport (HTML)", lambda: report_html(analysis),
-                       on_click="ignore",
-                       file_name="prevmap_rapport.html", mime="text/html",
-                       help="En fil: karta, rangordning, områdesprofiler, metod, källor och "
-                            "inställningar. Skrivs ut på A4.")
-    d3.download_button("Resultat (Excel)", lambda: excel_bytes(analysis),
-                       on_click="ignore",
-                       file_name="prevmap_resultat.xlsx",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    d4.download_button("Rangordning (CSV)", lambda: ranking_csv(analysis),
-                       on_click="ignore",
-                       file_name="prevmap_rangordning.csv", mime="text/csv")
-    e1, e2, e3, e4 = st.columns(4)
-    e1.download_button("Områden med resultat (GeoPackage)", lambda: geopackage_bytes(analysis),
-                       on_click="ignore",
-                       file_name="prevmap_resultat.gpkg", mime="application/geopackage+sqlite3")
-    # A failure inside a download's callable never reaches the page, so a machine without
-    # chromium gets the buttons disabled and the reason shown instead.
+    # One button per format of geo.export.formats, in two rows of four. The files are made
+    # when a button is clicked, not on every rerun, by the same writers as `prevmap export`.
+    # The map is built anew: folium adds to a map each time it is rendered, and st_folium
+    # has rendered `fmap` already. A download does not rerun the app (on_click="ignore"):
+    # nothing on the page changes. A failure inside a download's callable never reaches
+    # the page, so a machine without chromium gets those buttons disabled and the reason
+    # shown instead.
     no_renderer = renderer_missing()
-    e2.download_button("Rapport (PDF)", lambda: report_pdf(report_html(analysis)),
-                       on_click="ignore", disabled=no_renderer is not None,
-                       file_name="prevmap_rapport.pdf", mime="application/pdf",
-                       help="Skapas av webbläsaren chromium på den här datorn (några sekunder).")
-    e3.download_button("Karta (PNG)", lambda: map_png(map_html(analysis)),
-                       on_click="ignore", disabled=no_renderer is not None,
-                       file_name="prevmap_karta.png", mime="image/png")
-    e4.download_button("Inställningar (TOML)", settings.to_toml().encode("utf-8"),
-                       on_click="ignore",
-                       file_name="prevmap_installningar.toml", mime="application/toml")
+    options = ExportOptions(tiles=tiles)
+    columns = [c for _ in range(0, len(FORMATS), 4) for c in st.columns(4)]
+    for column, fmt in zip(columns, FORMATS, strict=False):
+        column.download_button(fmt.label, partial(fmt.write, analysis, options),
+                               on_click="ignore", file_name=fmt.name(), mime=fmt.mime,
+                               disabled=fmt.needs_chromium and no_renderer is not None,
+                               help=fmt.help)
     if no_renderer:
         st.caption(md_text(f"PDF och PNG kan inte skapas på den här datorn: {no_renderer}"))
     digest = hashlib.sha256(settings.to_toml().encode()).hexdigest()[:12]

@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
+from functools import partial
 
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.analysis import TIER, Analysis, robustness_columns
-from geo.export.render import renderer_missing, report_pdf
-from geo.export.report import report_html
+from geo.export.formats import PLAN_FORMATS, ExportOptions
+from geo.export.render import renderer_missing
 from geo.export.tables import ranking_table
 from geo.export.text import md_text
-from geo.export.workbook import plan_workbook_bytes
 from geo.maps.choropleth import format_number
 from geo.maps.offline import with_data_uris
 from geo.maps.resources import analysis_resource_counts, resource_gaps, resource_map
@@ -559,20 +559,11 @@ def show_audit_check(store: PlanStore) -> None:
 def show_plan_downloads(analysis: Analysis, contents: PlanContents,
                         followup: FollowUp) -> None:
     st.subheader("Ladda ned planen")
-    catalogue = analysis.inputs.catalogue
     stem = "".join(c if c.isalnum() else "_" for c in contents.plan.name).strip("_") or "plan"
-    d1, d2, d3 = st.columns(3)
-    d1.download_button("Planen och uppföljningen (Excel)",
-                       lambda: plan_workbook_bytes(contents, followup, catalogue),
-                       file_name=f"{stem}.xlsx", on_click="ignore",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    d2.download_button("Rapport med planen (HTML)",
-                       lambda: report_html(analysis, plan=contents, followup=followup),
-                       file_name=f"{stem}_rapport.html", mime="text/html", on_click="ignore")
     missing = renderer_missing()
-    d3.download_button("Rapport med planen (PDF)",
-                       lambda: report_pdf(report_html(analysis, plan=contents,
-                                                      followup=followup)),
-                       file_name=f"{stem}_rapport.pdf", mime="application/pdf",
-                       on_click="ignore", disabled=missing is not None,
-                       help=missing)
+    options = ExportOptions(plan=contents, followup=followup)
+    for column, fmt in zip(st.columns(len(PLAN_FORMATS)), PLAN_FORMATS, strict=True):
+        unavailable = fmt.needs_chromium and missing is not None
+        column.download_button(fmt.label, partial(fmt.write, analysis, options),
+                               file_name=fmt.name(stem), mime=fmt.mime, on_click="ignore",
+                               disabled=unavailable, help=missing if unavailable else fmt.help)

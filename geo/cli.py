@@ -9,14 +9,13 @@ import signal
 import subprocess
 import sys
 import tempfile
+from contextlib import nullcontext
 from pathlib import Path
 
-from geo.analysis import run_analysis
-from geo.export.outputs import export_analysis, map_html
-from geo.export.render import pdf_and_png
-from geo.export.report import report_html
+from geo.analysis import Analysis, run_analysis
+from geo.export.formats import FORMATS, OUT, ExportFormat, ExportOptions
+from geo.export.render import shared_browser
 from geo.export.text import failure_text, is_file_error, terminal_text
-from geo.export.workbook import excel_bytes, write_geopackage
 from geo.inputs import (
     DEFAULT_AREAS,
     DEFAULT_CATALOGUE,
@@ -51,16 +50,10 @@ def _parser() -> argparse.ArgumentParser:
                      help="analysinställningar, TOML (standard: profilen Bred prevention)")
     exp.add_argument("--catalogue", type=Path, default=DEFAULT_CATALOGUE,
                      help="indikatorkatalog, CSV")
-    exp.add_argument("--out", type=Path, required=True, help="HTML-kartan som ska skrivas")
-    exp.add_argument("--csv", type=Path, help="rangordningen som CSV (standard: --out med .csv)")
-    exp.add_argument("--excel", type=Path, help="också resultaten som Excel-arbetsbok (.xlsx)")
-    exp.add_argument("--gpkg", type=Path,
-                     help="också områdena med alla resultatkolumner som GeoPackage")
-    exp.add_argument("--pdf", type=Path, help="också rapporten som PDF (kräver chromium)")
-    exp.add_argument("--png", type=Path, help="också kartan som PNG-bild (kräver chromium)")
-    exp.add_argument("--rapport", type=Path,
-                     help="också en rapport i en HTML-fil: karta, rangordning, områdesprofiler, "
-                          "metod, källor och inställningar (utskrivbar på A4)")
+    for fmt in FORMATS:    # the files, as the app's download buttons (geo.export.formats)
+        if fmt.option is not None:
+            exp.add_argument(fmt.option, type=Path, required=fmt.option == OUT,
+                             help=fmt.option_help)
     exp.add_argument("--id-column", help="kolumnen med områdeskod i områdesfilen")
     exp.add_argument("--name-column", help="kolumnen med områdesnamn i områdesfilen")
     exp.add_argument("--tiles", help="bakgrundskarta (t.ex. OpenStreetMap); standard: ingen")
@@ -178,6 +171,33 @@ def _failed(err: Exception, doing: str) -> int:
     return 2 if is_file_error(err) else 1
 
 
+def export_paths(args: argparse.Namespace) -> list[tuple[ExportFormat, Path]]:
+    """The files ``prevmap export`` was asked for, in the registry's order: each format
+    with an option given, and those always written beside ``--out`` (CSV, settings)."""
+    out: Path = args.out
+    chosen = []
+    for fmt in FORMATS:
+        path = getattr(args, fmt.option.lstrip("-"), None) if fmt.option else None
+        if path is None and fmt.suffix is not None:
+            path = out.with_suffix(fmt.suffix)
+        if path is not None:
+            chosen.append((fmt, path))
+    return chosen
+
+
+def write_exports(analysis: Analysis, args: argparse.Namespace,
+                  options: ExportOptions) -> list[Path]:
+    """Write every file asked for, each by its format's writer (the same bytes as the
+    app's button); PDF and PNG share one chromium."""
+    chosen = export_paths(args)
+    rendering = any(fmt.needs_chromium for fmt, _ in chosen)
+    with shared_browser() if rendering else nullcontext():
+        for fmt, path in chosen:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(fmt.write(analysis, options))
+    return [path for _, path in chosen]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -204,18 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         doing = "Analysen kunde inte göras"
         analysis = run_analysis(inputs, settings, comparisons or None)
         doing = "Resultatet kunde inte skrivas"
-        paths = export_analysis(analysis, args.out, args.csv, tiles=args.tiles)
-        if args.rapport is not None:
-            args.rapport.write_bytes(report_html(analysis))
-        if args.excel is not None:
-            args.excel.write_bytes(excel_bytes(analysis))
-        if args.gpkg is not None:
-            write_geopackage(analysis, args.gpkg)
-        if args.pdf is not None or args.png is not None:
-            pdf, png = pdf_and_png(report_html(analysis), map_html(analysis))
-            for path, data in ((args.pdf, pdf), (args.png, png)):
-                if path is not None:
-                    path.write_bytes(data)
+        written = write_exports(analysis, args, ExportOptions(tiles=args.tiles))
     except PrevmapError as err:
         say(f"prevmap: {err}", err=True)
         return 2
@@ -225,10 +234,8 @@ def main(argv: list[str] | None = None) -> int:
         say(f"Obs: {note}", err=True)
     if inputs.synthetic:
         say("Obs: indikatorerna är SYNTETISKA DEMODATA.", err=True)
-    for path in (paths.html, paths.csv, paths.settings, args.rapport, args.excel, args.gpkg,
-                 args.pdf, args.png):
-        if path is not None:
-            say(f"Skrev {path}")
+    for path in written:
+        say(f"Skrev {path}")
     return 0
 
 

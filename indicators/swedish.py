@@ -1,5 +1,6 @@
-"""Numbers and text written the Swedish way: parsing numbers from tables (decimal comma,
-spaces between thousands, SCB's symbols for missing values)."""
+"""Numbers written the Swedish way: parsing numbers from tables (decimal comma, spaces
+between thousands, SCB's symbols for missing values) and formatting every number a person
+reads (:func:`format_number` and its kin)."""
 
 from __future__ import annotations
 
@@ -32,3 +33,68 @@ def parse_number(text: str) -> float | None:
         return None
     value = float(t.replace(",", "."))
     return value if np.isfinite(value) else None
+
+
+# -- writing numbers for people ------------------------------------------------------------
+#
+# One rule for every number a person reads (maps, report, app, messages): a decimal comma,
+# a thin space (U+2009) between thousands, "–" for a missing value. The thin space is what
+# the maps and the report have always used; parse_number reads it back.
+
+THOUSANDS = "\u2009"
+MISSING = "–"
+
+
+def is_missing(value: object) -> bool:
+    """None, NaN or pandas' NA/NaT: a value that is shown as "–"."""
+    if value is None:
+        return True
+    try:
+        return bool(value != value)  # NaN, NaT and NA are not equal to themselves
+    except (TypeError, ValueError):  # NA's comparison is ambiguous
+        return True
+
+
+def format_number(value: float | None, decimals: int = 2, *, trim: bool = False) -> str:
+    """``value`` with ``decimals`` decimals the Swedish way: 1234.5 -> '1 234,50' (thin
+    space), missing -> '–'. With ``trim``, trailing zeros go: 72.50 -> '72,5', 80.00 -> '80'."""
+    if is_missing(value):
+        return MISSING
+    text = f"{value:,.{decimals}f}"
+    if trim and "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text.replace(",", THOUSANDS).replace(".", ",")
+
+
+def format_integer(value: int | float | None) -> str:
+    """A whole number (rounded): 10000 -> '10 000'."""
+    return format_number(value, 0)
+
+
+def format_percent(percent: float | None, decimals: int = 1) -> str:
+    """Percentage points with at most ``decimals`` decimals and without a trailing ',0':
+    18.34 -> '18,3 %', 1.0 -> '1 %', missing -> '–'. Pass a share times 100."""
+    if is_missing(percent):
+        return MISSING
+    return format_number(percent, decimals).removesuffix(",0") + " %"
+
+
+def format_significant(value: float, digits: int = 4) -> str:
+    """``digits`` significant digits, decimal comma: 0.04999 -> '0,04999', 1.2e-05 ->
+    '1,2e-05' (test statistics and p-values)."""
+    return f"{value:.{digits}g}".replace(".", ",")
+
+
+def format_bytes(n: float) -> str:
+    """A byte count for people: '512 byte', '3,2 kB', '200 MB' (decimal units)."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= scale:
+            return f"{format_number(n / scale, 1).removesuffix(',0')} {unit}"
+    return f"{int(n)} byte"
+
+
+def format_rank_span(low: float, high: float) -> str:
+    """A rank interval: '3–6', or '1' when both ends agree; '–' when unknown."""
+    if is_missing(low):
+        return MISSING
+    return f"{low:.0f}" if low == high else f"{low:.0f}–{high:.0f}"

@@ -6,22 +6,29 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from geo.analysis import Analysis
+from geo.export.tables import ranking_csv
+from geo.maps.analysis_map import build_analysis_map
 from geo.maps.choropleth import export_map_html, render_map_html
 
-if TYPE_CHECKING:
-    pass
-from geo.analysis import Analysis
-from geo.export.tables import (
-    ranking_csv,
-)
-from geo.maps.analysis_map import build_analysis_map
+#: The settings file's first line: the digest of what the analysis was made from. A TOML
+#: comment, so that reading the file back (geo.io.files.read_settings) is unchanged.
+DIGEST_COMMENT = "# Indata (SHA-256 av områden, indikatorer, katalog, jämförelser och " \
+                 "inställningar): {digest}\n"
 
 
 def map_html(analysis: Analysis, *, tiles: str | None = None,
              created: dt.date | None = None) -> bytes:
     return render_map_html(build_analysis_map(analysis, tiles=tiles, created=created)).encode()
+
+
+def settings_toml(analysis: Analysis) -> bytes:
+    """The analysis' settings as TOML (UTF-8), headed by a comment with the digest of its
+    inputs (:attr:`Analysis.digest`): the file says which data it was made from and still
+    reads back as the same settings."""
+    return (DIGEST_COMMENT.format(digest=analysis.digest)
+            + analysis.settings.to_toml()).encode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,6 @@ def export_analysis(analysis: Analysis, out_html: str | Path, out_csv: str | Pat
     out_settings = out_html.with_suffix(".settings.toml")
     export_map_html(build_analysis_map(analysis, tiles=tiles, created=created), out_html)
     out_csv.write_bytes(ranking_csv(analysis))
-    out_settings.write_text(analysis.settings.to_toml(), encoding="utf-8")
+    out_settings.write_bytes(settings_toml(analysis))
     return ExportPaths(out_html, out_csv, out_settings)
 

@@ -16,6 +16,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -142,19 +143,48 @@ def _png(browser: Any, map_page: bytes) -> bytes:
         return page.screenshot(type="png", full_page=False)
 
 
+_SHARED: ContextVar[Any | None] = ContextVar("prevmap_chromium", default=None)
+
+
+@contextmanager
+def shared_browser() -> Iterator[None]:
+    """Inside this block every PDF and PNG is made by one chromium (starting it is most of
+    the cost): ``prevmap export --pdf --png`` starts it once. Without chromium it raises
+    :class:`RenderError` at once, before any page is made."""
+    if _SHARED.get() is not None:
+        yield
+        return
+    with _browser() as browser:
+        token = _SHARED.set(browser)
+        try:
+            yield
+        finally:
+            _SHARED.reset(token)
+
+
+@contextmanager
+def _any_browser() -> Iterator[Any]:
+    shared = _SHARED.get()
+    if shared is not None:
+        yield shared
+    else:
+        with _browser() as browser:
+            yield browser
+
+
 def report_pdf(report: bytes) -> bytes:
     """The HTML report (:func:`geo.export.report.report_html`) as an A4 PDF."""
-    with _browser() as browser:
+    with _any_browser() as browser:
         return _pdf(browser, report)
 
 
 def map_png(map_page: bytes) -> bytes:
     """The map page (:func:`geo.export.outputs.map_html`) as a PNG image."""
-    with _browser() as browser:
+    with _any_browser() as browser:
         return _png(browser, map_page)
 
 
 def pdf_and_png(report: bytes, map_page: bytes) -> tuple[bytes, bytes]:
     """Both in one browser session."""
-    with _browser() as browser:
-        return _pdf(browser, report), _png(browser, map_page)
+    with shared_browser():
+        return report_pdf(report), map_png(map_page)

@@ -24,6 +24,7 @@ import io
 import json
 import math
 import numbers
+import tempfile
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -40,6 +41,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from geo.analysis import MEDIAN_RANK, RANK_HIGH, RANK_LOW, plan_followup
 from geo.export.tables import ranking_table
+from geo.maps.choropleth import DIGEST_LABEL
 from indicators.catalogue import Catalogue
 from indicators.columns import AREA_ID, AREA_NAME, DOMAINS
 from plans.followup import STATUSES, TOTAL, WHOLE_PLAN, FollowUp
@@ -200,15 +202,16 @@ def join_sheet(analysis: Analysis) -> pd.DataFrame:
 
 def settings_rows(analysis: Analysis, created: dt.date) -> list[tuple[str, str, Any]]:
     """(section, key, value) rows: a synthetic-data warning first (if any source is
-    synthetic), the analysis, every setting under its TOML section, the sources and the
-    notes."""
+    synthetic), the analysis with the digest of its inputs, every setting under its TOML
+    section, the sources and the notes."""
     rows: list[tuple[str, str, Any]] = []
     synthetic = [role for role, source in analysis.source_roles() if source.synthetic]
     if synthetic:
         rows.append((WARNING_SECTION, "Syntetiska data",
                      f"{SYNTHETIC_WARNING} Syntetiska: {', '.join(synthetic)}."))
     rows += [("Analys", "Titel", analysis.title), ("Analys", "Skapad", created.isoformat()),
-             ("Analys", "Indikatortabell", analysis.inputs.table_name)]
+             ("Analys", "Indikatortabell", analysis.inputs.table_name),
+             ("Analys", DIGEST_LABEL, analysis.digest)]
     if analysis.inputs.year is not None:
         rows.append(("Analys", "År", analysis.inputs.year))
     for key, value in analysis.settings.to_dict().items():
@@ -514,6 +517,13 @@ def write_geopackage(analysis: Analysis, path: str | Path, *,
                         (GPKG_JOIN, join_sheet(analysis))):
         pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG")
     return path
+
+
+def geopackage_bytes(analysis: Analysis, *, created: dt.date | None = None) -> bytes:
+    """:func:`write_geopackage` as bytes (GDAL writes files, not streams)."""
+    with tempfile.TemporaryDirectory(prefix="prevmap-gpkg-") as tmp:
+        return write_geopackage(analysis, Path(tmp) / "resultat.gpkg",
+                                created=created).read_bytes()
 
 
 def _text(value: Any) -> str:

@@ -88,5 +88,5 @@ def build_analysis_map(analysis: Analysis, *, tiles: str | None = None,
                      overlays=(*overlays, *(comparison.overlays if comparison else ())),
                      details=details if len(details.columns) else None,
                      method=[(s.heading, s.paragraphs) for s in analysis.method_page()],
-                     classify_on=classify_on, classes_of=classes_of)
+                     classify_on=classify_on, classes_of=classes_of, digest=analysis.digest)
 

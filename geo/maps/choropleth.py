@@ -70,6 +70,10 @@ _HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 
 
 
+#: How every export names :attr:`geo.analysis.Analysis.digest`, beside the settings.
+DIGEST_LABEL = "Indata (SHA-256)"
+
+
 def escape_text(value: object) -> str:
     """Escape a file-supplied string for HTML and for folium's Jinja re-rendering."""
     return html.escape(str(value), quote=True).replace("{", "&#123;").replace("}", "&#125;")
@@ -428,7 +432,7 @@ def build_map(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
               details: pd.DataFrame | None = None,
               method: Sequence[tuple[str, Sequence[str]]] = (),
               max_bytes: int = MAP_MAX_BYTES, classify_on: Sequence[float] | None = None,
-              classes_of: str | None = None) -> folium.Map:
+              classes_of: str | None = None, digest: str | None = None) -> folium.Map:
     """Build the needs map: areas coloured by composite score, with legend, tooltip,
     title, sources, date, method and settings.
 
@@ -440,7 +444,8 @@ def build_map(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
     out). ``method`` is the method page as (heading, paragraphs), written into the panel
     that opens under the sources. ``classify_on``: the scores whose class limits colour the
     map (all areas of a län when ``areas`` are one kommun's), named ``classes_of`` in the
-    legend; by default ``areas``' own.
+    legend; by default ``areas``' own. ``digest`` (of the inputs, see
+    :attr:`geo.analysis.Analysis.digest`) is written under the settings.
 
     The borders are drawn from display geometry (:mod:`geo.spatial.display`): simplified with
     shared edges kept, so that the page stays under about ``max_bytes`` whatever the number
@@ -496,7 +501,7 @@ def build_map(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
             _add_overlay(fmap, overlay, _overlay_geometry(overlay, budget * len(frame)))
     legend = _legend(bins, colours, scheme, bool((classes < 0).any()), overlays, classes_of)
     return _finish(fmap, title=title, result=result, sources=sources, created=created,
-                   notes=notes, method=method, legend=legend)
+                   notes=notes, method=method, legend=legend, digest=digest)
 
 
 def _base_map(geoms: np.ndarray, tiles: str | None) -> folium.Map:
@@ -519,7 +524,8 @@ def _base_map(geoms: np.ndarray, tiles: str | None) -> folium.Map:
 
 def _finish(fmap: folium.Map, *, title: str, result: RankingResult,
             sources: Sequence[SourceInfo], created: dt.date, notes: Sequence[str],
-            method: Sequence[tuple[str, Sequence[str]]], legend: str) -> folium.Map:
+            method: Sequence[tuple[str, Sequence[str]]], legend: str,
+            digest: str | None = None) -> folium.Map:
     """Add the layer control, title, legend and the sources panel (with notes, method and
     settings), and number the elements."""
     folium.LayerControl(collapsed=True).add_to(fmap)
@@ -545,7 +551,8 @@ def _finish(fmap: folium.Map, *, title: str, result: RankingResult,
                         + "".join(f"<p>{escape_text(p)}</p>" for p in paragraphs)
                         for section, paragraphs in method)
               + f"<b>Inställningar</b><pre>{escape_text(result.settings.to_toml())}</pre>"
-              "</details></div>")
+              + (f"<p>{DIGEST_LABEL}: {escape_text(digest)}</p>" if digest else "")
+              + "</details></div>")
 
     root = fmap.get_root()
     root.title = heading + (" (syntetiska demodata)" if synthetic else "")

@@ -1,0 +1,136 @@
+"""Every file an analysis can be exported as, in one registry.
+
+Each :class:`ExportFormat` names a file once: its Swedish label (the app's button), its
+default file name, its MIME type, its writer (analysis -> bytes), whether it needs
+chromium, and its option of ``prevmap export``. The app's download buttons
+(:data:`FORMATS`, the plan page's :data:`PLAN_FORMATS`) and the command line loop over
+these tuples, so a format added here appears in both, written by the same function: the
+same analysis and date give the same bytes in the app and from the command line.
+
+Every file records :attr:`geo.analysis.Analysis.digest` (what it was made from) beside
+the settings: the map's and the report's settings section, the workbook's and the
+GeoPackage's settings table, a comment at the top of the settings file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from geo.analysis import Analysis
+from geo.export.outputs import map_html, settings_toml
+from geo.export.render import map_png, report_pdf
+from geo.export.report import report_html
+from geo.export.tables import ranking_csv
+from geo.export.workbook import excel_bytes, geopackage_bytes, plan_workbook_bytes
+from plans.followup import FollowUp
+from plans.model import PlanContents
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """What a writer needs besides the analysis. ``tiles`` is the map HTML's background
+    map (the PNG is always drawn without one); ``created`` the date written into the files
+    (default today); ``plan`` and ``followup`` an åtgärdsplan (:data:`PLAN_FORMATS`)."""
+
+    tiles: str | None = None
+    created: dt.date | None = None
+    plan: PlanContents | None = None
+    followup: FollowUp | None = None
+
+
+Writer = Callable[[Analysis, ExportOptions], bytes]
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    """One kind of file. ``file_name`` may hold ``{stem}`` (the plan's name); ``option`` is
+    the ``prevmap export`` option that asks for it (None: always written, beside
+    ``--out`` with ``suffix``); ``suffix`` is also where the file goes when its option is
+    left out (the CSV)."""
+
+    key: str
+    label: str
+    file_name: str
+    mime: str
+    write: Writer
+    needs_chromium: bool = False
+    help: str | None = None
+    option: str | None = None
+    option_help: str | None = None
+    suffix: str | None = None
+
+    def name(self, stem: str = "prevmap") -> str:
+        return self.file_name.format(stem=stem)
+
+
+def _report(analysis: Analysis, o: ExportOptions) -> bytes:
+    return report_html(analysis, created=o.created, plan=o.plan, followup=o.followup)
+
+
+OUT = "--out"
+
+MAP = ExportFormat(
+    "karta", "Karta (HTML)", "prevmap_karta.html", "text/html",
+    lambda a, o: map_html(a, tiles=o.tiles, created=o.created),
+    help="Fungerar utan internet: kartbiblioteket finns i filen.",
+    option=OUT, option_help="HTML-kartan som ska skrivas")
+REPORT = ExportFormat(
+    "rapport", "Rapport (HTML)", "prevmap_rapport.html", "text/html", _report,
+    help="En fil: karta, rangordning, områdesprofiler, metod, källor och inställningar. "
+         "Skrivs ut på A4.",
+    option="--rapport",
+    option_help="också en rapport i en HTML-fil: karta, rangordning, områdesprofiler, "
+                "metod, källor och inställningar (utskrivbar på A4)")
+EXCEL = ExportFormat(
+    "excel", "Resultat (Excel)", "prevmap_resultat.xlsx", XLSX,
+    lambda a, o: excel_bytes(a, created=o.created),
+    option="--excel", option_help="också resultaten som Excel-arbetsbok (.xlsx)")
+CSV = ExportFormat(
+    "csv", "Rangordning (CSV)", "prevmap_rangordning.csv", "text/csv",
+    lambda a, o: ranking_csv(a),
+    option="--csv", option_help="rangordningen som CSV (standard: --out med .csv)",
+    suffix=".csv")
+GEOPACKAGE = ExportFormat(
+    "gpkg", "Områden med resultat (GeoPackage)", "prevmap_resultat.gpkg",
+    "application/geopackage+sqlite3", lambda a, o: geopackage_bytes(a, created=o.created),
+    option="--gpkg", option_help="också områdena med alla resultatkolumner som GeoPackage")
+PDF = ExportFormat(
+    "pdf", "Rapport (PDF)", "prevmap_rapport.pdf", "application/pdf",
+    lambda a, o: report_pdf(_report(a, o)), needs_chromium=True,
+    help="Skapas av webbläsaren chromium på den här datorn (några sekunder).",
+    option="--pdf", option_help="också rapporten som PDF (kräver chromium)")
+PNG = ExportFormat(
+    "png", "Karta (PNG)", "prevmap_karta.png", "image/png",
+    lambda a, o: map_png(map_html(a, created=o.created)), needs_chromium=True,
+    option="--png", option_help="också kartan som PNG-bild (kräver chromium)")
+SETTINGS = ExportFormat(
+    "installningar", "Inställningar (TOML)", "prevmap_installningar.toml", "application/toml",
+    lambda a, o: settings_toml(a), suffix=".settings.toml")
+
+#: The analysis' files, in the order of the app's buttons (two rows of four).
+FORMATS: tuple[ExportFormat, ...] = (MAP, REPORT, EXCEL, CSV, GEOPACKAGE, PDF, PNG, SETTINGS)
+
+#: An åtgärdsplan's files (the plan page); their writers need ``plan`` and ``followup``.
+PLAN_WORKBOOK = ExportFormat(
+    "plan", "Planen och uppföljningen (Excel)", "{stem}.xlsx", XLSX,
+    lambda a, o: plan_workbook_bytes(o.plan, o.followup, a.inputs.catalogue,
+                                     created=o.created))
+PLAN_REPORT = ExportFormat(
+    "plan_rapport", "Rapport med planen (HTML)", "{stem}_rapport.html", "text/html", _report)
+PLAN_PDF = ExportFormat(
+    "plan_pdf", "Rapport med planen (PDF)", "{stem}_rapport.pdf", "application/pdf",
+    lambda a, o: report_pdf(_report(a, o)), needs_chromium=True)
+PLAN_FORMATS: tuple[ExportFormat, ...] = (PLAN_WORKBOOK, PLAN_REPORT, PLAN_PDF)
+
+
+def export_format(key: str) -> ExportFormat:
+    """The format named ``key``; an unknown key lists the known ones."""
+    for fmt in (*FORMATS, *PLAN_FORMATS):
+        if fmt.key == key:
+            return fmt
+    known = ", ".join(f.key for f in (*FORMATS, *PLAN_FORMATS))
+    raise KeyError(f"okänt exportformat {key!r}; finns: {known}")
