@@ -1,14 +1,27 @@
 """One analysis: protect small numbers, rank, simulate the uncertainty, tier, find hotspots and
-join to the areas (:func:`run_analysis`); the robustness columns every output shows."""
+join to the areas (:func:`run_analysis`); the robustness columns every output shows.
+
+The shell's one cache of the method lives here: the weight-independent stages of an
+assessment (:func:`indicators.assessment.weightless_stage` and
+:func:`indicators.uncertainty.monte_carlo_stage`) are kept in bounded LRUs
+(:mod:`geo.cache`) keyed by the inputs' content digest and the settings but their weight
+values, so that a weight change in the app redoes only the weighting; the result is
+bit-identical to one computed afresh. The Monte Carlo's batches run on a thread pool
+of at most ``MAX_WORKERS`` threads shared by every analysis of the process.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import os
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 import geopandas as gpd
 import pandas as pd
 
-from geo.cache import content_digest
+from geo.cache import LRUCache, content_digest
 from geo.inputs import Inputs
 from geo.io.files import (
     SourceInfo,
@@ -17,16 +30,74 @@ from geo.spatial.comparisons import ComparisonResult, Comparisons, compare_areas
 from geo.spatial.hotspots import HotspotError, Hotspots, find_hotspots, values_from_ranking
 from geo.spatial.join import JoinReport, join_areas
 from geo.spatial.merge import Merge, merge_small_areas
-from indicators.assessment import Assessment, assess
+from indicators.assessment import (
+    Assessment,
+    TrendReport,
+    WeightlessStage,
+    assess_ranking,
+    rank_with,
+    trend_report,
+    weightless_stage,
+)
+from indicators.catalogue import Catalogue
 from indicators.columns import (
     AREA_ID,
     SCORE,
 )
 from indicators.method import Section, method_page
-from indicators.ranking import RankingResult
+from indicators.ranking import RankingResult, settings_key
 from indicators.settings import AnalysisSettings
+from indicators.uncertainty import MonteCarloStage, monte_carlo_key, monte_carlo_stage
 from plans.followup import FollowUp, follow_up, tables_by_year
 from plans.model import PlanContents
+
+MAX_WORKERS = 4                 # threads of the Monte Carlo (numpy releases the GIL)
+STAGES = LRUCache(16)           # WeightlessStage per (inputs digest, source, settings key)
+MONTE_CARLO = LRUCache(4, max_bytes=128_000_000, weigh=lambda stage: stage.nbytes)
+"""MonteCarloStage per stage key and :func:`~indicators.uncertainty.monte_carlo_key`
+(Sweden's RegSO: about 31 MB each)."""
+
+_POOL = ThreadPoolExecutor(max_workers=max(1, min(MAX_WORKERS, os.cpu_count() or 1)),
+                           thread_name_prefix="prevmap-montecarlo")
+_T = TypeVar("_T")
+
+
+def pool_map(func: Callable[[int], object], items: Iterable[int]) -> Iterator[object]:
+    """The method's ``mapper`` (see :data:`indicators.uncertainty.Mapper`) on the shared
+    thread pool; threads start with the first call."""
+    return _POOL.map(func, items)
+
+
+def clear_stage_cache() -> None:
+    """Forget every kept stage (for tests and benchmarks)."""
+    STAGES.clear()
+    MONTE_CARLO.clear()
+
+
+def _kept(cache: LRUCache, key: Hashable, make: Callable[[], _T]) -> _T:
+    held = cache.get(key)
+    if held is None:
+        held = make()
+        cache.put(key, held)
+    return held
+
+
+def assess_kept(digest: str, table: pd.DataFrame, catalogue: Catalogue,
+                settings: AnalysisSettings, *, source: str) -> Assessment:
+    """:func:`indicators.assessment.assess` with its weight-independent stages kept by
+    ``digest`` (the content digest of the inputs ``table`` comes from, with whatever
+    else the table depends on: the year, the merging), ``source`` and the settings but
+    their weight values. The method refuses a stage made for another table content, so
+    a wrong digest fails loudly instead of giving another table's results."""
+    key = (digest, source, settings_key(settings))
+    stage: WeightlessStage = _kept(STAGES, key, lambda: weightless_stage(
+        table, catalogue, settings, source=source))
+    prepared, ranking = rank_with(stage, table, catalogue, settings, source=source)
+    options = settings.uncertainty
+    monte_carlo: MonteCarloStage = _kept(
+        MONTE_CARLO, (key, monte_carlo_key(ranking, catalogue, options)),
+        lambda: monte_carlo_stage(ranking, catalogue, options, mapper=pool_map))
+    return assess_ranking(prepared, ranking, monte_carlo=monte_carlo, mapper=pool_map)
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,6 +116,13 @@ class Analysis:
     merging of small areas); None: that of ``inputs``."""
     comparisons_digest: str = ""
     """:attr:`Comparisons.digest` of the comparisons added; empty without."""
+    robustness: pd.DataFrame = field(init=False, repr=False)
+    """Tier, rank interval, P(top k), hotspot and small-area flag per area (index
+    area_id), computed at construction: the map, the table and the tooltips of one rerun
+    all read it. Hand out copies (:func:`robustness_columns`)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "robustness", _robustness_columns(self))
 
     @property
     def settings(self) -> AnalysisSettings:
@@ -109,7 +187,9 @@ def run_analysis(inputs: Inputs, settings: AnalysisSettings,
                   and all(c in inputs.table.columns for c in inputs.catalogue[i].columns)]
         merge = merge_small_areas(inputs, chosen, settings.small_numbers.min_population)
         inputs = merge.inputs
-    assessment = assess(inputs.table, inputs.catalogue, settings, source=inputs.table_name)
+    # merge_small_areas depends on the inputs and on settings in settings_key only.
+    assessment = assess_kept(inputs_digest, inputs.table, inputs.catalogue, settings,
+                             source=inputs.table_name)
     result = assessment.result
     joined, report = join_areas(inputs.areas.frame, result)
     hotspots, error = None, None
@@ -124,6 +204,23 @@ def run_analysis(inputs: Inputs, settings: AnalysisSettings,
                         hotspots=hotspots, hotspot_error=error, merge=merge,
                         inputs_digest=inputs_digest)
     return add_comparisons(analysis, comparisons) if comparisons else analysis
+
+
+def analysis_trends(analysis: Analysis) -> TrendReport | None:
+    """The trends over the history and the main table (None without history), each
+    year's weight-independent stages kept like the main table's (:func:`assess_kept`)."""
+    inputs = analysis.inputs
+    if not inputs.history:
+        return None
+    year = inputs.year or max(y for y, _ in inputs.history) + 1
+    digest = analysis.inputs_digest if analysis.inputs_digest is not None else inputs.digest
+
+    def assessor(table: pd.DataFrame, catalogue: Catalogue, settings: AnalysisSettings, *,
+                 source: str) -> Assessment:
+        return assess_kept(digest, table, catalogue, settings, source=source)
+
+    return trend_report([*inputs.history, (year, inputs.table)], inputs.catalogue,
+                        analysis.settings, source=inputs.table_name, assessor=assessor)
 
 
 def domain_hotspots(analysis: Analysis) -> Hotspots:
@@ -162,19 +259,10 @@ def p_top_column(k: int) -> str:
     return f"Sannolikhet topp {k} (%)"
 
 
-def _memo(analysis: Analysis, name: str, make) -> pd.DataFrame:
-    """A copy of ``make(analysis)``, computed once per analysis (the map, the table and
-    the tooltips of one rerun all ask for it; an analysis is never changed once made)."""
-    held = analysis.__dict__.get(name)
-    if held is None:
-        held = make(analysis)
-        analysis.__dict__[name] = held     # frozen dataclass: its fields, not its memos
-    return held.copy()
-
-
 def robustness_columns(analysis: Analysis) -> pd.DataFrame:
-    """Tier, rank interval, P(top k), hotspot and small-area flag per area (index area_id)."""
-    return _memo(analysis, "_robustness_columns", _robustness_columns)
+    """Tier, rank interval, P(top k), hotspot and small-area flag per area (index area_id):
+    a copy of :attr:`Analysis.robustness`, the caller's to change."""
+    return analysis.robustness.copy()
 
 
 def _robustness_columns(analysis: Analysis) -> pd.DataFrame:

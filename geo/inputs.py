@@ -3,13 +3,13 @@ at the boundary; the bundled default files and profiles."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from geo.cache import digest_of
+from geo.cache import content_digest, digest_of
 from geo.io.areas import Areas, read_areas
 from geo.io.files import (
     SourceInfo,
@@ -68,6 +68,16 @@ class Inputs:
     year: int | None = None
     history: tuple[tuple[int, pd.DataFrame], ...] = ()
     """Earlier years' validated tables, oldest first (for trends)."""
+    areas_digest: str = field(init=False, repr=False)
+    """Hex SHA-256 of the areas (ids, names, geometry as WKB, CRS, source, repairs, notes),
+    taken once when the inputs are made: hashing the geometry of Sweden's RegSO costs
+    about 0.2 s, too much for every weight change. Areas are validated at the boundary
+    and never changed after (maps and caches share their geometry)."""
+
+    def __post_init__(self) -> None:
+        areas = self.areas
+        object.__setattr__(self, "areas_digest", digest_of(
+            [areas.frame, areas.source, areas.repairs, areas.notes]))
 
     @property
     def synthetic(self) -> bool:
@@ -75,17 +85,15 @@ class Inputs:
 
     @property
     def digest(self) -> str:
-        """Hex SHA-256 of everything here: the areas (ids, names, geometry as WKB, CRS,
-        source, repairs, notes), the validated table by its content, its source and name,
-        the catalogue, the year and every year of the history. Two inputs with the same
-        digest give the same analysis; a corrected file with the same name and row count
-        gets a new one. Computed anew on every call (a few ms; the table is a mutable
-        frame, so it is never memoised)."""
-        areas = self.areas
+        """Hex SHA-256 of everything here: :attr:`areas_digest`, the validated table by
+        its content, its source and name, the catalogue, the year and every year of the
+        history. Two inputs with the same digest give the same analysis; a corrected file
+        with the same name and row count gets a new one. The tables are hashed anew on
+        every call (1–6 ms; a frame can be changed in place, so it is never memoised)."""
         history = [part for year, table in self.history for part in (year, table)]
-        return digest_of([areas.frame, areas.source, areas.repairs, areas.notes, self.table,
-                          self.table_source, self.table_name, self.catalogue, self.year,
-                          len(self.history), *history])
+        return content_digest(self.areas_digest, digest_of(
+            [self.table, self.table_source, self.table_name, self.catalogue, self.year,
+             len(self.history), *history]))
 
 
 def load_inputs(areas: str | Path = DEFAULT_AREAS, indicators: str | Path = DEFAULT_INDICATORS,

@@ -6,17 +6,19 @@ over method and data (:mod:`indicators.uncertainty`) and the priority tiers
 (:mod:`indicators.tiers`), all from one :class:`~indicators.settings.AnalysisSettings`,
 so the result is reproducible from the settings file.
 
-Moving a weight changes only the weighting: the protected table and the ranking's
-weight-independent stage are remembered (the last ``STAGE_CACHE_SIZE``) by the content
-of the input table, the catalogue, the source and the settings without their weight
-values (:func:`indicators.ranking.stage_key`), and so are the Monte Carlo's noise
-replicates (:mod:`indicators.uncertainty`). The result is the same as computed afresh;
-:func:`clear_weight_stage_cache` forgets it all.
+Moving a weight changes only the weighting, so what comes before it is a value of its
+own, computed by a pure function: :func:`weightless_stage` (the protected table and the
+ranking's weight-independent base) and :func:`~indicators.uncertainty.monte_carlo_stage`
+(the Monte Carlo's arrays and draws). The weight-dependent steps take them explicitly:
+:func:`rank_with` ranks on a stage, :func:`assess_ranking` adds the uncertainty and the
+tiers. :func:`assess` chains the three. Nothing is remembered here: the shell keeps the
+stages (``geo/analysis.py``, ``geo/cache.py``) keyed by the content of the inputs, and
+the result is the same as computed afresh.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import TypeVar
 
@@ -29,22 +31,20 @@ from indicators.prepare import Prepared, prepare_table
 from indicators.ranking import (
     RankingBase,
     RankingResult,
-    clear_ranking_cache,
     ranking_base,
-    stage_key,
+    settings_key,
 )
 from indicators.settings import AnalysisSettings, validate_settings
 from indicators.smoothing import Smoothed
-from indicators.table import LRUCache
+from indicators.table import table_key
 from indicators.tiers import TierRule, assign_tiers
 from indicators.trends import linear_trend, rank_change, rate_change
 from indicators.uncertainty import (
+    Mapper,
+    MonteCarloStage,
     RankUncertainty,
-    clear_uncertainty_cache,
     rank_uncertainty,
 )
-
-STAGE_CACHE_SIZE = 8
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,22 +69,28 @@ class Assessment:
 
 
 @dataclass(frozen=True, eq=False)
-class _Stage:
-    """What :func:`assess` computes before the weights, for one stage key."""
+class WeightlessStage:
+    """What :func:`assess` computes before the weights, for one input table (by its
+    content, :func:`~indicators.table.table_key`), catalogue, source and settings but the
+    weight values (:func:`~indicators.ranking.settings_key`). Never changed once made:
+    the shell may share it between calls and threads."""
 
+    table_key: bytes
+    catalogue: Catalogue
+    source: str
+    settings: tuple                    # settings_key of the settings it was made with
     table: pd.DataFrame | None         # prepared table; None: the input table itself
     disclosure: Disclosure | None
     smoothing: Smoothed | None
     base: RankingBase
 
 
-_STAGES = LRUCache(STAGE_CACHE_SIZE)
 _T = TypeVar("_T")
 
 
 def _shallow(held: _T) -> _T:
-    """A remembered dataclass with shallow copies of its frames (copy-on-write: a change
-    made by the caller copies the frame first and leaves the remembered one as it was)."""
+    """A kept dataclass with shallow copies of its frames (copy-on-write: a change made
+    by the caller copies the frame first and leaves the kept one as it was)."""
     if held is None:
         return held
     return replace(held, **{f.name: getattr(held, f.name).copy(deep=False)
@@ -92,23 +98,31 @@ def _shallow(held: _T) -> _T:
                             if isinstance(getattr(held, f.name), pd.DataFrame | pd.Series)})
 
 
-def _weightless_stage(table: pd.DataFrame, catalogue: Catalogue, settings: AnalysisSettings,
-                      source: str) -> tuple[Prepared, RankingBase]:
-    """``prepare_table`` and the ranking base of its table, remembered by
-    :func:`~indicators.ranking.stage_key` of the input. The checks run in the order of
-    ``prepare_table`` then ``rank_areas`` (settings, then the table)."""
-    key = stage_key(table, catalogue, settings, source)
-    stage = _STAGES.get(key)
-    if stage is None:
-        prepared = prepare_table(table, catalogue, settings)
-        validate_settings(settings, catalogue)
-        base = replace(ranking_base(prepared.table, catalogue, settings, source), cached=True)
-        # The caller's own table is never remembered: it may be changed after this call.
-        stage = _Stage(None if prepared.table is table else prepared.table,
-                       prepared.disclosure, prepared.smoothing, base)
-        _STAGES.put(key, stage)
-    else:
-        validate_settings(settings, catalogue)
+def weightless_stage(table: pd.DataFrame, catalogue: Catalogue, settings: AnalysisSettings,
+                     *, source: str = "indikatortabell") -> WeightlessStage:
+    """``prepare_table`` and the ranking base of its table: everything before the weight
+    values. The checks run in the order of ``prepare_table`` then ``rank_areas``
+    (settings, then the table)."""
+    prepared = prepare_table(table, catalogue, settings)
+    validate_settings(settings, catalogue)
+    base = ranking_base(prepared.table, catalogue, settings, source)
+    # The caller's own table is never kept: it may be changed after this call.
+    return WeightlessStage(table_key(table), catalogue, source, settings_key(settings),
+                           None if prepared.table is table else prepared.table,
+                           prepared.disclosure, prepared.smoothing, base)
+
+
+def rank_with(stage: WeightlessStage, table: pd.DataFrame, catalogue: Catalogue,
+              settings: AnalysisSettings, *, source: str = "indikatortabell"
+              ) -> tuple[Prepared, RankingResult]:
+    """The protected table and the ranking of ``table`` with the settings' weights, on
+    ``stage`` (:func:`weightless_stage` of the same table content, catalogue, source and
+    settings but the weight values; another stage is refused with ValueError)."""
+    validate_settings(settings, catalogue)
+    if (stage.source != source or stage.settings != settings_key(settings)
+            or stage.catalogue != catalogue or stage.table_key != table_key(table)):
+        raise ValueError("stage must be weightless_stage of the same table, catalogue, "
+                         "source and settings (but for the weight values)")
     disclosure = _shallow(stage.disclosure)
     if stage.table is None:
         prepared_table = table
@@ -116,31 +130,41 @@ def _weightless_stage(table: pd.DataFrame, catalogue: Catalogue, settings: Analy
         prepared_table = disclosure.table      # one frame, as prepare_table gives it
     else:
         prepared_table = stage.table.copy(deep=False)
-    return Prepared(prepared_table, disclosure, _shallow(stage.smoothing)), stage.base
+    prepared = Prepared(prepared_table, disclosure, _shallow(stage.smoothing))
+    return prepared, RankingResult(prepared.table, catalogue, settings, source, stage.base)
 
 
-def clear_weight_stage_cache() -> None:
-    """Forget every remembered weight-independent stage: :func:`assess`'s, ``rank_areas``'
-    and the Monte Carlo's (for tests and benchmarks)."""
-    _STAGES.clear()
-    clear_ranking_cache()
-    clear_uncertainty_cache()
+def assess_ranking(prepared: Prepared, ranking: RankingResult, *,
+                   monte_carlo: MonteCarloStage | None = None,
+                   mapper: Mapper = map) -> Assessment:
+    """The uncertainty and the tiers of ``ranking`` (of ``prepared.table``): the
+    weight-dependent rest of :func:`assess`. ``monte_carlo``: the Monte Carlo's
+    weight-independent stage of this ranking when the caller keeps one; ``mapper`` runs
+    the Monte Carlo's batches (see :func:`~indicators.uncertainty.rank_uncertainty`)."""
+    settings = ranking.settings
+    uncertainty = rank_uncertainty(prepared.table, ranking.catalogue, settings,
+                                   settings.uncertainty, source=ranking.source,
+                                   ranking=ranking, stage=monte_carlo, mapper=mapper)
+    rule = settings.tiers
+    tiers = assign_tiers(uncertainty.p_top_k, uncertainty.median_rank, uncertainty.top_k, rule)
+    return Assessment(prepared, ranking, uncertainty, tiers, rule)
 
 
 def assess(table: pd.DataFrame, catalogue: Catalogue, settings: AnalysisSettings, *,
-           source: str = "indikatortabell") -> Assessment:
+           source: str = "indikatortabell", stage: WeightlessStage | None = None,
+           mapper: Mapper = map) -> Assessment:
     """Protect, rank, simulate and tier ``table`` (one row per area, ``area_id`` column).
 
-    Another call with only other weight values reuses the weight-independent stage
-    (see the module docstring)."""
-    prepared, base = _weightless_stage(table, catalogue, settings, source)
-    result = RankingResult(prepared.table, catalogue, settings, source, base)
-    uncertainty = rank_uncertainty(prepared.table, catalogue, settings,
-                                   settings.uncertainty,
-                                   source=source, ranking=result)
-    rule = settings.tiers
-    tiers = assign_tiers(uncertainty.p_top_k, uncertainty.median_rank, uncertainty.top_k, rule)
-    return Assessment(prepared, result, uncertainty, tiers, rule)
+    ``stage``: :func:`weightless_stage` of the same table, catalogue, source and settings
+    but the weight values, when the caller keeps one; the result is the same with it."""
+    if stage is None:
+        stage = weightless_stage(table, catalogue, settings, source=source)
+    prepared, ranking = rank_with(stage, table, catalogue, settings, source=source)
+    return assess_ranking(prepared, ranking, mapper=mapper)
+
+
+Assessor = Callable[..., Assessment]
+"""Called as :func:`assess` is: ``(table, catalogue, settings, *, source)``."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -157,18 +181,19 @@ class TrendReport:
 
 
 def trend_report(tables: Sequence[tuple[int, pd.DataFrame]], catalogue: Catalogue,
-                 settings: AnalysisSettings, *, source: str = "indikatortabell"
-                 ) -> TrendReport | None:
+                 settings: AnalysisSettings, *, source: str = "indikatortabell",
+                 assessor: Assessor = assess) -> TrendReport | None:
     """Trends over ``tables`` (year, table), oldest first; None with fewer than two years.
 
     Every year goes through the same disclosure control and ranking as the main table, so
     that no hidden count reappears in a trend, and rank intervals come from the same Monte
     Carlo; a change of rank is sure only when the two years' intervals do not overlap.
+    ``assessor`` assesses each year (the shell's keeps the years' stages).
     """
     if len(tables) < 2:
         return None
     years = tuple(year for year, _ in tables)
-    assessed = {year: assess(table, catalogue, settings, source=f"{source}, år {year}")
+    assessed = {year: assessor(table, catalogue, settings, source=f"{source}, år {year}")
                 for year, table in tables}
     values = {y: a.result.values for y, a in assessed.items()}
     ranks = pd.DataFrame({y: a.result.rank for y, a in assessed.items()})

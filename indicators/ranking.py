@@ -24,15 +24,15 @@ The method, step by step (see also ``method_summary``):
    percentile rank in the need direction is at or above the flag threshold.
 
 Steps 1–3, the percentile ranks and the checks of the table do not depend on the weights:
-:func:`ranking_base` computes them once (a :class:`RankingBase`) and
-:func:`rank_areas` remembers the last few by the content of the table (see
-:func:`indicators.table.table_key`), the catalogue, the source and the settings without
-their weight values, so that moving a weight recomputes only steps 4–7.
+:func:`ranking_base` computes them once (a :class:`RankingBase`), and a
+:class:`RankingResult` made with that base recomputes only steps 4–7. Nothing here is
+remembered between calls: the shell keeps bases (``geo/cache.py``), keyed by the content
+of the inputs and :func:`settings_key`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 import pandas as pd
@@ -54,15 +54,12 @@ from indicators.errors import IndicatorTableError, Problems
 from indicators.normalise import normalise, percentile_rank
 from indicators.settings import AnalysisSettings, validate_settings
 from indicators.table import (
-    LRUCache,
     derive_values,
     missing_columns,
-    table_key,
     validate_indicator_table,
 )
 
 TIE_DECIMALS = 9
-BASE_CACHE_SIZE = 8             # rankings' weight-independent stages remembered
 # Settings that change nothing computed: left out of the content keys.
 _NOT_COMPUTED = frozenset({"indicator_weights", "domain_weights", "name", "description"})
 
@@ -118,19 +115,13 @@ def settings_key(settings: AnalysisSettings) -> tuple:
                                    for f in fields(settings) if f.name not in _NOT_COMPUTED))
 
 
-def stage_key(table: pd.DataFrame, catalogue: Catalogue, settings: AnalysisSettings,
-              source: str) -> tuple:
-    """A key of everything but the weights: the table's content, the catalogue, the source
-    and :func:`settings_key`."""
-    return (table_key(table), catalogue, source, settings_key(settings))
-
-
 @dataclass(frozen=True, eq=False)
 class RankingBase:
     """The part of a ranking that does not depend on the weight values (steps 1–3 and the
     percentile ranks), for one table, catalogue, source and :func:`settings_key`.
 
-    Shared between rankings (and threads) when remembered: nothing in it may be changed.
+    Shared between rankings (and threads) when the shell keeps it: nothing in it may be
+    changed.
     The arrays are read-only; :class:`RankingResult` hands out shallow copies of the
     frames (copy-on-write: a change to one of them copies it first).
     """
@@ -148,7 +139,6 @@ class RankingBase:
     geometric: bool
     settings: tuple = ()         # settings_key of the settings it was made with
     source: str = ""
-    cached: bool = False         # remembered by rank_areas or assess (see uncertainty)
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:
@@ -208,27 +198,6 @@ def ranking_base(table: pd.DataFrame, catalogue: Catalogue, settings: AnalysisSe
         source=source)
 
 
-_BASES = LRUCache(BASE_CACHE_SIZE)
-
-
-def cached_ranking_base(table: pd.DataFrame, catalogue: Catalogue, settings: AnalysisSettings,
-                        source: str = "indikatortabell") -> RankingBase:
-    """:func:`ranking_base`, remembered (the last ``BASE_CACHE_SIZE``) by
-    :func:`stage_key`: a weight change finds it, a change of the table's content, the
-    catalogue, the source or any other setting does not."""
-    key = stage_key(table, catalogue, settings, source)
-    base = _BASES.get(key)
-    if base is None:
-        base = replace(ranking_base(table, catalogue, settings, source), cached=True)
-        _BASES.put(key, base)
-    return base
-
-
-def clear_ranking_cache() -> None:
-    """Forget every remembered :class:`RankingBase` (for tests and benchmarks)."""
-    _BASES.clear()
-
-
 @dataclass(frozen=True, eq=False)
 class RankingResult:
     """A ranking, computed at construction from a table, a catalogue and settings.
@@ -238,9 +207,9 @@ class RankingResult:
     are the selected indicators in catalogue order.
 
     ``base``: :func:`ranking_base` of the same table, catalogue, source and settings (but
-    for the weight values), when the caller has it (:func:`rank_areas` remembers it);
-    None computes it. ``validated``, ``values``, ``normalised`` and ``percentiles`` are
-    shallow copies of the base's frames.
+    for the weight values), when the caller has it (a weight change in the app: the
+    shell keeps it); None computes it. ``validated``, ``values``, ``normalised`` and
+    ``percentiles`` are shallow copies of the base's frames.
     """
 
     table: pd.DataFrame
@@ -404,10 +373,7 @@ class RankingResult:
 
 def rank_areas(table: pd.DataFrame, catalogue: Catalogue, settings: AnalysisSettings,
                source: str = "indikatortabell") -> RankingResult:
-    """Rank the areas of an indicator table by composite need.
-
-    What does not depend on the weight values is remembered (:func:`cached_ranking_base`),
-    so ranking the same data again with other weights redoes only the weighting."""
-    validate_settings(settings, catalogue)
-    base = cached_ranking_base(table, catalogue, settings, source)
-    return RankingResult(table, catalogue, settings, source, base)
+    """Rank the areas of an indicator table by composite need (computed afresh; to rank the
+    same data with other weights, keep :func:`ranking_base` and pass it to
+    :class:`RankingResult`)."""
+    return RankingResult(table, catalogue, settings, source)

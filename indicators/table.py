@@ -8,10 +8,7 @@ indicator id). Rates are derived here, never read.
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable
-from typing import Any
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -168,7 +165,7 @@ def pooled_values(table: pd.DataFrame, catalogue: Catalogue,
     return pd.Series(out, dtype=float)
 
 
-# -- content keys and a small memo, for the weight-independent stage of an analysis ------
+# -- content keys, for the shell's cache of the weight-independent stage ------------------
 
 def table_key(table: pd.DataFrame) -> bytes:
     """A digest of everything in ``table`` that a computation can read: the column labels
@@ -212,57 +209,3 @@ def _hash_other(values: pd.Series | pd.Index) -> bytes:
             "string", "empty"):
         parts.append("|".join(type(v).__qualname__ for v in array).encode("utf-8"))
     return b"".join(parts)
-
-
-class LRUCache:
-    """A bounded, thread-safe least-recently-used memo of immutable values.
-
-    At most ``maxsize`` entries and, with ``weigh`` (value -> bytes), at most ``max_bytes``
-    in all (the newest entry is always kept). ``hits`` and ``misses`` count lookups (for
-    tests and benchmarks). Values are never None: ``get`` returns None for a miss.
-    """
-
-    def __init__(self, maxsize: int, *, max_bytes: float | None = None,
-                 weigh: Callable[[object], int] | None = None):
-        self.maxsize = maxsize
-        self.max_bytes = max_bytes
-        self.weigh = weigh
-        self.hits = 0
-        self.misses = 0
-        self._entries: OrderedDict[Hashable, tuple[object, int]] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable) -> Any:
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None:
-                self.misses += 1
-                return None
-            self._entries.move_to_end(key)
-            self.hits += 1
-            return entry[0]
-
-    def put(self, key: Hashable, value: object) -> None:
-        size = self.weigh(value) if self.weigh is not None else 0
-        with self._lock:
-            old = self._entries.pop(key, None)
-            if old is not None:
-                self._bytes -= old[1]
-            self._entries[key] = (value, size)
-            self._bytes += size
-            while len(self._entries) > 1 and (
-                    len(self._entries) > self.maxsize
-                    or (self.max_bytes is not None and self._bytes > self.max_bytes)):
-                _, (_, dropped) = self._entries.popitem(last=False)
-                self._bytes -= dropped
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-            self._bytes = 0
-            self.hits = self.misses = 0
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._entries)

@@ -56,32 +56,32 @@ How it is computed fast (many draws at once with numpy):
   area index) gives the order and the ties; ranks are stored as 16-bit integers per area
   and draw (32-bit from 32 768 areas), and per area the counts of each rank give the
   quantiles, ``p_top_k`` and ``rank_counts``.
-* **Batches and threads.** Draws are processed in batches that bound memory, on up to
-  four threads (numpy releases the GIL in sorting, matrix products and element-wise
-  work); matrix products are cut small enough that OpenBLAS does not start threads of
-  its own, which for these thin products is many times slower. Every random stream
-  (normalisation, aggregation, weights, each chunk of noise replicates) comes from its
-  own child of ``SeedSequence(seed)``, so the result depends on the seed, the options and
-  the data, never on the batches, the number of threads or their timing. Since draws are
-  independent and the statistics do not depend on their order, the draws are processed
-  grouped by noise replicate, normalisation and aggregation.
-* **Remembered between weight changes.** The arrays of the ranked areas (``_Model``
-  without its weights), the noise replicates, the method choices of the draws and the
-  observed data normalised and transformed for each method do not depend on the weight
-  values: they are remembered (the last few, ``MODEL_CACHE_SIZE`` and
-  ``DRAWS_CACHE_SIZE``) for a remembered ranking base (see
-  :func:`indicators.ranking.cached_ranking_base`), the indicators and domains with a
-  positive weight, the ranked areas and the options. Only the Dirichlet weight draws and
-  the scoring are redone when a weight moves; the result is the same as computed afresh.
+* **Batches, and a map the caller chooses.** Draws are processed in batches that bound
+  memory (at least ``PARALLEL_BATCHES`` when there are enough draws), each batch one call
+  of a ``map``-like callable: the built-in ``map`` by default (one after the other), or
+  the shell's thread pool (numpy releases the GIL in sorting, matrix products and
+  element-wise work). Matrix products are cut small enough that OpenBLAS does not start
+  threads of its own, which for these thin products is many times slower. Every random
+  stream (normalisation, aggregation, weights, each chunk of noise replicates) comes from
+  its own child of ``SeedSequence(seed)``, so the result depends on the seed, the options
+  and the data, never on the batches, the map, the number of threads or their timing.
+  Since draws are independent and the statistics do not depend on their order, the draws
+  are processed grouped by noise replicate, normalisation and aggregation.
+* **The weight-independent stage.** The arrays of the ranked areas (``_Model`` without
+  its weights), the noise replicates, the method choices of the draws and the observed
+  data normalised and transformed for each method do not depend on the weight values,
+  only on the ranking's base, which indicators and domains have a positive weight, which
+  areas are ranked and the options (:func:`monte_carlo_key`). :func:`monte_carlo_stage`
+  computes them as one read-only :class:`MonteCarloStage`; :func:`rank_uncertainty`
+  given that stage redoes only the Dirichlet weight draws and the scoring. Nothing is
+  remembered here: the shell keeps stages (``geo/cache.py``) so that a weight change in
+  the app reuses them; the result is the same as computed afresh.
 """
 
 from __future__ import annotations
 
 import math
-import os
-import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -95,7 +95,6 @@ from indicators.columns import (
 from indicators.errors import Problems, SettingsError
 from indicators.ranking import TIE_DECIMALS, RankingResult, rank_areas
 from indicators.settings import AnalysisSettings, UncertaintyOptions
-from indicators.table import LRUCache
 
 NORMALISATION_CHOICES: tuple[str, ...] = tuple(NORMALISATIONS)   # zscore, percentile, minmax
 AGGREGATION_CHOICES: tuple[str, ...] = tuple(AGGREGATIONS)       # arithmetic, geometric
@@ -103,10 +102,7 @@ QUANTILES = (5, 50, 95)             # per cent: rank_low, median_rank, rank_high
 RANK_COUNTS_MAX_AREAS = 500         # rank_counts only for at most this many ranked areas
 NOISE_CELL_BUDGET = 4_000_000       # draws x noisy cells above which noise is shared
 SHARED_NOISE_MIN_REPLICATES = 50    # fewest noise replicates when they are shared
-MAX_WORKERS = 4
-MODEL_CACHE_SIZE = 8                # remembered _Model arrays (small)
-DRAWS_CACHE_SIZE = 4                # remembered noise replicates and method draws ...
-DRAWS_CACHE_BYTES = 128_000_000     # ... holding at most this much in all (national: 31 MB each)
+PARALLEL_BATCHES = 16              # at least this many batches of draws (when there are enough)
 
 _SCORE_CELLS = 1 << 21              # draws x areas per batch
 _VALUE_CELLS = 1 << 22              # replicates x areas x indicators per batch
@@ -234,6 +230,7 @@ class _Model:
     counts: np.ndarray            # (m,) areas with a value
     offset: np.ndarray            # (m,) geometric offset of z-scores
     indicator_names: tuple[str, ...]
+    indicator_ids: tuple[str, ...]  # the active indicators (rows of values)
     rate_columns: tuple[int, ...]  # columns computed from counts
     # Data noise. Noisy indicators have at least one noisy cell; a cell is
     # (position in noisy) * n + area row. One entry per cell, binomial cells first.
@@ -246,9 +243,6 @@ class _Model:
     denominator: np.ndarray       # rate = drawn count / denominator * per
     per: np.ndarray
     domains: tuple[str, ...] = ()  # the counted domains (of domain_weights)
-    # What the arrays above but the weights were computed from (see _cached_model);
-    # None: not remembered, and neither are the draws made for the model.
-    key: tuple | None = None
 
     @property
     def n(self) -> int:
@@ -266,47 +260,35 @@ class _Model:
         return max(101.0, 2.0 * math.sqrt(max(self.n - 1, 0)) + 1.0)
 
 
-def _prepare(table: pd.DataFrame, catalogue: Catalogue, settings: AnalysisSettings,
-             source: str, ranking: RankingResult | None = None) -> _Model:
-    """The model of ``rank_areas(table, catalogue, settings, source)`` (``ranking`` when
-    the caller has it), with the settings' weights."""
-    if ranking is None:
-        # rank_areas' checks, in its order (settings first), on a remembered base.
-        ranking = rank_areas(table, catalogue, settings, source)
-    s = settings
-    active = tuple(i for i in ranking.values.columns
-                   if s.indicator_weight(i) > 0 and s.domain_weight(catalogue[i].domain) > 0)
-    ranked = ranking.score.notna().to_numpy()
-    model = _cached_model(ranking, catalogue, active, ranked)
+def _active(ranking: RankingResult, catalogue: Catalogue) -> tuple[str, ...]:
+    """The ranking's indicators with a positive weight in a domain of positive weight."""
+    s = ranking.settings
+    return tuple(i for i in ranking.values.columns
+                 if s.indicator_weight(i) > 0 and s.domain_weight(catalogue[i].domain) > 0)
+
+
+def _weighted(model: _Model, settings: AnalysisSettings) -> _Model:
+    """``model`` (without weights, see :func:`_model`) with the settings' weights."""
     return replace(model,
-                   indicator_weights=np.array([s.indicator_weight(i) for i in active]),
-                   domain_weights=np.array([s.domain_weight(d) for d in model.domains]))
+                   indicator_weights=np.array([settings.indicator_weight(i)
+                                               for i in model.indicator_ids]),
+                   domain_weights=np.array([settings.domain_weight(d) for d in model.domains]))
 
 
-_MODELS = LRUCache(MODEL_CACHE_SIZE)
-
-
-def _cached_model(ranking: RankingResult, catalogue: Catalogue, active: tuple[str, ...],
-                  ranked: np.ndarray) -> _Model:
-    """:func:`_model` (without weights), remembered when the ranking's base is."""
-    base = ranking.base
-    if base is None or not base.cached:
-        return _model(ranking, catalogue, active, ranked, None)
-    # A remembered base stands for the table's content, the catalogue, the source and the
-    # settings but the weights (its key); the weights count only through which indicators
-    # and domains are positive (active) and which areas have a score (ranked).
-    key = (base, catalogue, active, ranked.tobytes())
-    model = _MODELS.get(key)
-    if model is None:
-        model = _model(ranking, catalogue, active, ranked, key)
-        _MODELS.put(key, model)
-    return model
+def _prepare(table: pd.DataFrame, catalogue: Catalogue, settings: AnalysisSettings,
+             source: str) -> _Model:
+    """The model of ``rank_areas(table, catalogue, settings, source)``, with the settings'
+    weights."""
+    ranking = rank_areas(table, catalogue, settings, source)
+    return _weighted(_model(ranking, catalogue, _active(ranking, catalogue),
+                            ranking.score.notna().to_numpy()), settings)
 
 
 def _model(ranking: RankingResult, catalogue: Catalogue, active: tuple[str, ...],
-           ranked: np.ndarray, key: tuple | None) -> _Model:
+           ranked: np.ndarray) -> _Model:
     """The arrays of the ranked areas for the ``active`` indicators (positive weight in
-    a domain of positive weight), weights left empty (see :func:`_prepare`)."""
+    a domain of positive weight), weights left empty (see :func:`_weighted`); read-only,
+    since a :class:`MonteCarloStage` may be shared between threads and calls."""
     validated, result, s = ranking.validated, ranking, ranking.settings
     domains = list(dict.fromkeys(catalogue[i].domain for i in active))
     values = result.values[list(active)].to_numpy(dtype=float)[ranked]
@@ -358,16 +340,15 @@ def _model(ranking: RankingResult, catalogue: Catalogue, active: tuple[str, ...]
         aggregation=AGGREGATION_CHOICES.index(s.aggregation),
         patterns=patterns, bounds=bounds, pattern_of=pattern_of, counts=counts,
         offset=np.sqrt(np.maximum(counts, 1) - 1) + 1.0,
-        indicator_names=tuple(catalogue[i].name for i in active),
+        indicator_names=tuple(catalogue[i].name for i in active), indicator_ids=active,
         rate_columns=tuple(rate_columns), noisy=noisy, cells=cells,
         n_binomial=int(sum(len(p[0]) for p in binom)),
         trials=cat(binom, 2).astype(np.int64), prob=cat(binom, 3), lam=cat(pois, 2),
         denominator=np.concatenate([cat(binom, 4), cat(pois, 3)]),
-        per=np.concatenate([cat(binom, 5), cat(pois, 4)]), domains=tuple(domains), key=key)
-    if key is not None:   # shared: read-only
-        for value in vars(model).values():
-            if isinstance(value, np.ndarray):
-                value.flags.writeable = False
+        per=np.concatenate([cat(binom, 5), cat(pois, 4)]), domains=tuple(domains))
+    for value in vars(model).values():
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
     return model
 
 
@@ -552,6 +533,7 @@ class _Ranker:
             -(int(_ROUNDER_BITS) << self.bits) % 2**64)
         self.offsets = (np.arange(rows, dtype=np.int64) * n)[:, None]
         self.row = np.arange(rows, dtype=np.int64)[:, None]
+        self.scores = np.empty((rows, n))     # the caller's scratch for the scores
 
     def fits(self, largest: float) -> bool:
         """Whether keys can be packed (and rounded by adding _ROUNDER, see __call__)."""
@@ -642,11 +624,14 @@ def _dirichlet(rng: np.random.Generator, weights: np.ndarray, concentration: flo
     return g / g.sum(axis=1, keepdims=True)
 
 
-Runner = Callable[[Callable[[int], object], Iterable[int]], list]
+Mapper = Callable[[Callable[[int], object], Iterable[int]], Iterable[object]]
+"""A ``map``-like callable: ``mapper(func, items)`` calls ``func`` on every item, in any
+order and on any thread, and gives the results back in the items' order (the built-in
+``map``, or ``ThreadPoolExecutor.map``). Every call is consumed at once."""
 
 
 def _draw_noise(model: _Model, replicates: int, seed: np.random.SeedSequence,
-                run: Runner) -> np.ndarray:
+                mapper: Mapper) -> np.ndarray:
     """(R, cells) noisy rates; each chunk of replicates from its own child seed."""
     ncell = len(model.cells)
     chunk = max(1, _NOISE_CHUNK_CELLS // ncell)
@@ -666,7 +651,7 @@ def _draw_noise(model: _Model, replicates: int, seed: np.random.SeedSequence,
         out[r0:r1] /= model.denominator
         out[r0:r1] *= model.per
 
-    run(fill, range(len(starts)))
+    list(mapper(fill, range(len(starts))))
     return out
 
 
@@ -704,7 +689,7 @@ def _seeds(options: UncertaintyOptions) -> list[np.random.SeedSequence]:
     return np.random.SeedSequence(options.seed).spawn(4)
 
 
-def _draws(model: _Model, options: UncertaintyOptions, run: Runner) -> _Draws:
+def _draws(model: _Model, options: UncertaintyOptions, mapper: Mapper) -> _Draws:
     """Method choices, noise replicates and transformed observed data of the draws."""
     d = options.draws
     norm_ss, agg_ss, _, noise_ss = _seeds(options)
@@ -713,7 +698,7 @@ def _draws(model: _Model, options: UncertaintyOptions, run: Runner) -> _Draws:
     agg = (np.random.default_rng(agg_ss).integers(0, len(AGGREGATION_CHOICES), d)
            if options.vary_aggregation else np.full(d, model.aggregation))
     replicates = _replicates(model, options)
-    noise = _draw_noise(model, replicates, noise_ss, run) if replicates else None
+    noise = _draw_noise(model, replicates, noise_ss, mapper) if replicates else None
     replicate = np.arange(d) * max(1, replicates) // d
     # Draws are independent and the statistics ignore their order: group them by
     # replicate, normalisation and aggregation so that a group is one slice.
@@ -727,38 +712,56 @@ def _draws(model: _Model, options: UncertaintyOptions, run: Runner) -> _Draws:
                   base=base, noise=noise)
 
 
-_DRAWS = LRUCache(DRAWS_CACHE_SIZE, max_bytes=DRAWS_CACHE_BYTES,
-                  weigh=lambda draws: draws.nbytes)
+@dataclass(frozen=True, eq=False)
+class MonteCarloStage:
+    """What the Monte Carlo of a ranking needs before the weight values: the model's arrays
+    (without weights) and the draws' method choices, noise replicates and transformed
+    observed data, all read-only. ``key`` is :func:`monte_carlo_key` of the ranking and
+    options it was made for; :func:`rank_uncertainty` refuses a stage of another key."""
+
+    key: tuple
+    model: _Model
+    draws: _Draws
+
+    @property
+    def nbytes(self) -> int:
+        """About the memory it holds (the draws; the model is small beside them)."""
+        model = sum(v.nbytes for v in vars(self.model).values() if isinstance(v, np.ndarray))
+        return self.draws.nbytes + model
 
 
-def _cached_draws(model: _Model, options: UncertaintyOptions, run: Runner) -> _Draws:
-    """:func:`_draws`, remembered with the model (and read-only then)."""
-    if model.key is None:
-        return _draws(model, options, run)
-    # The module's budgets decide the replicates: part of the key (tests change them).
-    key = (model.key, options, NOISE_CELL_BUDGET, SHARED_NOISE_MIN_REPLICATES,
-           _NOISE_CHUNK_CELLS)
-    draws = _DRAWS.get(key)
-    if draws is None:
-        draws = _draws(model, options, run)
-        for array in (draws.order, draws.replicate, draws.norm, draws.agg,
-                      *draws.base.values(), *([] if draws.noise is None else [draws.noise])):
-            array.flags.writeable = False
-        _DRAWS.put(key, draws)
-    return draws
+def monte_carlo_key(ranking: RankingResult, catalogue: Catalogue,
+                    options: UncertaintyOptions) -> tuple:
+    """What a :class:`MonteCarloStage` depends on besides the ranking's base (its table,
+    catalogue, source and settings but the weights): the indicators and domains with a
+    positive weight, which areas are ranked, the options and the module's budgets, which
+    decide the noise replicates."""
+    base = ranking.base
+    return (ranking.source, base.settings if base is not None else None,
+            tuple(ranking.score.index), _active(ranking, catalogue),
+            ranking.score.notna().to_numpy().tobytes(), options, NOISE_CELL_BUDGET,
+            SHARED_NOISE_MIN_REPLICATES, _NOISE_CHUNK_CELLS)
 
 
-def clear_uncertainty_cache() -> None:
-    """Forget every remembered model and draws (for tests and benchmarks)."""
-    _MODELS.clear()
-    _DRAWS.clear()
+def monte_carlo_stage(ranking: RankingResult, catalogue: Catalogue,
+                      options: UncertaintyOptions, *, mapper: Mapper = map
+                      ) -> MonteCarloStage:
+    """The weight-independent stage of :func:`rank_uncertainty` for ``ranking`` (see the
+    module docstring); ``mapper`` draws the noise replicates (the result does not depend
+    on it)."""
+    model = _model(ranking, catalogue, _active(ranking, catalogue),
+                   ranking.score.notna().to_numpy())
+    draws = _draws(model, options, mapper)
+    for array in (draws.order, draws.replicate, draws.norm, draws.agg,
+                  *draws.base.values(), *([] if draws.noise is None else [draws.noise])):
+        array.flags.writeable = False
+    return MonteCarloStage(monte_carlo_key(ranking, catalogue, options), model, draws)
 
 
-def _plan(model: _Model, options: UncertaintyOptions, run: Runner) -> _Plan:
-    """The draws: the weight-independent part (remembered, :func:`_cached_draws`) and
-    the Dirichlet weights of the model's weights. Each part has its own random stream,
-    so the plan is the same however it is put together."""
-    fixed = _cached_draws(model, options, run)
+def _plan(model: _Model, options: UncertaintyOptions, fixed: _Draws) -> _Plan:
+    """The draws: the weight-independent part (``fixed``, see :func:`_draws`) and the
+    Dirichlet weights of the model's weights. Each part has its own random stream, so
+    the plan is the same however it is put together."""
     d = options.draws
     _, _, weight_ss, _ = _seeds(options)
     w = np.tile(model.indicator_weights, (d, 1))
@@ -776,13 +779,13 @@ def _plan(model: _Model, options: UncertaintyOptions, run: Runner) -> _Plan:
                  w=w[fixed.order], v=v[fixed.order], base=fixed.base, noise=fixed.noise)
 
 
-def _batches(model: _Model, plan: _Plan, workers: int = 1) -> list[tuple[int, int]]:
-    """Draw ranges of bounded memory, at least about four per worker when there are
+def _batches(model: _Model, plan: _Plan) -> list[tuple[int, int]]:
+    """Draw ranges of bounded memory, at least about ``PARALLEL_BATCHES`` when there are
     enough draws, made of whole replicates where they fit (a replicate split over batches
     is normalised in each). The result does not depend on the batches."""
     n, m, p = max(1, model.n), max(1, model.m), len(model.patterns)
     size = max(1, min(_SCORE_CELLS // n, _VALUE_CELLS // (p * m),
-                      -(-len(plan.norm) // (4 * workers))))
+                      -(-len(plan.norm) // PARALLEL_BATCHES)))
     max_reps = max(1, _VALUE_CELLS // (n * max(1, len(model.noisy))))
     starts = np.searchsorted(plan.replicate, np.arange(plan.replicate[-1] + 2))
     out: list[tuple[int, int]] = []
@@ -860,7 +863,9 @@ def composite_scores(table: pd.DataFrame, catalogue: Catalogue, settings: Analys
 def rank_uncertainty(table: pd.DataFrame, catalogue: Catalogue, settings: AnalysisSettings,
                      options: UncertaintyOptions | None = None, *,
                      source: str = "indikatortabell",
-                     ranking: RankingResult | None = None) -> RankUncertainty:
+                     ranking: RankingResult | None = None,
+                     stage: MonteCarloStage | None = None,
+                     mapper: Mapper = map) -> RankUncertainty:
     """Monte Carlo rank intervals of the ranking ``rank_areas(table, catalogue, settings)``.
 
     ``options`` None takes them from the settings (``settings.uncertainty``), which
@@ -868,15 +873,25 @@ def rank_uncertainty(table: pd.DataFrame, catalogue: Catalogue, settings: Analys
     errors of ``rank_areas`` for bad input, and SettingsError when ``top_k`` exceeds the
     number of ranked areas. ``ranking``: that ranking when the caller has it already
     (``assess``), so that the table is not validated and ranked again; it must have been
-    made from these very ``table``, ``catalogue``, ``settings`` and ``source``. The result
-    is the same with or without it.
+    made from these very ``table``, ``catalogue``, ``settings`` and ``source``. ``stage``:
+    :func:`monte_carlo_stage` of that ranking and these options, when the caller keeps
+    one (a weight change); a stage made for other data or options is refused. ``mapper``
+    (default the built-in ``map``) runs the batches of draws, e.g. on a thread pool. The
+    result is the same with or without ``ranking`` and ``stage``, and with any mapper.
     """
     options = settings.uncertainty if options is None else options
     if ranking is not None and (ranking.table is not table or ranking.catalogue is not catalogue
                                 or ranking.settings != settings or ranking.source != source):
         raise ValueError("ranking must be rank_areas(table, catalogue, settings, source) "
                          "of the same table, catalogue, settings and source")
-    model = _prepare(table, catalogue, settings, source, ranking)
+    if ranking is None:
+        ranking = rank_areas(table, catalogue, settings, source)
+    if stage is not None and stage.key != monte_carlo_key(ranking, catalogue, options):
+        raise ValueError("stage must be monte_carlo_stage of the same ranking (table, "
+                         "catalogue, source, settings but the weight values) and options")
+    model = _weighted(stage.model if stage is not None else _model(
+        ranking, catalogue, _active(ranking, catalogue), ranking.score.notna().to_numpy()),
+        settings)
     n, draws = model.n, options.draws
     top_k = options.top_k or max(1, round(n / 5))
     if top_k > n:
@@ -889,39 +904,39 @@ def rank_uncertainty(table: pd.DataFrame, catalogue: Catalogue, settings: Analys
     thresholds = _count_thresholds(draws)
     stats = np.empty((n, len(QUANTILES) + 1), dtype=np.int64)   # quantile ranks, in top k
     hist = np.empty((n, n), dtype=np.int64) if keep_counts else None
-    workers = max(1, min(MAX_WORKERS, os.cpu_count() or 1))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        def run(func: Callable[[int], object], items: Iterable[int]) -> list:
-            return list(pool.map(func, items))
+    plan = _plan(model, options, stage.draws if stage is not None
+                 else _draws(model, options, mapper))
+    batches = _batches(model, plan)
+    store = np.empty((n, draws), dtype=np.int16 if n < 2**15 else np.int32)
+    rows = max(d1 - d0 for d0, d1 in batches)
+    # Scratch rankers, one per batch running at a time: a batch takes one from the list
+    # (or makes one) and gives it back (list.pop and append are atomic in CPython, and
+    # lock the list in a free-threaded build), so a thread pool never shares one.
+    spare: list[_Ranker] = []
 
-        plan = _plan(model, options, run)
-        batches = _batches(model, plan, workers)
-        store = np.empty((n, draws), dtype=np.int16 if n < 2**15 else np.int32)
+    def rank_batch(i: int) -> None:
+        d0, d1 = batches[i]
+        try:
+            ranker = spare.pop()
+        except IndexError:
+            ranker = _Ranker(rows, n, model.score_bound)
+        scores = _batch_scores(model, plan, d0, d1, ranker.scores[:d1 - d0])
+        store[:, d0:d1] = ranker(scores, overwrite=True, transposed=True)
+        spare.append(ranker)
 
-        rows = max(d1 - d0 for d0, d1 in batches)
-        local = threading.local()
+    list(mapper(rank_batch, range(len(batches))))
+    chunk = max(1, -(-n // PARALLEL_BATCHES))
 
-        def rank_batch(i: int) -> None:
-            d0, d1 = batches[i]
-            if not hasattr(local, "ranker"):
-                local.ranker = _Ranker(rows, n, model.score_bound)
-                local.scores = np.empty((rows, n))
-            scores = _batch_scores(model, plan, d0, d1, local.scores[:d1 - d0])
-            store[:, d0:d1] = local.ranker(scores, overwrite=True, transposed=True)
+    def summarise(i: int) -> None:     # per area: counts of each rank -> statistics
+        for a in range(i * chunk, min(n, (i + 1) * chunk)):
+            counts = np.bincount(store[a], minlength=n + 1)
+            cumulative = np.cumsum(counts)
+            stats[a, :-1] = np.searchsorted(cumulative, thresholds)
+            stats[a, -1] = cumulative[top_k]
+            if hist is not None:
+                hist[a] = counts[1:]
 
-        run(rank_batch, range(len(batches)))
-        chunk = max(1, -(-n // (4 * workers)))
-
-        def summarise(i: int) -> None:     # per area: counts of each rank -> statistics
-            for a in range(i * chunk, min(n, (i + 1) * chunk)):
-                counts = np.bincount(store[a], minlength=n + 1)
-                cumulative = np.cumsum(counts)
-                stats[a, :-1] = np.searchsorted(cumulative, thresholds)
-                stats[a, -1] = cumulative[top_k]
-                if hist is not None:
-                    hist[a] = counts[1:]
-
-        run(summarise, range(-(-n // chunk)))
+    list(mapper(summarise, range(-(-n // chunk))))
 
     def per_area(values: np.ndarray) -> pd.Series:
         full = np.full(len(model.area_index), np.nan)

@@ -60,6 +60,10 @@ def tree_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ("indicators/prepare.py", "import streamlit", "indicators is not allowed to import streamlit"),
     ("indicators/method.py", "import folium", "indicators is not allowed to import folium"),
     ("indicators/levels.py", "import geopandas", "indicators is not allowed to import geopandas"),
+    ("indicators/uncertainty.py", "import threading",
+     "indicators is not allowed to import threading"),
+    ("indicators/assessment.py", "from concurrent.futures import ThreadPoolExecutor",
+     "indicators is not allowed to import concurrent"),
     # ... and nothing from the layers above it
     ("indicators/ranking.py", "import geo.io.tables",
      "indicators is not allowed to import geo.io"),

@@ -101,6 +101,6 @@ def test_analysis_digest_follows_inputs_and_settings(inputs, settings) -> None:
     first = run_analysis(inputs, settings)
     assert first.digest == content_digest(inputs.digest, "", settings.to_toml())
     assert run_analysis(inputs, settings).digest == first.digest
-    assert run_analysis(inputs, settings.with_changes(seed=settings.seed + 1)).digest \
+    assert run_analysis(inputs, settings.with_changes(seed=settings.uncertainty.seed + 1)).digest \
         != first.digest
     assert run_analysis(_one_value_changed(inputs), settings).digest != first.digest

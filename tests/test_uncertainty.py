@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -303,12 +304,17 @@ def test_result_does_not_depend_on_batches_or_threads(demo, monkeypatch) -> None
     settings = read_settings(DATA / "profiles" / "bred_prevention.toml")
     options = UncertaintyOptions(draws=240, noise_replicates=7)
     expected = rank_uncertainty(table, catalogue, settings, options)
-    monkeypatch.setattr(uncertainty, "_SCORE_CELLS", 22 * 16)    # batches of 16 draws
-    monkeypatch.setattr(uncertainty, "_VALUE_CELLS", 22 * 15 * 2)
-    monkeypatch.setattr(uncertainty, "MAX_WORKERS", 1)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        threaded = rank_uncertainty(table, catalogue, settings, options, mapper=pool.map)
+        monkeypatch.setattr(uncertainty, "_SCORE_CELLS", 22 * 16)    # batches of 16 draws
+        monkeypatch.setattr(uncertainty, "_VALUE_CELLS", 22 * 15 * 2)
+        small_threaded = rank_uncertainty(table, catalogue, settings, options,
+                                          mapper=pool.map)
+    monkeypatch.setattr(uncertainty, "PARALLEL_BATCHES", 1)
     small = rank_uncertainty(table, catalogue, settings, options)
-    pd.testing.assert_frame_equal(small.rank_counts, expected.rank_counts)
-    pd.testing.assert_frame_equal(small.summary(), expected.summary())
+    for got in (threaded, small_threaded, small):
+        pd.testing.assert_frame_equal(got.rank_counts, expected.rank_counts, check_exact=True)
+        pd.testing.assert_frame_equal(got.summary(), expected.summary(), check_exact=True)
 
 
 def test_areas_without_values_have_no_rank(plain_catalogue: Callable[..., Catalogue]) -> None:

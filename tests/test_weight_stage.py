@@ -1,34 +1,55 @@
-"""The weight-independent stage: remembered by content, reused when only weights move,
-never stale, and the results bit-identical to a computation from scratch."""
+"""The weight-independent stage: computed by pure functions of the method, kept by the shell
+(geo/analysis.py with geo/cache.py) by content, reused when only weights move, never
+stale, and the results bit-identical to a computation from scratch, with any number of
+threads, and to a reference case written by the code before the caches left the core."""
 
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from geo import analysis as shell
+from geo.analysis import analysis_trends, clear_stage_cache, run_analysis
+from geo.cache import LRUCache
+from geo.inputs import Inputs, load_inputs
 from geo.io.files import read_catalogue, read_indicator_table, read_settings
-from indicators import assessment, ranking, uncertainty
-from indicators.assessment import Assessment, assess, clear_weight_stage_cache
+from indicators import uncertainty
+from indicators.assessment import (
+    Assessment,
+    assess,
+    assess_ranking,
+    rank_with,
+    trend_report,
+    weightless_stage,
+)
 from indicators.catalogue import Catalogue
 from indicators.columns import AREA_ID, DOMAINS
 from indicators.errors import SettingsError
-from indicators.ranking import rank_areas, settings_key
+from indicators.ranking import RankingResult, rank_areas, settings_key
 from indicators.settings import AnalysisSettings
-from indicators.table import LRUCache, table_key, validate_indicator_table
-from indicators.uncertainty import UncertaintyOptions, rank_uncertainty
+from indicators.table import table_key, validate_indicator_table
+from indicators.uncertainty import (
+    UncertaintyOptions,
+    monte_carlo_key,
+    monte_carlo_stage,
+    rank_uncertainty,
+)
 
 DATA = Path(__file__).resolve().parents[1] / "data"
+REFERENCE = Path(__file__).resolve().parent / "data" / "weight_stage_reference.npz"
 
 
 @pytest.fixture(autouse=True)
 def _fresh_caches():
-    clear_weight_stage_cache()
+    clear_stage_cache()
     yield
-    clear_weight_stage_cache()
+    clear_stage_cache()
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +63,11 @@ def demo() -> tuple[pd.DataFrame, Catalogue]:
 @pytest.fixture(scope="module")
 def settings() -> AnalysisSettings:
     return read_settings(DATA / "profiles" / "bred_prevention.toml").with_changes(draws=200)
+
+
+@pytest.fixture(scope="module")
+def inputs() -> Inputs:
+    return load_inputs()
 
 
 def domains(**weights: float) -> tuple[tuple[str, float], ...]:
@@ -84,210 +110,110 @@ def assert_same_assessment(got: Assessment, expected: Assessment) -> None:
     assert got.notes() == expected.notes()
 
 
-def cold(table: pd.DataFrame, catalogue: Catalogue, settings: AnalysisSettings) -> Assessment:
-    clear_weight_stage_cache()
-    try:
-        return assess(table, catalogue, settings)
-    finally:
-        clear_weight_stage_cache()
+def on_stages(table: pd.DataFrame, catalogue: Catalogue, settings: AnalysisSettings,
+              stage, monte_carlo=None, source: str = "indikatortabell") -> Assessment:
+    prepared, ranking = rank_with(stage, table, catalogue, settings, source=source)
+    return assess_ranking(prepared, ranking, monte_carlo=monte_carlo)
 
 
-# -- hits and misses ------------------------------------------------------------------------
-
-def test_a_weight_change_reuses_the_stage(demo, settings) -> None:
-    table, catalogue = demo
-    first = assess(table, catalogue, settings)
-    misses = assessment._STAGES.misses
-    second = assess(table, catalogue, settings.with_changes(
-        domain_weights=domains(kriminalitet=2.5),
-        indicator_weights={i: 1.0 + k / 7 for k, i in enumerate(settings.indicators)}))
-    assert assessment._STAGES.misses == misses and assessment._STAGES.hits == 1
-    assert second.result.base is first.result.base
-    assert uncertainty._MODELS.hits == 1 and uncertainty._DRAWS.hits == 1
-    assert not second.result.score.equals(first.result.score)     # the weights did count
-
-
-def test_an_equal_copy_of_the_table_hits(demo, settings) -> None:
-    table, catalogue = demo
-    first = assess(table, catalogue, settings)
-    again = assess(table.copy(deep=True), catalogue,
-                   settings.with_changes(domain_weights=domains(skola=3.0)))
-    assert again.result.base is first.result.base
-
-
-@pytest.mark.parametrize("change", [
-    dict(normalisation="percentile"), dict(aggregation="geometric"), dict(missing="error"),
-    dict(flag_threshold=0.8), dict(seed=1), dict(draws=201), dict(smoothing="eb"),
-    dict(disclosure=False), dict(disclosure_threshold=3), dict(min_population=10),
-    dict(concentration=20.0), dict(vary_aggregation=False), dict(top_k=3),
-])
-def test_any_other_setting_misses(demo, settings, change) -> None:
-    table, catalogue = demo
-    first = assess(table, catalogue, settings)
-    try:
-        other = assess(table, catalogue, settings.with_changes(**change))
-    except Exception:   # noqa: BLE001  (missing="error" refuses the demo's gaps)
-        other = None
-    assert assessment._STAGES.hits == 0 and assessment._STAGES.misses == 2
-    if other is not None:
-        assert other.result.base is not first.result.base
-
-
-def test_the_indicator_set_the_source_the_catalogue_and_the_table_are_in_the_key(
-        demo, settings) -> None:
-    table, catalogue = demo
-    first = assess(table, catalogue, settings)
-    fewer = settings.with_changes(indicator_weights={i: 1.0 for i in settings.indicators[1:]})
-    assert assess(table, catalogue, fewer).result.base is not first.result.base
-    assert assess(table, catalogue, settings, source="annan.csv").result.base \
-        is not first.result.base
-    flipped = Catalogue(tuple(ind if k else type(ind)(**{**vars(ind), "direction": -1})
-                              for k, ind in enumerate(catalogue.values())))
-    assert assess(table, flipped, settings).result.base is not first.result.base
-    changed = table.copy()
-    column = catalogue[settings.indicators[0]].columns[0]
-    changed.loc[3, column] = pd.to_numeric(changed[column]).iloc[3] + 1
-    assert assess(changed, catalogue, settings).result.base is not first.result.base
-    assert assessment._STAGES.hits == 0
-
-
-def test_a_zero_weight_keeps_the_base_but_not_the_monte_carlo_model(demo, settings) -> None:
-    table, catalogue = demo
-    first = assess(table, catalogue, settings)
-    zero = settings.with_changes(domain_weights=domains(skyddsfaktorer=0.0))
-    second = assess(table, catalogue, zero)
-    assert second.result.base is first.result.base
-    assert uncertainty._MODELS.hits == 0 and uncertainty._MODELS.misses == 2
-    assert_same_assessment(second, cold(table, catalogue, zero))
-
-
-def test_rank_areas_and_rank_uncertainty_remember_too(demo, settings) -> None:
-    table, catalogue = demo
-    first = rank_areas(table, catalogue, settings)
-    other = settings.with_changes(domain_weights=domains(missbruk=0.4))
-    assert rank_areas(table, catalogue, other).base is first.base
-    options = UncertaintyOptions(draws=120)
-    warm = [rank_uncertainty(table, catalogue, s, options) for s in (settings, other)]
-    assert uncertainty._DRAWS.hits == 1
-    clear_weight_stage_cache()
-    fresh = rank_uncertainty(table, catalogue, other, options)
-    for name in ("median_rank", "rank_low", "rank_high", "p_top_k", "rank_counts"):
-        same_bits(getattr(warm[1], name), getattr(fresh, name))
-
-
-def test_a_ranking_made_without_the_cache_is_not_remembered(demo, settings) -> None:
-    table, catalogue = demo
-    result = ranking.RankingResult(table, catalogue, settings)
-    assert not result.base.cached and len(ranking._BASES) == 0
-    rank_uncertainty(table, catalogue, settings, UncertaintyOptions(draws=50),
-                     ranking=result)
-    assert len(uncertainty._MODELS) == 0 and len(uncertainty._DRAWS) == 0
-
-
-# -- the same results -----------------------------------------------------------------------
+# -- the method: stages are values, the weight step takes them ------------------------------
 
 @pytest.mark.parametrize("variant", [
     dict(), dict(aggregation="geometric"), dict(normalisation="percentile"),
     dict(normalisation="minmax", aggregation="geometric"), dict(smoothing="eb"),
     dict(disclosure=False), dict(disclosure=False, smoothing="eb"),
 ])
-def test_warm_equals_cold_bit_for_bit(demo, settings, variant) -> None:
+def test_a_kept_stage_gives_the_same_bits_as_from_scratch(demo, settings, variant) -> None:
     table, catalogue = demo
     base = settings.with_changes(**variant)
-    weight_sets = [
-        dict(domain_weights=domains(kriminalitet=2.5)),
-        dict(indicator_weights={i: 1.0 + 0.37 * k for k, i in enumerate(base.indicators)}),
-        dict(indicator_weights={i: 0.0 if k == 2 else 1.0
-                                for k, i in enumerate(base.indicators)}),
-    ]
-    assess(table, catalogue, base)                           # fills the stage
-    for weights in weight_sets:
+    stage = weightless_stage(table, catalogue, base)
+    first = rank_with(stage, table, catalogue, base)[1]
+    kept = monte_carlo_stage(first, catalogue, base.uncertainty)
+    for weights in (dict(domain_weights=domains(kriminalitet=2.5)),
+                    dict(indicator_weights={i: 1.0 + 0.37 * k
+                                            for k, i in enumerate(base.indicators)})):
         chosen = base.with_changes(**weights)
-        warm = assess(table, catalogue, chosen)
-        assert warm.result.base.cached and assessment._STAGES.hits >= 1
-        assert_same_assessment(warm, cold(table, catalogue, chosen))
-        assess(table, catalogue, base)                       # refill after cold()
+        warm = on_stages(table, catalogue, chosen, stage, kept)
+        assert warm.result.base is stage.base
+        assert_same_assessment(warm, assess(table, catalogue, chosen))
 
 
-def test_missing_error_hits_and_equals_cold(demo, settings) -> None:
+def test_a_zero_weight_keeps_the_base_but_needs_another_monte_carlo_stage(demo, settings
+                                                                          ) -> None:
     table, catalogue = demo
-    chosen = settings.with_changes(
-        indicator_weights={i: 1.0 for i in settings.indicators if i != "hog_franvaro"},
-        missing="error", disclosure=False)
-    assess(table, catalogue, chosen.with_changes(domain_weights=domains(skola=0.5)))
-    warm = assess(table, catalogue, chosen)
-    assert assessment._STAGES.hits == 1
-    assert_same_assessment(warm, cold(table, catalogue, chosen))
+    stage = weightless_stage(table, catalogue, settings)
+    first = rank_with(stage, table, catalogue, settings)[1]
+    kept = monte_carlo_stage(first, catalogue, settings.uncertainty)
+    zero = settings.with_changes(domain_weights=domains(skyddsfaktorer=0.0))
+    prepared, ranking = rank_with(stage, table, catalogue, zero)
+    assert monte_carlo_key(ranking, catalogue, zero.uncertainty) != kept.key
+    with pytest.raises(ValueError, match="monte_carlo_stage of the same ranking"):
+        assess_ranking(prepared, ranking, monte_carlo=kept)
+    assert_same_assessment(assess_ranking(prepared, ranking),
+                           assess(table, catalogue, zero))
 
 
-def test_errors_still_come_on_a_hit(demo, settings) -> None:
+def test_a_stage_of_other_data_or_settings_is_refused(demo, settings) -> None:
     table, catalogue = demo
-    assess(table, catalogue, settings)
+    stage = weightless_stage(table, catalogue, settings)
+    changed = table.copy()
+    column = catalogue[settings.indicators[0]].columns[0]
+    changed.loc[3, column] = changed.loc[3, column] + 1
+    flipped = Catalogue(tuple(ind if k else replace(ind, direction=-ind.direction)
+                              for k, ind in enumerate(catalogue.values())))
+    fewer = settings.with_changes(indicator_weights={i: 1.0 for i in settings.indicators[1:]})
+    for args, source in [((changed, catalogue, settings), "indikatortabell"),
+                         ((table, flipped, settings), "indikatortabell"),
+                         ((table, catalogue, fewer), "indikatortabell"),
+                         ((table, catalogue, settings.with_changes(seed=1)), "indikatortabell"),
+                         ((table, catalogue, settings), "annan.csv")]:
+        with pytest.raises(ValueError, match="weightless_stage of the same table"):
+            rank_with(stage, *args, source=source)
+        with pytest.raises(ValueError, match="weightless_stage of the same table"):
+            assess(*args, source=source, stage=stage)
+    # a weight change (and a new name) is the stage's own
+    rank_with(stage, table.copy(deep=True), catalogue, settings.with_changes(
+        domain_weights=domains(skola=3.0), name="annan"))
+
+
+def test_errors_still_come_with_a_kept_stage(demo, settings) -> None:
+    table, catalogue = demo
+    stage = weightless_stage(table, catalogue, settings)
     nothing = settings.with_changes(domain_weights={d: 0.0 for d in DOMAINS})
     with pytest.raises(SettingsError, match="positiv domänvikt"):
-        assess(table, catalogue, nothing)
+        rank_with(stage, table, catalogue, nothing)
     with pytest.raises(SettingsError, match="positiv domänvikt"):
         rank_areas(table, catalogue, nothing)
 
 
-def test_threads_get_the_same_results(demo, settings) -> None:
+def test_one_or_four_threads_give_the_same_bits(demo, settings, monkeypatch) -> None:
     table, catalogue = demo
-    chosen = [settings.with_changes(domain_weights=domains(skola=1.0 + k / 4))
-              for k in range(6)]
-    got: dict[int, Assessment] = {}
-
-    def work(k: int) -> None:
-        got[k] = assess(table, catalogue, chosen[k])
-
-    threads = [threading.Thread(target=work, args=(k,)) for k in range(len(chosen))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for k in (0, 5):
-        assert_same_assessment(got[k], cold(table, catalogue, chosen[k]))
+    chosen = settings.with_changes(domain_weights=domains(missbruk=0.4), draws=300)
+    expected = assess(table, catalogue, chosen)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        threaded = assess(table, catalogue, chosen, mapper=pool.map)
+        monkeypatch.setattr(uncertainty, "_SCORE_CELLS", 22 * 8)     # many small batches
+        small = assess(table, catalogue, chosen, mapper=pool.map)
+    for got in (threaded, small):
+        assert_same_assessment(got, expected)
 
 
-# -- never stale ----------------------------------------------------------------------------
-
-def test_a_table_changed_in_place_is_computed_anew(demo, settings) -> None:
+def test_the_kept_stages_are_read_only(demo, settings) -> None:
     table, catalogue = demo
-    table = table.copy(deep=True)
-    original = table.copy(deep=True)
-    for chosen in (settings, settings.with_changes(disclosure=False)):   # copied or not
-        assess(table, catalogue, chosen)
-        column = catalogue["valdsbrott"].numerator
-        table.loc[0, column] = pd.to_numeric(table[column]).max() * 3
-        after = assess(table, catalogue, chosen.with_changes(
-            domain_weights=domains(kriminalitet=2.0)))
-        assert_same_assessment(after, cold(table, catalogue, chosen.with_changes(
-            domain_weights=domains(kriminalitet=2.0))))
-        # The first content again, in another frame: nothing of the changed table leaks in.
-        again = assess(original.copy(deep=True), catalogue, chosen)
-        assert_same_assessment(again, cold(original, catalogue, chosen))
-        table = original.copy(deep=True)
+    stage = weightless_stage(table, catalogue, settings)
+    for array in (stage.base.x, stage.base.present, stage.base.centred):
+        assert not array.flags.writeable
+    ranking = rank_with(stage, table, catalogue, settings)[1]
+    kept = monte_carlo_stage(ranking, catalogue, settings.uncertainty)
+    assert not kept.model.values.flags.writeable and not kept.model.cells.flags.writeable
+    assert kept.draws.noise is not None and not kept.draws.noise.flags.writeable
+    assert kept.nbytes >= kept.draws.noise.nbytes
 
 
-def test_a_table_changed_after_a_run_does_not_change_what_is_remembered(demo) -> None:
+def test_changing_what_was_handed_out_does_not_change_the_stage(demo, settings) -> None:
     table, catalogue = demo
-    chosen = read_settings(DATA / "profiles" / "bred_prevention.toml").with_changes(
-        draws=100, disclosure=False)
-    mine = table.copy(deep=True)
-    first = assess(mine, catalogue, chosen)
-    assert first.prepared.table is mine          # nothing hidden: the caller's own table
-    for column in mine.columns.drop(AREA_ID):
-        mine[column] = np.nan                    # in place, every count gone
-    warm = assess(table, catalogue, chosen.with_changes(domain_weights=domains(skola=2.0)))
-    assert assessment._STAGES.hits == 1
-    assert warm.prepared.table is table
-    assert_same_assessment(warm, cold(table, catalogue, chosen.with_changes(
-        domain_weights=domains(skola=2.0))))
-
-
-def test_changing_what_was_handed_out_does_not_change_what_is_remembered(demo, settings
-                                                                          ) -> None:
-    table, catalogue = demo
-    first = assess(table, catalogue, settings)
+    stage = weightless_stage(table, catalogue, settings)
+    first = on_stages(table, catalogue, settings, stage)
     r = first.result
     r.values.iloc[:, :] = 0.0
     r.normalised.iloc[0, 0] = 1e6
@@ -299,33 +225,159 @@ def test_changing_what_was_handed_out_does_not_change_what_is_remembered(demo, s
     small.loc[:, AREA_ID] = "0126R999"
     with pytest.raises(ValueError, match="read-only"):
         r.base.x[0, 0] = 1.0
-    warm = assess(table, catalogue, settings)
-    assert warm.result.base is r.base
-    assert_same_assessment(warm, cold(table, catalogue, settings))
+    assert_same_assessment(on_stages(table, catalogue, settings, stage),
+                           assess(table, catalogue, settings))
 
 
-def test_remembered_arrays_are_read_only(demo, settings) -> None:
+def test_the_callers_table_is_never_kept(demo) -> None:
     table, catalogue = demo
-    result = assess(table, catalogue, settings).result
-    for array in (result.base.x, result.base.present, result.base.centred):
-        assert not array.flags.writeable
-    model = next(iter(uncertainty._MODELS._entries.values()))[0]
-    assert not model.values.flags.writeable and not model.cells.flags.writeable
-    draws = next(iter(uncertainty._DRAWS._entries.values()))[0]
-    assert draws.noise is not None and not draws.noise.flags.writeable
+    chosen = read_settings(DATA / "profiles" / "bred_prevention.toml").with_changes(
+        draws=100, disclosure=False)
+    mine = table.copy(deep=True)
+    stage = weightless_stage(mine, catalogue, chosen)
+    assert stage.table is None and on_stages(mine, catalogue, chosen, stage).prepared.table \
+        is mine
+    for column in mine.columns.drop(AREA_ID):
+        mine[column] = np.nan                    # in place, every count gone
+    with pytest.raises(ValueError, match="weightless_stage of the same table"):
+        rank_with(stage, mine, catalogue, chosen)
+    warm = on_stages(table, catalogue, chosen, stage)
+    assert warm.prepared.table is table
+    assert_same_assessment(warm, assess(table, catalogue, chosen))
 
 
-def test_the_noise_budget_is_part_of_the_key(demo, settings, monkeypatch) -> None:
+def test_the_noise_budget_is_part_of_the_monte_carlo_key(demo, settings, monkeypatch) -> None:
     table, catalogue = demo
+    ranking = rank_areas(table, catalogue, settings)
     options = UncertaintyOptions(draws=300)
-    full = rank_uncertainty(table, catalogue, settings, options)
+    kept = monte_carlo_stage(ranking, catalogue, options)
+    full = rank_uncertainty(table, catalogue, settings, options, ranking=ranking, stage=kept)
     monkeypatch.setattr(uncertainty, "NOISE_CELL_BUDGET", 22 * 15 * 60)
     monkeypatch.setattr(uncertainty, "SHARED_NOISE_MIN_REPLICATES", 10)
+    with pytest.raises(ValueError, match="monte_carlo_stage"):
+        rank_uncertainty(table, catalogue, settings, options, ranking=ranking, stage=kept)
     shared = rank_uncertainty(table, catalogue, settings, options)
     assert full.noise_replicates == 300 and shared.noise_replicates < 300
 
 
-# -- the key and the memo -------------------------------------------------------------------
+def test_results_equal_the_reference_written_before_the_caches_left_the_core(demo) -> None:
+    """tests/data/weight_stage_reference.npz was written by the code of commit 84b1e3e
+    (caches and threads inside indicators/) for the demo table, 300 draws and six
+    variants of 'Bred prevention'; every float must be the same bit for bit."""
+    table, catalogue = demo
+    profile = read_settings(DATA / "profiles" / "bred_prevention.toml").with_changes(draws=300)
+    variants = {
+        "default": {},
+        "geometric": {"aggregation": "geometric"},
+        "percentile_eb": {"normalisation": "percentile", "smoothing": "eb"},
+        "weights": {"domain_weights": tuple((d, 1.0 + 0.25 * k)
+                                            for k, d in enumerate(DOMAINS))},
+        "zero_domain": {"domain_weights": tuple((d, 0.0 if d == "skola" else 1.0)
+                                                for d in DOMAINS)},
+        "no_disclosure": {"disclosure": False, "seed": 7},
+    }
+    reference = np.load(REFERENCE)
+    assert {k.split("/")[0] for k in reference.files} == set(variants)
+    for name, change in variants.items():
+        a = assess(table, catalogue, profile.with_changes(**change))
+        r, u = a.result, a.uncertainty
+        got = {"score": r.score, "rank": r.rank, "median_rank": u.median_rank,
+               "rank_low": u.rank_low, "rank_high": u.rank_high, "p_top_k": u.p_top_k}
+        assert (reference[f"{name}/area_id"] == r.score.index.to_numpy().astype(str)).all()
+        for key, series in got.items():
+            assert series.to_numpy(dtype=float).tobytes() == reference[f"{name}/{key}"].tobytes(
+                ), (name, key)
+        assert r.domain_scores.to_numpy(dtype=float).tobytes() == \
+            reference[f"{name}/domain_scores"].tobytes(), name
+        assert r.contributions.to_numpy(dtype=float).tobytes() == \
+            reference[f"{name}/contributions"].tobytes(), name
+        assert (a.tiers.reindex(r.score.index).astype(str).to_numpy()
+                == reference[f"{name}/tiers"]).all(), name
+
+
+# -- the shell: one cache, keyed by the inputs' digest --------------------------------------
+
+def cold_analysis(inputs: Inputs, settings: AnalysisSettings):
+    clear_stage_cache()
+    try:
+        return run_analysis(inputs, settings)
+    finally:
+        clear_stage_cache()
+
+
+def test_a_weight_change_in_run_analysis_reuses_the_stages(inputs, settings) -> None:
+    run_analysis(inputs, settings)
+    assert shell.STAGES.misses == 1 and shell.MONTE_CARLO.misses == 1
+    chosen = settings.with_changes(domain_weights=domains(kriminalitet=2.5))
+    warm = run_analysis(inputs, chosen)
+    assert shell.STAGES.hits == 1 and shell.MONTE_CARLO.hits == 1
+    assert shell.STAGES.misses == 1 and shell.MONTE_CARLO.misses == 1
+    run_analysis(inputs, settings.with_changes(seed=settings.uncertainty.seed + 1))
+    assert shell.STAGES.misses == 2                  # any other setting is another stage
+    assert_same_assessment(warm.assessment, cold_analysis(inputs, chosen).assessment)
+
+
+def test_a_changed_table_with_the_same_name_and_rows_gets_new_results(inputs, settings
+                                                                      ) -> None:
+    """The stale-result bug: a corrected file uploaded again under the same name with
+    the same number of rows must never get the old file's results."""
+    first = run_analysis(inputs, settings)
+    table = inputs.table.copy()
+    column = inputs.catalogue[settings.indicators[0]].columns[-1]   # the denominator
+    table.loc[0, column] = table.loc[0, column] * 2
+    corrected = replace(inputs, table=table)
+    assert corrected.table_name == inputs.table_name and len(corrected.table) == len(table)
+    assert corrected.digest != inputs.digest
+    again = run_analysis(corrected, settings)
+    assert again.digest != first.digest
+    assert again.result.base is not first.result.base
+    assert not again.result.score.equals(first.result.score)
+    assert_same_assessment(again.assessment, cold_analysis(corrected, settings).assessment)
+
+
+def test_threads_running_analyses_get_the_same_results(inputs, settings) -> None:
+    chosen = [settings.with_changes(domain_weights=domains(skola=1.0 + k / 4))
+              for k in range(6)]
+    got: dict[int, object] = {}
+
+    def work(k: int) -> None:
+        got[k] = run_analysis(inputs, chosen[k])
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(len(chosen))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for k in (0, 5):
+        assert_same_assessment(got[k].assessment, cold_analysis(inputs, chosen[k]).assessment)
+
+
+def test_trends_keep_each_years_stages_and_equal_a_fresh_report(inputs, settings) -> None:
+    analysis = run_analysis(inputs, settings)
+    kept = analysis_trends(analysis)
+    misses = shell.STAGES.misses
+    chosen = settings.with_changes(domain_weights=domains(skola=2.0))
+    other = analysis_trends(run_analysis(inputs, chosen))
+    assert shell.STAGES.misses == misses                       # every year reused
+    fresh = trend_report([*inputs.history, (inputs.year, inputs.table)], inputs.catalogue,
+                         chosen, source=inputs.table_name)
+    assert kept.years == other.years == fresh.years
+    same_bits(other.ranks, fresh.ranks)
+    same_bits(other.rank_change, fresh.rank_change)
+    same_bits(other.slopes, fresh.slopes)
+
+
+def test_the_stage_caches_are_bounded(inputs, settings, monkeypatch) -> None:
+    monkeypatch.setattr(shell, "STAGES", LRUCache(2))
+    monkeypatch.setattr(shell, "MONTE_CARLO", LRUCache(
+        5, max_bytes=1, weigh=lambda stage: stage.nbytes))
+    for seed in range(4):
+        run_analysis(inputs, settings.with_changes(seed=seed, draws=50))
+    assert len(shell.STAGES) == 2 and len(shell.MONTE_CARLO) == 1
+    assert shell.MONTE_CARLO.nbytes > 1             # the newest is kept even when too large
+
+
+# -- the keys and the LRU -------------------------------------------------------------------
 
 def test_table_key_tells_apart_what_a_computation_could() -> None:
     base = pd.DataFrame({"a": [1.0, 2.0], "b": ["x", "y"]})
@@ -366,6 +418,7 @@ def test_lru_cache_is_bounded() -> None:
     weighed.put("a", "x" * 6)
     weighed.put("b", "x" * 6)
     assert weighed.get("a") is None and weighed.get("b") == "x" * 6
+    assert weighed.nbytes == 6
     weighed.put("c", "x" * 20)               # the newest is kept even when too large
     assert len(weighed) == 1 and weighed.get("c") is not None
     cache.clear()
@@ -376,10 +429,10 @@ def test_a_base_of_other_settings_is_refused(demo, settings) -> None:
     table, catalogue = demo
     base = rank_areas(table, catalogue, settings).base
     with pytest.raises(ValueError, match="ranking_base"):
-        ranking.RankingResult(table, catalogue, settings.with_changes(aggregation="geometric"),
-                              "indikatortabell", base)
+        RankingResult(table, catalogue, settings.with_changes(aggregation="geometric"),
+                      "indikatortabell", base)
     with pytest.raises(ValueError, match="ranking_base"):
-        ranking.RankingResult(table, catalogue, settings, "annan.csv", base)
+        RankingResult(table, catalogue, settings, "annan.csv", base)
     other = settings.with_changes(domain_weights=domains(skola=4.0))
-    same_bits(ranking.RankingResult(table, catalogue, other, "indikatortabell", base).score,
-              ranking.RankingResult(table, catalogue, other).score)
+    same_bits(RankingResult(table, catalogue, other, "indikatortabell", base).score,
+              RankingResult(table, catalogue, other).score)

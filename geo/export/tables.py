@@ -21,18 +21,15 @@ from indicators.columns import (
 
 if TYPE_CHECKING:
     pass
-from geo.analysis import TIER, Analysis, _memo, robustness_columns
+from geo.analysis import TIER, Analysis, robustness_columns
 
 CSV_OPTIONS = {"sep": ";", "decimal": ",", "index": False,
                "lineterminator": "\n"}
 
 
 def ranking_table(analysis: Analysis) -> pd.DataFrame:
-    """The ranked table with Swedish headers, as shown in the app and written to CSV."""
-    return _memo(analysis, "_ranking_table", _ranking_table)
-
-
-def _ranking_table(analysis: Analysis) -> pd.DataFrame:
+    """The ranked table with Swedish headers, as shown in the app and written to CSV; a
+    new frame on every call (the caller's to change)."""
     summary = analysis.result.summary()
     names = dict(zip(analysis.inputs.areas.frame[AREA_ID],
                      analysis.inputs.areas.frame[AREA_NAME], strict=True))
