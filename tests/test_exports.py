@@ -250,8 +250,8 @@ def test_settings_sheet(analysis, workbook):
     got = rows(ws)
     assert got[0] == ("Avsnitt", "Nyckel", "Värde")
     s = analysis.settings
-    assert settings_value(ws, "[uncertainty]", "seed") == s.seed == 20261123
-    assert settings_value(ws, "[uncertainty]", "draws") == s.draws == 1000
+    assert settings_value(ws, "[uncertainty]", "seed") == s.uncertainty.seed == 20261123
+    assert settings_value(ws, "[uncertainty]", "draws") == s.uncertainty.draws == 1000
     assert settings_value(ws, "[uncertainty]", "data_noise") == "true"
     assert settings_value(ws, "[small_numbers]", "disclosure_threshold") == 5
     assert settings_value(ws, "[small_numbers]", "smoothing") == "none"
@@ -261,6 +261,7 @@ def test_settings_sheet(analysis, workbook):
     assert settings_value(ws, "Inställningar", "name") == "Bred prevention"
     assert settings_value(ws, "Inställningar", "normalisation") == "zscore"
     assert settings_value(ws, "Analys", "Skapad") == "2026-01-02"
+    assert settings_value(ws, "Analys", "Indata (SHA-256)") == analysis.digest
     for role, source in analysis.source_roles():
         assert settings_value(ws, f"Källa: {role}", "Datum") == source.date
         assert settings_value(ws, f"Källa: {role}", "Licens") == source.licence

@@ -18,7 +18,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from geo.analysis import Analysis
+from geo.analysis import Analysis, plan_followup
 from geo.export.outputs import map_html, settings_toml
 from geo.export.render import map_png, report_pdf
 from geo.export.report import report_html
@@ -34,7 +34,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 class ExportOptions:
     """What a writer needs besides the analysis. ``tiles`` is the map HTML's background
     map (the PNG is always drawn without one); ``created`` the date written into the files
-    (default today); ``plan`` and ``followup`` an åtgärdsplan (:data:`PLAN_FORMATS`)."""
+    (default today); ``plan`` an åtgärdsplan (:data:`PLAN_FORMATS`) with ``followup``, or
+    else the follow-up on the analysis' data (:func:`geo.analysis.plan_followup`)."""
 
     tiles: str | None = None
     created: dt.date | None = None
@@ -117,8 +118,8 @@ FORMATS: tuple[ExportFormat, ...] = (MAP, REPORT, EXCEL, CSV, GEOPACKAGE, PDF, P
 #: An åtgärdsplan's files (the plan page); their writers need ``plan`` and ``followup``.
 PLAN_WORKBOOK = ExportFormat(
     "plan", "Planen och uppföljningen (Excel)", "{stem}.xlsx", XLSX,
-    lambda a, o: plan_workbook_bytes(o.plan, o.followup, a.inputs.catalogue,
-                                     created=o.created))
+    lambda a, o: plan_workbook_bytes(o.plan, o.followup or plan_followup(a, o.plan),
+                                     a.inputs.catalogue, created=o.created))
 PLAN_REPORT = ExportFormat(
     "plan_rapport", "Rapport med planen (HTML)", "{stem}_rapport.html", "text/html", _report)
 PLAN_PDF = ExportFormat(

@@ -25,6 +25,7 @@ import json
 import math
 import numbers
 import tempfile
+import threading
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -499,10 +500,29 @@ def write_geopackage(analysis: Analysis, path: str | Path, *,
     ``kopplingsrapport`` (join report) to a new GeoPackage; an existing file is replaced.
 
     GDAL keeps the Swedish headers (å, ä, ö, spaces, %) as field names, so the fields are
-    named as the ranking table's columns."""
+    named as the ranking table's columns. GDAL dates each table (``last_change``) by
+    ``created`` (default today), not by the clock: the same analysis and date give the
+    same bytes."""
     path = Path(path)
     for old in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         old.unlink(missing_ok=True)
+    created = created or dt.date.today()
+    # A GDAL setting is the whole process's: one writer at a time sets and restores it.
+    with _GDAL_DATE:
+        previous = pyogrio.get_gdal_config_option(GDAL_DATE_OPTION)
+        pyogrio.set_gdal_config_options({GDAL_DATE_OPTION: f"{created.isoformat()}T00:00:00.000Z"})
+        try:
+            _write_geopackage(analysis, path, created)
+        finally:
+            pyogrio.set_gdal_config_options({GDAL_DATE_OPTION: previous})
+    return path
+
+
+GDAL_DATE_OPTION = "OGR_CURRENT_DATE"
+_GDAL_DATE = threading.Lock()
+
+
+def _write_geopackage(analysis: Analysis, path: Path, created: dt.date) -> None:
     pyogrio.write_dataframe(
         geopackage_frame(analysis), path, layer=GPKG_LAYER, driver="GPKG",
         promote_to_multi=True,
@@ -511,12 +531,11 @@ def write_geopackage(analysis: Analysis, path: str | Path, *,
                                       f"'{GPKG_SOURCES}', inställningar i '{GPKG_SETTINGS}'."})
     settings = pd.DataFrame(
         [(section, key, _text(value)) for section, key, value
-         in settings_rows(analysis, created or dt.date.today())],
+         in settings_rows(analysis, created)],
         columns=[SECTION, KEY, VALUE], dtype=object)
     for name, frame in ((GPKG_SOURCES, sources_frame(analysis)), (GPKG_SETTINGS, settings),
                         (GPKG_JOIN, join_sheet(analysis))):
         pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG")
-    return path
 
 
 def geopackage_bytes(analysis: Analysis, *, created: dt.date | None = None) -> bytes:
