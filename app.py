@@ -8,10 +8,11 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from functools import partial
 from pathlib import Path
+from typing import Any, TypeVar
 
 import geopandas as gpd
 import pandas as pd
@@ -19,35 +20,40 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo import sources
-from geo.analysis import Analysis, add_comparisons, domain_hotspots, rank_span, run_analysis
+from geo.analysis import (
+    Analysis,
+    add_comparisons,
+    analysis_trends,
+    domain_hotspots,
+    rank_span,
+    run_analysis,
+)
+from geo.cache import digest_of
+from geo.export.coverage import lacking_columns, missing_values, source_table
 from geo.export.formats import FORMATS, ExportOptions
 from geo.export.render import renderer_missing
 from geo.export.tables import ranking_table
 from geo.export.text import failure_text, md_text
-from geo.inputs import Inputs, inputs_for_areas, list_profiles, load_inputs
+from geo.inputs import DEFAULT_CATALOGUE, Inputs, inputs_for_areas, list_profiles
 from geo.io.areas import Areas, detect_crs, read_areas, read_layer
-from geo.io.files import read_source_info
+from geo.io.files import read_catalogue, read_source_info
 from geo.io.http import cache_root
 from geo.io.kolada import KOLADA_BASE_URL, PREVENTION_KPIS, KoladaClient
-from geo.io.overlays import Overlay, read_utsatta_omraden
+from geo.io.overlays import read_utsatta_omraden
 from geo.io.pxweb import SCB_BASE_URL, PxWebClient
-from geo.io.scb_fetch import ScbFetch, fetch_area_indicators
+from geo.io.scb_fetch import fetch_area_indicators
 from geo.maps.analysis_map import build_analysis_map
 from geo.maps.choropleth import FEATURE_INDEX, format_number
 from geo.maps.offline import with_data_uris
 from geo.maps.overview import build_overview_map, kommun_codes, kommun_overview
+from geo.sources import DataChoice
 from geo.spatial.comparisons import (
     OMRADESTYP_COLUMN,
     POLICE_LEVEL,
-    POLICE_SHARE,
     Comparisons,
-    Omradestyp,
-    PointLayer,
-    count_column,
     read_omradestyp_file,
     read_point_layer,
 )
-from geo.spatial.hotspots import Hotspots
 from geo.spatial.levels import (
     DEFAULT_GROUPING,
     load_grouping_title,
@@ -55,10 +61,10 @@ from geo.spatial.levels import (
     to_level,
     to_polygons,
 )
-from indicators.assessment import TrendReport, trend_report
+from indicators.assessment import TrendReport
 from indicators.catalogue import Catalogue
 from indicators.columns import AGGREGATIONS, AREA_ID, AREA_NAME, DOMAINS, NORMALISATIONS
-from indicators.errors import OfflineError, PrevmapError
+from indicators.errors import OfflineError, PrevmapError, SettingsError
 from indicators.sensitivity import Sensitivity, correlations, effective_weights, sensitivity
 from indicators.settings import SMOOTHING, AnalysisSettings, validate_settings
 from indicators.table import available_indicators, pooled_values
@@ -77,11 +83,6 @@ AREA_SOURCES = {**sources.AREA_SOURCES, "upload": "Egen fil"}
 SCB_URL = os.environ.get("PREVMAP_SCB_URL", SCB_BASE_URL)
 KOLADA_URL = os.environ.get("PREVMAP_KOLADA_URL", KOLADA_BASE_URL)
 OFFLINE = os.environ.get("PREVMAP_OFFLINE", "") not in ("", "0")
-
-
-@st.cache_resource(show_spinner="Läser in områden och indikatorer …")
-def load_default_inputs() -> Inputs:
-    return load_inputs()
 
 
 UPLOAD_PREFIX = "prevmap-upload-"
@@ -122,69 +123,50 @@ def failures_shown(doing: str, where=st) -> Iterator[None]:
         show_error(where, err, doing)
 
 
-def _digest(upload) -> str:
-    return hashlib.sha256(upload.getvalue()).hexdigest()
-
-
 class WaitingForInput(Exception):
     """The chosen data need one more step from the user (an upload, a fetch)."""
 
 
-@st.cache_resource(show_spinner="Läser in områden …", max_entries=8)
-def load_kommun_areas(kommun: str, source: str, level: str) -> Areas:
-    return sources.kommun_areas(kommun, source, level, offline=OFFLINE)
+# -- the one cache of the app ----------------------------------------------------------------
+T = TypeVar("T")
 
 
-@st.cache_resource(show_spinner="Läser in uppladdade områden …", max_entries=4)
-def load_uploaded_areas(name: str, digest: str, _data: bytes) -> Areas:
-    del digest
-    with _uploaded(name, _data) as path:
-        return read_areas(path)
+@st.cache_resource(show_spinner=False, max_entries=48)
+def _kept(what: str, key: tuple[str, ...], _make: Callable[[], Any]) -> Any:
+    return _make()
 
 
-@st.cache_resource(show_spinner="Tar fram demodata …", max_entries=8)
-def load_demo(kommun: str, area_source: str, areas_key: tuple[str, ...],
-              _areas: Areas) -> Inputs:
-    del areas_key
-    return sources.demo_inputs(_areas, kommun, area_source)
+def kept(what: str, key: tuple[str, ...], make: Callable[[], T], spinner: str = "") -> T:
+    """``make()``, remembered for the process by ``what`` it is and ``key``: the content
+    digests (of an upload's bytes, :attr:`Inputs.digest`, :attr:`Analysis.digest`) and
+    choices it was made from, never a title, a row count or an object's id. A corrected
+    file with the same name and row count is new content, so nothing made from the old
+    one is served for it. ``spinner`` shows while ``make`` runs (not on a hit)."""
+    def made() -> T:
+        with st.spinner(spinner) if spinner else nullcontext():
+            return make()
+    return _kept(what, key, made)
 
 
-@st.cache_resource(show_spinner="Läser in indikatortabellen …", max_entries=4)
-def load_uploaded_table(name: str, digest: str, areas_key: tuple[str, ...], _data: bytes,
-                        _areas: Areas) -> Inputs:
-    del digest, areas_key
-    with _uploaded(name, _data) as path:
-        return inputs_for_areas(_areas, path)
+Upload = tuple[str, str, bytes]   # an upload's name, the hex SHA-256 of its bytes, the bytes
 
 
-@st.cache_resource(show_spinner="Kopplar SCB:s tabeller till områdena …", max_entries=4)
-def load_scb_inputs(fetch_key: tuple[str, ...], areas_key: tuple[str, ...], _areas: Areas,
-                    _fetch: ScbFetch) -> Inputs:
-    del fetch_key, areas_key
-    return sources.table_inputs(_areas, _fetch.table, _fetch.source_info(),
-                                name="SCB PxWebApi")
+def _upload(key: str) -> Upload | None:
+    upload = st.session_state.get(key)
+    if upload is None:
+        return None
+    data = upload.getvalue()
+    return upload.name, hashlib.sha256(data).hexdigest(), data
 
 
-@st.cache_resource(show_spinner="Läser in utsatta områden …", max_entries=4)
-def load_uploaded_utsatta(name: str, digest: str, _data: bytes) -> Overlay:
-    """The parsed overlay, cached by the file's name and the hash of its bytes."""
-    del digest
-    with _uploaded(name, _data) as path:
-        return read_utsatta_omraden(path)
+def read_upload(what: str, upload: Upload, reader: Callable[[Path], T], spinner: str) -> T:
+    """An uploaded file read by ``reader`` (on disk only while read), kept by its bytes."""
+    name, digest, data = upload
 
-
-@st.cache_resource(show_spinner="Läser in områdestyp …", max_entries=4)
-def load_uploaded_omradestyp(name: str, digest: str, _data: bytes) -> Omradestyp:
-    del digest
-    with _uploaded(name, _data) as path:
-        return read_omradestyp_file(path)
-
-
-@st.cache_resource(show_spinner="Läser in punkter …", max_entries=8)
-def load_uploaded_points(name: str, digest: str, _data: bytes) -> PointLayer:
-    del digest
-    with _uploaded(name, _data) as path:
-        return read_point_layer(path)
+    def read() -> T:
+        with _uploaded(name, data) as path:
+            return reader(path)
+    return kept(what, (digest, name), read, spinner)
 
 
 @st.cache_data(show_spinner=False)
@@ -192,27 +174,52 @@ def load_profiles() -> dict[str, AnalysisSettings]:
     return list_profiles()
 
 
-# -- settings <-> widgets ------------------------------------------------------------------
-def apply_settings(settings: AnalysisSettings, catalogue: Catalogue) -> None:
-    """Put an analysis' settings into the widgets' state."""
+# -- the settings: one object in the session, the widgets a view of it ----------------------
+SETTINGS = "settings"       # the session's one AnalysisSettings
+SETTINGS_ASIDE = "settings_aside"   # the user's settings of other catalogues (SCB's, ...)
+
+
+def current_settings() -> AnalysisSettings:
+    return st.session_state[SETTINGS]
+
+
+def set_settings(settings: AnalysisSettings) -> None:
+    st.session_state[SETTINGS] = settings
+    st.session_state.pop("settings_error", None)
+
+
+def change_settings(**changes: Any) -> None:
+    """Write a widget's change back into the settings. A change the settings refuse (the
+    last indicator unticked) is said, and the widgets show the settings as they were."""
+    try:
+        set_settings(current_settings().with_changes(**changes))
+    except SettingsError as err:
+        st.session_state["settings_error"] = failure_text(err, "Ändringen gjordes inte")
+
+
+def _written_back(key: str, field: str | None = None, scale: float = 1.0) -> None:
+    value = st.session_state[key]
+    change_settings(**{field or key: value / scale if scale != 1.0 else value})
+
+
+def _indicator_changed(ind_id: str) -> None:
     state = st.session_state
-    state["normalisation"] = settings.normalisation
-    state["aggregation"] = settings.aggregation
-    state["flag_threshold"] = int(round(settings.flag_threshold * 100))
-    state["missing"] = settings.missing
-    for dom in DOMAINS:
-        state[f"dw_{dom}"] = min(settings.domain_weight(dom), WEIGHT_MAX)
-    for ind in catalogue.values():
-        state[f"use_{ind.id}"] = ind.id in settings.indicators
-        weight = settings.indicator_weight(ind.id) if ind.id in settings.indicators else 1.0
-        state[f"w_{ind.id}"] = min(weight, WEIGHT_MAX)
-    for key in ROBUST_KEYS:
-        state[key] = getattr(settings, key)
-    state["profile_name"] = settings.name
+    weights = dict(current_settings().indicator_weights)
+    if state[f"use_{ind_id}"]:
+        weights[ind_id] = state[f"w_{ind_id}"]
+    else:
+        weights.pop(ind_id, None)
+    change_settings(indicator_weights=weights)
 
 
-def on_profile_change(catalogue: Catalogue) -> None:
-    apply_settings(load_profiles()[st.session_state["profile"]], catalogue)
+def _domain_changed(domain: str) -> None:
+    weights = dict(current_settings().domain_weights)
+    weights[domain] = st.session_state[f"dw_{domain}"]
+    change_settings(domain_weights=weights)
+
+
+def on_profile_change() -> None:
+    set_settings(load_profiles()[st.session_state["profile"]])
 
 
 def on_settings_upload(catalogue: Catalogue) -> None:
@@ -221,7 +228,7 @@ def on_settings_upload(catalogue: Catalogue) -> None:
         return
     try:
         settings = AnalysisSettings.from_toml(upload.getvalue().decode("utf-8"), upload.name)
-        # Refuse ids the catalogue does not know: the widgets would silently leave them out.
+        # Refuse ids the catalogue does not know: the analysis would silently leave them out.
         validate_settings(settings, catalogue, upload.name)
     except UnicodeDecodeError:
         st.session_state["settings_error"] = (f"Filen '{upload.name}' är inte UTF-8-text. "
@@ -230,106 +237,147 @@ def on_settings_upload(catalogue: Catalogue) -> None:
     except Exception as err:  # a callback's failure would otherwise be a traceback
         st.session_state["settings_error"] = failure_text(err, "Inställningarna lästes inte in")
         return
-    st.session_state.pop("settings_error", None)
-    apply_settings(settings, catalogue)
+    set_settings(settings)
 
 
-def settings_from_widgets(catalogue: Catalogue, available: tuple[str, ...]) -> AnalysisSettings:
-    """The settings the widgets describe; named after the profile, marked if changed."""
+def settings_for(catalogue: Catalogue) -> None:
+    """Settings that fit ``catalogue``: the user's as long as the catalogue has their
+    indicators. Another catalogue (SCB's) gets the settings last used with it, or its
+    first profile; the user's are kept aside until their catalogue is back."""
     state = st.session_state
-    base_name = state.get("profile_name", "")
-    settings = AnalysisSettings.create(
-        {i: state[f"w_{i}"] for i in available if state.get(f"use_{i}")},
-        {d: state[f"dw_{d}"] for d in DOMAINS},
-        normalisation=state["normalisation"], aggregation=state["aggregation"],
-        missing=state["missing"], flag_threshold=state["flag_threshold"] / 100, name=base_name,
-        **{key: state[key] for key in ROBUST_KEYS})
+    settings = state.get(SETTINGS)
+    if settings is not None and all(i in catalogue for i in settings.indicators):
+        return
+    aside: list[AnalysisSettings] = state.setdefault(SETTINGS_ASIDE, [])
+    if settings is not None:
+        aside.append(settings)
+    fitting = [s for s in aside if all(i in catalogue for i in s.indicators)]
+    if fitting:
+        aside.remove(fitting[-1])
+        set_settings(fitting[-1])
+        return
+    profiles = profiles_for(catalogue)
+    set_settings(next(iter(profiles.values())) if profiles else AnalysisSettings.create(
+        {i: 1.0 for i in catalogue}, name="Alla indikatorer"))
+
+
+def analysis_settings(settings: AnalysisSettings, available: tuple[str, ...]) -> AnalysisSettings:
+    """The settings an analysis runs with (and its exports save): the chosen indicators
+    the table has, every domain's weight written out, named after the profile and marked
+    "(ändrad)" when changed."""
+    base_name = settings.name
+    used = settings.with_changes(
+        indicator_weights={i: w for i, w in settings.indicator_weights if i in available},
+        domain_weights={d: settings.domain_weight(d) for d in DOMAINS}, description="")
     profile = load_profiles().get(base_name)
-    if profile is not None and settings.equivalent(profile):
-        return settings.with_changes(description=profile.description)
-    return settings.with_changes(name=f"{base_name} (ändrad)" if base_name else "Egen analys")
+    if profile is not None and used.equivalent(profile):
+        return used.with_changes(description=profile.description)
+    return used.with_changes(name=f"{base_name} (ändrad)" if base_name else "Egen analys")
 
 
-ROBUST_KEYS = ("draws", "seed", "concentration", "vary_normalisation", "vary_aggregation",
-               "data_noise", "top_k", "smoothing", "disclosure", "disclosure_threshold",
-               "min_population", "merge_small", "tier_high_p", "tier_raised_p")
+def _view(key: str, value: object) -> str:
+    """Show ``value`` in the widget ``key`` (drawn right after): the settings own it."""
+    st.session_state[key] = value
+    return key
 
 
-def robustness_widgets() -> None:
+def robustness_widgets(settings: AnalysisSettings) -> None:
     """Monte Carlo, small numbers and tiers: saved in the settings file like the weights."""
+    def view(key: str) -> dict[str, Any]:
+        return {"key": _view(key, settings.flat(key)), "on_change": _written_back,
+                "args": (key,)}
+
     with st.expander("Osäkerhet, små tal och prioritet"):
-        st.number_input("Antal beräkningar (Monte Carlo)", 100, 10_000, step=100, key="draws",
-                        help="Hur många gånger rangordningen räknas om med variationer.")
-        st.slider("Hur mycket vikterna varierar", 5.0, 200.0, step=5.0, key="concentration",
+        st.number_input("Antal beräkningar (Monte Carlo)", 100, 10_000, step=100,
+                        help="Hur många gånger rangordningen räknas om med variationer.",
+                        **view("draws"))
+        st.slider("Hur mycket vikterna varierar", 5.0, 200.0, step=5.0,
                   help="Dirichletfördelningens koncentration: högre = vikterna håller sig "
-                       "närmare de valda.")
-        st.checkbox("Variera normaliseringen", key="vary_normalisation")
-        st.checkbox("Variera sammanvägningen", key="vary_aggregation")
-        st.checkbox("Slumposäkerhet i små antal (binomial/Poisson)", key="data_noise")
+                       "närmare de valda.", **view("concentration"))
+        st.checkbox("Variera normaliseringen", **view("vary_normalisation"))
+        st.checkbox("Variera sammanvägningen", **view("vary_aggregation"))
+        st.checkbox("Slumposäkerhet i små antal (binomial/Poisson)", **view("data_noise"))
         st.number_input("k: antal områden i toppgruppen (0 = en femtedel)", 0, 1000,
-                        key="top_k")
-        st.number_input("Slumpfrö", 0, 2**31 - 1, key="seed",
-                        help="Samma frö och inställningar ger samma resultat.")
-        st.radio("Utjämning av små områdens andelar", list(SMOOTHING), key="smoothing",
-                 format_func=SMOOTHING.get)
-        st.checkbox("Röjandekontroll: dölj små antal", key="disclosure",
+                        **view("top_k"))
+        st.number_input("Slumpfrö", 0, 2**31 - 1,
+                        help="Samma frö och inställningar ger samma resultat.", **view("seed"))
+        st.radio("Utjämning av små områdens andelar", list(SMOOTHING),
+                 format_func=SMOOTHING.get, **view("smoothing"))
+        st.checkbox("Röjandekontroll: dölj små antal",
                     help="På som standard. Antal under tröskeln och andelar som bygger på dem "
-                         "visas inte någonstans och räknas som saknade.")
-        st.number_input("Tröskel för röjandekontroll", 1, 100, key="disclosure_threshold",
-                        disabled=not st.session_state.get("disclosure", True))
+                         "visas inte någonstans och räknas som saknade.", **view("disclosure"))
+        st.number_input("Tröskel för röjandekontroll", 1, 100,
+                        disabled=not settings.small_numbers.disclosure,
+                        **view("disclosure_threshold"))
         st.number_input("Markera områden med färre unga än", 0, 10_000, step=10,
-                        key="min_population")
-        st.checkbox("Slå ihop små grannområden tills alla når gränsen", key="merge_small",
+                        **view("min_population"))
+        st.checkbox("Slå ihop små grannområden tills alla når gränsen",
                     help="Det minsta området slås ihop med den granne det delar längst gräns "
-                         "med; antal summeras och andelar räknas om.")
+                         "med; antal summeras och andelar räknas om.", **view("merge_small"))
         st.slider("Hög prioritet: sannolikhet för topp k minst", 0.05, 1.0, step=0.05,
-                  key="tier_high_p")
+                  **view("tier_high_p"))
         st.slider("Förhöjd: sannolikhet för topp k minst", 0.05, 1.0, step=0.05,
-                  key="tier_raised_p")
+                  **view("tier_raised_p"))
 
 
 def sidebar(catalogue: Catalogue, available: tuple[str, ...]) -> None:
+    """The analysis' settings, always drawn (also while the data wait or fail): a view of
+    the session's settings object, every widget writing its change back into it."""
     profiles = profiles_for(catalogue)
+    settings = current_settings()
+    choice = data_choice()
     with st.sidebar:
         st.header("Analys")
-        state = st.session_state
-        st.caption(md_text(f"Data: {sources.place_name(state['kommun'])}, "
-                           f"{LEVELS[state['level']]}, "
-                           f"{INDICATOR_SOURCES[state['indicator_source']]}. "
+        st.caption(md_text(f"Data: {sources.place_name(choice.kommun)}, "
+                           f"{LEVELS[choice.level]}, "
+                           f"{INDICATOR_SOURCES[choice.indicator_source]}. "
                            "Ändra under fliken Data och källor."))
-        st.selectbox("Profil", list(profiles), key="profile",
-                     on_change=on_profile_change, args=(catalogue,),
+        if settings.name in profiles:
+            _view("profile", settings.name)
+        st.selectbox("Profil", list(profiles), key="profile", on_change=on_profile_change,
                      help="Färdiga urval av indikatorer och vikter. Du kan ändra allt nedan.")
         st.file_uploader("Läs in sparade inställningar (TOML)", type=["toml"],
                          key="settings_file", on_change=on_settings_upload, args=(catalogue,))
         if "settings_error" in st.session_state:
             show_failure(st, *st.session_state["settings_error"])
-        st.radio("Normalisering", list(NORMALISATIONS), key="normalisation",
-                 format_func=NORMALISATIONS.get)
-        st.radio("Sammanvägning", list(AGGREGATIONS), key="aggregation",
-                 format_func=AGGREGATIONS.get)
-        st.slider("Flagga indikatorer från percentil", 50, 100, step=5, key="flag_threshold",
+        st.radio("Normalisering", list(NORMALISATIONS), format_func=NORMALISATIONS.get,
+                 key=_view("normalisation", settings.normalisation),
+                 on_change=_written_back, args=("normalisation",))
+        st.radio("Sammanvägning", list(AGGREGATIONS), format_func=AGGREGATIONS.get,
+                 key=_view("aggregation", settings.aggregation),
+                 on_change=_written_back, args=("aggregation",))
+        st.slider("Flagga indikatorer från percentil", 50, 100, step=5,
+                  key=_view("flag_threshold", int(round(settings.flag_threshold * 100))),
+                  on_change=_written_back, args=("flag_threshold", None, 100.0),
                   help="Som i CDC:s SVI: en indikator flaggas för ett område när området ligger "
                        "på eller över denna percentil.")
-        st.radio("Saknade värden", ["reweight", "error"], key="missing",
+        st.radio("Saknade värden", ["reweight", "error"],
                  format_func={"reweight": "Vikta om bland övriga indikatorer",
-                              "error": "Stoppa med fel"}.get)
+                              "error": "Stoppa med fel"}.get,
+                 key=_view("missing", settings.missing), on_change=_written_back,
+                 args=("missing",))
         st.subheader("Domäner och indikatorer")
+        chosen = dict(settings.indicator_weights)
         for dom, label in DOMAINS.items():
             members = [ind for ind in catalogue.in_domain(dom) if ind.id in available]
             if not members:
                 continue
             with st.expander(label):
-                st.slider(f"Domänvikt: {label}", 0.0, WEIGHT_MAX, step=0.5, key=f"dw_{dom}")
+                st.slider(f"Domänvikt: {label}", 0.0, WEIGHT_MAX, step=0.5,
+                          key=_view(f"dw_{dom}", min(settings.domain_weight(dom), WEIGHT_MAX)),
+                          on_change=_domain_changed, args=(dom,))
                 for ind in members:
                     arrow = "↑ högre = större behov" if ind.direction > 0 else \
                         "↓ högre = mindre behov"
-                    st.checkbox(md_text(f"{ind.name} ({ind.unit})"), key=f"use_{ind.id}",
+                    st.checkbox(md_text(f"{ind.name} ({ind.unit})"),
+                                key=_view(f"use_{ind.id}", ind.id in chosen),
+                                on_change=_indicator_changed, args=(ind.id,),
                                 help=md_text(f"{arrow}. Källa: {ind.source}"))
                     st.slider(md_text(f"Vikt: {ind.name}"), 0.0, WEIGHT_MAX, step=0.5,
-                              key=f"w_{ind.id}", disabled=not st.session_state[f"use_{ind.id}"],
-                              label_visibility="collapsed")
-        robustness_widgets()
+                              key=_view(f"w_{ind.id}", min(chosen.get(ind.id, 1.0), WEIGHT_MAX)),
+                              on_change=_indicator_changed, args=(ind.id,),
+                              disabled=ind.id not in chosen, label_visibility="collapsed")
+        robustness_widgets(settings)
         st.subheader("Karta")
         st.checkbox("Bakgrundskarta", key="tiles", value=False,
                     help="Av som standard: då skickas inga förfrågningar till någon kartserver. "
@@ -340,93 +388,87 @@ def sidebar(catalogue: Catalogue, available: tuple[str, ...]) -> None:
                       help="Kommunens egen kartserver: en adress med {z}, {x} och {y}.")
 
 
-@st.cache_resource(show_spinner="Summerar till kommundelar …", max_entries=4)
-def inputs_at_level(key: tuple[str, ...], _inputs: Inputs,
-                    _grouping: Path | tuple[str, bytes]) -> tuple[Inputs, list[str]]:
-    """The inputs summed to kommundelar; ``key`` names the inputs (the object is not hashed)
-    and ``_grouping`` is a file or an upload's name and bytes (on disk only while read)."""
-    del key
-    with (_uploaded(*_grouping) if isinstance(_grouping, tuple) else
-          nullcontext(_grouping)) as path:
-        return to_level(_inputs, read_grouping(path), title=load_grouping_title(path))
-
-
-def choose_comparisons() -> Comparisons | None:
-    """The uploaded comparison files, parsed (cached by their bytes), or None."""
+def choose_comparisons(choice: DataChoice) -> Comparisons | None:
+    """The uploaded comparison files, parsed (kept by their bytes), or None."""
     state = st.session_state
-    uploads = {key: state.get(key) for key in ("utsatta_file", "omradestyp_file")}
-    parsed = {key: loader(f.name, _digest(f), f.getvalue())
-              for (key, f), loader in zip(uploads.items(), (load_uploaded_utsatta,
-                                                            load_uploaded_omradestyp),
-                                          strict=True) if f is not None}
-    if "omradestyp_file" in parsed and state.get("level", "regso") != "regso":
+    readers = {"utsatta_file": (read_utsatta_omraden, "Läser in utsatta områden …"),
+               "omradestyp_file": (read_omradestyp_file, "Läser in områdestyp …")}
+    parsed = {key: read_upload(key, upload, reader, spinner)
+              for key, (reader, spinner) in readers.items()
+              if (upload := _upload(key)) is not None}
+    if "omradestyp_file" in parsed and choice.level != "regso":
         # SCB's områdestyp is per RegSO by name: kommundelar would all be unmatched.
         del parsed["omradestyp_file"]
         st.info("SCB:s områdestyp gäller RegSO och visas bara på nivån RegSO.")
-    points = tuple(load_uploaded_points(f.name, _digest(f), f.getvalue())
+    points = tuple(read_upload("points", (f.name, hashlib.sha256(f.getvalue()).hexdigest(),
+                                          f.getvalue()), read_point_layer, "Läser in punkter …")
                    for f in state.get("points_files") or ())
     if not parsed and not points:
         return None
     kommun = (state.get("omradestyp_kommun") or "").strip() or None
     return Comparisons(utsatta=parsed.get("utsatta_file"),
-                                omradestyp=parsed.get("omradestyp_file"), kommun=kommun,
-                                points=points)
+                       omradestyp=parsed.get("omradestyp_file"), kommun=kommun, points=points)
 
 
-def _upload(key: str) -> tuple[str, str, bytes] | None:
-    upload = st.session_state.get(key)
-    return None if upload is None else (upload.name, _digest(upload), upload.getvalue())
-
-
-def choose_areas() -> tuple[Areas, tuple[str, ...]]:
-    """The areas the data page names, and a key that identifies them."""
-    state = st.session_state
-    if state["area_source"] == "upload":
+def choose_areas(choice: DataChoice) -> tuple[Areas, str]:
+    """The areas the data page names, and a key of what they are."""
+    if choice.area_source == sources.UPLOAD:
         upload = _upload("areas_file")
         if upload is None:
             raise WaitingForInput("Ladda upp en områdesfil under fliken Data och källor, eller "
                                   "välj en annan källa för områdena.")
-        return load_uploaded_areas(*upload), ("upload", *upload[:2])
-    key = (state["kommun"], state["area_source"], "DeSO" if state["level"] == "deso"
-           else "RegSO")
-    return load_kommun_areas(*key), key
+        return read_upload("areas", upload, read_areas, "Läser in uppladdade områden …"), \
+            upload[1]
+    key = (choice.kommun, choice.area_source, choice.area_level)
+    areas = kept("areas", key, lambda: sources.kommun_areas(*key, offline=OFFLINE),
+                 "Läser in områden …")
+    return areas, "|".join(key)
 
 
-def choose_inputs() -> tuple[Inputs, list[str]]:
+def choose_inputs(choice: DataChoice) -> tuple[Inputs, list[str]]:
     """The inputs the data page names (areas, indicators, level), with notes."""
-    state = st.session_state
-    areas, areas_key = choose_areas()
-    source = state["indicator_source"]
-    if source == "demo":
-        key, inputs = ("demo", *areas_key), load_demo(state["kommun"], state["area_source"],
-                                                      areas_key, areas)
-    elif source == "scb":
-        fetched = state.get("scb_fetch")
-        if fetched is None or fetched[0] != scb_key():
+    areas, areas_key = choose_areas(choice)
+    if choice.indicator_source == "demo":
+        inputs = kept("inputs", ("demo", choice.kommun, choice.area_source, areas_key),
+                      lambda: sources.demo_inputs(areas, choice.kommun, choice.area_source),
+                      "Tar fram demodata …")
+    elif choice.indicator_source == "scb":
+        fetched = st.session_state.get("scb_fetch")
+        if fetched is None or fetched[0] != choice.scb_key:
             raise WaitingForInput("Tryck på 'Hämta från SCB' under fliken Data och källor för "
                                   "att hämta indikatorerna för den valda kommunen och nivån.")
-        key = ("scb", *fetched[0], *areas_key)
-        inputs = load_scb_inputs(key, areas_key, areas, fetched[1])
+        _, fetch, fetch_digest = fetched
+        inputs = kept("inputs", ("scb", fetch_digest, areas_key),
+                      lambda: sources.table_inputs(areas, fetch.table, fetch.source_info(),
+                                                   name="SCB PxWebApi"),
+                      "Kopplar SCB:s tabeller till områdena …")
     else:
         upload = _upload("table_file")
         if upload is None:
             raise WaitingForInput("Ladda upp en indikatortabell under fliken Data och källor, "
                                   "eller välj demodata eller SCB.")
-        key = ("upload", *upload[:2], *areas_key)
-        inputs = load_uploaded_table(upload[0], upload[1], areas_key, upload[2], areas)
-    if state["level"] != "kommundelar":
+        name, digest, data = upload
+
+        def read_table() -> Inputs:
+            with _uploaded(name, data) as path:
+                return inputs_for_areas(areas, path)
+        inputs = kept("inputs", ("upload", digest, name, areas_key), read_table,
+                      "Läser in indikatortabellen …")
+    if choice.level != "kommundelar":
         return inputs, []
     grouping = _upload("grouping_file")
     if grouping is not None and is_polygon_file(grouping[0]):
-        return inputs_on_polygons(key, inputs, grouping)
-    if grouping is not None:
-        path, key = (grouping[0], grouping[2]), (*key, *grouping[:2])
-    elif state["kommun"] == sources.HUDDINGE:
-        path = DEFAULT_GROUPING
-    else:
+        return inputs_on_polygons(inputs, grouping)
+    if grouping is None and choice.kommun != sources.HUDDINGE:
         raise WaitingForInput("Kommundelar: ladda upp en grupperingstabell (CSV eller Excel: "
                               "RegSO-kod och kommundel) under fliken Data och källor.")
-    return inputs_at_level(key, inputs, path)
+
+    def summed() -> tuple[Inputs, list[str]]:
+        with (_uploaded(grouping[0], grouping[2]) if grouping is not None else
+              nullcontext(DEFAULT_GROUPING)) as path:
+            return to_level(inputs, read_grouping(path), title=load_grouping_title(path))
+    key = (inputs.digest, *(grouping[:2] if grouping is not None else (str(DEFAULT_GROUPING),)))
+    return kept("level", key, summed, "Summerar till kommundelar …")
 
 
 POLYGON_SUFFIXES = (".gpkg", ".geojson", ".json", ".zip", ".parquet")
@@ -437,64 +479,41 @@ def is_polygon_file(name: str) -> bool:
     return Path(name).suffix.lower() in POLYGON_SUFFIXES
 
 
-@st.cache_resource(show_spinner="Läser in befolkningslagret …", max_entries=2)
-def load_population_layer(name: str, digest: str, _data: bytes
-                          ) -> tuple[gpd.GeoDataFrame, str]:
+def read_population_layer(path: Path) -> tuple[gpd.GeoDataFrame, str]:
     """The layer with all its columns, in the CRS its coordinates show if none is recorded."""
-    del digest
-    with _uploaded(name, _data) as path:
-        frame = read_layer(path)
-        title = read_source_info(path).title
+    frame = read_layer(path)
+    title = read_source_info(path).title
     if frame.crs is None and (crs := detect_crs(tuple(frame.total_bounds))) is not None:
         frame = frame.set_crs(crs)
     return frame, title
 
 
-@st.cache_resource(show_spinner="Fördelar antal på kommundelarna …", max_entries=4)
-def moved_to_polygons(key: tuple[str, ...], _inputs: Inputs, _polygons: Areas,
-                      weights: str, _population: tuple[gpd.GeoDataFrame, str] | None,
-                      population_column: str | None) -> tuple[Inputs, list[str]]:
-    del key
-    frame, name = _population if _population is not None else (None, "befolkningslagret")
-    return to_polygons(_inputs, _polygons, title="Kommundelar", weights=weights,
-                       population=frame, population_column=population_column,
-                       population_name=name)
-
-
-def inputs_on_polygons(key: tuple[str, ...], inputs: Inputs,
-                       upload: tuple[str, str, bytes]) -> tuple[Inputs, list[str]]:
+def inputs_on_polygons(inputs: Inputs, upload: Upload) -> tuple[Inputs, list[str]]:
     """The inputs moved onto uploaded kommundel polygons, by area or by population."""
     state = st.session_state
-    polygons = load_uploaded_areas(*upload)
-    weights, population, column = state.get("weights", "area"), None, None
+    polygons = read_upload("areas", upload, read_areas, "Läser in uppladdade områden …")
+    weights, population, column, layer_key = state.get("weights", "area"), None, None, ""
     if weights == "population":
         layer = _upload("population_file")
         column = (state.get("population_column") or "").strip() or None
         if layer is None or column is None:
             raise WaitingForInput("Befolkningsviktning: ladda upp ett befolkningslager och ange "
                                   "kolumnen med folkmängd under fliken Data och källor.")
-        population = load_population_layer(*layer)
-        key = (*key, *layer[:2], column)
-    return moved_to_polygons((*key, *upload[:2], weights), inputs, polygons, weights,
-                             population, column)
+        population = read_upload("population", layer, read_population_layer,
+                                 "Läser in befolkningslagret …")
+        layer_key = layer[1]
+    frame, name = population if population is not None else (None, "befolkningslagret")
+    return kept("polygons", (inputs.digest, upload[1], weights, layer_key, column or ""),
+                lambda: to_polygons(inputs, polygons, title="Kommundelar", weights=weights,
+                                    population=frame, population_column=column,
+                                    population_name=name),
+                "Fördelar antal på kommundelarna …")
 
 
-def scb_key() -> tuple[str, str]:
-    state = st.session_state
-    return state["kommun"], "DeSO" if state["level"] == "deso" else "RegSO"
-
-
-def area_source_options() -> list[str]:
-    state = st.session_state
-    if state["level"] == "deso":
-        return ["wfs", "upload"]
-    return [*sources.area_sources(state["kommun"]), "upload"]
-
-
-def fetch_scb() -> None:
+def fetch_scb(choice: DataChoice) -> None:
     """Fetch the SCB indicators for the chosen kommun and level, with progress shown."""
     state = st.session_state
-    kommun, level = scb_key()
+    kommun, level = choice.scb_key
     client = PxWebClient(SCB_URL, cache_root() / "scb", offline=OFFLINE)
     with st.status(f"Hämtar från SCB: {sources.kommuner()[kommun]}, {level} …",
                    expanded=True) as status:
@@ -508,12 +527,11 @@ def fetch_scb() -> None:
         status.update(label=f"Hämtat från SCB: {len(fetched.table)} områden", state="complete",
                       expanded=False)
     state.pop("scb_error", None)
-    state["scb_fetch"] = ((kommun, level), fetched)
+    state["scb_fetch"] = ((kommun, level), fetched, digest_of([fetched.table]))
 
 
-def fetch_kolada() -> None:
+def fetch_kolada(kommun: str) -> None:
     state = st.session_state
-    kommun = state["kommun"]
     client = KoladaClient(KOLADA_URL, cache_root() / "kolada", offline=OFFLINE)
     with st.spinner("Hämtar jämförelsetal från Kolada …"):
         try:
@@ -524,32 +542,47 @@ def fetch_kolada() -> None:
     state["kolada"] = (kommun, table, None)
 
 
-def data_choices() -> None:
-    """The data page's choices: kommun, level, area and indicator sources, comparisons."""
+CHOICE = "data_choice"      # the session's DataChoice
+
+
+def data_choice() -> DataChoice:
+    return st.session_state.setdefault(CHOICE, DataChoice(offline=OFFLINE))
+
+
+def _chose(transition: str, key: str) -> None:
+    """Write a data widget's change back through the choice's transition."""
+    st.session_state[CHOICE] = getattr(data_choice(), transition)(st.session_state[key])
+
+
+def data_choices() -> DataChoice:
+    """The data page's choices: kommun, level, area and indicator sources, comparisons.
+    The widgets are a view of the session's :class:`DataChoice`; a change goes through its
+    transitions (a län forces RegSO, leaving DeSO gives back the area source before it)."""
     state = st.session_state
+    choice = data_choice()
     names = {**sources.regions(), **sources.kommuner()}
     st.subheader("Välj data")
     left, right = st.columns(2)
-    left.selectbox("Kommun, län eller hela Sverige", list(names), key="kommun",
+    left.selectbox("Kommun, län eller hela Sverige", list(names),
+                   key=_view("kommun", choice.kommun), on_change=_chose,
+                   args=("with_kommun", "kommun"),
                    format_func=lambda k: names[k] if k == sources.SWEDEN
                    else f"{names.get(k, k)} ({k})",
                    help="Ett län eller hela Sverige rangordnar alla deras RegSO tillsammans; "
                         "kartan visar först en översikt per kommun, och ett klick på en "
                         "kommun visar dess områden.")
-    region = sources.is_region(state["kommun"])
-    if region:   # only RegSO from the national file exist for a län or all of Sweden
-        state["level"] = "regso"
-    right.radio("Nivå", list(LEVELS), key="level", format_func=LEVELS.get, disabled=region,
+    region = choice.is_region   # only RegSO from the national file for a län or Sweden
+    right.radio("Nivå", list(LEVELS), key=_view("level", choice.level), on_change=_chose,
+                args=("with_level", "level"), format_func=LEVELS.get, disabled=region,
                 help="Kommundelar är grupper av RegSO: antal summeras och andelar räknas om, "
                      "de medelvärdesbildas aldrig.")
-    options = area_source_options()
-    if state.get("area_source") not in options:
-        state["area_source"] = options[0]
-    left.radio("Områden", options, key="area_source", format_func=AREA_SOURCES.get)
-    if state["area_source"] == "upload":
+    left.radio("Områden", choice.area_source_options(),
+               key=_view("area_source", choice.area_source), on_change=_chose,
+               args=("with_area_source", "area_source"), format_func=AREA_SOURCES.get)
+    if choice.area_source == sources.UPLOAD:
         left.file_uploader("Områdesfil (GeoPackage, GeoJSON, GeoParquet, zippad Shapefile)",
                            type=["gpkg", "geojson", "json", "parquet", "zip"], key="areas_file")
-    if state["level"] == "kommundelar":
+    if choice.level == "kommundelar":
         left.file_uploader("Kommundelar: grupperingstabell (CSV, Excel) eller egna ytor "
                            "(GeoPackage, GeoJSON, GeoParquet, zippad Shapefile)",
                            type=["csv", "xlsx", *(s.lstrip(".") for s in POLYGON_SUFFIXES)],
@@ -566,25 +599,29 @@ def data_choices() -> None:
                                    "SCB:s rutor)", type=["gpkg", "geojson", "json", "zip",
                                                          "parquet"], key="population_file")
                 left.text_input("Kolumn med folkmängd", key="population_column")
-        if state["kommun"] == sources.HUDDINGE and state.get("grouping_file") is None:
+        if choice.kommun == sources.HUDDINGE and state.get("grouping_file") is None:
             left.caption("Utan egen tabell används exempelindelningen av Huddinges RegSO i "
                          "sju kommundelar.")
-    right.radio("Indikatorer", list(INDICATOR_SOURCES), key="indicator_source",
+    right.radio("Indikatorer", list(INDICATOR_SOURCES),
+                key=_view("indicator_source", choice.indicator_source), on_change=_chose,
+                args=("with_indicator_source", "indicator_source"),
                 format_func=INDICATOR_SOURCES.get)
-    if state["indicator_source"] == "demo":
+    for note in choice.notes():
+        right.caption(md_text(note))
+    if choice.indicator_source == "demo":
         right.caption("Påhittade värden för att prova verktyget; de beskriver inte områdena.")
-    elif state["indicator_source"] == "scb" and region:
+    elif choice.indicator_source == "scb" and region:
         right.warning("SCB-hämtningen görs per kommun. För ett län eller hela Sverige: välj "
                       "demodata eller en egen indikatortabell för alla RegSO.")
-    elif state["indicator_source"] == "scb":
+    elif choice.indicator_source == "scb":
         with right:
             if st.button("Hämta från SCB", help="Befolkning efter ålder, ekonomisk standard, "
                          "utbildning och arbetsmarknad per område. Svaren sparas på datorn."):
-                fetch_scb()
+                fetch_scb(choice)
             if "scb_error" in state:
                 st.error(md_text(state["scb_error"]))
             fetched = state.get("scb_fetch")
-            if fetched is not None and fetched[0] == scb_key():
+            if fetched is not None and fetched[0] == choice.scb_key:
                 for note in fetched[1].notes:
                     st.caption(md_text(note))
     else:
@@ -605,92 +642,42 @@ def data_choices() -> None:
                          key="points_files", accept_multiple_files=True,
                          help="Räknas per område; lagret får filens namn.")
         st.caption("Visas som kartlager och som kolumner i tabellen, men ingår inte i indexet.")
+    return choice
 
 
 # -- main views ----------------------------------------------------------------------------
-def source_coverage(analysis: Analysis, available: tuple[str, ...]) -> dict[str, str]:
-    """How much of the map each source covers, by role."""
-    inputs, report = analysis.inputs, analysis.join_report
-    n_areas = len(inputs.areas.frame)
-    areas = "område" if n_areas == 1 else "områden"
-    out = {"Områden": f"{n_areas} {areas}",
-           "Indikatorer": f"{len(report.matched)} av {n_areas} {areas}, {len(available)} av "
-                          f"{len(inputs.catalogue)} indikatorer"}
-    if analysis.comparison is not None:
-        columns = analysis.comparison.columns
-        for role, _ in analysis.comparison.sources:
-            if role == "Utsatta områden":
-                touched = int((columns[POLICE_SHARE] > 0).sum())
-                out[role] = f"{touched} av {n_areas} {areas} berörs"
-            elif role == "Områdestyp":
-                out[role] = f"{columns[OMRADESTYP_COLUMN].notna().sum()} av {n_areas} {areas}"
-            elif count_column(role) in columns:
-                out[role] = f"{int(columns[count_column(role)].sum())} punkter i {n_areas} {areas}"
-    return out
-
-
-def missing_reasons(analysis: Analysis) -> dict[tuple[str, str], str]:
-    """Why a value is missing, by (area, column): disclosure control, SCB's symbols."""
-    reasons: dict[tuple[str, str], str] = {}
-    fetched = st.session_state.get("scb_fetch")
-    if st.session_state.get("indicator_source") == "scb" and fetched is not None:
-        reasons.update({(r.area_id, r.column): r.reason for r in fetched[1].missing.itertuples()})
-    disclosure = analysis.assessment.prepared.disclosure if analysis.assessment else None
-    if disclosure is not None:
-        reasons.update({(r.area_id, r.column): r.reason
-                        for r in disclosure.suppressed.itertuples()})
-    return reasons
-
-
-def show_data_page(analysis: Analysis, available: tuple[str, ...]) -> None:
+def show_data_page(analysis: Analysis, available: tuple[str, ...], choice: DataChoice) -> None:
     """Where the data come from, what they cover, and what did not match."""
     inputs, report = analysis.inputs, analysis.join_report
-    coverage = source_coverage(analysis, available)
     st.subheader("Källor")
-    st.dataframe(pd.DataFrame([{
-        "Data": role, "Titel": s.title, "Källa": s.source, "Datum": s.date,
-        "Licens": s.licence or "–", "Täckning": coverage.get(role, "–"),
-        "Syntetiska": "ja" if s.synthetic else "nej", "Anmärkning": s.note or "–"}
-        for role, s in analysis.source_roles()]),
-        hide_index=True)
+    st.dataframe(source_table(analysis, available), hide_index=True)
     st.subheader("Täckning")
-    catalogue = inputs.catalogue
     c1, c2, c3 = st.columns(3)
     c1.metric("Områden i kartan", len(inputs.areas))
     c2.metric("Rader i indikatortabellen", len(inputs.table))
-    c3.metric("Indikatorer som kan beräknas", f"{len(available)} av {len(catalogue)}")
-    lacking = [{"Indikator": ind.name, "Saknade kolumner": ", ".join(
-        c for c in ind.columns if c not in inputs.table.columns)}
-        for ind in catalogue.values() if ind.id not in available]
-    if lacking:
+    c3.metric("Indikatorer som kan beräknas", f"{len(available)} av {len(inputs.catalogue)}")
+    lacking = lacking_columns(analysis, available)
+    if len(lacking):
         st.markdown("**Indikatorer i katalogen som tabellen saknar kolumner för**")
-        st.dataframe(pd.DataFrame(lacking), hide_index=True)
+        st.dataframe(lacking, hide_index=True)
     st.subheader("Koppling mellan områden och indikatorer")
     st.write(f"{len(report.matched)} områdeskoder matchade.")
     if report.complete:
         st.success("Alla områden har indikatordata och alla rader i tabellen har ett område.")
     for message in report.messages():
         st.warning(md_text(message))
-    missing = analysis.result.values.isna()
-    if missing.any().any():
-        reasons = missing_reasons(analysis)
-        rows = []
-        for ind_id in missing.columns[missing.any()]:
-            columns = catalogue[ind_id].columns
-            for area in missing.index[missing[ind_id]]:
-                why = [reasons[(area, c)] for c in columns if (area, c) in reasons]
-                rows.append({"Indikator": catalogue[ind_id].name, "Område": area,
-                             "Orsak": "; ".join(dict.fromkeys(why)) or
-                             "tom cell eller saknad kolumn i indikatortabellen"})
+    fetched = st.session_state.get("scb_fetch")
+    missing = missing_values(analysis, fetched[1].missing if choice.indicator_source == "scb"
+                             and fetched is not None else None)
+    if len(missing):
         st.markdown("**Saknade värden: var och varför**")
-        st.dataframe(pd.DataFrame(rows), hide_index=True)
-    show_kolada()
+        st.dataframe(missing, hide_index=True)
+    show_kolada(choice.kommun)
 
 
-def show_kolada() -> None:
+def show_kolada(kommun: str) -> None:
     """The kommun against its län and riket on Kolada's KPIs, fetched on request."""
     state = st.session_state
-    kommun = state["kommun"]
     st.subheader("Kommunen jämfört med län och riket (Kolada)")
     if sources.is_region(kommun):
         st.caption("Jämförelsetalen från Kolada gäller en kommun: välj en kommun under "
@@ -698,7 +685,7 @@ def show_kolada() -> None:
         return
     if st.button("Hämta jämförelsetal från Kolada",
                  help="Nyckeltal på kommunnivå från Kolada (RKA). Svaren sparas på datorn."):
-        fetch_kolada()
+        fetch_kolada(kommun)
     saved = state.get("kolada")
     if saved is None or saved[0] != kommun:
         st.caption("Inga nyckeltal hämtade för den här kommunen. Kräver nätverk första gången.")
@@ -810,7 +797,8 @@ def show_certainty(analysis: Analysis, area_id: str) -> None:
         bar_chart(st, shares, height=180)
         st.caption(md_text(f"Rangen i {u.draws} beräkningar med varierade vikter och "
                            "metodval" + (" och slumpvariation i små antal"
-                                         if analysis.settings.data_noise else "")
+                                         if analysis.settings.uncertainty.data_noise
+                                         else "")
                            + f". {a.rule.text(k)}"))
     disclosure = a.prepared.disclosure
     if disclosure is not None and area_id in set(disclosure.small_areas[AREA_ID]):
@@ -835,44 +823,17 @@ def show_against_kommun(analysis: Analysis, area_id: str) -> None:
     st.dataframe(shown, hide_index=True)
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _analysis_for(inputs_id: int, settings_toml: str, _inputs: Inputs,
-                  _settings: AnalysisSettings) -> tuple[Inputs, Analysis]:
-    del inputs_id, settings_toml
-    return _inputs, run_analysis(_inputs, _settings)
-
-
 def analysed(inputs: Inputs, settings: AnalysisSettings) -> Analysis:
-    """The analysis of ``inputs`` (themselves cached) with ``settings``, remembered: a click,
-    a download or a tab change reruns the script but computes nothing again."""
-    held, analysis = _analysis_for(id(inputs), settings.to_toml(), inputs, settings)
-    if held is not inputs:   # an id reused by new inputs: never serve another's analysis
-        return run_analysis(inputs, settings)
-    return analysis
+    """The analysis of ``inputs`` with ``settings``, kept by the inputs' content digest and
+    the settings (their repr: every field, exactly): a click, a download or a tab change
+    reruns the script but computes nothing again."""
+    return kept("analysis", (inputs.digest, repr(settings)),
+                lambda: run_analysis(inputs, settings))
 
 
-def analysis_key(analysis: Analysis) -> str:
-    """What an analysis is, for caches of derived views: settings and data."""
-    inputs = analysis.inputs
-    return "|".join([analysis.settings.to_toml(), inputs.table_name, inputs.areas.source.title,
-                     inputs.table_source.title, str(len(inputs.table))])
-
-
-@st.cache_resource(show_spinner="Summerar per kommun …", max_entries=4)
-def kommun_overview_for(key: str, _analysis: Analysis) -> gpd.GeoDataFrame:
-    del key
-    return kommun_overview(_analysis)
-
-
-@st.cache_resource(show_spinner="Räknar ut trender …", max_entries=4)
-def trends_for(key: str, _analysis: Analysis) -> TrendReport | None:
-    del key
-    inputs = _analysis.inputs
-    if not inputs.history:
-        return None
-    return trend_report([*inputs.history, (inputs.year or max(y for y, _ in inputs.history)
-                                           + 1, inputs.table)],
-                        inputs.catalogue, _analysis.settings, source=inputs.table_name)
+def trends_for(analysis: Analysis) -> TrendReport | None:
+    return kept("trends", (analysis.digest,), lambda: analysis_trends(analysis),
+                "Räknar ut trender …")
 
 
 def show_area_trend(analysis: Analysis, area_id: str) -> None:
@@ -883,7 +844,7 @@ def show_area_trend(analysis: Analysis, area_id: str) -> None:
     if not st.toggle(f"Visa utvecklingen över tid ({years[0]}–)", key="show_trends",
                      help="Varje år rangordnas med samma inställningar och egen osäkerhet."):
         return
-    report = trends_for(analysis_key(analysis), analysis)
+    report = trends_for(analysis)
     if report is None or area_id not in report.ranks.index:
         return
     catalogue = analysis.inputs.catalogue
@@ -908,13 +869,13 @@ def show_area_trend(analysis: Analysis, area_id: str) -> None:
     right.dataframe(pd.DataFrame(rows).round(2), hide_index=True, height=240)
 
 
-@st.cache_resource(show_spinner="Räknar ut känsligheten …", max_entries=4)
-def sensitivity_for(key: str, method: str, _analysis: Analysis) -> Sensitivity:
-    del key
-    inputs = _analysis.inputs
-    table = (_analysis.assessment.prepared.table if _analysis.assessment else inputs.table)
-    return sensitivity(table, inputs.catalogue, _analysis.settings, method=method,
-                       seed=_analysis.settings.seed, include_domains=True)
+def sensitivity_for(analysis: Analysis, method: str) -> Sensitivity:
+    inputs = analysis.inputs
+    table = analysis.assessment.prepared.table if analysis.assessment else inputs.table
+    return kept("sensitivity", (analysis.digest, method), lambda: sensitivity(
+        table, inputs.catalogue, analysis.settings, method=method,
+        seed=analysis.settings.uncertainty.seed, include_domains=True),
+        "Räknar ut känsligheten …")
 
 
 def show_drivers(analysis: Analysis) -> None:
@@ -945,9 +906,9 @@ def show_drivers(analysis: Analysis) -> None:
                       format_func={"oat": "En i taget (snabb)",
                                    "sobol": "Variansbaserad (Sobol, SALib)"}.get)
     if st.button("Räkna ut känsligheten"):
-        st.session_state["sensitivity_key"] = analysis.settings.to_toml()
-    if st.session_state.get("sensitivity_key") == analysis.settings.to_toml():
-        result_s = sensitivity_for(analysis_key(analysis), method, analysis)
+        st.session_state["sensitivity_key"] = analysis.digest
+    if st.session_state.get("sensitivity_key") == analysis.digest:
+        result_s = sensitivity_for(analysis, method)
         factors = result_s.factors
         columns = ["label", "index"] + [c for c in ("S1", "ST") if c in factors]
         st.dataframe(factors[columns].rename(columns={
@@ -960,12 +921,6 @@ def show_drivers(analysis: Analysis) -> None:
     show_agreement(analysis)
 
 
-@st.cache_resource(show_spinner="Söker kluster i varje domän …", max_entries=4)
-def domain_hotspots_for(key: str, _analysis: Analysis) -> Hotspots:
-    del key
-    return domain_hotspots(_analysis)
-
-
 def show_hotspots(analysis: Analysis) -> None:
     st.subheader("Var behoven samlas (Gi* och lokal Moran)")
     if analysis.hotspots is None:
@@ -974,7 +929,8 @@ def show_hotspots(analysis: Analysis) -> None:
     h = analysis.hotspots
     if st.toggle("Sök kluster även i varje domän", key="domain_hotspots",
                  help="Tar någon sekund: 999 permutationer per domän."):
-        h = domain_hotspots_for(analysis_key(analysis), analysis)
+        h = kept("domain_hotspots", (analysis.digest,), lambda: domain_hotspots(analysis),
+                 "Söker kluster i varje domän …")
     names = {"score": "Sammanvägt index", **{d: DOMAINS[d] for d in DOMAINS}}
     rows = []
     for variable in h.variables:
@@ -1020,8 +976,6 @@ def show_method(analysis: Analysis) -> None:
 
 TABS = ("Karta och rangordning", "Vad styr rangordningen", "Åtgärdsplan", "Data och källor",
         "Metod")
-DATA_DEFAULTS = {"kommun": sources.HUDDINGE, "level": "regso", "area_source": "bundled",
-                 "indicator_source": "demo"}
 
 
 def profiles_for(catalogue: Catalogue) -> dict[str, AnalysisSettings]:
@@ -1030,52 +984,41 @@ def profiles_for(catalogue: Catalogue) -> dict[str, AnalysisSettings]:
             if all(i in catalogue for i in p.indicators)}
 
 
-def ensure_settings(catalogue: Catalogue) -> None:
-    """Fill the widgets from the first fitting profile at start and when the catalogue
-    changes (e.g. from the demo catalogue to SCB's); otherwise keep the user's choices."""
-    state = st.session_state
-    ids = tuple(catalogue)
-    if state.get("catalogue_ids") == ids and "normalisation" in state:
-        return
-    state["catalogue_ids"] = ids
-    profiles = profiles_for(catalogue)
-    if not profiles:
-        settings = AnalysisSettings.create({i: 1.0 for i in ids}, name="Alla indikatorer")
-    else:
-        state["profile"] = next(iter(profiles))
-        settings = profiles[state["profile"]]
-    apply_settings(settings, catalogue)
+def last_catalogue() -> Catalogue:
+    """The catalogue of the last data read (the bundled one before any): the sidebar's
+    while the data wait for a step or fail."""
+    held = st.session_state.get("catalogue")
+    return held if held is not None else kept(
+        "catalogue", (str(DEFAULT_CATALOGUE),), lambda: read_catalogue(DEFAULT_CATALOGUE))
 
 
 def main() -> None:
     st.set_page_config(page_title="prevmap – behov per område", page_icon="🗺️", layout="wide")
     st.title("prevmap – barns och ungas behov av förebyggande arbete per område")
     require_login()   # team mode: nothing below (no data, no upload) before a login
-    for key, value in DATA_DEFAULTS.items():
-        st.session_state.setdefault(key, value)
     messages = st.container()
     # The map, the drivers, the plan and the method are computed only while their tab is
-    # open (a weight change on the map tab stays quick); the data page always runs: its
-    # widgets hold the choices.
+    # open (a weight change on the map tab stays quick); the data page always runs.
     map_tab, drivers_tab, plan_tab, data_tab, method_tab = st.tabs(
         list(TABS), key="tab", on_change="rerun")
     with data_tab:   # drawn first, so that the choices stay usable when the data fail
-        data_choices()
+        choice = data_choices()
     try:
-        inputs, level_notes = choose_inputs()
-    except WaitingForInput as wait:
-        messages.info(md_text(wait))
+        inputs, level_notes = choose_inputs(choice)
+    except Exception as err:   # the data wait or fail: say so, with the sidebar drawn
+        settings_for(last_catalogue())
+        sidebar(last_catalogue(), tuple(last_catalogue()))
+        if isinstance(err, WaitingForInput):
+            messages.info(md_text(err))
+        elif isinstance(err, OfflineError):
+            messages.error(md_text(f"{err} Det inbyggda Huddinge-underlaget och tidigare "
+                                   "hämtade data fungerar utan nätverk."))
+        else:   # any failure: a Swedish message, never a traceback
+            show_error(messages, err, "Data kunde inte läsas in")
         st.stop()
-    except OfflineError as err:
-        messages.error(md_text(f"{err} Det inbyggda Huddinge-underlaget och tidigare hämtade "
-                               "data fungerar utan nätverk."))
-        st.stop()
-    except Exception as err:  # any failure: a Swedish message, never a traceback
-        show_error(messages, err, "Data kunde inte läsas in")
-        st.stop()
-    catalogue = inputs.catalogue
+    catalogue = st.session_state["catalogue"] = inputs.catalogue
     available = available_indicators(inputs.table, catalogue)
-    ensure_settings(catalogue)
+    settings_for(catalogue)
     sidebar(catalogue, available)
 
     if inputs.synthetic:
@@ -1084,20 +1027,20 @@ def main() -> None:
                          + md_text(f"Områdesgränserna: {inputs.areas.source.title}."),
                          icon="⚠️")
     try:
-        settings = settings_from_widgets(catalogue, available)
+        settings = analysis_settings(current_settings(), available)
         analysis = analysed(inputs, settings)
     except Exception as err:  # any failure: a Swedish message, never a traceback
         show_error(messages, err, "Analysen kunde inte göras")
         st.stop()
     comparisons = None
     try:     # a bad comparison file leaves the ranking and the map usable
-        comparisons = choose_comparisons()
+        comparisons = choose_comparisons(choice)
         if comparisons is not None:
             analysis = add_comparisons(analysis, comparisons)
     except Exception as err:  # any failure: a Swedish message, never a traceback
         show_error(messages, err, "Jämförelserna visas inte")
-    left_out = [catalogue[i].name for i in catalogue
-                if st.session_state.get(f"use_{i}") and i not in available]
+    left_out = [catalogue[i].name for i in current_settings().indicators
+                if i in catalogue and i not in available]
     if left_out:
         messages.warning(md_text("Valda i inställningarna men saknas i indikatortabellen, så "
                                  "de räknas inte: " + "; ".join(left_out) + "."))
@@ -1118,43 +1061,43 @@ def main() -> None:
         tiles = url or TILES
     if map_tab.open:   # no hidden map: one drawn at zero size while another tab shows
         with map_tab, failures_shown("Kartan kunde inte visas"):  # could keep sending its
-            show_map_page(analysis, tiles, settings)                # view back: reruns
+            show_map_page(analysis, tiles, settings, choice)        # view back: reruns
     if drivers_tab.open:
         with drivers_tab, failures_shown("Fliken kunde inte visas"):
             show_drivers(analysis)
     if plan_tab.open:
         with plan_tab, failures_shown("Åtgärdsplanen kunde inte visas"):
-            show_plan_page(analysis, analysis_key(analysis),
+            show_plan_page(analysis, analysis.digest,
                            comparisons.points if comparisons is not None else ())
     with data_tab, failures_shown("Datasidan kunde inte visas"):
-        show_data_page(analysis, available)
+        show_data_page(analysis, available, choice)
     if method_tab.open:
         with method_tab, failures_shown("Metodsidan kunde inte visas"):
             show_method(analysis)
 
 
-def show_map_page(analysis: Analysis, tiles: str | None,
-                  settings: AnalysisSettings) -> None:
+def show_map_page(analysis: Analysis, tiles: str | None, settings: AnalysisSettings,
+                  choice: DataChoice) -> None:
     kommun = None
-    if sources.is_region(st.session_state["kommun"]):
-        kommun = show_overview(analysis, tiles)
-    if kommun is not None or not sources.is_region(st.session_state["kommun"]):
+    if choice.is_region:
+        kommun = show_overview(analysis, tiles, choice.kommun)
+    if kommun is not None or not choice.is_region:
         show_area_map(analysis, tiles, kommun)
-    show_ranking(analysis, settings, kommun, tiles)
+    show_ranking(analysis, settings, kommun, tiles, choice.kommun)
 
 
-def show_overview(analysis: Analysis, tiles: str | None) -> str | None:
-    """A län or Sweden: the overview per kommun until one is clicked or chosen, then the
-    chosen kommun (whose areas the caller maps). Returns the chosen kommun code or None."""
+def show_overview(analysis: Analysis, tiles: str | None, scope: str) -> str | None:
+    """A län or Sweden (``scope``): the overview per kommun until one is clicked or chosen,
+    then the chosen kommun (whose areas the caller maps). Returns its code or None."""
     state = st.session_state
-    scope = state["kommun"]
     if state.get("drill_scope") != scope:     # a new scope starts at its overview
         state["drill_scope"], state["drill"] = scope, None
     everyone = sources.kommuner()
     names = {code: everyone.get(code, code)
              for code in sorted(set(kommun_codes(analysis.joined[AREA_ID])))}
     if state.get("drill") is None:
-        overview = kommun_overview_for(analysis_key(analysis), analysis)
+        overview = kept("overview", (analysis.digest,), lambda: kommun_overview(analysis),
+                        "Summerar per kommun …")
         fmap = with_data_uris(build_overview_map(analysis, overview, tiles=tiles))
         clicked = st_folium(fmap, key=f"oversikt_{state.get('overview_round', 0)}",
                             height=640, use_container_width=True,
@@ -1200,14 +1143,14 @@ def show_area_map(analysis: Analysis, tiles: str | None, kommun: str | None) -> 
 
 
 def show_ranking(analysis: Analysis, settings: AnalysisSettings,
-                 kommun: str | None, tiles: str | None) -> None:
+                 kommun: str | None, tiles: str | None, scope: str) -> None:
     """The ranked table (one kommun's rows when drilled down), the chosen area's profile
     and the downloads."""
     table = ranking_table(analysis)
     if kommun is not None:
         table = table[table["Områdeskod"].str.startswith(kommun)]
     st.subheader("Rangordning" + (f" – {sources.place_name(kommun)}, rang inom "
-                                  f"{sources.scope_phrase(st.session_state['kommun'])}"
+                                  f"{sources.scope_phrase(scope)}"
                                   if kommun else ""))
     st.caption(md_text(analysis.result.method_summary()))
     st.dataframe(table.drop(columns=["Datakälla"]), hide_index=True,

@@ -19,7 +19,7 @@ import datetime as dt
 import functools
 import os
 import sys
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -207,3 +207,110 @@ def table_inputs(areas: Areas, table: pd.DataFrame, source: SourceInfo, *, name:
     valid = validate_indicator_table(table, cat, name)
     return Inputs(areas=areas, table=valid.reset_index(), table_source=source, table_name=name,
                   catalogue=cat)
+
+
+# -- the data page's choices ------------------------------------------------------------------
+LEVELS = ("regso", "deso", "kommundelar")
+INDICATOR_SOURCES = ("demo", "scb", "upload")
+UPLOAD = "upload"
+
+
+@dataclass(frozen=True)
+class DataChoice:
+    """What the data page has chosen: the kommun (or a län, or all of Sweden), the level,
+    where the areas and the indicators come from. Frozen: every change goes through a
+    ``with_*`` method, which keeps the choice consistent:
+
+    * a län or all of Sweden has only the national RegSO: the level is RegSO and the areas
+      come from ``national``;
+    * DeSO exist only from SCB's WFS (or an uploaded file): choosing DeSO takes the areas
+      from ``wfs``, and leaving DeSO again gives back the area source chosen before it
+      (a forced WFS would fail offline, and fetch for nothing online);
+    * an area source the kommun cannot use (``bundled`` outside Huddinge) falls back to
+      the first one it can.
+
+    ``offline`` changes no choice (a saved WFS answer or SCB fetch still works) but is
+    said in :meth:`notes`.
+    """
+
+    kommun: str = HUDDINGE
+    level: str = "regso"
+    area_source: str = "bundled"
+    indicator_source: str = "demo"
+    offline: bool = False
+    area_source_before_deso: str | None = None
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.level not in LEVELS:
+            problems.append(f"okänd nivå '{self.level}' (förväntat: {', '.join(LEVELS)})")
+        if self.indicator_source not in INDICATOR_SOURCES:
+            problems.append(f"okänd indikatorkälla '{self.indicator_source}' (förväntat: "
+                            f"{', '.join(INDICATOR_SOURCES)})")
+        if self.area_source not in (*AREA_SOURCES, UPLOAD):
+            problems.append(f"okänd områdeskälla '{self.area_source}' (förväntat: "
+                            f"{', '.join((*AREA_SOURCES, UPLOAD))})")
+        if problems:
+            raise ValueError("Ogiltigt dataval: " + "; ".join(problems) + ".")
+
+    # -- what the page offers ---------------------------------------------------------
+    @property
+    def is_region(self) -> bool:
+        return is_region(self.kommun)
+
+    @property
+    def area_level(self) -> str:
+        """The level the areas are read at: DeSO, or RegSO (kommundelar are RegSO summed)."""
+        return "DeSO" if self.level == "deso" else "RegSO"
+
+    @property
+    def scb_key(self) -> tuple[str, str]:
+        """What an SCB fetch is for: the kommun and the level of its areas."""
+        return self.kommun, self.area_level
+
+    def area_source_options(self) -> list[str]:
+        """The area sources this kommun and level can use, the default first."""
+        if self.level == "deso":
+            return ["wfs", UPLOAD]
+        return [*area_sources(self.kommun), UPLOAD]
+
+    def notes(self) -> list[str]:
+        """What the user should know about the choice (offline sources)."""
+        out = []
+        if self.offline and self.area_source == "wfs":
+            out.append("Utan nätverk: områden från SCB:s WFS finns bara om de har hämtats "
+                       "tidigare på den här datorn.")
+        if self.offline and self.indicator_source == "scb":
+            out.append("Utan nätverk: SCB-hämtningen fungerar bara med tidigare sparade svar.")
+        return out
+
+    # -- transitions ------------------------------------------------------------------
+    def with_kommun(self, kommun: str) -> DataChoice:
+        level = "regso" if is_region(kommun) else self.level
+        return replace(self, kommun=kommun)._settled(level, self.area_source)
+
+    def with_level(self, level: str) -> DataChoice:
+        if self.is_region:
+            level = "regso"
+        return self._settled(level, self.area_source)
+
+    def with_area_source(self, source: str) -> DataChoice:
+        return self._settled(self.level, source, remember=False)
+
+    def with_indicator_source(self, source: str) -> DataChoice:
+        return replace(self, indicator_source=source)
+
+    def _settled(self, level: str, source: str, *, remember: bool = True) -> DataChoice:
+        """``level`` and ``source`` made consistent with the kommun (see the class)."""
+        before = self.area_source_before_deso
+        if level == "deso" and self.level != "deso" and remember:
+            before = source
+        elif level != "deso" and self.level == "deso":
+            source = before if before is not None else source
+            before = None
+        moved = replace(self, level=level, area_source=source,
+                        area_source_before_deso=before if level == "deso" else None)
+        options = moved.area_source_options()
+        if moved.area_source not in options:
+            moved = replace(moved, area_source=options[0])
+        return moved
