@@ -472,6 +472,36 @@ def test_with_chromium_pdf_and_png_are_offered(app):
     assert not any("PDF och PNG kan inte skapas" in md_source(c.value) for c in app.caption)
 
 
+def test_the_downloads_are_the_export_registry_with_the_command_lines_bytes(monkeypatch):
+    """One button per format of geo.export.formats, in its order, with its file name and
+    MIME type; what a click makes is the file prevmap export writes for the same data."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    from geo.export.formats import FORMATS, ExportOptions, export_format
+
+    made = {}     # deferred file id -> (callable, MIME type, file name)
+    add = MediaFileManager.add_deferred
+
+    def recorded(self, data, mimetype, coordinates, file_name=None, **kwargs):
+        file_id = add(self, data, mimetype, coordinates, file_name=file_name, **kwargs)
+        made[file_id] = (data, mimetype, file_name)
+        return file_id
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", recorded)
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception
+    buttons = [b.proto for b in at.get("download_button")]
+    assert [b.label for b in buttons] == [f.label for f in FORMATS]
+    files = {b.label: made[b.deferred_file_id] for b in buttons if b.deferred_file_id}
+    for fmt in FORMATS:
+        if fmt.label in files:          # PDF and PNG are disabled without chromium
+            assert files[fmt.label][1:] == (fmt.mime, fmt.name()), fmt.key
+    analysis = run_analysis(load_inputs(), list_profiles()["Bred prevention"])
+    for key in ("csv", "installningar", "karta"):
+        fmt = export_format(key)
+        assert files[fmt.label][0]() == fmt.write(analysis, ExportOptions()), key
+
+
 def test_a_lan_shows_the_overview_per_kommun_then_one_kommun(stand_in_wheel):
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.selectbox(key="kommun").set_value("01").run()
