@@ -57,9 +57,9 @@ PROFILE = "Bred prevention"
 
 # (step, module, attribute, parent step): the functions timed inside run_analysis.
 STEPS: tuple[tuple[str, object, str, str | None], ...] = (
-    ("assess", analysis_module, "assess", None),
+    ("assess", analysis_module, "assess_kept", None),
     ("prepare_table (disclosure)", assessment, "prepare_table", "assess"),
-    ("rank_areas", assessment, "rank_areas", "assess"),
+    ("rank_with (ranking)", analysis_module, "rank_with", "assess"),
     ("rank_uncertainty (Monte Carlo)", assessment, "rank_uncertainty", "assess"),
     ("assign_tiers", assessment, "assign_tiers", "assess"),
     ("join_areas", analysis_module, "join_areas", None),

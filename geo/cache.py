@@ -43,6 +43,8 @@ def frame_digest(frame: pd.DataFrame) -> bytes:
     :func:`indicators.table.table_key` (labels, dtypes, index, every value), each geometry
     column by its name and the little-endian WKB of every shape, and the CRS."""
     geometry = [name for name, dtype in frame.dtypes.items() if str(dtype) == "geometry"]
+    if not geometry:
+        return table_key(frame)
     parts = [table_key(pd.DataFrame(frame.drop(columns=geometry)))]
     for name in geometry:
         wkb = shapely.to_wkb(np.asarray(frame[name].array), byte_order=1, include_srid=False)
@@ -50,7 +52,7 @@ def frame_digest(frame: pd.DataFrame) -> bytes:
         parts.append(np.fromiter((len(w) if w is not None else -1 for w in wkb),
                                  dtype=np.int64, count=len(wkb)).tobytes())
         parts.append(b"".join(w for w in wkb if w is not None))
-    crs = getattr(frame, "crs", None) if geometry else None
+    crs = getattr(frame, "crs", None)
     parts.append((crs.to_wkt() if crs is not None else "").encode("utf-8"))
     return bytes.fromhex(content_digest(*parts))
 

@@ -189,14 +189,21 @@ def table_key(table: pd.DataFrame) -> bytes:
     else:
         digest.update(_hash_other(index))
     digest.update(repr(header).encode("utf-8"))
-    for _, column in table.items():
-        values = column.array
-        if isinstance(values, np.ndarray) or type(values).__name__ == "NumpyExtensionArray":
-            array = np.asarray(values)
-            if array.dtype.kind in "biufcmM":
-                digest.update(np.ascontiguousarray(array).view(np.uint8))
-                continue
-        digest.update(_hash_other(column))
+    # Numeric columns of one numpy dtype as one block (which columns: the header says);
+    # one Series per column would cost more than the hashing.
+    blocks: dict[np.dtype, list[int]] = {}
+    others = []
+    for k, dtype in enumerate(table.dtypes):
+        if isinstance(dtype, np.dtype) and dtype.kind in "biufcmM":
+            blocks.setdefault(dtype, []).append(k)
+        else:
+            others.append(k)
+    for dtype, positions in blocks.items():
+        array = table.iloc[:, positions].to_numpy(dtype=dtype)
+        digest.update(repr((str(dtype), positions)).encode("utf-8"))
+        digest.update(np.ascontiguousarray(array).view(np.uint8))
+    for k in others:
+        digest.update(_hash_other(table.iloc[:, k]))
     return digest.digest()
 
 
