@@ -30,6 +30,7 @@ from geo.spatial.comparisons import ComparisonResult, Comparisons, compare_areas
 from geo.spatial.hotspots import HotspotError, Hotspots, find_hotspots, values_from_ranking
 from geo.spatial.join import JoinReport, join_areas
 from geo.spatial.merge import Merge, merge_small_areas
+from geo.spatial.offences import population_of
 from indicators.assessment import (
     Assessment,
     TrendReport,
@@ -288,9 +289,13 @@ def _robustness_columns(analysis: Analysis) -> pd.DataFrame:
 
 
 def add_comparisons(analysis: Analysis, comparisons: Comparisons) -> Analysis:
-    """The same analysis with comparison columns, overlays and their sources."""
-    return replace(analysis, comparison=compare_areas(analysis.inputs.areas, comparisons),
-                   comparisons_digest=comparisons.digest)
+    """The same analysis with comparison columns, overlays and their sources (the
+    police's offences per inhabitant by the analysis' population, into its merged groups)."""
+    population = population_of(analysis.inputs) if comparisons.offences is not None else None
+    grouping = analysis.merge.grouping if analysis.merge is not None else None
+    return replace(analysis, comparison=compare_areas(
+        analysis.inputs.areas, comparisons, population=population, grouping=grouping),
+        comparisons_digest=comparisons.digest)
 
 
 def robustness_details(analysis: Analysis) -> pd.DataFrame:

@@ -69,6 +69,13 @@ def _parser() -> argparse.ArgumentParser:
                      help="punktfil (CSV med koordinater i WGS84 eller SWEREF 99 TM, eller "
                           "GeoJSON), t.ex. skolor: räknas per område och visas som lager; "
                           "kan anges flera gånger")
+    cmp.add_argument("--polisen", type=Path, metavar="FIL",
+                     help="polisens anmälda brott per DeSO (CSV eller Excel): antal brott det "
+                          "senaste hela året per område, och per 1 000 invånare när "
+                          "indikatortabellen har befolkning")
+    cmp.add_argument("--deso-regso", type=Path, metavar="FIL",
+                     help="kopplingstabell från DeSO till områdena (t.ex. SCB:s DeSO–RegSO), "
+                          "behövs för --polisen när områdena inte är DeSO")
     srv = sub.add_parser("serve", help="starta appen i teamläge: inloggning och roller ur "
                                        "[team] i inställningsfilen (se README, 'Team mode')")
     srv.add_argument("--config", type=Path,
@@ -207,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
         return verify_plans(args.database)
     if args.kommun is not None and args.omradestyp is None:
         parser.error("--kommun gäller områdestypsfilen: ange också --omradestyp")
+    if args.deso_regso is not None and args.polisen is None:
+        parser.error("--deso-regso gäller polisens brottsfil: ange också --polisen")
     # What was being done, named by its file, for a failure that is not prevmap's own.
     doing = "Områdesfilen, indikatortabellen eller indikatorkatalogen kunde inte läsas"
     try:
@@ -216,9 +225,11 @@ def main(argv: list[str] | None = None) -> int:
         for path in args.punkter:
             doing = f"Punktfilen '{path}' kunde inte läsas"
             points.append(read_point_layer(path))
-        doing = "Jämförelsefilen (--utsatta eller --omradestyp) kunde inte läsas"
+        doing = ("Jämförelsefilen (--utsatta, --omradestyp, --polisen eller --deso-regso) "
+                 "kunde inte läsas")
         comparisons = load_comparisons(args.utsatta, args.omradestyp, kommun=args.kommun,
-                                       points=points)
+                                       points=points, offences=args.polisen,
+                                       deso_link=args.deso_regso)
         doing = f"Inställningsfilen '{args.settings}' kunde inte läsas"
         settings = read_settings(args.settings)
         doing = "Analysen kunde inte göras"

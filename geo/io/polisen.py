@@ -274,6 +274,77 @@ def events_per_municipality(events: PoliceEvents, *, types: Iterable[str] | None
     return out.sort_values(["location_name", "type", "year"]).reset_index(drop=True)
 
 
+TOTAL = "Totalt"
+EVENT_TYPE = "Händelsetyp"
+
+
+@dataclass(frozen=True, eq=False)
+class KommunEvents:
+    """The event types of one kommun: ``table`` has one row per type (column
+    :data:`EVENT_TYPE`), one column per year and :data:`TOTAL`, most frequent first;
+    ``period`` the first and last day of the kommun's events (None without events);
+    ``notes`` what the table leaves out and why (county-level events, other kommuner) and
+    that the events cannot be placed in an area (:data:`GPS_NOTE`)."""
+
+    kommun: str
+    table: pd.DataFrame
+    period: tuple[dt.date, dt.date] | None
+    notes: tuple[str, ...]
+    source: str
+
+    @property
+    def period_text(self) -> str:
+        """``'2023-03-21 – 2026-08-14'``, or ``'–'`` without events."""
+        if self.period is None:
+            return "–"
+        return f"{self.period[0].isoformat()} – {self.period[1].isoformat()}"
+
+
+def kommun_event_types(events: PoliceEvents, kommun: str) -> KommunEvents:
+    """The events placed in ``kommun`` (its name as the police write it, e.g. 'Huddinge'),
+    counted per type and year (see :func:`events_per_municipality`).
+
+    Only events whose ``location.name`` is the kommun count: an event placed only at
+    county level ("Stockholms län") may have happened in the kommun or anywhere else in
+    the county, so it is counted apart and named in the notes, never added.
+    """
+    data = events.data
+    name = kommun.strip()
+    own = data[data["location_name"].str.casefold() == name.casefold()]
+    years = sorted(int(y) for y in set(own["year"]))
+    table = (own.groupby(["type", "year"]).size().unstack("year", fill_value=0)
+             .reindex(columns=years, fill_value=0))
+    table.columns = [str(y) for y in table.columns]
+    table[TOTAL] = table.sum(axis=1)
+    table = (table.rename_axis(EVENT_TYPE).reset_index()
+             .sort_values([TOTAL, EVENT_TYPE], ascending=[False, True]).reset_index(drop=True))
+    for column in table.columns[1:]:
+        table[column] = table[column].astype("int64")
+    period = None
+    if len(own):
+        period = (own["datetime"].min().date(), own["datetime"].max().date())
+    notes = [GPS_NOTE]
+    if not len(own):
+        notes.append(f"Filen '{events.source}' har inga händelser placerade i {name}.")
+    else:
+        notes.append(f"{len(own)} händelser i {name} från {period[0].isoformat()} till "
+                     f"{period[1].isoformat()} ur '{events.source}'. Händelser utanför "
+                     "perioden, och sådana som inte fanns i de sparade svaren från polisens "
+                     "API (som bara ger de senaste händelserna), saknas.")
+    county = data[data["location_name"].map(location_level) == "län"]
+    if len(county):
+        per = county["location_name"].value_counts().sort_index()
+        shown = ", ".join(f"{n} ({k})" for n, k in per.items())
+        notes.append(f"{len(county)} händelser är bara placerade på ett län och räknas inte "
+                     f"till {name}: {shown}.")
+    others = data[(data["location_name"].map(location_level) == "kommun")
+                  & (data["location_name"].str.casefold() != name.casefold())]
+    if len(others):
+        notes.append(f"{len(others)} händelser gäller {others['location_name'].nunique()} "
+                     f"andra kommuner och räknas inte.")
+    return KommunEvents(name, table, period, tuple(notes), events.source)
+
+
 @dataclass(frozen=True, eq=False)
 class TextMentions:
     """Free-text mentions of area names in events: not geocoded (see :data:`MENTIONS_NOTE`).

@@ -15,6 +15,9 @@ the map), so that an analyst can see where the ranking agrees with other assessm
   (``Medel: <namn> (<kolumn>)``, missing where the area has no point with a value). Points
   outside every area, on shared borders or without a value are reported in the notes; the
   map shows the counted points.
+* Police-recorded offences per DeSO (:mod:`geo.spatial.offences`): per area the offences of
+  the file's latest full year, summed through a DeSO link where the areas are not DeSO,
+  and per 1 000 inhabitants where the analysis has a real population.
 """
 
 from __future__ import annotations
@@ -58,9 +61,21 @@ from geo.io.scb_files import (
     read_omradestyp,
 )
 from geo.spatial.layers import MapOverlay
+from geo.spatial.offences import (
+    LINK_ROLE,
+    OFFENCES_COLUMN,
+    OFFENCES_ROLE,
+    PoliceOffences,
+    Population,
+    offences_per_area,
+    offences_source,
+    offences_tooltip,
+    read_police_offences,
+)
 from indicators.codes import OMRADESTYP_LABELS
 from indicators.columns import AREA_ID, AREA_NAME
 from indicators.errors import PointFileError, Problem, Problems, ScbFileError, format_values
+from indicators.swedish import format_number, format_percent
 
 # Swedish headers of the comparison columns (table, CSV and tooltip).
 POLICE_LEVEL = "Polisens bedömning"
@@ -135,9 +150,11 @@ class Comparisons:
     kommun: str | None = None
     min_share: float = MIN_SHARE
     points: tuple[PointLayer, ...] = ()
+    offences: PoliceOffences | None = None
 
     def __bool__(self) -> bool:
-        return self.utsatta is not None or self.omradestyp is not None or bool(self.points)
+        return (self.utsatta is not None or self.omradestyp is not None or bool(self.points)
+                or self.offences is not None)
 
     @property
     def digest(self) -> str:
@@ -152,6 +169,11 @@ class Comparisons:
             points = layer.points
             parts += ["points", layer.name, layer.source, layer.value_column, points.frame,
                       points.source, points.notes, points.label_column]
+        if self.offences is not None:
+            police = self.offences
+            parts += ["offences", police.offences.data, police.source, police.year]
+            if police.link is not None:
+                parts += ["link", police.link.frame, police.link.source]
         return digest_of(parts)
 
 
@@ -173,8 +195,8 @@ class ComparisonResult:
         if POLICE_LEVEL in self.columns:
             level, share = self.columns[POLICE_LEVEL], self.columns[POLICE_SHARE]
             out[POLICE_LEVEL] = [
-                f"{lv} ({_percent(sh)} av ytan)" if isinstance(lv, str) and lv else
-                (f"inget utsatt område ({_percent(sh)} av ytan)" if sh > 0 else "")
+                f"{lv} ({format_percent(sh)} av ytan)" if isinstance(lv, str) and lv else
+                (f"inget utsatt område ({format_percent(sh)} av ytan)" if sh > 0 else "")
                 for lv, sh in zip(level, share, strict=True)]
         if OMRADESTYP_COLUMN in self.columns:
             out[OMRADESTYP_COLUMN] = [
@@ -185,18 +207,11 @@ class ComparisonResult:
                 out[column.removeprefix(COUNT_PREFIX)] = self.columns[column].astype(str)
             elif column.startswith(MEAN_PREFIX):
                 out[column.removeprefix(MEAN_PREFIX)] = [
-                    "" if pd.isna(v) else f"medel {_number(v)}" for v in self.columns[column]]
+                    "" if pd.isna(v) else f"medel {format_number(v, trim=True)}"
+                    for v in self.columns[column]]
+        if OFFENCES_COLUMN in self.columns:
+            out[OFFENCES_COLUMN] = offences_tooltip(self.columns)
         return out
-
-
-def _percent(share_pct: float) -> str:
-    """Swedish percent with one decimal at most: 18,3 %, 1 %."""
-    return f"{share_pct:.1f}".removesuffix(".0").replace(".", ",") + " %"
-
-
-def _number(value: float) -> str:
-    """Swedish number with two decimals at most: 72,5, 80."""
-    return f"{value:.2f}".rstrip("0").rstrip(".").replace(".", ",")
 
 
 def read_point_layer(path: str | Path, name: str | None = None, *,
@@ -220,13 +235,18 @@ def read_omradestyp_file(path: str | Path) -> Omradestyp:
 
 def load_comparisons(utsatta: str | Path | None = None, omradestyp: str | Path | None = None,
                      *, kommun: str | None = None,
-                     points: Iterable[PointLayer] = ()) -> Comparisons:
+                     points: Iterable[PointLayer] = (),
+                     offences: str | Path | None = None,
+                     deso_link: str | Path | None = None) -> Comparisons:
     """Read the comparison files that are given (None: left out); ``points`` are point
-    layers already read (:func:`read_point_layer`)."""
+    layers already read (:func:`read_point_layer`); ``offences`` the police's offences
+    per DeSO with, for areas that are not DeSO, ``deso_link`` (see
+    :func:`geo.spatial.offences.read_police_offences`)."""
     return Comparisons(
         utsatta=read_utsatta_omraden(utsatta) if utsatta is not None else None,
         omradestyp=read_omradestyp_file(omradestyp) if omradestyp is not None else None,
-        kommun=kommun, points=tuple(points))
+        kommun=kommun, points=tuple(points),
+        offences=read_police_offences(offences, deso_link) if offences is not None else None)
 
 
 def _key(name: object) -> str:
@@ -295,8 +315,12 @@ def match_omradestyp(areas: pd.DataFrame, omradestyp: Omradestyp, *,
     return values, notes
 
 
-def compare_areas(areas: Areas, comparisons: Comparisons) -> ComparisonResult:
-    """The comparison columns for the areas, in their order."""
+def compare_areas(areas: Areas, comparisons: Comparisons, *,
+                  population: Population | None = None,
+                  grouping: pd.DataFrame | None = None) -> ComparisonResult:
+    """The comparison columns for the areas, in their order. ``population`` (inhabitants
+    per area) gives the offences per 1 000 inhabitants; ``grouping`` (``from_id`` ->
+    ``area_id``) maps the offences' linked areas into merged groups."""
     frame = areas.frame
     columns = pd.DataFrame(index=pd.Index(frame[AREA_ID].to_numpy(), name=AREA_ID))
     notes: list[str] = []
@@ -312,7 +336,7 @@ def compare_areas(areas: Areas, comparisons: Comparisons) -> ComparisonResult:
             columns.index).to_numpy()
         notes += [n[0].upper() + n[1:] + "." for n in overlay.notes]
         notes.append(f"{POLICE_LEVEL}: den allvarligaste nivån bland polisens utsatta "
-                     f"områden som täcker minst {_percent(comparisons.min_share * 100)} av "
+                     f"områden som täcker minst {format_percent(comparisons.min_share * 100)} av "
                      "området.")
         sources.append(("Utsatta områden", overlay.source))
         shown = overlay.frame.assign(**{"Nivå": overlay.frame[OVERLAY_LEVEL].map(
@@ -333,6 +357,16 @@ def compare_areas(areas: Areas, comparisons: Comparisons) -> ComparisonResult:
         overlay = point_overlay(areas, layer, POINT_COLOURS[i % len(POINT_COLOURS)])
         if overlay is not None:
             overlays.append(overlay)
+    if comparisons.offences is not None:
+        police = comparisons.offences
+        found, police_notes = offences_per_area(columns.index, police, population=population,
+                                                grouping=grouping)
+        for name in found.columns:
+            columns[name] = found[name].to_numpy()
+        notes += police_notes
+        sources.append((OFFENCES_ROLE, offences_source(police)))
+        if police.link is not None:
+            sources.append((LINK_ROLE, police.link.source))
     return ComparisonResult(columns, tuple(notes), tuple(sources), tuple(overlays))
 
 
@@ -377,7 +411,8 @@ def point_overlay(areas: Areas | gpd.GeoDataFrame, layer: PointLayer,
     labels: tuple[str, ...] = (POINT_NAME, POINT_LAYER)
     if layer.value_column is not None:
         values, _ = parse_numbers(frame[layer.value_column])
-        shown[POINT_VALUE] = [None if np.isnan(v) else f"{layer.value_column}: {_number(v)}"
-                              for v in values.to_numpy(dtype=float)[inside]]
+        shown[POINT_VALUE] = [
+            None if np.isnan(v) else f"{layer.value_column}: {format_number(v, trim=True)}"
+            for v in values.to_numpy(dtype=float)[inside]]
         labels += (POINT_VALUE,)
     return MapOverlay(layer.name, shown, labels, colour)
