@@ -60,13 +60,23 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _no_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """Text that Excel would run as a formula (=, +, -, @ first) gets a leading apostrophe."""
+    """Text that Excel would run as a formula (=, +, -, @, tab or CR first) gets a leading
+    apostrophe, and a carriage return anywhere becomes a line feed: the CSV writer quotes a
+    cell with a line feed but not one with a bare CR, which a spreadsheet reads as the end
+    of the row, starting a new row with the rest of the text, unguarded."""
     out = frame.copy()
     for name in out.columns:
         if out[name].dtype == object or pd.api.types.is_string_dtype(out[name]):
-            out[name] = [f"'{v}" if isinstance(v, str) and v.startswith(FORMULA_START) else v
-                         for v in out[name]]
+            out[name] = [_csv_text(v) for v in out[name]]
     return out
+
+
+def _csv_text(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    if value.startswith(FORMULA_START):
+        value = f"'{value}"
+    return value.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def ranking_csv(analysis: Analysis) -> bytes:
