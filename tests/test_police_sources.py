@@ -38,7 +38,7 @@ from geo.spatial.offences import (
     read_police_offences,
 )
 from indicators.columns import AREA_ID
-from indicators.errors import AreaCodeError, PoliceFileError
+from indicators.errors import AreaCodeError, PoliceEventsError, PoliceFileError
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 OFFENCES = SHARED_DATA / "huddinge" / "polisen_brott_per_deso_0126_2000-2024Q1.csv"
@@ -380,3 +380,28 @@ def test_kommun_event_types_snapshot_has_none_for_huddinge() -> None:
     result = kommun_event_types(read_police_events(shared_file(SNAPSHOT)), "Huddinge")
     assert len(result.table) == 0
     assert any("inga händelser placerade i Huddinge" in n for n in result.notes)
+
+
+def test_fetch_police_events_from_a_local_server(tmp_path: Path) -> None:
+    from api_server import Answer, FakeApi
+
+    from geo.io.polisen import fetch_police_events
+
+    answer = [{"id": 9, "datetime": "2026-08-01 12:00:00 +02:00", "name": "Brand, Huddinge",
+               "summary": "Brand i ett förråd.", "url": "/aktuellt/handelser/9/",
+               "type": "Brand", "location": {"name": "Huddinge", "gps": "59.23633,17.982156"}}]
+    api = FakeApi()
+    try:
+        api.add("/api/events", Answer(body=answer))
+        events = fetch_police_events("Huddinge", base_url=api.url, cache_dir=tmp_path / "c")
+        assert [p for _, p, _ in api.requests] == ["/api/events?locationname=Huddinge"]
+        assert events.data["id"].tolist() == [9]
+        assert events.data["url"].tolist() == ["https://polisen.se/aktuellt/handelser/9/"]
+        assert events.source.startswith("polisen.se/api/events?locationname=Huddinge (hämtat ")
+        table = kommun_event_types(events, "Huddinge").table
+        assert table.to_dict("records") == [{EVENT_TYPE: "Brand", "2026": 1, TOTAL: 1}]
+        api.add("/api/events", Answer(body={"error": "x"}))
+        with pytest.raises(PoliceEventsError, match=r"inte en lista med händelser"):
+            fetch_police_events("Botkyrka", base_url=api.url, cache_dir=tmp_path / "c")
+    finally:
+        api.stop()

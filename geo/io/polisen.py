@@ -23,9 +23,11 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from geo.io.http import JsonFetcher
 from geo.io.tables import read_raw_table
 from indicators.codes import DESO, classify_area_code, validate_area_codes
 from indicators.columns import AREA_ID
@@ -125,6 +127,13 @@ def read_police_events(path: str | Path) -> PoliceEvents:
                               "det är (UTF-8)",
                      fix="hämta och spara svaret igen utan att ändra det")
         problems.raise_if_any()
+    return police_events_from_answer(answer, path.name)
+
+
+def police_events_from_answer(answer: object, source: str) -> PoliceEvents:
+    """The events of an answer of the police events API, already parsed from JSON (a list
+    of events); checked as :func:`read_police_events` says, ``source`` naming it."""
+    problems = Problems(PoliceEventsError, source)
     if not isinstance(answer, list):
         problems.add(f"filen innehåller {type(answer).__name__}, inte en lista med händelser.",
                      expected="en JSON-lista med händelser, som polisen.se/api/events svarar",
@@ -227,7 +236,23 @@ def read_police_events(path: str | Path) -> PoliceEvents:
     frame["lon"] = frame["lon"].astype(float)
     for col in ("type", "location_name", "summary", "url", "name"):
         frame[col] = frame[col].astype(str)
-    return PoliceEvents(frame.reset_index(drop=True), path.name)
+    return PoliceEvents(frame.reset_index(drop=True), source)
+
+
+def fetch_police_events(kommun: str, *, base_url: str = POLISEN_URL,
+                        fetcher: JsonFetcher | None = None, **options: Any) -> PoliceEvents:
+    """The police's latest events placed in ``kommun`` (its name, e.g. 'Huddinge') from
+    ``<base_url>/api/events?locationname=<kommun>``, through :class:`geo.io.http.JsonFetcher`
+    (cache, size cap, deadline, offline fallback; ``options`` go to it). The API answers
+    only its latest events (at most 500): the period is what the answer holds."""
+    fetcher = fetcher or JsonFetcher(**options)
+    result = fetcher.get_json(base_url.rstrip("/") + "/api/events",
+                              {"locationname": kommun.strip()})
+    when = result.fetched.date().isoformat()
+    cached = ", sparad kopia" if result.from_cache else ""
+    return police_events_from_answer(
+        result.data, f"polisen.se/api/events?locationname={kommun.strip()} (hämtat {when}"
+                     f"{cached})")
 
 
 def location_level(name: str) -> str:
