@@ -11,6 +11,7 @@ import pandas as pd
 
 from geo.analysis import Analysis
 from geo.spatial.comparisons import OMRADESTYP_COLUMN, POLICE_SHARE, count_column
+from geo.spatial.offences import OFFENCES_COLUMN, OFFENCES_ROLE
 
 NO_REASON = "tom cell eller saknad kolumn i indikatortabellen"
 
@@ -32,6 +33,10 @@ def source_coverage(analysis: Analysis, available: tuple[str, ...]) -> dict[str,
                 out[role] = f"{touched} av {n_areas} {areas} berörs"
             elif role == "Områdestyp":
                 out[role] = f"{columns[OMRADESTYP_COLUMN].notna().sum()} av {n_areas} {areas}"
+            elif role == OFFENCES_ROLE:
+                known = int(columns[OFFENCES_COLUMN].notna().sum())
+                out[role] = (f"{int(columns[OFFENCES_COLUMN].sum())} brott i {known} av "
+                             f"{n_areas} {areas}")
             elif count_column(role) in columns:
                 out[role] = f"{int(columns[count_column(role)].sum())} punkter i {n_areas} {areas}"
     return out
