@@ -43,7 +43,7 @@ from geo.io.overlays import read_utsatta_omraden
 from geo.io.pxweb import SCB_BASE_URL, PxWebClient
 from geo.io.scb_fetch import fetch_area_indicators
 from geo.maps.analysis_map import build_analysis_map
-from geo.maps.choropleth import FEATURE_INDEX, format_number
+from geo.maps.choropleth import FEATURE_INDEX
 from geo.maps.offline import with_data_uris
 from geo.maps.overview import build_overview_map, kommun_codes, kommun_overview
 from geo.sources import DataChoice
@@ -67,6 +67,7 @@ from indicators.columns import AGGREGATIONS, AREA_ID, AREA_NAME, DOMAINS, NORMAL
 from indicators.errors import OfflineError, PrevmapError, SettingsError
 from indicators.sensitivity import Sensitivity, correlations, effective_weights, sensitivity
 from indicators.settings import SMOOTHING, AnalysisSettings, validate_settings
+from indicators.swedish import format_number
 from indicators.table import available_indicators, pooled_values
 from indicators.tiers import agreement
 from login_page import require_login

@@ -21,13 +21,13 @@ from geo.export.formats import PLAN_FORMATS, ExportOptions
 from geo.export.render import renderer_missing
 from geo.export.tables import ranking_table
 from geo.export.text import md_text
-from geo.maps.choropleth import format_number
 from geo.maps.offline import with_data_uris
 from geo.maps.resources import analysis_resource_counts, resource_gaps, resource_map
 from geo.spatial.comparisons import PointLayer
 from indicators.catalogue import Catalogue
 from indicators.columns import AREA_ID, AREA_NAME
 from indicators.errors import PrevmapError
+from indicators.swedish import format_number
 from login_page import current_account
 from plans.access import READER, Account
 from plans.followup import (

@@ -48,6 +48,7 @@ from indicators.columns import (
 from indicators.method import Section, method_page
 from indicators.ranking import RankingResult, settings_key
 from indicators.settings import AnalysisSettings
+from indicators.swedish import format_rank_span
 from indicators.uncertainty import MonteCarloStage, monte_carlo_key, monte_carlo_stage
 from plans.followup import FollowUp, follow_up, tables_by_year
 from plans.model import PlanContents
@@ -250,10 +251,9 @@ SMALL_AREA = "Litet underlag"
 
 
 def rank_span(low: float, high: float, missing: str = "–") -> str:
-    """A rank interval as shown everywhere: "3–6", or "1" when both ends agree."""
-    if pd.isna(low):
-        return missing
-    return f"{low:.0f}" if low == high else f"{low:.0f}–{high:.0f}"
+    """A rank interval as shown everywhere: "3–6", or "1" when both ends agree
+    (:func:`indicators.swedish.format_rank_span`); ``missing`` when unknown."""
+    return missing if pd.isna(low) else format_rank_span(low, high)
 
 
 def p_top_column(k: int) -> str:

@@ -64,7 +64,7 @@ import pandas as pd
 from indicators.catalogue import Catalogue, known_indicators
 from indicators.columns import AREA_ID
 from indicators.errors import IndicatorTableError, Problems, SettingsError
-from indicators.smoothing import format_swedish
+from indicators.swedish import format_number
 from indicators.table import missing_columns
 
 DEFAULT_THRESHOLD = 5
@@ -310,10 +310,10 @@ def _same(value: float | None, target: float) -> bool:
 
 def _rate_forms(rate: float, unit: str) -> set[str]:
     """How a rate can be written: as the app shows it and as a machine writes it."""
-    forms = {format_swedish(rate, 2), f"{rate:.2f}", repr(rate), f"{rate:.15g}",
+    forms = {format_number(rate, 2), f"{rate:.2f}", repr(rate), f"{rate:.15g}",
              f"{rate:.10g}", f"{rate:.6g}"}
     forms = {f for f in forms if "." in f or "," in f}   # a bare integer is no evidence
-    forms.add(f"{format_swedish(rate, 1)} {unit}".strip())   # the area profile's form
+    forms.add(f"{format_number(rate, 1)} {unit}".strip())   # the area profile's form
     return forms
 
 

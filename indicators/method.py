@@ -13,6 +13,7 @@ from operator import attrgetter
 
 from indicators.columns import AGGREGATIONS, DOMAINS, MISSING_POLICIES, NORMALISATIONS
 from indicators.settings import SMOOTHING, AnalysisSettings
+from indicators.swedish import format_percent
 
 DEFAULTS = AnalysisSettings(indicator_weights=(("x", 1.0),))
 
@@ -46,7 +47,7 @@ def _default_note(settings: AnalysisSettings, field: str, shown: str) -> str:
 
 
 def _pct(value: float) -> str:
-    return f"{value * 100:.0f} %"
+    return format_percent(value * 100, 0)
 
 
 def method_page(settings: AnalysisSettings, *, n_areas: int, top_k: int,

@@ -70,6 +70,7 @@ from indicators.catalogue import Catalogue
 from indicators.columns import AGGREGATIONS, DOMAINS, NORMALISATIONS
 from indicators.ranking import TIE_DECIMALS, RankingResult, geometric_offset, rank_areas
 from indicators.settings import AnalysisSettings
+from indicators.swedish import format_integer, format_number, format_percent
 
 METHODS = ("oat", "sobol")
 DEFAULT_SEED = 20261123
@@ -85,15 +86,6 @@ NORMALISATION, AGGREGATION = "normalisation", "aggregation"
 # Rows of weight vectors scored per block: bounds the memory of the (rows x areas x
 # indicators) arrays to a few tens of MB whatever the number of areas.
 _BLOCK_CELLS = 2_000_000
-
-
-def _sv_number(x: float, decimals: int = 2) -> str:
-    """A number the Swedish way: decimal comma, true minus sign."""
-    return f"{x:.{decimals}f}".replace(".", ",").replace("-", "\u2212")
-
-
-def _sv_int(n: int) -> str:
-    return f"{n:,}".replace(",", "\u00a0")
 
 
 def _lower_first(text: str) -> str:
@@ -151,12 +143,12 @@ class Correlations:
 
 
 def _pair_note(name_a: str, name_b: str, r: float, shares: tuple[float, float]) -> str:
-    weights = f"{shares[0]:.0%} + {shares[1]:.0%} av den nominella vikten".replace(
-        "%", "\u00a0%")
+    weights = (f"{format_percent(shares[0] * 100, 0)} + {format_percent(shares[1] * 100, 0)} "
+               "av den nominella vikten")
     if r > 0:
-        return (f"{name_a} och {name_b} mäter nästan samma sak (r = {_sv_number(r)}): "
+        return (f"{name_a} och {name_b} mäter nästan samma sak (r = {format_number(r)}): "
                 f"tillsammans väger de dubbelt ({weights}).")
-    return (f"{name_a} och {name_b} går nästan exakt åt motsatt håll (r = {_sv_number(r)}): "
+    return (f"{name_a} och {name_b} går nästan exakt åt motsatt håll (r = {format_number(r)}): "
             f"de tar till stor del ut varandra ({weights}).")
 
 
@@ -387,7 +379,7 @@ class Sensitivity:
 
     def method_text(self) -> str:
         """The method and what the index means, in a few Swedish sentences."""
-        lo, hi = _sv_number(1 - self.spread), _sv_number(1 + self.spread)
+        lo, hi = format_number(1 - self.spread), format_number(1 + self.spread)
         domains = bool((self.factors[KIND] == DOMAIN_WEIGHT).any())
         weights = "varje indikatorvikt och domänvikt" if domains else "varje indikatorvikt"
         all_weights = "alla indikator- och domänvikter" if domains else "alla indikatorvikter"
@@ -402,7 +394,7 @@ class Sensitivity:
                     " Analysen visar vilken enskild vikt eller vilket metodval som flyttar "
                     "rankningen mest, men inte hur vikterna samspelar.")
         return ("Global känslighetsanalys med Sobols index (Saltelli-urval, "
-                f"N = {self.draws}, {_sv_int(self.n_rankings)} rankningar, slumpfrö "
+                f"N = {self.draws}, {format_integer(self.n_rankings)} rankningar, slumpfrö "
                 f"{self.seed}): {all_weights} varieras samtidigt, var och en likformigt "
                 f"mellan {lo} och {hi} gånger sin vikt. Normalisering och sammanvägning hålls "
                 "fast. " + measure + " Förstaordningens index (S1) är den andel av "
@@ -411,7 +403,7 @@ class Sensitivity:
                 "vikten spelar liten roll för rankningen. Osäkerheten anges som 95 % "
                 "konfidensintervall (bootstrap). "
                 "I genomsnitt flyttas ett område "
-                f"{_sv_number(self.mean_shift, 1)} placeringar över alla dragningar.")
+                f"{format_number(self.mean_shift, 1)} placeringar över alla dragningar.")
 
 
 @dataclass(frozen=True)

@@ -58,20 +58,14 @@ import pandas as pd
 
 from indicators.catalogue import Catalogue, known_indicators
 from indicators.errors import IndicatorTableError, Problems, SettingsError
+from indicators.swedish import format_number
 from indicators.table import derive_values, missing_columns
 
 POOLED = "pooled"
 
 
-def format_swedish(value: float, decimals: int = 2) -> str:
-    """A number the Swedish way: decimal comma, thin space between thousands."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return f"{value:,.{decimals}f}".replace(",", "\u2009").replace(".", ",")
-
-
 def _unit_text(value: float, unit: str) -> str:
-    text = format_swedish(value)
+    text = format_number(value)
     return f"{text} {unit}" if unit else text
 
 
@@ -119,8 +113,8 @@ class Smoothed:
                 text += ("; skillnaderna mellan områdena var inte större än slumpen "
                          "förklarar, så alla områden fick referensvärdet")
             elif len(w):
-                text += (f"; vikt för områdets eget värde {format_swedish(w.min())}"
-                         f"–{format_swedish(w.max())}")
+                text += (f"; vikt för områdets eget värde {format_number(w.min())}"
+                         f"–{format_number(w.max())}")
             else:
                 text += "; inget område hade både täljare och nämnare"
             notes.append(text + ".")

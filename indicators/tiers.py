@@ -41,6 +41,7 @@ import pandas as pd
 
 from indicators.codes import OMRADESTYP_LABELS
 from indicators.errors import Problems, SettingsError, format_values
+from indicators.swedish import format_number, format_percent
 
 TIERS: tuple[str, ...] = ("Hög prioritet", "Förhöjd", "Övriga")
 HIGH, RAISED, OTHER = TIERS
@@ -61,7 +62,7 @@ Kind = Literal["omradestyp", "polis"]
 
 def _share(value: float) -> str:
     """A probability as a Swedish percentage: 0.8 -> '80 %', 0.125 -> '12,5 %'."""
-    return f"{value * 100:.1f}".removesuffix(".0").replace(".", ",") + " %"
+    return format_percent(value * 100)
 
 
 @dataclass(frozen=True)
@@ -262,7 +263,7 @@ def agreement(tiers: pd.Series, comparison: pd.Series, *, label: str,
     if n:
         notes.append(f"Samma bedömning (båda prioriterar eller ingen av dem) för {agree} av "
                      f"{n} områden ({_share(share)})"
-                     + (f", kappa {kappa:.2f}".replace(".", ",") if not np.isnan(kappa)
+                     + (f", kappa {format_number(kappa, 2)}" if not np.isnan(kappa)
                         else "") + ".")
     else:
         notes.append("Inget område har både rang och värde i jämförelsen; ingen andel kan "

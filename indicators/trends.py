@@ -62,6 +62,7 @@ from indicators.columns import AREA_ID, RANK, SCORE
 from indicators.errors import IndicatorTableError, Problems, format_values
 from indicators.ranking import rank_areas
 from indicators.settings import AnalysisSettings
+from indicators.swedish import format_percent
 from indicators.table import _non_numeric, derive_values, validate_indicator_table
 
 YEAR = "year"
@@ -223,7 +224,7 @@ def rate_change_method(model: Model, alpha: float = 0.05) -> str:
 
 
 def _level(alpha: float) -> str:
-    return f"{(1 - alpha) * 100:.1f}".removesuffix(".0").replace(".", ",") + " %"
+    return format_percent((1 - alpha) * 100)
 
 
 def rate_change(counts: pd.DataFrame | Mapping[int, pd.DataFrame], *, numerator: str,

@@ -95,6 +95,7 @@ from indicators.columns import (
 from indicators.errors import Problems, SettingsError
 from indicators.ranking import TIE_DECIMALS, RankingResult, rank_areas
 from indicators.settings import AnalysisSettings, UncertaintyOptions
+from indicators.swedish import format_integer
 
 NORMALISATION_CHOICES: tuple[str, ...] = tuple(NORMALISATIONS)   # zscore, percentile, minmax
 AGGREGATION_CHOICES: tuple[str, ...] = tuple(AGGREGATIONS)       # arithmetic, geometric
@@ -111,11 +112,6 @@ _PATTERN_LOOP_MAX = 32              # more missingness patterns: gather instead 
 _BLAS_CELLS = 1 << 18               # multiply-adds per matrix product (see _scores)
 _ROUNDER = 1.5 * 2.0**52            # x + _ROUNDER has no fraction bits (see _Ranker)
 _ROUNDER_BITS = np.array(_ROUNDER).view(np.int64)
-
-
-def _sv(n: int) -> str:
-    """A whole number the Swedish way: 10000 -> '10 000'."""
-    return f"{n:,}".replace(",", "\u00a0")
 
 
 @dataclass(frozen=True, eq=False)
@@ -170,7 +166,7 @@ class RankUncertainty:
                           "av 40 000")
         else:
             fixed.append("indikatorvärdena")
-        text = (f"Osäkerheten i rangordningen har skattats med {_sv(self.draws)} "
+        text = (f"Osäkerheten i rangordningen har skattats med {format_integer(self.draws)} "
                 f"Monte Carlo-dragningar (slumpfrö {o.seed}; samma frö, inställningar och "
                 "data ger samma resultat). ")
         if varied:
@@ -184,10 +180,12 @@ class RankUncertainty:
                          + ", ".join(self.fixed_indicators) + ". ")
             if self.noise_replicates < self.draws:
                 text += (f"För att begränsa beräkningstiden drogs slumpbruset i "
-                         f"{_sv(self.noise_replicates)} uppsättningar som dragningarna delar "
+                         f"{format_integer(self.noise_replicates)} uppsättningar som "
+                         "dragningarna delar "
                          "på (var och en med egna vikter och metodval); varje dragning är "
                          "korrekt, men slumpbrusets del av osäkerheten skattas med "
-                         f"{_sv(self.noise_replicates)} i stället för {_sv(self.draws)} "
+                         f"{format_integer(self.noise_replicates)} i stället för "
+                         f"{format_integer(self.draws)} "
                          "dragningar. ")
         elif o.data_noise and self.noisy_indicators:
             text += "Alla antal är 0, så data har inget slumpbrus. "

@@ -47,7 +47,7 @@ from indicators.catalogue import Catalogue, Indicator
 from indicators.columns import AREA_ID
 from indicators.disclosure import apply_disclosure
 from indicators.settings import SmallNumbers
-from indicators.smoothing import format_swedish
+from indicators.swedish import format_number
 from indicators.table import derive_values, validate_indicator_table
 from indicators.trends import CANNOT_ASSESS, DECREASE, INCREASE, rate_change
 from plans.model import Goal, PlanContents
@@ -363,7 +363,7 @@ def goal_status(goal: Goal, indicator: Indicator, year: int, value: float
 
 
 def _amount(value: float, unit: str) -> str:
-    return f"{format_swedish(value, 1)} {unit}".strip()
+    return f"{format_number(value, 1)} {unit}".strip()
 
 
 def _not_measurable(goal: Goal, indicator: Indicator | None, reason: str,

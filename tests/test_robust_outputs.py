@@ -46,8 +46,8 @@ def test_table_and_csv_carry_tier_interval_probability_and_cluster(analysis, set
     # The tier rule, checked row by row against the probabilities shown.
     p = table[f"Sannolikhet topp {k} (%)"] / 100
     high = table["Prioritet"] == "Hög prioritet"
-    assert (p[high] >= settings.tier_high_p - 1e-9).all()
-    assert (p[~high] < settings.tier_high_p).all()
+    assert (p[high] >= settings.tiers.high_p - 1e-9).all()
+    assert (p[~high] < settings.tiers.high_p).all()
     csv = pd.read_csv(io.BytesIO(ranking_csv(analysis)), sep=";", decimal=",",
                       encoding="utf-8-sig", dtype={"Områdeskod": str}, keep_default_na=False)
     assert csv["Prioritet"].tolist() == table["Prioritet"].tolist()

@@ -384,7 +384,7 @@ def test_method_text_names_what_was_done(demo) -> None:
     settings = read_settings(DATA / "profiles" / "bred_prevention.toml")
     text = rank_uncertainty(table, catalogue, settings,
                             UncertaintyOptions(draws=1000, seed=42)).method_text()
-    for part in ("1\u00a0000 Monte Carlo-dragningar", "slumpfrö 42", "Dirichlet",
+    for part in ("1\u2009000 Monte Carlo-dragningar", "slumpfrö 42", "Dirichlet",
                  "koncentration 50", "normaliseringen", "geometriskt", "binomialfördelat",
                  "Poissonfördelat", "P(topp 4)", "5:e till 95:e percentilen", "9 decimaler"):
         assert part in text, part

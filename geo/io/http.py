@@ -67,6 +67,7 @@ from urllib3.util import Retry
 
 from geo.io.jsontext import json_depth
 from indicators.errors import FetchError, OfflineError, Problem
+from indicators.swedish import format_number
 
 __all__ = [
     "Deadline",
@@ -164,7 +165,8 @@ def parse_json(raw: bytes, max_depth: int = MAX_DEPTH) -> Any:
 
 
 def _size_text(size: int) -> str:
-    return f"{size / MB:.1f}".replace(".", ",") + " MB"
+    """A size in MB of 1024² byte, with one decimal."""
+    return f"{format_number(size / MB, 1)} MB"
 
 
 # -- the transport ------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 
 from indicators.errors import PrevmapError, Problem
+from indicators.swedish import format_integer
 
 
 class FileLimitError(PrevmapError):
@@ -72,20 +73,16 @@ class FileLimits:
             raise FileLimitError([refusal(self, limit, value, source)])
 
 
-def _number(value: int | float) -> str:
-    """1234567 → '1 234 567' (a space between thousands, as Swedish text writes it)."""
-    return f"{value:,.0f}".replace(",", "\u00a0")
-
-
 def refusal(limits: FileLimits, limit: str, value: int | float, source: str) -> Problem:
     """The problem that names the limit, the file's value, the bound and how to raise it."""
     bound = getattr(limits, limit)
     return Problem(
-        f"filens {LIMIT_TEXT[limit]} är {_number(value)}, över gränsen {_number(bound)}.",
+        f"filens {LIMIT_TEXT[limit]} är {format_integer(value)}, över gränsen "
+        f"{format_integer(bound)}.",
         source=source,
         fix=(f"dela upp filen eller förenkla den, eller höj gränsen med miljövariabeln "
              f"{limits.env_name(limit)} (t.ex. {limits.env_name(limit)}="
-             f"{_number(max(bound * 2, value)).replace(chr(160), '')}) innan prevmap startas"))
+             f"{max(bound * 2, value):.0f}) innan prevmap startas"))
 
 
 def limits_from_env(env: Mapping[str, str], base: FileLimits | None = None) -> FileLimits:

@@ -70,6 +70,7 @@ import shapely
 from geo.io.jsontext import JsonNesting, json_nesting
 from geo.io.limits import FileLimitError, FileLimits, limits_from_env, refusal
 from indicators.errors import AreaFileError, PrevmapError, Problem
+from indicators.swedish import format_integer
 
 #: The format each suffix claims, and the name a person reads.
 FORMATS = {".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg",
@@ -557,7 +558,7 @@ def _died(limits: FileLimits, name: str, exitcode: int | None) -> PrevmapError:
     if exitcode in (None, -signal.SIGKILL, -signal.SIGABRT, -signal.SIGSEGV, -signal.SIGBUS):
         return FileLimitError([Problem(
             "läsningen avbröts: filen krävde troligen mer minne än gränsen "
-            f"{limits.max_memory_bytes:,} byte.".replace(",", "\u00a0"), source=name,
+            f"{format_integer(limits.max_memory_bytes)} byte.", source=name,
             fix=f"förenkla eller dela upp filen, eller höj gränsen med miljövariabeln "
                 f"{limits.env_name('max_memory_bytes')}")])
     return AreaFileError([Problem(

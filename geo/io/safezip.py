@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from indicators.errors import AreaFileError, Problem, format_values
+from indicators.swedish import format_bytes
 
 MAX_TOTAL = 200_000_000
 """Default limit on the total unpacked size of all entries, in bytes (200 MB)."""
@@ -83,14 +84,6 @@ class _Entry:
 
 def _refuse(zip_name: str, message: str, fix: str) -> AreaFileError:
     return AreaFileError([Problem(message, zip_name, fix=fix)])
-
-
-def _size(n: float) -> str:
-    """A byte count for people: '512 byte', '3,2 kB', '200 MB'."""
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if n >= scale:
-            return f"{n / scale:.1f}".replace(".", ",").removesuffix(",0") + f" {unit}"
-    return f"{int(n)} byte"
 
 
 def _unsafe_reason(name: str) -> str | None:
@@ -141,15 +134,15 @@ def _check_archive(infos: list[zipfile.ZipInfo], zip_name: str, *, max_total: in
         size = info.file_size
         if size > RATIO_MIN_SIZE and size > max_ratio * info.compress_size:
             ratio = size / info.compress_size if info.compress_size else float("inf")
-            raise _refuse(zip_name, f"posten '{name}' packas upp till {_size(size)} från "
-                          f"{_size(info.compress_size)}, ett förhållande på {ratio:.0f}:1, "
+            raise _refuse(zip_name, f"posten '{name}' packas upp till {format_bytes(size)} från "
+                          f"{format_bytes(info.compress_size)}, ett förhållande på {ratio:.0f}:1, "
                           f"mer än gränsen {max_ratio:g}:1 (filen kan vara en zip-bomb).",
                           "packa om filen med vanlig komprimering och bara Shapefilens delar")
         total += size
         if total > max_total:
             raise _refuse(zip_name, f"arkivet packas upp till mer än gränsen "
-                          f"{_size(max_total)} (gränsen passeras vid posten '{name}', "
-                          f"totalt minst {_size(total)}).",
+                          f"{format_bytes(max_total)} (gränsen passeras vid posten '{name}', "
+                          f"totalt minst {format_bytes(total)}).",
                           "dela upp filen, förenkla geometrierna eller ta bara med de "
                           "områden som behövs")
         if info.is_dir() or name.endswith("\\") or kind == stat.S_IFDIR:
@@ -222,18 +215,18 @@ def _copy(archive: zipfile.ZipFile, entry: _Entry, target: Path, zip_name: str, 
                 written += len(chunk)
                 if unpacked + written > max_total:
                     raise _refuse(zip_name, f"arkivet packas upp till mer än gränsen "
-                                  f"{_size(max_total)} (uppackningen avbröts i posten "
+                                  f"{format_bytes(max_total)} (uppackningen avbröts i posten "
                                   f"'{entry.name}').",
                                   "dela upp filen, förenkla geometrierna eller ta bara med "
                                   "de områden som behövs")
                 if written > info.file_size:
                     raise _refuse(zip_name, f"posten '{entry.name}' innehåller mer data än "
-                                  f"arkivet anger ({_size(info.file_size)}); uppackningen "
+                                  f"arkivet anger ({format_bytes(info.file_size)}); uppackningen "
                                   "avbröts.", "skapa zip-filen på nytt")
                 if written > ratio_cap:
                     raise _refuse(zip_name, f"posten '{entry.name}' packas upp till mer än "
                                   f"{max_ratio:g} gånger sin komprimerade storlek "
-                                  f"({_size(info.compress_size)}); uppackningen avbröts "
+                                  f"({format_bytes(info.compress_size)}); uppackningen avbröts "
                                   "(filen kan vara en zip-bomb).",
                                   "packa om filen med vanlig komprimering")
                 dst.write(chunk)

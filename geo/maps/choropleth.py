@@ -41,6 +41,7 @@ from indicators.columns import (
     TOP_CONTRIBUTORS,
 )
 from indicators.ranking import RankingResult
+from indicators.swedish import format_number
 
 # ColorBrewer YlOrRd, light (less need) to dark (more need).
 PALETTE = {3: ["#ffeda0", "#feb24c", "#f03b20"],
@@ -77,14 +78,6 @@ DIGEST_LABEL = "Indata (SHA-256)"
 def escape_text(value: object) -> str:
     """Escape a file-supplied string for HTML and for folium's Jinja re-rendering."""
     return html.escape(str(value), quote=True).replace("{", "&#123;").replace("}", "&#125;")
-
-
-def format_number(value: float, decimals: int = 2) -> str:
-    """Swedish number format: decimal comma, thin space as thousands separator."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", "\u2009").replace(".", ",")
 
 
 class _Raw(Element):

@@ -30,11 +30,11 @@ from geo.maps.choropleth import (
     _finish,
     area_display_geometry,
     escape_text,
-    format_number,
 )
 from geo.spatial.display import DisplayGeometry
 from indicators.columns import AREA_ID, RANK
 from indicators.errors import AreaFileError
+from indicators.swedish import format_number
 from indicators.tiers import TIERS
 
 KOMMUN_CODE = "kommun_kod"

@@ -37,7 +37,6 @@ from geo.analysis import TIER, Analysis, robustness_columns
 from geo.io.areas import Areas
 from geo.io.points import COUNT, count_points_in_areas
 from geo.maps.analysis_map import build_analysis_map
-from geo.maps.choropleth import format_number
 from geo.spatial.comparisons import (
     POINT_COLOURS,
     PointLayer,
@@ -47,6 +46,7 @@ from geo.spatial.comparisons import (
 )
 from geo.spatial.layers import MapOverlay
 from indicators.columns import AREA_ID, AREA_NAME
+from indicators.swedish import format_number
 from indicators.tiers import HIGH, RAISED, TIERS
 
 #: The kinds of resources the app asks for, in order (any other name may be used).

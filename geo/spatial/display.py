@@ -103,6 +103,7 @@ import shapely
 from shapely import GeometryType
 
 from geo.cache import LRUCache
+from indicators.swedish import format_integer, format_number
 
 METRIC_CRS = "EPSG:3006"
 DISPLAY_CRS = "EPSG:4326"
@@ -147,11 +148,6 @@ OVERLAP_DEPTH_M = 0.01
 _POLYGONAL = (int(GeometryType.POLYGON), int(GeometryType.MULTIPOLYGON))
 
 
-def _sv(value: float, decimals: int = 0) -> str:
-    """Swedish number format: thin space between thousands, decimal comma."""
-    return f"{value:,.{decimals}f}".replace(",", "\u2009").replace(".", ",")
-
-
 @dataclass(frozen=True, eq=False)
 class DisplayGeometry:
     """Borders for drawing, in EPSG:4326, row for row with the frame they came from.
@@ -188,11 +184,13 @@ class DisplayGeometry:
         n = int((~(self.geometry.isna() | self.geometry.is_empty)).sum())
         if not self.simplified:
             text = (f"Kartans gränser visas med koordinaterna avrundade till {self.decimals} "
-                    f"decimaler ({_sv(n)} områden, {_sv(self.vertices_out)} punkter).")
+                    f"decimaler ({format_integer(n)} områden, "
+                    f"{format_integer(self.vertices_out)} punkter).")
         else:
-            tolerance = _sv(self.tolerance_m, 0 if self.tolerance_m >= 10 else 1)
-            text = (f"Kartans gränser är förenklade för visning ({_sv(n)} områden, "
-                    f"{_sv(self.vertices_in)} → {_sv(self.vertices_out)} punkter, tolerans "
+            tolerance = format_number(self.tolerance_m, 0 if self.tolerance_m >= 10 else 1)
+            text = (f"Kartans gränser är förenklade för visning ({format_integer(n)} områden, "
+                    f"{format_integer(self.vertices_in)} → "
+                    f"{format_integer(self.vertices_out)} punkter, tolerans "
                     f"{tolerance} m); beräkningarna använder de fullständiga gränserna.")
         if not self.coverage_valid:
             text += (" Områdena bildar ingen sammanhängande indelning (de överlappar, har "

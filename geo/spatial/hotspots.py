@@ -64,6 +64,7 @@ from scipy.stats import false_discovery_control
 from geo.spatial.weights import KNN_K, WEIGHTS, build_weights
 from indicators.columns import AREA_ID, AREA_NAME, SCORE
 from indicators.errors import PrevmapError
+from indicators.swedish import format_significant
 
 if TYPE_CHECKING:
     from geo.io.areas import Areas
@@ -158,18 +159,19 @@ class Hotspots:
             "Metod: lokal Moran's I (kluster och avvikare) och Getis-Ord Gi* (heta och "
             f"kalla punkter), p-värden från {self.permutations} villkorade permutationer "
             f"(slumpfrö {self.seed}). p-värdena är tvåsidiga (den mindre svansen gånger två); "
-            f"minsta möjliga p är {_num(smallest)}.",
+            f"minsta möjliga p är {format_significant(smallest)}.",
             self.weights_text,
         ]
         if self.fdr:
             notes.append("p-värdena är justerade för många samtidiga test med "
                          "Benjamini–Hochbergs metod (andel falska upptäckter, FDR), för varje "
                          f"variabel över de testade områdena. Signifikant: justerat p ≤ "
-                         f"{_num(self.alpha)}.")
+                         f"{format_significant(self.alpha)}.")
         else:
             notes.append(f"p-värdena är inte justerade för många samtidiga test: även på rent "
-                         f"slumpbrus blir omkring {_num(100 * self.alpha)} % av områdena "
-                         f"'signifikanta' vid p ≤ {_num(self.alpha)}.")
+                         f"slumpbrus blir omkring {format_significant(100 * self.alpha)} % av "
+                         "områdena "
+                         f"'signifikanta' vid p ≤ {format_significant(self.alpha)}.")
         if self.islands:
             notes.append(f"{len(self.islands)} område(n) saknar grannar och ingår inte i "
                          f"testet (märks '{NO_NEIGHBOUR}'): {self._names(self.islands)}.")
@@ -183,11 +185,6 @@ class Hotspots:
     def _names(self, ids: Iterable[str]) -> str:
         names = self.frame[AREA_NAME]
         return ", ".join(f"{names[i]} ({i})" if names[i] != i else str(i) for i in ids)
-
-
-def _num(value: float) -> str:
-    """A number the Swedish way: 0,05."""
-    return f"{value:.4g}".replace(".", ",")
 
 
 def benjamini_hochberg(pvalues: Iterable[float] | np.ndarray) -> np.ndarray:
@@ -500,7 +497,8 @@ def find_hotspots(areas: gpd.GeoDataFrame | Areas, values: pd.DataFrame | pd.Ser
             needed = math.ceil(round(smallest * len(tested) / alpha, 9))
             if fdr and needed > 1:
                 details.append(f"{var}: med {permutations} permutationer är minsta möjliga p "
-                               f"{_num(smallest)}; efter FDR-justering över {len(tested)} "
+                               f"{format_significant(smallest)}; efter FDR-justering över "
+                               f"{len(tested)} "
                                f"områden blir något område signifikant först när minst {needed} "
                                "områden når det. Fler permutationer ger bättre upplösning för "
                                "små kluster.")

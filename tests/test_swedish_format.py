@@ -1,0 +1,67 @@
+"""The one Swedish formatter (indicators/swedish.py): decimal comma, thin space between
+thousands, '–' for a missing value; and what it writes, parse_number reads back."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from indicators.swedish import (
+    format_bytes,
+    format_integer,
+    format_number,
+    format_percent,
+    format_rank_span,
+    format_significant,
+    parse_number,
+)
+
+T = "\u2009"
+
+
+@pytest.mark.parametrize(("value", "decimals", "text"), [
+    (1234.5, 2, f"1{T}234,50"), (1234567.0, 0, f"1{T}234{T}567"), (-0.125, 1, "-0,1"),
+    (0.0, 2, "0,00"), (72.5, 1, "72,5"), (np.float32(2.5), 1, "2,5"),
+])
+def test_format_number(value, decimals, text):
+    assert format_number(value, decimals) == text
+
+
+@pytest.mark.parametrize("missing", [None, math.nan, np.float32("nan"), pd.NA, pd.NaT])
+def test_a_missing_value_is_a_dash(missing):
+    assert format_number(missing) == "–"
+    assert format_percent(missing) == "–"
+    assert format_integer(missing) == "–"
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (72.5, "72,5"), (80.0, "80"), (0.25, "0,25"), (1234.5, f"1{T}234,5"), (-3.10, "-3,1")])
+def test_trim_drops_trailing_zeros(value, text):
+    assert format_number(value, 2, trim=True) == text
+
+
+@pytest.mark.parametrize(("percent", "decimals", "text"), [
+    (18.34, 1, "18,3 %"), (1.0, 1, "1 %"), (12.0, 1, "12 %"), (12.5, 0, "12 %"),
+    (87.6, 0, "88 %"), (100.0, 0, "100 %")])
+def test_format_percent(percent, decimals, text):
+    assert format_percent(percent, decimals) == text
+
+
+def test_integers_sizes_significant_digits_and_rank_spans():
+    assert format_integer(10000) == f"10{T}000"
+    assert format_bytes(512) == "512 byte"
+    assert format_bytes(3_200) == "3,2 kB" and format_bytes(200e6) == "200 MB"
+    assert format_significant(0.04999) == "0,04999" and format_significant(1.2e-5) == "1,2e-05"
+    assert format_rank_span(3.0, 6.0) == "3–6" and format_rank_span(1.0, 1.0) == "1"
+    assert format_rank_span(math.nan, math.nan) == "–"
+
+
+@given(st.floats(min_value=-1e9, max_value=1e9, allow_nan=False),
+       st.integers(min_value=0, max_value=3))
+def test_what_is_written_reads_back(value, decimals):
+    assert parse_number(format_number(value, decimals)) == float(f"{value:.{decimals}f}")
