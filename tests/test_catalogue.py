@@ -19,7 +19,7 @@ def _validate(frame: pd.DataFrame) -> Catalogue:
 
 
 def _message(frame: pd.DataFrame) -> str:
-    with pytest.raises(CatalogueError) as info:
+    with pytest.raises(CatalogueError, match="^Fel i indikatorkatalogen: ") as info:
         _validate(frame)
     return str(info.value)
 
@@ -190,7 +190,7 @@ def test_all_problems_are_collected_and_raised_together(
     frame.loc[1, "direction"] = "2"
     frame.loc[2, "name"] = ""
     frame.loc[3, "per"] = "100"
-    with pytest.raises(CatalogueError) as info:
+    with pytest.raises(CatalogueError, match=r"^Fel i indikatorkatalogen: 5 problem\.\n") as info:
         _validate(frame)
     lines = str(info.value).splitlines()
     assert lines[0] == "Fel i indikatorkatalogen: 5 problem."

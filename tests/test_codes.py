@@ -120,7 +120,7 @@ def test_a_suffix_that_does_not_fit_the_code() -> None:
 
 
 def test_malformed_and_empty_codes_are_reported_together() -> None:
-    with pytest.raises(PrevmapError) as info:
+    with pytest.raises(PrevmapError, match=r"^Fel i områdeskoderna: 2 problem\.\n") as info:
         validate_area_codes(["Vårby", "", None, "0126R001", "12"], source="f.csv", column="kod")
     assert str(info.value) == (
         "Fel i områdeskoderna: 2 problem.\n"

@@ -205,7 +205,8 @@ def test_fractional_counts_below_the_threshold_are_suppressed() -> None:
 
 @pytest.mark.parametrize("bad", [0, -5, 2.5, True, "5", None])
 def test_a_bad_threshold_is_refused_in_swedish(table: pd.DataFrame, bad: object) -> None:
-    with pytest.raises(SettingsError) as info:
+    with pytest.raises(SettingsError, match="tröskeln för röjandekontroll ska vara ett heltal "
+                       "≥ 1") as info:
         apply_disclosure(table, CAT, INDICATORS, threshold=bad)  # type: ignore[arg-type]
     text = str(info.value)
     assert text.startswith("Fel i analysinställningarna: nyckel 'disclosure_threshold': "

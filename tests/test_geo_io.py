@@ -309,7 +309,7 @@ def test_layer_without_geometry(tmp_path: Path) -> None:
 
 
 def test_errors_are_prevmap_errors_and_value_errors(tmp_path: Path) -> None:
-    with pytest.raises(AreaFileError) as err:
+    with pytest.raises(AreaFileError, match=r"saknas\.gpkg' finns inte") as err:
         read_areas(tmp_path / "saknas.gpkg")
     assert isinstance(err.value, PrevmapError)
     assert isinstance(err.value, ValueError)
@@ -318,7 +318,7 @@ def test_errors_are_prevmap_errors_and_value_errors(tmp_path: Path) -> None:
 def test_column_and_crs_problems_are_raised_together(tmp_path: Path) -> None:
     path = write_parquet(grid_frame("objekt", None, crs=None), tmp_path, "allt_fel.parquet")
 
-    with pytest.raises(AreaFileError) as err:
+    with pytest.raises(AreaFileError, match=r"^Fel i områdesfilen: \d+ problem\.\n") as err:
         read_areas(path, name_column="namn", assume_crs=False)
 
     assert [p.message for p in err.value.problems] == [
@@ -335,7 +335,7 @@ def test_row_problems_are_raised_together(tmp_path: Path) -> None:
     frame.loc[4, "geometry"] = Point(601_500, 6_561_500)
     path = write_parquet(frame, tmp_path, "flera_fel.parquet")
 
-    with pytest.raises(AreaFileError) as err:
+    with pytest.raises(AreaFileError, match=r"^Fel i områdesfilen: 4 problem\.\n") as err:
         read_areas(path)
 
     lines = str(err.value).splitlines()

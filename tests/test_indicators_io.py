@@ -281,7 +281,7 @@ def test_sidecar_that_is_not_toml(tmp_path: Path) -> None:
 def test_sidecar_problems_are_collected(tmp_path: Path) -> None:
     meta = tmp_path / "x.csv.meta.toml"
     meta.write_text('title = "  "\nkalla = "SCB"\nversion = 2\n', encoding="utf-8")
-    with pytest.raises(PrevmapError) as info:
+    with pytest.raises(PrevmapError, match=r"^Fel i metadatafilen: 4 problem\.\n") as info:
         read_source_info(tmp_path / "x.csv")
     assert str(info.value) == (
         "Fel i metadatafilen: 4 problem.\n"

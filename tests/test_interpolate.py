@@ -74,7 +74,8 @@ def test_targets_in_another_crs_are_reprojected():
 
 def test_missing_crs_and_columns_are_one_error():
     src = sources().set_crs(None, allow_override=True)
-    with pytest.raises(AreaFileError) as info:
+    with pytest.raises(AreaFileError, match=r"källområdena saknar koordinatsystem \(CRS\)") \
+            as info:
         interpolate_counts(src, targets(), counts=["finns_inte"], source_name="deso.gpkg")
     text = str(info.value)
     assert "fil 'deso.gpkg': källområdena saknar koordinatsystem (CRS)." in text
@@ -239,7 +240,8 @@ def test_unknown_weights_are_refused():
 
 
 def test_population_weights_need_a_layer_and_a_column():
-    with pytest.raises(AreaFileError) as info:
+    with pytest.raises(AreaFileError, match="befolkningsviktning kräver ett befolkningslager") \
+            as info:
         interpolate_counts(sources(), targets(), counts=["barn"], weights="population")
     assert "fil 'befolkningslagret': befolkningsviktning kräver ett befolkningslager." in str(
         info.value)
@@ -252,7 +254,7 @@ def test_population_weights_need_a_layer_and_a_column():
 
 def test_every_problem_with_the_population_layer_is_one_error():
     layer = zones(30, 10).set_crs(None, allow_override=True)
-    with pytest.raises(AreaFileError) as info:
+    with pytest.raises(AreaFileError, match=r"^Fel i områdesfilen: 3 problem\.\n") as info:
         interpolate_counts(sources().to_crs(4326), targets(), counts=["barn"],
                            weights="population", population=layer, population_column="pop",
                            population_name="rutor.gpkg")
@@ -268,7 +270,7 @@ def test_bad_population_values_are_listed_with_the_fix():
     layer = gpd.GeoDataFrame({"folk": ["12", "många", None, "-5", "inf"]},
                              geometry=[box(i * 400, 0, i * 400 + 400, 1000) for i in range(5)],
                              crs=3006)
-    with pytest.raises(AreaFileError) as info:
+    with pytest.raises(AreaFileError, match="folkmängden är inte ett tal") as info:
         by_population(population=layer)
     problems = [str(p) for p in info.value.problems]
     assert problems == [

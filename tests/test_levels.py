@@ -69,7 +69,8 @@ def test_a_group_with_no_data_is_reported_once():
 
 def test_unknown_codes_duplicates_and_text_are_one_error():
     bad = table(area_id=["D1", "D1", "D9", "D4"], barn=["100", "x", "50", "50"])
-    with pytest.raises(IndicatorTableError) as info:
+    with pytest.raises(IndicatorTableError, match=r"^Fel i indikatortabellen: 3 problem\.\n") \
+            as info:
         aggregate_to_level(bad, LINK, counts=["barn"], source="deso.csv")
     text = str(info.value)
     assert text.startswith("Fel i indikatortabellen: 3 problem.")

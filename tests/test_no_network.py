@@ -3,18 +3,23 @@ is fetched unless the user asks for an SCB/Kolada fetch or sets a tile URL."""
 
 from __future__ import annotations
 
+import html
+import io
 import socket
 from pathlib import Path
 
+import geopandas as gpd
+import openpyxl
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from geo.analysis import run_analysis
 from geo.export.outputs import map_html
 from geo.export.report import report_html
-from geo.export.tables import ranking_csv
+from geo.export.tables import ranking_csv, ranking_table
 from geo.export.workbook import excel_bytes, write_geopackage
-from geo.inputs import list_profiles, load_inputs
+from geo.inputs import load_inputs
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 LOCAL = ("127.0.0.1", "::1", "localhost")
@@ -51,7 +56,7 @@ def test_the_guard_itself_refuses_the_internet(no_network):
     assert no_network == [("statistikdatabasen.scb.se", 443)]
 
 
-def test_app_and_every_export_without_network(no_network, tmp_path):
+def test_the_app_and_every_tab_without_network(no_network):
     at = AppTest.from_file(APP, default_timeout=120).run()
     assert not at.exception and not at.error
     assert len(at.dataframe[0].value) == 22
@@ -62,9 +67,41 @@ def test_app_and_every_export_without_network(no_network, tmp_path):
         assert not at.exception and not at.error
     next(b for b in at.button if b.label == "Räkna ut känsligheten").click().run()
     assert not at.exception and not at.error
-    analysis = run_analysis(load_inputs(),
-                                     list_profiles()["Bred prevention"])
-    assert b"<script src=" not in map_html(analysis)
-    assert report_html(analysis) and excel_bytes(analysis) and ranking_csv(analysis)
-    write_geopackage(analysis, tmp_path / "r.gpkg")
+    assert no_network == []
+
+
+def test_every_export_is_written_in_full_without_network(no_network, bred_prevention,
+                                                        tmp_path):
+    """Each file holds the whole ranking, not an error page or an empty shell: every area
+    by its code (and name, where a person reads it), in the ranking's order where the file
+    has one."""
+    analysis = run_analysis(load_inputs(), bred_prevention)
+    table = ranking_table(analysis)
+    codes, names = table["Områdeskod"].tolist(), table["Område"].tolist()
+    assert len(codes) == 22
+
+    page = map_html(analysis).decode("utf-8")
+    assert "<script src=" not in page                  # the map's libraries are inside
+    assert all(f"({code})<br>Rang " in page for code in codes)     # each area's tooltip
+
+    report = report_html(analysis).decode("utf-8")
+    assert "<script src=" not in report
+    assert all(code in report and html.escape(name) in report
+               for code, name in zip(codes, names, strict=True))
+
+    book = openpyxl.load_workbook(io.BytesIO(excel_bytes(analysis)))
+    ranking = pd.DataFrame(book["Rangordning"].values)
+    ranking = ranking.iloc[1:].set_axis(ranking.iloc[0].tolist(), axis=1)
+    assert ranking["Områdeskod"].tolist() == codes
+    assert ranking["Område"].tolist() == names
+
+    rows = pd.read_csv(io.BytesIO(ranking_csv(analysis)), sep=";", decimal=",",
+                       encoding="utf-8-sig", dtype={"Områdeskod": str})
+    assert rows["Områdeskod"].tolist() == codes
+    assert rows["Sammanvägt index"].tolist() == table["Sammanvägt index"].tolist()
+
+    areas = gpd.read_file(write_geopackage(analysis, tmp_path / "r.gpkg"),
+                          layer="prevmap_resultat")
+    assert sorted(areas["area_id"]) == sorted(codes)
+    assert areas.crs.to_epsg() == 3006 and areas.geometry.notna().all()
     assert no_network == []

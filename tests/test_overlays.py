@@ -138,7 +138,8 @@ def test_problems_are_raised_together() -> None:
     frame["KATEGORI"] = ["Utsatt område", "Hotspot", "Riskområde", "Röd"]
     frame.loc[3, "geometry"] = Point(601_000, 6_561_000)
 
-    with pytest.raises(OverlayFileError) as err:
+    with pytest.raises(OverlayFileError,
+                       match=r"^Fel i filen med utsatta områden: 2 problem\.\n") as err:
         validate_overlay(frame, "fel.gpkg")
 
     assert str(err.value) == (
@@ -153,7 +154,7 @@ def test_problems_are_raised_together() -> None:
 def test_missing_columns() -> None:
     frame = police_frame().rename(columns={"NAMN": "X", "KATEGORI": "Y"})
 
-    with pytest.raises(OverlayFileError) as err:
+    with pytest.raises(OverlayFileError, match="hittar ingen kolumn med områdets namn") as err:
         validate_overlay(frame, "kolumner.gpkg")
 
     assert [p.message for p in err.value.problems] == [

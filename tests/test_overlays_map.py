@@ -310,7 +310,7 @@ def test_cli_comparison_errors_exit_2(tmp_path, capsys):
     assert not out.exists()
     assert main(["export", "--out", str(out), "--utsatta", str(tmp_path / "saknas.gpkg")]) == 2
     assert "saknas.gpkg' finns inte" in capsys.readouterr().err
-    with pytest.raises(SystemExit) as exited:
+    with pytest.raises(SystemExit, match="^2$") as exited:      # argparse's usage error
         main(["export", "--out", str(out), "--kommun", "Huddinge"])
     assert exited.value.code == 2
     assert "--kommun gäller områdestypsfilen" in capsys.readouterr().err

@@ -149,7 +149,8 @@ def test_one_bad_goal_among_good_ones_saves_nothing(store, plan, two_areas, cata
     before = counts(engine)
     good, bad = a_goal(), a_goal("0126R002", target_year=2020)
 
-    with pytest.raises(PlanInputError) as caught:
+    with pytest.raises(PlanInputError, match=r"mål 2 \(område 0126R002, indikator valdsbrott\), "
+                                             "fält 'Målår'") as caught:
         store.save_many(plan.id, areas=[PlanArea("0126R005")], goals=[good, bad, good],
                         actions=[an_action()], catalogue=catalogue, who="anna")
 
@@ -162,7 +163,7 @@ def test_one_bad_goal_among_good_ones_saves_nothing(store, plan, two_areas, cata
 
 
 def test_every_problem_of_a_batch_is_listed(store, plan, two_areas, catalogue):
-    with pytest.raises(PlanInputError) as caught:
+    with pytest.raises(PlanInputError, match=r"^Fel i åtgärdsplanen: 3 problem\.\n") as caught:
         store.save_many(plan.id, goals=[a_goal("0126R009")],
                         actions=[an_action(end=dt.date(2026, 1, 1)), an_action(title="")],
                         catalogue=catalogue, who="anna")
@@ -178,7 +179,8 @@ def test_every_problem_of_a_batch_is_listed(store, plan, two_areas, catalogue):
 
 def test_end_before_start_is_refused_with_its_message(store, plan, two_areas, engine):
     before = counts(engine)
-    with pytest.raises(PlanInputError) as caught:
+    with pytest.raises(PlanInputError, match="slutdatum 2026-12-31 är före startdatum "
+                                             "2027-01-15") as caught:
         store.add_action(plan.id, an_action(end=dt.date(2026, 12, 31)), who="anna")
     assert str(caught.value) == (
         "Fel i åtgärdsplanen: fält 'Slut': slutdatum 2026-12-31 är före startdatum "
@@ -189,7 +191,7 @@ def test_end_before_start_is_refused_with_its_message(store, plan, two_areas, en
 
 def test_a_goal_in_another_unit_is_refused(store, plan, two_areas, catalogue, engine):
     before = counts(engine)
-    with pytest.raises(PlanInputError) as caught:
+    with pytest.raises(PlanInputError, match="målet anges i '%', men indikatorn") as caught:
         store.add_goal(plan.id, a_goal(unit="%"), catalogue, who="anna")
     assert str(caught.value) == (
         "Fel i åtgärdsplanen: fält 'Enhet': målet anges i '%', men indikatorn 'Anmälda "
@@ -204,7 +206,8 @@ def test_an_indicator_no_longer_in_the_catalogue_is_refused(store, plan, two_are
     smaller = Catalogue(tuple(i for i in catalogue.indicators if i.id != "valdsbrott"))
     before = counts(engine)
 
-    with pytest.raises(PlanInputError) as caught:
+    with pytest.raises(PlanInputError, match=r"indikatorn finns inte \(längre\) i "
+                                             "indikatorkatalogen") as caught:
         store.update_goal(replace(goal, target_value=9.0), smaller, who="anna")
 
     assert str(caught.value).startswith(
@@ -253,7 +256,9 @@ def test_of_two_sessions_changing_one_goal_the_first_wins(plans_db_url, catalogu
         annas, bos = anna.contents(plan.id).goals[0], bo.contents(plan.id).goals[0]
 
         saved = anna.update_goal(replace(annas, target_value=8.0), catalogue, who="Anna")
-        with pytest.raises(PlanConflictError) as caught:
+        with pytest.raises(PlanConflictError, match="^Ändringen krockar med en annan "
+                                                    "användares: Målet ändrades av Anna ") \
+                as caught:
             bo.update_goal(replace(bos, target_value=7.0), catalogue, who="Bo")
 
         message = str(caught.value)
@@ -551,7 +556,8 @@ def test_a_bad_settings_file_is_named(clean_env, monkeypatch, tmp_path, text, me
     named = tmp_path / "prevmap.toml"
     named.write_text(text, encoding="utf-8")
     monkeypatch.setenv("PREVMAP_CONFIG", str(named))
-    with pytest.raises(PlanDatabaseError) as caught:
+    with pytest.raises(PlanDatabaseError, match="^Databasen för åtgärdsplaner kan inte "
+                                                "användas: fil ") as caught:
         database_url()
     assert str(caught.value).startswith(
         f"Databasen för åtgärdsplaner kan inte användas: fil '{named}'")
@@ -594,7 +600,9 @@ def _closed_port() -> int:
 
 def test_a_database_that_cannot_be_opened_is_named_without_its_password(tmp_path):
     port = _closed_port()
-    with pytest.raises(PlanDatabaseError) as caught:
+    with pytest.raises(PlanDatabaseError, match=r"kan inte användas: databasen "
+                                                r"'postgresql://anna:\*\*\*@127\.0\.0\.1:") \
+            as caught:
         PlanStore.open(f"postgresql://anna:hemligt@127.0.0.1:{port}/planer")
     message = str(caught.value)
     assert message.startswith("Databasen för åtgärdsplaner kan inte användas: databasen "

@@ -198,7 +198,7 @@ def test_unparseable_and_empty_coordinates_are_raised_together(tmp_path: Path) -
     path.write_text("namn;x;y\nA;600500;6560500\nB;60O500;6560500\nC;;6560500\n",
                     encoding="utf-8")
 
-    with pytest.raises(PointFileError) as err:
+    with pytest.raises(PointFileError, match=r"^Fel i punktfilen: 2 problem\.\n") as err:
         read_points(path)
 
     assert str(err.value) == (

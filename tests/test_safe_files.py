@@ -173,9 +173,12 @@ def test_gdal_in_the_reading_child_has_no_network(server) -> None:
     """Behind the format checks: GDAL itself, asked for a URL in the child, sends nothing."""
     url, seen = server
 
-    with pytest.raises(pyogrio.errors.DataSourceError):
+    # GDAL finds no such file: in the child /vsicurl/ opens only a name that does not exist.
+    with pytest.raises(pyogrio.errors.DataSourceError,
+                       match="x.geojson' does not exist in the file system"):
         run_bounded(pyogrio.read_dataframe, (f"/vsicurl/{url}/x.geojson",), FileLimits(), "x")
-    with pytest.raises(pyogrio.errors.DataSourceError):
+    with pytest.raises(pyogrio.errors.DataSourceError,
+                       match="y.geojson: No such file or directory"):
         run_bounded(pyogrio.read_info, (f"GeoJSON:/vsicurl/{url}/y.geojson",), FileLimits(),
                     "y")
     assert seen == []

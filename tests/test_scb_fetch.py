@@ -1,4 +1,4 @@
-"""SCB small-area indicators (indicators/scb_fetch.py) against a local PxWebApi v2 server.
+"""SCB small-area indicators (geo/io/scb_fetch.py) against a local PxWebApi v2 server.
 
 The tables are small synthetic cubes in the JSON-stat2 shape of SCB's recorded answers
 (``api_samples/scb_pxwebapi_v2/TAB6471_*.json``): kommun 0126 has RegSO R001 and R002 in
@@ -445,7 +445,9 @@ def test_labels_that_do_not_match_raise_an_api_query_error(tmp_path):
                         contents={"A": "Medelinkomst, tkr", "B": "Antal personer totalt"})
     server = CubeApi([cube])
     try:
-        with pytest.raises(ApiQueryError) as error:
+        with pytest.raises(ApiQueryError, match="argument 'ContentsCode': Tabellen TAB7777 har "
+                                                "inget tabellinnehåll för låg ekonomisk "
+                                                "standard") as error:
             fetch_area_indicators(client_for(server, tmp_path), "0126", year=2023,
                                   recipes=["ekonomisk_standard"],
                                   table_ids={"ekonomisk_standard": "TAB7777"})
@@ -456,7 +458,7 @@ def test_labels_that_do_not_match_raise_an_api_query_error(tmp_path):
         "Fel i frågan till datakällan: argument 'ContentsCode': Tabellen TAB7777 har inget "
         "tabellinnehåll för låg ekonomisk standard i procent (eller antal). Värden: "
         "'Medelinkomst, tkr', 'Antal personer totalt'. Förväntat: låg ekonomisk standard i "
-        "procent (eller antal). Åtgärd: rätta tabell-id:t i AREA_TABLES (indicators/pxweb.py) "
+        "procent (eller antal). Åtgärd: rätta tabell-id:t i AREA_TABLES (geo/io/pxweb.py) "
         "eller ange ett annat tabell-id med table_ids={'ekonomisk_standard': 'TAB…'}.")
 
 
