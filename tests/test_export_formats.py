@@ -125,6 +125,7 @@ def test_plan_formats_write_the_plan(fmt, analysis, tmp_path):
     data = fmt.write(analysis, ExportOptions(created=CREATED, plan=plan))
     shown = opened(fmt.key, data, tmp_path)
     assert plan.plan.name in shown
+    assert f"{DIGEST_LABEL}: {analysis.digest}" in shown
 
 
 def test_same_inputs_same_digest_one_value_changed_another(analysis, changed):

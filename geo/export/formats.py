@@ -119,7 +119,7 @@ FORMATS: tuple[ExportFormat, ...] = (MAP, REPORT, EXCEL, CSV, GEOPACKAGE, PDF, P
 PLAN_WORKBOOK = ExportFormat(
     "plan", "Planen och uppföljningen (Excel)", "{stem}.xlsx", XLSX,
     lambda a, o: plan_workbook_bytes(o.plan, o.followup or plan_followup(a, o.plan),
-                                     a.inputs.catalogue, created=o.created))
+                                     a.inputs.catalogue, created=o.created, digest=a.digest))
 PLAN_REPORT = ExportFormat(
     "plan_rapport", "Rapport med planen (HTML)", "{stem}_rapport.html", "text/html", _report)
 PLAN_PDF = ExportFormat(

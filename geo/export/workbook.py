@@ -144,7 +144,7 @@ def excel_bytes(analysis: Analysis, *, created: dt.date | None = None,
                 cell.font = _WARNING_FONT
     if plan is not None:
         add_plan_sheets(wb, plan, followup or plan_followup(analysis, plan),
-                        analysis.inputs.catalogue, created)
+                        analysis.inputs.catalogue, created, analysis.digest)
 
     props = wb.properties
     props.title = analysis.title
@@ -414,21 +414,25 @@ def history_sheet(plan: PlanContents) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["Tid", "Vem", "Vad", "Id", "Ändring", "Före", "Efter"])
 
 
-def plan_about_rows(plan: PlanContents, followup: FollowUp,
-                    created: dt.date) -> list[tuple[str, str, Any]]:
-    """(section, key, value) rows: the plan, the data years and the follow-up's method."""
+def plan_about_rows(plan: PlanContents, followup: FollowUp, created: dt.date,
+                    digest: str | None = None) -> list[tuple[str, str, Any]]:
+    """(section, key, value) rows: the plan, the data years (with ``digest``, the inputs'
+    the follow-up was measured on) and the follow-up's method."""
     p = plan.plan
     rows: list[tuple[str, str, Any]] = [
         ("Plan", "Namn", p.name), ("Plan", "Kommun", p.kommun or "(ingen angiven)"),
         ("Plan", "Beskrivning", p.description), ("Plan", "Version", p.version),
         ("Plan", "Exporterad", created.isoformat()),
         ("Uppföljning", "År med data", ", ".join(str(y) for y in followup.years) or "inga")]
+    if digest is not None:
+        rows.append(("Uppföljning", DIGEST_LABEL, digest))
     rows += [("Metod", str(i), text) for i, text in enumerate(followup.method(), 1)]
     return rows
 
 
 def add_plan_sheets(wb: Workbook, plan: PlanContents, followup: FollowUp,
-                    catalogue: Catalogue, created: dt.date | None = None) -> None:
+                    catalogue: Catalogue, created: dt.date | None = None,
+                    digest: str | None = None) -> None:
     """Add the plan's sheets (:data:`PLAN_SHEETS`) at the end of ``wb``."""
     created = created or dt.date.today()
     _write_frame(wb.create_sheet(SHEET_PLAN_AREAS), plan_area_sheet(plan, followup), {},
@@ -444,19 +448,20 @@ def add_plan_sheets(wb: Workbook, plan: PlanContents, followup: FollowUp,
     _write_frame(wb.create_sheet(SHEET_HISTORY), history_sheet(plan), {}, freeze="A2",
                  autofilter=True)
     _write_frame(wb.create_sheet(SHEET_PLAN_ABOUT),
-                 pd.DataFrame(plan_about_rows(plan, followup, created),
+                 pd.DataFrame(plan_about_rows(plan, followup, created, digest),
                               columns=[SECTION, KEY, VALUE], dtype=object), {}, freeze="A2")
 
 
 def plan_workbook_bytes(contents: PlanContents, followup: FollowUp, catalogue: Catalogue, *,
-                        created: dt.date | None = None) -> bytes:
+                        created: dt.date | None = None, digest: str | None = None) -> bytes:
     """The plan and its follow-up as an .xlsx workbook (:data:`PLAN_SHEETS`); the same plan,
-    follow-up and date give the same bytes. Text from the plan is never a formula."""
+    follow-up and date give the same bytes. Text from the plan is never a formula.
+    ``digest``: of the analysis' inputs the follow-up was measured on (in 'Om planen')."""
     created = created or dt.date.today()
     stamp = dt.datetime(created.year, created.month, created.day)
     wb = Workbook()
     wb.remove(wb.active)
-    add_plan_sheets(wb, contents, followup, catalogue, created)
+    add_plan_sheets(wb, contents, followup, catalogue, created, digest)
     props = wb.properties
     props.title = _plain(f"Åtgärdsplan – {contents.plan.name}")
     props.subject = "Åtgärdsplan med mål, insatser och uppföljning (prevmap)"
