@@ -1183,9 +1183,9 @@ def show_ranking(analysis: Analysis, settings: AnalysisSettings,
                                help=fmt.help)
     if no_renderer:
         st.caption(md_text(f"PDF och PNG kan inte skapas på den här datorn: {no_renderer}"))
-    digest = hashlib.sha256(settings.to_toml().encode()).hexdigest()[:12]
-    st.caption(md_text(f"Inställningarnas fingeravtryck: {digest}. Källor: "
-                       + "; ".join(s.label() for s in analysis.sources)))
+    # The digest of the inputs and settings, which every downloaded file records in full.
+    st.caption(md_text(f"Indata (SHA-256): {analysis.digest[:12]}…, som i varje nedladdad "
+                       "fil. Källor: " + "; ".join(s.label() for s in analysis.sources)))
 
 
 with failures_shown("Sidan kunde inte visas"):

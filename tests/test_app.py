@@ -497,6 +497,8 @@ def test_the_downloads_are_the_export_registry_with_the_command_lines_bytes(monk
         if fmt.label in files:          # PDF and PNG are disabled without chromium
             assert files[fmt.label][1:] == (fmt.mime, fmt.name()), fmt.key
     analysis = run_analysis(load_inputs(), list_profiles()["Bred prevention"])
+    assert any(f"Indata (SHA-256): {analysis.digest[:12]}" in md_source(c.value)
+               for c in at.caption)
     for key in ("csv", "installningar", "karta"):
         fmt = export_format(key)
         assert files[fmt.label][0]() == fmt.write(analysis, ExportOptions()), key
