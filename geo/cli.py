@@ -184,7 +184,8 @@ def export_paths(args: argparse.Namespace) -> list[tuple[ExportFormat, Path]]:
     out: Path = args.out
     chosen = []
     for fmt in FORMATS:
-        path = getattr(args, fmt.option.lstrip("-"), None) if fmt.option else None
+        dest = fmt.option.lstrip("-").replace("-", "_") if fmt.option else None
+        path = getattr(args, dest) if dest else None
         if path is None and fmt.suffix is not None:
             path = out.with_suffix(fmt.suffix)
         if path is not None:
