@@ -1188,5 +1188,9 @@ def show_ranking(analysis: Analysis, settings: AnalysisSettings,
                        "fil. Källor: " + "; ".join(s.label() for s in analysis.sources)))
 
 
-with failures_shown("Sidan kunde inte visas"):
-    main()
+# Streamlit runs this file as __main__. A reading child of the fork server
+# (geo/io/safe_files.py) imports it again as __mp_main__: it must not run the page, which
+# reads data and so starts children of its own.
+if __name__ == "__main__":
+    with failures_shown("Sidan kunde inte visas"):
+        main()

@@ -6,6 +6,7 @@ every download button gives a file that opens and holds that same analysis."""
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -357,3 +358,111 @@ def test_a_plan_is_followed_up_and_edited_in_a_real_browser(app_url, tmp_path):
         actions = store.contents(plan.id).actions
         assert [a.title for a in actions] == ["Fältassistenter", "Läxhjälp på fritidsgården"]
         assert store.history(plan.id, "action")[-1].who == "Anna"
+
+
+# -- issue 14: the settings survive every data choice, wait and failure -----------------------
+def _settled(page) -> None:
+    """Wait until the app has finished its rerun (Streamlit's 'Running' widget is gone)."""
+    page.wait_for_timeout(700)
+    page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden", timeout=120_000)
+    page.wait_for_timeout(300)
+
+
+def _sidebar_view(page) -> dict[str, object]:
+    """What the sidebar shows of the settings the test sets: profile, threshold, the
+    kriminalitet domain's weight and its indicators' boxes."""
+    sidebar = page.locator("[data-testid='stSidebar']")
+    view: dict[str, object] = {
+        "profile": sidebar.get_by_role("combobox", name="Profil").input_value(),
+        "threshold": sidebar.get_by_role("slider", name="Flagga indikatorer från percentil")
+        .input_value(),
+        "kriminalitet": sidebar.get_by_role("slider", name="Domänvikt: Kriminalitet")
+        .input_value()}
+    for name in ("Anmälda våldsbrott", "Skadegörelse och bränder",
+                 "Unga 15–20 år misstänkta för brott"):
+        box = sidebar.get_by_role("checkbox", name=re.compile("^" + name))
+        view[name] = box.is_checked()
+    return view
+
+
+def _choose(page, group: str, option: str) -> None:
+    """Pick ``option`` in the data page's radio group ``group``."""
+    page.get_by_role("radiogroup", name=group).get_by_text(option, exact=True).click()
+    _settled(page)
+
+
+def test_the_settings_survive_every_data_choice_in_a_real_browser(app_url):
+    """Issue 14's bug as a user met it: settings of one's own, then 'Egen fil', 'Hämta från
+    SCB' (offline), DeSO (offline) and back to Demodata/RegSO. The sidebar shows the same
+    settings all the way, and at the end the map draws and ranks with them."""
+    profile = list_profiles()["Kriminalitet"]
+    mine = profile.with_changes(
+        indicator_weights={i: w for i, w in profile.indicator_weights if i != "skadegorelse"},
+        domain_weights={**dict(profile.domain_weights), "kriminalitet": 5.0},
+        flag_threshold=0.8)
+    inputs = load_inputs()
+    expected = ranking_table(run_analysis(inputs, mine))
+    top = list(zip(expected["Områdeskod"], expected["Sammanvägt index"], strict=True))
+    assert not _matches(top, ranking_table(run_analysis(inputs, profile)))   # it matters
+
+    blocked: list[str] = []
+    with launched_browser() as chromium:
+        page = _guarded_page(chromium, app_url, blocked)
+        sidebar = page.locator("[data-testid='stSidebar']")
+        sidebar.get_by_role("combobox", name="Profil").click()
+        page.keyboard.type("Kriminalitet")
+        page.keyboard.press("Enter")
+        _settled(page)
+        sidebar.locator("[data-testid='stExpander']").filter(
+            has_text="Kriminalitet").first.locator("summary").click()
+        page.get_by_role("slider", name="Domänvikt: Kriminalitet").focus()
+        page.keyboard.press("End")
+        _settled(page)
+        sidebar.get_by_text(re.compile("^Skadegörelse och bränder")).click()
+        _settled(page)
+        page.get_by_role("slider", name="Flagga indikatorer från percentil").focus()
+        page.keyboard.press("ArrowLeft")
+        page.keyboard.press("ArrowLeft")
+        _settled(page)
+        wanted = {"profile": "Kriminalitet", "threshold": "80", "kriminalitet": "5",
+                  "Anmälda våldsbrott": True, "Skadegörelse och bränder": False,
+                  "Unga 15–20 år misstänkta för brott": True}
+        assert _sidebar_view(page) == wanted
+        screenshot(page, "app_state_0_own_settings.png")
+
+        _open_tab(page, "Data och källor")
+        steps = [("upload", "Indikatorer", "Egen fil", "Ladda upp en indikatortabell"),
+                 ("scb", "Indikatorer", "Hämta från SCB (PxWebApi)",
+                  "Tryck på 'Hämta från SCB'"),
+                 ("scb_offline", None, "Hämta från SCB", "Hämtningen från SCB misslyckades"),
+                 ("deso_offline", "Nivå", "DeSO (SCB, hämtas från WFS)",
+                  "Offlineläge är påslaget")]
+        for n, (step, group, option, said) in enumerate(steps, 1):
+            if group is None:
+                page.get_by_role("button", name=option, exact=True).click()
+                _settled(page)
+            else:
+                _choose(page, group, option)
+            try:
+                page.get_by_text(said).first.wait_for(timeout=60_000)
+            finally:
+                screenshot(page, f"app_state_{n}_{step}.png")
+            assert _sidebar_view(page) == wanted, option
+
+        _choose(page, "Indikatorer", "Demodata (syntetiska)")
+        _choose(page, "Nivå", "RegSO (SCB)")
+        area_sources = page.get_by_role("radiogroup", name="Områden")   # not DeSO's WFS
+        assert area_sources.locator("label").filter(has=page.locator("input:checked")
+                                                    ).inner_text().startswith("Inbyggda RegSO")
+        assert _sidebar_view(page) == wanted
+        _open_tab(page, "Karta och rangordning")
+        frame = page.frame_locator("iframe[title='streamlit_folium.st_folium']")
+        frame.locator("path.leaflet-interactive").first.wait_for(timeout=120_000)
+        deadline = time.monotonic() + 60
+        while not _matches(shown := _shown_ranking(page), expected):
+            assert time.monotonic() < deadline, f"the table is not my settings': {shown}"
+            page.wait_for_timeout(250)
+        assert frame.locator("path.leaflet-interactive").count() >= 22
+        assert _sidebar_view(page) == wanted
+        screenshot(page, "app_state_5_back_to_demo.png")
+        assert blocked == []
