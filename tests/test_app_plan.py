@@ -17,12 +17,11 @@ from streamlit.testing.v1 import AppTest
 
 from geo.analysis import plan_followup, run_analysis
 from geo.export.text import md_source
-from geo.inputs import DEFAULT_INDICATORS, list_profiles, load_inputs
+from geo.inputs import DEFAULT_INDICATORS, load_inputs
 from plans.model import Goal
 from plans.store import PlanStore
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
-SETTINGS = list_profiles()["Bred prevention"]
 
 
 @pytest.fixture
@@ -81,7 +80,7 @@ def plan_setup(at: AppTest) -> None:
     add_areas(at, "0126R002", "0126R014")
 
 
-def test_a_plan_with_areas_and_a_goal_shows_its_follow_up(store):
+def test_a_plan_with_areas_and_a_goal_shows_its_follow_up(store, bred_prevention):
     at = open_tab()
     plan_setup(at)
     (plan,) = store.plans()
@@ -93,7 +92,7 @@ def test_a_plan_with_areas_and_a_goal_shows_its_follow_up(store):
     assert not at.error, errors(at)
     contents = store.contents(plan.id)
     (goal,) = contents.goals
-    analysis = run_analysis(load_inputs(), SETTINGS)
+    analysis = run_analysis(load_inputs(), bred_prevention)
     values = plan_followup(analysis, contents)
     (expected,) = values.goals
     assert goal.baseline_year == 2021 and goal.target_value == 5.0
@@ -183,7 +182,7 @@ def test_a_change_made_meanwhile_by_someone_else_is_not_overwritten(store):
         ["Anna", "Ändrad", "Målvärde: 7.0 → 6.0"], ["Bertil", "Ändrad", "Målvärde: 5.0 → 7.0"]]
 
 
-def test_the_plan_downloads_carry_the_goals(store):
+def test_the_plan_downloads_carry_the_goals(store, bred_prevention):
     at = open_tab()
     plan_setup(at)
     add_goal(at, 2021, 5.0)
@@ -192,7 +191,7 @@ def test_the_plan_downloads_carry_the_goals(store):
             "Rapport med planen (PDF)"} <= set(downloads)
     contents = store.contents(store.plans()[0].id)
     goal: Goal = contents.goals[0]
-    analysis = run_analysis(load_inputs(), SETTINGS)
+    analysis = run_analysis(load_inputs(), bred_prevention)
     from geo.export.workbook import plan_workbook_bytes
 
     workbook = openpyxl.load_workbook(io.BytesIO(plan_workbook_bytes(
