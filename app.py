@@ -29,11 +29,11 @@ from geo.analysis import (
     run_analysis,
 )
 from geo.cache import digest_of
-from geo.export.coverage import lacking_columns, missing_values, source_table
 from geo.export.formats import FORMATS, ExportOptions
 from geo.export.render import renderer_missing
 from geo.export.tables import ranking_table
 from geo.export.text import failure_text, md_text
+from geo.export.views import hotspot_table, lacking_columns, missing_values, source_table
 from geo.inputs import DEFAULT_CATALOGUE, Inputs, inputs_for_areas, list_profiles
 from geo.io.areas import Areas, detect_crs, read_areas, read_layer
 from geo.io.files import read_catalogue, read_source_info
@@ -932,18 +932,9 @@ def show_hotspots(analysis: Analysis) -> None:
                  help="Tar någon sekund: 999 permutationer per domän."):
         h = kept("domain_hotspots", (analysis.digest,), lambda: domain_hotspots(analysis),
                  "Söker kluster i varje domän …")
-    names = {"score": "Sammanvägt index", **{d: DOMAINS[d] for d in DOMAINS}}
-    rows = []
-    for variable in h.variables:
-        frame = h.for_variable(variable)
-        for label in ("Het punkt", "Kall punkt"):
-            ids = frame.index[frame["gi_label"] == label]
-            if len(ids):
-                rows.append({"Variabel": names.get(variable, variable), "Kluster": label,
-                             "Områden": ", ".join(f"{frame.at[a, AREA_NAME]} ({a})"
-                                                  for a in ids)})
-    if rows:
-        st.dataframe(pd.DataFrame(rows), hide_index=True)
+    clusters = hotspot_table(h)
+    if len(clusters):
+        st.dataframe(clusters, hide_index=True)
     else:
         st.write("Inga signifikanta kluster efter korrektion för många test (FDR).")
     for note in h.notes():

@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from geo.analysis import domain_hotspots, run_analysis
 from geo.export.text import md_source
+from geo.export.views import hotspot_table
 from geo.inputs import (
     DEFAULT_AREAS,
     DEFAULT_CATALOGUE,
@@ -23,7 +24,6 @@ from geo.inputs import (
 )
 from geo.io.areas import read_areas
 from geo.io.files import read_catalogue
-from indicators.columns import AREA_NAME, DOMAINS
 from indicators.sensitivity import sensitivity
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -179,17 +179,8 @@ def expected_sensitivity(analysis) -> list[float]:
 
 
 def hotspot_rows(analysis) -> list[str]:
-    """The domain hot spots as the drivers tab lists them: variable, cluster, areas."""
-    h, names = domain_hotspots(analysis), {"score": "Sammanvägt index", **DOMAINS}
-    rows = []
-    for variable in h.variables:
-        frame = h.for_variable(variable)
-        for label in ("Het punkt", "Kall punkt"):
-            ids = frame.index[frame["gi_label"] == label]
-            if len(ids):
-                rows.append(" ".join([names[variable], label, ", ".join(
-                    f"{frame.at[a, AREA_NAME]} ({a})" for a in ids)]))
-    return rows
+    """The domain hot spots of ``analysis`` as rows of text."""
+    return [" ".join(map(str, r)) for r in hotspot_table(domain_hotspots(analysis)).to_numpy()]
 
 
 def test_a_corrected_file_with_the_same_name_and_rows_gets_new_results_everywhere(

@@ -1,4 +1,4 @@
-"""The data page's tables (geo/export/coverage.py) on the bundled demo data, one column
+"""The tables the app shows (geo/export/views.py) on the bundled demo data, one column
 taken away and one cell emptied: what each source covers, what the table lacks, and which
 values are missing and why."""
 
@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 
 from geo.analysis import run_analysis
-from geo.export.coverage import (
+from geo.export.views import (
     NO_REASON,
+    hotspot_table,
     lacking_columns,
     missing_reasons,
     missing_values,
@@ -95,3 +96,36 @@ def test_a_fetch_says_why_a_value_is_missing(analysis) -> None:
     rows = missing_values(result, fetched)
     ours = (rows["Område"] == area) & (rows["Indikator"] == VIOLENCE)
     assert rows.loc[ours, "Orsak"].tolist() == ["uppgift saknas (SCB: '..')"]
+
+
+class _Clusters:
+    """Stands in for geo.spatial.hotspots.Hotspots: per variable a frame of labels."""
+
+    variables = ("score", "skola")
+
+    def for_variable(self, variable: str) -> pd.DataFrame:
+        labels = {"score": ["Het punkt", "Het punkt", "Kall punkt", "Ej signifikant"],
+                  "skola": ["Ej signifikant"] * 4}[variable]
+        return pd.DataFrame({"gi_label": labels, "area_name": ["Norr", "Öst", "Syd", "Väst"]},
+                            index=["A1", "A2", "A3", "A4"])
+
+
+def test_the_hot_spots_table_names_variable_cluster_and_areas() -> None:
+    table = hotspot_table(_Clusters())
+    assert table.to_dict("records") == [
+        {"Variabel": "Sammanvägt index", "Kluster": "Het punkt",
+         "Områden": "Norr (A1), Öst (A2)"},
+        {"Variabel": "Sammanvägt index", "Kluster": "Kall punkt", "Områden": "Syd (A3)"}]
+
+
+def test_no_significant_cluster_is_an_empty_table_with_its_columns(analysis) -> None:
+    result, _ = analysis
+    table = hotspot_table(_Quiet())
+    assert table.empty and list(table.columns) == ["Variabel", "Kluster", "Områden"]
+    assert list(hotspot_table(result.hotspots).columns) == ["Variabel", "Kluster", "Områden"]
+
+
+class _Quiet(_Clusters):
+    def for_variable(self, variable: str) -> pd.DataFrame:
+        frame = super().for_variable(variable)
+        return frame.assign(gi_label="Ej signifikant")

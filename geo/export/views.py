@@ -1,8 +1,9 @@
-"""The data page's tables: where the data come from and what each source covers, which
-indicators the table cannot compute, and which values are missing and why.
+"""Tables the app shows, built from an :class:`~geo.analysis.Analysis`: where the data
+come from and what each source covers, which indicators the table cannot compute, which
+values are missing and why (the data page), and where the hot spots are (the drivers tab).
 
-Plain frames with Swedish headers, built from an :class:`~geo.analysis.Analysis`; the app
-shows them as they are (no widget logic here, so they are tested without Streamlit).
+Plain frames with Swedish headers; the app shows them as they are (no widget logic here,
+so they are tested without Streamlit).
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import pandas as pd
 
 from geo.analysis import Analysis
 from geo.spatial.comparisons import OMRADESTYP_COLUMN, POLICE_SHARE, count_column
+from geo.spatial.hotspots import Hotspots
 from geo.spatial.offences import OFFENCES_COLUMN, OFFENCES_ROLE
+from indicators.columns import AREA_NAME, DOMAINS
 
 NO_REASON = "tom cell eller saknad kolumn i indikatortabellen"
 
@@ -90,3 +93,23 @@ def missing_values(analysis: Analysis,
             rows.append({"Indikator": catalogue[ind_id].name, "Område": area,
                          "Orsak": "; ".join(dict.fromkeys(why)) or NO_REASON})
     return pd.DataFrame(rows, columns=["Indikator", "Område", "Orsak"])
+
+
+CLUSTERS = ("Het punkt", "Kall punkt")
+
+
+def hotspot_table(hotspots: Hotspots) -> pd.DataFrame:
+    """One row per variable (the score, then each domain computed) and kind of cluster
+    (Gi* hot or cold spot, after FDR) that has areas: the variable, the kind and the
+    areas as "name (code)"; no rows when nothing is significant."""
+    names = {"score": "Sammanvägt index", **DOMAINS}
+    rows = []
+    for variable in hotspots.variables:
+        frame = hotspots.for_variable(variable)
+        for label in CLUSTERS:
+            ids = frame.index[frame["gi_label"] == label]
+            if len(ids):
+                rows.append({"Variabel": names.get(variable, variable), "Kluster": label,
+                             "Områden": ", ".join(f"{frame.at[a, AREA_NAME]} ({a})"
+                                                  for a in ids)})
+    return pd.DataFrame(rows, columns=["Variabel", "Kluster", "Områden"])
