@@ -182,7 +182,8 @@ def test_read_police_events_missing_fields(tmp_path: Path) -> None:
     lacks_gps = event(3)
     del lacks_gps["location"]["gps"]
     path = write_json(tmp_path, [event(1), lacks_summary, lacks_gps, "text"])
-    with pytest.raises(PoliceEventsError) as info:
+    with pytest.raises(PoliceEventsError, match=r"^Fel i polisens händelsefil: 3 problem\.\n") \
+            as info:
         read_police_events(path)
     text = str(info.value)
     assert text.startswith("Fel i polisens händelsefil: 3 problem.")
@@ -195,7 +196,8 @@ def test_read_police_events_missing_fields(tmp_path: Path) -> None:
 def test_read_police_events_bad_datetime_gps_and_id(tmp_path: Path) -> None:
     path = write_json(tmp_path, [event(1, "igår"), event(2, gps="okänd"),
                                  event(3, gps="95.0,17.9"), event("x")])
-    with pytest.raises(PoliceEventsError) as info:
+    with pytest.raises(PoliceEventsError, match="fält 'datetime': tidpunkter som inte kan "
+                                                "läsas") as info:
         read_police_events(path)
     text = str(info.value)
     assert ("fält 'datetime': tidpunkter som inte kan läsas. Värden: \"id 1: 'igår'\". "
@@ -358,7 +360,7 @@ def test_read_offences_every_problem_at_once(tmp_path: Path) -> None:
     # '1,5' splits the CSV row: write that row quoted instead.
     text = path.read_text(encoding="utf-8").replace(",1,5,test.csv", ',"1,5",test.csv')
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(PoliceFileError) as info:
+    with pytest.raises(PoliceFileError, match=r"^Fel i polisens fil: 6 problem\.\n") as info:
         read_offences_per_deso(path)
     text = str(info.value)
     assert text.startswith("Fel i polisens fil: 6 problem.")
@@ -387,7 +389,7 @@ def test_read_offences_lost_leading_zero(tmp_path: Path) -> None:
 
 def test_read_offences_not_deso_codes(tmp_path: Path) -> None:
     path = write_csv(tmp_path, [offence_row("1", deso="0126R001"), offence_row("2", deso="abc")])
-    with pytest.raises(PoliceFileError) as info:
+    with pytest.raises(PoliceFileError, match="okänd form på områdeskoder") as info:
         read_offences_per_deso(path)
     text = str(info.value)
     assert "kolumn 'DeSO.område': okänd form på områdeskoder. Värden: 'abc'." in text

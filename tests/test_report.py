@@ -12,20 +12,19 @@ from test_maps import INJECTIONS
 
 from geo.analysis import Analysis, plan_followup, run_analysis
 from geo.export.report import report_html
-from geo.inputs import list_profiles, load_inputs
+from geo.inputs import load_inputs
 from geo.maps.choropleth import escape_text
 
 CREATED = dt.date(2026, 11, 23)
-SETTINGS = list_profiles()["Bred prevention"]
 EVIL = "<img src=x onerror=alert(1)>{{ 7*7 }}{% raw %}"
 
 
 @pytest.fixture(scope="module")
-def analysis() -> Analysis:
-    return run_analysis(load_inputs(), SETTINGS)
+def analysis(bred_prevention) -> Analysis:
+    return run_analysis(load_inputs(), bred_prevention)
 
 
-def test_report_has_every_section_card_and_the_settings(analysis):
+def test_report_has_every_section_card_and_the_settings(analysis, bred_prevention):
     text = report_html(analysis, created=CREATED).decode()
     for heading in ("<h2>Rangordning</h2>", "<h2>Områdesprofiler</h2>", "<h2>Metod</h2>",
                     "<h2>Data och källor</h2>", "<h3>Inställningar</h3>",
@@ -35,7 +34,7 @@ def test_report_has_every_section_card_and_the_settings(analysis):
     assert text.count("<section") == 5 and "page-break-before: always" in text
     assert "@page { size: A4" in text
     assert "SYNTETISKA DEMODATA" in text
-    assert html_lib.escape(SETTINGS.to_toml().splitlines()[0]) in text
+    assert html_lib.escape(bred_prevention.to_toml().splitlines()[0]) in text
     k = analysis.assessment.top_k
     assert analysis.assessment.rule.text(k) in html_lib.unescape(text)
     assert 'srcdoc="&lt;!DOCTYPE html&gt;' in text     # the map page, embedded whole
@@ -54,12 +53,12 @@ def test_report_shows_no_hidden_value(analysis):
     assert shown_hidden_rates(text, analysis, cards) == []
 
 
-def test_text_from_files_is_escaped_everywhere(analysis):
+def test_text_from_files_is_escaped_everywhere(analysis, bred_prevention):
     inputs = analysis.inputs
     frame = inputs.areas.frame.copy()
     frame.loc[frame["area_id"] == "0126R002", "area_name"] = EVIL
     evil_inputs = replace(inputs, areas=replace(inputs.areas, frame=frame))
-    text = report_html(run_analysis(evil_inputs, SETTINGS), created=CREATED).decode()
+    text = report_html(run_analysis(evil_inputs, bred_prevention), created=CREATED).decode()
     assert "<img src=x" not in text and "{{ 7*7 }}" not in text and "{% raw %}" not in text
     assert "&lt;img src=x onerror=alert(1)&gt;&#123;&#123; 7*7 &#125;&#125;" in text
     # inside the embedded map page (escaped twice: once for the map, once for srcdoc)

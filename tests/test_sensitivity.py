@@ -155,7 +155,7 @@ def test_correlations_are_pairwise_complete_and_ignore_unweighted_indicators(pla
     assert corr.pearson.at["a", "mot"] == pytest.approx(-1.0, **TIGHT)
     assert corr.flagged["n"].tolist() == [7]
     assert "går nästan exakt åt motsatt håll (r = -1,00)" in corr.notes[0]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="threshold must be between 0 and 1, got 1.5"):
         correlations(result, threshold=1.5)
 
 

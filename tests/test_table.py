@@ -30,7 +30,7 @@ def _validate(table: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
 
 
 def _message(table: pd.DataFrame, catalogue: Catalogue) -> str:
-    with pytest.raises(IndicatorTableError) as info:
+    with pytest.raises(IndicatorTableError, match="^Fel i indikatortabellen: ") as info:
         _validate(table, catalogue)
     return str(info.value)
 
@@ -235,7 +235,8 @@ def test_numerator_larger_than_denominator_of_a_share(grid_table: pd.DataFrame,
     table = grid_table.copy()
     table.loc[[0, 4], "barn_lag_ek"] = [101, 500]
     table.loc[1, "anmalda_brott"] = 5000    # per 1 000: more crimes than inhabitants is possible
-    with pytest.raises(IndicatorTableError) as info:
+    with pytest.raises(IndicatorTableError, match="täljaren 'barn_lag_ek' är större än "
+                                                  "nämnaren") as info:
         _validate(table, grid_catalogue)
     assert str(info.value) == (
         f"{PREFIX}, kolumn 'barn_lag_ek': täljaren 'barn_lag_ek' är större än nämnaren för "
@@ -251,7 +252,8 @@ def test_all_table_problems_are_raised_together(grid_table: pd.DataFrame,
     table.loc[3, "franvaro"] = "många"
     table.loc[4, "elever"] = -1
     table.loc[5, "elever_behoriga"] = 999
-    with pytest.raises(IndicatorTableError) as info:
+    with pytest.raises(IndicatorTableError, match=r"^Fel i indikatortabellen: 5 problem\.\n") \
+            as info:
         _validate(table, grid_catalogue)
     lines = str(info.value).splitlines()
     assert lines[0] == "Fel i indikatortabellen: 5 problem."

@@ -9,6 +9,7 @@ far from the observed values, so they cannot flicker.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -462,9 +463,9 @@ def test_bad_input_gives_rank_areas_errors(demo) -> None:
     bad_settings = [settings.with_changes(indicator_weights={"finns_inte": 1.0})]
     cases = [(t, settings) for t in bad_tables] + [(table, s) for s in bad_settings]
     for bad_table, bad in cases:
-        with pytest.raises(PrevmapError) as expected:
+        with pytest.raises(PrevmapError, match="^Fel i ") as expected:
             rank_areas(bad_table, catalogue, bad, source="fil.csv")
-        with pytest.raises(type(expected.value)) as got:
+        with pytest.raises(type(expected.value), match=re.escape(str(expected.value))) as got:
             rank_uncertainty(bad_table, catalogue, bad, FIXED, source="fil.csv")
         assert str(got.value) == str(expected.value)
 
@@ -484,7 +485,8 @@ def test_bad_input_gives_rank_areas_errors(demo) -> None:
     ({"data_noise": "ja"}, "data_noise", "'ja'"),
 ])
 def test_bad_options_are_refused_in_swedish(changes, key, shown) -> None:
-    with pytest.raises(SettingsError) as err:
+    with pytest.raises(SettingsError, match=f"^Fel i analysinställningarna: .*nyckel '{key}'") \
+            as err:
         UncertaintyOptions(**changes)
     text = str(err.value)
     assert text.startswith("Fel i analysinställningarna: ")
@@ -492,7 +494,8 @@ def test_bad_options_are_refused_in_swedish(changes, key, shown) -> None:
 
 
 def test_all_bad_options_are_reported_together() -> None:
-    with pytest.raises(SettingsError) as err:
+    with pytest.raises(SettingsError, match=r"^Fel i analysinställningarna: 2 problem\.\n") \
+            as err:
         UncertaintyOptions(draws=0, concentration=0.0)
     assert len(err.value.problems) == 2
     assert "antalet dragningar ska vara ett heltal ≥ 1" in str(err.value)
