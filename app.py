@@ -252,6 +252,7 @@ def settings_for(catalogue: Catalogue) -> None:
     aside: list[AnalysisSettings] = state.setdefault(SETTINGS_ASIDE, [])
     if settings is not None:
         aside.append(settings)
+        del aside[:-4]      # a few catalogues are all a session switches between
     fitting = [s for s in aside if all(i in catalogue for i in s.indicators)]
     if fitting:
         aside.remove(fitting[-1])
@@ -1053,7 +1054,7 @@ def main() -> None:
         tiles = url or TILES
     if map_tab.open:   # no hidden map: one drawn at zero size while another tab shows
         with map_tab, failures_shown("Kartan kunde inte visas"):  # could keep sending its
-            show_map_page(analysis, tiles, settings, choice)        # view back: reruns
+            show_map_page(analysis, tiles, choice)                  # view back: reruns
     if drivers_tab.open:
         with drivers_tab, failures_shown("Fliken kunde inte visas"):
             show_drivers(analysis)
@@ -1068,14 +1069,13 @@ def main() -> None:
             show_method(analysis)
 
 
-def show_map_page(analysis: Analysis, tiles: str | None, settings: AnalysisSettings,
-                  choice: DataChoice) -> None:
+def show_map_page(analysis: Analysis, tiles: str | None, choice: DataChoice) -> None:
     kommun = None
     if choice.is_region:
         kommun = show_overview(analysis, tiles, choice.kommun)
     if kommun is not None or not choice.is_region:
         show_area_map(analysis, tiles, kommun)
-    show_ranking(analysis, settings, kommun, tiles, choice.kommun)
+    show_ranking(analysis, kommun, tiles, choice.kommun)
 
 
 def show_overview(analysis: Analysis, tiles: str | None, scope: str) -> str | None:
@@ -1134,8 +1134,8 @@ def show_area_map(analysis: Analysis, tiles: str | None, kommun: str | None) -> 
         st.session_state["area"] = ids[int(idx)]
 
 
-def show_ranking(analysis: Analysis, settings: AnalysisSettings,
-                 kommun: str | None, tiles: str | None, scope: str) -> None:
+def show_ranking(analysis: Analysis, kommun: str | None, tiles: str | None,
+                 scope: str) -> None:
     """The ranked table (one kommun's rows when drilled down), the chosen area's profile
     and the downloads."""
     table = ranking_table(analysis)
