@@ -207,3 +207,28 @@ def test_a_corrected_file_with_the_same_name_and_rows_gets_new_results_everywher
         assert shown["Påverkan (medelförflyttning i rang)"].tolist() == \
             expected_sensitivity(analysis)
         assert clusters == hotspot_rows(analysis)
+
+
+def test_settings_of_another_catalogue_are_kept_aside_not_lost(monkeypatch, tmp_path) -> None:
+    """SCB's indicators have their own catalogue and profile; back on the demo data the
+    user's settings for it come back as they were."""
+    from test_scb_fetch import CubeApi, standard_cubes
+
+    api = CubeApi(standard_cubes())
+    try:
+        monkeypatch.setenv("PREVMAP_SCB_URL", api.url + "api/v2")
+        monkeypatch.setenv("PREVMAP_CACHE", str(tmp_path / "cache"))
+        at = AppTest.from_file(APP, default_timeout=120).run()
+        wanted = user_settings(at)
+        shown = view(at)
+        at.radio(key="indicator_source").set_value("scb").run()
+        next(b for b in at.button if b.label == "Hämta från SCB").click().run()
+        assert not at.exception and not at.error, [md_source(e.value) for e in at.error]
+        assert at.selectbox(key="profile").value == "SCB: socioekonomiska riskfaktorer"
+        assert at.session_state["settings"] == list_profiles()[
+            "SCB: socioekonomiska riskfaktorer"]
+        at.radio(key="indicator_source").set_value("demo").run()
+        assert not at.exception and not at.error
+        assert at.session_state["settings"] == wanted and view(at) == shown
+    finally:
+        api.stop()
