@@ -5,6 +5,14 @@ TOML (saved beside every export) and replayable: the same settings on the same
 data give the same result. Unknown keys are refused, and every problem found is
 reported at once.
 
+It is composed of the options of each later stage, frozen and validated where they are
+defined: :class:`UncertaintyOptions` (``[uncertainty]``, the Monte Carlo of
+:mod:`indicators.uncertainty`), :class:`SmallNumbers` (``[small_numbers]``, disclosure
+control, smoothing and merging) and :class:`~indicators.tiers.TierRule` (``[tiers]``). The
+method reads them as ``settings.uncertainty``, ``settings.small_numbers`` and
+``settings.tiers``; :meth:`AnalysisSettings.create` and :meth:`~AnalysisSettings.with_changes`
+also take a stage's option by its flat name (``draws=200``, ``tier_high_p=0.7``).
+
 File format (TOML)::
 
     prevmap_settings = 1
