@@ -531,7 +531,7 @@ def test_run_gives_esdas_permutations_bit_for_bit(case, permutations, seed):
     slow = _run_with_esda(y, graph, permutations, seed)
     for name, values in fast.items():
         assert np.array_equal(values, slow[name], equal_nan=True), name
-    if not hotspots._PLAIN_ESDA:     # with numba, _run leaves the permutations to esda
+    if not hotspots._plain_esda():     # with numba, _run leaves the permutations to esda
         return
     # and the simulations themselves, draw by draw
     row = graph.transform("r")
@@ -548,7 +548,7 @@ def test_run_gives_esdas_permutations_bit_for_bit(case, permutations, seed):
     assert np.array_equal(r_gs, slow["rGs"])
 
 
-@pytest.mark.skipif(not hotspots._PLAIN_ESDA, reason="with numba esda draws its own")
+@pytest.mark.skipif(not hotspots._plain_esda(), reason="with numba esda draws its own")
 @pytest.mark.parametrize(("max_card", "n", "seed"), [(3, 9, 1), (8, 22, 20261123), (12, 500, 7)])
 def test_permutations_are_esdas_and_leave_the_global_generator_alone(max_card, n, seed):
     np.random.seed(99)

@@ -55,11 +55,6 @@ from typing import TYPE_CHECKING
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from esda import crand as esda_crand
-from esda.getisord import G_Local
-from esda.moran import Moran_Local
-from libpysal.graph import Graph
-from scipy.stats import false_discovery_control
 
 from geo.spatial.weights import KNN_K, WEIGHTS, build_weights
 from indicators.columns import AREA_ID, AREA_NAME, SCORE
@@ -67,6 +62,8 @@ from indicators.errors import PrevmapError
 from indicators.swedish import format_significant
 
 if TYPE_CHECKING:
+    from libpysal.graph import Graph
+
     from geo.io.areas import Areas
     from indicators.ranking import RankingResult
 
@@ -199,6 +196,8 @@ def benjamini_hochberg(pvalues: Iterable[float] | np.ndarray) -> np.ndarray:
     out = np.full(p.shape, np.nan)
     present = ~np.isnan(p)
     if present.any():
+        from scipy.stats import false_discovery_control  # scipy.stats: 0.5-1 s, on first use
+
         out[present] = false_discovery_control(p[present], method="bh")
     return out
 
@@ -355,17 +354,27 @@ def _simulations(stats: list[tuple[np.ndarray, Graph, float, bool]], permutation
 # Without numba (not installed here) esda runs its permutation engine as plain Python,
 # area by area; _simulations then gives the same draws several times faster. With numba
 # esda's compiled engine is used as it is.
-_PLAIN_ESDA = getattr(esda_crand, "prange", None) is range
+# esda (and libpysal under it, about 1.6 s) is imported on the first cluster search, not
+# when the analysis module is imported: the command line's other work and the tests'
+# collection do not wait for it.
+def _plain_esda() -> bool:
+    from esda import crand as esda_crand
+
+    return getattr(esda_crand, "prange", None) is range
 
 
 def _run(y: np.ndarray, graph: Graph, permutations: int, seed: int) -> dict[str, np.ndarray]:
     """Local Moran's I and Gi* for ``y`` in the order of ``graph.unique_ids`` (no isolates)."""
+    from esda.getisord import G_Local
+    from esda.moran import Moran_Local
+
+    plain_esda = _plain_esda()
     row = graph.transform("r")
     star = graph.transform("b").assign_self_weight(1.0)
     gi_y = y - y.min() + 1.0 if y.min() <= 0 else y   # Gi* needs positive values
     state = np.random.get_state()  # esda seeds numpy's global generator
-    # esda's own permutations (when not _PLAIN_ESDA), or none: then _simulations.
-    esda_permutations = 0 if _PLAIN_ESDA else permutations
+    # esda's own permutations (when not plain_esda), or none: then _simulations.
+    esda_permutations = 0 if plain_esda else permutations
     try:
         with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
             warnings.filterwarnings("ignore", message="The alternative hypothesis",
@@ -374,7 +383,7 @@ def _run(y: np.ndarray, graph: Graph, permutations: int, seed: int) -> dict[str,
                              seed=seed, n_jobs=1, keep_simulations=True)
             gl = G_Local(gi_y, star, transform="B", star=True, permutations=esda_permutations,
                          seed=seed, n_jobs=1, keep_simulations=True)
-            if _PLAIN_ESDA:
+            if plain_esda:
                 # The arguments esda passes to crand: Moran's standardised z, the
                 # row-standardised weights and scaling (n - 1) / sum(z^2); Gi*'s values,
                 # binary weights with self-weight 1 and scaling sum(y).

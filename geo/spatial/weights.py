@@ -29,14 +29,17 @@ import json
 import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from libpysal.graph import Graph
 
 from geo.cache import LRUCache
+
+if TYPE_CHECKING:
+    from libpysal.graph import Graph
 
 SWEREF = "EPSG:3006"
 WEIGHTS = ("queen", "knn")
@@ -100,6 +103,8 @@ def queen_graph(geoms: gpd.GeoDataFrame | gpd.GeoSeries) -> Graph:
     overlap (an invalid coverage, e.g. a district drawn over its neighbours) count as
     neighbours here too.
     """
+    from libpysal.graph import Graph  # 1.5 s: imported on first use
+
     geometry = geoms.geometry if isinstance(geoms, gpd.GeoDataFrame) else geoms
     types = set(geometry.geom_type)
     if not types <= _CONTIGUITY_TYPES:     # as Graph.build_contiguity
@@ -164,6 +169,8 @@ def clear_graph_cache() -> None:
 def build_weights(geoms: gpd.GeoDataFrame, weights: str = "queen") -> Graph:
     """Binary weights between ``geoms`` (indexed by area id), ``"queen"``
     (:func:`contiguity_graph`) or ``"knn"``; isolates as zero self-loops."""
+    from libpysal.graph import Graph  # 1.5 s: imported on first use
+
     if weights == "knn":
         if len(geoms) < 2:
             return Graph.from_arrays(geoms.index, geoms.index, np.zeros(len(geoms)))
