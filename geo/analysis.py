@@ -122,21 +122,20 @@ class Analysis:
     """Tier, rank interval, P(top k), hotspot and small-area flag per area (index
     area_id), computed at construction: the map, the table and the tooltips of one rerun
     all read it. Hand out copies (:func:`robustness_columns`)."""
+    digest: str = field(init=False)
+    """Hex SHA-256 of the inputs' digest, the comparisons' digest (empty without
+    comparisons) and the settings as TOML: what this analysis was made from. Computed once,
+    at construction: the app keys its caches by it several times per rerun."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "robustness", _robustness_columns(self))
+        inputs = self.inputs_digest if self.inputs_digest is not None else self.inputs.digest
+        object.__setattr__(self, "digest", content_digest(inputs, self.comparisons_digest,
+                                                          self.settings.to_toml()))
 
     @property
     def settings(self) -> AnalysisSettings:
         return self.result.settings
-
-    @property
-    def digest(self) -> str:
-        """Hex SHA-256 of the inputs' digest, the comparisons' digest (empty without
-        comparisons) and the settings as TOML: what this analysis was made from."""
-        inputs = self.inputs_digest if self.inputs_digest is not None else self.inputs.digest
-        return content_digest(inputs, self.comparisons_digest,
-                              self.settings.to_toml())
 
     @property
     def title(self) -> str:
