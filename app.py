@@ -10,6 +10,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -40,6 +41,7 @@ from geo.io.files import read_catalogue, read_source_info
 from geo.io.http import cache_root
 from geo.io.kolada import KOLADA_BASE_URL, PREVENTION_KPIS, KoladaClient
 from geo.io.overlays import read_utsatta_omraden
+from geo.io.polisen import kommun_event_types, read_police_events
 from geo.io.pxweb import SCB_BASE_URL, PxWebClient
 from geo.io.scb_fetch import fetch_area_indicators
 from geo.maps.analysis_map import build_analysis_map
@@ -61,6 +63,7 @@ from geo.spatial.levels import (
     to_level,
     to_polygons,
 )
+from geo.spatial.offences import read_deso_link, read_police_offences
 from indicators.assessment import TrendReport
 from indicators.catalogue import Catalogue
 from indicators.columns import AGGREGATIONS, AREA_ID, AREA_NAME, DOMAINS, NORMALISATIONS
@@ -405,11 +408,19 @@ def choose_comparisons(choice: DataChoice) -> Comparisons | None:
     points = tuple(read_upload("points", (f.name, hashlib.sha256(f.getvalue()).hexdigest(),
                                           f.getvalue()), read_point_layer, "Läser in punkter …")
                    for f in state.get("points_files") or ())
-    if not parsed and not points:
+    offences = None
+    if (upload := _upload("polisen_file")) is not None:
+        link = _upload("deso_link_file")
+        offences = replace(
+            read_upload("polisen", upload, read_police_offences, "Läser in polisens brott …"),
+            link=read_upload("deso_link", link, read_deso_link, "Läser in kopplingstabellen …")
+            if link is not None else None)
+    if not parsed and not points and offences is None:
         return None
     kommun = (state.get("omradestyp_kommun") or "").strip() or None
     return Comparisons(utsatta=parsed.get("utsatta_file"),
-                       omradestyp=parsed.get("omradestyp_file"), kommun=kommun, points=points)
+                       omradestyp=parsed.get("omradestyp_file"), kommun=kommun, points=points,
+                       offences=offences)
 
 
 def choose_areas(choice: DataChoice) -> tuple[Areas, str]:
@@ -643,6 +654,13 @@ def data_choices() -> DataChoice:
                          "WGS84 eller SWEREF 99 TM, GeoJSON)", type=["csv", "geojson", "json"],
                          key="points_files", accept_multiple_files=True,
                          help="Räknas per område; lagret får filens namn.")
+        st.file_uploader("Polisens anmälda brott per DeSO (CSV)", type=["csv", "xlsx"],
+                         key="polisen_file",
+                         help="Antal brott det senaste hela året per område, och per 1 000 "
+                              "invånare när indikatortabellen har befolkning.")
+        st.file_uploader("Koppling DeSO–områden, t.ex. SCB:s DeSO–RegSO (CSV)",
+                         type=["csv", "xlsx"], key="deso_link_file",
+                         help="Behövs för polisens brott när områdena inte är DeSO.")
         st.caption("Visas som kartlager och som kolumner i tabellen, men ingår inte i indexet.")
     return choice
 
@@ -674,7 +692,31 @@ def show_data_page(analysis: Analysis, available: tuple[str, ...], choice: DataC
     if len(missing):
         st.markdown("**Saknade värden: var och varför**")
         st.dataframe(missing, hide_index=True)
+    show_police_events(choice.kommun)
     show_kolada(choice.kommun)
+
+
+def show_police_events(kommun: str) -> None:
+    """The police's events in the kommun by type, from an uploaded answer of their API."""
+    st.subheader("Polisens händelser i kommunen")
+    st.file_uploader("Polisens händelser (JSON från polisen.se/api/events)", type=["json"],
+                     key="polisen_events_file")
+    upload = _upload("polisen_events_file")
+    if upload is None or sources.is_region(kommun):
+        st.caption("Händelserna kan bara räknas per kommun: välj en kommun och ladda upp "
+                   "polisens svar." if upload is not None else "Ingen händelsefil uppladdad.")
+        return
+    try:
+        events = read_upload("polisen_events", upload, read_police_events,
+                             "Läser in polisens händelser …")
+    except PrevmapError as err:
+        st.error(md_text(err))
+        return
+    result = kommun_event_types(events, sources.place_name(kommun))
+    st.caption(md_text(f"{result.kommun}, {result.period_text}. Källa: {result.source}."))
+    st.dataframe(result.table, hide_index=True)
+    for note in result.notes:
+        st.caption(md_text(note))
 
 
 def show_kolada(kommun: str) -> None:

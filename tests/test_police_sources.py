@@ -405,3 +405,58 @@ def test_fetch_police_events_from_a_local_server(tmp_path: Path) -> None:
             fetch_police_events("Botkyrka", base_url=api.url, cache_dir=tmp_path / "c")
     finally:
         api.stop()
+
+
+# =====================================================================================
+# The app's data page
+# =====================================================================================
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def test_app_uploads_police_offences_and_events() -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from geo.export.text import md_source
+
+    expected = expected_2023_per_regso()
+    raw_events = json.loads(shared_file(HUDDINGE_EVENTS).read_text(encoding="utf-8"))
+
+    def uploader(at: AppTest, key: str):
+        return next(u for u in at.file_uploader if u.key == key)
+
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    assert not at.exception
+    # Without the link the RegSO cannot be reached: a Swedish error, the ranking stays.
+    uploader(at, "polisen_file").upload(OFFENCES.name, OFFENCES.read_bytes(), "text/csv").run()
+    assert not at.exception
+    message = " ".join(md_source(e.value) for e in at.error)
+    assert "Jämförelserna visas inte." in message
+    assert f"fil '{OFFENCES.name}', kolumn 'DeSO.område': områdena är inte DeSO" in message
+    assert OFFENCES_COLUMN not in at.dataframe[0].value.columns
+
+    uploader(at, "deso_link_file").upload(LINK.name, LINK.read_bytes(), "text/csv").run()
+    assert not at.exception and not at.error, [md_source(e.value) for e in at.error]
+    table = at.dataframe[0].value.set_index("Områdeskod")
+    assert table[OFFENCES_COLUMN].to_dict() == {a: int(expected.get(a, 0))
+                                                for a in table.index}
+    sources = next(d.value for d in at.dataframe if "Licens" in d.value.columns)
+    titles = dict(zip(sources["Data"], sources["Titel"], strict=True))
+    assert titles[OFFENCES_ROLE] == f"{OFFENCES.name}, brott 2023"
+    assert titles[LINK_ROLE] == LINK.name
+    coverage = dict(zip(sources["Data"], sources["Täckning"], strict=True))
+    assert coverage[OFFENCES_ROLE] == f"{sum(expected)} brott i 22 av 22 områden"
+    notes = " ".join(md_source(i.value) for i in at.info)
+    assert "2023 är det senaste hela året i filen" in notes
+    assert "saknar DeSO-kod" in notes
+
+    uploader(at, "polisen_events_file").upload(HUDDINGE_EVENTS.name,
+                                               HUDDINGE_EVENTS.read_bytes(),
+                                               "application/json").run()
+    assert not at.exception and not at.error
+    events = next(d.value for d in at.dataframe if EVENT_TYPE in d.value.columns)
+    own = pd.Series([e["type"] for e in raw_events if e["location"]["name"] == "Huddinge"])
+    assert events.set_index(EVENT_TYPE)[TOTAL].to_dict() == own.value_counts().to_dict()
+    captions = " ".join(md_source(c.value) for c in at.caption)
+    assert "aldrig placeras i ett område" in captions
+    assert "räknas inte till Huddinge: Stockholms län" in captions
