@@ -280,6 +280,8 @@ def test_real_offences_through_the_cli(tmp_path: Path, capsys: pytest.CaptureFix
     assert OFFENCES_RATE_COLUMN not in ranking
     html = (tmp_path / "k.html").read_text(encoding="utf-8")
     assert OFFENCES.name + ", brott 2023" in html
+    tips = re.findall(r'Anmälda brott \(polisen\): (\d+)"', html)    # one per area
+    assert sorted(map(int, tips)) == sorted(got.tolist())
 
 
 def test_real_offences_per_1000_with_a_real_population(tmp_path: Path,

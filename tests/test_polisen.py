@@ -1,4 +1,4 @@
-"""Tests of indicators/polisen.py: police events (API answer) and offences per DeSO.
+"""Tests of geo/io/polisen.py: police events (API answer) and offences per DeSO.
 
 Tiny fixtures written to tmp_path with values checked by hand; integration tests on the
 real files in ../shared/data, skipped when that folder is absent.

@@ -13,6 +13,11 @@ Two sources with very different reach:
   the DeSO code of the scene, delivered on request. :meth:`Offences.counts` sums them per
   DeSO into a wide table for :func:`indicators.levels.aggregate_to_level`. Offences
   without a DeSO are kept, reported and totalled as "utan område", never dropped.
+
+Where they are used: the data page's table of event types in the chosen kommun
+(:func:`kommun_event_types`, from an uploaded answer or :func:`fetch_police_events`), and the
+offences as a comparison column per area (:mod:`geo.spatial.offences`, ``prevmap export
+--polisen``), never in the index.
 """
 
 from __future__ import annotations
