@@ -26,7 +26,6 @@ from geo.analysis import (
     add_comparisons,
     analysis_trends,
     domain_hotspots,
-    rank_span,
     run_analysis,
 )
 from geo.cache import digest_of
@@ -34,7 +33,22 @@ from geo.export.formats import FORMATS, ExportOptions
 from geo.export.render import renderer_missing
 from geo.export.tables import ranking_table
 from geo.export.text import failure_text, md_text
-from geo.export.views import hotspot_table, lacking_columns, missing_values, source_table
+from geo.export.views import (
+    against_kommun,
+    agreement_views,
+    certainty_view,
+    correlation_table,
+    hotspot_table,
+    kolada_caption,
+    kolada_table,
+    lacking_columns,
+    missing_values,
+    profile_view,
+    sensitivity_table,
+    source_table,
+    trend_view,
+    weight_table,
+)
 from geo.inputs import DEFAULT_CATALOGUE, Inputs, inputs_for_areas, list_profiles
 from geo.io.areas import Areas, detect_crs, read_areas, read_layer
 from geo.io.files import read_catalogue, read_source_info
@@ -50,8 +64,6 @@ from geo.maps.offline import with_data_uris
 from geo.maps.overview import build_overview_map, kommun_codes, kommun_overview
 from geo.sources import DataChoice
 from geo.spatial.comparisons import (
-    OMRADESTYP_COLUMN,
-    POLICE_LEVEL,
     Comparisons,
     read_omradestyp_file,
     read_point_layer,
@@ -66,13 +78,11 @@ from geo.spatial.levels import (
 from geo.spatial.offences import read_deso_link, read_police_offences
 from indicators.assessment import TrendReport
 from indicators.catalogue import Catalogue
-from indicators.columns import AGGREGATIONS, AREA_ID, AREA_NAME, DOMAINS, NORMALISATIONS
+from indicators.columns import AGGREGATIONS, AREA_ID, DOMAINS, NORMALISATIONS
 from indicators.errors import OfflineError, PrevmapError, SettingsError
-from indicators.sensitivity import Sensitivity, correlations, effective_weights, sensitivity
+from indicators.sensitivity import Sensitivity, correlations, sensitivity
 from indicators.settings import SMOOTHING, AnalysisSettings, validate_settings
-from indicators.swedish import format_number
-from indicators.table import available_indicators, pooled_values
-from indicators.tiers import agreement
+from indicators.table import available_indicators
 from login_page import require_login
 from plan_page import show_plan_page
 
@@ -738,15 +748,8 @@ def show_kolada(kommun: str) -> None:
     if error is not None:
         st.error(md_text(error))
         return
-    shown = table.copy()
-    shown.attrs = {}     # Streamlit cannot serialise the fetch date kept there
-    st.dataframe(shown, hide_index=True)
-    fetched = table.attrs.get("fetched")
-    when = fetched.date().isoformat() if fetched is not None else "okänt datum"
-    cached = " (sparad kopia)" if table.attrs.get("from_cache") else ""
-    st.caption(f"Källa: Kolada (RKA), hämtat {when}{cached}. Villkor: fritt att använda, "
-               "även kommersiellt, med källan angiven ('Källa: Kolada'); egna bearbetningar "
-               "får inte anges som Kolada.")
+    st.dataframe(kolada_table(table), hide_index=True)
+    st.caption(kolada_caption(table))
     for note in table.attrs.get("notes", ()):
         st.caption(md_text(note))
 
@@ -770,47 +773,35 @@ def bar_chart(where, values: pd.Series, *, horizontal: bool = False, height: int
 
 
 def show_profile(analysis: Analysis, area_id: str) -> None:
-    result, names = analysis.result, dict(zip(analysis.joined[AREA_ID],
-                                              analysis.joined[AREA_NAME], strict=True))
-    profile = result.profile(area_id)
-    st.subheader(md_text(f"Områdesprofil: {names.get(area_id, area_id)} ({area_id})"))
+    view = profile_view(analysis, area_id)
+    st.subheader(md_text(view.heading))
     c1, c2, c3 = st.columns(3)
-    c1.metric("Rang", f"{int(profile.rank)} av {profile.n_areas}" if profile.rank == profile.rank
-              else "–")
-    c2.metric("Sammanvägt index", format_number(profile.score))
-    c3.metric("Flaggade indikatorer", len(profile.flags))
-    domains = pd.DataFrame({"Området": profile.domain_scores,
-                            "Genomsnitt för alla områden": profile.domain_means})
-    domains["Skillnad mot genomsnittet"] = domains["Området"] - domains[
-        "Genomsnitt för alla områden"]
-    domains.index = [DOMAINS[d] for d in domains.index]
+    c1.metric("Rang", view.rank)
+    c2.metric("Sammanvägt index", view.score)
+    c3.metric("Flaggade indikatorer", view.n_flags)
     st.markdown("**Domänpoäng jämfört med genomsnittet** (positivt = större behov än "
                 "genomsnittet)")
     chart_col, numbers_col = st.columns([3, 2])
-    bar_chart(chart_col, domains["Skillnad mot genomsnittet"].rename_axis("Domän"),
-              horizontal=True, height=40 * len(domains))
-    numbers_col.dataframe(domains.round(2))
+    bar_chart(chart_col, view.domains["Skillnad mot genomsnittet"].rename_axis("Domän"),
+              horizontal=True, height=40 * len(view.domains))
+    numbers_col.dataframe(view.domains.round(2))
     left, right = st.columns(2)
     with left:
         st.markdown("**Indikatorer som driver upp poängen mest**")
-        if not profile.top_contributors:
+        if not view.contributors:
             st.write("Inga indikatorer ligger över genomsnittet.")
-        for c in profile.top_contributors:
-            st.write("- " + md_text(f"{c.indicator.name}: {format_number(c.value, 1)} "
-                                    f"{c.indicator.unit} (bidrag "
-                                    f"{format_number(c.contribution, 3)})"))
+        for line in view.contributors:
+            st.write("- " + md_text(line))
     with right:
-        threshold = f"{result.settings.flag_threshold:.0%}"
-        st.markdown(f"**Flaggor** (percentilrang ≥ {threshold})")
-        if not profile.flags:
+        st.markdown(f"**Flaggor** (percentilrang ≥ {view.threshold})")
+        if not view.flags:
             st.write("Inga flaggor.")
-        for c in profile.flags:
-            st.write("- ⚑ " + md_text(f"{c.indicator.name}: {format_number(c.value, 1)} "
-                                      f"{c.indicator.unit}"))
-        if profile.missing:
+        for line in view.flags:
+            st.write("- ⚑ " + md_text(line))
+        if view.missing:
             st.markdown("**Saknade värden**")
-            for ind in profile.missing:
-                st.write("- " + md_text(ind.name))
+            for name in view.missing:
+                st.write("- " + md_text(name))
     show_certainty(analysis, area_id)
     show_against_kommun(analysis, area_id)
     show_area_trend(analysis, area_id)
@@ -818,50 +809,27 @@ def show_profile(analysis: Analysis, area_id: str) -> None:
 
 def show_certainty(analysis: Analysis, area_id: str) -> None:
     """Tier, rank interval, P(top k), hotspot and the rank distribution of one area."""
-    a = analysis.assessment
-    if a is None or area_id not in a.uncertainty.median_rank.index:
+    view = certainty_view(analysis, area_id)
+    if view is None:
         return
-    u, k = a.uncertainty, a.top_k
     st.markdown("**Hur säker är placeringen?**")
     c1, c2, c3, c4 = st.columns(4)
-    c1.metric("Prioritet", str(a.tiers.get(area_id, "–")))
-    low, high = u.rank_low.get(area_id), u.rank_high.get(area_id)
-    c2.metric("Rang i 90 % av beräkningarna", rank_span(low, high))
-    p = u.p_top_k.get(area_id)
-    c3.metric(f"Bland de {k} med störst behov", "–" if pd.isna(p) else f"{p:.0%}")
-    label = "–"
-    if analysis.hotspots is not None and "score" in analysis.hotspots.variables:
-        label = str(analysis.hotspots.for_variable("score")["gi_label"].get(area_id, "–"))
-    c4.metric("Kluster (Gi*)", label)
-    if u.rank_counts is not None and area_id in u.rank_counts.index:
-        counts = u.rank_counts.loc[area_id]
-        shares = (counts / counts.sum() * 100).rename("Andel av beräkningarna (%)")
-        shares.index = shares.index.astype(int)
-        shares.index.name = "Rang"
-        bar_chart(st, shares, height=180)
-        st.caption(md_text(f"Rangen i {u.draws} beräkningar med varierade vikter och "
-                           "metodval" + (" och slumpvariation i små antal"
-                                         if analysis.settings.uncertainty.data_noise
-                                         else "")
-                           + f". {a.rule.text(k)}"))
-    disclosure = a.prepared.disclosure
-    if disclosure is not None and area_id in set(disclosure.small_areas[AREA_ID]):
-        row = disclosure.small_areas.set_index(AREA_ID).loc[area_id]
-        st.warning(md_text(f"Litet underlag: {row['reason']}"))
+    c1.metric("Prioritet", view.tier)
+    c2.metric("Rang i 90 % av beräkningarna", view.rank_span)
+    c3.metric(view.top_k_label, view.p_top_k)
+    c4.metric("Kluster (Gi*)", view.cluster)
+    if view.rank_shares is not None:
+        bar_chart(st, view.rank_shares, height=180)
+        st.caption(md_text(view.caption))
+    if view.small is not None:
+        st.warning(md_text(f"Litet underlag: {view.small}"))
 
 
 def show_against_kommun(analysis: Analysis, area_id: str) -> None:
     """The area's indicator values beside the whole municipality's (pooled) values."""
-    catalogue, values = analysis.inputs.catalogue, analysis.result.values
-    if area_id not in values.index:
+    shown = against_kommun(analysis, area_id)
+    if shown is None:
         return
-    kommun = pooled_values(analysis.inputs.table, catalogue, list(values.columns))
-    rows = [{"Indikator": catalogue[i].name, "Enhet": catalogue[i].unit,
-             "Området": values.at[area_id, i], "Hela kommunen": kommun[i],
-             "Skillnad": values.at[area_id, i] - kommun[i]} for i in values.columns]
-    shown = pd.DataFrame(rows)
-    for column in ("Området", "Hela kommunen", "Skillnad"):
-        shown[column] = [format_number(v) for v in shown[column]]
     st.markdown("**Området jämfört med hela kommunen** (kommunen: summan av antalen genom "
                 "summan av befolkningen; – = dolt eller saknas)")
     st.dataframe(shown, hide_index=True)
@@ -889,28 +857,14 @@ def show_area_trend(analysis: Analysis, area_id: str) -> None:
                      help="Varje år rangordnas med samma inställningar och egen osäkerhet."):
         return
     report = trends_for(analysis)
-    if report is None or area_id not in report.ranks.index:
+    view = None if report is None else trend_view(report, analysis.inputs.catalogue, area_id)
+    if view is None:
         return
-    catalogue = analysis.inputs.catalogue
-    st.markdown(f"**Över tid ({report.years[0]}–{report.years[-1]})**")
+    st.markdown(f"**{view.heading}**")
     left, right = st.columns(2)
-    ranks = report.ranks.loc[area_id].rename("Rang")
-    ranks.index = ranks.index.astype(str)
-    left.line_chart(ranks, height=180)
-    change = report.rank_change.loc[area_id]
-    left.caption(md_text(f"Rang {change['rank_first']:.0f} → {change['rank_last']:.0f}: "
-                         f"{change['verdict']} (säker bara om rangintervallen inte "
-                         "överlappar)."))
-    rows = []
-    for ind_id, frame in report.rate_changes.items():
-        if area_id in frame.index:
-            r = frame.loc[area_id]
-            rows.append({"Indikator": catalogue[ind_id].name,
-                         str(report.years[0]): r["rate_first"],
-                         str(report.years[-1]): r["rate_last"],
-                         "Förändring": r["change"], "Bedömning": r["verdict"],
-                         "Orsak": r["reason"]})
-    right.dataframe(pd.DataFrame(rows).round(2), hide_index=True, height=240)
+    left.line_chart(view.ranks, height=180)
+    left.caption(md_text(view.rank_change))
+    right.dataframe(view.rates, hide_index=True, height=240)
 
 
 def sensitivity_for(analysis: Analysis, method: str) -> Sensitivity:
@@ -924,14 +878,9 @@ def sensitivity_for(analysis: Analysis, method: str) -> Sensitivity:
 
 def show_drivers(analysis: Analysis) -> None:
     """What drives the ranking: effective weights, correlations, sensitivity, clusters."""
-    result, catalogue = analysis.result, analysis.inputs.catalogue
+    result = analysis.result
     st.subheader("Indikatorernas verkliga vikt")
-    weights = effective_weights(result)
-    shown = pd.DataFrame({
-        "Indikator": weights["name"], "Nominell vikt (%)": (weights["nominal"] * 100).round(1),
-        "Verklig påverkan (%)": (weights["effective"] * 100).round(1),
-        "Korrelation med index": weights["r"].round(2)})
-    st.dataframe(shown, hide_index=True)
+    st.dataframe(weight_table(result), hide_index=True)
     st.caption("Nominell vikt: den andel indikatorn har enligt inställningarna. Verklig "
                "påverkan: den andel av indexets variation mellan områdena som indikatorn "
                "förklarar (kvadrerad korrelation, normerad till 100 %, som i COINr). "
@@ -943,8 +892,7 @@ def show_drivers(analysis: Analysis) -> None:
     for note in corr.flagged["note"]:
         st.warning(md_text(note))
     with st.expander("Alla korrelationer (Pearson)"):
-        names = {i: catalogue[i].name for i in corr.pearson.columns}
-        st.dataframe(corr.pearson.rename(index=names, columns=names).round(2))
+        st.dataframe(correlation_table(corr.pearson, analysis.inputs.catalogue))
     st.subheader("Vilka val flyttar rangordningen mest?")
     method = st.radio("Metod", ["oat", "sobol"], horizontal=True, key="sensitivity_method",
                       format_func={"oat": "En i taget (snabb)",
@@ -953,11 +901,7 @@ def show_drivers(analysis: Analysis) -> None:
         st.session_state["sensitivity_key"] = analysis.digest
     if st.session_state.get("sensitivity_key") == analysis.digest:
         result_s = sensitivity_for(analysis, method)
-        factors = result_s.factors
-        columns = ["label", "index"] + [c for c in ("S1", "ST") if c in factors]
-        st.dataframe(factors[columns].rename(columns={
-            "label": "Val", "index": "Påverkan (medelförflyttning i rang)"}).round(3),
-            hide_index=True)
+        st.dataframe(sensitivity_table(result_s.factors), hide_index=True)
         st.caption(md_text(result_s.method_text()))
     else:
         st.caption("Räknas på begäran: varje vikt ändras och rangordningen jämförs.")
@@ -986,19 +930,11 @@ def show_hotspots(analysis: Analysis) -> None:
 
 def show_agreement(analysis: Analysis) -> None:
     """Tiers beside SCB's områdestyp and the police's utsatta områden, where loaded."""
-    a, comparison = analysis.assessment, analysis.comparison
-    if a is None or comparison is None:
-        return
-    names = dict(zip(analysis.joined[AREA_ID], analysis.joined[AREA_NAME], strict=True))
-    for column in (OMRADESTYP_COLUMN, POLICE_LEVEL):
-        if column not in comparison.columns:
-            continue
-        agree = agreement(a.tiers, comparison.columns[column], label=column, names=names)
-        st.subheader(md_text(f"Prioritet jämförd med {column}"))
-        st.dataframe(agree.crosstab)
-        st.write(f"Samstämmighet: {agree.share:.0%} av {agree.n_compared} områden "
-                 f"(Cohens kappa {agree.kappa:.2f}).")
-        for note in agree.notes:
+    for view in agreement_views(analysis):
+        st.subheader(md_text(view.heading))
+        st.dataframe(view.crosstab)
+        st.write(view.summary)
+        for note in view.notes:
             st.caption(md_text(note))
 
 

@@ -1,10 +1,14 @@
 """The tables the app shows (geo/export/views.py) on the bundled demo data, one column
-taken away and one cell emptied: what each source covers, what the table lacks, and which
-values are missing and why."""
+taken away and one cell emptied: what each source covers, what the table lacks, which
+values are missing and why, one area's profile, certainty and values beside the kommun's;
+the drivers' tables, the trends, the agreement with a comparison and Kolada's table on
+stand-ins small enough to check by hand."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import replace
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -13,14 +17,26 @@ import pytest
 from geo.analysis import run_analysis
 from geo.export.views import (
     NO_REASON,
+    against_kommun,
+    agreement_views,
+    certainty_view,
+    correlation_table,
     hotspot_table,
+    kolada_caption,
+    kolada_table,
     lacking_columns,
     missing_reasons,
     missing_values,
+    profile_view,
+    sensitivity_table,
     source_coverage,
     source_table,
+    trend_view,
+    weight_table,
 )
-from geo.inputs import list_profiles, load_inputs
+from geo.inputs import DEFAULT_INDICATORS, list_profiles, load_inputs
+from geo.spatial.comparisons import OMRADESTYP_COLUMN
+from indicators.columns import DOMAINS
 from indicators.table import available_indicators
 
 EMPTIED = ("0126R005", "valdsbrott")      # area and count column made empty
@@ -129,3 +145,188 @@ class _Quiet(_Clusters):
     def for_variable(self, variable: str) -> pd.DataFrame:
         frame = super().for_variable(variable)
         return frame.assign(gi_label="Ej signifikant")
+
+
+# -- the map tab: one area's profile --------------------------------------------------------
+def _swedish(value: float, decimals: int = 2) -> str:
+    """A number as the app writes it, written out here with no thousands (the demo's
+    rates are below 1000)."""
+    return f"{value:.{decimals}f}".replace(".", ",")
+
+
+def test_the_profile_of_the_area_with_the_greatest_need(analysis) -> None:
+    result, _ = analysis
+    top = result.result.score.idxmax()
+    view = profile_view(result, top)
+    areas = result.inputs.areas.frame
+    names = dict(zip(areas["area_id"], areas["area_name"], strict=True))
+    assert view.heading == f"Områdesprofil: {names[top]} ({top})"
+    assert view.rank == "1 av 22"
+    assert view.n_flags == len(view.flags)
+    threshold = result.settings.flag_threshold
+    assert view.threshold == f"{round(threshold * 100)}%"
+    scores = result.result.domain_scores
+    assert view.domains.index.tolist() == [DOMAINS[d] for d in scores.columns]
+    for dom in scores.columns:
+        row = view.domains.loc[DOMAINS[dom]]
+        assert row["Området"] == scores.at[top, dom]
+        assert row["Genomsnitt för alla områden"] == pytest.approx(scores[dom].mean())
+        assert row["Skillnad mot genomsnittet"] == pytest.approx(
+            scores.at[top, dom] - scores[dom].mean())
+    assert view.contributors, "the area of greatest need has indicators above the mean"
+    for line in view.contributors + view.flags:
+        name = line.split(":")[0]
+        assert name in {ind.name for ind in result.inputs.catalogue.values()}
+
+
+def test_the_profile_names_the_emptied_value_missing(analysis) -> None:
+    result, _ = analysis
+    area, _ = EMPTIED
+    view = profile_view(result, area)
+    assert VIOLENCE in view.missing
+    assert all(VIOLENCE not in line for line in view.contributors + view.flags)
+
+
+def test_the_area_beside_the_whole_kommun(analysis) -> None:
+    """Low economic standard in Flemingsberg västra: 1223 of 2128 children; the kommun's
+    rate is all numerators over all denominators, read here from the demo file itself."""
+    result, _ = analysis
+    raw = pd.read_csv(DEFAULT_INDICATORS)
+    kommun = raw["barn_0_17_lag_ek_standard"].sum() / raw["barn_0_17"].sum() * 100
+    area = 1223 / 2128 * 100
+    shown = against_kommun(result, "0126R001")
+    assert list(shown.columns) == ["Indikator", "Enhet", "Området", "Hela kommunen",
+                                   "Skillnad"]
+    assert len(shown) == len(result.result.values.columns)
+    row = shown[shown["Indikator"] == "Barn 0–17 år i hushåll med låg ekonomisk "
+                                      "standard"].iloc[0]
+    assert row.to_dict() == {"Indikator": "Barn 0–17 år i hushåll med låg ekonomisk standard",
+                             "Enhet": "%", "Området": _swedish(area),
+                             "Hela kommunen": _swedish(kommun),
+                             "Skillnad": _swedish(area - kommun)}
+    emptied = shown[shown["Indikator"] == VIOLENCE]
+    assert against_kommun(result, EMPTIED[0]).loc[emptied.index, "Området"].tolist() == ["–"]
+    assert against_kommun(result, "0126R999") is None
+
+
+def test_how_certain_the_top_area_is(analysis) -> None:
+    result, _ = analysis
+    top = result.result.score.idxmax()
+    view = certainty_view(result, top)
+    a = result.assessment
+    counts = a.uncertainty.rank_counts.loc[top]
+    ranks = counts.index.astype(int)
+    p = counts[ranks <= a.top_k].sum() / counts.sum()
+    assert view.p_top_k == f"{p:.0%}"
+    assert view.top_k_label == f"Bland de {a.top_k} med störst behov"
+    assert view.rank_shares.sum() == pytest.approx(100.0)
+    assert view.rank_shares.index.name == "Rang"
+    assert view.rank_shares.name == "Andel av beräkningarna (%)"
+    assert view.caption.startswith(
+        f"Rangen i {result.settings.uncertainty.draws} beräkningar med varierade vikter och "
+        "metodval")
+    assert view.tier in ("Hög prioritet", "Förhöjd", "Övriga")
+    assert certainty_view(result, "0126R999") is None
+
+
+def test_an_area_with_few_people_is_said_to_have_little_data(analysis) -> None:
+    """0126R020 has 19 pupils in year 9 in the demo file, fewer than the profile's 50;
+    Flemingsberg västra has 97."""
+    result, _ = analysis
+    raw = pd.read_csv(DEFAULT_INDICATORS).set_index("area_id")
+    assert raw.at["0126R020", "elever_ak9"] == 19
+    assert result.settings.small_numbers.min_population == 50
+    assert "minsta målgruppen ('elever_ak9') är 19" in certainty_view(result, "0126R020").small
+    assert certainty_view(result, "0126R001").small is None
+
+
+def test_an_area_over_time() -> None:
+    """A trend report written by hand: two years, one area ranked 3 then 1."""
+    report = SimpleNamespace(
+        years=(2022, 2024),
+        ranks=pd.DataFrame({2022: [3.0, 1.0], 2024: [1.0, 3.0]}, index=["A1", "A2"]),
+        rank_change=pd.DataFrame({"rank_first": [3.0, 1.0], "rank_last": [1.0, 3.0],
+                                  "verdict": ["osäker förändring", "osäker förändring"]},
+                                 index=["A1", "A2"]),
+        rate_changes={"x": pd.DataFrame({"rate_first": [10.0], "rate_last": [12.346],
+                                         "change": [2.346], "verdict": ["ökning"],
+                                         "reason": [""]}, index=["A1"])})
+    catalogue = {"x": SimpleNamespace(name="Indikator X")}
+    view = trend_view(report, catalogue, "A1")
+    assert view.heading == "Över tid (2022–2024)"
+    assert view.ranks.to_dict() == {"2022": 3.0, "2024": 1.0} and view.ranks.name == "Rang"
+    assert view.rank_change == ("Rang 3 → 1: osäker förändring (säker bara om "
+                                "rangintervallen inte överlappar).")
+    assert view.rates.to_dict("records") == [{
+        "Indikator": "Indikator X", "2022": 10.0, "2024": 12.35, "Förändring": 2.35,
+        "Bedömning": "ökning", "Orsak": ""}]
+    assert trend_view(report, catalogue, "A2").rates.empty
+    assert trend_view(report, catalogue, "A9") is None
+
+
+# -- the drivers tab ------------------------------------------------------------------------
+def test_the_weights_table(analysis) -> None:
+    result, available = analysis
+    table = weight_table(result.result)
+    assert list(table.columns) == ["Indikator", "Nominell vikt (%)", "Verklig påverkan (%)",
+                                   "Korrelation med index"]
+    assert len(table) == len(available)
+    assert table["Nominell vikt (%)"].sum() == pytest.approx(100, abs=0.5)
+    assert table["Verklig påverkan (%)"].sum() == pytest.approx(100, abs=0.5)
+    first = table.index[0]
+    r = np.corrcoef(result.result.normalised[first], result.result.score)[0, 1]
+    assert table.at[first, "Korrelation med index"] == round(r, 2)
+    assert table.at[first, "Indikator"] == result.inputs.catalogue[first].name
+
+
+def test_the_correlations_named() -> None:
+    catalogue = {"a": SimpleNamespace(name="Alfa"), "b": SimpleNamespace(name="Beta")}
+    pearson = pd.DataFrame([[1.0, 0.12345], [0.12345, 1.0]], index=["a", "b"],
+                           columns=["a", "b"])
+    table = correlation_table(pearson, catalogue)
+    assert table.to_dict() == {"Alfa": {"Alfa": 1.0, "Beta": 0.12},
+                               "Beta": {"Alfa": 0.12, "Beta": 1.0}}
+
+
+def test_the_sensitivity_table() -> None:
+    factors = pd.DataFrame({"factor": ["w_a"], "label": ["Vikt: Alfa"], "index": [1.23456],
+                            "ST": [0.98765]})
+    assert sensitivity_table(factors).to_dict("records") == [
+        {"Val": "Vikt: Alfa", "Påverkan (medelförflyttning i rang)": 1.235, "ST": 0.988}]
+    assert list(sensitivity_table(factors.drop(columns="ST")).columns) == [
+        "Val", "Påverkan (medelförflyttning i rang)"]
+
+
+def test_the_tiers_beside_scbs_omradestyp() -> None:
+    """Four areas: prevmap prioritises A and B, SCB's områdestyp 1 marks A and C: the two
+    agree on A and D, 2 of 4, no better than chance (kappa 0)."""
+    ids = ["A", "B", "C", "D"]
+    stand_in = SimpleNamespace(
+        assessment=SimpleNamespace(tiers=pd.Series(
+            ["Hög prioritet", "Hög prioritet", "Övriga", "Övriga"], index=ids)),
+        comparison=SimpleNamespace(columns=pd.DataFrame({OMRADESTYP_COLUMN: [1, 5, 1, 5]},
+                                                        index=ids)),
+        joined=pd.DataFrame({"area_id": ids, "area_name": ["Ett", "Två", "Tre", "Fyra"]}))
+    [view] = agreement_views(stand_in)
+    assert view.heading == f"Prioritet jämförd med {OMRADESTYP_COLUMN}"
+    assert view.summary == "Samstämmighet: 50% av 4 områden (Cohens kappa 0.00)."
+    assert view.crosstab.loc["Totalt", "Totalt"] == 4
+    assert any("Två (B)" in note for note in view.notes)
+    assert agreement_views(replace_comparison(stand_in)) == []
+
+
+def replace_comparison(stand_in: SimpleNamespace) -> SimpleNamespace:
+    return SimpleNamespace(**{**vars(stand_in), "comparison": None})
+
+
+# -- the data page: Kolada ------------------------------------------------------------------
+def test_koladas_table_and_where_it_comes_from() -> None:
+    table = pd.DataFrame({"Nyckeltal": ["N1"], "Kommunen": [1.0]})
+    table.attrs = {"fetched": dt.datetime(2025, 3, 4, 12, 0), "from_cache": True}
+    shown = kolada_table(table)
+    assert shown.attrs == {} and table.attrs["from_cache"]
+    assert shown.equals(table)
+    assert kolada_caption(table).startswith(
+        "Källa: Kolada (RKA), hämtat 2025-03-04 (sparad kopia). Villkor:")
+    table.attrs = {}
+    assert kolada_caption(table).startswith("Källa: Kolada (RKA), hämtat okänt datum. ")

@@ -1,20 +1,37 @@
 """Tables the app shows, built from an :class:`~geo.analysis.Analysis`: where the data
 come from and what each source covers, which indicators the table cannot compute, which
-values are missing and why (the data page), and where the hot spots are (the drivers tab).
+values are missing and why, Kolada's reference table (the data page); one area's profile,
+how certain its place is, its values beside the kommun's and its trend (the map tab); the
+effective weights, correlations, sensitivity, hot spots and the tiers beside the
+comparisons (the drivers tab).
 
-Plain frames with Swedish headers; the app shows them as they are (no widget logic here,
-so they are tested without Streamlit).
+Plain frames and small frozen views with Swedish headers and text; the app shows them as
+they are (no widget logic here, so they are tested without Streamlit).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
-from geo.analysis import Analysis
-from geo.spatial.comparisons import OMRADESTYP_COLUMN, POLICE_SHARE, count_column
+from geo.analysis import Analysis, rank_span
+from geo.spatial.comparisons import (
+    OMRADESTYP_COLUMN,
+    POLICE_LEVEL,
+    POLICE_SHARE,
+    count_column,
+)
 from geo.spatial.hotspots import Hotspots
 from geo.spatial.offences import OFFENCES_COLUMN, OFFENCES_ROLE
-from indicators.columns import AREA_NAME, DOMAINS
+from indicators.assessment import TrendReport
+from indicators.catalogue import Catalogue
+from indicators.columns import AREA_ID, AREA_NAME, DOMAINS
+from indicators.ranking import RankingResult
+from indicators.sensitivity import effective_weights
+from indicators.swedish import format_number
+from indicators.table import pooled_values
+from indicators.tiers import agreement
 
 NO_REASON = "tom cell eller saknad kolumn i indikatortabellen"
 
@@ -113,3 +130,221 @@ def hotspot_table(hotspots: Hotspots) -> pd.DataFrame:
                              "Områden": ", ".join(f"{frame.at[a, AREA_NAME]} ({a})"
                                                   for a in ids)})
     return pd.DataFrame(rows, columns=["Variabel", "Kluster", "Områden"])
+
+
+# -- the map tab: one area's profile --------------------------------------------------------
+def area_names(analysis: Analysis) -> dict[str, str]:
+    """Area code to name, for every area of the analysis."""
+    joined = analysis.joined
+    return dict(zip(joined[AREA_ID], joined[AREA_NAME], strict=True))
+
+
+@dataclass(frozen=True)
+class ProfileView:
+    """One area's profile as the map tab shows it: the heading, three key figures, the
+    domain scores beside the mean of all areas, and lines of text for the indicators that
+    push the score up most, the flags and the missing values."""
+
+    heading: str
+    rank: str
+    score: str
+    n_flags: int
+    domains: pd.DataFrame
+    contributors: tuple[str, ...]
+    threshold: str
+    flags: tuple[str, ...]
+    missing: tuple[str, ...]
+
+
+def profile_view(analysis: Analysis, area_id: str) -> ProfileView:
+    """The profile of ``area_id``: domain rows in :data:`DOMAINS`' Swedish names, columns
+    the area, the mean of all areas and their difference (positive = greater need)."""
+    result = analysis.result
+    profile = result.profile(area_id)
+    domains = pd.DataFrame({"Området": profile.domain_scores,
+                            "Genomsnitt för alla områden": profile.domain_means})
+    domains["Skillnad mot genomsnittet"] = (domains["Området"]
+                                            - domains["Genomsnitt för alla områden"])
+    domains.index = [DOMAINS[d] for d in domains.index]
+    name = area_names(analysis).get(area_id, area_id)
+    return ProfileView(
+        heading=f"Områdesprofil: {name} ({area_id})",
+        rank=f"{int(profile.rank)} av {profile.n_areas}" if not pd.isna(profile.rank) else "–",
+        score=format_number(profile.score), n_flags=len(profile.flags), domains=domains,
+        contributors=tuple(f"{c.indicator.name}: {format_number(c.value, 1)} "
+                           f"{c.indicator.unit} (bidrag {format_number(c.contribution, 3)})"
+                           for c in profile.top_contributors),
+        threshold=f"{result.settings.flag_threshold:.0%}",
+        flags=tuple(f"{c.indicator.name}: {format_number(c.value, 1)} {c.indicator.unit}"
+                    for c in profile.flags),
+        missing=tuple(ind.name for ind in profile.missing))
+
+
+@dataclass(frozen=True)
+class CertaintyView:
+    """How certain one area's place is: its tier, the rank in 90 % of the draws, the
+    probability of the top k, its Gi* cluster, the share of draws per rank (None without
+    the counts) with their caption, and why its data are few (None when they are not)."""
+
+    tier: str
+    rank_span: str
+    top_k_label: str
+    p_top_k: str
+    cluster: str
+    rank_shares: pd.Series | None
+    caption: str
+    small: str | None
+
+
+def certainty_view(analysis: Analysis, area_id: str) -> CertaintyView | None:
+    """None when the analysis has no assessment or does not rank ``area_id``."""
+    a = analysis.assessment
+    if a is None or area_id not in a.uncertainty.median_rank.index:
+        return None
+    u, k = a.uncertainty, a.top_k
+    p = u.p_top_k.get(area_id)
+    cluster = "–"
+    if analysis.hotspots is not None and "score" in analysis.hotspots.variables:
+        cluster = str(analysis.hotspots.for_variable("score")["gi_label"].get(area_id, "–"))
+    shares = None
+    if u.rank_counts is not None and area_id in u.rank_counts.index:
+        counts = u.rank_counts.loc[area_id]
+        shares = (counts / counts.sum() * 100).rename("Andel av beräkningarna (%)")
+        shares.index = shares.index.astype(int)
+        shares.index.name = "Rang"
+    noise = " och slumpvariation i små antal" if analysis.settings.uncertainty.data_noise else ""
+    small = None
+    disclosure = a.prepared.disclosure
+    if disclosure is not None and area_id in set(disclosure.small_areas[AREA_ID]):
+        small = str(disclosure.small_areas.set_index(AREA_ID).loc[area_id, "reason"])
+    return CertaintyView(
+        tier=str(a.tiers.get(area_id, "–")),
+        rank_span=rank_span(u.rank_low.get(area_id), u.rank_high.get(area_id)),
+        top_k_label=f"Bland de {k} med störst behov",
+        p_top_k="–" if pd.isna(p) else f"{p:.0%}", cluster=cluster, rank_shares=shares,
+        caption=f"Rangen i {u.draws} beräkningar med varierade vikter och metodval{noise}. "
+                f"{a.rule.text(k)}",
+        small=small)
+
+
+def against_kommun(analysis: Analysis, area_id: str) -> pd.DataFrame | None:
+    """The area's indicator values beside the whole municipality's, pooled (the sum of the
+    counts over the sum of the populations), and their difference, as Swedish numbers
+    ("–" hidden or missing). None when the analysis does not rank ``area_id``."""
+    catalogue, values = analysis.inputs.catalogue, analysis.result.values
+    if area_id not in values.index:
+        return None
+    kommun = pooled_values(analysis.inputs.table, catalogue, list(values.columns))
+    return pd.DataFrame([{
+        "Indikator": catalogue[i].name, "Enhet": catalogue[i].unit,
+        "Området": format_number(values.at[area_id, i]),
+        "Hela kommunen": format_number(kommun[i]),
+        "Skillnad": format_number(values.at[area_id, i] - kommun[i])} for i in values.columns],
+        columns=["Indikator", "Enhet", "Området", "Hela kommunen", "Skillnad"])
+
+
+@dataclass(frozen=True)
+class TrendView:
+    """One area over the years: the heading, its rank per year (index the years as text),
+    the verdict on the rank's change and each indicator's first and last rate."""
+
+    heading: str
+    ranks: pd.Series
+    rank_change: str
+    rates: pd.DataFrame
+
+
+def trend_view(report: TrendReport, catalogue: Catalogue, area_id: str) -> TrendView | None:
+    """None when the trends do not rank ``area_id``."""
+    if area_id not in report.ranks.index:
+        return None
+    first, last = str(report.years[0]), str(report.years[-1])
+    ranks = report.ranks.loc[area_id].rename("Rang")
+    ranks.index = ranks.index.astype(str)
+    change = report.rank_change.loc[area_id]
+    rows = [{"Indikator": catalogue[ind_id].name, first: r["rate_first"], last: r["rate_last"],
+             "Förändring": r["change"], "Bedömning": r["verdict"], "Orsak": r["reason"]}
+            for ind_id, frame in report.rate_changes.items() if area_id in frame.index
+            for r in [frame.loc[area_id]]]
+    return TrendView(
+        heading=f"Över tid ({first}–{last})", ranks=ranks,
+        rank_change=f"Rang {change['rank_first']:.0f} → {change['rank_last']:.0f}: "
+                    f"{change['verdict']} (säker bara om rangintervallen inte överlappar).",
+        rates=pd.DataFrame(rows, columns=["Indikator", first, last, "Förändring", "Bedömning",
+                                          "Orsak"]).round(2))
+
+
+# -- the drivers tab ------------------------------------------------------------------------
+def weight_table(result: RankingResult) -> pd.DataFrame:
+    """Each indicator's nominal weight and its effective influence on the index, in per
+    cent to one decimal, and its correlation with the index to two."""
+    weights = effective_weights(result)
+    return pd.DataFrame({
+        "Indikator": weights["name"], "Nominell vikt (%)": (weights["nominal"] * 100).round(1),
+        "Verklig påverkan (%)": (weights["effective"] * 100).round(1),
+        "Korrelation med index": weights["r"].round(2)})
+
+
+def correlation_table(pearson: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
+    """The indicators' correlations to two decimals, rows and columns by their names."""
+    names = {i: catalogue[i].name for i in pearson.columns}
+    return pearson.rename(index=names, columns=names).round(2)
+
+
+def sensitivity_table(factors: pd.DataFrame) -> pd.DataFrame:
+    """Each choice and how far it moves the ranks (and Sobol's S1 and ST when computed),
+    to three decimals."""
+    columns = ["label", "index"] + [c for c in ("S1", "ST") if c in factors]
+    return factors[columns].rename(columns={
+        "label": "Val", "index": "Påverkan (medelförflyttning i rang)"}).round(3)
+
+
+@dataclass(frozen=True)
+class AgreementView:
+    """The tiers beside one comparison (SCB's områdestyp, the police's utsatta områden):
+    heading, crosstab, the agreement in a sentence and the notes."""
+
+    heading: str
+    crosstab: pd.DataFrame
+    summary: str
+    notes: tuple[str, ...]
+
+
+def agreement_views(analysis: Analysis) -> list[AgreementView]:
+    """One view per comparison the analysis has loaded; none without tiers."""
+    a, comparison = analysis.assessment, analysis.comparison
+    if a is None or comparison is None:
+        return []
+    names = area_names(analysis)
+    views = []
+    for column in (OMRADESTYP_COLUMN, POLICE_LEVEL):
+        if column not in comparison.columns:
+            continue
+        agree = agreement(a.tiers, comparison.columns[column], label=column, names=names)
+        views.append(AgreementView(
+            heading=f"Prioritet jämförd med {column}", crosstab=agree.crosstab,
+            summary=f"Samstämmighet: {agree.share:.0%} av {agree.n_compared} områden "
+                    f"(Cohens kappa {agree.kappa:.2f}).", notes=tuple(agree.notes)))
+    return views
+
+
+# -- the data page: Kolada ------------------------------------------------------------------
+KOLADA_TERMS = ("Villkor: fritt att använda, även kommersiellt, med källan angiven ('Källa: "
+                "Kolada'); egna bearbetningar får inte anges som Kolada.")
+
+
+def kolada_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Kolada's reference table as shown: without its attributes (the fetch date is kept
+    there, and Streamlit cannot serialise it)."""
+    shown = table.copy()
+    shown.attrs = {}
+    return shown
+
+
+def kolada_caption(table: pd.DataFrame) -> str:
+    """Where the reference table comes from, when it was fetched (from the saved copy or
+    not) and Kolada's terms of use."""
+    fetched = table.attrs.get("fetched")
+    when = fetched.date().isoformat() if fetched is not None else "okänt datum"
+    cached = " (sparad kopia)" if table.attrs.get("from_cache") else ""
+    return f"Källa: Kolada (RKA), hämtat {when}{cached}. {KOLADA_TERMS}"
