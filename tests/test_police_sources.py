@@ -462,3 +462,14 @@ def test_app_uploads_police_offences_and_events() -> None:
     captions = " ".join(md_source(c.value) for c in at.caption)
     assert "aldrig placeras i ett område" in captions
     assert "räknas inte till Huddinge: Stockholms län" in captions
+
+
+def test_link_to_another_level_is_an_error_naming_the_link(offences_file: Path,
+                                                           link_file: Path) -> None:
+    # Kommundelar on the map, a DeSO->RegSO link given: the link leads to no area.
+    with pytest.raises(PoliceFileError, match=r"fil 'brott\.csv', kolumn 'RegSOkod_2020': "
+                       r"filens DeSO-koder finns i kopplingstabellen 'koppling\.csv', men den "
+                       r"leder till områden som inte finns i kartan\. Värden: '0126R001', "
+                       r"'0126R002'\. Förväntat: områdenas koder: 'Norra delen', 'Södra'\. "
+                       r"Åtgärd: ange en kopplingstabell från DeSO till just de här områdena"):
+        offences_per_area(pd.Index(["Norra delen", "Södra"]), police(offences_file, link_file))

@@ -225,14 +225,25 @@ def offences_per_area(area_ids: pd.Index, police: PoliceOffences, *,
     all_hit = [d for d in all_codes if mapping.get(d) in known]
     if all_codes and not all_hit:
         problems = Problems(PoliceFileError, offences.source)
-        side = ("kopplingstabellens DeSO-koder: "
-                + format_values(list(police.link.frame[FROM_ID])) if police.link is not None
-                else "områdenas koder: " + format_values(ids))
-        problems.add(f"ingen av filens {len(all_codes)} DeSO-koder hör till något av de "
-                     f"{len(ids)} områdena.", column=DESO_COLUMN, values=all_codes,
-                     expected=side,
-                     fix="kontrollera att filen gäller samma kommun som områdena, och att "
-                         "kopplingstabellen gäller samma DeSO-årgång och områdesnivå")
+        linked = [d for d in all_codes if d in mapping]
+        if police.link is not None and linked:
+            # The file's DeSO are in the link, but the link leads elsewhere: another level.
+            targets = list(dict.fromkeys(mapping[d] for d in linked))
+            problems.add(f"filens DeSO-koder finns i kopplingstabellen "
+                         f"'{police.link.source.title}', men den leder till områden som inte "
+                         f"finns i kartan.", column=police.link.to_column, values=targets,
+                         expected="områdenas koder: " + format_values(ids),
+                         fix="ange en kopplingstabell från DeSO till just de här områdena "
+                             "(t.ex. DeSO–kommundel när kartan visar kommundelar)")
+        else:
+            side = ("kopplingstabellens DeSO-koder: "
+                    + format_values(list(police.link.frame[FROM_ID])) if police.link is not None
+                    else "områdenas koder: " + format_values(ids))
+            problems.add(f"ingen av filens {len(all_codes)} DeSO-koder hör till något av de "
+                         f"{len(ids)} områdena.", column=DESO_COLUMN, values=all_codes,
+                         expected=side,
+                         fix="kontrollera att filen gäller samma kommun som områdena, och att "
+                             "kopplingstabellen gäller samma DeSO-årgång och områdesnivå")
         problems.raise_if_any()
 
     counts = per_deso[hit].groupby(target[hit]).sum()
