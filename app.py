@@ -9,7 +9,7 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -75,7 +75,7 @@ from geo.spatial.levels import (
     to_level,
     to_polygons,
 )
-from geo.spatial.offences import read_deso_link, read_police_offences
+from geo.spatial.offences import offences_table, read_deso_link, read_police_offences
 from indicators.assessment import TrendReport
 from indicators.catalogue import Catalogue
 from indicators.columns import AGGREGATIONS, AREA_ID, DOMAINS, NORMALISATIONS
@@ -702,6 +702,12 @@ def show_data_page(analysis: Analysis, available: tuple[str, ...], choice: DataC
     if len(missing):
         st.markdown("**Saknade värden: var och varför**")
         st.dataframe(missing, hide_index=True)
+    if (upload := _upload("polisen_file")) is not None:
+        with suppress(PrevmapError):    # a file that cannot be read is named above the map
+            police = read_upload("polisen", upload, read_police_offences,
+                                 "Läser in polisens brott …")
+            st.subheader("Polisens anmälda brott i filen, per brottskod och år")
+            st.dataframe(offences_table(police.offences), hide_index=True)
     show_police_events(choice.kommun)
     show_kolada(choice.kommun)
 

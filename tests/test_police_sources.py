@@ -26,14 +26,18 @@ from geo.io.polisen import (
 )
 from geo.spatial.comparisons import ComparisonResult, Comparisons, compare_areas
 from geo.spatial.offences import (
+    CODE,
     LINK_ROLE,
+    OFFENCE,
     OFFENCES_COLUMN,
     OFFENCES_RATE_COLUMN,
     OFFENCES_ROLE,
+    WITHOUT_DESO,
     PoliceOffences,
     Population,
     latest_full_year,
     offences_per_area,
+    offences_table,
     read_deso_link,
     read_police_offences,
 )
@@ -451,6 +455,13 @@ def test_app_uploads_police_offences_and_events() -> None:
     notes = " ".join(md_source(i.value) for i in at.info)
     assert "2023 är det senaste hela året i filen" in notes
     assert "saknar DeSO-kod" in notes
+    by_code = next(d.value for d in at.dataframe if CODE in d.value.columns)
+    raw = pd.read_csv(OFFENCES, dtype=str, keep_default_na=False)
+    assert by_code[TOTAL].tolist()[:-1] == raw.assign(n=raw["Antal"].astype(int)).groupby(
+        "Brottskod")["n"].sum().tolist()
+    assert by_code.iloc[-1][OFFENCE] == WITHOUT_DESO
+    assert by_code.iloc[-1][TOTAL] == raw.loc[raw["DeSO.område"] == "", "Antal"].astype(
+        int).sum()
 
     uploader(at, "polisen_events_file").upload(HUDDINGE_EVENTS.name,
                                                HUDDINGE_EVENTS.read_bytes(),
@@ -473,3 +484,17 @@ def test_link_to_another_level_is_an_error_naming_the_link(offences_file: Path,
                        r"'0126R002'\. Förväntat: områdenas koder: 'Norra delen', 'Södra'\. "
                        r"Åtgärd: ange en kopplingstabell från DeSO till just de här områdena"):
         offences_per_area(pd.Index(["Norra delen", "Södra"]), police(offences_file, link_file))
+
+
+def test_offences_table_by_code_and_year_keeps_those_without_deso(tmp_path: Path) -> None:
+    path = write(tmp_path, "b.csv", [
+        HEADER, row("1", "0126C1010", "2022-05-01"),
+        row("2", "", "2022-06-01", antal=2),
+        row("3", "0126C1020", "2023-01-05", registered="2023-01-06").replace(",1211,", ",1210,"),
+        row("4", "0126C1020", "2023-02-01", antal=3)])
+    table = offences_table(read_offences_per_deso(path))
+    # Registered up to 2023-02-01: 2022 is full, 2023 is not.
+    assert table.columns.tolist() == [CODE, OFFENCE, "2022", "2023 (ej helt år)", TOTAL]
+    assert table.values.tolist() == [["1210", "Bilbrand", 0, 1, 1],
+                                     ["1211", "Bilbrand", 3, 3, 6],
+                                     ["", WITHOUT_DESO, 2, 0, 2]]

@@ -38,7 +38,7 @@ import pandas as pd
 
 from geo.inputs import Inputs
 from geo.io.files import SourceInfo, read_source_info
-from geo.io.polisen import Offences, read_offences_per_deso
+from geo.io.polisen import TOTAL, Offences, read_offences_per_deso
 from geo.io.tables import read_raw_table
 from indicators.codes import DESO, REGSO, area_code_text, classify_area_code
 from indicators.columns import AREA_ID
@@ -307,3 +307,32 @@ def offences_tooltip(columns: pd.DataFrame) -> list[str]:
             text += f" ({format_number(float(rates.iloc[i]), 1)} per 1 000 invånare)"
         out.append(text)
     return out
+
+
+CODE = "Brottskod"
+OFFENCE = "Brott"
+WITHOUT_DESO = "varav utan DeSO-kod (i inget område)"
+
+
+def offences_table(offences: Offences) -> pd.DataFrame:
+    """The file at a glance: one row per offence code (:data:`CODE`, :data:`OFFENCE`), one
+    column per year of the offence date and :data:`TOTAL`, summed ``Antal``; then a row
+    :data:`WITHOUT_DESO` with the offences that have no DeSO (kept, never dropped). A year
+    after the latest full year (:func:`latest_full_year`) is headed "2024 (ej helt år)"."""
+    data = offences.data
+    full = latest_full_year(offences)
+    years = list(offences.years)
+    headers = [str(y) if full is not None and y <= full else f"{y} (ej helt år)"
+               for y in years]
+
+    def per_year(rows: pd.DataFrame) -> list[int]:
+        sums = rows.groupby("year")["count"].sum()
+        return [int(sums.get(y, 0)) for y in years]
+
+    records = []
+    for code, text in offences.codes.items():
+        counts = per_year(data[data["offence_code"] == code])
+        records.append([code, text, *counts, sum(counts)])
+    lacking = per_year(data[data["deso"] == ""])
+    records.append(["", WITHOUT_DESO, *lacking, sum(lacking)])
+    return pd.DataFrame(records, columns=[CODE, OFFENCE, *headers, TOTAL])
