@@ -144,7 +144,7 @@ def read_deso_link(path: str | Path, from_column: str | None = None,
         problems.add("kan inte avgöra vilken kolumn som är områdenas kod.", values=others,
                      expected="en kolumn med RegSO-koder som '0126R001', eller bara två "
                               "kolumner (DeSO och område)",
-                     fix="ta bort de andra kolumnerna eller ange kolumnen (--deso-regso-kolumn)")
+                     fix="spara en kopia med bara DeSO-kolumnen och områdenas kolumn")
         problems.raise_if_any()
     assert from_column is not None and to_column is not None
     link = link_table(frame, from_column, to_column, source=raw.source)
