@@ -15,7 +15,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-import geopandas as gpd
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
@@ -28,7 +27,6 @@ from geo.analysis import (
     domain_hotspots,
     run_analysis,
 )
-from geo.cache import digest_of
 from geo.export.formats import FORMATS, ExportOptions
 from geo.export.render import renderer_missing
 from geo.export.tables import ranking_table
@@ -50,14 +48,12 @@ from geo.export.views import (
     weight_table,
 )
 from geo.inputs import DEFAULT_CATALOGUE, Inputs, inputs_for_areas, list_profiles
-from geo.io.areas import Areas, detect_crs, read_areas, read_layer
-from geo.io.files import read_catalogue, read_source_info
-from geo.io.http import cache_root
-from geo.io.kolada import KOLADA_BASE_URL, PREVENTION_KPIS, KoladaClient
+from geo.io.areas import Areas, read_areas
+from geo.io.files import read_catalogue
+from geo.io.kolada import KOLADA_BASE_URL
 from geo.io.overlays import read_utsatta_omraden
 from geo.io.polisen import kommun_event_types, read_police_events
-from geo.io.pxweb import SCB_BASE_URL, PxWebClient
-from geo.io.scb_fetch import fetch_area_indicators
+from geo.io.pxweb import SCB_BASE_URL
 from geo.maps.analysis_map import build_analysis_map
 from geo.maps.choropleth import FEATURE_INDEX
 from geo.maps.offline import with_data_uris
@@ -69,10 +65,11 @@ from geo.spatial.comparisons import (
     read_point_layer,
 )
 from geo.spatial.levels import (
-    DEFAULT_GROUPING,
-    load_grouping_title,
-    read_grouping,
-    to_level,
+    POLYGON_SUFFIXES,
+    default_grouping,
+    grouped_inputs,
+    is_polygon_file,
+    read_population_layer,
     to_polygons,
 )
 from geo.spatial.offences import offences_table, read_deso_link, read_police_offences
@@ -451,64 +448,64 @@ def choose_areas(choice: DataChoice) -> tuple[Areas, str]:
 def choose_inputs(choice: DataChoice) -> tuple[Inputs, list[str]]:
     """The inputs the data page names (areas, indicators, level), with notes."""
     areas, areas_key = choose_areas(choice)
+    inputs = choose_indicators(choice, areas, areas_key)
+    if choice.level != "kommundelar":
+        return inputs, []
+    return choose_kommundelar(choice, inputs)
+
+
+def choose_indicators(choice: DataChoice, areas: Areas, areas_key: str) -> Inputs:
+    """The chosen indicators joined to ``areas`` (``areas_key``: what they are)."""
     if choice.indicator_source == "demo":
-        inputs = kept("inputs", ("demo", choice.kommun, choice.area_source, areas_key),
-                      lambda: sources.demo_inputs(areas, choice.kommun, choice.area_source),
-                      "Tar fram demodata …")
-    elif choice.indicator_source == "scb":
+        return kept("inputs", ("demo", choice.kommun, choice.area_source, areas_key),
+                    lambda: sources.demo_inputs(areas, choice.kommun, choice.area_source),
+                    "Tar fram demodata …")
+    if choice.indicator_source == "scb":
         fetched = st.session_state.get("scb_fetch")
         if fetched is None or fetched[0] != choice.scb_key:
             raise WaitingForInput("Tryck på 'Hämta från SCB' under fliken Data och källor för "
                                   "att hämta indikatorerna för den valda kommunen och nivån.")
         _, fetch, fetch_digest = fetched
-        inputs = kept("inputs", ("scb", fetch_digest, areas_key),
-                      lambda: sources.table_inputs(areas, fetch.table, fetch.source_info(),
-                                                   name="SCB PxWebApi"),
-                      "Kopplar SCB:s tabeller till områdena …")
-    else:
-        upload = _upload("table_file")
-        if upload is None:
-            raise WaitingForInput("Ladda upp en indikatortabell under fliken Data och källor, "
-                                  "eller välj demodata eller SCB.")
-        name, digest, data = upload
+        return kept("inputs", ("scb", fetch_digest, areas_key),
+                    lambda: sources.table_inputs(areas, fetch.table, fetch.source_info(),
+                                                 name="SCB PxWebApi"),
+                    "Kopplar SCB:s tabeller till områdena …")
+    upload = _upload("table_file")
+    if upload is None:
+        raise WaitingForInput("Ladda upp en indikatortabell under fliken Data och källor, "
+                              "eller välj demodata eller SCB.")
+    name, digest, data = upload
 
-        def read_table() -> Inputs:
-            with _uploaded(name, data) as path:
-                return inputs_for_areas(areas, path)
-        inputs = kept("inputs", ("upload", digest, name, areas_key), read_table,
-                      "Läser in indikatortabellen …")
-    if choice.level != "kommundelar":
-        return inputs, []
+    def read_table() -> Inputs:
+        with _uploaded(name, data) as path:
+            return inputs_for_areas(areas, path)
+    return kept("inputs", ("upload", digest, name, areas_key), read_table,
+                "Läser in indikatortabellen …")
+
+
+def choose_kommundelar(choice: DataChoice, inputs: Inputs) -> tuple[Inputs, list[str]]:
+    """``inputs`` at the level of kommundelar: an uploaded grouping table or polygons, or
+    the grouping shipped for the kommun."""
     grouping = _upload("grouping_file")
     if grouping is not None and is_polygon_file(grouping[0]):
         return inputs_on_polygons(inputs, grouping)
-    if grouping is None and choice.kommun != sources.HUDDINGE:
-        raise WaitingForInput("Kommundelar: ladda upp en grupperingstabell (CSV eller Excel: "
-                              "RegSO-kod och kommundel) under fliken Data och källor.")
+    if grouping is None:
+        path = default_grouping(choice.kommun)
+        if path is None:
+            raise WaitingForInput("Kommundelar: ladda upp en grupperingstabell (CSV eller "
+                                  "Excel: RegSO-kod och kommundel) under fliken Data och "
+                                  "källor.")
+        return kept("level", (inputs.digest, str(path)), lambda: grouped_inputs(inputs, path),
+                    "Summerar till kommundelar …")
+    name, digest, data = grouping
 
     def summed() -> tuple[Inputs, list[str]]:
-        with (_uploaded(grouping[0], grouping[2]) if grouping is not None else
-              nullcontext(DEFAULT_GROUPING)) as path:
-            return to_level(inputs, read_grouping(path), title=load_grouping_title(path))
-    key = (inputs.digest, *(grouping[:2] if grouping is not None else (str(DEFAULT_GROUPING),)))
-    return kept("level", key, summed, "Summerar till kommundelar …")
+        with _uploaded(name, data) as path:
+            return grouped_inputs(inputs, path)
+    return kept("level", (inputs.digest, name, digest), summed, "Summerar till kommundelar …")
 
 
-POLYGON_SUFFIXES = (".gpkg", ".geojson", ".json", ".zip", ".parquet")
 WEIGHTS = {"area": "Yta", "population": "Befolkning (kräver ett befolkningslager)"}
-
-
-def is_polygon_file(name: str) -> bool:
-    return Path(name).suffix.lower() in POLYGON_SUFFIXES
-
-
-def read_population_layer(path: Path) -> tuple[gpd.GeoDataFrame, str]:
-    """The layer with all its columns, in the CRS its coordinates show if none is recorded."""
-    frame = read_layer(path)
-    title = read_source_info(path).title
-    if frame.crs is None and (crs := detect_crs(tuple(frame.total_bounds))) is not None:
-        frame = frame.set_crs(crs)
-    return frame, title
 
 
 def inputs_on_polygons(inputs: Inputs, upload: Upload) -> tuple[Inputs, list[str]]:
@@ -537,12 +534,11 @@ def fetch_scb(choice: DataChoice) -> None:
     """Fetch the SCB indicators for the chosen kommun and level, with progress shown."""
     state = st.session_state
     kommun, level = choice.scb_key
-    client = PxWebClient(SCB_URL, cache_root() / "scb", offline=OFFLINE)
     with st.status(f"Hämtar från SCB: {sources.kommuner()[kommun]}, {level} …",
                    expanded=True) as status:
         try:
-            fetched = fetch_area_indicators(client, kommun, level,
-                                            progress=lambda m: status.write(md_text(m)))
+            fetched, digest = sources.fetch_scb(kommun, level, url=SCB_URL, offline=OFFLINE,
+                                                progress=lambda m: status.write(md_text(m)))
         except PrevmapError as err:
             status.update(label="Hämtningen från SCB misslyckades", state="error")
             state["scb_error"] = str(err)
@@ -550,15 +546,14 @@ def fetch_scb(choice: DataChoice) -> None:
         status.update(label=f"Hämtat från SCB: {len(fetched.table)} områden", state="complete",
                       expanded=False)
     state.pop("scb_error", None)
-    state["scb_fetch"] = ((kommun, level), fetched, digest_of([fetched.table]))
+    state["scb_fetch"] = ((kommun, level), fetched, digest)
 
 
 def fetch_kolada(kommun: str) -> None:
     state = st.session_state
-    client = KoladaClient(KOLADA_URL, cache_root() / "kolada", offline=OFFLINE)
     with st.spinner("Hämtar jämförelsetal från Kolada …"):
         try:
-            table = client.reference_table(kommun, tuple(PREVENTION_KPIS))
+            table = sources.fetch_kolada(kommun, url=KOLADA_URL, offline=OFFLINE)
         except PrevmapError as err:
             state["kolada"] = (kommun, None, str(err))
             return

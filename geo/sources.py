@@ -19,16 +19,21 @@ import datetime as dt
 import functools
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
 
+from geo.cache import digest_of
 from geo.inputs import DEFAULT_AREAS, DEFAULT_CATALOGUE, SCB_CATALOGUE, Inputs, load_inputs
 from geo.io.areas import Areas, read_areas
 from geo.io.files import SourceInfo, mark_synthetic, read_catalogue
 from geo.io.http import cache_root
+from geo.io.kolada import PREVENTION_KPIS, KoladaClient
 from geo.io.national import read_national_regso
+from geo.io.pxweb import PxWebClient
+from geo.io.scb_fetch import ScbFetch, fetch_area_indicators
 from indicators import synthetic
 from indicators.codes import check_kommun_code
 from indicators.columns import AREA_ID, AREA_NAME
@@ -314,3 +319,20 @@ class DataChoice:
         if moved.area_source not in options:
             moved = replace(moved, area_source=options[0])
         return moved
+
+
+def fetch_scb(kommun: str, level: str, *, url: str, offline: bool,
+              progress: Callable[[str], None] | None = None) -> tuple[ScbFetch, str]:
+    """SCB's indicators for ``kommun``'s areas at ``level`` from the PxWebApi at ``url``
+    (answers saved in the cache; ``offline`` uses only those), and the digest of the
+    fetched table, which keys what is made from it."""
+    client = PxWebClient(url, cache_root() / "scb", offline=offline)
+    fetched = fetch_area_indicators(client, kommun, level, progress=progress)
+    return fetched, digest_of([fetched.table])
+
+
+def fetch_kolada(kommun: str, *, url: str, offline: bool) -> pd.DataFrame:
+    """Kolada's prevention KPIs for ``kommun`` beside its län and riket (answers saved in
+    the cache; ``offline`` uses only those)."""
+    client = KoladaClient(url, cache_root() / "kolada", offline=offline)
+    return client.reference_table(kommun, tuple(PREVENTION_KPIS))

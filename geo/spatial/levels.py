@@ -17,9 +17,10 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.inputs import DATA_DIR, Inputs
-from geo.io.areas import Areas
+from geo.io.areas import Areas, detect_crs, read_layer
 from geo.io.files import read_source_info
 from geo.io.safe_files import read_table_file
+from geo.sources import HUDDINGE
 from geo.spatial.interpolate import interpolate_counts
 from indicators.columns import AREA_ID, AREA_NAME
 from indicators.errors import IndicatorTableError, Problems
@@ -27,6 +28,37 @@ from indicators.levels import FROM_ID, aggregate_to_level, link_table
 
 GROUPINGS_DIR = DATA_DIR / "kommundelar"
 DEFAULT_GROUPING = GROUPINGS_DIR / "huddinge_kommundelar_exempel.csv"
+DEFAULT_GROUPINGS = {HUDDINGE: DEFAULT_GROUPING}   # kommun -> the grouping shipped for it
+# A kommundel file with these suffixes holds polygons (to_polygons); any other is a
+# grouping table (to_level).
+POLYGON_SUFFIXES = (".gpkg", ".geojson", ".json", ".zip", ".parquet")
+
+
+def is_polygon_file(name: str | Path) -> bool:
+    """Whether a kommundel file named ``name`` holds polygons, not a grouping table."""
+    return Path(name).suffix.lower() in POLYGON_SUFFIXES
+
+
+def default_grouping(kommun: str) -> Path | None:
+    """The grouping of ``kommun``'s RegSO into kommundelar shipped with prevmap (only
+    Huddinge's example), or None: then the user must upload one."""
+    return DEFAULT_GROUPINGS.get(kommun)
+
+
+def grouped_inputs(inputs: Inputs, path: str | Path) -> tuple[Inputs, list[str]]:
+    """``inputs`` summed to the kommundelar of the grouping table at ``path`` (named by
+    the table's source title), with notes: :func:`to_level`."""
+    return to_level(inputs, read_grouping(path), title=load_grouping_title(path))
+
+
+def read_population_layer(path: str | Path) -> tuple[gpd.GeoDataFrame, str]:
+    """A population layer for population-weighted interpolation: the layer with all its
+    columns, in the CRS its coordinates show if none is recorded, and its title."""
+    frame = read_layer(path)
+    title = read_source_info(path).title
+    if frame.crs is None and (crs := detect_crs(tuple(frame.total_bounds))) is not None:
+        frame = frame.set_crs(crs)
+    return frame, title
 
 
 def read_grouping(path: str | Path, from_column: str | None = None,
