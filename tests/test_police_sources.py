@@ -263,7 +263,8 @@ def test_real_offences_through_the_cli(tmp_path: Path, capsys: pytest.CaptureFix
     dropped = link[link["RegSOkod_2020"] == "0126R001"]["DeSO_2018"].tolist()
     link[link["RegSOkod_2020"] != "0126R001"].to_csv(tmp_path / "koppling.csv", index=False)
     code = main(["export", "--out", str(tmp_path / "k.html"), "--polisen", str(OFFENCES),
-                 "--deso-regso", str(tmp_path / "koppling.csv")])
+                 "--deso-regso", str(tmp_path / "koppling.csv"),
+                 "--excel", str(tmp_path / "k.xlsx")])
     err = capsys.readouterr().err
     assert code == 0, err
     ranking = read_ranking(tmp_path / "k.csv")
@@ -286,6 +287,9 @@ def test_real_offences_through_the_cli(tmp_path: Path, capsys: pytest.CaptureFix
     assert OFFENCES.name + ", brott 2023" in html
     tips = re.findall(r'Anmälda brott \(polisen\): (\d+)"', html)    # one per area
     assert sorted(map(int, tips)) == sorted(got.tolist())
+    excel = pd.read_excel(tmp_path / "k.xlsx", sheet_name="Rangordning",
+                          dtype={"Områdeskod": str}).set_index("Områdeskod")
+    assert excel[OFFENCES_COLUMN].to_dict() == got.to_dict()
 
 
 def test_real_offences_per_1000_with_a_real_population(tmp_path: Path,
