@@ -12,27 +12,25 @@ import datetime as dt
 from dataclasses import replace
 from functools import partial
 
-import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo.analysis import TIER, Analysis, robustness_columns
+from geo.analysis import Analysis
 from geo.export.formats import PLAN_FORMATS, ExportOptions
 from geo.export.render import renderer_missing
 from geo.export.tables import ranking_table
 from geo.export.text import md_text
+from geo.export.views import area_tiers, plan_area_table, resource_table
 from geo.maps.offline import with_data_uris
 from geo.maps.resources import analysis_resource_counts, resource_gaps, resource_map
 from geo.spatial.comparisons import PointLayer
 from indicators.catalogue import Catalogue
-from indicators.columns import AREA_ID, AREA_NAME
 from indicators.errors import PrevmapError
 from indicators.swedish import format_number
 from login_page import current_account
 from plans.access import READER, Account
 from plans.followup import (
     NOT_MEASURABLE,
-    STATUSES,
     FollowUp,
     Measured,
     baseline_for,
@@ -42,7 +40,6 @@ from plans.followup import (
 )
 from plans.model import (
     ACTORS,
-    FIELD_LABELS,
     Action,
     Goal,
     Plan,
@@ -51,10 +48,17 @@ from plans.model import (
     PlanContents,
 )
 from plans.store import PlanStore, database_url
+from plans.views import (
+    action_table,
+    file_stem,
+    goal_label,
+    goal_table,
+    history_table,
+    indicator_names,
+    plan_summary,
+)
 
 OTHER_ACTOR = "Annan (skriv nedan)"
-OPERATIONS = {"skapad": "Skapad", "ändrad": "Ändrad", "borttagen": "Borttagen"}
-ENTITIES = {"plan": "Planen", "area": "Område", "goal": "Mål", "action": "Insats"}
 
 
 @st.cache_resource(show_spinner="Öppnar databasen för åtgärdsplaner …")
@@ -225,34 +229,15 @@ def new_plan_form(store: PlanStore, where) -> None:
             _try(create, f"Planen '{name}' är skapad.")
 
 
-def _tier_of(analysis: Analysis) -> pd.Series:
-    columns = robustness_columns(analysis)
-    return columns.get(TIER, pd.Series(dtype=str))
-
-
 def show_areas(store: PlanStore, contents: PlanContents, analysis: Analysis,
                followup: FollowUp) -> None:
     st.subheader("Områden i planen")
     table = ranking_table(analysis)
-    tier = _tier_of(analysis)
+    tier = area_tiers(analysis)
     in_plan = {a.area_id for a in contents.areas}
-    summary = followup.summary()
     if contents.areas:
-        rows = []
-        rank = dict(zip(table["Områdeskod"], table["Rang"], strict=True))
-        for area in contents.areas:
-            counts = summary.loc[area.area_id] if area.area_id in summary.index else None
-            rows.append({"Områdeskod": area.area_id, "Område": area.area_name,
-                         "Rang nu": rank.get(area.area_id), "Prioritet nu":
-                         tier.get(area.area_id, "–"), "Motivering": area.reason,
-                         "Mål": int(counts["Antal mål"]) if counts is not None else 0,
-                         **{s.capitalize(): int(counts[s]) if counts is not None else 0
-                            for s in STATUSES},
-                         "Insatser": len(contents.actions_in(area.area_id))})
-        st.dataframe(pd.DataFrame(rows), hide_index=True)
-        whole = summary.loc["Hela planen"]
-        st.caption(md_text("Hela planen: " + ", ".join(f"{int(whole[s])} {s}" for s in STATUSES)
-                         + f" av {int(whole['Antal mål'])} mål. {followup_method(followup)}"))
+        st.dataframe(plan_area_table(analysis, contents, followup), hide_index=True)
+        st.caption(md_text(plan_summary(followup)))
         if followup.goals:
             with st.expander(f"Uppföljning av alla {len(followup.goals)} mål i planen"):
                 st.dataframe(followup.table(), hide_index=True)
@@ -272,13 +257,6 @@ def show_areas(store: PlanStore, contents: PlanContents, analysis: Analysis,
                               f"{tier.get(a, '–')} när området valdes") for a in chosen]
             _try(lambda: store.save_many(contents.plan.id, areas=areas, who=who()),
                  f"{len(areas)} område(n) lades till i planen.")
-
-
-def followup_method(followup: FollowUp) -> str:
-    years = followup.years
-    span = f"{years[0]}–{years[-1]}" if years else "inga år"
-    return (f"Data: {span}. 'På väg' = minst så långt som en rak linje från utgångsvärdet "
-            "till målet; värden som döljs av röjandekontrollen räknas som 'kan inte mätas'.")
 
 
 def show_area_detail(store: PlanStore, contents: PlanContents, analysis: Analysis,
@@ -302,35 +280,12 @@ def show_area_detail(store: PlanStore, contents: PlanContents, analysis: Analysi
                  f"{area.area_name or area_id} togs bort ur planen.")
 
 
-def _goal_rows(followup: FollowUp, area_id: str) -> pd.DataFrame:
-    rows = []
-    for g in followup.in_area(area_id):
-        goal, change = g.goal, g.change
-        if change.change is None:
-            certainty = change.reason or change.verdict
-        else:
-            certainty = (f"{change.verdict} ({format_number(change.change)}; "
-                         f"{format_number(change.ci_low)} till {format_number(change.ci_high)})")
-        rows.append({
-            "Indikator": g.indicator_name, "Enhet": goal.unit,
-            "Utgångsläge": f"{format_number(goal.baseline_value)} ({goal.baseline_year})",
-            "Mål": f"{format_number(goal.target_value)} ({goal.target_year})",
-            "Senast": ("–" if g.latest_value is None
-                       else f"{format_number(g.latest_value)} ({g.latest_year})"),
-            "Enligt linjen": "–" if g.expected is None else format_number(g.expected),
-            "Status": g.status,
-            "Förklaring": g.reason,
-            "Större än osäkerheten?": certainty,
-        })
-    return pd.DataFrame(rows)
-
-
 def show_goals(store: PlanStore, contents: PlanContents, analysis: Analysis,
                followup: FollowUp, area: PlanArea, values: Measured) -> None:
     catalogue = analysis.inputs.catalogue
     goals = contents.goals_in(area.area_id)
     if goals:
-        st.dataframe(_goal_rows(followup, area.area_id), hide_index=True)
+        st.dataframe(goal_table(followup, area.area_id), hide_index=True)
         unmeasured = [g for g in followup.in_area(area.area_id) if g.status == NOT_MEASURABLE]
         if unmeasured:
             st.caption(f"{len(unmeasured)} mål kan inte mätas än; förklaringen står i "
@@ -401,13 +356,9 @@ def _as_shown(kind: str, item):
 def edit_goal(store: PlanStore, goals: tuple[Goal, ...], catalogue) -> None:
     with st.expander("Ändra eller ta bort ett mål"):
         by_id = {g.id: g for g in goals}
-
-        def label(i: int) -> str:
-            g = by_id[i]
-            name = catalogue[g.indicator_id].name if g.indicator_id in catalogue else \
-                g.indicator_id
-            return f"{name} → {format_number(g.target_value)} ({g.target_year})"
-        goal_id = st.selectbox("Mål", list(by_id), key="edit_goal_id", format_func=label)
+        names = indicator_names(catalogue)
+        goal_id = st.selectbox("Mål", list(by_id), key="edit_goal_id",
+                               format_func=lambda i: goal_label(by_id[i], names))
         shown = _as_shown("goal", by_id[goal_id])
         with st.form(f"edit_goal_{shown.id}_{shown.version}"):
             c1, c2 = st.columns(2)
@@ -434,11 +385,7 @@ def edit_goal(store: PlanStore, goals: tuple[Goal, ...], catalogue) -> None:
 def show_actions(store: PlanStore, contents: PlanContents, area: PlanArea) -> None:
     actions = contents.actions_in(area.area_id)
     if actions:
-        st.dataframe(pd.DataFrame([{
-            "Insats": a.title, "Ansvarig": a.actor, "Start": a.start.isoformat(),
-            "Slut": a.end.isoformat() if a.end else "pågår",
-            "Kostnad (kr)": "–" if a.cost_sek is None else format_number(a.cost_sek, 0),
-            "Kommentar": a.note} for a in actions]), hide_index=True)
+        st.dataframe(action_table(actions), hide_index=True)
     else:
         st.info("Inga insatser registrerade för området.")
     if not editable():   # a reader: no form that writes
@@ -503,12 +450,8 @@ def show_resources(analysis: Analysis, points: tuple[PointLayer, ...]) -> None:
         st.caption("Inget område med hög prioritet har färre resurser än medianen.")
     for note in gaps.attrs.get("notes", []) + counts.attrs.get("notes", []):
         st.caption(md_text(note))
-    frame = analysis.inputs.areas.frame
-    names = dict(zip(frame[AREA_ID], frame[AREA_NAME], strict=True))
-    shown = counts.rename_axis("Områdeskod").reset_index()
-    shown.insert(1, "Område", [names.get(a, a) for a in shown["Områdeskod"]])
     st.markdown("**Resurser per område**")
-    st.dataframe(shown, hide_index=True)
+    st.dataframe(resource_table(analysis, counts), hide_index=True)
     # Leaflet as data: URIs, as on the map tab: the browser fetches nothing from a CDN.
     st_folium(with_data_uris(resource_map(analysis, points, counts, gaps=gaps)),
               key="resource_map", height=520, use_container_width=True, returned_objects=[])
@@ -520,24 +463,7 @@ def show_history(contents: PlanContents, catalogue: Catalogue) -> None:
         if not entries:
             st.caption("Inga ändringar än.")
             return
-        rows = []
-        for e in reversed(entries):
-            before, after = e.before or {}, e.after or {}
-            changed = [k for k in after if k not in ("version", "id") and before.get(k)
-                       != after.get(k)] if before and after else []
-            item = after or before
-            what = item.get("title") or item.get("name") or ""
-            if item.get("indicator_id"):
-                ind = item["indicator_id"]
-                what = f"{catalogue[ind].name if ind in catalogue else ind}, {item['area_id']}"
-            elif not what:
-                what = item.get("area_name") or item.get("area_id") or ""
-            rows.append({"När": e.at.strftime("%Y-%m-%d %H:%M"), "Vem": e.who,
-                         "Vad": f"{ENTITIES.get(e.entity, e.entity)} {what}".strip(),
-                         "Ändring": OPERATIONS.get(e.operation, e.operation),
-                         "Fält": ", ".join(f"{FIELD_LABELS.get(k, k)}: {before.get(k)} → "
-                                           f"{after.get(k)}" for k in changed)})
-        st.dataframe(pd.DataFrame(rows), hide_index=True)
+        st.dataframe(history_table(entries, indicator_names(catalogue)), hide_index=True)
 
 
 def show_audit_check(store: PlanStore) -> None:
@@ -559,7 +485,7 @@ def show_audit_check(store: PlanStore) -> None:
 def show_plan_downloads(analysis: Analysis, contents: PlanContents,
                         followup: FollowUp) -> None:
     st.subheader("Ladda ned planen")
-    stem = "".join(c if c.isalnum() else "_" for c in contents.plan.name).strip("_") or "plan"
+    stem = file_stem(contents.plan.name)
     missing = renderer_missing()
     options = ExportOptions(plan=contents, followup=followup)
     for column, fmt in zip(st.columns(len(PLAN_FORMATS)), PLAN_FORMATS, strict=True):

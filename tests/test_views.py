@@ -19,6 +19,7 @@ from geo.export.views import (
     NO_REASON,
     against_kommun,
     agreement_views,
+    area_tiers,
     certainty_view,
     correlation_table,
     hotspot_table,
@@ -27,7 +28,9 @@ from geo.export.views import (
     lacking_columns,
     missing_reasons,
     missing_values,
+    plan_area_table,
     profile_view,
+    resource_table,
     sensitivity_table,
     source_coverage,
     source_table,
@@ -38,6 +41,8 @@ from geo.inputs import DEFAULT_INDICATORS, list_profiles, load_inputs
 from geo.spatial.comparisons import OMRADESTYP_COLUMN
 from indicators.columns import DOMAINS
 from indicators.table import available_indicators
+from plans.followup import STATUSES
+from plans.model import Action, PlanArea
 
 EMPTIED = ("0126R005", "valdsbrott")      # area and count column made empty
 VIOLENCE = "Anmälda våldsbrott"          # the indicator of that count
@@ -330,3 +335,39 @@ def test_koladas_table_and_where_it_comes_from() -> None:
         "Källa: Kolada (RKA), hämtat 2025-03-04 (sparad kopia). Villkor:")
     table.attrs = {}
     assert kolada_caption(table).startswith("Källa: Kolada (RKA), hämtat okänt datum. ")
+
+
+# -- the åtgärdsplan tab --------------------------------------------------------------------
+def test_the_areas_of_a_plan(analysis) -> None:
+    """Two areas in a plan: the one of greatest need (rank 1) with two actions and no
+    goal, and the emptied one; the follow-up counts one goal 'på väg' for the second."""
+    result, _ = analysis
+    top = result.result.score.idxmax()
+    area, _ = EMPTIED
+    areas = (PlanArea(top, "Först", reason="störst behov"), PlanArea(area, "Andra"))
+    actions = (Action(top, "Fält", "Socialnämnden", dt.date(2024, 1, 1)),
+               Action(top, "Läxhjälp", "Bibliotek", dt.date(2024, 1, 1)))
+    contents = SimpleNamespace(areas=areas, actions_in=lambda a: tuple(
+        x for x in actions if x.area_id == a))
+    summary = pd.DataFrame(0, index=[top, area, "Hela planen"], columns=list(STATUSES))
+    summary.loc[[area, "Hela planen"], "på väg"] = 1
+    summary["Antal mål"] = summary[list(STATUSES)].sum(axis=1)
+    table = plan_area_table(result, contents, SimpleNamespace(summary=lambda: summary))
+    tiers = area_tiers(result)
+    rank_of_emptied = int(result.result.score.rank(ascending=False)[area])
+    assert table.to_dict("records") == [
+        {"Områdeskod": top, "Område": "Först", "Rang nu": 1, "Prioritet nu": tiers[top],
+         "Motivering": "störst behov", "Mål": 0, "Målet nått": 0, "På väg": 0,
+         "Inte på väg": 0, "Kan inte mätas": 0, "Insatser": 2},
+        {"Områdeskod": area, "Område": "Andra", "Rang nu": rank_of_emptied,
+         "Prioritet nu": tiers[area], "Motivering": "", "Mål": 1, "Målet nått": 0,
+         "På väg": 1, "Inte på väg": 0, "Kan inte mätas": 0, "Insatser": 0}]
+    assert set(tiers) <= {"Hög prioritet", "Förhöjd", "Övriga"} and len(tiers) == 22
+
+
+def test_the_resources_per_area_named(analysis) -> None:
+    result, _ = analysis
+    counts = pd.DataFrame({"Skolor": [2, 0]}, index=pd.Index(["0126R001", "0126R999"]))
+    assert resource_table(result, counts).to_dict("records") == [
+        {"Områdeskod": "0126R001", "Område": "Flemingsberg västra", "Skolor": 2},
+        {"Områdeskod": "0126R999", "Område": "0126R999", "Skolor": 0}]

@@ -3,7 +3,8 @@ come from and what each source covers, which indicators the table cannot compute
 values are missing and why, Kolada's reference table (the data page); one area's profile,
 how certain its place is, its values beside the kommun's and its trend (the map tab); the
 effective weights, correlations, sensitivity, hot spots and the tiers beside the
-comparisons (the drivers tab).
+comparisons (the drivers tab); the areas of a plan and the resources per area (the
+åtgärdsplan tab; the plan's own tables, which need no geography, are :mod:`plans.views`).
 
 Plain frames and small frozen views with Swedish headers and text; the app shows them as
 they are (no widget logic here, so they are tested without Streamlit).
@@ -15,7 +16,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from geo.analysis import Analysis, rank_span
+from geo.analysis import TIER, Analysis, rank_span, robustness_columns
+from geo.export.tables import ranking_table
 from geo.spatial.comparisons import (
     OMRADESTYP_COLUMN,
     POLICE_LEVEL,
@@ -32,6 +34,8 @@ from indicators.sensitivity import effective_weights
 from indicators.swedish import format_number
 from indicators.table import pooled_values
 from indicators.tiers import agreement
+from plans.followup import STATUSES, FollowUp
+from plans.model import PlanContents
 
 NO_REASON = "tom cell eller saknad kolumn i indikatortabellen"
 
@@ -348,3 +352,42 @@ def kolada_caption(table: pd.DataFrame) -> str:
     when = fetched.date().isoformat() if fetched is not None else "okänt datum"
     cached = " (sparad kopia)" if table.attrs.get("from_cache") else ""
     return f"Källa: Kolada (RKA), hämtat {when}{cached}. {KOLADA_TERMS}"
+
+
+# -- the åtgärdsplan tab --------------------------------------------------------------------
+def area_tiers(analysis: Analysis) -> pd.Series:
+    """Each area's tier (priority) by area code; empty without an assessment."""
+    return robustness_columns(analysis).get(TIER, pd.Series(dtype=str))
+
+
+def plan_area_table(analysis: Analysis, contents: PlanContents,
+                    followup: FollowUp) -> pd.DataFrame:
+    """One row per area in the plan: its code and name, its rank and tier now, why it was
+    chosen, its goals by status and its number of actions."""
+    table = ranking_table(analysis)
+    rank = dict(zip(table["Områdeskod"], table["Rang"], strict=True))
+    tier = area_tiers(analysis)
+    summary = followup.summary()
+    rows = []
+    for area in contents.areas:
+        counts = summary.loc[area.area_id] if area.area_id in summary.index else None
+        rows.append({"Områdeskod": area.area_id, "Område": area.area_name,
+                     "Rang nu": rank.get(area.area_id),
+                     "Prioritet nu": tier.get(area.area_id, "–"), "Motivering": area.reason,
+                     "Mål": int(counts["Antal mål"]) if counts is not None else 0,
+                     **{s.capitalize(): int(counts[s]) if counts is not None else 0
+                        for s in STATUSES},
+                     "Insatser": len(contents.actions_in(area.area_id))})
+    return pd.DataFrame(rows, columns=["Områdeskod", "Område", "Rang nu", "Prioritet nu",
+                                       "Motivering", "Mål",
+                                       *(s.capitalize() for s in STATUSES), "Insatser"])
+
+
+def resource_table(analysis: Analysis, counts: pd.DataFrame) -> pd.DataFrame:
+    """The resources counted per area (``counts``, indexed by area code), with the code
+    and the area's name first."""
+    frame = analysis.inputs.areas.frame
+    names = dict(zip(frame[AREA_ID], frame[AREA_NAME], strict=True))
+    shown = counts.rename_axis("Områdeskod").reset_index()
+    shown.insert(1, "Område", [names.get(a, a) for a in shown["Områdeskod"]])
+    return shown
