@@ -10,8 +10,8 @@ import pytest
 
 from geo.io.files import read_catalogue, read_indicator_table
 from indicators.codes import OMRADESTYP_LABELS
-from indicators.ranking import rank_areas
 from indicators.errors import SettingsError
+from indicators.ranking import rank_areas
 from indicators.settings import AnalysisSettings
 from indicators.tiers import (
     HIGH,
