@@ -226,8 +226,10 @@ def main(argv: list[str] | None = None) -> int:
         for path in args.punkter:
             doing = f"Punktfilen '{path}' kunde inte läsas"
             points.append(read_point_layer(path))
-        doing = ("Jämförelsefilen (--utsatta, --omradestyp, --polisen eller --deso-regso) "
-                 "kunde inte läsas")
+        given = [f"{option} '{Path(path).name}'" for option, path in (
+            ("--utsatta", args.utsatta), ("--omradestyp", args.omradestyp),
+            ("--polisen", args.polisen), ("--deso-regso", args.deso_regso)) if path is not None]
+        doing = f"Jämförelsefilen ({' eller '.join(given)}) kunde inte läsas"
         comparisons = load_comparisons(args.utsatta, args.omradestyp, kommun=args.kommun,
                                        points=points, offences=args.polisen,
                                        deso_link=args.deso_regso)

@@ -172,8 +172,8 @@ def _random_bytes(path):
     ("--settings", lambda p: _random_bytes(p / "s.toml"), "(UnicodeDecodeError)"),
     ("--punkter", lambda p: _random_bytes(p / "skolor.csv"), "Punktfilen"),
     ("--omradestyp", lambda p: p.joinpath("t.csv").write_bytes(b"a,b\rc,d\n") and p / "t.csv",
-     "Jämförelsefilen (--utsatta eller --omradestyp) kunde inte läsas: filen är skadad eller "
-     "inte i det format som filnamnet anger (csv.Error)"),
+     "Jämförelsefilen (--omradestyp 't.csv') kunde inte läsas: filen är skadad eller inte i "
+     "det format som filnamnet anger (csv.Error)"),
     ("--excel", lambda p: p.joinpath("mapp.xlsx").mkdir() or p / "mapp.xlsx",
      "'mapp.xlsx' är en mapp, inte en fil"),
     ("--out", lambda p: p.joinpath("fil").write_text("x") and p / "fil" / "k.html",
