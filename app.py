@@ -78,7 +78,13 @@ from indicators.catalogue import Catalogue
 from indicators.columns import AGGREGATIONS, AREA_ID, DOMAINS, NORMALISATIONS
 from indicators.errors import OfflineError, PrevmapError, SettingsError
 from indicators.sensitivity import Sensitivity, correlations, sensitivity
-from indicators.settings import SMOOTHING, AnalysisSettings, validate_settings
+from indicators.settings import (
+    SMOOTHING,
+    AnalysisSettings,
+    settings_for_catalogue,
+    settings_for_table,
+    validate_settings,
+)
 from indicators.table import available_indicators
 from login_page import require_login
 from plan_page import show_plan_page
@@ -252,39 +258,15 @@ def on_settings_upload(catalogue: Catalogue) -> None:
 
 
 def settings_for(catalogue: Catalogue) -> None:
-    """Settings that fit ``catalogue``: the user's as long as the catalogue has their
-    indicators. Another catalogue (SCB's) gets the settings last used with it, or its
-    first profile; the user's are kept aside until their catalogue is back."""
+    """Settings that fit ``catalogue`` (:func:`settings_for_catalogue`): the user's are kept
+    aside while another catalogue is used, and come back with theirs."""
     state = st.session_state
-    settings = state.get(SETTINGS)
-    if settings is not None and all(i in catalogue for i in settings.indicators):
-        return
-    aside: list[AnalysisSettings] = state.setdefault(SETTINGS_ASIDE, [])
-    if settings is not None:
-        aside.append(settings)
-        del aside[:-4]      # a few catalogues are all a session switches between
-    fitting = [s for s in aside if all(i in catalogue for i in s.indicators)]
-    if fitting:
-        aside.remove(fitting[-1])
-        set_settings(fitting[-1])
-        return
-    profiles = profiles_for(catalogue)
-    set_settings(next(iter(profiles.values())) if profiles else AnalysisSettings.create(
-        {i: 1.0 for i in catalogue}, name="Alla indikatorer"))
-
-
-def analysis_settings(settings: AnalysisSettings, available: tuple[str, ...]) -> AnalysisSettings:
-    """The settings an analysis runs with (and its exports save): the chosen indicators
-    the table has, every domain's weight written out, named after the profile and marked
-    "(ändrad)" when changed."""
-    base_name = settings.name
-    used = settings.with_changes(
-        indicator_weights={i: w for i, w in settings.indicator_weights if i in available},
-        domain_weights={d: settings.domain_weight(d) for d in DOMAINS}, description="")
-    profile = load_profiles().get(base_name)
-    if profile is not None and used.equivalent(profile):
-        return used.with_changes(description=profile.description)
-    return used.with_changes(name=f"{base_name} (ändrad)" if base_name else "Egen analys")
+    settings, aside = settings_for_catalogue(state.get(SETTINGS),
+                                             tuple(state.get(SETTINGS_ASIDE, ())), catalogue,
+                                             profiles_for(catalogue))
+    state[SETTINGS_ASIDE] = aside
+    if settings is not state.get(SETTINGS):
+        set_settings(settings)
 
 
 def _view(key: str, value: object) -> str:
@@ -999,7 +981,7 @@ def main() -> None:
                          + md_text(f"Områdesgränserna: {inputs.areas.source.title}."),
                          icon="⚠️")
     try:
-        settings = analysis_settings(current_settings(), available)
+        settings = settings_for_table(current_settings(), available, load_profiles())
         analysis = analysed(inputs, settings)
     except Exception as err:  # any failure: a Swedish message, never a traceback
         show_error(messages, err, "Analysen kunde inte göras")

@@ -457,3 +457,52 @@ def validate_settings(settings: AnalysisSettings, catalogue: Catalogue,
                      column="domain_weights",
                      fix="ge minst en domän med valda indikatorer en positiv vikt")
     problems.raise_if_any()
+
+
+def fits(settings: AnalysisSettings, catalogue: Catalogue) -> bool:
+    """Whether every indicator ``settings`` chooses is in ``catalogue``."""
+    return all(i in catalogue for i in settings.indicators)
+
+
+#: How many settings of other catalogues a session keeps aside (a few catalogues are all a
+#: session switches between: the demo's, SCB's, an uploaded one).
+KEPT_ASIDE = 4
+
+
+def settings_for_catalogue(current: AnalysisSettings | None,
+                           aside: tuple[AnalysisSettings, ...], catalogue: Catalogue,
+                           profiles: Mapping[str, AnalysisSettings],
+                           ) -> tuple[AnalysisSettings, tuple[AnalysisSettings, ...]]:
+    """The settings to use with ``catalogue`` and the settings kept aside after the choice.
+
+    The current settings as long as the catalogue has their indicators. Otherwise they are
+    put aside (the last :data:`KEPT_ASIDE`), and the catalogue gets the settings last put
+    aside that fit it, or its first profile, or all its indicators at weight 1: a change of
+    data never throws away what the user set, it comes back with its catalogue."""
+    if current is not None and fits(current, catalogue):
+        return current, aside
+    if current is not None:
+        aside = (*aside, current)[-KEPT_ASIDE:]
+    fitting = [i for i, s in enumerate(aside) if fits(s, catalogue)]
+    if fitting:
+        last = fitting[-1]
+        return aside[last], aside[:last] + aside[last + 1:]
+    usable = [p for p in profiles.values() if fits(p, catalogue)]
+    if usable:
+        return usable[0], aside
+    return AnalysisSettings.create({i: 1.0 for i in catalogue}, name="Alla indikatorer"), aside
+
+
+def settings_for_table(settings: AnalysisSettings, available: tuple[str, ...],
+                       profiles: Mapping[str, AnalysisSettings]) -> AnalysisSettings:
+    """The settings an analysis runs with (and its exports save): the chosen indicators
+    the table has, every domain's weight written out, named after the profile and marked
+    "(ändrad)" when they differ from it ("Egen analys" without a profile)."""
+    used = settings.with_changes(
+        indicator_weights={i: w for i, w in settings.indicator_weights if i in available},
+        domain_weights={d: settings.domain_weight(d) for d in DOMAINS}, description="")
+    profile = profiles.get(settings.name)
+    if profile is not None and used.equivalent(profile):
+        return used.with_changes(description=profile.description)
+    return used.with_changes(name=f"{settings.name} (ändrad)" if settings.name
+                             else "Egen analys")
