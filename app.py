@@ -55,7 +55,7 @@ from geo.io.overlays import read_utsatta_omraden
 from geo.io.polisen import kommun_event_types, read_police_events
 from geo.io.pxweb import SCB_BASE_URL
 from geo.maps.analysis_map import build_analysis_map
-from geo.maps.choropleth import FEATURE_INDEX
+from geo.maps.choropleth import FEATURE_INDEX, chosen_tiles
 from geo.maps.offline import with_data_uris
 from geo.maps.overview import build_overview_map, kommun_codes, kommun_overview
 from geo.sources import DataChoice
@@ -90,7 +90,6 @@ from login_page import require_login
 from plan_page import show_plan_page
 
 WEIGHT_MAX = 5.0
-TILES = "OpenStreetMap"
 LEVELS = {"regso": "RegSO (SCB)", "deso": "DeSO (SCB, hämtas från WFS)",
           "kommundelar": "Kommundelar (grupper av RegSO)"}
 INDICATOR_SOURCES = {"demo": "Demodata (syntetiska)", "scb": "Hämta från SCB (PxWebApi)",
@@ -1007,12 +1006,9 @@ def main() -> None:
 
     tiles = None
     if st.session_state["tiles"]:
-        url = (st.session_state.get("tile_url") or "").strip()
-        if url and not (url.startswith("https://") and all(f"{{{c}}}" in url for c in "zxy")):
-            messages.warning("Kartserverns adress ska börja med https:// och innehålla {z}, "
-                             "{x} och {y}; OpenStreetMap används i stället.")
-            url = ""
-        tiles = url or TILES
+        tiles, refused = chosen_tiles(st.session_state.get("tile_url") or "")
+        if refused:
+            messages.warning(refused)
     if map_tab.open:   # no hidden map: one drawn at zero size while another tab shows
         with map_tab, failures_shown("Kartan kunde inte visas"):  # could keep sending its
             show_map_page(analysis, tiles, choice)                  # view back: reruns

@@ -267,3 +267,18 @@ def test_feature_layers_reach_the_page_byte_for_byte():
     html = fmap.get_root().render()
     assert f"_add({data});\n" in html
     assert geojson_layers(html)[0]["features"][3]["properties"]["tooltip"] == props[3]["tooltip"]
+
+
+@pytest.mark.parametrize(("typed", "tiles", "refused"), [
+    ("", "OpenStreetMap", False),
+    ("   ", "OpenStreetMap", False),
+    ("  https://karta.kommun.se/{z}/{x}/{y}.png ", "https://karta.kommun.se/{z}/{x}/{y}.png",
+     False),
+    ("http://okrypterad.example/{z}/{x}/{y}.png", "OpenStreetMap", True),   # not https
+    ("https://karta.kommun.se/{z}/{x}.png", "OpenStreetMap", True),          # no {y}
+    ("https://karta.kommun.se/tiles.png", "OpenStreetMap", True),
+])
+def test_a_typed_tile_server_is_used_only_over_https_with_z_x_y(typed, tiles, refused):
+    from geo.maps.choropleth import TILE_URL_RULE, chosen_tiles
+
+    assert chosen_tiles(typed) == (tiles, TILE_URL_RULE if refused else None)

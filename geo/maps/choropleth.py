@@ -497,6 +497,23 @@ def build_map(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
                    notes=notes, method=method, legend=legend, digest=digest)
 
 
+DEFAULT_TILES = "OpenStreetMap"
+TILE_URL_RULE = ("Kartserverns adress ska börja med https:// och innehålla {z}, {x} och {y}; "
+                 "OpenStreetMap används i stället.")
+
+
+def chosen_tiles(url: str) -> tuple[str, str | None]:
+    """The background tiles for a tile server address the user typed (empty: OpenStreetMap),
+    and why it was not used when it cannot be (:data:`TILE_URL_RULE`): only https with the
+    {z}, {x} and {y} placeholders Leaflet fills in."""
+    url = url.strip()
+    if not url:
+        return DEFAULT_TILES, None
+    if url.startswith("https://") and all(f"{{{c}}}" in url for c in "zxy"):
+        return url, None
+    return DEFAULT_TILES, TILE_URL_RULE
+
+
 def _base_map(geoms: np.ndarray, tiles: str | None) -> folium.Map:
     """An empty map fitted to ``geoms`` (EPSG:4326), with Leaflet only and the tiles asked for."""
     minx, miny, maxx, maxy = shapely.total_bounds(geoms)
