@@ -215,3 +215,22 @@ def test_a_zip_with_a_path_out_of_the_archive_is_refused(tmp_path):
         zf.writestr("../utsatta.shp", b"x")
     with pytest.raises(OverlayFileError, match="pekar utanför arkivet"):
         read_utsatta_omraden(path)
+
+
+def test_an_overlay_that_touches_no_area_is_a_note_not_a_crash(tmp_path, capsys):
+    """A file of utsatta områden from somewhere else (here in Norrbotten) through
+    `prevmap export`: the map is written, every area's share is 0 and the notes say why."""
+    from geo.cli import main
+
+    far = tmp_path / "langt_bort.gpkg"
+    gpd.GeoDataFrame({"namn": ["Långtbort"], "niva": ["Utsatt område"]},
+                     geometry=[box(800_000, 7_400_000, 801_000, 7_401_000)],
+                     crs=3006).to_file(far, driver="GPKG")
+    assert main(["export", "--utsatta", str(far), "--out", str(tmp_path / "k.html")]) == 0
+    said = capsys.readouterr()
+    out = said.out + said.err            # the notes go to stderr ("Obs: ..."), the files to stdout
+    assert ("Inget av de 1 utsatta områdena i 'langt_bort.gpkg' ligger i något av kartans "
+            "områden" in out)
+    table = pd.read_csv(tmp_path / "k.csv", sep=";", decimal=",", encoding="utf-8-sig")
+    share = [c for c in table.columns if "andel" in c.lower() and "utsatt" in c.lower()]
+    assert len(share) == 1 and (table[share[0]] == 0).all()

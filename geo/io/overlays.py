@@ -158,7 +158,9 @@ def overlaps_in_areas(areas: Areas | gpd.GeoDataFrame, overlay: Overlay, *,
     pieces[OVERLAP_M2] = pieces.area
     pairs = (pieces.groupby([AREA_ID, OVERLAY_NAME, OVERLAY_LEVEL], sort=False)[OVERLAP_M2]
              .sum().reset_index())
-    pairs[OVERLAP_SHARE] = pairs[OVERLAP_M2] / pairs[AREA_ID].map(area_m2)
+    # float on both sides: with no overlap at all the empty columns have no number type
+    pairs[OVERLAP_SHARE] = (pairs[OVERLAP_M2].astype(float)
+                            / pairs[AREA_ID].map(area_m2).astype(float))
     pairs = pairs[pairs[OVERLAP_SHARE] > 0]
     order = {a: i for i, a in enumerate(polys[AREA_ID])}
     pairs = pairs.sort_values([AREA_ID, OVERLAY_NAME], key=lambda s: s.map(order)

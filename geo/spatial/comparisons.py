@@ -335,6 +335,10 @@ def compare_areas(areas: Areas, comparisons: Comparisons, *,
         columns[POLICE_SHARE] = (per_area[OVERLAP_SHARE] * 100).round(1).reindex(
             columns.index).to_numpy()
         notes += [n[0].upper() + n[1:] + "." for n in overlay.notes]
+        if not (per_area[OVERLAP_SHARE] > 0).any():
+            notes.append(f"Inget av de {len(overlay.frame)} utsatta områdena i "
+                         f"'{overlay.source.title}' ligger i något av kartans områden: "
+                         "kontrollera att filen gäller samma kommun.")
         notes.append(f"{POLICE_LEVEL}: den allvarligaste nivån bland polisens utsatta "
                      f"områden som täcker minst {format_percent(comparisons.min_share * 100)} av "
                      "området.")
