@@ -115,3 +115,47 @@ def test_a_recorded_crs_is_never_second_guessed(tmp_path: Path) -> None:
 
     assert areas.frame.crs.to_epsg() == 3021
     assert areas.notes == ()
+
+
+def _geojson_without_crs(frame: gpd.GeoDataFrame, path: Path) -> Path:
+    """``frame``'s coordinates as they are, in a GeoJSON without a "crs" member (which
+    RFC 7946, and so GDAL, reads as WGS 84 degrees)."""
+    import json
+
+    data = json.loads(frame.to_json())
+    data.pop("crs", None)
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_a_sweref_geojson_without_crs_is_not_read_as_degrees(tmp_path, capsys):
+    from geo.cli import main
+    from geo.inputs import DEFAULT_AREAS
+
+    bundled = read_areas(DEFAULT_AREAS).frame.to_crs(3006)
+    path = _geojson_without_crs(bundled, tmp_path / "regso_sweref.geojson")
+    areas = read_areas(path)
+    assert areas.frame.crs.to_epsg() == 3006
+    assert areas.frame.total_bounds == pytest.approx(bundled.total_bounds)
+    assert [n.split(";")[0] for n in areas.notes] == [
+        "filen anger longitud/latitud i grader (som en GeoJSON utan crs), men koordinaterna "
+        "kan inte vara grader"]
+    # through what the user touches: the map is drawn where Huddinge is, with the note
+    assert main(["export", "--areas", str(path), "--out", str(tmp_path / "k.html")]) == 0
+    assert "EPSG:3006 (SWEREF 99 TM) antogs" in capsys.readouterr().err
+    html = (tmp_path / "k.html").read_text(encoding="utf-8")
+    assert "Infinity" not in html and "EPSG:3006 (SWEREF 99 TM) antogs" in html
+
+
+def test_coordinates_that_are_neither_degrees_nor_sweref_are_refused(tmp_path, capsys):
+    from geo.cli import main
+
+    frame = grid_frame().to_crs(3006)
+    frame["geometry"] = frame.geometry.translate(5_000_000, 0)   # x beyond SWEREF's range
+    path = _geojson_without_crs(frame, tmp_path / "fel.geojson")
+    with pytest.raises(AreaFileError, match="koordinaterna kan inte vara grader"):
+        read_areas(path)
+    assert main(["export", "--areas", str(path), "--out", str(tmp_path / "k.html")]) == 2
+    err = capsys.readouterr().err
+    assert "koordinaterna kan inte vara grader" in err and "EPSG:3006" in err
+    assert not (tmp_path / "k.html").exists()

@@ -74,14 +74,27 @@ def detect_crs(bounds: tuple[float, float, float, float]) -> str | None:
     return None
 
 
+def _not_degrees(frame: gpd.GeoDataFrame) -> bool:
+    """Whether some coordinate lies outside longitude −180–180 or latitude −90–90."""
+    minx, miny, maxx, maxy = (float(b) for b in frame.geometry.total_bounds)
+    return not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90) and all(
+        b == b for b in (minx, miny, maxx, maxy))
+
+
 def _fmt(value: float) -> str:
     return f"{value:.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
-def assumed_crs_note(crs: str, bounds: tuple[float, float, float, float]) -> str:
+NO_CRS = "filen saknar koordinatsystem (CRS)"
+DEGREES_CLAIMED = ("filen anger longitud/latitud i grader (som en GeoJSON utan crs), men "
+                   "koordinaterna kan inte vara grader")
+
+
+def assumed_crs_note(crs: str, bounds: tuple[float, float, float, float],
+                     why: str = NO_CRS) -> str:
     """The visible note for a CRS assumed from the coordinate values."""
     minx, miny, maxx, maxy = bounds
-    return (f"filen saknar koordinatsystem (CRS); {crs} ({CRS_RANGES[crs][2]}) antogs utifrån "
+    return (f"{why}; {crs} ({CRS_RANGES[crs][2]}) antogs utifrån "
             f"koordinaternas värden (x {_fmt(minx)}–{_fmt(maxx)}, y {_fmt(miny)}–{_fmt(maxy)}). "
             "Kontrollera att områdena hamnar rätt på kartan")
 
@@ -136,6 +149,22 @@ def validate_areas(frame: gpd.GeoDataFrame, source: str = "områdesfil", *,
                          expected="ett angivet CRS, t.ex. EPSG:3006 (SWEREF 99 TM)",
                          fix="spara om filen med CRS i GIS-programmet, eller sätt det med "
                              "geopandas set_crs(...) om du vet vilket det är")
+    elif frame.crs is not None and frame.crs.is_geographic and _not_degrees(frame):
+        # A GeoJSON without a "crs" member is WGS 84 by its standard (RFC 7946), and GDAL
+        # says so; coordinates in metres then became "degrees" and every reprojected
+        # coordinate infinite. Metres in SWEREF 99 TM's range are taken as such, with a note.
+        bounds = tuple(frame.geometry.total_bounds)
+        guessed = detect_crs(bounds) if assume_crs else None
+        if guessed is not None and guessed != "EPSG:4326":
+            frame = frame.set_crs(guessed, allow_override=True)
+            notes.append(assumed_crs_note(guessed, bounds, DEGREES_CLAIMED))
+        else:
+            problems.add("koordinaterna kan inte vara grader, men filen anger longitud/"
+                         "latitud (som en GeoJSON utan crs).",
+                         values=[f"x {_fmt(bounds[0])}–{_fmt(bounds[2])}",
+                                 f"y {_fmt(bounds[1])}–{_fmt(bounds[3])}"],
+                         expected="grader (x −180–180, y −90–90) eller ett angivet CRS",
+                         fix="spara om filen med rätt CRS i GIS-programmet (t.ex. EPSG:3006)")
     elif frame.crs is None:
         problems.add("filen saknar koordinatsystem (CRS).",
                      expected="ett angivet CRS, t.ex. EPSG:3006 (SWEREF 99 TM)",
