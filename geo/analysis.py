@@ -55,7 +55,7 @@ from plans.model import PlanContents
 
 MAX_WORKERS = 4                 # threads of the Monte Carlo (numpy releases the GIL)
 STAGES = LRUCache(16)           # WeightlessStage per (inputs digest, source, settings key)
-MONTE_CARLO = LRUCache(4, max_bytes=128_000_000, weigh=lambda stage: stage.nbytes)
+MONTE_CARLO = LRUCache(16, max_bytes=128_000_000, weigh=lambda stage: stage.nbytes)
 """MonteCarloStage per stage key and :func:`~indicators.uncertainty.monte_carlo_key`
 (Sweden's RegSO: about 31 MB each)."""
 

@@ -730,12 +730,11 @@ class MonteCarloStage:
 
 def monte_carlo_key(ranking: RankingResult, catalogue: Catalogue,
                     options: UncertaintyOptions) -> tuple:
-    """What a :class:`MonteCarloStage` depends on besides the ranking's base (its table,
-    catalogue, source and settings but the weights): the indicators and domains with a
-    positive weight, which areas are ranked, the options and the module's budgets, which
-    decide the noise replicates."""
-    base = ranking.base
-    return (ranking.source, base.settings if base is not None else None,
+    """What a :class:`MonteCarloStage` depends on: the ranking's base itself (compared by
+    identity: its table, catalogue, source and settings but the weights), the indicators
+    and domains with a positive weight, which areas are ranked, the options and the
+    module's budgets, which decide the noise replicates."""
+    return (ranking.source, ranking.base,
             tuple(ranking.score.index), _active(ranking, catalogue),
             ranking.score.notna().to_numpy().tobytes(), options, NOISE_CELL_BUDGET,
             SHARED_NOISE_MIN_REPLICATES, _NOISE_CHUNK_CELLS)

@@ -153,6 +153,22 @@ def test_a_zero_weight_keeps_the_base_but_needs_another_monte_carlo_stage(demo, 
                            assess(table, catalogue, zero))
 
 
+def test_a_monte_carlo_stage_of_other_values_is_refused(demo, settings) -> None:
+    """Same source, areas, settings and options, one count changed: the draws of the first
+    table are not the second's, so the stage is refused, not used."""
+    table, catalogue = demo
+    first = rank_with(weightless_stage(table, catalogue, settings), table, catalogue,
+                      settings)[1]
+    kept = monte_carlo_stage(first, catalogue, settings.uncertainty)
+    changed = table.copy()
+    column = catalogue[settings.indicators[0]].columns[0]
+    changed.loc[3, column] = changed.loc[3, column] + 1
+    prepared, other = rank_with(weightless_stage(changed, catalogue, settings), changed,
+                                catalogue, settings)
+    with pytest.raises(ValueError, match="monte_carlo_stage of the same ranking"):
+        assess_ranking(prepared, other, monte_carlo=kept)
+
+
 def test_a_stage_of_other_data_or_settings_is_refused(demo, settings) -> None:
     table, catalogue = demo
     stage = weightless_stage(table, catalogue, settings)
