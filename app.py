@@ -27,6 +27,7 @@ from geo.analysis import (
     domain_hotspots,
     run_analysis,
 )
+from geo.cache import LRUCache
 from geo.export.formats import FORMATS, ExportOptions
 from geo.export.render import renderer_missing
 from geo.export.tables import ranking_table
@@ -147,9 +148,17 @@ class WaitingForInput(Exception):
 T = TypeVar("T")
 
 
-@st.cache_resource(show_spinner=False, max_entries=48)
-def _kept(what: str, key: tuple[str, ...], _make: Callable[[], Any]) -> Any:
-    return _make()
+# How many of each kind the process keeps: a weight change makes a new analysis, so the
+# analyses and what is made from them are few; uploads and inputs are not pushed out by them.
+KEPT = {"analysis": 6, "comparisons": 6, "trends": 4, "sensitivity": 4, "domain_hotspots": 4,
+        "overview": 4}
+KEPT_OTHER = 8
+
+
+@st.cache_resource(show_spinner=False)
+def _kept() -> dict[str, LRUCache]:
+    """One bounded cache per kind of thing kept (geo.cache.LRUCache), for the process."""
+    return {}
 
 
 def kept(what: str, key: tuple[str, ...], make: Callable[[], T], spinner: str = "") -> T:
@@ -158,10 +167,13 @@ def kept(what: str, key: tuple[str, ...], make: Callable[[], T], spinner: str = 
     choices it was made from, never a title, a row count or an object's id. A corrected
     file with the same name and row count is new content, so nothing made from the old
     one is served for it. ``spinner`` shows while ``make`` runs (not on a hit)."""
-    def made() -> T:
+    cache = _kept().setdefault(what, LRUCache(KEPT.get(what, KEPT_OTHER)))
+    held = cache.get(key)
+    if held is None:
         with st.spinner(spinner) if spinner else nullcontext():
-            return make()
-    return _kept(what, key, made)
+            held = (make(),)      # a tuple: the cache holds no None, a result may be None
+        cache.put(key, held)
+    return held[0]
 
 
 Upload = tuple[str, str, bytes]   # an upload's name, the hex SHA-256 of its bytes, the bytes
@@ -989,7 +1001,9 @@ def main() -> None:
     try:     # a bad comparison file leaves the ranking and the map usable
         comparisons = choose_comparisons(choice)
         if comparisons is not None:
-            analysis = add_comparisons(analysis, comparisons)
+            plain = analysis
+            analysis = kept("comparisons", (plain.digest, comparisons.digest),
+                            lambda: add_comparisons(plain, comparisons))
     except Exception as err:  # any failure: a Swedish message, never a traceback
         show_error(messages, err, "Jämförelserna visas inte")
     left_out = [catalogue[i].name for i in current_settings().indicators
