@@ -1,4 +1,4 @@
-"""What the hostile-server guards of indicators/http.py cost (issue 13).
+"""What the hostile-server guards of geo/io/http.py cost (issue 13).
 
     .venv/bin/python benchmarks/bench_http.py
 

@@ -21,7 +21,7 @@ The browser runs on the same machine as the server and takes CPU from it: on a s
 machine these figures are an upper bound of what a server alone would give.
 
 Bounded: ``--changes`` per session and ``--max-seconds`` per N; localhost only (the
-browser resolves no host but 127.0.0.1, see ``geo/render.py``). Not part of the tests.
+browser resolves no host but 127.0.0.1, see ``geo/export/render.py``). Not part of the tests.
 """
 
 from __future__ import annotations
@@ -157,7 +157,7 @@ def streamlit_server(cache: Path) -> Iterator[tuple[str, psutil.Process]]:
 
 def rss_mb(server: psutil.Process) -> tuple[float, float]:
     """RSS of the Streamlit process alone, and with its children (the forkserver that
-    reads uploaded files, geo/safe_files.py), in MB."""
+    reads uploaded files, geo/io/safe_files.py), in MB."""
     sizes = []
     for process in [server, *server.children(recursive=True)]:
         with contextlib.suppress(psutil.Error):

@@ -1,4 +1,4 @@
-"""Hostile table files read before and after the checks of indicators/table_limits.py, and
+"""Hostile table files read before and after the checks of geo/io/table_limits.py, and
 what the checks cost on the real files.
 
     .venv/bin/python benchmarks/bench_table_limits.py
@@ -42,8 +42,8 @@ CHILD = """
 import json, resource, sys, time
 sys.path.insert(0, {root!r})
 import pandas as pd, openpyxl
-from indicators.io import read_indicator_table
-from indicators.limits import FileLimitError
+from geo.io.files import read_indicator_table
+from geo.io.limits import FileLimitError
 start = time.perf_counter()
 outcome = "read"
 try:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -25,10 +24,6 @@ from indicators.errors import IndicatorTableError
 from indicators.settings import AnalysisSettings
 from indicators.table import validate_indicator_table
 from indicators.trends import split_years
-
-if TYPE_CHECKING:
-    pass
-
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 

@@ -5,7 +5,8 @@ nothing about the real areas. Every row carries the column ``syntetiska_demodata
 so any copy stays marked synthetic (the app banner, the map title and every export show it).
 
 How the values are made (:func:`generate`): each area gets a latent need drawn around a level
-that follows SCB's public socio-economic områdestyp 2023 (type 2 = higher), plus noise.
+that follows SCB's public socio-economic områdestyp 2023 (type 2 = higher) for Huddinge's
+bundled RegSO (:data:`TYPE_2`), plus noise; other kommuner's areas share one level.
 Populations are drawn at plausible sizes. Each indicator's count is then drawn binomially
 from its denominator with a probability that rises (or, for protective indicators, falls)
 with the latent need plus a deviation of the indicator's domain, so that domains do not all

@@ -59,7 +59,7 @@ def launched_browser(*, resolve: tuple[str, ...] = ()) -> Iterator[Any]:
     args = offline_switches(*TEST_SERVER_HOSTS, rules=resolve)
     with sync_playwright() as playwright:
         # As the PDF/PNG browser: it calls no one on its own and resolves no host name but
-        # the test servers' (geo/render.py), so a test cannot pass through the internet.
+        # the test servers' (geo/export/render.py), so a test cannot pass through the internet.
         chromium = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=args)
         try:

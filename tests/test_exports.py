@@ -1,4 +1,5 @@
-"""The Excel workbook and the GeoPackage of an analysis (geo/exports.py), on the demo data."""
+"""The Excel workbook and the GeoPackage of an analysis (geo/export/workbook.py), on the demo
+data."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Readers and writers of indicators/io.py, on the project's data files and on tmp_path."""
+"""Readers and writers of geo/io/files.py, on the project's data files and on tmp_path."""
 
 from __future__ import annotations
 

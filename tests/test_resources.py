@@ -1,4 +1,4 @@
-"""Resources in the areas (geo/resources.py): counts per area and per 1 000, "högt behov, få
+"""Resources in the areas (geo/maps/resources.py): counts per area and per 1 000, "högt behov, få
 resurser", and the resources on the analysis map.
 
 Points on the 3x3 grid of ``geo_fixtures`` (SWEREF 99 TM, 1 km boxes from x 600 000,

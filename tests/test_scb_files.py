@@ -1,4 +1,4 @@
-"""SCB Statistikdatabasen files as downloaded (indicators/scb_files.py): fixtures, real data."""
+"""SCB Statistikdatabasen files as downloaded (geo/io/scb_files.py): fixtures, real data."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Table uploads do bounded work: hostile files built in tmp_path are refused before the
 expensive step (or read with a note), and every refusal names the limit, the file's value
-and the variable that raises it (indicators/table_limits.py and its readers)."""
+and the variable that raises it (geo/io/table_limits.py and its readers)."""
 
 from __future__ import annotations
 

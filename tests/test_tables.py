@@ -1,4 +1,4 @@
-"""Generic municipal tables, CSV and Excel (indicators/tables.py), on tiny files in tmp_path."""
+"""Generic municipal tables, CSV and Excel (geo/io/tables.py), on tiny files in tmp_path."""
 
 from __future__ import annotations
 

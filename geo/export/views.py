@@ -386,8 +386,7 @@ def plan_area_table(analysis: Analysis, contents: PlanContents,
 def resource_table(analysis: Analysis, counts: pd.DataFrame) -> pd.DataFrame:
     """The resources counted per area (``counts``, indexed by area code), with the code
     and the area's name first."""
-    frame = analysis.inputs.areas.frame
-    names = dict(zip(frame[AREA_ID], frame[AREA_NAME], strict=True))
+    names = area_names(analysis)
     shown = counts.rename_axis("Områdeskod").reset_index()
     shown.insert(1, "Område", [names.get(a, a) for a in shown["Områdeskod"]])
     return shown

@@ -15,7 +15,8 @@ Two sources with very different reach:
   without a DeSO are kept, reported and totalled as "utan område", never dropped.
 
 Where they are used: the data page's table of event types in the chosen kommun
-(:func:`kommun_event_types`, from an uploaded answer or :func:`fetch_police_events`), and the
+(:func:`kommun_event_types`, from an uploaded answer; :func:`fetch_police_events` fetches one
+but has no button in the app yet), and the
 offences as a comparison column per area (:mod:`geo.spatial.offences`, ``prevmap export
 --polisen``), never in the index.
 """

@@ -29,7 +29,7 @@ from indicators.errors import IndicatorTableError, ScbFileError
 # Per SCB table (Intern referenskod): what it holds, and each value column (its header with
 # the year left out) as the column of the wide DeSO table that scb_wide's formulas use.
 # Those names carry 2022, the year of the shared wide table; they are keys of the formulas
-# only, and the export's own year is kept in the table's notes.
+# only; the export's own year becomes the source's date (``attrs["scb"]["year"]``).
 KNOWN_TABLES: dict[str, tuple[str, dict[str, str]]] = {
     "000005MO": ("utbildningsnivå 25–64 år", {
         "förgymnasial utbildning": "edu_2564_2022_forgymnasial",
@@ -81,7 +81,9 @@ def read_indicator_upload(path: str | Path, limits: FileLimits | None = None) ->
     except ScbFileError:
         if table is not None and not _says_scb(table):
             return table       # validation says that area_id is missing
-        if table is None and not path.read_bytes()[:1_000_000].count(SCB_MARK.encode()):
+        with path.open("rb") as file:      # SCB's mark is in the first lines of its exports
+            head = file.read(1_000_000)
+        if table is None and SCB_MARK.encode() not in head:
             raise first from None
         raise
     counts = scb_export_counts(export)
