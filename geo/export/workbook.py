@@ -458,13 +458,22 @@ def plan_workbook_bytes(contents: PlanContents, followup: FollowUp, catalogue: C
     follow-up and date give the same bytes. Text from the plan is never a formula.
     ``digest``: of the analysis' inputs the follow-up was measured on (in 'Om planen')."""
     created = created or dt.date.today()
-    stamp = dt.datetime(created.year, created.month, created.day)
     wb = Workbook()
     wb.remove(wb.active)
     add_plan_sheets(wb, contents, followup, catalogue, created, digest)
+    return dated_workbook_bytes(
+        wb, created, title=_plain(f"Åtgärdsplan – {contents.plan.name}"),
+        subject="Åtgärdsplan med mål, insatser och uppföljning (prevmap)")
+
+
+def dated_workbook_bytes(wb: Workbook, created: dt.date, *, title: str, subject: str) -> bytes:
+    """``wb`` as .xlsx bytes with its title and subject, made by prevmap and dated
+    ``created`` (the properties and every zip entry), so that the bytes do not depend on
+    the clock."""
+    stamp = dt.datetime(created.year, created.month, created.day)
     props = wb.properties
-    props.title = _plain(f"Åtgärdsplan – {contents.plan.name}")
-    props.subject = "Åtgärdsplan med mål, insatser och uppföljning (prevmap)"
+    props.title = title
+    props.subject = subject
     props.creator = props.lastModifiedBy = "prevmap"
     props.created = props.modified = stamp
     buffer = io.BytesIO()
