@@ -316,3 +316,18 @@ def test_empty_cells_and_two_dots_are_read_as_missing_not_zero(
     column = table["orosanmalningar_0_17"]
     assert column.iloc[:2].isna().all()
     assert column.iloc[2:].tolist() == [10.0 * i for i in range(4, len(huddinge) + 2)]
+
+
+def test_an_indicator_left_out_by_removing_its_numerator_is_the_only_one_missing(
+        tmp_path, catalogue: Catalogue, huddinge: pd.DataFrame) -> None:
+    """As the instructions say (line 5): without its numerator column an indicator is left
+    out, and the others that share its denominator stay."""
+    _, data = template_tables(catalogue, huddinge)
+    values = filled_values(data.columns.tolist()[2:], len(huddinge))
+    filled = data.assign(**values).drop(columns=["orosanmalningar_0_17"])
+    path = tmp_path / "mall.csv"
+    path.write_bytes(filled.to_csv(sep=";", index=False).encode("utf-8-sig"))
+    inputs = inputs_for_areas(load_inputs().areas, path)
+    assert available_indicators(inputs.table, catalogue) == tuple(
+        i for i in catalogue if i != "orosanmalningar")
+    assert "ta bort dess täljarkolumn" in instruction_lines()[5]

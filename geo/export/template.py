@@ -258,9 +258,10 @@ def instruction_lines(kommun_name: str | None = None, *, with_areas: bool = Fals
         "indikator alls, ta bort dess täljarkolumn; prevmap använder de indikatorer som "
         "finns i filen.",
         "6. Alla värden ska gälla samma år och samma områdesindelning.",
-        "7. Notera datum och källa: spara bredvid filen en metadatafil med samma namn och "
-        f"'{META_SUFFIX}' (t.ex. data.xlsx{META_SUFFIX}) med raderna title = \"…\", "
-        "source = \"…\" (t.ex. kommunens skolsystem) och date = \"ÅÅÅÅ-MM-DD\" (uttagsdatum).",
+        "7. Notera uttagsdatum och källa. prevmap export läser dem ur en metadatafil bredvid "
+        f"filen, med samma namn och '{META_SUFFIX}' (t.ex. data.xlsx{META_SUFFIX}), med raderna "
+        "title = \"…\", source = \"…\" (t.ex. kommunens skolsystem) och "
+        "date = \"ÅÅÅÅ-MM-DD\" (uttagsdatum).",
         f"8. Spara som Excel (.xlsx, med bladet '{SHEET_DATA}' först) eller som CSV med "
         "semikolon. Ladda upp filen i appen eller ge den till prevmap export.",
         "Tabellen nedan beskriver varje indikator: vad täljare och nämnare räknar, riktning, "
@@ -337,8 +338,7 @@ def write_template_csv(path: str | Path, catalogue: Catalogue,
 
 # -- the registry the app and the command line loop over ------------------------------------
 
-TemplateWriter = Callable[[Catalogue, "pd.DataFrame | None", "str | None", "dt.date | None"],
-                          bytes]
+TemplateWriter = Callable[[Catalogue, pd.DataFrame | None, str | None, dt.date | None], bytes]
 
 
 @dataclass(frozen=True)
