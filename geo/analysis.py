@@ -102,6 +102,13 @@ def assess_kept(digest: str, table: pd.DataFrame, catalogue: Catalogue,
     return assess_ranking(prepared, ranking, monte_carlo=monte_carlo, mapper=pool_map)
 
 
+def _sentence(note: str) -> str:
+    """A note as a sentence: capitalised unless it starts with a file name."""
+    first = note.split(" ", 1)[0]
+    start = note if "." in first or "_" in first else note[:1].upper() + note[1:]
+    return start if start.endswith(".") else start + "."
+
+
 @dataclass(frozen=True, eq=False)
 class Analysis:
     inputs: Inputs
@@ -152,7 +159,8 @@ class Analysis:
 
     def notes(self) -> list[str]:
         """Everything the user must know about the data: join gaps, repairs, missing values."""
-        out = self.join_report.messages()
+        out = [_sentence(n) for n in self.inputs.notes]
+        out += self.join_report.messages()
         out += [f"Geometrin för {r.area_id} var ogiltig ({r.reason}) och har reparerats."
                 for r in self.inputs.areas.repairs]
         out += [n[0].upper() + n[1:] + "." for n in self.inputs.areas.notes]

@@ -17,13 +17,16 @@ from geo.export.formats import FORMATS, OUT, ExportFormat, ExportOptions
 from geo.export.render import shared_browser
 from geo.export.text import failure_text, is_file_error, terminal_text
 from geo.inputs import (
-    DEFAULT_AREAS,
-    DEFAULT_CATALOGUE,
-    DEFAULT_INDICATORS,
-    DEFAULT_PROFILE,
-    load_inputs,
+    DEFAULT_HISTORY,
+    DEMO_INDICATORS,
+    DEMO_YEAR,
+    REAL_INDICATORS,
+    Inputs,
+    inputs_for_areas,
+    profile_for,
 )
 from geo.io.files import read_settings
+from geo.sources import areas_for, demo_inputs, place_name
 from geo.spatial.comparisons import load_comparisons, read_point_layer
 from indicators.errors import PrevmapError
 from plans.store import ENV_CONFIG, PlanStore, settings_path
@@ -41,15 +44,30 @@ def _parser() -> argparse.ArgumentParser:
         prog="prevmap", description="Områdesbaserad kartläggning av barns och ungas behov.")
     sub = parser.add_subparsers(dest="command", required=True)
     exp = sub.add_parser("export", help="skriv karta (HTML), rangordning (CSV) och inställningar")
-    exp.add_argument("--areas", type=Path, default=DEFAULT_AREAS,
+    exp.add_argument("--areas", type=Path,
                      help="områdesfil: GeoPackage, GeoJSON, GeoParquet eller zippad Shapefile "
-                          "(standard: Huddinges RegSO 2025)")
-    exp.add_argument("--indicators", type=Path, default=DEFAULT_INDICATORS,
-                     help="indikatortabell, CSV eller Parquet (standard: syntetiska demodata)")
-    exp.add_argument("--settings", type=Path, default=DEFAULT_PROFILE,
-                     help="analysinställningar, TOML (standard: profilen Bred prevention)")
-    exp.add_argument("--catalogue", type=Path, default=DEFAULT_CATALOGUE,
-                     help="indikatorkatalog, CSV")
+                          "(standard: kommunens RegSO 2025; utan --kommun Huddinges)")
+    place = exp.add_mutually_exclusive_group()
+    place.add_argument("--kommun", metavar="KOD",
+                       help="kommunkod, t.ex. 0127 för Botkyrka: kommunens RegSO 2025 ur det "
+                            "inbyggda underlaget, eller kommunens områden i --areas; väljer "
+                            "också kommunen i --omradestyp")
+    place.add_argument("--lan", metavar="KOD",
+                       help="länskod, t.ex. 01 för Stockholms län: länets RegSO 2025")
+    data = exp.add_mutually_exclusive_group()
+    data.add_argument("--indicators", type=Path, nargs="+", metavar="FIL",
+                      help="en eller flera indikatortabeller: CSV, Excel, Parquet eller SCB:s "
+                           "exporter från Statistikdatabasen som de laddades ned (standard: "
+                           "SCB:s öppna statistik per DeSO, inbyggd)")
+    data.add_argument("--demo", action="store_true",
+                      help="syntetiska demodata med alla sex domäner i stället för verkliga "
+                           "data (märks som syntetiska överallt)")
+    exp.add_argument("--settings", type=Path,
+                     help="analysinställningar, TOML (standard: den första profilen i "
+                          "data/profiles som passar katalogen)")
+    exp.add_argument("--catalogue", type=Path,
+                     help="indikatorkatalog, CSV (standard: den inbyggda katalog som gör flest "
+                          "indikatorer av tabellens kolumner)")
     for fmt in FORMATS:    # the files, as the app's download buttons (geo.export.formats)
         if fmt.option is not None:
             exp.add_argument(fmt.option, type=Path, required=fmt.option == OUT,
@@ -63,8 +81,6 @@ def _parser() -> argparse.ArgumentParser:
                           "Shapefile): visas som lager och som kolumn")
     cmp.add_argument("--omradestyp", type=Path,
                      help="SCB:s områdestyp per RegSO (CSV från Statistikdatabasen)")
-    cmp.add_argument("--kommun", help="kommunen i områdestypsfilen (standard: den kommun "
-                                      "vars RegSO-namn matchar områdena)")
     cmp.add_argument("--punkter", type=Path, action="append", default=[], metavar="FIL",
                      help="punktfil (CSV med koordinater i WGS84 eller SWEREF 99 TM, eller "
                           "GeoJSON), t.ex. skolor: räknas per område och visas som lager; "
@@ -206,6 +222,19 @@ def write_exports(analysis: Analysis, args: argparse.Namespace,
     return [path for _, path in chosen]
 
 
+def cli_inputs(args: argparse.Namespace) -> Inputs:
+    """The areas (``--areas``, ``--kommun``, ``--lan``) and the indicators (``--indicators``,
+    ``--demo``, else the embedded real data) of ``prevmap export``."""
+    areas = areas_for(args.areas, kommun=args.kommun, lan=args.lan,
+                      id_column=args.id_column, name_column=args.name_column)
+    if args.demo:
+        if args.areas is None and args.kommun in (None, "0126") and args.lan is None:
+            return inputs_for_areas(areas, DEMO_INDICATORS, args.catalogue,
+                                    history=DEFAULT_HISTORY, year=DEMO_YEAR)
+        return demo_inputs(areas, args.kommun or args.lan or "00", "file")
+    return inputs_for_areas(areas, args.indicators or [REAL_INDICATORS], args.catalogue)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -213,15 +242,12 @@ def main(argv: list[str] | None = None) -> int:
         return serve(args.config)
     if args.command == "plan":
         return verify_plans(args.database)
-    if args.kommun is not None and args.omradestyp is None:
-        parser.error("--kommun gäller områdestypsfilen: ange också --omradestyp")
     if args.deso_regso is not None and args.polisen is None:
         parser.error("--deso-regso gäller polisens brottsfil: ange också --polisen")
     # What was being done, named by its file, for a failure that is not prevmap's own.
     doing = "Områdesfilen, indikatortabellen eller indikatorkatalogen kunde inte läsas"
     try:
-        inputs = load_inputs(args.areas, args.indicators, args.catalogue,
-                             id_column=args.id_column, name_column=args.name_column)
+        inputs = cli_inputs(args)
         points = []
         for path in args.punkter:
             doing = f"Punktfilen '{path}' kunde inte läsas"
@@ -230,11 +256,13 @@ def main(argv: list[str] | None = None) -> int:
             ("--utsatta", args.utsatta), ("--omradestyp", args.omradestyp),
             ("--polisen", args.polisen), ("--deso-regso", args.deso_regso)) if path is not None]
         doing = f"Jämförelsefilen ({' eller '.join(given)}) kunde inte läsas"
-        comparisons = load_comparisons(args.utsatta, args.omradestyp, kommun=args.kommun,
+        kommun = place_name(args.kommun) if args.kommun else None
+        comparisons = load_comparisons(args.utsatta, args.omradestyp, kommun=kommun,
                                        points=points, offences=args.polisen,
                                        deso_link=args.deso_regso)
         doing = f"Inställningsfilen '{args.settings}' kunde inte läsas"
-        settings = read_settings(args.settings)
+        settings = (read_settings(args.settings) if args.settings is not None
+                    else profile_for(inputs.catalogue))
         doing = "Analysen kunde inte göras"
         analysis = run_analysis(inputs, settings, comparisons or None)
         doing = "Resultatet kunde inte skrivas"
@@ -244,6 +272,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except Exception as err:  # a file the user can fix exits 2, a fault in prevmap 1
         return _failed(err, doing)
+    text = [c for c, use, why in inputs.columns if why.startswith("text")]
+    if text:
+        say(f"Obs: textkolumner som inte är indikatorer: {', '.join(text)}.", err=True)
+    for column, use, why in inputs.columns:
+        if use != "indikator" and column not in text:
+            say(f"Obs: kolumnen '{column}' {use}: {why}.", err=True)
     for note in analysis.notes():
         say(f"Obs: {note}", err=True)
     if inputs.synthetic:

@@ -3,6 +3,7 @@ at the boundary; the bundled default files and profiles."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -17,12 +18,22 @@ from geo.io.files import (
     read_settings,
     read_source_info,
 )
+from geo.io.indicator_files import IndicatorRead, read_indicator_files, text_columns
 from geo.io.safe_files import read_table_file
-from geo.io.scb_upload import read_indicator_upload
+from geo.io.scb_open import LINK_SOURCE, SCB_DESO, deso_regso_link
 from indicators.catalogue import Catalogue
+from indicators.codes import (
+    DESO,
+    REGSO,
+    check_code_match,
+    looks_like_codes,
+    normalise_area_codes,
+)
+from indicators.columns import AREA_ID, AREA_NAME, SYNTHETIC_MARK
 from indicators.errors import IndicatorTableError
-from indicators.settings import AnalysisSettings
-from indicators.table import validate_indicator_table
+from indicators.levels import aggregate_to_level
+from indicators.settings import AnalysisSettings, settings_for_catalogue
+from indicators.table import available_indicators, column_uses, validate_indicator_table
 from indicators.trends import split_years
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
@@ -31,7 +42,13 @@ DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 DEFAULT_AREAS = DATA_DIR / "areas" / "huddinge_regso_2025.parquet"
 
 
-DEFAULT_INDICATORS = DATA_DIR / "demo" / "huddinge_demo_indicators.csv"
+DEMO_INDICATORS = DATA_DIR / "demo" / "huddinge_demo_indicators.csv"
+"""The SYNTHETIC demo table with all six domains (what :func:`load_inputs` reads by default)."""
+
+
+REAL_INDICATORS = SCB_DESO
+"""The embedded real data (SCB's public DeSO statistics, all of Sweden): what a user gets
+by default, in ``prevmap export`` and in the app."""
 
 
 DEFAULT_HISTORY = DATA_DIR / "demo" / "huddinge_demo_historik.csv"
@@ -63,6 +80,14 @@ class Inputs:
     year: int | None = None
     history: tuple[tuple[int, pd.DataFrame], ...] = ()
     """Earlier years' validated tables, oldest first (for trends)."""
+    notes: tuple[str, ...] = ()
+    """What reading and fitting the table did (codes normalised, DeSO summed to RegSO,
+    rows of other kommuner set aside): shown with the map."""
+    missing: pd.DataFrame | None = None
+    """Missing cells with SCB's symbol and its meaning: area_id, column, symbol, reason."""
+    columns: tuple[tuple[str, str, str], ...] = ()
+    """What became of each column of the file(s): (column, use, why); see
+    :func:`indicators.table.column_uses`."""
     areas_digest: str = field(init=False, repr=False)
     """Hex SHA-256 of the areas (ids, names, geometry as WKB, CRS, source, repairs, notes),
     taken once when the inputs are made: hashing the geometry of Sweden's RegSO costs
@@ -88,17 +113,17 @@ class Inputs:
         history = [part for year, table in self.history for part in (year, table)]
         return content_digest(self.areas_digest, digest_of(
             [self.table, self.table_source, self.table_name, self.catalogue, self.year,
-             len(self.history), *history]))
+             self.notes, len(self.history), *history]))
 
 
-def load_inputs(areas: str | Path = DEFAULT_AREAS, indicators: str | Path = DEFAULT_INDICATORS,
+def load_inputs(areas: str | Path = DEFAULT_AREAS, indicators: str | Path = DEMO_INDICATORS,
                 catalogue: str | Path = DEFAULT_CATALOGUE, *, id_column: str | None = None,
                 name_column: str | None = None, history: str | Path | None = None,
                 year: int | None = None) -> Inputs:
     """Read and validate all inputs at the boundary; the table is kept with numeric columns,
     so that a change of settings does not parse text again. The embedded demo table comes
     with its history (2021–2023) and its year (2024)."""
-    if Path(indicators) == DEFAULT_INDICATORS and history is None:
+    if Path(indicators) == DEMO_INDICATORS and history is None:
         history, year = DEFAULT_HISTORY, year or DEMO_YEAR
     return inputs_for_areas(read_areas(areas, id_column=id_column, name_column=name_column),
                             indicators, catalogue, history=history, year=year)
@@ -114,34 +139,160 @@ def read_history(path: str | Path, catalogue: Catalogue) -> tuple[tuple[int, pd.
                  for year, table in tables.items())
 
 
-def inputs_for_areas(areas: Areas, indicators: str | Path,
-                     catalogue: str | Path = DEFAULT_CATALOGUE, *,
+def area_level(areas: Areas) -> str | None:
+    """``'deso'``, ``'regso'`` or ``'kommun'`` for SCB's areas; None for own districts."""
+    ids = areas.frame[AREA_ID]
+    if not looks_like_codes(ids):
+        return None
+    return normalise_area_codes(list(ids), source=areas.source.title, column=AREA_ID).level
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """A table fitted to a map's areas (:func:`fit_to_areas`)."""
+
+    table: pd.DataFrame
+    notes: tuple[str, ...]
+    missing: pd.DataFrame
+
+
+def fit_to_areas(read: IndicatorRead, areas: Areas, catalogue: Catalogue) -> Fitted:
+    """The table as the map needs it, every step said in :attr:`Fitted.notes`:
+
+    * rows of kommuner outside the map are set aside (a national table for one kommun);
+    * a DeSO table for a map of RegSO is summed through SCB's link DeSO 2018 -> RegSO 2020
+      (:func:`geo.io.scb_open.deso_regso_link`): the catalogue's counts are summed, rates
+      are recomputed from them by the analysis, other numeric columns are left out (they
+      cannot be summed without knowing what they are);
+    * codes that do not fit the map (fewer than half of its areas found) are refused with
+      :func:`indicators.codes.check_code_match` (another level, kommun or vintage).
+    """
+    table, missing = read.table, read.missing
+    notes: list[str] = []
+    level, map_level = read.level, area_level(areas)
+    map_ids = list(areas.frame[AREA_ID].astype(str))
+    scb_codes = level in (DESO, REGSO) and map_level in (DESO, REGSO)
+    if scb_codes:
+        kommuner = {code[:4] for code in map_ids}
+        own = table[AREA_ID].str[:4].isin(kommuner)
+        if own.any() and not own.all():
+            others = sorted(set(table.loc[~own, AREA_ID].str[:4]))
+            notes.append(f"{read.name}: tabellen gäller {len(others) + len(kommuner)} kommuner; "
+                         f"de {int((~own).sum())} raderna för kommuner utanför kartan "
+                         f"({', '.join(others[:5])}{' …' if len(others) > 5 else ''}) används "
+                         "inte")
+            table = table[own.to_numpy()].reset_index(drop=True)
+            missing = missing[missing[AREA_ID].str[:4].isin(kommuner)]
+    if level == DESO and map_level == REGSO:
+        link = deso_regso_link()
+        link = link[link["from_id"].str[:4].isin({code[:4] for code in map_ids})]
+        known = set(link["from_id"])
+        check_code_match(table[AREA_ID], known, source=read.name, column=read.key_columns[0],
+                         table_level=DESO, area_level=DESO, vintages=read.vintages)
+        counts = [c for ind in catalogue.values() if ind.is_rate for c in ind.columns
+                  if c in table.columns]
+        counts = list(dict.fromkeys(counts))
+        text = text_columns(table)
+        left = [c for c in table.columns if c not in (AREA_ID, AREA_NAME, *counts, *text)]
+        aggregation = aggregate_to_level(table, link, counts=counts, source=read.name)
+        aggregated = aggregation.frame
+        notes.append(f"{read.name}: tabellen har DeSO-koder; {len(table)} DeSO summerades till "
+                     f"{len(aggregated)} RegSO med {LINK_SOURCE}: antalen summeras och "
+                     "andelarna räknas om från dem")
+        if left:
+            notes.append(f"{read.name}: kolumnerna {', '.join(repr(c) for c in left[:8])} "
+                         "summeras inte till RegSO (katalogen säger inte att de är antal) och "
+                         "används inte")
+        notes.extend(aggregation.messages())
+        names = dict(zip(areas.frame[AREA_ID].astype(str), areas.frame[AREA_NAME].astype(str),
+                         strict=True))
+        renamed = [f"{code} ({old} → {names[code]})" for code, old in
+                   zip(aggregated[AREA_ID], aggregated[AREA_NAME], strict=True)
+                   if code in names and str(old).casefold() != names[code].casefold()]
+        if renamed:
+            notes.append(f"{len(renamed)} RegSO heter annorlunda i statistikens indelning "
+                         f"(RegSO 2020) än i kartans (RegSO 2025); koden avgör, kontrollera "
+                         f"att de avser samma område: {', '.join(renamed[:6])}")
+        members = link.set_index("from_id")[AREA_ID]
+        missing = missing.assign(**{AREA_ID: missing[AREA_ID].map(members).fillna(
+            missing[AREA_ID]), "reason": "DeSO " + missing[AREA_ID] + ": " + missing["reason"]})
+        table, level = aggregated.drop(columns=[AREA_NAME]), REGSO
+    if level is not None or map_level is not None:
+        check_code_match(table[AREA_ID], map_ids, source=read.name, column=read.key_columns[0],
+                         table_level=level or "egna id", area_level=map_level or "egna id",
+                         vintages=read.vintages)
+    elif not set(table[AREA_ID]) & set(map_ids):
+        check_code_match(table[AREA_ID], map_ids, source=read.name, column=read.key_columns[0],
+                         table_level="egna id", area_level="egna id")
+    return Fitted(table.reset_index(drop=True), tuple(notes), missing.reset_index(drop=True))
+
+
+CATALOGUES = (DEFAULT_CATALOGUE, SCB_CATALOGUE)
+"""The shipped catalogues; a table without a chosen catalogue gets the one that makes the
+most indicators of its columns (the first on a tie)."""
+
+
+def catalogue_for(columns: Sequence[str], requested: str | Path | None = None) -> Path:
+    """The catalogue a table is read with: ``requested`` unless it is None or the default
+    catalogue, else the shipped catalogue under which the most indicators are available
+    (on a tie, the one of which the largest share is available: one SCB table of education
+    fits both catalogues, but is one sixth of SCB's and one fifteenth of the default)."""
+    if requested is not None and Path(requested) != DEFAULT_CATALOGUE:
+        return Path(requested)
+    frame = pd.DataFrame(columns=list(columns))
+    found = []
+    for path in CATALOGUES:
+        catalogue = read_catalogue(path)
+        n = len(available_indicators(frame, catalogue))
+        found.append((n, n / max(len(catalogue), 1)))
+    return CATALOGUES[found.index(max(found))]
+
+
+def inputs_for_areas(areas: Areas, indicators: str | Path | Sequence[str | Path],
+                     catalogue: str | Path | None = None, *,
                      history: str | Path | None = None, year: int | None = None) -> Inputs:
-    """Inputs from areas already read and an indicator file (CSV, Excel, Parquet), or an
-    SCB Statistikdatabasen export as downloaded (:mod:`geo.io.scb_upload`), which is read
-    with SCB's catalogue when the default one was asked for."""
-    indicators = Path(indicators)
-    raw = read_table_file(indicators, reader=read_indicator_upload)
-    scb = raw.attrs.get("scb")
-    if scb and Path(catalogue) == DEFAULT_CATALOGUE:
-        catalogue = SCB_CATALOGUE
-    cat = read_catalogue(catalogue)
-    table = validate_indicator_table(raw, cat, indicators.name)
+    """Inputs from areas already read and one or several indicator files (CSV, Excel,
+    Parquet, SCB Statistikdatabasen exports as downloaded, SCB's wide DeSO table), read by
+    the one reading path (:func:`geo.io.indicator_files.read_indicator_files`) and fitted to
+    the areas (:func:`fit_to_areas`). The catalogue follows the table
+    (:func:`catalogue_for`) unless another than the default is given."""
+    paths = [Path(indicators)] if isinstance(indicators, str | Path) else list(map(Path,
+                                                                                 indicators))
+    read = read_indicator_files(paths)
+    catalogue_path = catalogue_for(list(read.table.columns), catalogue)
+    cat = read_catalogue(catalogue_path)
+    fitted = fit_to_areas(read, areas, cat)
+    table = validate_indicator_table(fitted.table, cat, read.name)
     past = read_history(history, cat) if history is not None else ()
     if year is not None and any(y >= year for y, _ in past):
         raise IndicatorTableError(f"fil '{Path(history).name}': historiken innehåller år "
                                   f"{', '.join(str(y) for y, _ in past if y >= year)}, inte "
                                   f"före huvudtabellens år {year}.")
-    source = read_source_info(indicators)
+    source = read_source_info(paths[0])
+    if len(paths) > 1:
+        infos = [read_source_info(p) for p in paths]
+        source = replace(source, title=" + ".join(p.name for p in paths),
+                         source="; ".join(dict.fromkeys(i.source for i in infos)),
+                         date=max(i.date for i in infos),
+                         synthetic=any(i.synthetic for i in infos))
+    scb = read.scb
     if scb:
-        source = replace(source, title=f"{scb['title']} ({indicators.name})",
+        source = replace(source, title=f"{scb['title']} ({read.name})",
                          source=f"SCB Statistikdatabasen, tabell {scb['table_code']}",
                          date=scb["year"] or source.date,
                          note="SCB:s tabell som den laddades ned, omräknad till katalogens "
                               "antal (data/catalogue_scb.csv)")
+    columns = column_uses([c for c in read.table.columns if c not in (AREA_ID, AREA_NAME)],
+                          cat, ignore=(SYNTHETIC_MARK,), text=text_columns(read.table))
+    notes = (*read.notes, *fitted.notes)
+    if catalogue_path != DEFAULT_CATALOGUE and (catalogue is None
+                                                or Path(catalogue) == DEFAULT_CATALOGUE):
+        notes += (f"katalogen {catalogue_path.name} valdes: den gör flest indikatorer av "
+                  "tabellens kolumner",)
     return Inputs(areas=areas, table=table.reset_index(),
-                  table_source=mark_synthetic(source, raw),
-                  table_name=indicators.name, catalogue=cat, year=year, history=past)
+                  table_source=mark_synthetic(source, read.table),
+                  table_name=read.name, catalogue=cat, year=year, history=past,
+                  notes=tuple(notes), missing=fitted.missing, columns=tuple(columns))
 
 
 def list_profiles(directory: Path = PROFILES_DIR) -> dict[str, AnalysisSettings]:
@@ -152,3 +303,9 @@ def list_profiles(directory: Path = PROFILES_DIR) -> dict[str, AnalysisSettings]
         profiles[settings.name or path.stem] = settings
     return profiles
 
+
+
+def profile_for(catalogue: Catalogue, directory: Path = PROFILES_DIR) -> AnalysisSettings:
+    """The settings a table is ranked with when none are given: the first shipped profile
+    (by file name) whose indicators the catalogue has, else every indicator at weight 1."""
+    return settings_for_catalogue(None, (), catalogue, list_profiles(directory))[0]

@@ -178,6 +178,56 @@ def kommun_areas(kommun: str, source: str, level: str = "RegSO", *,
                                  offline=offline), f"{level} 2025", kommun)
 
 
+def filter_areas(areas: Areas, code: str) -> Areas:
+    """The areas of one kommun (four digits) or län (two) out of an area file: by its
+    ``kommunkod`` column when it has one, else by the SCB code's first digits. A named
+    error when none is left, listing the kommuner the file has."""
+    frame = areas.frame
+    if "kommunkod" in frame.columns:
+        kommun = frame["kommunkod"].astype(str).str.zfill(4)
+    else:
+        kommun = frame[AREA_ID].astype(str).str[:4]
+    keep = kommun.str.startswith(code)
+    if not keep.any():
+        have = sorted(set(kommun))
+        raise AreaFileError(
+            f"områdesfilen '{areas.source.title}' har inga områden i {place_name(code)} "
+            f"({code}). Filens kommunkoder: {', '.join(have[:8])}"
+            f"{' …' if len(have) > 8 else ''}. Åtgärd: ange en kommun som filen har, eller "
+            "en annan områdesfil (utan filen tas kommunens RegSO 2025 ur det inbyggda "
+            "underlaget).")
+    if keep.all():
+        return areas
+    title = f"{areas.source.title}, {place_name(code)} ({code})"
+    return replace(areas, frame=frame[keep.to_numpy()].reset_index(drop=True),
+                   source=replace(areas.source, title=title))
+
+
+def areas_for(path: str | Path | None = None, *, kommun: str | None = None,
+              lan: str | None = None, id_column: str | None = None,
+              name_column: str | None = None) -> Areas:
+    """The areas the command line asks for: an area file (filtered to ``kommun`` or
+    ``lan`` when given), else the kommun's or län's RegSO 2025 (Huddinge's are bundled,
+    the others come from the national file), else Huddinge's RegSO."""
+    if kommun is not None and lan is not None:
+        raise AreaFileError("ange antingen en kommun eller ett län, inte båda.")
+    code = check_kommun(kommun) if kommun is not None else None
+    if lan is not None:
+        lan = str(lan).strip().zfill(2)
+        if lan == SWEDEN or not is_region(lan):
+            raise AreaFileError(f"'{lan}' är ingen länskod. Förväntat: två siffror, t.ex. "
+                                "'01' för Stockholms län.")
+        code = lan
+    if path is not None:
+        areas = read_areas(path, id_column=id_column, name_column=name_column)
+        return filter_areas(areas, code) if code is not None else areas
+    if lan is not None:
+        return region_areas(lan)
+    if code is not None:
+        return kommun_areas(code, area_sources(code)[0])
+    return read_areas(DEFAULT_AREAS)
+
+
 def _named(areas: Areas, what: str, kommun: str) -> Areas:
     """The areas titled with the kommun's name, as on the map: "RegSO 2025, Botkyrka (0127)"."""
     title = f"{what}, {kommuner()[kommun]} ({kommun})"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from indicators.errors import AreaCodeError, PrevmapError, Problems
 
@@ -222,3 +223,162 @@ OMRADESTYP_LABELS: dict[int, str] = {
     4: "Områden med goda socioekonomiska förutsättningar",
     5: "Områden med mycket goda socioekonomiska förutsättningar",
 }
+
+
+# -- one column of codes as a user's table has it ------------------------------------------
+LEVEL_NAMES = {KOMMUN: "kommun", DESO: "DeSO", REGSO: "RegSO"}
+_LABEL = re.compile(r"(?P<code>\d{3,4}(?:[ABC]\d{4}|R\d{3})?(?:_(?:deso|regso)\d{4})?)"
+                    r"\s+(?P<name>\S.*)", re.IGNORECASE)
+
+
+def split_code_label(text: str) -> tuple[str, str | None]:
+    """SCB's "code name" labels: ``'0126C1060 Huddinge'`` -> ``('0126C1060', 'Huddinge')``;
+    a bare code is returned as it is with no name."""
+    match = _LABEL.fullmatch(text.strip())
+    return (match["code"], match["name"].strip()) if match else (text.strip(), None)
+
+
+def looks_like_codes(values: Iterable[object]) -> bool:
+    """True when every non-empty value is an area code, or SCB's "code name" label, possibly
+    with a vintage suffix or a lost leading zero (Excel)."""
+    seen = False
+    for raw in values:
+        text = area_code_text(raw) if raw is not None else ""
+        if text in {"", "nan", "<NA>", "None"}:
+            continue
+        base, _ = split_vintage(split_code_label(text)[0])
+        if classify_area_code(base) is None and restore_leading_zero(base) is None:
+            return False
+        seen = True
+    return seen
+
+
+@dataclass(frozen=True)
+class NormalisedCodes:
+    """A column of area codes made comparable with a map's: without SCB's vintage suffix,
+    with a lost leading zero put back and a "code name" label split."""
+
+    codes: tuple[str, ...]
+    names: tuple[str | None, ...]
+    level: str
+    """``'kommun'``, ``'deso'`` or ``'regso'``: every code has this one."""
+    restored: dict[str, str]
+    """Codes that had lost their leading zero: as written -> as read."""
+    vintages: tuple[str, ...]
+    """SCB's suffixes met (``'DeSO2025'``), in order of first appearance."""
+
+    def notes(self, source: str, column: str) -> list[str]:
+        """What was done to the codes, in Swedish: shown beside the map."""
+        out = []
+        if self.restored:
+            examples = ", ".join(f"{bad} → {good}" for bad, good in list(self.restored.items())[:3])
+            out.append(f"{source}, kolumn '{column}': {len(self.restored)} områdeskoder hade "
+                       f"tappat sin inledande nolla (Excel läser koder som tal) och lästes med "
+                       f"nollan: {examples}")
+        if self.vintages:
+            out.append(f"{source}, kolumn '{column}': SCB:s versionstillägg "
+                       f"({', '.join('_' + v for v in self.vintages)}) togs bort; koderna "
+                       f"jämförs med kartans utan tillägg")
+        return out
+
+
+def normalise_area_codes(values: Iterable[object], *, source: str,
+                         column: str) -> NormalisedCodes:
+    """The codes of a table's key column made comparable (see :class:`NormalisedCodes`).
+
+    Raises :class:`AreaCodeError` for empty codes, codes of no known shape, a suffix that
+    does not fit its code, and a column that mixes levels (DeSO and RegSO codes)."""
+    problems = Problems(AreaCodeError, source)
+    codes: list[str] = []
+    names: list[str | None] = []
+    restored: dict[str, str] = {}
+    vintages: dict[str, None] = {}
+    kinds: dict[str, list[str]] = {}
+    empty, malformed, wrong_suffix = 0, [], []
+    for raw in values:
+        text = area_code_text(raw) if raw is not None else ""
+        if text in {"", "nan", "<NA>", "None"}:
+            empty += 1
+            codes.append("")
+            names.append(None)
+            continue
+        label, name = split_code_label(text)
+        base, vintage = split_vintage(label)
+        kind = classify_area_code(base)
+        if kind is None:
+            fixed = restore_leading_zero(base)
+            if fixed is None:
+                malformed.append(text)
+            else:
+                restored.setdefault(base, fixed)
+                base, kind = fixed, classify_area_code(fixed)
+        if vintage is not None and kind is not None:
+            if vintage_kind(vintage) != kind:
+                wrong_suffix.append(text)
+            vintages.setdefault(vintage)
+        if kind is not None:
+            kinds.setdefault(kind, []).append(text)
+        codes.append(base)
+        names.append(name)
+    if empty:
+        problems.add(f"{empty} tomma områdeskoder.", column=column,
+                     fix="fyll i koderna eller ta bort raderna")
+    if malformed:
+        problems.add("okänd form på områdeskoder.", column=column, values=malformed,
+                     expected="kommunkod '0126', DeSO-kod '0126C1020' eller RegSO-kod "
+                              "'0126R001', ev. med SCB:s tillägg '_DeSO2025'/'_RegSO2025'",
+                     fix="kontrollera att kolumnen innehåller områdeskoder")
+    if wrong_suffix:
+        problems.add("versionstillägget passar inte koden (DeSO-kod med RegSO-tillägg eller "
+                     "tvärtom).", column=column, values=wrong_suffix,
+                     fix="hämta tabellen igen från SCB med rätt områdesindelning")
+    if len(kinds) > 1:
+        problems.add("kolumnen blandar nivåer: "
+                     + ", ".join(f"{len(v)} {LEVEL_NAMES[k]}-koder" for k, v in kinds.items())
+                     + ".", column=column,
+                     values=[v[0] for v in kinds.values()],
+                     fix="en tabell per nivå: ta bort raderna för den andra nivån")
+    problems.raise_if_any()
+    level = next(iter(kinds)) if kinds else KOMMUN
+    return NormalisedCodes(tuple(codes), tuple(names), level, restored, tuple(vintages))
+
+
+def _examples(codes: Iterable[str], n: int = 5) -> str:
+    codes = sorted(codes)
+    shown = ", ".join(f"'{c}'" for c in codes[:n])
+    return shown + (f" (och {len(codes) - n} till)" if len(codes) > n else "")
+
+
+def check_code_match(table_codes: Iterable[str], area_codes: Iterable[str], *, source: str,
+                     column: str, table_level: str, area_level: str,
+                     vintages: Iterable[str] = ()) -> None:
+    """Refuse a table whose codes do not fit the map: fewer than half of the map's areas
+    found in the table. The error says how many matched, shows five codes of each side,
+    the likely cause (another level, another kommun, another vintage of the division) and
+    the fix. A map where most areas have data passes; the areas without data are listed
+    with the map (:class:`geo.spatial.join.JoinReport`)."""
+    table, areas = set(table_codes), set(area_codes)
+    matched = table & areas
+    if areas and len(matched) * 2 >= len(areas):
+        return
+    causes = []
+    if table_level != area_level:
+        causes.append(f"tabellen har {LEVEL_NAMES.get(table_level, table_level)}-koder men "
+                      f"kartan {LEVEL_NAMES.get(area_level, area_level)}-områden")
+    table_kommuner = {c[:4] for c in table}
+    area_kommuner = {c[:4] for c in areas}
+    if table_kommuner and not table_kommuner & area_kommuner:
+        causes.append("tabellen gäller kommun " + ", ".join(sorted(table_kommuner)[:5])
+                      + " men kartan kommun " + ", ".join(sorted(area_kommuner)[:5]))
+    vintages = list(vintages)
+    if vintages or not causes:
+        causes.append("tabellen och kartan bygger på olika versioner av indelningen"
+                      + (f" (tabellen: {', '.join(vintage_label(v) for v in vintages)})"
+                         if vintages else " (t.ex. DeSO 2018 och DeSO 2025)"))
+    raise AreaCodeError(
+        f"fil '{source}', kolumn '{column}': tabellens områdeskoder passar inte kartan: "
+        f"{len(matched)} av kartans {len(areas)} områden finns i tabellen "
+        f"(tabellen har {len(table)} koder). Bara i tabellen: {_examples(table - areas)}. "
+        f"Bara i kartan: {_examples(areas - table)}. Trolig orsak: {'; '.join(causes)}. "
+        "Åtgärd: välj samma nivå, kommun och version av indelningen i tabellen som i kartan "
+        "(hämta tabellen igen från SCB eller välj kartans indelning), eller rätta koderna.")

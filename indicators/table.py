@@ -216,3 +216,44 @@ def _hash_other(values: pd.Series | pd.Index) -> bytes:
             "string", "empty"):
         parts.append("|".join(type(v).__qualname__ for v in array).encode("utf-8"))
     return b"".join(parts)
+
+
+def column_uses(columns: Iterable[str], catalogue: Catalogue, ignore: Iterable[str] = (),
+                text: Iterable[str] = ()) -> list[tuple[str, str, str]]:
+    """What became of each column of a table: (column, use, why), in the table's order.
+
+    A column is an indicator's numerator, denominator or value when the catalogue names it
+    and the indicator's other column is there too; otherwise it is left out, and ``why``
+    says what is missing (the indicator's other column, or an entry in the catalogue).
+    ``text`` columns (names, codes) are left out as such; ``ignore`` is not reported."""
+    columns, ignore, text = list(columns), set(ignore), set(text)
+    present = set(columns)
+    uses: list[tuple[str, str, str]] = []
+    for column in columns:
+        if column in ignore:
+            continue
+        if column in text:
+            uses.append((column, "används inte", "text, inga tal (namn eller koder)"))
+            continue
+        roles = []
+        lacking = []
+        for ind in catalogue.values():
+            if column not in ind.columns:
+                continue
+            other = [c for c in ind.columns if c not in present]
+            if other:
+                lacking.append(f"'{ind.name}' behöver också {', '.join(repr(c) for c in other)}")
+            elif ind.is_rate:
+                role = "täljare" if column == ind.numerator else "nämnare"
+                roles.append(f"{role} i '{ind.name}'")
+            else:
+                roles.append(f"värde för '{ind.name}'")
+        if roles:
+            uses.append((column, "indikator", "; ".join(roles)))
+        elif lacking:
+            uses.append((column, "används inte", "; ".join(lacking)))
+        else:
+            uses.append((column, "används inte",
+                         "katalogen känner inte kolumnen: lägg till en indikator som använder "
+                         "den (namn, domän, riktning, täljare och nämnare)"))
+    return uses

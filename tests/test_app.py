@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from geo.analysis import run_analysis
 from geo.export.tables import ranking_table
 from geo.export.text import md_source
-from geo.inputs import DEFAULT_AREAS, DEFAULT_INDICATORS, list_profiles, load_inputs
+from geo.inputs import DEFAULT_AREAS, DEMO_INDICATORS, list_profiles, load_inputs
 from indicators.columns import DOMAINS
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -139,7 +139,7 @@ def test_bad_settings_file_shows_which_file_key_and_value(app):
 
 
 def test_own_files_with_a_bad_value_show_an_error(app, tmp_path):
-    table = DEFAULT_INDICATORS.read_text(encoding="utf-8").splitlines()
+    table = DEMO_INDICATORS.read_text(encoding="utf-8").splitlines()
     header, first = table[0].split(","), table[1].split(",")
     first[header.index("valdsbrott")] = "många"
     table[1] = ",".join(first)
@@ -151,7 +151,7 @@ def test_own_files_with_a_bad_value_show_an_error(app, tmp_path):
 
 
 def test_own_files_with_a_missing_area_are_reported(app):
-    lines = DEFAULT_INDICATORS.read_text(encoding="utf-8").splitlines()
+    lines = DEMO_INDICATORS.read_text(encoding="utf-8").splitlines()
     kept = [line for line in lines if not line.startswith("0126R006,")]
     upload_own_files(app, "egen.csv", kept)
     assert not app.exception and not app.error
@@ -173,7 +173,7 @@ def test_settings_with_an_unknown_indicator_are_refused_not_trimmed(app):
 
 
 def test_chosen_indicators_missing_from_own_table_are_named(app):
-    lines = DEFAULT_INDICATORS.read_text(encoding="utf-8").splitlines()
+    lines = DEMO_INDICATORS.read_text(encoding="utf-8").splitlines()
     header = lines[0].split(",")
     drop = header.index("valdsbrott")
     trimmed = [",".join(v for k, v in enumerate(line.split(",")) if k != drop) for line in lines]

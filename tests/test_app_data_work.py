@@ -10,7 +10,7 @@ import pytest
 from shapely.geometry import box
 
 from geo import sources
-from geo.inputs import DEFAULT_INDICATORS, load_inputs
+from geo.inputs import DEMO_INDICATORS, load_inputs
 from geo.spatial.levels import (
     DEFAULT_GROUPING,
     default_grouping,
@@ -39,7 +39,7 @@ def test_the_demo_summed_to_huddinges_kommundelar() -> None:
     """Each kommundel's children are the sum over its RegSO, read here from the demo file
     and the grouping file themselves."""
     grouping = pd.read_csv(DEFAULT_GROUPING, dtype=str)
-    raw = pd.read_csv(DEFAULT_INDICATORS, dtype={"area_id": str}).merge(
+    raw = pd.read_csv(DEMO_INDICATORS, dtype={"area_id": str}).merge(
         grouping, left_on="area_id", right_on="regsokod")
     expected = raw.groupby("kommundel")["barn_0_17"].sum()
     inputs, _ = grouped_inputs(load_inputs(), DEFAULT_GROUPING)

@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from geo.analysis import plan_followup, run_analysis
 from geo.export.text import md_source
-from geo.inputs import DEFAULT_INDICATORS, load_inputs
+from geo.inputs import DEMO_INDICATORS, load_inputs
 from plans.model import Goal
 from plans.store import PlanStore
 
@@ -223,7 +223,7 @@ def test_data_without_a_year_say_why_no_goal_can_be_set(store):
 
     at = open_tab()
     upload_own_files(at, "egen.csv",
-                     DEFAULT_INDICATORS.read_text(encoding="utf-8").splitlines())
+                     DEMO_INDICATORS.read_text(encoding="utf-8").splitlines())
     assert not at.exception, [e.value for e in at.exception]
     plan_setup(at)
     assert not at.exception, [e.value for e in at.exception]

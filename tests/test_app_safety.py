@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 import geo.inputs
 from geo.export.text import md_source
-from geo.inputs import DEFAULT_AREAS, DEFAULT_INDICATORS
+from geo.inputs import DEFAULT_AREAS, DEMO_INDICATORS
 from geo.spatial.levels import DEFAULT_GROUPING
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -43,7 +43,7 @@ def choose_uploads(at: AppTest) -> None:
 def table_with(extra_rows: list[str], *, tag: str, lines: list[str] | None = None) -> bytes:
     """The demo indicator table (or ``lines`` of it) with ``extra_rows``, and a column
     ``tag`` that makes its bytes (the app's cache key) differ from every other test's."""
-    lines = lines or DEFAULT_INDICATORS.read_text(encoding="utf-8").splitlines()
+    lines = lines or DEMO_INDICATORS.read_text(encoding="utf-8").splitlines()
     rows = [lines[0] + ",test_tag", *(f"{row},{tag}" for row in [*lines[1:], *extra_rows])]
     return ("\n".join(rows) + "\n").encode("utf-8")
 
@@ -63,7 +63,7 @@ def test_uploads_leave_no_file_after_reading_replacing_and_the_session(own_temp)
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.radio(key="level").set_value("kommundelar")
     choose_uploads(at)
-    lines = DEFAULT_INDICATORS.read_text(encoding="utf-8").splitlines()
+    lines = DEMO_INDICATORS.read_text(encoding="utf-8").splitlines()
     uploader(at, "table_file").upload("egen.csv", table_with([], tag="first"), "text/csv")
     uploader(at, "grouping_file").upload("delar.csv", DEFAULT_GROUPING.read_bytes(), "text/csv")
     points = b"namn,lat,lon\nSkola,59.22,17.94\n"
@@ -86,7 +86,7 @@ def test_uploads_leave_no_file_after_reading_replacing_and_the_session(own_temp)
 def test_hostile_table_values_and_area_codes_are_shown_as_text():
     at = AppTest.from_file(APP, default_timeout=120).run()
     choose_uploads(at)
-    header = DEFAULT_INDICATORS.read_text(encoding="utf-8").splitlines()[0]
+    header = DEMO_INDICATORS.read_text(encoding="utf-8").splitlines()[0]
     width = len(header.split(","))
     rows = [",".join([f'"{IMAGE}"', "**fet**", *[""] * (width - 2)]),
             ",".join(["www.evil.example", ":red[röd]", *[""] * (width - 2)])]
@@ -102,7 +102,7 @@ def test_hostile_table_values_and_area_codes_are_shown_as_text():
 def test_a_hostile_value_in_an_error_is_shown_as_text():
     at = AppTest.from_file(APP, default_timeout=120).run()
     choose_uploads(at)
-    lines = DEFAULT_INDICATORS.read_text(encoding="utf-8").splitlines()
+    lines = DEMO_INDICATORS.read_text(encoding="utf-8").splitlines()
     header, first = lines[0].split(","), lines[1].split(",")
     first[header.index("valdsbrott")] = f'"{LINK} <img src=x> $x^2$"'
     lines[1] = ",".join(first)

@@ -18,7 +18,7 @@ from geo.export.views import hotspot_table
 from geo.inputs import (
     DEFAULT_AREAS,
     DEFAULT_CATALOGUE,
-    DEFAULT_INDICATORS,
+    DEMO_INDICATORS,
     inputs_for_areas,
     list_profiles,
 )
@@ -185,7 +185,7 @@ def hotspot_rows(analysis) -> list[str]:
 
 def test_a_corrected_file_with_the_same_name_and_rows_gets_new_results_everywhere(
         tmp_path) -> None:
-    demo = pd.read_csv(DEFAULT_INDICATORS, dtype={"area_id": str})
+    demo = pd.read_csv(DEMO_INDICATORS, dtype={"area_id": str})
     first, second = gradient(demo, east=True), gradient(demo, east=False)
     old, new = expected(tmp_path, first), expected(tmp_path, second)
     # The check can fail: the two files rank, weigh and cluster differently.

@@ -14,7 +14,7 @@ import pytest
 from browser import launched_browser, requires_browser, screenshot
 from test_browser_app import _guarded_page, _open_tab, app_url  # noqa: F401 - a fixture
 
-from geo.inputs import DEFAULT_AREAS, DEFAULT_INDICATORS
+from geo.inputs import DEFAULT_AREAS, DEMO_INDICATORS
 
 pytestmark = requires_browser
 
@@ -98,7 +98,7 @@ def test_hostile_text_from_files_and_plans_shows_literally(app_url, bait, tmp_pa
         plan = store.create_plan(Plan("Fientlig text", "0126"), who="Bertil")
         store.save_many(plan.id, areas=[PlanArea("0126R002", area_name)], who="Bertil")
 
-    lines = DEFAULT_INDICATORS.read_text(encoding="utf-8").splitlines()
+    lines = DEMO_INDICATORS.read_text(encoding="utf-8").splitlines()
     width = len(lines[0].split(","))
     table = "\n".join([lines[0] + f',"{column}"', *(line + ",1" for line in lines[1:]),
                        ",".join([f'"{code}"', *["1"] * width])]) + "\n"

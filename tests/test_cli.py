@@ -24,7 +24,7 @@ PROFILE = PROFILES_DIR / "kriminalitet.toml"
 
 
 def test_export_writes_map_csv_and_settings(tmp_path, capsys):
-    assert main(["export", "--settings", str(PROFILE), "--out", str(tmp_path / "k.html")]) == 0
+    assert main(["export", "--demo", "--settings", str(PROFILE), "--out", str(tmp_path / "k.html")]) == 0
     out = capsys.readouterr()
     assert f"Skrev {tmp_path / 'k.html'}" in out.out
     assert "SYNTETISKA DEMODATA" in out.err
@@ -39,7 +39,7 @@ def test_export_writes_map_csv_and_settings(tmp_path, capsys):
 
 def test_export_equals_what_the_app_offers(tmp_path):
     """The app's download buttons call the same pipeline functions: compare the bytes."""
-    main(["export", "--settings", str(PROFILE), "--out", str(tmp_path / "k.html"),
+    main(["export", "--demo", "--settings", str(PROFILE), "--out", str(tmp_path / "k.html"),
           "--csv", str(tmp_path / "r.csv")])
     analysis = run_analysis(load_inputs(), read_settings(PROFILE))
     fmap = build_analysis_map(analysis)
@@ -49,7 +49,7 @@ def test_export_equals_what_the_app_offers(tmp_path):
 
 
 def test_csv_matches_the_core_ranking(tmp_path):
-    main(["export", "--settings", str(PROFILE), "--out", str(tmp_path / "k.html")])
+    main(["export", "--demo", "--settings", str(PROFILE), "--out", str(tmp_path / "k.html")])
     analysis = run_analysis(load_inputs(), read_settings(PROFILE))
     csv = pd.read_csv(io.BytesIO((tmp_path / "k.csv").read_bytes()), sep=";", decimal=",",
                       encoding="utf-8-sig", dtype={"Områdeskod": str})

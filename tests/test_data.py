@@ -17,7 +17,7 @@ from geo.inputs import (
     DEFAULT_AREAS,
     DEFAULT_CATALOGUE,
     DEFAULT_HISTORY,
-    DEFAULT_INDICATORS,
+    DEMO_INDICATORS,
     list_profiles,
     load_inputs,
 )
@@ -53,9 +53,9 @@ def test_embedded_areas_are_huddinges_22_regso():
 
 
 def test_demo_table_is_marked_synthetic_and_covers_every_area():
-    info = read_source_info(DEFAULT_INDICATORS)
+    info = read_source_info(DEMO_INDICATORS)
     assert info.synthetic and "SYNTETISKA DEMODATA" in info.label()
-    table = read_indicator_table(DEFAULT_INDICATORS)
+    table = read_indicator_table(DEMO_INDICATORS)
     areas = read_areas(DEFAULT_AREAS)
     assert sorted(table["area_id"]) == sorted(areas.frame["area_id"])
     catalogue = read_catalogue(DEFAULT_CATALOGUE)
@@ -66,9 +66,9 @@ def test_demo_generator_reproduces_the_committed_table(tmp_path):
     generator = load_script("build_demo_indicators")
     out = tmp_path / "demo.csv"
     generator.main(["--out", str(out)])
-    assert out.read_bytes() == DEFAULT_INDICATORS.read_bytes()
+    assert out.read_bytes() == DEMO_INDICATORS.read_bytes()
     generator.main(["--out", str(out), "--seed", "1"])
-    assert out.read_bytes() != DEFAULT_INDICATORS.read_bytes()
+    assert out.read_bytes() != DEMO_INDICATORS.read_bytes()
 
 
 def test_demo_history_is_reproduced_and_loaded_with_the_demo(tmp_path):
@@ -94,7 +94,7 @@ def test_profiles_are_shipped_and_run_on_the_demo_data():
     profiles = list_profiles()
     assert set(profiles) == {"Bred prevention", "Kriminalitet", "Psykisk ohälsa",
                              "SCB: socioekonomiska riskfaktorer"}
-    table = read_indicator_table(DEFAULT_INDICATORS)
+    table = read_indicator_table(DEMO_INDICATORS)
     catalogue = read_catalogue(DEFAULT_CATALOGUE)
     for name, settings in profiles.items():
         if name.startswith("SCB"):   # for SCB's catalogue: checked in test_sources.py

@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 
 from geo.cli import main
-from geo.inputs import DEFAULT_INDICATORS, load_inputs
+from geo.inputs import DEMO_INDICATORS, load_inputs
 from indicators.columns import SYNTHETIC_MARK
 
 # Each character a spreadsheet reads as the start of a formula, and a name starting with it.
@@ -118,7 +118,7 @@ def test_an_area_name_is_text_in_every_sheet_of_the_workbook(named, key: str) ->
 def test_an_indicator_table_title_is_text_in_csv_and_workbook(tmp_path: Path, key: str) -> None:
     table = tmp_path / "indikatorer.csv"
     # The demo table as a municipality's own (without the column that marks it synthetic).
-    pd.read_csv(DEFAULT_INDICATORS, dtype=str).drop(columns=SYNTHETIC_MARK).to_csv(
+    pd.read_csv(DEMO_INDICATORS, dtype=str).drop(columns=SYNTHETIC_MARK).to_csv(
         table, index=False)
     title = LEADING[key]
     escaped = title.replace("\t", "\\t").replace("\r", "\\r")

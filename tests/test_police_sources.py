@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from geo.cli import main
-from geo.inputs import DEFAULT_INDICATORS
+from geo.inputs import DEMO_INDICATORS
 from geo.io.polisen import (
     EVENT_TYPE,
     GPS_NOTE,
@@ -297,7 +297,7 @@ def test_real_offences_per_1000_with_a_real_population(tmp_path: Path,
     expected = expected_2023_per_regso()
     wide = pd.read_csv(shared_file(WIDE), dtype={"deso_2018": str, "RegSOkod_2020": str})
     people = wide.groupby("RegSOkod_2020")["pop_2022_total"].sum()
-    table = pd.read_csv(DEFAULT_INDICATORS, dtype={"area_id": str}).drop(
+    table = pd.read_csv(DEMO_INDICATORS, dtype={"area_id": str}).drop(
         columns=["syntetiska_demodata"])
     table["invanare"] = table["area_id"].map(people)
     table.to_csv(tmp_path / "tabell.csv", index=False)

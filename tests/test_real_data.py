@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from geo.analysis import run_analysis
-from geo.inputs import DEFAULT_AREAS, DEFAULT_INDICATORS, load_inputs
+from geo.inputs import DEFAULT_AREAS, DEMO_INDICATORS, load_inputs
 from geo.io.areas import Areas, read_areas
 from geo.io.files import read_indicator_table
 from indicators.columns import AREA_ID, AREA_NAME, SCORE
@@ -93,7 +93,7 @@ def test_demo_table_uses_the_real_regso_codes_and_names() -> None:
     huddinge = link[link["Kommun"] == "0126"]
     real = dict(zip(huddinge["RegSOkod_2020"], huddinge["RegSO_2020"], strict=True))
 
-    demo = read_indicator_table(DEFAULT_INDICATORS)
+    demo = read_indicator_table(DEMO_INDICATORS)
 
     assert len(real) == N_REGSO
     assert sorted(demo[AREA_ID]) == sorted(real)

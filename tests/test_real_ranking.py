@@ -9,14 +9,13 @@ import pandas as pd
 import pytest
 from shared_data import shared
 
-from geo.inputs import DATA_DIR, load_inputs
+from geo.inputs import DATA_DIR, REAL_INDICATORS, inputs_for_areas, list_profiles, load_inputs
 from geo.io.files import read_catalogue
 from geo.io.scb_wide import scb_indicator_counts
 from geo.spatial.join import join_areas
 from indicators.errors import IndicatorTableError
 from indicators.levels import aggregate_to_level, link_table
 from indicators.ranking import rank_areas
-from indicators.settings import AnalysisSettings
 
 CATALOGUE = DATA_DIR / "catalogue_scb.csv"
 
@@ -44,8 +43,11 @@ def type_2_in_huddinge(year: int) -> set[str]:
 
 @pytest.mark.parametrize("normalisation", ["zscore", "percentile", "minmax"])
 def test_top_five_are_the_areas_scb_classes_as_type_2(huddinge_regso, normalisation):
+    """Ranked on the four risk factors of the SCB profile, from SCB's wide table summed to
+    RegSO here, independently of the reading path."""
     catalogue = read_catalogue(CATALOGUE)
-    settings = AnalysisSettings.create({i: 1.0 for i in catalogue}, normalisation=normalisation)
+    profile = list_profiles()["SCB: socioekonomiska riskfaktorer"]
+    settings = profile.with_changes(normalisation=normalisation)
     summary = rank_areas(huddinge_regso, catalogue, settings).summary()
     names = dict(zip(huddinge_regso["area_id"], huddinge_regso["area_name"], strict=True))
     top5 = {names[a] for a in summary["area_id"].head(5)}
@@ -53,6 +55,18 @@ def test_top_five_are_the_areas_scb_classes_as_type_2(huddinge_regso, normalisat
     assert expected == {"Flemingsberg västra", "Flemingsberg östra", "Skogås västra",
                         "Vårby gård", "Vårby Haga-Masmo"}
     assert top5 == expected
+
+
+def test_the_embedded_default_gives_the_same_counts_as_the_shared_wide_table(huddinge_regso):
+    """What a user gets by default (the embedded Parquet through the reading path, summed to
+    the bundled RegSO) equals SCB's wide table summed here, count for count."""
+    inputs = inputs_for_areas(load_inputs().areas, REAL_INDICATORS)
+    got = inputs.table.set_index("area_id").sort_index()
+    want = huddinge_regso.set_index("area_id").sort_index()
+    counts = [c for c in want.columns if c in got.columns]
+    assert len(counts) == 12 and len(got) == 22
+    pd.testing.assert_frame_equal(got[counts], want[counts].astype(float), check_dtype=False,
+                                  check_index_type=False)
 
 
 def test_low_economic_standard_is_recomputed_from_counts(huddinge_regso):
@@ -70,7 +84,7 @@ def test_the_regso_polygons_and_the_real_table_join_completely(huddinge_regso):
     catalogue = read_catalogue(CATALOGUE)
     inputs = load_inputs()
     result = rank_areas(huddinge_regso, catalogue,
-                        AnalysisSettings.create({i: 1.0 for i in catalogue}))
+                        list_profiles()["SCB: socioekonomiska riskfaktorer"])
     joined, report = join_areas(inputs.areas.frame, result)
     assert report.complete and len(joined) == 22
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from geo.cli import main
 from geo.export.text import WORD_JOINER, failure_text, md_source, md_text, terminal_text
-from geo.inputs import DEFAULT_INDICATORS
+from geo.inputs import DEMO_INDICATORS
 
 #: What a table value, an area code, a settings key or a file name may hold: each would
 #: form a link, an image (fetched by the browser), emphasis, a heading, a quote, a table,
@@ -140,7 +140,7 @@ def test_a_broken_parquet_and_a_bug_are_told_apart():
 
 # -- the command line ----------------------------------------------------------------------
 def test_cli_prints_escape_codes_from_a_data_file_harmlessly(tmp_path, capsys):
-    lines = DEFAULT_INDICATORS.read_text(encoding="utf-8").splitlines()
+    lines = DEMO_INDICATORS.read_text(encoding="utf-8").splitlines()
     header = lines[0].split(",")
     row = lines[1].split(",")
     row[header.index("area_id")] = "X\x1b[2J\x1b]0;kapad\x07"

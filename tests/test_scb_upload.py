@@ -106,11 +106,19 @@ def test_several_years_are_refused(tmp_path: Path) -> None:
         read_indicator_upload(path)
 
 
-def test_a_plain_table_without_area_id_is_still_the_plain_error(tmp_path: Path) -> None:
+def test_a_plain_table_keyed_by_own_ids_under_a_key_name_is_read(tmp_path: Path) -> None:
+    """The municipality's own district ids in a column named like a key ('kod') are the key;
+    a table with no such column is refused with the columns it has and the fix."""
     path = tmp_path / "egen.csv"
     path.write_text("kod;antal\nA;1\n", encoding="utf-8")
     areas = read_areas(_areas_file(tmp_path, ["A"]))
-    with pytest.raises(IndicatorTableError, match="kolumnen med områdeskod saknas"):
+    inputs = inputs_for_areas(areas, path)
+    assert list(inputs.table["area_id"]) == ["A"]
+    assert ("antal", "används inte", "katalogen känner inte kolumnen: lägg till en indikator "
+            "som använder den (namn, domän, riktning, täljare och nämnare)") in inputs.columns
+    path.write_text("namn;antal\nA;1\n", encoding="utf-8")
+    with pytest.raises(IndicatorTableError, match="hittar ingen kolumn med områdeskoder. "
+                       "Kolumner: 'namn', 'antal'"):
         inputs_for_areas(areas, path)
 
 

@@ -100,7 +100,8 @@ def test_table_inputs_use_the_scb_catalogue():
     info = SourceInfo("SCB-hämtning", "SCB", "2026-11-23", "CC0")
     inputs = sources.table_inputs(areas, table, info, name="SCB PxWebApi")
     assert set(inputs.catalogue) == {"lag_ek_standard", "forgymnasial_utbildning",
-                                     "utanfor_arbetskraften", "hyresratt"}
+                                     "utanfor_arbetskraften", "hyresratt",
+                                     "ensamstaende_foraldrar", "barn_unga_0_19"}
     settings = AnalysisSettings.create({"lag_ek_standard": 1.0})
     analysis = run_analysis(inputs, settings)
     assert analysis.result.values["lag_ek_standard"].tolist() == [10.0] * len(ids)

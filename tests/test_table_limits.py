@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from geo.inputs import DEFAULT_AREAS, DEFAULT_INDICATORS, inputs_for_areas
+from geo.inputs import DEFAULT_AREAS, DEMO_INDICATORS, inputs_for_areas
 from geo.io.areas import read_areas
 from geo.io.files import mark_synthetic, read_indicator_table, read_source_info
 from geo.io.limits import FileLimitError
@@ -357,11 +357,11 @@ def test_scb_xlsx_column_with_a_header_and_no_values_is_kept_in_read_only_mode(
 
 
 def test_an_uploaded_xlsm_table_carries_the_macro_note_to_its_source(tmp_path: Path) -> None:
-    from geo.inputs import DEFAULT_AREAS, DEFAULT_INDICATORS, inputs_for_areas
+    from geo.inputs import DEFAULT_AREAS, DEMO_INDICATORS, inputs_for_areas
     from geo.io.areas import read_areas
 
     path = tmp_path / "indikatorer.xlsm"
-    read_indicator_table(DEFAULT_INDICATORS).to_excel(path, index=False)
+    read_indicator_table(DEMO_INDICATORS).to_excel(path, index=False)
     inputs = inputs_for_areas(read_areas(DEFAULT_AREAS), path)
     assert len(inputs.table) == 22
     assert MACRO_NOTE in inputs.table_source.note
@@ -415,12 +415,12 @@ def test_users_indicator_table_is_read_in_a_child_with_bounded_memory(
     from geo.io.safe_files import is_bundled, read_table_file
 
     upload = tmp_path / "indikatorer.csv"
-    upload.write_bytes(DEFAULT_INDICATORS.read_bytes())
+    upload.write_bytes(DEMO_INDICATORS.read_bytes())
     assert read_table_file(upload).equals(read_indicator_table(upload))
     pid, size = read_table_file(upload, _pid_and_size)
     assert pid != os.getpid() and size == upload.stat().st_size
-    assert read_table_file(DEFAULT_INDICATORS, _pid_and_size)[0] == os.getpid()
-    assert is_bundled(DEFAULT_INDICATORS) and not is_bundled(upload)
+    assert read_table_file(DEMO_INDICATORS, _pid_and_size)[0] == os.getpid()
+    assert is_bundled(DEMO_INDICATORS) and not is_bundled(upload)
     with pytest.raises(FileLimitError, match="indikatorer.csv.*mer minne.*"
                                              "PREVMAP_MAX_MEMORY_BYTES"):
         read_table_file(upload, _allocating_reader, FileLimits(max_memory_bytes=1024**3))

@@ -37,7 +37,7 @@ from geo.export.views import (
     trend_view,
     weight_table,
 )
-from geo.inputs import DEFAULT_INDICATORS, list_profiles, load_inputs
+from geo.inputs import DEMO_INDICATORS, list_profiles, load_inputs
 from geo.spatial.comparisons import OMRADESTYP_COLUMN
 from indicators.columns import DOMAINS
 from indicators.table import available_indicators
@@ -196,7 +196,7 @@ def test_the_area_beside_the_whole_kommun(analysis) -> None:
     """Low economic standard in Flemingsberg västra: 1223 of 2128 children; the kommun's
     rate is all numerators over all denominators, read here from the demo file itself."""
     result, _ = analysis
-    raw = pd.read_csv(DEFAULT_INDICATORS)
+    raw = pd.read_csv(DEMO_INDICATORS)
     kommun = raw["barn_0_17_lag_ek_standard"].sum() / raw["barn_0_17"].sum() * 100
     area = 1223 / 2128 * 100
     shown = against_kommun(result, "0126R001")
@@ -238,7 +238,7 @@ def test_an_area_with_few_people_is_said_to_have_little_data(analysis) -> None:
     """0126R020 has 19 pupils in year 9 in the demo file, fewer than the profile's 50;
     Flemingsberg västra has 97."""
     result, _ = analysis
-    raw = pd.read_csv(DEFAULT_INDICATORS).set_index("area_id")
+    raw = pd.read_csv(DEMO_INDICATORS).set_index("area_id")
     assert raw.at["0126R020", "elever_ak9"] == 19
     assert result.settings.small_numbers.min_population == 50
     assert "minsta målgruppen ('elever_ak9') är 19" in certainty_view(result, "0126R020").small

@@ -52,6 +52,16 @@ KNOWN_TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "Låg ekonomisk standard, procent, totalt ålder": "low_econ_standard_2022_pct",
         "Hög ekonomisk standard, procent, totalt ålder": "high_econ_standard_2022_pct",
         "Antal personer totalt, totalt ålder": "econ_standard_2022_n_persons"}),
+    "000005F8": ("hushåll efter hushållstyp", {
+        "sammanboende med barn": "hh_2022_cohabiting_with_children",
+        "sammanboende utan barn": "hh_2022_cohabiting_no_children",
+        "ensamstående med barn": "hh_2022_single_with_children",
+        "ensamstående utan barn": "hh_2022_single_no_children",
+        "övriga hushåll": "hh_2022_other"}),
+    "000005FF": ("folkmängd efter ålder", {
+        "totalt, totalt": "pop_2022_total", "0-4 år, totalt": "pop_2022_age_0_4",
+        "5-9 år, totalt": "pop_2022_age_5_9", "10-14 år, totalt": "pop_2022_age_10_14",
+        "15-19 år, totalt": "pop_2022_age_15_19", "20-24 år, totalt": "pop_2022_age_20_24"}),
     "000005FE": ("utländsk/svensk bakgrund", {
         "svensk bakgrund, totalt": "pop_2022_swedish_background",
         "utländsk bakgrund, totalt": "pop_2022_foreign_background",

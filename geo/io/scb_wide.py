@@ -23,8 +23,11 @@ DWELLINGS = ("dwellings_2022_hyresratt", "dwellings_2022_bostadsratt",
              "dwellings_2022_aganderatt", "dwellings_2022_upplatelseform_saknas")
 LABOUR = ("lm_1664_2022_unemployed", "lm_1664_2022_outside_lf", "lm_1664_2022_total")
 ECONOMY = ("low_econ_standard_2022_pct", "econ_standard_2022_n_persons")
+HOUSEHOLDS = ("hh_2022_single_with_children", "hh_2022_cohabiting_with_children")
+AGES_0_19 = ("pop_2022_age_0_4", "pop_2022_age_5_9", "pop_2022_age_10_14", "pop_2022_age_15_19")
+POPULATION = ("pop_2022_total",)
 REQUIRED = (*EDUCATION, *DWELLINGS, *LABOUR, *ECONOMY, "pop_2022_foreign_background",
-            "pop_2022_total_bg")
+            "pop_2022_total_bg", *HOUSEHOLDS, *AGES_0_19, *POPULATION)
 
 
 def _sum(columns: tuple[str, ...]) -> Callable[[dict[str, pd.Series]], pd.Series]:
@@ -50,12 +53,18 @@ COUNTS: dict[str, tuple[tuple[str, ...], Callable[[dict[str, pd.Series]], pd.Ser
     "inv_utlandsk_bakgrund": (("pop_2022_foreign_background",),
                               _column("pop_2022_foreign_background")),
     "inv_bakgrund": (("pop_2022_total_bg",), _column("pop_2022_total_bg")),
+    "hh_ensamstaende_med_barn": (HOUSEHOLDS[:1], _column("hh_2022_single_with_children")),
+    "hh_med_barn": (HOUSEHOLDS, _sum(HOUSEHOLDS)),
+    "barn_unga_0_19": (AGES_0_19, _sum(AGES_0_19)),
+    "invanare": (POPULATION, _column("pop_2022_total")),
 }
 
 
 def scb_indicator_counts(wide: pd.DataFrame, id_column: str = "deso_2018",
                          source: str = "SCB-tabell", *, partial: bool = False) -> pd.DataFrame:
-    """Counts and denominators per area, named as in ``data/catalogue_scb.csv``.
+    """Counts and denominators per area, named as in ``data/catalogue_scb.csv``: education,
+    labour market, tenure, economic standard, background, households with children (single
+    parents among them), children and young people 0–19 and all inhabitants.
 
     ``partial``: only the counts whose columns ``wide`` has (one SCB table uploaded on its
     own); at least one must be there."""
