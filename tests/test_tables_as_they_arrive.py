@@ -175,6 +175,15 @@ def test_excels_csv_pads_title_lines_with_separators(tmp_path: Path) -> None:
         read_table(path)
 
 
+def test_a_csv_that_starts_with_a_blank_line(tmp_path: Path) -> None:
+    # before, csv.reader of the empty first line stopped the reader with StopIteration
+    path = tmp_path / "blank.csv"
+    path.write_text("\nkod;x\n0126R001;1,5\n", encoding="utf-8")
+    raw = read_raw_table(path)
+    assert (raw.separator, raw.header_rows, raw.rows, raw.notes) == (";", (2,), (3,), ())
+    assert raw.frame.to_numpy().tolist() == [["0126R001", "1,5"]]
+
+
 @pytest.mark.parametrize("titles", [0, 1, 3])
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_rows_above_the_header_change_nothing_but_row_numbers(

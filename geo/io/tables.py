@@ -257,8 +257,10 @@ def locate_header(grid: Sequence[Sequence[str]], merges: Sequence[Merge] = ()) -
       "upper, lower" (:meth:`HeaderLayout.names`).
     """
     nonempty = [i for i, row in enumerate(grid) if any(row)]
+    if not nonempty:                 # nothing to find: the first row, as if read plainly
+        return HeaderLayout((0,), (), (tuple(grid[0]) if grid else (),), False)
     head = nonempty[:HEADER_SEARCH_ROWS + DATA_SAMPLE_ROWS]
-    filled = _fill_merges(grid, merges, head[-1] + 1 if head else 0)
+    filled = _fill_merges(grid, merges, head[-1] + 1)
     data = [i for i in head if grid[i] and _is_data_cell(grid[i][0])]
     header = None
     if data:
@@ -382,20 +384,27 @@ def _csv_layout(lines: list[str]) -> tuple[str, list[list[str]], HeaderLayout]:
     """The separator, the first lines' cells and where the header is.
 
     The separator is the one the first line with any of ``;``, tab and ``,`` has most of
-    (:func:`separator_of`): the header line when it is the first line, and a title line
-    that Excel padded with separators to the table's width. When the header is not found
-    with it (a title like "Orosanmälningar, Huddinge" above a semicolon table), the first
-    of ``;``, tab and ``,`` with which :func:`locate_header` finds it is taken instead.
+    (:func:`separator_of`), which is a title line that Excel padded with separators to the
+    table's width, or the header. When the header is not found with it (a title like
+    "Orosanmälningar, Huddinge" above a semicolon table), the first of ``;``, tab and ``,``
+    with which :func:`locate_header` finds a header that has most of it. When the header
+    is the first line, or none is found, the first line's separator is taken, as it always
+    was.
     """
     first = separator_of(next((s for s in lines if any(c in s for c in _SEPARATORS)), ""))
-    tried = []
+    found = None
     for sep in (first, *(s for s in _SEPARATORS if s != first)):
         grid = [_csv_cells(line, sep) for line in lines]
         layout = locate_header(grid)
-        if layout.found:
-            return sep, grid, layout
-        tried.append((sep, grid, layout))
-    return tried[0]
+        if layout.found and separator_of(lines[layout.header[0]]) == sep:
+            found = sep, grid, layout
+            break
+    if found is None or found[2].header == (0,):
+        # the header is the first line: its separator, as always (comma when it has none)
+        sep = separator_of(lines[0])
+        grid = [_csv_cells(line, sep) for line in lines]
+        return sep, grid, locate_header(grid)
+    return found
 
 
 def _read_csv(path: Path, error: type[PrevmapError], limits: FileLimits) -> RawTable:
@@ -534,7 +543,7 @@ def _read_excel(path: Path, sheet: str | None, error: type[PrevmapError],
                      fix="välj bladet med tabellen" if len(read.sheetnames) > 1
                      else "kontrollera att rätt fil sparades")
         problems.raise_if_any()
-    merges: list[Merge] = [range_boundaries(ref) for ref in read.merged]  # type: ignore[misc]
+    merges: list[Merge] = [range_boundaries(ref) for ref in read.merged]
     layout = locate_header(grid, merges)
     top, bottom = layout.header[0] + 1, layout.header[-1] + 1
     # merged cells are read in a title above the header and in a two-row header; anywhere
