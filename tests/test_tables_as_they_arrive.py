@@ -255,6 +255,19 @@ def test_an_scb_export_after_an_empty_sheet(tmp_path: Path) -> None:
                                           MISSING_SYMBOLS[".."]),)
 
 
+def test_an_scb_export_with_a_merged_year_header(tmp_path: Path) -> None:
+    # an export whose year is merged over its columns: the value is in the first cell
+    # only, and SCB's reader carries a header label over the columns it spans
+    path = _book(tmp_path / "scb.xlsx", {"000005XX": [
+        ["Antal barn efter region, år och kön"], [], [None, "2022", None],
+        [None, "pojkar", "flickor"], ["0126A0010", 4, "-"], [], ["Intern referenskod:"],
+        ["000005XX"]]}, ("A1:C1", "B3:C3"))
+    export = read_scb_export(path)
+    assert list(export.data.columns) == ["area_id", "2022, pojkar", "2022, flickor"]
+    assert export.missing == (MissingCell(5, "2022, flickor", "0126A0010", "-",
+                                          MISSING_SYMBOLS["-"]),)
+
+
 def test_a_workbook_whose_sheets_are_all_empty(tmp_path: Path) -> None:
     path = _book(tmp_path / "tomma.xlsx", {"Blad1": [], "Blad2": [[None, "  "]]})
     expected = ("fil 'tomma.xlsx': alla blad är tomma. Värden: 'Blad1', 'Blad2'. Förväntat: "

@@ -90,6 +90,12 @@ def read_scb_export(path: str | Path, sheet: str | None = None,
                     limits: FileLimits | None = None) -> ScbExport:
     """Read an Excel file (.xlsx) or CSV exported from SCB's Statistikdatabasen.
 
+    Without ``sheet``, an empty first sheet is passed over for the first with data, and
+    ``ScbExport.notes`` says so (:func:`geo.io.tables.read_excel_sheet`). A header label
+    merged over several columns is in its first cell only and, as SCB writes a label once
+    over the columns it spans, carries over them. Every missing value is a
+    :class:`~geo.io.tables.MissingCell` with SCB's symbol and its meaning.
+
     A file beyond ``limits`` (by default the environment's) is refused before the
     expensive step (:mod:`geo.io.table_limits`).
     """
