@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext, suppress
@@ -27,10 +28,11 @@ from geo.analysis import (
     domain_hotspots,
     run_analysis,
 )
-from geo.cache import LRUCache
+from geo.cache import LRUCache, digest_of
 from geo.export.formats import FORMATS, ExportOptions
 from geo.export.render import renderer_missing
 from geo.export.tables import ranking_table
+from geo.export.template import TEMPLATE_FORMATS, template_bytes
 from geo.export.text import failure_text, md_text
 from geo.export.views import (
     against_kommun,
@@ -50,7 +52,7 @@ from geo.export.views import (
 )
 from geo.inputs import DEFAULT_CATALOGUE, Inputs, inputs_for_areas, list_profiles
 from geo.io.areas import Areas, read_areas
-from geo.io.files import read_catalogue
+from geo.io.files import catalogue_table, extended_catalogue, read_catalogue, write_catalogue
 from geo.io.kolada import KOLADA_BASE_URL
 from geo.io.overlays import read_utsatta_omraden
 from geo.io.polisen import kommun_event_types, read_police_events
@@ -76,7 +78,7 @@ from geo.spatial.levels import (
 from geo.spatial.offences import offences_table, read_deso_link, read_police_offences
 from indicators.assessment import TrendReport
 from indicators.catalogue import Catalogue
-from indicators.columns import AGGREGATIONS, AREA_ID, DOMAINS, NORMALISATIONS
+from indicators.columns import AGGREGATIONS, AREA_ID, AREA_NAME, DOMAINS, NORMALISATIONS
 from indicators.errors import OfflineError, PrevmapError, SettingsError
 from indicators.sensitivity import Sensitivity, correlations, sensitivity
 from indicators.settings import (
@@ -93,8 +95,9 @@ from plan_page import show_plan_page
 WEIGHT_MAX = 5.0
 LEVELS = {"regso": "RegSO (SCB)", "deso": "DeSO (SCB, hämtas från WFS)",
           "kommundelar": "Kommundelar (grupper av RegSO)"}
-INDICATOR_SOURCES = {"demo": "Demodata (syntetiska)", "scb": "Hämta från SCB (PxWebApi)",
-                     "upload": "Egen fil"}
+INDICATOR_SOURCES = {"scb_open": "SCB:s öppna statistik (verkliga data, inbyggda)",
+                     "demo": "Demodata med alla sex domäner (syntetiska)",
+                     "scb": "Hämta från SCB (PxWebApi)", "upload": "Egna filer"}
 AREA_SOURCES = {**sources.AREA_SOURCES, "upload": "Egen fil"}
 # Tests point the online clients at a local server; PREVMAP_OFFLINE=1 never uses the network.
 SCB_URL = os.environ.get("PREVMAP_SCB_URL", SCB_BASE_URL)
@@ -180,11 +183,35 @@ Upload = tuple[str, str, bytes]   # an upload's name, the hex SHA-256 of its byt
 
 
 def _upload(key: str) -> Upload | None:
-    upload = st.session_state.get(key)
-    if upload is None:
-        return None
-    data = upload.getvalue()
-    return upload.name, hashlib.sha256(data).hexdigest(), data
+    uploads = _uploads(key)
+    return uploads[0] if uploads else None
+
+
+def _uploads(key: str) -> list[Upload]:
+    """Every file of an uploader (one, or several where it accepts several)."""
+    value = st.session_state.get(key)
+    files = [] if value is None else list(value) if isinstance(value, list | tuple) else [value]
+    out = []
+    for upload in files:
+        data = upload.getvalue()
+        out.append((upload.name, hashlib.sha256(data).hexdigest(), data))
+    return out
+
+
+@contextmanager
+def _uploaded_all(uploads: list[Upload]) -> Iterator[list[Path]]:
+    """Several uploads on disk in one folder while read (see :func:`_uploaded`); two files
+    of the same name get a number."""
+    with tempfile.TemporaryDirectory(prefix=UPLOAD_PREFIX) as folder:
+        paths = []
+        for i, (name, _, data) in enumerate(uploads):
+            base = Path(name).name if Path(name).name not in ("", ".", "..") else "uppladdad"
+            path = Path(folder) / base
+            if path.exists():
+                path = Path(folder) / f"{path.stem}-{i + 1}{path.suffix}"
+            path.write_bytes(data)
+            paths.append(path)
+        yield paths
 
 
 def read_upload(what: str, upload: Upload, reader: Callable[[Path], T], spinner: str) -> T:
@@ -449,6 +476,9 @@ def choose_inputs(choice: DataChoice) -> tuple[Inputs, list[str]]:
 
 def choose_indicators(choice: DataChoice, areas: Areas, areas_key: str) -> Inputs:
     """The chosen indicators joined to ``areas`` (``areas_key``: what they are)."""
+    if choice.indicator_source == sources.REAL:
+        return kept("inputs", ("real", areas_key), lambda: sources.real_inputs(areas),
+                    "Kopplar SCB:s statistik till områdena …")
     if choice.indicator_source == "demo":
         return kept("inputs", ("demo", choice.kommun, choice.area_source, areas_key),
                     lambda: sources.demo_inputs(areas, choice.kommun, choice.area_source),
@@ -463,16 +493,21 @@ def choose_indicators(choice: DataChoice, areas: Areas, areas_key: str) -> Input
                     lambda: sources.table_inputs(areas, fetch.table, fetch.source_info(),
                                                  name="SCB PxWebApi"),
                     "Kopplar SCB:s tabeller till områdena …")
-    upload = _upload("table_file")
-    if upload is None:
-        raise WaitingForInput("Ladda upp en indikatortabell under fliken Data och källor, "
-                              "eller välj demodata eller SCB.")
-    name, digest, data = upload
+    uploads = _uploads("table_file")
+    if not uploads:
+        raise WaitingForInput("Ladda upp en eller flera indikatortabeller under fliken Data och "
+                              "källor, eller välj SCB:s statistik eller demodata.")
+    own = own_catalogue_rows()
 
     def read_table() -> Inputs:
-        with _uploaded(name, data) as path:
-            return inputs_for_areas(areas, path)
-    return kept("inputs", ("upload", digest, name, areas_key), read_table,
+        with _uploaded_all(uploads) as paths:
+            catalogue = None
+            if own:
+                read = inputs_for_areas(areas, paths)
+                catalogue = write_own_catalogue(read.catalogue, own, paths[0].parent)
+            return inputs_for_areas(areas, paths, catalogue)
+    key = tuple((name, digest) for name, digest, _ in uploads)
+    return kept("inputs", ("upload", key, digest_of([own]), areas_key), read_table,
                 "Läser in indikatortabellen …")
 
 
@@ -557,7 +592,10 @@ CHOICE = "data_choice"      # the session's DataChoice
 
 
 def data_choice() -> DataChoice:
-    return st.session_state.setdefault(CHOICE, DataChoice(offline=OFFLINE))
+    if CHOICE not in st.session_state:   # ?data=demo opens on the synthetic demo
+        start = "demo" if st.query_params.get("data") == "demo" else sources.REAL
+        st.session_state[CHOICE] = DataChoice(offline=OFFLINE, indicator_source=start)
+    return st.session_state[CHOICE]
 
 
 def _chose(transition: str, key: str) -> None:
@@ -635,12 +673,25 @@ def data_choices() -> DataChoice:
             if fetched is not None and fetched[0] == choice.scb_key:
                 for note in fetched[1].notes:
                     st.caption(md_text(note))
+    elif choice.indicator_source == sources.REAL:
+        right.caption("SCB:s öppna statistik per DeSO (referensår 2022), summerad till "
+                      "områdena: socioekonomiska riskfaktorer och antalet barn och unga. "
+                      "Psykisk ohälsa, missbruk, ungas brottslighet och skola finns inte i "
+                      "SCB:s öppna statistik: de kräver kommunens egna register (se mallen "
+                      "nedan) eller demodata för att prova.")
     else:
-        right.file_uploader("Indikatortabell (CSV, Excel eller Parquet)",
+        right.file_uploader("Indikatortabeller (CSV, Excel eller Parquet; en eller flera, "
+                            "t.ex. SCB:s exporter som de laddades ned)",
                             type=["csv", "xlsx", "parquet"], key="table_file",
-                            help="Kolumnen 'area_id' och kolumnerna som indikatorkatalogen "
-                                 "anger. Semikolon, decimalkomma, UTF-8 och Windows-1252 går "
-                                 "bra.")
+                            accept_multiple_files=True,
+                            help="En kolumn med områdeskoder (area_id, DeSO, RegSO, Region "
+                                 "eller SCB:s 'kod namn') och antal. Semikolon, decimalkomma, "
+                                 "UTF-8 och Windows-1252 går bra; SCB:s '..' läses som saknat "
+                                 "med sin betydelse.")
+        with right:
+            show_table_columns(choice)
+    with right.expander("Mall för kommunens egna data"):
+        show_template(choice)
     with st.expander("Jämförelser (ingår inte i indexet)"):
         st.file_uploader("Polisens utsatta områden (GeoPackage, GeoJSON)",
                          type=["gpkg", "geojson", "json", "zip"], key="utsatta_file")
@@ -661,6 +712,87 @@ def data_choices() -> DataChoice:
                          help="Behövs för polisens brott när områdena inte är DeSO.")
         st.caption("Visas som kartlager och som kolumner i tabellen, men ingår inte i indexet.")
     return choice
+
+
+OWN = "own_indicators"
+DIRECTIONS = {"1": "Högre värde = större behov", "-1": "Högre värde = mindre behov"}
+
+
+def own_catalogue_rows() -> list[dict[str, str]]:
+    """The indicators the user defined for columns the catalogue does not know."""
+    return list(st.session_state.get(OWN, []))
+
+
+def write_own_catalogue(catalogue, rows: list[dict[str, str]], folder: Path) -> Path:
+    return write_catalogue(extended_catalogue(catalogue, rows), folder / "egen_katalog.csv")
+
+
+def show_table_columns(choice: DataChoice) -> None:
+    """What became of each column of the uploaded files, a form to make an indicator of a
+    column the catalogue does not know, and the catalogue to save."""
+    try:
+        inputs, _ = choose_inputs(choice)
+    except Exception:   # noqa: BLE001 - any failure is shown with its details above the map
+        return
+    if not inputs.columns:
+        return
+    st.markdown("**Kolumnerna i filen**")
+    st.dataframe(pd.DataFrame(inputs.columns, columns=["Kolumn", "Används som", "Varför"]),
+                 hide_index=True)
+    unknown = [c for c, use, why in inputs.columns if why.startswith("katalogen känner inte")]
+    if unknown:
+        with st.form("own_indicator"):
+            st.markdown("**Gör en indikator av en kolumn som katalogen inte känner**")
+            name = st.text_input("Namn", placeholder="t.ex. Orosanmälningar 0–17 år")
+            domain = st.selectbox("Domän", list(DOMAINS), format_func=DOMAINS.get)
+            direction = st.radio("Riktning", list(DIRECTIONS), format_func=DIRECTIONS.get,
+                                 horizontal=True)
+            numerator = st.selectbox("Täljare (antal)", unknown)
+            denominator = st.selectbox("Nämnare (befolkning)", [c for c, *_ in inputs.columns])
+            per = st.radio("Enhet", ["100", "1000"], horizontal=True,
+                           format_func={"100": "procent", "1000": "per 1 000"}.get)
+            if st.form_submit_button("Lägg till i katalogen"):
+                add_own_indicator(inputs, name, domain, direction, numerator, denominator, per)
+    own = own_catalogue_rows()
+    if own:
+        st.caption(md_text("Egna indikatorer: " + ", ".join(r["name"] for r in own)))
+        st.download_button("Spara katalogen (CSV)", catalogue_table(inputs.catalogue).to_csv(
+            index=False).encode("utf-8"), file_name="indikatorkatalog.csv", mime="text/csv")
+    if "own_error" in st.session_state:
+        st.error(md_text(st.session_state["own_error"]))
+
+
+def add_own_indicator(inputs: Inputs, name: str, domain: str, direction: str, numerator: str,
+                      denominator: str, per: str) -> None:
+    """Add the user's indicator to the session's own catalogue rows, if it is a valid
+    catalogue entry together with the current catalogue (else say why)."""
+    st.session_state.pop("own_error", None)
+    slug = re.sub(r"[^a-z0-9_]", "_", re.sub("[åä]", "a", re.sub("ö", "o", name.lower())))
+    row = {"id": "egen_" + (slug.strip("_") or "indikator"), "name": name.strip(),
+           "domain": domain, "direction": direction,
+           "unit": "%" if per == "100" else "per 1 000", "per": per, "numerator": numerator,
+           "denominator": denominator, "source": "egen fil", "level": "område"}
+    try:
+        extended_catalogue(inputs.catalogue, [*own_catalogue_rows(), row])
+    except PrevmapError as err:
+        st.session_state["own_error"] = str(err)
+        return
+    st.session_state[OWN] = [*own_catalogue_rows(), row]
+
+
+def show_template(choice: DataChoice) -> None:
+    """The template for the municipality's own register data, for the chosen areas."""
+    st.caption("Vad socialtjänst, skola och fritid ska leverera: en rad per område, antal med "
+               "sina nämnare, för katalogens indikatorer. Fyll i och ladda upp under 'Egna filer'.")
+    try:
+        areas, _ = choose_areas(choice)
+        frame = areas.frame[[AREA_ID, AREA_NAME]]
+    except (PrevmapError, WaitingForInput):
+        frame = None
+    catalogue = read_catalogue(DEFAULT_CATALOGUE)
+    for fmt in TEMPLATE_FORMATS:
+        st.download_button(fmt.label, template_bytes(fmt.key, catalogue, frame),
+                           file_name=fmt.file_name, mime=fmt.mime, key=f"template_{fmt.key}")
 
 
 # -- main views ----------------------------------------------------------------------------
@@ -686,7 +818,7 @@ def show_data_page(analysis: Analysis, available: tuple[str, ...], choice: DataC
         st.warning(md_text(message))
     fetched = st.session_state.get("scb_fetch")
     missing = missing_values(analysis, fetched[1].missing if choice.indicator_source == "scb"
-                             and fetched is not None else None)
+                             and fetched is not None else inputs.missing)
     if len(missing):
         st.markdown("**Saknade värden: var och varför**")
         st.dataframe(missing, hide_index=True)

@@ -15,19 +15,22 @@ from pathlib import Path
 from geo.analysis import Analysis, run_analysis
 from geo.export.formats import FORMATS, OUT, ExportFormat, ExportOptions
 from geo.export.render import shared_browser
+from geo.export.template import template_bytes
 from geo.export.text import failure_text, is_file_error, terminal_text
 from geo.inputs import (
+    DEFAULT_CATALOGUE,
     DEFAULT_HISTORY,
     DEMO_INDICATORS,
     DEMO_YEAR,
     REAL_INDICATORS,
     Inputs,
+    default_settings,
     inputs_for_areas,
-    profile_for,
 )
-from geo.io.files import read_settings
+from geo.io.files import read_catalogue, read_settings
 from geo.sources import areas_for, demo_inputs, place_name
 from geo.spatial.comparisons import load_comparisons, read_point_layer
+from indicators.columns import AREA_ID, AREA_NAME
 from indicators.errors import PrevmapError
 from plans.store import ENV_CONFIG, PlanStore, settings_path
 from plans.team import (
@@ -92,6 +95,14 @@ def _parser() -> argparse.ArgumentParser:
     cmp.add_argument("--deso-regso", type=Path, metavar="FIL",
                      help="kopplingstabell från DeSO till områdena (t.ex. SCB:s DeSO–RegSO), "
                           "behövs för --polisen när områdena inte är DeSO")
+    tpl = sub.add_parser("mall", help="skriv mallen för kommunens egna data (Excel eller CSV) "
+                                      "med katalogens indikatorer och kommunens områden")
+    tpl.add_argument("--out", type=Path, required=True,
+                     help="filen: .xlsx (mall och instruktioner) eller .csv (bara mallen)")
+    tpl.add_argument("--kommun", metavar="KOD", help="kommunens RegSO som rader (standard: "
+                                                     "Huddinges)")
+    tpl.add_argument("--catalogue", type=Path, help="indikatorkatalog (standard: den inbyggda "
+                                                    "med alla sex domäner)")
     srv = sub.add_parser("serve", help="starta appen i teamläge: inloggning och roller ur "
                                        "[team] i inställningsfilen (se README, 'Team mode')")
     srv.add_argument("--config", type=Path,
@@ -222,6 +233,29 @@ def write_exports(analysis: Analysis, args: argparse.Namespace,
     return [path for _, path in chosen]
 
 
+def write_template(args: argparse.Namespace) -> int:
+    """``prevmap mall``: the template for the municipality's own data, the same bytes as
+    the app's button."""
+    kind = {".xlsx": "xlsx", ".csv": "csv"}.get(args.out.suffix.lower())
+    if kind is None:
+        say(f"prevmap: filen '{args.out}' ska sluta på .xlsx eller .csv.", err=True)
+        return 2
+    try:
+        areas = areas_for(kommun=args.kommun)
+        catalogue = read_catalogue(args.catalogue or DEFAULT_CATALOGUE)
+        data = template_bytes(kind, catalogue, areas.frame[[AREA_ID, AREA_NAME]],
+                              kommun_name=place_name(args.kommun or "0126"))
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_bytes(data)
+    except PrevmapError as err:
+        say(f"prevmap: {err}", err=True)
+        return 2
+    except OSError as err:
+        return _failed(err, f"Mallen '{args.out}' kunde inte skrivas")
+    say(f"Skrev {args.out}")
+    return 0
+
+
 def cli_inputs(args: argparse.Namespace) -> Inputs:
     """The areas (``--areas``, ``--kommun``, ``--lan``) and the indicators (``--indicators``,
     ``--demo``, else the embedded real data) of ``prevmap export``."""
@@ -242,6 +276,8 @@ def main(argv: list[str] | None = None) -> int:
         return serve(args.config)
     if args.command == "plan":
         return verify_plans(args.database)
+    if args.command == "mall":
+        return write_template(args)
     if args.deso_regso is not None and args.polisen is None:
         parser.error("--deso-regso gäller polisens brottsfil: ange också --polisen")
     # What was being done, named by its file, for a failure that is not prevmap's own.
@@ -261,8 +297,10 @@ def main(argv: list[str] | None = None) -> int:
                                        points=points, offences=args.polisen,
                                        deso_link=args.deso_regso)
         doing = f"Inställningsfilen '{args.settings}' kunde inte läsas"
-        settings = (read_settings(args.settings) if args.settings is not None
-                    else profile_for(inputs.catalogue))
+        if args.settings is not None:
+            settings, setting_notes = read_settings(args.settings), []
+        else:
+            settings, setting_notes = default_settings(inputs)
         doing = "Analysen kunde inte göras"
         analysis = run_analysis(inputs, settings, comparisons or None)
         doing = "Resultatet kunde inte skrivas"
@@ -272,6 +310,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except Exception as err:  # a file the user can fix exits 2, a fault in prevmap 1
         return _failed(err, doing)
+    for note in setting_notes:
+        say(f"Obs: {note}.", err=True)
     text = [c for c, use, why in inputs.columns if why.startswith("text")]
     if text:
         say(f"Obs: textkolumner som inte är indikatorer: {', '.join(text)}.", err=True)

@@ -32,7 +32,7 @@ from indicators.codes import (
 from indicators.columns import AREA_ID, AREA_NAME, SYNTHETIC_MARK
 from indicators.errors import IndicatorTableError
 from indicators.levels import aggregate_to_level
-from indicators.settings import AnalysisSettings, settings_for_catalogue
+from indicators.settings import AnalysisSettings, settings_for_catalogue, settings_for_table
 from indicators.table import available_indicators, column_uses, validate_indicator_table
 from indicators.trends import split_years
 
@@ -309,3 +309,25 @@ def profile_for(catalogue: Catalogue, directory: Path = PROFILES_DIR) -> Analysi
     """The settings a table is ranked with when none are given: the first shipped profile
     (by file name) whose indicators the catalogue has, else every indicator at weight 1."""
     return settings_for_catalogue(None, (), catalogue, list_profiles(directory))[0]
+
+
+def default_settings(inputs: Inputs) -> tuple[AnalysisSettings, list[str]]:
+    """The settings a table is ranked with when the user gave none (the command line):
+    :func:`profile_for` the catalogue, restricted to the indicators the table has, and a
+    note naming those of the profile it lacks. A table with no indicator at all is a named
+    error listing its columns and what to do."""
+    available = available_indicators(inputs.table, inputs.catalogue)
+    if not available:
+        raise IndicatorTableError(
+            f"fil '{inputs.table_name}': ingen av tabellens kolumner är en indikator i "
+            f"katalogen ({len(inputs.catalogue)} indikatorer). Kolumner: "
+            + ", ".join(f"'{c}' ({why})" for c, _, why in inputs.columns[:8])
+            + ". Åtgärd: döp kolumnerna som katalogens täljare och nämnare (mallen visar "
+              "dem: prevmap mall), eller ange en egen katalog med --catalogue.")
+    profile = profile_for(inputs.catalogue)
+    settings = settings_for_table(profile, available, list_profiles())
+    lacking = [inputs.catalogue[i].name for i in profile.indicators if i not in available]
+    notes = [f"profilen '{profile.name}': {len(lacking)} av {len(profile.indicators)} "
+             f"indikatorer saknas i tabellen och ingår inte: {', '.join(lacking)}"] if lacking \
+        else []
+    return settings, notes

@@ -7,8 +7,9 @@ Areas for a kommun come from
   ``make setup`` has downloaded it (:func:`find_duva_wheel` says where it looks);
 * ``wfs``: DeSO or RegSO from SCB's WFS (online, then cached).
 
-Indicators come from the bundled synthetic demo table (Huddinge), a seeded synthetic table
-for any other kommun's areas, an SCB fetch (:mod:`geo.io.scb_fetch`) or an uploaded file.
+Indicators come from SCB's public statistics embedded for all of Sweden (the default:
+:func:`real_inputs`), the bundled synthetic demo table (Huddinge), a seeded synthetic table
+for any other kommun's areas, an SCB fetch (:mod:`geo.io.scb_fetch`) or uploaded files.
 Every choice keeps its :class:`~geo.io.files.SourceInfo`, so the map and the exports say
 where their data came from.
 """
@@ -26,7 +27,15 @@ from pathlib import Path
 import pandas as pd
 
 from geo.cache import digest_of
-from geo.inputs import DEFAULT_AREAS, DEFAULT_CATALOGUE, SCB_CATALOGUE, Inputs, load_inputs
+from geo.inputs import (
+    DEFAULT_AREAS,
+    DEFAULT_CATALOGUE,
+    REAL_INDICATORS,
+    SCB_CATALOGUE,
+    Inputs,
+    inputs_for_areas,
+    load_inputs,
+)
 from geo.io.areas import Areas, read_areas
 from geo.io.files import SourceInfo, mark_synthetic, read_catalogue
 from geo.io.http import cache_root
@@ -255,6 +264,12 @@ def demo_inputs(areas: Areas, kommun: str, area_source: str) -> Inputs:
                   table_name="demodata", catalogue=catalogue)
 
 
+def real_inputs(areas: Areas) -> Inputs:
+    """SCB's public statistics (embedded, all of Sweden) for ``areas``: the DeSO of their
+    kommuner, summed to RegSO for RegSO areas (:func:`geo.inputs.fit_to_areas`)."""
+    return inputs_for_areas(areas, REAL_INDICATORS)
+
+
 def table_inputs(areas: Areas, table: pd.DataFrame, source: SourceInfo, *, name: str,
                  catalogue: str | Path = SCB_CATALOGUE) -> Inputs:
     """Inputs from an in-memory indicator table (e.g. an SCB fetch) and its source."""
@@ -266,7 +281,8 @@ def table_inputs(areas: Areas, table: pd.DataFrame, source: SourceInfo, *, name:
 
 # -- the data page's choices ------------------------------------------------------------------
 LEVELS = ("regso", "deso", "kommundelar")
-INDICATOR_SOURCES = ("demo", "scb", "upload")
+INDICATOR_SOURCES = ("scb_open", "demo", "scb", "upload")
+REAL = "scb_open"
 UPLOAD = "upload"
 
 
@@ -291,7 +307,7 @@ class DataChoice:
     kommun: str = HUDDINGE
     level: str = "regso"
     area_source: str = "bundled"
-    indicator_source: str = "demo"
+    indicator_source: str = REAL
     offline: bool = False
     area_source_before_deso: str | None = None
 

@@ -8,20 +8,24 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pytest
+from app_start import demo_app
 from streamlit.testing.v1 import AppTest
 
 from geo.analysis import run_analysis
 from geo.export.tables import ranking_table
+from geo.export.template import TEMPLATE_FORMATS
 from geo.export.text import md_source
 from geo.inputs import DEFAULT_AREAS, DEMO_INDICATORS, list_profiles, load_inputs
 from indicators.columns import DOMAINS
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
+TEMPLATE_LABELS = {f.label for f in TEMPLATE_FORMATS}   # the template's buttons, not exports
+
 
 @pytest.fixture
 def app() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = demo_app()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -208,7 +212,7 @@ def test_data_page_shows_sources_coverage_and_missing_values(app):
                 and "Område" in d.value.columns)
     reasons = {(r["Indikator"], r["Område"]): r["Orsak"] for r in gaps.to_dict("records")}
     assert reasons[("Elever med hög frånvaro (minst 15 %)", "0126R015")] == \
-        "tom cell eller saknad kolumn i indikatortabellen"
+        "tom cell"
     # Every other gap is disclosure control, and says so.
     others = [why for key, why in reasons.items() if key[1] != "0126R015"]
     assert others and all("färre än 5" in why or "röj" in why or "nämnaren" in why
@@ -233,7 +237,7 @@ def stand_in_wheel(tmp_path, monkeypatch):
 
 
 def test_another_kommun_gets_its_areas_and_synthetic_demo_data(stand_in_wheel):
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = demo_app()
     at.selectbox(key="kommun").set_value("0127").run()
     assert not at.exception and not at.error
     assert at.radio(key="area_source").value == "national"     # bundled is Huddinge only
@@ -249,7 +253,7 @@ def test_another_kommun_gets_its_areas_and_synthetic_demo_data(stand_in_wheel):
 
 
 def test_kommundelar_elsewhere_ask_for_a_grouping_table(stand_in_wheel):
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = demo_app()
     at.selectbox(key="kommun").set_value("0127").run()
     at.radio(key="level").set_value("kommundelar").run()
     assert not at.exception and not at.error
@@ -274,7 +278,7 @@ def test_kolada_reference_values_are_fetched_on_request(monkeypatch):
     try:
         prefix = "/v3/data/kpi/N15428,N02797,N03942,N07540/municipality/0126,0001,0000/year/"
         monkeypatch.setenv("PREVMAP_KOLADA_URL", api.url + "v3")
-        at = AppTest.from_file(APP, default_timeout=120).run()
+        at = demo_app()
         assert not at.exception and len(api.requests) == 0      # nothing until asked
         import datetime as dt
 
@@ -294,7 +298,7 @@ def test_kolada_reference_values_are_fetched_on_request(monkeypatch):
 
 def test_offline_scb_fetch_says_so_and_the_bundled_data_still_work(monkeypatch):
     monkeypatch.setenv("PREVMAP_OFFLINE", "1")
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = demo_app()
     at.radio(key="indicator_source").set_value("scb").run()
     assert any("Tryck på 'Hämta från SCB'" in md_source(i.value) for i in at.info)
     next(b for b in at.button if b.label == "Hämta från SCB").click().run()
@@ -312,7 +316,7 @@ def test_scb_fetch_ranks_real_format_tables_and_reports_the_join(monkeypatch, tm
     api = CubeApi(standard_cubes())
     try:
         monkeypatch.setenv("PREVMAP_SCB_URL", api.url + "api/v2")
-        at = AppTest.from_file(APP, default_timeout=120).run()
+        at = demo_app()
         at.radio(key="indicator_source").set_value("scb").run()
         assert len(api.requests) == 0                            # nothing until asked
         next(b for b in at.button if b.label == "Hämta från SCB").click().run()
@@ -325,7 +329,7 @@ def test_scb_fetch_ranks_real_format_tables_and_reports_the_join(monkeypatch, tm
         assert any("Lägenheter med hyresrätt" in md_source(w.value) for w in at.warning)
         table = next(d.value for d in at.dataframe if "Licens" in d.value.columns)
         assert table["Titel"].tolist()[1] == "SCB-indikatorer per RegSO i kommun 0126, 2024"
-        assert table["Täckning"].tolist()[1] == "3 av 22 områden, 3 av 4 indikatorer"
+        assert table["Täckning"].tolist()[1] == "3 av 22 områden, 3 av 6 indikatorer"
         gaps = next(d.value for d in at.dataframe if "Orsak" in d.value.columns)
         low = gaps[gaps["Område"] == "0126R003"]
         assert low["Indikator"].tolist() == ["Invånare med låg ekonomisk standard"]
@@ -354,7 +358,7 @@ def test_kommundel_polygons_by_area_and_by_population(tmp_path):
     people = halves.assign(folk=[900, 100])
     people.to_file(tmp_path / "folk.gpkg")
 
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = demo_app()
     at.radio(key="level").set_value("kommundelar").run()
     uploader(at, "grouping_file").upload("halvor.gpkg", (tmp_path / "halvor.gpkg").read_bytes(),
                                          "application/geopackage+sqlite3").run()
@@ -452,9 +456,10 @@ def test_tile_server_address_is_checked(app):
 def test_without_chromium_pdf_and_png_are_disabled_with_the_reason(monkeypatch):
     # A failure inside a download's callable never reaches the page; the app says it first.
     monkeypatch.setattr("geo.export.render.CHROMIUM", Path("/saknas/chromium"))
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = demo_app()
     assert not at.exception
-    buttons = {b.proto.label: b.proto for b in at.get("download_button")}
+    buttons = {b.proto.label: b.proto for b in at.get("download_button")
+               if b.proto.label not in TEMPLATE_LABELS}
     assert buttons["Rapport (PDF)"].disabled and buttons["Karta (PNG)"].disabled
     assert not buttons["Rapport (HTML)"].disabled
     assert all(b.ignore_rerun for b in buttons.values())
@@ -488,9 +493,9 @@ def test_the_downloads_are_the_export_registry_with_the_command_lines_bytes(monk
         return file_id
 
     monkeypatch.setattr(MediaFileManager, "add_deferred", recorded)
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = demo_app()
     assert not at.exception
-    buttons = [b.proto for b in at.get("download_button")]
+    buttons = [b.proto for b in at.get("download_button") if b.proto.label not in TEMPLATE_LABELS]
     assert [b.label for b in buttons] == [f.label for f in FORMATS]
     files = {b.label: made[b.deferred_file_id] for b in buttons if b.deferred_file_id}
     for fmt in FORMATS:
@@ -505,7 +510,7 @@ def test_the_downloads_are_the_export_registry_with_the_command_lines_bytes(monk
 
 
 def test_a_lan_shows_the_overview_per_kommun_then_one_kommun(stand_in_wheel):
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = demo_app()
     at.selectbox(key="kommun").set_value("01").run()
     assert not at.exception and not at.error
     assert at.radio(key="area_source").value == "national"
@@ -531,7 +536,7 @@ def test_a_lan_shows_the_overview_per_kommun_then_one_kommun(stand_in_wheel):
 
 
 def test_scb_fetch_is_per_kommun_and_says_so_for_a_lan(stand_in_wheel):
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = demo_app()
     at.selectbox(key="kommun").set_value("00").run()
     at.radio(key="indicator_source").set_value("scb").run()
     assert not at.exception

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from app_start import demo_app
 from streamlit.testing.v1 import AppTest
 
 from geo.analysis import plan_followup, run_analysis
@@ -46,7 +47,7 @@ def errors(at: AppTest) -> str:
 
 
 def open_tab(who: str = "Anna") -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = demo_app()
     at.session_state["tab"] = "Åtgärdsplan"
     at.run()
     assert not at.exception, [e.value for e in at.exception]

@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from app_start import demo_app
 from streamlit.testing.v1 import AppTest
 
 import geo.inputs
@@ -60,7 +61,7 @@ def own_temp(tmp_path, monkeypatch) -> Path:
 
 
 def test_uploads_leave_no_file_after_reading_replacing_and_the_session(own_temp):
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = demo_app()
     at.radio(key="level").set_value("kommundelar")
     choose_uploads(at)
     lines = DEMO_INDICATORS.read_text(encoding="utf-8").splitlines()
@@ -84,7 +85,7 @@ def test_uploads_leave_no_file_after_reading_replacing_and_the_session(own_temp)
 
 
 def test_hostile_table_values_and_area_codes_are_shown_as_text():
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = demo_app()
     choose_uploads(at)
     header = DEMO_INDICATORS.read_text(encoding="utf-8").splitlines()[0]
     width = len(header.split(","))
@@ -100,7 +101,7 @@ def test_hostile_table_values_and_area_codes_are_shown_as_text():
 
 
 def test_a_hostile_value_in_an_error_is_shown_as_text():
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = demo_app()
     choose_uploads(at)
     lines = DEMO_INDICATORS.read_text(encoding="utf-8").splitlines()
     header, first = lines[0].split(","), lines[1].split(",")
@@ -115,7 +116,7 @@ def test_a_hostile_value_in_an_error_is_shown_as_text():
 
 
 def test_a_hostile_settings_key_is_shown_as_text():
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = demo_app()
     bad = b'[indicator_weights]\n"**fet** :smile: [a](http://evil.example)" = 1\n'
     uploader(at, "settings_file").upload("![x](http:127.0.0.1).toml", bad,
                                          "application/toml").run()
@@ -126,7 +127,7 @@ def test_a_hostile_settings_key_is_shown_as_text():
 
 
 def test_a_hostile_point_file_name_is_shown_as_text():
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = demo_app()
     name = "![p](http:127.0.0.1) **skolor**.csv"
     far = "namn,lat,lon\nLångt borta,67.85,20.22\n".encode()   # Kiruna: outside Huddinge
     uploader(at, "points_files").upload(name, far, "text/csv").run()
@@ -136,7 +137,7 @@ def test_a_hostile_point_file_name_is_shown_as_text():
 
 
 def test_a_broken_geoparquet_upload_shows_a_swedish_error_not_a_traceback():
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = demo_app()
     at.radio(key="area_source").set_value("upload").run()
     uploader(at, "areas_file").upload("trasig.parquet", b"PAR1" + b"\x00" * 64 + b"PAR1").run()
     assert not at.exception, [e.value for e in at.exception]
@@ -150,7 +151,7 @@ def test_an_unexpected_error_in_a_data_step_shows_details_folded_away(monkeypatc
         raise RuntimeError("/srv/prevmap/hemlig/sökväg.py: oj")
 
     monkeypatch.setattr(geo.inputs, "inputs_for_areas", broken)
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = demo_app()
     choose_uploads(at)
     uploader(at, "table_file").upload("egen.csv", table_with([], tag="broken"),
                                       "text/csv").run()

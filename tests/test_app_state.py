@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from app_start import demo_app
 from streamlit.testing.v1 import AppTest
 
 from geo.analysis import domain_hotspots, run_analysis
@@ -67,7 +68,7 @@ def offline_app(monkeypatch, tmp_path) -> AppTest:
     """The app without network and with an empty cache: no saved WFS or SCB answer."""
     monkeypatch.setenv("PREVMAP_OFFLINE", "1")
     monkeypatch.setenv("PREVMAP_CACHE", str(tmp_path / "cache"))
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = demo_app()
     assert not at.exception
     return at
 
@@ -82,7 +83,7 @@ def test_no_data_choice_or_failure_resets_the_settings(offline_app) -> None:
     profile_ranking = ranking(at)
 
     at.radio(key="indicator_source").set_value("upload").run()          # waits for a file
-    assert any("Ladda upp en indikatortabell" in md_source(i.value) for i in at.info)
+    assert any("Ladda upp en eller flera indikatortabeller" in md_source(i.value) for i in at.info)
     assert view(at) == shown and at.session_state["settings"] == wanted
 
     at.radio(key="indicator_source").set_value("scb").run()             # waits for a fetch
@@ -193,7 +194,7 @@ def test_a_corrected_file_with_the_same_name_and_rows_gets_new_results_everywher
     assert expected_sensitivity(old) != expected_sensitivity(new)
     assert hotspot_rows(old) != hotspot_rows(new) and hotspot_rows(new)
 
-    at = AppTest.from_file(APP, default_timeout=180).run()
+    at = demo_app(180)
     at.radio(key="area_source").set_value("upload")
     at.radio(key="indicator_source").set_value("upload").run()
     upload(at, "areas_file", "omraden.parquet", DEFAULT_AREAS.read_bytes(),
@@ -218,7 +219,7 @@ def test_settings_of_another_catalogue_are_kept_aside_not_lost(monkeypatch, tmp_
     try:
         monkeypatch.setenv("PREVMAP_SCB_URL", api.url + "api/v2")
         monkeypatch.setenv("PREVMAP_CACHE", str(tmp_path / "cache"))
-        at = AppTest.from_file(APP, default_timeout=120).run()
+        at = demo_app()
         wanted = user_settings(at)
         shown = view(at)
         at.radio(key="indicator_source").set_value("scb").run()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from app_start import demo_app
 from streamlit.testing.v1 import AppTest
 
 from plans.model import Plan, PlanArea
@@ -50,7 +51,7 @@ def store(tmp_path, monkeypatch):
 
 
 def open_plan(user: dict, plan_id: int) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
+    at = demo_app(run=False)
     at.user = user
     at.run()
     at.session_state["tab"] = "Åtgärdsplan"
@@ -61,7 +62,7 @@ def open_plan(user: dict, plan_id: int) -> AppTest:
 
 
 def test_nothing_of_the_app_is_shown_before_a_login(store):
-    at = AppTest.from_file(APP, default_timeout=120)
+    at = demo_app(run=False)
     at.user = {"is_logged_in": False}
     at.run()
     assert not at.exception, [e.value for e in at.exception]
@@ -130,7 +131,7 @@ def test_broken_team_settings_show_nothing_but_the_error(store, monkeypatch, tmp
     bad = tmp_path / "trasig.toml"
     bad.write_text(TEAM.replace("editors = [", "editors = "), encoding="utf-8")
     monkeypatch.setenv(ENV_TEAM, str(bad))
-    at = AppTest.from_file(APP, default_timeout=120)
+    at = demo_app(run=False)
     at.user = EDITOR
     at.run()
     assert "Fel i inställningarna för teamläget" in at.error[0].value

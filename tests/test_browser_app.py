@@ -22,9 +22,11 @@ from geo.analysis import plan_followup, run_analysis
 from geo.export.tables import ranking_csv, ranking_table
 from geo.export.workbook import SHEET_RANKING
 from geo.inputs import list_profiles, load_inputs
+from geo.sources import real_inputs
 from indicators.settings import AnalysisSettings
 
 ROOT = Path(__file__).resolve().parents[1]
+DEMO = "/?data=demo"
 pytestmark = requires_browser
 
 
@@ -42,10 +44,12 @@ def app_url(tmp_path_factory) -> Iterator[str]:
 
 
 def test_app_in_a_real_browser_offline(app_url, tmp_path):
+    """What a user gets from `make run`: the real SCB data for Huddinge, offline."""
     blocked: list[str] = []
     with launched_browser() as chromium:
-        page = _guarded_page(chromium, app_url, blocked)
-        page.get_by_text("Områdesprofil: Flemingsberg östra").wait_for()
+        page = _guarded_page(chromium, app_url, blocked, path="")
+        page.get_by_text("Områdesprofil: Vårby gård").wait_for()
+        assert page.get_by_text("SYNTETISKA DEMODATA").count() == 0
         frame = page.frame_locator("iframe[title='streamlit_folium.st_folium']")
         paths = frame.locator("path.leaflet-interactive")
         paths.first.wait_for()
@@ -71,7 +75,7 @@ def test_app_in_a_real_browser_offline(app_url, tmp_path):
         saved = tmp_path / "rangordning.csv"
         download.value.save_as(saved)
         expected = ranking_csv(run_analysis(
-            load_inputs(), list_profiles()["Bred prevention"]))
+            real_inputs(load_inputs().areas), list_profiles()["SCB: socioekonomiska riskfaktorer"]))
         assert saved.read_bytes() == expected
         # The profile's charts (Vega-Lite specs written by the app) are drawn.
         charts = page.locator(".vega-embed")
@@ -83,9 +87,11 @@ def test_app_in_a_real_browser_offline(app_url, tmp_path):
         assert blocked == []
 
 
-def _guarded_page(chromium, app_url: str, blocked: list[str], allowed: tuple[str, ...] = ()):
-    """A page on the app where every request to another host (other than ``allowed``
-    addresses) is refused and recorded."""
+def _guarded_page(chromium, app_url: str, blocked: list[str], allowed: tuple[str, ...] = (),
+                  path: str = DEMO):
+    """A page on the app (at ``path``: by default the link to the synthetic demo, whose six
+    domains most journeys use; "" is what a user gets) where every request to another host
+    (other than ``allowed`` addresses) is refused and recorded."""
     context = chromium.new_context(viewport={"width": 1400, "height": 1000},
                                    accept_downloads=True)
 
@@ -100,7 +106,7 @@ def _guarded_page(chromium, app_url: str, blocked: list[str], allowed: tuple[str
     context.route("**/*", guard)
     page = context.new_page()
     page.set_default_timeout(120_000)
-    page.goto(app_url)
+    page.goto(app_url + path)
     page.get_by_text("Områdesprofil:").first.wait_for()
     return page
 
@@ -431,7 +437,8 @@ def test_the_settings_survive_every_data_choice_in_a_real_browser(app_url):
         screenshot(page, "app_state_0_own_settings.png")
 
         _open_tab(page, "Data och källor")
-        steps = [("upload", "Indikatorer", "Egen fil", "Ladda upp en indikatortabell"),
+        steps = [("upload", "Indikatorer", "Egna filer",
+                  "Ladda upp en eller flera indikatortabeller"),
                  ("scb", "Indikatorer", "Hämta från SCB (PxWebApi)",
                   "Tryck på 'Hämta från SCB'"),
                  ("scb_offline", None, "Hämta från SCB", "Hämtningen från SCB misslyckades"),
@@ -449,7 +456,7 @@ def test_the_settings_survive_every_data_choice_in_a_real_browser(app_url):
                 screenshot(page, f"app_state_{n}_{step}.png")
             assert _sidebar_view(page) == wanted, option
 
-        _choose(page, "Indikatorer", "Demodata (syntetiska)")
+        _choose(page, "Indikatorer", "Demodata med alla sex domäner (syntetiska)")
         _choose(page, "Nivå", "RegSO (SCB)")
         area_sources = page.get_by_role("radiogroup", name="Områden")   # not DeSO's WFS
         assert area_sources.locator("label").filter(has=page.locator("input:checked")

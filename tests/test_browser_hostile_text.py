@@ -111,7 +111,7 @@ def test_hostile_text_from_files_and_plans_shows_literally(app_url, bait, tmp_pa
             _open_tab(page, "Data och källor")
             _radio(page, "Områden", "Egen fil")
             _upload(page, "Områdesfil", "omraden.parquet", DEFAULT_AREAS.read_bytes())
-            _radio(page, "Indikatorer", "Egen fil")
+            _radio(page, "Indikatorer", "Egna filer")
             _upload(page, "Indikatortabell", "egen.csv", table.encode("utf-8"))
             _wait_text(page, code)
             # The sidebar's widgets were not drawn while the uploads were awaited, so their

@@ -24,7 +24,8 @@ PROFILE = PROFILES_DIR / "kriminalitet.toml"
 
 
 def test_export_writes_map_csv_and_settings(tmp_path, capsys):
-    assert main(["export", "--demo", "--settings", str(PROFILE), "--out", str(tmp_path / "k.html")]) == 0
+    assert main(["export", "--demo", "--settings", str(PROFILE),
+                 "--out", str(tmp_path / "k.html")]) == 0
     out = capsys.readouterr()
     assert f"Skrev {tmp_path / 'k.html'}" in out.out
     assert "SYNTETISKA DEMODATA" in out.err

@@ -12,7 +12,7 @@ import geopandas as gpd
 import openpyxl
 import pandas as pd
 import pytest
-from streamlit.testing.v1 import AppTest
+from app_start import demo_app
 
 from geo.analysis import run_analysis
 from geo.export.outputs import map_html
@@ -57,7 +57,7 @@ def test_the_guard_itself_refuses_the_internet(no_network):
 
 
 def test_the_app_and_every_tab_without_network(no_network):
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = demo_app()
     assert not at.exception and not at.error
     assert len(at.dataframe[0].value) == 22
     at.slider(key="dw_kriminalitet").set_value(3.0).run()

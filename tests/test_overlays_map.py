@@ -23,6 +23,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pytest
+from app_start import demo_app
 from shapely.geometry import box
 from streamlit.testing.v1 import AppTest
 from test_maps import (
@@ -327,7 +328,7 @@ def ranking(at: AppTest) -> pd.DataFrame:
 
 def test_app_uploads_add_comparison_columns_and_sources(tmp_path):
     gpkg, csv = huddinge_files(tmp_path)
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = demo_app()
     assert POLICE_LEVEL not in ranking(at).columns
     uploader(at, "utsatta_file").upload("utsatta.gpkg", gpkg.read_bytes(),
                                         "application/geopackage+sqlite3")
@@ -356,7 +357,7 @@ def test_app_uploads_add_comparison_columns_and_sources(tmp_path):
 
 
 def test_app_point_upload_counts_points_per_area():
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = demo_app()
     areas = load_inputs().areas.frame.set_index("area_id")
     inside = areas.geometry.representative_point().to_crs(4326)
     rows = ["namn,lat,lon"] + [f"Gård {k},{inside[a].y:.6f},{inside[a].x:.6f}"
@@ -374,7 +375,7 @@ def test_app_point_upload_counts_points_per_area():
 
 def test_app_at_kommundelar_shows_the_overlay_but_not_omradestyp(tmp_path):
     gpkg, csv = huddinge_files(tmp_path)
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = demo_app()
     at.radio(key="level").set_value("kommundelar")
     uploader(at, "utsatta_file").upload("utsatta.gpkg", gpkg.read_bytes(),
                                         "application/geopackage+sqlite3")
@@ -388,7 +389,7 @@ def test_app_at_kommundelar_shows_the_overlay_but_not_omradestyp(tmp_path):
 
 def test_app_named_kommun_that_is_not_in_the_file_is_an_error(tmp_path):
     _, csv = huddinge_files(tmp_path)
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = demo_app()
     at.text_input(key="omradestyp_kommun").input("Ankeborg")
     uploader(at, "omradestyp_file").upload("typ.csv", csv.read_bytes(), "text/csv").run()
     assert not at.exception
@@ -396,7 +397,7 @@ def test_app_named_kommun_that_is_not_in_the_file_is_an_error(tmp_path):
 
 
 def test_app_bad_comparison_file_shows_an_error_and_keeps_the_ranking(tmp_path):
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = demo_app()
     before = ranking(at)["Områdeskod"].tolist()
     uploader(at, "omradestyp_file").upload("fel.csv", b"Omrade,2023\nHuddinge,7\n",
                                            "text/csv").run()

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from app_start import demo_app
 from sqlalchemy.engine import make_url
-from streamlit.testing.v1 import AppTest
 
 from geo.cli import main
 from plans import migrations, schema
@@ -388,7 +388,7 @@ def test_the_plan_tab_verifies_the_history_and_names_the_broken_row(store, writt
                                                                      plans_db_url,
                                                                      monkeypatch):
     monkeypatch.setenv("PREVMAP_DATABASE_URL", plans_db_url)
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = demo_app()
     at.session_state["tab"] = "Åtgärdsplan"
     at.run()
     at.selectbox(key="plan_id").set_value(written[0].id).run()

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from streamlit.testing.v1 import AppTest
+from app_start import demo_app
 
 import plans.store
 from plans import migrations
@@ -141,7 +141,7 @@ def test_the_plan_tab_shows_a_read_only_database_with_edits_refused(tmp_path, mo
     # as the file's mode says to a user who is not root: the store then opens it read-only
     monkeypatch.setattr(plans.store, "sqlite_read_only", lambda parsed: True)
     path.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = demo_app()
     at.session_state["tab"] = "Åtgärdsplan"
     at.run()
     # nothing to type a name into: nothing can be saved

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from app_start import demo_app
 from sqlalchemy.engine import make_url
 from streamlit.testing.v1 import AppTest
 
@@ -126,7 +127,7 @@ def test_the_password_canary_is_nowhere(canary_urls, bred_prevention, monkeypatc
     with caplog.at_level(logging.DEBUG):
         for name, url in urls.items():
             monkeypatch.setenv("PREVMAP_DATABASE_URL", url)
-            at = AppTest.from_file(APP, default_timeout=120).run()
+            at = demo_app()
             at.session_state["tab"] = "Åtgärdsplan"
             at.run()
             assert not at.exception, [e.value for e in at.exception]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from app_start import demo_app
 
 from geo.cli import main
 from geo.inputs import DEMO_INDICATORS
@@ -281,11 +282,13 @@ def test_real_offences_through_the_cli(tmp_path: Path, capsys: pytest.CaptureFix
     without = raw[raw["DeSO.område"] == ""]
     assert f"{len(without)} av {len(raw)} brott i '{OFFENCES.name}' saknar DeSO-kod" in err
     assert "2023 är det senaste hela året i filen" in err
-    assert "beräknas inte: befolkningen i indikatortabellen är syntetisk" in err
-    assert OFFENCES_RATE_COLUMN not in ranking
+    # The real default data have inhabitants: offences per 1 000 of them.
+    assert "indikatortabellens kolumn 'invanare' (scb_deso_2022.parquet)" in err
+    assert OFFENCES_RATE_COLUMN in ranking
     html = (tmp_path / "k.html").read_text(encoding="utf-8")
     assert OFFENCES.name + ", brott 2023" in html
-    tips = re.findall(r'Anmälda brott \(polisen\): (\d+)"', html)    # one per area
+    tips = re.findall(r'Anmälda brott \(polisen\): (\d+)(?: \([0-9,]+ per 1 000 invånare\))?"',
+                      html)    # one per area
     assert sorted(map(int, tips)) == sorted(got.tolist())
     excel = pd.read_excel(tmp_path / "k.xlsx", sheet_name="Rangordning",
                           dtype={"Områdeskod": str}).set_index("Områdeskod")
@@ -435,7 +438,7 @@ def test_app_uploads_police_offences_and_events() -> None:
     def uploader(at: AppTest, key: str):
         return next(u for u in at.file_uploader if u.key == key)
 
-    at = AppTest.from_file(APP, default_timeout=180).run()
+    at = demo_app(180)
     assert not at.exception
     # Without the link the RegSO cannot be reached: a Swedish error, the ranking stays.
     uploader(at, "polisen_file").upload(OFFENCES.name, OFFENCES.read_bytes(), "text/csv").run()

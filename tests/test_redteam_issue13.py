@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from app_start import demo_app
 from browser import requires_browser
 from geo_fixtures import grid_frame, write_zipped_shapefile
 from test_http_hostile import hostile  # noqa: F401 - a fixture
@@ -358,10 +359,9 @@ def test_settings_toml_nested_50000_deep_is_a_settings_error(tmp_path, capsys) -
 
 
 def test_app_settings_upload_nested_50000_deep_is_told_as_the_files_fault() -> None:
-    from streamlit.testing.v1 import AppTest
-    from test_app_safety import APP, uploader
+    from test_app_safety import uploader
 
-    at = AppTest.from_file(APP, default_timeout=120).run()
+    at = demo_app()
     deep = ("a = " + "[" * 50_000 + "]" * 50_000 + "\n").encode()
     uploader(at, "settings_file").upload("djup.toml", deep, "application/toml").run()
 

@@ -24,13 +24,15 @@ import pandas as pd
 from geo.io.files import read_indicator_table
 from geo.io.limits import FileLimits
 from geo.io.safe_files import read_table_file
+from geo.io.scb_files import read_omradestyp
 from geo.io.scb_upload import read_indicator_upload
 from geo.io.scb_wide import REQUIRED as SCB_WIDE_COLUMNS
-from geo.io.scb_wide import scb_indicator_counts
+from geo.io.scb_wide import counts_missing, scb_indicator_counts
+from geo.io.tables import missing_cells_frame
 from indicators.codes import LEVEL_NAMES, looks_like_codes, normalise_area_codes
 from indicators.columns import AREA_ID, AREA_NAME, SYNTHETIC_MARK
-from indicators.errors import IndicatorTableError, Problems, ScbFileError
-from indicators.swedish import MISSING_SYMBOLS, parse_number
+from indicators.errors import IndicatorTableError, PrevmapError, Problems, ScbFileError
+from indicators.swedish import parse_number
 
 # Header names (lower case, letters and digits only) that name a key column.
 KEY_NAMES = frozenset({
@@ -117,32 +119,23 @@ class IndicatorRead:
 
 
 def text_columns(table: pd.DataFrame) -> set[str]:
-    """Columns with no number in them, or only area codes (names, a larger area's code)."""
+    """Columns with no number in them, or only area codes with letters or a leading zero
+    (names, a larger area's code): a column of three-digit counts is numbers."""
     out = set()
     for column in table.columns:
         if pd.api.types.is_numeric_dtype(table[column]):
             continue
         text = table[column].astype("string").str.strip().dropna()
-        if looks_like_codes(text) or not text.map(lambda v: parse_number(v) is not None).any():
+        codes = text.str.fullmatch(r"\d{4}(?:[ABCR]\d{3,4}\S*)?|0\d{3}", na=False)
+        if (len(text) and codes.all()) or not text.map(
+                lambda v: parse_number(v) is not None).any():
             out.add(str(column))
     return out
 
 
 def _missing_cells(table: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
-    rows = []
-    for column in columns:
-        values = table[column]
-        if pd.api.types.is_numeric_dtype(values):
-            for area in table.loc[values.isna(), AREA_ID]:
-                rows.append((area, column, "", "tom cell"))
-            continue
-        text = values.astype("string").str.strip()
-        for area, cell in zip(table[AREA_ID], text, strict=True):
-            if pd.isna(cell) or cell == "":
-                rows.append((area, column, "", "tom cell"))
-            elif cell in MISSING_SYMBOLS:
-                rows.append((area, column, cell, f"'{cell}': {MISSING_SYMBOLS[cell]}"))
-    return pd.DataFrame(rows, columns=[AREA_ID, "column", "symbol", "reason"])
+    """Every empty cell and SCB symbol of ``columns``, with its meaning."""
+    return missing_cells_frame(table, AREA_ID, columns)
 
 
 def _refuse_other_files(table: pd.DataFrame, source: str) -> None:
@@ -161,6 +154,14 @@ def _refuse_other_files(table: pd.DataFrame, source: str) -> None:
             f"fil '{source}': är SCB:s områdestyp per RegSO (\"Kommun (RegSO-namn)\"), inte en "
             "indikatortabell. Åtgärd: ange den med --omradestyp, eller ladda upp den under "
             "Jämförelser: områdestypen jämförs med rangordningen men ingår aldrig i indexet.")
+
+
+def _is_omradestyp(path: Path) -> bool:
+    """SCB's områdestyp file (:func:`geo.io.scb_files.read_omradestyp` reads it)."""
+    try:
+        return len(read_omradestyp(path)) > 0
+    except PrevmapError:
+        return False
 
 
 def read_one_indicator_file(path: str | Path, limits: FileLimits | None = None, *,
@@ -187,13 +188,18 @@ def read_one_indicator_file(path: str | Path, limits: FileLimits | None = None, 
         table = plain
         notes.extend(table.attrs.get("notes", ()))
         if set(SCB_WIDE_COLUMNS) & set(table.columns):
-            counts = scb_indicator_counts(table, id_column=key, source=path.name, partial=True)
             used = [c for c in SCB_WIDE_COLUMNS if c in table.columns]
+            cells = _missing_cells(table.rename(columns={key: AREA_ID}) if key != AREA_ID
+                                   else table, used)
+            counts = scb_indicator_counts(table, id_column=key, source=path.name, partial=True)
+            counts.attrs["missing"] = counts_missing(cells)
             notes.append(f"{path.name}: SCB:s breda DeSO-tabell; {len(used)} av dess kolumner "
                          "räknades om till katalogens antal (data/catalogue_scb.csv)")
             counts = counts.rename(columns={AREA_ID: key}) if key != AREA_ID else counts
             table = counts
     else:
+        if path.suffix.lower() == ".csv" and _is_omradestyp(path):
+            _refuse_other_files(pd.DataFrame({"Område": ["A (B)"]}), path.name)
         try:
             table = read_indicator_upload(path, limits)
         except (ScbFileError, IndicatorTableError) as err:
@@ -217,6 +223,7 @@ def _keyed(table: pd.DataFrame, key: str, source: str, notes: list[str],
            scb: dict | None) -> IndicatorRead:
     """The table with ``area_id`` of normalised codes (or the own ids as they are)."""
     values = table[key]
+    given = table.attrs.get("missing")
     table = table.drop(columns=[key]).copy()
     if looks_like_codes(values):
         codes = normalise_area_codes(list(values), source=source, column=str(key))
@@ -238,8 +245,15 @@ def _keyed(table: pd.DataFrame, key: str, source: str, notes: list[str],
             table = table.rename(columns={column: AREA_NAME})
     values_columns = [c for c in table.columns if c not in (AREA_ID, AREA_NAME, SYNTHETIC_MARK)]
     table.attrs = {}
+    missing = _missing_cells(table, values_columns)
+    if given is not None and len(given):   # SCB's symbols, kept through the counts
+        code = dict(zip(values.astype("string").str.strip(), table[AREA_ID], strict=True))
+        given = given.assign(area_id=given["area_id"].map(code).fillna(given["area_id"]))
+        keys = set(zip(given["area_id"], given["column"], strict=True))
+        missing = pd.concat([given, missing[[(a, c) not in keys for a, c in zip(
+            missing[AREA_ID], missing["column"], strict=True)]]], ignore_index=True)
     return IndicatorRead(table=table, level=level, sources=(source,), key_columns=(str(key),),
-                         notes=tuple(notes), missing=_missing_cells(table, values_columns),
+                         notes=tuple(notes), missing=missing,
                          scb=scb, vintages=vintages)
 
 

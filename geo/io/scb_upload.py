@@ -21,7 +21,7 @@ import pandas as pd
 from geo.io.files import read_indicator_table
 from geo.io.limits import FileLimits
 from geo.io.scb_files import ScbExport, read_scb_export
-from geo.io.scb_wide import scb_indicator_counts
+from geo.io.scb_wide import counts_missing, scb_indicator_counts
 from geo.io.tables import CSV_SUFFIXES, EXCEL_SUFFIXES
 from indicators.columns import AREA_ID, AREA_NAME
 from indicators.errors import IndicatorTableError, ScbFileError
@@ -143,4 +143,9 @@ def scb_export_counts(export: ScbExport) -> pd.DataFrame:
         counts.insert(1, AREA_NAME, export.data[AREA_NAME].to_numpy())
     counts.attrs["scb"] = {"table_code": export.table_code, "title": export.title,
                            "year": years[0] if years else None}
+    cells = pd.DataFrame(
+        [(m.area, renamed[m.column], m.value, m.reason)
+         for m in export.missing if m.column in renamed],
+        columns=["area_id", "column", "symbol", "reason"])
+    counts.attrs["missing"] = counts_missing(cells)
     return counts

@@ -87,3 +87,16 @@ def scb_indicator_counts(wide: pd.DataFrame, id_column: str = "deso_2018",
     return pd.DataFrame({
         "area_id": wide[id_column].astype("string").str.strip().to_numpy(), **counts,
     }).reset_index(drop=True)
+
+
+def counts_missing(cells: pd.DataFrame) -> pd.DataFrame:
+    """Missing cells of SCB's columns (area_id, column, symbol, reason) as missing cells of
+    the counts made from them, each reason naming SCB's column: a count is missing where
+    one of the cells it is made from is."""
+    rows = []
+    for area, column, symbol, reason in cells[["area_id", "column", "symbol", "reason"]].itertuples(
+            index=False):
+        for name, (needs, _) in COUNTS.items():
+            if column in needs:
+                rows.append((area, name, symbol, f"{reason} (SCB:s kolumn '{column}')"))
+    return pd.DataFrame(rows, columns=["area_id", "column", "symbol", "reason"])

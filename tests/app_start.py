@@ -1,0 +1,18 @@
+"""Starting the app in AppTest as a user does: on the real default data, or with the link
+``?data=demo`` that opens the synthetic demo with all six domains (most feature tests use
+the demo's six domains; tests/test_app_real_default.py tests what a user gets by default)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def demo_app(timeout: int = 120, *, run: bool = True) -> AppTest:
+    """The app opened with ``?data=demo`` (run once unless ``run`` is False)."""
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    at.query_params["data"] = "demo"
+    return at.run() if run else at

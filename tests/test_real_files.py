@@ -1,0 +1,318 @@
+"""Every real file in ../shared/data through `prevmap export`, as a user passes it (no
+renaming first), and generated bad variants of them. Each ends in a correct map or a named
+error with exit code 2; none in exit 0 with grey areas (issue 15)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from shared_data import shared
+
+from geo.cli import main
+
+HUDDINGE_AREAS = 22
+
+
+def export(tmp_path: Path, *args: str, name: str = "k") -> tuple[int, pd.DataFrame | None]:
+    """Run ``prevmap export`` with ``args``; the exit code and the ranking CSV (None when
+    nothing was written)."""
+    out = tmp_path / f"{name}.html"
+    code = main(["export", *args, "--out", str(out)])
+    csv = out.with_suffix(".csv")
+    if not csv.exists():
+        return code, None
+    return code, pd.read_csv(csv, sep=";", decimal=",", encoding="utf-8-sig",
+                             dtype={"Områdeskod": str})
+
+
+def assert_complete(ranking: pd.DataFrame, n: int = HUDDINGE_AREAS) -> None:
+    """Every area of the map ranked with a score: no grey map behind exit 0."""
+    assert len(ranking) == n
+    assert ranking["Sammanvägt index"].notna().all()
+
+
+def ranked(ranking: pd.DataFrame) -> list[tuple[str, float]]:
+    return list(zip(ranking["Områdeskod"], ranking["Sammanvägt index"], strict=True))
+
+
+@pytest.fixture(scope="module")
+def default_ranking(tmp_path_factory) -> pd.DataFrame:
+    code, ranking = export(tmp_path_factory.mktemp("default"))
+    assert code == 0 and ranking is not None
+    return ranking
+
+
+def test_the_default_is_real_scb_data_for_huddinge(default_ranking):
+    assert_complete(default_ranking)
+    assert default_ranking["Datakälla"].str.startswith("SCB:s öppna statistik per DeSO").all()
+    assert not default_ranking["Datakälla"].str.contains("SYNTETISKA").any()
+
+
+def test_all_scb_exports_as_downloaded_give_the_default_ranking(tmp_path, capsys,
+                                                                default_ranking):
+    """The eleven Statistikdatabasen exports at once: the seven prevmap knows become one
+    table, the four others are named as unused, and the ranking equals the embedded data's."""
+    files = sorted(shared("sweden", "scb_statistikdatabasen_xlsx").glob("*.xlsx"))
+    assert len(files) == 11
+    code, ranking = export(tmp_path, "--indicators", *map(str, files))
+    err = capsys.readouterr().err
+    assert code == 0
+    assert_complete(ranking)
+    assert ranked(ranking) == ranked(default_ranking)
+    assert "7 filer slogs ihop till en tabell på områdeskoden" in err
+    for unused in ("000005FB", "000005FC", "000005FM", "000005LO"):
+        assert f"{unused}_" in err and "ger inga av katalogens antal och används inte" in err
+    assert "60 DeSO summerades till 22 RegSO" in err
+
+
+def test_one_unknown_scb_export_alone_is_a_named_error(tmp_path, capsys):
+    path = next(shared("sweden", "scb_statistikdatabasen_xlsx").glob("000005LO_*.xlsx"))
+    code, ranking = export(tmp_path, "--indicators", str(path))
+    assert code == 2 and ranking is None
+    assert "prevmap vet inte vilka av katalogens antal den ger" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("wide", [("huddinge", "scb_deso2018_2022_0126_wide.csv"),
+                                  ("sweden", "scb_deso2018_2022_wide.csv")])
+def test_the_wide_scb_tables_give_the_default_ranking(tmp_path, wide, default_ranking):
+    code, ranking = export(tmp_path, "--indicators", str(shared(*wide)))
+    assert code == 0
+    assert ranked(ranking) == ranked(default_ranking)
+
+
+@pytest.mark.parametrize("year", [2022, 2023])
+def test_the_omradestyp_files(tmp_path, capsys, year):
+    path = shared("sweden", f"regso_socioekonomisk_index_{year}.csv")
+    code, ranking = export(tmp_path, "--omradestyp", str(path), name="ok")
+    assert code == 0
+    assert_complete(ranking)
+    assert ranking["Områdestyp (SCB)"].notna().all() if "Områdestyp (SCB)" in ranking else True
+    capsys.readouterr()
+    code, ranking = export(tmp_path, "--indicators", str(path), name="fel")
+    assert code == 2 and ranking is None
+    assert "är SCB:s områdestyp per RegSO" in capsys.readouterr().err
+
+
+def test_the_police_files(tmp_path, capsys):
+    offences = shared("huddinge", "polisen_brott_per_deso_0126_2000-2024Q1.csv")
+    link = shared("huddinge", "koppling_deso2018_regso2020_0126.csv")
+    code, ranking = export(tmp_path, "--polisen", str(offences), "--deso-regso", str(link),
+                           name="ok")
+    assert code == 0
+    assert_complete(ranking)
+    rate = [c for c in ranking.columns if "per 1 000" in c]
+    assert rate, "the real data have inhabitants: offences per 1 000 are computed"
+    capsys.readouterr()
+    code, ranking = export(tmp_path, "--indicators", str(offences), name="fel")
+    assert code == 2 and ranking is None
+    assert "är polisens lista över anmälda brott per DeSO" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("areas", ["regso_2025_0126_epsg3006.gpkg",
+                                   "regso_2025_0126_wgs84.geojson"])
+def test_the_area_files_with_the_real_default(tmp_path, areas, default_ranking):
+    code, ranking = export(tmp_path, "--areas", str(shared("huddinge", areas)))
+    assert code == 0
+    assert ranked(ranking) == ranked(default_ranking)
+
+
+def test_utsatta_omraden(tmp_path):
+    path = shared("huddinge", "polisen_utsatta_omraden_2023_0126_epsg3006.gpkg")
+    code, ranking = export(tmp_path, "--utsatta", str(path))
+    assert code == 0
+    assert_complete(ranking)
+
+
+# -- generated bad variants -------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def wide() -> pd.DataFrame:
+    return pd.read_csv(shared("huddinge", "scb_deso2018_2022_0126_wide.csv"), dtype=str)
+
+
+def test_lost_leading_zeros_are_restored_and_said(tmp_path, capsys, wide, default_ranking):
+    path = tmp_path / "utan_nolla.csv"
+    wide.assign(deso_2018=wide["deso_2018"].str.lstrip("0")).to_csv(path, index=False)
+    code, ranking = export(tmp_path, "--indicators", str(path))
+    assert code == 0
+    assert ranked(ranking) == ranked(default_ranking)
+    assert "60 områdeskoder hade tappat sin inledande nolla" in capsys.readouterr().err
+
+
+def test_vintage_suffixes_are_recognised(tmp_path, capsys, wide, default_ranking):
+    path = tmp_path / "med_tillagg.csv"
+    wide.assign(deso_2018=wide["deso_2018"] + "_DeSO2018").to_csv(path, index=False)
+    code, ranking = export(tmp_path, "--indicators", str(path))
+    assert code == 0
+    assert ranked(ranking) == ranked(default_ranking)
+    assert "SCB:s versionstillägg (_DeSO2018) togs bort" in capsys.readouterr().err
+
+
+def test_another_kommuns_table_is_a_named_error(tmp_path, capsys):
+    """Botkyrka's DeSO on Huddinge's map: how many matched, examples of each side, the cause
+    (another kommun) and the fix; exit 2, nothing written."""
+    table = pd.read_csv(shared("sweden", "scb_deso2018_2022_wide.csv"), dtype=str)
+    path = tmp_path / "botkyrka.csv"
+    table[table["deso_2018"].str.startswith("0127")].to_csv(path, index=False)
+    code, ranking = export(tmp_path, "--indicators", str(path))
+    err = capsys.readouterr().err
+    assert code == 2 and ranking is None
+    assert "0 av kartans" in err and "Bara i tabellen: '0127" in err
+    assert "tabellen gäller kommun 0127 men kartan kommun 0126" in err
+    assert "Åtgärd:" in err
+
+
+def test_a_table_of_mostly_unknown_codes_is_refused(tmp_path, capsys, wide):
+    """Codes of another vintage of the division (here: renumbered) that fit fewer than half
+    of the areas never give a mostly grey map."""
+    path = tmp_path / "annan_version.csv"
+    codes = wide["deso_2018"].where(wide.index % 3 == 0, wide["deso_2018"].str[:5] + "9"
+                                    + wide["deso_2018"].str[6:])
+    wide.assign(deso_2018=codes).to_csv(path, index=False)
+    code, ranking = export(tmp_path, "--indicators", str(path))
+    err = capsys.readouterr().err
+    assert code == 2 and ranking is None
+    assert "tabellens områdeskoder passar inte kartan" in err and "versioner av indelningen" in err
+
+
+def test_a_regso_table_for_a_deso_map_is_refused(tmp_path, capsys, default_ranking):
+    """RegSO cannot be split into DeSO: exit 2 with the level named as the cause."""
+    regso = pd.DataFrame({"regsokod": default_ranking["Områdeskod"], "antal": 1})
+    path = tmp_path / "regso.csv"
+    regso.to_csv(path, index=False)
+    areas = tmp_path / "deso.geojson"
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    codes = [f"0126C{1000 + i:04d}" for i in range(30)]
+    gpd.GeoDataFrame({"area_id": codes, "area_name": codes},
+                     geometry=[box(17.9 + i * 0.001, 59.2, 17.9005 + i * 0.001, 59.2005)
+                               for i in range(30)], crs=4326).to_file(areas, driver="GeoJSON")
+    code, ranking = export(tmp_path, "--areas", str(areas), "--indicators", str(path))
+    err = capsys.readouterr().err
+    assert code == 2 and ranking is None
+    assert "tabellen har RegSO-koder men kartan DeSO-områden" in err
+
+
+def cells(row: tuple) -> list[object]:
+    """A row of the wide table as Excel cells: numbers as numbers, codes and names as text."""
+    out: list[object] = []
+    for value in row:
+        try:
+            out.append(value if str(value)[:1] == "0" else float(value))
+        except ValueError:
+            out.append(value)
+    return out
+
+
+def test_title_rows_above_a_merged_header_in_excel(tmp_path, capsys, wide, default_ranking):
+    """The wide table as a municipality might pass it on: a title and a note above a two-row
+    header whose upper row is merged."""
+    columns = list(wide.columns)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Underlag till lägesbilden, Huddinge"])
+    sheet.append(["Källa: SCB, bearbetning kommunen"])
+    sheet.append([])
+    sheet.append(["Områden"] + ["SCB 2022"] * (len(columns) - 1))
+    sheet.merge_cells(start_row=4, start_column=2, end_row=4, end_column=len(columns))
+    sheet.append(columns)
+    for row in wide.itertuples(index=False):
+        sheet.append(cells(row))
+    path = tmp_path / "med_rubriker.xlsx"
+    book.save(path)
+    code, ranking = export(tmp_path, "--indicators", str(path))
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert ranked(ranking) == ranked(default_ranking)
+
+
+def test_an_empty_first_sheet_is_said(tmp_path, capsys, wide, default_ranking):
+    book = openpyxl.Workbook()
+    book.active.title = "Tomt"
+    data = book.create_sheet("Data")
+    data.append(list(wide.columns))
+    for row in wide.itertuples(index=False):
+        data.append(cells(row))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    path = tmp_path / "tomt_blad.xlsx"
+    path.write_bytes(buffer.getvalue())
+    code, ranking = export(tmp_path, "--indicators", str(path))
+    err = capsys.readouterr().err
+    assert code == 0
+    assert ranked(ranking) == ranked(default_ranking)
+    assert "Tomt" in err and "tomt" in err
+
+
+def test_scb_symbols_keep_their_meaning(tmp_path, capsys, wide):
+    """'..' in a count is missing with SCB's meaning, shown as the reason."""
+    path = tmp_path / "prickar.csv"
+    broken = wide.copy()
+    first = broken["deso_2018"].iloc[0]
+    broken.loc[0, "dwellings_2022_hyresratt"] = ".."
+    broken.to_csv(path, index=False)
+    from geo.inputs import inputs_for_areas, load_inputs
+
+    inputs = inputs_for_areas(load_inputs().areas, path)
+    reasons = inputs.missing[inputs.missing["column"] == "lagenheter_hyresratt"]
+    assert len(reasons) == 1
+    assert reasons["reason"].iloc[0].startswith(f"DeSO {first}: '..': ")
+    assert reasons["reason"].iloc[0].endswith("(SCB:s kolumn 'dwellings_2022_hyresratt')")
+
+
+def test_botkyrka_from_the_command_line_with_kommun_alone(tmp_path, capsys):
+    """`prevmap export --kommun 0127` on the bundled real data: Botkyrka's 20 RegSO from the
+    national file, all ranked; in rank order SCB's own områdestyp 2023 never goes back
+    toward more need (1, 1, 2, …, 4): the ranking agrees with SCB's classification."""
+    from geo.sources import find_duva_wheel
+
+    if find_duva_wheel() is None:
+        pytest.skip("RegSO for all of Sweden (the duva wheel) is fetched by `make setup`")
+    code, ranking = export(tmp_path, "--kommun", "0127", name="alone")
+    assert code == 0
+    assert_complete(ranking, 20)
+    assert ranking["Områdeskod"].str.startswith("0127R").all()
+    path = shared("sweden", "regso_socioekonomisk_index_2023.csv")
+    capsys.readouterr()
+    code, compared = export(tmp_path, "--kommun", "0127", "--omradestyp", str(path))
+    assert code == 0
+    assert ranked(compared) == ranked(ranking)
+    types = compared["SCB områdestyp"].astype(int).tolist()
+    assert types == sorted(types) and types[:2] == [1, 1]
+
+
+def test_a_lan_from_the_command_line(tmp_path):
+    from geo.sources import find_duva_wheel
+
+    if find_duva_wheel() is None:
+        pytest.skip("RegSO for all of Sweden (the duva wheel) is fetched by `make setup`")
+    code, ranking = export(tmp_path, "--lan", "01")
+    assert code == 0
+    assert ranking["Områdeskod"].str.startswith("01").all()
+    assert len(ranking) > 500 and ranking["Sammanvägt index"].notna().all()
+
+
+def test_an_area_file_is_filtered_by_kommun(tmp_path, capsys):
+    """--kommun with an area file keeps its areas of that kommun; a kommun the file does
+    not have is a named error with the kommuner it has."""
+    areas = shared("huddinge", "regso_2025_0126_epsg3006.gpkg")
+    code, ranking = export(tmp_path, "--areas", str(areas), "--kommun", "0126")
+    assert code == 0
+    assert_complete(ranking)
+    capsys.readouterr()
+    code, ranking = export(tmp_path, "--areas", str(areas), "--kommun", "0127", name="fel")
+    assert code == 2 and ranking is None
+    assert "har inga områden i Botkyrka (0127). Filens kommunkoder: 0126" in \
+        capsys.readouterr().err
+
+
+def test_the_template_from_the_command_line(tmp_path):
+    out = tmp_path / "mall.xlsx"
+    assert main(["mall", "--out", str(out), "--kommun", "0126"]) == 0
+    book = openpyxl.load_workbook(out)
+    assert book["Data"]["A2"].value == "0126R001" and book["Data"].max_row == 23
+    assert main(["mall", "--out", str(tmp_path / "mall.txt")]) == 2
