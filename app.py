@@ -307,6 +307,19 @@ def settings_for(catalogue: Catalogue) -> None:
         set_settings(settings)
 
 
+def use_table_indicators(available: tuple[str, ...]) -> None:
+    """When the settings choose none of the indicators the table has (an own indicator in a
+    catalogue whose profiles do not know it), all the table's indicators at weight 1; the
+    user's settings are kept aside and come back with a table they fit."""
+    state = st.session_state
+    current = state.get(SETTINGS)
+    if not available or current is None or set(current.indicators) & set(available):
+        return
+    state[SETTINGS_ASIDE] = (*state.get(SETTINGS_ASIDE, ()), current)[-4:]
+    set_settings(AnalysisSettings.create({i: 1.0 for i in available},
+                                         name="Tabellens indikatorer"))
+
+
 def _view(key: str, value: object) -> str:
     """Show ``value`` in the widget ``key`` (drawn right after): the settings own it."""
     st.session_state[key] = value
@@ -743,16 +756,17 @@ def show_table_columns(choice: DataChoice) -> None:
     if unknown:
         with st.form("own_indicator"):
             st.markdown("**Gör en indikator av en kolumn som katalogen inte känner**")
-            name = st.text_input("Namn", placeholder="t.ex. Orosanmälningar 0–17 år")
-            domain = st.selectbox("Domän", list(DOMAINS), format_func=DOMAINS.get)
-            direction = st.radio("Riktning", list(DIRECTIONS), format_func=DIRECTIONS.get,
-                                 horizontal=True)
-            numerator = st.selectbox("Täljare (antal)", unknown)
-            denominator = st.selectbox("Nämnare (befolkning)", [c for c, *_ in inputs.columns])
-            per = st.radio("Enhet", ["100", "1000"], horizontal=True,
-                           format_func={"100": "procent", "1000": "per 1 000"}.get)
-            if st.form_submit_button("Lägg till i katalogen"):
-                add_own_indicator(inputs, name, domain, direction, numerator, denominator, per)
+            st.text_input("Namn", placeholder="t.ex. Orosanmälningar 0–17 år", key="own_name")
+            st.selectbox("Domän", list(DOMAINS), format_func=DOMAINS.get, key="own_domain")
+            st.radio("Riktning", list(DIRECTIONS), format_func=DIRECTIONS.get,
+                     horizontal=True, key="own_direction")
+            st.selectbox("Täljare (antal)", unknown, key="own_numerator")
+            st.selectbox("Nämnare (befolkning)", [c for c, *_ in inputs.columns],
+                         key="own_denominator")
+            st.radio("Enhet", ["100", "1000"], horizontal=True, key="own_per",
+                     format_func={"100": "procent", "1000": "per 1 000"}.get)
+            st.form_submit_button("Lägg till i katalogen", on_click=add_own_indicator,
+                                  args=(inputs.catalogue,))
     own = own_catalogue_rows()
     if own:
         st.caption(md_text("Egna indikatorer: " + ", ".join(r["name"] for r in own)))
@@ -762,22 +776,26 @@ def show_table_columns(choice: DataChoice) -> None:
         st.error(md_text(st.session_state["own_error"]))
 
 
-def add_own_indicator(inputs: Inputs, name: str, domain: str, direction: str, numerator: str,
-                      denominator: str, per: str) -> None:
-    """Add the user's indicator to the session's own catalogue rows, if it is a valid
-    catalogue entry together with the current catalogue (else say why)."""
-    st.session_state.pop("own_error", None)
+def add_own_indicator(catalogue) -> None:
+    """The form's indicator added to the session's own catalogue rows, if it is a valid
+    catalogue entry together with ``catalogue`` (else the error is shown). A callback: the
+    rerun it starts reads the table with it."""
+    state = st.session_state
+    state.pop("own_error", None)
+    name, per = (state.get("own_name") or "").strip(), state.get("own_per", "100")
     slug = re.sub(r"[^a-z0-9_]", "_", re.sub("[åä]", "a", re.sub("ö", "o", name.lower())))
-    row = {"id": "egen_" + (slug.strip("_") or "indikator"), "name": name.strip(),
-           "domain": domain, "direction": direction,
-           "unit": "%" if per == "100" else "per 1 000", "per": per, "numerator": numerator,
-           "denominator": denominator, "source": "egen fil", "level": "område"}
+    row = {"id": "egen_" + (slug.strip("_") or "indikator"), "name": name,
+           "domain": state.get("own_domain", ""), "direction": state.get("own_direction", "1"),
+           "unit": "%" if per == "100" else "per 1 000", "per": per,
+           "numerator": state.get("own_numerator", ""),
+           "denominator": state.get("own_denominator", ""), "source": "egen fil",
+           "level": "område"}
     try:
-        extended_catalogue(inputs.catalogue, [*own_catalogue_rows(), row])
+        extended_catalogue(catalogue, [*own_catalogue_rows(), row])
     except PrevmapError as err:
-        st.session_state["own_error"] = str(err)
+        state["own_error"] = str(err)
         return
-    st.session_state[OWN] = [*own_catalogue_rows(), row]
+    state[OWN] = [*own_catalogue_rows(), row]
 
 
 def show_template(choice: DataChoice) -> None:
@@ -1115,7 +1133,12 @@ def main() -> None:
         st.stop()
     catalogue = st.session_state["catalogue"] = inputs.catalogue
     available = available_indicators(inputs.table, catalogue)
+    if not available:
+        messages.info("Ingen av tabellens kolumner är en indikator i katalogen. Under fliken "
+                      "Data och källor visar 'Kolumnerna i filen' varför, och där kan du göra "
+                      "en indikator av en kolumn (namn, domän, riktning, täljare och nämnare).")
     settings_for(catalogue)
+    use_table_indicators(available)
     sidebar(catalogue, available)
 
     if inputs.synthetic:

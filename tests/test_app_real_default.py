@@ -1,0 +1,81 @@
+"""What a user gets in the app (issue 15): real SCB data on start, the demo one click away,
+SCB's exports uploaded as downloaded (several at once), what became of each column, an own
+indicator for a column the catalogue does not know, and the template."""
+
+from __future__ import annotations
+
+import pytest
+from app_start import APP
+from shared_data import shared
+from streamlit.testing.v1 import AppTest
+
+from geo.analysis import run_analysis
+from geo.export.tables import ranking_table
+from geo.export.text import md_source
+from geo.inputs import list_profiles, load_inputs
+from geo.sources import real_inputs
+
+SCB_PROFILE = "SCB: socioekonomiska riskfaktorer"
+
+
+def shown_ranking(at: AppTest) -> list[str]:
+    table = next(d.value for d in at.dataframe if "Sammanvägt index" in d.value.columns)
+    return table["Områdeskod"].tolist()
+
+
+@pytest.fixture(scope="module")
+def real_ranking() -> list[str]:
+    analysis = run_analysis(real_inputs(load_inputs().areas), list_profiles()[SCB_PROFILE])
+    return ranking_table(analysis)["Områdeskod"].tolist()
+
+
+def test_the_app_opens_on_real_data(real_ranking):
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    assert not at.exception and not at.error
+    assert at.radio(key="indicator_source").value == "scb_open"
+    assert shown_ranking(at) == real_ranking
+    assert not any("SYNTETISKA" in md_source(w.value) for w in at.warning)
+    # One click to the synthetic demo, marked as such.
+    at.radio(key="indicator_source").set_value("demo").run()
+    assert any("SYNTETISKA DEMODATA" in md_source(w.value) for w in at.warning)
+
+
+def test_scb_exports_uploaded_at_once_rank_as_the_embedded_data(real_ranking):
+    files = sorted(shared("sweden", "scb_statistikdatabasen_xlsx").glob("*.xlsx"))
+    at = AppTest.from_file(APP, default_timeout=300).run()
+    at.radio(key="indicator_source").set_value("upload").run()
+    uploader = next(u for u in at.file_uploader if u.key == "table_file")
+    uploader.set_value([(f.name, f.read_bytes(), "application/octet-stream") for f in files])
+    at.run()
+    assert not at.exception and not at.error, [md_source(e.value) for e in at.error]
+    assert shown_ranking(at) == real_ranking
+    columns = next(d.value for d in at.dataframe if "Används som" in d.value.columns)
+    used = dict(zip(columns["Kolumn"], columns["Används som"], strict=True))
+    assert used["lagenheter_hyresratt"] == "indikator"
+    assert used["inv_utlandsk_bakgrund"] == "används inte"
+
+
+def test_an_own_indicator_for_an_unknown_column(tmp_path):
+    """A column the catalogue does not know becomes an indicator through the form, ranks,
+    and the catalogue with it can be saved."""
+    areas = load_inputs().areas.frame
+    lines = ["area_id;antal_oro;barn"] + [f"{a};{i % 7 + 1};{100 + i}"
+                                          for i, a in enumerate(areas["area_id"])]
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    at.radio(key="indicator_source").set_value("upload").run()
+    next(u for u in at.file_uploader if u.key == "table_file").set_value(
+        ("oro.csv", "\n".join(lines).encode(), "text/csv"))
+    at.run()
+    columns = next(d.value for d in at.dataframe if "Används som" in d.value.columns)
+    assert set(columns["Används som"]) == {"används inte"}
+    form_name = next(t for t in at.text_input if t.label == "Namn")
+    form_name.set_value("Orosanmälningar")
+    next(s for s in at.selectbox if s.label == "Domän").set_value("psykisk_ohalsa")
+    next(s for s in at.selectbox if s.label == "Täljare (antal)").set_value("antal_oro")
+    next(s for s in at.selectbox if s.label == "Nämnare (befolkning)").set_value("barn")
+    next(b for b in at.button if b.label == "Lägg till i katalogen").click().run()
+    assert not at.exception
+    columns = next(d.value for d in at.dataframe if "Används som" in d.value.columns)
+    assert set(columns["Används som"]) == {"indikator"}
+    assert len(shown_ranking(at)) == 22
+    assert any(b.proto.label == "Spara katalogen (CSV)" for b in at.get("download_button"))
