@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext, suppress
@@ -18,6 +17,7 @@ from typing import Any, TypeVar
 
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 from streamlit_folium import st_folium
 
 from geo import sources
@@ -52,7 +52,7 @@ from geo.export.views import (
 )
 from geo.inputs import DEFAULT_CATALOGUE, Inputs, inputs_for_areas, list_profiles
 from geo.io.areas import Areas, read_areas
-from geo.io.files import catalogue_table, extended_catalogue, read_catalogue, write_catalogue
+from geo.io.files import read_catalogue
 from geo.io.kolada import KOLADA_BASE_URL
 from geo.io.overlays import read_utsatta_omraden
 from geo.io.polisen import kommun_event_types, read_police_events
@@ -77,7 +77,7 @@ from geo.spatial.levels import (
 )
 from geo.spatial.offences import offences_table, read_deso_link, read_police_offences
 from indicators.assessment import TrendReport
-from indicators.catalogue import Catalogue
+from indicators.catalogue import Catalogue, catalogue_table, extended_catalogue, own_indicator
 from indicators.columns import AGGREGATIONS, AREA_ID, AREA_NAME, DOMAINS, NORMALISATIONS
 from indicators.errors import OfflineError, PrevmapError, SettingsError
 from indicators.sensitivity import Sensitivity, correlations, sensitivity
@@ -113,11 +113,8 @@ def _uploaded(name: str, data: bytes) -> Iterator[Path]:
     """An uploaded file on disk only while a reader needs a path (GDAL, Excel), in a folder
     of its own under its own base name; deleted right after: what was read is cached by the
     bytes' digest, and an upload must not stay on the server."""
-    base = Path(name).name
-    with tempfile.TemporaryDirectory(prefix=UPLOAD_PREFIX) as folder:
-        path = Path(folder) / (base if base not in ("", ".", "..") else "uppladdad")
-        path.write_bytes(data)
-        yield path
+    with _uploaded_all([(name, "", data)]) as paths:
+        yield paths[0]
 
 
 def show_failure(where, message: str, details: str = "") -> None:
@@ -200,8 +197,8 @@ def _uploads(key: str) -> list[Upload]:
 
 @contextmanager
 def _uploaded_all(uploads: list[Upload]) -> Iterator[list[Path]]:
-    """Several uploads on disk in one folder while read (see :func:`_uploaded`); two files
-    of the same name get a number."""
+    """Uploads on disk in one folder of their own while read, each under its own base name
+    (two of the same name get a number), deleted right after (see :func:`_uploaded`)."""
     with tempfile.TemporaryDirectory(prefix=UPLOAD_PREFIX) as folder:
         paths = []
         for i, (name, _, data) in enumerate(uploads):
@@ -295,29 +292,17 @@ def on_settings_upload(catalogue: Catalogue) -> None:
     set_settings(settings)
 
 
-def settings_for(catalogue: Catalogue) -> None:
-    """Settings that fit ``catalogue`` (:func:`settings_for_catalogue`): the user's are kept
-    aside while another catalogue is used, and come back with theirs."""
+def settings_for(catalogue: Catalogue, available: tuple[str, ...] | None = None) -> None:
+    """Settings that fit ``catalogue`` and choose some of the ``available`` indicators
+    (:func:`settings_for_catalogue`): the user's are kept aside while another catalogue is
+    used, and come back with theirs."""
     state = st.session_state
     settings, aside = settings_for_catalogue(state.get(SETTINGS),
                                              tuple(state.get(SETTINGS_ASIDE, ())), catalogue,
-                                             profiles_for(catalogue))
+                                             profiles_for(catalogue), available)
     state[SETTINGS_ASIDE] = aside
     if settings is not state.get(SETTINGS):
         set_settings(settings)
-
-
-def use_table_indicators(available: tuple[str, ...]) -> None:
-    """When the settings choose none of the indicators the table has (an own indicator in a
-    catalogue whose profiles do not know it), all the table's indicators at weight 1; the
-    user's settings are kept aside and come back with a table they fit."""
-    state = st.session_state
-    current = state.get(SETTINGS)
-    if not available or current is None or set(current.indicators) & set(available):
-        return
-    state[SETTINGS_ASIDE] = (*state.get(SETTINGS_ASIDE, ()), current)[-4:]
-    set_settings(AnalysisSettings.create({i: 1.0 for i in available},
-                                         name="Tabellens indikatorer"))
 
 
 def _view(key: str, value: object) -> str:
@@ -514,11 +499,7 @@ def choose_indicators(choice: DataChoice, areas: Areas, areas_key: str) -> Input
 
     def read_table() -> Inputs:
         with _uploaded_all(uploads) as paths:
-            catalogue = None
-            if own:
-                read = inputs_for_areas(areas, paths)
-                catalogue = write_own_catalogue(read.catalogue, own, paths[0].parent)
-            return inputs_for_areas(areas, paths, catalogue)
+            return inputs_for_areas(areas, paths, own=own)
     key = tuple((name, digest) for name, digest, _ in uploads)
     return kept("inputs", ("upload", key, digest_of([own]), areas_key), read_table,
                 "Läser in indikatortabellen …")
@@ -616,12 +597,15 @@ def _chose(transition: str, key: str) -> None:
     st.session_state[CHOICE] = getattr(data_choice(), transition)(st.session_state[key])
 
 
-def data_choices() -> DataChoice:
+def data_choices() -> tuple[DataChoice, DeltaGenerator | None]:
     """The data page's choices: kommun, level, area and indicator sources, comparisons.
     The widgets are a view of the session's :class:`DataChoice`; a change goes through its
-    transitions (a län forces RegSO, leaving DeSO gives back the area source before it)."""
+    transitions (a län forces RegSO, leaving DeSO gives back the area source before it).
+    With own files, also the place below their uploader where :func:`show_table_columns`
+    goes once they are read."""
     state = st.session_state
     choice = data_choice()
+    columns_slot = None
     names = {**sources.regions(), **sources.kommuner()}
     st.subheader("Välj data")
     left, right = st.columns(2)
@@ -701,8 +685,7 @@ def data_choices() -> DataChoice:
                                  "eller SCB:s 'kod namn') och antal. Semikolon, decimalkomma, "
                                  "UTF-8 och Windows-1252 går bra; SCB:s '..' läses som saknat "
                                  "med sin betydelse.")
-        with right:
-            show_table_columns(choice)
+        columns_slot = right.container()   # filled once the files are read (main)
     with right.expander("Mall för kommunens egna data"):
         show_template(choice)
     with st.expander("Jämförelser (ingår inte i indexet)"):
@@ -724,7 +707,7 @@ def data_choices() -> DataChoice:
                          type=["csv", "xlsx"], key="deso_link_file",
                          help="Behövs för polisens brott när områdena inte är DeSO.")
         st.caption("Visas som kartlager och som kolumner i tabellen, men ingår inte i indexet.")
-    return choice
+    return choice, columns_slot
 
 
 OWN = "own_indicators"
@@ -736,17 +719,9 @@ def own_catalogue_rows() -> list[dict[str, str]]:
     return list(st.session_state.get(OWN, []))
 
 
-def write_own_catalogue(catalogue, rows: list[dict[str, str]], folder: Path) -> Path:
-    return write_catalogue(extended_catalogue(catalogue, rows), folder / "egen_katalog.csv")
-
-
-def show_table_columns(choice: DataChoice) -> None:
+def show_table_columns(inputs: Inputs) -> None:
     """What became of each column of the uploaded files, a form to make an indicator of a
     column the catalogue does not know, and the catalogue to save."""
-    try:
-        inputs, _ = choose_inputs(choice)
-    except Exception:   # noqa: BLE001 - any failure is shown with its details above the map
-        return
     if not inputs.columns:
         return
     st.markdown("**Kolumnerna i filen**")
@@ -770,26 +745,23 @@ def show_table_columns(choice: DataChoice) -> None:
     own = own_catalogue_rows()
     if own:
         st.caption(md_text("Egna indikatorer: " + ", ".join(r["name"] for r in own)))
-        st.download_button("Spara katalogen (CSV)", catalogue_table(inputs.catalogue).to_csv(
-            index=False).encode("utf-8"), file_name="indikatorkatalog.csv", mime="text/csv")
+        catalogue = inputs.catalogue
+        st.download_button("Spara katalogen (CSV)",
+                           lambda: catalogue_table(catalogue).to_csv(index=False).encode("utf-8"),
+                           file_name="indikatorkatalog.csv", mime="text/csv")
     if "own_error" in st.session_state:
         st.error(md_text(st.session_state["own_error"]))
 
 
-def add_own_indicator(catalogue) -> None:
-    """The form's indicator added to the session's own catalogue rows, if it is a valid
-    catalogue entry together with ``catalogue`` (else the error is shown). A callback: the
-    rerun it starts reads the table with it."""
+def add_own_indicator(catalogue: Catalogue) -> None:
+    """The form's indicator added to the session's own indicators if it is a valid entry
+    beside ``catalogue`` (else the error is shown). A callback: the rerun it starts reads
+    the table with it."""
     state = st.session_state
     state.pop("own_error", None)
-    name, per = (state.get("own_name") or "").strip(), state.get("own_per", "100")
-    slug = re.sub(r"[^a-z0-9_]", "_", re.sub("[åä]", "a", re.sub("ö", "o", name.lower())))
-    row = {"id": "egen_" + (slug.strip("_") or "indikator"), "name": name,
-           "domain": state.get("own_domain", ""), "direction": state.get("own_direction", "1"),
-           "unit": "%" if per == "100" else "per 1 000", "per": per,
-           "numerator": state.get("own_numerator", ""),
-           "denominator": state.get("own_denominator", ""), "source": "egen fil",
-           "level": "område"}
+    row = own_indicator(state.get("own_name") or "", state["own_domain"],
+                        int(state["own_direction"]), state["own_numerator"],
+                        state["own_denominator"], int(state["own_per"]))
     try:
         extended_catalogue(catalogue, [*own_catalogue_rows(), row])
     except PrevmapError as err:
@@ -807,10 +779,11 @@ def show_template(choice: DataChoice) -> None:
         frame = areas.frame[[AREA_ID, AREA_NAME]]
     except (PrevmapError, WaitingForInput):
         frame = None
-    catalogue = read_catalogue(DEFAULT_CATALOGUE)
-    for fmt in TEMPLATE_FORMATS:
-        st.download_button(fmt.label, template_bytes(fmt.key, catalogue, frame),
-                           file_name=fmt.file_name, mime=fmt.mime, key=f"template_{fmt.key}")
+    for fmt in TEMPLATE_FORMATS:   # made on a click, not on every rerun
+        st.download_button(
+            fmt.label, lambda kind=fmt.key: template_bytes(
+                kind, read_catalogue(DEFAULT_CATALOGUE), frame),
+            file_name=fmt.file_name, mime=fmt.mime, key=f"template_{fmt.key}")
 
 
 # -- main views ----------------------------------------------------------------------------
@@ -1117,7 +1090,7 @@ def main() -> None:
     map_tab, drivers_tab, plan_tab, data_tab, method_tab = st.tabs(
         list(TABS), key="tab", on_change="rerun")
     with data_tab:   # drawn first, so that the choices stay usable when the data fail
-        choice = data_choices()
+        choice, columns_slot = data_choices()
     try:
         inputs, level_notes = choose_inputs(choice)
     except Exception as err:   # the data wait or fail: say so, with the sidebar drawn
@@ -1131,14 +1104,16 @@ def main() -> None:
         else:   # any failure: a Swedish message, never a traceback
             show_error(messages, err, "Data kunde inte läsas in")
         st.stop()
+    if columns_slot is not None:
+        with columns_slot:
+            show_table_columns(inputs)
     catalogue = st.session_state["catalogue"] = inputs.catalogue
     available = available_indicators(inputs.table, catalogue)
     if not available:
         messages.info("Ingen av tabellens kolumner är en indikator i katalogen. Under fliken "
                       "Data och källor visar 'Kolumnerna i filen' varför, och där kan du göra "
                       "en indikator av en kolumn (namn, domän, riktning, täljare och nämnare).")
-    settings_for(catalogue)
-    use_table_indicators(available)
+    settings_for(catalogue, available)
     sidebar(catalogue, available)
 
     if inputs.synthetic:

@@ -12,46 +12,36 @@ from __future__ import annotations
 
 import json
 import platform
-import statistics
-import time
-from collections.abc import Callable
 from pathlib import Path
 
-from geo.inputs import inputs_for_areas
+from timing import median_time
+
+from geo.inputs import DEFAULT_AREAS, inputs_for_areas
 from geo.io.areas import read_areas
 from geo.io.scb_open import SCB_DESO
-from geo.sources import DEFAULT_AREAS, find_duva_wheel, kommun_areas, real_inputs, region_areas
+from geo.sources import find_duva_wheel, kommun_areas, real_inputs, region_areas
 
 OUT = Path(__file__).resolve().parent / "results" / "bench_real_data.json"
 XLSX = Path(__file__).resolve().parents[2] / "shared" / "data" / "sweden" / \
     "scb_statistikdatabasen_xlsx"
 
 
-def median_seconds(work: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def main() -> None:
     results: dict[str, object] = {"machine": platform.platform(),
                                   "parquet_bytes": SCB_DESO.stat().st_size}
     huddinge = read_areas(DEFAULT_AREAS)
-    results["real_inputs_huddinge_s"] = median_seconds(lambda: real_inputs(huddinge), 7)
+    results["real_inputs_huddinge_s"] = median_time(lambda: real_inputs(huddinge), 7)
     if find_duva_wheel() is not None:
         botkyrka = kommun_areas("0127", "national")
-        results["real_inputs_botkyrka_s"] = median_seconds(lambda: real_inputs(botkyrka), 5)
+        results["real_inputs_botkyrka_s"] = median_time(lambda: real_inputs(botkyrka), 5)
         stockholm = region_areas("01")
-        results["real_inputs_stockholms_lan_s"] = median_seconds(
+        results["real_inputs_stockholms_lan_s"] = median_time(
             lambda: real_inputs(stockholm), 3)
         sweden = region_areas("00")
-        results["real_inputs_sweden_s"] = median_seconds(lambda: real_inputs(sweden), 3)
+        results["real_inputs_sweden_s"] = median_time(lambda: real_inputs(sweden), 3)
     if XLSX.is_dir():
         files = sorted(XLSX.glob("*.xlsx"))
-        results["eleven_scb_xlsx_huddinge_s"] = median_seconds(
+        results["eleven_scb_xlsx_huddinge_s"] = median_time(
             lambda: inputs_for_areas(huddinge, files), 2)
     OUT.parent.mkdir(exist_ok=True)
     OUT.write_text(json.dumps(results, indent=2), encoding="utf-8")

@@ -3,7 +3,7 @@ at the boundary; the bundled default files and profiles."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from geo.io.files import (
 from geo.io.indicator_files import IndicatorRead, read_indicator_files, text_columns
 from geo.io.safe_files import read_table_file
 from geo.io.scb_open import LINK_SOURCE, SCB_DESO, deso_regso_link
-from indicators.catalogue import Catalogue
+from indicators.catalogue import Catalogue, extended_catalogue
 from indicators.codes import (
     DESO,
     REGSO,
@@ -139,12 +139,16 @@ def read_history(path: str | Path, catalogue: Catalogue) -> tuple[tuple[int, pd.
                  for year, table in tables.items())
 
 
-def area_level(areas: Areas) -> str | None:
+def level_of_areas(areas: Areas) -> str | None:
     """``'deso'``, ``'regso'`` or ``'kommun'`` for SCB's areas; None for own districts."""
     ids = areas.frame[AREA_ID]
     if not looks_like_codes(ids):
         return None
     return normalise_area_codes(list(ids), source=areas.source.title, column=AREA_ID).level
+
+
+OWN_IDS = "egna id"
+"""The level of the municipality's own district ids, in messages."""
 
 
 @dataclass(frozen=True)
@@ -169,11 +173,10 @@ def fit_to_areas(read: IndicatorRead, areas: Areas, catalogue: Catalogue) -> Fit
     """
     table, missing = read.table, read.missing
     notes: list[str] = []
-    level, map_level = read.level, area_level(areas)
+    level, map_level = read.level, level_of_areas(areas)
     map_ids = list(areas.frame[AREA_ID].astype(str))
-    scb_codes = level in (DESO, REGSO) and map_level in (DESO, REGSO)
-    if scb_codes:
-        kommuner = {code[:4] for code in map_ids}
+    kommuner = {code[:4] for code in map_ids}
+    if level in (DESO, REGSO) and map_level in (DESO, REGSO):
         own = table[AREA_ID].str[:4].isin(kommuner)
         if own.any() and not own.all():
             others = sorted(set(table.loc[~own, AREA_ID].str[:4]))
@@ -185,7 +188,7 @@ def fit_to_areas(read: IndicatorRead, areas: Areas, catalogue: Catalogue) -> Fit
             missing = missing[missing[AREA_ID].str[:4].isin(kommuner)]
     if level == DESO and map_level == REGSO:
         link = deso_regso_link()
-        link = link[link["from_id"].str[:4].isin({code[:4] for code in map_ids})]
+        link = link[link["from_id"].str[:4].isin(kommuner)]
         known = set(link["from_id"])
         check_code_match(table[AREA_ID], known, source=read.name, column=read.key_columns[0],
                          table_level=DESO, area_level=DESO, vintages=read.vintages)
@@ -217,13 +220,9 @@ def fit_to_areas(read: IndicatorRead, areas: Areas, catalogue: Catalogue) -> Fit
         missing = missing.assign(**{AREA_ID: missing[AREA_ID].map(members).fillna(
             missing[AREA_ID]), "reason": "DeSO " + missing[AREA_ID] + ": " + missing["reason"]})
         table, level = aggregated.drop(columns=[AREA_NAME]), REGSO
-    if level is not None or map_level is not None:
-        check_code_match(table[AREA_ID], map_ids, source=read.name, column=read.key_columns[0],
-                         table_level=level or "egna id", area_level=map_level or "egna id",
-                         vintages=read.vintages)
-    elif not set(table[AREA_ID]) & set(map_ids):
-        check_code_match(table[AREA_ID], map_ids, source=read.name, column=read.key_columns[0],
-                         table_level="egna id", area_level="egna id")
+    check_code_match(table[AREA_ID], map_ids, source=read.name, column=read.key_columns[0],
+                     table_level=level or OWN_IDS, area_level=map_level or OWN_IDS,
+                     vintages=read.vintages)
     return Fitted(table.reset_index(drop=True), tuple(notes), missing.reset_index(drop=True))
 
 
@@ -250,17 +249,21 @@ def catalogue_for(columns: Sequence[str], requested: str | Path | None = None) -
 
 def inputs_for_areas(areas: Areas, indicators: str | Path | Sequence[str | Path],
                      catalogue: str | Path | None = None, *,
-                     history: str | Path | None = None, year: int | None = None) -> Inputs:
+                     history: str | Path | None = None, year: int | None = None,
+                     own: Sequence[Mapping[str, str]] = ()) -> Inputs:
     """Inputs from areas already read and one or several indicator files (CSV, Excel,
     Parquet, SCB Statistikdatabasen exports as downloaded, SCB's wide DeSO table), read by
     the one reading path (:func:`geo.io.indicator_files.read_indicator_files`) and fitted to
     the areas (:func:`fit_to_areas`). The catalogue follows the table
-    (:func:`catalogue_for`) unless another than the default is given."""
+    (:func:`catalogue_for`) unless another than the default is given; ``own`` are the
+    user's own indicators added to it (:func:`indicators.catalogue.extended_catalogue`)."""
     paths = [Path(indicators)] if isinstance(indicators, str | Path) else list(map(Path,
                                                                                  indicators))
     read = read_indicator_files(paths)
     catalogue_path = catalogue_for(list(read.table.columns), catalogue)
     cat = read_catalogue(catalogue_path)
+    if own:
+        cat = extended_catalogue(cat, own)
     fitted = fit_to_areas(read, areas, cat)
     table = validate_indicator_table(fitted.table, cat, read.name)
     past = read_history(history, cat) if history is not None else ()
@@ -304,18 +307,13 @@ def list_profiles(directory: Path = PROFILES_DIR) -> dict[str, AnalysisSettings]
     return profiles
 
 
-
-def profile_for(catalogue: Catalogue, directory: Path = PROFILES_DIR) -> AnalysisSettings:
-    """The settings a table is ranked with when none are given: the first shipped profile
-    (by file name) whose indicators the catalogue has, else every indicator at weight 1."""
-    return settings_for_catalogue(None, (), catalogue, list_profiles(directory))[0]
-
-
 def default_settings(inputs: Inputs) -> tuple[AnalysisSettings, list[str]]:
-    """The settings a table is ranked with when the user gave none (the command line):
-    :func:`profile_for` the catalogue, restricted to the indicators the table has, and a
-    note naming those of the profile it lacks. A table with no indicator at all is a named
-    error listing its columns and what to do."""
+    """The settings a table is ranked with when the user gave none (the command line): the
+    first shipped profile (by file name) that fits the catalogue and chooses some of the
+    table's indicators (:func:`indicators.settings.settings_for_catalogue`, as the app
+    does), restricted to the indicators the table has, and a note naming those of the
+    profile it lacks. A table with no indicator at all is a named error listing its
+    columns and what to do."""
     available = available_indicators(inputs.table, inputs.catalogue)
     if not available:
         raise IndicatorTableError(
@@ -324,8 +322,9 @@ def default_settings(inputs: Inputs) -> tuple[AnalysisSettings, list[str]]:
             + ", ".join(f"'{c}' ({why})" for c, _, why in inputs.columns[:8])
             + ". Åtgärd: döp kolumnerna som katalogens täljare och nämnare (mallen visar "
               "dem: prevmap mall), eller ange en egen katalog med --catalogue.")
-    profile = profile_for(inputs.catalogue)
-    settings = settings_for_table(profile, available, list_profiles())
+    profiles = list_profiles()
+    profile, _ = settings_for_catalogue(None, (), inputs.catalogue, profiles, available)
+    settings = settings_for_table(profile, available, profiles)
     lacking = [inputs.catalogue[i].name for i in profile.indicators if i not in available]
     notes = [f"profilen '{profile.name}': {len(lacking)} av {len(profile.indicators)} "
              f"indikatorer saknas i tabellen och ingår inte: {', '.join(lacking)}"] if lacking \

@@ -163,3 +163,36 @@ def known_indicators(catalogue: Catalogue, indicators: Iterable[str]) -> list[st
                      fix="lägg till dem i indikatorkatalogen eller välj bort dem")
         problems.raise_if_any()
     return ids
+
+
+def catalogue_table(catalogue: Catalogue) -> pd.DataFrame:
+    """A catalogue as the table :func:`validate_catalogue` reads (one row per indicator):
+    what the app's "Spara katalogen" writes as CSV."""
+    rows = [{"id": i.id, "name": i.name, "domain": i.domain, "direction": str(i.direction),
+             "unit": i.unit, "per": "" if i.per is None else f"{i.per:g}",
+             "numerator": i.numerator or "", "denominator": i.denominator or "",
+             "source": i.source, "level": i.level} for i in catalogue.values()]
+    return pd.DataFrame(rows, columns=list(CATALOGUE_COLUMNS))
+
+
+def own_indicator(name: str, domain: str, direction: int, numerator: str, denominator: str,
+                  per: int) -> dict[str, str]:
+    """A catalogue row for an indicator the user makes of a table's columns: its id is
+    ``egen_`` and the name in lower case ASCII (å, ä → a, ö → o, anything else → _), its
+    unit follows ``per`` (100: %, 1000: per 1 000), its source is "egen fil"."""
+    name = name.strip()
+    ascii_name = re.sub("[åä]", "a", re.sub("ö", "o", name.lower()))
+    slug = re.sub(r"[^a-z0-9]+", "_", ascii_name).strip("_") or "indikator"
+    return {"id": f"egen_{slug}", "name": name, "domain": domain, "direction": str(direction),
+            "unit": "%" if per == 100 else "per 1 000", "per": str(per),
+            "numerator": numerator, "denominator": denominator, "source": "egen fil",
+            "level": "område"}
+
+
+def extended_catalogue(catalogue: Catalogue, rows: Iterable[Mapping[str, str]]) -> Catalogue:
+    """``catalogue`` with the user's own indicators (rows of the catalogue's columns, e.g.
+    :func:`own_indicator`) added, validated as a catalogue file is: an id used twice, an
+    unknown domain or an empty name is named."""
+    table = pd.concat([catalogue_table(catalogue), pd.DataFrame(list(rows), dtype=str)],
+                      ignore_index=True).fillna("")
+    return validate_catalogue(table, source="egna indikatorer")

@@ -112,6 +112,24 @@ def add_lost_zero_problem(problems: Problems, column: str, lost: dict[str, str])
                      "kolumndatatyp Text) eller formatera cellerna som text och skriv nollan")
 
 
+def _add_shape_problems(problems: Problems, column: str, empty: int, malformed: list[str],
+                        wrong_suffix: list[str]) -> None:
+    """Empty codes, codes of no known shape and suffixes that do not fit their code."""
+    if empty:
+        problems.add(f"{empty} tomma områdeskoder.", column=column,
+                     fix="fyll i koderna eller ta bort raderna")
+    if malformed:
+        problems.add("okänd form på områdeskoder.", column=column, values=malformed,
+                     expected="kommunkod '0126', DeSO-kod '0126C1020' eller RegSO-kod "
+                              "'0126R001', ev. med SCB:s tillägg '_DeSO2025'/'_RegSO2025'",
+                     fix="kontrollera att kolumnen innehåller områdeskoder")
+    if wrong_suffix:
+        problems.add("versionstillägget passar inte koden (DeSO-kod med RegSO-tillägg eller "
+                     "tvärtom).", column=column, values=wrong_suffix,
+                     expected="'_DeSO<år>' efter DeSO-koder och '_RegSO<år>' efter RegSO-koder",
+                     fix="hämta tabellen igen från SCB med rätt områdesindelning")
+
+
 def validate_area_codes(codes: Iterable[object], *, source: str, column: str,
                         known: Iterable[str] | None = None,
                         vintage_hint: str | None = None) -> tuple[str, ...]:
@@ -171,21 +189,9 @@ def validate_area_codes(codes: Iterable[object], *, source: str, column: str,
         if known_codes is not None and base not in known_codes and text not in unknown:
             unknown.append(text)
 
-    if empty:
-        problems.add(f"{empty} tomma områdeskoder.", column=column,
-                     fix="fyll i koderna eller ta bort raderna")
     if lost:
         add_lost_zero_problem(problems, column, lost)
-    if malformed:
-        problems.add("okänd form på områdeskoder.", column=column, values=malformed,
-                     expected="kommunkod '0126', DeSO-kod '0126C1020' eller RegSO-kod "
-                              "'0126R001', ev. med SCB:s tillägg '_DeSO2025'/'_RegSO2025'",
-                     fix="kontrollera att kolumnen innehåller områdeskoder")
-    if wrong_suffix:
-        problems.add("versionstillägget passar inte koden (DeSO-kod med RegSO-tillägg eller "
-                     "tvärtom).", column=column, values=wrong_suffix,
-                     expected="'_DeSO<år>' efter DeSO-koder och '_RegSO<år>' efter RegSO-koder",
-                     fix="hämta tabellen igen från SCB med rätt områdesindelning")
+    _add_shape_problems(problems, column, empty, malformed, wrong_suffix)
     if other_vintage and expected_vintage:
         label = vintage_label(expected_vintage)
         problems.add(f"koder från en annan version av indelningen än {label}.",
@@ -320,18 +326,7 @@ def normalise_area_codes(values: Iterable[object], *, source: str,
             kinds.setdefault(kind, []).append(text)
         codes.append(base)
         names.append(name)
-    if empty:
-        problems.add(f"{empty} tomma områdeskoder.", column=column,
-                     fix="fyll i koderna eller ta bort raderna")
-    if malformed:
-        problems.add("okänd form på områdeskoder.", column=column, values=malformed,
-                     expected="kommunkod '0126', DeSO-kod '0126C1020' eller RegSO-kod "
-                              "'0126R001', ev. med SCB:s tillägg '_DeSO2025'/'_RegSO2025'",
-                     fix="kontrollera att kolumnen innehåller områdeskoder")
-    if wrong_suffix:
-        problems.add("versionstillägget passar inte koden (DeSO-kod med RegSO-tillägg eller "
-                     "tvärtom).", column=column, values=wrong_suffix,
-                     fix="hämta tabellen igen från SCB med rätt områdesindelning")
+    _add_shape_problems(problems, column, empty, malformed, wrong_suffix)
     if len(kinds) > 1:
         problems.add("kolumnen blandar nivåer: "
                      + ", ".join(f"{len(v)} {LEVEL_NAMES[k]}-koder" for k, v in kinds.items())

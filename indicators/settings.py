@@ -472,25 +472,40 @@ KEPT_ASIDE = 4
 def settings_for_catalogue(current: AnalysisSettings | None,
                            aside: tuple[AnalysisSettings, ...], catalogue: Catalogue,
                            profiles: Mapping[str, AnalysisSettings],
+                           available: tuple[str, ...] | None = None,
                            ) -> tuple[AnalysisSettings, tuple[AnalysisSettings, ...]]:
     """The settings to use with ``catalogue`` and the settings kept aside after the choice.
 
-    The current settings as long as the catalogue has their indicators. Otherwise they are
-    put aside (the last :data:`KEPT_ASIDE`), and the catalogue gets the settings last put
-    aside that fit it, or its first profile, or all its indicators at weight 1: a change of
-    data never throws away what the user set, it comes back with its catalogue."""
-    if current is not None and fits(current, catalogue):
+    The current settings as long as they fit: the catalogue has their indicators and, given
+    ``available`` (the indicators the table has; None or empty: no such condition), they choose at
+    least one of them. Otherwise they are put aside (the last :data:`KEPT_ASIDE`), and the
+    catalogue gets the settings last put aside that fit, or its first profile that fits, or
+    all its available indicators at weight 1: a change of data never throws away what the
+    user set, it comes back with its catalogue. Without ``available`` a profile that
+    chooses none of the table's indicators (a catalogue with the user's own indicator
+    beside the profiles' ones) would leave nothing to rank."""
+    chosen = set(available) if available else None
+
+    def usable(settings: AnalysisSettings) -> bool:
+        return fits(settings, catalogue) and (chosen is None
+                                              or bool(chosen & set(settings.indicators)))
+
+    if current is not None and usable(current):
         return current, aside
     if current is not None:
         aside = (*aside, current)[-KEPT_ASIDE:]
-    fitting = [i for i, s in enumerate(aside) if fits(s, catalogue)]
+    fitting = [i for i, s in enumerate(aside) if usable(s)]
     if fitting:
         last = fitting[-1]
         return aside[last], aside[:last] + aside[last + 1:]
-    usable = [p for p in profiles.values() if fits(p, catalogue)]
-    if usable:
-        return usable[0], aside
-    return AnalysisSettings.create({i: 1.0 for i in catalogue}, name="Alla indikatorer"), aside
+    profile = next((p for p in profiles.values() if usable(p)), None)
+    if profile is not None:
+        return profile, aside
+    if chosen is None:
+        return AnalysisSettings.create({i: 1.0 for i in catalogue},
+                                       name="Alla indikatorer"), aside
+    return AnalysisSettings.create({i: 1.0 for i in catalogue if i in chosen},
+                                   name="Tabellens indikatorer"), aside
 
 
 def settings_for_table(settings: AnalysisSettings, available: tuple[str, ...],

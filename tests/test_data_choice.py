@@ -10,10 +10,10 @@ from geo.sources import HUDDINGE, SWEDEN, DataChoice
 BOTKYRKA, STOCKHOLMS_LAN = "0127", "01"
 
 
-def test_the_default_is_huddinge_regso_bundled_demo() -> None:
+def test_the_default_is_huddinge_regso_bundled_real_data() -> None:
     choice = DataChoice()
     assert (choice.kommun, choice.level, choice.area_source, choice.indicator_source) == (
-        HUDDINGE, "regso", "bundled", "demo")
+        HUDDINGE, "regso", "bundled", "scb_open")
     assert choice.area_source_options() == ["bundled", "national", "wfs", "upload"]
     assert choice.scb_key == (HUDDINGE, "RegSO")
 

@@ -60,6 +60,20 @@ def test_only_the_last_few_are_kept_aside() -> None:
     assert chosen.indicators == ("z",) and chosen.name == "Alla indikatorer"
 
 
+def test_settings_choosing_none_of_the_tables_indicators_give_way() -> None:
+    """The user's own indicator 'own' beside the demo's: the profile and the user's settings
+    fit the catalogue but choose nothing the table has; the table's indicators at weight 1
+    are used, and the user's settings come back with a table they fit."""
+    with_own = catalogue("a", "b", "c", "own")
+    chosen, aside = settings_for_catalogue(OWN, (), with_own, PROFILES, ("own",))
+    assert dict(chosen.indicator_weights) == {"own": 1.0}
+    assert chosen.name == "Tabellens indikatorer" and aside == (OWN,)
+    back, aside = settings_for_catalogue(chosen, aside, with_own, PROFILES, ("a", "own"))
+    assert back == chosen      # it chooses one of the table's: it stays
+    back, aside = settings_for_catalogue(None, aside, DEMO, PROFILES, ("a", "b"))
+    assert back == OWN and aside == ()
+
+
 def test_a_catalogue_without_a_profile_gets_all_its_indicators_at_weight_one() -> None:
     chosen, aside = settings_for_catalogue(None, (), catalogue("p", "q"), PROFILES)
     assert dict(chosen.indicator_weights) == {"p": 1.0, "q": 1.0} and aside == ()

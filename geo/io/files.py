@@ -17,7 +17,7 @@ import pandas as pd
 from geo.io.limits import FileLimits, limits_from_env
 from geo.io.table_limits import validate_parquet
 from geo.io.tables import CSV_SUFFIXES, EXCEL_SUFFIXES, read_raw_table, separator_of
-from indicators.catalogue import CATALOGUE_COLUMNS, Catalogue, validate_catalogue
+from indicators.catalogue import Catalogue, validate_catalogue
 from indicators.columns import AREA_ID, SYNTHETIC_MARK
 from indicators.errors import (
     CatalogueError,
@@ -162,26 +162,3 @@ def write_settings(settings: AnalysisSettings, path: str | Path) -> Path:
     path.write_text(settings.to_toml(), encoding="utf-8")
     return path
 
-
-def catalogue_table(catalogue: Catalogue) -> pd.DataFrame:
-    """A catalogue as the table :func:`read_catalogue` reads (one row per indicator)."""
-    rows = [{"id": i.id, "name": i.name, "domain": i.domain, "direction": str(i.direction),
-             "unit": i.unit, "per": "" if i.per is None else f"{i.per:g}",
-             "numerator": i.numerator or "", "denominator": i.denominator or "",
-             "source": i.source, "level": i.level} for i in catalogue.values()]
-    return pd.DataFrame(rows, columns=list(CATALOGUE_COLUMNS))
-
-
-def extended_catalogue(catalogue: Catalogue, rows: list[dict[str, str]]) -> Catalogue:
-    """``catalogue`` with the user's own indicators (rows of the catalogue's columns)
-    added, validated as a catalogue file is (an id used twice, an unknown domain… are named)."""
-    table = pd.concat([catalogue_table(catalogue), pd.DataFrame(rows, dtype=str)],
-                      ignore_index=True).fillna("")
-    return validate_catalogue(table, source="egna indikatorer")
-
-
-def write_catalogue(catalogue: Catalogue, path: str | Path) -> Path:
-    """The catalogue as CSV (UTF-8), readable by :func:`read_catalogue`."""
-    path = Path(path)
-    path.write_bytes(catalogue_table(catalogue).to_csv(index=False).encode("utf-8"))
-    return path

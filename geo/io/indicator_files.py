@@ -25,13 +25,13 @@ from geo.io.files import read_indicator_table
 from geo.io.limits import FileLimits
 from geo.io.safe_files import read_table_file
 from geo.io.scb_files import read_omradestyp
-from geo.io.scb_upload import read_indicator_upload
+from geo.io.scb_upload import UnknownScbTableError, scb_upload
 from geo.io.scb_wide import REQUIRED as SCB_WIDE_COLUMNS
 from geo.io.scb_wide import counts_missing, scb_indicator_counts
-from geo.io.tables import missing_cells_frame
+from geo.io.tables import MISSING_CELL_COLUMNS, missing_cells_frame
 from indicators.codes import LEVEL_NAMES, looks_like_codes, normalise_area_codes
 from indicators.columns import AREA_ID, AREA_NAME, SYNTHETIC_MARK
-from indicators.errors import IndicatorTableError, PrevmapError, Problems, ScbFileError
+from indicators.errors import IndicatorTableError, PrevmapError, Problems
 from indicators.swedish import parse_number
 
 # Header names (lower case, letters and digits only) that name a key column.
@@ -43,7 +43,6 @@ KEY_NAMES = frozenset({
 })
 NAME_COLUMNS = ("area_name", "namn", "områdesnamn", "omradesnamn", "regsonamn", "desonamn")
 _POLICE_LIST = {"Brottskod", "Inskrivningsdatum"}
-_OMRADESTYP = re.compile(r".+\(.+\)")
 
 
 def _header_key(name: object) -> str:
@@ -101,7 +100,7 @@ class IndicatorRead:
     """The key column of each file, as the file names it."""
     notes: tuple[str, ...] = ()
     missing: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
-        columns=[AREA_ID, "column", "symbol", "reason"]))
+        columns=list(MISSING_CELL_COLUMNS)))
     """Every missing cell with SCB's symbol and its meaning (or "tom cell")."""
     scb: dict | None = None
     """The SCB export's table code, title and year, when the file was one."""
@@ -133,31 +132,36 @@ def text_columns(table: pd.DataFrame) -> set[str]:
     return out
 
 
-def _missing_cells(table: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
-    """Every empty cell and SCB symbol of ``columns``, with its meaning."""
-    return missing_cells_frame(table, AREA_ID, columns)
-
-
-def _refuse_other_files(table: pd.DataFrame, source: str) -> None:
-    """Files that belong to another option: the police's list of offences, SCB's
-    områdestyp. Said by name, with the option to use instead."""
+def _refuse_police_list(table: pd.DataFrame, source: str) -> None:
+    """The police's list of offences is a comparison, not indicators: said by name, with
+    the option to use instead."""
     if set(map(str, table.columns)) >= _POLICE_LIST:
         raise IndicatorTableError(
             f"fil '{source}': är polisens lista över anmälda brott per DeSO, inte en "
             "indikatortabell. Åtgärd: ange den med --polisen (och --deso-regso för RegSO) "
             "eller ladda upp den under Jämförelser; den blir en jämförelse med brott per "
             "område och år.")
-    first = str(table.columns[0]) if len(table.columns) else ""
-    if first.strip().lower() in {"område", "omrade"} and len(table) and table.iloc[:, 0].astype(
-            "string").str.fullmatch(_OMRADESTYP).mean() > 0.5:
-        raise IndicatorTableError(
-            f"fil '{source}': är SCB:s områdestyp per RegSO (\"Kommun (RegSO-namn)\"), inte en "
-            "indikatortabell. Åtgärd: ange den med --omradestyp, eller ladda upp den under "
-            "Jämförelser: områdestypen jämförs med rangordningen men ingår aldrig i indexet.")
 
 
-def _is_omradestyp(path: Path) -> bool:
-    """SCB's områdestyp file (:func:`geo.io.scb_files.read_omradestyp` reads it)."""
+def _omradestyp_error(source: str) -> IndicatorTableError:
+    """SCB's områdestyp is a comparison, never indicators: said by name, with the option to
+    use instead."""
+    return IndicatorTableError(
+        f"fil '{source}': är SCB:s områdestyp per RegSO (\"Kommun (RegSO-namn)\"), inte en "
+        "indikatortabell. Åtgärd: ange den med --omradestyp, eller ladda upp den under "
+        "Jämförelser: områdestypen jämförs med rangordningen men ingår aldrig i indexet.")
+
+
+def _looks_like_omradestyp(table: pd.DataFrame) -> bool:
+    """A table read the plain way whose first column is SCB's "Kommun (RegSO-namn)"."""
+    if not len(table.columns) or str(table.columns[0]).strip().lower() not in {"område",
+                                                                               "omrade"}:
+        return False
+    return bool(table.iloc[:, 0].astype("string").str.fullmatch(r".+ \(.+\)").mean() > 0.5)
+
+
+def _is_omradestyp_file(path: Path) -> bool:
+    """SCB's områdestyp file as downloaded (:func:`geo.io.scb_files.read_omradestyp`)."""
     try:
         return len(read_omradestyp(path)) > 0
     except PrevmapError:
@@ -173,13 +177,16 @@ def read_one_indicator_file(path: str | Path, limits: FileLimits | None = None, 
     path = Path(path)
     notes: list[str] = []
     scb = None
+    first: Exception | None = None
     try:
         plain: pd.DataFrame | None = read_indicator_table(path, limits)
-    except (IndicatorTableError, pd.errors.ParserError):
-        plain = None    # an SCB export with a title line: read by read_indicator_upload
+    except (IndicatorTableError, pd.errors.ParserError) as err:
+        plain, first = None, err    # an SCB export with a title line: read by scb_upload
     key = None
     if plain is not None:
-        _refuse_other_files(plain, path.name)
+        _refuse_police_list(plain, path.name)
+        if _looks_like_omradestyp(plain):
+            raise _omradestyp_error(path.name)
         try:
             key = find_key_column(plain, path.name)
         except IndicatorTableError:
@@ -189,8 +196,7 @@ def read_one_indicator_file(path: str | Path, limits: FileLimits | None = None, 
         notes.extend(table.attrs.get("notes", ()))
         if set(SCB_WIDE_COLUMNS) & set(table.columns):
             used = [c for c in SCB_WIDE_COLUMNS if c in table.columns]
-            cells = _missing_cells(table.rename(columns={key: AREA_ID}) if key != AREA_ID
-                                   else table, used)
+            cells = missing_cells_frame(table, key, used)
             counts = scb_indicator_counts(table, id_column=key, source=path.name, partial=True)
             counts.attrs["missing"] = counts_missing(cells)
             notes.append(f"{path.name}: SCB:s breda DeSO-tabell; {len(used)} av dess kolumner "
@@ -198,12 +204,12 @@ def read_one_indicator_file(path: str | Path, limits: FileLimits | None = None, 
             counts = counts.rename(columns={AREA_ID: key}) if key != AREA_ID else counts
             table = counts
     else:
-        if path.suffix.lower() == ".csv" and _is_omradestyp(path):
-            _refuse_other_files(pd.DataFrame({"Område": ["A (B)"]}), path.name)
+        if path.suffix.lower() == ".csv" and _is_omradestyp_file(path):
+            raise _omradestyp_error(path.name)
         try:
-            table = read_indicator_upload(path, limits)
-        except (ScbFileError, IndicatorTableError) as err:
-            if strict or "prevmap vet inte vilka" not in str(err):
+            table = scb_upload(path, limits, plain, first)   # the plain read not again
+        except UnknownScbTableError:
+            if strict:
                 raise
             return IndicatorRead(
                 table=pd.DataFrame({AREA_ID: pd.Series(dtype="string")}), level=None,
@@ -245,7 +251,7 @@ def _keyed(table: pd.DataFrame, key: str, source: str, notes: list[str],
             table = table.rename(columns={column: AREA_NAME})
     values_columns = [c for c in table.columns if c not in (AREA_ID, AREA_NAME, SYNTHETIC_MARK)]
     table.attrs = {}
-    missing = _missing_cells(table, values_columns)
+    missing = missing_cells_frame(table, AREA_ID, values_columns)
     if given is not None and len(given):   # SCB's symbols, kept through the counts
         code = dict(zip(values.astype("string").str.strip(), table[AREA_ID], strict=True))
         given = given.assign(area_id=given["area_id"].map(code).fillna(given["area_id"]))
@@ -264,12 +270,13 @@ def read_indicator_files(paths: Sequence[str | Path], limits: FileLimits | None 
     column that two files both have is refused with both names, unless the values agree."""
     if not paths:
         raise IndicatorTableError("ingen indikatorfil angavs.")
-    if len(reads_needed := [Path(p) for p in paths]) != len(set(reads_needed)):
+    given = [Path(p) for p in paths]
+    if len(given) != len(set(given)):
         raise IndicatorTableError("samma indikatorfil angavs flera gånger: "
-                                  + ", ".join(p.name for p in reads_needed) + ".")
+                                  + ", ".join(p.name for p in given) + ".")
     reader = read_one_indicator_file if len(paths) == 1 else functools.partial(
         read_one_indicator_file, strict=False)
-    every = [read_table_file(Path(p), reader=reader, limits=limits) for p in paths]
+    every = [read_table_file(p, reader=reader, limits=limits) for p in given]
     if len(every) == 1:
         return every[0]
     reads = [r for r in every if r.used]

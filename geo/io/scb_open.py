@@ -23,8 +23,6 @@ SCB_DESO = Path(__file__).resolve().parents[2] / "data" / "scb" / "scb_deso_2022
 
 LINK_SOURCE = "SCB:s kopplingstabell DeSO 2018 → RegSO 2020 (inbyggd, data/scb)"
 KEY = "deso"
-CONTEXT_COLUMNS = ("regso", "regso_namn", "kommun", "kommun_namn")
-"""Text columns of the embedded table that are not indicators: the link and the names."""
 
 
 @functools.cache
@@ -41,8 +39,3 @@ def deso_regso_link(path: Path = SCB_DESO) -> pd.DataFrame:
                          AREA_ID: table["regso"].astype("string"),
                          AREA_NAME: table["regso_namn"].astype("string")})
 
-
-def kommun_names(path: Path = SCB_DESO) -> dict[str, str]:
-    """Kommun code -> name, as SCB's link table writes them."""
-    table = _table(path).drop_duplicates("kommun")
-    return dict(zip(table["kommun"], table["kommun_namn"], strict=True))

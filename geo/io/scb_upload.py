@@ -68,6 +68,12 @@ KNOWN_TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "totalt, totalt": "pop_2022_total_bg"}),
 }
 SCB_MARK = "Intern referenskod:"
+
+
+class UnknownScbTableError(ScbFileError):
+    """An SCB export of a table prevmap has no counts for (not in :data:`KNOWN_TABLES`):
+    refused alone, passed over with a note among several files."""
+
 _YEAR = re.compile(r"(?:19|20)\d{2}")
 
 
@@ -79,9 +85,18 @@ def read_indicator_upload(path: str | Path, limits: FileLimits | None = None) ->
     try:
         table: pd.DataFrame | None = read_indicator_table(path, limits)
     except (IndicatorTableError, pd.errors.ParserError) as err:
-        table, first = None, err   # an SCB CSV: a title line, then wider rows
-    if table is not None and AREA_ID in table.columns:
+        return scb_upload(path, limits, None, err)   # an SCB CSV: a title line, wider rows
+    if AREA_ID in table.columns:
         return table
+    return scb_upload(path, limits, table, None)
+
+
+def scb_upload(path: Path, limits: FileLimits | None, table: pd.DataFrame | None,
+               first: Exception | None) -> pd.DataFrame:
+    """The file as an SCB export's counts, given what reading it the plain way gave (the
+    ``table``, or the error ``first``): that table back when the file is no SCB export
+    (validation then says what it lacks), ``first`` again when it could not be read either
+    way and has no SCB mark; the plain read is not repeated."""
     if path.suffix.lower() not in CSV_SUFFIXES | EXCEL_SUFFIXES:
         if table is None:
             raise first
@@ -113,7 +128,7 @@ def scb_export_counts(export: ScbExport) -> pd.DataFrame:
     known = KNOWN_TABLES.get(export.table_code or "")
     if known is None:
         names = ", ".join(f"{code} ({what})" for code, (what, _) in KNOWN_TABLES.items())
-        raise ScbFileError(
+        raise UnknownScbTableError(
             f"fil '{export.source}': är en export från SCB:s Statistikdatabasen "
             f"('{export.title}', tabell {export.table_code or 'utan referenskod'}), men "
             "prevmap vet inte vilka av katalogens antal den ger. Åtgärd: ladda upp någon av "

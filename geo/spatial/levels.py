@@ -114,7 +114,8 @@ def to_level(inputs: Inputs, grouping: pd.DataFrame, *, title: str) -> tuple[Inp
     ).frame.drop(columns=[AREA_NAME])) for year, past in inputs.history)
     return Inputs(areas=areas, table=agg.frame.drop(columns=[AREA_NAME]),
                   table_source=table_source, table_name=inputs.table_name,
-                  catalogue=catalogue, year=inputs.year, history=history), notes
+                  catalogue=catalogue, year=inputs.year, history=history,
+                  notes=inputs.notes, columns=inputs.columns), notes
 
 
 def _counts_and_plain(inputs: Inputs) -> tuple[list[str], list[str]]:
@@ -167,7 +168,8 @@ def to_polygons(inputs: Inputs, polygons: Areas, *, title: str, weights: str = "
         history.append((year, frame[[AREA_ID, *cols]]))
     return Inputs(areas=areas, table=moved.frame[[AREA_ID, *counts]],
                   table_source=table_source, table_name=inputs.table_name,
-                  catalogue=inputs.catalogue, year=inputs.year, history=tuple(history)), notes
+                  catalogue=inputs.catalogue, year=inputs.year, history=tuple(history),
+                  notes=inputs.notes, columns=inputs.columns), notes
 
 
 def load_grouping_title(path: str | Path) -> str:
