@@ -271,7 +271,8 @@ def _domain_changed(domain: str) -> None:
 
 
 def on_profile_change() -> None:
-    set_settings(load_profiles()[st.session_state["profile"]])
+    if st.session_state["profile"] is not None:
+        set_settings(load_profiles()[st.session_state["profile"]])
 
 
 def on_settings_upload(catalogue: Catalogue) -> None:
@@ -362,9 +363,11 @@ def sidebar(catalogue: Catalogue, available: tuple[str, ...]) -> None:
                            f"{LEVELS[choice.level]}, "
                            f"{INDICATOR_SOURCES[choice.indicator_source]}. "
                            "Ändra under fliken Data och källor."))
-        if settings.name in profiles:
-            _view("profile", settings.name)
+        # Settings that are no profile (the table's own indicators, an uploaded file) show
+        # their name as the empty choice, never the profile chosen before them.
+        _view("profile", settings.name if settings.name in profiles else None)
         st.selectbox("Profil", list(profiles), key="profile", on_change=on_profile_change,
+                     placeholder=settings.name or "Egna inställningar",
                      help="Färdiga urval av indikatorer och vikter. Du kan ändra allt nedan.")
         st.file_uploader("Läs in sparade inställningar (TOML)", type=["toml"],
                          key="settings_file", on_change=on_settings_upload, args=(catalogue,))
@@ -1109,12 +1112,13 @@ def main() -> None:
             show_table_columns(inputs)
     catalogue = st.session_state["catalogue"] = inputs.catalogue
     available = available_indicators(inputs.table, catalogue)
-    if not available:
+    settings_for(catalogue, available)
+    sidebar(catalogue, available)
+    if not available:    # nothing to rank: say where to look, not "inga indikatorer är valda"
         messages.info("Ingen av tabellens kolumner är en indikator i katalogen. Under fliken "
                       "Data och källor visar 'Kolumnerna i filen' varför, och där kan du göra "
                       "en indikator av en kolumn (namn, domän, riktning, täljare och nämnare).")
-    settings_for(catalogue, available)
-    sidebar(catalogue, available)
+        st.stop()
 
     if inputs.synthetic:
         messages.warning("**SYNTETISKA DEMODATA.** Indikatorvärdena är påhittade av en "

@@ -292,8 +292,10 @@ def inputs_for_areas(areas: Areas, indicators: str | Path | Sequence[str | Path]
                                                 or Path(catalogue) == DEFAULT_CATALOGUE):
         notes += (f"katalogen {catalogue_path.name} valdes: den gör flest indikatorer av "
                   "tabellens kolumner",)
+    marked = read.table.copy(deep=False)
+    marked.attrs["notes"] = read.file_notes     # shown with the source, as from every reader
     return Inputs(areas=areas, table=table.reset_index(),
-                  table_source=mark_synthetic(source, read.table),
+                  table_source=mark_synthetic(source, marked),
                   table_name=read.name, catalogue=cat, year=year, history=past,
                   notes=tuple(notes), missing=fitted.missing, columns=tuple(columns))
 

@@ -68,6 +68,8 @@ def test_an_own_indicator_for_an_unknown_column(tmp_path):
     at.run()
     columns = next(d.value for d in at.dataframe if "Används som" in d.value.columns)
     assert set(columns["Används som"]) == {"används inte"}
+    assert any("Ingen av tabellens kolumner är en indikator" in md_source(i.value)
+               for i in at.info) and not at.error
     form_name = next(t for t in at.text_input if t.label == "Namn")
     form_name.set_value("Orosanmälningar")
     next(s for s in at.selectbox if s.label == "Domän").set_value("psykisk_ohalsa")

@@ -164,7 +164,7 @@ def test_the_command_line_writes_every_format_through_the_registry(tmp_path, cap
     rendering = renderer_missing() is None
     wanted = {f.key: tmp_path / f"ut{f.key}{Path(f.name()).suffix}" for f in FORMATS
               if f.option and (rendering or not f.needs_chromium)}
-    args = ["export", "--settings", str(DEFAULT_PROFILE)]
+    args = ["export", "--demo", "--settings", str(DEFAULT_PROFILE)]
     for fmt in FORMATS:
         if fmt.key in wanted:
             args += [fmt.option, str(wanted[fmt.key])]

@@ -208,17 +208,18 @@ def cells(row: tuple) -> list[object]:
     return out
 
 
-def test_title_rows_above_a_merged_header_in_excel(tmp_path, capsys, wide, default_ranking):
-    """The wide table as a municipality might pass it on: a title and a note above a two-row
-    header whose upper row is merged."""
+def test_title_rows_and_a_merged_title_in_excel(tmp_path, capsys, wide, default_ranking):
+    """The wide table as a municipality might pass it on: a title and a source line, then a
+    title merged over the whole width above the header. Read as the table, with the rows
+    above it named in a note."""
     columns = list(wide.columns)
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.append(["Underlag till lägesbilden, Huddinge"])
     sheet.append(["Källa: SCB, bearbetning kommunen"])
     sheet.append([])
-    sheet.append(["Områden"] + ["SCB 2022"] * (len(columns) - 1))
-    sheet.merge_cells(start_row=4, start_column=2, end_row=4, end_column=len(columns))
+    sheet.append(["SCB 2022"] + [None] * (len(columns) - 1))
+    sheet.merge_cells(start_row=4, start_column=1, end_row=4, end_column=len(columns))
     sheet.append(columns)
     for row in wide.itertuples(index=False):
         sheet.append(cells(row))
@@ -228,8 +229,31 @@ def test_title_rows_above_a_merged_header_in_excel(tmp_path, capsys, wide, defau
     err = capsys.readouterr().err
     assert code == 0, err
     assert ranked(ranking) == ranked(default_ranking)
-    assert "Obs: Rad 1–3 ovanför rubrikraden" in err and "'Underlag till lägesbilden" in err
-    assert "Obs: Rad 4 är en övergripande rubrik över kolumnerna" in err and "'SCB 2022'" in err
+    assert "Obs: Rad 1–4 ovanför rubrikraden (rad 5) lästes som rubrik: 'Underlag till " \
+           "lägesbilden, Huddinge / Källa: SCB, bearbetning kommunen / SCB 2022'" in err
+
+
+def test_a_merged_group_header_names_its_columns_and_says_what_is_unused(tmp_path, capsys,
+                                                                         wide):
+    """"Antal" merged over the count columns above their names: the columns are named
+    "Antal, <name>" (as SCB names "2022, förgymnasial utbildning"), which the catalogue
+    does not know; the table has no indicator left, a named error (exit 2) lists them."""
+    columns = list(wide.columns)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Underlag till lägesbilden, Huddinge"])
+    sheet.append([None, "Antal"] + [None] * (len(columns) - 2))
+    sheet.merge_cells(start_row=2, start_column=2, end_row=2, end_column=len(columns))
+    sheet.append(columns)
+    for row in wide.itertuples(index=False):
+        sheet.append(cells(row))
+    path = tmp_path / "grupp.xlsx"
+    book.save(path)
+    code, ranking = export(tmp_path, "--indicators", str(path))
+    err = capsys.readouterr().err
+    assert code == 2 and ranking is None
+    assert "ingen av tabellens kolumner är en indikator i katalogen" in err
+    assert "'Antal, hh_2022_cohabiting_with_children' (katalogen känner inte kolumnen" in err
 
 
 def test_an_empty_first_sheet_is_said(tmp_path, capsys, wide, default_ranking):

@@ -409,7 +409,7 @@ def test_users_indicator_table_is_read_in_a_child_with_bounded_memory(
     read where memory and time are limited, the bundled table in the process as before."""
     import os
 
-    import geo.inputs
+    import geo.io.indicator_files
     from geo.io import safe_files
     from geo.io.limits import FileLimits
     from geo.io.safe_files import is_bundled, read_table_file
@@ -431,6 +431,6 @@ def test_users_indicator_table_is_read_in_a_child_with_bounded_memory(
         calls.append(Path(path))
         return safe_files.read_table_file(path, *args, **kwargs)
 
-    monkeypatch.setattr(geo.inputs, "read_table_file", spy)
+    monkeypatch.setattr(geo.io.indicator_files, "read_table_file", spy)
     inputs_for_areas(read_areas(DEFAULT_AREAS), upload)
     assert calls == [upload]

@@ -108,6 +108,10 @@ class IndicatorRead:
     """SCB's vintage suffixes met in the codes (``'DeSO2025'``)."""
     used: bool = True
     """False for one of several files that gives nothing (see :func:`read_one_indicator_file`)."""
+    file_notes: tuple[str, ...] = ()
+    """What the readers said about the files themselves (macros not run, cached values of
+    linked workbooks, Windows-1252, title rows, an empty sheet): also in :attr:`notes`, and
+    carried to the source shown with the map (:func:`geo.io.files.mark_synthetic`)."""
 
     @property
     def name(self) -> str:
@@ -160,10 +164,11 @@ def _looks_like_omradestyp(table: pd.DataFrame) -> bool:
     return bool(table.iloc[:, 0].astype("string").str.fullmatch(r".+ \(.+\)").mean() > 0.5)
 
 
-def _is_omradestyp_file(path: Path) -> bool:
-    """SCB's områdestyp file as downloaded (:func:`geo.io.scb_files.read_omradestyp`)."""
+def _is_omradestyp_file(path: Path, limits: FileLimits | None) -> bool:
+    """SCB's områdestyp file as downloaded (:func:`geo.io.scb_files.read_omradestyp`), read
+    with the caller's limits (in the bounded child, the environment is the fork server's)."""
     try:
-        return len(read_omradestyp(path)) > 0
+        return len(read_omradestyp(path, limits)) > 0
     except PrevmapError:
         return False
 
@@ -193,7 +198,7 @@ def read_one_indicator_file(path: str | Path, limits: FileLimits | None = None, 
             key = None
     if plain is not None and key is not None:
         table = plain
-        notes.extend(table.attrs.get("notes", ()))
+        file_notes = tuple(table.attrs.get("notes", ()))
         if set(SCB_WIDE_COLUMNS) & set(table.columns):
             used = [c for c in SCB_WIDE_COLUMNS if c in table.columns]
             cells = missing_cells_frame(table, key, used)
@@ -204,7 +209,7 @@ def read_one_indicator_file(path: str | Path, limits: FileLimits | None = None, 
             counts = counts.rename(columns={AREA_ID: key}) if key != AREA_ID else counts
             table = counts
     else:
-        if path.suffix.lower() == ".csv" and _is_omradestyp_file(path):
+        if path.suffix.lower() == ".csv" and _is_omradestyp_file(path, limits):
             raise _omradestyp_error(path.name)
         try:
             table = scb_upload(path, limits, plain, first)   # the plain read not again
@@ -217,16 +222,16 @@ def read_one_indicator_file(path: str | Path, limits: FileLimits | None = None, 
                 notes=(f"{path.name}: SCB-tabellen ger inga av katalogens antal och används "
                        "inte",))
         scb = table.attrs.get("scb")
-        notes.extend(table.attrs.get("notes", ()))
+        file_notes = tuple(table.attrs.get("notes", ()))
         key = find_key_column(table, path.name)
         if scb:
             notes.append(f"{path.name}: SCB:s tabell {scb['table_code']} ({scb['title']}) som den "
                          "laddades ned, omräknad till katalogens antal")
-    return _keyed(table, key, path.name, notes, scb)
+    return _keyed(table, key, path.name, [*file_notes, *notes], scb, file_notes)
 
 
 def _keyed(table: pd.DataFrame, key: str, source: str, notes: list[str],
-           scb: dict | None) -> IndicatorRead:
+           scb: dict | None, file_notes: tuple[str, ...]) -> IndicatorRead:
     """The table with ``area_id`` of normalised codes (or the own ids as they are)."""
     values = table[key]
     given = table.attrs.get("missing")
@@ -260,7 +265,7 @@ def _keyed(table: pd.DataFrame, key: str, source: str, notes: list[str],
             missing[AREA_ID], missing["column"], strict=True)]]], ignore_index=True)
     return IndicatorRead(table=table, level=level, sources=(source,), key_columns=(str(key),),
                          notes=tuple(notes), missing=missing,
-                         scb=scb, vintages=vintages)
+                         scb=scb, vintages=vintages, file_notes=file_notes)
 
 
 def read_indicator_files(paths: Sequence[str | Path], limits: FileLimits | None = None
@@ -323,4 +328,5 @@ def read_indicator_files(paths: Sequence[str | Path], limits: FileLimits | None 
                          key_columns=tuple(k for r in reads for k in r.key_columns),
                          notes=tuple(notes), missing=missing,
                          scb=next((r.scb for r in reads if r.scb), None),
-                         vintages=tuple(dict.fromkeys(v for r in reads for v in r.vintages)))
+                         vintages=tuple(dict.fromkeys(v for r in reads for v in r.vintages)),
+                         file_notes=tuple(n for r in reads for n in r.file_notes))

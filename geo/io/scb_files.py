@@ -284,7 +284,7 @@ def _value(cell: object, row: int, column: str, area: str, missing: list[Missing
 _OMRADE = re.compile(r"(?P<kommun>[^()]+?) \((?P<regso>.+)\)")
 
 
-def read_omradestyp(path: str | Path) -> pd.DataFrame:
+def read_omradestyp(path: str | Path, limits: FileLimits | None = None) -> pd.DataFrame:
     """SCB's områdestyp per RegSO from the Statistikdatabasen CSV, footer lines dropped.
 
     Rows are ``Kommun (RegSO-namn),typ``; the header's second cell is the year. Returns
@@ -295,7 +295,7 @@ def read_omradestyp(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise ScbFileError(f"Områdestypsfilen '{path}' finns inte. Kontrollera sökvägen.")
-    lines = _csv_rows(path, limits_from_env(os.environ), sep=",")
+    lines = _csv_rows(path, limits or limits_from_env(os.environ), sep=",")
     if not lines or len(lines[0]) < 2 or not re.fullmatch(r"\d{4}", lines[0][1].strip()):
         raise _fail(path.name, None, "rubrikraden ska ha året i andra kolumnen.",
                     values=tuple(lines[0]) if lines else (), expected="t.ex. 'Område,2023'")

@@ -214,29 +214,8 @@ class HeaderLayout:
         rows = [list(r[:width]) + [""] * (width - len(r)) for r in self.cells]
         if len(rows) == 1:
             return rows[0]
-        if self.lower_alone(width):
-            return rows[1]
         return [f"{u}, {lo}" if u and lo and u != lo else (u or lo)
                 for u, lo in zip(rows[0], rows[1], strict=True)]
-
-    def lower_alone(self, width: int) -> bool:
-        """A two-row header whose lower row names every column once by itself (a label
-        such as "SCB 2022" merged over the columns of a table that already has its own
-        names): the lower row is the names, the upper one a note (:meth:`upper_note`).
-        SCB's "2022 / förgymnasial utbildning" repeats its lower names for every year, so
-        it keeps "upper, lower"."""
-        if len(self.cells) != 2:
-            return False
-        lower = [c for c in list(self.cells[1][:width]) if c]
-        return len(lower) == width and len(set(lower)) == width
-
-    def upper_note(self, width: int) -> str | None:
-        """The upper row of a header whose lower row is the names, quoted."""
-        if not self.lower_alone(width):
-            return None
-        labels = list(dict.fromkeys(c for c in self.cells[0][:width] if c))
-        return (f"rad {self.header[0] + 1} är en övergripande rubrik över kolumnerna och ingår "
-                f"inte i kolumnnamnen: {', '.join(repr(c) for c in labels)}") if labels else None
 
     def note(self, grid: Sequence[Sequence[str]]) -> str | None:
         """What was read above the header, quoted: never dropped without a word."""
@@ -586,7 +565,8 @@ def _read_excel(path: Path, sheet: str | None, error: type[PrevmapError],
     body = [row[:width] + [""] * (width - len(row)) for _, row in numbered]
     frame = pd.DataFrame(body, columns=header, dtype=object).astype(str)
     rows = tuple(i for i, _ in numbered)
-    notes = (*read.notes, *(n for n in (layout.note(grid), layout.upper_note(width)) if n))
+    note = layout.note(grid)
+    notes = read.notes if note is None else (*read.notes, note)
     return RawTable(frame, path.name, read.title, rows, notes=notes,
                     header_rows=tuple(range(top, bottom + 1)))
 
