@@ -342,3 +342,17 @@ def test_the_template_from_the_command_line(tmp_path):
     book = openpyxl.load_workbook(out)
     assert book["Data"]["A2"].value == "0126R001" and book["Data"].max_row == 23
     assert main(["mall", "--out", str(tmp_path / "mall.txt")]) == 2
+
+
+def test_areas_with_a_wrong_recorded_crs_are_refused(tmp_path, capsys):
+    """Huddinge's real polygons (SWEREF 99 TM) saved as if they were RT 90: reprojected as
+    recorded they land in the North Sea; exit 2 naming the CRS, nothing written."""
+    import geopandas as gpd
+
+    frame = gpd.read_file(shared("huddinge", "regso_2025_0126_epsg3006.gpkg"))
+    path = tmp_path / "fel_crs.gpkg"
+    frame.set_crs("EPSG:3021", allow_override=True).to_file(path, driver="GPKG")
+    code, ranking = export(tmp_path, "--areas", str(path))
+    err = capsys.readouterr().err
+    assert code == 2 and ranking is None
+    assert "områdena hamnar utanför Sverige med filens koordinatsystem EPSG:3021" in err

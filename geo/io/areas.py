@@ -8,12 +8,15 @@ geometries are repaired with ``make_valid``, each repair reported.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import shapely
+from pyproj import Transformer
+from pyproj.exceptions import ProjError
 
 from geo.io.files import SourceInfo, read_source_info
 from geo.io.limits import FileLimits
@@ -83,6 +86,38 @@ def _not_degrees(frame: gpd.GeoDataFrame) -> bool:
 
 def _fmt(value: float) -> str:
     return f"{value:.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
+SWEDEN_WGS84 = ((9.5, 25.5), (54.5, 70.0))
+"""Sweden's extent in longitude and latitude with a margin (10.96–24.17 °E, 55.34–69.06 °N)."""
+
+
+def _check_in_sweden(frame: gpd.GeoDataFrame, problems: Problems) -> None:
+    """After any CRS was settled: the areas, reprojected to WGS 84 as the map does, have
+    finite coordinates inside Sweden. A file whose declared CRS is wrong (metres said to
+    be degrees, RT 90 said to be SWEREF) would otherwise give a map far away or empty,
+    and a ranking that looks normal."""
+    bounds = tuple(float(b) for b in frame.geometry.total_bounds)
+    if any(b != b for b in bounds):
+        return                          # no geometry at all: said as "områden utan geometri"
+    try:
+        lon0, lat0, lon1, lat1 = Transformer.from_crs(
+            frame.crs, "EPSG:4326", always_xy=True).transform_bounds(*bounds)
+    except ProjError:
+        lon0 = lat0 = lon1 = lat1 = math.inf
+    where = [f"x {_fmt(bounds[0])}–{_fmt(bounds[2])}", f"y {_fmt(bounds[1])}–{_fmt(bounds[3])}"]
+    fix = ("kontrollera filens koordinatsystem (CRS) i GIS-programmet och spara om filen "
+           "med rätt CRS, t.ex. EPSG:3006 (SWEREF 99 TM)")
+    if not all(math.isfinite(v) for v in (lon0, lat0, lon1, lat1)):
+        problems.add(f"koordinaterna kan inte räknas om från {frame.crs.to_string()} till "
+                     "longitud/latitud: de blir oändliga.", values=where, fix=fix)
+        return
+    (x0, x1), (y0, y1) = SWEDEN_WGS84
+    if not (x0 <= lon0 and lon1 <= x1 and y0 <= lat0 and lat1 <= y1):
+        problems.add(f"områdena hamnar utanför Sverige med filens koordinatsystem "
+                     f"{frame.crs.to_string()}: longitud {lon0:.2f}–{lon1:.2f}, latitud "
+                     f"{lat0:.2f}–{lat1:.2f}.", values=where,
+                     expected=f"longitud {x0}–{x1}, latitud {y0}–{y1} (Sverige)", fix=fix)
 
 
 NO_CRS = "filen saknar koordinatsystem (CRS)"
@@ -195,6 +230,8 @@ def validate_areas(frame: gpd.GeoDataFrame, source: str = "områdesfil", *,
         problems.add("geometrier som inte är ytor.", column="geometry", values=not_poly,
                      expected="Polygon eller MultiPolygon",
                      fix="punkter och linjer kan inte färgas som områden; använd ytfilen")
+    problems.raise_if_any()
+    _check_in_sweden(frame, problems)
     problems.raise_if_any()
 
     repairs = []
