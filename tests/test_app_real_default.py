@@ -81,3 +81,37 @@ def test_an_own_indicator_for_an_unknown_column(tmp_path):
     assert set(columns["Används som"]) == {"indikator"}
     assert len(shown_ranking(at)) == 22
     assert any(b.proto.label == "Spara katalogen (CSV)" for b in at.get("download_button"))
+
+
+def _uploader(at: AppTest, key: str):
+    return next(u for u in at.file_uploader if u.key == key)
+
+
+@pytest.mark.parametrize("areas", ["regso_2025_0126_epsg3006.gpkg",
+                                   "regso_2025_0126_wgs84.geojson"])
+def test_the_real_area_files_uploaded_with_the_real_default(areas, real_ranking):
+    path = shared("huddinge", areas)
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    at.radio(key="area_source").set_value("upload").run()
+    _uploader(at, "areas_file").upload(path.name, path.read_bytes()).run()
+    assert not at.exception and not at.error
+    assert shown_ranking(at) == real_ranking
+
+
+def test_the_wide_scb_table_and_the_omradestyp_uploaded_as_downloaded(real_ranking):
+    """SCB's wide DeSO table as the indicators ranks as the embedded data; SCB's områdestyp
+    under Jämförelser becomes a column; the områdestyp given as indicators is named."""
+    wide = shared("huddinge", "scb_deso2018_2022_0126_wide.csv")
+    types = shared("sweden", "regso_socioekonomisk_index_2023.csv")
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    at.radio(key="indicator_source").set_value("upload").run()
+    _uploader(at, "table_file").set_value((wide.name, wide.read_bytes(), "text/csv"))
+    _uploader(at, "omradestyp_file").upload(types.name, types.read_bytes(), "text/csv")
+    at.run()
+    assert not at.exception and not at.error, [md_source(e.value) for e in at.error]
+    assert shown_ranking(at) == real_ranking
+    table = next(d.value for d in at.dataframe if "Sammanvägt index" in d.value.columns)
+    assert table["SCB områdestyp"].notna().all()
+    _uploader(at, "table_file").set_value((types.name, types.read_bytes(), "text/csv"))
+    at.run()
+    assert any("är SCB:s områdestyp per RegSO" in md_source(e.value) for e in at.error)

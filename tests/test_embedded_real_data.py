@@ -68,3 +68,44 @@ def test_a_fresh_clone_without_shared_ranks_real_huddinge_data(tmp_path):
     assert len(ranking) == 22 and ranking["Sammanvägt index"].notna().all()
     assert ranking["Datakälla"].str.startswith("SCB:s öppna statistik per DeSO").all()
     assert "SYNTETISKA" not in done.stderr
+
+
+APP_CHECK = '''
+from streamlit.testing.v1 import AppTest
+
+
+def main():
+    at = AppTest.from_file("app.py", default_timeout=300).run()
+    assert not at.exception, at.exception
+    table = next(d.value for d in at.dataframe if "Sammanvägt index" in d.value.columns)
+    assert not any("SYNTETISKA" in w.value for w in at.warning)
+    print(at.radio(key="indicator_source").value, len(table), table["Områdeskod"].iloc[0])
+
+
+if __name__ == "__main__":
+    main()
+'''
+
+
+def test_a_fresh_clone_without_shared_opens_the_app_on_real_data(tmp_path):
+    """What `make run` starts, from a clone with no ../shared beside it: the app's first
+    page ranks Huddinge's 22 RegSO on the embedded SCB data (the top one as the command
+    line's default ranks it)."""
+    clone = tmp_path / "ren" / "prevmap"
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+    (clone / "check_app.py").write_text(APP_CHECK, encoding="utf-8")
+    done = subprocess.run([sys.executable, "check_app.py"], cwd=clone, capture_output=True,
+                          text=True, timeout=600,
+                          env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path),
+                               "PREVMAP_CACHE": str(tmp_path / "cache")})
+    assert done.returncode == 0, done.stderr[-3000:]
+    source, rows, top = done.stdout.split()[-3:]
+    assert (source, rows) == ("scb_open", "22")
+    expected = subprocess.run(
+        [sys.executable, "-m", "geo.cli", "export", "--out", str(tmp_path / "k.html")],
+        cwd=clone, capture_output=True, text=True, timeout=600,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert expected.returncode == 0, expected.stderr
+    ranking = pd.read_csv(tmp_path / "k.csv", sep=";", decimal=",", encoding="utf-8-sig",
+                          dtype={"Områdeskod": str})
+    assert top == ranking["Områdeskod"].iloc[0]
