@@ -110,7 +110,7 @@ def test_one_stray_area_outside_the_range_refuses_the_file(tmp_path: Path) -> No
 def test_a_recorded_crs_is_never_second_guessed(tmp_path: Path) -> None:
     """A recorded CRS is used as recorded: RT 90 coordinates in RT 90 are read as they are,
     with no note; SWEREF coordinates recorded as RT 90 are not reinterpreted, and as they
-    land outside Sweden (longitude 0.4) the file is refused with the CRS and the fix."""
+    land outside Sweden (x −353 km in SWEREF) the file is refused with the CRS and the fix."""
     rt90 = grid_frame().to_crs("EPSG:3021")
     areas = read_areas(write_parquet(rt90, tmp_path, "rt90.parquet"))
     assert areas.frame.crs.to_epsg() == 3021
@@ -119,7 +119,8 @@ def test_a_recorded_crs_is_never_second_guessed(tmp_path: Path) -> None:
     path = write_parquet(grid_frame(crs="EPSG:3021"), tmp_path, "fel_crs.parquet")
     with pytest.raises(AreaFileError, match=re.escape(
             "fil 'fel_crs.parquet': områdena hamnar utanför Sverige med filens "
-            "koordinatsystem EPSG:3021: longitud 0.39–0.45, latitud 58.23–58.26.") + ".*"
+            "koordinatsystem EPSG:3021: i SWEREF 99 TM x -353129–-350097, y 6547389–6550421.")
+            + ".*"
             + re.escape("Åtgärd: kontrollera filens koordinatsystem (CRS)")):
         read_areas(path)
 

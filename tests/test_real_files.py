@@ -4,7 +4,6 @@ error with exit code 2; none in exit 0 with grey areas (issue 15)."""
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import openpyxl
@@ -208,23 +207,36 @@ def cells(row: tuple) -> list[object]:
     return out
 
 
+def workbook(path, wide: pd.DataFrame, above: list[list[object]], *,
+             merge: tuple[int, int, int] | None = None,
+             empty_first_sheet: str | None = None):
+    """The wide table in a sheet below the rows ``above`` (``merge``: a row and the columns
+    from-to merged), after an empty sheet of that name when asked."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    if empty_first_sheet is not None:
+        sheet.title = empty_first_sheet
+        sheet = book.create_sheet("Data")
+    for row in above:
+        sheet.append(row)
+    if merge is not None:
+        row, first, last = merge
+        sheet.merge_cells(start_row=row, start_column=first, end_row=row, end_column=last)
+    sheet.append(list(wide.columns))
+    for values in wide.itertuples(index=False):
+        sheet.append(cells(values))
+    book.save(path)
+    return path
+
+
 def test_title_rows_and_a_merged_title_in_excel(tmp_path, capsys, wide, default_ranking):
     """The wide table as a municipality might pass it on: a title and a source line, then a
     title merged over the whole width above the header. Read as the table, with the rows
     above it named in a note."""
-    columns = list(wide.columns)
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.append(["Underlag till lägesbilden, Huddinge"])
-    sheet.append(["Källa: SCB, bearbetning kommunen"])
-    sheet.append([])
-    sheet.append(["SCB 2022"] + [None] * (len(columns) - 1))
-    sheet.merge_cells(start_row=4, start_column=1, end_row=4, end_column=len(columns))
-    sheet.append(columns)
-    for row in wide.itertuples(index=False):
-        sheet.append(cells(row))
-    path = tmp_path / "med_rubriker.xlsx"
-    book.save(path)
+    width = len(wide.columns)
+    path = workbook(tmp_path / "med_rubriker.xlsx", wide, [
+        ["Underlag till lägesbilden, Huddinge"], ["Källa: SCB, bearbetning kommunen"], [],
+        ["SCB 2022"] + [None] * (width - 1)], merge=(4, 1, width))
     code, ranking = export(tmp_path, "--indicators", str(path))
     err = capsys.readouterr().err
     assert code == 0, err
@@ -238,17 +250,10 @@ def test_a_merged_group_header_names_its_columns_and_says_what_is_unused(tmp_pat
     """"Antal" merged over the count columns above their names: the columns are named
     "Antal, <name>" (as SCB names "2022, förgymnasial utbildning"), which the catalogue
     does not know; the table has no indicator left, a named error (exit 2) lists them."""
-    columns = list(wide.columns)
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.append(["Underlag till lägesbilden, Huddinge"])
-    sheet.append([None, "Antal"] + [None] * (len(columns) - 2))
-    sheet.merge_cells(start_row=2, start_column=2, end_row=2, end_column=len(columns))
-    sheet.append(columns)
-    for row in wide.itertuples(index=False):
-        sheet.append(cells(row))
-    path = tmp_path / "grupp.xlsx"
-    book.save(path)
+    width = len(wide.columns)
+    path = workbook(tmp_path / "grupp.xlsx", wide, [
+        ["Underlag till lägesbilden, Huddinge"], [None, "Antal"] + [None] * (width - 2)],
+        merge=(2, 2, width))
     code, ranking = export(tmp_path, "--indicators", str(path))
     err = capsys.readouterr().err
     assert code == 2 and ranking is None
@@ -257,16 +262,7 @@ def test_a_merged_group_header_names_its_columns_and_says_what_is_unused(tmp_pat
 
 
 def test_an_empty_first_sheet_is_said(tmp_path, capsys, wide, default_ranking):
-    book = openpyxl.Workbook()
-    book.active.title = "Tomt"
-    data = book.create_sheet("Data")
-    data.append(list(wide.columns))
-    for row in wide.itertuples(index=False):
-        data.append(cells(row))
-    buffer = io.BytesIO()
-    book.save(buffer)
-    path = tmp_path / "tomt_blad.xlsx"
-    path.write_bytes(buffer.getvalue())
+    path = workbook(tmp_path / "tomt_blad.xlsx", wide, [], empty_first_sheet="Tomt")
     code, ranking = export(tmp_path, "--indicators", str(path))
     err = capsys.readouterr().err
     assert code == 0

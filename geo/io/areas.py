@@ -88,36 +88,34 @@ def _fmt(value: float) -> str:
     return f"{value:.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
-SWEDEN_WGS84 = ((9.5, 25.5), (54.5, 70.0))
-"""Sweden's extent in longitude and latitude with a margin (10.96–24.17 °E, 55.34–69.06 °N)."""
-
-
 def _check_in_sweden(frame: gpd.GeoDataFrame, problems: Problems) -> None:
-    """After any CRS was settled: the areas, reprojected to WGS 84 as the map does, have
-    finite coordinates inside Sweden. A file whose declared CRS is wrong (metres said to
-    be degrees, RT 90 said to be SWEREF) would otherwise give a map far away or empty,
-    and a ranking that looks normal."""
+    """After any CRS was settled: the areas, reprojected to SWEREF 99 TM, have finite
+    coordinates inside SWEREF's range for Sweden (:data:`CRS_RANGES`, the range a file
+    without CRS is judged by). A file whose recorded CRS is wrong (metres said to be
+    degrees, SWEREF said to be RT 90) would otherwise give a map far away or empty, and a
+    ranking that looks normal. The bounding box is reprojected, densified along its edges."""
     bounds = tuple(float(b) for b in frame.geometry.total_bounds)
     if any(b != b for b in bounds):
         return                          # no geometry at all: said as "områden utan geometri"
     try:
-        lon0, lat0, lon1, lat1 = Transformer.from_crs(
-            frame.crs, "EPSG:4326", always_xy=True).transform_bounds(*bounds)
+        x0, y0, x1, y1 = Transformer.from_crs(frame.crs, "EPSG:3006", always_xy=True
+                                              ).transform_bounds(*bounds)
     except ProjError:
-        lon0 = lat0 = lon1 = lat1 = math.inf
+        x0 = y0 = x1 = y1 = math.inf
     where = [f"x {_fmt(bounds[0])}–{_fmt(bounds[2])}", f"y {_fmt(bounds[1])}–{_fmt(bounds[3])}"]
     fix = ("kontrollera filens koordinatsystem (CRS) i GIS-programmet och spara om filen "
            "med rätt CRS, t.ex. EPSG:3006 (SWEREF 99 TM)")
-    if not all(math.isfinite(v) for v in (lon0, lat0, lon1, lat1)):
+    if not all(math.isfinite(v) for v in (x0, y0, x1, y1)):
         problems.add(f"koordinaterna kan inte räknas om från {frame.crs.to_string()} till "
-                     "longitud/latitud: de blir oändliga.", values=where, fix=fix)
+                     "SWEREF 99 TM: de blir oändliga.", values=where, fix=fix)
         return
-    (x0, x1), (y0, y1) = SWEDEN_WGS84
-    if not (x0 <= lon0 and lon1 <= x1 and y0 <= lat0 and lat1 <= y1):
+    (sx0, sx1), (sy0, sy1), _ = CRS_RANGES["EPSG:3006"]
+    if not (sx0 <= x0 and x1 <= sx1 and sy0 <= y0 and y1 <= sy1):
         problems.add(f"områdena hamnar utanför Sverige med filens koordinatsystem "
-                     f"{frame.crs.to_string()}: longitud {lon0:.2f}–{lon1:.2f}, latitud "
-                     f"{lat0:.2f}–{lat1:.2f}.", values=where,
-                     expected=f"longitud {x0}–{x1}, latitud {y0}–{y1} (Sverige)", fix=fix)
+                     f"{frame.crs.to_string()}: i SWEREF 99 TM x {_fmt(x0)}–{_fmt(x1)}, "
+                     f"y {_fmt(y0)}–{_fmt(y1)}.", values=where,
+                     expected=f"i SWEREF 99 TM x {_fmt(sx0)}–{_fmt(sx1)}, "
+                              f"y {_fmt(sy0)}–{_fmt(sy1)} (Sverige)", fix=fix)
 
 
 NO_CRS = "filen saknar koordinatsystem (CRS)"
