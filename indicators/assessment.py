@@ -188,6 +188,8 @@ def trend_report(tables: Sequence[tuple[int, pd.DataFrame]], catalogue: Catalogu
     Every year goes through the same disclosure control and ranking as the main table, so
     that no hidden count reappears in a trend, and rank intervals come from the same Monte
     Carlo; a change of rank is sure only when the two years' intervals do not overlap.
+    The intervals of a rate's change come from the counts as held, never from smoothed
+    values (:func:`_held_counts`).
     ``assessor`` assesses each year (the shell's keeps the years' stages).
     """
     if len(tables) < 2:
@@ -201,7 +203,7 @@ def trend_report(tables: Sequence[tuple[int, pd.DataFrame]], catalogue: Catalogu
                  for y, a in assessed.items()}
     changes = rank_change({y: a.result.rank for y, a in assessed.items()}, intervals)
     first, last = years[0], years[-1]
-    counts = {y: a.prepared.table.set_index(AREA_ID) for y, a in assessed.items()}
+    counts = _held_counts(tables, assessed, catalogue, settings)
     rate_changes = {}
     for ind_id in assessed[last].result.values.columns:
         ind = catalogue[ind_id]
@@ -212,6 +214,24 @@ def trend_report(tables: Sequence[tuple[int, pd.DataFrame]], catalogue: Catalogu
         {y: values[y][ind] for y in years if ind in values[y]}))["slope"]
         for ind in values[last].columns})
     return TrendReport(years, values, ranks, changes, rate_changes, slopes)
+
+
+def _held_counts(tables: Sequence[tuple[int, pd.DataFrame]],
+                 assessed: dict[int, Assessment], catalogue: Catalogue,
+                 settings: AnalysisSettings) -> dict[int, pd.DataFrame]:
+    """Year -> the counts as held, indexed by area id, for the intervals of a change.
+
+    Smoothing writes each smoothed rate back as a fractional numerator (107.803 over the
+    same denominator); the ranks may use it, but a score interval of a count needs the
+    count. With smoothing on, the counts are the table prepared the same way with
+    smoothing off (the same disclosure control), so the intervals are those of the
+    unsmoothed counts; with smoothing off, the table the ranking used."""
+    small = settings.small_numbers
+    if small.smoothing == "none":
+        return {y: a.prepared.table.set_index(AREA_ID) for y, a in assessed.items()}
+    unsmoothed = replace(settings, small_numbers=replace(small, smoothing="none"))
+    return {y: prepare_table(table, catalogue, unsmoothed).table.set_index(AREA_ID)
+            for y, table in tables}
 
 
 def _rate_change(counts: dict[int, pd.DataFrame], numerator: str, denominator: str,

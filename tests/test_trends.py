@@ -356,3 +356,26 @@ def test_demo_history_three_years():
                       per=share.per, first=years[0], last=years[-1])
     assert set(out["verdict"]) <= set(VERDICTS)
     assert out["verdict"].ne(CANNOT_ASSESS).all()
+
+
+def test_trend_intervals_use_the_counts_as_held_when_smoothing_is_on(two_years):
+    """With empirical Bayes smoothing on, the ranks use the smoothed rates (fractional
+    numerators), but a change's interval is that of the unsmoothed counts: the same as with
+    smoothing off, and a numerator in it is a whole count."""
+    from indicators.assessment import trend_report
+    from indicators.table import validate_indicator_table
+
+    tables, catalogue = two_years
+    pairs = [(y, validate_indicator_table(t, catalogue, str(y)).reset_index())
+             for y, t in sorted(tables.items())]
+    plain = AnalysisSettings.create({i: 1.0 for i in catalogue}, draws=20)
+    smoothed = plain.with_changes(smoothing="eb")
+    off = trend_report(pairs, catalogue, plain)
+    on = trend_report(pairs, catalogue, smoothed)
+    assert set(on.rate_changes) == set(off.rate_changes) != set()
+    for ind_id, expected in off.rate_changes.items():
+        pd.testing.assert_frame_equal(on.rate_changes[ind_id], expected)
+        counts = on.rate_changes[ind_id][["numerator_first", "numerator_last"]].stack().dropna()
+        assert (counts == counts.round()).all(), ind_id
+    # The smoothing did reach the ranking: some year's values differ from the unsmoothed.
+    assert any(not on.values[y].equals(off.values[y]) for y in on.years)
