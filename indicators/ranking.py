@@ -52,6 +52,7 @@ from indicators.columns import (
 )
 from indicators.errors import IndicatorTableError, Problems
 from indicators.normalise import normalise, percentile_rank
+from indicators.outliers import OutlierTreatment, treat_outliers
 from indicators.settings import AnalysisSettings, validate_settings
 from indicators.table import (
     derive_values,
@@ -139,6 +140,8 @@ class RankingBase:
     geometric: bool
     settings: tuple = ()         # settings_key of the settings it was made with
     source: str = ""
+    # Step 1's values as normalised: outliers treated (settings.outliers) or not.
+    outliers: OutlierTreatment | None = None
 
 
 def _read_only(array: np.ndarray) -> np.ndarray:
@@ -180,7 +183,10 @@ def ranking_base(table: pd.DataFrame, catalogue: Catalogue, settings: AnalysisSe
     problems.raise_if_any()
 
     directions = {i: cat[i].direction for i in selected}
-    norm = normalise(values, directions, s.normalisation)
+    # The one place where raw values become the values that are normalised (the Monte
+    # Carlo applies the same limits to its draws: indicators.uncertainty._normalise).
+    outliers = treat_outliers(values, s.outliers)
+    norm = normalise(outliers.values, directions, s.normalisation)
     geometric = s.aggregation == "geometric"
     agg_input = norm + geometric_offset(norm, s.normalisation) if geometric else norm
     x = np.array(agg_input.to_numpy(dtype=float))       # its own, writable, then frozen
@@ -195,7 +201,7 @@ def ranking_base(table: pd.DataFrame, catalogue: Catalogue, settings: AnalysisSe
         percentiles=pct, above=(pct >= s.flag_threshold) & pct.notna(),
         x=_read_only(x), present=_read_only(~np.isnan(x)), centred=_read_only(centred),
         domain_columns=domain_columns, geometric=geometric, settings=settings_key(s),
-        source=source)
+        source=source, outliers=outliers)
 
 
 @dataclass(frozen=True, eq=False)
@@ -366,6 +372,10 @@ class RankingResult:
         if s.aggregation == "geometric":
             text += (" Före geometriskt medelvärde flyttas varje indikator med en konstant så att "
                      "alla värden är minst 1.")
+        treated = self.base.outliers.treated if self.base.outliers is not None else ()
+        if treated:
+            text += (f" Extremvärden: {len(treated)} indikatorer med |snedhet| > 2 och "
+                     "kurtosis > 3,5 winsoriserades eller logaritmerades före normaliseringen.")
         if self.values.isna().any().any():
             text += " Saknade värden: vikterna fördelas om bland områdets övriga indikatorer."
         return text

@@ -20,6 +20,7 @@ File format (TOML)::
     normalisation = "zscore"        # zscore | percentile | minmax
     aggregation = "arithmetic"      # arithmetic | geometric
     missing = "reweight"            # reweight | error
+    outliers = "none"               # none | auto (winsorise or log, see indicators/outliers.py)
     flag_threshold = 0.9            # flag values at or above this percentile rank
     top_n = 3                       # how many top contributors to name per area
 
@@ -72,11 +73,13 @@ from indicators.columns import (
 )
 from indicators.disclosure import DEFAULT_MIN_POPULATION, DEFAULT_THRESHOLD
 from indicators.errors import Problem, Problems, SettingsError
+from indicators.outliers import OUTLIER_CHOICES
 from indicators.tiers import TierRule
 
 FORMAT_VERSION = 1
 _KEYS = {"prevmap_settings", "name", "description", "normalisation", "aggregation", "missing",
          "flag_threshold", "top_n", "domain_weights", "indicator_weights", "uncertainty",
+         "outliers",
          "small_numbers", "tiers"}
 SMOOTHING = {"none": "Ingen utjämning", "eb": "Empirisk Bayes mot kommunens samlade andel"}
 
@@ -256,6 +259,7 @@ class AnalysisSettings:
     missing: str = "reweight"
     flag_threshold: float = 0.9
     top_n: int = 3
+    outliers: str = "none"
     name: str = ""
     description: str = ""
     uncertainty: UncertaintyOptions = UncertaintyOptions()
@@ -304,6 +308,11 @@ class AnalysisSettings:
             if getattr(self, key) not in allowed:
                 problems.add("okänt val.", column=key, values=[getattr(self, key)],
                              expected=", ".join(allowed))
+        if self.outliers not in OUTLIER_CHOICES:
+            problems.add("okänt val för extremvärden.", column="outliers", values=[self.outliers],
+                         expected=", ".join(OUTLIER_CHOICES),
+                         fix='ange outliers = "auto" (winsorisera eller logaritmera enligt '
+                             'COINr) eller outliers = "none"')
         if not _is_number(self.flag_threshold) or not 0 < self.flag_threshold <= 1:
             problems.add("flaggtröskeln ska vara en percentilrang mellan 0 och 1.",
                          column="flag_threshold", values=[self.flag_threshold],
@@ -405,7 +414,8 @@ class AnalysisSettings:
         if self.description:
             data["description"] = self.description
         data.update(normalisation=self.normalisation, aggregation=self.aggregation,
-                    missing=self.missing, flag_threshold=self.flag_threshold, top_n=self.top_n,
+                    missing=self.missing, outliers=self.outliers,
+                    flag_threshold=self.flag_threshold, top_n=self.top_n,
                     domain_weights=dict(self.domain_weights),
                     indicator_weights=dict(self.indicator_weights))
         for section, kind in STAGES.items():
@@ -435,7 +445,8 @@ class AnalysisSettings:
 
     def equivalent(self, other: AnalysisSettings) -> bool:
         """Same analysis, ignoring name and description (a domain not listed weighs 1)."""
-        method = ("normalisation", "aggregation", "missing", "flag_threshold", "top_n", *STAGES)
+        method = ("normalisation", "aggregation", "missing", "outliers", "flag_threshold",
+                  "top_n", *STAGES)
         return (self.indicator_weights == other.indicator_weights
                 and all(self.domain_weight(d) == other.domain_weight(d) for d in DOMAINS)
                 and all(getattr(self, k) == getattr(other, k) for k in method))

@@ -93,6 +93,7 @@ from indicators.columns import (
     NORMALISATIONS,
 )
 from indicators.errors import Problems, SettingsError
+from indicators.outliers import Limits
 from indicators.ranking import TIE_DECIMALS, RankingResult, rank_areas
 from indicators.settings import AnalysisSettings, UncertaintyOptions
 from indicators.swedish import format_integer
@@ -241,6 +242,7 @@ class _Model:
     denominator: np.ndarray       # rate = drawn count / denominator * per
     per: np.ndarray
     domains: tuple[str, ...] = ()  # the counted domains (of domain_weights)
+    outliers: Limits | None = None  # the ranking's outlier treatment of the rows of values
 
     @property
     def n(self) -> int:
@@ -343,7 +345,8 @@ def _model(ranking: RankingResult, catalogue: Catalogue, active: tuple[str, ...]
         n_binomial=int(sum(len(p[0]) for p in binom)),
         trials=cat(binom, 2).astype(np.int64), prob=cat(binom, 3), lam=cat(pois, 2),
         denominator=np.concatenate([cat(binom, 4), cat(pois, 3)]),
-        per=np.concatenate([cat(binom, 5), cat(pois, 4)]), domains=tuple(domains))
+        per=np.concatenate([cat(binom, 5), cat(pois, 4)]), domains=tuple(domains),
+        outliers=None if ranking.base.outliers is None else ranking.base.outliers.limits(active))
     for value in vars(model).values():
         if isinstance(value, np.ndarray):
             value.flags.writeable = False
@@ -422,7 +425,10 @@ def _normalise(values: np.ndarray, model: _Model, rows: np.ndarray | slice,
                method: int) -> np.ndarray:
     """Normalise ``values`` (R, c, n), the model's indicators ``rows``, indicator by
     indicator over the areas (last axis) exactly as :func:`indicators.normalise.normalise`
-    does; returns a new array."""
+    does, after the ranking's outlier treatment with the limits found on the observed
+    values (:class:`~indicators.outliers.Limits`); returns a new array."""
+    if model.outliers is not None and model.outliers.active:
+        values = model.outliers.apply(values, rows, axis=-2)
     x = values * model.directions[rows, None]
     present = model.present[rows]
     cnt = model.counts[rows, None].astype(float)

@@ -107,7 +107,7 @@ def test_to_dict_is_exact(full: AnalysisSettings) -> None:
         "prevmap_settings": FORMAT_VERSION, "name": "Bred prevention",
         "description": 'Alla domäner väger lika, "citat" och å ä ö.',
         "normalisation": "minmax", "aggregation": "geometric", "missing": "error",
-        "flag_threshold": 0.8, "top_n": 2,
+        "outliers": "none", "flag_threshold": 0.8, "top_n": 2,
         "domain_weights": {"kriminalitet": 2.0, "skola": 0.0},
         "indicator_weights": {"brott": 0.5, "lag_ek": 1.0},
         "uncertainty": {"draws": 1000, "seed": 20261123, "concentration": 50.0,
@@ -320,8 +320,8 @@ def test_unknown_keys_are_refused() -> None:
     with pytest.raises(SettingsError, match=re.escape(
             f"{PREFIX}fil '{SOURCE}': okända nycklar. Värden: 'Name', 'vikter'. Förväntat: "
             "aggregation, description, domain_weights, flag_threshold, indicator_weights, "
-            "missing, name, normalisation, prevmap_settings, small_numbers, tiers, top_n, "
-            "uncertainty. Åtgärd: ta bort eller rätta stavningen.")):
+            "missing, name, normalisation, outliers, prevmap_settings, small_numbers, tiers, "
+            "top_n, uncertainty. Åtgärd: ta bort eller rätta stavningen.")):
         AnalysisSettings.from_dict({"indicator_weights": {"a": 1}, "vikter": 1, "Name": "x"},
                                    source=SOURCE)
 
