@@ -35,6 +35,7 @@ import pandas as pd
 
 from geo.analysis import Analysis, run_analysis
 from geo.inputs import default_settings
+from geo.io.areas import read_layer
 from geo.io.overlays import MIN_SHARE, OVERLAP_SHARE, overlaps_in_areas, read_utsatta_omraden
 from geo.io.scb_files import KOMMUN_NAME, OMRADESTYP, REGSO_NAME, YEAR, read_omradestyp
 from geo.sources import SWEDEN, areas_for, kommuner, real_inputs, region_areas
@@ -172,6 +173,17 @@ def _omradestyp_per_area(areas: pd.DataFrame, path: Path) -> tuple[pd.Series, st
     return values, note
 
 
+def _dated_polygons(path: Path) -> str:
+    """The police's date per polygon (column ``AKTUALITET``), as text; empty without it."""
+    frame = read_layer(path)
+    columns = {str(c).casefold(): c for c in frame.columns}
+    if "aktualitet" not in columns or "namn" not in columns:
+        return ""
+    dates = ", ".join(f"{n} {str(d)[:10]}" for n, d in zip(
+        frame[columns["namn"]], frame[columns["aktualitet"]], strict=True))
+    return f"; områdenas aktualitet: {dates}"
+
+
 def collect_outcomes(analysis: Analysis, files: PoliceFiles) -> Outcomes:
     """The score and the outcomes per area of ``analysis`` (see the module docstring)."""
     inputs = analysis.inputs
@@ -208,18 +220,26 @@ def collect_outcomes(analysis: Analysis, files: PoliceFiles) -> Outcomes:
     pooled = sum(per_year.values()).astype("Float64")
     frame[OFFENCE_RATE] = (latest_counts / people * 1000).to_numpy()
     frame[OFFENCE_RATE_POOLED] = (pooled / people * 1000).to_numpy()
-    codes = ", ".join(f"{c} {t}" for c, t in police.offences.codes.items())
-    vintage = (f"Polisens utsatta områden är 2023 års lista (lagret uso_2023). De anmälda "
-               f"brotten är brott med DeSO-kod ur ett uttag för {min(police.offences.years)}–"
-               f"{max(police.offences.years)} (registrerade till och med "
-               f"{police.offences.data['registered_date'].max().date().isoformat()}); "
+    dated = _dated_polygons(files.utsatta)
+    vintage = (f"Polisens utsatta områden är 2023 års lista (lagret uso_2023{dated}). De "
+               f"anmälda brotten är brott med DeSO-kod ur ett uttag med brottsdatum "
+               f"{min(police.offences.years)}–{max(police.offences.years)} (registrerade till "
+               f"och med {police.offences.data['registered_date'].max().date().isoformat()}): "
                f"huvudmåttet använder {latest}, det senaste hela året"
                f"{'' if full else ' (kanske inte helt)'}, känslighetskontrollen "
-               f"{min(full_years)}–{max(full_years)}. Bara brottskoderna {codes}.")
+               f"{min(full_years)}–{max(full_years)} sammanlagt. Uttaget har bara brottskoderna "
+               f"{', '.join(police.offences.codes)} (bränder, bilbränder, sabotage mot "
+               f"blåljusverksamhet, våld mot tjänsteman m.m.), inte all brottslighet. "
+               f"Indexets indata och befolkningen: {inputs.table_source.title} "
+               f"({inputs.table_source.date}).")
+    data = police.offences.data
+    lacking = int(data.loc[(data["year"] == latest) & (data["deso"] == ""), "count"].sum())
     notes.append(f"Anmälda brott: {files.offences.name}, summerade från DeSO till RegSO genom "
                  f"{files.link.name}; {int(frame[OFFENCE_RATE].notna().sum())} av {len(ids)} "
-                 f"områden har ett utfall (kommunerna med DeSO-koder i filen). Invånare: "
-                 f"indikatortabellens befolkning ({inputs.table_name}).")
+                 f"områden har ett utfall (kommunerna med DeSO-koder i filen). {latest}: "
+                 f"{int(data.loc[data['year'] == latest, 'count'].sum())} brott, varav "
+                 f"{lacking} utan DeSO-kod (i inget område). Invånare: indikatortabellens "
+                 f"befolkning ({inputs.table_name}).")
 
     typ, typ_note = _omradestyp_per_area(areas, files.omradestyp)
     frame[LOW_TYPE] = pd.array(typ.reindex(ids).map(lambda t: pd.NA if pd.isna(t) else t <= 2),
@@ -266,3 +286,40 @@ def validate(scope: str, files: PoliceFiles) -> Validation:
     outcomes = collect_outcomes(analysis, files)
     return Validation(scope, analysis, outcomes, compute_metrics(outcomes, scope))
 
+
+
+RESULT_COLUMNS = ("key", "metric", "outcome", "scope", "external", "primary", "n",
+                  "positives", "value", "low", "high", "dropped")
+
+
+def result_rows(validation: Validation, digits: int = 4) -> list[dict[str, str]]:
+    """One row per metric as text (values rounded to ``digits``): what the results file
+    holds and what a test recomputes and compares."""
+    rows = []
+    for r in validation.results:
+        e = r.estimate
+        rows.append({
+            "key": r.spec.key, "metric": r.spec.metric, "outcome": r.spec.outcome,
+            "scope": r.spec.scope, "external": "yes" if r.spec.external else "no",
+            "primary": "yes" if r.spec.primary else "no", "n": str(e.n),
+            "positives": "" if r.n_positive is None else str(r.n_positive),
+            "value": f"{e.value:.{digits}f}", "low": f"{e.low:.{digits}f}",
+            "high": f"{e.high:.{digits}f}", "dropped": str(e.dropped)})
+    return rows
+
+
+def read_result_rows(text: str) -> list[dict[str, str]]:
+    """The rows of the results table in a markdown file written from :func:`result_rows`
+    (the table whose header is :data:`RESULT_COLUMNS`)."""
+    lines = text.splitlines()
+    header = "| " + " | ".join(RESULT_COLUMNS) + " |"
+    if header not in lines:
+        raise ValueError(f"no results table with the header {header!r}")
+    start = lines.index(header) + 2
+    rows = []
+    for line in lines[start:]:
+        if not line.startswith("|"):
+            break
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        rows.append(dict(zip(RESULT_COLUMNS, cells, strict=True)))
+    return rows

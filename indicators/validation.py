@@ -188,38 +188,67 @@ def format_estimate(estimate: Estimate, digits: int = 2) -> str:
             f"{f(estimate.low)}–{f(estimate.high)})")
 
 
+def _chance(metric: str) -> float:
+    """The value of a metric under no association: AUC 0.5, rho 0."""
+    return 0.5 if metric == AUC else 0.0
+
+
+def _result_lines(results: Sequence[MetricResult]) -> list[str]:
+    """One sentence per outcome and metric; scopes with the very same estimate (the same
+    order of the same areas) share one sentence."""
+    groups: dict[tuple[str, str, Estimate, int | None], list[MetricResult]] = {}
+    for r in results:
+        groups.setdefault((r.spec.outcome, r.spec.metric, r.estimate, r.n_positive),
+                          []).append(r)
+    lines = []
+    for (outcome, metric, estimate, positives), same in groups.items():
+        spec = same[0].spec
+        scopes = " och ".join(r.spec.scope for r in same)
+        extra = (f", {positives} av {estimate.n} med utfallet" if positives is not None
+                 else "")
+        kind = "" if spec.external else " (inte oberoende, se nedan)"
+        check = "" if spec.primary else " [känslighetskontroll]"
+        lines.append(f"{outcome}, {scopes}{kind}{check}: "
+                     f"{'AUC' if metric == AUC else 'rho'} {format_estimate(estimate)}, "
+                     f"{estimate.n} områden{extra}.")
+    return lines
+
+
+def _verdict(results: Sequence[MetricResult]) -> str:
+    """What the primary external metrics show, each named: above chance or not."""
+    above, unclear = [], []
+    for r in results:
+        if not (r.spec.primary and r.spec.external):
+            continue
+        name = f"{'AUC' if r.spec.metric == AUC else 'rho'} för {r.spec.outcome.lower()}"
+        (above if r.estimate.low > _chance(r.spec.metric) else unclear).append(name)
+    above, unclear = list(dict.fromkeys(above)), list(dict.fromkeys(unclear))
+    out = []
+    if above:
+        out.append("Intervallet ligger över slumpens nivå för " + "; ".join(above) + ".")
+    if unclear:
+        out.append("Intervallet rymmer slumpens nivå (AUC 0,5 eller rho 0) för "
+                   + "; ".join(unclear) + ": med så få områden och brott kan underlaget "
+                   "inte visa ett samband där.")
+    return " ".join(out)
+
+
 def validation_section(results: Sequence[MetricResult], *, vintage: str) -> Section:
     """The method page's section on external validation: what was compared, the metrics,
     the results with their intervals, and why agreement with SCB's områdestyp proves
     little. ``vintage`` says in Swedish which years the police's data are from."""
-    external = [r for r in results if r.spec.external]
-    lines = []
-    for r in results:
-        n = r.estimate.n
-        extra = f", {r.n_positive} av {n} med utfallet" if r.n_positive is not None else ""
-        kind = "" if r.spec.external else " (inte oberoende, se nedan)"
-        check = "" if r.spec.primary else " [känslighetskontroll]"
-        lines.append(f"{r.spec.outcome}, {r.spec.scope}{kind}{check}: "
-                     f"{'AUC' if r.spec.metric == AUC else 'rho'} "
-                     f"{format_estimate(r.estimate)}, {n} områden{extra}.")
-    weak = [r for r in external if r.spec.primary and r.estimate.low <= (
-        0.5 if r.spec.metric == AUC else 0.0)]
-    verdict = (
-        "För minst ett av huvudmåtten rymmer intervallet slumpens nivå (AUC 0,5 eller "
-        "rho 0): med så få områden räcker underlaget inte för att visa ett samband."
-        if weak else
-        "Intervallen för huvudmåtten ligger över slumpens nivå (AUC 0,5, rho 0).")
     return Section("Extern validering", (
         "Indexet har jämförts med utfall som inte ingår i det: polisens utsatta områden "
         "(om ett område berörs av ett utsatt område) och polisens anmälda brott per 1 000 "
         f"invånare. {vintage} Jämförelsen gjordes med standardinställningarna och SCB:s "
         "inbyggda statistik, med röjandekontrollen påslagen, för Huddinges RegSO och för "
-        "Sveriges alla RegSO (där polisens uppgifter bara täcker Huddinge).",
-        f"Måtten bestämdes innan resultaten sågs: AUC för utsatta områden och Spearmans rho "
-        f"mot brotten, var och en med ett 95-procentigt bootstrapintervall "
-        f"({RESAMPLES} omdragningar av områdena, fast frö {SEED}).",
-        *lines,
-        verdict,
+        "Sveriges alla RegSO rangordnade tillsammans; polisens uppgifter finns bara för "
+        "Huddinge, så båda prövas på Huddinges områden.",
+        f"Måtten bestämdes innan resultaten räknades: AUC för utsatta områden och Spearmans "
+        f"rho mot brotten, var och en med ett 95-procentigt bootstrapintervall "
+        f"({format_number(RESAMPLES, 0)} omdragningar av områdena, fast frö {SEED}).",
+        *_result_lines(results),
+        _verdict(results),
         "Överensstämmelse med SCB:s områdestyp är delvis inbyggd: SCB:s områdestyp bygger "
         "på samma socioekonomiska uppgifter (inkomst, utbildning, sysselsättning) som "
         "indexets standardindikatorer, så att de pekar ut samma områden bevisar lite. "
