@@ -132,6 +132,10 @@ class RankUncertainty:
     noisy_indicators: tuple[str, ...] = ()    # names of indicators computed from counts
     fixed_indicators: tuple[str, ...] = ()    # names of indicators read as ready values
     weights_vary: bool = True                 # False: nothing to vary (one indicator, ...)
+    # Per area over the draws: mean |rank - the ranking's rank| (its mean over the areas is
+    # COINr's average shift in rank) and the variance of the rank.
+    mean_shift: pd.Series | None = None
+    rank_variance: pd.Series | None = None
 
     def summary(self) -> pd.DataFrame:
         """One row per area: median rank, interval and P(top k)."""
@@ -929,6 +933,9 @@ def rank_uncertainty(table: pd.DataFrame, catalogue: Catalogue, settings: Analys
 
     list(mapper(rank_batch, range(len(batches))))
     chunk = max(1, -(-n // PARALLEL_BATCHES))
+    moments = np.zeros((n, 3))   # sums over draws of |rank - chosen rank|, rank, rank^2
+    chosen = ranking.rank.to_numpy(dtype=float)[model.positions]
+    every_rank = np.arange(n + 1, dtype=float)
 
     def summarise(i: int) -> None:     # per area: counts of each rank -> statistics
         for a in range(i * chunk, min(n, (i + 1) * chunk)):
@@ -938,6 +945,8 @@ def rank_uncertainty(table: pd.DataFrame, catalogue: Catalogue, settings: Analys
             stats[a, -1] = cumulative[top_k]
             if hist is not None:
                 hist[a] = counts[1:]
+            moments[a] = (counts @ np.abs(every_rank - chosen[a]), counts @ every_rank,
+                          counts @ every_rank ** 2)
 
     list(mapper(summarise, range(-(-n // chunk))))
 
@@ -962,4 +971,7 @@ def rank_uncertainty(table: pd.DataFrame, catalogue: Catalogue, settings: Analys
         noise_replicates=0 if plan.noise is None else len(plan.noise),
         noisy_indicators=tuple(noisy),
         fixed_indicators=tuple(name for name in model.indicator_names if name not in noisy),
-        weights_vary=len(model.domain_weights) > 1 or model.m > 1)
+        weights_vary=len(model.domain_weights) > 1 or model.m > 1,
+        mean_shift=per_area(moments[:, 0] / draws).rename("mean_shift"),
+        rank_variance=per_area(moments[:, 2] / draws - (moments[:, 1] / draws) ** 2)
+        .rename("rank_variance"))
