@@ -45,10 +45,11 @@ from indicators.columns import (
     AREA_ID,
     SCORE,
 )
+from indicators.disclosure import Held, apply_disclosure, band_text, carry_censored
 from indicators.method import Section, method_page
 from indicators.ranking import RankingResult, settings_key
-from indicators.settings import AnalysisSettings
-from indicators.swedish import format_rank_span
+from indicators.settings import AnalysisSettings, SmallNumbers
+from indicators.swedish import format_number, format_rank_span
 from indicators.uncertainty import MonteCarloStage, monte_carlo_key, monte_carlo_stage
 from plans.followup import FollowUp, follow_up, tables_by_year
 from plans.model import PlanContents
@@ -184,11 +185,51 @@ class Analysis:
                            top_k=top_k, n_indicators=int((self.result.weights > 0).any().sum()))
 
 
+def _censored(table: pd.DataFrame, held: Held | None, catalogue: Catalogue, rule: SmallNumbers,
+              arrived: pd.DataFrame | None, held_table: pd.DataFrame | None) -> pd.DataFrame:
+    """``table`` with every hidden count of the held table censored (see
+    :func:`protect_inputs`); ``held_table``: the held table of the same year."""
+    if held is None or held_table is None:
+        return apply_disclosure(table, catalogue, threshold=rule.disclosure_threshold,
+                                min_population=rule.min_population, arrived=arrived).censored
+    censored = apply_disclosure(held_table, catalogue, threshold=rule.disclosure_threshold,
+                                min_population=rule.min_population, arrived=arrived).censored
+    columns = [c for c in held_table.columns if c != AREA_ID]
+    return carry_censored(held_table, censored, held.link, table, columns)
+
+
+def protect_inputs(inputs: Inputs, settings: AnalysisSettings) -> Inputs:
+    """``inputs`` with every hidden count censored where the data are held, before any
+    summing (:mod:`indicators.disclosure`): each DeSO's hidden count is replaced by the
+    midpoint of its band, and the RegSO, kommundelar or merged areas are summed again
+    from the censored counts; the same for every year of the history. Nothing computed
+    afterwards (index, ranks, totals, trends, the follow-up, the digest) depends on a
+    hidden value. Unchanged when disclosure control is off."""
+    rule = settings.small_numbers
+    if not rule.disclosure:
+        return inputs
+    held = inputs.held
+    missing = inputs.missing
+    arrived = (missing.loc[missing["symbol"].astype(str) == "..", [AREA_ID, "column"]]
+               if missing is not None and "symbol" in missing else None)
+    held_arrived = held.arrived if held is not None else arrived
+    table = _censored(inputs.table, held, inputs.catalogue, rule, held_arrived,
+                      held.table if held is not None else None)
+    earlier = dict(held.history) if held is not None else {}
+    history = tuple((year, _censored(past, held if year in earlier else None, inputs.catalogue,
+                                     rule, None, earlier.get(year)))
+                    for year, past in inputs.history)
+    return replace(inputs, table=table, history=history, held=None)
+
+
 def run_analysis(inputs: Inputs, settings: AnalysisSettings,
                  comparisons: Comparisons | None = None) -> Analysis:
     """Protect small numbers, rank, simulate the uncertainty, tier, find hotspots and join;
     with ``comparisons`` (utsatta områden, områdestyp, points) also compute the comparison
-    columns, which never enter the index."""
+    columns, which never enter the index. The analysis, and everything published from it,
+    is made from :func:`protect_inputs`: its digest too, so that not even a digest
+    depends on a hidden count."""
+    inputs = protect_inputs(inputs, settings)
     inputs_digest = inputs.digest
     merge = None
     if settings.small_numbers.merge_small:
@@ -323,6 +364,49 @@ def robustness_details(analysis: Analysis) -> pd.DataFrame:
         out[HOTSPOT] = cols[HOTSPOT].replace("Ej signifikant", "")
     out[SMALL_AREA] = cols[SMALL_AREA].map({"ja": "ja, andelarna är osäkra"}).fillna("")
     return out
+
+
+def hidden_cells(analysis: Analysis) -> pd.DataFrame:
+    """Area × indicator (as :attr:`RankingResult.values`): True where the value rests on
+    a count that disclosure control hides. Such a value is the band's midpoint, computed
+    with but never published."""
+    values = analysis.result.values
+    disclosure = analysis.assessment.prepared.disclosure if analysis.assessment else None
+    if disclosure is None:
+        return pd.DataFrame(False, index=values.index, columns=values.columns)
+    hidden = disclosure.hidden(analysis.inputs.catalogue, list(values.columns))
+    return hidden.reindex(index=values.index, fill_value=False).astype(bool)
+
+
+def published_values(analysis: Analysis) -> pd.DataFrame:
+    """The indicator values as every output shows them: a hidden value is missing."""
+    values = analysis.result.values
+    return values.mask(hidden_cells(analysis))
+
+
+def hidden_band(analysis: Analysis, area_id: str, ind_id: str) -> str | None:
+    """The band of the hidden count behind one value, as shown ("1–4"); None when the
+    value is not hidden."""
+    a = analysis.assessment
+    ind = analysis.inputs.catalogue[ind_id]
+    if a is None or a.prepared.disclosure is None or ind.numerator is None:
+        return None
+    cells = a.prepared.disclosure.suppressed
+    row = cells[(cells[AREA_ID] == area_id) & (cells["column"] == ind.numerator)]
+    if not len(row):
+        return None
+    return band_text(float(row["low"].iloc[0]), float(row["high"].iloc[0]))
+
+
+def value_text(analysis: Analysis, area_id: str, ind_id: str, value: float,
+               decimals: int = 1) -> str:
+    """One indicator value of one area as text: "12,3 %", or "dolt (1–4 personer)" when
+    it rests on a hidden count."""
+    band = hidden_band(analysis, area_id, ind_id)
+    if band is not None:
+        return f"dolt ({band} personer)"
+    unit = analysis.inputs.catalogue[ind_id].unit
+    return f"{format_number(value, decimals)} {unit}".strip()
 
 
 def plan_followup(analysis: Analysis, plan: PlanContents) -> FollowUp:

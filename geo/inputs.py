@@ -30,6 +30,7 @@ from indicators.codes import (
     normalise_area_codes,
 )
 from indicators.columns import AREA_ID, AREA_NAME, SYNTHETIC_MARK
+from indicators.disclosure import Held
 from indicators.errors import IndicatorTableError
 from indicators.levels import aggregate_to_level
 from indicators.settings import AnalysisSettings, settings_for_catalogue, settings_for_table
@@ -88,6 +89,12 @@ class Inputs:
     columns: tuple[tuple[str, str, str], ...] = ()
     """What became of each column of the file(s): (column, use, why); see
     :func:`indicators.table.column_uses`."""
+    held: Held | None = None
+    """The counts as held before they were summed or moved to these areas (DeSO summed to
+    RegSO, areas to kommundelar or merged groups); None: ``table`` is as held. Disclosure
+    control censors the held counts before they are carried here
+    (:func:`geo.analysis.protect_inputs`), so that no coarser area contains an exact
+    hidden count."""
     areas_digest: str = field(init=False, repr=False)
     """Hex SHA-256 of the areas (ids, names, geometry as WKB, CRS, source, repairs, notes),
     taken once when the inputs are made: hashing the geometry of Sweden's RegSO costs
@@ -111,9 +118,12 @@ class Inputs:
         with the same name and row count gets a new one. The tables are hashed anew on
         every call (1–6 ms; a frame can be changed in place, so it is never memoised)."""
         history = [part for year, table in self.history for part in (year, table)]
+        held = [] if self.held is None else [
+            self.held.level, self.held.table, self.held.link, self.held.arrived,
+            *(part for year, table in self.held.history for part in (year, table))]
         return content_digest(self.areas_digest, digest_of(
             [self.table, self.table_source, self.table_name, self.catalogue, self.year,
-             self.notes, len(self.history), *history]))
+             self.notes, len(self.history), *history, self.missing, *held]))
 
 
 def load_inputs(areas: str | Path = DEFAULT_AREAS, indicators: str | Path = DEMO_INDICATORS,
@@ -158,6 +168,8 @@ class Fitted:
     table: pd.DataFrame
     notes: tuple[str, ...]
     missing: pd.DataFrame
+    held: Held | None = None
+    """The DeSO counts before they were summed to RegSO (None: not summed)."""
 
 
 def fit_to_areas(read: IndicatorRead, areas: Areas, catalogue: Catalogue) -> Fitted:
@@ -172,6 +184,7 @@ def fit_to_areas(read: IndicatorRead, areas: Areas, catalogue: Catalogue) -> Fit
       :func:`indicators.codes.check_code_match` (another level, kommun or vintage).
     """
     table, missing = read.table, read.missing
+    held = None
     notes: list[str] = []
     level, map_level = read.level, level_of_areas(areas)
     map_ids = list(areas.frame[AREA_ID].astype(str))
@@ -216,6 +229,11 @@ def fit_to_areas(read: IndicatorRead, areas: Areas, catalogue: Catalogue) -> Fit
             notes.append(f"{len(renamed)} RegSO heter annorlunda i statistikens indelning "
                          f"(RegSO 2020) än i kartans (RegSO 2025); koden avgör, kontrollera "
                          f"att de avser samma område: {', '.join(renamed[:6])}")
+        numbers = table[counts].apply(pd.to_numeric, errors="coerce").astype(float)
+        held = Held(DESO, pd.concat([table[[AREA_ID]], numbers], axis=1).reset_index(drop=True),
+                    link.assign(weight=1.0)[["from_id", AREA_ID, "weight"]]
+                    .reset_index(drop=True),
+                    arrived=_arrived(missing))
         members = link.set_index("from_id")[AREA_ID]
         missing = missing.assign(**{AREA_ID: missing[AREA_ID].map(members).fillna(
             missing[AREA_ID]), "reason": "DeSO " + missing[AREA_ID] + ": " + missing["reason"]})
@@ -223,7 +241,14 @@ def fit_to_areas(read: IndicatorRead, areas: Areas, catalogue: Catalogue) -> Fit
     check_code_match(table[AREA_ID], map_ids, source=read.name, column=read.key_columns[0],
                      table_level=level or OWN_IDS, area_level=map_level or OWN_IDS,
                      vintages=read.vintages)
-    return Fitted(table.reset_index(drop=True), tuple(notes), missing.reset_index(drop=True))
+    return Fitted(table.reset_index(drop=True), tuple(notes), missing.reset_index(drop=True),
+                  held)
+
+
+def _arrived(missing: pd.DataFrame) -> pd.DataFrame:
+    """The cells of ``missing`` that arrived hidden (SCB's ``..``): censored, not missing."""
+    hidden = missing[missing["symbol"].astype(str) == ".."] if "symbol" in missing else missing[:0]
+    return hidden[[AREA_ID, "column"]].reset_index(drop=True)
 
 
 CATALOGUES = (DEFAULT_CATALOGUE, SCB_CATALOGUE)
@@ -297,7 +322,8 @@ def inputs_for_areas(areas: Areas, indicators: str | Path | Sequence[str | Path]
     return Inputs(areas=areas, table=table.reset_index(),
                   table_source=mark_synthetic(source, marked),
                   table_name=read.name, catalogue=cat, year=year, history=past,
-                  notes=tuple(notes), missing=fitted.missing, columns=tuple(columns))
+                  notes=tuple(notes), missing=fitted.missing, columns=tuple(columns),
+                  held=fitted.held)
 
 
 def list_profiles(directory: Path = PROFILES_DIR) -> dict[str, AnalysisSettings]:

@@ -20,6 +20,7 @@ from indicators.errors import CatalogueError, Problems, SettingsError
 
 CATALOGUE_COLUMNS = ("id", "name", "domain", "direction", "unit", "per", "numerator",
                      "denominator", "source", "level")
+OPTIONAL_COLUMNS = ("personal",)
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -35,6 +36,10 @@ class Indicator:
     numerator: str | None = None
     denominator: str | None = None
     per: float | None = None
+    personal: bool = True
+    """Whether the numerator counts persons, whose small counts disclosure control hides
+    (:mod:`indicators.disclosure`); False for counts of dwellings, offences by place or
+    other things that point out no one. Catalogue column ``personal`` (ja/nej), default ja."""
 
     @property
     def is_rate(self) -> bool:
@@ -89,7 +94,7 @@ def validate_catalogue(table: pd.DataFrame, source: str = "indikatorkatalog") ->
                      expected=", ".join(CATALOGUE_COLUMNS),
                      fix="lägg till kolumnerna i katalogfilen")
         problems.raise_if_any()
-    unknown = [c for c in table.columns if c not in CATALOGUE_COLUMNS]
+    unknown = [c for c in table.columns if c not in (*CATALOGUE_COLUMNS, *OPTIONAL_COLUMNS)]
     if unknown:
         problems.add("okända kolumner.", values=unknown, expected=", ".join(CATALOGUE_COLUMNS),
                      fix="ta bort eller byt namn på kolumnerna")
@@ -138,6 +143,7 @@ def validate_catalogue(table: pd.DataFrame, source: str = "indikatorkatalog") ->
         elif has_per and per.iloc[i] <= 0:
             problems.add(f"'per' måste vara positiv för '{ids.iloc[i]}'.", column="per",
                          values=[row.per], fix="ange t.ex. 100 eller 1000")
+    personal = _personal(table, ids, problems)
     problems.raise_if_any()
 
     indicators = []
@@ -149,8 +155,28 @@ def validate_catalogue(table: pd.DataFrame, source: str = "indikatorkatalog") ->
             source=str(_text(row.source)), level=_text(row.level) or "",
             numerator=num, denominator=_text(row.denominator),
             per=float(per.iloc[i]) if num is not None else None,
+            personal=personal[i],
         ))
     return Catalogue(tuple(indicators))
+
+
+_YES = {"ja", "j", "yes", "true", "1", "sant"}
+_NO = {"nej", "n", "no", "false", "0", "falskt"}
+
+
+def _personal(table: pd.DataFrame, ids: pd.Series, problems: Problems) -> list[bool]:
+    """The optional ``personal`` column: ja (the default, also for an empty cell) or nej."""
+    if "personal" not in table.columns:
+        return [True] * len(table)
+    out = []
+    for ind_id, value in zip(ids, table["personal"], strict=True):
+        text = (_text(value) or "ja").casefold()
+        if text not in _YES | _NO:
+            problems.add(f"okänt värde i 'personal' för '{ind_id}'.", column="personal",
+                         values=[value], expected="ja (antal personer) eller nej",
+                         fix="skriv ja eller nej")
+        out.append(text not in _NO)
+    return out
 
 
 def known_indicators(catalogue: Catalogue, indicators: Iterable[str]) -> list[str]:
@@ -171,7 +197,8 @@ def catalogue_table(catalogue: Catalogue) -> pd.DataFrame:
     rows = [{"id": i.id, "name": i.name, "domain": i.domain, "direction": str(i.direction),
              "unit": i.unit, "per": "" if i.per is None else f"{i.per:g}",
              "numerator": i.numerator or "", "denominator": i.denominator or "",
-             "source": i.source, "level": i.level} for i in catalogue.values()]
+             "source": i.source, "level": i.level, "personal": "ja" if i.personal else "nej"}
+            for i in catalogue.values()]
     return pd.DataFrame(rows, columns=list(CATALOGUE_COLUMNS))
 
 

@@ -6,6 +6,8 @@ here, so a rename happens in one place.
 
 from __future__ import annotations
 
+import pandas as pd
+
 # Area tables (geometry and results)
 AREA_ID = "area_id"
 AREA_NAME = "area_name"
@@ -13,6 +15,28 @@ AREA_NAME = "area_name"
 # A column that marks every row of a synthetic table, so that a copy of the demo data
 # stays marked even without its sidecar metadata file.
 SYNTHETIC_MARK = "syntetiska_demodata"
+
+# The young population of an area, by the first of these columns a table has, with its
+# Swedish label: the small-area flag (indicators.disclosure), the merging of small areas
+# and the resources per child (geo.maps.resources) all read it.
+YOUTH_POPULATION: tuple[tuple[str, str], ...] = (
+    ("barn_unga_0_19", "barn och unga 0–19 år"), ("barn_0_17", "barn 0–17 år"),
+    ("unga_0_20", "unga 0–20 år"), ("barn_unga_0_20", "barn och unga 0–20 år"),
+    ("inv_0_17", "barn 0–17 år"), ("inv_0_20", "barn och unga 0–20 år"))
+
+
+def youth_population(table: pd.DataFrame) -> tuple[pd.Series, str] | None:
+    """The young population per area (index ``area_id`` as text) from an indicator table
+    (an ``area_id`` column or indexed by area id): the first of :data:`YOUTH_POPULATION`
+    the table has, with its label; None when it has none."""
+    frame = table.set_index(AREA_ID) if AREA_ID in table.columns else table
+    for column, label in YOUTH_POPULATION:
+        if column in frame.columns:
+            values = pd.to_numeric(frame[column], errors="coerce").astype(float)
+            values.index = values.index.astype(str)
+            return values.rename(column), label
+    return None
+
 
 # Result columns
 SCORE = "score"
@@ -39,7 +63,7 @@ NORMALISATIONS: dict[str, str] = {
 }
 AGGREGATIONS: dict[str, str] = {
     "arithmetic": "Aritmetiskt medelvärde (kompenserande)",
-    "geometric": "Geometriskt medelvärde (begränsar kompensation)",
+    "mpi": "Mazziotta–Pareto (MPI+): ojämnt höga behov späds inte ut",
 }
 MISSING_POLICIES: dict[str, str] = {
     "reweight": "Vikta om bland de indikatorer som finns för området",

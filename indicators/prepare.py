@@ -1,10 +1,13 @@
 """The table a ranking uses: disclosure control first, then (optionally) smoothing.
 
-Order matters. Disclosure control (:mod:`indicators.disclosure`) hides small counts
-before anything is computed from them, so that no pooled rate, smoothed value, score or
-export can give a hidden count away; hidden values count as missing in the index.
-Empirical Bayes smoothing (:mod:`indicators.smoothing`) then shrinks each remaining
-rate toward the pooled rate of the areas; the smoothed rate is written back as a
+Order matters. Disclosure control (:mod:`indicators.disclosure`) censors small counts of
+persons before anything is computed from them: a hidden count is replaced by the
+midpoint of its band, so that no pooled rate, smoothed value, score, rank or export
+depends on its exact value. The ranking keeps every area and indicator (no hidden cell
+is dropped and reweighted, which made the areas with small counts look needier); the
+Monte Carlo varies each hidden count over its band. Empirical Bayes smoothing
+(:mod:`indicators.smoothing`) then shrinks each rate toward the pooled rate of all areas,
+hidden cells included at their midpoint; the smoothed rate is written back as a
 (fractional) numerator over the same denominator, so the ranking, the Monte Carlo and the
 aggregation to larger areas all see the smoothed value.
 """
@@ -28,10 +31,17 @@ class Prepared:
     table: pd.DataFrame                 # area_id column, as the input
     disclosure: Disclosure | None
     smoothing: Smoothed | None
+    counts: pd.DataFrame | None = None
+    """The table before smoothing (censored counts), for what needs whole counts: the
+    trend intervals. None: ``table`` itself."""
 
     def notes(self) -> list[str]:
         out = self.disclosure.notes() if self.disclosure is not None else []
         return out + (self.smoothing.notes() if self.smoothing is not None else [])
+
+    @property
+    def count_table(self) -> pd.DataFrame:
+        return self.table if self.counts is None else self.counts
 
 
 def prepare_table(table: pd.DataFrame, catalogue: Catalogue,
@@ -44,12 +54,13 @@ def prepare_table(table: pd.DataFrame, catalogue: Catalogue,
         disclosure = apply_disclosure(table, catalogue, chosen,
                                       threshold=small.disclosure_threshold,
                                       min_population=small.min_population)
-        table = disclosure.table
-    smoothing = None
+        table = disclosure.censored
+    smoothing, counts = None, None
     rates = [i for i in chosen if catalogue[i].is_rate]
     if small.smoothing == "eb" and rates:
         # Indexed by area, so that the smoothed values are matched to their rows by id.
         smoothing = eb_smooth(table.set_index(AREA_ID), catalogue, rates)
+        counts = table
         table = table.copy()
         index = pd.Index(table[AREA_ID])
         for ind_id in smoothing.smoothed:
@@ -57,4 +68,4 @@ def prepare_table(table: pd.DataFrame, catalogue: Catalogue,
             rate = smoothing.values[ind_id].reindex(index).to_numpy()
             den = pd.to_numeric(table[ind.denominator], errors="coerce").to_numpy()
             table[ind.numerator] = rate / ind.per * den
-    return Prepared(table, disclosure, smoothing)
+    return Prepared(table, disclosure, smoothing, counts)

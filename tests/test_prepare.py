@@ -26,10 +26,13 @@ def test_disclosure_is_on_by_default_and_hides_small_counts(inputs, settings):
     hidden = prepared.disclosure.suppressed
     assert len(hidden) > 0 and prepared.smoothing is None
     table = prepared.table.set_index("area_id")
+    original = inputs.table.set_index("area_id")
     for row in hidden.itertuples():
-        assert pd.isna(table.at[row.area_id, row.column])
-        original = inputs.table.set_index("area_id").at[row.area_id, row.column]
-        assert original > 0 or row.reason.startswith("sekundärt") or "nämnaren" in row.reason
+        # Censored: the band's midpoint, whatever the count in the band.
+        assert table.at[row.area_id, row.column] == (row.low + row.high) / 2
+        assert row.low <= original.at[row.area_id, row.column] <= row.high
+    # No cell is dropped: the ranking keeps every value (no hide-then-reweight).
+    assert table.notna().sum().sum() == original.notna().sum().sum()
 
 
 @pytest.mark.parametrize("changes", [{}, {"disclosure": False}, {"smoothing": "eb"}],
@@ -39,9 +42,9 @@ def test_the_input_table_is_left_as_it_was(inputs, settings, changes):
     before = table.copy(deep=True)
     prepared = prepare_table(table, inputs.catalogue, settings.with_changes(**changes))
     pd.testing.assert_frame_equal(table, before, check_exact=True)
-    if changes.get("disclosure", True):     # something was hidden, in the output only
+    if changes.get("disclosure", True):     # something was censored, in the output only
         assert prepared.disclosure.suppressed.shape[0] > 0
-        assert prepared.table.notna().sum().sum() < table.notna().sum().sum()
+        assert not prepared.table.equals(table)
 
 
 def test_switched_off_nothing_is_hidden(inputs, settings):
@@ -61,7 +64,9 @@ def test_smoothing_runs_after_disclosure_and_gives_the_smoothed_rates(inputs, se
                         inputs.catalogue, list(prepared.smoothing.smoothed))
     pd.testing.assert_frame_equal(got, expected.values.loc[got.index, got.columns],
                                   check_names=False, rtol=1e-12)
-    # A hidden count stays hidden: smoothing never fills it in.
+    # A hidden count enters the smoothing at its midpoint, never at its value: the pooled
+    # rate is taken over every area (issue 16: it left the hidden cells out).
+    counts = prepared.count_table.set_index("area_id")
     for row in prepared.disclosure.suppressed.itertuples():
-        assert pd.isna(prepared.table.set_index("area_id").at[row.area_id, row.column])
+        assert counts.at[row.area_id, row.column] == (row.low + row.high) / 2
     assert any("Empirisk" in n or "utjämn" in n for n in prepared.notes())

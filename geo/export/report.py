@@ -23,7 +23,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from jinja2.ext import Extension
 from markupsafe import Markup
 
-from geo.analysis import Analysis, plan_followup, rank_span
+from geo.analysis import Analysis, plan_followup, rank_span, value_text
 from geo.export.outputs import map_html
 from geo.export.tables import ranking_table
 from geo.maps.choropleth import DIGEST_LABEL, escape_text
@@ -140,7 +140,8 @@ def _profile_card(analysis: Analysis, area_id: str, name: str, kommun: pd.Series
     return {
         "name": name, "area_id": area_id, "tier": tier, "facts": facts,
         "domains": _table(domains),
-        "contributors": [f"{c.indicator.name} {format_number(c.value, 1)} {c.indicator.unit} "
+        "contributors": [f"{c.indicator.name} "
+                         f"{value_text(analysis, area_id, c.indicator.id, c.value)} "
                          f"(kommunen {format_number(kommun[c.indicator.id], 1)})"
                          for c in profile.top_contributors],
         "flags": [c.indicator.name for c in profile.flags],

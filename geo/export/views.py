@@ -16,7 +16,15 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from geo.analysis import TIER, Analysis, rank_span, robustness_columns
+from geo.analysis import (
+    TIER,
+    Analysis,
+    hidden_band,
+    published_values,
+    rank_span,
+    robustness_columns,
+    value_text,
+)
 from geo.export.tables import ranking_table
 from geo.spatial.comparisons import (
     OMRADESTYP_COLUMN,
@@ -104,7 +112,7 @@ def missing_values(analysis: Analysis,
                    fetch_missing: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per missing indicator value: the indicator, the area and why (every reason
     of its columns once, in order; :data:`NO_REASON` when none is known)."""
-    catalogue, missing = analysis.inputs.catalogue, analysis.result.values.isna()
+    catalogue, missing = analysis.inputs.catalogue, published_values(analysis).isna()
     reasons = missing_reasons(analysis, fetch_missing)
     rows = []
     for ind_id in missing.columns[missing.any()]:
@@ -175,11 +183,13 @@ def profile_view(analysis: Analysis, area_id: str) -> ProfileView:
         heading=f"Områdesprofil: {name} ({area_id})",
         rank=f"{int(profile.rank)} av {profile.n_areas}" if not pd.isna(profile.rank) else "–",
         score=format_number(profile.score), n_flags=len(profile.flags), domains=domains,
-        contributors=tuple(f"{c.indicator.name}: {format_number(c.value, 1)} "
-                           f"{c.indicator.unit} (bidrag {format_number(c.contribution, 3)})"
+        contributors=tuple(f"{c.indicator.name}: "
+                           f"{value_text(analysis, area_id, c.indicator.id, c.value)}"
+                           f" (bidrag {format_number(c.contribution, 3)})"
                            for c in profile.top_contributors),
         threshold=f"{result.settings.flag_threshold:.0%}",
-        flags=tuple(f"{c.indicator.name}: {format_number(c.value, 1)} {c.indicator.unit}"
+        flags=tuple(f"{c.indicator.name}: "
+                    f"{value_text(analysis, area_id, c.indicator.id, c.value)}"
                     for c in profile.flags),
         missing=tuple(ind.name for ind in profile.missing))
 
@@ -235,13 +245,15 @@ def against_kommun(analysis: Analysis, area_id: str) -> pd.DataFrame | None:
     """The area's indicator values beside the whole municipality's, pooled (the sum of the
     counts over the sum of the populations), and their difference, as Swedish numbers
     ("–" hidden or missing). None when the analysis does not rank ``area_id``."""
-    catalogue, values = analysis.inputs.catalogue, analysis.result.values
+    catalogue, values = analysis.inputs.catalogue, published_values(analysis)
     if area_id not in values.index:
         return None
+    # The censored table: a hidden count enters the total at its band's midpoint only.
     kommun = pooled_values(analysis.inputs.table, catalogue, list(values.columns))
     return pd.DataFrame([{
         "Indikator": catalogue[i].name, "Enhet": catalogue[i].unit,
-        "Området": format_number(values.at[area_id, i]),
+        "Området": (f"dolt ({hidden_band(analysis, area_id, i)})"
+                    if hidden_band(analysis, area_id, i) else format_number(values.at[area_id, i])),
         "Hela kommunen": format_number(kommun[i]),
         "Skillnad": format_number(values.at[area_id, i] - kommun[i])} for i in values.columns],
         columns=["Indikator", "Enhet", "Området", "Hela kommunen", "Skillnad"])

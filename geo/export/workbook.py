@@ -40,7 +40,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from geo.analysis import MEDIAN_RANK, RANK_HIGH, RANK_LOW, plan_followup
+from geo.analysis import MEDIAN_RANK, RANK_HIGH, RANK_LOW, plan_followup, published_values
 from geo.export.tables import ranking_table
 from geo.maps.choropleth import DIGEST_LABEL
 from indicators.catalogue import Catalogue
@@ -176,7 +176,7 @@ def indicator_sheet(analysis: Analysis, ids: Sequence[str], names: Sequence[str]
                     ) -> tuple[pd.DataFrame, dict[str, str]]:
     """Area code, name and each selected indicator's value after disclosure control (a
     hidden value is missing, never 0), with its number format per header."""
-    values = analysis.result.values.reindex(list(ids))
+    values = published_values(analysis).reindex(list(ids)).round(2)
     out = pd.DataFrame({CODE: list(ids), NAME: list(names)})
     formats = {}
     for ind_id in values.columns:

@@ -45,7 +45,8 @@ from geo.spatial.comparisons import (
     point_overlay,
 )
 from geo.spatial.layers import MapOverlay
-from indicators.columns import AREA_ID, AREA_NAME
+from indicators.columns import AREA_ID, AREA_NAME, YOUTH_POPULATION
+from indicators.columns import youth_population as young_people
 from indicators.swedish import format_number
 from indicators.tiers import HIGH, RAISED, TIERS
 
@@ -54,11 +55,8 @@ RESOURCE_KINDS: tuple[str, ...] = ("Skolor", "Fritidsgårdar", "Föreningar", "F
 ALL = "alla resurser"
 TOTAL_COLUMN = count_column(ALL)
 #: Population columns of the indicator table that resources are counted per, in order of
-#: preference, with their Swedish label.
-POPULATION_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("barn_0_17", "barn 0–17 år"), ("unga_0_20", "unga 0–20 år"),
-    ("barn_unga_0_20", "barn och unga 0–20 år"), ("inv_0_17", "barn 0–17 år"),
-    ("inv_0_20", "barn och unga 0–20 år"))
+#: preference, with their Swedish label (the young population of the method).
+POPULATION_COLUMNS: tuple[tuple[str, str], ...] = YOUTH_POPULATION
 GAP_TIERS: tuple[str, ...] = (HIGH, RAISED)
 GAP_TITLE = "Högt behov, få resurser"
 GAP_COLOUR = "#e66101"
@@ -80,15 +78,10 @@ def per_1000_column(name: str, label: str) -> str:
 
 def youth_population(table: pd.DataFrame) -> tuple[pd.Series, str] | None:
     """The young population per area from an indicator table (an ``area_id`` column or
-    indexed by area id): the first of :data:`POPULATION_COLUMNS` the table has, with its
-    label; None when it has none."""
-    frame = table.set_index(AREA_ID) if AREA_ID in table.columns else table
-    for column, label in POPULATION_COLUMNS:
-        if column in frame.columns:
-            values = pd.to_numeric(frame[column], errors="coerce").astype(float)
-            values.index = values.index.astype(str)
-            return values.rename(population_column(label)), label
-    return None
+    indexed by area id): the first of :data:`POPULATION_COLUMNS` the table has, named by
+    :func:`population_column`, with its label; None when it has none."""
+    found = young_people(table)
+    return None if found is None else (found[0].rename(population_column(found[1])), found[1])
 
 
 def _frame(areas: Areas | gpd.GeoDataFrame) -> gpd.GeoDataFrame:

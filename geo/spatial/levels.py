@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from geo.inputs import DATA_DIR, Inputs
@@ -23,6 +24,7 @@ from geo.io.safe_files import read_table_file
 from geo.sources import HUDDINGE
 from geo.spatial.interpolate import interpolate_counts
 from indicators.columns import AREA_ID, AREA_NAME
+from indicators.disclosure import Held, identity_link
 from indicators.errors import IndicatorTableError, Problems
 from indicators.levels import FROM_ID, aggregate_to_level, link_table
 
@@ -112,10 +114,44 @@ def to_level(inputs: Inputs, grouping: pd.DataFrame, *, title: str) -> tuple[Inp
     history = tuple((year, aggregate_to_level(past, grouping, counts=[
         c for c in counts if c in past.columns], source=f"{inputs.table_name}, år {year}"
     ).frame.drop(columns=[AREA_NAME])) for year, past in inputs.history)
+    link = grouping[[FROM_ID, AREA_ID]].assign(weight=1.0).rename(columns={FROM_ID: "from_id"})
     return Inputs(areas=areas, table=agg.frame.drop(columns=[AREA_NAME]),
                   table_source=table_source, table_name=inputs.table_name,
                   catalogue=catalogue, year=inputs.year, history=history,
-                  notes=inputs.notes, columns=inputs.columns), notes
+                  notes=inputs.notes, columns=inputs.columns,
+                  held=held_counts(inputs, counts).then(link)), notes
+
+
+def held_counts(inputs: Inputs, counts: list[str]) -> Held:
+    """The counts ``inputs`` were made from, as held (:attr:`Inputs.held`), or ``inputs``'
+    own table when it is as held: what the next level is carried from."""
+    if inputs.held is not None:
+        return inputs.held
+    ids = inputs.table[AREA_ID].astype(str)
+    missing = inputs.missing
+    arrived = None
+    if missing is not None and "symbol" in missing:
+        arrived = missing.loc[missing["symbol"].astype(str) == "..", [AREA_ID, "column"]]
+    return Held("områden", inputs.table[[AREA_ID, *counts]], identity_link(list(ids)),
+                tuple((year, past[[AREA_ID, *(c for c in counts if c in past.columns)]])
+                      for year, past in inputs.history), arrived)
+
+
+def _interpolation_link(inputs: Inputs, polygons: Areas, **options: object) -> pd.DataFrame:
+    """How much of each area's counts interpolation moves to each polygon (``from_id``,
+    ``area_id``, ``weight``): the interpolation of one column of ones per area."""
+    ids = [str(a) for a in inputs.areas.frame[AREA_ID]]
+    names = [f"_a{i}" for i in range(len(ids))]
+    ones = inputs.areas.frame[[AREA_ID, "geometry"]].copy()
+    for i, name in enumerate(names):
+        ones[name] = [1.0 if k == i else 0.0 for k in range(len(ids))]
+    moved = interpolate_counts(ones, polygons.frame, counts=names, **options).frame
+    rows = []
+    for i, name in enumerate(names):
+        share = pd.to_numeric(moved[name], errors="coerce").to_numpy(dtype=float)
+        for j in np.flatnonzero(share > 0):
+            rows.append((ids[i], str(moved[AREA_ID].iloc[j]), float(share[j])))
+    return pd.DataFrame(rows, columns=["from_id", AREA_ID, "weight"])
 
 
 def _counts_and_plain(inputs: Inputs) -> tuple[list[str], list[str]]:
@@ -166,10 +202,15 @@ def to_polygons(inputs: Inputs, polygons: Areas, *, title: str, weights: str = "
                                    population_column=population_column,
                                    population_name=population_name).frame
         history.append((year, frame[[AREA_ID, *cols]]))
+    link = _interpolation_link(inputs, polygons, source_name=inputs.table_name,
+                               weights=weights, population=population,
+                               population_column=population_column,
+                               population_name=population_name)
     return Inputs(areas=areas, table=moved.frame[[AREA_ID, *counts]],
                   table_source=table_source, table_name=inputs.table_name,
                   catalogue=inputs.catalogue, year=inputs.year, history=tuple(history),
-                  notes=inputs.notes, columns=inputs.columns), notes
+                  notes=inputs.notes, columns=inputs.columns,
+                  held=held_counts(inputs, counts).then(link)), notes
 
 
 def load_grouping_title(path: str | Path) -> str:

@@ -9,8 +9,10 @@ each small area with a neighbour, so that every area of the analysis rests on at
 The rule, a simple deterministic greedy merge (also stated in Swedish by :attr:`Merge.rule`
 for the method page):
 
-* **Population.** An area's population is its smallest denominator among the selected
-  rate indicators, exactly as disclosure control defines small areas. A missing
+* **Population.** An area's population is its young population
+  (:func:`indicators.columns.youth_population`, the column disclosure control flags
+  small areas by); a table without one uses the smallest denominator among the
+  selected rate indicators. A missing
   denominator is left out, never read as 0; an area with no known denominator (e.g. no
   row in the table) is not small. A group's denominator is the sum over its members,
   and is known only when it is known for every member (as :func:`to_level` sums them:
@@ -56,7 +58,7 @@ from geo.inputs import Inputs
 from geo.spatial.levels import to_level
 from geo.spatial.weights import SWEREF, contiguity_graph
 from indicators.catalogue import known_indicators
-from indicators.columns import AREA_ID, AREA_NAME
+from indicators.columns import AREA_ID, AREA_NAME, youth_population
 from indicators.errors import Problems, SettingsError
 from indicators.levels import FROM_ID, link_table
 
@@ -93,16 +95,16 @@ class Merge:
             parts = [f"{names[group[0]]} ({', '.join(group)})" for group in self.merged]
             n = sum(len(group) for group in self.merged)
             out.append(f"Sammanslagning: {n} områden har slagits samman till "
-                       f"{_areas(len(self.merged), 'större')} så att den minsta målgruppen om "
+                       f"{_areas(len(self.merged), 'större')} så att målgruppen om "
                        f"möjligt är minst {m} personer. Antalen har summerats och andelarna "
                        "räknats om: " + "; ".join(parts) + ".")
         elif not self.unresolved:
-            out.append(f"Sammanslagning: inget område har färre än {m} personer i den minsta "
+            out.append(f"Sammanslagning: inget område har färre än {m} personer i "
                        "målgruppen; inga områden har slagits samman.")
         if self.unresolved:
             k = len(self.unresolved)
             shown = ", ".join(f"{groups.get(a, a)} ({a})" for a in self.unresolved)
-            out.append(f"{_areas(k)} har fortfarande färre än {m} personer i den minsta "
+            out.append(f"{_areas(k)} har fortfarande färre än {m} personer i "
                        f"målgruppen eftersom {'det' if k == 1 else 'de'} saknar granne att slås "
                        f"samman med (t.ex. en ö, eller grannar utan data): {shown}.")
         return out + list(self.level_notes)
@@ -124,8 +126,9 @@ def merge_rule(min_population: int) -> str:
     m = min_population
     return (
         f"Små områden slås samman med en granne tills varje område har minst {m} personer. "
-        "Ett områdes befolkning är den minsta nämnaren bland de valda andelsindikatorerna, "
-        "samma definition som röjandekontrollen använder för små områden. En saknad nämnare "
+        "Ett områdes befolkning är dess barn och unga (samma kolumn som röjandekontrollen "
+        "markerar små områden efter); saknar tabellen den används den minsta nämnaren bland "
+        "de valda andelsindikatorerna. En saknad nämnare "
         "räknas aldrig som 0 utan lämnas utanför, och ett område utan någon känd nämnare "
         "räknas inte som litet. En sammanslagen grupps nämnare är summan över delområdena "
         "och är känd bara om den är känd för alla delområden. "
@@ -231,7 +234,11 @@ def _check_min_population(value: object) -> None:
 
 
 def _denominators(inputs: Inputs, indicators: Sequence[str]) -> list[str]:
-    """The denominator columns of the selected rate indicators that the table has."""
+    """The column the population is read from: the young population when the table has
+    it, else the denominator columns of the selected rate indicators that it has."""
+    young = youth_population(inputs.table)
+    if young is not None:
+        return [str(young[0].name)]
     catalogue = inputs.catalogue
     dens = (catalogue[i].denominator for i in known_indicators(catalogue, indicators))
     return [d for d in dict.fromkeys(dens) if d is not None and d in inputs.table.columns]
