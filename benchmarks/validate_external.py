@@ -122,6 +122,13 @@ def main() -> None:
     validations = [validate(scope, files) for scope in SCOPES]
     for line in table_lines(validations):
         print(line)
+    print("\nREADME (section 'Extern validering'), the figures of its table:")
+    for v in validations:
+        for r in v.results:
+            e = r.estimate
+            figures = " ".join(f"{x:.2f}" for x in (e.value, e.low, e.high))
+            print(f"  {r.spec.key}: {figures.replace('-', chr(0x2212))}"
+                  + (f" ({r.n_positive} of {e.n})" if r.n_positive is not None else ""))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(markdown(validations), encoding="utf-8")
     print(f"wrote {args.out}")

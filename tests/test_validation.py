@@ -214,9 +214,24 @@ def test_readme_states_the_recomputed_figures(validations):
     results = [r for v in validations.values() for r in v.results
                if r.spec.key.startswith("0126:") or r.spec.key == "00:områdestyp_1_2"]
     assert len(results) == 6
+    rows = section.splitlines()
     for r in results:
         e = r.estimate
-        assert f"| {shown(e.value)} ({shown(e.low)}–{shown(e.high)}) |" in section, r.spec.key
+        row = [line for line in rows
+               if line.endswith(f"| {shown(e.value)} ({shown(e.low)}–{shown(e.high)}) |")]
+        assert len(row) == 1, r.spec.key
+        if r.n_positive is not None and r.spec.key.startswith("0126:"):
+            assert f"({r.n_positive} of {e.n})" in row[0], r.spec.key
+
+
+def test_readme_words_about_the_intervals_hold(validations):
+    # README: the AUC's interval lies above 0.5; rho for 2023 is positive but its interval
+    # includes 0; the pooled rho's interval lies above 0
+    found = {r.spec.key: r.estimate for r in validations["0126"].results}
+    assert found["0126:berörs_av_utsatt_område"].low > 0.5
+    rho = found["0126:brott_per_1000_senaste_året"]
+    assert rho.low < 0 < rho.value
+    assert found["0126:brott_per_1000_alla_år"].low > 0
 
 
 def test_readme_claim_that_the_national_ranking_orders_huddinge_alike_holds(validations):
