@@ -30,6 +30,7 @@ from geo.analysis import (
 )
 from geo.cache import LRUCache, digest_of
 from geo.export.formats import FORMATS, ExportOptions
+from geo.export.quality_views import quality_view, robustness_view
 from geo.export.render import renderer_missing
 from geo.export.tables import ranking_table
 from geo.export.template import TEMPLATE_FORMATS, template_bytes
@@ -1025,8 +1026,38 @@ def show_drivers(analysis: Analysis) -> None:
         st.caption(md_text(result_s.method_text()))
     else:
         st.caption("Räknas på begäran: varje vikt ändras och rangordningen jämförs.")
+    show_quality(analysis)
     show_hotspots(analysis)
     show_agreement(analysis)
+
+
+def show_quality(analysis: Analysis) -> None:
+    """Indexets kvalitet: outliers, coherence per domain, robustness (on request)."""
+    view = kept("quality", (analysis.digest,), lambda: quality_view(
+        analysis, with_robustness=False))
+    st.subheader(view.heading)
+    st.markdown("**Extremvärden**")
+    if len(view.outliers):
+        st.dataframe(view.outliers, hide_index=True)
+    for text in view.outlier_text:
+        st.caption(md_text(text))
+    st.markdown("**Samstämmighet inom domänerna**")
+    st.dataframe(view.domains, hide_index=True)
+    with st.expander("Per indikator"):
+        st.dataframe(view.indicators, hide_index=True)
+    for text in view.coherence_text:
+        st.caption(md_text(text))
+    st.markdown("**Robusthet**")
+    if st.button("Räkna ut robustheten", key="quality_button"):
+        st.session_state["quality_key"] = analysis.digest
+    if st.session_state.get("quality_key") != analysis.digest:
+        st.caption("Räknas på begäran: varje osäkert val varieras för sig.")
+        return
+    frame, texts = kept("quality_robustness", (analysis.digest,),
+                        lambda: robustness_view(analysis), "Räknar ut robustheten …")
+    st.dataframe(frame, hide_index=True)
+    for text in texts:
+        st.caption(md_text(text))
 
 
 def show_hotspots(analysis: Analysis) -> None:

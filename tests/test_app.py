@@ -17,6 +17,7 @@ from geo.export.template import TEMPLATE_FORMATS
 from geo.export.text import md_source
 from geo.inputs import DEFAULT_AREAS, DEMO_INDICATORS, list_profiles, load_inputs
 from indicators.columns import DOMAINS
+from indicators.quality import FACTORS
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -128,7 +129,7 @@ def test_loading_saved_settings_applies_them(app):
                                           "application/toml").run()
     assert not app.exception and not app.error
     assert ranking(app) == expected(settings)
-    assert app.radio(key="aggregation").value == "geometric"
+    assert app.radio(key="aggregation").value == "mpi"
 
 
 def test_bad_settings_file_shows_which_file_key_and_value(app):
@@ -541,3 +542,21 @@ def test_scb_fetch_is_per_kommun_and_says_so_for_a_lan(stand_in_wheel):
     at.radio(key="indicator_source").set_value("scb").run()
     assert not at.exception
     assert any("SCB-hämtningen görs per kommun" in md_source(w.value) for w in at.warning)
+
+
+def test_the_drivers_tab_shows_the_index_quality(app):
+    """Indexets kvalitet: outliers and coherence at once, robustness on request, the same
+    frames as geo.export.quality_views gives for the app's analysis."""
+    app.session_state["tab"] = "Vad styr rangordningen"
+    app.run()
+    assert not app.exception
+    assert "Indexets kvalitet" in [md_source(h.value) for h in app.subheader]
+    alpha = next(d.value for d in app.dataframe if "Cronbachs alfa" in d.value.columns)
+    assert len(alpha) == 6 and alpha["Cronbachs alfa"].str.contains(",").all()
+    assert not any("Genomsnittlig rangförskjutning" in d.value.columns for d in app.dataframe)
+    next(b for b in app.button if b.label == "Räkna ut robustheten").click().run()
+    assert not app.exception
+    robust = next(d.value for d in app.dataframe
+                  if "Genomsnittlig rangförskjutning" in d.value.columns)
+    assert list(robust["Osäkert val"]) == list(FACTORS.values())
+    assert any("R̄S = " in md_source(c.value) for c in app.caption)

@@ -28,10 +28,10 @@ def test_report_has_every_section_card_and_the_settings(analysis, bred_preventio
     text = report_html(analysis, created=CREATED).decode()
     for heading in ("<h2>Rangordning</h2>", "<h2>Områdesprofiler</h2>", "<h2>Metod</h2>",
                     "<h2>Data och källor</h2>", "<h3>Inställningar</h3>",
-                    "<h3>Hur säker är rangordningen?</h3>"):
+                    "<h3>Hur säker är rangordningen?</h3>", "<h2>Indexets kvalitet</h2>"):
         assert heading in text
     assert text.count('<div class="card">') == 22
-    assert text.count("<section") == 5 and "page-break-before: always" in text
+    assert text.count("<section") == 6 and "page-break-before: always" in text
     assert "@page { size: A4" in text
     assert "SYNTETISKA DEMODATA" in text
     assert html_lib.escape(bred_prevention.to_toml().splitlines()[0]) in text
@@ -106,7 +106,7 @@ def test_report_with_a_plan_has_its_section_goals_and_actions(analysis):
 
     plan = demo_plan()
     text = report_html(analysis, created=CREATED, plan=plan).decode()
-    assert text.count("<section") == 6
+    assert text.count("<section") == 7
     assert text.count('<div class="card">') == 22          # the profiles, unchanged
     start = text.index("<section><h2>Åtgärdsplan: Trygg uppväxt</h2>")
     assert start > text.index("<h2>Områdesprofiler</h2>")
@@ -165,3 +165,20 @@ def test_plan_text_is_escaped_everywhere(analysis, evil):
     # plan name and description; area name (summary, card) and reason; four goal notes;
     # action title, actor and note
     assert section.count(escaped) == 2 + 3 + 4 + 3
+
+
+def test_report_has_the_quality_section_with_its_figures(analysis):
+    """Indexets kvalitet: the outlier rule, alpha per domain and R̄S, as the views give them."""
+    from geo.export.quality_views import quality_view
+
+    text = html_lib.unescape(report_html(analysis, created=CREATED).decode())
+    view = quality_view(analysis)
+    section = text[text.index("<h2>Indexets kvalitet</h2>"):]
+    section = section[:section.index("</section>")]
+    for heading in ("Extremvärden", "Samstämmighet inom domänerna", "Robusthet"):
+        assert f"<h3>{heading}</h3>" in section
+    for sentence in (*view.outlier_text, *view.coherence_text, *view.robustness_text):
+        assert sentence in section
+    for alpha in view.domains["Cronbachs alfa"]:
+        assert f"<td>{alpha}</td>" in section
+    assert "R̄S = " in section and "Cronbachs alfa" in section

@@ -25,6 +25,7 @@ from markupsafe import Markup
 
 from geo.analysis import Analysis, plan_followup, rank_span, value_text
 from geo.export.outputs import map_html
+from geo.export.quality_views import QualityView, quality_view
 from geo.export.tables import ranking_table
 from geo.maps.choropleth import DIGEST_LABEL, escape_text
 from indicators.columns import AREA_ID, AREA_NAME, DOMAINS
@@ -238,6 +239,15 @@ def _plan_section(plan: PlanContents, followup: FollowUp) -> dict:
                    "actions": _actions(plan, area)} for area in ids]}
 
 
+def _quality_section(view: QualityView) -> dict:
+    """The section "Indexets kvalitet" with its frames as report tables."""
+    return {"heading": view.heading, "outliers": _table(view.outliers),
+            "outlier_text": view.outlier_text, "domains": _table(view.domains),
+            "indicators": _table(view.indicators), "coherence_text": view.coherence_text,
+            "robustness": None if view.robustness is None else _table(view.robustness),
+            "robustness_text": view.robustness_text}
+
+
 def report_html(analysis: Analysis, *, created: dt.date | None = None,
                 plan: PlanContents | None = None, followup: FollowUp | None = None) -> bytes:
     """The whole report as one HTML file (UTF-8 bytes), from :data:`TEMPLATE`. With
@@ -265,6 +275,7 @@ def report_html(analysis: Analysis, *, created: dt.date | None = None,
         cards=[_profile_card(analysis, a, names.get(a, a), kommun) for a in ranked],
         plan=None if plan is None else _plan_section(
             plan, followup or plan_followup(analysis, plan)),
+        quality=_quality_section(quality_view(analysis)),
         method=analysis.method_page(), sources=_table(sources), notes=analysis.notes(),
         settings=analysis.settings.to_toml(), digest_label=DIGEST_LABEL, digest=analysis.digest)
     return page.encode("utf-8")
