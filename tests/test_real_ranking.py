@@ -4,6 +4,9 @@ classification of the same areas (områdestyp 2023)."""
 from __future__ import annotations
 
 import csv
+import subprocess
+import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -109,3 +112,19 @@ def test_counts_on_a_two_row_table_by_hand():
     assert (first["inv_16_64_utanfor"], first["inv_16_64"]) == (20, 100)
     assert (first["personer_lag_ek_standard"], first["personer_ek_standard"]) == (10, 80)
     assert (first["lagenheter_hyresratt"], first["lagenheter"]) == (3, 4)
+
+
+def test_the_default_pipeline_puts_scbs_type_2_first(tmp_path) -> None:
+    """The real-data claim through what a user runs: ``prevmap export`` with its defaults
+    (the embedded SCB data, Huddinge's RegSO, the default profile, disclosure control on).
+    Before issue 16 hiding two rented flats lifted Vårby Udde-Duvberget (type 3) into the
+    top five and pushed Skogås västra out; now the top five are SCB's type 2 (README,
+    "Verkliga data")."""
+    script = Path(sys.executable).with_name("prevmap")
+    out = tmp_path / "karta.html"
+    done = subprocess.run([str(script), "export", "--out", str(out)], capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    table = pd.read_csv(out.with_suffix(".csv"), sep=";", decimal=",", encoding="utf-8-sig")
+    top5 = set(table.sort_values("Rang")["Område"].head(5))
+    assert top5 == type_2_in_huddinge(2023)
