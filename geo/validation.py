@@ -20,7 +20,7 @@ and is left out, so the national run ranks all of Sweden's RegSO and is *evaluat
 covered ones. SCB's områdestyp (1–2 against 3–5) is computed too, marked as not external:
 it is built from the same socio-economic inputs, so agreement with it is partly built in.
 
-The metrics are fixed in :data:`PREREGISTERED` (written before the results were seen; see
+The metrics are fixed in :data:`PREREGISTERED` (committed before any metric was computed; see
 the git history of this file) and computed by :mod:`indicators.validation`.
 """
 
@@ -92,7 +92,7 @@ def _specs() -> tuple[MetricSpec, ...]:
 
 
 PREREGISTERED: tuple[MetricSpec, ...] = _specs()
-"""The metrics, fixed before the results were seen. Per scope (Huddinge's RegSO ranked among
+"""The metrics, fixed before any was computed. Per scope (Huddinge's RegSO ranked among
 themselves; all of Sweden's RegSO ranked together): the primary AUC for "touched by an
 utsatt område" (any overlap) and Spearman's rho against the offences per 1 000 inhabitants
 of the latest full year; as sensitivity checks the AUC at ≥ 1 % overlap and rho against all

@@ -2,7 +2,7 @@
 
 The index is compared with an outcome that is *not* one of its inputs (the police's
 utsatta områden, the police's recorded offences; :mod:`geo.validation` gathers them). The
-metrics are fixed before the results are seen (:class:`MetricSpec`), and each is given with
+metrics are fixed before they are computed (:class:`MetricSpec`), and each is given with
 a percentile bootstrap interval over the areas.
 
 * **AUC** (:func:`auc`): the probability that a randomly chosen area *with* the outcome
@@ -150,7 +150,7 @@ def spearman_estimate(x: np.ndarray, y: np.ndarray, **options: object) -> Estima
 
 @dataclass(frozen=True)
 class MetricSpec:
-    """One metric fixed before the results were seen: ``key`` names it in the results file,
+    """One metric fixed before it was computed: ``key`` names it in the results file,
     ``metric`` is :data:`AUC` or :data:`SPEARMAN`, ``outcome`` and ``scope`` say in
     Swedish what the score is compared with and where; ``primary`` False marks a
     sensitivity check, ``external`` False a comparison that is not an independent outcome
