@@ -225,13 +225,22 @@ def _held_counts(tables: Sequence[tuple[int, pd.DataFrame]],
     same denominator); the ranks may use it, but a score interval of a count needs the
     count. With smoothing on, the counts are the table prepared the same way with
     smoothing off (the same disclosure control), so the intervals are those of the
-    unsmoothed counts; with smoothing off, the table the ranking used."""
+    unsmoothed counts; with smoothing off, the table the ranking used. A hidden count is
+    missing in both (:func:`_published`)."""
     small = settings.small_numbers
     if small.smoothing == "none":
-        return {y: a.prepared.table.set_index(AREA_ID) for y, a in assessed.items()}
+        return {y: _published(a.prepared).set_index(AREA_ID) for y, a in assessed.items()}
     unsmoothed = replace(settings, small_numbers=replace(small, smoothing="none"))
-    return {y: prepare_table(table, catalogue, unsmoothed).table.set_index(AREA_ID)
+    return {y: _published(prepare_table(table, catalogue, unsmoothed)).set_index(AREA_ID)
             for y, table in tables}
+
+
+def _published(prepared: Prepared) -> pd.DataFrame:
+    """The counts a change may be shown for: a hidden count is missing (its change cannot
+    be assessed), never its band's midpoint."""
+    if prepared.disclosure is None:
+        return prepared.table
+    return prepared.disclosure.table
 
 
 def _rate_change(counts: dict[int, pd.DataFrame], numerator: str, denominator: str,
