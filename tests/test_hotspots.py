@@ -25,12 +25,17 @@ from geo.spatial.hotspots import (
     COLD,
     GI_LABELS,
     HIGH_HIGH,
+    HIGH_LOW,
     HOT,
+    LOW_HIGH,
+    LOW_LOW,
     MEASURES,
     MISSING_VALUE,
     MORAN_LABELS,
     NO_NEIGHBOUR,
     NOT_SIGNIFICANT,
+    UNDECIDABLE,
+    UNDECIDABLE_PERMUTATIONS,
     HotspotError,
     _geometries,
     _subgraph,
@@ -106,7 +111,8 @@ def test_gi_star_z_and_local_moran_by_hand():
     areas = grid_frame()
     values = pd.Series(np.arange(1.0, 10.0), index=GRID_IDS, name="v")
     shifted = (values - 10).rename("neg")  # Gi* z and p do not change under a shift
-    hot = find_hotspots(areas, pd.concat([values, shifted], axis=1), permutations=99)
+    hot = find_hotspots(areas, pd.concat([values, shifted], axis=1), permutations=99,
+                        min_power=0)     # the statistics, not the power check
     frame = hot.frame
     # Gi* (binary weights, self included): A1 sees A1, A2, A4, A5 -> sum 12, W = 4;
     # z = (12 - 5 * 4) / (sqrt(20/3) * sqrt((9 * 4 - 16) / 8)) = -8 / sqrt(50/3).
@@ -156,7 +162,13 @@ def test_planted_block_is_a_hot_spot_after_fdr():
 def test_without_a_cluster_nothing_is_hot():
     areas, values = planted(lift=0.0)
     hot = find_hotspots(areas, values)
-    assert (hot.frame[column("x", "gi_label")] == NOT_SIGNIFICANT).all()
+    # Not significant; on 100 areas with 999 permutations the power check also says that
+    # a small cluster could not have been told from noise (see test_power_*).
+    assert set(hot.frame[column("x", "gi_label")]) <= {NOT_SIGNIFICANT,
+                                                        UNDECIDABLE_PERMUTATIONS}
+
+
+SIGNIFICANT = {"gi": (HOT, COLD), "moran": (HIGH_HIGH, LOW_LOW, HIGH_LOW, LOW_HIGH)}
 
 
 def test_fdr_removes_noise_hits():
@@ -167,8 +179,8 @@ def test_fdr_removes_noise_hits():
         plain = find_hotspots(areas, values, fdr=False, seed=seed).for_variable("x")
         fdr = find_hotspots(areas, values, fdr=True, seed=seed).for_variable("x")
         for stat in ("gi", "moran"):
-            raw[stat].append((plain[f"{stat}_label"] != NOT_SIGNIFICANT).mean())
-            adjusted[stat].append((fdr[f"{stat}_label"] != NOT_SIGNIFICANT).mean())
+            raw[stat].append(plain[f"{stat}_label"].isin(SIGNIFICANT[stat]).mean())
+            adjusted[stat].append(fdr[f"{stat}_label"].isin(SIGNIFICANT[stat]).mean())
             # same permutations: the unadjusted p is the same, only the adjustment differs
             assert (plain[f"{stat}_p_raw"] == fdr[f"{stat}_p_raw"]).all()
             assert (fdr[f"{stat}_p"] >= fdr[f"{stat}_p_raw"]).all()
@@ -562,3 +574,107 @@ def test_permutations_are_esdas_and_leave_the_global_generator_alone(max_card, n
         assert np.array_equal(ids, esda.crand.vec_permutations(max_card, n, 199, seed))
     finally:
         np.random.set_state(state)
+
+
+# -- the power check: "går inte att avgöra" where a clear cluster could not be found ------
+def _tested_graph(frame: gpd.GeoDataFrame) -> Graph:
+    geoms, _ = _geometries(frame)
+    layer = build_weights(geoms)
+    return _subgraph(layer, layer.unique_ids[~layer.unique_ids.isin(layer.isolates)])
+
+
+def test_planted_cluster_is_the_hub_and_its_most_connected_neighbours():
+    # 3x3 grid: A5 touches all eight; of its neighbours the edge middles A2, A4, A6, A8
+    # have five neighbours each, the corners three: a plus.
+    graph = _tested_graph(grid_frame())
+    ids = graph.unique_ids[hotspots.planted_cluster(graph, 5)]
+    assert list(ids) == ["A5", "A2", "A4", "A6", "A8"]
+    assert list(graph.unique_ids[hotspots.planted_cluster(graph, 2)]) == ["A5", "A2"]
+
+
+def test_power_simulation_uses_the_p_values_find_hotspots_computes():
+    """The simulated test is the real one: for the same values the p-values of the power
+    check's permutations are find_hotspots' Gi* p. They may differ by one draw where a
+    permutation draws the area's own neighbours: the sums are then equal but for
+    rounding, which esda's shifted and scaled values round the other way."""
+    frame = read_areas(DEFAULT_AREAS).frame
+    graph = _tested_graph(frame)
+    y = np.random.default_rng(5).normal(size=len(graph.unique_ids))
+    hot = find_hotspots(frame, pd.Series(y, index=graph.unique_ids, name="x"),
+                        permutations=199, seed=11, min_power=0)
+    adj = hotspots._links(graph)
+    cards = np.diff(adj.indptr)
+    draws = hotspots._permutations(int(cards.max()), len(y), 199, 11)
+    star = adj.astype(float)
+    star.setdiag(1.0)
+    p = hotspots._gi_star_p(y, star @ y, cards, draws, 199)
+    expected = hot.frame.loc[graph.unique_ids, column("x", "gi_p_raw")].to_numpy()
+    assert np.abs(p - expected).max() <= 2 / 200 + 1e-12
+    assert (p == expected).sum() >= len(p) - 1
+
+
+def test_22_demo_areas_cannot_decide_and_state_the_power():
+    areas = read_areas(DEFAULT_AREAS)
+    assert len(areas.frame) == 22
+    hot = find_hotspots(areas, noise(areas.frame[AREA_ID], 2026, name=SCORE))
+    power = hot.power[SCORE]
+    assert power.share < hotspots.MIN_POWER and not power.decidable
+    assert power.cluster == 5 and 20 <= power.simulations <= hotspots.POWER_SIMULATIONS
+    assert (hot.frame[column(SCORE, "gi_label")] == UNDECIDABLE).all()
+    assert (hot.counts(SCORE)[NOT_SIGNIFICANT]) == 0
+    shown = f"{round(100 * power.share)} %"
+    assert any(f"en tydlig klunga om 5 områden skulle hittas i {shown} av fallen" in note
+               and UNDECIDABLE in note for note in hot.notes())
+    # The check is the switch: without it the same areas are "Ej signifikant".
+    plain = find_hotspots(areas, noise(areas.frame[AREA_ID], 2026, name=SCORE), min_power=0)
+    assert (plain.frame[column(SCORE, "gi_label")] == NOT_SIGNIFICANT).all()
+    assert plain.power == {}
+
+
+def test_a_significant_area_keeps_its_label_when_the_power_is_low():
+    areas, values = planted()
+    hot = find_hotspots(areas, values)          # 100 areas, FDR, 999 permutations
+    frame = hot.for_variable("x")
+    assert not hot.power["x"].decidable
+    assert frame.loc["R1C1", "gi_label"] == HOT
+    assert set(frame["gi_label"]) == {HOT, UNDECIDABLE_PERMUTATIONS}
+
+
+def test_400_cells_have_the_power_and_a_planted_cluster_is_found():
+    """On a 20 x 20 grid the test finds a clear cluster often enough: not-significant areas
+    are "Ej signifikant", and a planted 3 x 3 block is a hot spot. Without the FDR
+    correction: with it, 999 permutations cannot make any one of 400 areas significant
+    before 16 reach the smallest p, so there the check says the permutations are too few."""
+    areas = square_grid(20)
+    values = noise(areas[AREA_ID], 8)
+    block = [f"R{r}C{c}" for r in range(8, 11) for c in range(8, 11)]
+    values[block] += 3.0
+    hot = find_hotspots(areas, values, fdr=False)
+    frame = hot.for_variable("x")
+    assert hot.power["x"].decidable and hot.power["x"].share >= hotspots.MIN_POWER
+    assert frame.loc["R9C9", "gi_label"] == HOT
+    assert set(frame["gi_label"]) <= {HOT, COLD, NOT_SIGNIFICANT}
+    assert (frame["gi_label"] == NOT_SIGNIFICANT).sum() > 300
+    with_fdr = find_hotspots(areas, values)
+    assert not with_fdr.power["x"].decidable
+    assert UNDECIDABLE_PERMUTATIONS in set(with_fdr.for_variable("x")["gi_label"])
+
+
+def test_power_is_computed_once_per_area_set():
+    areas, values = planted()
+    hotspots.clear_power_cache()
+    cache = hotspots._power_cache
+    misses = cache.misses
+    find_hotspots(areas, pd.concat([values, (-values).rename("y")], axis=1))
+    find_hotspots(areas, (values * 2).rename("z"))
+    assert cache.misses == misses + 1 and cache.hits >= 2
+    find_hotspots(areas, values.drop("R5C5"))   # another set of tested areas
+    assert cache.misses == misses + 2
+
+
+def test_too_few_areas_are_undecidable_without_simulation():
+    values = pd.Series([1.0, 2.0, 3.0, 4.0], index=["A1", "A2", "A4", "A5"], name="x")
+    hot = find_hotspots(grid_frame(), values, permutations=99)
+    labels = hot.frame[column("x", "gi_label")]
+    assert set(labels[["A1", "A2", "A4", "A5"]]) == {UNDECIDABLE}
+    assert hot.power == {}

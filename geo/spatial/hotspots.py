@@ -37,6 +37,22 @@ Conventions (also stated in :meth:`Hotspots.notes`):
   computed on values shifted to be positive when needed (Gi* is defined for positive
   values; the z-score and the permutation p do not change under a shift). Labels:
   "Het punkt" (significant, z > 0), "Kall punkt" (significant, z < 0).
+* **Power check** (:func:`detection_power`): with few areas (or too few permutations for
+  the FDR correction over many areas) a real cluster is seldom significant, and "Ej
+  signifikant" would read as "no cluster". Per tested variable, the same test (these
+  weights restricted to the tested areas, permutations, seed, alpha and FDR) is run on
+  simulated noise with a planted cluster of ``POWER_CLUSTER`` = 5 connected areas (the most
+  connected area and its most connected neighbours) at +``POWER_LIFT`` = 3 standard
+  deviations, up to ``POWER_SIMULATIONS`` = 200 times. When the cluster is found (one of its
+  areas a significant hot spot) in less than ``MIN_POWER`` = 50 % of the simulations, every
+  area that is not significant is labelled "Går inte att avgöra med så få områden", with
+  the power in a note ("en tydlig klunga om 5 områden skulle hittas i X % av fallen"); a
+  significant area keeps its label (a low power does not make a found cluster false). With
+  FDR over so many areas that several must reach the smallest possible p before any is
+  significant, the cause is the permutations' resolution, not the number of areas, and
+  the label says so: "Går inte att avgöra med så få permutationer". A
+  variable with fewer than ``MIN_AREAS`` tested areas is labelled so without simulation.
+  The check depends only on the graph and the settings and is kept per graph content.
 * Local Moran's quadrant: the area's standardised value and its neighbours' average
   (spatial lag): "Hög–hög", "Låg–låg", "Hög–låg", "Låg–hög", shown when significant.
 
@@ -46,16 +62,19 @@ Labels and notes are plain Swedish text (no markup).
 from __future__ import annotations
 
 import functools
+import json
 import math
 import warnings
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from statistics import NormalDist
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo.cache import LRUCache, content_digest
 from geo.spatial.weights import KNN_K, WEIGHTS, build_weights
 from indicators.columns import AREA_ID, AREA_NAME, SCORE
 from indicators.errors import PrevmapError
@@ -76,10 +95,13 @@ COLD = "Kall punkt"
 NOT_SIGNIFICANT = "Ej signifikant"
 NO_NEIGHBOUR = "Ingen granne"
 MISSING_VALUE = "Värde saknas"
+UNDECIDABLE = "Går inte att avgöra med så få områden"
+UNDECIDABLE_PERMUTATIONS = "Går inte att avgöra med så få permutationer"
 
 MORAN_LABELS = (HIGH_HIGH, LOW_LOW, HIGH_LOW, LOW_HIGH, NOT_SIGNIFICANT, NO_NEIGHBOUR,
                 MISSING_VALUE)
-GI_LABELS = (HOT, COLD, NOT_SIGNIFICANT, NO_NEIGHBOUR, MISSING_VALUE)
+GI_LABELS = (HOT, COLD, NOT_SIGNIFICANT, UNDECIDABLE, UNDECIDABLE_PERMUTATIONS, NO_NEIGHBOUR,
+             MISSING_VALUE)
 # esda's quadrant codes (geoda_quads=False): 1 HH, 2 LH, 3 LL, 4 HL.
 QUADRANTS = {1: HIGH_HIGH, 2: LOW_HIGH, 3: LOW_LOW, 4: HIGH_LOW}
 
@@ -89,8 +111,21 @@ MEASURES = ("moran_i", "moran_p", "moran_p_raw", "moran_label",
             "gi_z", "gi_p", "gi_p_raw", "gi_label")
 N_NEIGHBOURS = "n_neighbours"
 
-# Fewer tested areas than this: the variable is not tested (labels "Ej signifikant", a note).
+# Fewer tested areas than this: the variable is not tested (Gi* labels UNDECIDABLE, a note).
 MIN_AREAS = 5
+
+# The power check (see :func:`detection_power`): a planted cluster of POWER_CLUSTER areas
+# at +POWER_LIFT standard deviations of the noise must be found in at least MIN_POWER of
+# the simulations, else an area that is not significant is UNDECIDABLE, not "Ej signifikant".
+MIN_POWER = 0.5
+POWER_CLUSTER = 5
+POWER_LIFT = 3.0
+POWER_SIMULATIONS = 200
+POWER_BATCH = 10           # simulations between two looks at the running estimate
+# Areas whose normal approximation gives a p above POWER_SCREEN * alpha (0.3 at alpha 0.05)
+# are taken as not significant without drawing their permutations.
+POWER_SCREEN = 6
+POWER_Z = 2.576            # the looks stop when a 99 % Wilson interval excludes MIN_POWER
 
 
 class HotspotError(PrevmapError):
@@ -111,6 +146,37 @@ def weights_description(weights: str) -> str:
                 "avstånd mellan områdenas tyngdpunkter i SWEREF 99 TM). " + tail)
     return ("Rumsliga vikter: Queen-kontiguitet, dvs. områden som delar gräns eller hörn "
             "är grannar. " + tail)
+
+
+@dataclass(frozen=True)
+class Power:
+    """How often a clear cluster would be found on the tested areas (:func:`detection_power`):
+    in ``share`` of ``simulations``, a cluster of ``cluster`` areas at ``+lift`` standard
+    deviations had at least one of its areas a significant Gi* hot spot."""
+
+    share: float
+    simulations: int
+    cluster: int
+    lift: float = POWER_LIFT
+    threshold: float = MIN_POWER
+
+    @property
+    def decidable(self) -> bool:
+        """True when the share reaches the threshold: "not significant" then means something."""
+        return self.share >= self.threshold
+
+    def note(self, variable: str, label: str = UNDECIDABLE) -> str:
+        """The power in Swedish; below the threshold also that ``label`` replaces
+        "Ej signifikant"."""
+        found = (f"{variable}: en tydlig klunga om {self.cluster} områden skulle hittas i "
+                 f"{format_significant(round(100 * self.share))} % av fallen (klungan "
+                 f"+{format_significant(self.lift)} standardavvikelser över slumpbrus, "
+                 f"{self.simulations} simuleringar på dessa områden och grannar).")
+        if self.decidable:
+            return found
+        return (found + f" Under {format_significant(round(100 * self.threshold))} % kan "
+                "testet inte skilja ett kluster från slumpen, så områden som inte är "
+                f"signifikanta märks '{label}' i stället för '{NOT_SIGNIFICANT}'.")
 
 
 @dataclass(frozen=True, eq=False)
@@ -134,6 +200,7 @@ class Hotspots:
     missing: tuple[str, ...]        # labelled "Värde saknas" for at least one variable
     weights_text: str
     details: tuple[str, ...] = ()   # per-variable notes (exclusions, untested variables)
+    power: Mapping[str, Power] = field(default_factory=dict)   # per tested variable
 
     def for_variable(self, variable: str) -> pd.DataFrame:
         """One variable's columns, named by :data:`MEASURES`, with ``area_name``."""
@@ -351,6 +418,168 @@ def _simulations(stats: list[tuple[np.ndarray, Graph, float, bool]], permutation
     return [entry[7] for entry in prepared]
 
 
+def _bh_rows(p: np.ndarray) -> np.ndarray:
+    """:func:`benjamini_hochberg` of every row of ``p`` (no NaN), as one array operation."""
+    m = p.shape[1]
+    order = np.argsort(p, axis=1, kind="stable")
+    scaled = np.take_along_axis(p, order, axis=1) * m / np.arange(1, m + 1)
+    q = np.minimum(np.minimum.accumulate(scaled[:, ::-1], axis=1)[:, ::-1], 1.0)
+    out = np.empty_like(q)
+    np.put_along_axis(out, order, q, axis=1)
+    return out
+
+
+def planted_cluster(graph: Graph, size: int = POWER_CLUSTER) -> np.ndarray:
+    """Positions (in ``graph.unique_ids``) of the cluster the power check plants: the area
+    with the most neighbours, then, as long as the cluster is smaller than ``size``, the
+    neighbour of the cluster with the most neighbours (ties: the first in the layer's order);
+    smaller than ``size`` only when its part of the layer is."""
+    adj = _links(graph)
+    cards = np.diff(adj.indptr)
+    cluster = [int(np.argmax(cards))]
+    while len(cluster) < size:
+        frontier = np.setdiff1d(np.concatenate(
+            [adj.indices[adj.indptr[i]:adj.indptr[i + 1]] for i in cluster]), cluster)
+        if not len(frontier):
+            break
+        cluster.append(int(frontier[np.argmax(cards[frontier])]))   # first of the largest
+    return np.array(cluster, dtype=np.int64)
+
+
+def _links(graph: Graph):  # noqa: ANN202 (scipy.sparse.csr_matrix)
+    """The graph's links without self-loops, as a boolean CSR matrix in ``unique_ids`` order."""
+    adj = graph.sparse.tocsr().astype(bool)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")     # SparseEfficiencyWarning
+        adj.setdiag(False)
+    adj.eliminate_zeros()
+    adj.sort_indices()
+    return adj
+
+
+def _gi_star_p(y: np.ndarray, observed: np.ndarray, cards: np.ndarray, ids: np.ndarray,
+               permutations: int, areas: np.ndarray | None = None) -> np.ndarray:
+    """Gi*'s two-sided permutation p (:func:`two_sided_p`) of ``areas`` (a boolean mask;
+    default all), 1 for the others, from the sums of each neighbourhood: ``observed`` (the
+    area and its neighbours) against the area plus each permutation's drawn neighbours.
+    The draws are esda's: for an area with c neighbours, ``ids[:, :c]`` index the other
+    areas (skipping the area itself), as :func:`_simulations` draws them. Gi* divides both
+    sums by the same total and a shift of the values moves both alike, so the sums give
+    esda's p (up to rounding when a draw is the area's own neighbours)."""
+    p = np.ones(len(y))
+    wanted = (cards > 0) if areas is None else (areas & (cards > 0))
+    for c in np.unique(cards[wanted]):
+        where = np.flatnonzero(wanted & (cards == c))
+        chosen = ids[:, :c]
+        for part in np.array_split(where, max(1, len(where) * ids.shape[0] * c // 2_000_000)):
+            draws = chosen[None] + (chosen[None] >= part[:, None, None])
+            p[part] = two_sided_p(observed[part], y[draws].sum(axis=2) + y[part][:, None])
+    return p
+
+
+def _screen(y: np.ndarray, observed: np.ndarray, cards: np.ndarray, z: float) -> np.ndarray:
+    """Areas whose neighbourhood sum lies at least ``z`` standard deviations from its mean
+    under the conditional randomisation (the other areas' mean and variance, ``c`` draws
+    without replacement): only these can come near a small permutation p."""
+    n = len(y)
+    others = n - 1
+    mean = (y.sum() - y) / others
+    var = np.clip(((y * y).sum() - y * y) / others - mean * mean, 0, None)
+    spread = np.sqrt(cards * var * (others - cards) / max(others - 1, 1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        far = np.abs(observed - y - cards * mean) >= z * spread
+    return far | (spread == 0)
+
+
+def _simulated_power(graph: Graph, *, alpha: float, fdr: bool, permutations: int, seed: int,
+                     cluster: int, lift: float, simulations: int, threshold: float) -> Power:
+    """The power check itself (see :func:`detection_power`)."""
+    adj = _links(graph)
+    n = adj.shape[0]
+    cards = np.diff(adj.indptr)
+    planted = planted_cluster(graph, cluster)
+    ids = _permutations(int(cards.max()), n, permutations, seed)
+    star = adj.astype(float)
+    star.setdiag(1.0)
+    width = np.asarray(star.sum(axis=1)).ravel()
+    screen = NormalDist().inv_cdf(1 - min(1.0, POWER_SCREEN * alpha) / 2)
+    rng = np.random.default_rng(seed)
+    found = done = 0
+    while done < simulations:
+        for _ in range(min(POWER_BATCH, simulations - done)):
+            y = rng.normal(size=n)
+            y[planted] += lift
+            observed = star @ y
+            p = _gi_star_p(y, observed, cards, ids, permutations,
+                           _screen(y, observed, cards, screen))
+            if fdr:
+                p = _bh_rows(p[None])[0]
+            hot = (p <= alpha) & (observed > width * y.mean())
+            found += bool(hot[planted].any())
+            done += 1
+        low, high = _wilson(found, done, POWER_Z)
+        if high < threshold or low >= threshold:
+            break
+    return Power(found / done, done, len(planted), lift, threshold)
+
+
+def _wilson(hits: int, n: int, z: float) -> tuple[float, float]:
+    p = hits / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return centre - half, centre + half
+
+
+# The power of the last POWER_CACHE_SIZE graphs and settings (see detection_power).
+POWER_CACHE_SIZE = 16
+_power_cache = LRUCache(POWER_CACHE_SIZE)
+
+
+def graph_digest(graph: Graph) -> str:
+    """A SHA-256 of the graph's content: its ids in order and its links (CSR structure)."""
+    adj = _links(graph)
+    return content_digest(json.dumps([str(i) for i in graph.unique_ids]),
+                          adj.indptr.astype(np.int64).tobytes(),
+                          adj.indices.astype(np.int64).tobytes())
+
+
+def detection_power(graph: Graph, *, alpha: float = 0.05, fdr: bool = True,
+                    permutations: int = 999, seed: int = 20261123,
+                    cluster: int = POWER_CLUSTER, lift: float = POWER_LIFT,
+                    simulations: int = POWER_SIMULATIONS,
+                    threshold: float = MIN_POWER) -> Power:
+    """How often Gi* with these settings finds a clear cluster on ``graph`` (the tested
+    areas, no isolates): the share of simulations in which at least one area of a planted
+    cluster is a significant hot spot.
+
+    Each simulation draws standard normal noise for every area (``numpy`` generator seeded
+    with ``seed``) and adds ``lift`` to the :func:`planted_cluster` of ``cluster`` areas;
+    the p-values are those :func:`find_hotspots` computes (two-sided, ``permutations``
+    conditional permutations drawn as esda draws them, the same for every simulation),
+    BH-adjusted when ``fdr``; an area is a hot spot when its p <= ``alpha`` and its Gi*
+    z > 0. Up to ``simulations`` are run, in batches of :data:`POWER_BATCH`; the run stops
+    early once a 99 % Wilson interval of the share lies wholly above or below
+    ``threshold`` (the verdict then cannot change; 0 of 20 already lies below 50 %).
+    The result depends only on the graph and these settings, so it is kept for the last
+    :data:`POWER_CACHE_SIZE` of them, keyed by :func:`graph_digest`: a new weight, profile
+    or variable on the same areas reuses it.
+    """
+    key = (graph_digest(graph), float(alpha), bool(fdr), int(permutations), int(seed),
+           int(cluster), float(lift), int(simulations), float(threshold))
+    power = _power_cache.get(key)
+    if power is None:
+        power = _simulated_power(graph, alpha=alpha, fdr=fdr, permutations=permutations,
+                                 seed=seed, cluster=cluster, lift=lift,
+                                 simulations=simulations, threshold=threshold)
+        _power_cache.put(key, power)
+    return power
+
+
+def clear_power_cache() -> None:
+    """Forget the kept power checks (for benchmarks and tests)."""
+    _power_cache.clear()
+
+
 # Without numba (not installed here) esda runs its permutation engine as plain Python,
 # area by area; _simulations then gives the same draws several times faster. With numba
 # esda's compiled engine is used as it is.
@@ -416,15 +645,19 @@ def _gi_labels(z: np.ndarray, p: np.ndarray, alpha: float) -> np.ndarray:
 
 def find_hotspots(areas: gpd.GeoDataFrame | Areas, values: pd.DataFrame | pd.Series, *,
                   alpha: float = 0.05, fdr: bool = True, permutations: int = 999,
-                  seed: int = 20261123, weights: str = "queen") -> Hotspots:
+                  seed: int = 20261123, weights: str = "queen",
+                  min_power: float = MIN_POWER) -> Hotspots:
     """Local Moran's I and Gi* for each column of ``values`` over ``areas``.
 
     ``areas``: a GeoDataFrame with ``area_id`` (and ``area_name``), or an
     :class:`~geo.io.areas.Areas`. ``values``: a Series or DataFrame indexed by area id, one
     numeric column per variable (e.g. :func:`values_from_ranking`). Areas without a
     value, and values without an area, are reported, never silently used. See the
-    module docstring for the conventions.
+    module docstring for the conventions. ``min_power``: the power check's threshold
+    (:func:`detection_power`; 0 skips the check).
     """
+    if not 0 <= min_power <= 1:
+        raise HotspotError(f"min_power måste ligga mellan 0 och 1, fick {min_power}.")
     if not 0 < alpha < 1:
         raise HotspotError(f"alpha måste ligga mellan 0 och 1, fick {alpha}.")
     if int(permutations) != permutations or permutations < 99:
@@ -452,6 +685,7 @@ def find_hotspots(areas: gpd.GeoDataFrame | Areas, values: pd.DataFrame | pd.Ser
                        "(räknat med öar); kluster kan inte sträcka sig mellan delarna.")
     islands: set[str] = set()
     missing: set[str] = set()
+    powers: dict[str, Power] = {}
     layer_isolates = set(layer.isolates)
     for var in table.columns:
         y = table[var]
@@ -482,7 +716,9 @@ def find_hotspots(areas: gpd.GeoDataFrame | Areas, values: pd.DataFrame | pd.Ser
         yt = y.loc[tested].to_numpy(dtype=float)
         if len(tested) < MIN_AREAS:
             details.append(f"{var}: bara {len(tested)} område(n) med värde och granne; minst "
-                           f"{MIN_AREAS} behövs, så variabeln testas inte.")
+                           f"{MIN_AREAS} behövs, så variabeln testas inte (märks "
+                           f"'{UNDECIDABLE}').")
+            gi_label[ids.isin(tested)] = UNDECIDABLE
         elif np.ptp(yt) == 0:
             details.append(f"{var}: alla områden har samma värde; det finns inga kluster att "
                            "hitta, så variabeln testas inte.")
@@ -498,12 +734,23 @@ def find_hotspots(areas: gpd.GeoDataFrame | Areas, values: pd.DataFrame | pd.Ser
             stats["moran_p"][pos], stats["gi_p"][pos] = moran_p, gi_p
             moran_label[pos] = _moran_labels(res["moran_q"], moran_p, alpha)
             gi_label[pos] = _gi_labels(res["gi_z"], gi_p, alpha)
+            smallest = 2 / (permutations + 1)
+            needed = math.ceil(round(smallest * len(tested) / alpha, 9))
+            if min_power > 0:
+                power = powers[var] = detection_power(
+                    graph, alpha=alpha, fdr=fdr, permutations=permutations, seed=seed,
+                    threshold=min_power)
+                # With FDR over many areas the smallest possible p, not the number of
+                # areas, is what keeps a small cluster from being significant.
+                undecided = UNDECIDABLE_PERMUTATIONS if fdr and needed > 1 else UNDECIDABLE
+                details.append(power.note(var, undecided))
+                if not power.decidable:
+                    gi_label[pos] = np.where(gi_label[pos] == NOT_SIGNIFICANT, undecided,
+                                             gi_label[pos])
             undefined = list(graph.unique_ids[np.isnan(res["gi_z"])])
             if undefined:
                 details.append(f"{var}: Gi* z kan inte beräknas för {', '.join(undefined)}; "
                                "områdets grannskap omfattar alla testade områden.")
-            smallest = 2 / (permutations + 1)
-            needed = math.ceil(round(smallest * len(tested) / alpha, 9))
             if fdr and needed > 1:
                 details.append(f"{var}: med {permutations} permutationer är minsta möjliga p "
                                f"{format_significant(smallest)}; efter FDR-justering över "
@@ -522,4 +769,5 @@ def find_hotspots(areas: gpd.GeoDataFrame | Areas, values: pd.DataFrame | pd.Ser
                     permutations=permutations, seed=seed, weights=weights,
                     islands=tuple(i for i in order if i in islands),
                     missing=tuple(i for i in order if i in missing),
-                    weights_text=weights_description(weights), details=tuple(details))
+                    weights_text=weights_description(weights), details=tuple(details),
+                    power=powers)
