@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from operator import attrgetter
 
 from indicators.columns import AGGREGATIONS, DOMAINS, MISSING_POLICIES, NORMALISATIONS
+from indicators.ranking import MPI_MEAN, MPI_SD, mpi_example
 from indicators.settings import SMOOTHING, AnalysisSettings
-from indicators.swedish import format_percent
+from indicators.swedish import format_number, format_percent
 
 DEFAULTS = AnalysisSettings(indicator_weights=(("x", 1.0),))
 
@@ -21,8 +22,10 @@ SOURCES = (
     "CDC/ATSDR Social Vulnerability Index (SVI), dokumentation 2022: percentilrang per "
     "indikator och flaggor för områden i den översta tiondelen.",
     "Ministry of Housing, Communities & Local Government, The English Indices of Deprivation "
-    "2019, Technical report: utjämning av små områdens andelar (empirisk Bayes) och "
-    "begränsad kompensation mellan domäner.",
+    "2019, Technical report: utjämning av små områdens andelar (empirisk Bayes).",
+    "De Muro, Mazziotta & Pareto (2011), Composite Indices of Development and Poverty: An "
+    "Application to MDGs, Social Indicators Research 104:1–18: Mazziotta–Pareto-index "
+    "(MPI) med tillägg för ojämna värden när högre betyder större behov.",
     "COINr (Becker m.fl., Joint Research Centre): osäkerhets- och känslighetsanalys av "
     "sammansatta index, Monte Carlo över vikter och metodval, rangintervall.",
     "PySAL (libpysal, esda): rumsliga vikter, lokal Moran's I och Getis-Ord Gi* med "
@@ -50,11 +53,31 @@ def _pct(value: float) -> str:
     return format_percent(value * 100, 0)
 
 
+def _num(value: float, decimals: int = 1) -> str:
+    return format_number(value, decimals, trim=True)
+
+
+def _mpi_example_text() -> str:
+    """The worked example of MPI+, every number computed by :func:`mpi_example`."""
+    e = mpi_example()
+    (u1, u2), (e1, e2) = e.standardised
+    return (
+        f"Exempel, räknat av samma kod som rangordningen: område A ligger {_num(e.uneven[0])} "
+        f"standardavvikelser över genomsnittet i en domän och {_num(-e.uneven[1])} under i en "
+        f"annan, område B {_num(e.even[0])} över i båda. Med aritmetiskt medelvärde får A "
+        f"{_num(e.arithmetic[0])} och B {_num(e.arithmetic[1])}: de går inte att skilja åt. Med "
+        f"MPI+ blir A:s domänvärden {_num(u1)} och {_num(u2)} och B:s {_num(e1)} och "
+        f"{_num(e2)}; A får {_num(e.mean[0])} + {_num(e.spread[0])} · {_num(e.spread[0])} / "
+        f"{_num(e.mean[0])} = {_num(e.mpi[0], 2)} och B {_num(e.mpi[1], 2)}, så A "
+        "rangordnas före B.")
+
+
 def method_page(settings: AnalysisSettings, *, n_areas: int, top_k: int,
                 n_indicators: int | None = None) -> tuple[Section, ...]:
     """The method page for ``settings`` applied to ``n_areas`` areas with top ``top_k``."""
     s, u, small = settings, settings.uncertainty, settings.small_numbers
     smooth_default = SMOOTHING[DEFAULTS.small_numbers.smoothing]
+    default_coverage = DEFAULTS.small_numbers.min_coverage
     n_ind = n_indicators if n_indicators is not None else len(s.indicators)
     weighted = ", ".join(f"{label} {s.domain_weight(d):g}" for d, label in DOMAINS.items())
     sections = [
@@ -80,15 +103,25 @@ def method_page(settings: AnalysisSettings, *, n_areas: int, top_k: int,
             "bara ordningen (som CDC:s SVI) och påverkas inte av extremvärden; min–max sprider "
             "värdena mellan 0 och 100.",)),
         Section("Vikter och sammanvägning", (
-            f"Domänvikter: {weighted}. Inom en domän vägs indikatorerna med sina vikter, och "
-            "sedan vägs domänerna samman.",
-            f"Sammanvägning: {AGGREGATIONS[s.aggregation]}"
+            f"Domänvikter: {weighted}. Inom en domän vägs indikatorerna alltid samman med ett "
+            "vägt medelvärde (de mäter samma sak), och sedan vägs domänerna samman.",
+            f"Sammanvägning mellan domäner: {AGGREGATIONS[s.aggregation]}"
             f"{_default_note(s, 'aggregation', AGGREGATIONS[DEFAULTS.aggregation])}. Med "
-            "aritmetiskt medelvärde kan ett lågt behov i en domän väga upp ett högt i en annan; "
-            "med geometriskt medelvärde kan det bara delvis (som i det engelska IMD, där "
-            "kompensationen mellan domäner begränsas).",
+            "aritmetiskt medelvärde kan ett lågt behov i en domän väga upp ett högt i en "
+            "annan. Med Mazziotta–Pareto (MPI+) görs varje domäns poäng om till medelvärde "
+            f"{_num(MPI_MEAN)} och standardavvikelse {_num(MPI_SD)} över de rangordnade "
+            "områdena, och områdets poäng blir medelvärdet av dess domänvärden plus ett "
+            "tillägg som växer med hur olika de är (spridningen gånger spridningen delad med "
+            "medelvärdet). Ett högt behov i en domän späds då inte ut av ett lågt i en annan: "
+            "ett ojämnt område hamnar före ett jämnt med samma medelvärde.",
+            _mpi_example_text(),
             f"Saknade värden: {MISSING_POLICIES[s.missing]}"
-            f"{_default_note(s, 'missing', MISSING_POLICIES[DEFAULTS.missing])}.",
+            f"{_default_note(s, 'missing', MISSING_POLICIES[DEFAULTS.missing])}. Det gäller "
+            "värden som verkligen saknas. Ett område som har värden för mindre än "
+            f"{_pct(small.min_coverage)} av indikatorernas vikt"
+            f"{_default_note(s, 'small_numbers.min_coverage', _pct(default_coverage))}"
+            " har otillräckliga data och rangordnas inte; det namnges i resultatet, och dess "
+            "värden räknas ändå med när indikatorerna normaliseras.",
             f"Flaggor: en indikator flaggas för ett område när området hör till de "
             f"{_pct(1 - s.flag_threshold)} med störst behov på den indikatorn (percentilrang "
             f"≥ {_pct(s.flag_threshold)}, som i CDC:s SVI).")),

@@ -4,28 +4,48 @@ The method, step by step (see also ``method_summary``):
 
 1. Indicator values are derived from the table (rates from counts).
 2. Each indicator is normalised so that higher means more need (``normalise``).
-3. For the geometric mean every normalised indicator is first shifted by a constant
-   so that every value is at least 1 (the geometric mean needs positive values):
-   percentile and min-max (0–100) by 1; z-scores by sqrt(n - 1) + 1, n the number of
-   areas with a value, since no z-score (population sd) is below -sqrt(n - 1). The
-   shift does not depend on the values, so more need never lowers a score (shifting
-   by the column minimum would: an outlier that rises further can fall).
+3. Who is ranked (the minimum-coverage rule for truly missing values): an area's
+   *coverage* is the share of the nominal weight (the effective weight an area with
+   every value gives each indicator) that its values carry. An area whose coverage is
+   below ``small_numbers.min_coverage`` has "otillräckliga data" and is not ranked (score
+   and rank missing, named in ``method_summary``); its values still count in the
+   normalisation of the other areas.
 4. Within a domain, indicators are averaged with their weights, renormalised over
-   the indicators the area has a value for. Across domains, domain scores are
-   averaged with the domain weights, renormalised over the domains the area has.
-   Arithmetic: weighted mean. Geometric: weighted geometric mean.
+   the indicators the area has a value for (always arithmetic: the indicators of a
+   domain measure one thing). Across domains:
+   - ``arithmetic``: the domain scores averaged with the domain weights, renormalised
+     over the domains the area has (compensating: low need in one domain offsets high
+     need in another).
+   - ``mpi``: the Mazziotta–Pareto index with the penalty for high = need (MPI+, the
+     "negative" penalty of De Muro, Mazziotta & Pareto 2011, Social Indicators Research
+     104:1–18, as in the R package Compind's ``ci_mpi(penalty="NEG")``). Each domain score is
+     standardised over the ranked areas that have it to ``100 + 10 z`` (population sd; a
+     domain without spread gives 100; a value below 0, i.e. more than 10 sd below the
+     mean, counts as 0, since the index needs non-negative values); the composite is
+     ``M + S cv = M + S**2 / M`` with ``M`` and ``S`` the weighted mean and standard
+     deviation of the area's standardised domain values (domain weights renormalised
+     over the domains the area has) and ``cv = S / M``. An uneven profile scores above
+     an even one with the same mean, so a high need in one domain is not diluted by low
+     need in another: domain z-scores (+2, -1) give 107.14 against 105 for (0.5, 0.5)
+     (:func:`mpi_example`). The score lies between ``M`` and the area's largest
+     standardised value. It rises with need in a domain whose standardised value is at
+     least half the score (in practice every domain above about 5 sd below the mean);
+     below that, a further fall in an already very low domain raises the penalty more
+     than it lowers the mean.
 5. Ranks: 1 = most need. Scores equal to 9 decimals are tied and share the best
-   rank (competition ranking 1, 2, 2, 4). Areas without any value have no rank.
+   rank (competition ranking 1, 2, 2, 4). Areas without any value, or with too little
+   of their weight present (step 3), have no rank.
 6. Contributions: each indicator's effective weight times its distance from the
-   mean of all areas (on the log scale for the geometric mean). For the arithmetic
-   mean with complete data they add up exactly to the area's score minus the mean
-   score. The top contributors are the largest positive ones.
+   mean of all areas. For the arithmetic mean with complete data they add up exactly
+   to the area's score minus the mean score; for MPI+ they are those of the mean part
+   ``M`` (which indicators push the area up), not of the penalty. The top contributors
+   are the largest positive ones.
 7. Flags (as in CDC's SVI): an indicator is flagged for an area when the area's
    percentile rank in the need direction is at or above the flag threshold.
 
-Steps 1–3, the percentile ranks and the checks of the table do not depend on the weights:
+Steps 1–2, the percentile ranks and the checks of the table do not depend on the weights:
 :func:`ranking_base` computes them once (a :class:`RankingBase`), and a
-:class:`RankingResult` made with that base recomputes only steps 4–7. Nothing here is
+:class:`RankingResult` made with that base recomputes only steps 3–7. Nothing here is
 remembered between calls: the shell keeps bases (``geo/cache.py``), keyed by the content
 of the inputs and :func:`settings_key`.
 """
@@ -54,6 +74,7 @@ from indicators.errors import IndicatorTableError, Problems
 from indicators.normalise import normalise, percentile_rank
 from indicators.outliers import OutlierTreatment, treat_outliers
 from indicators.settings import AnalysisSettings, validate_settings
+from indicators.swedish import format_percent
 from indicators.table import (
     derive_values,
     missing_columns,
@@ -65,11 +86,80 @@ TIE_DECIMALS = 9
 _NOT_COMPUTED = frozenset({"indicator_weights", "domain_weights", "name", "description"})
 
 
-def geometric_offset(normalised: pd.DataFrame, method: str) -> pd.Series:
-    """The constant added to each normalised column before a geometric mean (see step 3)."""
-    if method == "zscore":
-        return np.sqrt(normalised.count().clip(lower=1) - 1) + 1.0
-    return pd.Series(1.0, index=normalised.columns)
+# MPI+ (step 4): domain scores are standardised to this mean and standard deviation.
+MPI_MEAN, MPI_SD = 100.0, 10.0
+# A domain whose scores spread less than this (relative to 1 + |mean|) has no spread:
+# a weighted mean of equal values may differ from them in the last bits.
+_NO_SPREAD = 1e-9
+# Coverage is compared with the minimum after rounding away the float error of its sum.
+COVERAGE_DECIMALS = 9
+
+
+def mpi_standardise(scores: np.ndarray, use: np.ndarray, axis: int = -2) -> np.ndarray:
+    """Domain scores (areas along ``axis``, by default (..., areas, domains)) standardised
+    per domain over the areas where ``use`` (broadcastable) is true: ``100 + 10 z`` with the
+    population standard deviation, 100 for a domain without spread, clipped below at 0
+    (step 4); 0 where not ``use``. ``scores`` must be finite where ``use``."""
+    use = np.broadcast_to(use, scores.shape)
+    count = use.sum(axis=axis, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(use, scores, 0.0).sum(axis=axis, keepdims=True) / count
+        dev = np.where(use, scores - mean, 0.0)
+        sd = np.sqrt((dev * dev).sum(axis=axis, keepdims=True) / count)
+        spread = np.isfinite(sd) & (sd > _NO_SPREAD * (1.0 + np.abs(mean)))
+        z = np.where(spread, dev / np.where(spread, sd, 1.0), 0.0)
+    return np.where(use, np.maximum(MPI_MEAN + MPI_SD * z, 0.0), 0.0)
+
+
+def mpi_combine(values: np.ndarray, weights: np.ndarray, axis: int = -1) -> np.ndarray:
+    """MPI+ over the domains (``axis``, by default the last): ``M + S**2 / M`` with ``M`` and
+    ``S`` the weighted mean and standard deviation of ``values`` (non-negative, finite) under
+    ``weights`` (renormalised; 0 for a domain the area does not have). NaN where every
+    weight is 0, 0 where ``M`` is 0 (every value 0, so ``S`` is 0 too)."""
+    total = weights.sum(axis=axis, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        w = weights / total
+        mean = (w * values).sum(axis=axis, keepdims=True)
+        dev = values - mean
+        variance = (w * dev * dev).sum(axis=axis)
+        mean, total = mean.squeeze(axis), total.squeeze(axis)
+        score = np.where(mean > 0, mean + variance / np.where(mean > 0, mean, 1.0), 0.0)
+    return np.where(total > 0, score, np.nan)
+
+
+@dataclass(frozen=True)
+class MpiExample:
+    """Two areas with the same mean need across two equally weighted domains, one even and
+    one uneven, aggregated both ways by the code of step 4 (for the method page)."""
+
+    uneven: tuple[float, float]         # domain z-scores of the uneven area
+    even: tuple[float, float]           # domain z-scores of the even area
+    arithmetic: tuple[float, float]     # arithmetic mean of the z-scores: uneven, even
+    standardised: tuple[tuple[float, float], tuple[float, float]]   # 100 + 10 z
+    mean: tuple[float, float]           # M of the standardised values: uneven, even
+    spread: tuple[float, float]         # S of the standardised values: uneven, even
+    mpi: tuple[float, float]            # MPI+ = M + S * S / M: uneven, even
+
+
+def mpi_example(uneven: tuple[float, float] = (2.0, -1.0),
+                even: tuple[float, float] = (0.5, 0.5)) -> MpiExample:
+    """The worked example of the method page, computed with :func:`mpi_combine` and
+    :func:`_weighted_mean`: domain z-scores ``uneven`` against ``even`` (standard deviations
+    from the mean of all areas, so ``100 + 10 z`` is what :func:`mpi_standardise` gives)."""
+    z = np.array([uneven, even], dtype=float)
+    weights = np.ones(2)
+    standardised = MPI_MEAN + MPI_SD * z
+    arithmetic = _weighted_mean(z, weights)
+    mpi = mpi_combine(standardised, np.ones_like(z))
+    mean = _weighted_mean(standardised, weights)
+    spread = np.sqrt(_weighted_mean((standardised - mean[:, None]) ** 2, weights))
+
+    def pair(a: np.ndarray) -> tuple[float, float]:
+        return float(a[0]), float(a[1])
+
+    return MpiExample(uneven=pair(z[0]), even=pair(z[1]), arithmetic=pair(arithmetic),
+                      standardised=(pair(standardised[0]), pair(standardised[1])),
+                      mean=pair(mean), spread=pair(spread), mpi=pair(mpi))
 
 
 @dataclass(frozen=True)
@@ -94,17 +184,17 @@ class AreaProfile:
     missing: tuple[Indicator, ...]
 
 
-def _weighted_mean(values: np.ndarray, weights: np.ndarray, geometric: bool) -> np.ndarray:
+def _weighted_mean(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Row-wise weighted mean over columns with a value; weights renormalised per row."""
     present = ~np.isnan(values)
     w = np.where(present, weights, 0.0)
     total = w.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         w = w / total[:, None]
-        x = np.where(present, np.log(values) if geometric else values, 0.0)
+        x = np.where(present, values, 0.0)
         mean = (w * x).sum(axis=1)
     mean = np.where(total > 0, mean, np.nan)
-    return np.exp(mean) if geometric else mean
+    return mean
 
 
 def settings_key(settings: AnalysisSettings) -> tuple:
@@ -133,11 +223,10 @@ class RankingBase:
     normalised: pd.DataFrame     # step 2
     percentiles: pd.DataFrame    # step 7's percentile ranks
     above: pd.DataFrame          # percentile rank >= flag threshold (before step 7's weights)
-    x: np.ndarray                # (areas, selected) what is averaged (step 3 shift applied)
+    x: np.ndarray                # (areas, selected) what is averaged (step 2)
     present: np.ndarray          # ~isnan(x)
-    centred: np.ndarray          # x (log x for geometric) minus its column mean, NaN -> 0
+    centred: np.ndarray          # x minus its column mean, NaN -> 0
     domain_columns: tuple[tuple[str, tuple[int, ...]], ...]   # domain -> columns of x
-    geometric: bool
     settings: tuple = ()         # settings_key of the settings it was made with
     source: str = ""
     # Step 1's values as normalised: outliers treated (settings.outliers) or not.
@@ -187,11 +276,8 @@ def ranking_base(table: pd.DataFrame, catalogue: Catalogue, settings: AnalysisSe
     # Carlo applies the same limits to its draws: indicators.uncertainty._normalise).
     outliers = treat_outliers(values, s.outliers)
     norm = normalise(outliers.values, directions, s.normalisation)
-    geometric = s.aggregation == "geometric"
-    agg_input = norm + geometric_offset(norm, s.normalisation) if geometric else norm
-    x = np.array(agg_input.to_numpy(dtype=float))       # its own, writable, then frozen
-    on_scale = np.log(x) if geometric else x
-    centred = np.nan_to_num(on_scale - np.nanmean(on_scale, axis=0))
+    x = np.array(norm.to_numpy(dtype=float))       # its own, writable, then frozen
+    centred = np.nan_to_num(x - np.nanmean(x, axis=0))
     pct = percentile_rank(values, directions)
     domain_columns = tuple((dom, cols) for dom in DOMAINS
                            if (cols := tuple(k for k, i in enumerate(selected)
@@ -200,7 +286,7 @@ def ranking_base(table: pd.DataFrame, catalogue: Catalogue, settings: AnalysisSe
         validated=validated, selected=selected, values=values, normalised=norm,
         percentiles=pct, above=(pct >= s.flag_threshold) & pct.notna(),
         x=_read_only(x), present=_read_only(~np.isnan(x)), centred=_read_only(centred),
-        domain_columns=domain_columns, geometric=geometric, settings=settings_key(s),
+        domain_columns=domain_columns, settings=settings_key(s),
         source=source, outliers=outliers)
 
 
@@ -235,6 +321,8 @@ class RankingResult:
     contributions: pd.DataFrame = field(init=False)
     percentiles: pd.DataFrame = field(init=False)
     flags: pd.DataFrame = field(init=False)
+    # Step 3: the share of the nominal weight each area's values carry (0 without values).
+    coverage: pd.Series = field(init=False)
 
     def __post_init__(self) -> None:
         s, cat = self.settings, self.catalogue
@@ -245,7 +333,7 @@ class RankingResult:
         elif base.settings != settings_key(s) or base.source != self.source:
             raise ValueError("base must be ranking_base of the same table, catalogue, source "
                              "and settings (but for the weights)")
-        selected, geometric = list(base.selected), base.geometric
+        selected = list(base.selected)
         index = base.values.index
 
         ind_w = np.array([s.indicator_weight(i) for i in selected])
@@ -254,10 +342,27 @@ class RankingResult:
         for dom, cols in base.domain_columns:
             cols = list(cols)
             if ind_w[cols].sum() > 0:
-                domain_scores[dom] = _weighted_mean(x[:, cols], ind_w[cols], geometric)
+                domain_scores[dom] = _weighted_mean(x[:, cols], ind_w[cols])
         dom_frame = pd.DataFrame(domain_scores, index=index)
         dom_w = np.array([s.domain_weight(d) for d in dom_frame.columns])
-        score = _weighted_mean(dom_frame.to_numpy(dtype=float), dom_w, geometric)
+        dom_values = dom_frame.to_numpy(dtype=float)
+        score = _weighted_mean(dom_values, dom_w)
+
+        # Step 3: coverage, and who is ranked.
+        nominal = np.zeros(len(selected))
+        domain_columns = dict(base.domain_columns)
+        for j, dom in enumerate(dom_frame.columns):
+            cols = list(domain_columns[dom])
+            nominal[cols] = dom_w[j] / dom_w.sum() * ind_w[cols] / ind_w[cols].sum()
+        coverage = base.present @ nominal
+        insufficient = np.round(coverage, COVERAGE_DECIMALS) < s.small_numbers.min_coverage
+        ranked = ~np.isnan(score) & ~insufficient
+        if s.aggregation == "mpi":
+            use = ~np.isnan(dom_values) & ranked[:, None]
+            standardised = mpi_standardise(np.nan_to_num(dom_values), use)
+            score = mpi_combine(standardised, np.where(use, dom_w, 0.0))
+        if not ranked.all():
+            score = np.where(ranked, score, np.nan)
 
         # Effective weight of each indicator for each area: domain share x share within domain.
         present = base.present
@@ -265,7 +370,6 @@ class RankingResult:
         dom_present = ~np.isnan(dom_frame.to_numpy(dtype=float))
         dw_row = np.where(dom_present, dom_w, 0.0)
         dw_total = dw_row.sum(axis=1)
-        domain_columns = dict(base.domain_columns)
         for j, dom in enumerate(dom_frame.columns):
             cols = list(domain_columns[dom])
             w = np.where(present[:, cols], ind_w[cols], 0.0)
@@ -274,6 +378,8 @@ class RankingResult:
                 share = np.where((within > 0) & (dw_total > 0),
                                  dw_row[:, j] / dw_total / within, 0.0)
             eff[:, cols] = w * share[:, None]
+        if not ranked.all():
+            eff[~ranked] = 0.0          # not ranked: no indicator weighs (step 3)
         contrib = np.where(present, eff * base.centred, 0.0)
 
         score_s = pd.Series(score, index=index, name=SCORE)
@@ -294,11 +400,32 @@ class RankingResult:
         set_(self, "contributions", pd.DataFrame(contrib, index=index, columns=selected))
         set_(self, "percentiles", base.percentiles.copy(deep=False))
         set_(self, "flags", flags.astype(bool))
+        set_(self, "coverage", pd.Series(coverage, index=index, name="coverage"))
 
     # -- views ------------------------------------------------------------------------
     @property
     def indicators(self) -> tuple[Indicator, ...]:
         return tuple(self.catalogue[i] for i in self.values.columns)
+
+    @property
+    def insufficient(self) -> pd.Series:
+        """Coverage of the areas with values that are not ranked because too little of
+        their weight is present (step 3), in table order: "otillräckliga data"."""
+        c = self.coverage
+        return c[(c > 0) & self.score.isna()]
+
+    def coverage_note(self) -> str:
+        """A Swedish sentence naming the areas with "otillräckliga data" and their
+        coverage; empty when every area with values is ranked."""
+        low = self.insufficient
+        if low.empty:
+            return ""
+        minimum = self.settings.small_numbers.min_coverage
+        shown = ", ".join(f"{a} ({format_percent(100 * c, 0)})" for a, c in low.items())
+        return (f"Otillräckliga data: {len(low)} "
+                + ("område" if len(low) == 1 else "områden")
+                + f" har värden för mindre än {format_percent(100 * minimum, 0)} av "
+                "indikatorernas vikt och rangordnas inte: " + shown + ".")
 
     def top_contributors(self, area_id: str, n: int | None = None) -> tuple[Contribution, ...]:
         """The indicators that push this area's score up most, largest first."""
@@ -369,15 +496,21 @@ class RankingResult:
                 f"inom domäner och sedan mellan domäner med vikterna {doms}. "
                 "Rang 1 = störst behov; lika poäng delar bästa rang. "
                 f"Flagga: områdets percentilrang ≥ {s.flag_threshold:.0%} för indikatorn.")
-        if s.aggregation == "geometric":
-            text += (" Före geometriskt medelvärde flyttas varje indikator med en konstant så att "
-                     "alla värden är minst 1.")
+        if s.aggregation == "mpi":
+            text += (" Mellan domäner: varje domänpoäng standardiseras till medelvärde "
+                     f"{MPI_MEAN:g} och standardavvikelse {MPI_SD:g} över de rangordnade "
+                     "områdena, och poängen är medelvärdet plus ett tillägg som växer med "
+                     "skillnaden mellan områdets domäner (MPI+), så att ett högt behov i en "
+                     "domän inte späds ut av ett lågt i en annan.")
         treated = self.base.outliers.treated if self.base.outliers is not None else ()
         if treated:
             text += (f" Extremvärden: {len(treated)} indikatorer med |snedhet| > 2 och "
                      "kurtosis > 3,5 winsoriserades eller logaritmerades före normaliseringen.")
         if self.values.isna().any().any():
             text += " Saknade värden: vikterna fördelas om bland områdets övriga indikatorer."
+        note = self.coverage_note()
+        if note:
+            text += " " + note
         return text
 
 

@@ -24,10 +24,11 @@ Three questions an analyst should ask before trusting a composite ranking:
    A third column, ``variance_share``, splits the variance of the score exactly into
    additive parts: ``Cov(c_i, S) / sum_j Cov(c_j, S)`` with ``c_i`` the indicator's
    contribution (effective weight x distance from the mean, ``RankingResult.
-   contributions``) and ``S`` the score (its logarithm for the geometric mean). With the
-   arithmetic mean and complete data this is ``w_i Cov(x_i, S) / Var(S)``, the share of
-   the score's variance the indicator accounts for; it sums to 1 and can be negative for
-   an indicator that pulls against the others.
+   contributions``) and ``S`` the score. With the arithmetic mean and complete data this
+   is ``w_i Cov(x_i, S) / Var(S)``, the share of the score's variance the indicator
+   accounts for; it sums to 1 and can be negative for an indicator that pulls against
+   the others. With MPI+ the contributions are those of its mean part, so the split is
+   of the covariance of that part with the score, an approximation.
 
 3. :func:`sensitivity` — which weight, or which method choice, moves the ranking most?
    The measure of ranking change is the **mean absolute rank shift**: the number of
@@ -68,7 +69,14 @@ import pandas as pd
 
 from indicators.catalogue import Catalogue
 from indicators.columns import AGGREGATIONS, DOMAINS, NORMALISATIONS
-from indicators.ranking import TIE_DECIMALS, RankingResult, geometric_offset, rank_areas
+from indicators.ranking import (
+    COVERAGE_DECIMALS,
+    TIE_DECIMALS,
+    RankingResult,
+    mpi_combine,
+    mpi_standardise,
+    rank_areas,
+)
 from indicators.settings import AnalysisSettings
 from indicators.swedish import format_integer, format_number, format_percent
 
@@ -89,6 +97,11 @@ _BLOCK_CELLS = 2_000_000
 
 
 def _lower_first(text: str) -> str:
+    """The first letter in lower case, unless the first word has another capital (a name
+    such as "Mazziotta–Pareto", or an acronym)."""
+    first = text.split(" ", 1)[0]
+    if any(c.isupper() for c in first[1:]):
+        return text
     return text[:1].lower() + text[1:]
 
 
@@ -206,7 +219,7 @@ def effective_weights(result: RankingResult) -> pd.DataFrame:
     total = r2.sum(skipna=True)
     effective = (r2.fillna(0.0) / total) if total > 0 else r2 * np.nan
 
-    target = np.log(score) if result.settings.aggregation == "geometric" else score
+    target = score
     contrib = result.contributions[ids]
     ok = target.notna()
     t = target[ok] - target[ok].mean()
@@ -265,39 +278,37 @@ class FastScorer:
 
     Built from a :class:`RankingResult` (:meth:`from_result`); the normalisation and
     aggregation stay those of the result, only the weights change. Reproduces
-    ``rank_areas`` including the reweighting of missing values: an indicator without a
-    value, or a domain without a weighted value, drops out of that area's mean.
+    ``rank_areas`` including the reweighting of missing values (an indicator without a
+    value, or a domain without a weighted value, drops out of that area's mean), the
+    minimum coverage (with each row's weights: an area with too little of its weight
+    present has no score) and MPI+ (standardised over the areas each row ranks).
     """
 
     area_ids: pd.Index
     indicators: tuple[str, ...]
     domains: tuple[str, ...]               # domain ids in DOMAINS order
     membership: np.ndarray                 # indicators x domains, 0/1
-    values: np.ndarray                     # areas x indicators: aggregation scale, 0 if missing
+    values: np.ndarray                     # areas x indicators: normalised, 0 if missing
     present: np.ndarray                    # areas x indicators, bool
-    geometric: bool
+    mpi: bool                              # aggregation MPI+ (else arithmetic)
     indicator_weights: np.ndarray          # the result's weights, one per indicator
     domain_weights: np.ndarray             # the result's weights, one per domain
+    min_coverage: float = 0.0              # settings.small_numbers.min_coverage
 
     @classmethod
     def from_result(cls, result: RankingResult) -> FastScorer:
         s, cat = result.settings, result.catalogue
         ids = tuple(result.normalised.columns)
-        geometric = s.aggregation == "geometric"
-        x = result.normalised
-        if geometric:
-            x = x + geometric_offset(x, s.normalisation)
-        x = x.to_numpy(dtype=float)
+        x = result.normalised.to_numpy(dtype=float)
         present = ~np.isnan(x)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            on_scale = np.log(x) if geometric else x
         domains = tuple(d for d in DOMAINS if any(cat[i].domain == d for i in ids))
         membership = np.array([[float(cat[i].domain == d) for d in domains] for i in ids])
         return cls(area_ids=result.normalised.index, indicators=ids, domains=domains,
-                   membership=membership, values=np.where(present, on_scale, 0.0),
-                   present=present, geometric=geometric,
+                   membership=membership, values=np.where(present, x, 0.0),
+                   present=present, mpi=s.aggregation == "mpi",
                    indicator_weights=np.array([s.indicator_weight(i) for i in ids]),
-                   domain_weights=np.array([s.domain_weight(d) for d in domains]))
+                   domain_weights=np.array([s.domain_weight(d) for d in domains]),
+                   min_coverage=s.small_numbers.min_coverage)
 
     def _block(self, ind_w: np.ndarray, dom_w: np.ndarray) -> np.ndarray:
         wp = ind_w[:, None, :] * self.present[None, :, :]            # rows x areas x ind
@@ -311,7 +322,21 @@ class FastScorer:
         with np.errstate(invalid="ignore", divide="ignore"):
             score = (dw * dom_score).sum(axis=2) / total
         score = np.where(total > 0, score, np.nan)
-        return np.exp(score) if self.geometric else score
+        # rank_areas' step 3: the share of each row's nominal weight an area's values carry.
+        counted = ind_w @ self.membership                             # rows x dom
+        dom_share = np.where(counted > 0, dom_w, 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            dom_share = dom_share / dom_share.sum(axis=1, keepdims=True)
+            nominal = np.where(counted > 0, dom_share / np.where(counted > 0, counted, 1.0),
+                               0.0) @ self.membership.T * ind_w       # rows x ind
+        coverage = np.einsum("ai,ri->ra", self.present.astype(float), nominal)
+        ranked = ~np.isnan(score) & ~(np.round(coverage, COVERAGE_DECIMALS)
+                                      < self.min_coverage)
+        if self.mpi:
+            use = has & ranked[..., None]
+            standardised = mpi_standardise(np.where(has, dom_score, 0.0), use)
+            score = mpi_combine(standardised, np.where(use, dom_w[:, None, :], 0.0))
+        return np.where(ranked, score, np.nan)
 
     def scores(self, indicator_weights: np.ndarray | None = None,
                domain_weights: np.ndarray | None = None) -> np.ndarray:

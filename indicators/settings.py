@@ -18,7 +18,7 @@ File format (TOML)::
     prevmap_settings = 1
     name = "Bred prevention"
     normalisation = "zscore"        # zscore | percentile | minmax
-    aggregation = "arithmetic"      # arithmetic | geometric
+    aggregation = "arithmetic"      # arithmetic | mpi (Mazziotta–Pareto MPI+ between domains)
     missing = "reweight"            # reweight | error
     outliers = "none"               # none | auto (winsorise or log, see indicators/outliers.py)
     flag_threshold = 0.9            # flag values at or above this percentile rank
@@ -45,6 +45,7 @@ File format (TOML)::
     disclosure_threshold = 5
     min_population = 50             # flag areas whose youth population is smaller
     merge_small = false             # merge such areas with neighbours until each reaches it
+    min_coverage = 0.5              # rank only areas with values for this share of the weight
 
     [tiers]                         # priority tiers from P(top k) and the median rank
     high_p = 0.8
@@ -163,16 +164,21 @@ class UncertaintyOptions:
 class SmallNumbers:
     """How small numbers are protected (``[small_numbers]`` in the file): disclosure control
     (:mod:`indicators.disclosure`), smoothing (:mod:`indicators.smoothing`) and the smallest
-    youth population below which an area is flagged, or merged with neighbours."""
+    youth population below which an area is flagged, or merged with neighbours.
+
+    ``min_coverage`` (0..1): an area whose values carry less than this share of the nominal
+    weight is not ranked ("otillräckliga data", see :mod:`indicators.ranking` step 3); 0
+    ranks every area with a value."""
 
     smoothing: str = "none"
     disclosure: bool = True
     disclosure_threshold: int = DEFAULT_THRESHOLD
     min_population: int = DEFAULT_MIN_POPULATION
     merge_small: bool = False
+    min_coverage: float = 0.5
 
     FILE_KEYS = ("smoothing", "disclosure", "disclosure_threshold", "min_population",
-                 "merge_small")
+                 "merge_small", "min_coverage")
 
     def __post_init__(self) -> None:
         problems = Problems(SettingsError)
@@ -185,6 +191,13 @@ class SmallNumbers:
         if not _int_at_least(self.min_population, 0):
             problems.add("minsta befolkning ska vara ett heltal ≥ 0.", column="min_population",
                          values=[self.min_population])
+        if not _is_number(self.min_coverage) or not 0 <= self.min_coverage <= 1:
+            problems.add("minsta täckning ska vara en andel mellan 0 och 1.",
+                         column="min_coverage", values=[self.min_coverage],
+                         fix="ange t.ex. 0.5: områden med värden för mindre än halva vikten "
+                             "rangordnas inte")
+        else:
+            object.__setattr__(self, "min_coverage", float(self.min_coverage))
         _check_flags(self, ("disclosure", "merge_small"), problems)
         problems.raise_if_any()
 
@@ -305,7 +318,15 @@ class AnalysisSettings:
                          expected=", ".join(DOMAINS))
         for key, allowed in (("normalisation", NORMALISATIONS), ("aggregation", AGGREGATIONS),
                              ("missing", MISSING_POLICIES)):
-            if getattr(self, key) not in allowed:
+            if key == "aggregation" and self.aggregation == "geometric":
+                problems.add(
+                    "det geometriska medelvärdet finns inte längre: med högre = större behov "
+                    "lät det ett lågt behov i en domän ta ut ett högt i en annan ännu mer än "
+                    "det aritmetiska, och med z-poäng blev det i praktiken aritmetiskt.",
+                    column=key, values=["geometric"], expected=", ".join(allowed),
+                    fix='ange aggregation = "mpi" (Mazziotta–Pareto: ojämnt höga behov späds '
+                        'inte ut) eller aggregation = "arithmetic"')
+            elif getattr(self, key) not in allowed:
                 problems.add("okänt val.", column=key, values=[getattr(self, key)],
                              expected=", ".join(allowed))
         if self.outliers not in OUTLIER_CHOICES:

@@ -14,8 +14,15 @@ What one draw varies (each part can be switched off in :class:`UncertaintyOption
    domain with one indicator has nothing to vary within. Weights are still renormalised
    over the values an area has, as in ``rank_areas``.
 2. **Normalisation.** z-score, percentile rank or min–max, each with probability 1/3.
-3. **Aggregation.** Arithmetic or geometric mean, each with probability 1/2 (the
-   geometric mean with ``rank_areas``' constant offset, see ``geometric_offset``).
+3. **Aggregation.** Arithmetic mean or MPI+ between domains, each with probability 1/2
+   (MPI+ as ``rank_areas``: domain scores standardised to 100 + 10 z over the ranked
+   areas of the draw's data, then ``M + S**2 / M``, see :func:`indicators.ranking.
+   mpi_standardise` and :func:`~indicators.ranking.mpi_combine`, which both use).
+
+Which areas are ranked is decided once, by ``rank_areas`` with the chosen weights (the
+minimum-coverage rule, ``RankingResult.coverage``): an area with too little of its weight
+present is left out of every draw's ranks, but its values still count in the
+normalisation, as they do in ``rank_areas``.
 4. **Data noise** (parametric bootstrap of the counts). For a rate indicator the
    numerator is drawn around the observed count and the rate recomputed with the same
    denominator: ``Binomial(N, c / N)`` when the rate is a share (``per`` = 100 and
@@ -39,8 +46,9 @@ How it is computed fast (many draws at once with numpy):
 * **Effective weights.** The two-stage weighted mean with renormalisation is a single
   weighted sum ``sum_k E_k z_k`` whose effective weights ``E`` depend only on the draw's
   weights and on which indicators the area has (its *missingness pattern*); the
-  geometric mean is the same sum on ``log(z_k + offset)``, exponentiated. So all draws
-  that share normalised data are one matrix product per pattern.
+  draws that share normalised data are one matrix product per pattern. MPI+ needs the
+  domain scores: the same effective weights, summed per domain, give each domain's
+  share, and divided by it the weights within the domain.
 * **Shared data-noise replicates (the one approximation).** Every noisy data set must be
   normalised anew, which costs about ``areas x noisy indicators`` per data set. When
   ``draws x areas x noisy indicators`` exceeds ``NOISE_CELL_BUDGET`` (4 million: e.g. 22
@@ -94,12 +102,20 @@ from indicators.columns import (
 )
 from indicators.errors import Problems, SettingsError
 from indicators.outliers import Limits
-from indicators.ranking import TIE_DECIMALS, RankingResult, rank_areas
+from indicators.ranking import (
+    MPI_MEAN,
+    MPI_SD,
+    TIE_DECIMALS,
+    RankingResult,
+    mpi_combine,
+    mpi_standardise,
+    rank_areas,
+)
 from indicators.settings import AnalysisSettings, UncertaintyOptions
 from indicators.swedish import format_integer
 
 NORMALISATION_CHOICES: tuple[str, ...] = tuple(NORMALISATIONS)   # zscore, percentile, minmax
-AGGREGATION_CHOICES: tuple[str, ...] = tuple(AGGREGATIONS)       # arithmetic, geometric
+AGGREGATION_CHOICES: tuple[str, ...] = tuple(AGGREGATIONS)       # arithmetic, mpi
 QUANTILES = (5, 50, 95)             # per cent: rank_low, median_rank, rank_high
 RANK_COUNTS_MAX_AREAS = 500         # rank_counts only for at most this many ranked areas
 NOISE_CELL_BUDGET = 4_000_000       # draws x noisy cells above which noise is shared
@@ -159,8 +175,8 @@ class RankUncertainty:
         else:
             fixed.append("normaliseringen")
         if o.vary_aggregation:
-            varied.append("sammanvägningen (aritmetiskt eller geometriskt medelvärde, med "
-                          "lika sannolikhet)")
+            varied.append("sammanvägningen mellan domäner (aritmetiskt medelvärde eller "
+                          "Mazziotta–Pareto MPI+, med lika sannolikhet)")
         else:
             fixed.append("sammanvägningen")
         if self.noise_replicates:
@@ -215,10 +231,12 @@ def _join(parts: list[str]) -> str:
 
 @dataclass(frozen=True, eq=False)
 class _Model:
-    """The arrays one ranking needs, for the ranked areas grouped by missingness pattern."""
+    """The arrays one ranking needs, for the areas with a value of an active indicator
+    (the rows), grouped by missingness pattern: the ``n_ranked`` ranked rows first, then
+    those that are scored but not ranked (too little of their weight present)."""
 
     area_index: pd.Index          # every area of the table, in table order
-    positions: np.ndarray         # (n,) position in area_index of each ranked row
+    positions: np.ndarray         # (n,) position in area_index of each row
     values: np.ndarray            # (m, n) indicator values, NaN = missing (indicator rows)
     present: np.ndarray           # (m, n) bool
     directions: np.ndarray        # (m,)
@@ -231,7 +249,6 @@ class _Model:
     bounds: np.ndarray            # (P + 1,) rows of pattern p: bounds[p]:bounds[p + 1]
     pattern_of: np.ndarray        # (n,) pattern of each row
     counts: np.ndarray            # (m,) areas with a value
-    offset: np.ndarray            # (m,) geometric offset of z-scores
     indicator_names: tuple[str, ...]
     indicator_ids: tuple[str, ...]  # the active indicators (rows of values)
     rate_columns: tuple[int, ...]  # columns computed from counts
@@ -247,10 +264,16 @@ class _Model:
     per: np.ndarray
     domains: tuple[str, ...] = ()  # the counted domains (of domain_weights)
     outliers: Limits | None = None  # the ranking's outlier treatment of the rows of values
+    n_ranked: int = -1            # rows 0..n_ranked - 1 are ranked (-1: every row)
 
     @property
     def n(self) -> int:
         return self.values.shape[1]
+
+    @property
+    def ranked_rows(self) -> int:
+        """The number of ranked rows (the first ones)."""
+        return self.n if self.n_ranked < 0 else self.n_ranked
 
     @property
     def m(self) -> int:
@@ -258,10 +281,11 @@ class _Model:
 
     @property
     def score_bound(self) -> float:
-        """No score of any draw exceeds this in absolute value: z-scores lie within
-        sqrt(n - 1), percentile and min-max within 0-100, weighted means within their
-        inputs, and the geometric offset adds at most sqrt(n - 1) + 1."""
-        return max(101.0, 2.0 * math.sqrt(max(self.n - 1, 0)) + 1.0)
+        """No score of a ranked row in any draw exceeds this in absolute value: z-scores
+        lie within sqrt(n - 1), percentile and min-max within 0-100, weighted means within
+        their inputs, and MPI+ between 0 and the largest standardised domain value, at
+        most 100 + 10 sqrt(n - 1)."""
+        return MPI_MEAN + 1.0 + MPI_SD * math.sqrt(max(self.n - 1, 0))
 
 
 def _active(ranking: RankingResult, catalogue: Catalogue) -> tuple[str, ...]:
@@ -295,9 +319,16 @@ def _model(ranking: RankingResult, catalogue: Catalogue, active: tuple[str, ...]
     since a :class:`MonteCarloStage` may be shared between threads and calls."""
     validated, result, s = ranking.validated, ranking, ranking.settings
     domains = list(dict.fromkeys(catalogue[i].domain for i in active))
+    # The rows: every area with a value of an active indicator (rank_areas normalises over
+    # all of them), the ranked ones first: not ranked leads the pattern key, and a pattern
+    # of both kinds is two patterns. From here on ``ranked`` marks the rows.
+    scored = result.values[list(active)].notna().to_numpy().any(axis=1)
+    unranked = ~ranked[scored]
+    ranked = scored
     values = result.values[list(active)].to_numpy(dtype=float)[ranked]
     present = ~np.isnan(values)
-    patterns, inverse = _unique_rows(present)
+    patterns, inverse = _unique_rows(np.column_stack([unranked, present]))
+    patterns = np.ascontiguousarray(patterns[:, 1:])
     order = np.argsort(inverse, kind="stable")
     values, present, pattern_of = values[order], present[order], inverse[order]
     positions = np.flatnonzero(ranked)[order]
@@ -336,6 +367,7 @@ def _model(ranking: RankingResult, catalogue: Catalogue, active: tuple[str, ...]
     cells = np.searchsorted(noisy, cols) * len(values) + rows
     model = _Model(
         area_index=result.score.index, positions=positions,
+        n_ranked=int(np.count_nonzero(~unranked)),
         values=np.ascontiguousarray(values.T), present=np.ascontiguousarray(present.T),
         directions=np.array([catalogue[i].direction for i in active], dtype=float),
         domain_of=np.array([domains.index(catalogue[i].domain) for i in active]),
@@ -343,7 +375,6 @@ def _model(ranking: RankingResult, catalogue: Catalogue, active: tuple[str, ...]
         normalisation=NORMALISATION_CHOICES.index(s.normalisation),
         aggregation=AGGREGATION_CHOICES.index(s.aggregation),
         patterns=patterns, bounds=bounds, pattern_of=pattern_of, counts=counts,
-        offset=np.sqrt(np.maximum(counts, 1) - 1) + 1.0,
         indicator_names=tuple(catalogue[i].name for i in active), indicator_ids=active,
         rate_columns=tuple(rate_columns), noisy=noisy, cells=cells,
         n_binomial=int(sum(len(p[0]) for p in binom)),
@@ -480,19 +511,20 @@ def _effective_weights(model: _Model, w: np.ndarray, v: np.ndarray) -> np.ndarra
 def _transform(z: np.ndarray, model: _Model, rows: np.ndarray | slice, norm: int,
                agg: int) -> np.ndarray:
     """Normalised values (R, c, n) of the model's indicators ``rows`` -> what the
-    weighted sum uses, in place: the values, or for the geometric mean
-    ``log(value + offset)``; 0 where missing."""
-    if AGGREGATION_CHOICES[agg] == "geometric":
-        z += model.offset[rows, None] if NORMALISATION_CHOICES[norm] == "zscore" else 1.0
-        np.log(z, out=z)
+    weighted sums use, in place: the values, 0 where missing (the same for both
+    aggregations; ``norm`` and ``agg`` name the data set)."""
     z[:, ~model.present[rows]] = 0.0
     return z
 
 
-def _scores(model: _Model, tt: np.ndarray, e: np.ndarray, geometric: bool,
+def _scores(model: _Model, tt: np.ndarray, e: np.ndarray, aggregation: str,
             out: np.ndarray) -> None:
     """Scores of draws with effective weights ``e`` (g, P, m) on transformed data ``tt``
-    (m, n, see ``_transform``) -> ``out`` (g, n)."""
+    (m, n, see ``_transform``) -> ``out`` (g, n), by ``aggregation`` (an
+    AGGREGATION_CHOICES name)."""
+    if aggregation == "mpi":
+        _mpi_scores(model, tt, e, out)
+        return
     if len(model.patterns) <= _PATTERN_LOOP_MAX:
         # Products of at most _BLAS_CELLS multiply-adds keep OpenBLAS on one thread,
         # which for these thin products is many times faster than waking its threads
@@ -508,8 +540,40 @@ def _scores(model: _Model, tt: np.ndarray, e: np.ndarray, geometric: bool,
         for a in range(0, len(e), step):
             out[a:a + step] = np.einsum("gnk,kn->gn", e[a:a + step][:, model.pattern_of, :],
                                         tt)
-    if geometric:
-        np.exp(out, out=out)
+
+
+def _mpi_scores(model: _Model, tt: np.ndarray, e: np.ndarray, out: np.ndarray) -> None:
+    """MPI+ scores (see :func:`_scores`): per draw, the domain scores of every row (the
+    effective weights summed per domain are the domain shares, and divided by them the
+    weights within the domain), standardised over the ranked rows that have the domain,
+    then combined with the domain shares, as ``rank_areas`` does. Rows that are not
+    ranked are scored on the ranked rows' standardisation (and not ranked)."""
+    n, m, n_domains = model.n, model.m, len(model.domain_weights)
+    onehot = (model.domain_of[:, None] == np.arange(n_domains)).astype(float)   # (m, J)
+    shares = e @ onehot                                                   # (g, P, J)
+    per_indicator = shares[..., model.domain_of]
+    within = np.divide(e, per_indicator, out=np.zeros_like(e), where=per_indicator > 0)
+    has = (model.patterns.astype(float) @ onehot > 0)[model.pattern_of].T  # (J, n)
+    use = has & (np.arange(n) < model.ranked_rows)
+    step = max(1, (_VALUE_CELLS // 4) // max(1, n * max(n_domains, m)))
+    for a in range(0, len(e), step):
+        w = within[a:a + step]
+        g = len(w)
+        domain_scores = np.empty((g, n_domains, n))                        # (g, J, n)
+        if len(model.patterns) <= _PATTERN_LOOP_MAX:     # as in _scores: small products
+            rows = max(1, _BLAS_CELLS // (g * n_domains * max(1, m)))
+            for p in range(len(model.patterns)):
+                blocks = (w[:, p, None, :] * onehot.T[None]).reshape(g * n_domains, m)
+                for r0 in range(model.bounds[p], model.bounds[p + 1], rows):
+                    r1 = min(r0 + rows, model.bounds[p + 1])
+                    domain_scores[:, :, r0:r1] = (blocks @ tt[:, r0:r1]).reshape(
+                        g, n_domains, r1 - r0)
+        else:
+            gathered = w[:, model.pattern_of, :] * tt.T[None]               # (g, n, m)
+            domain_scores[:] = (gathered @ onehot).transpose(0, 2, 1)
+        weights = shares[a:a + step][:, model.pattern_of, :].transpose(0, 2, 1)
+        out[a:a + step] = mpi_combine(mpi_standardise(domain_scores, use, axis=-1), weights,
+                                      axis=-2)
 
 
 # -- ranks --------------------------------------------------------------------------------
@@ -524,7 +588,8 @@ class _Ranker:
     the order and the ties. Not thread-safe: one per thread.
     """
 
-    def __init__(self, rows: int, n: int, bound: float | None = None):
+    def __init__(self, rows: int, n: int, bound: float | None = None,
+                 width: int | None = None):
         self.n = n
         self.dtype = np.int16 if n < 2**15 else np.int32
         self.bits = max(1, (n - 1).bit_length())
@@ -541,7 +606,9 @@ class _Ranker:
             -(int(_ROUNDER_BITS) << self.bits) % 2**64)
         self.offsets = (np.arange(rows, dtype=np.int64) * n)[:, None]
         self.row = np.arange(rows, dtype=np.int64)[:, None]
-        self.scores = np.empty((rows, n))     # the caller's scratch for the scores
+        # The caller's scratch for the scores (``width`` columns, default n: the caller
+        # ranks the first n).
+        self.scores = np.empty((rows, n if width is None else width))
 
     def fits(self, largest: float) -> bool:
         """Whether keys can be packed (and rounded by adding _ROUNDER, see __call__)."""
@@ -845,7 +912,7 @@ def _batch_scores(model: _Model, plan: _Plan, d0: int, d1: int,
             else:
                 tt = tt.copy()
                 tt[model.noisy] = tn
-        _scores(model, tt, e[a:b], AGGREGATION_CHOICES[how] == "geometric", out[a:b])
+        _scores(model, tt, e[a:b], AGGREGATION_CHOICES[how], out[a:b])
     return out
 
 
@@ -861,9 +928,10 @@ def composite_scores(table: pd.DataFrame, catalogue: Catalogue, settings: Analys
     z = _normalise(model.values[None], model, slice(None), model.normalisation)
     tt = _transform(z, model, slice(None), model.normalisation, model.aggregation)[0]
     e = _effective_weights(model, model.indicator_weights[None], model.domain_weights[None])
-    _scores(model, tt, e, AGGREGATION_CHOICES[model.aggregation] == "geometric", out)
+    _scores(model, tt, e, AGGREGATION_CHOICES[model.aggregation], out)
     score = np.full(len(model.area_index), np.nan)
-    score[model.positions] = out[0]
+    ranked = model.ranked_rows
+    score[model.positions[:ranked]] = out[0, :ranked]
     return pd.Series(score, index=model.area_index, name="score")
 
 
@@ -899,7 +967,8 @@ def rank_uncertainty(table: pd.DataFrame, catalogue: Catalogue, settings: Analys
     model = _weighted(stage.model if stage is not None else _model(
         ranking, catalogue, _active(ranking, catalogue), ranking.score.notna().to_numpy()),
         settings)
-    n, draws = model.n, options.draws
+    n, draws = model.ranked_rows, options.draws     # the ranked rows come first
+    positions = model.positions[:n]
     top_k = options.top_k or max(1, round(n / 5))
     if top_k > n:
         problems = Problems(SettingsError)
@@ -926,15 +995,15 @@ def rank_uncertainty(table: pd.DataFrame, catalogue: Catalogue, settings: Analys
         try:
             ranker = spare.pop()
         except IndexError:
-            ranker = _Ranker(rows, n, model.score_bound)
+            ranker = _Ranker(rows, n, model.score_bound, width=model.n)
         scores = _batch_scores(model, plan, d0, d1, ranker.scores[:d1 - d0])
-        store[:, d0:d1] = ranker(scores, overwrite=True, transposed=True)
+        store[:, d0:d1] = ranker(scores[:, :n], overwrite=True, transposed=True)
         spare.append(ranker)
 
     list(mapper(rank_batch, range(len(batches))))
     chunk = max(1, -(-n // PARALLEL_BATCHES))
     moments = np.zeros((n, 3))   # sums over draws of |rank - chosen rank|, rank, rank^2
-    chosen = ranking.rank.to_numpy(dtype=float)[model.positions]
+    chosen = ranking.rank.to_numpy(dtype=float)[positions]
     every_rank = np.arange(n + 1, dtype=float)
 
     def summarise(i: int) -> None:     # per area: counts of each rank -> statistics
@@ -952,15 +1021,15 @@ def rank_uncertainty(table: pd.DataFrame, catalogue: Catalogue, settings: Analys
 
     def per_area(values: np.ndarray) -> pd.Series:
         full = np.full(len(model.area_index), np.nan)
-        full[model.positions] = values
+        full[positions] = values
         return pd.Series(full, index=model.area_index)
 
     rank_counts = None
     if hist is not None:
         rank_counts = pd.DataFrame(0, index=model.area_index,
                                    columns=pd.RangeIndex(1, n + 1, name="rank"))
-        rank_counts.iloc[model.positions] = hist
-        rank_counts = rank_counts.iloc[np.sort(model.positions)]
+        rank_counts.iloc[positions] = hist
+        rank_counts = rank_counts.iloc[np.sort(positions)]
     noisy = [model.indicator_names[k] for k in model.rate_columns]
     return RankUncertainty(
         median_rank=per_area(stats[:, 1]).rename("median_rank"),

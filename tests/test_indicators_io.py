@@ -199,7 +199,7 @@ def test_profile_contents() -> None:
     assert crime.domain_weight("kriminalitet") == 3.0
     assert crime.domain_weight("skola") == 0.0
     mental = by_name["Psykisk ohälsa"]
-    assert mental.aggregation == "geometric"
+    assert mental.aggregation == "mpi"
     assert mental.domain_weight("missbruk") == 1.0           # not listed: weighs 1
 
 

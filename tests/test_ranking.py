@@ -18,7 +18,15 @@ import pytest
 from indicators.catalogue import Catalogue
 from indicators.columns import AREA_ID
 from indicators.errors import IndicatorTableError, SettingsError
-from indicators.ranking import AreaProfile, Contribution, RankingResult, rank_areas
+from indicators.ranking import (
+    AreaProfile,
+    Contribution,
+    RankingResult,
+    mpi_combine,
+    mpi_example,
+    mpi_standardise,
+    rank_areas,
+)
 from indicators.settings import AnalysisSettings
 
 GRID = [f"A{i}" for i in range(1, 10)]
@@ -219,46 +227,136 @@ def test_area_without_any_value_has_no_rank(plain_catalogue: Callable[..., Catal
     assert result.profile("A3").n_areas == 3
 
 
-# -- geometric mean ---------------------------------------------------------------------
+# -- MPI+ between domains ----------------------------------------------------------------
 
-@pytest.mark.parametrize(("normalisation", "expected"), [
-    ("zscore", [1.0 + math.sqrt(2) - math.sqrt(1.5), 1.0 + math.sqrt(2),
-                1.0 + math.sqrt(2) + math.sqrt(1.5)]),
-    ("percentile", [1.0, 51.0, 101.0]),
-    ("minmax", [1.0, 51.0, 101.0]),
-])
-def test_geometric_shifts_every_indicator_by_a_constant(
-        plain_catalogue: Callable[..., Catalogue], normalisation: str,
-        expected: list[float]) -> None:
-    result = rank_areas(_plain_table(a=[1.0, 2.0, 3.0]), plain_catalogue(a="skola"),
-                        AnalysisSettings.create({"a": 1}, normalisation=normalisation,
-                                                aggregation="geometric"))
-    # One indicator: the score is the shifted value itself, normalised + offset, where the
-    # offset is 1 on the 0-100 scales and sqrt(n - 1) + 1 = sqrt(2) + 1 for z-scores.
-    assert result.score.tolist() == pytest.approx(expected, **TIGHT)
-    shift = (result.score - result.normalised["a"]).tolist()
-    offset = math.sqrt(2) + 1 if normalisation == "zscore" else 1.0
-    assert shift == pytest.approx([offset] * 3, **TIGHT)
+def _by_hand_mpi(domain_scores: pd.DataFrame, weights: dict[str, float]) -> pd.Series:
+    """MPI+ written out from its definition: per domain 100 + 10 z over the areas that have
+    it (population sd), then per area M + S^2 / M with the domain weights renormalised."""
+    standardised = 100 + 10 * (domain_scores - domain_scores.mean()) / domain_scores.std(ddof=0)
+    w = standardised.notna() * pd.Series(weights)
+    w = w.div(w.sum(axis=1), axis=0)
+    mean = (w * standardised.fillna(0)).sum(axis=1)
+    variance = (w * (standardised.fillna(0).sub(mean, axis=0)) ** 2).sum(axis=1)
+    return mean + variance / mean
 
 
-def test_geometric_scores_on_the_grid(grid_table: pd.DataFrame, grid_catalogue: Catalogue,
-                                      grid_settings: AnalysisSettings) -> None:
-    result = _rank(grid_table, grid_catalogue, grid_settings, aggregation="geometric")
-    # Shifted: p + 1 for three indicators, 101 - p for brott; skola = geomean(p+1, p+1).
-    expected = ((P + 1) ** 2 * (101 - P)) ** (1 / 3)
-    assert result.score.to_numpy() == pytest.approx(expected, **TIGHT)
-    assert result.score["A5"] == pytest.approx(51.0, **TIGHT)
-    # Less compensation: A9, top in three indicators and bottom in one, falls to rank 8.
-    assert result.summary()["area_id"].tolist() == [
-        "A6", "A7", "A5", "A8", "A4", "A3", "A2", "A9", "A1"]
+def _uneven_and_even_table() -> pd.DataFrame:
+    """Four areas and two domains whose values are already centred with the same spread:
+    U (+2, -1) and E (+0.5, +0.5) have the same mean need; b's last two values make b's
+    mean 0 and its spread that of a."""
+    root = math.sqrt(0.25 + 14.0)
+    return _plain_table(a=[2.0, 0.5, -0.5, -2.0],
+                        b=[-1.0, 0.5, (0.5 + root) / 2, (0.5 - root) / 2])
 
 
-def test_geometric_domain_weights(grid_table: pd.DataFrame, grid_catalogue: Catalogue,
-                                  grid_settings: AnalysisSettings) -> None:
-    result = _rank(grid_table, grid_catalogue, grid_settings, aggregation="geometric",
-                   domain_weights=(("kriminalitet", 2.0),))
-    expected = ((P + 1) ** 2 * (101 - P) ** 2) ** (1 / 4)
-    assert result.score.to_numpy() == pytest.approx(expected, **TIGHT)
+def test_mpi_does_not_dilute_uneven_high_need(plain_catalogue: Callable[..., Catalogue]) -> None:
+    catalogue = plain_catalogue(a="skola", b="kriminalitet")
+    table = _uneven_and_even_table()
+    settings = AnalysisSettings.create({"a": 1, "b": 1})
+    arithmetic = rank_areas(table, catalogue, settings)
+    mpi = rank_areas(table, catalogue, settings.with_changes(aggregation="mpi"))
+    # The same mean need: the arithmetic mean cannot tell the two apart ...
+    assert arithmetic.score["A1"] == pytest.approx(arithmetic.score["A2"], abs=1e-12)
+    # ... MPI+ ranks the uneven high need above the even one.
+    assert mpi.score["A1"] > mpi.score["A2"] + 1.0
+    assert mpi.rank["A1"] < mpi.rank["A2"]
+    z = arithmetic.domain_scores                   # z-scores of a and of b
+    expected = _by_hand_mpi(z, {"skola": 1.0, "kriminalitet": 1.0})
+    assert mpi.score.to_numpy() == pytest.approx(expected.to_numpy(), abs=1e-9)
+    assert mpi.domain_scores.equals(arithmetic.domain_scores)   # within domains: arithmetic
+
+
+@pytest.mark.parametrize("normalisation", ["zscore", "percentile", "minmax"])
+def test_mpi_is_at_least_the_mean_of_the_standardised_values(
+        grid_table: pd.DataFrame, grid_catalogue: Catalogue, grid_settings: AnalysisSettings,
+        normalisation: str) -> None:
+    weights = {"socioekonomi": 1.0, "kriminalitet": 2.0, "skola": 0.5}
+    result = _rank(grid_table, grid_catalogue, grid_settings, aggregation="mpi",
+                   normalisation=normalisation, domain_weights=tuple(weights.items()))
+    d = result.domain_scores
+    standardised = 100 + 10 * (d - d.mean()) / d.std(ddof=0)
+    w = pd.Series(weights)[d.columns] / sum(weights.values())
+    mean = standardised @ w
+    assert (result.score >= mean - 1e-9).all()
+    assert result.score.to_numpy() == pytest.approx(_by_hand_mpi(d, weights).to_numpy(),
+                                                    abs=1e-9)
+    # A5 sits at the mean of every domain: even, so MPI+ is its mean, 100.
+    assert result.score["A5"] == pytest.approx(100.0, abs=1e-9)
+
+
+def test_mpi_reweights_missing_domains(gappy: pd.DataFrame, grid_catalogue: Catalogue,
+                                       grid_settings: AnalysisSettings) -> None:
+    """A1 has no kriminalitet: standardised over the areas that have it, combined over the
+    two domains A1 has."""
+    result = rank_areas(gappy, grid_catalogue, grid_settings.with_changes(aggregation="mpi"))
+    d = result.domain_scores
+    assert np.isnan(d.at["A1", "kriminalitet"])
+    expected = _by_hand_mpi(d, dict.fromkeys(d.columns, 1.0))
+    assert result.score.to_numpy() == pytest.approx(expected.to_numpy(), abs=1e-9)
+
+
+def test_mpi_of_a_domain_without_spread_is_100(
+        plain_catalogue: Callable[..., Catalogue]) -> None:
+    catalogue = plain_catalogue(a="skola", b="kriminalitet")
+    table = _plain_table(a=[1.0, 2.0, 3.0], b=[4.0, 4.0, 4.0])
+    result = rank_areas(table, catalogue, AnalysisSettings.create(
+        {"a": 1, "b": 1}, aggregation="mpi"))
+    z = np.array([-1.0, 0.0, 1.0]) * math.sqrt(1.5)
+    x = np.stack([100 + 10 * z, np.full(3, 100.0)], axis=1)
+    m = x.mean(axis=1)
+    assert result.score.to_numpy() == pytest.approx(m + x.var(axis=1) / m, abs=1e-9)
+
+
+def test_mpi_example_of_the_method_page() -> None:
+    example = mpi_example()
+    assert example.standardised == ((120.0, 90.0), (105.0, 105.0))
+    assert example.arithmetic == pytest.approx((0.5, 0.5), abs=1e-15)
+    # uneven: M = 105, S = 15, MPI+ = M + S * (S / M); even: S = 0.
+    assert example.mpi == pytest.approx((105 + 15 * (15 / 105), 105.0), abs=1e-12)
+
+
+def test_mpi_combine_lies_between_the_mean_and_the_largest_value() -> None:
+    rng = np.random.default_rng(5)
+    values = rng.uniform(0, 200, size=(500, 4))
+    weights = rng.uniform(0, 1, size=(500, 4))
+    weights[rng.random((500, 4)) < 0.3] = 0.0
+    weights[:, 0] += 0.1                       # every row has a domain
+    score = mpi_combine(values, weights)
+    w = weights / weights.sum(axis=1, keepdims=True)
+    mean = (w * values).sum(axis=1)
+    largest = np.where(weights > 0, values, -np.inf).max(axis=1)
+    assert (score >= mean - 1e-9).all() and (score <= largest + 1e-9).all()
+    assert np.isnan(mpi_combine(values[:1], np.zeros((1, 4)))).all()
+
+
+def test_mpi_falls_only_when_a_domain_is_below_half_the_score() -> None:
+    """MPI+ = Q / M (Q the weighted mean of squares) rises with a domain value x_j exactly
+    when x_j >= score / 2 (its derivative is w_j (2 x_j M - Q) / M**2): the property the
+    ranking docstring states."""
+    weights = np.ones((1, 2))
+    low, high = 40.0, 160.0                     # x_1 = 40 < score / 2
+    before = mpi_combine(np.array([[low, high]]), weights)[0]
+    assert low < before / 2
+    assert mpi_combine(np.array([[low + 1, high]]), weights)[0] < before
+    fair = 90.0                                 # x_1 = 90 > score / 2
+    before = mpi_combine(np.array([[fair, high]]), weights)[0]
+    assert fair > before / 2
+    assert mpi_combine(np.array([[fair + 1, high]]), weights)[0] > before
+
+
+def test_mpi_standardise_clips_below_zero_and_ignores_unused_areas() -> None:
+    scores = np.zeros((123, 1))
+    scores[-2] = -1.0                          # one low outlier among 122 used areas
+    scores[-1] = 99.0                          # not used: neither counted nor standardised
+    use = np.ones_like(scores, dtype=bool)
+    use[-1] = False
+    out = mpi_standardise(scores, use)
+    used = scores[:-1, 0]
+    z = (used - used.mean()) / used.std()
+    assert 100 + 10 * z[-1] < 0                 # more than 10 sd below the mean ...
+    assert out[-2, 0] == 0.0                    # ... counts as 0
+    assert out[:-2, 0] == pytest.approx(100 + 10 * z[:-1], abs=1e-9)
+    assert out[-1, 0] == 0.0
 
 
 # -- contributions ----------------------------------------------------------------------
@@ -286,15 +384,6 @@ def test_contributions_on_the_grid(grid_table: pd.DataFrame, grid_catalogue: Cat
     assert c["brott"].to_numpy() == pytest.approx((50 - P) / 3, **TIGHT)
     assert c["behoriga"].to_numpy() == pytest.approx((P - 50) / 6, **TIGHT)
     assert c.loc["A5"].tolist() == pytest.approx([0.0] * 4, **TIGHT)
-
-
-def test_geometric_contributions_are_on_the_log_scale(
-        grid_table: pd.DataFrame, grid_catalogue: Catalogue,
-        grid_settings: AnalysisSettings) -> None:
-    result = _rank(grid_table, grid_catalogue, grid_settings, aggregation="geometric")
-    log_score = np.log(result.score)
-    assert result.contributions.sum(axis=1).to_numpy() == pytest.approx(
-        (log_score - log_score.mean()).to_numpy(), abs=1e-12)
 
 
 # -- top contributors -------------------------------------------------------------------
@@ -603,17 +692,82 @@ def test_method_summary_leaves_out_domains_of_weight_zero(
 
 @pytest.mark.parametrize(("normalisation", "label"), [
     ("zscore", "z-poäng (standardiserat värde)"), ("minmax", "Min–max (0–100)")])
-def test_method_summary_of_geometric_mean_with_missing_values(
+def test_method_summary_of_mpi_with_missing_values(
         gappy: pd.DataFrame, grid_catalogue: Catalogue, grid_settings: AnalysisSettings,
         normalisation: str, label: str) -> None:
     text = rank_areas(gappy, grid_catalogue, grid_settings.with_changes(
-        normalisation=normalisation, aggregation="geometric",
+        normalisation=normalisation, aggregation="mpi",
         flag_threshold=0.95)).method_summary()
     assert f"Normalisering: {label}," in text
-    assert "Sammanvägning: Geometriskt medelvärde (begränsar kompensation)" in text
+    assert "Sammanvägning: Mazziotta–Pareto (MPI+): ojämnt höga behov späds inte ut," in text
     assert "≥ 95% för indikatorn." in text
     assert text.endswith(
-        " Före geometriskt medelvärde flyttas varje indikator med en konstant så att alla "
-        "värden är minst 1."
+        " Mellan domäner: varje domänpoäng standardiseras till medelvärde 100 och "
+        "standardavvikelse 10 över de rangordnade områdena, och poängen är medelvärdet plus "
+        "ett tillägg som växer med skillnaden mellan områdets domäner (MPI+), så att ett "
+        "högt behov i en domän inte späds ut av ett lågt i en annan."
         " Saknade värden: vikterna fördelas om bland områdets övriga indikatorer.")
 
+
+
+# -- minimum coverage ("otillräckliga data") ------------------------------------------------
+
+def _coverage_table() -> pd.DataFrame:
+    """Five indicators of one domain at weight 1 (a fifth of the weight each): A1 has two
+    (40 % of the weight), A2 three (60 %), the others all five."""
+    rows = {
+        "a": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+        "b": [6.0, 1.0, 5.0, 2.0, 4.0, 3.0],
+        "c": [NAN, 3.0, 1.0, 6.0, 2.0, 5.0],
+        "d": [NAN, NAN, 2.0, 3.0, 6.0, 1.0],
+        "e": [NAN, NAN, 6.0, 1.0, 3.0, 4.0],
+    }
+    return _plain_table(**rows)
+
+
+@pytest.mark.parametrize("aggregation", ["arithmetic", "mpi"])
+def test_an_area_with_40_percent_of_its_weight_is_not_ranked(
+        plain_catalogue: Callable[..., Catalogue], aggregation: str) -> None:
+    catalogue = plain_catalogue(a="skola", b="skola", c="skola", d="skola", e="skola")
+    settings = AnalysisSettings.create(dict.fromkeys("abcde", 1.0), aggregation=aggregation)
+    assert settings.small_numbers.min_coverage == 0.5
+    result = rank_areas(_coverage_table(), catalogue, settings)
+    assert result.coverage.tolist() == pytest.approx([0.4, 0.6, 1.0, 1.0, 1.0, 1.0], abs=1e-12)
+    assert np.isnan(result.score["A1"]) and np.isnan(result.rank["A1"])
+    assert result.rank.drop("A1").notna().all()
+    assert sorted(result.rank.dropna().tolist()) == [1.0, 2.0, 3.0, 4.0, 5.0]
+    assert result.insufficient.to_dict() == pytest.approx({"A1": 0.4})
+    assert result.weights.loc["A1"].eq(0).all() and result.contributions.loc["A1"].eq(0).all()
+    # A1's values still count in the normalisation of the others (six values of a).
+    assert result.normalised["a"].notna().sum() == 6
+    note = ("Otillräckliga data: 1 område har värden för mindre än 50 % av indikatorernas "
+            "vikt och rangordnas inte: A1 (40 %).")
+    assert result.coverage_note() == note
+    assert result.method_summary().endswith(" " + note)
+    assert result.summary()["area_id"].iloc[-1] == "A1"
+
+
+def test_min_coverage_zero_ranks_every_area_with_a_value(
+        plain_catalogue: Callable[..., Catalogue]) -> None:
+    catalogue = plain_catalogue(a="skola", b="skola", c="skola", d="skola", e="skola")
+    weights = dict.fromkeys("abcde", 1.0)
+    table = _coverage_table()
+    everyone = rank_areas(table, catalogue, AnalysisSettings.create(weights, min_coverage=0))
+    assert everyone.rank.notna().all() and everyone.coverage_note() == ""
+    strict = rank_areas(table, catalogue, AnalysisSettings.create(weights, min_coverage=0.7))
+    assert strict.insufficient.index.tolist() == ["A1", "A2"]
+    # The ranked areas keep the scores they have when every area is ranked (arithmetic):
+    # the rule only leaves areas out.
+    assert strict.score.dropna().to_numpy() == pytest.approx(
+        everyone.score[strict.score.notna()].to_numpy(), abs=1e-12)
+
+
+def test_coverage_follows_the_domain_weights(plain_catalogue: Callable[..., Catalogue]) -> None:
+    """Coverage is the share of the nominal weight: domain share x share within the domain.
+    A1 misses the one indicator of a domain weighing 3 of 4: 25 % present."""
+    catalogue = plain_catalogue(a="skola", b="skola", c="kriminalitet")
+    table = _plain_table(a=[1.0, 2.0, 3.0], b=[2.0, 1.0, 3.0], c=[NAN, 1.0, 2.0])
+    settings = AnalysisSettings.create({"a": 1.0, "b": 1.0, "c": 1.0}, {"kriminalitet": 3.0})
+    result = rank_areas(table, catalogue, settings)
+    assert result.coverage.tolist() == pytest.approx([0.25, 1.0, 1.0], abs=1e-12)
+    assert result.rank.isna().tolist() == [True, False, False]

@@ -20,7 +20,7 @@ prevmap_settings = 1
 name = "Bred prevention"
 description = "Alla domäner väger lika, \\"citat\\" och å ä ö."
 normalisation = "minmax"
-aggregation = "geometric"
+aggregation = "mpi"
 missing = "error"
 flag_threshold = 0.8
 top_n = 2
@@ -46,7 +46,7 @@ def test_from_toml_reads_every_key(full: AnalysisSettings) -> None:
     assert full == AnalysisSettings(
         indicator_weights=(("brott", 0.5), ("lag_ek", 1.0)),
         domain_weights=(("kriminalitet", 2.0), ("skola", 0.0)),
-        normalisation="minmax", aggregation="geometric", missing="error",
+        normalisation="minmax", aggregation="mpi", missing="error",
         flag_threshold=0.8, top_n=2, name="Bred prevention",
         description='Alla domäner väger lika, "citat" och å ä ö.')
 
@@ -106,7 +106,7 @@ def test_to_dict_is_exact(full: AnalysisSettings) -> None:
     assert full.to_dict() == {
         "prevmap_settings": FORMAT_VERSION, "name": "Bred prevention",
         "description": 'Alla domäner väger lika, "citat" och å ä ö.',
-        "normalisation": "minmax", "aggregation": "geometric", "missing": "error",
+        "normalisation": "minmax", "aggregation": "mpi", "missing": "error",
         "outliers": "none", "flag_threshold": 0.8, "top_n": 2,
         "domain_weights": {"kriminalitet": 2.0, "skola": 0.0},
         "indicator_weights": {"brott": 0.5, "lag_ek": 1.0},
@@ -114,7 +114,7 @@ def test_to_dict_is_exact(full: AnalysisSettings) -> None:
                         "vary_normalisation": True, "vary_aggregation": True,
                         "data_noise": True, "top_k": 0},
         "small_numbers": {"smoothing": "none", "disclosure": True, "disclosure_threshold": 5,
-                          "min_population": 50, "merge_small": False},
+                          "min_population": 50, "merge_small": False, "min_coverage": 0.5},
         "tiers": {"high_p": 0.8, "raised_p": 0.3}}
 
 
@@ -128,7 +128,7 @@ def test_to_dict_leaves_out_empty_name_and_description() -> None:
 @pytest.mark.parametrize("settings", [
     AnalysisSettings.create({"a": 1}),
     AnalysisSettings.create({"a": 0.25, "b": 3}, {"missbruk": 0, "skola": 1.5},
-                            normalisation="percentile", aggregation="geometric",
+                            normalisation="percentile", aggregation="mpi",
                             missing="error", flag_threshold=1, top_n=5,
                             name="Profil \"ett\"", description="rad ett\nrad två"),
 ], ids=["minimal", "full"])
@@ -144,7 +144,9 @@ def test_toml_round_trip(settings: AnalysisSettings) -> None:
 
 def test_replay_gives_an_identical_summary(grid_table: pd.DataFrame, grid_catalogue: Catalogue,
                                            full: AnalysisSettings) -> None:
-    settings = full.with_changes(missing="reweight")
+    # Equal domain weights: MPI+ ranks the uneven areas at both ends of the grid first.
+    settings = full.with_changes(missing="reweight",
+                                 domain_weights={"kriminalitet": 1.0, "skola": 0.0})
     first = rank_areas(grid_table, grid_catalogue, settings).summary()
     replayed = AnalysisSettings.from_toml(settings.to_toml())
     second = rank_areas(grid_table.copy(), grid_catalogue, replayed).summary()
@@ -269,13 +271,48 @@ def test_unknown_domains_in_domain_weights() -> None:
 
 @pytest.mark.parametrize(("key", "value", "expected"), [
     ("normalisation", "rank", "zscore, percentile, minmax"),
-    ("aggregation", "median", "arithmetic, geometric"),
+    ("aggregation", "median", "arithmetic, mpi"),
     ("missing", "drop", "reweight, error"),
 ])
 def test_unknown_choices(key: str, value: str, expected: str) -> None:
     with pytest.raises(SettingsError, match=re.escape(
             f"{PREFIX}nyckel '{key}': okänt val. Värden: '{value}'. Förväntat: {expected}.")):
         AnalysisSettings.create({"a": 1}, **{key: value})
+
+
+def test_an_old_file_with_the_geometric_mean_says_what_to_write_instead() -> None:
+    """The geometric option was removed (issue 16): an old file is refused, never run with
+    another aggregation in silence, and the message names the file, the key, the value and
+    the two choices."""
+    old = FULL_TOML.replace('aggregation = "mpi"', 'aggregation = "geometric"')
+    with pytest.raises(SettingsError, match=re.escape(
+            f"{PREFIX}fil '{SOURCE}', nyckel 'aggregation': det geometriska medelvärdet finns inte "
+            "längre")) as caught:
+        AnalysisSettings.from_toml(old, source=SOURCE)
+    text = str(caught.value)
+    assert "Värden: 'geometric'. Förväntat: arithmetic, mpi." in text
+    assert 'Åtgärd: ange aggregation = "mpi" (Mazziotta–Pareto: ojämnt höga behov späds ' \
+           'inte ut) eller aggregation = "arithmetic".' in text
+
+
+@pytest.mark.parametrize("value", [-0.1, 1.5, "0.5", float("nan"), True])
+def test_min_coverage_is_a_share(value: object) -> None:
+    with pytest.raises(SettingsError, match=re.escape(
+            "nyckel 'small_numbers.min_coverage': minsta täckning ska vara en andel mellan 0 "
+            "och 1.")):
+        AnalysisSettings.create({"a": 1}, min_coverage=value)
+
+
+def test_min_coverage_round_trips_through_toml() -> None:
+    s = AnalysisSettings.create({"a": 1}, min_coverage=0.6)
+    assert s.small_numbers.min_coverage == 0.6
+    assert AnalysisSettings.create({"a": 1}).small_numbers.min_coverage == 0.5
+    text = s.to_toml()
+    assert "min_coverage = 0.6" in text
+    assert AnalysisSettings.from_toml(text) == s
+    whole = AnalysisSettings.create({"a": 1}, min_coverage=1)
+    assert whole.small_numbers.min_coverage == 1.0
+    assert isinstance(whole.small_numbers.min_coverage, float)
 
 
 @pytest.mark.parametrize(("value", "shown"), [

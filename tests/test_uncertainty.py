@@ -35,7 +35,7 @@ from indicators.uncertainty import (
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 NORMALISATIONS = ("zscore", "percentile", "minmax")
-AGGREGATIONS = ("arithmetic", "geometric")
+AGGREGATIONS = ("arithmetic", "mpi")
 FIXED = UncertaintyOptions(draws=20, vary_weights=False, vary_normalisation=False,
                            vary_aggregation=False, data_noise=False)
 NOISE_ONLY = dict(vary_weights=False, vary_normalisation=False, vary_aggregation=False)
@@ -386,7 +386,7 @@ def test_method_text_names_what_was_done(demo) -> None:
     text = rank_uncertainty(table, catalogue, settings,
                             UncertaintyOptions(draws=1000, seed=42)).method_text()
     for part in ("1\u2009000 Monte Carlo-dragningar", "slumpfrö 42", "Dirichlet",
-                 "koncentration 50", "normaliseringen", "geometriskt", "binomialfördelat",
+                 "koncentration 50", "normaliseringen", "MPI+", "binomialfördelat",
                  "Poissonfördelat", "P(topp 4)", "5:e till 95:e percentilen", "9 decimaler"):
         assert part in text, part
     assert "\n" not in text
@@ -510,3 +510,40 @@ def test_top_k_larger_than_the_number_of_areas(demo) -> None:
         rank_uncertainty(table, catalogue, settings, UncertaintyOptions(draws=10, top_k=23))
     assert rank_uncertainty(table, catalogue, settings,
                             UncertaintyOptions(draws=10, top_k=22)).p_top_k.eq(1).all()
+
+
+# -- the minimum-coverage rule, as rank_areas applies it -----------------------------------
+
+@pytest.mark.parametrize("aggregation", AGGREGATIONS)
+def test_an_area_with_too_little_weight_is_normalised_but_never_ranked(
+        plain_catalogue: Callable[..., Catalogue], aggregation: str) -> None:
+    """A1 has 40 % of the weight (two of five indicators): rank_areas leaves it unranked but
+    normalises over it; the Monte Carlo scores the others the same way (so A1 stays in
+    the normalisation) and ranks only them, in every draw."""
+    nan = float("nan")
+    catalogue = plain_catalogue(a="skola", b="skola", c="skola", d="missbruk", e="missbruk")
+    table = pd.DataFrame({AREA_ID: [f"A{i}" for i in range(1, 8)],
+                          "a": [9.0, 2.0, 3.0, 4.0, 5.0, 6.0, 1.0],
+                          "b": [8.0, 1.0, 5.0, 2.0, 4.0, 3.0, 7.0],
+                          "c": [nan, 3.0, 1.0, 6.0, 2.0, 5.0, 4.0],
+                          "d": [nan, 2.0, 2.0, 3.0, 6.0, 1.0, 5.0],
+                          "e": [nan, 7.0, 6.0, 1.0, 3.0, 4.0, 2.0]})
+    settings = AnalysisSettings.create({"a": 1.0, "b": 1.0, "c": 1.0, "d": 1.0, "e": 1.0},
+                                       {"skola": 1.5, "missbruk": 1.0},
+                                       aggregation=aggregation)
+    expected = rank_areas(table, catalogue, settings)
+    assert expected.coverage["A1"] == pytest.approx(0.4, abs=1e-12)
+    assert expected.rank.isna().tolist() == [True] + [False] * 6
+    got = composite_scores(table, catalogue, settings)
+    assert got.to_numpy() == pytest.approx(expected.score.to_numpy(), abs=1e-9, nan_ok=True)
+    without = table[table[AREA_ID] != "A1"]
+    alone = rank_areas(without, catalogue, settings).score
+    assert not np.allclose(alone.to_numpy(), expected.score.dropna().to_numpy())  # A1 counts
+    fixed = rank_uncertainty(table, catalogue, settings, FIXED)
+    pd.testing.assert_series_equal(fixed.median_rank, expected.rank, check_names=False)
+    varied = rank_uncertainty(table, catalogue, settings, UncertaintyOptions(draws=300))
+    assert varied.n_areas == 6
+    assert varied.median_rank.isna().tolist() == [True] + [False] * 6
+    assert varied.rank_counts.index.tolist() == [f"A{i}" for i in range(2, 8)]
+    assert varied.rank_counts.sum(axis=1).eq(300).all()
+    assert varied.p_top_k.sum() == pytest.approx(varied.top_k, abs=1e-12)

@@ -119,8 +119,8 @@ def on_stages(table: pd.DataFrame, catalogue: Catalogue, settings: AnalysisSetti
 # -- the method: stages are values, the weight step takes them ------------------------------
 
 @pytest.mark.parametrize("variant", [
-    dict(), dict(aggregation="geometric"), dict(normalisation="percentile"),
-    dict(normalisation="minmax", aggregation="geometric"), dict(smoothing="eb"),
+    dict(), dict(aggregation="mpi"), dict(normalisation="percentile"),
+    dict(normalisation="minmax", aggregation="mpi"), dict(smoothing="eb"),
     dict(disclosure=False), dict(disclosure=False, smoothing="eb"),
 ])
 def test_a_kept_stage_gives_the_same_bits_as_from_scratch(demo, settings, variant) -> None:
@@ -445,7 +445,7 @@ def test_a_base_of_other_settings_is_refused(demo, settings) -> None:
     table, catalogue = demo
     base = rank_areas(table, catalogue, settings).base
     with pytest.raises(ValueError, match="ranking_base"):
-        RankingResult(table, catalogue, settings.with_changes(aggregation="geometric"),
+        RankingResult(table, catalogue, settings.with_changes(aggregation="mpi"),
                       "indikatortabell", base)
     with pytest.raises(ValueError, match="ranking_base"):
         RankingResult(table, catalogue, settings, "annan.csv", base)
