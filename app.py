@@ -1074,7 +1074,7 @@ def show_hotspots(analysis: Analysis) -> None:
     if len(clusters):
         st.dataframe(clusters, hide_index=True)
     else:
-        st.write("Inga signifikanta kluster efter korrektion för många test (FDR).")
+        st.write(h.nothing_found())
     for note in h.notes():
         st.caption(md_text(note))
 

@@ -625,10 +625,15 @@ def test_22_demo_areas_cannot_decide_and_state_the_power():
     shown = f"{round(100 * power.share)} %"
     assert any(f"en tydlig klunga om 5 områden skulle hittas i {shown} av fallen" in note
                and UNDECIDABLE in note for note in hot.notes())
+    assert hot.nothing_found() == ("Inga signifikanta kluster, men det går inte att avgöra "
+                                   "med så få områden: en tydlig klunga om 5 områden skulle "
+                                   f"hittas i {shown} av fallen.")
     # The check is the switch: without it the same areas are "Ej signifikant".
     plain = find_hotspots(areas, noise(areas.frame[AREA_ID], 2026, name=SCORE), min_power=0)
     assert (plain.frame[column(SCORE, "gi_label")] == NOT_SIGNIFICANT).all()
     assert plain.power == {}
+    assert plain.nothing_found() == ("Inga signifikanta kluster efter korrektion för många "
+                                     "test (FDR).")
 
 
 def test_a_significant_area_keeps_its_label_when_the_power_is_low():

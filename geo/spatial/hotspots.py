@@ -216,6 +216,22 @@ class Hotspots:
         return (self.frame[column(variable, f"{statistic}_label")]
                 .value_counts().reindex(labels, fill_value=0))
 
+    def nothing_found(self) -> str:
+        """What to say when no area is a hot or cold spot, in Swedish: with a variable whose
+        power check failed, that it cannot be decided (with the power), not that there is
+        no cluster."""
+        weak = {v: p for v, p in self.power.items() if not p.decidable}
+        if not weak:
+            return "Inga signifikanta kluster efter korrektion för många test (FDR)."
+        labels = {v: self.frame[column(v, "gi_label")] for v in weak}
+        label = next((lab for v in weak for lab in (UNDECIDABLE, UNDECIDABLE_PERMUTATIONS)
+                      if (labels[v] == lab).any()), UNDECIDABLE)
+        shares = ", ".join(f"{format_significant(round(100 * p.share))} %"
+                           for p in weak.values())
+        return (f"Inga signifikanta kluster, men det {label[0].lower()}{label[1:]}: en tydlig "
+                f"klunga om {next(iter(weak.values())).cluster} områden skulle hittas i "
+                f"{shares} av fallen.")
+
     def notes(self) -> list[str]:
         """Swedish notes for the reader: method, weights, FDR, exclusions."""
         smallest = 2 / (self.permutations + 1)
