@@ -99,16 +99,25 @@ def mpi_standardise(scores: np.ndarray, use: np.ndarray, axis: int = -2) -> np.n
     """Domain scores (areas along ``axis``, by default (..., areas, domains)) standardised
     per domain over the areas where ``use`` (broadcastable) is true: ``100 + 10 z`` with the
     population standard deviation, 100 for a domain without spread, clipped below at 0
-    (step 4); 0 where not ``use``. ``scores`` must be finite where ``use``."""
-    use = np.broadcast_to(use, scores.shape)
+    (step 4); 0 where not ``use``. ``scores`` must be finite where ``use``. Returns a new
+    array."""
+    use = np.asarray(use, dtype=bool)
     count = use.sum(axis=axis, keepdims=True)
+    whole = bool(use.all())
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(use, scores, 0.0).sum(axis=axis, keepdims=True) / count
-        dev = np.where(use, scores - mean, 0.0)
-        sd = np.sqrt((dev * dev).sum(axis=axis, keepdims=True) / count)
+        x = np.array(scores, dtype=float) if whole else np.where(use, scores, 0.0)
+        mean = x.sum(axis=axis, keepdims=True) / count
+        x -= mean
+        if not whole:
+            x *= use
+        sd = np.sqrt(np.square(x).sum(axis=axis, keepdims=True) / count)
         spread = np.isfinite(sd) & (sd > _NO_SPREAD * (1.0 + np.abs(mean)))
-        z = np.where(spread, dev / np.where(spread, sd, 1.0), 0.0)
-    return np.where(use, np.maximum(MPI_MEAN + MPI_SD * z, 0.0), 0.0)
+        x *= np.where(spread, MPI_SD / np.where(spread, sd, 1.0), 0.0)
+        x += MPI_MEAN
+        np.maximum(x, 0.0, out=x)
+        if not whole:
+            x *= use
+    return x
 
 
 def mpi_combine(values: np.ndarray, weights: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -116,13 +125,13 @@ def mpi_combine(values: np.ndarray, weights: np.ndarray, axis: int = -1) -> np.n
     ``S`` the weighted mean and standard deviation of ``values`` (non-negative, finite) under
     ``weights`` (renormalised; 0 for a domain the area does not have). NaN where every
     weight is 0, 0 where ``M`` is 0 (every value 0, so ``S`` is 0 too)."""
-    total = weights.sum(axis=axis, keepdims=True)
+    # Domains last, so that the sums are einsum's (no temporary arrays).
+    values, weights = np.moveaxis(values, axis, -1), np.moveaxis(weights, axis, -1)
+    total = weights.sum(axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        w = weights / total
-        mean = (w * values).sum(axis=axis, keepdims=True)
-        dev = values - mean
-        variance = (w * dev * dev).sum(axis=axis)
-        mean, total = mean.squeeze(axis), total.squeeze(axis)
+        mean = np.einsum("...j,...j->...", weights, values) / total
+        dev = values - mean[..., None]
+        variance = np.einsum("...j,...j,...j->...", weights, dev, dev) / total
         score = np.where(mean > 0, mean + variance / np.where(mean > 0, mean, 1.0), 0.0)
     return np.where(total > 0, score, np.nan)
 

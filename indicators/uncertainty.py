@@ -571,7 +571,7 @@ def _mpi_scores(model: _Model, tt: np.ndarray, e: np.ndarray, out: np.ndarray) -
         else:
             gathered = w[:, model.pattern_of, :] * tt.T[None]               # (g, n, m)
             domain_scores[:] = (gathered @ onehot).transpose(0, 2, 1)
-        weights = shares[a:a + step][:, model.pattern_of, :].transpose(0, 2, 1)
+        weights = shares[a:a + step].transpose(0, 2, 1)[:, :, model.pattern_of]  # (g, J, n)
         out[a:a + step] = mpi_combine(mpi_standardise(domain_scores, use, axis=-1), weights,
                                       axis=-2)
 
