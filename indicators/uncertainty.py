@@ -23,14 +23,35 @@ Which areas are ranked is decided once, by ``rank_areas`` with the chosen weight
 minimum-coverage rule, ``RankingResult.coverage``): an area with too little of its weight
 present is left out of every draw's ranks, but its values still count in the
 normalisation, as they do in ``rank_areas``.
-4. **Data noise** (parametric bootstrap of the counts). For a rate indicator the
-   numerator is drawn around the observed count and the rate recomputed with the same
-   denominator: ``Binomial(N, c / N)`` when the rate is a share (``per`` = 100 and
-   ``c <= N``; a denominator that is not a whole number is rounded to the number of
-   trials), otherwise ``Poisson(c)`` (events per 1 000 or per 100 000). A small area
-   with 3 of 40 therefore varies much more than a large one with 3 000 of 40 000. An
-   observed count of 0 does not vary (both distributions then sit at 0). Indicators read
-   as ready values, without counts, have no data noise.
+4. **Data noise** (the rate drawn from its Jeffreys posterior given the count). For a
+   rate indicator with count ``c`` over denominator ``D`` the true rate is drawn from
+   the posterior under the Jeffreys prior: ``Beta(c + 1/2, D - c + 1/2)`` when the rate
+   is a share (``per`` = 100 and ``c <= D``), otherwise ``Gamma(c + 1/2, 1/D)`` (events
+   per 1 000 or per 100 000, a Poisson rate), times ``per``. A small area with 3 of 40
+   therefore varies much more than a large one with 3 000 of 40 000, and an area with 0
+   of 40 varies too (its draws have mean 0.5 / 41, about 1.2 %, and a 95 % quantile of
+   about 4.7 %), as does 40 of 40. This is done for **every** count, not only for
+   zeros: one model for all cells, so that 0 and 1 of 40 differ by one event and not by
+   a switch of method (a parametric bootstrap ``Binomial(D, c / D)`` keeps 0 at 0 and
+   D at D, the two places where the observed rate is least certain, yet lets 1 fall to
+   0); the Jeffreys prior is the standard uninformative choice for a binomial or Poisson
+   rate (invariant to reparametrisation; its equal-tailed intervals have close to
+   nominal frequentist coverage even for small counts, Brown, Cai & DasGupta 2001,
+   Statistical Science 16:101); and what the rank interval should carry is the
+   uncertainty of the *true* rate of the area given its count, which is this posterior.
+   Its mean is ``(c + 1/2) / (D + 1)`` (share) or ``(c + 1/2) / D`` (rate), half an
+   event above ``c / D``: what the prior adds, largest for the smallest denominators
+   and negligible beside the spread. Counts and denominators need not be whole numbers
+   (smoothed counts are fractional). The point estimate (``rank_areas``) stays the
+   observed rate. Indicators read as ready values, without counts, have no data noise.
+5. **Censored counts** (``censored``, optional). A count only known to lie in a band
+   (hidden by disclosure control, or delivered as SCB's ``..``) is held in the table at
+   the band's midpoint; given as a row of ``censored`` (``area_id``, the numerator
+   ``column``, integers ``low`` and ``high``), its count is drawn in every noisy data set
+   uniformly from the integers ``low..high`` instead of from the noise model, and the
+   rate recomputed over the same denominator. So the rank interval also carries what is
+   not known about the hidden value. This is not data noise: it is done whether
+   ``data_noise`` is on or off (``censored=None`` holds the midpoints fixed).
 
 Every draw is then scored exactly like ``rank_areas`` and ranked: rank 1 = most need,
 scores equal to 9 decimals share the best rank (competition ranking 1, 2, 2, 4). With
@@ -40,6 +61,15 @@ and the median the 50 % quantile, all by the inverted distribution function (the
 smallest rank ``r`` with ``P(rank <= r) >= q``), so they are whole ranks; the median is
 the lower one for an even number of draws. ``p_top_k`` is the share of draws with rank
 ``<= k``; it sums to ``k`` over the areas unless ties straddle rank ``k``.
+``p_top_k_se`` is its Monte Carlo standard error ``sqrt(p (1 - p) / n_eff)``. When every
+draw has its own noisy data set the draws are independent and ``n_eff`` is the number of
+draws (binomial). When draws share noisy data sets (below) they are correlated by design
+(draws of one data set share its noise), and the standard error is that of a mean over
+independent clusters, the data sets: ``SE^2 = R / (R - 1) * sum_r (t_r - n_r p)^2 / D^2``
+with ``t_r`` of the ``n_r`` draws of data set ``r`` in the top ``k`` (``D`` draws, ``R``
+data sets; NaN for one shared data set, which cannot show the noise's variation). At
+``p`` = 0 or 1 it is 0: all that the draws show is that ``p`` lies below about ``3 /
+n_eff`` (or above ``1 - 3 / n_eff``, the rule of three).
 
 How it is computed fast (many draws at once with numpy):
 
@@ -98,6 +128,7 @@ import pandas as pd
 from indicators.catalogue import Catalogue
 from indicators.columns import (
     AGGREGATIONS,
+    AREA_ID,
     NORMALISATIONS,
 )
 from indicators.errors import Problems, SettingsError
@@ -139,6 +170,7 @@ class RankUncertainty:
     rank_low: pd.Series             # 5 % quantile of the rank (the best plausible rank)
     rank_high: pd.Series            # 95 % quantile of the rank (the worst plausible rank)
     p_top_k: pd.Series              # share of draws among the top_k areas with most need
+    p_top_k_se: pd.Series           # Monte Carlo standard error of p_top_k (see above)
     top_k: int
     draws: int
     options: UncertaintyOptions
@@ -148,6 +180,7 @@ class RankUncertainty:
     noisy_indicators: tuple[str, ...] = ()    # names of indicators computed from counts
     fixed_indicators: tuple[str, ...] = ()    # names of indicators read as ready values
     weights_vary: bool = True                 # False: nothing to vary (one indicator, ...)
+    censored_cells: int = 0                   # cells of ranked areas varied over a band
     # Per area over the draws: mean |rank - the ranking's rank| (its mean over the areas is
     # COINr's average shift in rank) and the variance of the rank.
     mean_shift: pd.Series | None = None
@@ -179,14 +212,23 @@ class RankUncertainty:
                           "Mazziotta–Pareto MPI+, med lika sannolikhet)")
         else:
             fixed.append("sammanvägningen")
-        if self.noise_replicates:
-            varied.append("slumpvariationen i antalen: för andelar (%) drogs täljaren "
-                          "binomialfördelat ur nämnaren och för antal per 1 000 eller "
-                          "100 000 Poissonfördelat kring det observerade antalet, varefter "
-                          "kvoten räknades om, så att 3 av 40 varierar mycket mer än 3 000 "
-                          "av 40 000")
-        else:
-            fixed.append("indikatorvärdena")
+        noise = bool(self.noise_replicates) and o.data_noise
+        if noise:
+            varied.append("slumpvariationen i antalen: andelen eller kvoten drogs ur sin "
+                          "fördelning givet det observerade antalet (Jeffreys "
+                          "a posteriori-fördelning: betafördelning för andelar i procent, "
+                          "gammafördelning för antal per 1 000 eller 100 000), så att 3 av "
+                          "40 varierar mycket mer än 3 000 av 40 000 och även 0 av 40 "
+                          "varierar")
+        if self.censored_cells:
+            varied.append(("det antal" if self.censored_cells == 1 else
+                           f"de {format_integer(self.censored_cells)} antal")
+                          + " som bara är kända inom ett intervall (skyddade, eller "
+                          "levererade som ”..”): likformigt bland intervallets heltal, i "
+                          "stället för intervallets mittpunkt som huvudresultatet använder")
+        if not noise:
+            fixed.append("övriga indikatorvärden" if self.censored_cells
+                         else "indikatorvärdena")
         text = (f"Osäkerheten i rangordningen har skattats med {format_integer(self.draws)} "
                 f"Monte Carlo-dragningar (slumpfrö {o.seed}; samma frö, inställningar och "
                 "data ger samma resultat). ")
@@ -194,24 +236,22 @@ class RankUncertainty:
             text += "I varje dragning varierades " + _join(varied) + ". "
         if fixed:
             text += _join(fixed).capitalize() + " hölls fasta. "
-        if self.noise_replicates:
-            text += "Ett område med 0 händelser får ingen slumpvariation i den indikatorn. "
-            if self.fixed_indicators:
-                text += ("Indikatorer utan antal har inget slumpbrus: "
-                         + ", ".join(self.fixed_indicators) + ". ")
-            if self.noise_replicates < self.draws:
-                text += (f"För att begränsa beräkningstiden drogs slumpbruset i "
-                         f"{format_integer(self.noise_replicates)} uppsättningar som "
-                         "dragningarna delar "
-                         "på (var och en med egna vikter och metodval); varje dragning är "
-                         "korrekt, men slumpbrusets del av osäkerheten skattas med "
-                         f"{format_integer(self.noise_replicates)} i stället för "
-                         f"{format_integer(self.draws)} "
-                         "dragningar. ")
-        elif o.data_noise and self.noisy_indicators:
-            text += "Alla antal är 0, så data har inget slumpbrus. "
-        elif o.data_noise:
-            text += "Ingen indikator bygger på antal, så data har inget slumpbrus. "
+        if noise and self.fixed_indicators:
+            text += ("Indikatorer utan antal har inget slumpbrus: "
+                     + ", ".join(self.fixed_indicators) + ". ")
+        if self.noise_replicates and self.noise_replicates < self.draws:
+            text += (f"För att begränsa beräkningstiden drogs slumpbruset i "
+                     f"{format_integer(self.noise_replicates)} uppsättningar som "
+                     "dragningarna delar "
+                     "på (var och en med egna vikter och metodval); varje dragning är "
+                     "korrekt, men slumpbrusets del av osäkerheten skattas med "
+                     f"{format_integer(self.noise_replicates)} i stället för "
+                     f"{format_integer(self.draws)} "
+                     "dragningar. ")
+        if o.data_noise and not noise:
+            text += ("Inget antal har en nämnare över 0, så data har inget slumpbrus. "
+                     if self.noisy_indicators else
+                     "Ingen indikator bygger på antal, så data har inget slumpbrus. ")
         text += ("I varje dragning rangordnades områdena som i huvudresultatet (rang 1 = "
                  "störst behov; poäng som är lika på 9 decimaler delar bästa rang). "
                  "Intervallet är 5:e till 95:e percentilen av områdets rang över "
@@ -252,15 +292,17 @@ class _Model:
     indicator_names: tuple[str, ...]
     indicator_ids: tuple[str, ...]  # the active indicators (rows of values)
     rate_columns: tuple[int, ...]  # columns computed from counts
-    # Data noise. Noisy indicators have at least one noisy cell; a cell is
-    # (position in noisy) * n + area row. One entry per cell, binomial cells first.
+    # Data noise and censored counts. Noisy indicators have at least one noisy cell; a
+    # cell is (position in noisy) * n + area row. One entry per cell: beta cells (shares),
+    # then gamma cells (rates), then censored cells.
     noisy: np.ndarray
     cells: np.ndarray
-    n_binomial: int
-    trials: np.ndarray            # binomial: number of trials (int64)
-    prob: np.ndarray              # binomial: c / N
-    lam: np.ndarray               # Poisson: observed count
-    denominator: np.ndarray       # rate = drawn count / denominator * per
+    alpha: np.ndarray             # beta: c + 1/2
+    beta: np.ndarray              # beta: D - c + 1/2
+    shape: np.ndarray             # gamma: c + 1/2
+    low: np.ndarray               # censored: the band's lowest count (int64)
+    high: np.ndarray              # censored: the band's highest count (int64)
+    divisor: np.ndarray           # rate = draw / divisor * per (beta: 1, else D)
     per: np.ndarray
     domains: tuple[str, ...] = ()  # the counted domains (of domain_weights)
     outliers: Limits | None = None  # the ranking's outlier treatment of the rows of values
@@ -313,10 +355,13 @@ def _prepare(table: pd.DataFrame, catalogue: Catalogue, settings: AnalysisSettin
 
 
 def _model(ranking: RankingResult, catalogue: Catalogue, active: tuple[str, ...],
-           ranked: np.ndarray) -> _Model:
+           ranked: np.ndarray, *, data_noise: bool = True,
+           bands: tuple[tuple[str, str, int, int], ...] = ()) -> _Model:
     """The arrays of the ranked areas for the ``active`` indicators (positive weight in
     a domain of positive weight), weights left empty (see :func:`_weighted`); read-only,
-    since a :class:`MonteCarloStage` may be shared between threads and calls."""
+    since a :class:`MonteCarloStage` may be shared between threads and calls. The noisy
+    cells are the counts of every rate value (if ``data_noise``) and the censored cells
+    ``bands`` (see :func:`_bands`)."""
     validated, result, s = ranking.validated, ranking, ranking.settings
     domains = list(dict.fromkeys(catalogue[i].domain for i in active))
     # The rows: every area with a value of an active indicator (rank_areas normalises over
@@ -334,10 +379,14 @@ def _model(ranking: RankingResult, catalogue: Catalogue, active: tuple[str, ...]
     positions = np.flatnonzero(ranked)[order]
     bounds = np.searchsorted(pattern_of, np.arange(len(patterns) + 1))
     counts = present.sum(axis=0)
+    area_ids = result.score.index[positions]
+    band_of = {(area, column): (low, high) for area, column, low, high in bands}
 
-    # Data noise: the counts behind every rate value of a ranked area.
-    binom: list[tuple[np.ndarray, ...]] = []
-    pois: list[tuple[np.ndarray, ...]] = []
+    # Data noise: the counts behind every rate value of a ranked area (see the module
+    # docstring); censored counts: their bands.
+    betas: list[tuple[np.ndarray, ...]] = []
+    gammas: list[tuple[np.ndarray, ...]] = []
+    censored: list[tuple[np.ndarray, ...]] = []
     rate_columns = []
     for k, ind_id in enumerate(active):
         ind = catalogue[ind_id]
@@ -346,23 +395,34 @@ def _model(ranking: RankingResult, catalogue: Catalogue, active: tuple[str, ...]
         rate_columns.append(k)
         c = validated[ind.numerator].to_numpy(dtype=float)[ranked][order]
         den = validated[ind.denominator].to_numpy(dtype=float)[ranked][order]
-        rows = np.flatnonzero(present[:, k] & (c > 0))
+        with np.errstate(invalid="ignore"):
+            usable = present[:, k] & (c >= 0) & (den > 0) & np.isfinite(den)
+        band = np.zeros(len(c), dtype=bool)
+        if band_of:
+            band[:] = [(area, ind.numerator) in band_of for area in area_ids]
+        if band.any():
+            rows = np.flatnonzero(usable & band)
+            low, high = np.array([band_of[area_ids[r], ind.numerator] for r in rows],
+                                 dtype=np.int64).reshape(-1, 2).T
+            censored.append((rows, np.full(len(rows), k), low, high, den[rows],
+                             np.full(len(rows), float(ind.per))))
+        if not data_noise:
+            continue
+        rows = np.flatnonzero(usable & ~band)
         c, den = c[rows], den[rows]
         per = np.full(len(rows), float(ind.per))
         col = np.full(len(rows), k)
-        if ind.per == 100:
-            trials = np.rint(den)
-            is_b = (c <= den) & (trials >= 1)
-            binom.append((rows[is_b], col[is_b], trials[is_b],
-                           np.minimum(c[is_b] / den[is_b], 1.0), trials[is_b], per[is_b]))
-            rows, col, c, den, per = rows[~is_b], col[~is_b], c[~is_b], den[~is_b], per[~is_b]
-        pois.append((rows, col, c, den, per))
+        share = (c <= den) if ind.per == 100 else np.zeros(len(rows), dtype=bool)
+        betas.append((rows[share], col[share], c[share] + 0.5, den[share] - c[share] + 0.5,
+                      np.ones(int(share.sum())), per[share]))
+        gammas.append((rows[~share], col[~share], c[~share] + 0.5, den[~share], per[~share]))
 
     def cat(parts: list[tuple[np.ndarray, ...]], i: int) -> np.ndarray:
         return np.concatenate([p[i] for p in parts]) if parts else np.empty(0)
 
-    rows = np.concatenate([cat(binom, 0), cat(pois, 0)]).astype(np.int64)
-    cols = np.concatenate([cat(binom, 1), cat(pois, 1)]).astype(np.int64)
+    parts = (betas, gammas, censored)
+    rows = np.concatenate([cat(part, 0) for part in parts]).astype(np.int64)
+    cols = np.concatenate([cat(part, 1) for part in parts]).astype(np.int64)
     noisy = np.unique(cols)
     cells = np.searchsorted(noisy, cols) * len(values) + rows
     model = _Model(
@@ -377,15 +437,60 @@ def _model(ranking: RankingResult, catalogue: Catalogue, active: tuple[str, ...]
         patterns=patterns, bounds=bounds, pattern_of=pattern_of, counts=counts,
         indicator_names=tuple(catalogue[i].name for i in active), indicator_ids=active,
         rate_columns=tuple(rate_columns), noisy=noisy, cells=cells,
-        n_binomial=int(sum(len(p[0]) for p in binom)),
-        trials=cat(binom, 2).astype(np.int64), prob=cat(binom, 3), lam=cat(pois, 2),
-        denominator=np.concatenate([cat(binom, 4), cat(pois, 3)]),
-        per=np.concatenate([cat(binom, 5), cat(pois, 4)]), domains=tuple(domains),
+        alpha=cat(betas, 2), beta=cat(betas, 3), shape=cat(gammas, 2),
+        low=cat(censored, 2).astype(np.int64), high=cat(censored, 3).astype(np.int64),
+        divisor=np.concatenate([cat(betas, 4), cat(gammas, 3), cat(censored, 4)]),
+        per=np.concatenate([cat(part, -1) for part in parts]), domains=tuple(domains),
         outliers=None if ranking.base.outliers is None else ranking.base.outliers.limits(active))
     for value in vars(model).values():
         if isinstance(value, np.ndarray):
             value.flags.writeable = False
     return model
+
+
+def _bands(censored: pd.DataFrame | None, ranking: RankingResult,
+           catalogue: Catalogue) -> tuple[tuple[str, str, int, int], ...]:
+    """``censored`` validated, as sorted rows ``(area_id, column, low, high)`` (hashable:
+    part of :func:`monte_carlo_key`); ``()`` for None or no rows. Raises ValueError,
+    naming every problem at once, unless each row is an area of the ranking, a numerator
+    column of a rate indicator of the catalogue that the table has, and whole numbers
+    ``0 <= low <= high``, and each (area, column) appears once."""
+    if censored is None:
+        return ()
+    wanted = [AREA_ID, "column", "low", "high"]
+    missing = [c for c in wanted if c not in censored.columns]
+    if missing:
+        raise ValueError(f"censored lacks the columns {missing}: it needs {wanted}, one row "
+                         "per censored count")
+    numerators = {ind.numerator for ind in (catalogue[i] for i in catalogue) if ind.is_rate}
+    problems = []
+    areas = censored[AREA_ID]
+    unknown = sorted(set(areas[~areas.isin(ranking.score.index)].astype(str)))
+    if unknown:
+        problems.append(f"area_id not in the ranked table: {unknown[:5]}")
+    columns = censored["column"]
+    bad = sorted(set(columns[~columns.isin(numerators & set(ranking.validated.columns))]
+                     .astype(str)))
+    if bad:
+        problems.append(f"column is not a numerator column of a rate indicator in the "
+                        f"table: {bad[:5]} (a censored count is the numerator of a rate)")
+    low = pd.to_numeric(censored["low"], errors="coerce").to_numpy(dtype=float)
+    high = pd.to_numeric(censored["high"], errors="coerce").to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        wrong = ~((low == np.round(low)) & (high == np.round(high)) & (low >= 0)
+                  & (low <= high))
+    if wrong.any():
+        rows = censored.loc[wrong, wanted].head(5).to_dict("records")
+        problems.append(f"low and high must be whole numbers with 0 <= low <= high: {rows}")
+    duplicated = censored.duplicated([AREA_ID, "column"])
+    if duplicated.any():
+        problems.append("each (area_id, column) once: "
+                        f"{censored.loc[duplicated, [AREA_ID, 'column']].head(5).values.tolist()}")
+    if problems:
+        raise ValueError("censored: " + "; ".join(problems))
+    rows = zip(areas.tolist(), columns.astype(str).tolist(), low.astype(np.int64).tolist(),
+               high.astype(np.int64).tolist(), strict=True)
+    return tuple(sorted(rows, key=lambda row: (str(row[0]), row[1])))
 
 
 def _unique_rows(present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -707,23 +812,27 @@ order and on any thread, and gives the results back in the items' order (the bui
 
 def _draw_noise(model: _Model, replicates: int, seed: np.random.SeedSequence,
                 mapper: Mapper) -> np.ndarray:
-    """(R, cells) noisy rates; each chunk of replicates from its own child seed."""
+    """(R, cells) noisy rates; each chunk of replicates from its own child seed, which
+    draws the beta cells, then the gamma cells, then the censored cells."""
     ncell = len(model.cells)
     chunk = max(1, _NOISE_CHUNK_CELLS // ncell)
     starts = list(range(0, replicates, chunk))
     seeds = seed.spawn(len(starts))
     out = np.empty((replicates, ncell))
-    nb = model.n_binomial
+    nb, ng = len(model.alpha), len(model.shape)
 
     def fill(i: int) -> None:
         r0 = starts[i]
         r1 = min(replicates, r0 + chunk)
         rng = np.random.default_rng(seeds[i])
         if nb:
-            out[r0:r1, :nb] = rng.binomial(model.trials, model.prob, size=(r1 - r0, nb))
-        if ncell > nb:
-            out[r0:r1, nb:] = rng.poisson(model.lam, size=(r1 - r0, ncell - nb))
-        out[r0:r1] /= model.denominator
+            out[r0:r1, :nb] = rng.beta(model.alpha, model.beta, size=(r1 - r0, nb))
+        if ng:
+            out[r0:r1, nb:nb + ng] = rng.standard_gamma(model.shape, size=(r1 - r0, ng))
+        if ncell > nb + ng:
+            out[r0:r1, nb + ng:] = rng.integers(model.low, model.high, size=(
+                r1 - r0, ncell - nb - ng), endpoint=True)
+        out[r0:r1] /= model.divisor
         out[r0:r1] *= model.per
 
     list(mapper(fill, range(len(starts))))
@@ -731,8 +840,9 @@ def _draw_noise(model: _Model, replicates: int, seed: np.random.SeedSequence,
 
 
 def _replicates(model: _Model, options: UncertaintyOptions) -> int:
-    """Number of noisy data sets: 0 without data noise."""
-    if not options.data_noise or len(model.cells) == 0:
+    """Number of noisy data sets: 0 without noisy cells (no data noise, no censored
+    cells; see :func:`_model`)."""
+    if len(model.cells) == 0:
         return 0
     if options.noise_replicates is not None:
         return min(options.noise_replicates, options.draws)
@@ -806,30 +916,48 @@ class MonteCarloStage:
 
 
 def monte_carlo_key(ranking: RankingResult, catalogue: Catalogue,
-                    options: UncertaintyOptions) -> tuple:
+                    options: UncertaintyOptions, *,
+                    censored: pd.DataFrame | None = None) -> tuple:
     """What a :class:`MonteCarloStage` depends on: the ranking's base itself (compared by
     identity: its table, catalogue, source and settings but the weights), the indicators
-    and domains with a positive weight, which areas are ranked, the options and the
-    module's budgets, which decide the noise replicates."""
+    and domains with a positive weight, which areas are ranked, the options, the
+    module's budgets, which decide the noise replicates, and the censored cells (their
+    content, validated; see :func:`rank_uncertainty`)."""
+    return _key(ranking, catalogue, options, _bands(censored, ranking, catalogue))
+
+
+def _key(ranking: RankingResult, catalogue: Catalogue, options: UncertaintyOptions,
+         bands: tuple[tuple[str, str, int, int], ...]) -> tuple:
+    active = _active(ranking, catalogue)
+    used = {catalogue[i].numerator for i in active}     # other bands change nothing
     return (ranking.source, ranking.base,
-            tuple(ranking.score.index), _active(ranking, catalogue),
+            tuple(ranking.score.index), active,
             ranking.score.notna().to_numpy().tobytes(), options, NOISE_CELL_BUDGET,
-            SHARED_NOISE_MIN_REPLICATES, _NOISE_CHUNK_CELLS)
+            SHARED_NOISE_MIN_REPLICATES, _NOISE_CHUNK_CELLS,
+            tuple(row for row in bands if row[1] in used))
+
+
+def _ranked_model(ranking: RankingResult, catalogue: Catalogue, options: UncertaintyOptions,
+                  bands: tuple[tuple[str, str, int, int], ...]) -> _Model:
+    """:func:`_model` of the ranking's ranked areas and active indicators."""
+    return _model(ranking, catalogue, _active(ranking, catalogue),
+                  ranking.score.notna().to_numpy(), data_noise=options.data_noise,
+                  bands=bands)
 
 
 def monte_carlo_stage(ranking: RankingResult, catalogue: Catalogue,
-                      options: UncertaintyOptions, *, mapper: Mapper = map
-                      ) -> MonteCarloStage:
-    """The weight-independent stage of :func:`rank_uncertainty` for ``ranking`` (see the
-    module docstring); ``mapper`` draws the noise replicates (the result does not depend
-    on it)."""
-    model = _model(ranking, catalogue, _active(ranking, catalogue),
-                   ranking.score.notna().to_numpy())
+                      options: UncertaintyOptions, *, censored: pd.DataFrame | None = None,
+                      mapper: Mapper = map) -> MonteCarloStage:
+    """The weight-independent stage of :func:`rank_uncertainty` for ``ranking`` and
+    ``censored`` (see the module docstring); ``mapper`` draws the noise replicates (the
+    result does not depend on it)."""
+    bands = _bands(censored, ranking, catalogue)
+    model = _ranked_model(ranking, catalogue, options, bands)
     draws = _draws(model, options, mapper)
     for array in (draws.order, draws.replicate, draws.norm, draws.agg,
                   *draws.base.values(), *([] if draws.noise is None else [draws.noise])):
         array.flags.writeable = False
-    return MonteCarloStage(monte_carlo_key(ranking, catalogue, options), model, draws)
+    return MonteCarloStage(_key(ranking, catalogue, options, bands), model, draws)
 
 
 def _plan(model: _Model, options: UncertaintyOptions, fixed: _Draws) -> _Plan:
@@ -940,6 +1068,7 @@ def rank_uncertainty(table: pd.DataFrame, catalogue: Catalogue, settings: Analys
                      source: str = "indikatortabell",
                      ranking: RankingResult | None = None,
                      stage: MonteCarloStage | None = None,
+                     censored: pd.DataFrame | None = None,
                      mapper: Mapper = map) -> RankUncertainty:
     """Monte Carlo rank intervals of the ranking ``rank_areas(table, catalogue, settings)``.
 
@@ -950,7 +1079,13 @@ def rank_uncertainty(table: pd.DataFrame, catalogue: Catalogue, settings: Analys
     (``assess``), so that the table is not validated and ranked again; it must have been
     made from these very ``table``, ``catalogue``, ``settings`` and ``source``. ``stage``:
     :func:`monte_carlo_stage` of that ranking and these options, when the caller keeps
-    one (a weight change); a stage made for other data or options is refused. ``mapper``
+    one (a weight change); a stage made for other data or options is refused.
+    ``censored``: counts only known to lie in a band, each varied over its band in the
+    draws (see the module docstring): a frame with columns ``area_id``, ``column`` (a
+    numerator column of the table), ``low`` and ``high`` (whole numbers, the band's
+    bounds), whose table value is the band's midpoint; None (default) holds every count
+    at its table value but for data noise. A ``stage`` must be of the same ``censored``.
+    ``mapper``
     (default the built-in ``map``) runs the batches of draws, e.g. on a thread pool. The
     result is the same with or without ``ranking`` and ``stage``, and with any mapper.
     """
@@ -961,12 +1096,13 @@ def rank_uncertainty(table: pd.DataFrame, catalogue: Catalogue, settings: Analys
                          "of the same table, catalogue, settings and source")
     if ranking is None:
         ranking = rank_areas(table, catalogue, settings, source)
-    if stage is not None and stage.key != monte_carlo_key(ranking, catalogue, options):
+    bands = _bands(censored, ranking, catalogue)
+    if stage is not None and stage.key != _key(ranking, catalogue, options, bands):
         raise ValueError("stage must be monte_carlo_stage of the same ranking (table, "
-                         "catalogue, source, settings but the weight values) and options")
-    model = _weighted(stage.model if stage is not None else _model(
-        ranking, catalogue, _active(ranking, catalogue), ranking.score.notna().to_numpy()),
-        settings)
+                         "catalogue, source, settings but the weight values), options "
+                         "and censored")
+    model = _weighted(stage.model if stage is not None
+                      else _ranked_model(ranking, catalogue, options, bands), settings)
     n, draws = model.ranked_rows, options.draws     # the ranked rows come first
     positions = model.positions[:n]
     top_k = options.top_k or max(1, round(n / 5))
@@ -1002,6 +1138,13 @@ def rank_uncertainty(table: pd.DataFrame, catalogue: Catalogue, settings: Analys
 
     list(mapper(rank_batch, range(len(batches))))
     chunk = max(1, -(-n // PARALLEL_BATCHES))
+    # P(top k)'s standard error: binomial over independent draws, or over the noise
+    # replicates as clusters when draws share them (see the module docstring).
+    replicates = 0 if plan.noise is None else len(plan.noise)
+    shared = 0 < replicates < draws
+    starts = np.searchsorted(plan.replicate, np.arange(replicates)) if shared else None
+    sizes = np.diff(np.append(starts, draws)) if shared else None
+    spread = np.zeros(n)     # sum over replicates of (in top k - size * p)^2
     moments = np.zeros((n, 3))   # sums over draws of |rank - chosen rank|, rank, rank^2
     chosen = ranking.rank.to_numpy(dtype=float)[positions]
     every_rank = np.arange(n + 1, dtype=float)
@@ -1012,6 +1155,9 @@ def rank_uncertainty(table: pd.DataFrame, catalogue: Catalogue, settings: Analys
             cumulative = np.cumsum(counts)
             stats[a, :-1] = np.searchsorted(cumulative, thresholds)
             stats[a, -1] = cumulative[top_k]
+            if shared:
+                in_top = np.add.reduceat((store[a] <= top_k).astype(np.int64), starts)
+                spread[a] = np.sum((in_top - sizes * (stats[a, -1] / draws)) ** 2)
             if hist is not None:
                 hist[a] = counts[1:]
             moments[a] = (counts @ np.abs(every_rank - chosen[a]), counts @ every_rank,
@@ -1031,16 +1177,25 @@ def rank_uncertainty(table: pd.DataFrame, catalogue: Catalogue, settings: Analys
         rank_counts.iloc[positions] = hist
         rank_counts = rank_counts.iloc[np.sort(positions)]
     noisy = [model.indicator_names[k] for k in model.rate_columns]
+    p = stats[:, 3] / draws
+    if not shared:
+        se = np.sqrt(p * (1 - p) / draws)
+    elif replicates > 1:
+        se = np.sqrt(replicates / (replicates - 1) * spread) / draws
+    else:
+        se = np.full(n, np.nan)
     return RankUncertainty(
         median_rank=per_area(stats[:, 1]).rename("median_rank"),
         rank_low=per_area(stats[:, 0]).rename("rank_low"),
         rank_high=per_area(stats[:, 2]).rename("rank_high"),
-        p_top_k=per_area(stats[:, 3] / draws).rename("p_top_k"), top_k=top_k,
+        p_top_k=per_area(p).rename("p_top_k"),
+        p_top_k_se=per_area(se).rename("p_top_k_se"), top_k=top_k,
         draws=draws, options=options, rank_counts=rank_counts, n_areas=n,
         noise_replicates=0 if plan.noise is None else len(plan.noise),
         noisy_indicators=tuple(noisy),
         fixed_indicators=tuple(name for name in model.indicator_names if name not in noisy),
         weights_vary=len(model.domain_weights) > 1 or model.m > 1,
+        censored_cells=len(model.low),
         mean_shift=per_area(moments[:, 0] / draws).rename("mean_shift"),
         rank_variance=per_area(moments[:, 2] / draws - (moments[:, 1] / draws) ** 2)
         .rename("rank_variance"))

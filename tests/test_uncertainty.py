@@ -30,6 +30,7 @@ from indicators.uncertainty import (
     UncertaintyOptions,
     competition_ranks,
     composite_scores,
+    monte_carlo_stage,
     rank_uncertainty,
 )
 
@@ -140,20 +141,26 @@ def test_a_small_area_varies_more_than_a_big_one_with_the_same_rate() -> None:
     assert "P(topp 2) är andelen dragningar där området hör till de 2 områden (av 12)" in text
 
 
-@pytest.mark.parametrize(("per", "varies"), [("100", False), ("1000", True)])
-def test_shares_are_binomial_and_rates_poisson(per: str, varies: bool) -> None:
-    """40 of 40 as a share (binomial, p = 1) cannot vary; as events per 1 000 (Poisson
-    around 40) it can, and falls below the references at 99 % / 990 per 1 000."""
+@pytest.mark.parametrize(("per", "bound"), [("100", 100.0), ("1000", math.inf)])
+def test_shares_are_beta_and_rates_gamma(per: str, bound: float) -> None:
+    """40 of 40 is uncertain too (Jeffreys posterior): as a share (beta) it varies below
+    100 % and never above; as events per 1 000 (gamma) on both sides of 1 000. Either
+    way it falls below the references at 95-99 % in some draws."""
     catalogue = rate_catalogue(a=f"socioekonomi:{per}")
     refs = [f"R{i}" for i in range(5)]
     table = rate_table([*refs, "full"], a=([95000 + 1000 * i for i in range(5)] + [40],
                                            [100000] * 5 + [40]))
-    result = rank_uncertainty(table, catalogue, equal_weights(catalogue),
-                              UncertaintyOptions(draws=400, **NOISE_ONLY))
+    options = UncertaintyOptions(draws=400, **NOISE_ONLY)
+    result = rank_uncertainty(table, catalogue, equal_weights(catalogue), options)
     assert result.rank_low["full"] == 1
-    assert bool(result.rank_high["full"] > 1) == varies
+    assert result.rank_high["full"] > 1
     assert result.rank_high[refs].tolist() == [6, 5, 4, 3, 2]   # big: no more than one place
     assert (result.rank_high - result.rank_low)[refs].max() <= 1
+    stage = monte_carlo_stage(rank_areas(table, catalogue, equal_weights(catalogue)),
+                              catalogue, options)
+    full = stage.draws.noise[:, stage.model.cells == stage.model.n - 1].ravel()
+    top = float(per)                                             # 40 of 40
+    assert full.max() <= bound and full.max() > (top if bound == math.inf else 0.99 * top)
 
 
 def test_reproducible_with_the_seed_and_different_with_another() -> None:
@@ -386,8 +393,10 @@ def test_method_text_names_what_was_done(demo) -> None:
     text = rank_uncertainty(table, catalogue, settings,
                             UncertaintyOptions(draws=1000, seed=42)).method_text()
     for part in ("1\u2009000 Monte Carlo-dragningar", "slumpfrö 42", "Dirichlet",
-                 "koncentration 50", "normaliseringen", "MPI+", "binomialfördelat",
-                 "Poissonfördelat", "P(topp 4)", "5:e till 95:e percentilen", "9 decimaler"):
+                 "koncentration 50", "normaliseringen", "MPI+", "Jeffreys",
+                 "betafördelning för andelar", "gammafördelning för antal per 1 000",
+                 "även 0 av 40 varierar", "P(topp 4)", "5:e till 95:e percentilen",
+                 "9 decimaler"):
         assert part in text, part
     assert "\n" not in text
     fixed = rank_uncertainty(table, catalogue, settings, FIXED).method_text()
