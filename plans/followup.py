@@ -18,7 +18,8 @@ value), held at the target value after the target year; and a status. With ``d``
 goal's direction, the sign of target minus baseline (for a goal to hold the level, the
 direction of less need: ``-direction`` of the indicator), and a tolerance of 1e-9:
 
-* **målet nått**: ``d · (value - target) ≥ 0``: the target is reached or passed;
+* **målet nått**: ``d · (value - target) ≥ 0``: the target is reached or passed, and the
+  interval of the change supports it (attainment ``uppnått``, below);
 * **på väg**: otherwise ``d · (value - expected) ≥ 0``: at or beyond the line;
 * **inte på väg**: otherwise (also every goal whose target year has passed unreached);
 * **kan inte mätas**, with the reason: the indicator is no longer in the catalogue or is
@@ -33,6 +34,14 @@ Poisson score for other rates) from the counts after disclosure control. An indi
 without counts (a ready value) has no interval: "kan inte bedömas". ``rate_change``
 treats every row on its own, so all goals of one model are assessed in one call, one
 row per goal.
+
+**Attainment** (:func:`attainment`): the goal asks for the change ``required = target -
+the baseline year's value in the data``. ``uppnått`` when the whole interval of the change
+is at or beyond ``required`` in the goal's direction, ``ej uppnått`` when the whole
+interval falls short of it, ``osäkert`` otherwise; ``kan inte bedömas`` without an
+interval. A value at or beyond the target whose attainment is not ``uppnått`` is "på väg"
+(it is beyond the line), with the reason: a single value past the target is no proof
+that the goal is reached.
 """
 
 from __future__ import annotations
@@ -51,6 +60,12 @@ from indicators.swedish import format_number
 from indicators.table import derive_values, validate_indicator_table
 from indicators.trends import CANNOT_ASSESS, DECREASE, INCREASE, rate_change
 from plans.model import Goal, PlanContents
+
+# Whether the goal is reached, judged by the interval of the change (Change.attainment).
+ATTAINED = "uppnått"
+UNCERTAIN = "osäkert"
+NOT_ATTAINED = "ej uppnått"
+ATTAINMENTS: tuple[str, ...] = (ATTAINED, UNCERTAIN, NOT_ATTAINED, CANNOT_ASSESS)
 
 REACHED = "målet nått"
 ON_TRACK = "på väg"
@@ -294,6 +309,8 @@ class Change:
     ci_high: float | None = None
     verdict: str = CANNOT_ASSESS
     reason: str = ""
+    required: float | None = None       # the change the goal asks for (target - baseline)
+    attainment: str = CANNOT_ASSESS     # ATTAINMENTS: the interval against ``required``
 
     @property
     def exceeds_uncertainty(self) -> bool:
@@ -360,6 +377,35 @@ def goal_status(goal: Goal, indicator: Indicator, year: int, value: float
     late = (f"; målåret {goal.target_year} har passerat" if year > goal.target_year else "")
     return OFF_TRACK, expected, (f"{shown} år {year}, men linjen mot målet ligger på "
                                  f"{_amount(expected, indicator.unit)}{late}")
+
+
+def attainment(direction: int, required: float, ci_low: float, ci_high: float) -> str:
+    """Whether the interval of the change supports that the goal is reached: ``uppnått``
+    when the whole interval is at or beyond ``required`` (the change the goal asks for) in
+    the goal's ``direction``, ``ej uppnått`` when the whole interval falls short of it,
+    ``osäkert`` otherwise."""
+    ends = sorted((direction * (ci_low - required), direction * (ci_high - required)))
+    slack = TOLERANCE * max(1.0, abs(required))
+    if ends[0] >= -slack:
+        return ATTAINED
+    if ends[1] < -slack:
+        return NOT_ATTAINED
+    return UNCERTAIN
+
+
+def _settled(result: GoalFollowUp) -> GoalFollowUp:
+    """``målet nått`` only when the interval of the change supports it: a value at or
+    beyond the target whose interval does not (or has none) is on track, and says why."""
+    if result.status != REACHED or result.change.attainment == ATTAINED:
+        return result
+    ch, unit = result.change, result.goal.unit
+    if ch.ci_low is None or ch.ci_high is None:
+        why = (f"men osäkerheten kan inte bedömas ({ch.reason})" if ch.reason
+               else "men osäkerheten kan inte bedömas")
+    else:
+        why = (f"men förändringens intervall ({_amount(ch.ci_low, unit)} till "
+               f"{_amount(ch.ci_high, unit)}) rymmer också att målet inte är nått")
+    return replace(result, status=ON_TRACK, reason=f"{result.reason}, {why}")
 
 
 def _amount(value: float, unit: str) -> str:
@@ -456,9 +502,12 @@ def _changes(pending: Sequence[tuple[int, tuple[int, int, int, int]]],
                              alpha=alpha)
         for (k, _), row in zip(group, result.itertuples(), strict=True):
             g = goals[k]
-            out[k] = Change(g.change.first, g.change.last, _number(row.change),
-                            _number(row.ci_low), _number(row.ci_high), str(row.verdict),
-                            str(row.reason))
+            low, high = _number(row.ci_low), _number(row.ci_high)
+            required = _number(g.goal.target_value - row.rate_first)
+            judged = (CANNOT_ASSESS if low is None or high is None or required is None
+                      else attainment(goal_direction(g.goal, g.indicator), required, low, high))
+            out[k] = Change(g.change.first, g.change.last, _number(row.change), low, high,
+                            str(row.verdict), str(row.reason), required, judged)
     return out
 
 
@@ -513,6 +562,8 @@ class FollowUp:
                    "Konfidensintervall, nedre": ch.ci_low,
                    "Konfidensintervall, övre": ch.ci_high,
                    "Bedömning av förändringen": ch.verdict,
+                   "Förändring som målet kräver": ch.required,
+                   "Måluppfyllelse": ch.attainment,
                    "Varför ingen bedömning": ch.reason,
                    "Anmärkningar": " ".join(g.notes)}
             values = {s.year: s.value for s in g.series}
@@ -523,6 +574,7 @@ class FollowUp:
                    "Enligt linjen mot målet", "Status", "Förklaring",
                    "Förändring sedan utgångsåret", "Konfidensintervall, nedre",
                    "Konfidensintervall, övre", "Bedömning av förändringen",
+                   "Förändring som målet kräver", "Måluppfyllelse",
                    "Varför ingen bedömning", "Anmärkningar",
                    *(f"Värde {year}" for year in self.years)]
         out = pd.DataFrame(rows, columns=columns)
@@ -548,6 +600,12 @@ class FollowUp:
             "score-intervall för övriga antal per invånare). "
             f"'{INCREASE}' eller '{DECREASE}' bara när hela intervallet ligger på ena sidan "
             "om 0; färdiga värden utan antal kan inte bedömas.",
+            "Måluppfyllelse: målet kräver förändringen från utgångsårets värde i data till "
+            f"målvärdet. '{ATTAINED}' när hela intervallet för förändringen når så långt "
+            f"eller längre, '{NOT_ATTAINED}' när hela intervallet stannar före, "
+            f"'{UNCERTAIN}' annars. Statusen '{REACHED}' ges bara när målet är "
+            f"'{ATTAINED}'; ett värde som når målvärdet utan att intervallet stöder det är "
+            f"'{ON_TRACK}'.",
         ]
 
 
@@ -578,7 +636,7 @@ def follow_up(plan: PlanContents | Iterable[Goal], catalogue: Catalogue,
             pending.append((k, where))
     for k, change in _changes(pending, done, m, alpha).items():
         done[k] = replace(done[k], change=change)
-    return FollowUp(tuple(done), areas, m.years, m.rule, alpha)
+    return FollowUp(tuple(_settled(g) for g in done), areas, m.years, m.rule, alpha)
 
 
 def tables_by_year(history: Iterable[tuple[int, pd.DataFrame]], year: int | None = None,

@@ -14,11 +14,11 @@ import pandas as pd
 
 from indicators.catalogue import Catalogue
 from indicators.swedish import format_number
-from plans.followup import STATUSES, FollowUp
+from plans.followup import STATUSES, Change, FollowUp
 from plans.model import FIELD_LABELS, Action, AuditEntry, Goal
 
 GOAL_COLUMNS = ("Indikator", "Enhet", "Utgångsläge", "Mål", "Senast", "Enligt linjen",
-                "Status", "Förklaring", "Större än osäkerheten?")
+                "Status", "Förklaring", "Större än osäkerheten?", "Måluppfyllelse")
 ACTION_COLUMNS = ("Insats", "Ansvarig", "Start", "Slut", "Kostnad (kr)", "Kommentar")
 HISTORY_COLUMNS = ("När", "Vem", "Vad", "Ändring", "Fält")
 OPERATIONS = {"skapad": "Skapad", "ändrad": "Ändrad", "borttagen": "Borttagen"}
@@ -32,8 +32,9 @@ def indicator_names(catalogue: Catalogue) -> dict[str, str]:
 
 def goal_table(followup: FollowUp, area_id: str) -> pd.DataFrame:
     """One row per goal of ``area_id``: baseline and target with their years, the latest
-    value, where the straight line from baseline to target says it should be, the status
-    and whether the change is larger than its uncertainty (with its interval)."""
+    value, where the straight line from baseline to target says it should be, the status,
+    whether the change is larger than its uncertainty (with its interval) and whether
+    that interval reaches the change the goal asks for (:func:`goal_attainment`)."""
     rows = []
     for g in followup.in_area(area_id):
         goal, change = g.goal, g.change
@@ -52,8 +53,18 @@ def goal_table(followup: FollowUp, area_id: str) -> pd.DataFrame:
             "Status": g.status,
             "Förklaring": g.reason,
             "Större än osäkerheten?": certainty,
+            "Måluppfyllelse": goal_attainment(change),
         })
     return pd.DataFrame(rows, columns=list(GOAL_COLUMNS))
+
+
+def goal_attainment(change: Change) -> str:
+    """Whether the goal is reached by the interval of the change, with the change the goal
+    asks for: "osäkert (målet kräver -6,70; intervallet -12,10 till -1,00)"."""
+    if change.required is None or change.ci_low is None or change.ci_high is None:
+        return change.attainment
+    return (f"{change.attainment} (målet kräver {format_number(change.required)}; intervallet "
+            f"{format_number(change.ci_low)} till {format_number(change.ci_high)})")
 
 
 def goal_label(goal: Goal, names: Mapping[str, str]) -> str:
@@ -101,7 +112,9 @@ def followup_method(followup: FollowUp) -> str:
     years = followup.years
     span = f"{years[0]}–{years[-1]}" if years else "inga år"
     return (f"Data: {span}. 'På väg' = minst så långt som en rak linje från utgångsvärdet "
-            "till målet; värden som döljs av röjandekontrollen räknas som 'kan inte mätas'.")
+            "till målet; 'målet nått' bara när hela konfidensintervallet för förändringen "
+            "når målet ('uppnått'); värden som döljs av röjandekontrollen räknas som 'kan "
+            "inte mätas'.")
 
 
 def plan_summary(followup: FollowUp) -> str:

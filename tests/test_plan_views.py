@@ -30,7 +30,9 @@ def _followed(**change) -> SimpleNamespace:
                            latest_year=2024, expected=10.25, status=ON_TRACK,
                            reason="minst så långt som linjen",
                            change=SimpleNamespace(**{"change": None, "reason": "",
-                                                     "verdict": "", **change}))
+                                                     "verdict": "", "required": None,
+                                                     "attainment": "kan inte bedömas",
+                                                     **change}))
 
 
 class _FollowUp:
@@ -49,12 +51,14 @@ class _FollowUp:
 
 def test_a_goal_with_a_change_larger_than_its_uncertainty() -> None:
     followup = _FollowUp([_followed(change=-2.25, ci_low=-3.5, ci_high=-1.0,
-                                    verdict="minskning")])
+                                    verdict="minskning", required=-4.5,
+                                    attainment="ej uppnått")])
     assert goal_table(followup, "A1").to_dict("records") == [{
         "Indikator": "Våldsbrott", "Enhet": "per 1 000", "Utgångsläge": "12,50 (2022)",
         "Mål": "8,00 (2026)", "Senast": "10,25 (2024)", "Enligt linjen": "10,25",
         "Status": ON_TRACK, "Förklaring": "minst så långt som linjen",
-        "Större än osäkerheten?": "minskning (-2,25; -3,50 till -1,00)"}]
+        "Större än osäkerheten?": "minskning (-2,25; -3,50 till -1,00)",
+        "Måluppfyllelse": "ej uppnått (målet kräver -4,50; intervallet -3,50 till -1,00)"}]
     assert goal_table(followup, "A2").empty
     assert list(goal_table(followup, "A2").columns)[0] == "Indikator"
 
@@ -65,6 +69,7 @@ def test_a_goal_not_yet_measured_says_why() -> None:
     row = goal_table(_FollowUp([unmeasured]), "A1").iloc[0]
     assert row["Senast"] == "–" and row["Enligt linjen"] == "–"
     assert row["Större än osäkerheten?"] == "dolt av röjandekontrollen"
+    assert row["Måluppfyllelse"] == "kan inte bedömas"
 
 
 def test_a_goal_named_in_the_edit_list() -> None:
