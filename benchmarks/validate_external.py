@@ -1,7 +1,7 @@
 """External validation of the default index against the police's data (issue 16).
 
     .venv/bin/python benchmarks/validate_external.py [--data ../shared/data]
-                                                     [--out benchmarks/results/validation.md]
+                                                     [--out data/validation/extern_validering.md]
 
 Runs what a user gets by default (SCB's embedded statistics, the default settings with
 disclosure control on) for Huddinge's RegSO and for all of Sweden's RegSO, and computes the
@@ -24,7 +24,6 @@ sys.path.insert(0, str(ROOT))
 from geo.validation import (  # noqa: E402
     LOW_TYPE,
     OFFENCE_RATE,
-    RESULT_COLUMNS,
     SCOPES,
     TOUCHED,
     PoliceFiles,
@@ -33,10 +32,15 @@ from geo.validation import (  # noqa: E402
     validate,
 )
 from indicators.columns import AREA_ID, AREA_NAME  # noqa: E402
-from indicators.validation import RESAMPLES, SEED, validation_section  # noqa: E402
+from indicators.validation import (  # noqa: E402
+    RESAMPLES,
+    RESULT_COLUMNS,  # noqa: E402
+    SEED,
+    validation_section,
+)
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
-DEFAULT_OUT = ROOT / "benchmarks" / "results" / "validation.md"
+DEFAULT_OUT = ROOT / "data" / "validation" / "extern_validering.md"
 
 
 def table_lines(validations: list[Validation]) -> list[str]:

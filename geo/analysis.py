@@ -22,10 +22,11 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.cache import LRUCache, content_digest
-from geo.inputs import Inputs
+from geo.inputs import Inputs, validation_section
 from geo.io.files import (
     SourceInfo,
 )
+from geo.io.scb_wide import FROM_PERCENT
 from geo.spatial.comparisons import ComparisonResult, Comparisons, compare_areas
 from geo.spatial.hotspots import HotspotError, Hotspots, find_hotspots, values_from_ranking
 from geo.spatial.join import JoinReport, join_areas
@@ -36,6 +37,7 @@ from indicators.assessment import (
     TrendReport,
     WeightlessStage,
     assess_ranking,
+    censored_bands,
     rank_with,
     trend_report,
     weightless_stage,
@@ -97,9 +99,11 @@ def assess_kept(digest: str, table: pd.DataFrame, catalogue: Catalogue,
         table, catalogue, settings, source=source))
     prepared, ranking = rank_with(stage, table, catalogue, settings, source=source)
     options = settings.uncertainty
+    censored = censored_bands(prepared)
     monte_carlo: MonteCarloStage = _kept(
-        MONTE_CARLO, (key, monte_carlo_key(ranking, catalogue, options)),
-        lambda: monte_carlo_stage(ranking, catalogue, options, mapper=pool_map))
+        MONTE_CARLO, (key, monte_carlo_key(ranking, catalogue, options, censored=censored)),
+        lambda: monte_carlo_stage(ranking, catalogue, options, censored=censored,
+                                  mapper=pool_map))
     return assess_ranking(prepared, ranking, monte_carlo=monte_carlo, mapper=pool_map)
 
 
@@ -181,8 +185,17 @@ class Analysis:
     def method_page(self) -> tuple[Section, ...]:
         top_k = self.assessment.top_k if self.assessment else max(1, round(len(
             self.result.score) / 5))
+        catalogue = self.inputs.catalogue
+        used = [i for i in self.result.values.columns if (self.result.weights[i] > 0).any()]
+        disclosure = self.assessment.prepared.disclosure if self.assessment else None
+        validation = validation_section()
         return method_page(self.settings, n_areas=int(self.result.score.notna().sum()),
-                           top_k=top_k, n_indicators=int((self.result.weights > 0).any().sum()))
+                           top_k=top_k, n_indicators=len(used),
+                           youth=disclosure.youth_column if disclosure is not None else None,
+                           from_percent=[catalogue[i].name for i in used
+                                         if catalogue[i].numerator in FROM_PERCENT],
+                           domains=sorted({catalogue[i].domain for i in used}),
+                           extra=() if validation is None else (validation,))
 
 
 def _censored(table: pd.DataFrame, held: Held | None, catalogue: Catalogue, rule: SmallNumbers,

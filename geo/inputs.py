@@ -33,9 +33,11 @@ from indicators.columns import AREA_ID, AREA_NAME, SYNTHETIC_MARK
 from indicators.disclosure import Held
 from indicators.errors import IndicatorTableError
 from indicators.levels import aggregate_to_level
+from indicators.method import Section
 from indicators.settings import AnalysisSettings, settings_for_catalogue, settings_for_table
 from indicators.table import available_indicators, column_uses, validate_indicator_table
 from indicators.trends import split_years
+from indicators.validation import stored_section
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 
@@ -66,6 +68,19 @@ SCB_CATALOGUE = DATA_DIR / "catalogue_scb.csv"
 
 
 PROFILES_DIR = DATA_DIR / "profiles"
+
+
+VALIDATION = DATA_DIR / "validation" / "extern_validering.md"
+"""The external validation of the default analysis, written by
+``benchmarks/validate_external.py``: the method page's section on it."""
+
+
+def validation_section() -> Section | None:
+    """The method page's section on the external validation (None when the file is
+    missing, e.g. removed from a copy)."""
+    if not VALIDATION.is_file():
+        return None
+    return stored_section(VALIDATION.read_text(encoding="utf-8"))
 
 
 DEFAULT_PROFILE = PROFILES_DIR / "bred_prevention.toml"

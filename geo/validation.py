@@ -288,10 +288,6 @@ def validate(scope: str, files: PoliceFiles) -> Validation:
 
 
 
-RESULT_COLUMNS = ("key", "metric", "outcome", "scope", "external", "primary", "n",
-                  "positives", "value", "low", "high", "dropped")
-
-
 def result_rows(validation: Validation, digits: int = 4) -> list[dict[str, str]]:
     """One row per metric as text (values rounded to ``digits``): what the results file
     holds and what a test recomputes and compares."""
@@ -305,21 +301,4 @@ def result_rows(validation: Validation, digits: int = 4) -> list[dict[str, str]]
             "positives": "" if r.n_positive is None else str(r.n_positive),
             "value": f"{e.value:.{digits}f}", "low": f"{e.low:.{digits}f}",
             "high": f"{e.high:.{digits}f}", "dropped": str(e.dropped)})
-    return rows
-
-
-def read_result_rows(text: str) -> list[dict[str, str]]:
-    """The rows of the results table in a markdown file written from :func:`result_rows`
-    (the table whose header is :data:`RESULT_COLUMNS`)."""
-    lines = text.splitlines()
-    header = "| " + " | ".join(RESULT_COLUMNS) + " |"
-    if header not in lines:
-        raise ValueError(f"no results table with the header {header!r}")
-    start = lines.index(header) + 2
-    rows = []
-    for line in lines[start:]:
-        if not line.startswith("|"):
-            break
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        rows.append(dict(zip(RESULT_COLUMNS, cells, strict=True)))
     return rows

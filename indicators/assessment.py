@@ -134,6 +134,14 @@ def rank_with(stage: WeightlessStage, table: pd.DataFrame, catalogue: Catalogue,
     return prepared, RankingResult(prepared.table, catalogue, settings, source, stage.base)
 
 
+def censored_bands(prepared: Prepared) -> pd.DataFrame | None:
+    """The hidden counts' bands, which the Monte Carlo draws each hidden count from
+    (None without disclosure control or without a hidden count)."""
+    if prepared.disclosure is None or not len(prepared.disclosure.suppressed):
+        return None
+    return prepared.disclosure.bands()
+
+
 def assess_ranking(prepared: Prepared, ranking: RankingResult, *,
                    monte_carlo: MonteCarloStage | None = None,
                    mapper: Mapper = map) -> Assessment:
@@ -144,7 +152,8 @@ def assess_ranking(prepared: Prepared, ranking: RankingResult, *,
     settings = ranking.settings
     uncertainty = rank_uncertainty(prepared.table, ranking.catalogue, settings,
                                    settings.uncertainty, source=ranking.source,
-                                   ranking=ranking, stage=monte_carlo, mapper=mapper)
+                                   ranking=ranking, stage=monte_carlo,
+                                   censored=censored_bands(prepared), mapper=mapper)
     rule = settings.tiers
     tiers = assign_tiers(uncertainty.p_top_k, uncertainty.median_rank, uncertainty.top_k, rule)
     return Assessment(prepared, ranking, uncertainty, tiers, rule)

@@ -8,10 +8,12 @@ settings, so a changed choice changes the page, and says where it differs from t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 
 from indicators.columns import AGGREGATIONS, DOMAINS, MISSING_POLICIES, NORMALISATIONS
+from indicators.disclosure import band_text
 from indicators.ranking import MPI_MEAN, MPI_SD, mpi_example
 from indicators.settings import SMOOTHING, AnalysisSettings
 from indicators.swedish import format_number, format_percent
@@ -72,10 +74,28 @@ def _mpi_example_text() -> str:
         "rangordnas före B.")
 
 
+_COUNT_WORDS = ("ingen", "en", "två", "tre", "fyra", "fem", "sex")
+
+
+def _domains_text(domains: Sequence[str] | None) -> str:
+    """"sex domäner: Psykisk ohälsa, …" or "en domän: Socioekonomiska riskfaktorer"."""
+    shown = [DOMAINS[d] for d in DOMAINS if domains is None or d in domains]
+    word = _COUNT_WORDS[len(shown)] if len(shown) < len(_COUNT_WORDS) else str(len(shown))
+    return f"{word} {'domän' if len(shown) == 1 else 'domäner'}: {', '.join(shown)}"
+
+
 def method_page(settings: AnalysisSettings, *, n_areas: int, top_k: int,
-                n_indicators: int | None = None) -> tuple[Section, ...]:
-    """The method page for ``settings`` applied to ``n_areas`` areas with top ``top_k``."""
+                n_indicators: int | None = None, youth: str | None = None,
+                from_percent: Sequence[str] = (),
+                domains: Sequence[str] | None = None,
+                extra: Sequence[Section] = ()) -> tuple[Section, ...]:
+    """The method page for ``settings`` applied to ``n_areas`` areas with top ``top_k``.
+    ``youth``: the young population the small-area flag reads ("barn 0–17 år"; None:
+    unknown); ``from_percent``: names of indicators whose counts were rebuilt from a
+    published percentage; ``domains``: the domains the indicators are in (None: all six);
+    ``extra``: sections before the sources (the external validation)."""
     s, u, small = settings, settings.uncertainty, settings.small_numbers
+    t = small.disclosure_threshold
     smooth_default = SMOOTHING[DEFAULTS.small_numbers.smoothing]
     default_coverage = DEFAULTS.small_numbers.min_coverage
     n_ind = n_indicators if n_indicators is not None else len(s.indicators)
@@ -89,9 +109,13 @@ def method_page(settings: AnalysisSettings, *, n_areas: int, top_k: int,
             "Indexet ersätter inte lokal kunskap: det är ett underlag för att välja var man "
             "ska titta närmare.")),
         Section("Indikatorer och riktning", (
-            f"{n_ind} indikatorer ingår, i sex domäner: {', '.join(DOMAINS.values())}. "
-            "Andelar räknas alltid från antal och befolkning (täljare och nämnare), aldrig "
-            "från färdiga procenttal, så att områden kan slås ihop korrekt.",
+            f"{n_ind} indikatorer ingår, i {_domains_text(domains)}. "
+            "Andelar räknas från antal och befolkning (täljare och nämnare), så att områden "
+            "kan slås ihop korrekt."
+            + (f" Undantag: {' och '.join(from_percent)} publicerar SCB bara som procent med "
+               "heltal; antalet räknas tillbaka som procenten gånger befolkningen, och kan "
+               "därför avvika med upp till en halv procentenhet av områdets befolkning."
+               if from_percent else ""),
             "Varje indikator har en riktning: för de flesta betyder ett högre värde större "
             "behov; för skyddsfaktorer (t.ex. behörighet till gymnasiet) betyder ett högre "
             "värde mindre behov, och skalan vänds.")),
@@ -134,8 +158,8 @@ def method_page(settings: AnalysisSettings, *, n_areas: int, top_k: int,
             + (", normaliseringen varieras" if u.vary_normalisation else "")
             + (", sammanvägningen varieras" if u.vary_aggregation else "")
             + (", och antalen i små områden varieras efter sin slumpmässiga osäkerhet "
-               "(binomial- eller Poissonfördelning), så att 3 fall av 40 inte behandlas som "
-               "exakt 7,5 %" if u.data_noise else "")
+               f"(binomial- eller Poissonfördelning), så att {t} fall av 40 inte behandlas som "
+               f"exakt {format_percent(t / 40 * 100, 1)}" if u.data_noise else "")
             + ".",
             f"För varje område anges medianrangen, ett intervall där rangen hamnar i 90 % av "
             f"beräkningarna (5–95 %), och sannolikheten att området hör till de {top_k} med "
@@ -150,26 +174,35 @@ def method_page(settings: AnalysisSettings, *, n_areas: int, top_k: int,
             f"{top_k} första. Övriga: resten. Regeln använder alltså både poängen och dess "
             "osäkerhet: ett område prioriteras högt bara om placeringen håller.",)),
         Section("Små tal och sekretess", (
-            ("Röjandekontroll: antal under "
-             f"{small.disclosure_threshold} (och andelar som bygger på dem) visas inte någonstans: "
-             "inte i appen, verktygstips, tabeller eller exporter. Där en summa för kommunen "
-             "visas döljs ytterligare ett värde, så att det dolda inte kan räknas fram. Dolda "
-             "värden räknas som saknade i indexet."
+            (f"Röjandekontroll: ett antal personer under {t} i ett område, eller ett antal där "
+             f"färre än {t} står utanför gruppen, visas inte någonstans: inte i appen, "
+             "verktygstips, tabeller eller exporter, och inte heller de andelar som bygger på "
+             "det. I beräkningarna ersätts ett dolt antal med mitten av det intervall det "
+             f"ligger i ({band_text(1, t - 1)} ger {format_number((t) / 2, 1, trim=True)}) och "
+             "varieras över intervallet i osäkerhetsberäkningen. Därför beror inget resultat "
+             "på det dolda värdet, varken index, rang, summor för kommunen, trender eller "
+             "uppföljning: ändras det inom sitt intervall ändras ingen export. Värden som var "
+             "dolda redan i källan (SCB:s '..') behandlas likadant, som ett värde mellan 1 och "
+             f"{t - 1}, inte som saknade. Data som summeras till större områden (DeSO till "
+             "RegSO, kommundelar eller sammanslagna områden) skyddas innan de summeras, så att "
+             "två exporter på olika nivåer inte kan dras ifrån varandra. Skyddet gäller antal "
+             "personer; katalogen anger vilka antal som är det (antal lägenheter är det inte)."
              if small.disclosure else
              "Röjandekontroll är AVSTÄNGD i dessa inställningar: små antal kan visas. Slå på "
              "den innan resultat lämnar förvaltningen."),
-            f"Områden där barn- och ungdomsbefolkningen är mindre än {small.min_population} "
-            "personer markeras: deras andelar är osäkra.",
+            f"Områden med färre än {small.min_population} {youth or 'barn och unga'} markeras: "
+            "deras andelar är osäkra.",
             ("Små grannområden slås ihop tills varje område når minst "
-             f"{small.min_population} personer: det minsta området först, med den granne det "
-             "delar längst gräns med; antal summeras och andelar räknas om."
+             f"{small.min_population} {youth or 'barn och unga'}: det minsta området först, "
+             "med den granne det delar längst gräns med; antal summeras och andelar räknas om."
              if small.merge_small else
              "Små områden slås inte ihop (kan väljas: då slås det minsta området ihop med "
              "den granne det delar längst gräns med, tills alla når gränsen)."),
             f"Utjämning: {SMOOTHING[small.smoothing]}"
             f"{_default_note(s, 'small_numbers.smoothing', smooth_default)}. Med empirisk "
-            "Bayes dras små områdens andelar mot kommunens samlade andel, mer ju mindre "
-            "området är; stora områden påverkas knappt.")),
+            "Bayes dras små områdens andelar mot den samlade andelen för alla områden (dolda "
+            "antal med sitt mittvärde), mer ju mindre området är; stora områden påverkas "
+            "knappt.")),
         Section("Var behoven samlas", (
             "Lokal Moran's I och Getis-Ord Gi* visar om områden med högt (eller lågt) index "
             "ligger intill varandra mer än slumpen skulle ge. Grannar är områden som delar "
@@ -177,6 +210,7 @@ def method_page(settings: AnalysisSettings, *, n_areas: int, top_k: int,
             "korrigeras för att många områden testas samtidigt (FDR enligt Benjamini och "
             "Hochberg); utan korrektion skulle ungefär vart tjugonde område se signifikant ut "
             "av ren slump. Områden utan grannar eller utan värde ingår inte och anges.",)),
+        *extra,
         Section("Källor till metoden", SOURCES),
     ]
     return tuple(sections)

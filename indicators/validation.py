@@ -257,3 +257,43 @@ def validation_section(results: Sequence[MetricResult], *, vintage: str) -> Sect
         "är få: ett svagt samband betyder inte att indexet är fel, och ett starkt inte att "
         "det är rätt.",
     ))
+
+
+# -- the results file ----------------------------------------------------------------------
+
+RESULT_COLUMNS = ("key", "metric", "outcome", "scope", "external", "primary", "n",
+                  "positives", "value", "low", "high", "dropped")
+VINTAGE = "**Vintage:** "
+
+
+def read_result_rows(text: str) -> list[dict[str, str]]:
+    """The rows of the results table in a markdown file written from
+    :func:`geo.validation.result_rows` (the table whose header is :data:`RESULT_COLUMNS`)."""
+    lines = text.splitlines()
+    header = "| " + " | ".join(RESULT_COLUMNS) + " |"
+    if header not in lines:
+        raise ValueError(f"no results table with the header {header!r}")
+    start = lines.index(header) + 2
+    rows = []
+    for line in lines[start:]:
+        if not line.startswith("|"):
+            break
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        rows.append(dict(zip(RESULT_COLUMNS, cells, strict=True)))
+    return rows
+
+
+def stored_section(text: str) -> Section:
+    """The method page's section from a results file (its table and its vintage line), as
+    :func:`validation_section` writes it from the computed results."""
+    vintage = next((line[len(VINTAGE):] for line in text.splitlines()
+                    if line.startswith(VINTAGE)), "")
+    results = []
+    for row in read_result_rows(text):
+        spec = MetricSpec(row["key"], row["metric"], row["outcome"], row["scope"],
+                          primary=row["primary"] == "yes", external=row["external"] == "yes")
+        estimate = Estimate(float(row["value"]), float(row["low"]), float(row["high"]),
+                            int(row["n"]), RESAMPLES, int(row["dropped"]), SEED)
+        positives = int(row["positives"]) if row["positives"] else None
+        results.append(MetricResult(spec, estimate, positives, ""))
+    return validation_section(results, vintage=vintage)

@@ -30,7 +30,7 @@ def test_every_section_is_there_with_the_numbers_used():
     assert "de 4 med störst behov" in text
     assert "1000 gånger" in text and "fröet 20261123" in text
     assert "Vald metod: z-poäng (standardiserat värde) (standardvalet)." in text
-    assert "antal under 5" in text
+    assert "antal personer under 5" in text
     for source in ("CDC/ATSDR", "English Indices of Deprivation", "COINr", "PySAL",
                    "Benjamini & Hochberg"):
         assert source in text
@@ -48,7 +48,7 @@ def test_changed_choices_change_the_page_and_name_the_default():
     assert "binomial" not in text and "normaliseringen varieras" not in text
     assert "Utjämning: Empirisk Bayes mot kommunens samlade andel (standardvalet är Ingen " \
            "utjämning)." in text
-    assert "antal under 3" in text and "i minst 90 % av beräkningarna" in text
+    assert "antal personer under 3" in text and "i minst 90 % av beräkningarna" in text
 
 
 def test_disclosure_switched_off_is_said_plainly():

@@ -1,5 +1,5 @@
 """External validation: the statistics (exact, hand-computed and against scipy) and the
-figures in benchmarks/results/validation.md, recomputed through the default pipeline."""
+figures in data/validation/extern_validering.md, recomputed through the default pipeline."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from indicators.validation import (
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
-RESULTS = ROOT / "benchmarks" / "results" / "validation.md"
+RESULTS = ROOT / "data" / "validation" / "extern_validering.md"
 
 
 # -- the statistics, by hand ---------------------------------------------------------------
@@ -186,7 +186,8 @@ def validations():
 
 
 def test_committed_figures_are_what_the_default_pipeline_gives(validations):
-    from geo.validation import PREREGISTERED, read_result_rows, result_rows
+    from geo.validation import PREREGISTERED, result_rows
+    from indicators.validation import read_result_rows
     written = read_result_rows(RESULTS.read_text(encoding="utf-8"))
     computed = [row for v in validations.values() for row in result_rows(v)]
     assert [r["key"] for r in computed] == [s.key for s in PREREGISTERED]

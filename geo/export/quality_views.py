@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from geo.analysis import Analysis
+from indicators.assessment import censored_bands
 from indicators.columns import AREA_ID, AREA_NAME, DOMAINS
 from indicators.outliers import (
     KURTOSIS_LIMIT,
@@ -193,8 +194,11 @@ def quality_view(analysis: Analysis, *, with_robustness: bool = True,
 def robustness_view(analysis: Analysis, *, censored: pd.DataFrame | None = None,
                     factor_draws: int | None = None, mapper: Mapper = map
                     ) -> tuple[pd.DataFrame, tuple[str, ...]]:
-    """The robustness part of the section: its table and its sentences."""
+    """The robustness part of the section: its table and its sentences. ``censored``:
+    the bands the Monte Carlo varies; by default those of the analysis."""
     a = analysis.assessment
+    if censored is None and a is not None:      # the hidden counts' bands, as the analysis
+        censored = censored_bands(a.prepared)
     rob = robustness(_table(analysis), analysis.inputs.catalogue, analysis.settings,
                      source=analysis.result.source, ranking=analysis.result,
                      uncertainty=None if a is None else a.uncertainty, censored=censored,

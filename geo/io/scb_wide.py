@@ -38,6 +38,10 @@ def _column(column: str) -> Callable[[dict[str, pd.Series]], pd.Series]:
     return lambda num: num[column]
 
 
+FROM_PERCENT = ("personer_lag_ek_standard",)
+"""Counts rebuilt from a percentage SCB publishes as a whole number (the method page says
+so): off by up to half a percentage point of the population."""
+
 # Each count of ``data/catalogue_scb.csv``: the wide columns it needs and how it is made.
 COUNTS: dict[str, tuple[tuple[str, ...], Callable[[dict[str, pd.Series]], pd.Series]]] = {
     "inv_25_64_forgymnasial": (EDUCATION[:1], _column("edu_2564_2022_forgymnasial")),

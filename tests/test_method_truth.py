@@ -1,0 +1,127 @@
+"""The method page against the code (issue 16): every number and claim it states comes
+from, and is checked against, the code that does it. A wrong sentence there is a bug."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from shared_data import shared
+from small_catalogue import small_catalogue
+
+from geo.analysis import Analysis, run_analysis
+from geo.inputs import (
+    DEFAULT_AREAS,
+    DEFAULT_PROFILE,
+    VALIDATION,
+    default_settings,
+    load_inputs,
+)
+from geo.io.areas import read_areas
+from geo.io.files import read_settings
+from geo.io.scb_wide import FROM_PERCENT
+from geo.sources import real_inputs
+from indicators.columns import AREA_ID, DOMAINS
+from indicators.disclosure import apply_disclosure
+from indicators.swedish import format_number, format_percent
+from indicators.validation import read_result_rows, stored_section
+
+
+def sections(analysis: Analysis) -> dict[str, str]:
+    return {s.heading: "\n".join(s.paragraphs) for s in analysis.method_page()}
+
+
+@pytest.fixture(scope="module")
+def demo() -> Analysis:
+    return run_analysis(load_inputs(), read_settings(DEFAULT_PROFILE))
+
+
+@pytest.fixture(scope="module")
+def real() -> Analysis:
+    inputs = real_inputs(read_areas(DEFAULT_AREAS))
+    return run_analysis(inputs, default_settings(inputs)[0])
+
+
+def _hidden_midpoint(count: float, den: float, threshold: int) -> float | None:
+    table = pd.DataFrame({"antal": [count, 40.0], "unga": [den, 400.0],
+                          "brott_antal": [10.0, 10.0], "invanare": [100.0, 100.0],
+                          "poang": [1.0, 1.0]},
+                         index=pd.Index(["A", "B"], name=AREA_ID))
+    d = apply_disclosure(table, small_catalogue(), ["andel"], threshold=threshold)
+    return float(d.censored.at["A", "antal"]) if len(d.suppressed) else None
+
+
+@pytest.mark.parametrize("threshold", [5, 3, 10])
+def test_the_band_and_midpoint_stated_are_what_disclosure_control_does(demo, threshold):
+    settings = demo.settings.with_changes(disclosure_threshold=threshold)
+    page = "\n".join("\n".join(s.paragraphs) for s in run_analysis(
+        demo.inputs, settings).method_page())
+    midpoint = _hidden_midpoint(1, 1000, threshold)
+    assert midpoint == _hidden_midpoint(threshold - 1, 1000, threshold)   # the whole band
+    assert _hidden_midpoint(threshold, 1000, threshold) is None           # t itself shown
+    assert (f"antal personer under {threshold} i ett område" in page)
+    assert f"(1–{threshold - 1} ger {format_number(midpoint, 1, trim=True)})" in page
+    assert f"som ett värde mellan 1 och {threshold - 1}, inte som saknade" in page
+
+
+def test_the_noise_example_is_a_count_the_defaults_show(demo):
+    """"t fall av 40": the smallest count disclosure control shows, so the example can
+    occur (issue 16: "3 av 40" could not)."""
+    t = demo.settings.small_numbers.disclosure_threshold
+    text = sections(demo)["Hur säker är rangordningen?"]
+    assert f"så att {t} fall av 40 inte behandlas som exakt " \
+           f"{format_percent(t / 40 * 100, 1)}" in text
+    assert _hidden_midpoint(t, 40, t) is None                 # t of 40 is shown...
+    assert _hidden_midpoint(t - 1, 40, t) is not None         # ...t − 1 of 40 is not
+
+
+def test_the_small_area_flag_is_stated_on_the_young_population(demo, real):
+    for analysis in (demo, real):
+        d = analysis.assessment.prepared.disclosure
+        text = sections(analysis)["Små tal och sekretess"]
+        assert d.youth_column is not None
+        assert (f"Områden med färre än {d.min_population} {d.youth_column} markeras"
+                in text)
+    assert sections(demo)["Små tal och sekretess"].count("barn 0–17 år") >= 1
+    assert "barn och unga 0–19 år" in sections(real)["Små tal och sekretess"]
+
+
+def test_the_domains_stated_are_those_of_the_indicators_used(demo, real):
+    assert "i sex domäner: " + ", ".join(DOMAINS.values()) in sections(demo)[
+        "Indikatorer och riktning"]
+    text = sections(real)["Indikatorer och riktning"]
+    assert "4 indikatorer ingår, i en domän: Socioekonomiska riskfaktorer." in text
+    assert "sex domäner" not in text
+
+
+def test_counts_rebuilt_from_percentages_are_said(demo, real):
+    """"aldrig från färdiga procenttal" was untrue for SCB's low economic standard."""
+    catalogue = real.inputs.catalogue
+    rebuilt = [i.name for i in catalogue.values() if i.numerator in FROM_PERCENT]
+    assert rebuilt == ["Invånare med låg ekonomisk standard"]
+    assert f"Undantag: {rebuilt[0]} publicerar SCB bara som procent med heltal" in sections(
+        real)["Indikatorer och riktning"]
+    assert "Undantag" not in sections(demo)["Indikatorer och riktning"]
+    assert "aldrig" not in sections(real)["Indikatorer och riktning"]
+
+
+def test_scb_publishes_low_economic_standard_as_whole_percentages():
+    """The claim's premise, on SCB's wide table as downloaded, and the half percentage
+    point it implies: the rebuilt count is pct/100 × persons."""
+    wide = pd.read_csv(shared("sweden", "scb_deso2018_2022_wide.csv"), dtype={"deso_2018": str})
+    pct = wide["low_econ_standard_2022_pct"].dropna()
+    assert len(pct) > 5000 and (pct == pct.round()).all()
+
+
+def test_the_validation_section_is_the_stored_results(demo):
+    page = demo.method_page()
+    headings = [s.heading for s in page]
+    assert headings[-2:] == ["Extern validering", "Källor till metoden"]
+    stored = stored_section(VALIDATION.read_text(encoding="utf-8"))
+    assert page[-2] == stored
+    text = "\n".join(stored.paragraphs)
+    first = read_result_rows(VALIDATION.read_text(encoding="utf-8"))[0]
+    assert first["metric"] == "auc" and first["primary"] == first["external"] == "yes"
+    shown = (f"AUC {format_number(float(first['value']), 2)} (95 % KI "
+             f"{format_number(float(first['low']), 2)}–{format_number(float(first['high']), 2)})")
+    assert shown in text
+    assert "delvis inbyggd" in text
