@@ -143,7 +143,7 @@ from indicators.ranking import (
     rank_areas,
 )
 from indicators.settings import AnalysisSettings, UncertaintyOptions
-from indicators.swedish import format_integer
+from indicators.swedish import format_integer, format_number
 
 NORMALISATION_CHOICES: tuple[str, ...] = tuple(NORMALISATIONS)   # zscore, percentile, minmax
 AGGREGATION_CHOICES: tuple[str, ...] = tuple(AGGREGATIONS)       # arithmetic, mpi
@@ -260,6 +260,11 @@ class RankUncertainty:
                  "området hör till "
                  + ("det område" if self.top_k == 1 else f"de {self.top_k} områden")
                  + f" (av {self.n_areas}) som har störst behov.")
+        se = self.p_top_k_se.max()
+        if pd.notna(se):
+            text += (" Andelens medelfel, som bara beror på att dragningarna är ändligt "
+                     f"många, är högst {format_number(100 * se, 1, trim=True)} "
+                     "procentenheter.")
         return text
 
 

@@ -18,6 +18,7 @@ from indicators.catalogue import CATALOGUE_COLUMNS, Catalogue, validate_catalogu
 from indicators.columns import AREA_ID
 from indicators.ranking import rank_areas
 from indicators.settings import AnalysisSettings
+from indicators.swedish import format_number
 from indicators.uncertainty import (
     UncertaintyOptions,
     monte_carlo_key,
@@ -278,6 +279,9 @@ def test_p_top_k_se_is_binomial_for_independent_draws() -> None:
     p = result.p_top_k
     assert np.allclose(result.p_top_k_se, np.sqrt(p * (1 - p) / 400), rtol=0, atol=1e-15)
     assert result.p_top_k_se.name == "p_top_k_se"
+    largest = format_number(100 * result.p_top_k_se.max(), 1, trim=True)
+    assert f"medelfel, som bara beror på att dragningarna är ändligt många, är högst " \
+        f"{largest} procentenheter." in result.method_text()
 
 
 def test_p_top_k_se_matches_the_spread_over_seeds() -> None:
@@ -312,3 +316,4 @@ def test_p_top_k_se_of_shared_noise_counts_data_sets_not_draws() -> None:
     one = rank_uncertainty(SE_TABLE, SE_CATALOGUE, settings_of(SE_CATALOGUE),
                            UncertaintyOptions(draws=50, noise_replicates=1))
     assert one.p_top_k_se.isna().all()      # one shared data set: no estimate
+    assert "medelfel" not in one.method_text()
