@@ -157,9 +157,11 @@ def method_page(settings: AnalysisSettings, *, n_areas: int, top_k: int,
             "variation)"
             + (", normaliseringen varieras" if u.vary_normalisation else "")
             + (", sammanvägningen varieras" if u.vary_aggregation else "")
-            + (", och antalen i små områden varieras efter sin slumpmässiga osäkerhet "
-               f"(binomial- eller Poissonfördelning), så att {t} fall av 40 inte behandlas som "
-               f"exakt {format_percent(t / 40 * 100, 1)}" if u.data_noise else "")
+            + (", och varje andel dras från sin osäkerhet givet antalet (Jeffreys "
+               "a posteriori-fördelning: beta för andelar, gamma för händelser per invånare), "
+               f"så att {t} fall av 40 inte behandlas som exakt "
+               f"{format_percent(t / 40 * 100, 1)} och 0 fall inte som exakt 0"
+               if u.data_noise else "")
             + ".",
             f"För varje område anges medianrangen, ett intervall där rangen hamnar i 90 % av "
             f"beräkningarna (5–95 %), och sannolikheten att området hör till de {top_k} med "

@@ -36,7 +36,7 @@ File format (TOML)::
     concentration = 50.0            # Dirichlet concentration around the chosen weights
     vary_normalisation = true
     vary_aggregation = true
-    data_noise = true               # binomial/Poisson noise of count-based indicators
+    data_noise = true               # Jeffreys-posterior noise of count-based indicators
     top_k = 0                       # 0: a fifth of the areas
 
     [small_numbers]

@@ -45,7 +45,7 @@ def test_changed_choices_change_the_page_and_name_the_default():
     assert "Sammanvägning mellan domäner: Mazziotta–Pareto (MPI+): ojämnt höga behov späds " \
            "inte ut (standardvalet är Aritmetiskt medelvärde (kompenserande))." in text
     assert "200 gånger" in text and "fröet 7" in text
-    assert "binomial" not in text and "normaliseringen varieras" not in text
+    assert "Jeffreys" not in text and "normaliseringen varieras" not in text
     assert "Utjämning: Empirisk Bayes mot kommunens samlade andel (standardvalet är Ingen " \
            "utjämning)." in text
     assert "antal personer under 3" in text and "i minst 90 % av beräkningarna" in text

@@ -125,3 +125,12 @@ def test_the_validation_section_is_the_stored_results(demo):
              f"{format_number(float(first['low']), 2)}–{format_number(float(first['high']), 2)})")
     assert shown in text
     assert "delvis inbyggd" in text
+
+
+def test_the_noise_stated_is_the_noise_drawn(demo):
+    """The page and the Monte Carlo's own account both name the Jeffreys posterior, and a
+    0 of 40 does vary in the draws."""
+    assert "Jeffreys" in sections(demo)["Hur säker är rangordningen?"]
+    assert "Jeffreys" in demo.assessment.uncertainty.method_text()
+    assert demo.assessment.uncertainty.censored_cells == len(
+        demo.assessment.prepared.disclosure.suppressed)
