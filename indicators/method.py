@@ -14,6 +14,7 @@ from operator import attrgetter
 
 from indicators.columns import AGGREGATIONS, DOMAINS, MISSING_POLICIES, NORMALISATIONS
 from indicators.disclosure import band_text
+from indicators.outliers import KURTOSIS_LIMIT, MAX_WINSORISED, SKEW_LIMIT
 from indicators.ranking import MPI_MEAN, MPI_SD, mpi_example
 from indicators.settings import SMOOTHING, AnalysisSettings
 from indicators.swedish import format_number, format_percent
@@ -74,6 +75,22 @@ def _mpi_example_text() -> str:
         "rangordnas före B.")
 
 
+def _outlier_text(settings: AnalysisSettings) -> str:
+    """The outlier rule as the code applies it (:mod:`indicators.outliers`)."""
+    rule = (f"skevhet över {format_number(SKEW_LIMIT, 1, trim=True)} i belopp och kurtosis "
+            f"över {format_number(KURTOSIS_LIMIT, 1, trim=True)}, som i COINr")
+    if settings.outliers == "none":
+        return (f"Extremvärden behandlas inte (standardvalet är att en indikator med {rule} "
+                f"winsoriseras i upp till {MAX_WINSORISED} värden eller logaritmeras).")
+    return (f"Extremvärden{_default_note(settings, 'outliers', 'ingen behandling')}: en "
+            f"indikator med {rule}, behandlas innan den normaliseras. De mest extrema värdena "
+            f"dras in ett i taget mot nästa värde (winsorisering, högst {MAX_WINSORISED}) tills "
+            "regeln inte längre gäller; räcker inte det logaritmeras indikatorn i stället. "
+            "Annars kan ett enda område styra en hel indikator. Vilka indikatorer och områden "
+            "som behandlats står under Indexets kvalitet; tabeller och kartor visar de "
+            "ursprungliga värdena.")
+
+
 _COUNT_WORDS = ("ingen", "en", "två", "tre", "fyra", "fem", "sex")
 
 
@@ -125,7 +142,8 @@ def method_page(settings: AnalysisSettings, *, n_areas: int, top_k: int,
             "Indikatorerna mäts i olika enheter och måste göras jämförbara. z-poäng visar hur "
             "många standardavvikelser ett område ligger från genomsnittet; percentilrang visar "
             "bara ordningen (som CDC:s SVI) och påverkas inte av extremvärden; min–max sprider "
-            "värdena mellan 0 och 100.",)),
+            "värdena mellan 0 och 100.",
+            _outlier_text(s))),
         Section("Vikter och sammanvägning", (
             f"Domänvikter: {weighted}. Inom en domän vägs indikatorerna alltid samman med ett "
             "vägt medelvärde (de mäter samma sak), och sedan vägs domänerna samman.",

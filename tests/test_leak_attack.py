@@ -30,6 +30,7 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+from plan_fixtures import demo_plan
 
 from geo.analysis import Analysis, run_analysis
 from geo.export.outputs import map_html
@@ -46,7 +47,6 @@ from indicators.columns import AREA_ID, youth_population
 from indicators.disclosure import apply_disclosure, carry_censored
 from indicators.levels import FROM_ID
 from indicators.settings import AnalysisSettings
-from tests.plan_fixtures import demo_plan
 
 DATE = dt.date(2026, 12, 6)
 

@@ -107,7 +107,7 @@ name = "X"
 normalisation = "zscore"
 aggregation = "arithmetic"
 missing = "reweight"
-outliers = "none"
+outliers = "auto"
 flag_threshold = 0.9
 top_n = 3
 
@@ -131,6 +131,7 @@ disclosure = true
 disclosure_threshold = 5
 min_population = 50
 merge_small = false
+min_coverage = 0.5
 
 [tiers]
 high_p = 0.8
