@@ -12,6 +12,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 
+from indicators.clusters import (
+    ALPHA,
+    MIN_POWER,
+    PERMUTATIONS,
+    POWER_CLUSTER,
+    POWER_LIFT,
+    most_areas_with_permutations,
+    smallest_p,
+)
 from indicators.columns import AGGREGATIONS, DOMAINS, MISSING_POLICIES, NORMALISATIONS
 from indicators.disclosure import band_text
 from indicators.outliers import KURTOSIS_LIMIT, MAX_WINSORISED, SKEW_LIMIT
@@ -226,10 +235,25 @@ def method_page(settings: AnalysisSettings, *, n_areas: int, top_k: int,
         Section("Var behoven samlas", (
             "Lokal Moran's I och Getis-Ord Gi* visar om områden med högt (eller lågt) index "
             "ligger intill varandra mer än slumpen skulle ge. Grannar är områden som delar "
-            "gräns. Signifikans prövas med slumpmässiga omflyttningar (permutationer) och "
-            "korrigeras för att många områden testas samtidigt (FDR enligt Benjamini och "
-            "Hochberg); utan korrektion skulle ungefär vart tjugonde område se signifikant ut "
-            "av ren slump. Områden utan grannar eller utan värde ingår inte och anges.",)),
+            f"gräns eller hörn. Signifikans prövas tvåsidigt med {PERMUTATIONS} slumpmässiga "
+            "omflyttningar (permutationer) och korrigeras för att många områden testas "
+            "samtidigt (FDR enligt Benjamini och Hochberg): ett område är signifikant när "
+            f"dess justerade p-värde är högst {_num(ALPHA, 2)}. Utan korrektion skulle "
+            f"ungefär {_pct(ALPHA)} av områdena se signifikanta ut av ren slump. Med "
+            f"{PERMUTATIONS} permutationer är det minsta möjliga p-värdet "
+            f"{_num(smallest_p(PERMUTATIONS), 3)}, och med fler än "
+            f"{most_areas_with_permutations(PERMUTATIONS, ALPHA)} områden räcker det inte att "
+            "ett område når det: korrektionen gör inget område signifikant förrän flera gör "
+            "det, hur tydligt de än avviker. Där används "
+            "i stället normalapproximationen: för Gi* Getis och Ords z-värde, för lokal "
+            "Moran's I dess väntevärde och varians när grannarnas värden slumpas om. "
+            "Klusteranalysens anteckningar säger vilka p-värden som använts. Testets styrka "
+            f"prövas också: i simulerat slumpbrus på samma områden läggs en klunga om "
+            f"{POWER_CLUSTER} sammanhängande områden, {_num(POWER_LIFT)} standardavvikelser "
+            "över bruset, och samma test med samma slags p-värden körs. Hittas klungan i "
+            f"mindre än {_pct(MIN_POWER)} av simuleringarna märks områden som inte är "
+            "signifikanta 'Går inte att avgöra …' i stället för 'Ej signifikant', och "
+            "styrkan anges. Områden utan grannar eller utan värde ingår inte och anges.",)),
         *extra,
         Section("Källor till metoden", SOURCES),
     ]

@@ -35,17 +35,21 @@ from geo.spatial.hotspots import (
     NO_NEIGHBOUR,
     NOT_SIGNIFICANT,
     UNDECIDABLE,
-    UNDECIDABLE_PERMUTATIONS,
+    UNDECIDABLE_WEAK,
     HotspotError,
     _geometries,
     _subgraph,
     benjamini_hochberg,
     column,
     find_hotspots,
+    gi_star_z,
+    moran_normal_p,
+    normal_p,
     two_sided_p,
     values_from_ranking,
 )
 from geo.spatial.weights import _fingerprint, build_weights, queen_graph
+from indicators import clusters
 from indicators.columns import AREA_ID, DOMAINS, SCORE
 from indicators.ranking import RankingResult
 
@@ -149,7 +153,10 @@ def test_planted_block_is_a_hot_spot_after_fdr():
     # The core of the 3x3 block in the south-west corner: all nine of its Gi* cells are high.
     assert frame.loc["R1C1", "gi_label"] == HOT
     assert frame.loc["R1C1", "moran_label"] == HIGH_HIGH
-    assert frame.loc["R1C1", "gi_p"] <= 0.05 < frame.loc["R1C1", "gi_p"] * 100 / 4
+    # 100 areas with FDR: the normal approximation's p, BH-adjusted
+    assert hot.normal == ("x",)
+    assert frame["gi_p"].to_numpy() == pytest.approx(benjamini_hochberg(frame["gi_p_raw"]))
+    assert frame.loc["R1C1", "gi_p"] <= 0.05
     # Every hot spot lies in the block or touches it; nothing cold, nothing far away.
     hot_ids = frame.index[frame["gi_label"] == HOT]
     assert len(hot_ids) >= 4
@@ -162,10 +169,9 @@ def test_planted_block_is_a_hot_spot_after_fdr():
 def test_without_a_cluster_nothing_is_hot():
     areas, values = planted(lift=0.0)
     hot = find_hotspots(areas, values)
-    # Not significant; on 100 areas with 999 permutations the power check also says that
-    # a small cluster could not have been told from noise (see test_power_*).
-    assert set(hot.frame[column("x", "gi_label")]) <= {NOT_SIGNIFICANT,
-                                                        UNDECIDABLE_PERMUTATIONS}
+    # Not significant; on 100 areas with FDR the power check also says that a small
+    # cluster could not have been told from noise (see test_power_*).
+    assert set(hot.frame[column("x", "gi_label")]) <= {NOT_SIGNIFICANT, UNDECIDABLE_WEAK}
 
 
 SIGNIFICANT = {"gi": (HOT, COLD), "moran": (HIGH_HIGH, LOW_LOW, HIGH_LOW, LOW_HIGH)}
@@ -181,8 +187,10 @@ def test_fdr_removes_noise_hits():
         for stat in ("gi", "moran"):
             raw[stat].append(plain[f"{stat}_label"].isin(SIGNIFICANT[stat]).mean())
             adjusted[stat].append(fdr[f"{stat}_label"].isin(SIGNIFICANT[stat]).mean())
-            # same permutations: the unadjusted p is the same, only the adjustment differs
-            assert (plain[f"{stat}_p_raw"] == fdr[f"{stat}_p_raw"]).all()
+            # with FDR over 100 areas the p comes from the normal approximation, then
+            # BH-adjusted; without, from the permutations
+            assert fdr[f"{stat}_p"].to_numpy() == pytest.approx(
+                benjamini_hochberg(fdr[f"{stat}_p_raw"]))
             assert (fdr[f"{stat}_p"] >= fdr[f"{stat}_p_raw"]).all()
     for stat in ("gi", "moran"):
         # two-sided p: about alpha = 5 % of 1 000 noise areas; with FDR (almost) none
@@ -299,10 +307,11 @@ def test_seeded_runs_repeat_and_leave_numpy_random_state_alone():
     areas, values = planted()
     np.random.seed(5)
     before = np.random.get_state()[1].copy()
-    first = find_hotspots(areas, values, permutations=199, seed=1)
+    # without FDR: the permutations' p on 100 areas (with it, the normal approximation's)
+    first = find_hotspots(areas, values, permutations=199, seed=1, fdr=False)
     assert (np.random.get_state()[1] == before).all()
-    again = find_hotspots(areas, values, permutations=199, seed=1)
-    other = find_hotspots(areas, values, permutations=199, seed=2)
+    again = find_hotspots(areas, values, permutations=199, seed=1, fdr=False)
+    other = find_hotspots(areas, values, permutations=199, seed=2, fdr=False)
     pd.testing.assert_frame_equal(first.frame, again.frame)
     assert not first.frame[column("x", "gi_p_raw")].equals(other.frame[column("x", "gi_p_raw")])
 
@@ -601,7 +610,7 @@ def test_power_simulation_uses_the_p_values_find_hotspots_computes():
     graph = _tested_graph(frame)
     y = np.random.default_rng(5).normal(size=len(graph.unique_ids))
     hot = find_hotspots(frame, pd.Series(y, index=graph.unique_ids, name="x"),
-                        permutations=199, seed=11, min_power=0)
+                        permutations=199, seed=11, min_power=0, fdr=False)   # permutations
     adj = hotspots._links(graph)
     cards = np.diff(adj.indptr)
     draws = hotspots._permutations(int(cards.max()), len(y), 199, 11)
@@ -620,6 +629,7 @@ def test_22_demo_areas_cannot_decide_and_state_the_power():
     power = hot.power[SCORE]
     assert power.share < hotspots.MIN_POWER and not power.decidable
     assert power.cluster == 5 and 20 <= power.simulations <= hotspots.POWER_SIMULATIONS
+    assert hot.normal == ()          # 22 areas: the permutations reach BH's threshold
     assert (hot.frame[column(SCORE, "gi_label")] == UNDECIDABLE).all()
     assert (hot.counts(SCORE)[NOT_SIGNIFICANT]) == 0
     shown = f"{round(100 * power.share)} %"
@@ -642,14 +652,13 @@ def test_a_significant_area_keeps_its_label_when_the_power_is_low():
     frame = hot.for_variable("x")
     assert not hot.power["x"].decidable
     assert frame.loc["R1C1", "gi_label"] == HOT
-    assert set(frame["gi_label"]) == {HOT, UNDECIDABLE_PERMUTATIONS}
+    assert set(frame["gi_label"]) == {HOT, UNDECIDABLE_WEAK}
 
 
 def test_400_cells_have_the_power_and_a_planted_cluster_is_found():
     """On a 20 x 20 grid the test finds a clear cluster often enough: not-significant areas
     are "Ej signifikant", and a planted 3 x 3 block is a hot spot. Without the FDR
-    correction: with it, 999 permutations cannot make any one of 400 areas significant
-    before 16 reach the smallest p, so there the check says the permutations are too few."""
+    correction here; with it see test_400_cells_with_fdr_find_the_planted_block."""
     areas = square_grid(20)
     values = noise(areas[AREA_ID], 8)
     block = [f"R{r}C{c}" for r in range(8, 11) for c in range(8, 11)]
@@ -660,9 +669,7 @@ def test_400_cells_have_the_power_and_a_planted_cluster_is_found():
     assert frame.loc["R9C9", "gi_label"] == HOT
     assert set(frame["gi_label"]) <= {HOT, COLD, NOT_SIGNIFICANT}
     assert (frame["gi_label"] == NOT_SIGNIFICANT).sum() > 300
-    with_fdr = find_hotspots(areas, values)
-    assert not with_fdr.power["x"].decidable
-    assert UNDECIDABLE_PERMUTATIONS in set(with_fdr.for_variable("x")["gi_label"])
+    assert hot.normal == ()
 
 
 def test_power_is_computed_once_per_area_set():
@@ -683,3 +690,142 @@ def test_too_few_areas_are_undecidable_without_simulation():
     labels = hot.frame[column("x", "gi_label")]
     assert set(labels[["A1", "A2", "A4", "A5"]]) == {UNDECIDABLE}
     assert hot.power == {}
+
+
+# -- the normal approximation where FDR over many areas outruns the permutations ----------
+@pytest.mark.parametrize(("permutations", "alpha"),
+                         [(999, 0.05), (99, 0.05), (199, 0.05), (999, 0.1), (9999, 0.01)])
+def test_the_switch_is_where_one_area_at_the_smallest_p_cannot_pass_bh(permutations, alpha):
+    from fractions import Fraction
+
+    last = clusters.most_areas_with_permutations(permutations, alpha)
+    for n in range(1, 3 * last + 5):
+        beyond = Fraction(2, permutations + 1) > Fraction(str(alpha)) / n    # exactly
+        assert clusters.uses_normal_p(n, permutations=permutations, alpha=alpha) == beyond
+        assert (n > last) == beyond
+        assert not clusters.uses_normal_p(n, permutations=permutations, alpha=alpha,
+                                          fdr=False)
+        # one area at the smallest permutation p passes BH exactly where it is used
+        p = np.r_[clusters.smallest_p(permutations), np.ones(n - 1)]
+        assert bool(benjamini_hochberg(p)[0] <= alpha) == (not beyond)
+    assert clusters.needed_at_smallest(last, permutations, alpha) == 1
+    assert clusters.needed_at_smallest(last + 1, permutations, alpha) == 2
+
+
+def test_gi_star_z_is_esdas_zs_and_normal_p_twice_its_p_norm():
+    graph = _tested_graph(square_grid(8))
+    y = np.random.default_rng(3).lognormal(size=len(graph.unique_ids))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gl = esda.G_Local(y, graph.transform("b").assign_self_weight(1.0), transform="B",
+                          star=True, permutations=0)
+    star = hotspots._links(graph).astype(float)
+    star.setdiag(1.0)
+    width = np.asarray(star.sum(axis=1)).ravel()
+    z = gi_star_z(y, star @ y, width)
+    assert z == pytest.approx(gl.Zs, rel=1e-9)
+    assert normal_p(z) == pytest.approx(2 * gl.p_norm, rel=1e-9)
+    # rows are separate draws, and a shift and scale of the values change nothing
+    rows = np.vstack([y, 2 * y - 5])
+    assert gi_star_z(rows, (star @ rows.T).T, width) == pytest.approx(np.vstack([gl.Zs] * 2))
+    assert normal_p(np.array([np.nan, 0.0, -1.959963984540054])) == pytest.approx([1, 1, 0.05])
+
+
+def test_moran_normal_p_has_the_moments_of_the_permutations():
+    """The normal approximation of local Moran's I uses the exact mean and variance of its
+    conditional permutation distribution: against esda's 19 999 permutations (its z from
+    their mean and sd, ``p_z_sim``), the p differ only by the simulations' own noise."""
+    graph = _tested_graph(square_grid(6))
+    y = np.random.default_rng(4).lognormal(size=len(graph.unique_ids))
+    state = np.random.get_state()
+    try:
+        with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="The alternative hypothesis",
+                                    category=DeprecationWarning)
+            lm = esda.Moran_Local(y, graph.transform("r"), transformation="r",
+                                  permutations=19_999, seed=3, n_jobs=1)
+    finally:
+        np.random.set_state(state)
+    p = moran_normal_p(lm.z, lm.w)
+    assert np.abs(p - 2 * lm.p_z_sim).max() < 0.01
+    # esda's analytical EIc / VIc are for I without the (n - 1) / n of its Is: not these
+    z_c = (lm.Is - lm.EIc) / np.sqrt(lm.VIc)
+    assert np.abs(normal_p(z_c) - 2 * lm.p_z_sim).max() > 0.01
+    # an area at the mean (z = 0) has I = 0 whatever its neighbours: p = 1
+    z0 = lm.z.copy()
+    z0[0] = 0.0
+    assert moran_normal_p(z0, lm.w)[0] == 1.0
+
+
+def test_many_areas_with_fdr_use_the_normal_p_and_say_so():
+    areas, values = planted()
+    hot = find_hotspots(areas, values, min_power=0)
+    frame = hot.for_variable("x")
+    assert hot.normal == ("x",)
+    graph = _tested_graph(areas)
+    y = values[graph.unique_ids].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lm = esda.Moran_Local(y, graph.transform("r"), transformation="r", permutations=0)
+    assert np.array_equal(frame.loc[graph.unique_ids, "moran_p_raw"],
+                          moran_normal_p(lm.z, lm.w))
+    assert np.array_equal(frame["gi_p_raw"], normal_p(frame["gi_z"].to_numpy()))
+    method = hot.notes()[0]
+    assert "normalapproximationen" in method and "villkorade permutationer" not in method
+    needed = clusters.needed_at_smallest(100)
+    assert needed == 4
+    assert any(f"först när minst {needed} områden nått det" in d for d in hot.details)
+    # without FDR the permutations reach alpha: they are used, and the notes say so
+    plain = find_hotspots(areas, values, fdr=False, min_power=0)
+    assert plain.normal == ()
+    assert "999 villkorade permutationer" in plain.notes()[0]
+    assert "normalapproximationen" not in " ".join(plain.notes())
+    # one variable on 20 areas (permutations), one on 100 (normal): the notes say which
+    mixed = find_hotspots(areas, pd.concat(
+        [values, values.iloc[:20].rename("few")], axis=1), min_power=0)
+    assert mixed.normal == ("x",)
+    assert mixed.notes()[0].count("För x: p-värden från normalapproximationen") == 1
+    assert "Övriga variabler: p-värden från 999 villkorade permutationer" in mixed.notes()[0]
+
+
+def test_power_on_the_normal_branch_is_find_hotspots_on_each_simulation():
+    """The power check simulates the test find_hotspots runs: rerunning find_hotspots on each
+    of its simulated value sets (same seed, same noise) finds the cluster as often."""
+    areas = square_grid(10)
+    graph = _tested_graph(areas)
+    hotspots.clear_power_cache()
+    power = hotspots.detection_power(graph, simulations=30)
+    assert clusters.uses_normal_p(len(graph.unique_ids))
+    planted_ids = graph.unique_ids[hotspots.planted_cluster(graph)]
+    rng = np.random.default_rng(20261123)
+    found = 0
+    for _ in range(power.simulations):
+        y = rng.normal(size=len(graph.unique_ids))
+        y[hotspots.planted_cluster(graph)] += clusters.POWER_LIFT
+        labels = find_hotspots(areas, pd.Series(y, index=graph.unique_ids, name="x"),
+                               min_power=0).frame[column("x", "gi_label")]
+        found += bool((labels[planted_ids] == HOT).any())
+    assert power.simulations == 30        # cheap: no early stop on the normal branch
+    assert found / power.simulations == power.share
+    assert 0 < power.share < 1
+
+
+def test_400_cells_with_fdr_find_the_planted_block():
+    """With FDR on 400 areas the permutations' smallest p (0.002) would have to be reached
+    by 16 areas before any is significant; the normal approximation finds a planted 3 x 3
+    block at +3 sd, and nothing far from it."""
+    areas = square_grid(20)
+    values = noise(areas[AREA_ID], 8)
+    block = [f"R{r}C{c}" for r in range(8, 11) for c in range(8, 11)]
+    values[block] += 3.0
+    assert clusters.needed_at_smallest(400) == 16
+    hot = find_hotspots(areas, values)
+    frame = hot.for_variable("x")
+    assert hot.fdr and hot.normal == ("x",)
+    assert frame.loc["R9C9", "gi_label"] == HOT
+    assert frame.loc["R9C9", "moran_label"] == HIGH_HIGH
+    hot_ids = frame.index[frame["gi_label"] == HOT]
+    assert all(7 <= int(i[1:i.index("C")]) <= 11 and 7 <= int(i[i.index("C") + 1:]) <= 11
+               for i in hot_ids)
+    assert (frame["gi_label"] != COLD).all()
+    assert hot.power["x"].share > 0
+    undecided = UNDECIDABLE_WEAK if not hot.power["x"].decidable else NOT_SIGNIFICANT
+    assert set(frame["gi_label"]) == {HOT, undecided}

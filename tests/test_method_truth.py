@@ -134,3 +134,42 @@ def test_the_noise_stated_is_the_noise_drawn(demo):
     assert "Jeffreys" in demo.assessment.uncertainty.method_text()
     assert demo.assessment.uncertainty.censored_cells == len(
         demo.assessment.prepared.disclosure.suppressed)
+
+
+def test_the_cluster_section_states_what_the_hotspot_test_does(demo):
+    """"Var behoven samlas": the permutations, alpha, the switch to the normal approximation
+    and the power check's cluster, lift and threshold are those of the analysis' own run,
+    and the switch lies where the page says (find_hotspots on 25 and on 26 areas)."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from geo.spatial.hotspots import NOT_SIGNIFICANT, find_hotspots
+    from indicators import clusters
+    from indicators.columns import SCORE
+
+    text = sections(demo)["Var behoven samlas"]
+    hot = demo.hotspots
+    assert (hot.permutations, hot.alpha, hot.fdr) == (clusters.PERMUTATIONS, clusters.ALPHA,
+                                                      True)
+    assert f"tvåsidigt med {hot.permutations} slumpmässiga omflyttningar" in text
+    assert f"justerade p-värde är högst {format_number(hot.alpha, 2, trim=True)}" in text
+    assert f"ungefär {format_percent(100 * hot.alpha, 0)} av områdena" in text
+    assert (f"minsta möjliga p-värdet {format_number(2 / (hot.permutations + 1), 3, trim=True)}"
+            in text)
+    last = clusters.most_areas_with_permutations(hot.permutations, hot.alpha)
+    assert f"med fler än {last} områden räcker det inte" in text
+    boxes = [box(c * 1000, r * 1000, (c + 1) * 1000, (r + 1) * 1000)
+             for r in range(6) for c in range(6)]
+    for n, normal in ((last, False), (last + 1, True)):
+        ids = [f"A{i}" for i in range(n)]
+        areas = gpd.GeoDataFrame({AREA_ID: ids}, geometry=boxes[:n], crs=3006)
+        values = pd.Series(range(n), index=ids, name="x", dtype=float)
+        assert find_hotspots(areas, values, min_power=0).normal == (("x",) if normal else ())
+    power = hot.power[SCORE]
+    assert (f"klunga om {power.cluster} sammanhängande områden, "
+            f"{format_number(power.lift, 1, trim=True)} standardavvikelser över bruset" in text)
+    assert f"mindre än {format_percent(100 * power.threshold, 0)} av simuleringarna" in text
+    # the demo's power is below it: what is not significant is "Går inte att avgöra …"
+    labels = hot.frame[f"{SCORE}_gi_label"]
+    assert not power.decidable and (labels != NOT_SIGNIFICANT).all()
+    assert labels.str.startswith("Går inte att avgöra").any()

@@ -22,7 +22,8 @@ Conventions (also stated in :meth:`Hotspots.notes`):
   excluded and labelled ``"Ingen granne"``. Nothing excluded is tested or counted in
   the FDR correction.
 * p-values come from conditional permutations (esda, ``permutations`` draws, seeded
-  with ``seed``; numpy's global random state is restored afterwards). They are
+  with ``seed``; numpy's global random state is restored afterwards), except where the
+  FDR correction could never make a permutation p significant (below). They are
   two-sided: ``p = min(1, 2 * (min(#sim >= obs, #sim <= obs) + 1) / (permutations + 1))``,
   twice the smaller tail, since a label can go either way (hot or cold, high or low).
   esda's own ``p_sim`` is the one-sided p in the observed direction ("folded"); at
@@ -33,26 +34,36 @@ Conventions (also stated in :meth:`Hotspots.notes`):
   Hochberg's step-up procedure across the tested areas of the variable
   (:func:`benjamini_hochberg`); a result is significant when its (adjusted) p <= alpha.
   On pure noise almost nothing remains significant.
+* **Normal approximation for many areas** (:func:`indicators.clusters.uses_normal_p`): with
+  ``fdr=True`` and more tested areas than ``alpha / smallest p`` (25 at 999 permutations
+  and alpha 0.05), one area at the smallest permutation p is above BH's first threshold
+  ``alpha / n``, and a small cluster can never be significant however clear it is (on
+  Sweden's 3 363 RegSO 135 areas would have to reach it first). There the p-values come
+  from the normal approximation instead, and no permutations are drawn: Gi* from Getis
+  and Ord's z (esda's ``Zs``, ``p = 2 * (1 - Phi(|z|))``, twice esda's one-sided
+  ``p_norm``); local Moran's I from its exact mean and variance under the conditional
+  randomisation the permutations draw from (:func:`moran_normal_p`). The notes say which
+  variables were tested so (``Hotspots.normal``).
 * Gi* z is Getis and Ord's analytical z-score (binary weights with self-weight); it is
   computed on values shifted to be positive when needed (Gi* is defined for positive
   values; the z-score and the permutation p do not change under a shift). Labels:
   "Het punkt" (significant, z > 0), "Kall punkt" (significant, z < 0).
-* **Power check** (:func:`detection_power`): with few areas (or too few permutations for
-  the FDR correction over many areas) a real cluster is seldom significant, and "Ej
-  signifikant" would read as "no cluster". Per tested variable, the same test (these
-  weights restricted to the tested areas, permutations, seed, alpha and FDR) is run on
-  simulated noise with a planted cluster of ``POWER_CLUSTER`` = 5 connected areas (the most
-  connected area and its most connected neighbours) at +``POWER_LIFT`` = 3 standard
-  deviations, up to ``POWER_SIMULATIONS`` = 200 times. When the cluster is found (one of its
-  areas a significant hot spot) in less than ``MIN_POWER`` = 50 % of the simulations, every
-  area that is not significant is labelled "Går inte att avgöra med så få områden", with
-  the power in a note ("en tydlig klunga om 5 områden skulle hittas i X % av fallen"); a
-  significant area keeps its label (a low power does not make a found cluster false). With
-  FDR over so many areas that several must reach the smallest possible p before any is
-  significant, the cause is the permutations' resolution, not the number of areas, and
-  the label says so: "Går inte att avgöra med så få permutationer". A
-  variable with fewer than ``MIN_AREAS`` tested areas is labelled so without simulation.
-  The check depends only on the graph and the settings and is kept per graph content.
+* **Power check** (:func:`detection_power`): with few areas (or the FDR correction over
+  very many) a real cluster is seldom significant, and "Ej signifikant" would read as "no
+  cluster". Per tested variable, the same test (these weights restricted to the tested
+  areas, the same p-values: permutations or the normal approximation as above, seed, alpha
+  and FDR) is run on simulated noise with a planted cluster of ``POWER_CLUSTER`` = 5
+  connected areas (the most connected area and its most connected neighbours) at
+  +``POWER_LIFT`` = 3 standard deviations, up to ``POWER_SIMULATIONS`` = 200 times. When the
+  cluster is found (one of its areas a significant hot spot) in less than ``MIN_POWER`` =
+  50 % of the simulations, every area that is not significant is labelled "Går inte att
+  avgöra med så få områden", with the power in a note ("en tydlig klunga om 5 områden
+  skulle hittas i X % av fallen"); a significant area keeps its label (a low power does
+  not make a found cluster false). Where the normal approximation is used the cause is
+  the correction over many areas, not their number, and the label is "Går inte att
+  avgöra med ett så svagt test". A variable with fewer than ``MIN_AREAS`` tested areas is
+  labelled "Går inte att avgöra med så få områden" without simulation. The check depends
+  only on the graph and the settings and is kept per graph content.
 * Local Moran's quadrant: the area's standardised value and its neighbours' average
   (spatial lag): "Hög–hög", "Låg–låg", "Hög–låg", "Låg–hög", shown when significant.
 
@@ -76,6 +87,17 @@ import pandas as pd
 
 from geo.cache import LRUCache, content_digest
 from geo.spatial.weights import KNN_K, WEIGHTS, build_weights
+from indicators.clusters import (
+    ALPHA,
+    MIN_POWER,
+    PERMUTATIONS,
+    POWER_CLUSTER,
+    POWER_LIFT,
+    POWER_SIMULATIONS,
+    needed_at_smallest,
+    smallest_p,
+    uses_normal_p,
+)
 from indicators.columns import AREA_ID, AREA_NAME, SCORE
 from indicators.errors import PrevmapError
 from indicators.swedish import format_significant
@@ -96,11 +118,11 @@ NOT_SIGNIFICANT = "Ej signifikant"
 NO_NEIGHBOUR = "Ingen granne"
 MISSING_VALUE = "Värde saknas"
 UNDECIDABLE = "Går inte att avgöra med så få områden"
-UNDECIDABLE_PERMUTATIONS = "Går inte att avgöra med så få permutationer"
+UNDECIDABLE_WEAK = "Går inte att avgöra med ett så svagt test"
 
 MORAN_LABELS = (HIGH_HIGH, LOW_LOW, HIGH_LOW, LOW_HIGH, NOT_SIGNIFICANT, NO_NEIGHBOUR,
                 MISSING_VALUE)
-GI_LABELS = (HOT, COLD, NOT_SIGNIFICANT, UNDECIDABLE, UNDECIDABLE_PERMUTATIONS, NO_NEIGHBOUR,
+GI_LABELS = (HOT, COLD, NOT_SIGNIFICANT, UNDECIDABLE, UNDECIDABLE_WEAK, NO_NEIGHBOUR,
              MISSING_VALUE)
 # esda's quadrant codes (geoda_quads=False): 1 HH, 2 LH, 3 LL, 4 HL.
 QUADRANTS = {1: HIGH_HIGH, 2: LOW_HIGH, 3: LOW_LOW, 4: HIGH_LOW}
@@ -116,11 +138,8 @@ MIN_AREAS = 5
 
 # The power check (see :func:`detection_power`): a planted cluster of POWER_CLUSTER areas
 # at +POWER_LIFT standard deviations of the noise must be found in at least MIN_POWER of
-# the simulations, else an area that is not significant is UNDECIDABLE, not "Ej signifikant".
-MIN_POWER = 0.5
-POWER_CLUSTER = 5
-POWER_LIFT = 3.0
-POWER_SIMULATIONS = 200
+# the simulations, else an area that is not significant is UNDECIDABLE (or UNDECIDABLE_WEAK),
+# not "Ej signifikant". The numbers are indicators.clusters' (the method page states them).
 POWER_BATCH = 10           # simulations between two looks at the running estimate
 # Areas whose normal approximation gives a p above POWER_SCREEN * alpha (0.3 at alpha 0.05)
 # are taken as not significant without drawing their permutations.
@@ -201,6 +220,9 @@ class Hotspots:
     weights_text: str
     details: tuple[str, ...] = ()   # per-variable notes (exclusions, untested variables)
     power: Mapping[str, Power] = field(default_factory=dict)   # per tested variable
+    # Tested variables whose p-values came from the normal approximation, not from the
+    # permutations (:func:`~indicators.clusters.uses_normal_p`).
+    normal: tuple[str, ...] = ()
 
     def for_variable(self, variable: str) -> pd.DataFrame:
         """One variable's columns, named by :data:`MEASURES`, with ``area_name``."""
@@ -224,7 +246,7 @@ class Hotspots:
         if not weak:
             return "Inga signifikanta kluster efter korrektion för många test (FDR)."
         labels = {v: self.frame[column(v, "gi_label")] for v in weak}
-        label = next((lab for v in weak for lab in (UNDECIDABLE, UNDECIDABLE_PERMUTATIONS)
+        label = next((lab for v in weak for lab in (UNDECIDABLE, UNDECIDABLE_WEAK)
                       if (labels[v] == lab).any()), UNDECIDABLE)
         shares = ", ".join(f"{format_significant(round(100 * p.share))} %"
                            for p in weak.values())
@@ -234,14 +256,27 @@ class Hotspots:
 
     def notes(self) -> list[str]:
         """Swedish notes for the reader: method, weights, FDR, exclusions."""
-        smallest = 2 / (self.permutations + 1)
-        notes = [
-            "Metod: lokal Moran's I (kluster och avvikare) och Getis-Ord Gi* (heta och "
-            f"kalla punkter), p-värden från {self.permutations} villkorade permutationer "
-            f"(slumpfrö {self.seed}). p-värdena är tvåsidiga (den mindre svansen gånger två); "
-            f"minsta möjliga p är {format_significant(smallest)}.",
-            self.weights_text,
-        ]
+        smallest = smallest_p(self.permutations)
+        permuted = [v for v in self.variables if v not in self.normal]
+        method = ("Metod: lokal Moran's I (kluster och avvikare) och Getis-Ord Gi* (heta och "
+                  "kalla punkter). p-värdena är tvåsidiga. ")
+        by_permutation = (f"p-värden från {self.permutations} villkorade permutationer "
+                          f"(slumpfrö {self.seed}, den mindre svansen gånger två; minsta "
+                          f"möjliga p är {format_significant(smallest)})")
+        if self.normal:
+            which = ("" if not permuted else "För " + ", ".join(self.normal) + ": ")
+            method += (f"{which}p-värden från normalapproximationen, inte från "
+                       f"permutationer: med {self.permutations} permutationer är minsta "
+                       f"möjliga p {format_significant(smallest)}, och efter FDR-justering "
+                       "över så många områden kunde inget område bli signifikant förrän flera "
+                       "nått det, hur tydligt det än avvek. Gi*: Getis och Ords z-värde "
+                       "(p = 2 · (1 − Φ(|z|))); lokal Moran's I: z från dess väntevärde och "
+                       "varians när grannarnas värden slumpas om bland de övriga områdena.")
+            if permuted:
+                method += " Övriga variabler: " + by_permutation + "."
+        else:
+            method += by_permutation[0].upper() + by_permutation[1:] + "."
+        notes = [method, self.weights_text]
         if self.fdr:
             notes.append("p-värdena är justerade för många samtidiga test med "
                          "Benjamini–Hochbergs metod (andel falska upptäckter, FDR), för varje "
@@ -493,6 +528,63 @@ def _gi_star_p(y: np.ndarray, observed: np.ndarray, cards: np.ndarray, ids: np.n
     return p
 
 
+def normal_p(z: np.ndarray) -> np.ndarray:
+    """Two-sided p of a z-score from the standard normal distribution, ``2 * (1 - Phi(|z|))``
+    (twice esda's one-sided ``p_norm``); 1 where z is undefined (NaN)."""
+    from scipy.special import ndtr
+
+    z = np.asarray(z, dtype=float)
+    return np.where(np.isnan(z), 1.0, np.minimum(1.0, 2.0 * ndtr(-np.abs(z))))
+
+
+def gi_star_z(y: np.ndarray, observed: np.ndarray, width: np.ndarray) -> np.ndarray:
+    """Getis and Ord's Gi* z (esda's ``G_Local(..., star=True).Zs``) from the neighbourhood
+    sums: ``(observed - W * mean) / (sd * sqrt(W * (n - W) / (n - 1)))``, with ``W`` each
+    area's number of areas in its neighbourhood (``width``, itself included), mean and sd
+    (population) of all values. Rows of a 2-d ``y`` and ``observed`` are separate draws.
+    NaN where the neighbourhood is every area (no variance). A shift of the values leaves
+    it unchanged, so it needs no positive values."""
+    y = np.asarray(y, dtype=float)
+    n = y.shape[-1]
+    mean = y.mean(axis=-1, keepdims=True)
+    sd = y.std(axis=-1, keepdims=True)
+    spread = np.sqrt(np.clip(width * (n - width), 0, None) / (n - 1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (observed - width * mean) / (sd * spread)
+    return np.where(width >= n, np.nan, z)
+
+
+def moran_normal_p(z: np.ndarray, w: Graph) -> np.ndarray:
+    """Two-sided p of local Moran's I from the normal approximation of its conditional
+    permutation distribution (the null the permutation test draws from).
+
+    ``I_i = c * z_i * L_i`` with ``L_i = sum_j w_ij z_j`` over the other areas; keeping
+    ``z_i`` and drawing the neighbours' values without replacement from the ``N = n - 1``
+    others (mean ``m_i``, population variance ``s_i^2``), ``L_i`` has mean ``m_i * w_i`` and
+    variance ``s_i^2 * (N * w2_i - w_i^2) / (N - 1)`` (``w_i``, ``w2_i``: the sum of the
+    area's weights and of their squares), exactly. The p is that of
+    ``(L_i - E L_i) / sd(L_i)``, the same as of ``I_i``'s own z (``c * z_i`` only scales
+    it). 1 where ``I_i`` cannot vary (``z_i = 0`` or no variance)."""
+    z = np.asarray(z, dtype=float)
+    n = len(z)
+    adj = w.sparse.tocsr().astype(float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")     # SparseEfficiencyWarning
+        adj.setdiag(0)
+        adj.eliminate_zeros()
+    others = n - 1
+    lag = adj @ z
+    w1 = np.asarray(adj.sum(axis=1)).ravel()
+    w2 = np.asarray(adj.multiply(adj).sum(axis=1)).ravel()
+    mean = (z.sum() - z) / others
+    var = np.clip(((z * z).sum() - z * z) / others - mean * mean, 0, None)
+    spread = np.sqrt(np.clip(var * (others * w2 - w1 * w1) / max(others - 1, 1), 0, None))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        score = (lag - mean * w1) / spread
+    fixed = (spread <= 1e-12 * np.maximum(1.0, np.abs(lag))) | (z == 0)
+    return np.where(fixed, 1.0, normal_p(score))
+
+
 def _screen(y: np.ndarray, observed: np.ndarray, cards: np.ndarray, z: float) -> np.ndarray:
     """Areas whose neighbourhood sum lies at least ``z`` standard deviations from its mean
     under the conditional randomisation (the other areas' mean and variance, ``c`` draws
@@ -514,13 +606,29 @@ def _simulated_power(graph: Graph, *, alpha: float, fdr: bool, permutations: int
     n = adj.shape[0]
     cards = np.diff(adj.indptr)
     planted = planted_cluster(graph, cluster)
-    ids = _permutations(int(cards.max()), n, permutations, seed)
     star = adj.astype(float)
     star.setdiag(1.0)
     width = np.asarray(star.sum(axis=1)).ravel()
-    screen = NormalDist().inv_cdf(1 - min(1.0, POWER_SCREEN * alpha) / 2)
     rng = np.random.default_rng(seed)
     found = done = 0
+    if uses_normal_p(n, permutations=permutations, alpha=alpha, fdr=fdr):
+        # find_hotspots' p for so many areas: Gi*'s z, p from the normal distribution. Cheap
+        # (no permutations), so every simulation is run and the share stated is as precise
+        # as the simulations allow; a batch at a time (the same noise, draw by draw).
+        while done < simulations:
+            batch = min(POWER_BATCH, simulations - done)
+            y = rng.normal(size=(batch, n))
+            y[:, planted] += lift
+            z = gi_star_z(y, (star @ y.T).T, width)
+            p = normal_p(z)
+            if fdr:
+                p = _bh_rows(p)
+            hot = (p <= alpha) & (z > 0)
+            found += int(hot[:, planted].any(axis=1).sum())
+            done += batch
+        return Power(found / done, done, len(planted), lift, threshold)
+    ids = _permutations(int(cards.max()), n, permutations, seed)
+    screen = NormalDist().inv_cdf(1 - min(1.0, POWER_SCREEN * alpha) / 2)
     while done < simulations:
         for _ in range(min(POWER_BATCH, simulations - done)):
             y = rng.normal(size=n)
@@ -559,8 +667,8 @@ def graph_digest(graph: Graph) -> str:
                           adj.indices.astype(np.int64).tobytes())
 
 
-def detection_power(graph: Graph, *, alpha: float = 0.05, fdr: bool = True,
-                    permutations: int = 999, seed: int = 20261123,
+def detection_power(graph: Graph, *, alpha: float = ALPHA, fdr: bool = True,
+                    permutations: int = PERMUTATIONS, seed: int = 20261123,
                     cluster: int = POWER_CLUSTER, lift: float = POWER_LIFT,
                     simulations: int = POWER_SIMULATIONS,
                     threshold: float = MIN_POWER) -> Power:
@@ -570,12 +678,15 @@ def detection_power(graph: Graph, *, alpha: float = 0.05, fdr: bool = True,
 
     Each simulation draws standard normal noise for every area (``numpy`` generator seeded
     with ``seed``) and adds ``lift`` to the :func:`planted_cluster` of ``cluster`` areas;
-    the p-values are those :func:`find_hotspots` computes (two-sided, ``permutations``
-    conditional permutations drawn as esda draws them, the same for every simulation),
-    BH-adjusted when ``fdr``; an area is a hot spot when its p <= ``alpha`` and its Gi*
-    z > 0. Up to ``simulations`` are run, in batches of :data:`POWER_BATCH`; the run stops
-    early once a 99 % Wilson interval of the share lies wholly above or below
-    ``threshold`` (the verdict then cannot change; 0 of 20 already lies below 50 %).
+    the p-values are those :func:`find_hotspots` computes for this many areas: two-sided,
+    from ``permutations`` conditional permutations drawn as esda draws them (the same for
+    every simulation) or, where :func:`~indicators.clusters.uses_normal_p`, from Gi*'s z
+    and the normal distribution (:func:`gi_star_z`, :func:`normal_p`); BH-adjusted when
+    ``fdr``. An area is a hot spot when its p <= ``alpha`` and its Gi* z > 0.
+    Up to ``simulations`` are run, in batches of :data:`POWER_BATCH`; with the
+    permutations the run stops early once a 99 % Wilson interval of the share lies wholly
+    above or below ``threshold`` (the verdict then cannot change; 0 of 20 already lies
+    below 50 %). With the normal approximation, which draws no permutations, all are run.
     The result depends only on the graph and these settings, so it is kept for the last
     :data:`POWER_CACHE_SIZE` of them, keyed by :func:`graph_digest`: a new weight, profile
     or variable on the same areas reuses it.
@@ -608,17 +719,22 @@ def _plain_esda() -> bool:
     return getattr(esda_crand, "prange", None) is range
 
 
-def _run(y: np.ndarray, graph: Graph, permutations: int, seed: int) -> dict[str, np.ndarray]:
-    """Local Moran's I and Gi* for ``y`` in the order of ``graph.unique_ids`` (no isolates)."""
+def _run(y: np.ndarray, graph: Graph, permutations: int, seed: int,
+         normal: bool = False) -> dict[str, np.ndarray]:
+    """Local Moran's I and Gi* for ``y`` in the order of ``graph.unique_ids`` (no isolates);
+    the p-values from ``permutations`` permutations, or with ``normal`` from the normal
+    approximation (:func:`moran_normal_p`, :func:`normal_p` of Gi*'s z; no permutations
+    are drawn)."""
     from esda.getisord import G_Local
     from esda.moran import Moran_Local
 
-    plain_esda = _plain_esda()
+    plain_esda = _plain_esda() or normal
     row = graph.transform("r")
     star = graph.transform("b").assign_self_weight(1.0)
     gi_y = y - y.min() + 1.0 if y.min() <= 0 else y   # Gi* needs positive values
     state = np.random.get_state()  # esda seeds numpy's global generator
-    # esda's own permutations (when not plain_esda), or none: then _simulations.
+    # esda's own permutations (when not plain_esda), or none: then _simulations (or, with
+    # normal, no permutations at all).
     esda_permutations = 0 if plain_esda else permutations
     try:
         with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
@@ -628,7 +744,9 @@ def _run(y: np.ndarray, graph: Graph, permutations: int, seed: int) -> dict[str,
                              seed=seed, n_jobs=1, keep_simulations=True)
             gl = G_Local(gi_y, star, transform="B", star=True, permutations=esda_permutations,
                          seed=seed, n_jobs=1, keep_simulations=True)
-            if plain_esda:
+            if normal:
+                rlisas = r_gs = None
+            elif plain_esda:
                 # The arguments esda passes to crand: Moran's standardised z, the
                 # row-standardised weights and scaling (n - 1) / sum(z^2); Gi*'s values,
                 # binary weights with self-weight 1 and scaling sum(y).
@@ -644,9 +762,12 @@ def _run(y: np.ndarray, graph: Graph, permutations: int, seed: int) -> dict[str,
     # sum: its variance is 0 and its z undefined (NaN, not the +-inf of rounding noise).
     covers_all = np.asarray(star.sparse.sum(axis=1)).ravel() >= len(y)
     gi_z = np.where(covers_all, np.nan, np.asarray(gl.Zs, dtype=float))
+    if normal:
+        moran_p, gi_p = moran_normal_p(lm.z, lm.w), normal_p(gi_z)
+    else:
+        moran_p, gi_p = two_sided_p(lm.Is, rlisas), two_sided_p(gl.Gs, r_gs)
     return {"moran_i": np.asarray(lm.Is, dtype=float), "moran_q": np.asarray(lm.q),
-            "moran_p_raw": two_sided_p(lm.Is, rlisas),
-            "gi_z": gi_z, "gi_p_raw": two_sided_p(gl.Gs, r_gs)}
+            "moran_p_raw": moran_p, "gi_z": gi_z, "gi_p_raw": gi_p}
 
 
 def _moran_labels(q: np.ndarray, p: np.ndarray, alpha: float) -> np.ndarray:
@@ -660,7 +781,7 @@ def _gi_labels(z: np.ndarray, p: np.ndarray, alpha: float) -> np.ndarray:
 
 
 def find_hotspots(areas: gpd.GeoDataFrame | Areas, values: pd.DataFrame | pd.Series, *,
-                  alpha: float = 0.05, fdr: bool = True, permutations: int = 999,
+                  alpha: float = ALPHA, fdr: bool = True, permutations: int = PERMUTATIONS,
                   seed: int = 20261123, weights: str = "queen",
                   min_power: float = MIN_POWER) -> Hotspots:
     """Local Moran's I and Gi* for each column of ``values`` over ``areas``.
@@ -702,6 +823,7 @@ def find_hotspots(areas: gpd.GeoDataFrame | Areas, values: pd.DataFrame | pd.Ser
     islands: set[str] = set()
     missing: set[str] = set()
     powers: dict[str, Power] = {}
+    normal_vars: list[str] = []
     layer_isolates = set(layer.isolates)
     for var in table.columns:
         y = table[var]
@@ -741,7 +863,13 @@ def find_hotspots(areas: gpd.GeoDataFrame | Areas, values: pd.DataFrame | pd.Ser
         elif graph is not None:
             graph = _subgraph(graph, tested)
             yt = y.loc[graph.unique_ids].to_numpy(dtype=float)
-            res = _run(yt, graph, permutations, seed)
+            # With FDR over so many areas that the smallest permutation p could never be
+            # significant: the normal approximation's p (indicators.clusters).
+            normal = uses_normal_p(len(tested), permutations=permutations, alpha=alpha,
+                                   fdr=fdr)
+            if normal:
+                normal_vars.append(var)
+            res = _run(yt, graph, permutations, seed, normal=normal)
             pos = ids.get_indexer(graph.unique_ids)
             for name in ("moran_i", "moran_p_raw", "gi_z", "gi_p_raw"):
                 stats[name][pos] = res[name]
@@ -750,15 +878,13 @@ def find_hotspots(areas: gpd.GeoDataFrame | Areas, values: pd.DataFrame | pd.Ser
             stats["moran_p"][pos], stats["gi_p"][pos] = moran_p, gi_p
             moran_label[pos] = _moran_labels(res["moran_q"], moran_p, alpha)
             gi_label[pos] = _gi_labels(res["gi_z"], gi_p, alpha)
-            smallest = 2 / (permutations + 1)
-            needed = math.ceil(round(smallest * len(tested) / alpha, 9))
             if min_power > 0:
                 power = powers[var] = detection_power(
                     graph, alpha=alpha, fdr=fdr, permutations=permutations, seed=seed,
                     threshold=min_power)
-                # With FDR over many areas the smallest possible p, not the number of
-                # areas, is what keeps a small cluster from being significant.
-                undecided = UNDECIDABLE_PERMUTATIONS if fdr and needed > 1 else UNDECIDABLE
+                # With the normal approximation over many areas, the FDR correction over
+                # them (not their number) is what keeps a small cluster from being found.
+                undecided = UNDECIDABLE_WEAK if normal else UNDECIDABLE
                 details.append(power.note(var, undecided))
                 if not power.decidable:
                     gi_label[pos] = np.where(gi_label[pos] == NOT_SIGNIFICANT, undecided,
@@ -767,13 +893,15 @@ def find_hotspots(areas: gpd.GeoDataFrame | Areas, values: pd.DataFrame | pd.Ser
             if undefined:
                 details.append(f"{var}: Gi* z kan inte beräknas för {', '.join(undefined)}; "
                                "områdets grannskap omfattar alla testade områden.")
-            if fdr and needed > 1:
+            if normal:
+                needed = needed_at_smallest(len(tested), permutations, alpha)
                 details.append(f"{var}: med {permutations} permutationer är minsta möjliga p "
-                               f"{format_significant(smallest)}; efter FDR-justering över "
-                               f"{len(tested)} "
-                               f"områden blir något område signifikant först när minst {needed} "
-                               "områden når det. Fler permutationer ger bättre upplösning för "
-                               "små kluster.")
+                               f"{format_significant(smallest_p(permutations))}; efter "
+                               f"FDR-justering över {len(tested)} områden hade något område "
+                               f"blivit signifikant först när minst {needed} områden nått det. "
+                               "p-värdena kommer därför från normalapproximationen (Gi*: "
+                               "Getis och Ords z; lokal Moran's I: z från väntevärde och "
+                               "varians när grannarnas värden slumpas om).")
         for m, arr in stats.items():
             out[column(var, m)] = arr
         out[column(var, "moran_label")] = moran_label
@@ -786,4 +914,4 @@ def find_hotspots(areas: gpd.GeoDataFrame | Areas, values: pd.DataFrame | pd.Ser
                     islands=tuple(i for i in order if i in islands),
                     missing=tuple(i for i in order if i in missing),
                     weights_text=weights_description(weights), details=tuple(details),
-                    power=powers)
+                    power=powers, normal=tuple(normal_vars))
