@@ -89,8 +89,12 @@ def _outlier_text(settings: AnalysisSettings) -> str:
     rule = (f"skevhet över {format_number(SKEW_LIMIT, 1, trim=True)} i belopp och kurtosis "
             f"över {format_number(KURTOSIS_LIMIT, 1, trim=True)}, som i COINr")
     if settings.outliers == "none":
-        return (f"Extremvärden behandlas inte (standardvalet är att en indikator med {rule} "
-                f"winsoriseras i upp till {MAX_WINSORISED} värden eller logaritmeras).")
+        return (f"Extremvärden behandlas inte{_default_note(settings, 'outliers', '')}. En "
+                f"indikator med {rule}, där ett enda område kan styra hela indikatorn, "
+                "redovisas under Indexets kvalitet och kan i stället winsoriseras (de mest "
+                f"extrema värdena dras in, högst {MAX_WINSORISED}) eller logaritmeras. Det är "
+                "inte standardvalet, eftersom ett område vars värde blir extremt då dras in "
+                "mot de andra: dess poäng kan sjunka fast behovet har ökat.")
     return (f"Extremvärden{_default_note(settings, 'outliers', 'ingen behandling')}: en "
             f"indikator med {rule}, behandlas innan den normaliseras. De mest extrema värdena "
             f"dras in ett i taget mot nästa värde (winsorisering, högst {MAX_WINSORISED}) tills "

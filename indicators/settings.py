@@ -20,7 +20,7 @@ File format (TOML)::
     normalisation = "zscore"        # zscore | percentile | minmax
     aggregation = "arithmetic"      # arithmetic | mpi (Mazziotta–Pareto MPI+ between domains)
     missing = "reweight"            # reweight | error
-    outliers = "auto"               # auto | none (winsorise or log, see indicators/outliers.py)
+    outliers = "none"               # none | auto (winsorise or log, see indicators/outliers.py)
     flag_threshold = 0.9            # flag values at or above this percentile rank
     top_n = 3                       # how many top contributors to name per area
 
@@ -272,7 +272,7 @@ class AnalysisSettings:
     missing: str = "reweight"
     flag_threshold: float = 0.9
     top_n: int = 3
-    outliers: str = "auto"
+    outliers: str = "none"
     name: str = ""
     description: str = ""
     uncertainty: UncertaintyOptions = UncertaintyOptions()

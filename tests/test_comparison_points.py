@@ -247,9 +247,12 @@ def test_map_shows_the_counted_points(inputs, grid_settings, skolor):
     assert "Skola F" not in labels.__repr__()
     assert html.count("L.circleMarker(latlng") == 1
     assert '{radius: 5}' in html and '"fillColor": "#1b7837"' in html
-    assert layer_control(html) == ["Kommungräns", "Sammanvägt behov", "Skolor"]
+    # "Osäker placering" when some area's interval straddles k: with the Jeffreys data
+    # noise (issue 16) one of the grid's areas does.
+    unsure = ["Osäker placering"] if analysis.assessment.uncertain().any() else []
+    assert layer_control(html) == ["Kommungräns", "Sammanvägt behov", *unsure, "Skolor"]
     drawn = re.findall(r"(geo_json_\w+)\.addTo\(", html)
-    assert len(drawn) == 3
+    assert len(drawn) == 3 + len(unsure)
     legend = html[html.index('<div class="pm-panel pm-legend">'):]
     assert 'border-radius:50%' in legend[:legend.index("</div></div>")]
     assert "Skolor</div></div>" in legend

@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 from shapely import affinity
 
-from geo.analysis import run_analysis
+from geo.analysis import protect_inputs, run_analysis
 from geo.cache import content_digest
 from geo.inputs import DEFAULT_PROFILE, Inputs, load_inputs
 from geo.io.files import read_settings
@@ -99,7 +99,10 @@ def test_comparisons_digest(inputs) -> None:
 
 def test_analysis_digest_follows_inputs_and_settings(inputs, settings) -> None:
     first = run_analysis(inputs, settings)
-    assert first.digest == content_digest(inputs.digest, "", settings.to_toml())
+    # Made from the protected inputs: not even the digest depends on a hidden count.
+    protected = protect_inputs(inputs, settings)
+    assert protected.digest != inputs.digest
+    assert first.digest == content_digest(protected.digest, "", settings.to_toml())
     assert run_analysis(inputs, settings).digest == first.digest
     assert run_analysis(inputs, settings.with_changes(seed=settings.uncertainty.seed + 1)).digest \
         != first.digest

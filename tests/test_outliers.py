@@ -105,10 +105,12 @@ def test_none_reports_but_does_not_treat() -> None:
 
 
 def test_settings_round_trip_and_unknown_value() -> None:
-    s = AnalysisSettings.create({"a": 1.0}, outliers="none")
+    s = AnalysisSettings.create({"a": 1.0}, outliers="auto")
     again = AnalysisSettings.from_toml(s.to_toml())
-    assert again.outliers == "none" and again == s
-    assert AnalysisSettings.create({"a": 1.0}).outliers == "auto"     # COINr's practice
+    assert again.outliers == "auto" and again == s
+    # Not the default: treating outliers can lower a score when need rises
+    # (tests/test_properties.py shows a case), which a ranking must not do by default.
+    assert AnalysisSettings.create({"a": 1.0}).outliers == "none"
     with pytest.raises(SettingsError, match="okänt val för extremvärden"):
         AnalysisSettings.create({"a": 1.0}, outliers="winsor")
     with pytest.raises(SettingsError, match="outliers"):

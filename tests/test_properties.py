@@ -169,3 +169,21 @@ def test_more_need_never_lowers_the_score(grid_catalogue: Catalogue, normalisati
     before = rank_areas(table, grid_catalogue, s).score.iloc[row]
     after = rank_areas(_more_need(table, row, indicator, amount), grid_catalogue, s).score.iloc[row]
     assert after >= before - 1e-9 * max(1.0, abs(before)), (before, after)
+
+
+def test_treating_outliers_can_lower_a_score_when_need_rises(grid_catalogue: Catalogue) -> None:
+    """Why outliers = "auto" is an option and not the default (issue 16): once an
+    area's value is extreme enough to break the rule (|skewness| > 2, kurtosis > 3.5) it
+    is pulled in, and its score falls although its need rose."""
+    table = pd.DataFrame({
+        "area_id": [f"R{k:02d}" for k in range(8)], "barn": [100] * 8,
+        "barn_lag_ek": [10] * 8, "invanare": [1000] * 8, "anmalda_brott": [5] * 8,
+        "elever": [100] * 8, "elever_behoriga": [50] * 8,
+        "franvaro": [1.0, 1.1, 0.9, 1.0, 1.2, 0.8, 1.0, 1.5]})
+    treated = _settings("zscore", "arithmetic").with_changes(outliers="auto")
+    plain = _settings("zscore", "arithmetic")
+    worse = _more_need(table, 7, "franvaro", 200)          # franvaro 1.5 -> 21.5
+    for s, falls in ((plain, False), (treated, True)):
+        before = rank_areas(table, grid_catalogue, s).score.iloc[7]
+        after = rank_areas(worse, grid_catalogue, s).score.iloc[7]
+        assert (after < before) == falls, (s.outliers, before, after)

@@ -107,7 +107,7 @@ def test_to_dict_is_exact(full: AnalysisSettings) -> None:
         "prevmap_settings": FORMAT_VERSION, "name": "Bred prevention",
         "description": 'Alla domäner väger lika, "citat" och å ä ö.',
         "normalisation": "minmax", "aggregation": "mpi", "missing": "error",
-        "outliers": "auto", "flag_threshold": 0.8, "top_n": 2,
+        "outliers": "none", "flag_threshold": 0.8, "top_n": 2,
         "domain_weights": {"kriminalitet": 2.0, "skola": 0.0},
         "indicator_weights": {"brott": 0.5, "lag_ek": 1.0},
         "uncertainty": {"draws": 1000, "seed": 20261123, "concentration": 50.0,

@@ -107,7 +107,7 @@ name = "X"
 normalisation = "zscore"
 aggregation = "arithmetic"
 missing = "reweight"
-outliers = "auto"
+outliers = "none"
 flag_threshold = 0.9
 top_n = 3
 

@@ -326,9 +326,8 @@ def test_results_equal_the_reference(demo) -> None:
     data noise changes the Monte Carlo's draws (median rank, interval, P(top k), tiers;
     score, rank, domain scores and contributions stay the same bit for bit), MPI+
     replaced the variant 'geometric', hidden counts are censored at their band's midpoint
-    instead of dropped (every disclosure-on variant's scores), and outliers are treated by
-    default (COINr's rule: six demo indicators winsorised by one point). Rewritten once,
-    after all of these, in the commit that says so."""
+    instead of dropped (every disclosure-on variant's scores). Rewritten once, after all
+    of these, in the commit that says so."""
     reference = np.load(REFERENCE)
     got = reference_arrays(*demo)
     assert set(reference.files) == set(got)
