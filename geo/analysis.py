@@ -12,6 +12,7 @@ of at most ``MAX_WORKERS`` threads shared by every analysis of the process.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -19,10 +20,11 @@ from dataclasses import dataclass, field, replace
 from typing import TypeVar
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from geo.cache import LRUCache, content_digest
-from geo.inputs import Inputs, validation_section
+from geo.inputs import Inputs, arrived_cells, validation_section
 from geo.io.files import (
     SourceInfo,
 )
@@ -47,8 +49,10 @@ from indicators.columns import (
     AREA_ID,
     SCORE,
 )
-from indicators.disclosure import Held, apply_disclosure, band_text, carry_censored
+from indicators.disclosure import Disclosure, Held, apply_disclosure, band_text, carry_censored
+from indicators.levels import FROM_ID
 from indicators.method import Section, method_page
+from indicators.prepare import Prepared
 from indicators.ranking import RankingResult, settings_key
 from indicators.settings import AnalysisSettings, SmallNumbers
 from indicators.swedish import format_number, format_rank_span
@@ -88,7 +92,8 @@ def _kept(cache: LRUCache, key: Hashable, make: Callable[[], _T]) -> _T:
 
 
 def assess_kept(digest: str, table: pd.DataFrame, catalogue: Catalogue,
-                settings: AnalysisSettings, *, source: str) -> Assessment:
+                settings: AnalysisSettings, *, source: str,
+                carried: pd.DataFrame | None = None) -> Assessment:
     """:func:`indicators.assessment.assess` with its weight-independent stages kept by
     ``digest`` (the content digest of the inputs ``table`` comes from, with whatever
     else the table depends on: the year, the merging), ``source`` and the settings but
@@ -99,12 +104,13 @@ def assess_kept(digest: str, table: pd.DataFrame, catalogue: Catalogue,
         table, catalogue, settings, source=source))
     prepared, ranking = rank_with(stage, table, catalogue, settings, source=source)
     options = settings.uncertainty
-    censored = censored_bands(prepared)
+    censored = analysis_bands(prepared, carried)
     monte_carlo: MonteCarloStage = _kept(
         MONTE_CARLO, (key, monte_carlo_key(ranking, catalogue, options, censored=censored)),
         lambda: monte_carlo_stage(ranking, catalogue, options, censored=censored,
                                   mapper=pool_map))
-    return assess_ranking(prepared, ranking, monte_carlo=monte_carlo, mapper=pool_map)
+    return assess_ranking(prepared, ranking, monte_carlo=monte_carlo, censored=censored,
+                          mapper=pool_map)
 
 
 def _sentence(note: str) -> str:
@@ -198,17 +204,51 @@ class Analysis:
                            extra=() if validation is None else (validation,))
 
 
+BAND_COLUMNS = (AREA_ID, "column", "low", "high")
+
+
 def _censored(table: pd.DataFrame, held: Held | None, catalogue: Catalogue, rule: SmallNumbers,
-              arrived: pd.DataFrame | None, held_table: pd.DataFrame | None) -> pd.DataFrame:
+              arrived: pd.DataFrame | None, held_table: pd.DataFrame | None
+              ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``table`` with every hidden count of the held table censored (see
-    :func:`protect_inputs`); ``held_table``: the held table of the same year."""
+    :func:`protect_inputs`; ``held_table``: the held table of the same year), and the
+    bands of the counts that hidden held counts were summed into (:func:`_carried`)."""
     if held is None or held_table is None:
-        return apply_disclosure(table, catalogue, threshold=rule.disclosure_threshold,
-                                min_population=rule.min_population, arrived=arrived).censored
-    censored = apply_disclosure(held_table, catalogue, threshold=rule.disclosure_threshold,
-                                min_population=rule.min_population, arrived=arrived).censored
+        disclosure = apply_disclosure(table, catalogue, threshold=rule.disclosure_threshold,
+                                      min_population=rule.min_population, arrived=arrived)
+        return disclosure.censored, pd.DataFrame(columns=list(BAND_COLUMNS))
+    disclosure = apply_disclosure(held_table, catalogue, threshold=rule.disclosure_threshold,
+                                  min_population=rule.min_population, arrived=arrived)
     columns = [c for c in held_table.columns if c != AREA_ID]
-    return carry_censored(held_table, censored, held.link, table, columns)
+    carried = carry_censored(held_table, disclosure.censored, held.link, table, columns)
+    return carried, _carried(held_table, disclosure, held.link, table, columns)
+
+
+def _carried(held_table: pd.DataFrame, disclosure: Disclosure, link: pd.DataFrame,
+             table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The band of every count of ``table`` that hidden held counts were summed into: the
+    count with each hidden part at the low end of its band, and at the high end (whole
+    numbers, outward). The Monte Carlo draws such a count from its band, as it draws a
+    hidden count of the areas themselves."""
+    cells = disclosure.suppressed
+    if not len(cells):
+        return pd.DataFrame(columns=list(BAND_COLUMNS))
+    position = {a: i for i, a in enumerate(disclosure.censored[AREA_ID].astype(str))}
+    ends = {}
+    for end in ("low", "high"):
+        moved = disclosure.censored.copy()
+        for column, group in cells.groupby("column", sort=False):
+            values = moved[column].to_numpy(dtype=float, copy=True)
+            values[[position[a] for a in group[AREA_ID]]] = group[end].to_numpy(dtype=float)
+            moved[column] = values
+        ends[end] = carry_censored(held_table, moved, link, table, columns).set_index(AREA_ID)
+    rows = []
+    for column in dict.fromkeys(cells["column"]):
+        low, high = ends["low"][column], ends["high"][column]
+        spread = low.notna() & high.notna() & (low != high)
+        rows += [(str(a), column, float(math.floor(low[a] + 1e-9)),
+                  float(math.ceil(high[a] - 1e-9))) for a in low.index[spread]]
+    return pd.DataFrame(rows, columns=list(BAND_COLUMNS))
 
 
 def protect_inputs(inputs: Inputs, settings: AnalysisSettings) -> Inputs:
@@ -217,22 +257,61 @@ def protect_inputs(inputs: Inputs, settings: AnalysisSettings) -> Inputs:
     midpoint of its band, and the RegSO, kommundelar or merged areas are summed again
     from the censored counts; the same for every year of the history. Nothing computed
     afterwards (index, ranks, totals, trends, the follow-up, the digest) depends on a
-    hidden value. Unchanged when disclosure control is off."""
+    hidden value. :attr:`Inputs.carried` gets the bands of the summed counts, which the
+    Monte Carlo varies. Unchanged when disclosure control is off."""
     rule = settings.small_numbers
     if not rule.disclosure:
         return inputs
     held = inputs.held
     missing = inputs.missing
-    arrived = (missing.loc[missing["symbol"].astype(str) == "..", [AREA_ID, "column"]]
-               if missing is not None and "symbol" in missing else None)
+    arrived = arrived_cells(missing)
     held_arrived = held.arrived if held is not None else arrived
-    table = _censored(inputs.table, held, inputs.catalogue, rule, held_arrived,
-                      held.table if held is not None else None)
+    table, carried = _censored(inputs.table, held, inputs.catalogue, rule, held_arrived,
+                               held.table if held is not None else None)
     earlier = dict(held.history) if held is not None else {}
     history = tuple((year, _censored(past, held if year in earlier else None, inputs.catalogue,
-                                     rule, None, earlier.get(year)))
+                                     rule, None, earlier.get(year))[0])
                     for year, past in inputs.history)
-    return replace(inputs, table=table, history=history, held=None)
+    return replace(inputs, table=table, history=history, held=None,
+                   carried=carried if len(carried) else None)
+
+
+def _merged_bands(before: Inputs, merge: Merge) -> pd.DataFrame | None:
+    """The carried bands of ``before`` summed into the merged groups: a group's band is
+    its count with each member's band's ends in place of the member's count."""
+    bands = before.carried
+    if bands is None or not merge.merged:
+        return bands
+    table = before.table.set_index(AREA_ID)
+    group_of = dict(zip(merge.grouping[FROM_ID].astype(str),
+                        merge.grouping[AREA_ID].astype(str), strict=True))
+    low = bands["low"].to_numpy() - [table.at[a, c] for a, c in
+                                     zip(bands[AREA_ID], bands["column"], strict=True)]
+    high = bands["high"].to_numpy() - [table.at[a, c] for a, c in
+                                       zip(bands[AREA_ID], bands["column"], strict=True)]
+    offsets = pd.DataFrame({AREA_ID: bands[AREA_ID].map(group_of), "column": bands["column"],
+                            "low": low, "high": high}).groupby([AREA_ID, "column"],
+                                                              as_index=False).sum()
+    merged = merge.inputs.table.set_index(AREA_ID)
+    counts = [merged.at[a, c] for a, c in zip(offsets[AREA_ID], offsets["column"], strict=True)]
+    return pd.DataFrame({AREA_ID: offsets[AREA_ID], "column": offsets["column"],
+                         "low": np.floor(counts + offsets["low"].to_numpy() + 1e-9),
+                         "high": np.ceil(counts + offsets["high"].to_numpy() - 1e-9)})
+
+
+def analysis_bands(prepared: Prepared, carried: pd.DataFrame | None) -> pd.DataFrame | None:
+    """What the Monte Carlo draws from a band: the hidden counts of the areas themselves
+    (:func:`indicators.assessment.censored_bands`) and the counts hidden held counts were
+    summed into (``carried``), a cell of both by its own band."""
+    own = censored_bands(prepared)
+    if carried is None or not len(carried):
+        return own
+    if own is None:
+        return carried.reset_index(drop=True)
+    seen = set(zip(own[AREA_ID], own["column"], strict=True))
+    extra = carried[[(a, c) not in seen for a, c in zip(carried[AREA_ID], carried["column"],
+                                                          strict=True)]]
+    return pd.concat([own, extra], ignore_index=True)
 
 
 def run_analysis(inputs: Inputs, settings: AnalysisSettings,
@@ -249,10 +328,10 @@ def run_analysis(inputs: Inputs, settings: AnalysisSettings,
         chosen = [i for i in settings.indicators if i in inputs.catalogue
                   and all(c in inputs.table.columns for c in inputs.catalogue[i].columns)]
         merge = merge_small_areas(inputs, chosen, settings.small_numbers.min_population)
-        inputs = merge.inputs
+        inputs = replace(merge.inputs, carried=_merged_bands(inputs, merge))
     # merge_small_areas depends on the inputs and on settings in settings_key only.
     assessment = assess_kept(inputs_digest, inputs.table, inputs.catalogue, settings,
-                             source=inputs.table_name)
+                             source=inputs.table_name, carried=inputs.carried)
     result = assessment.result
     joined, report = join_areas(inputs.areas.frame, result)
     hotspots, error = None, None

@@ -21,6 +21,7 @@ from geo.io.files import (
 from geo.io.indicator_files import IndicatorRead, read_indicator_files, text_columns
 from geo.io.safe_files import read_table_file
 from geo.io.scb_open import LINK_SOURCE, SCB_DESO, deso_regso_link
+from geo.io.scb_wide import one_column_count
 from indicators.catalogue import Catalogue, extended_catalogue
 from indicators.codes import (
     DESO,
@@ -110,6 +111,10 @@ class Inputs:
     control censors the held counts before they are carried here
     (:func:`geo.analysis.protect_inputs`), so that no coarser area contains an exact
     hidden count."""
+    carried: pd.DataFrame | None = None
+    """After :func:`geo.analysis.protect_inputs`: the bands (``area_id``, ``column``,
+    ``low``, ``high``) of the counts that hidden held counts were summed into, which the
+    Monte Carlo varies; None when there are none."""
     areas_digest: str = field(init=False, repr=False)
     """Hex SHA-256 of the areas (ids, names, geometry as WKB, CRS, source, repairs, notes),
     taken once when the inputs are made: hashing the geometry of Sweden's RegSO costs
@@ -138,7 +143,7 @@ class Inputs:
             *(part for year, table in self.held.history for part in (year, table))]
         return content_digest(self.areas_digest, digest_of(
             [self.table, self.table_source, self.table_name, self.catalogue, self.year,
-             self.notes, len(self.history), *history, self.missing, *held]))
+             self.notes, len(self.history), *history, self.missing, *held, self.carried]))
 
 
 def load_inputs(areas: str | Path = DEFAULT_AREAS, indicators: str | Path = DEMO_INDICATORS,
@@ -248,7 +253,7 @@ def fit_to_areas(read: IndicatorRead, areas: Areas, catalogue: Catalogue) -> Fit
         held = Held(DESO, pd.concat([table[[AREA_ID]], numbers], axis=1).reset_index(drop=True),
                     link.assign(weight=1.0)[["from_id", AREA_ID, "weight"]]
                     .reset_index(drop=True),
-                    arrived=_arrived(missing))
+                    arrived=arrived_cells(missing))
         members = link.set_index("from_id")[AREA_ID]
         missing = missing.assign(**{AREA_ID: missing[AREA_ID].map(members).fillna(
             missing[AREA_ID]), "reason": "DeSO " + missing[AREA_ID] + ": " + missing["reason"]})
@@ -260,9 +265,15 @@ def fit_to_areas(read: IndicatorRead, areas: Areas, catalogue: Catalogue) -> Fit
                   held)
 
 
-def _arrived(missing: pd.DataFrame) -> pd.DataFrame:
-    """The cells of ``missing`` that arrived hidden (SCB's ``..``): censored, not missing."""
-    hidden = missing[missing["symbol"].astype(str) == ".."] if "symbol" in missing else missing[:0]
+def arrived_cells(missing: pd.DataFrame | None) -> pd.DataFrame:
+    """The cells of ``missing`` that arrived hidden as small counts (SCB's ``..`` in a
+    count of its own, :func:`geo.io.scb_wide.one_column_count`): censored as 1–4, not
+    missing. A '..' in one part of a count summed from several stays missing: the whole
+    is not small."""
+    if missing is None or "symbol" not in missing:
+        return pd.DataFrame(columns=[AREA_ID, "column"])
+    hidden = missing[(missing["symbol"].astype(str) == "..")
+                     & missing["column"].map(one_column_count)]
     return hidden[[AREA_ID, "column"]].reset_index(drop=True)
 
 

@@ -144,16 +144,19 @@ def censored_bands(prepared: Prepared) -> pd.DataFrame | None:
 
 def assess_ranking(prepared: Prepared, ranking: RankingResult, *,
                    monte_carlo: MonteCarloStage | None = None,
+                   censored: pd.DataFrame | None = None,
                    mapper: Mapper = map) -> Assessment:
     """The uncertainty and the tiers of ``ranking`` (of ``prepared.table``): the
     weight-dependent rest of :func:`assess`. ``monte_carlo``: the Monte Carlo's
     weight-independent stage of this ranking when the caller keeps one; ``mapper`` runs
-    the Monte Carlo's batches (see :func:`~indicators.uncertainty.rank_uncertainty`)."""
+    the Monte Carlo's batches (see :func:`~indicators.uncertainty.rank_uncertainty`);
+    ``censored``: the bands it draws counts from (default: :func:`censored_bands`)."""
     settings = ranking.settings
     uncertainty = rank_uncertainty(prepared.table, ranking.catalogue, settings,
                                    settings.uncertainty, source=ranking.source,
                                    ranking=ranking, stage=monte_carlo,
-                                   censored=censored_bands(prepared), mapper=mapper)
+                                   censored=(censored if censored is not None
+                                             else censored_bands(prepared)), mapper=mapper)
     rule = settings.tiers
     tiers = assign_tiers(uncertainty.p_top_k, uncertainty.median_rank, uncertainty.top_k, rule)
     return Assessment(prepared, ranking, uncertainty, tiers, rule)

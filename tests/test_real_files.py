@@ -352,3 +352,50 @@ def test_areas_with_a_wrong_recorded_crs_are_refused(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and ranking is None
     assert "områdena hamnar utanför Sverige med filens koordinatsystem EPSG:3021" in err
+
+
+def test_a_hidden_count_is_censored_not_dropped(tmp_path):
+    """'..' in a count of its own means 1–4 (issue 16): censored at 2,5, so the area keeps
+    a value for the indicator and stays ranked with every indicator (its value is not
+    shown), and the Monte Carlo varies it over 1–4; before, the area lost the indicator
+    and was reweighted without it."""
+    from geo.analysis import run_analysis
+    from geo.inputs import DEMO_INDICATORS, DEFAULT_PROFILE, inputs_for_areas, load_inputs
+    from geo.io.files import read_settings
+
+    demo = pd.read_csv(DEMO_INDICATORS, dtype=str)
+    demo.loc[demo["area_id"] == "0126R005", "narkotikabrott"] = ".."
+    path = tmp_path / "prickar.csv"
+    demo.to_csv(path, index=False)
+    inputs = inputs_for_areas(load_inputs().areas, path)
+    analysis = run_analysis(inputs, read_settings(DEFAULT_PROFILE))
+    assert analysis.inputs.table.set_index("area_id").at["0126R005", "narkotikabrott"] == 2.5
+    assert not analysis.result.values["narkotikabrott"].isna().any()
+    bands = analysis.assessment.prepared.disclosure.bands()
+    assert {"area_id": "0126R005", "column": "narkotikabrott", "low": 1.0, "high": 4.0} in \
+        bands.to_dict("records")
+    code, ranking = export(tmp_path, "--indicators", str(path), "--areas",
+                           str(Path(__file__).resolve().parents[1] / "data" / "areas" /
+                               "huddinge_regso_2025.parquet"))
+    assert code == 0
+    assert_complete(ranking)
+
+
+def test_a_dot_dot_in_part_of_a_summed_count_is_not_called_small(tmp_path, wide):
+    """SCB's 'utanför arbetskraften' is the unemployed plus those outside the labour
+    force: a '..' among the unemployed says nothing about the sum, which stays missing
+    (censoring it as 1–4 would have put 2,5 where 193 are known)."""
+    from geo.analysis import run_analysis
+    from geo.inputs import default_settings, inputs_for_areas, load_inputs
+
+    path = tmp_path / "prickar.csv"
+    broken = wide.copy()
+    broken.loc[0, "lm_1664_2022_unemployed"] = ".."
+    broken.to_csv(path, index=False)
+    inputs = inputs_for_areas(load_inputs().areas, path)
+    assert len(inputs.held.arrived) == 0
+    reasons = inputs.missing[inputs.missing["column"] == "inv_16_64_utanfor"]
+    assert len(reasons) == 1
+    analysis = run_analysis(inputs, default_settings(inputs)[0])
+    regso = str(wide["RegSOkod_2020"].iloc[0])
+    assert pd.isna(analysis.inputs.table.set_index("area_id").at[regso, "inv_16_64_utanfor"])

@@ -11,8 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from geo.analysis import Analysis
-from indicators.assessment import censored_bands
+from geo.analysis import Analysis, analysis_bands
 from indicators.columns import AREA_ID, AREA_NAME, DOMAINS
 from indicators.outliers import (
     KURTOSIS_LIMIT,
@@ -198,7 +197,7 @@ def robustness_view(analysis: Analysis, *, censored: pd.DataFrame | None = None,
     the bands the Monte Carlo varies; by default those of the analysis."""
     a = analysis.assessment
     if censored is None and a is not None:      # the hidden counts' bands, as the analysis
-        censored = censored_bands(a.prepared)
+        censored = analysis_bands(a.prepared, analysis.inputs.carried)
     rob = robustness(_table(analysis), analysis.inputs.catalogue, analysis.settings,
                      source=analysis.result.source, ranking=analysis.result,
                      uncertainty=None if a is None else a.uncertainty, censored=censored,

@@ -104,3 +104,10 @@ def counts_missing(cells: pd.DataFrame) -> pd.DataFrame:
             if column in needs:
                 rows.append((area, name, symbol, f"{reason} (SCB:s kolumn '{column}')"))
     return pd.DataFrame(rows, columns=["area_id", "column", "symbol", "reason"])
+
+
+def one_column_count(column: str) -> bool:
+    """Whether a '..' in ``column`` means the count itself is small (1–4): True unless it
+    is one of SCB's counts made from several columns (a sum, or a percentage times a
+    population), where a '..' in one part says nothing about the whole."""
+    return column not in COUNTS or len(COUNTS[column][0]) == 1

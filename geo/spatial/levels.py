@@ -17,7 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.inputs import DATA_DIR, Inputs
+from geo.inputs import DATA_DIR, Inputs, arrived_cells
 from geo.io.areas import Areas, detect_crs, read_layer
 from geo.io.files import read_source_info
 from geo.io.safe_files import read_table_file
@@ -128,10 +128,7 @@ def held_counts(inputs: Inputs, counts: list[str]) -> Held:
     if inputs.held is not None:
         return inputs.held
     ids = inputs.table[AREA_ID].astype(str)
-    missing = inputs.missing
-    arrived = None
-    if missing is not None and "symbol" in missing:
-        arrived = missing.loc[missing["symbol"].astype(str) == "..", [AREA_ID, "column"]]
+    arrived = arrived_cells(inputs.missing)
     return Held("områden", inputs.table[[AREA_ID, *counts]], identity_link(list(ids)),
                 tuple((year, past[[AREA_ID, *(c for c in counts if c in past.columns)]])
                       for year, past in inputs.history), arrived)
