@@ -63,6 +63,7 @@ from plans.model import PlanContents
 MAX_WORKERS = 4                 # threads of the Monte Carlo (numpy releases the GIL)
 STAGES = LRUCache(16)           # WeightlessStage per (inputs digest, source, settings key)
 MONTE_CARLO = LRUCache(16, max_bytes=128_000_000, weigh=lambda stage: stage.nbytes)
+PROTECTED = LRUCache(8)         # protect_inputs per (inputs digest, threshold, min population)
 """MonteCarloStage per stage key and :func:`~indicators.uncertainty.monte_carlo_key`
 (Sweden's RegSO: about 31 MB each)."""
 
@@ -81,6 +82,7 @@ def clear_stage_cache() -> None:
     """Forget every kept stage (for tests and benchmarks)."""
     STAGES.clear()
     MONTE_CARLO.clear()
+    PROTECTED.clear()
 
 
 def _kept(cache: LRUCache, key: Hashable, make: Callable[[], _T]) -> _T:
@@ -262,6 +264,11 @@ def protect_inputs(inputs: Inputs, settings: AnalysisSettings) -> Inputs:
     rule = settings.small_numbers
     if not rule.disclosure:
         return inputs
+    key = (inputs.digest, rule.disclosure_threshold, rule.min_population)
+    return _kept(PROTECTED, key, lambda: _protect(inputs, rule))
+
+
+def _protect(inputs: Inputs, rule: SmallNumbers) -> Inputs:
     held = inputs.held
     missing = inputs.missing
     arrived = arrived_cells(missing)
