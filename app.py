@@ -328,7 +328,7 @@ def robustness_widgets(settings: AnalysisSettings) -> None:
                        "närmare de valda.", **view("concentration"))
         st.checkbox("Variera normaliseringen", **view("vary_normalisation"))
         st.checkbox("Variera sammanvägningen", **view("vary_aggregation"))
-        st.checkbox("Slumposäkerhet i små antal (binomial/Poisson)", **view("data_noise"))
+        st.checkbox("Slumposäkerhet i små antal (Jeffreys)", **view("data_noise"))
         st.number_input("k: antal områden i toppgruppen (0 = en femtedel)", 0, 1000,
                         **view("top_k"))
         st.number_input("Slumpfrö", 0, 2**31 - 1,
@@ -336,8 +336,10 @@ def robustness_widgets(settings: AnalysisSettings) -> None:
         st.radio("Utjämning av små områdens andelar", list(SMOOTHING),
                  format_func=SMOOTHING.get, **view("smoothing"))
         st.checkbox("Röjandekontroll: dölj små antal",
-                    help="På som standard. Antal under tröskeln och andelar som bygger på dem "
-                         "visas inte någonstans och räknas som saknade.", **view("disclosure"))
+                    help="På som standard. Antal personer under tröskeln och andelar som "
+                         "bygger på dem visas inte någonstans; i beräkningarna räknas de som "
+                         "mitten av sitt intervall (med tröskeln 5: 1–4 ger 2,5).",
+                    **view("disclosure"))
         st.number_input("Tröskel för röjandekontroll", 1, 100,
                         disabled=not settings.small_numbers.disclosure,
                         **view("disclosure_threshold"))
@@ -815,7 +817,7 @@ def show_data_page(analysis: Analysis, available: tuple[str, ...], choice: DataC
     missing = missing_values(analysis, fetched[1].missing if choice.indicator_source == "scb"
                              and fetched is not None else inputs.missing)
     if len(missing):
-        st.markdown("**Saknade värden: var och varför**")
+        st.markdown("**Saknade och dolda värden: var och varför**")
         st.dataframe(missing, hide_index=True)
     if (upload := _upload("polisen_file")) is not None:
         with suppress(PrevmapError):    # a file that cannot be read is named above the map
@@ -952,7 +954,8 @@ def show_against_kommun(analysis: Analysis, area_id: str) -> None:
     if shown is None:
         return
     st.markdown("**Området jämfört med hela kommunen** (kommunen: summan av antalen genom "
-                "summan av befolkningen; – = dolt eller saknas)")
+                "summan av befolkningen; dolt (1–4) = ett antal som röjandekontrollen inte "
+                "visar; – = saknas)")
     st.dataframe(shown, hide_index=True)
 
 

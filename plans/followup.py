@@ -197,8 +197,9 @@ def measure(tables: Mapping[int, pd.DataFrame], catalogue: Catalogue, *,
 
     ``tables``: year -> indicator table (an ``area_id`` column, or indexed by area id).
     ``rule``: disclosure control (default on, threshold 5, as the analysis' default).
-    Disclosure control runs per year (its secondary suppression works within one year's
-    column); the values of all years are then derived together.
+    Disclosure control runs per year, hiding what the analysis hides (the tables are the
+    analysis' protected inputs, :func:`geo.analysis.protect_inputs`, in which hidden
+    counts are already censored); the values of all years are then derived together.
     """
     rule = rule or SmallNumbers()
     wanted = [i for i in (catalogue if indicators is None else dict.fromkeys(indicators))
