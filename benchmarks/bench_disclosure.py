@@ -10,11 +10,10 @@ Measured here, never asserted in tests.
 
 from __future__ import annotations
 
-import json
 import platform
 from pathlib import Path
 
-from timing import median_time
+from timing import median_time, write_results
 
 from geo.analysis import clear_stage_cache, protect_inputs, run_analysis
 from geo.inputs import DEFAULT_AREAS, DEFAULT_PROFILE, default_settings, load_inputs
@@ -58,10 +57,7 @@ def main() -> None:
             clear_stage_cache()
             run_analysis(i, s)
         results[f"{name}_run_analysis_cold_no_disclosure_s"] = median_time(cold_off, 3)
-    OUT.parent.mkdir(exist_ok=True)
-    OUT.write_text(json.dumps(results, indent=2), encoding="utf-8")
-    for key, value in results.items():
-        print(f"{key:48} {value:.3f}" if isinstance(value, float) else f"{key:48} {value}")
+    write_results(results, OUT)
 
 
 if __name__ == "__main__":

@@ -10,11 +10,10 @@ Measured here, never asserted in tests.
 
 from __future__ import annotations
 
-import json
 import platform
 from pathlib import Path
 
-from timing import median_time
+from timing import median_time, write_results
 
 from geo.inputs import DEFAULT_AREAS, inputs_for_areas
 from geo.io.areas import read_areas
@@ -43,10 +42,7 @@ def main() -> None:
         files = sorted(XLSX.glob("*.xlsx"))
         results["eleven_scb_xlsx_huddinge_s"] = median_time(
             lambda: inputs_for_areas(huddinge, files), 2)
-    OUT.parent.mkdir(exist_ok=True)
-    OUT.write_text(json.dumps(results, indent=2), encoding="utf-8")
-    for key, value in results.items():
-        print(f"{key:36} {value:.3f}" if isinstance(value, float) else f"{key:36} {value}")
+    write_results(results, OUT)
 
 
 if __name__ == "__main__":

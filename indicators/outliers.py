@@ -56,18 +56,28 @@ LOG_OFFSET_SHARE = 0.01         # a = 0.01 (max - min) in the log transform
 UNTREATED, WINSORISED, LOGGED = "none", "winsorise", "log"
 
 
-def skewness(x: np.ndarray) -> float:
-    """Sample skewness (Excel SKEW, adjusted Fisher–Pearson) of the finite values of
-    ``x``; NaN for fewer than three values or a constant ``x``."""
+def _centred(x: np.ndarray, least: int) -> tuple[int, np.ndarray, float] | None:
+    """The finite values' count, deviations from their mean and second moment; None for
+    fewer than ``least`` values or a constant ``x``."""
     x = np.asarray(x, dtype=float)
     x = x[np.isfinite(x)]
     n = len(x)
-    if n < 3:
-        return float("nan")
+    if n < least:
+        return None
     d = x - x.mean()
     m2 = (d ** 2).mean()
     if m2 <= 1e-14 * max(1.0, float(np.abs(x).max())) ** 2:
+        return None
+    return n, d, m2
+
+
+def skewness(x: np.ndarray) -> float:
+    """Sample skewness (Excel SKEW, adjusted Fisher–Pearson) of the finite values of
+    ``x``; NaN for fewer than three values or a constant ``x``."""
+    centred = _centred(x, 3)
+    if centred is None:
         return float("nan")
+    n, d, m2 = centred
     g1 = (d ** 3).mean() / m2 ** 1.5
     return float(g1 * np.sqrt(n * (n - 1)) / (n - 2))
 
@@ -75,15 +85,10 @@ def skewness(x: np.ndarray) -> float:
 def kurtosis(x: np.ndarray) -> float:
     """Sample excess kurtosis (Excel KURT, bias-corrected) of the finite values of ``x``;
     NaN for fewer than four values or a constant ``x``."""
-    x = np.asarray(x, dtype=float)
-    x = x[np.isfinite(x)]
-    n = len(x)
-    if n < 4:
+    centred = _centred(x, 4)
+    if centred is None:
         return float("nan")
-    d = x - x.mean()
-    m2 = (d ** 2).mean()
-    if m2 <= 1e-14 * max(1.0, float(np.abs(x).max())) ** 2:
-        return float("nan")
+    n, d, m2 = centred
     g2 = (d ** 4).mean() / m2 ** 2 - 3.0
     return float((n - 1) / ((n - 2) * (n - 3)) * ((n + 1) * g2 + 6.0))
 
