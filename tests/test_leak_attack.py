@@ -301,3 +301,29 @@ def test_scores_do_not_move_with_a_hidden_count(demo: Inputs, profile: AnalysisS
     high = run_analysis(with_hidden_at(demo, cells, "high"), single).result.summary()
     pd.testing.assert_frame_equal(low, high)
     assert np.isfinite(low["score"]).sum() == len(demo.table)
+
+
+def test_the_attack_recovers_counts_from_hiding_and_reweighting(demo, profile, monkeypatch):
+    """The proof that the differencing attack can succeed: with protection as it was
+    before issue 16 (each level hides its own small counts and reweights; nothing is
+    censored where the data are held), RegSO against kommundel gives hidden counts back."""
+    import geo.analysis
+    import indicators.prepare
+    from indicators.disclosure import apply_disclosure as censor
+
+    def hide(*args, **kwargs):
+        disclosure = censor(*args, **kwargs)
+        return replace(disclosure, censored=disclosure.table)    # hidden = missing
+
+    monkeypatch.setattr(geo.analysis, "protect_inputs", lambda inputs, settings: inputs)
+    monkeypatch.setattr(indicators.prepare, "apply_disclosure", hide)
+    geo.analysis.clear_stage_cache()
+    try:
+        fine = published_counts(run_analysis(demo, profile))
+        grouped, _ = grouped_inputs(demo, DEFAULT_GROUPING)
+        coarse = published_counts(run_analysis(grouped, profile))
+    finally:
+        geo.analysis.clear_stage_cache()
+    link = read_grouping(DEFAULT_GROUPING)[[FROM_ID, AREA_ID]]
+    attempts, recoveries = difference_attack(fine, coarse, link, _truth(demo, profile))
+    assert recoveries > 0
