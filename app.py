@@ -746,6 +746,10 @@ def show_table_columns(inputs: Inputs) -> None:
                          key="own_denominator")
             st.radio("Enhet", ["100", "1000"], horizontal=True, key="own_per",
                      format_func={"100": "procent", "1000": "per 1 000"}.get)
+            st.checkbox("Täljaren räknar personer (små antal döljs)", value=True,
+                        key="own_personal",
+                        help="Röjandekontrollen skyddar antal personer. Bocka ur för antal som "
+                             "inte pekar ut någon, t.ex. lägenheter.")
             st.form_submit_button("Lägg till i katalogen", on_click=add_own_indicator,
                                   args=(inputs.catalogue,))
     own = own_catalogue_rows()
@@ -767,7 +771,8 @@ def add_own_indicator(catalogue: Catalogue) -> None:
     state.pop("own_error", None)
     row = own_indicator(state.get("own_name") or "", state["own_domain"],
                         int(state["own_direction"]), state["own_numerator"],
-                        state["own_denominator"], int(state["own_per"]))
+                        state["own_denominator"], int(state["own_per"]),
+                        bool(state.get("own_personal", True)))
     try:
         extended_catalogue(catalogue, [*own_catalogue_rows(), row])
     except PrevmapError as err:

@@ -203,17 +203,18 @@ def catalogue_table(catalogue: Catalogue) -> pd.DataFrame:
 
 
 def own_indicator(name: str, domain: str, direction: int, numerator: str, denominator: str,
-                  per: int) -> dict[str, str]:
+                  per: int, personal: bool = True) -> dict[str, str]:
     """A catalogue row for an indicator the user makes of a table's columns: its id is
     ``egen_`` and the name in lower case ASCII (å, ä → a, ö → o, anything else → _), its
-    unit follows ``per`` (100: %, 1000: per 1 000), its source is "egen fil"."""
+    unit follows ``per`` (100: %, 1000: per 1 000), its source is "egen fil";
+    ``personal``: the numerator counts persons (disclosure control protects it)."""
     name = name.strip()
     ascii_name = re.sub("[åä]", "a", re.sub("ö", "o", name.lower()))
     slug = re.sub(r"[^a-z0-9]+", "_", ascii_name).strip("_") or "indikator"
     return {"id": f"egen_{slug}", "name": name, "domain": domain, "direction": str(direction),
             "unit": "%" if per == 100 else "per 1 000", "per": str(per),
             "numerator": numerator, "denominator": denominator, "source": "egen fil",
-            "level": "område"}
+            "level": "område", "personal": "ja" if personal else "nej"}
 
 
 def extended_catalogue(catalogue: Catalogue, rows: Iterable[Mapping[str, str]]) -> Catalogue:

@@ -55,9 +55,11 @@ def test_scb_exports_uploaded_at_once_rank_as_the_embedded_data(real_ranking):
     assert used["inv_utlandsk_bakgrund"] == "används inte"
 
 
-def test_an_own_indicator_for_an_unknown_column(tmp_path):
+@pytest.mark.parametrize("personal", [True, False])
+def test_an_own_indicator_for_an_unknown_column(tmp_path, personal):
     """A column the catalogue does not know becomes an indicator through the form, ranks,
-    and the catalogue with it can be saved."""
+    and the catalogue with it can be saved; the form says whether its counts are persons
+    (issue 16: only those are protected)."""
     areas = load_inputs().areas.frame
     lines = ["area_id;antal_oro;barn"] + [f"{a};{i % 7 + 1};{100 + i}"
                                           for i, a in enumerate(areas["area_id"])]
@@ -75,8 +77,13 @@ def test_an_own_indicator_for_an_unknown_column(tmp_path):
     next(s for s in at.selectbox if s.label == "Domän").set_value("psykisk_ohalsa")
     next(s for s in at.selectbox if s.label == "Täljare (antal)").set_value("antal_oro")
     next(s for s in at.selectbox if s.label == "Nämnare (befolkning)").set_value("barn")
+    next(c for c in at.checkbox if c.key == "own_personal").set_value(personal)
     next(b for b in at.button if b.label == "Lägg till i katalogen").click().run()
     assert not at.exception
+    assert at.session_state["own_indicators"][0]["personal"] == ("ja" if personal else "nej")
+    notes = " ".join(md_source(i.value) for i in at.info)
+    # Counts 1–7 over about 110 children: persons' counts under 5 are hidden.
+    assert ("antal personer under 5" in notes and "visas inte" in notes) == personal
     columns = next(d.value for d in at.dataframe if "Används som" in d.value.columns)
     assert set(columns["Används som"]) == {"indikator"}
     assert len(shown_ranking(at)) == 22
