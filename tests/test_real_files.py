@@ -360,7 +360,7 @@ def test_a_hidden_count_is_censored_not_dropped(tmp_path):
     shown), and the Monte Carlo varies it over 1–4; before, the area lost the indicator
     and was reweighted without it."""
     from geo.analysis import run_analysis
-    from geo.inputs import DEMO_INDICATORS, DEFAULT_PROFILE, inputs_for_areas, load_inputs
+    from geo.inputs import DEFAULT_PROFILE, DEMO_INDICATORS, inputs_for_areas, load_inputs
     from geo.io.files import read_settings
 
     demo = pd.read_csv(DEMO_INDICATORS, dtype=str)
