@@ -11,35 +11,19 @@ import sys
 import tempfile
 from contextlib import nullcontext
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from geo.analysis import Analysis, run_analysis
+# Only what the parser needs is imported here, so that `prevmap --help` answers at once
+# (issue 17); each command imports the rest when it runs.
 from geo.export.formats import FORMATS, OUT, ExportFormat, ExportOptions
-from geo.export.render import shared_browser
-from geo.export.template import template_bytes
 from geo.export.text import failure_text, is_file_error, terminal_text
-from geo.inputs import (
-    DEFAULT_CATALOGUE,
-    DEFAULT_HISTORY,
-    DEMO_INDICATORS,
-    DEMO_YEAR,
-    REAL_INDICATORS,
-    Inputs,
-    default_settings,
-    inputs_for_areas,
-)
-from geo.io.files import read_catalogue, read_settings
-from geo.sources import areas_for, demo_inputs, place_name
-from geo.spatial.comparisons import load_comparisons, read_point_layer
-from indicators.columns import AREA_ID, AREA_NAME
 from indicators.errors import PrevmapError
-from plans.store import ENV_CONFIG, PlanStore, settings_path
-from plans.team import (
-    ENV_TEAM,
-    read_team_config,
-    readable_by_others,
-    streamlit_command,
-    write_secrets,
-)
+from plans.config import ENV_CONFIG
+from plans.team import ENV_TEAM
+
+if TYPE_CHECKING:
+    from geo.analysis import Analysis
+    from geo.inputs import Inputs
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -137,6 +121,9 @@ def serve(config: Path | None) -> int:
     secrets in a private file that is removed afterwards. Stopping the launcher (SIGTERM,
     as a service manager does, or Ctrl-C) stops the server first: none is left running
     with its secrets on disk."""
+    from plans.config import settings_path
+    from plans.team import read_team_config, readable_by_others, streamlit_command, write_secrets
+
     path = (config or settings_path()).resolve()
     try:
         team = read_team_config(path, required=True)
@@ -176,6 +163,8 @@ def serve(config: Path | None) -> int:
 def verify_plans(database: str | None) -> int:
     """``prevmap plan verify``: 0 if the audit trail is intact, 2 naming its first broken
     link (or why the database cannot be opened)."""
+    from plans.store import PlanStore
+
     try:
         with PlanStore.open(database) as store:
             check = store.verify_audit()
@@ -224,6 +213,8 @@ def write_exports(analysis: Analysis, args: argparse.Namespace,
                   options: ExportOptions) -> list[Path]:
     """Write every file asked for, each by its format's writer (the same bytes as the
     app's button); PDF and PNG share one chromium."""
+    from geo.export.render import shared_browser
+
     chosen = export_paths(args)
     rendering = any(fmt.needs_chromium for fmt, _ in chosen)
     with shared_browser() if rendering else nullcontext():
@@ -236,6 +227,12 @@ def write_exports(analysis: Analysis, args: argparse.Namespace,
 def write_template(args: argparse.Namespace) -> int:
     """``prevmap mall``: the template for the municipality's own data, the same bytes as
     the app's button."""
+    from geo.export.template import template_bytes
+    from geo.inputs import DEFAULT_CATALOGUE
+    from geo.io.files import read_catalogue
+    from geo.sources import areas_for, place_name
+    from indicators.columns import AREA_ID, AREA_NAME
+
     kind = {".xlsx": "xlsx", ".csv": "csv"}.get(args.out.suffix.lower())
     if kind is None:
         say(f"prevmap: filen '{args.out}' ska sluta på .xlsx eller .csv.", err=True)
@@ -259,6 +256,15 @@ def write_template(args: argparse.Namespace) -> int:
 def cli_inputs(args: argparse.Namespace) -> Inputs:
     """The areas (``--areas``, ``--kommun``, ``--lan``) and the indicators (``--indicators``,
     ``--demo``, else the embedded real data) of ``prevmap export``."""
+    from geo.inputs import (
+        DEFAULT_HISTORY,
+        DEMO_INDICATORS,
+        DEMO_YEAR,
+        REAL_INDICATORS,
+        inputs_for_areas,
+    )
+    from geo.sources import areas_for, demo_inputs
+
     areas = areas_for(args.areas, kommun=args.kommun, lan=args.lan,
                       id_column=args.id_column, name_column=args.name_column)
     if args.demo:
@@ -280,6 +286,12 @@ def main(argv: list[str] | None = None) -> int:
         return write_template(args)
     if args.deso_regso is not None and args.polisen is None:
         parser.error("--deso-regso gäller polisens brottsfil: ange också --polisen")
+    from geo.analysis import run_analysis
+    from geo.inputs import default_settings
+    from geo.io.files import read_settings
+    from geo.sources import place_name
+    from geo.spatial.comparisons import load_comparisons, read_point_layer
+
     # What was being done, named by its file, for a failure that is not prevmap's own.
     doing = "Områdesfilen, indikatortabellen eller indikatorkatalogen kunde inte läsas"
     try:

@@ -45,6 +45,7 @@ from indicators.catalogue import Catalogue
 from indicators.errors import PrevmapError, Problem, Problems
 from plans import migrations, schema
 from plans.chain import GENESIS, Break, first_break, row_hash
+from plans.config import ENV_CONFIG, settings_path
 from plans.model import (
     FIELD_LABELS,
     MAX_TEXT,
@@ -68,7 +69,6 @@ log = logging.getLogger(__name__)
 ENV_URL = "PREVMAP_DATABASE_URL"
 #: The owner of the PostgreSQL schema, who runs the migrations (the app role may not).
 ENV_OWNER_URL = "PREVMAP_DATABASE_OWNER_URL"
-ENV_CONFIG = "PREVMAP_CONFIG"
 ENV_DATA = "PREVMAP_DATA"
 DATABASE_FILE = "plans.sqlite"
 SQLITE_BUSY_SECONDS = 30
@@ -120,10 +120,6 @@ class Saved:
 
 
 # -- where the database is ---------------------------------------------------------------
-
-def settings_path() -> Path:
-    """The settings file: ``$PREVMAP_CONFIG`` or ``~/.config/prevmap/prevmap.toml``."""
-    return Path(os.environ.get(ENV_CONFIG) or Path.home() / ".config" / "prevmap" / "prevmap.toml")
 
 
 def data_dir() -> Path:

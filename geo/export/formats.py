@@ -17,15 +17,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from geo.analysis import Analysis, plan_followup
-from geo.export.outputs import map_html, settings_toml
-from geo.export.render import map_png, report_pdf
-from geo.export.report import report_html
-from geo.export.tables import ranking_csv
-from geo.export.workbook import excel_bytes, geopackage_bytes, plan_workbook_bytes
-from plans.followup import FollowUp
-from plans.model import PlanContents
+if TYPE_CHECKING:      # the writers import what they need when called (issue 17: the
+    from geo.analysis import Analysis  # registry is read by `prevmap --help`)
+    from plans.followup import FollowUp
+    from plans.model import PlanContents
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -43,7 +40,7 @@ class ExportOptions:
     followup: FollowUp | None = None
 
 
-Writer = Callable[[Analysis, ExportOptions], bytes]
+Writer = Callable[["Analysis", ExportOptions], bytes]
 
 
 @dataclass(frozen=True)
@@ -69,14 +66,59 @@ class ExportFormat:
 
 
 def _report(analysis: Analysis, o: ExportOptions) -> bytes:
+    from geo.export.report import report_html
     return report_html(analysis, created=o.created, plan=o.plan, followup=o.followup)
+
+
+def _map(analysis: Analysis, o: ExportOptions) -> bytes:
+    from geo.export.outputs import map_html
+    return map_html(analysis, tiles=o.tiles, created=o.created)
+
+
+def _excel(analysis: Analysis, o: ExportOptions) -> bytes:
+    from geo.export.workbook import excel_bytes
+    return excel_bytes(analysis, created=o.created)
+
+
+def _csv(analysis: Analysis, o: ExportOptions) -> bytes:
+    from geo.export.tables import ranking_csv
+    return ranking_csv(analysis)
+
+
+def _geopackage(analysis: Analysis, o: ExportOptions) -> bytes:
+    from geo.export.workbook import geopackage_bytes
+    return geopackage_bytes(analysis, created=o.created)
+
+
+def _pdf(analysis: Analysis, o: ExportOptions) -> bytes:
+    from geo.export.render import report_pdf
+    return report_pdf(_report(analysis, o))
+
+
+def _png(analysis: Analysis, o: ExportOptions) -> bytes:
+    from geo.export.outputs import map_html
+    from geo.export.render import map_png
+    return map_png(map_html(analysis, created=o.created))
+
+
+def _settings(analysis: Analysis, o: ExportOptions) -> bytes:
+    from geo.export.outputs import settings_toml
+    return settings_toml(analysis)
+
+
+def _plan_workbook(analysis: Analysis, o: ExportOptions) -> bytes:
+    from geo.analysis import plan_followup
+    from geo.export.workbook import plan_workbook_bytes
+    return plan_workbook_bytes(o.plan, o.followup or plan_followup(analysis, o.plan),
+                               analysis.inputs.catalogue, created=o.created,
+                               digest=analysis.digest)
 
 
 OUT = "--out"
 
 MAP = ExportFormat(
     "karta", "Karta (HTML)", "prevmap_karta.html", "text/html",
-    lambda a, o: map_html(a, tiles=o.tiles, created=o.created),
+    _map,
     help="Fungerar utan internet: kartbiblioteket finns i filen.",
     option=OUT, option_help="HTML-kartan som ska skrivas")
 REPORT = ExportFormat(
@@ -88,43 +130,41 @@ REPORT = ExportFormat(
                 "metod, källor och inställningar (utskrivbar på A4)")
 EXCEL = ExportFormat(
     "excel", "Resultat (Excel)", "prevmap_resultat.xlsx", XLSX,
-    lambda a, o: excel_bytes(a, created=o.created),
+    _excel,
     option="--excel", option_help="också resultaten som Excel-arbetsbok (.xlsx)")
 CSV = ExportFormat(
     "csv", "Rangordning (CSV)", "prevmap_rangordning.csv", "text/csv",
-    lambda a, o: ranking_csv(a),
+    _csv,
     option="--csv", option_help="rangordningen som CSV (standard: --out med .csv)",
     suffix=".csv")
 GEOPACKAGE = ExportFormat(
     "gpkg", "Områden med resultat (GeoPackage)", "prevmap_resultat.gpkg",
-    "application/geopackage+sqlite3", lambda a, o: geopackage_bytes(a, created=o.created),
+    "application/geopackage+sqlite3", _geopackage,
     option="--gpkg", option_help="också områdena med alla resultatkolumner som GeoPackage")
 PDF = ExportFormat(
-    "pdf", "Rapport (PDF)", "prevmap_rapport.pdf", "application/pdf",
-    lambda a, o: report_pdf(_report(a, o)), needs_chromium=True,
+    "pdf", "Rapport (PDF)", "prevmap_rapport.pdf", "application/pdf", _pdf,
+    needs_chromium=True,
     help="Skapas av webbläsaren chromium på den här datorn (några sekunder).",
     option="--pdf", option_help="också rapporten som PDF (kräver chromium)")
 PNG = ExportFormat(
     "png", "Karta (PNG)", "prevmap_karta.png", "image/png",
-    lambda a, o: map_png(map_html(a, created=o.created)), needs_chromium=True,
+    _png, needs_chromium=True,
     option="--png", option_help="också kartan som PNG-bild (kräver chromium)")
 SETTINGS = ExportFormat(
     "installningar", "Inställningar (TOML)", "prevmap_installningar.toml", "application/toml",
-    lambda a, o: settings_toml(a), suffix=".settings.toml")
+    _settings, suffix=".settings.toml")
 
 #: The analysis' files, in the order of the app's buttons (two rows of four).
 FORMATS: tuple[ExportFormat, ...] = (MAP, REPORT, EXCEL, CSV, GEOPACKAGE, PDF, PNG, SETTINGS)
 
 #: An åtgärdsplan's files (the plan page); their writers need ``plan`` and ``followup``.
 PLAN_WORKBOOK = ExportFormat(
-    "plan", "Planen och uppföljningen (Excel)", "{stem}.xlsx", XLSX,
-    lambda a, o: plan_workbook_bytes(o.plan, o.followup or plan_followup(a, o.plan),
-                                     a.inputs.catalogue, created=o.created, digest=a.digest))
+    "plan", "Planen och uppföljningen (Excel)", "{stem}.xlsx", XLSX, _plan_workbook)
 PLAN_REPORT = ExportFormat(
     "plan_rapport", "Rapport med planen (HTML)", "{stem}_rapport.html", "text/html", _report)
 PLAN_PDF = ExportFormat(
-    "plan_pdf", "Rapport med planen (PDF)", "{stem}_rapport.pdf", "application/pdf",
-    lambda a, o: report_pdf(_report(a, o)), needs_chromium=True)
+    "plan_pdf", "Rapport med planen (PDF)", "{stem}_rapport.pdf", "application/pdf", _pdf,
+    needs_chromium=True)
 PLAN_FORMATS: tuple[ExportFormat, ...] = (PLAN_WORKBOOK, PLAN_REPORT, PLAN_PDF)
 
 
