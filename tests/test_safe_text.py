@@ -199,12 +199,13 @@ def test_cli_bad_zip_of_points_exits_2(tmp_path, capsys):
 
 
 def test_cli_fault_in_prevmap_exits_1_with_a_short_message(tmp_path, capsys, monkeypatch):
-    import geo.cli
+    import geo.analysis
 
     def broken(*args, **kwargs):
         raise TypeError("'NoneType' object is not subscriptable")
 
-    monkeypatch.setattr(geo.cli, "run_analysis", broken)
+    # The command imports the analysis when it runs (issue 17: a quick --help).
+    monkeypatch.setattr(geo.analysis, "run_analysis", broken)
     assert main(["export", "--out", str(tmp_path / "k.html")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("prevmap: Analysen kunde inte göras: ett oväntat fel i prevmap "
