@@ -959,8 +959,8 @@ def show_against_kommun(analysis: Analysis, area_id: str) -> None:
     if shown is None:
         return
     st.markdown("**Området jämfört med hela kommunen** (kommunen: summan av antalen genom "
-                "summan av befolkningen; dolt (1–4) = ett antal som röjandekontrollen inte "
-                "visar; – = saknas)")
+                "summan av befolkningen; dolt (1–4 personer) = ett antal som "
+                "röjandekontrollen inte visar; – = saknas)")
     st.dataframe(shown, hide_index=True)
 
 

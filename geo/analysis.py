@@ -63,9 +63,9 @@ from plans.model import PlanContents
 MAX_WORKERS = 4                 # threads of the Monte Carlo (numpy releases the GIL)
 STAGES = LRUCache(16)           # WeightlessStage per (inputs digest, source, settings key)
 MONTE_CARLO = LRUCache(16, max_bytes=128_000_000, weigh=lambda stage: stage.nbytes)
-PROTECTED = LRUCache(8)         # protect_inputs per (inputs digest, threshold, min population)
 """MonteCarloStage per stage key and :func:`~indicators.uncertainty.monte_carlo_key`
 (Sweden's RegSO: about 31 MB each)."""
+PROTECTED = LRUCache(8)         # protect_inputs per (inputs digest, threshold, min population)
 
 _POOL = ThreadPoolExecutor(max_workers=max(1, min(MAX_WORKERS, os.cpu_count() or 1)),
                            thread_name_prefix="prevmap-montecarlo")
@@ -292,13 +292,12 @@ def _merged_bands(before: Inputs, merge: Merge) -> pd.DataFrame | None:
     table = before.table.set_index(AREA_ID)
     group_of = dict(zip(merge.grouping[FROM_ID].astype(str),
                         merge.grouping[AREA_ID].astype(str), strict=True))
-    low = bands["low"].to_numpy() - [table.at[a, c] for a, c in
-                                     zip(bands[AREA_ID], bands["column"], strict=True)]
-    high = bands["high"].to_numpy() - [table.at[a, c] for a, c in
-                                       zip(bands[AREA_ID], bands["column"], strict=True)]
+    counts = np.array([table.at[a, c] for a, c in zip(bands[AREA_ID], bands["column"],
+                                                      strict=True)], dtype=float)
     offsets = pd.DataFrame({AREA_ID: bands[AREA_ID].map(group_of), "column": bands["column"],
-                            "low": low, "high": high}).groupby([AREA_ID, "column"],
-                                                              as_index=False).sum()
+                            "low": bands["low"].to_numpy() - counts,
+                            "high": bands["high"].to_numpy() - counts}).groupby(
+        [AREA_ID, "column"], as_index=False).sum()
     merged = merge.inputs.table.set_index(AREA_ID)
     counts = [merged.at[a, c] for a, c in zip(offsets[AREA_ID], offsets["column"], strict=True)]
     return pd.DataFrame({AREA_ID: offsets[AREA_ID], "column": offsets["column"],
@@ -497,13 +496,18 @@ def hidden_band(analysis: Analysis, area_id: str, ind_id: str) -> str | None:
     return band_text(float(row["low"].iloc[0]), float(row["high"].iloc[0]))
 
 
+def hidden_text(band: str) -> str:
+    """How every output writes a hidden value: "dolt (1–4 personer)"."""
+    return f"dolt ({band} personer)"
+
+
 def value_text(analysis: Analysis, area_id: str, ind_id: str, value: float,
                decimals: int = 1) -> str:
     """One indicator value of one area as text: "12,3 %", or "dolt (1–4 personer)" when
     it rests on a hidden count."""
     band = hidden_band(analysis, area_id, ind_id)
     if band is not None:
-        return f"dolt ({band} personer)"
+        return hidden_text(band)
     unit = analysis.inputs.catalogue[ind_id].unit
     return f"{format_number(value, decimals)} {unit}".strip()
 

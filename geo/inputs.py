@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -81,6 +82,13 @@ def validation_section() -> Section | None:
     missing, e.g. removed from a copy)."""
     if not VALIDATION.is_file():
         return None
+    return _stored_validation(VALIDATION.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=1)
+def _stored_validation(_mtime_ns: int) -> Section:
+    """The section, read once per version of the file (the method page is built on every
+    rerun of the app's method tab and for every export)."""
     return stored_section(VALIDATION.read_text(encoding="utf-8"))
 
 

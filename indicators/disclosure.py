@@ -218,8 +218,9 @@ def _check_table(table: pd.DataFrame, catalogue: Catalogue, indicators: Sequence
 
 
 def _rest_band(den: float, threshold: int) -> tuple[float, float]:
+    """The whole counts c with 0 < den − c < threshold."""
     low = max(0.0, math.ceil(den - threshold + 1))
-    return low, max(low, math.floor(den - 1) if den == math.floor(den) else math.floor(den))
+    return low, max(low, math.ceil(den) - 1)
 
 
 def _band(count: float, den: float, threshold: int) -> tuple[float, float, str]:

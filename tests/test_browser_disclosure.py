@@ -1,6 +1,6 @@
-"""A hidden count in a real browser (issue 16): the area's profile says "dolt (1–4)" where
-the value would be, the data page lists it with its reason, the method tab explains the
-censoring, and nowhere on these pages does the hidden rate appear."""
+"""A hidden count in a real browser (issue 16): the area's profile says "dolt (1–4
+personer)" where the value would be, the data page lists it with its reason, the method
+tab explains the censoring, and nowhere on these pages does the hidden rate appear."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def test_a_hidden_count_in_a_real_browser(app_url) -> None:
         page.get_by_text(re.compile(rf"Områdesprofil: .*\({AREA}\)")).wait_for()
         rows = _grid_rows(page, "Hela kommunen")
         row = next(r for r in rows if r["Indikator"] == INDICATOR)
-        assert row["Området"] == "dolt (1–4)"
+        assert row["Området"] == "dolt (1–4 personer)"
         assert row["Skillnad"] == "–"
         page.get_by_text("Området jämfört med hela kommunen").scroll_into_view_if_needed()
         screenshot(page, "disclosure_profile.png")

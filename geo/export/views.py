@@ -20,6 +20,7 @@ from geo.analysis import (
     TIER,
     Analysis,
     hidden_band,
+    hidden_text,
     published_values,
     rank_span,
     robustness_columns,
@@ -250,10 +251,11 @@ def against_kommun(analysis: Analysis, area_id: str) -> pd.DataFrame | None:
         return None
     # The censored table: a hidden count enters the total at its band's midpoint only.
     kommun = pooled_values(analysis.inputs.table, catalogue, list(values.columns))
+    bands = {i: hidden_band(analysis, area_id, i) for i in values.columns}
     return pd.DataFrame([{
         "Indikator": catalogue[i].name, "Enhet": catalogue[i].unit,
-        "Området": (f"dolt ({hidden_band(analysis, area_id, i)})"
-                    if hidden_band(analysis, area_id, i) else format_number(values.at[area_id, i])),
+        "Området": (hidden_text(bands[i]) if bands[i] is not None
+                    else format_number(values.at[area_id, i])),
         "Hela kommunen": format_number(kommun[i]),
         "Skillnad": format_number(values.at[area_id, i] - kommun[i])} for i in values.columns],
         columns=["Indikator", "Enhet", "Området", "Hela kommunen", "Skillnad"])

@@ -137,18 +137,16 @@ def held_counts(inputs: Inputs, counts: list[str]) -> Held:
 def _interpolation_link(inputs: Inputs, polygons: Areas, **options: object) -> pd.DataFrame:
     """How much of each area's counts interpolation moves to each polygon (``from_id``,
     ``area_id``, ``weight``): the interpolation of one column of ones per area."""
-    ids = [str(a) for a in inputs.areas.frame[AREA_ID]]
+    ids = np.array([str(a) for a in inputs.areas.frame[AREA_ID]])
     names = [f"_a{i}" for i in range(len(ids))]
-    ones = inputs.areas.frame[[AREA_ID, "geometry"]].copy()
-    for i, name in enumerate(names):
-        ones[name] = [1.0 if k == i else 0.0 for k in range(len(ids))]
+    frame = inputs.areas.frame[[AREA_ID, "geometry"]]
+    ones = frame.join(pd.DataFrame(np.eye(len(ids)), columns=names, index=frame.index))
     moved = interpolate_counts(ones, polygons.frame, counts=names, **options).frame
-    rows = []
-    for i, name in enumerate(names):
-        share = pd.to_numeric(moved[name], errors="coerce").to_numpy(dtype=float)
-        for j in np.flatnonzero(share > 0):
-            rows.append((ids[i], str(moved[AREA_ID].iloc[j]), float(share[j])))
-    return pd.DataFrame(rows, columns=["from_id", AREA_ID, "weight"])
+    share = moved[names].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    target, source = np.nonzero(share > 0)        # rows: polygons, columns: areas
+    return pd.DataFrame({"from_id": ids[source],
+                         AREA_ID: moved[AREA_ID].astype(str).to_numpy()[target],
+                         "weight": share[target, source]})
 
 
 def _counts_and_plain(inputs: Inputs) -> tuple[list[str], list[str]]:
