@@ -81,6 +81,7 @@ from indicators.assessment import TrendReport
 from indicators.catalogue import Catalogue, catalogue_table, extended_catalogue, own_indicator
 from indicators.columns import AGGREGATIONS, AREA_ID, AREA_NAME, DOMAINS, NORMALISATIONS
 from indicators.errors import OfflineError, PrevmapError, SettingsError
+from indicators.outliers import OUTLIER_CHOICES
 from indicators.sensitivity import Sensitivity, correlations, sensitivity
 from indicators.settings import (
     SMOOTHING,
@@ -345,6 +346,10 @@ def robustness_widgets(settings: AnalysisSettings) -> None:
                         **view("disclosure_threshold"))
         st.number_input("Markera områden med färre unga än", 0, 10_000, step=10,
                         **view("min_population"))
+        st.slider("Rangordna bara områden med värden för minst denna andel av vikten",
+                  0.0, 1.0, step=0.05,
+                  help="Ett område med för få indikatorvärden får ingen rang: "
+                       "otillräckliga data.", **view("min_coverage"))
         st.checkbox("Slå ihop små grannområden tills alla når gränsen",
                     help="Det minsta området slås ihop med den granne det delar längst gräns "
                          "med; antal summeras och andelar räknas om.", **view("merge_small"))
@@ -392,6 +397,14 @@ def sidebar(catalogue: Catalogue, available: tuple[str, ...]) -> None:
                               "error": "Stoppa med fel"}.get,
                  key=_view("missing", settings.missing), on_change=_written_back,
                  args=("missing",))
+        st.radio("Extremvärden", list(OUTLIER_CHOICES), format_func={
+                     "none": "Redovisa, behandla inte",
+                     "auto": "Winsorisera eller logaritmera (COINr)"}.get,
+                 key=_view("outliers", settings.outliers), on_change=_written_back,
+                 args=("outliers",),
+                 help=OUTLIER_CHOICES["auto"] + ". Inte standard: ett område vars värde blir "
+                      "extremt dras in, och dess poäng kan sjunka fast behovet ökat. Vilka "
+                      "indikatorer som berörs står under Vad styr rangordningen.")
         st.subheader("Domäner och indikatorer")
         chosen = dict(settings.indicator_weights)
         for dom, label in DOMAINS.items():

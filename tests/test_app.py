@@ -66,6 +66,24 @@ def test_choosing_a_profile_applies_it(app):
     assert app.radio(key="normalisation").value == "percentile"
 
 
+def test_outlier_treatment_and_minimum_coverage_are_chosen_in_the_sidebar(app):
+    """Issue 16's two method choices reach the ranking from the app, not only from a
+    settings file: outliers treated as COINr does, and the share of the weight an area
+    needs to be ranked."""
+    profile = list_profiles()["Bred prevention"]
+    assert app.radio(key="outliers").value == "none"
+    app.radio(key="outliers").set_value("auto").run()
+    assert not app.exception
+    treated = profile.with_changes(outliers="auto")
+    assert ranking(app) == expected(treated) != expected(profile)
+    app.slider(key="min_coverage").set_value(1.0).run()
+    assert not app.exception
+    # One demo area lacks a value (hög frånvaro): with all of the weight required it is
+    # listed without a rank.
+    ranks = app.dataframe[0].value["Rang"]
+    assert int(ranks.notna().sum()) == 21 and len(ranks) == 22
+
+
 def test_no_indicator_selected_shows_an_error_not_a_traceback(app):
     boxes = [c for c in app.checkbox if (c.key or "").startswith("use_")]
     assert len(boxes) == 15
