@@ -142,3 +142,22 @@ def screenshot(page: Any, name: str) -> Path:
     path = ARTIFACTS / name
     page.screenshot(path=str(path))
     return path
+
+
+def choose_option(page: Any, combobox: str, text: str, shown: Any, *, attempts: int = 3,
+                  timeout: int = 30_000) -> None:
+    """Type ``text`` into the combobox named ``combobox``, press Enter and wait until the
+    locator ``shown`` is visible. A choice made while a rerun finishes can be undone by that
+    rerun (seen on a slower CI machine), so the choice is made again, up to ``attempts``
+    times, with a screenshot of each failed attempt."""
+    for attempt in range(attempts):
+        page.get_by_role("combobox", name=combobox).click()
+        page.keyboard.type(text)
+        page.keyboard.press("Enter")
+        try:
+            shown.wait_for(timeout=timeout)
+            return
+        except Exception:
+            slug = "".join(c if c.isalnum() else "_" for c in text)[:40]
+            screenshot(page, f"not_chosen_{slug}_{attempt}.png")
+    raise AssertionError(f"choosing {text!r} in {combobox!r} did not show {shown}")

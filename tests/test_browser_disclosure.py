@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from browser import launched_browser, requires_browser, screenshot
+from browser import choose_option, launched_browser, requires_browser, screenshot
 from test_browser_app import _grid_rows, _guarded_page, _open_tab, _settled, app_url
 
 from geo.inputs import load_inputs
@@ -26,12 +26,9 @@ def test_a_hidden_count_in_a_real_browser(app_url) -> None:
     blocked: list[str] = []
     with launched_browser() as chromium:
         page = _guarded_page(chromium, app_url, blocked)
-        choose = page.get_by_role("combobox", name="Välj område (eller klicka på kartan)")
-        choose.click()
-        page.keyboard.type(AREA)
-        page.keyboard.press("Enter")
+        choose_option(page, "Välj område (eller klicka på kartan)", AREA,
+                      page.get_by_text(re.compile(rf"Områdesprofil: .*\({AREA}\)")))
         _settled(page)
-        page.get_by_text(re.compile(rf"Områdesprofil: .*\({AREA}\)")).wait_for()
         rows = _grid_rows(page, "Hela kommunen")
         row = next(r for r in rows if r["Indikator"] == INDICATOR)
         assert row["Området"] == "dolt (1–4 personer)"

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser import launched_browser, requires_browser, screenshot
+from browser import choose_option, launched_browser, requires_browser, screenshot
 from servers import free_port, started
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
@@ -133,17 +133,7 @@ def _open_plan(page, name: str) -> None:
         assert time.monotonic() < deadline, "the plan tab did not open"
         tab.click()
         page.wait_for_timeout(500)
-    heading = page.get_by_text("Flemingsberg östra: insatser")
-    for attempt in range(3):   # a choice made while a rerun finishes can be undone by it
-        page.get_by_role("combobox", name="Plan").click()
-        page.keyboard.type(name)
-        page.keyboard.press("Enter")
-        try:
-            heading.wait_for(timeout=30_000)
-            return
-        except Exception:
-            screenshot(page, f"team_plan_not_opened_{attempt}.png")
-    raise AssertionError(f"the plan {name!r} did not open")
+    choose_option(page, "Plan", name, page.get_by_text("Flemingsberg östra: insatser"))
 
 
 def test_team_mode_logs_in_and_keeps_readers_from_writing_in_a_real_browser(team):
