@@ -18,7 +18,6 @@ from typing import Any, TypeVar
 import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
-from streamlit_folium import st_folium
 
 from geo import sources
 from geo.analysis import (
@@ -58,10 +57,9 @@ from geo.io.kolada import KOLADA_BASE_URL
 from geo.io.overlays import read_utsatta_omraden
 from geo.io.polisen import kommun_event_types, read_police_events
 from geo.io.pxweb import SCB_BASE_URL
-from geo.maps.analysis_map import build_analysis_map
-from geo.maps.choropleth import FEATURE_INDEX, chosen_tiles
-from geo.maps.offline import with_data_uris
-from geo.maps.overview import build_overview_map, kommun_codes, kommun_overview
+from geo.maps.analysis_map import analysis_view
+from geo.maps.choropleth import chosen_tiles
+from geo.maps.overview import KOMMUN_CODE, kommun_codes, kommun_overview, overview_view
 from geo.sources import DataChoice
 from geo.spatial.comparisons import (
     Comparisons,
@@ -92,6 +90,7 @@ from indicators.settings import (
 )
 from indicators.table import available_indicators
 from login_page import require_login
+from map_component import clicked_row, show_map
 from plan_page import show_plan_page
 
 WEIGHT_MAX = 5.0
@@ -1247,14 +1246,14 @@ def show_overview(analysis: Analysis, tiles: str | None, scope: str) -> str | No
     if state.get("drill") is None:
         overview = kept("overview", (analysis.digest,), lambda: kommun_overview(analysis),
                         "Summerar per kommun …")
-        fmap = with_data_uris(build_overview_map(analysis, overview, tiles=tiles))
-        clicked = st_folium(fmap, key=f"oversikt_{state.get('overview_round', 0)}",
-                            height=640, use_container_width=True,
-                            returned_objects=["last_active_drawing"])
+        view = overview_view(analysis, overview, settings=False)
+        clicked = show_map(view, key=f"oversikt_{state.get('overview_round', 0)}",
+                           layer="Kommuner", tiles=tiles, boundary=None)
         st.caption(f"{len(overview)} kommuner. Klicka på en kommun för att se dess områden; "
                    "rangordningen gäller alla RegSO i " + sources.scope_phrase(scope) + ".")
-        drawing = (clicked or {}).get("last_active_drawing") or {}
-        code = (drawing.get("properties") or {}).get("kommun")
+        row = clicked_row(clicked, "overview_click")
+        code = overview[KOMMUN_CODE].iloc[row] if row is not None and row < len(overview) \
+            else None
         if code in names:
             state["drill"] = code
             st.rerun()
@@ -1276,19 +1275,17 @@ def show_overview(analysis: Analysis, tiles: str | None, scope: str) -> str | No
 def show_area_map(analysis: Analysis, tiles: str | None, kommun: str | None) -> None:
     """The areas' map (of one kommun of a larger scope when ``kommun`` is given); a click on
     an area opens its profile."""
-    # Leaflet as data: URIs: the browser fetches nothing from the net for the map.
-    fmap = with_data_uris(build_analysis_map(analysis, tiles=tiles, kommun=kommun))
-    clicked = st_folium(fmap, key=f"karta_{kommun or ''}", height=640,
-                        use_container_width=True, returned_objects=["last_active_drawing"])
+    # The borders stay in the browser; a weight change sends only the new values
+    # (map_component.py). Leaflet comes from the app itself: nothing from the net.
+    view = kept("map_view", (analysis.digest, kommun),
+                lambda: analysis_view(analysis, kommun=kommun, settings=False), "Ritar kartan …")
+    clicked = show_map(view, key=f"karta_{kommun or ''}", layer="Sammanvägt behov", tiles=tiles)
     st.caption("Kartan hämtar ingenting från internet; en bakgrundskarta visas bara om du "
                "slår på den.")
-    drawing = (clicked or {}).get("last_active_drawing") or {}
-    idx = (drawing.get("properties") or {}).get(FEATURE_INDEX)
+    row = clicked_row(clicked, f"clicked_{kommun or ''}")
     ids = [a for a in analysis.joined[AREA_ID] if kommun is None or a.startswith(kommun)]
-    if idx is not None and 0 <= int(idx) < len(ids) and \
-            st.session_state.get("clicked_idx") != (kommun, idx):
-        st.session_state["clicked_idx"] = (kommun, idx)
-        st.session_state["area"] = ids[int(idx)]
+    if row is not None and 0 <= row < len(ids):
+        st.session_state["area"] = ids[row]
 
 
 def show_ranking(analysis: Analysis, kommun: str | None, tiles: str | None,
@@ -1316,8 +1313,8 @@ def show_ranking(analysis: Analysis, kommun: str | None, tiles: str | None,
     st.subheader("Ladda ned")
     # One button per format of geo.export.formats, in two rows of four. The files are made
     # when a button is clicked, not on every rerun, by the same writers as `prevmap export`.
-    # The map is built anew: folium adds to a map each time it is rendered, and st_folium
-    # has rendered `fmap` already. A download does not rerun the app (on_click="ignore"):
+    # The map is built anew by its writer (folium adds to a map each time it is
+    # rendered). A download does not rerun the app (on_click="ignore"):
     # nothing on the page changes. A failure inside a download's callable never reaches
     # the page, so a machine without chromium gets those buttons disabled and the reason
     # shown instead.

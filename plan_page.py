@@ -13,7 +13,6 @@ from dataclasses import replace
 from functools import partial
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 from geo.analysis import Analysis
 from geo.export.formats import PLAN_FORMATS, ExportOptions
@@ -21,13 +20,13 @@ from geo.export.render import renderer_missing
 from geo.export.tables import ranking_table
 from geo.export.text import md_text
 from geo.export.views import area_tiers, plan_area_table, resource_table
-from geo.maps.offline import with_data_uris
-from geo.maps.resources import analysis_resource_counts, resource_gaps, resource_map
+from geo.maps.resources import analysis_resource_counts, resource_gaps, resource_view
 from geo.spatial.comparisons import PointLayer
 from indicators.catalogue import Catalogue
 from indicators.errors import PrevmapError
 from indicators.swedish import format_number
 from login_page import current_account
+from map_component import show_map
 from plans.access import READER, Account
 from plans.followup import (
     NOT_MEASURABLE,
@@ -452,9 +451,9 @@ def show_resources(analysis: Analysis, points: tuple[PointLayer, ...]) -> None:
         st.caption(md_text(note))
     st.markdown("**Resurser per område**")
     st.dataframe(resource_table(analysis, counts), hide_index=True)
-    # Leaflet as data: URIs, as on the map tab: the browser fetches nothing from a CDN.
-    st_folium(with_data_uris(resource_map(analysis, points, counts, gaps=gaps)),
-              key="resource_map", height=520, use_container_width=True, returned_objects=[])
+    # The app's map component, as on the map tab: nothing is fetched from the net.
+    show_map(resource_view(analysis, points, counts, gaps=gaps, settings=False),
+             key="resource_map", layer="Sammanvägt behov", height=520)
 
 
 def show_history(contents: PlanContents, catalogue: Catalogue) -> None:

@@ -72,20 +72,21 @@ def launched_browser(*, resolve: tuple[str, ...] = ()) -> Iterator[Any]:
 #: how many are drawn, and for each its name and middle point on the screen.
 AREA_LAYERS_JS = """() => {
     const map = Object.values(window).find(v => v instanceof L.Map);
-    const areas = [];
-    map.eachLayer(layer => {
-        const props = layer.feature && layer.feature.properties;
-        if (layer instanceof L.Path && props && 'tooltip' in props) areas.push(layer);
-    });
+    let group = null;                    // the compact format's area layer (prevmap_map.js)
+    map.eachLayer(layer => { if (layer.prevmapTooltip) group = layer; });
+    const areas = group ? group.getLayers() : [];
+    const tip = layer => group.prevmapTooltip(layer.feature.properties.idx);
     const box = map.getContainer().getBoundingClientRect();
     return {version: L.version, count: areas.length,
             drawn: areas.filter(l => l._path && l._path.closest('.leaflet-overlay-pane') &&
                                      l._path.getBoundingClientRect().width > 0).length,
             interactive: document.querySelectorAll(
                 '.leaflet-overlay-pane path.leaflet-interactive').length,
+            tooltips: areas.map(layer => [layer.feature.properties.idx, tip(layer)]),
+            fills: areas.map(layer => [layer.feature.properties.idx, layer.options.fillColor]),
             targets: areas.map(layer => {
                 const name = document.createElement('div');
-                name.innerHTML = layer.feature.properties.tooltip;
+                name.innerHTML = tip(layer);
                 const p = map.latLngToContainerPoint(layer.getCenter());
                 const x = box.left + p.x, y = box.top + p.y;
                 return {name: name.querySelector('b').textContent, x: x, y: y,
@@ -161,3 +162,9 @@ def choose_option(page: Any, combobox: str, text: str, shown: Any, *, attempts: 
             slug = "".join(c if c.isalnum() else "_" for c in text)[:40]
             screenshot(page, f"not_chosen_{slug}_{attempt}.png")
     raise AssertionError(f"choosing {text!r} in {combobox!r} did not show {shown}")
+
+
+#: The app's map (map_component.py): the iframe of its Streamlit component, and a part of
+#: the URL of the page inside it.
+MAP_FRAME = "iframe[title='map_component.prevmap_map']"
+MAP_PAGE = "map_component.prevmap_map"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from geo.analysis import Analysis
-from geo.maps.choropleth import format_number
+from indicators.swedish import format_number
 
 
 def shown_hidden_rates(text: str, analysis: Analysis,

@@ -15,7 +15,15 @@ from pathlib import Path
 import geopandas as gpd
 import openpyxl
 import pytest
-from browser import AREA_LAYERS_JS, launched_browser, open_offline, requires_browser, screenshot
+from browser import (
+    AREA_LAYERS_JS,
+    MAP_FRAME,
+    MAP_PAGE,
+    launched_browser,
+    open_offline,
+    requires_browser,
+    screenshot,
+)
 from servers import free_port, started
 
 from geo.analysis import plan_followup, run_analysis
@@ -50,7 +58,7 @@ def test_app_in_a_real_browser_offline(app_url, tmp_path):
         page = _guarded_page(chromium, app_url, blocked, path="")
         page.get_by_text("Områdesprofil: Vårby gård").wait_for()
         assert page.get_by_text("SYNTETISKA DEMODATA").count() == 0
-        frame = page.frame_locator("iframe[title='streamlit_folium.st_folium']")
+        frame = page.frame_locator(MAP_FRAME)
         paths = frame.locator("path.leaflet-interactive")
         paths.first.wait_for()
         assert paths.count() >= 22
@@ -224,7 +232,7 @@ def _largest_path_centre(page, paths) -> tuple[float, float]:
     """The middle of the largest drawn polygon, with the map scrolled fully into view (a
     click that scrolls the page between press and release is no click)."""
     try:
-        page.locator("iframe[title='streamlit_folium.st_folium']").scroll_into_view_if_needed(
+        page.locator(MAP_FRAME).scroll_into_view_if_needed(
             timeout=30_000)
     except Exception:
         screenshot(page, "failed_map_scroll.png")
@@ -239,7 +247,7 @@ def _largest_path_centre(page, paths) -> tuple[float, float]:
 def _drawn_areas(page) -> int | None:
     """How many areas (features with a tooltip) the app's map has drawn, or None."""
     for frame in page.frames:
-        if "streamlit_folium" in frame.url:
+        if MAP_PAGE in frame.url:
             try:
                 return frame.evaluate(AREA_LAYERS_JS)["drawn"]
             except Exception:   # the map page is being replaced
@@ -266,7 +274,7 @@ def test_a_lan_overview_drills_down_to_a_kommun_in_a_real_browser(app_url):
             page.get_by_text("26 kommuner. Klicka på en kommun").wait_for(timeout=60_000)
         finally:
             screenshot(page, "app_lan_opened.png")
-        frame = page.frame_locator("iframe[title='streamlit_folium.st_folium']")
+        frame = page.frame_locator(MAP_FRAME)
         kommuner = frame.locator("path.leaflet-interactive")
         kommuner.first.wait_for()
         assert kommuner.count() == 26
@@ -463,7 +471,7 @@ def test_the_settings_survive_every_data_choice_in_a_real_browser(app_url):
                                                     ).inner_text().startswith("Inbyggda RegSO")
         assert _sidebar_view(page) == wanted
         _open_tab(page, "Karta och rangordning")
-        frame = page.frame_locator("iframe[title='streamlit_folium.st_folium']")
+        frame = page.frame_locator(MAP_FRAME)
         frame.locator("path.leaflet-interactive").first.wait_for(timeout=120_000)
         deadline = time.monotonic() + 60
         while not _matches(shown := _shown_ranking(page), expected):

@@ -6,7 +6,7 @@ it downloads (issue 15)."""
 from __future__ import annotations
 
 import pandas as pd
-from browser import launched_browser, requires_browser, screenshot
+from browser import MAP_FRAME, launched_browser, requires_browser, screenshot
 from test_browser_app import (  # noqa: F401 - app_url is a fixture
     _choose,
     _guarded_page,
@@ -62,7 +62,7 @@ def test_an_own_column_becomes_an_indicator_in_a_real_browser(app_url, tmp_path)
             "antal_oro", "barn", "psykisk_ohalsa")
 
         _open_tab(page, "Karta och rangordning")
-        frame = page.frame_locator("iframe[title='streamlit_folium.st_folium']")
+        frame = page.frame_locator(MAP_FRAME)
         frame.locator("path.leaflet-interactive").first.wait_for(timeout=120_000)
         assert frame.locator("path.leaflet-interactive").count() >= 22
         profile = page.locator("[data-testid='stSidebar']").get_by_role("combobox",

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from geo_fixtures import GRID_IDS, grid_frame
+from map_pages import page_data
 from pyproj import Transformer
 from test_maps import geojson_layers, shown
 
@@ -246,7 +247,8 @@ def test_map_shows_the_counted_points(inputs, grid_settings, skolor):
                       ("Skola GSkolor", ["b", "br"])]
     assert "Skola F" not in labels.__repr__()
     assert html.count("L.circleMarker(latlng") == 1
-    assert '{radius: 5}' in html and '"fillColor": "#1b7837"' in html
+    (drawn_as,) = [o for o in page_data(html)[0]["overlays"] if o["points"]]
+    assert drawn_as["colour"] == "#1b7837" and "{radius: 5}" in html
     # "Osäker placering" when some area's interval straddles k: with the Jeffreys data
     # noise (issue 16) one of the grid's areas does.
     unsure = ["Osäker placering"] if analysis.assessment.uncertain().any() else []

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from html.parser import HTMLParser
 
 import geopandas as gpd
 import pandas as pd
 import pytest
+from map_pages import geojson_layers
 from shapely.geometry import box
 
 from geo.analysis import run_analysis
@@ -22,13 +22,13 @@ from geo.maps.choropleth import (
     build_map,
     escape_text,
     export_map_html,
-    format_number,
     render_map_html,
 )
 from geo.spatial.join import join_areas
 from indicators.catalogue import validate_catalogue
 from indicators.ranking import rank_areas
 from indicators.settings import AnalysisSettings
+from indicators.swedish import format_number
 
 INJECTIONS = ["<img src=x onerror=alert(1)>", "{{ 7*7 }}", "{% raw %}", "</script><b>x</b>"]
 CREATED = dt.date(2026, 1, 31)
@@ -69,15 +69,8 @@ def build(areas=None, cat=None, tab=None, sources=SOURCES, title="Testkarta", **
     return build_map(joined, result, title=title, sources=sources, created=CREATED, **kw), report
 
 
-def geojson_layers(html: str) -> list[dict]:
-    return [json.loads(m) for m in re.findall(r"_add\((\{.*?\})\);\n", html, flags=re.S)]
-
-
 def area_layer(html: str) -> dict:
-    layers = [g for g in geojson_layers(html) if len(g["features"]) > 1 or
-              "tooltip" in g["features"][0]["properties"]]
-    assert len(layers) == 1
-    return layers[0]
+    return geojson_layers(html)[0]
 
 
 class _Text(HTMLParser):
@@ -252,21 +245,21 @@ def test_a_municipal_tile_server_is_used_with_its_attribution():
     assert "tile.openstreetmap.org" not in html
 
 
-def test_feature_layers_reach_the_page_byte_for_byte():
-    # branca compiles each rendered macro again as a Jinja template; the layers skip that
-    # second pass (it was most of the render time), so their text is on the page as built.
-    import folium
+def test_map_data_reaches_the_page_byte_for_byte():
+    # branca compiles each rendered macro again as a Jinja template; the map's elements
+    # skip that second pass, so the shape and values are on the page exactly as built.
+    from geo.maps.choropleth import page_from_view
+    from geo.maps.mapview import area_view
 
-    from geo.maps.choropleth import _feature_collection, _FeatureLayer
-
-    shapes = grid().to_crs(4326).geometry.to_numpy()
-    props = [{"idx": i, "tooltip": "{{ 7*7 }} {% if 1 %}x{% endif %}"} for i in range(9)]
-    data = _feature_collection(shapes, props)
-    fmap = folium.Map(tiles=None)
-    _FeatureLayer(data, name="Rutor", style={"weight": 1}, tooltip_key="tooltip").add_to(fmap)
-    html = fmap.get_root().render()
-    assert f"_add({data});\n" in html
-    assert geojson_layers(html)[0]["features"][3]["properties"]["tooltip"] == props[3]["tooltip"]
+    names = [f"Ruta {i + 1}" for i in range(9)]
+    names[3] = "{{ 7*7 }} {% if 1 %}x{% endif %}"
+    result = rank_areas(table(), catalogue(), SETTINGS)
+    joined, _ = join_areas(grid(names), result)
+    view = area_view(joined, result, title="Rutor", sources=SOURCES, created=CREATED)
+    html = render_map_html(page_from_view(view, result, tiles=None, layer_name="Rutor"))
+    assert view.shape.text in html and view.values_json() in html
+    assert area_layer(html)["features"][3]["properties"]["tooltip"].startswith(
+        "<b>&#123;&#123; 7*7 &#125;&#125; &#123;% if 1 %&#125;x&#123;% endif %&#125;</b>")
 
 
 @pytest.mark.parametrize(("typed", "tiles", "refused"), [

@@ -8,13 +8,17 @@ from pathlib import Path
 
 import folium
 import pytest
+import shapely
 from browser import AREA_LAYERS_JS, launched_browser, open_offline, requires_browser, screenshot
+from map_pages import page_data
 
 from geo.analysis import run_analysis
 from geo.export.outputs import map_html
 from geo.inputs import list_profiles, load_inputs
 from geo.maps import offline
+from geo.maps.mapview import decoded, tooltip_html
 from geo.maps.offline import OfflineAssetError, embedded_asset, inline_assets
+from geo.maps.topology import decode
 
 MAX_BYTES = 3_000_000
 LEAFLET_JS = dict(folium.Map.default_js)["leaflet"]
@@ -160,6 +164,31 @@ def test_all_areas_are_drawn_with_the_expected_leaflet(offline_view):
     assert found["version"] == re.search(r"leaflet@([\d.]+)/", LEAFLET_JS)[1]
     assert found["count"] == found["drawn"] == AREAS
     assert found["interactive"] >= AREAS           # areas, plus any comparison layers
+
+
+@requires_browser
+def test_every_tooltip_and_colour_in_the_browser_is_the_python_rule(offline_view,
+                                                                    huddinge_html):
+    """The page script decodes the topology and fills in the tooltip table itself; what it
+    shows for every area is what geo.maps.mapview.tooltip_html and the fill column say."""
+    shape, values = page_data(huddinge_html.decode("utf-8"))
+    found = offline_view.page.evaluate(AREA_LAYERS_JS)
+    fill = decoded(values["fill"])
+    assert sorted(found["tooltips"]) == [[i, tooltip_html(values, i)] for i in range(AREAS)]
+    assert sorted(found["fills"]) == [[i, fill[i]] for i in range(AREAS)]
+    assert len(set(fill)) == 5
+
+
+@requires_browser
+def test_the_browser_decodes_the_borders_exactly(offline_view, huddinge_html):
+    shape, _ = page_data(huddinge_html.decode("utf-8"))
+    rings = offline_view.page.evaluate(
+        "() => PrevmapMap.features(JSON.parse(document.getElementById('pm-shape')"
+        ".textContent).topology).map(f => f.geometry.coordinates)")
+    expected = [shapely.get_coordinates(g).tolist() for g in decode(shape["topology"])]
+    flat = [[p for ring in (g if isinstance(g[0][0][0], float) else
+                            [r for part in g for r in part]) for p in ring] for g in rings]
+    assert flat == expected
 
 
 @requires_browser

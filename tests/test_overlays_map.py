@@ -24,6 +24,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 from app_start import demo_app
+from map_pages import page_data
 from shapely.geometry import box
 from streamlit.testing.v1 import AppTest
 from test_maps import (
@@ -127,7 +128,9 @@ def test_overlay_is_its_own_dashed_layer_above_the_areas():
                       ("VästraSärskilt utsatt område", ["b", "br"]),
                       ("ÖstraRiskområde", ["b", "br"]),
                       ("StrimmaSärskilt utsatt område", ["b", "br"])]
-    assert '"dashArray": "6 4"' in html and '"fill": false' in html
+    (drawn_as,) = page_data(html)[0]["overlays"]      # a polygon layer: dashed, unfilled
+    assert drawn_as["points"] is False and drawn_as["colour"] == map_overlay().colour
+    assert 'fill: false, color: overlay.colour, weight: 2.5, dashArray: "6 4"' in html
     # Listed in the layer control, and drawn after (above) the area layer.
     assert list(layer_control(html)) == ["Kommungräns", "Sammanvägt behov", "Utsatta områden"]
     drawn = re.findall(r"(geo_json_\w+)\.addTo\(", html)

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 import pandas as pd
 import pytest
 import shapely
 from geo_fixtures import write_duva_wheel
+from map_pages import geojson_layers, page_data
 
 from geo import sources
 from geo.analysis import TIER, Analysis, robustness_columns, run_analysis
 from geo.inputs import list_profiles, load_inputs
 from geo.maps.analysis_map import build_analysis_map
 from geo.maps.choropleth import area_display_geometry, render_map_html
+from geo.maps.mapview import decoded
 from geo.maps.overview import (
     BEST_RANK,
     KOMMUN_CODE,
@@ -30,10 +31,6 @@ from geo.maps.overview import (
 )
 from indicators.columns import AREA_ID, RANK
 from indicators.errors import AreaFileError
-
-
-def geojson_layers(html: str) -> list[dict]:
-    return [json.loads(m) for m in re.findall(r"_add\((\{.*?\})\);\n", html, flags=re.S)]
 
 
 @pytest.fixture(scope="module")
@@ -89,8 +86,9 @@ def test_a_kommun_is_the_union_of_its_areas_display_borders(huddinge):
 
 def test_overview_map_carries_the_kommun_code_for_the_drill_down(lan):
     html = render_map_html(build_overview_map(lan, kommun_overview(lan)))
-    (layer,) = [g for g in geojson_layers(html) if "kommun" in g["features"][0]["properties"]]
-    assert [f["properties"]["kommun"] for f in layer["features"]] == ["0126", "0127", "0128"]
+    layer = geojson_layers(html)[0]           # row i is the overview's row i (the app's click)
+    assert [f["properties"]["idx"] for f in layer["features"]] == [0, 1, 2]
+    assert decoded(page_data(html)[1]["columns"][1]) == ["0126", "0127", "0128"]
     tip = layer["features"][0]["properties"]["tooltip"]
     assert tip.startswith("<b>Huddinge</b> (0126)<br>2 områden, varav ")
     assert "Klicka för kommunens områden" in tip

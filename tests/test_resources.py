@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from geo_fixtures import GRID_IDS, grid_frame
+from map_pages import page_data
 from test_maps import INJECTIONS, geojson_layers, shown
 
 from geo.analysis import TIER, Analysis, robustness_columns, run_analysis
@@ -222,20 +223,17 @@ def test_map_has_circles_by_type_counts_in_tooltips_and_gaps_outlined(analysis):
     points = [g for g in geojson_layers(html)
               if (g["features"][0]["geometry"] or {}).get("type") == "Point"]
     assert [len(g["features"]) for g in points] == [8, 4]       # the point outside is left out
-    assert '"fillColor": "#1b7837"' in html and '"fillColor": "#2166ac"' in html
+    assert [o["colour"] for o in page_data(html)[0]["overlays"]] == ["#1b7837", "#2166ac"]
     (areas,) = [g for g in geojson_layers(html) if "tooltip" in g["features"][0]["properties"]]
     tips = {f["properties"]["idx"]: shown(f["properties"]["tooltip"])[0]
             for f in areas["features"]}
     assert tips[0].endswith("Skolor: 3Fritidsgårdar: 0Resurser: 3 (30,0 per 1 000 barn 0–17 år)")
     # The gap areas (A2, A4, A6) are outlined with their own borders (by position).
-    (outlined,) = [g for g in geojson_layers(html) if g["features"][0]["geometry"] is None
-                   and "Hög prioritet men" in html_text(g)]
-    assert [f["properties"]["idx"] for f in outlined["features"]] == [1, 3, 5]
+    (outlined,) = [g for g in page_data(html)[1]["outlines"]
+                   if "Hög prioritet men" in " ".join(shown(t)[0] for t in g["labels"])]
+    assert outlined["idx"] == [1, 3, 5]
     assert "Högt behov, få resurser" in html
 
-
-def html_text(layer: dict) -> str:
-    return " ".join(shown(f["properties"].get("label", ""))[0] for f in layer["features"])
 
 
 def test_gap_overlay_is_none_without_gaps(analysis):

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 import folium
 import pandas as pd
 
-from geo.maps.choropleth import build_map
+from geo.analysis import Analysis, robustness_details
+from geo.maps.choropleth import page_from_view
+from geo.maps.mapview import MapView, area_view
 from geo.sources import kommuner
 from geo.spatial.layers import MapOverlay
 from indicators.columns import (
@@ -19,10 +20,6 @@ from indicators.columns import (
     SCORE,
 )
 from indicators.errors import AreaFileError
-
-if TYPE_CHECKING:
-    pass
-from geo.analysis import Analysis, robustness_details
 
 
 def robustness_overlays(analysis: Analysis) -> tuple[MapOverlay, ...]:
@@ -53,10 +50,21 @@ def build_analysis_map(analysis: Analysis, *, tiles: str | None = None,
                        created: dt.date | None = None, kommun: str | None = None,
                        extra_overlays: tuple[MapOverlay, ...] = (),
                        extra_details: pd.DataFrame | None = None) -> folium.Map:
-    """The analysis map; with ``kommun`` (a kommun code) only that kommun's areas, still
-    with the ranks of the whole analysis (the drill-down from a län or Sweden).
+    """The analysis map as a page (:func:`analysis_view` for the arguments)."""
+    view = analysis_view(analysis, created=created, kommun=kommun,
+                         extra_overlays=extra_overlays, extra_details=extra_details)
+    return page_from_view(view, analysis.result, tiles=tiles, layer_name="Sammanvägt behov")
+
+
+def analysis_view(analysis: Analysis, *, created: dt.date | None = None,
+                  kommun: str | None = None, extra_overlays: tuple[MapOverlay, ...] = (),
+                  extra_details: pd.DataFrame | None = None, settings: bool = True) -> MapView:
+    """The analysis map's view; with ``kommun`` (a kommun code) only that kommun's areas,
+    still with the ranks of the whole analysis (the drill-down from a län or Sweden).
     ``extra_overlays`` and ``extra_details`` (tooltip lines per area, index ``area_id``) add
-    other layers, e.g. the resources in the areas (:mod:`geo.maps.resources`)."""
+    other layers, e.g. the resources in the areas (:mod:`geo.maps.resources`).
+    ``settings=False``: the app's map, whose sources box leaves out the method and the
+    settings (the app shows them on pages of their own)."""
     comparison = analysis.comparison
     details = robustness_details(analysis)
     if comparison is not None:
@@ -82,11 +90,11 @@ def build_analysis_map(analysis: Analysis, *, tiles: str | None = None,
         overlays = tuple(o for o in overlays if len(o.frame))
         classify_on = analysis.joined[SCORE].to_numpy(dtype=float)
         classes_of = "alla områden i analysen"
-    return build_map(joined, analysis.result, title=title,
-                     sources=analysis.sources, created=created, tiles=tiles,
-                     notes=analysis.notes(),
+    method = [(s.heading, s.paragraphs) for s in analysis.method_page()] if settings else []
+    return area_view(joined, analysis.result, title=title, sources=analysis.sources,
+                     created=created, notes=analysis.notes(),
                      overlays=(*overlays, *(comparison.overlays if comparison else ())),
-                     details=details if len(details.columns) else None,
-                     method=[(s.heading, s.paragraphs) for s in analysis.method_page()],
-                     classify_on=classify_on, classes_of=classes_of, digest=analysis.digest)
+                     details=details if len(details.columns) else None, method=method,
+                     classify_on=classify_on, classes_of=classes_of, digest=analysis.digest,
+                     settings=settings)
 

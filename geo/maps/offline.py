@@ -33,13 +33,10 @@ analysis still gives a byte-identical file.
 
 from __future__ import annotations
 
-import base64
 import functools
 import html
 import re
 from collections.abc import Mapping
-
-from branca.element import Element
 
 __all__ = ["OfflineAssetError", "embedded_asset", "inline_assets"]
 
@@ -219,27 +216,3 @@ def inline_assets(page: str) -> str:
     Raises :class:`OfflineAssetError` naming the URL of anything the page would still
     fetch when opened. Pure and deterministic."""
     return _MARKUP.sub(_replace, page)
-
-
-@functools.cache
-def _data_uri(url: str, mime: str) -> str:
-    """Encoded once per process: the app builds its map on every rerun."""
-    text = embedded_asset(url)
-    return f"data:{mime};base64," + base64.b64encode(text.encode("utf-8")).decode("ascii")
-
-
-def with_data_uris(fmap: Element) -> Element:
-    """``fmap`` with every element's script and stylesheet links replaced by ``data:`` URIs
-    of the embedded copies, for viewers that load links themselves (streamlit-folium): the
-    browser then fetches nothing from the net. Changes the elements in place."""
-    def walk(element: Element) -> None:
-        for attr, mime in (("default_js", "text/javascript"), ("default_css", "text/css")):
-            links = getattr(element, attr, None)
-            if links:
-                setattr(element, attr, [(name, url if url.startswith("data:")
-                                         else _data_uri(url, mime)) for name, url in links])
-        for child in getattr(element, "_children", {}).values():
-            walk(child)
-
-    walk(fmap)
-    return fmap

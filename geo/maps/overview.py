@@ -21,15 +21,18 @@ import pandas as pd
 import shapely
 
 from geo.analysis import TIER, Analysis, robustness_columns
-from geo.maps.choropleth import (
+from geo.maps.choropleth import page_from_view
+from geo.maps.mapview import (
     MAP_MAX_BYTES,
     PALETTE,
-    _base_map,
-    _feature_collection,
-    _FeatureLayer,
-    _finish,
+    MapView,
     area_display_geometry,
+    encoded,
     escape_text,
+    map_shape,
+    page_title,
+    sources_panel,
+    title_panel,
 )
 from geo.spatial.display import DisplayGeometry
 from indicators.columns import AREA_ID, RANK
@@ -120,43 +123,55 @@ def _share_class(share: np.ndarray) -> np.ndarray:
     return np.where(share <= 0, 0, np.searchsorted(SHARE_LIMITS[1:], share, side="left") + 1)
 
 
-def _tooltip(row: pd.Series, n_ranked: int) -> str:
-    best = ("ingen rang" if pd.isna(row[BEST_RANK])
-            else f"{int(row[BEST_RANK])} av {format_number(n_ranked, 0)}")
-    return "<br>".join([
-        f"<b>{escape_text(row[KOMMUN_NAME])}</b> ({escape_text(row[KOMMUN_CODE])})",
-        f"{row[N_AREAS]} områden, varav {row[N_HIGH]} med hög prioritet och "
-        f"{row[N_RAISED]} förhöjda ({format_number(row[SHARE_HIGH], 1)} % hög)",
-        f"Bästa rang: {best}",
-        "Klicka för kommunens områden"])
+def _columns(overview: gpd.GeoDataFrame, n_ranked: int) -> tuple[list, list]:
+    """The overview's tooltip columns and template: name and code, the counts, the best
+    rank, and how to drill down."""
+    counts = [f"{row[N_AREAS]} områden, varav {row[N_HIGH]} med hög prioritet och "
+              f"{row[N_RAISED]} förhöjda ({format_number(row[SHARE_HIGH], 1)} % hög)"
+              for row in overview.to_dict("records")]
+    best = ["ingen rang" if pd.isna(r) else f"{int(r)} av {format_number(n_ranked, 0)}"
+            for r in overview[BEST_RANK]]
+    columns = [[escape_text(v) for v in overview[KOMMUN_NAME]],
+               [escape_text(v) for v in overview[KOMMUN_CODE]], counts, best]
+    template = [["<b>{}</b> ({})", 0, 1], ["{}", 2], ["Bästa rang: {}", 3],
+                ["Klicka för kommunens områden"]]
+    return columns, template
 
 
-def build_overview_map(analysis: Analysis, overview: gpd.GeoDataFrame, *,
-                       tiles: str | None = None, created: dt.date | None = None) -> folium.Map:
-    """The kommuner of ``overview`` (:func:`kommun_overview`) coloured by their share of
-    areas in Hög prioritet; each feature's property ``kommun`` is its code (the app drills
-    down on a click), ``tooltip`` its counts."""
+def overview_view(analysis: Analysis, overview: gpd.GeoDataFrame, *,
+                  created: dt.date | None = None, settings: bool = True) -> MapView:
+    """The compact map view of ``overview`` (:func:`kommun_overview`): the kommuner coloured
+    by their share of areas in Hög prioritet, row ``i`` the overview's row ``i`` (the app
+    drills down to its ``kommun_kod`` on a click)."""
     colours = PALETTE[5]
     classes = _share_class(overview[SHARE_HIGH].to_numpy(dtype=float))
     n_ranked = int(analysis.result.score.notna().sum())
-    properties = [{"kommun": row[KOMMUN_CODE], "fill": colours[c],
-                   "tooltip": _tooltip(row, n_ranked)}
-                  for (_, row), c in zip(overview.iterrows(), classes, strict=True)]
-    geoms = overview.geometry.to_numpy()
-    fmap = _base_map(geoms, tiles)
-    _FeatureLayer(_feature_collection(geoms, properties), name="Kommuner",
-                  tooltip_key="tooltip", highlight={"weight": 3, "color": "#000000"},
-                  style={"color": "#555555", "weight": 1, "fillOpacity": 0.8}).add_to(fmap)
+    columns, template = _columns(overview, n_ranked)
     rows = "".join(f'<div><i style="background:{colour}"></i>{label}</div>'
                    for colour, label in reversed(list(zip(colours, SHARE_LABELS, strict=True))))
     legend = ('<div class="pm-panel pm-legend"><b>Andel områden med hög prioritet</b><br>'
               f"<small>{escape_text(TIERS[0])}: {escape_text(_tier_rule(analysis))}</small>"
               + rows + "</div>")
     title = f"Översikt per kommun – {analysis.title}"
-    return _finish(fmap, title=title, result=analysis.result, sources=analysis.sources,
-                   created=created or dt.date.today(), notes=analysis.notes(),
-                   method=[(s.heading, s.paragraphs) for s in analysis.method_page()],
-                   legend=legend)
+    shown = area_display_geometry(analysis.joined)
+    shape = map_shape(overview.geometry.to_numpy(), shown.decimals, owner=overview)
+    created = created or dt.date.today()
+    method = [(s.heading, s.paragraphs) for s in analysis.method_page()] if settings else []
+    values = {"fill": encoded([colours[c] for c in classes]),
+              "columns": [encoded(c) for c in columns], "template": template, "outlines": []}
+    panels = {"title": title_panel(title, analysis.result, analysis.sources),
+              "page_title": page_title(title, analysis.sources), "legend": legend,
+              "sources": sources_panel(analysis.result, analysis.sources, created,
+                                       analysis.notes(), method, settings=settings)}
+    return MapView(shape, values, panels, shown, tuple(analysis.notes()))
+
+
+def build_overview_map(analysis: Analysis, overview: gpd.GeoDataFrame, *,
+                       tiles: str | None = None, created: dt.date | None = None) -> folium.Map:
+    """The kommuner of ``overview`` (:func:`kommun_overview`) coloured by their share of
+    areas in Hög prioritet, as an exported page (:func:`overview_view`)."""
+    return page_from_view(overview_view(analysis, overview, created=created), analysis.result,
+                          tiles=tiles, layer_name="Kommuner", boundary=None)
 
 
 def _tier_rule(analysis: Analysis) -> str:

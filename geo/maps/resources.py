@@ -36,7 +36,9 @@ import pandas as pd
 from geo.analysis import TIER, Analysis, robustness_columns
 from geo.io.areas import Areas
 from geo.io.points import COUNT, count_points_in_areas
-from geo.maps.analysis_map import build_analysis_map
+from geo.maps.analysis_map import analysis_view
+from geo.maps.choropleth import page_from_view
+from geo.maps.mapview import MapView
 from geo.spatial.comparisons import (
     POINT_COLOURS,
     PointLayer,
@@ -269,11 +271,21 @@ def resource_map(analysis: Analysis, layers: Sequence[PointLayer],
                  kommun: str | None = None) -> folium.Map:
     """The analysis map with the resources: circles by type, the counts in the tooltips
     and, with ``gaps`` (:func:`resource_gaps`), the gap areas outlined."""
+    view = resource_view(analysis, layers, counts, gaps=gaps, created=created, kommun=kommun)
+    return page_from_view(view, analysis.result, tiles=tiles, layer_name="Sammanvägt behov")
+
+
+def resource_view(analysis: Analysis, layers: Sequence[PointLayer],
+                  counts: pd.DataFrame | None = None, *, gaps: pd.DataFrame | None = None,
+                  created: dt.date | None = None, kommun: str | None = None,
+                  settings: bool = True) -> MapView:
+    """The view of :func:`resource_map` (``settings=False``: the app's, see
+    :func:`geo.maps.analysis_map.analysis_view`)."""
     frame = analysis.inputs.areas.frame
     counts = counts if counts is not None else resource_counts(frame, layers)
     overlays = resource_overlays(frame, layers)
     outline = gap_overlay(analysis, gaps) if gaps is not None else None
     if outline is not None:
         overlays = (outline, *overlays)
-    return build_analysis_map(analysis, tiles=tiles, created=created, kommun=kommun,
-                              extra_overlays=overlays, extra_details=resource_details(counts))
+    return analysis_view(analysis, created=created, kommun=kommun, extra_overlays=overlays,
+                         extra_details=resource_details(counts), settings=settings)

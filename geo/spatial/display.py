@@ -261,28 +261,7 @@ class _Arcs:
         self._owner: np.ndarray | None = None
 
     def _nodes(self) -> np.ndarray:
-        vid, starts, ends = self.vid, self.ring_starts, self.ring_ends
-        n_unique = int(vid.max()) + 1 if len(vid) else 0
-        following = np.empty_like(vid)
-        following[:-1] = vid[1:]  # the closing vertex repeats the first: rings wrap
-        preceding = np.empty_like(vid)
-        preceding[1:] = vid[:-1]
-        preceding[starts] = vid[ends - 1]
-        inner = np.ones(len(vid), dtype=bool)
-        inner[ends] = False
-        at, low, high = vid[inner], np.minimum(preceding, following)[inner], \
-            np.maximum(preceding, following)[inner]
-        big = np.iinfo(vid.dtype).max
-        node = np.zeros(n_unique, dtype=bool)
-        for values in (low, high):
-            smallest = np.full(n_unique, big, dtype=vid.dtype)
-            largest = np.full(n_unique, -1, dtype=vid.dtype)
-            np.minimum.at(smallest, at, values)
-            np.maximum.at(largest, at, values)
-            node |= smallest != largest
-        node |= np.bincount(at, minlength=n_unique) > 2
-        node[vid[starts]] = True
-        return node
+        return ring_nodes(self.vid, self.ring_starts, self.ring_ends)
 
     def _lines(self) -> np.ndarray:
         """The arcs as LineStrings (z = vertex id): every ring cut at its nodes, and of an
@@ -368,6 +347,36 @@ class _Arcs:
             polygons = polygons.copy()
             polygons[self.was_polygon] = shapely.get_geometry(polygons[self.was_polygon], 0)
         return polygons
+
+
+def ring_nodes(vid: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Per distinct vertex id, whether it is a node of the rings (``vid``: the id of every
+    coordinate; ``starts``/``ends``: each ring's first and closing position): a vertex
+    whose neighbours along the rings through it are not one and the same pair (three or
+    more edges meet there, or rings touch), one used by more than two ring passes, and
+    every ring's first vertex. Between two nodes every ring through a vertex sees the same
+    neighbours, so the rings cut at their nodes share whole arcs."""
+    n_unique = int(vid.max()) + 1 if len(vid) else 0
+    following = np.empty_like(vid)
+    following[:-1] = vid[1:]  # the closing vertex repeats the first: rings wrap
+    preceding = np.empty_like(vid)
+    preceding[1:] = vid[:-1]
+    preceding[starts] = vid[ends - 1]
+    inner = np.ones(len(vid), dtype=bool)
+    inner[ends] = False
+    at, low, high = vid[inner], np.minimum(preceding, following)[inner], \
+        np.maximum(preceding, following)[inner]
+    big = np.iinfo(vid.dtype).max
+    node = np.zeros(n_unique, dtype=bool)
+    for values in (low, high):
+        smallest = np.full(n_unique, big, dtype=vid.dtype)
+        largest = np.full(n_unique, -1, dtype=vid.dtype)
+        np.minimum.at(smallest, at, values)
+        np.maximum.at(largest, at, values)
+        node |= smallest != largest
+    node |= np.bincount(at, minlength=n_unique) > 2
+    node[vid[starts]] = True
+    return node
 
 
 def _vertex_ids(coords: np.ndarray) -> np.ndarray:

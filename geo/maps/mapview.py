@@ -1,0 +1,518 @@
+"""What the browser needs to draw a needs map, in the compact map format, apart from Leaflet.
+
+A map is two parts (:class:`MapView`):
+
+* the **shape**, once per area set: the areas' display borders as a TopoJSON topology
+  (:mod:`geo.maps.topology`), the arcs of the layer's outer border, its bounds, and any
+  layer from another source (comparisons, resources) as GeoJSON; written as one JSON text
+  and keyed by its SHA-256, so that the app's map component sends it to a browser once;
+* the **values** of one ranking: each area's fill colour, one table of tooltip columns
+  (a column whose values repeat is written once per distinct value), a tooltip
+  template, the outlines of hot spots and uncertain areas (by row), and the panels
+  (title, legend, sources). A weight change sends only these.
+
+The page script ``geo/maps/web/prevmap_map.js`` draws both, for the exported map pages
+(:func:`geo.maps.choropleth.build_map`) and for the app's component alike;
+:func:`tooltip_html` is its tooltip rule in Python, the reference the browser's tooltips
+are tested against.
+
+Every string from files (area names, indicator names, source texts) is HTML-escaped with
+:func:`escape_text` before it reaches the page, in the panels, the template and the table
+alike: the page script puts them together as they are. The JSON is written into
+``<script>`` elements with no ``</`` in it (:func:`_json_for_script`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import html
+import json
+import math
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.io.files import SourceInfo
+from geo.maps.topology import boundary_arcs, topology, topology_json
+from geo.spatial.display import DisplayGeometry, display_geometry, vertex_budget_for
+from geo.spatial.layers import MapOverlay
+from indicators.columns import (
+    AREA_ID,
+    AREA_NAME,
+    FLAG_COUNT,
+    MISSING_COUNT,
+    RANK,
+    SCORE,
+    TOP_CONTRIBUTORS,
+)
+from indicators.ranking import RankingResult
+from indicators.swedish import format_number
+
+#: The page script that draws the compact format (Leaflet must be loaded before it).
+SCRIPT = Path(__file__).with_name("web") / "prevmap_map.js"
+
+# ColorBrewer YlOrRd, light (less need) to dark (more need).
+PALETTE = {3: ["#ffeda0", "#feb24c", "#f03b20"],
+           4: ["#ffffb2", "#fecc5c", "#fd8d3c", "#e31a1c"],
+           5: ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"]}
+NO_DATA_COLOUR = "#d9d9d9"
+
+
+def quantile_bins(values: np.ndarray, k: int) -> np.ndarray:
+    """Upper bounds of ``k`` quantile classes, as mapclassify's ``Quantiles`` computes them
+    (linear percentiles at 100/k, 200/k, …, 100; repeats collapsed), in numpy: importing
+    mapclassify costs 0.4 s of every start (issue 17)."""
+    w = 100.0 / k
+    p = np.arange(w, 100 + w, w)
+    if p[-1] > 100.0:
+        p[-1] = 100.0
+    ordered = np.sort(np.asarray(values, dtype=float))
+    return np.unique([_score_at(ordered, per) for per in p])
+
+
+def _score_at(ordered: np.ndarray, per: float) -> float:
+    """scipy's ``scoreatpercentile`` (linear, "fraction"), operation for operation, so
+    that the limits are mapclassify's to the last bit."""
+    idx = per / 100.0 * (len(ordered) - 1)
+    i = int(idx)
+    if i == idx:
+        return float(ordered[i])
+    weights = np.array([(i + 1 - idx), (idx - i)], float)
+    return float(np.add.reduce(ordered[i:i + 2] * weights) / weights.sum())
+
+
+def equal_interval_bins(values: np.ndarray, k: int) -> np.ndarray:
+    """Upper bounds of ``k`` classes of equal width, as mapclassify's ``EqualInterval``."""
+    low, high = float(np.min(values)), float(np.max(values))
+    width = (high - low) / k
+    cuts = np.arange(low + width, high + width, width)
+    if len(cuts) > k:
+        cuts = cuts[:k]
+    cuts[-1] = high
+    return cuts
+
+
+def fisher_jenks_bins(values: np.ndarray, k: int) -> np.ndarray:
+    """Upper bounds of ``k`` natural-breaks classes (mapclassify's ``FisherJenks``, imported
+    only when this scheme is chosen)."""
+    import mapclassify
+
+    return np.asarray(mapclassify.FisherJenks(values, k=k).bins)
+
+
+CLASSIFIERS = {"quantiles": ("Kvantiler", quantile_bins),
+               "fisher_jenks": ("Naturliga brytpunkter (Fisher–Jenks)", fisher_jenks_bins),
+               "equal_interval": ("Lika intervall", equal_interval_bins)}
+FEATURE_INDEX = "idx"
+OVERLAY_LABEL = "label"
+POINT_RADIUS = 5  # pixels
+#: An exported map of any number of areas stays under this size: the display geometry is
+#: simplified to the vertex budget left after the libraries, panels and tooltips.
+MAP_MAX_BYTES = 3_000_000
+#: What a map costs besides its features: Leaflet inlined (~170 kB), panels, method, settings.
+MAP_FIXED_BYTES = 230_000
+BYTES_PER_VERTEX = 22.0  # "[17.93452,59.12345]," at 5 decimals, with the brackets
+#: An area's feature besides its vertices: the tooltip with the certainty lines (~480 bytes
+#: measured on all RegSO), the feature's frame, and its share of the outline overlays
+#: (hot spots, uncertain placement: ~60 bytes per area drawn). A fixed estimate, not the
+#: measured tooltips: the budget, and so the cached display geometry, must not change
+#: when a weight does.
+BYTES_PER_AREA = 600.0
+
+
+
+
+
+def escape_text(value: object) -> str:
+    """Escape a file-supplied string for HTML and for folium's Jinja re-rendering."""
+    return html.escape(str(value), quote=True).replace("{", "&#123;").replace("}", "&#125;")
+
+
+
+def _classify(scores: np.ndarray, scheme: str, k: int) -> tuple[np.ndarray, list[float]]:
+    """Class of each area (-1 = no data) and the class upper bounds."""
+    cls = CLASSIFIERS[scheme][1]
+    valid = ~np.isnan(scores)
+    classes = np.full(len(scores), -1)
+    if not valid.any():
+        return classes, []
+    k = max(1, min(k, len(np.unique(scores[valid]))))
+    if k < 3:
+        bins = sorted(set(scores[valid].tolist()))
+        classes[valid] = np.searchsorted(bins, scores[valid])
+        return classes, bins
+    bins = cls(scores[valid], k)
+    # mapclassify's bin1d: a value in (previous bound, bound] is in that class.
+    classes[valid] = np.searchsorted(bins, scores[valid], side="left")
+    return classes, list(bins)
+
+
+def _colours(n_classes: int) -> list[str]:
+    """Colours for 1–5 classes; one or two classes take the darkest end of the scale."""
+    if n_classes in PALETTE:
+        return PALETTE[n_classes]
+    return PALETTE[5][-n_classes:] if n_classes < 3 else PALETTE[5]
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
+    """The rows of ``frame`` without their geometry, as dicts (``iterrows`` builds a Series
+    per row: seconds for thousands of areas)."""
+    return pd.DataFrame(frame.drop(columns="geometry", errors="ignore")).to_dict("records")
+
+
+
+def _overlay_tooltip(values: Sequence[object]) -> str:
+    texts = [escape_text(v) for v in values if v is not None and not pd.isna(v)]
+    return "<br>".join(([f"<b>{texts[0]}</b>"] + texts[1:]) if texts else [])
+
+
+
+def area_display_geometry(areas: gpd.GeoDataFrame, *,
+                          max_bytes: int = MAP_MAX_BYTES) -> DisplayGeometry:
+    """The display geometry of a map of ``areas`` under about ``max_bytes`` (cached per
+    area set: the same for every weight, profile and year)."""
+    budget = vertex_budget_for(len(areas), max_bytes=max(0, max_bytes - MAP_FIXED_BYTES),
+                               bytes_per_vertex=BYTES_PER_VERTEX, bytes_per_area=BYTES_PER_AREA)
+    return display_geometry(areas, vertex_budget=budget)
+
+
+
+def _overlay_key(overlay: MapOverlay) -> str:
+    """The overlay's legend symbol: a filled circle for points, a dashed box for polygons."""
+    if overlay.is_points:
+        return (f'<i style="background:{overlay.colour};border:1px solid #ffffff;'
+                'border-radius:50%;width:10px;height:10px;margin:0 10px 0 4px"></i>')
+    return f'<i style="background:none;border:2px dashed {overlay.colour}"></i>'
+
+
+def _legend(bins: list[float], colours: list[str], scheme: str, has_missing: bool,
+            overlays: Sequence[MapOverlay] = (), classes_of: str | None = None) -> str:
+    rows, lower = [], None
+    for upper, colour in zip(bins, colours, strict=False):
+        span = (f"{format_number(lower)} – {format_number(upper)}" if lower is not None
+                else f"≤ {format_number(upper)}")
+        rows.append(f'<div><i style="background:{colour}"></i>{span}</div>')
+        lower = upper
+    rows.reverse()  # most need on top
+    if has_missing:
+        rows.append(f'<div><i style="background:{NO_DATA_COLOUR}"></i>Saknar data</div>')
+    rows += [f"<div>{_overlay_key(o)}{escape_text(o.name)}</div>" for o in overlays]
+    return (f'<div class="pm-panel pm-legend"><b>Sammanvägt behov</b><br>'
+            f'<small>{escape_text(CLASSIFIERS[scheme][0])}'
+            + (f" för {escape_text(classes_of)}" if classes_of else "")
+            + ", högre = större behov</small>"
+            + "".join(rows) + "</div>")
+
+
+def _json_for_script(text: str) -> str:
+    """JSON text made safe inside a <script> element: no ``</`` can end it and no ``<!--``
+    can open a comment (``<\\/`` and ``\\u003c!--`` read back as the same JSON). Tooltip
+    markup stays short, unlike with Jinja's ``tojson`` (6 bytes for every ``<`` and ``>``)."""
+    return text.replace("</", "<\\/").replace("<!--", "\\u003c!--")
+
+
+def _feature_collection(geometry: np.ndarray, properties: Sequence[dict[str, object]]) -> str:
+    """A GeoJSON FeatureCollection as compact JSON: geometry written by GEOS (coordinates as
+    rounded by :mod:`geo.spatial.display`), properties by :func:`json.dumps`; a missing geometry is
+    ``null`` (the feature is kept, as GeoJSON allows)."""
+    shapes = shapely.to_geojson(geometry)
+    features = [
+        '{"type":"Feature","properties":'
+        + json.dumps(props, ensure_ascii=False, separators=(",", ":"))
+        + ',"geometry":' + (shape if shape is not None else "null") + "}"
+        for props, shape in zip(properties, shapes, strict=True)]
+    return _json_for_script('{"type":"FeatureCollection","features":[' + ",".join(features)
+                            + "]}")
+
+
+# ----------------------------------------------------------------------------------------
+# the values of one ranking: a fill colour and a table of tooltip columns per area
+
+
+def encoded(values: Sequence[str]) -> list[str] | dict[str, list]:
+    """A table column as the page reads it: the list itself, or, when its values repeat
+    (at most half as many distinct values as rows), ``{"v": distinct values, "i": index of
+    each row's value}``."""
+    distinct, index = pd.factorize(pd.Series(list(values), dtype=object), sort=False)
+    if 2 * len(index) > len(values) or not len(values):
+        return list(values)
+    return {"v": [str(v) for v in index], "i": distinct.tolist()}
+
+
+def decoded(column: list[str] | dict[str, list]) -> list[str]:
+    """The values of an :func:`encoded` column, row by row."""
+    if isinstance(column, list):
+        return column
+    return [column["v"][i] for i in column["i"]]
+
+
+def tooltip_html(values: dict, i: int) -> str:
+    """The tooltip of row ``i`` as the page makes it (``PrevmapMap.tooltip``): each template
+    line ``[format, column, ...]`` whose values are all non-empty, its ``{}`` replaced by
+    the (escaped) values in turn, the lines joined by ``<br>``."""
+    columns = [decoded(c) for c in values["columns"]]
+    lines = []
+    for fmt, *refs in values["template"]:
+        shown = [columns[c][i] for c in refs]
+        if any(v is None or v == "" for v in shown):
+            continue
+        parts = fmt.split("{}")
+        lines.append(parts[0] + "".join(v + rest
+                                        for v, rest in zip(shown, parts[1:], strict=True)))
+    return "<br>".join(lines)
+
+
+def _text(value: object) -> str:
+    """A table value as escaped text (:func:`escape_text`): '' for a missing one."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value):
+        return ""
+    return escape_text(value)
+
+
+def area_table(areas: pd.DataFrame, n_ranked: int, details: pd.DataFrame | None
+               ) -> tuple[list[list[str]], list[list]]:
+    """The tooltip columns and template of an area map: name and code, rank, score, what
+    contributes most, flags, missing values, then one line ``label: value`` per column of
+    ``details`` (index ``area_id``)."""
+    score = areas[SCORE].to_numpy(dtype=float)
+    ranked = ~np.isnan(score)
+    rank = areas[RANK].to_numpy(dtype=float)
+    flags = areas[FLAG_COUNT].to_numpy(dtype=float)
+    missing = areas[MISSING_COUNT].to_numpy(dtype=float)
+    columns = [
+        [_text(v) for v in areas[AREA_NAME]],
+        [_text(v) for v in areas[AREA_ID]],
+        ["" if r else "Saknar indikatordata" for r in ranked],
+        [f"{int(v)}" if r else "" for v, r in zip(rank, ranked, strict=True)],
+        [format_number(v) if r else "" for v, r in zip(score, ranked, strict=True)],
+        [_text(v) if r else "" for v, r in zip(areas[TOP_CONTRIBUTORS], ranked, strict=True)],
+        [f"{int(v)}" if r else "" for v, r in zip(flags, ranked, strict=True)],
+        [f"{int(v)}" if r and v else "" for v, r in zip(missing, ranked, strict=True)],
+    ]
+    template: list[list] = [["<b>{}</b> ({})", 0, 1], ["{}", 2],
+                            [f"Rang {{}} av {n_ranked} (1 = störst behov)", 3],
+                            ["Sammanvägt index: {}", 4], ["Bidrar mest: {}", 5],
+                            ["Flaggade indikatorer: {}", 6], ["Saknade värden: {}", 7]]
+    if details is not None:
+        rows = details[~details.index.duplicated()].reindex(list(areas[AREA_ID]))
+        for label in details.columns:
+            template.append([f"{escape_text(label)}: {{}}", len(columns)])
+            columns.append([_text(v) for v in rows[label].to_numpy(dtype=object)])
+    return columns, template
+
+
+# ----------------------------------------------------------------------------------------
+# the shape: borders once per area set
+
+
+@dataclass(frozen=True, eq=False)
+class MapShape:
+    """The borders of a map's areas and its other-source layers, as the page reads them."""
+
+    text: str                       # JSON: topology, boundary, bounds, overlays
+    key: str                        # SHA-256 of ``text``
+    bounds: list[list[float]]       # [[south, west], [north, east]]
+    vertices: int                   # ring coordinates drawn (as DisplayGeometry counts)
+    positions: int                  # arc positions written (shared borders once)
+
+
+_SHAPES: OrderedDict[tuple, tuple[object, MapShape]] = OrderedDict()
+_SHAPES_LOCK = threading.Lock()
+_SHAPES_KEPT = 8
+
+
+def map_shape(geoms: np.ndarray, decimals: int, overlays: Sequence[str] = (), *,
+              owner: object | None = None) -> MapShape:
+    """The :class:`MapShape` of ``geoms`` (display borders, EPSG:4326, on the grid of
+    ``decimals`` decimals) with the other-source layers ``overlays`` (JSON texts).
+    Remembered per ``owner`` (the DisplayGeometry the borders are from; held, so that its
+    id stays its own) and overlays: a weight change does not rebuild it."""
+    key = (id(owner), decimals, tuple(overlays)) if owner is not None else None
+    if key is not None:
+        with _SHAPES_LOCK:
+            if key in _SHAPES and _SHAPES[key][0] is owner:
+                _SHAPES.move_to_end(key)
+                return _SHAPES[key][1]
+    topo = topology(geoms, decimals=decimals)
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    minx, miny, maxx, maxy = (shapely.total_bounds(geoms[present]) if present.any()
+                              else (11.0, 55.0, 24.0, 69.0))   # Sweden when nothing is drawn
+    bounds = [[float(miny), float(minx)], [float(maxy), float(maxx)]]
+    text = _json_for_script(
+        '{"topology":' + topology_json(topo)
+        + ',"boundary":' + json.dumps(boundary_arcs(topo.data), separators=(",", ":"))
+        + ',"bounds":' + json.dumps(bounds) + ',"overlays":[' + ",".join(overlays) + "]}")
+    shape = MapShape(text, hashlib.sha256(text.encode()).hexdigest(), bounds,
+                     topo.vertices, topo.positions)
+    if key is not None:
+        with _SHAPES_LOCK:
+            _SHAPES[key] = (owner, shape)
+            while len(_SHAPES) > _SHAPES_KEPT:
+                _SHAPES.popitem(last=False)
+    return shape
+
+
+def overlay_json(overlay: MapOverlay, geometry: np.ndarray) -> str:
+    """A layer from another source as the shape lists it: name, colour, points or not, and
+    its features (GeoJSON, the tooltip as pre-escaped HTML in property ``label``)."""
+    labels = [{OVERLAY_LABEL: _overlay_tooltip([row[c] for c in overlay.label_columns])}
+              for row in _records(overlay.frame)]
+    return ('{"name":' + json.dumps(escape_text(overlay.name)) + ',"colour":'
+            + json.dumps(overlay.colour) + ',"points":' + json.dumps(bool(overlay.is_points))
+            + ',"data":' + _feature_collection(geometry, labels) + "}")
+
+
+# ----------------------------------------------------------------------------------------
+# the panels
+
+
+def title_panel(title: str, result: RankingResult, sources: Sequence[SourceInfo]) -> str:
+    """The title box: title, profile and, for synthetic data, the warning."""
+    synthetic = any(s.synthetic for s in sources)
+    text = f'<div class="pm-panel pm-title"><h1>{escape_text(title)}</h1>'
+    if result.settings.name:
+        text += f"<div>Profil: {escape_text(result.settings.name)}</div>"
+    if synthetic:
+        text += ('<div class="pm-synthetic">SYNTETISKA DEMODATA – värdena är påhittade '
+                 "och beskriver inte verkliga områden</div>")
+    return text + "</div>"
+
+
+def page_title(title: str, sources: Sequence[SourceInfo]) -> str:
+    """The page's <title>, escaped: the title, marked when the data are synthetic."""
+    synthetic = any(s.synthetic for s in sources)
+    return escape_text(title) + (" (syntetiska demodata)" if synthetic else "")
+
+
+def sources_panel(result: RankingResult, sources: Sequence[SourceInfo], created: dt.date,
+                  notes: Sequence[str], method: Sequence[tuple[str, Sequence[str]]] = (),
+                  digest: str | None = None, *, settings: bool = True) -> str:
+    """The sources box: sources, date, notes on the data, the method summary, the method
+    page ``method`` and (with ``settings``) the settings and the inputs' digest."""
+    source_items = "".join(f"<li>{escape_text(s.label())}</li>" for s in sources)
+    note_items = "".join(f"<li>{escape_text(n)}</li>" for n in notes)
+    short = "; ".join(escape_text(s.title) for s in sources)
+    return (f'<div class="pm-panel pm-sources"><details><summary><b>Källor:</b> {short}. '
+            f"Skapad {created.isoformat()} med prevmap.</summary>"
+            f"<ul>{source_items}</ul>"
+            + (f"<b>Om data</b><ul>{note_items}</ul>" if notes else "")
+            + f"<b>Metod</b><p>{escape_text(result.method_summary())}</p>"
+            + "".join(f"<h3>{escape_text(section)}</h3>"
+                      + "".join(f"<p>{escape_text(p)}</p>" for p in paragraphs)
+                      for section, paragraphs in method)
+            + (f"<b>Inställningar</b><pre>{escape_text(result.settings.to_toml())}</pre>"
+               if settings else "")
+            + (f"<p>{DIGEST_LABEL}: {escape_text(digest)}</p>" if digest and settings else "")
+            + "</details></div>")
+
+
+#: How every export names :attr:`geo.analysis.Analysis.digest`, beside the settings.
+DIGEST_LABEL = "Indata (SHA-256)"
+
+
+# ----------------------------------------------------------------------------------------
+# the view
+
+
+@dataclass(frozen=True, eq=False)
+class MapView:
+    """A map as the page draws it: the shape (once per area set), the values of one
+    ranking (JSON-ready: fill, columns, template, outlines), the panels (escaped HTML:
+    title, page title, legend, sources), the display geometry it was drawn from and the
+    notes the map carries."""
+
+    shape: MapShape
+    values: dict
+    panels: dict                            # title, page_title, legend, sources (HTML)
+    display: DisplayGeometry
+    notes: tuple[str, ...]
+    overlay_names: tuple[str, ...] = ()     # the shape's other-source layers, escaped
+
+    def values_json(self) -> str:
+        return _json_for_script(json.dumps(self.values, ensure_ascii=False,
+                                           separators=(",", ":")))
+
+
+def classes_for(scores: np.ndarray, scheme: str, k: int,
+                classify_on: Sequence[float] | None = None) -> tuple[np.ndarray, list[float]]:
+    """Class of each score (-1 = none) and the class limits: the scores' own, or, with
+    ``classify_on``, those of a larger whole (the same colour means the same there)."""
+    if scheme not in CLASSIFIERS:
+        raise ValueError(f"okänd klassindelning {scheme!r}; välj en av {sorted(CLASSIFIERS)}")
+    if classify_on is None:
+        return _classify(scores, scheme, k)
+    _, bins = _classify(np.asarray(classify_on, dtype=float), scheme, k)
+    classes = np.where(np.isnan(scores), -1,
+                       np.minimum(np.searchsorted(bins, scores, side="left"),
+                                  max(0, len(bins) - 1)))
+    return classes, bins
+
+
+def area_view(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
+              sources: Sequence[SourceInfo], created: dt.date | None = None,
+              scheme: str = "quantiles", k: int = 5, notes: Sequence[str] = (),
+              overlays: Sequence[MapOverlay] = (), details: pd.DataFrame | None = None,
+              method: Sequence[tuple[str, Sequence[str]]] = (),
+              max_bytes: int = MAP_MAX_BYTES, classify_on: Sequence[float] | None = None,
+              classes_of: str | None = None, digest: str | None = None,
+              settings: bool = True) -> MapView:
+    """The :class:`MapView` of the needs map (see :func:`geo.maps.choropleth.build_map` for
+    the arguments); ``settings=False`` leaves the settings out of the sources box (the
+    app's map: the app shows them on its own page)."""
+    created = created or dt.date.today()
+    scores = areas[SCORE].to_numpy(dtype=float)
+    classes, bins = classes_for(scores, scheme, k, classify_on)
+    colours = _colours(len(bins))
+    n_ranked = int(result.score.notna().sum())
+    columns, template = area_table(areas, n_ranked, details)
+
+    display = area_display_geometry(areas, max_bytes=max_bytes)
+    if display.simplified:
+        notes = [*notes, display.note()]
+    geoms = display.geometry.to_numpy()
+    position = pd.Series(np.arange(len(areas)), index=areas[AREA_ID].to_numpy())
+    outlines, foreign, foreign_names = [], [], []
+    for overlay in overlays:
+        frame = overlay.frame
+        if AREA_ID in frame.columns and frame[AREA_ID].isin(position.index).all():
+            outlines.append({
+                "name": escape_text(overlay.name), "colour": overlay.colour,
+                "idx": position.loc[frame[AREA_ID]].to_numpy().tolist(),
+                "labels": [_overlay_tooltip([row[c] for c in overlay.label_columns])
+                           for row in _records(frame)]})
+        else:
+            budget = max(1, display.vertices_out // max(1, len(areas))) * len(frame)
+            foreign.append(overlay_json(overlay, _overlay_geometry(overlay, budget)))
+            foreign_names.append(escape_text(overlay.name))
+    shape = map_shape(geoms, display.decimals, foreign, owner=display)
+    values = {
+        "fill": encoded([colours[c] if c >= 0 else NO_DATA_COLOUR for c in classes]),
+        "columns": [encoded(c) for c in columns],
+        "template": template,
+        "outlines": outlines,
+    }
+    panels = {
+        "title": title_panel(title, result, sources),
+        "page_title": page_title(title, sources),
+        "legend": _legend(bins, colours, scheme, bool((classes < 0).any()), overlays,
+                          classes_of),
+        "sources": sources_panel(result, sources, created, notes, method, digest,
+                                 settings=settings),
+    }
+    return MapView(shape, values, panels, display, tuple(notes), tuple(foreign_names))
+
+
+def _overlay_geometry(overlay: MapOverlay, budget: int) -> np.ndarray:
+    """A comparison layer's geometry for display, EPSG:4326: points as they are, polygons
+    simplified on their own to ``budget`` vertices."""
+    if overlay.is_points:
+        return overlay.frame.to_crs(4326).geometry.to_numpy()
+    return display_geometry(overlay.frame, vertex_budget=budget).geometry.to_numpy()

@@ -1,0 +1,132 @@
+/* The app's map component (map_component.py): Leaflet in a Streamlit component iframe.
+ *
+ * Streamlit sends the arguments on every rerun ("streamlit:render"): the name of the
+ * shape file (the borders, geo.maps.mapview.MapShape, served beside this page and
+ * fetched once per area set), the values of the current ranking, the panels and the
+ * background tiles. A new shape is drawn anew and fitted; new values only restyle the
+ * areas and redraw the outlines, so a weight change moves a few kB and keeps the view.
+ * A click on an area sends {idx, n} back (n counts the clicks, so that the same area
+ * clicked twice is two clicks).
+ */
+(function () {
+  "use strict";
+  var map = null, control = null, tiles = null, tilesKey = null;
+  var shapeName = null, shape = null, latest = null, height = 0, clicks = 0;
+  var boundary = null, areas = null, outlines = [], overlays = [];
+
+  function send(type, data) {
+    window.parent.postMessage(Object.assign({isStreamlitMessage: true, type: type}, data || {}),
+                              "*");
+  }
+
+  function panel(id, html) {
+    var box = document.getElementById(id);
+    if (!box) {
+      box = document.createElement("div");
+      box.id = id;
+      map.getContainer().appendChild(box);
+      L.DomEvent.disableClickPropagation(box);
+      L.DomEvent.disableScrollPropagation(box);
+    }
+    if (box.innerHTML !== html) { box.innerHTML = html; }
+  }
+
+  function setTiles(wanted) {
+    var key = wanted ? wanted.url : null;
+    if (key === tilesKey) { return; }
+    if (tiles) { map.removeLayer(tiles); tiles = null; }
+    tilesKey = key;
+    if (wanted) {
+      tiles = L.tileLayer(wanted.url, {attribution: wanted.attribution, maxZoom: 19}).addTo(map);
+      tiles.bringToBack();
+    }
+  }
+
+  function replaceLayers(list, make) {
+    list.forEach(function (entry) { map.removeLayer(entry.layer); control.removeLayer(entry.layer); });
+    return make().map(function (entry) {
+      entry.layer.addTo(map);
+      control.addOverlay(entry.layer, entry.name);
+      return entry;
+    });
+  }
+
+  function drawOutlines(values) {
+    outlines = replaceLayers(outlines, function () {
+      return (values.outlines || []).map(function (o) {
+        return {name: o.name, layer: PrevmapMap.outlineLayer(areas, o)};
+      });
+    });
+  }
+
+  function draw(args) {
+    [boundary, areas].forEach(function (layer) {
+      if (layer) { map.removeLayer(layer); control.removeLayer(layer); }
+    });
+    boundary = null;
+    if (args.boundary) {
+      boundary = L.geoJson(PrevmapMap.boundary(shape.topology, shape.boundary),
+                           {interactive: false, style: args.style.boundary}).addTo(map);
+      control.addOverlay(boundary, args.boundary);
+    }
+    areas = PrevmapMap.areaLayer(shape.topology, args.values, {
+      style: args.style.areas, highlight: args.style.highlight,
+      onClick: function (idx) {
+        clicks += 1;
+        send("streamlit:setComponentValue", {value: {idx: idx, n: clicks}, dataType: "json"});
+      }
+    }).addTo(map);
+    control.addOverlay(areas, args.layer);
+    overlays = replaceLayers(overlays, function () {
+      return shape.overlays.map(function (o) { return {name: o.name, layer: PrevmapMap.overlayLayer(o)}; });
+    });
+    outlines = [];
+    drawOutlines(args.values);
+    map.fitBounds(shape.bounds);
+  }
+
+  function restyle(args) {
+    areas.prevmapRestyle(args.values);
+    drawOutlines(args.values);
+  }
+
+  function render(args) {
+    latest = args;
+    if (args.height !== height) {
+      height = args.height;
+      document.getElementById("map").style.height = height + "px";
+      send("streamlit:setFrameHeight", {height: height});
+      if (map) { map.invalidateSize(); }
+    }
+    if (!map) {
+      map = L.map("map", {zoomControl: true});
+      window.prevmapMap = map;
+      L.control.scale({imperial: false, position: "topright"}).addTo(map);
+      control = L.control.layers(null, null, {collapsed: true}).addTo(map);
+      map.fitBounds([[55, 11], [69, 24]]);
+    }
+    setTiles(args.tiles);
+    panel("pm-title", args.panels.title);
+    panel("pm-legend", args.panels.legend);
+    panel("pm-sources", args.panels.sources);
+    if (args.shape !== shapeName) {
+      shapeName = args.shape;
+      fetch(args.shape).then(function (r) {
+        if (!r.ok) { throw new Error("kartans gränser kunde inte hämtas: " + r.status); }
+        return r.json();
+      }).then(function (loaded) {
+        if (shapeName !== args.shape) { return; }      // another area set came meanwhile
+        shape = loaded;
+        draw(latest);
+        document.body.setAttribute("data-shape", shapeName);
+      });
+      return;
+    }
+    if (shape) { restyle(args); }
+  }
+
+  window.addEventListener("message", function (event) {
+    if (event.data && event.data.type === "streamlit:render") { render(event.data.args); }
+  });
+  send("streamlit:componentReady", {apiVersion: 1});
+})();
