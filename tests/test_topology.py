@@ -106,3 +106,18 @@ def test_other_geometries_are_refused_by_name():
 def test_an_empty_layer_is_an_empty_topology():
     data = topology(np.array([None, Polygon()], dtype=object), decimals=5).data
     assert data["arcs"] == [] and decode(data).tolist() == [None, None]
+
+
+def test_a_column_is_written_the_shortest_way_and_reads_back():
+    import itertools
+
+    from geo.maps.mapview import decoded, encoded
+
+    names = ["Anmälda våldsbrott", "Skadegörelse och bränder", "Orosanmälningar om barn",
+             "Elever med hög frånvaro", "Unga misstänkta för brott", "Låg ekonomisk standard"]
+    lists = ["; ".join(p) for p in itertools.permutations(names, 3)][:40] + [""]
+    repeated = ["Hög prioritet", "Övriga"] * 20
+    unique = [f"Område {i}" for i in range(40)]
+    assert "j" in encoded(lists) and "i" in encoded(repeated) and encoded(unique) == unique
+    for column in (lists, repeated, unique, []):
+        assert decoded(encoded(column)) == column

@@ -204,7 +204,7 @@ class _CompactLayer(Layer, _RenderOnce):
 
     _template = Template("""{% macro script(this, kwargs) %}
 {%- if this.kind == "areas" %}
-var {{ this.get_name() }} = PrevmapMap.areaLayer(pm_shape.topology, pm_values,
+var {{ this.get_name() }} = PrevmapMap.areaLayer(pm_shape, pm_values,
     {style: {{ this.style }}, highlight: {{ this.highlight }}});
 {%- elif this.kind == "boundary" %}
 var {{ this.get_name() }} = L.geoJson(PrevmapMap.boundary(pm_shape.topology, pm_shape.boundary),
@@ -240,7 +240,7 @@ def build_map(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
               notes: Sequence[str] = (), overlays: Sequence[MapOverlay] = (),
               details: pd.DataFrame | None = None,
               method: Sequence[tuple[str, Sequence[str]]] = (),
-              max_bytes: int = MAP_MAX_BYTES, classify_on: Sequence[float] | None = None,
+              max_bytes: int | None = None, classify_on: Sequence[float] | None = None,
               classes_of: str | None = None, digest: str | None = None) -> folium.Map:
     """Build the needs map: areas coloured by composite score, with legend, tooltip,
     title, sources, date, method and settings.
@@ -258,8 +258,9 @@ def build_map(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
 
     The page is in the compact map format (:mod:`geo.maps.mapview`): the borders as a
     TopoJSON topology drawn from display geometry (:mod:`geo.spatial.display`), simplified
-    with shared edges kept so that the page stays under about ``max_bytes`` whatever the
-    number of areas, and the tooltips as one table the page script fills in.
+    with shared edges kept so that the page stays under about ``max_bytes`` (by default
+    :func:`geo.maps.mapview.map_max_bytes`) whatever the number of areas, and the
+    tooltips as one table the page script fills in.
     """
     view = area_view(areas, result, title=title, sources=sources, created=created,
                      scheme=scheme, k=k, notes=notes, overlays=overlays, details=details,

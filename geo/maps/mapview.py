@@ -3,9 +3,10 @@
 A map is two parts (:class:`MapView`):
 
 * the **shape**, once per area set: the areas' display borders as a TopoJSON topology
-  (:mod:`geo.maps.topology`), the arcs of the layer's outer border, its bounds, and any
-  layer from another source (comparisons, resources) as GeoJSON; written as one JSON text
-  and keyed by its SHA-256, so that the app's map component sends it to a browser once;
+  (:mod:`geo.maps.topology`), the arcs of the layer's outer border, its bounds, any layer
+  from another source (comparisons, resources) as GeoJSON, and the tooltip columns that
+  no ranking changes (name, code); written as one JSON text and keyed by its SHA-256, so
+  that the app's map component sends it to a browser once;
 * the **values** of one ranking: each area's fill colour, one table of tooltip columns
   (a column whose values repeat is written once per distinct value), a tooltip
   template, the outlines of hot spots and uncertain areas (by row), and the panels
@@ -114,18 +115,32 @@ CLASSIFIERS = {"quantiles": ("Kvantiler", quantile_bins),
 FEATURE_INDEX = "idx"
 OVERLAY_LABEL = "label"
 POINT_RADIUS = 5  # pixels
-#: An exported map of any number of areas stays under this size: the display geometry is
-#: simplified to the vertex budget left after the libraries, panels and tooltips.
-MAP_MAX_BYTES = 3_000_000
-#: What a map costs besides its features: Leaflet inlined (~170 kB), panels, method, settings.
+#: A map of up to :data:`MAP_GROWS_ABOVE` areas stays under about this size (Sweden's 3 363
+#: RegSO included); above, the limit grows by :data:`MAP_BYTES_PER_MORE_AREA` per area up to
+#: :data:`MAP_MAX_BYTES_LARGE` (6 000 DeSO-sized cells): the display geometry is simplified
+#: to the vertex budget left after the libraries, panels and tooltips (:func:`map_max_bytes`).
+MAP_MAX_BYTES = 1_500_000
+MAP_GROWS_ABOVE = 3_500
+MAP_BYTES_PER_MORE_AREA = 400
+MAP_MAX_BYTES_LARGE = 2_500_000
+#: What a map costs besides its areas: Leaflet inlined (~170 kB), the page script, panels,
+#: method, settings.
 MAP_FIXED_BYTES = 230_000
-BYTES_PER_VERTEX = 22.0  # "[17.93452,59.12345]," at 5 decimals, with the brackets
-#: An area's feature besides its vertices: the tooltip with the certainty lines (~480 bytes
-#: measured on all RegSO), the feature's frame, and its share of the outline overlays
-#: (hot spots, uncertain placement: ~60 bytes per area drawn). A fixed estimate, not the
-#: measured tooltips: the budget, and so the cached display geometry, must not change
-#: when a weight does.
-BYTES_PER_AREA = 600.0
+#: A vertex of the topology: 7-10 bytes measured on all RegSO at 34 000-94 000 vertices
+#: (a delta pair such as ``[-123,456],``, shared borders once), with room for detail.
+BYTES_PER_VERTEX = 8.5
+#: An area besides its vertices (measured on all RegSO): its arc references (~60 bytes),
+#: name and code (~30), the ranking's tooltip columns with the certainty lines (~65), and
+#: its share of the outlines (hot spots, uncertain placement). A fixed estimate, not the
+#: measured table: the budget, and so the cached display geometry, must not change when
+#: a weight does.
+BYTES_PER_AREA = 170.0
+
+
+def map_max_bytes(n_areas: int) -> int:
+    """The size a map of ``n_areas`` areas is held to (see :data:`MAP_MAX_BYTES`)."""
+    more = max(0, int(n_areas) - MAP_GROWS_ABOVE) * MAP_BYTES_PER_MORE_AREA
+    return min(MAP_MAX_BYTES_LARGE, MAP_MAX_BYTES + more)
 
 
 
@@ -176,9 +191,12 @@ def _overlay_tooltip(values: Sequence[object]) -> str:
 
 
 def area_display_geometry(areas: gpd.GeoDataFrame, *,
-                          max_bytes: int = MAP_MAX_BYTES) -> DisplayGeometry:
-    """The display geometry of a map of ``areas`` under about ``max_bytes`` (cached per
-    area set: the same for every weight, profile and year)."""
+                          max_bytes: int | None = None) -> DisplayGeometry:
+    """The display geometry of a map of ``areas`` under about ``max_bytes`` (None:
+    :func:`map_max_bytes`), cached per area set: the same for every weight, profile and
+    year."""
+    if max_bytes is None:
+        max_bytes = map_max_bytes(len(areas))
     budget = vertex_budget_for(len(areas), max_bytes=max(0, max_bytes - MAP_FIXED_BYTES),
                                bytes_per_vertex=BYTES_PER_VERTEX, bytes_per_area=BYTES_PER_AREA)
     return display_geometry(areas, vertex_budget=budget)
@@ -237,28 +255,44 @@ def _feature_collection(geometry: np.ndarray, properties: Sequence[dict[str, obj
 # the values of one ranking: a fill colour and a table of tooltip columns per area
 
 
-def encoded(values: Sequence[str]) -> list[str] | dict[str, list]:
-    """A table column as the page reads it: the list itself, or, when its values repeat
-    (at most half as many distinct values as rows), ``{"v": distinct values, "i": index of
-    each row's value}``."""
-    distinct, index = pd.factorize(pd.Series(list(values), dtype=object), sort=False)
-    if 2 * len(index) > len(values) or not len(values):
-        return list(values)
-    return {"v": [str(v) for v in index], "i": distinct.tolist()}
+#: Where a column's values are lists written out (what contributes most), their separator.
+PARTS_SEPARATOR = "; "
 
 
-def decoded(column: list[str] | dict[str, list]) -> list[str]:
+def encoded(values: Sequence[str]) -> list[str] | dict[str, object]:
+    """A table column as the page reads it, whichever of these is shortest in JSON: the
+    list itself; ``{"v": distinct values, "i": index of each row's value}``; or, for values
+    that are lists joined by :data:`PARTS_SEPARATOR`, ``{"v": distinct parts, "j": the
+    parts' indexes per row, "s": separator}``."""
+    values = [str(v) for v in values]
+    candidates: list[list[str] | dict[str, object]] = [values]
+    if values:
+        codes, distinct = pd.factorize(pd.Series(values, dtype=object), sort=False)
+        candidates.append({"v": [str(v) for v in distinct], "i": codes.tolist()})
+        if any(PARTS_SEPARATOR in v for v in values):
+            parts: dict[str, int] = {}
+            joined = [[parts.setdefault(p, len(parts)) for p in v.split(PARTS_SEPARATOR)]
+                      if v else [] for v in values]
+            candidates.append({"v": list(parts), "j": joined, "s": PARTS_SEPARATOR})
+    return min(candidates, key=lambda c: len(json.dumps(c, ensure_ascii=False,
+                                                        separators=(",", ":"))))
+
+
+def decoded(column: list[str] | dict[str, object]) -> list[str]:
     """The values of an :func:`encoded` column, row by row."""
     if isinstance(column, list):
         return column
+    if "j" in column:
+        return [column["s"].join(column["v"][k] for k in row) for row in column["j"]]
     return [column["v"][i] for i in column["i"]]
 
 
-def tooltip_html(values: dict, i: int) -> str:
+def tooltip_html(values: dict, i: int, fixed: Sequence = ()) -> str:
     """The tooltip of row ``i`` as the page makes it (``PrevmapMap.tooltip``): each template
     line ``[format, column, ...]`` whose values are all non-empty, its ``{}`` replaced by
-    the (escaped) values in turn, the lines joined by ``<br>``."""
-    columns = [decoded(c) for c in values["columns"]]
+    the (escaped) values in turn, the lines joined by ``<br>``. The columns are the shape's
+    ``fixed`` ones (name, code: the same for every ranking), then the values' own."""
+    columns = [decoded(c) for c in (*fixed, *values["columns"])]
     lines = []
     for fmt, *refs in values["template"]:
         shown = [columns[c][i] for c in refs]
@@ -278,18 +312,18 @@ def _text(value: object) -> str:
 
 
 def area_table(areas: pd.DataFrame, n_ranked: int, details: pd.DataFrame | None
-               ) -> tuple[list[list[str]], list[list]]:
-    """The tooltip columns and template of an area map: name and code, rank, score, what
-    contributes most, flags, missing values, then one line ``label: value`` per column of
-    ``details`` (index ``area_id``)."""
+               ) -> tuple[list[list[str]], list[list[str]], list[list]]:
+    """The tooltip columns and template of an area map: the fixed columns (name and code,
+    which go with the shape), then the ranking's: rank, score, what contributes most,
+    flags, missing values, then one line ``label: value`` per column of ``details`` (index
+    ``area_id``). The template numbers the fixed columns first."""
     score = areas[SCORE].to_numpy(dtype=float)
     ranked = ~np.isnan(score)
     rank = areas[RANK].to_numpy(dtype=float)
     flags = areas[FLAG_COUNT].to_numpy(dtype=float)
     missing = areas[MISSING_COUNT].to_numpy(dtype=float)
+    fixed = [[_text(v) for v in areas[AREA_NAME]], [_text(v) for v in areas[AREA_ID]]]
     columns = [
-        [_text(v) for v in areas[AREA_NAME]],
-        [_text(v) for v in areas[AREA_ID]],
         ["" if r else "Saknar indikatordata" for r in ranked],
         [f"{int(v)}" if r else "" for v, r in zip(rank, ranked, strict=True)],
         [format_number(v) if r else "" for v, r in zip(score, ranked, strict=True)],
@@ -304,9 +338,9 @@ def area_table(areas: pd.DataFrame, n_ranked: int, details: pd.DataFrame | None
     if details is not None:
         rows = details[~details.index.duplicated()].reindex(list(areas[AREA_ID]))
         for label in details.columns:
-            template.append([f"{escape_text(label)}: {{}}", len(columns)])
+            template.append([f"{escape_text(label)}: {{}}", len(fixed) + len(columns)])
             columns.append([_text(v) for v in rows[label].to_numpy(dtype=object)])
-    return columns, template
+    return fixed, columns, template
 
 
 # ----------------------------------------------------------------------------------------
@@ -317,7 +351,7 @@ def area_table(areas: pd.DataFrame, n_ranked: int, details: pd.DataFrame | None
 class MapShape:
     """The borders of a map's areas and its other-source layers, as the page reads them."""
 
-    text: str                       # JSON: topology, boundary, bounds, overlays
+    text: str                       # JSON: topology, boundary, bounds, overlays, columns
     key: str                        # SHA-256 of ``text``
     bounds: list[list[float]]       # [[south, west], [north, east]]
     vertices: int                   # ring coordinates drawn (as DisplayGeometry counts)
@@ -329,13 +363,16 @@ _SHAPES_LOCK = threading.Lock()
 _SHAPES_KEPT = 8
 
 
-def map_shape(geoms: np.ndarray, decimals: int, overlays: Sequence[str] = (), *,
-              owner: object | None = None) -> MapShape:
+def map_shape(geoms: np.ndarray, decimals: int, overlays: Sequence[str] = (),
+              fixed: Sequence[Sequence[str]] = (), *, owner: object | None = None) -> MapShape:
     """The :class:`MapShape` of ``geoms`` (display borders, EPSG:4326, on the grid of
-    ``decimals`` decimals) with the other-source layers ``overlays`` (JSON texts).
+    ``decimals`` decimals) with the other-source layers ``overlays`` (JSON texts) and the
+    tooltip columns that do not change with a ranking, ``fixed`` (escaped: name, code).
     Remembered per ``owner`` (the DisplayGeometry the borders are from; held, so that its
-    id stays its own) and overlays: a weight change does not rebuild it."""
-    key = (id(owner), decimals, tuple(overlays)) if owner is not None else None
+    id stays its own), overlays and columns: a weight change does not rebuild it."""
+    fixed_json = json.dumps([encoded(c) for c in fixed], ensure_ascii=False,
+                            separators=(",", ":"))
+    key = (id(owner), decimals, tuple(overlays), fixed_json) if owner is not None else None
     if key is not None:
         with _SHAPES_LOCK:
             if key in _SHAPES and _SHAPES[key][0] is owner:
@@ -349,7 +386,8 @@ def map_shape(geoms: np.ndarray, decimals: int, overlays: Sequence[str] = (), *,
     text = _json_for_script(
         '{"topology":' + topology_json(topo)
         + ',"boundary":' + json.dumps(boundary_arcs(topo.data), separators=(",", ":"))
-        + ',"bounds":' + json.dumps(bounds) + ',"overlays":[' + ",".join(overlays) + "]}")
+        + ',"bounds":' + json.dumps(bounds) + ',"overlays":[' + ",".join(overlays) + "]"
+        + ',"columns":' + fixed_json + "}")
     shape = MapShape(text, hashlib.sha256(text.encode()).hexdigest(), bounds,
                      topo.vertices, topo.positions)
     if key is not None:
@@ -461,7 +499,7 @@ def area_view(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
               scheme: str = "quantiles", k: int = 5, notes: Sequence[str] = (),
               overlays: Sequence[MapOverlay] = (), details: pd.DataFrame | None = None,
               method: Sequence[tuple[str, Sequence[str]]] = (),
-              max_bytes: int = MAP_MAX_BYTES, classify_on: Sequence[float] | None = None,
+              max_bytes: int | None = None, classify_on: Sequence[float] | None = None,
               classes_of: str | None = None, digest: str | None = None,
               settings: bool = True) -> MapView:
     """The :class:`MapView` of the needs map (see :func:`geo.maps.choropleth.build_map` for
@@ -472,7 +510,7 @@ def area_view(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
     classes, bins = classes_for(scores, scheme, k, classify_on)
     colours = _colours(len(bins))
     n_ranked = int(result.score.notna().sum())
-    columns, template = area_table(areas, n_ranked, details)
+    fixed, columns, template = area_table(areas, n_ranked, details)
 
     display = area_display_geometry(areas, max_bytes=max_bytes)
     if display.simplified:
@@ -492,7 +530,7 @@ def area_view(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
             budget = max(1, display.vertices_out // max(1, len(areas))) * len(frame)
             foreign.append(overlay_json(overlay, _overlay_geometry(overlay, budget)))
             foreign_names.append(escape_text(overlay.name))
-    shape = map_shape(geoms, display.decimals, foreign, owner=display)
+    shape = map_shape(geoms, display.decimals, foreign, fixed, owner=display)
     values = {
         "fill": encoded([colours[c] if c >= 0 else NO_DATA_COLOUR for c in classes]),
         "columns": [encoded(c) for c in columns],

@@ -23,7 +23,6 @@ import shapely
 from geo.analysis import TIER, Analysis, robustness_columns
 from geo.maps.choropleth import page_from_view
 from geo.maps.mapview import (
-    MAP_MAX_BYTES,
     PALETTE,
     MapView,
     area_display_geometry,
@@ -64,7 +63,7 @@ def kommun_codes(area_ids: pd.Series) -> pd.Series:
     return codes
 
 
-def kommun_overview(analysis: Analysis, *, max_bytes: int = MAP_MAX_BYTES
+def kommun_overview(analysis: Analysis, *, max_bytes: int | None = None
                     ) -> gpd.GeoDataFrame:
     """One row per kommun (EPSG:4326, sorted by code): number of areas, how many in each
     tier, the share in Hög prioritet and the best rank, with the kommun as the union of its
@@ -123,19 +122,19 @@ def _share_class(share: np.ndarray) -> np.ndarray:
     return np.where(share <= 0, 0, np.searchsorted(SHARE_LIMITS[1:], share, side="left") + 1)
 
 
-def _columns(overview: gpd.GeoDataFrame, n_ranked: int) -> tuple[list, list]:
-    """The overview's tooltip columns and template: name and code, the counts, the best
-    rank, and how to drill down."""
+def _columns(overview: gpd.GeoDataFrame, n_ranked: int) -> tuple[list, list, list]:
+    """The overview's tooltip columns, fixed (name and code) and of the ranking (the
+    counts, the best rank), and the template, which ends with how to drill down."""
     counts = [f"{row[N_AREAS]} områden, varav {row[N_HIGH]} med hög prioritet och "
               f"{row[N_RAISED]} förhöjda ({format_number(row[SHARE_HIGH], 1)} % hög)"
               for row in overview.to_dict("records")]
     best = ["ingen rang" if pd.isna(r) else f"{int(r)} av {format_number(n_ranked, 0)}"
             for r in overview[BEST_RANK]]
-    columns = [[escape_text(v) for v in overview[KOMMUN_NAME]],
-               [escape_text(v) for v in overview[KOMMUN_CODE]], counts, best]
+    fixed = [[escape_text(v) for v in overview[KOMMUN_NAME]],
+             [escape_text(v) for v in overview[KOMMUN_CODE]]]
     template = [["<b>{}</b> ({})", 0, 1], ["{}", 2], ["Bästa rang: {}", 3],
                 ["Klicka för kommunens områden"]]
-    return columns, template
+    return fixed, [counts, best], template
 
 
 def overview_view(analysis: Analysis, overview: gpd.GeoDataFrame, *,
@@ -146,7 +145,7 @@ def overview_view(analysis: Analysis, overview: gpd.GeoDataFrame, *,
     colours = PALETTE[5]
     classes = _share_class(overview[SHARE_HIGH].to_numpy(dtype=float))
     n_ranked = int(analysis.result.score.notna().sum())
-    columns, template = _columns(overview, n_ranked)
+    fixed, columns, template = _columns(overview, n_ranked)
     rows = "".join(f'<div><i style="background:{colour}"></i>{label}</div>'
                    for colour, label in reversed(list(zip(colours, SHARE_LABELS, strict=True))))
     legend = ('<div class="pm-panel pm-legend"><b>Andel områden med hög prioritet</b><br>'
@@ -154,7 +153,8 @@ def overview_view(analysis: Analysis, overview: gpd.GeoDataFrame, *,
               + rows + "</div>")
     title = f"Översikt per kommun – {analysis.title}"
     shown = area_display_geometry(analysis.joined)
-    shape = map_shape(overview.geometry.to_numpy(), shown.decimals, owner=overview)
+    shape = map_shape(overview.geometry.to_numpy(), shown.decimals, fixed=fixed,
+                      owner=overview)
     created = created or dt.date.today()
     method = [(s.heading, s.paragraphs) for s in analysis.method_page()] if settings else []
     values = {"fill": encoded([colours[c] for c in classes]),

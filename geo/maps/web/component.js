@@ -69,7 +69,7 @@
                            {interactive: false, style: args.style.boundary}).addTo(map);
       control.addOverlay(boundary, args.boundary);
     }
-    areas = PrevmapMap.areaLayer(shape.topology, args.values, {
+    areas = PrevmapMap.areaLayer(shape, args.values, {
       style: args.style.areas, highlight: args.style.highlight,
       onClick: function (idx) {
         clicks += 1;

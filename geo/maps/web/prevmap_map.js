@@ -3,9 +3,11 @@
  * It reads the compact map format written by geo/maps/topology.py and geo/maps/mapview.py:
  *   - the areas' borders as a TopoJSON topology (shared borders once, quantised and
  *     delta-encoded), decoded here exactly as geo.maps.topology.decode does;
- *   - the values of one ranking as one table: fill colour and tooltip columns, each either
- *     a list or {"v": distinct values, "i": index per area}, and a tooltip template of
- *     lines [format, column, ...] whose "{}" take the columns' values. Formats and values
+ *   - the values of one ranking as one table: fill colour and tooltip columns, each
+ *     a list, {"v": distinct values, "i": index per area} or, for lists of names,
+ *     {"v": distinct names, "j": indexes per area, "s": separator}; and a tooltip template of
+ *     lines [format, column, ...] whose "{}" take the columns' values (the shape's fixed
+ *     columns, name and code, are numbered first). Formats and values
  *     arrive HTML-escaped (geo.maps.mapview.escape_text). A line is left out when one of
  *     its values is empty. geo.maps.mapview.tooltip_html is the same rule in Python
  *     (tested equal).
@@ -60,12 +62,15 @@
 
   function column(c) {
     if (Array.isArray(c)) { return c; }
-    return c.i.map(function (k) { return k < 0 ? "" : c.v[k]; });
+    if (c.j) {
+      return c.j.map(function (row) { return row.map(function (k) { return c.v[k]; }).join(c.s); });
+    }
+    return c.i.map(function (k) { return c.v[k]; });
   }
 
-  /* The values of one ranking with their columns decoded. */
-  function prepare(values) {
-    return {fill: column(values.fill), columns: values.columns.map(column),
+  /* The values of one ranking with their columns decoded, after the shape's fixed ones. */
+  function prepare(values, fixed) {
+    return {fill: column(values.fill), columns: (fixed || []).concat(values.columns).map(column),
             template: values.template};
   }
 
@@ -82,9 +87,9 @@
 
   /* The areas' layer: filled from the values' fill column, a tooltip from its table, the
    * border drawn thicker under the pointer; onClick(idx) on a click. */
-  function areaLayer(topology, values, options) {
-    var state = {values: prepare(values)};
-    var all = features(topology);
+  function areaLayer(shape, values, options) {
+    var state = {values: prepare(values, shape.columns)};
+    var all = features(shape.topology);
     var base = options.style || {};
     function style(feature) {
       var s = Object.assign({}, base);
@@ -108,7 +113,7 @@
     layer.addData({type: "FeatureCollection", features: all});
     layer.prevmapData = {type: "FeatureCollection", features: all};
     layer.prevmapRestyle = function (next) {
-      state.values = prepare(next);
+      state.values = prepare(next, shape.columns);
       layer.setStyle(style);
     };
     layer.prevmapTooltip = function (i) { return tooltip(state.values, i); };
