@@ -2,8 +2,53 @@
 
 Run with ``make run`` (or ``streamlit run app.py``).
 """
+# ruff: noqa: E402 - the page's first lines are drawn before the imports below (first_paint)
 
 from __future__ import annotations
+
+import streamlit as st
+
+from login_page import require_login
+
+PAGE_TITLE = "prevmap – barns och ungas behov av förebyggande arbete per område"
+BANNER = ("Områdesbaserad kartläggning: ett behovsindex per område ur offentlig statistik "
+          "och kommunens egna data, med osäkerhet, kluster och åtgärdsplan.")
+LOADING_TEXT = "Läser in data …"
+# Set once a session has its first analysis: later reruns show no placeholder.
+LOADED = "_first_analysis_shown"
+
+
+def first_paint() -> DeltaGenerator:
+    """The page's config, title and banner, the login in team mode, and a placeholder that
+    says the data are being read in the first run of a session (empty in later runs, so
+    that a weight change does not flash it; emptied by :func:`loaded`). Drawn before
+    anything heavy is imported: a cold start spends seconds importing geopandas, folium
+    and the analysis, and showed a blank page meanwhile."""
+    st.set_page_config(page_title="prevmap – behov per område", page_icon="🗺️", layout="wide")
+    st.title(PAGE_TITLE)
+    st.caption(BANNER)
+    require_login()   # team mode: nothing below (no data, no upload) before a login
+    slot = st.empty()
+    if LOADED not in st.session_state:
+        slot.info(LOADING_TEXT, icon="⏳")
+    return slot
+
+
+def loaded() -> None:
+    """The data are in (or the page stopped before them): the placeholder goes."""
+    st.session_state[LOADED] = True
+    if LOADING is not None:
+        LOADING.empty()
+
+
+def stop() -> NoReturn:
+    """``st.stop()`` without the placeholder: nothing drawn after a stop reaches the page."""
+    loaded()
+    st.stop()
+
+
+# Not when a reading child of the fork server imports this file as __mp_main__ (see the end).
+LOADING = first_paint() if __name__ == "__main__" else None
 
 import hashlib
 import os
@@ -13,10 +58,9 @@ from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import pandas as pd
-import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from geo import sources
@@ -89,7 +133,6 @@ from indicators.settings import (
     validate_settings,
 )
 from indicators.table import available_indicators
-from login_page import require_login
 from map_component import clicked_row, show_map
 from plan_page import show_plan_page
 
@@ -1135,9 +1178,7 @@ def last_catalogue() -> Catalogue:
 
 
 def main() -> None:
-    st.set_page_config(page_title="prevmap – behov per område", page_icon="🗺️", layout="wide")
-    st.title("prevmap – barns och ungas behov av förebyggande arbete per område")
-    require_login()   # team mode: nothing below (no data, no upload) before a login
+    # The page's config, title, banner, login and placeholder are drawn above (first_paint).
     messages = st.container()
     # The map, the drivers, the plan and the method are computed only while their tab is
     # open (a weight change on the map tab stays quick); the data page always runs.
@@ -1157,7 +1198,7 @@ def main() -> None:
                                    "hämtade data fungerar utan nätverk."))
         else:   # any failure: a Swedish message, never a traceback
             show_error(messages, err, "Data kunde inte läsas in")
-        st.stop()
+        stop()
     if columns_slot is not None:
         with columns_slot:
             show_table_columns(inputs)
@@ -1169,7 +1210,7 @@ def main() -> None:
         messages.info("Ingen av tabellens kolumner är en indikator i katalogen. Under fliken "
                       "Data och källor visar 'Kolumnerna i filen' varför, och där kan du göra "
                       "en indikator av en kolumn (namn, domän, riktning, täljare och nämnare).")
-        st.stop()
+        stop()
 
     if inputs.synthetic:
         messages.warning("**SYNTETISKA DEMODATA.** Indikatorvärdena är påhittade av en "
@@ -1181,7 +1222,8 @@ def main() -> None:
         analysis = analysed(inputs, settings)
     except Exception as err:  # any failure: a Swedish message, never a traceback
         show_error(messages, err, "Analysen kunde inte göras")
-        st.stop()
+        stop()
+    loaded()
     comparisons = None
     try:     # a bad comparison file leaves the ranking and the map usable
         comparisons = choose_comparisons(choice)
@@ -1339,3 +1381,4 @@ def show_ranking(analysis: Analysis, kommun: str | None, tiles: str | None,
 if __name__ == "__main__":
     with failures_shown("Sidan kunde inte visas"):
         main()
+    loaded()   # also after a failure shown instead of the page (main's stops call stop())

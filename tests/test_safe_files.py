@@ -486,3 +486,27 @@ def test_self_crossings_counts_a_bow_tie_once_and_a_box_never() -> None:
     assert self_crossings(square, 10) == 0
     assert 10 < self_crossings(tangle(200), 10) < 10 + 16 * 200  # stops after one chunk
 
+
+
+def test_bundled_areas_are_read_in_the_process_and_a_copy_in_the_child(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """prevmap's own area file is read in the process (a command or a cold start does not
+    wait for the fork server); the same bytes as the user's file go to the bounded child,
+    and both give the same table."""
+    from geo.inputs import DEFAULT_AREAS
+    from geo.io import safe_files
+
+    children: list[str] = []
+
+    def spy(func, args, limits, name):  # noqa: ANN001, ANN202 - run_bounded's signature
+        children.append(name)
+        return run_bounded(func, args, limits, name)
+
+    monkeypatch.setattr(safe_files, "run_bounded", spy)
+    bundled = read_layer(DEFAULT_AREAS)
+    assert children == []
+    upload = tmp_path / "ytor.parquet"
+    upload.write_bytes(DEFAULT_AREAS.read_bytes())
+    uploaded = read_layer(upload)
+    assert children == ["ytor.parquet"]
+    assert bundled.to_wkb().equals(uploaded.to_wkb()) and bundled.crs == uploaded.crs

@@ -45,7 +45,9 @@ the user's file (never the private copy's path), what was found and how to fix i
 
 Cost (``benchmarks/bench_safe_read.py``): the first read of a process starts the fork
 server (about 1-2 s: a fresh interpreter imports geopandas); every read after that forks
-it (tens of milliseconds) and sends the table back pickled.
+it (tens of milliseconds) and sends the table back pickled. prevmap's own files under
+``data/`` (:func:`is_bundled`, e.g. the default areas) get the same checks but are read in
+the process: a command or a cold start of the app does not wait for the fork server.
 """
 
 from __future__ import annotations
@@ -646,6 +648,11 @@ def read_spatial_file(path: str | Path, *, layer: str | None = None,
     except OSError:
         raise AreaFileError(f"filen '{path}' finns inte. Kontrollera sökvägen.") from None
     limits.check("max_bytes", size, name)
+    if is_bundled(path):
+        # prevmap's own file (the default areas), trusted as its tables are: the same checks
+        # and reader, in this process. The fork server would cost a cold start 0.6-2 s
+        # (a fresh interpreter importing geopandas) for a file that is no user's.
+        return _read_private(path, name, kind, layer, limits)
     with tempfile.TemporaryDirectory(prefix="prevmap-read-") as folder:
         private = Path(folder) / PRIVATE_NAME[kind]
         _bounded_copy(path, private, limits, name)
@@ -653,8 +660,9 @@ def read_spatial_file(path: str | Path, *, layer: str | None = None,
         return run_bounded(_read_private, (private, name, kind, layer, limits), limits, name)
 
 
-#: Files shipped with prevmap (``data/`` of the repository) are trusted: their tables are read
-#: in this process. Every other table is the user's and is read in the bounded child.
+#: Files shipped with prevmap (``data/`` of the repository) are trusted: their tables and
+#: spatial files are read in this process. Every other file is the user's and is read in the
+#: bounded child.
 BUNDLED_DATA = Path(__file__).resolve().parents[2] / "data"
 
 
