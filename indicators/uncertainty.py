@@ -92,8 +92,11 @@ How it is computed fast (many draws at once with numpy):
   ``noise_replicates`` sets ``R`` by hand. ``method_text`` says which was used.
 * **Ranks.** Per draw, one sort of 64-bit keys (the score rounded to 9 decimals, then the
   area index) gives the order and the ties; ranks are stored as 16-bit integers per area
-  and draw (32-bit from 32 768 areas), and per area the counts of each rank give the
-  quantiles, ``p_top_k`` and ``rank_counts``.
+  and draw (32-bit from 32 768 areas). Per area the quantiles, ``p_top_k`` and the
+  moments come from its draws (a partial sort and sums, linear in the draws); only for
+  at most ``RANK_COUNTS_MAX_AREAS`` areas, where ``rank_counts`` is kept, from the counts
+  of every rank, which costs ``areas`` per area and so ``areas**2`` in all (the same
+  numbers: every one is a whole-number sum below 2**53).
 * **Batches, and a map the caller chooses.** Draws are processed in batches that bound
   memory (at least ``PARALLEL_BATCHES`` when there are enough draws), each batch one call
   of a ``map``-like callable: the built-in ``map`` by default (one after the other), or
@@ -1143,6 +1146,7 @@ def rank_uncertainty(table: pd.DataFrame, catalogue: Catalogue, settings: Analys
 
     list(mapper(rank_batch, range(len(batches))))
     chunk = max(1, -(-n // PARALLEL_BATCHES))
+    step = max(1, _SCORE_CELLS // max(1, draws))     # areas summarised at once (memory)
     # P(top k)'s standard error: binomial over independent draws, or over the noise
     # replicates as clusters when draws share them (see the module docstring).
     replicates = 0 if plan.noise is None else len(plan.noise)
@@ -1153,9 +1157,41 @@ def rank_uncertainty(table: pd.DataFrame, catalogue: Catalogue, settings: Analys
     moments = np.zeros((n, 3))   # sums over draws of |rank - chosen rank|, rank, rank^2
     chosen = ranking.rank.to_numpy(dtype=float)[positions]
     every_rank = np.arange(n + 1, dtype=float)
+    # rank_areas' ranks are whole numbers ("min" ranks): then every statistic is a sum of
+    # whole numbers below 2**53, the same in any order, and is summed over the draws.
+    whole = bool(np.array_equal(chosen, np.rint(chosen)))
+    kth = [t - 1 for t in thresholds]
 
-    def summarise(i: int) -> None:     # per area: counts of each rank -> statistics
-        for a in range(i * chunk, min(n, (i + 1) * chunk)):
+    def summarise(i: int) -> None:
+        if hist is None and whole:
+            summarise_draws(i * chunk, min(n, (i + 1) * chunk))
+        else:
+            summarise_counts(i * chunk, min(n, (i + 1) * chunk))
+
+    def summarise_draws(a0: int, a1: int) -> None:
+        """Per area from its draws, in O(draws): the q-quantile rank is the
+        ceil(q * draws / 100)-th smallest (np.partition), the rest are sums. Exactly the
+        statistics of summarise_counts, without its O(n) per area (its counts of every
+        rank), which made the summary grow as n**2."""
+        for b0 in range(a0, a1, step):
+            b1 = min(a1, b0 + step)
+            ranks = store[b0:b1]
+            stats[b0:b1, :-1] = np.partition(ranks, kth, axis=1)[:, kth]
+            top = ranks <= top_k
+            stats[b0:b1, -1] = np.count_nonzero(top, axis=1)
+            if shared:
+                in_top = np.add.reduceat(top.astype(np.int64), starts, axis=1)
+                spread[b0:b1] = np.sum((in_top - sizes * (stats[b0:b1, -1:] / draws)) ** 2,
+                                       axis=1)
+            wide = ranks.astype(np.int64)
+            moments[b0:b1, 1] = wide.sum(axis=1)
+            moments[b0:b1, 0] = np.abs(wide - chosen[b0:b1, None].astype(np.int64)).sum(axis=1)
+            np.multiply(wide, wide, out=wide)
+            moments[b0:b1, 2] = wide.sum(axis=1)
+
+    def summarise_counts(a0: int, a1: int) -> None:
+        """Per area from the counts of each rank (kept as rank_counts for few areas)."""
+        for a in range(a0, a1):
             counts = np.bincount(store[a], minlength=n + 1)
             cumulative = np.cumsum(counts)
             stats[a, :-1] = np.searchsorted(cumulative, thresholds)
