@@ -156,7 +156,7 @@ NOISE_CELL_BUDGET = 4_000_000       # draws x noisy cells above which noise is s
 SHARED_NOISE_MIN_REPLICATES = 50    # fewest noise replicates when they are shared
 PARALLEL_BATCHES = 16              # at least this many batches of draws (when there are enough)
 
-_SCORE_CELLS = 1 << 21              # draws x areas per batch
+_SCORE_CELLS = 1 << 20              # draws x areas per batch (about 21 bytes each)
 _VALUE_CELLS = 1 << 22              # replicates x areas x indicators per batch
 _NOISE_CHUNK_CELLS = 1 << 18        # replicates x noisy cells per noise seed
 _PATTERN_LOOP_MAX = 32              # more missingness patterns: gather instead of matmul
@@ -621,11 +621,10 @@ def _effective_weights(model: _Model, w: np.ndarray, v: np.ndarray) -> np.ndarra
     return wp * share[..., model.domain_of]
 
 
-def _transform(z: np.ndarray, model: _Model, rows: np.ndarray | slice, norm: int,
-               agg: int) -> np.ndarray:
+def _transform(z: np.ndarray, model: _Model, rows: np.ndarray | slice) -> np.ndarray:
     """Normalised values (R, c, n) of the model's indicators ``rows`` -> what the
-    weighted sums use, in place: the values, 0 where missing (the same for both
-    aggregations; ``norm`` and ``agg`` name the data set)."""
+    weighted sums use, in place: the values, 0 where missing (the same for every
+    normalisation and both aggregations, so one transformed array serves them all)."""
     z[:, ~model.present[rows]] = 0.0
     return z
 
@@ -708,11 +707,10 @@ class _Ranker:
         self.bits = max(1, (n - 1).bit_length())
         self.bound = bound
         self.key = np.empty((rows, n), dtype=np.int64)
-        self.order = np.empty((rows, n), dtype=np.int64)
         self.new = np.empty((rows, max(0, n - 1)), dtype=bool)
         self.pos = np.empty((rows, n), dtype=self.dtype)
         self.ranks = np.empty((rows, n), dtype=self.dtype)
-        self.first = np.tile(np.arange(1, n + 1, dtype=self.dtype), (rows, 1))
+        self.first = np.arange(1, n + 1, dtype=self.dtype)     # broadcast over the rows
         # The low key bits: the area index, less the rounder's bits shifted up, so that
         # (rounded bits << bits) + area_key = (rounded score << bits) | area (mod 2**64).
         self.area_key = np.arange(n, dtype=np.uint64) + np.uint64(
@@ -739,7 +737,8 @@ class _Ranker:
         q = np.multiply(scores, -(10.0 ** TIE_DECIMALS), out=scores if overwrite else None)
         largest = self.bound if self.bound is not None else float(np.abs(scores).max())
         if self.fits(largest):
-            key, order = self.key[:b], self.order[:b]
+            # The order goes where the rounded scores were: they are in the keys by then.
+            key, order = self.key[:b], q.view(np.int64)
             # Round to whole numbers (of 1e-9) the fast way: adding 1.5 * 2**52 leaves no
             # fraction bits for |q| < 2**51 and rounds half to even like np.rint; the bits
             # of the sum minus those of 1.5 * 2**52 are then the integer (subtracted, shifted
@@ -763,12 +762,12 @@ class _Ranker:
             np.add(order, self.row[:b], out=order)
         else:                                       # row r, area a -> r * n + a
             np.add(order, self.offsets[:b], out=order)
-        ranks.ravel()[order.ravel()] = self.first[:b].ravel()
+        ranks.ravel()[order] = self.first
         tied = np.flatnonzero(~new.all(axis=1))
         if len(tied):                               # rows with ties: each its group's first
             pos = self.pos[:len(tied)]
             pos[:, 0] = 1
-            np.multiply(new[tied], self.first[:len(tied), 1:], out=pos[:, 1:],
+            np.multiply(new[tied], self.first[1:], out=pos[:, 1:],
                         casting="unsafe")
             np.maximum.accumulate(pos, axis=1, out=pos)
             ranks.ravel()[order[tied].ravel()] = pos.ravel()
@@ -900,7 +899,7 @@ def _draws(model: _Model, options: UncertaintyOptions, mapper: Mapper) -> _Draws
     for code in np.unique(norm * 2 + agg).tolist():
         k, a = divmod(code, 2)
         z = _normalise(model.values[None], model, slice(None), k)
-        base[k, a] = _transform(z, model, slice(None), k, a)[0]
+        base[k, a] = _transform(z, model, slice(None))[0]
     return _Draws(order=order, replicate=replicate[order], norm=norm[order], agg=agg[order],
                   base=base, noise=noise)
 
@@ -1027,12 +1026,12 @@ def _batch_scores(model: _Model, plan: _Plan, d0: int, d1: int,
         noisy.reshape(r1 - r0, -1)[:, model.cells] = plan.noise[r0:r1]
         for method in np.unique(norm):
             reps = np.unique(rep[norm == method])
-            z = _normalise(noisy[reps], model, model.noisy, int(method))
+            # Transformed in place, once: both aggregations read the same values (see
+            # _transform), so no copy per aggregation.
+            z = _transform(_normalise(noisy[reps], model, model.noisy, int(method)), model,
+                           model.noisy)
             for how in np.unique(agg[norm == method]):
-                used = np.unique(rep[(norm == method) & (agg == how)])
-                at = np.searchsorted(reps, used)   # z[at] is a copy: transformed in place
-                transformed[int(method), int(how)] = (used, _transform(
-                    z[at], model, model.noisy, int(method), int(how)))
+                transformed[int(method), int(how)] = (reps, z)
     e = _effective_weights(model, plan.w[d0:d1], plan.v[d0:d1])
     out = np.empty((d1 - d0, model.n)) if out is None else out
     edges = np.flatnonzero(np.diff(combos)) + 1
@@ -1062,7 +1061,7 @@ def composite_scores(table: pd.DataFrame, catalogue: Catalogue, settings: Analys
     model = _prepare(table, catalogue, settings, source)
     out = np.empty((1, model.n))
     z = _normalise(model.values[None], model, slice(None), model.normalisation)
-    tt = _transform(z, model, slice(None), model.normalisation, model.aggregation)[0]
+    tt = _transform(z, model, slice(None))[0]
     e = _effective_weights(model, model.indicator_weights[None], model.domain_weights[None])
     _scores(model, tt, e, AGGREGATION_CHOICES[model.aggregation], out)
     score = np.full(len(model.area_index), np.nan)
