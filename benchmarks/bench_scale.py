@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_scale.py           # everything (about 3 minutes)
     .venv/bin/python benchmarks/bench_scale.py --no-app  # without the Streamlit reruns
+    .venv/bin/python benchmarks/bench_scale.py --scaling # only the weight change by size
 
 Measures, against the targets of the issue "National scale, fast":
 
@@ -17,6 +18,15 @@ Measures, against the targets of the issue "National scale, fast":
   at national level (target < 2 s) and on Huddinge's 22 RegSO (target < 0.3 s), with
   app.py compiled once as ``streamlit run`` does (:func:`server_script_cache`); Huddinge
   also as plain AppTest, which compiles app.py on every rerun.
+
+* **Scaling of a weight change** (``--scaling``, also part of a full run): Voronoi
+  coverages of 3 363, 6 000, 12 000 and 20 000 cells with synthetic indicators, each in
+  a fresh subprocess: ``run_analysis`` cold, then weight changes as the app makes them
+  (the weight-independent stages and the neighbour graph kept), the Monte Carlo's share
+  of them (``assess_kept``), the peak resident memory (``ru_maxrss``) with the last
+  :data:`APP_KEPT` analyses held as the app's cache holds them, and what the shell's
+  caches weigh. The exponent ``b`` of ``time = a * n**b`` is fitted (least squares on
+  logs) over the sizes; linear is 1. Target: linear, peak memory under 1 GB at 20 000.
 
 Needs the duva wheel (``make setup`` fetches it); exits with a message without it.
 Times are wall-clock medians; the imports are reported apart (about 3 s, once per
@@ -168,6 +178,76 @@ def coverage_6000(rows: dict[str, object]) -> None:
     rows["6 000 cells: prevmap / explore() size"] = len(html) / size
 
 
+SIZES = (3363, 6000, 12000, 20000)
+APP_KEPT = 4        # analyses the app's cache holds at once (app.py, KEPT["analysis"])
+
+
+def one_size(n: int) -> dict[str, float]:
+    """The weight change on ``n`` Voronoi cells, measured in this process (run it in a
+    fresh one: ``ru_maxrss`` is the peak of the whole process)."""
+    import resource
+    import statistics
+
+    from geo import analysis as shell
+    from geo.spatial import weights as spatial_weights
+
+    frame = voronoi_coverage(n, side_m=100_000 * (n / 6000) ** 0.5, vertices=60)
+    areas = areas_from_frame(frame, SourceInfo(f"Voronoi {n}", "bench_scale", "2026-11-23"),
+                             id_column=AREA_ID, name_column=AREA_NAME)
+    inputs = sources.demo_inputs(areas, "0180", "national")
+    del frame
+    start = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    step = iter(np.arange(1.5, 50, 0.25))
+    t_cold, first = timed(lambda: run_analysis(inputs, weights(1.0)))
+    held = [first]
+    changes, assess = [], []
+    for _ in range(5):
+        settings = weights(float(next(step)))
+        t, made = timed(lambda s=settings: run_analysis(inputs, s))
+        changes.append(t)
+        held = (held + [made])[-APP_KEPT:]
+        settings = weights(float(next(step)))
+        protected = shell.protect_inputs(inputs, settings)     # kept: as run_analysis does
+        assess.append(timed(lambda s=settings, p=protected: shell.assess_kept(
+            p.digest, p.table, p.catalogue, s, source=p.table_name, carried=p.carried))[0])
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"areas": n, "run_analysis cold (s)": t_cold,
+            "weight change, run_analysis (s)": statistics.median(changes),
+            "weight change, of which the Monte Carlo (s)": statistics.median(assess),
+            "peak RSS (MiB)": peak, "RSS before the first analysis (MiB)": start,
+            "Monte Carlo stages kept (MiB)": shell.MONTE_CARLO.nbytes / 2**20,
+            "graphs kept": len(spatial_weights._graph_cache)}
+
+
+def exponent(sizes: list[float], times: list[float]) -> float:
+    """``b`` of the least-squares fit of ``log t = log a + b log n``."""
+    return float(np.polyfit(np.log(sizes), np.log(times), 1)[0])
+
+
+def scaling(rows: dict[str, object]) -> None:
+    """:func:`one_size` of every :data:`SIZES`, each in a fresh subprocess, and the fits."""
+    import subprocess
+
+    results = []
+    for n in SIZES:
+        done = subprocess.run([sys.executable, __file__, "--one-size", str(n)], check=True,
+                              capture_output=True, text=True, cwd=ROOT)
+        results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    for result in results:
+        for name, value in result.items():
+            if name != "areas":
+                rows[f"scaling {result['areas']:>6,} areas: {name}"] = value
+    sizes = [r["areas"] for r in results]
+    for name in ("weight change, run_analysis (s)", "weight change, of which the Monte Carlo (s)"):
+        times = [r[name] for r in results]
+        rows[f"scaling: exponent b of {name[:-4]}, all sizes [target 1]"] = exponent(sizes,
+                                                                                     times)
+        rows[f"scaling: exponent b of {name[:-4]}, 6 000 -> 20 000"] = exponent(sizes[1:],
+                                                                               times[1:])
+    rows["scaling: peak RSS at 20 000 areas (MiB) [target < 1 GB]"] = results[-1][
+        "peak RSS (MiB)"]
+
+
 def server_script_cache() -> None:
     """Make AppTest keep app.py's compiled code between reruns, as a server does.
 
@@ -219,20 +299,35 @@ def app_reruns(rows: dict[str, object]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--no-app", action="store_true", help="skip the Streamlit reruns")
+    parser.add_argument("--scaling", action="store_true", help="only the scaling by size")
+    parser.add_argument("--one-size", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.one_size:
+        print(json.dumps(one_size(args.one_size)))
+        return
+    if args.scaling:
+        rows = {}
+        scaling(rows)
+        report(rows, OUT.with_name("bench_scale_sizes.json"))
+        return
     if sources.find_duva_wheel() is None:
         sys.exit("The duva wheel is absent (run 'make setup'): nothing to measure.")
     rows: dict[str, object] = {"imports (s)": IMPORT_S}
     national(rows)
     coverage_6000(rows)
+    scaling(rows)
     if not args.no_app:
         app_reruns(rows)
+    report(rows, OUT)
+
+
+def report(rows: dict[str, object], path: Path) -> None:
     print(f"prevmap scale benchmark, Python {platform.python_version()}, {platform.machine()}")
     for name, value in rows.items():
         shown = f"{value:.3f}" if isinstance(value, float) else str(value)
         print(f"{name:72} {shown:>24}")
-    OUT.parent.mkdir(exist_ok=True)
-    OUT.write_text(json.dumps(rows, indent=1, default=str) + "\n", encoding="utf-8")
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps(rows, indent=1, default=str) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

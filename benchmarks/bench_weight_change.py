@@ -10,7 +10,10 @@ are interleaved, and both wall-clock and CPU time (all threads) are reported: on
 shared machine the CPU time is the steadier of the two. The national RegSO inputs are
 built as in ``bench_scale.py`` (needs the duva wheel; skipped without it). Also timed:
 the content key of each table (``indicators.table.table_key``) and ``Inputs.digest``. Run
-against code without the cache, both columns measure the same thing. Not part of the test suite.
+against code without the cache, both columns measure the same thing. Last, a second
+national weight change is profiled: how often, and for how long, it hashes the geometry,
+builds the neighbour graph or derives the hot-spot test's weights (none of it, since
+they are kept per area set). Not part of the test suite.
 """
 
 from __future__ import annotations
@@ -105,6 +108,39 @@ def measure(name: str, inputs: Inputs, repeat: int, rows: list) -> None:
                      t_digest, t_digest))
 
 
+# What a weight change must not redo on the same areas (issue 17): hashing the geometry
+# for the graph's cache key, building the neighbour graph, deriving the test's weights.
+# Function names as cProfile shows them; "_fingerprint" is the hash in code before the
+# fingerprint was kept, "_geometry_fingerprint" after.
+GRAPH_WORK = {"geometry hashed (fingerprint)": ("_fingerprint", "_geometry_fingerprint"),
+              "neighbour graph built (queen_graph)": ("queen_graph",),
+              "test weights derived (transform)": ("transform",),
+              "find_hotspots (all of it)": ("find_hotspots",)}
+
+
+def graph_work(inputs: Inputs, rows: list) -> None:
+    """cProfile of a second weight change (the first filled every cache): calls and
+    seconds of each of GRAPH_WORK, added to ``rows`` as (name, calls, seconds)."""
+    import cProfile
+    import pstats
+
+    base = list_profiles()["Bred prevention"]
+    for _ in range(2):
+        run_analysis(inputs, next_settings(base))
+    profile = cProfile.Profile()
+    profile.enable()
+    run_analysis(inputs, next_settings(base))
+    profile.disable()
+    stats = pstats.Stats(profile).stats
+    for name, functions in GRAPH_WORK.items():
+        calls = seconds = 0.0
+        for (_, _, function), (_, ncalls, _, cumulative, _) in stats.items():
+            if function in functions:
+                calls += ncalls
+                seconds += cumulative
+        rows.append((name, int(calls), seconds))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--no-national", action="store_true", help="Huddinge only")
@@ -120,6 +156,9 @@ def main() -> None:
             inputs = sources.demo_inputs(areas, sources.SWEDEN, "national")
             measure(f"national ({len(inputs.table)} RegSO)", inputs,
                     max(5, args.repeat // 2), rows)
+    work: list[tuple[str, int, float]] = []
+    if not args.no_national and sources.find_duva_wheel() is not None:
+        graph_work(inputs, work)
     print(f"weight change, Python {platform.python_version()}, numpy {np.__version__}; "
           "medians, seconds (CPU: all threads)")
     print(f"{'':58} {'cold wall':>9} {'warm wall':>9} {'ratio':>6} {'cold CPU':>9} "
@@ -127,6 +166,11 @@ def main() -> None:
     for name, (c_wall, c_cpu), (w_wall, w_cpu) in rows:
         print(f"{name:58} {c_wall:9.4f} {w_wall:9.4f} {c_wall / w_wall:6.2f} {c_cpu:9.4f} "
               f"{w_cpu:9.4f} {c_cpu / max(w_cpu, 1e-9):6.2f}")
+    if work:
+        print("\nnational: a second weight change under cProfile (the first filled the caches)")
+        print(f"{'':58} {'calls':>9} {'seconds':>9}")
+        for name, calls, seconds in work:
+            print(f"{name:58} {calls:9d} {seconds:9.4f}")
 
 if __name__ == "__main__":
     main()

@@ -64,7 +64,10 @@ MAX_WORKERS = 4                 # threads of the Monte Carlo (numpy releases the
 STAGES = LRUCache(16)           # WeightlessStage per (inputs digest, source, settings key)
 MONTE_CARLO = LRUCache(16, max_bytes=128_000_000, weigh=lambda stage: stage.nbytes)
 """MonteCarloStage per stage key and :func:`~indicators.uncertainty.monte_carlo_key`
-(Sweden's RegSO: about 31 MB each)."""
+(Sweden's RegSO: about 31 MB each; 20,000 areas: 142 MB, 114 MB of it the noise
+replicates, so that the bound keeps only the newest there). The bulk of what a weight
+change keeps: an :class:`Analysis` itself holds about 4 MB at 6,000 areas (its ranking's
+weights and contributions, the joined frame), never the draws."""
 PROTECTED = LRUCache(8)         # protect_inputs per (inputs digest, threshold, min population)
 
 _POOL = ThreadPoolExecutor(max_workers=max(1, min(MAX_WORKERS, os.cpu_count() or 1)),

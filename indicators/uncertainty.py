@@ -92,8 +92,11 @@ How it is computed fast (many draws at once with numpy):
   ``noise_replicates`` sets ``R`` by hand. ``method_text`` says which was used.
 * **Ranks.** Per draw, one sort of 64-bit keys (the score rounded to 9 decimals, then the
   area index) gives the order and the ties; ranks are stored as 16-bit integers per area
-  and draw (32-bit from 32 768 areas), and per area the counts of each rank give the
-  quantiles, ``p_top_k`` and ``rank_counts``.
+  and draw (32-bit from 32 768 areas). Per area the quantiles, ``p_top_k`` and the
+  moments come from its draws (a partial sort and sums, linear in the draws); only for
+  at most ``RANK_COUNTS_MAX_AREAS`` areas, where ``rank_counts`` is kept, from the counts
+  of every rank, which costs ``areas`` per area and so ``areas**2`` in all (the same
+  numbers: every one is a whole-number sum below 2**53).
 * **Batches, and a map the caller chooses.** Draws are processed in batches that bound
   memory (at least ``PARALLEL_BATCHES`` when there are enough draws), each batch one call
   of a ``map``-like callable: the built-in ``map`` by default (one after the other), or
@@ -153,7 +156,7 @@ NOISE_CELL_BUDGET = 4_000_000       # draws x noisy cells above which noise is s
 SHARED_NOISE_MIN_REPLICATES = 50    # fewest noise replicates when they are shared
 PARALLEL_BATCHES = 16              # at least this many batches of draws (when there are enough)
 
-_SCORE_CELLS = 1 << 21              # draws x areas per batch
+_SCORE_CELLS = 1 << 20              # draws x areas per batch (about 21 bytes each)
 _VALUE_CELLS = 1 << 22              # replicates x areas x indicators per batch
 _NOISE_CHUNK_CELLS = 1 << 18        # replicates x noisy cells per noise seed
 _PATTERN_LOOP_MAX = 32              # more missingness patterns: gather instead of matmul
@@ -618,11 +621,10 @@ def _effective_weights(model: _Model, w: np.ndarray, v: np.ndarray) -> np.ndarra
     return wp * share[..., model.domain_of]
 
 
-def _transform(z: np.ndarray, model: _Model, rows: np.ndarray | slice, norm: int,
-               agg: int) -> np.ndarray:
+def _transform(z: np.ndarray, model: _Model, rows: np.ndarray | slice) -> np.ndarray:
     """Normalised values (R, c, n) of the model's indicators ``rows`` -> what the
-    weighted sums use, in place: the values, 0 where missing (the same for both
-    aggregations; ``norm`` and ``agg`` name the data set)."""
+    weighted sums use, in place: the values, 0 where missing (the same for every
+    normalisation and both aggregations, so one transformed array serves them all)."""
     z[:, ~model.present[rows]] = 0.0
     return z
 
@@ -705,11 +707,10 @@ class _Ranker:
         self.bits = max(1, (n - 1).bit_length())
         self.bound = bound
         self.key = np.empty((rows, n), dtype=np.int64)
-        self.order = np.empty((rows, n), dtype=np.int64)
         self.new = np.empty((rows, max(0, n - 1)), dtype=bool)
         self.pos = np.empty((rows, n), dtype=self.dtype)
         self.ranks = np.empty((rows, n), dtype=self.dtype)
-        self.first = np.tile(np.arange(1, n + 1, dtype=self.dtype), (rows, 1))
+        self.first = np.arange(1, n + 1, dtype=self.dtype)     # broadcast over the rows
         # The low key bits: the area index, less the rounder's bits shifted up, so that
         # (rounded bits << bits) + area_key = (rounded score << bits) | area (mod 2**64).
         self.area_key = np.arange(n, dtype=np.uint64) + np.uint64(
@@ -736,7 +737,8 @@ class _Ranker:
         q = np.multiply(scores, -(10.0 ** TIE_DECIMALS), out=scores if overwrite else None)
         largest = self.bound if self.bound is not None else float(np.abs(scores).max())
         if self.fits(largest):
-            key, order = self.key[:b], self.order[:b]
+            # The order goes where the rounded scores were: they are in the keys by then.
+            key, order = self.key[:b], q.view(np.int64)
             # Round to whole numbers (of 1e-9) the fast way: adding 1.5 * 2**52 leaves no
             # fraction bits for |q| < 2**51 and rounds half to even like np.rint; the bits
             # of the sum minus those of 1.5 * 2**52 are then the integer (subtracted, shifted
@@ -760,12 +762,12 @@ class _Ranker:
             np.add(order, self.row[:b], out=order)
         else:                                       # row r, area a -> r * n + a
             np.add(order, self.offsets[:b], out=order)
-        ranks.ravel()[order.ravel()] = self.first[:b].ravel()
+        ranks.ravel()[order] = self.first
         tied = np.flatnonzero(~new.all(axis=1))
         if len(tied):                               # rows with ties: each its group's first
             pos = self.pos[:len(tied)]
             pos[:, 0] = 1
-            np.multiply(new[tied], self.first[:len(tied), 1:], out=pos[:, 1:],
+            np.multiply(new[tied], self.first[1:], out=pos[:, 1:],
                         casting="unsafe")
             np.maximum.accumulate(pos, axis=1, out=pos)
             ranks.ravel()[order[tied].ravel()] = pos.ravel()
@@ -897,7 +899,7 @@ def _draws(model: _Model, options: UncertaintyOptions, mapper: Mapper) -> _Draws
     for code in np.unique(norm * 2 + agg).tolist():
         k, a = divmod(code, 2)
         z = _normalise(model.values[None], model, slice(None), k)
-        base[k, a] = _transform(z, model, slice(None), k, a)[0]
+        base[k, a] = _transform(z, model, slice(None))[0]
     return _Draws(order=order, replicate=replicate[order], norm=norm[order], agg=agg[order],
                   base=base, noise=noise)
 
@@ -1024,12 +1026,12 @@ def _batch_scores(model: _Model, plan: _Plan, d0: int, d1: int,
         noisy.reshape(r1 - r0, -1)[:, model.cells] = plan.noise[r0:r1]
         for method in np.unique(norm):
             reps = np.unique(rep[norm == method])
-            z = _normalise(noisy[reps], model, model.noisy, int(method))
+            # Transformed in place, once: both aggregations read the same values (see
+            # _transform), so no copy per aggregation.
+            z = _transform(_normalise(noisy[reps], model, model.noisy, int(method)), model,
+                           model.noisy)
             for how in np.unique(agg[norm == method]):
-                used = np.unique(rep[(norm == method) & (agg == how)])
-                at = np.searchsorted(reps, used)   # z[at] is a copy: transformed in place
-                transformed[int(method), int(how)] = (used, _transform(
-                    z[at], model, model.noisy, int(method), int(how)))
+                transformed[int(method), int(how)] = (reps, z)
     e = _effective_weights(model, plan.w[d0:d1], plan.v[d0:d1])
     out = np.empty((d1 - d0, model.n)) if out is None else out
     edges = np.flatnonzero(np.diff(combos)) + 1
@@ -1059,7 +1061,7 @@ def composite_scores(table: pd.DataFrame, catalogue: Catalogue, settings: Analys
     model = _prepare(table, catalogue, settings, source)
     out = np.empty((1, model.n))
     z = _normalise(model.values[None], model, slice(None), model.normalisation)
-    tt = _transform(z, model, slice(None), model.normalisation, model.aggregation)[0]
+    tt = _transform(z, model, slice(None))[0]
     e = _effective_weights(model, model.indicator_weights[None], model.domain_weights[None])
     _scores(model, tt, e, AGGREGATION_CHOICES[model.aggregation], out)
     score = np.full(len(model.area_index), np.nan)
@@ -1143,6 +1145,7 @@ def rank_uncertainty(table: pd.DataFrame, catalogue: Catalogue, settings: Analys
 
     list(mapper(rank_batch, range(len(batches))))
     chunk = max(1, -(-n // PARALLEL_BATCHES))
+    step = max(1, _SCORE_CELLS // max(1, draws))     # areas summarised at once (memory)
     # P(top k)'s standard error: binomial over independent draws, or over the noise
     # replicates as clusters when draws share them (see the module docstring).
     replicates = 0 if plan.noise is None else len(plan.noise)
@@ -1153,9 +1156,41 @@ def rank_uncertainty(table: pd.DataFrame, catalogue: Catalogue, settings: Analys
     moments = np.zeros((n, 3))   # sums over draws of |rank - chosen rank|, rank, rank^2
     chosen = ranking.rank.to_numpy(dtype=float)[positions]
     every_rank = np.arange(n + 1, dtype=float)
+    # rank_areas' ranks are whole numbers ("min" ranks): then every statistic is a sum of
+    # whole numbers below 2**53, the same in any order, and is summed over the draws.
+    whole = bool(np.array_equal(chosen, np.rint(chosen)))
+    kth = [t - 1 for t in thresholds]
 
-    def summarise(i: int) -> None:     # per area: counts of each rank -> statistics
-        for a in range(i * chunk, min(n, (i + 1) * chunk)):
+    def summarise(i: int) -> None:
+        if hist is None and whole:
+            summarise_draws(i * chunk, min(n, (i + 1) * chunk))
+        else:
+            summarise_counts(i * chunk, min(n, (i + 1) * chunk))
+
+    def summarise_draws(a0: int, a1: int) -> None:
+        """Per area from its draws, in O(draws): the q-quantile rank is the
+        ceil(q * draws / 100)-th smallest (np.partition), the rest are sums. Exactly the
+        statistics of summarise_counts, without its O(n) per area (its counts of every
+        rank), which made the summary grow as n**2."""
+        for b0 in range(a0, a1, step):
+            b1 = min(a1, b0 + step)
+            ranks = store[b0:b1]
+            stats[b0:b1, :-1] = np.partition(ranks, kth, axis=1)[:, kth]
+            top = ranks <= top_k
+            stats[b0:b1, -1] = np.count_nonzero(top, axis=1)
+            if shared:
+                in_top = np.add.reduceat(top.astype(np.int64), starts, axis=1)
+                spread[b0:b1] = np.sum((in_top - sizes * (stats[b0:b1, -1:] / draws)) ** 2,
+                                       axis=1)
+            wide = ranks.astype(np.int64)
+            moments[b0:b1, 1] = wide.sum(axis=1)
+            moments[b0:b1, 0] = np.abs(wide - chosen[b0:b1, None].astype(np.int64)).sum(axis=1)
+            np.multiply(wide, wide, out=wide)
+            moments[b0:b1, 2] = wide.sum(axis=1)
+
+    def summarise_counts(a0: int, a1: int) -> None:
+        """Per area from the counts of each rank (kept as rank_counts for few areas)."""
+        for a in range(a0, a1):
             counts = np.bincount(store[a], minlength=n + 1)
             cumulative = np.cumsum(counts)
             stats[a, :-1] = np.searchsorted(cumulative, thresholds)

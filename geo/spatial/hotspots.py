@@ -76,7 +76,7 @@ import functools
 import json
 import math
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from statistics import NormalDist
 from typing import TYPE_CHECKING
@@ -86,7 +86,7 @@ import numpy as np
 import pandas as pd
 
 from geo.cache import LRUCache, content_digest
-from geo.spatial.weights import KNN_K, WEIGHTS, build_weights
+from geo.spatial.weights import KNN_K, WEIGHTS, build_weights, fingerprint
 from indicators.clusters import (
     ALPHA,
     MIN_POWER,
@@ -719,18 +719,40 @@ def _plain_esda() -> bool:
     return getattr(esda_crand, "prange", None) is range
 
 
+# The test's weights (row-standardised, and binary with self-weight) of the last
+# TEST_WEIGHTS_CACHE_SIZE graphs, by the layer's fingerprint and the tested ids.
+TEST_WEIGHTS_CACHE_SIZE = 8
+_test_weights_cache = LRUCache(TEST_WEIGHTS_CACHE_SIZE)
+
+
+def _test_weights(graph: Graph, key: Hashable | None) -> tuple[Graph, Graph]:
+    """Local Moran's row-standardised weights and Gi*'s binary weights with self-weight 1
+    of ``graph``; kept by ``key`` (a content key of ``graph``: the layer's fingerprint and
+    the tested ids) unless None. esda reads them without changing them when it draws no
+    permutations of its own (see :func:`_run`), so they can be shared between runs, with
+    what they have computed (their sparse matrices)."""
+    held = None if key is None else _test_weights_cache.get(key)
+    if held is None:
+        held = (graph.transform("r"), graph.transform("b").assign_self_weight(1.0))
+        if key is not None:
+            _test_weights_cache.put(key, held)
+    return held
+
+
 def _run(y: np.ndarray, graph: Graph, permutations: int, seed: int,
-         normal: bool = False) -> dict[str, np.ndarray]:
+         normal: bool = False, key: Hashable | None = None) -> dict[str, np.ndarray]:
     """Local Moran's I and Gi* for ``y`` in the order of ``graph.unique_ids`` (no isolates);
     the p-values from ``permutations`` permutations, or with ``normal`` from the normal
     approximation (:func:`moran_normal_p`, :func:`normal_p` of Gi*'s z; no permutations
-    are drawn)."""
+    are drawn). ``key``: a content key of ``graph`` under which its test weights are kept
+    (:func:`_test_weights`)."""
     from esda.getisord import G_Local
     from esda.moran import Moran_Local
 
     plain_esda = _plain_esda() or normal
-    row = graph.transform("r")
-    star = graph.transform("b").assign_self_weight(1.0)
+    # esda's own permutations (numba) change the weights' sparse matrix in place (see
+    # _unshuffled): then the weights are made anew for this run only.
+    row, star = _test_weights(graph, key if plain_esda else None)
     gi_y = y - y.min() + 1.0 if y.min() <= 0 else y   # Gi* needs positive values
     state = np.random.get_state()  # esda seeds numpy's global generator
     # esda's own permutations (when not plain_esda), or none: then _simulations (or, with
@@ -810,6 +832,9 @@ def find_hotspots(areas: gpd.GeoDataFrame | Areas, values: pd.DataFrame | pd.Ser
     table = table.reindex(ids)
 
     layer = build_weights(geoms, weights)
+    # The queen layer is the same for the same areas (kept by its fingerprint), and so
+    # are the test weights derived from it; kNN is built anew for every variable.
+    layer_key = fingerprint(geoms) if weights == "queen" else None
     out = pd.DataFrame({AREA_NAME: names, N_NEIGHBOURS: _neighbour_counts(layer).reindex(ids)},
                        index=ids)
     details: list[str] = []
@@ -869,7 +894,9 @@ def find_hotspots(areas: gpd.GeoDataFrame | Areas, values: pd.DataFrame | pd.Ser
                                    fdr=fdr)
             if normal:
                 normal_vars.append(var)
-            res = _run(yt, graph, permutations, seed, normal=normal)
+            key = None if layer_key is None else (layer_key, content_digest(
+                json.dumps([str(i) for i in graph.unique_ids])))
+            res = _run(yt, graph, permutations, seed, normal=normal, key=key)
             pos = ids.get_indexer(graph.unique_ids)
             for name in ("moran_i", "moran_p_raw", "gi_z", "gi_p_raw"):
                 stats[name][pos] = res[name]

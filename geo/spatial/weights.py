@@ -18,8 +18,9 @@ centroid distance, for layers that are not contiguous (hot spots only).
 
 Weights are binary; isolates are zero-weight self-loops, as libpysal's builders give them.
 The layer's queen graph is kept for the last :data:`GRAPH_CACHE_SIZE` area sets, keyed by a
-digest of the ids and exact geometries (:func:`_fingerprint`): a new weight or profile, or
-merging after hot spots, does not rebuild it.
+digest of the ids and exact geometries (:func:`fingerprint`, itself computed once per
+area set): a new weight or profile, or merging after hot spots, neither rebuilds the
+graph nor hashes the geometry again.
 """
 
 from __future__ import annotations
@@ -119,7 +120,37 @@ def queen_graph(geoms: gpd.GeoDataFrame | gpd.GeoSeries) -> Graph:
                                             np.ones_like(heads_ix, dtype=int)))
 
 
-def _fingerprint(geoms: gpd.GeoDataFrame) -> str:
+# The last FINGERPRINT_CACHE_SIZE fingerprints, by the identity of the geometry objects
+# (see fingerprint): a weight change hands the same area frame again.
+FINGERPRINT_CACHE_SIZE = 8
+_fingerprint_cache = LRUCache(FINGERPRINT_CACHE_SIZE)
+
+
+def fingerprint(geoms: gpd.GeoDataFrame) -> str:
+    """:func:`_geometry_fingerprint` of ``geoms``, computed once per area set.
+
+    Hashing every vertex costs about 0.1 s for Sweden's RegSO (1.9 M vertices), and every
+    weight change hands the very same geometry objects again (in a new frame: the hot-spot
+    search relabels them). So the fingerprint is kept for the last
+    :data:`FINGERPRINT_CACHE_SIZE` area sets, found by the ids (in order) and the
+    identity of each geometry object, in order. That is a content check, not a guess:
+    shapely geometries are immutable, and the kept entry holds a reference to every one
+    of its objects, so none of them can be freed and its ``id`` reused by another
+    geometry while the entry exists; the same objects in the same order are the same
+    geometries. A copy of the geometries (other objects, equal content) is hashed anew
+    and gets the same fingerprint.
+    """
+    shapes = np.asarray(geoms.geometry.array)
+    labels = json.dumps([str(a) for a in geoms.index]).encode("utf-8")
+    key = (labels, np.fromiter(map(id, shapes), dtype=np.int64, count=len(shapes)).tobytes())
+    held = _fingerprint_cache.get(key)
+    if held is None:
+        held = (_geometry_fingerprint(geoms), shapes)   # shapes: keeps the objects alive
+        _fingerprint_cache.put(key, held)
+    return held[0]
+
+
+def _geometry_fingerprint(geoms: gpd.GeoDataFrame) -> str:
     """A SHA-256 of the area ids (in order) and the exact geometries.
 
     Geometries are hashed as shapely's ragged arrays (geometry type, every coordinate and
@@ -149,11 +180,11 @@ def _fingerprint(geoms: gpd.GeoDataFrame) -> str:
 
 def contiguity_graph(geoms: gpd.GeoDataFrame | gpd.GeoSeries) -> Graph:
     """:func:`queen_graph` of ``geoms`` (labelled by their index), kept in-process for the
-    last :data:`GRAPH_CACHE_SIZE` area sets (keyed by :func:`_fingerprint`), so that a new
+    last :data:`GRAPH_CACHE_SIZE` area sets (keyed by :func:`fingerprint`), so that a new
     weight or profile does not rebuild it.
     The cached Graph is shared: callers must not change it (libpysal graphs are
     immutable; its users only derive new graphs from it)."""
-    key = _fingerprint(geoms)
+    key = fingerprint(geoms)
     graph = _graph_cache.get(key)
     if graph is None:
         graph = queen_graph(geoms)
@@ -162,8 +193,10 @@ def contiguity_graph(geoms: gpd.GeoDataFrame | gpd.GeoSeries) -> Graph:
 
 
 def clear_graph_cache() -> None:
-    """Forget the cached Queen graphs (for benchmarks and tests)."""
+    """Forget the cached Queen graphs and fingerprints (for benchmarks and tests; the
+    hot-spot test's weights derived from them are kept by content and stay valid)."""
     _graph_cache.clear()
+    _fingerprint_cache.clear()
 
 
 def build_weights(geoms: gpd.GeoDataFrame, weights: str = "queen") -> Graph:
