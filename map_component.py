@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import os
 import tempfile
+from collections.abc import MutableMapping
 from pathlib import Path
 
 import folium
@@ -100,13 +101,16 @@ def show_map(view: MapView, *, key: str, layer: str, tiles: str | None = None,
         key=key, default=None)
 
 
-def clicked_row(clicked: dict | None, seen_key: str) -> int | None:
-    """The row of a click the app has not handled yet (remembered in session state under
-    ``seen_key``), else None."""
+def clicked_row(clicked: dict | None, seen_key: str,
+                state: MutableMapping | None = None) -> int | None:
+    """The row of a click the app has not handled yet, else None. The last click handled
+    is remembered in ``state`` (the session state) under ``seen_key``: the component
+    reports its last click on every rerun."""
+    state = st.session_state if state is None else state
     if not clicked or "idx" not in clicked:
         return None
     mark = (clicked.get("n"), clicked["idx"])
-    if st.session_state.get(seen_key) == mark:
+    if state.get(seen_key) == mark:
         return None
-    st.session_state[seen_key] = mark
+    state[seen_key] = mark
     return int(clicked["idx"])

@@ -38,7 +38,8 @@ def geojson_layers(html: str) -> list[dict]:
     geoms = decode(shape["topology"])
     fill = decoded(values["fill"])
     areas = {"type": "FeatureCollection", "features": [
-        _feature(g, {"idx": i, "fill": fill[i], "tooltip": tooltip_html(values, i)})
+        _feature(g, {"idx": i, "fill": fill[i],
+                     "tooltip": tooltip_html(values, i, shape["columns"])})
         for i, g in enumerate(geoms)]}
     outlines = [{"type": "FeatureCollection", "name": o["name"], "features": [
         _feature(geoms[i], {"label": label, "idx": i})

@@ -30,6 +30,8 @@ from geo.analysis import plan_followup, run_analysis
 from geo.export.tables import ranking_csv, ranking_table
 from geo.export.workbook import SHEET_RANKING
 from geo.inputs import list_profiles, load_inputs
+from geo.maps.analysis_map import analysis_view
+from geo.maps.mapview import decoded
 from geo.sources import real_inputs
 from indicators.settings import AnalysisSettings
 
@@ -162,10 +164,14 @@ def test_weight_change_and_every_download_in_a_real_browser(app_url, tmp_path):
     assert not _matches(top, before)
 
     blocked: list[str] = []
+    shapes: list[str] = []
     with launched_browser() as chromium:
         page = _guarded_page(chromium, app_url, blocked)
+        page.on("request", lambda r: shapes.append(r.url) if "/shape-" in r.url else None)
         shown = _shown_ranking(page)
         assert _matches(shown, before), shown
+        fills = decoded(analysis_view(analysis, settings=False).values["fill"])
+        assert _map_fills(page) != fills       # the weight changes some area's colour
 
         # Kriminalitet's domain weight to 0 with the keyboard, as a user without a mouse would.
         page.locator("[data-testid='stSidebar'] [data-testid='stExpander']").filter(
@@ -177,6 +183,12 @@ def test_weight_change_and_every_download_in_a_real_browser(app_url, tmp_path):
         while not _matches(shown := _shown_ranking(page), after):
             assert time.monotonic() < deadline, f"the table did not change: {shown}"
             page.wait_for_timeout(250)
+        # The map is restyled in place with the new analysis' colours; its borders came
+        # once, before the change (map_component.py).
+        while _map_fills(page) != fills:
+            assert time.monotonic() < deadline, "the map's colours did not change"
+            page.wait_for_timeout(250)
+        assert len(shapes) == 1, shapes
         screenshot(page, "app_weight_changed.png")
 
         # Every download holds the changed analysis.
@@ -213,6 +225,18 @@ def test_weight_change_and_every_download_in_a_real_browser(app_url, tmp_path):
         png = _download(page, "Karta (PNG)", tmp_path)
         assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n") and png.stat().st_size > 20_000
         assert blocked == []
+
+
+def _map_fills(page) -> list[str] | None:
+    """The fill of every area on the app's map, by row, or None before it is drawn."""
+    for frame in page.frames:
+        if MAP_PAGE in frame.url:
+            try:
+                found = frame.evaluate(AREA_LAYERS_JS)
+            except Exception:   # the map page is being replaced
+                return None
+            return [fill for _, fill in sorted(found["fills"])] or None
+    return None
 
 
 def _open_tab(page, name: str) -> None:

@@ -174,7 +174,8 @@ def test_every_tooltip_and_colour_in_the_browser_is_the_python_rule(offline_view
     shape, values = page_data(huddinge_html.decode("utf-8"))
     found = offline_view.page.evaluate(AREA_LAYERS_JS)
     fill = decoded(values["fill"])
-    assert sorted(found["tooltips"]) == [[i, tooltip_html(values, i)] for i in range(AREAS)]
+    assert sorted(found["tooltips"]) == [[i, tooltip_html(values, i, shape["columns"])]
+                                         for i in range(AREAS)]
     assert sorted(found["fills"]) == [[i, fill[i]] for i in range(AREAS)]
     assert len(set(fill)) == 5
 

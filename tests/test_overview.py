@@ -88,7 +88,7 @@ def test_overview_map_carries_the_kommun_code_for_the_drill_down(lan):
     html = render_map_html(build_overview_map(lan, kommun_overview(lan)))
     layer = geojson_layers(html)[0]           # row i is the overview's row i (the app's click)
     assert [f["properties"]["idx"] for f in layer["features"]] == [0, 1, 2]
-    assert decoded(page_data(html)[1]["columns"][1]) == ["0126", "0127", "0128"]
+    assert decoded(page_data(html)[0]["columns"][1]) == ["0126", "0127", "0128"]
     tip = layer["features"][0]["properties"]["tooltip"]
     assert tip.startswith("<b>Huddinge</b> (0126)<br>2 områden, varav ")
     assert "Klicka för kommunens områden" in tip

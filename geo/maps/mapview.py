@@ -358,26 +358,27 @@ class MapShape:
     positions: int                  # arc positions written (shared borders once)
 
 
-_SHAPES: OrderedDict[tuple, tuple[object, MapShape]] = OrderedDict()
+_SHAPES: OrderedDict[tuple, tuple[list, MapShape]] = OrderedDict()
 _SHAPES_LOCK = threading.Lock()
 _SHAPES_KEPT = 8
 
 
 def map_shape(geoms: np.ndarray, decimals: int, overlays: Sequence[str] = (),
-              fixed: Sequence[Sequence[str]] = (), *, owner: object | None = None) -> MapShape:
+              fixed: Sequence[Sequence[str]] = ()) -> MapShape:
     """The :class:`MapShape` of ``geoms`` (display borders, EPSG:4326, on the grid of
     ``decimals`` decimals) with the other-source layers ``overlays`` (JSON texts) and the
     tooltip columns that do not change with a ranking, ``fixed`` (escaped: name, code).
-    Remembered per ``owner`` (the DisplayGeometry the borders are from; held, so that its
-    id stays its own), overlays and columns: a weight change does not rebuild it."""
+    Remembered per geometry objects (the display geometry and the kommun polygons are
+    kept per area set; the entry holds them, so that their ids stay theirs), overlays and
+    columns: a weight change does not rebuild it."""
     fixed_json = json.dumps([encoded(c) for c in fixed], ensure_ascii=False,
                             separators=(",", ":"))
-    key = (id(owner), decimals, tuple(overlays), fixed_json) if owner is not None else None
-    if key is not None:
-        with _SHAPES_LOCK:
-            if key in _SHAPES and _SHAPES[key][0] is owner:
-                _SHAPES.move_to_end(key)
-                return _SHAPES[key][1]
+    held = list(geoms)
+    key = (tuple(map(id, held)), decimals, tuple(overlays), fixed_json)
+    with _SHAPES_LOCK:
+        if key in _SHAPES:
+            _SHAPES.move_to_end(key)
+            return _SHAPES[key][1]
     topo = topology(geoms, decimals=decimals)
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     minx, miny, maxx, maxy = (shapely.total_bounds(geoms[present]) if present.any()
@@ -390,11 +391,10 @@ def map_shape(geoms: np.ndarray, decimals: int, overlays: Sequence[str] = (),
         + ',"columns":' + fixed_json + "}")
     shape = MapShape(text, hashlib.sha256(text.encode()).hexdigest(), bounds,
                      topo.vertices, topo.positions)
-    if key is not None:
-        with _SHAPES_LOCK:
-            _SHAPES[key] = (owner, shape)
-            while len(_SHAPES) > _SHAPES_KEPT:
-                _SHAPES.popitem(last=False)
+    with _SHAPES_LOCK:
+        _SHAPES[key] = (held, shape)
+        while len(_SHAPES) > _SHAPES_KEPT:
+            _SHAPES.popitem(last=False)
     return shape
 
 
@@ -530,7 +530,7 @@ def area_view(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
             budget = max(1, display.vertices_out // max(1, len(areas))) * len(frame)
             foreign.append(overlay_json(overlay, _overlay_geometry(overlay, budget)))
             foreign_names.append(escape_text(overlay.name))
-    shape = map_shape(geoms, display.decimals, foreign, fixed, owner=display)
+    shape = map_shape(geoms, display.decimals, foreign, fixed)
     values = {
         "fill": encoded([colours[c] if c >= 0 else NO_DATA_COLOUR for c in classes]),
         "columns": [encoded(c) for c in columns],

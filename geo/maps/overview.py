@@ -153,8 +153,7 @@ def overview_view(analysis: Analysis, overview: gpd.GeoDataFrame, *,
               + rows + "</div>")
     title = f"Översikt per kommun – {analysis.title}"
     shown = area_display_geometry(analysis.joined)
-    shape = map_shape(overview.geometry.to_numpy(), shown.decimals, fixed=fixed,
-                      owner=overview)
+    shape = map_shape(overview.geometry.to_numpy(), shown.decimals, fixed=fixed)
     created = created or dt.date.today()
     method = [(s.heading, s.paragraphs) for s in analysis.method_page()] if settings else []
     values = {"fill": encoded([colours[c] for c in classes]),
