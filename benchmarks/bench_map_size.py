@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
+import folium  # noqa: E402
 from bench_scale import voronoi_coverage  # noqa: E402
 from timing import timed, write_results  # noqa: E402
 
@@ -54,6 +55,8 @@ def self_contained_size(html: str) -> tuple[int, list[str]]:
     """Bytes of ``html`` with every CDN script and stylesheet replaced by its text where
     folium-offline embeds it; and the URLs it does not embed (left as links)."""
     missing: list[str] = []
+    if not html:
+        return 0, missing
 
     def inline(match: re.Match) -> str:
         url = match.group(1) or match.group(2)
@@ -67,14 +70,20 @@ def self_contained_size(html: str) -> tuple[int, list[str]]:
     return len(_SCRIPT.sub(inline, html).encode()), missing
 
 
-def explore_size(joined, geometry) -> tuple[float, int, list[str]]:
-    frame = joined[[AREA_NAME, RANK, SCORE]].set_geometry(geometry, crs=geometry.crs) \
-        if hasattr(geometry, "crs") else None
+def explore_size(joined, geometry) -> tuple[float, int, int, list[str]]:
+    """explore()'s page of ``joined`` drawn with ``geometry``: seconds, bytes with its
+    libraries inlined, bytes without them (the page as written, links only), and the
+    libraries folium-offline does not have."""
+    frame = joined[[AREA_NAME, RANK, SCORE]].set_geometry(geometry, crs=geometry.crs)
     seconds, html = timed(lambda: frame.explore(
         column=SCORE, scheme="quantiles", k=5, cmap="YlOrRd",
         tooltip=[AREA_NAME, RANK, SCORE], tiles=None).get_root().render())
     size, missing = self_contained_size(html)
-    return seconds, size, missing
+    return seconds, size, len(html.encode()), missing
+
+
+LEAFLET_BYTES = sum(len(embedded_asset(url).encode()) for url in (
+    dict(folium.Map.default_js)["leaflet"], dict(folium.Map.default_css)["leaflet_css"]))
 
 
 def case(rows: dict[str, object], label: str, inputs, *, full: bool) -> None:
@@ -93,15 +102,20 @@ def case(rows: dict[str, object], label: str, inputs, *, full: bool) -> None:
     rows[f"{label}: display vertices"] = display.vertices_out
     rows[f"{label}: vertices per area"] = display.vertices_out / n
     rows[f"{label}: bytes per area"] = len(html) / n
+    rows[f"{label}: map HTML without Leaflet (bytes)"] = len(html) - LEAFLET_BYTES
     shown = display.geometry.set_axis(analysis.joined.index)
-    t_peer, peer, missing = explore_size(analysis.joined.to_crs(4326), shown)
+    _, peer, bare, missing = explore_size(analysis.joined.to_crs(4326), shown)
     rows[f"{label}: explore() on the same borders, self-contained (bytes)"] = peer
+    rows[f"{label}: explore() on the same borders, without its libraries (bytes)"] = bare
     rows[f"{label}: explore() assets not embeddable"] = len(missing)
     rows[f"{label}: prevmap / explore() same borders, size"] = len(html) / peer
+    rows[f"{label}: prevmap / explore() same borders, size without libraries"] = \
+        (len(html) - LEAFLET_BYTES) / bare
     if full:
-        t_full, full_size, _ = explore_size(analysis.joined.to_crs(4326),
-                                            analysis.joined.to_crs(4326).geometry)
+        _, full_size, full_bare, _ = explore_size(analysis.joined.to_crs(4326),
+                                                  analysis.joined.to_crs(4326).geometry)
         rows[f"{label}: explore() on the full borders (bytes)"] = full_size
+        rows[f"{label}: full vertices"] = display.vertices_in
         rows[f"{label}: prevmap / explore() full borders, size"] = len(html) / full_size
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import io
+import re
 import socket
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import openpyxl
 import pandas as pd
 import pytest
 from app_start import demo_app
+from map_pages import page_data
 
 from geo.analysis import run_analysis
 from geo.export.outputs import map_html
@@ -20,6 +22,7 @@ from geo.export.report import report_html
 from geo.export.tables import ranking_csv, ranking_table
 from geo.export.workbook import excel_bytes, write_geopackage
 from geo.inputs import load_inputs
+from geo.maps.mapview import tooltip_html
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 LOCAL = ("127.0.0.1", "::1", "localhost")
@@ -82,7 +85,9 @@ def test_every_export_is_written_in_full_without_network(no_network, bred_preven
 
     page = map_html(analysis).decode("utf-8")
     assert "<script src=" not in page                  # the map's libraries are inside
-    assert all(f"({code})<br>Rang " in page for code in codes)     # each area's tooltip
+    shape, values = page_data(page)                    # each area's tooltip
+    tips = [tooltip_html(values, i, shape["columns"]) for i in range(len(codes))]
+    assert sorted(re.search(r"\((\w+)\)<br>Rang ", t)[1] for t in tips) == sorted(codes)
 
     report = report_html(analysis).decode("utf-8")
     assert "<script src=" not in report

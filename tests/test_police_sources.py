@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from app_start import demo_app
+from map_pages import page_data
 
 from geo.cli import main
 from geo.inputs import DEMO_INDICATORS
@@ -25,6 +26,7 @@ from geo.io.polisen import (
     read_offences_per_deso,
     read_police_events,
 )
+from geo.maps.mapview import tooltip_html
 from geo.spatial.comparisons import ComparisonResult, Comparisons, compare_areas
 from geo.spatial.offences import (
     CODE,
@@ -287,8 +289,10 @@ def test_real_offences_through_the_cli(tmp_path: Path, capsys: pytest.CaptureFix
     assert OFFENCES_RATE_COLUMN in ranking
     html = (tmp_path / "k.html").read_text(encoding="utf-8")
     assert OFFENCES.name + ", brott 2023" in html
-    tips = re.findall(r'Anmälda brott \(polisen\): (\d+)(?: \([0-9,]+ per 1 000 invånare\))?"',
-                      html)    # one per area
+    shape, values = page_data(html)   # one tooltip per area, as the page makes them
+    tips = [re.search(r"Anmälda brott \(polisen\): (\d+)(?: \([0-9,]+ per 1 000 invånare\))?"
+                      r"(?:<br>|$)", tooltip_html(values, i, shape["columns"]))[1]
+            for i in range(len(got))]
     assert sorted(map(int, tips)) == sorted(got.tolist())
     excel = pd.read_excel(tmp_path / "k.xlsx", sheet_name="Rangordning",
                           dtype={"Områdeskod": str}).set_index("Områdeskod")
