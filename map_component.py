@@ -22,8 +22,10 @@ turns that into a row number once per click.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import os
+import shutil
 import tempfile
 from collections.abc import MutableMapping
 from pathlib import Path
@@ -45,8 +47,9 @@ NAMED_TILES = {"OpenStreetMap": ("https://tile.openstreetmap.org/{z}/{x}/{y}.png
 @functools.cache
 def component_dir() -> Path:
     """The directory Streamlit serves the component from: its page and scripts, Leaflet,
-    and the shapes shown so far. Made once per process."""
+    and the shapes shown so far. Made once per process, removed when it ends."""
     where = Path(tempfile.mkdtemp(prefix="prevmap-karta-"))
+    atexit.register(shutil.rmtree, where, ignore_errors=True)
     leaflet_js = dict(folium.Map.default_js)["leaflet"]
     leaflet_css = dict(folium.Map.default_css)["leaflet_css"]
     files = {"index.html": (WEB / "component.html").read_text(encoding="utf-8"),
