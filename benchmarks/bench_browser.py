@@ -2,6 +2,7 @@
 chromium shows the new values, and the bytes the server sends for it.
 
     .venv/bin/python benchmarks/bench_browser.py [--against PATH] [--changes 7] [--quick]
+                                                 [--scope Huddinge|"Stockholms län"|Sverige]
 
 For Huddinge (the default data), Stockholms län and all of Sweden (the overview per kommun
 the app shows first at those scopes), ``streamlit run app.py`` is started offline and
@@ -264,6 +265,8 @@ def main() -> None:
     parser.add_argument("--against", type=Path, help="another checkout's app, measured beside")
     parser.add_argument("--changes", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="Huddinge only")
+    parser.add_argument("--scope", choices=list(SCOPES), action="append",
+                        help="only these scopes (repeatable)")
     args = parser.parse_args()
     from browser import launched_browser
 
@@ -274,6 +277,8 @@ def main() -> None:
         other = args.against.resolve()
         apps["other"] = (other / "app.py", other)
     scopes = {"Huddinge": None} if args.quick else SCOPES
+    if args.scope:
+        scopes = {name: SCOPES[name] for name in args.scope}
     with tempfile.TemporaryDirectory() as folder, launched_browser() as chromium:
         peer = Path(folder) / "peer_app.py"
         peer.write_text(PEER_APP, encoding="utf-8")
