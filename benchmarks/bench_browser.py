@@ -38,11 +38,9 @@ import os
 import platform
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -127,34 +125,17 @@ def load() -> float:
 def served(app: Path, repo: Path) -> Iterator[str]:
     """``streamlit run app`` with ``repo``'s code first on the path, offline, until the
     block ends; yields its URL."""
-    from servers import free_port
+    from servers import free_port, started  # the tests' server starter
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    cache = tempfile.mkdtemp(prefix="prevmap-bench-")
-    env = {**os.environ, "PYTHONPATH": str(repo), "PREVMAP_OFFLINE": "1", "PREVMAP_CACHE": cache}
-    server = subprocess.Popen(
-        [str(PYTHON), "-m", "streamlit", "run", str(app), "--server.port", str(port),
-         "--server.headless", "true", "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false"],
-        cwd=repo, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    started = time.monotonic()
-    try:
-        while True:
-            try:
-                urllib.request.urlopen(url + "/_stcore/health", timeout=1)
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() - started > TIMEOUT_S:
-                    raise RuntimeError(f"streamlit did not start for {app}") from None
-                time.sleep(0.05)
+    with tempfile.TemporaryDirectory(prefix="prevmap-bench-") as cache, started(
+            [str(PYTHON), "-m", "streamlit", "run", str(app), "--server.port", str(port),
+             "--server.headless", "true", "--server.address", "127.0.0.1",
+             "--browser.gatherUsageStats", "false"], url + "/_stcore/health", cwd=repo,
+            env={**os.environ, "PYTHONPATH": str(repo), "PREVMAP_OFFLINE": "1",
+                 "PREVMAP_CACHE": cache}):
         yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
 
 def map_shown(page) -> str | None:  # noqa: ANN001 - a playwright Page
