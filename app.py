@@ -1288,7 +1288,8 @@ def show_overview(analysis: Analysis, tiles: str | None, scope: str) -> str | No
     if state.get("drill") is None:
         overview = kept("overview", (analysis.digest,), lambda: kommun_overview(analysis),
                         "Summerar per kommun …")
-        view = overview_view(analysis, overview, settings=False)
+        view = kept("overview_view", (analysis.digest,),
+                    lambda: overview_view(analysis, overview, settings=False))
         clicked = show_map(view, key=f"oversikt_{state.get('overview_round', 0)}",
                            layer="Kommuner", tiles=tiles, boundary=None)
         st.caption(f"{len(overview)} kommuner. Klicka på en kommun för att se dess områden; "

@@ -16,8 +16,8 @@ the exported maps inline, :mod:`geo.maps.offline`), never from a CDN: the page f
 nothing but the app's own files. The files are written, once per process, into a
 directory of their own (:func:`component_dir`), which Streamlit serves.
 
-A click on an area returns its row (``{"idx": i, "n": clicks}``); :func:`clicked_row`
-turns that into a row number once per click.
+A click on an area returns its row (``{"idx": i, "n": id}``, ``n`` new with every click);
+:func:`clicked_row` turns that into a row number once per click.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ import folium
 import streamlit as st
 import streamlit.components.v1 as components
 
-from geo.maps.choropleth import AREA_STYLE, BOUNDARY_STYLE, CSS, HIGHLIGHT
+from geo.maps.choropleth import AREA_STYLE, BOUNDARY_STYLE, CSS, HIGHLIGHT, tile_attribution
 from geo.maps.mapview import SCRIPT, MapView
 from geo.maps.offline import embedded_asset
 
@@ -88,14 +88,14 @@ def tiles_for(tiles: str | None) -> dict | None:
     if tiles in NAMED_TILES:
         url, attribution = NAMED_TILES[tiles]
         return {"url": url, "attribution": attribution}
-    return {"url": tiles, "attribution": "Bakgrundskarta: " + tiles.split("/")[2]}
+    return {"url": tiles, "attribution": tile_attribution(tiles)}
 
 
 def show_map(view: MapView, *, key: str, layer: str, tiles: str | None = None,
              boundary: str | None = "Kommungräns", height: int = 640) -> dict | None:
     """Draw ``view`` (its areas named ``layer`` in the layer control, the outer border
-    ``boundary``; None: not drawn) and return the last click, ``{"idx": row, "n": count}``,
-    or None."""
+    ``boundary``; None: not drawn) and return the last click, ``{"idx": row, "n": id}``
+    (``n`` new with every click, also after the map was drawn anew), or None."""
     return _component()(
         shape=shape_file(view), values=view.values,
         panels={k: view.panels[k] for k in ("title", "legend", "sources")},

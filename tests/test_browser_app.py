@@ -227,6 +227,24 @@ def test_weight_change_and_every_download_in_a_real_browser(app_url, tmp_path):
         assert blocked == []
 
 
+def test_borders_that_cannot_be_fetched_are_said_on_the_map(app_url):
+    """A map whose borders do not arrive is not left grey without a word."""
+    blocked: list[str] = []
+    with launched_browser() as chromium:
+        context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+        context.route("**/shape-*.json", lambda route: route.fulfill(status=404, body=""))
+        page = context.new_page()
+        page.set_default_timeout(120_000)
+        page.goto(app_url)
+        frame = page.frame_locator(MAP_FRAME)
+        frame.get_by_text("Kartans gränser kunde inte hämtas från appen (svaret var 404)")\
+            .wait_for()
+        assert frame.locator("path.leaflet-interactive").count() == 0
+        page.locator(MAP_FRAME).scroll_into_view_if_needed()
+        screenshot(page, "app_map_borders_missing.png")
+        assert blocked == []
+
+
 def _map_fills(page) -> list[str] | None:
     """The fill of every area on the app's map, by row, or None before it is drawn."""
     for frame in page.frames:

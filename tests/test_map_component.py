@@ -10,6 +10,7 @@ import os
 from geo.analysis import run_analysis
 from geo.inputs import list_profiles, load_inputs
 from geo.maps.analysis_map import analysis_view
+from geo.maps.choropleth import chosen_tiles
 from map_component import clicked_row, component_dir, shape_file, tiles_for
 
 
@@ -44,6 +45,11 @@ def test_tiles_are_given_as_leaflet_needs_them():
     own = tiles_for("https://karta.huddinge.se/tiles/{z}/{x}/{y}.png")
     assert own == {"url": "https://karta.huddinge.se/tiles/{z}/{x}/{y}.png",
                    "attribution": "Bakgrundskarta: karta.huddinge.se"}
+    # Leaflet writes the attribution as HTML: a typed address the app accepts (https,
+    # {z}, {x}, {y}) cannot put markup there.
+    typed = "https://<img src=x onerror=alert(1)>/{z}/{x}/{y}.png"
+    assert chosen_tiles(typed) == (typed, None)
+    assert "<img" not in tiles_for(typed)["attribution"]
 
 
 def test_a_click_is_handled_once_and_the_same_area_clicked_again_is_a_new_click():

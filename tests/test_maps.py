@@ -256,7 +256,7 @@ def test_map_data_reaches_the_page_byte_for_byte():
     result = rank_areas(table(), catalogue(), SETTINGS)
     joined, _ = join_areas(grid(names), result)
     view = area_view(joined, result, title="Rutor", sources=SOURCES, created=CREATED)
-    html = render_map_html(page_from_view(view, result, tiles=None, layer_name="Rutor"))
+    html = render_map_html(page_from_view(view, tiles=None, layer_name="Rutor"))
     assert view.shape.text in html and view.values_json() in html
     assert area_layer(html)["features"][3]["properties"]["tooltip"].startswith(
         "<b>&#123;&#123; 7*7 &#125;&#125; &#123;% if 1 %&#125;x&#123;% endif %&#125;</b>")

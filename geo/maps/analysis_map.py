@@ -53,7 +53,7 @@ def build_analysis_map(analysis: Analysis, *, tiles: str | None = None,
     """The analysis map as a page (:func:`analysis_view` for the arguments)."""
     view = analysis_view(analysis, created=created, kommun=kommun,
                          extra_overlays=extra_overlays, extra_details=extra_details)
-    return page_from_view(view, analysis.result, tiles=tiles, layer_name="Sammanvägt behov")
+    return page_from_view(view, tiles=tiles, layer_name="Sammanvägt behov")
 
 
 def analysis_view(analysis: Analysis, *, created: dt.date | None = None,

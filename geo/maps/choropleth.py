@@ -1,4 +1,6 @@
-"""The one map builder used by the app and by every export.
+"""The exported map page: a map view (:mod:`geo.maps.mapview`) as a self-contained folium
+page, the one every export writes (HTML, PNG, PDF, the report's map). The app draws the
+same view with its own component (``map_component.py``).
 
 Every string that reaches the map comes from files (area names, indicator names,
 source texts) and goes through :func:`escape_text` first: HTML special
@@ -27,7 +29,6 @@ from geo.io.files import SourceInfo
 from geo.maps.mapview import (
     CLASSIFIERS,
     DIGEST_LABEL,
-    FEATURE_INDEX,
     MAP_MAX_BYTES,
     NO_DATA_COLOUR,
     PALETTE,
@@ -43,7 +44,7 @@ from geo.maps.offline import inline_assets
 from geo.spatial.layers import MapOverlay
 from indicators.ranking import RankingResult
 
-__all__ = ["CLASSIFIERS", "DIGEST_LABEL", "FEATURE_INDEX", "MAP_MAX_BYTES", "NO_DATA_COLOUR",
+__all__ = ["CLASSIFIERS", "DIGEST_LABEL", "MAP_MAX_BYTES", "NO_DATA_COLOUR",
            "PALETTE", "TILE_URL_RULE", "area_display_geometry", "build_map", "chosen_tiles",
            "equal_interval_bins", "escape_text", "export_map_html", "page_from_view",
            "quantile_bins", "render_map_html"]
@@ -101,7 +102,8 @@ class _MetricScale(_RenderOnce):
 
 class _FitWhenShown(_RenderOnce):
     """Fit the map to its areas again once its box has a size: a map made while hidden (in
-    a tab not shown, as in the app) has no size, and Leaflet fits it to the whole world."""
+    the report's folded sections, an iframe not yet shown) has no size, and Leaflet fits it
+    to the whole world."""
 
     _template = Template("""{% macro script(this, kwargs) %}
 (function(map, bounds) {
@@ -141,6 +143,7 @@ CSS = """
 .pm-title { top: 10px; left: 54px; }
 .pm-title h1 { font-size: 15px; margin: 0 0 2px 0; }
 .pm-synthetic { color: #b00020; font-weight: 700; }
+.pm-error { top: 40%; left: 20%; right: 20%; max-width: none; color: #b00020; font-weight: 600; }
 .pm-legend { bottom: 24px; right: 10px; }
 .pm-legend i { display: inline-block; width: 18px; height: 12px; margin-right: 6px;
   border: 1px solid #777; vertical-align: middle; }
@@ -153,8 +156,8 @@ CSS = """
 
 
 def _zoom_for(width_deg: float, height_deg: float, pixels: int = 600) -> int:
-    """The web-mercator zoom at which the extent fits in about ``pixels`` (fit_bounds refines
-    it where the page honours it; streamlit-folium starts from this zoom)."""
+    """The web-mercator zoom at which the extent fits in about ``pixels`` (the page starts
+    from it; fit_bounds refines it)."""
     span = max(width_deg, height_deg * 2, 1e-6)  # a degree of latitude ~ two of longitude here
     return int(max(1, min(18, math.floor(math.log2(360 * pixels / (256 * span))))))
 
@@ -179,7 +182,7 @@ def _script_text() -> str:
 
 class _Data(_RenderOnce):
     """The map's shape and values as JSON in the page (``<script type="application/json">``
-    elements the layers parse; :func:`map_data` reads them back)."""
+    elements the layers parse; tests/map_pages.py reads them back)."""
 
     _template = Template("""{% macro html(this, kwargs) %}<script type="application/json" \
 id="pm-shape">{{ this.shape }}</script><script type="application/json" id="pm-values">\
@@ -266,11 +269,11 @@ def build_map(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
                      scheme=scheme, k=k, notes=notes, overlays=overlays, details=details,
                      method=method, max_bytes=max_bytes, classify_on=classify_on,
                      classes_of=classes_of, digest=digest)
-    return page_from_view(view, result, tiles=tiles, layer_name="Sammanvägt behov")
+    return page_from_view(view, tiles=tiles, layer_name="Sammanvägt behov")
 
 
-def page_from_view(view: MapView, result: RankingResult, *, tiles: str | None,
-                   layer_name: str, boundary: str | None = "Kommungräns") -> folium.Map:
+def page_from_view(view: MapView, *, tiles: str | None, layer_name: str,
+                   boundary: str | None = "Kommungräns") -> folium.Map:
     """The folium page of ``view``: the outer border (named ``boundary``; None: not drawn),
     the areas (``layer_name``), the outlines and other-source layers of the view, its
     panels, and the layer control."""
@@ -305,13 +308,19 @@ def chosen_tiles(url: str) -> tuple[str, str | None]:
     return DEFAULT_TILES, TILE_URL_RULE
 
 
+def tile_attribution(tiles: str | None) -> str | None:
+    """The attribution a tile URL (a municipal tile server) needs, escaped: its host; None
+    for no tiles or a folium name (folium knows its own)."""
+    if tiles and tiles.startswith(("http://", "https://")):
+        return "Bakgrundskarta: " + escape_text(tiles.split("/")[2])
+    return None
+
+
 def _base_map(bounds: list[list[float]], tiles: str | None) -> folium.Map:
     """An empty map fitted to ``bounds`` ([[south, west], [north, east]]), with Leaflet only
     and the tiles asked for."""
     (miny, minx), (maxy, maxx) = bounds
-    # A tile URL (a municipal tile server) needs an attribution; a folium name does not.
-    attr = ("Bakgrundskarta: " + escape_text(tiles.split("/")[2])
-            if tiles and tiles.startswith(("http://", "https://")) else None)
+    attr = tile_attribution(tiles)
     fmap = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], tiles=tiles, attr=attr,
                       zoom_start=_zoom_for(maxx - minx, maxy - miny), control_scale=False)
     # Only Leaflet itself: the map uses no icon markers (points are vector circles), icons

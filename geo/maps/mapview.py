@@ -29,7 +29,6 @@ import datetime as dt
 import hashlib
 import html
 import json
-import math
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -112,9 +111,7 @@ def fisher_jenks_bins(values: np.ndarray, k: int) -> np.ndarray:
 CLASSIFIERS = {"quantiles": ("Kvantiler", quantile_bins),
                "fisher_jenks": ("Naturliga brytpunkter (Fisher–Jenks)", fisher_jenks_bins),
                "equal_interval": ("Lika intervall", equal_interval_bins)}
-FEATURE_INDEX = "idx"
 OVERLAY_LABEL = "label"
-POINT_RADIUS = 5  # pixels
 #: A map of up to :data:`MAP_GROWS_ABOVE` areas stays under about this size (Sweden's 3 363
 #: RegSO included); above, the limit grows by :data:`MAP_BYTES_PER_MORE_AREA` per area up to
 #: :data:`MAP_MAX_BYTES_LARGE` (6 000 DeSO-sized cells): the display geometry is simplified
@@ -143,13 +140,9 @@ def map_max_bytes(n_areas: int) -> int:
     return min(MAP_MAX_BYTES_LARGE, MAP_MAX_BYTES + more)
 
 
-
-
-
 def escape_text(value: object) -> str:
     """Escape a file-supplied string for HTML and for folium's Jinja re-rendering."""
     return html.escape(str(value), quote=True).replace("{", "&#123;").replace("}", "&#125;")
-
 
 
 def _classify(scores: np.ndarray, scheme: str, k: int) -> tuple[np.ndarray, list[float]]:
@@ -183,11 +176,9 @@ def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
     return pd.DataFrame(frame.drop(columns="geometry", errors="ignore")).to_dict("records")
 
 
-
 def _overlay_tooltip(values: Sequence[object]) -> str:
     texts = [escape_text(v) for v in values if v is not None and not pd.isna(v)]
     return "<br>".join(([f"<b>{texts[0]}</b>"] + texts[1:]) if texts else [])
-
 
 
 def area_display_geometry(areas: gpd.GeoDataFrame, *,
@@ -200,7 +191,6 @@ def area_display_geometry(areas: gpd.GeoDataFrame, *,
     budget = vertex_budget_for(len(areas), max_bytes=max(0, max_bytes - MAP_FIXED_BYTES),
                                bytes_per_vertex=BYTES_PER_VERTEX, bytes_per_area=BYTES_PER_AREA)
     return display_geometry(areas, vertex_budget=budget)
-
 
 
 def _overlay_key(overlay: MapOverlay) -> str:
@@ -306,7 +296,7 @@ def tooltip_html(values: dict, i: int, fixed: Sequence = ()) -> str:
 
 def _text(value: object) -> str:
     """A table value as escaped text (:func:`escape_text`): '' for a missing one."""
-    if value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value):
+    if value is None or pd.isna(value):
         return ""
     return escape_text(value)
 
@@ -354,8 +344,6 @@ class MapShape:
     text: str                       # JSON: topology, boundary, bounds, overlays, columns
     key: str                        # SHA-256 of ``text``
     bounds: list[list[float]]       # [[south, west], [north, east]]
-    vertices: int                   # ring coordinates drawn (as DisplayGeometry counts)
-    positions: int                  # arc positions written (shared borders once)
 
 
 _SHAPES: OrderedDict[tuple, tuple[list, MapShape]] = OrderedDict()
@@ -389,8 +377,7 @@ def map_shape(geoms: np.ndarray, decimals: int, overlays: Sequence[str] = (),
         + ',"boundary":' + json.dumps(boundary_arcs(topo.data), separators=(",", ":"))
         + ',"bounds":' + json.dumps(bounds) + ',"overlays":[' + ",".join(overlays) + "]"
         + ',"columns":' + fixed_json + "}")
-    shape = MapShape(text, hashlib.sha256(text.encode()).hexdigest(), bounds,
-                     topo.vertices, topo.positions)
+    shape = MapShape(text, hashlib.sha256(text.encode()).hexdigest(), bounds)
     with _SHAPES_LOCK:
         _SHAPES[key] = (held, shape)
         while len(_SHAPES) > _SHAPES_KEPT:
@@ -463,15 +450,12 @@ DIGEST_LABEL = "Indata (SHA-256)"
 @dataclass(frozen=True, eq=False)
 class MapView:
     """A map as the page draws it: the shape (once per area set), the values of one
-    ranking (JSON-ready: fill, columns, template, outlines), the panels (escaped HTML:
-    title, page title, legend, sources), the display geometry it was drawn from and the
-    notes the map carries."""
+    ranking (JSON-ready: fill, columns, template, outlines) and the panels (escaped HTML:
+    title, page title, legend, sources)."""
 
     shape: MapShape
     values: dict
     panels: dict                            # title, page_title, legend, sources (HTML)
-    display: DisplayGeometry
-    notes: tuple[str, ...]
     overlay_names: tuple[str, ...] = ()     # the shape's other-source layers, escaped
 
     def values_json(self) -> str:
@@ -545,7 +529,7 @@ def area_view(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
         "sources": sources_panel(result, sources, created, notes, method, digest,
                                  settings=settings),
     }
-    return MapView(shape, values, panels, display, tuple(notes), tuple(foreign_names))
+    return MapView(shape, values, panels, tuple(foreign_names))
 
 
 def _overlay_geometry(overlay: MapOverlay, budget: int) -> np.ndarray:

@@ -162,15 +162,15 @@ def overview_view(analysis: Analysis, overview: gpd.GeoDataFrame, *,
               "page_title": page_title(title, analysis.sources), "legend": legend,
               "sources": sources_panel(analysis.result, analysis.sources, created,
                                        analysis.notes(), method, settings=settings)}
-    return MapView(shape, values, panels, shown, tuple(analysis.notes()))
+    return MapView(shape, values, panels)
 
 
 def build_overview_map(analysis: Analysis, overview: gpd.GeoDataFrame, *,
                        tiles: str | None = None, created: dt.date | None = None) -> folium.Map:
     """The kommuner of ``overview`` (:func:`kommun_overview`) coloured by their share of
     areas in Hög prioritet, as an exported page (:func:`overview_view`)."""
-    return page_from_view(overview_view(analysis, overview, created=created), analysis.result,
-                          tiles=tiles, layer_name="Kommuner", boundary=None)
+    return page_from_view(overview_view(analysis, overview, created=created), tiles=tiles,
+                          layer_name="Kommuner", boundary=None)
 
 
 def _tier_rule(analysis: Analysis) -> str:

@@ -272,7 +272,7 @@ def resource_map(analysis: Analysis, layers: Sequence[PointLayer],
     """The analysis map with the resources: circles by type, the counts in the tooltips
     and, with ``gaps`` (:func:`resource_gaps`), the gap areas outlined."""
     view = resource_view(analysis, layers, counts, gaps=gaps, created=created, kommun=kommun)
-    return page_from_view(view, analysis.result, tiles=tiles, layer_name="Sammanvägt behov")
+    return page_from_view(view, tiles=tiles, layer_name="Sammanvägt behov")
 
 
 def resource_view(analysis: Analysis, layers: Sequence[PointLayer],

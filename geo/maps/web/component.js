@@ -5,13 +5,15 @@
  * fetched once per area set), the values of the current ranking, the panels and the
  * background tiles. A new shape is drawn anew and fitted; new values only restyle the
  * areas and redraw the outlines, so a weight change moves a few kB and keeps the view.
- * A click on an area sends {idx, n} back (n counts the clicks, so that the same area
- * clicked twice is two clicks).
+ * A click on an area sends {idx, n} back (n is new with every click, also after the
+ * frame is made anew when its tab is shown again, so that the same area clicked twice is
+ * two clicks). Borders that cannot be fetched are said on the map, not left grey.
  */
 (function () {
   "use strict";
   var map = null, control = null, tiles = null, tilesKey = null;
-  var shapeName = null, shape = null, latest = null, height = 0, clicks = 0;
+  var shapeName = null, shape = null, drawnName = null, latest = null, height = 0;
+  var clicks = Date.now();   // a click's number: counts on from the time the frame loaded
   var boundary = null, areas = null, outlines = [], overlays = [];
 
   function send(type, data) {
@@ -117,18 +119,24 @@
     if (args.shape !== shapeName) {
       shapeName = args.shape;
       fetch(args.shape).then(function (r) {
-        if (!r.ok) { throw new Error("kartans gränser kunde inte hämtas: " + r.status); }
+        if (!r.ok) { throw new Error("svaret var " + r.status); }
         return r.json();
       }).then(function (loaded) {
         if (shapeName !== args.shape) { return; }      // another area set came meanwhile
         shape = loaded;
+        drawnName = args.shape;
         draw(latest);
         document.body.setAttribute("data-shape", shapeName);
         shown();
+      }).catch(function (err) {
+        panel("pm-error", '<div class="pm-panel pm-error">Kartans gränser kunde inte ' +
+              "hämtas från appen (" + String(err.message).replace(/[<>&]/g, "") + "). " +
+              "Ladda om sidan; händer det igen, starta om appen.</div>");
       });
       return;
     }
-    if (shape) { restyle(args); shown(); }
+    // New values for the borders drawn (not for borders still on their way).
+    if (drawnName === shapeName) { restyle(args); shown(); }
   }
 
   window.addEventListener("message", function (event) {
