@@ -97,11 +97,26 @@ def test_app_in_a_real_browser_offline(app_url, tmp_path):
         assert blocked == []
 
 
+def _references(frames: list[bytes]) -> int:
+    """How many of the server's ``frames`` refer to an element the browser holds."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    found = 0
+    for frame in frames:
+        msg = ForwardMsg()
+        msg.ParseFromString(frame)
+        found += msg.WhichOneof("type") == "ref_hash"
+    return found
+
+
 def _guarded_page(chromium, app_url: str, blocked: list[str], allowed: tuple[str, ...] = (),
-                  path: str = DEMO):
+                  path: str = DEMO, received: list[bytes] | None = None,
+                  requested: list[str] | None = None):
     """A page on the app (at ``path``: by default the link to the synthetic demo, whose six
     domains most journeys use; "" is what a user gets) where every request to another host
-    (other than ``allowed`` addresses) is refused and recorded."""
+    (other than ``allowed`` addresses) is refused and recorded. ``received`` and
+    ``requested`` (unless None) collect the websocket frames the server sends and the URLs
+    the page requests, from the start."""
     context = chromium.new_context(viewport={"width": 1400, "height": 1000},
                                    accept_downloads=True)
 
@@ -116,6 +131,11 @@ def _guarded_page(chromium, app_url: str, blocked: list[str], allowed: tuple[str
     context.route("**/*", guard)
     page = context.new_page()
     page.set_default_timeout(120_000)
+    if requested is not None:
+        page.on("request", lambda request: requested.append(request.url))
+    if received is not None:
+        page.on("websocket", lambda ws: ws.on("framereceived", lambda frame: received.append(
+            frame.encode() if isinstance(frame, str) else frame)))
     page.goto(app_url + path)
     page.get_by_text("Områdesprofil:").first.wait_for()
     return page
@@ -164,10 +184,10 @@ def test_weight_change_and_every_download_in_a_real_browser(app_url, tmp_path):
     assert not _matches(top, before)
 
     blocked: list[str] = []
-    shapes: list[str] = []
+    requested: list[str] = []
+    received: list[bytes] = []
     with launched_browser() as chromium:
-        page = _guarded_page(chromium, app_url, blocked)
-        page.on("request", lambda r: shapes.append(r.url) if "/shape-" in r.url else None)
+        page = _guarded_page(chromium, app_url, blocked, received=received, requested=requested)
         shown = _shown_ranking(page)
         assert _matches(shown, before), shown
         fills = decoded(analysis_view(analysis, settings=False).values["fill"])
@@ -178,6 +198,7 @@ def test_weight_change_and_every_download_in_a_real_browser(app_url, tmp_path):
             has_text="Kriminalitet").first.locator("summary").click()
         slider = page.get_by_role("slider", name="Domänvikt: Kriminalitet")
         slider.focus()
+        received.clear()
         page.keyboard.press("Home")
         deadline = time.monotonic() + 60
         while not _matches(shown := _shown_ranking(page), after):
@@ -188,8 +209,14 @@ def test_weight_change_and_every_download_in_a_real_browser(app_url, tmp_path):
         while _map_fills(page) != fills:
             assert time.monotonic() < deadline, "the map's colours did not change"
             page.wait_for_timeout(250)
+        shapes = [url for url in requested if "/shape-" in url]
         assert len(shapes) == 1, shapes
         screenshot(page, "app_weight_changed.png")
+        # What the change did not touch (the other sliders, the data tab's choices, the
+        # captions) went as references to what the browser holds, not again in full
+        # (.streamlit/config.toml's minCachedMessageSize).
+        page.locator("[data-testid='stStatusWidget']").wait_for(state="hidden")
+        assert _references(received) >= 20, _references(received)
 
         # Every download holds the changed analysis.
         csv = _download(page, "Rangordning (CSV)", tmp_path)
