@@ -59,7 +59,8 @@ from timing import median_time, timed  # noqa: E402
 from geo import sources  # noqa: E402
 from geo.io.areas import areas_from_frame  # noqa: E402
 from geo.io.files import SourceInfo  # noqa: E402
-from geo.maps.choropleth import area_display_geometry, render_map_html  # noqa: E402
+from geo.maps.choropleth import render_map_html  # noqa: E402
+from geo.maps.mapview import area_display_geometry  # noqa: E402
 from geo.maps.overview import build_overview_map, kommun_overview  # noqa: E402
 from geo.spatial.display import clear_display_cache  # noqa: E402
 from indicators.columns import AREA_ID, AREA_NAME, DOMAINS, RANK, SCORE  # noqa: E402

@@ -15,7 +15,7 @@ def test_class_limits_are_mapclassifys(seed: int) -> None:
 
     import mapclassify
 
-    from geo.maps.choropleth import equal_interval_bins, quantile_bins
+    from geo.maps.mapview import equal_interval_bins, quantile_bins
     rng = np.random.default_rng(seed)
     for trial in range(300):
         n, k = int(rng.integers(3, 200)), int(rng.integers(3, 8))

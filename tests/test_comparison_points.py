@@ -38,7 +38,8 @@ from geo.io.areas import Areas, areas_from_frame
 from geo.io.files import SourceInfo
 from geo.io.points import points_from_table
 from geo.maps.analysis_map import build_analysis_map
-from geo.maps.choropleth import escape_text, render_map_html
+from geo.maps.choropleth import render_map_html
+from geo.maps.mapview import escape_text
 from geo.spatial.comparisons import (
     POLICE_LEVEL,
     Comparisons,

@@ -30,7 +30,7 @@ from geo.export.render import renderer_missing
 from geo.export.workbook import GPKG_SETTINGS, KEY, VALUE
 from geo.inputs import DEFAULT_PROFILE, load_inputs
 from geo.io.files import read_settings
-from geo.maps.choropleth import DIGEST_LABEL
+from geo.maps.mapview import DIGEST_LABEL
 
 CREATED = dt.date(2026, 3, 4)
 SUFFIXES = {"text/html": ".html", "text/csv": ".csv", "application/pdf": ".pdf",

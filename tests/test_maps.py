@@ -16,14 +16,8 @@ from geo.analysis import run_analysis
 from geo.export.outputs import map_html
 from geo.inputs import list_profiles, load_inputs
 from geo.io.files import SourceInfo
-from geo.maps.choropleth import (
-    NO_DATA_COLOUR,
-    PALETTE,
-    build_map,
-    escape_text,
-    export_map_html,
-    render_map_html,
-)
+from geo.maps.choropleth import build_map, export_map_html, render_map_html
+from geo.maps.mapview import NO_DATA_COLOUR, PALETTE, escape_text
 from geo.spatial.join import join_areas
 from indicators.catalogue import validate_catalogue
 from indicators.ranking import rank_areas

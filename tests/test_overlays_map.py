@@ -48,7 +48,8 @@ from geo.inputs import DEFAULT_AREAS, DEFAULT_PROFILE, Inputs, load_inputs
 from geo.io.areas import areas_from_frame
 from geo.io.files import SourceInfo, read_settings
 from geo.maps.analysis_map import build_analysis_map
-from geo.maps.choropleth import escape_text, render_map_html
+from geo.maps.choropleth import render_map_html
+from geo.maps.mapview import escape_text
 from geo.spatial.comparisons import (
     OMRADESTYP_COLUMN,
     POLICE_LEVEL,

@@ -14,8 +14,8 @@ from geo import sources
 from geo.analysis import TIER, Analysis, robustness_columns, run_analysis
 from geo.inputs import list_profiles, load_inputs
 from geo.maps.analysis_map import build_analysis_map
-from geo.maps.choropleth import area_display_geometry, render_map_html
-from geo.maps.mapview import decoded
+from geo.maps.choropleth import render_map_html
+from geo.maps.mapview import area_display_geometry, decoded
 from geo.maps.overview import (
     BEST_RANK,
     KOMMUN_CODE,

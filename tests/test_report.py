@@ -13,7 +13,7 @@ from test_maps import INJECTIONS
 from geo.analysis import Analysis, plan_followup, run_analysis
 from geo.export.report import report_html
 from geo.inputs import load_inputs
-from geo.maps.choropleth import escape_text
+from geo.maps.mapview import escape_text
 
 CREATED = dt.date(2026, 11, 23)
 EVIL = "<img src=x onerror=alert(1)>{{ 7*7 }}{% raw %}"

@@ -4,7 +4,7 @@ break per section.
 
 Everything comes from one :class:`~geo.analysis.Analysis`, the same object the app shows,
 so the report says what the app says. Every string from a file is escaped
-(:func:`geo.maps.choropleth.escape_text`). The map is the exported map page itself, embedded as an
+(:func:`geo.maps.mapview.escape_text`). The map is the exported map page itself, embedded as an
 ``iframe`` ``srcdoc``: the report stays one self-contained file, and the map keeps its own
 legend, tooltips and layers. Hidden (disclosure-controlled) values are missing in the
 analysis already and are shown as "–".
@@ -27,7 +27,7 @@ from geo.analysis import Analysis, plan_followup, rank_span, value_text
 from geo.export.outputs import map_html
 from geo.export.quality_views import QualityView, quality_view
 from geo.export.tables import ranking_table
-from geo.maps.choropleth import DIGEST_LABEL, escape_text
+from geo.maps.mapview import DIGEST_LABEL, escape_text
 from indicators.columns import AREA_ID, AREA_NAME, DOMAINS
 from indicators.swedish import MISSING, format_number, format_percent
 from indicators.table import pooled_values
@@ -60,7 +60,7 @@ _LAYOUT = re.compile(r"\n[ \t]*")
 
 def _escaped(value: object) -> Markup:
     """Every ``{{ value }}`` of the template: escaped as the map escapes text from files
-    (:func:`geo.maps.choropleth.escape_text`: HTML, and braces); Markup (a macro's output,
+    (:func:`geo.maps.mapview.escape_text`: HTML, and braces); Markup (a macro's output,
     the embedded map page) as it is."""
     return value if isinstance(value, Markup) else Markup(escape_text(value))
 

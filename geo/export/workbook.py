@@ -42,7 +42,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from geo.analysis import MEDIAN_RANK, RANK_HIGH, RANK_LOW, plan_followup, published_values
 from geo.export.tables import ranking_table
-from geo.maps.choropleth import DIGEST_LABEL
+from geo.maps.mapview import DIGEST_LABEL
 from indicators.catalogue import Catalogue
 from indicators.columns import AREA_ID, AREA_NAME, DOMAINS
 from plans.followup import STATUSES, TOTAL, WHOLE_PLAN, FollowUp

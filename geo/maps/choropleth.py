@@ -27,27 +27,17 @@ from jinja2 import Template
 
 from geo.io.files import SourceInfo
 from geo.maps.mapview import (
-    CLASSIFIERS,
-    DIGEST_LABEL,
-    MAP_MAX_BYTES,
-    NO_DATA_COLOUR,
-    PALETTE,
     SCRIPT,
     MapView,
-    area_display_geometry,
     area_view,
-    equal_interval_bins,
     escape_text,
-    quantile_bins,
 )
 from geo.maps.offline import inline_assets
 from geo.spatial.layers import MapOverlay
 from indicators.ranking import RankingResult
 
-__all__ = ["CLASSIFIERS", "DIGEST_LABEL", "MAP_MAX_BYTES", "NO_DATA_COLOUR",
-           "PALETTE", "TILE_URL_RULE", "area_display_geometry", "build_map", "chosen_tiles",
-           "equal_interval_bins", "escape_text", "export_map_html", "page_from_view",
-           "quantile_bins", "render_map_html"]
+__all__ = ["TILE_URL_RULE", "build_map", "chosen_tiles", "export_map_html", "page_from_view",
+           "render_map_html"]
 
 
 class _Raw(Element):
