@@ -1,9 +1,14 @@
 """Start-up (issue 17): how long a user waits for ``prevmap`` and for the app to show something.
 
     .venv/bin/python benchmarks/bench_startup.py [--against /work/main] [--repeat 5] [--no-app]
+        [--bytecode-cache]
 
 * **Command line**, whole process (``prevmap --help`` and ``prevmap export --out k.html`` on
-  the defaults: Huddinge's RegSO with SCB's open statistics): the median of ``--repeat`` runs.
+  the defaults: Huddinge's RegSO with SCB's open statistics): the median of ``--repeat`` runs,
+  wall clock and CPU time (user + system, which the machine's load does not inflate). With
+  ``--bytecode-cache`` Python caches the compiled modules (in a temporary folder, filled by an
+  untimed first run) as an installed prevmap does; without it, what this machine's
+  ``PYTHONDONTWRITEBYTECODE=1`` gives: prevmap's own modules compiled on every start.
 * **Import time**: ``python -X importtime`` of that export; the modules with the largest
   cumulative import time among those imported by prevmap's own modules or at the top level
   (one level of nesting below them is shown, so that geopandas, libpysal and folium appear
@@ -28,6 +33,7 @@ import argparse
 import os
 import platform
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -50,10 +56,21 @@ APP_REPEAT_MAX = 3
 APP_TIMEOUT_S = 180
 
 
+# With --bytecode-cache: the folder under which each checkout's bytecode is cached
+# (PYTHONPYCACHEPREFIX, so that no checkout's tree is written to).
+BYTECODE: dict[str, Path] = {}
+
+
 def _env(repo: Path, **extra: str) -> dict[str, str]:
     """The environment that runs ``repo``'s code with this virtualenv (``repo`` first on
-    the path, as an editable install of another checkout would not be)."""
-    return {**os.environ, "PYTHONPATH": str(repo), **extra}
+    the path, as an editable install of another checkout would not be); with
+    ``--bytecode-cache`` Python keeps its compiled modules as an installed prevmap does
+    (PYTHONDONTWRITEBYTECODE, which this machine sets, dropped)."""
+    env = {**os.environ, "PYTHONPATH": str(repo), **extra}
+    if BYTECODE:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(BYTECODE["root"] / repo.name)
+    return env
 
 
 def load() -> str:
@@ -63,12 +80,16 @@ def load() -> str:
         return "unknown"
 
 
-def process_seconds(command: list[str], repo: Path) -> float:
-    """Wall-clock seconds of ``command`` as a whole process, run in ``repo``."""
+def process_seconds(command: list[str], repo: Path) -> tuple[float, float]:
+    """Wall-clock and CPU (user + system) seconds of ``command`` as a whole process, run in
+    ``repo``. The CPU time does not grow with the machine's load as the wall clock does."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(command, cwd=repo, env=_env(repo), check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def cli_commands(folder: Path) -> dict[str, list[str]]:
@@ -184,6 +205,9 @@ def main() -> None:
     parser.add_argument("--against", type=Path, help="another checkout, measured beside this")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--no-app", action="store_true", help="only the command line")
+    parser.add_argument("--bytecode-cache", action="store_true",
+                        help="the command line with Python's bytecode cache (in a temporary "
+                             "folder), as an installed prevmap runs")
     args = parser.parse_args()
     repos = {"this": ROOT}
     if args.against is not None:
@@ -191,10 +215,13 @@ def main() -> None:
     results: dict[str, object] = {"machine": platform.platform(), "cores": os.cpu_count(),
                                   "load_before": load(),
                                   **{f"{label}_repo": str(path) for label, path in repos.items()}}
+    results["bytecode_cache"] = bool(args.bytecode_cache)
     with tempfile.TemporaryDirectory(prefix="prevmap-bench-") as tmp:
         folder = Path(tmp)
+        if args.bytecode_cache:
+            BYTECODE["root"] = folder / "pycache"
         commands = cli_commands(folder)
-        times: dict[tuple[str, str], list[float]] = {}
+        times: dict[tuple[str, str], list[tuple[float, float]]] = {}
         for repo in repos.values():       # once each before timing: warm file caches
             process_seconds(commands["export"], repo)
         for _ in range(args.repeat):
@@ -202,7 +229,8 @@ def main() -> None:
                 for label, repo in repos.items():   # interleaved: the same load for both
                     times.setdefault((label, name), []).append(process_seconds(command, repo))
         for (label, name), values in times.items():
-            results[f"{label}_cli_{name}_s"] = statistics.median(values)
+            results[f"{label}_cli_{name}_s"] = statistics.median(v[0] for v in values)
+            results[f"{label}_cli_{name}_cpu_s"] = statistics.median(v[1] for v in values)
         for label, repo in repos.items():
             total, top = import_times(repo, folder)
             results[f"{label}_export_import_total_s"] = total

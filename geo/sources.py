@@ -23,6 +23,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -39,15 +40,15 @@ from geo.inputs import (
 from geo.io.areas import Areas, read_areas
 from geo.io.files import SourceInfo, mark_synthetic, read_catalogue
 from geo.io.http import cache_root
-from geo.io.kolada import PREVENTION_KPIS, KoladaClient
 from geo.io.national import read_national_regso
-from geo.io.pxweb import PxWebClient
-from geo.io.scb_fetch import ScbFetch, fetch_area_indicators
 from indicators import synthetic
 from indicators.codes import check_kommun_code
 from indicators.columns import AREA_ID, AREA_NAME
 from indicators.errors import AreaFileError
 from indicators.table import validate_indicator_table
+
+if TYPE_CHECKING:
+    from geo.io.scb_fetch import ScbFetch
 
 HUDDINGE = "0126"
 SWEDEN = "00"   # the scope "all of Sweden"; a län is its two-digit code, a kommun four digits
@@ -392,6 +393,10 @@ def fetch_scb(kommun: str, level: str, *, url: str, offline: bool,
     """SCB's indicators for ``kommun``'s areas at ``level`` from the PxWebApi at ``url``
     (answers saved in the cache; ``offline`` uses only those), and the digest of the
     fetched table, which keys what is made from it."""
+    # The fetchers are imported when fetching, not on every start (0.05 s).
+    from geo.io.pxweb import PxWebClient
+    from geo.io.scb_fetch import fetch_area_indicators
+
     client = PxWebClient(url, cache_root() / "scb", offline=offline)
     fetched = fetch_area_indicators(client, kommun, level, progress=progress)
     return fetched, digest_of([fetched.table])
@@ -400,5 +405,7 @@ def fetch_scb(kommun: str, level: str, *, url: str, offline: bool,
 def fetch_kolada(kommun: str, *, url: str, offline: bool) -> pd.DataFrame:
     """Kolada's prevention KPIs for ``kommun`` beside its län and riket (answers saved in
     the cache; ``offline`` uses only those)."""
+    from geo.io.kolada import PREVENTION_KPIS, KoladaClient
+
     client = KoladaClient(url, cache_root() / "kolada", offline=offline)
     return client.reference_table(kommun, tuple(PREVENTION_KPIS))

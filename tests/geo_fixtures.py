@@ -102,3 +102,18 @@ def write_duva_wheel(directory: Path) -> Path:
         zf.writestr("duva/__init__.py", "")
         zf.write(gpkg, national.WHEEL_MEMBER)
     return path
+
+
+def real_regso(kommun: str | None = None) -> gpd.GeoDataFrame:
+    """The real RegSO 2025 (of ``kommun``, or all of Sweden) from the duva wheel; skips the
+    test with the reason when the wheel is absent."""
+    import pytest
+
+    from geo.io.national import read_national_regso
+    from geo.sources import find_duva_wheel
+
+    wheel = find_duva_wheel()
+    if wheel is None:
+        pytest.skip("the duva wheel with RegSO 2025 for Sweden is absent (make setup "
+                    "downloads it; or set PREVMAP_DUVA_WHEEL)")
+    return read_national_regso(wheel, kommun).frame

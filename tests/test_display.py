@@ -473,14 +473,9 @@ def _check_real(frame: gpd.GeoDataFrame, budget: int) -> DisplayGeometry:
 
 @pytest.fixture(scope="module")
 def stockholm() -> gpd.GeoDataFrame:
-    from geo.io.national import read_national_regso
-    from geo.sources import find_duva_wheel
+    from geo_fixtures import real_regso
 
-    wheel = find_duva_wheel()
-    if wheel is None:
-        pytest.skip("the duva wheel with RegSO 2025 for Sweden is absent (make setup "
-                    "downloads it; or set PREVMAP_DUVA_WHEEL)")
-    return read_national_regso(wheel, "0180").frame
+    return real_regso("0180")
 
 
 @pytest.mark.parametrize("budget", [1500, 4000])

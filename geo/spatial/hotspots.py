@@ -7,7 +7,8 @@ their p-values and Swedish labels.
 
 Conventions (also stated in :meth:`Hotspots.notes`):
 
-* Spatial weights (libpysal ``Graph``): ``"queen"`` (default) makes areas that share
+* Spatial weights (:class:`~geo.spatial.graph.AreaGraph`, laid out as libpysal's
+  ``Graph``): ``"queen"`` (default) makes areas that share
   an edge or a corner neighbours (geometric test: the polygons intersect, see
   :mod:`geo.spatial.weights`, the builder merging uses too; areas that overlap count as
   neighbours). ``"knn"`` gives
@@ -21,8 +22,12 @@ Conventions (also stated in :meth:`Hotspots.notes`):
   neighbour (islands of the layer, or areas whose every neighbour lacks a value) are
   excluded and labelled ``"Ingen granne"``. Nothing excluded is tested or counted in
   the FDR correction.
-* p-values come from conditional permutations (esda, ``permutations`` draws, seeded
-  with ``seed``; numpy's global random state is restored afterwards), except where the
+* The statistics are esda's (``Moran_Local``, ``G_Local`` with ``star=True``), computed here
+  with numpy operation for operation (:func:`local_moran`, :func:`gi_star`), and so are
+  the permutations (:func:`_simulations`): the same values bit for bit, checked against
+  esda in the tests, without importing esda and libpysal (1.5 s) on every command.
+* p-values come from conditional permutations (esda's, ``permutations`` draws, seeded
+  with ``seed``; numpy's global random state is not used), except where the
   FDR correction could never make a permutation p significant (below). They are
   two-sided: ``p = min(1, 2 * (min(#sim >= obs, #sim <= obs) + 1) / (permutations + 1))``,
   twice the smaller tail, since a label can go either way (hot or cold, high or low).
@@ -75,7 +80,6 @@ from __future__ import annotations
 import functools
 import json
 import math
-import warnings
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from statistics import NormalDist
@@ -86,6 +90,7 @@ import numpy as np
 import pandas as pd
 
 from geo.cache import LRUCache, content_digest
+from geo.spatial.graph import AreaGraph
 from geo.spatial.weights import KNN_K, WEIGHTS, build_weights, fingerprint
 from indicators.clusters import (
     ALPHA,
@@ -103,8 +108,6 @@ from indicators.errors import PrevmapError
 from indicators.swedish import format_significant
 
 if TYPE_CHECKING:
-    from libpysal.graph import Graph
-
     from geo.io.areas import Areas
     from indicators.ranking import RankingResult
 
@@ -306,17 +309,32 @@ def benjamini_hochberg(pvalues: Iterable[float] | np.ndarray) -> np.ndarray:
     """Benjamini–Hochberg adjusted p-values (q-values); NaN stays NaN and is not counted.
 
     With the m non-missing p-values sorted, ``q_(i) = min over j >= i of
-    min(1, m * p_(j) / j)`` (:func:`scipy.stats.false_discovery_control`, ``method="bh"``).
-    Rejecting every hypothesis with ``q <= alpha`` is the step-up procedure: reject the k
-    smallest, k the largest index with ``p_(k) <= k * alpha / m``.
+    min(1, m * p_(j) / j)``. Rejecting every hypothesis with ``q <= alpha`` is the step-up
+    procedure: reject the k smallest, k the largest index with ``p_(k) <= k * alpha / m``.
+
+    The arithmetic is :func:`scipy.stats.false_discovery_control` (``method="bh"``),
+    operation for operation (its sort, ``p * (m / j)``, the running minimum from the end,
+    the clip to [0, 1]; one value is returned as it is), so the result is scipy's bit for
+    bit (``test_hotspots_exact.py``); written out because importing scipy.stats takes
+    0.5-1 s.
     """
     p = np.asarray(pvalues, dtype=float)
     out = np.full(p.shape, np.nan)
     present = ~np.isnan(p)
-    if present.any():
-        from scipy.stats import false_discovery_control  # scipy.stats: 0.5-1 s, on first use
-
-        out[present] = false_discovery_control(p[present], method="bh")
+    ps = p[present]
+    if ((ps < 0) | (ps > 1)).any():
+        raise ValueError("p-values must lie between 0 and 1.")
+    m = len(ps)
+    if m <= 1:
+        out[present] = ps
+        return out
+    order = np.argsort(ps)
+    ps = ps[order]
+    ps *= m / np.arange(1, m + 1, dtype=float)
+    np.minimum.accumulate(ps[::-1], out=ps[::-1])
+    adjusted = np.empty(m)
+    adjusted[order] = ps
+    out[present] = np.clip(adjusted, 0.0, 1.0)
     return out
 
 
@@ -374,7 +392,7 @@ def _value_table(values: pd.DataFrame | pd.Series) -> pd.DataFrame:
     return table.astype(float).replace([np.inf, -np.inf], np.nan)
 
 
-def _subgraph(graph: Graph, ids: Iterable[str]) -> Graph:
+def _subgraph(graph: AreaGraph, ids: Iterable[str]) -> AreaGraph:
     """``graph.subgraph(ids)``, or ``graph`` itself when ``ids`` are all its ids in its
     order: the subgraph is then the same graph (the same links, weights and order), and
     the layer's graph, cached, keeps what it has computed (neighbour counts, isolates)."""
@@ -383,21 +401,16 @@ def _subgraph(graph: Graph, ids: Iterable[str]) -> Graph:
     return graph.subgraph(ids)
 
 
-def _neighbour_counts(graph: Graph) -> pd.Series:
+def _neighbour_counts(graph: AreaGraph) -> pd.Series:
     return graph.cardinalities.reindex(graph.unique_ids).astype(int)
 
 
-def _unshuffled(w: Graph) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """What esda's ``crand`` reads from the weights: the self-weights, the other weights
-    (CSR data without the diagonal) and each area's number of other neighbours."""
-    adj = w.sparse.copy()          # crand changes w.sparse in place; this leaves w alone
-    self_weights = adj.diagonal()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")     # SparseEfficiencyWarning
-        adj.setdiag(0)
-        adj.eliminate_zeros()
-    cardinalities = np.array((adj != 0).sum(1)).flatten()
-    return self_weights, adj.data, cardinalities
+def _unshuffled(w: AreaGraph) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What esda's ``crand`` reads from the weights (``w.sparse``): the self-weights, the
+    other weights (CSR data without the diagonal and zeros, as floats) and each area's
+    number of other neighbours."""
+    indptr, _, other = w.neighbours()
+    return w.self_weights(), other.astype(float), np.diff(indptr)
 
 
 @functools.lru_cache(maxsize=8)
@@ -416,7 +429,7 @@ def _permutations(max_card: int, n: int, permutations: int, seed: int) -> np.nda
     return ids
 
 
-def _simulations(stats: list[tuple[np.ndarray, Graph, float, bool]], permutations: int,
+def _simulations(stats: list[tuple[np.ndarray, AreaGraph, float, bool]], permutations: int,
                  seed: int) -> list[np.ndarray]:
     """The simulated statistics of esda's conditional randomisation (``esda.crand.crand``
     with ``n_jobs=1``, as run without numba), for several statistics at once.
@@ -480,32 +493,34 @@ def _bh_rows(p: np.ndarray) -> np.ndarray:
     return out
 
 
-def planted_cluster(graph: Graph, size: int = POWER_CLUSTER) -> np.ndarray:
+def planted_cluster(graph: AreaGraph, size: int = POWER_CLUSTER) -> np.ndarray:
     """Positions (in ``graph.unique_ids``) of the cluster the power check plants: the area
     with the most neighbours, then, as long as the cluster is smaller than ``size``, the
     neighbour of the cluster with the most neighbours (ties: the first in the layer's order);
     smaller than ``size`` only when its part of the layer is."""
-    adj = _links(graph)
-    cards = np.diff(adj.indptr)
+    indptr, indices = _links(graph)
+    cards = np.diff(indptr)
     cluster = [int(np.argmax(cards))]
     while len(cluster) < size:
         frontier = np.setdiff1d(np.concatenate(
-            [adj.indices[adj.indptr[i]:adj.indptr[i + 1]] for i in cluster]), cluster)
+            [indices[indptr[i]:indptr[i + 1]] for i in cluster]), cluster)
         if not len(frontier):
             break
         cluster.append(int(frontier[np.argmax(cards[frontier])]))   # first of the largest
     return np.array(cluster, dtype=np.int64)
 
 
-def _links(graph: Graph):  # noqa: ANN202 (scipy.sparse.csr_matrix)
-    """The graph's links without self-loops, as a boolean CSR matrix in ``unique_ids`` order."""
-    adj = graph.sparse.tocsr().astype(bool)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")     # SparseEfficiencyWarning
-        adj.setdiag(False)
-    adj.eliminate_zeros()
-    adj.sort_indices()
-    return adj
+def _links(graph: AreaGraph) -> tuple[np.ndarray, np.ndarray]:
+    """The graph's links without self-loops (and zero weights), as CSR ``indptr`` and
+    ``indices`` (sorted) in ``unique_ids`` order."""
+    indptr, indices, _ = graph.neighbours()
+    return indptr, indices
+
+
+def _star(graph: AreaGraph) -> AreaGraph:
+    """Gi*'s weights: binary, with self-weight 1 (libpysal's
+    ``graph.transform("b").assign_self_weight(1.0)``)."""
+    return graph.transform("b").assign_self_weight(1.0)
 
 
 def _gi_star_p(y: np.ndarray, observed: np.ndarray, cards: np.ndarray, ids: np.ndarray,
@@ -554,7 +569,7 @@ def gi_star_z(y: np.ndarray, observed: np.ndarray, width: np.ndarray) -> np.ndar
     return np.where(width >= n, np.nan, z)
 
 
-def moran_normal_p(z: np.ndarray, w: Graph) -> np.ndarray:
+def moran_normal_p(z: np.ndarray, w: AreaGraph) -> np.ndarray:
     """Two-sided p of local Moran's I from the normal approximation of its conditional
     permutation distribution (the null the permutation test draws from).
 
@@ -567,15 +582,12 @@ def moran_normal_p(z: np.ndarray, w: Graph) -> np.ndarray:
     it). 1 where ``I_i`` cannot vary (``z_i = 0`` or no variance)."""
     z = np.asarray(z, dtype=float)
     n = len(z)
-    adj = w.sparse.tocsr().astype(float)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")     # SparseEfficiencyWarning
-        adj.setdiag(0)
-        adj.eliminate_zeros()
+    indptr, indices, weights = w.neighbours()
+    others_only = AreaGraph(w.unique_ids, indptr, indices, weights.astype(float))
     others = n - 1
-    lag = adj @ z
-    w1 = np.asarray(adj.sum(axis=1)).ravel()
-    w2 = np.asarray(adj.multiply(adj).sum(axis=1)).ravel()
+    lag = others_only.lag(z)
+    w1 = others_only.row_sums()
+    w2 = others_only.row_sums(squared=True)
     mean = (z.sum() - z) / others
     var = np.clip(((z * z).sum() - z * z) / others - mean * mean, 0, None)
     spread = np.sqrt(np.clip(var * (others * w2 - w1 * w1) / max(others - 1, 1), 0, None))
@@ -599,16 +611,15 @@ def _screen(y: np.ndarray, observed: np.ndarray, cards: np.ndarray, z: float) ->
     return far | (spread == 0)
 
 
-def _simulated_power(graph: Graph, *, alpha: float, fdr: bool, permutations: int, seed: int,
+def _simulated_power(graph: AreaGraph, *, alpha: float, fdr: bool, permutations: int, seed: int,
                      cluster: int, lift: float, simulations: int, threshold: float) -> Power:
     """The power check itself (see :func:`detection_power`)."""
-    adj = _links(graph)
-    n = adj.shape[0]
-    cards = np.diff(adj.indptr)
+    indptr, _ = _links(graph)
+    n = graph.n
+    cards = np.diff(indptr)
     planted = planted_cluster(graph, cluster)
-    star = adj.astype(float)
-    star.setdiag(1.0)
-    width = np.asarray(star.sum(axis=1)).ravel()
+    star = _star(graph)
+    width = star.row_sums()
     rng = np.random.default_rng(seed)
     found = done = 0
     if uses_normal_p(n, permutations=permutations, alpha=alpha, fdr=fdr):
@@ -619,7 +630,7 @@ def _simulated_power(graph: Graph, *, alpha: float, fdr: bool, permutations: int
             batch = min(POWER_BATCH, simulations - done)
             y = rng.normal(size=(batch, n))
             y[:, planted] += lift
-            z = gi_star_z(y, (star @ y.T).T, width)
+            z = gi_star_z(y, star.lag(y.T).T, width)
             p = normal_p(z)
             if fdr:
                 p = _bh_rows(p)
@@ -633,7 +644,7 @@ def _simulated_power(graph: Graph, *, alpha: float, fdr: bool, permutations: int
         for _ in range(min(POWER_BATCH, simulations - done)):
             y = rng.normal(size=n)
             y[planted] += lift
-            observed = star @ y
+            observed = star.lag(y)
             p = _gi_star_p(y, observed, cards, ids, permutations,
                            _screen(y, observed, cards, screen))
             if fdr:
@@ -659,15 +670,14 @@ POWER_CACHE_SIZE = 16
 _power_cache = LRUCache(POWER_CACHE_SIZE)
 
 
-def graph_digest(graph: Graph) -> str:
+def graph_digest(graph: AreaGraph) -> str:
     """A SHA-256 of the graph's content: its ids in order and its links (CSR structure)."""
-    adj = _links(graph)
+    indptr, indices = _links(graph)
     return content_digest(json.dumps([str(i) for i in graph.unique_ids]),
-                          adj.indptr.astype(np.int64).tobytes(),
-                          adj.indices.astype(np.int64).tobytes())
+                          indptr.astype(np.int64).tobytes(), indices.astype(np.int64).tobytes())
 
 
-def detection_power(graph: Graph, *, alpha: float = ALPHA, fdr: bool = True,
+def detection_power(graph: AreaGraph, *, alpha: float = ALPHA, fdr: bool = True,
                     permutations: int = PERMUTATIONS, seed: int = 20261123,
                     cluster: int = POWER_CLUSTER, lift: float = POWER_LIFT,
                     simulations: int = POWER_SIMULATIONS,
@@ -707,16 +717,57 @@ def clear_power_cache() -> None:
     _power_cache.clear()
 
 
-# Without numba (not installed here) esda runs its permutation engine as plain Python,
-# area by area; _simulations then gives the same draws several times faster. With numba
-# esda's compiled engine is used as it is.
-# esda (and libpysal under it, about 1.6 s) is imported on the first cluster search, not
-# when the analysis module is imported: the command line's other work and the tests'
-# collection do not wait for it.
-def _plain_esda() -> bool:
-    from esda import crand as esda_crand
+def local_moran(y: np.ndarray, row: AreaGraph) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Local Moran's I of ``y`` over the row-standardised weights ``row``: the standardised
+    values ``z``, ``I`` and the quadrant ``q`` (1 high-high, 2 low-high, 3 low-low, 4
+    high-low).
 
-    return getattr(esda_crand, "prange", None) is range
+    ``z = (y - mean) / sd`` (population sd), ``I_i = (n - 1) * z_i * lag_i / sum(z^2)`` with
+    ``lag = W @ z``; the quadrant from the signs of ``z_i`` and ``lag_i``. This is esda's
+    ``Moran_Local(y, w, transformation="r", permutations=0)`` (its ``z``, ``Is`` and ``q``
+    with ``geoda_quads=False``) operation for operation, so the values are esda's bit for bit
+    (``test_hotspots_exact.py``); written out so that the command line does not import esda
+    and libpysal (1.5 s).
+    """
+    y = np.asarray(y).flatten()
+    n = len(y)
+    z = y - y.mean()
+    with np.errstate(all="ignore"):
+        sy = y.std()
+        z /= sy
+    den = (z * z).sum()
+    lag = row.lag(z)
+    moran = (n - 1) * z * lag / den
+    zp = z > 0
+    lp = lag > 0
+    q = 1 * (zp * lp) + 2 * ((1 - zp) * lp) + 3 * ((1 - zp) * (1 - lp)) + 4 * (zp * (1 - lp))
+    return z, moran, q
+
+
+def gi_star(y: np.ndarray, star: AreaGraph) -> tuple[np.ndarray, np.ndarray]:
+    """Getis and Ord's Gi* of positive values ``y`` over the binary weights with self-weight
+    1 ``star``: ``G_i = (W @ y)_i / sum(y)`` and its z-score from the expected value
+    ``W_i / n`` and variance ``W_i (n - W_i) / (n - 1) / n^2 * s^2 / mean^2`` (``W_i`` the
+    row's weight sum, ``s^2`` the population variance).
+
+    This is esda's ``G_Local(y, w, transform="B", star=True, permutations=0)`` (its ``Gs``
+    and ``Zs``) operation for operation, so the values are esda's bit for bit
+    (``test_hotspots_exact.py``). ``z`` is +-inf or NaN where ``W_i = n`` (no variance).
+    """
+    y = np.asarray(y).flatten()
+    remove_self = False                    # Gi*: the area's own value is in its sum
+    n = len(y) - remove_self
+    statistic = star.lag(y) / (y.sum() - y * remove_self)
+    empirical_mean = (y.sum() - y * remove_self) / n
+    mean_of_squares = ((y**2).sum() - (y**2) * remove_self) / n
+    empirical_variance = mean_of_squares - empirical_mean**2
+    cardinality = star.row_sums()
+    expected_value = cardinality / n
+    expected_variance = cardinality * (n - cardinality)
+    expected_variance /= n - 1
+    expected_variance *= 1 / n**2
+    expected_variance *= empirical_variance / (empirical_mean**2)
+    return statistic, (statistic - expected_value) / np.sqrt(expected_variance)
 
 
 # The test's weights (row-standardised, and binary with self-weight) of the last
@@ -725,70 +776,52 @@ TEST_WEIGHTS_CACHE_SIZE = 8
 _test_weights_cache = LRUCache(TEST_WEIGHTS_CACHE_SIZE)
 
 
-def _test_weights(graph: Graph, key: Hashable | None) -> tuple[Graph, Graph]:
+def _test_weights(graph: AreaGraph, key: Hashable | None) -> tuple[AreaGraph, AreaGraph]:
     """Local Moran's row-standardised weights and Gi*'s binary weights with self-weight 1
     of ``graph``; kept by ``key`` (a content key of ``graph``: the layer's fingerprint and
-    the tested ids) unless None. esda reads them without changing them when it draws no
-    permutations of its own (see :func:`_run`), so they can be shared between runs, with
-    what they have computed (their sparse matrices)."""
+    the tested ids) unless None. The graphs are immutable, so they can be shared between
+    runs, with what they have computed."""
     held = None if key is None else _test_weights_cache.get(key)
     if held is None:
-        held = (graph.transform("r"), graph.transform("b").assign_self_weight(1.0))
+        held = (graph.transform("r"), _star(graph))
         if key is not None:
             _test_weights_cache.put(key, held)
     return held
 
 
-def _run(y: np.ndarray, graph: Graph, permutations: int, seed: int,
+def _run(y: np.ndarray, graph: AreaGraph, permutations: int, seed: int,
          normal: bool = False, key: Hashable | None = None) -> dict[str, np.ndarray]:
     """Local Moran's I and Gi* for ``y`` in the order of ``graph.unique_ids`` (no isolates);
     the p-values from ``permutations`` permutations, or with ``normal`` from the normal
     approximation (:func:`moran_normal_p`, :func:`normal_p` of Gi*'s z; no permutations
     are drawn). ``key``: a content key of ``graph`` under which its test weights are kept
-    (:func:`_test_weights`)."""
-    from esda.getisord import G_Local
-    from esda.moran import Moran_Local
-
-    plain_esda = _plain_esda() or normal
-    # esda's own permutations (numba) change the weights' sparse matrix in place (see
-    # _unshuffled): then the weights are made anew for this run only.
-    row, star = _test_weights(graph, key if plain_esda else None)
+    (:func:`_test_weights`). The statistics are esda's (:func:`local_moran`,
+    :func:`gi_star`), the permutations esda's conditional randomisation
+    (:func:`_simulations`), all bit for bit; numpy's global generator is not touched."""
+    row, star = _test_weights(graph, key)
     gi_y = y - y.min() + 1.0 if y.min() <= 0 else y   # Gi* needs positive values
-    state = np.random.get_state()  # esda seeds numpy's global generator
-    # esda's own permutations (when not plain_esda), or none: then _simulations (or, with
-    # normal, no permutations at all).
-    esda_permutations = 0 if plain_esda else permutations
-    try:
-        with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
-            warnings.filterwarnings("ignore", message="The alternative hypothesis",
-                                    category=DeprecationWarning)
-            lm = Moran_Local(y, row, transformation="r", permutations=esda_permutations,
-                             seed=seed, n_jobs=1, keep_simulations=True)
-            gl = G_Local(gi_y, star, transform="B", star=True, permutations=esda_permutations,
-                         seed=seed, n_jobs=1, keep_simulations=True)
-            if normal:
-                rlisas = r_gs = None
-            elif plain_esda:
-                # The arguments esda passes to crand: Moran's standardised z, the
-                # row-standardised weights and scaling (n - 1) / sum(z^2); Gi*'s values,
-                # binary weights with self-weight 1 and scaling sum(y).
-                z, n = lm.z, len(lm.z)
-                rlisas, r_gs = _simulations(
-                    [(z, lm.w, (n - 1) / (z * z).sum(), True),
-                     (gl.y, gl.w, gl.y.sum(), False)], permutations, seed)
-            else:
-                rlisas, r_gs = lm.rlisas, gl.rGs
-    finally:
-        np.random.set_state(state)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z, moran_i, q = local_moran(y, row)
+        gs, zs = gi_star(gi_y, star)
+        if normal:
+            rlisas = r_gs = None
+        else:
+            # What esda passes to crand: Moran's standardised z, the row-standardised
+            # weights and scaling (n - 1) / sum(z^2); Gi*'s values, binary weights with
+            # self-weight 1 and scaling sum(y).
+            n = len(z)
+            rlisas, r_gs = _simulations(
+                [(z, row, (n - 1) / (z * z).sum(), True),
+                 (gi_y, star, gi_y.sum(), False)], permutations, seed)
     # An area whose neighbourhood (with itself) is every tested area has Gi* = the whole
     # sum: its variance is 0 and its z undefined (NaN, not the +-inf of rounding noise).
-    covers_all = np.asarray(star.sparse.sum(axis=1)).ravel() >= len(y)
-    gi_z = np.where(covers_all, np.nan, np.asarray(gl.Zs, dtype=float))
+    covers_all = star.row_sums() >= len(y)
+    gi_z = np.where(covers_all, np.nan, np.asarray(zs, dtype=float))
     if normal:
-        moran_p, gi_p = moran_normal_p(lm.z, lm.w), normal_p(gi_z)
+        moran_p, gi_p = moran_normal_p(z, row), normal_p(gi_z)
     else:
-        moran_p, gi_p = two_sided_p(lm.Is, rlisas), two_sided_p(gl.Gs, r_gs)
-    return {"moran_i": np.asarray(lm.Is, dtype=float), "moran_q": np.asarray(lm.q),
+        moran_p, gi_p = two_sided_p(moran_i, rlisas), two_sided_p(gs, r_gs)
+    return {"moran_i": np.asarray(moran_i, dtype=float), "moran_q": np.asarray(q),
             "moran_p_raw": moran_p, "gi_z": gi_z, "gi_p_raw": gi_p}
 
 

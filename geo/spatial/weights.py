@@ -17,6 +17,9 @@ area overlapping its neighbours must not be reported as an island without neighb
 centroid distance, for layers that are not contiguous (hot spots only).
 
 Weights are binary; isolates are zero-weight self-loops, as libpysal's builders give them.
+The graphs are :class:`~geo.spatial.graph.AreaGraph` (ids and links as numpy arrays, laid
+out as libpysal's ``Graph``): queen contiguity needs neither libpysal nor scipy, and only
+``"knn"`` imports libpysal, when it is chosen.
 The layer's queen graph is kept for the last :data:`GRAPH_CACHE_SIZE` area sets, keyed by a
 digest of the ids and exact geometries (:func:`fingerprint`, itself computed once per
 area set): a new weight or profile, or merging after hot spots, neither rebuilds the
@@ -30,17 +33,13 @@ import json
 import os
 import warnings
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 
 from geo.cache import LRUCache
-
-if TYPE_CHECKING:
-    from libpysal.graph import Graph
+from geo.spatial.graph import AreaGraph
 
 SWEREF = "EPSG:3006"
 WEIGHTS = ("queen", "knn")
@@ -52,23 +51,6 @@ _CONTIGUITY_TYPES = frozenset({"Polygon", "MultiPolygon", "LineString", "MultiLi
 # The layer's Queen graph per area set (see contiguity_graph): a weight change reuses it.
 GRAPH_CACHE_SIZE = 4
 _graph_cache = LRUCache(GRAPH_CACHE_SIZE)
-
-
-def _island_loops(heads: np.ndarray, tails: np.ndarray, ids: np.ndarray,
-                  weights: np.ndarray) -> tuple[pd.Index, pd.Index, np.ndarray]:
-    """Add a zero-weight self-loop for every id without a neighbour and order the links by
-    ``ids`` on both levels, as libpysal's contiguity builders do (``_resolve_islands``)."""
-    islands = pd.Index(ids).difference(pd.Index(heads))
-    if islands.shape != (0,):
-        heads = np.hstack((heads, islands))
-        tails = np.hstack((tails, islands))
-        weights = np.hstack((weights, np.zeros_like(islands, dtype=int)))
-    adjacency = pd.Series(
-        weights, index=pd.MultiIndex.from_arrays([heads, tails], names=["focal", "neighbor"]),
-        name="weight")
-    adjacency = adjacency.reindex(ids, level=0).reindex(ids, level=1)
-    return (adjacency.index.get_level_values(0), adjacency.index.get_level_values(1),
-            adjacency.to_numpy())
 
 
 # Layers with at least this many areas are queried on two threads (shapely releases the GIL).
@@ -92,32 +74,28 @@ def _intersecting(shapes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate([first, second], axis=1)
 
 
-def queen_graph(geoms: gpd.GeoDataFrame | gpd.GeoSeries) -> Graph:
+def queen_graph(geoms: gpd.GeoDataFrame | gpd.GeoSeries) -> AreaGraph:
     """Queen contiguity of ``geoms`` (labelled by their index): binary weights between
     geometries that intersect, isolates as zero-weight self-loops.
 
     On a coverage (polygons that share only boundary points and edges: valid area layers)
-    two polygons intersect exactly when they touch, so this is the same ``Graph`` as
-    ``Graph.build_contiguity(geoms, rook=False, strict=True)``, links in the same order,
-    but some ten times faster: "touches" must compare the interiors of every pair, while
-    "intersects" stops at the first shared point. Unlike the strict builder, areas that
-    overlap (an invalid coverage, e.g. a district drawn over its neighbours) count as
-    neighbours here too.
+    two polygons intersect exactly when they touch, so this is the graph of
+    libpysal's ``Graph.build_contiguity(geoms, rook=False, strict=True)``, the same links
+    (integer weights 1) in the same order, but some ten times faster: "touches" must
+    compare the interiors of every pair, while "intersects" stops at the first shared
+    point. Unlike the strict builder, areas that overlap (an invalid coverage, e.g. a
+    district drawn over its neighbours) count as neighbours here too.
     """
-    from libpysal.graph import Graph  # 1.5 s: imported on first use
-
     geometry = geoms.geometry if isinstance(geoms, gpd.GeoDataFrame) else geoms
     types = set(geometry.geom_type)
     if not types <= _CONTIGUITY_TYPES:     # as Graph.build_contiguity
         raise ValueError(f"This Graph type is only well-defined for geom_types: "
                          f"{set(_CONTIGUITY_TYPES)}.")
-    ids = np.asarray(geometry.index)
     shapes = np.asarray(geometry.array)
-    heads_ix, tails_ix = _intersecting(shapes)
-    other = heads_ix != tails_ix
-    heads_ix, tails_ix = heads_ix[other], tails_ix[other]
-    return Graph.from_arrays(*_island_loops(ids[heads_ix], ids[tails_ix], ids,
-                                            np.ones_like(heads_ix, dtype=int)))
+    heads, tails = _intersecting(shapes)
+    other = heads != tails
+    heads, tails = heads[other], tails[other]
+    return AreaGraph.from_arrays(geometry.index, heads, tails, np.ones_like(heads, dtype=int))
 
 
 # The last FINGERPRINT_CACHE_SIZE fingerprints, by the identity of the geometry objects
@@ -178,12 +156,12 @@ def _geometry_fingerprint(geoms: gpd.GeoDataFrame) -> str:
     return digest.hexdigest()
 
 
-def contiguity_graph(geoms: gpd.GeoDataFrame | gpd.GeoSeries) -> Graph:
+def contiguity_graph(geoms: gpd.GeoDataFrame | gpd.GeoSeries) -> AreaGraph:
     """:func:`queen_graph` of ``geoms`` (labelled by their index), kept in-process for the
     last :data:`GRAPH_CACHE_SIZE` area sets (keyed by :func:`fingerprint`), so that a new
     weight or profile does not rebuild it.
-    The cached Graph is shared: callers must not change it (libpysal graphs are
-    immutable; its users only derive new graphs from it)."""
+    The cached graph is shared; it is immutable (its users only derive new graphs
+    from it)."""
     key = fingerprint(geoms)
     graph = _graph_cache.get(key)
     if graph is None:
@@ -199,18 +177,22 @@ def clear_graph_cache() -> None:
     _fingerprint_cache.clear()
 
 
-def build_weights(geoms: gpd.GeoDataFrame, weights: str = "queen") -> Graph:
+def build_weights(geoms: gpd.GeoDataFrame, weights: str = "queen") -> AreaGraph:
     """Binary weights between ``geoms`` (indexed by area id), ``"queen"``
-    (:func:`contiguity_graph`) or ``"knn"``; isolates as zero self-loops."""
-    from libpysal.graph import Graph  # 1.5 s: imported on first use
-
+    (:func:`contiguity_graph`) or ``"knn"`` (libpysal's ``Graph.build_knn`` on the
+    centroids, imported only for it); isolates as zero self-loops."""
     if weights == "knn":
         if len(geoms) < 2:
-            return Graph.from_arrays(geoms.index, geoms.index, np.zeros(len(geoms)))
+            n = len(geoms)
+            return AreaGraph.from_arrays(geoms.index, np.arange(n), np.arange(n),
+                                         np.zeros(n))
+        from libpysal.graph import Graph  # 1.5 s: imported for kNN only
+
         if geoms.crs is not None and geoms.crs.is_geographic:
             geoms = geoms.to_crs(SWEREF)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # centroids of a geographic CRS
             points = geoms.centroid
-        return Graph.build_knn(points, k=min(KNN_K, len(geoms) - 1))
+        knn = Graph.build_knn(points, k=min(KNN_K, len(geoms) - 1))
+        return AreaGraph.from_adjacency(knn.adjacency, knn.transformation)
     return contiguity_graph(geoms)
