@@ -41,7 +41,7 @@ SOURCES = (
     "COINr (Becker m.fl., Joint Research Centre): osäkerhets- och känslighetsanalys av "
     "sammansatta index, Monte Carlo över vikter och metodval, rangintervall.",
     "PySAL (libpysal, esda): rumsliga vikter, lokal Moran's I och Getis-Ord Gi* med "
-    "permutationstest.",
+    "permutationstest; prevmap räknar dem själv på samma sätt som esda och får samma värden.",
     "Benjamini & Hochberg (1995): kontroll av andelen falska upptäckter (FDR) när många "
     "områden testas samtidigt.",
     "Marshall (1991): empirisk Bayes-utjämning av andelar i små områden.",
