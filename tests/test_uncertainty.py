@@ -325,6 +325,34 @@ def test_result_does_not_depend_on_batches_or_threads(demo, monkeypatch) -> None
         pd.testing.assert_frame_equal(got.summary(), expected.summary(), check_exact=True)
 
 
+@pytest.mark.parametrize("aggregation", AGGREGATIONS)
+@pytest.mark.parametrize("replicates", [None, 45])
+def test_stacked_segments_score_bit_for_bit_as_one_at_a_time(demo, monkeypatch, aggregation,
+                                                            replicates) -> None:
+    """A batch scores its segments (draws of one noisy data set and method) of the same
+    method and length as stacks, one matrix product per stack; every score must have the
+    bits of scoring each segment alone (``_STACK_CELLS`` 1: a stack of one, which is the
+    product per segment of the code before stacking). Every draw its own data set
+    (segments of one draw), and 45 data sets for 150 draws (segments of several)."""
+    table, catalogue = demo
+    settings = read_settings(DATA / "profiles" / "bred_prevention.toml").with_changes(
+        aggregation=aggregation)
+    options = UncertaintyOptions(draws=150, noise_replicates=replicates)
+    ranking = rank_areas(table, catalogue, settings)
+
+    def scores() -> np.ndarray:
+        model = uncertainty._weighted(uncertainty._ranked_model(ranking, catalogue, options,
+                                                                ()), settings)
+        plan = uncertainty._plan(model, options, uncertainty._draws(model, options, map))
+        return np.concatenate([uncertainty._batch_scores(model, plan, d0, d1)
+                               for d0, d1 in uncertainty._batches(model, plan)])
+
+    stacked = scores()
+    monkeypatch.setattr(uncertainty, "_STACK_CELLS", 1)
+    alone = scores()
+    assert np.isfinite(stacked).any() and stacked.tobytes() == alone.tobytes()
+
+
 def test_areas_without_values_have_no_rank(plain_catalogue: Callable[..., Catalogue]) -> None:
     catalogue = plain_catalogue(a="skola", b="missbruk")
     table = pd.DataFrame({AREA_ID: ["A", "B", "C", "D"], "a": [1.0, None, 3.0, 2.0],
