@@ -105,7 +105,8 @@ How it is computed fast (many draws at once with numpy):
   of every rank, which costs ``areas`` per area and so ``areas**2`` in all (the same
   numbers: every one is a whole-number sum below 2**53).
 * **Batches, and a map the caller chooses.** Draws are processed in batches that bound
-  memory (at least ``PARALLEL_BATCHES`` when there are enough draws), each batch one call
+  memory (at least ``PARALLEL_BATCHES`` when there are enough draws; small consecutive
+  batches run together as one task, see :func:`_tasks`), each task one call
   of a ``map``-like callable: the built-in ``map`` by default (one after the other), or
   the shell's thread pool (numpy releases the GIL in sorting, matrix products and
   element-wise work). Matrix products are cut small enough that OpenBLAS does not start
@@ -162,6 +163,7 @@ RANK_COUNTS_MAX_AREAS = 500         # rank_counts only for at most this many ran
 NOISE_CELL_BUDGET = 4_000_000       # draws x noisy cells above which noise is shared
 SHARED_NOISE_MIN_REPLICATES = 50    # fewest noise replicates when they are shared
 PARALLEL_BATCHES = 16              # at least this many batches of draws (when there are enough)
+_MIN_BATCH_CELLS = 1 << 17          # draws x areas x indicators worth a task of its own
 
 _SCORE_CELLS = 1 << 20              # draws x areas per batch (about 21 bytes each)
 _VALUE_CELLS = 1 << 22              # replicates x areas x indicators per batch
@@ -1010,7 +1012,9 @@ def _plan(model: _Model, options: UncertaintyOptions, fixed: _Draws) -> _Plan:
 def _batches(model: _Model, plan: _Plan) -> list[tuple[int, int]]:
     """Draw ranges of bounded memory, at least about ``PARALLEL_BATCHES`` when there are
     enough draws, made of whole replicates where they fit (a replicate split over batches
-    is normalised in each). The result does not depend on the batches."""
+    is normalised in each). The ranks do not depend on the batches; the scores' last bits
+    may (a product of a segment cut by a batch's end is another BLAS call), so the
+    batches are kept as they were and small ones are only run together (:func:`_tasks`)."""
     n, m, p = max(1, model.n), max(1, model.m), len(model.patterns)
     size = max(1, min(_SCORE_CELLS // n, _VALUE_CELLS // (p * m),
                       -(-len(plan.norm) // PARALLEL_BATCHES)))
@@ -1032,9 +1036,28 @@ def _batches(model: _Model, plan: _Plan) -> list[tuple[int, int]]:
     return out
 
 
+def _tasks(model: _Model, batches: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    """Consecutive batches run together as one task while the task holds at most
+    ``_MIN_BATCH_CELLS`` draws x areas x indicators: a batch has a fixed cost (its noisy
+    data sets normalised per method, a ranker, a thread's turn), which for few areas
+    outweighs what the threads gain (Huddinge: 16 batches of 63 draws took several
+    times as long as one task). Large batches stay tasks of their own."""
+    cells = max(1, model.n) * max(1, model.m)
+    tasks: list[list[tuple[int, int]]] = []
+    for d0, d1 in batches:
+        if tasks and (d1 - tasks[-1][0][0]) * cells <= _MIN_BATCH_CELLS:
+            tasks[-1].append((d0, d1))
+        else:
+            tasks.append([(d0, d1)])
+    return tasks
+
+
 def _batch_scores(model: _Model, plan: _Plan, d0: int, d1: int,
-                  out: np.ndarray | None = None) -> np.ndarray:
-    """Scores (d1 - d0, n) of a batch of draws (into ``out`` if given)."""
+                  out: np.ndarray | None = None, cuts: Iterable[int] = ()) -> np.ndarray:
+    """Scores (d1 - d0, n) of a batch of draws (into ``out`` if given). ``cuts``: draws
+    (between d0 and d1) where a segment ends as if the batch ended there, so that a task
+    of several batches (:func:`_tasks`) makes the same products, and the same bits, as
+    its batches one by one."""
     r0, r1 = int(plan.replicate[d0]), int(plan.replicate[d1 - 1]) + 1
     rep = plan.replicate[d0:d1] - r0
     norm, agg = plan.norm[d0:d1], plan.agg[d0:d1]
@@ -1057,7 +1080,8 @@ def _batch_scores(model: _Model, plan: _Plan, d0: int, d1: int,
     # of the same method and length are scored as stacks (see _scores): a few numpy calls
     # per batch however many segments it has (one per draw with every draw its own data
     # set), in chunks of bounded memory.
-    edges = np.flatnonzero(np.diff(combos)) + 1
+    edges = np.union1d(np.flatnonzero(np.diff(combos)) + 1,
+                       np.asarray([c - d0 for c in cuts if d0 < c < d1], dtype=np.int64))
     firsts, ends = np.r_[0, edges], np.r_[edges, len(combos)]
     lengths = ends - firsts
     kinds = (norm[firsts] * 2 + agg[firsts]) * (len(combos) + 1) + lengths
@@ -1167,26 +1191,28 @@ def rank_uncertainty(table: pd.DataFrame, catalogue: Catalogue, settings: Analys
     hist = np.empty((n, n), dtype=np.int64) if keep_counts else None
     plan = _plan(model, options, stage.draws if stage is not None
                  else _draws(model, options, mapper))
-    batches = _batches(model, plan)
+    tasks = _tasks(model, _batches(model, plan))
     store = np.empty((n, draws), dtype=np.int16 if n < 2**15 else np.int32)
-    rows = max(d1 - d0 for d0, d1 in batches)
+    rows = max(task[-1][1] - task[0][0] for task in tasks)
     # Scratch rankers, one per batch running at a time: a batch takes one from the list
     # (or makes one) and gives it back (list.pop and append are atomic in CPython, and
     # lock the list in a free-threaded build), so a thread pool never shares one.
     spare: list[_Ranker] = []
 
     def rank_batch(i: int) -> None:
-        d0, d1 = batches[i]
+        d0, d1 = tasks[i][0][0], tasks[i][-1][1]
         try:
             ranker = spare.pop()
         except IndexError:
             ranker = _Ranker(rows, n, model.score_bound, width=model.n)
-        scores = _batch_scores(model, plan, d0, d1, ranker.scores[:d1 - d0])
+        scores = _batch_scores(model, plan, d0, d1, ranker.scores[:d1 - d0],
+                               cuts=[a for a, _ in tasks[i][1:]])
         store[:, d0:d1] = ranker(scores[:, :n], overwrite=True, transposed=True)
         spare.append(ranker)
 
-    list(mapper(rank_batch, range(len(batches))))
-    chunk = max(1, -(-n // PARALLEL_BATCHES))
+    list(mapper(rank_batch, range(len(tasks))))
+    parts = min(PARALLEL_BATCHES, max(1, -(-n * draws // _MIN_BATCH_CELLS)))
+    chunk = max(1, -(-n // parts))                   # areas per task of the summary
     step = max(1, _SCORE_CELLS // max(1, draws))     # areas summarised at once (memory)
     # P(top k)'s standard error: binomial over independent draws, or over the noise
     # replicates as clusters when draws share them (see the module docstring).
