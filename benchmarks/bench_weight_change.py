@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_weight_change.py            # Huddinge and national
     .venv/bin/python benchmarks/bench_weight_change.py --no-national
+    .venv/bin/python benchmarks/bench_weight_change.py --against /tmp/old  # before/after
 
 Every call asks for weights never asked for before. "Cold" clears the weight-independent
 stage's cache before the call (what every weight change cost before that stage was
@@ -14,14 +15,24 @@ against code without the cache, both columns measure the same thing. Last, a sec
 national weight change is profiled: how often, and for how long, it hashes the geometry,
 builds the neighbour graph or derives the hot-spot test's weights (none of it, since
 they are kept per area set). Not part of the test suite.
+
+``--against TREE`` compares this checkout with another (e.g. ``git worktree add /tmp/old
+HEAD~3``, or ``git archive`` of it unpacked) in the same run: a weight change in Huddinge
+(the demo table with 'Bred prevention', and SCB's real statistics with 'SCB:
+socioekonomiska riskfaktorer', the app's default) by warm ``run_analysis``, each code in
+a worker process of its own (two versions of one package cannot share a process), the
+calls interleaved between the two in alternating order so that other load on the machine
+hits both alike. Medians of wall-clock and CPU time, their ratio, and the load average.
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -141,11 +152,93 @@ def graph_work(inputs: Inputs, rows: list) -> None:
         rows.append((name, int(calls), seconds))
 
 
+# A worker of --against: run with the tree to measure first on sys.path. It makes the
+# cases, fills the caches with one call each, then for every case named on a line of
+# stdin makes one weight change never asked for before and prints its wall and CPU
+# seconds. Only API that older code has too.
+WORKER = """
+import sys, time
+from geo import sources
+from geo.analysis import run_analysis
+from geo.inputs import list_profiles, load_inputs
+profiles = list_profiles()
+demo = load_inputs()
+cases = {"demo": (demo, profiles["Bred prevention"]),
+         "real": (sources.real_inputs(demo.areas),
+                  profiles["SCB: socioekonomiska riskfaktorer"])}
+calls = 0
+def change(case):
+    global calls
+    calls += 1
+    inputs, base = cases[case]
+    weights = [(i, w * (1.0 + 0.001 * calls) if k == 0 else w)
+               for k, (i, w) in enumerate(base.indicator_weights)]
+    return inputs, base.with_changes(indicator_weights=tuple(weights))
+for case in cases:
+    run_analysis(*change(case))
+print("ready", flush=True)
+for line in sys.stdin:
+    inputs, settings = change(line.strip())
+    wall, cpu = time.perf_counter(), time.process_time()
+    run_analysis(inputs, settings)
+    print(time.perf_counter() - wall, time.process_time() - cpu, flush=True)
+"""
+
+CASES = {"demo": "Huddinge demo, 'Bred prevention'",
+         "real": "Huddinge SCB, 'SCB: socioekonomiska riskfaktorer'"}
+
+
+def against(other: Path, repeat: int) -> None:
+    """Warm weight changes of this checkout and of ``other``, interleaved (see the module
+    docstring); prints medians and ratios."""
+    trees = {"this": ROOT, "other": other.resolve()}
+    workers = {}
+    for label, tree in trees.items():
+        env = dict(os.environ, PYTHONPATH=str(tree))
+        workers[label] = subprocess.Popen([sys.executable, "-c", WORKER], cwd=tree, env=env,
+                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                          text=True)
+    for worker in workers.values():
+        if worker.stdout.readline().strip() != "ready":
+            raise SystemExit("a worker failed to start (see its error above)")
+    times: dict[tuple[str, str], list[tuple[float, float]]] = {
+        (label, case): [] for label in trees for case in CASES}
+    loads = [os.getloadavg()[0]]
+    for k in range(repeat):
+        order = list(trees) if k % 2 == 0 else list(trees)[::-1]
+        for case in CASES:
+            for label in order:
+                workers[label].stdin.write(case + "\n")
+                workers[label].stdin.flush()
+                wall, cpu = map(float, workers[label].stdout.readline().split())
+                times[label, case].append((wall, cpu))
+    loads.append(os.getloadavg()[0])
+    for worker in workers.values():
+        worker.stdin.close()
+        worker.wait()
+    print(f"warm weight change, run_analysis, median of {repeat} interleaved calls; this "
+          f"checkout: {ROOT}, other: {trees['other']}; load average {loads[0]:.2f} before, "
+          f"{loads[1]:.2f} after ({os.cpu_count()} cores)")
+    print(f"{'':52} {'this wall':>9} {'other wall':>10} {'ratio':>6} {'this CPU':>9} "
+          f"{'other CPU':>9} {'ratio':>6}")
+    for case, title in CASES.items():
+        (t_wall, t_cpu), (o_wall, o_cpu) = (
+            tuple(statistics.median(t[i] for t in times[label, case]) for i in (0, 1))
+            for label in trees)
+        print(f"{title:52} {t_wall:9.4f} {o_wall:10.4f} {t_wall / o_wall:6.2f} {t_cpu:9.4f} "
+              f"{o_cpu:9.4f} {t_cpu / max(o_cpu, 1e-9):6.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--no-national", action="store_true", help="Huddinge only")
     parser.add_argument("--repeat", type=int, default=15, help="calls per median (Huddinge)")
+    parser.add_argument("--against", type=Path, metavar="TREE",
+                        help="only compare with the code in TREE, interleaved (see above)")
     args = parser.parse_args()
+    if args.against is not None:
+        against(args.against, max(7, args.repeat))
+        return
     rows: list[tuple[str, tuple[float, float], tuple[float, float]]] = []
     measure("Huddinge (22 RegSO)", load_inputs(), args.repeat, rows)
     if not args.no_national:

@@ -69,6 +69,8 @@ replicates, so that the bound keeps only the newest there). The bulk of what a w
 change keeps: an :class:`Analysis` itself holds about 4 MB at 6,000 areas (its ranking's
 weights and contributions, the joined frame), never the draws."""
 PROTECTED = LRUCache(8)         # protect_inputs per (inputs digest, threshold, min population)
+"""Protected inputs, each with its digest kept (:meth:`Inputs.keep_digest`): a weight
+change hashes only the inputs it is given, not the protected ones again."""
 
 _POOL = ThreadPoolExecutor(max_workers=max(1, min(MAX_WORKERS, os.cpu_count() or 1)),
                            thread_name_prefix="prevmap-montecarlo")
@@ -263,7 +265,9 @@ def protect_inputs(inputs: Inputs, settings: AnalysisSettings) -> Inputs:
     from the censored counts; the same for every year of the history. Nothing computed
     afterwards (index, ranks, totals, trends, the follow-up, the digest) depends on a
     hidden value. :attr:`Inputs.carried` gets the bands of the summed counts, which the
-    Monte Carlo varies. Unchanged when disclosure control is off."""
+    Monte Carlo varies. Unchanged when disclosure control is off. The protected inputs
+    are kept per content digest of ``inputs`` and the rule, with their own digest taken
+    once (:meth:`Inputs.keep_digest`): never change them in place."""
     rule = settings.small_numbers
     if not rule.disclosure:
         return inputs
@@ -283,7 +287,7 @@ def _protect(inputs: Inputs, rule: SmallNumbers) -> Inputs:
                                      rule, None, earlier.get(year))[0])
                     for year, past in inputs.history)
     return replace(inputs, table=table, history=history, held=None,
-                   carried=carried if len(carried) else None)
+                   carried=carried if len(carried) else None).keep_digest()
 
 
 def _merged_bands(before: Inputs, merge: Merge) -> pd.DataFrame | None:

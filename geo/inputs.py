@@ -128,11 +128,15 @@ class Inputs:
     taken once when the inputs are made: hashing the geometry of Sweden's RegSO costs
     about 0.2 s, too much for every weight change. Areas are validated at the boundary
     and never changed after (maps and caches share their geometry)."""
+    _kept_digest: str | None = field(init=False, default=None, repr=False)
+    """:attr:`digest` as taken by :meth:`keep_digest`; None (always, after ``replace``,
+    which makes new inputs): hashed anew on every call."""
 
     def __post_init__(self) -> None:
         areas = self.areas
         object.__setattr__(self, "areas_digest", digest_of(
             [areas.frame, areas.source, areas.repairs, areas.notes]))
+        object.__setattr__(self, "_kept_digest", None)
 
     @property
     def synthetic(self) -> bool:
@@ -144,7 +148,10 @@ class Inputs:
         its content, its source and name, the catalogue, the year and every year of the
         history. Two inputs with the same digest give the same analysis; a corrected file
         with the same name and row count gets a new one. The tables are hashed anew on
-        every call (1–6 ms; a frame can be changed in place, so it is never memoised)."""
+        every call (1–6 ms; a frame can be changed in place, so it is not memoised), unless
+        :meth:`keep_digest` took it once for inputs that are never changed after."""
+        if self._kept_digest is not None:
+            return self._kept_digest
         history = [part for year, table in self.history for part in (year, table)]
         held = [] if self.held is None else [
             self.held.level, self.held.table, self.held.link, self.held.arrived,
@@ -152,6 +159,16 @@ class Inputs:
         return content_digest(self.areas_digest, digest_of(
             [self.table, self.table_source, self.table_name, self.catalogue, self.year,
              self.notes, len(self.history), *history, self.missing, *held, self.carried]))
+
+    def keep_digest(self) -> Inputs:
+        """Take :attr:`digest` now and keep it; returns these inputs. Only for inputs that
+        nothing changes after, which the shell's cache makes and keeps as one value
+        (:func:`geo.analysis.protect_inputs`): every later rerun is handed that very
+        object, so were one of its frames changed in place, the cache would hand out the
+        changed frames under the old key anyway; keeping the digest adds no such risk.
+        ``dataclasses.replace`` makes new inputs, whose digest is hashed again."""
+        object.__setattr__(self, "_kept_digest", self.digest)
+        return self
 
 
 def load_inputs(areas: str | Path = DEFAULT_AREAS, indicators: str | Path = DEMO_INDICATORS,

@@ -79,6 +79,13 @@ How it is computed fast (many draws at once with numpy):
   draws that share normalised data are one matrix product per pattern. MPI+ needs the
   domain scores: the same effective weights, summed per domain, give each domain's
   share, and divided by it the weights within the domain.
+* **Stacked products.** When every draw has its own noisy data set, each draw is such a
+  product of its own. The products of a batch with the same method and number of draws
+  are stacked, one ``np.matmul`` over a leading axis: numpy makes the same BLAS call
+  (gemv or gemm, chosen from each item's shapes and strides) for every item as for the
+  product alone, so the sums are made in the same order and every score has the same
+  bits as one product at a time, at the cost of a few numpy calls per batch instead of
+  one Python-level call per draw.
 * **Shared data-noise replicates (the one approximation).** Every noisy data set must be
   normalised anew, which costs about ``areas x noisy indicators`` per data set. When
   ``draws x areas x noisy indicators`` exceeds ``NOISE_CELL_BUDGET`` (4 million: e.g. 22
@@ -98,7 +105,8 @@ How it is computed fast (many draws at once with numpy):
   of every rank, which costs ``areas`` per area and so ``areas**2`` in all (the same
   numbers: every one is a whole-number sum below 2**53).
 * **Batches, and a map the caller chooses.** Draws are processed in batches that bound
-  memory (at least ``PARALLEL_BATCHES`` when there are enough draws), each batch one call
+  memory (at least ``PARALLEL_BATCHES`` when there are enough draws; small consecutive
+  batches run together as one task, see :func:`_tasks`), each task one call
   of a ``map``-like callable: the built-in ``map`` by default (one after the other), or
   the shell's thread pool (numpy releases the GIL in sorting, matrix products and
   element-wise work). Matrix products are cut small enough that OpenBLAS does not start
@@ -155,12 +163,14 @@ RANK_COUNTS_MAX_AREAS = 500         # rank_counts only for at most this many ran
 NOISE_CELL_BUDGET = 4_000_000       # draws x noisy cells above which noise is shared
 SHARED_NOISE_MIN_REPLICATES = 50    # fewest noise replicates when they are shared
 PARALLEL_BATCHES = 16              # at least this many batches of draws (when there are enough)
+_MIN_BATCH_CELLS = 1 << 17          # draws x areas x indicators worth a task of its own
 
 _SCORE_CELLS = 1 << 20              # draws x areas per batch (about 21 bytes each)
 _VALUE_CELLS = 1 << 22              # replicates x areas x indicators per batch
 _NOISE_CHUNK_CELLS = 1 << 18        # replicates x noisy cells per noise seed
 _PATTERN_LOOP_MAX = 32              # more missingness patterns: gather instead of matmul
 _BLAS_CELLS = 1 << 18               # multiply-adds per matrix product (see _scores)
+_STACK_CELLS = 1 << 20              # segments x areas x indicators scored at once
 _ROUNDER = 1.5 * 2.0**52            # x + _ROUNDER has no fraction bits (see _Ranker)
 _ROUNDER_BITS = np.array(_ROUNDER).view(np.int64)
 
@@ -631,9 +641,17 @@ def _transform(z: np.ndarray, model: _Model, rows: np.ndarray | slice) -> np.nda
 
 def _scores(model: _Model, tt: np.ndarray, e: np.ndarray, aggregation: str,
             out: np.ndarray) -> None:
-    """Scores of draws with effective weights ``e`` (g, P, m) on transformed data ``tt``
-    (m, n, see ``_transform``) -> ``out`` (g, n), by ``aggregation`` (an
-    AGGREGATION_CHOICES name)."""
+    """Scores of ``S`` stacks of draws: stack ``s`` has ``g`` draws with effective weights
+    ``e[s]`` (g, P, m) on the transformed data ``tt[s]`` (m, n, see ``_transform``) ->
+    ``out[s]`` (g, n), by ``aggregation`` (an AGGREGATION_CHOICES name). ``e`` is (S, g,
+    P, m), ``tt`` (S, m, n) and ``out`` (S, g, n).
+
+    A stack is what one product per pattern used to be computed on: the draws of one
+    noisy data set and method. Stacked, ``np.matmul`` runs the same BLAS call per stack
+    (the same shapes and strides within each: numpy picks gemv or gemm per item from
+    these alone), so every score has the same bits as when the stacks were multiplied one
+    by one, at the cost of one numpy call instead of one per stack; with every draw its
+    own noisy data set that was one Python-level product per draw."""
     if aggregation == "mpi":
         _mpi_scores(model, tt, e, out)
         return
@@ -641,51 +659,54 @@ def _scores(model: _Model, tt: np.ndarray, e: np.ndarray, aggregation: str,
         # Products of at most _BLAS_CELLS multiply-adds keep OpenBLAS on one thread,
         # which for these thin products is many times faster than waking its threads
         # (and the batches already run on threads of their own).
-        step = max(1, _BLAS_CELLS // (len(e) * max(1, model.m)))
+        step = max(1, _BLAS_CELLS // (e.shape[1] * max(1, model.m)))
         for p in range(len(model.patterns)):
-            ep = np.ascontiguousarray(e[:, p, :])
+            ep = np.ascontiguousarray(e[:, :, p, :])
             for r0 in range(model.bounds[p], model.bounds[p + 1], step):
                 r1 = min(r0 + step, model.bounds[p + 1])
-                np.matmul(ep, tt[:, r0:r1], out=out[:, r0:r1])
+                np.matmul(ep, tt[:, :, r0:r1], out=out[:, :, r0:r1])
     else:   # many patterns: gather each row's weights, in chunks of bounded size
         step = max(1, _VALUE_CELLS // max(1, model.n * model.m))
-        for a in range(0, len(e), step):
-            out[a:a + step] = np.einsum("gnk,kn->gn", e[a:a + step][:, model.pattern_of, :],
-                                        tt)
+        for s in range(len(tt)):
+            for a in range(0, e.shape[1], step):
+                out[s, a:a + step] = np.einsum("gnk,kn->gn",
+                                               e[s, a:a + step][:, model.pattern_of, :], tt[s])
 
 
 def _mpi_scores(model: _Model, tt: np.ndarray, e: np.ndarray, out: np.ndarray) -> None:
-    """MPI+ scores (see :func:`_scores`): per draw, the domain scores of every row (the
-    effective weights summed per domain are the domain shares, and divided by them the
-    weights within the domain), standardised over the ranked rows that have the domain,
-    then combined with the domain shares, as ``rank_areas`` does. Rows that are not
-    ranked are scored on the ranked rows' standardisation (and not ranked)."""
+    """MPI+ scores (see :func:`_scores`, stacked alike): per draw, the domain scores of
+    every row (the effective weights summed per domain are the domain shares, and divided
+    by them the weights within the domain), standardised over the ranked rows that have
+    the domain, then combined with the domain shares, as ``rank_areas`` does. Rows that
+    are not ranked are scored on the ranked rows' standardisation (and not ranked)."""
     n, m, n_domains = model.n, model.m, len(model.domain_weights)
+    stacks = len(tt)
     onehot = (model.domain_of[:, None] == np.arange(n_domains)).astype(float)   # (m, J)
-    shares = e @ onehot                                                   # (g, P, J)
+    shares = e @ onehot                                                   # (S, g, P, J)
     per_indicator = shares[..., model.domain_of]
     within = np.divide(e, per_indicator, out=np.zeros_like(e), where=per_indicator > 0)
     has = (model.patterns.astype(float) @ onehot > 0)[model.pattern_of].T  # (J, n)
     use = has & (np.arange(n) < model.ranked_rows)
     step = max(1, (_VALUE_CELLS // 4) // max(1, n * max(n_domains, m)))
-    for a in range(0, len(e), step):
-        w = within[a:a + step]
-        g = len(w)
-        domain_scores = np.empty((g, n_domains, n))                        # (g, J, n)
+    for a in range(0, e.shape[1], step):
+        w = within[:, a:a + step]
+        g = w.shape[1]
+        domain_scores = np.empty((stacks, g, n_domains, n))               # (S, g, J, n)
         if len(model.patterns) <= _PATTERN_LOOP_MAX:     # as in _scores: small products
             rows = max(1, _BLAS_CELLS // (g * n_domains * max(1, m)))
             for p in range(len(model.patterns)):
-                blocks = (w[:, p, None, :] * onehot.T[None]).reshape(g * n_domains, m)
+                blocks = (w[:, :, p, None, :] * onehot.T).reshape(stacks, g * n_domains, m)
                 for r0 in range(model.bounds[p], model.bounds[p + 1], rows):
                     r1 = min(r0 + rows, model.bounds[p + 1])
-                    domain_scores[:, :, r0:r1] = (blocks @ tt[:, r0:r1]).reshape(
-                        g, n_domains, r1 - r0)
+                    domain_scores[..., r0:r1] = (blocks @ tt[:, :, r0:r1]).reshape(
+                        stacks, g, n_domains, r1 - r0)
         else:
-            gathered = w[:, model.pattern_of, :] * tt.T[None]               # (g, n, m)
-            domain_scores[:] = (gathered @ onehot).transpose(0, 2, 1)
-        weights = shares[a:a + step].transpose(0, 2, 1)[:, :, model.pattern_of]  # (g, J, n)
-        out[a:a + step] = mpi_combine(mpi_standardise(domain_scores, use, axis=-1), weights,
-                                      axis=-2)
+            for s in range(stacks):
+                gathered = w[s][:, model.pattern_of, :] * tt[s].T[None]     # (g, n, m)
+                domain_scores[s] = (gathered @ onehot).transpose(0, 2, 1)
+        weights = shares[:, a:a + step].transpose(0, 1, 3, 2)[..., model.pattern_of]
+        out[:, a:a + step] = mpi_combine(mpi_standardise(domain_scores, use, axis=-1),
+                                         weights, axis=-2)
 
 
 # -- ranks --------------------------------------------------------------------------------
@@ -991,7 +1012,9 @@ def _plan(model: _Model, options: UncertaintyOptions, fixed: _Draws) -> _Plan:
 def _batches(model: _Model, plan: _Plan) -> list[tuple[int, int]]:
     """Draw ranges of bounded memory, at least about ``PARALLEL_BATCHES`` when there are
     enough draws, made of whole replicates where they fit (a replicate split over batches
-    is normalised in each). The result does not depend on the batches."""
+    is normalised in each). The ranks do not depend on the batches; the scores' last bits
+    may (a product of a segment cut by a batch's end is another BLAS call), so the
+    batches are kept as they were and small ones are only run together (:func:`_tasks`)."""
     n, m, p = max(1, model.n), max(1, model.m), len(model.patterns)
     size = max(1, min(_SCORE_CELLS // n, _VALUE_CELLS // (p * m),
                       -(-len(plan.norm) // PARALLEL_BATCHES)))
@@ -1013,9 +1036,28 @@ def _batches(model: _Model, plan: _Plan) -> list[tuple[int, int]]:
     return out
 
 
+def _tasks(model: _Model, batches: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    """Consecutive batches run together as one task while the task holds at most
+    ``_MIN_BATCH_CELLS`` draws x areas x indicators: a batch has a fixed cost (its noisy
+    data sets normalised per method, a ranker, a thread's turn), which for few areas
+    outweighs what the threads gain (Huddinge: 16 batches of 63 draws took several
+    times as long as one task). Large batches stay tasks of their own."""
+    cells = max(1, model.n) * max(1, model.m)
+    tasks: list[list[tuple[int, int]]] = []
+    for d0, d1 in batches:
+        if tasks and (d1 - tasks[-1][0][0]) * cells <= _MIN_BATCH_CELLS:
+            tasks[-1].append((d0, d1))
+        else:
+            tasks.append([(d0, d1)])
+    return tasks
+
+
 def _batch_scores(model: _Model, plan: _Plan, d0: int, d1: int,
-                  out: np.ndarray | None = None) -> np.ndarray:
-    """Scores (d1 - d0, n) of a batch of draws (into ``out`` if given)."""
+                  out: np.ndarray | None = None, cuts: Iterable[int] = ()) -> np.ndarray:
+    """Scores (d1 - d0, n) of a batch of draws (into ``out`` if given). ``cuts``: draws
+    (between d0 and d1) where a segment ends as if the batch ended there, so that a task
+    of several batches (:func:`_tasks`) makes the same products, and the same bits, as
+    its batches one by one."""
     r0, r1 = int(plan.replicate[d0]), int(plan.replicate[d1 - 1]) + 1
     rep = plan.replicate[d0:d1] - r0
     norm, agg = plan.norm[d0:d1], plan.agg[d0:d1]
@@ -1034,20 +1076,44 @@ def _batch_scores(model: _Model, plan: _Plan, d0: int, d1: int,
                 transformed[int(method), int(how)] = (reps, z)
     e = _effective_weights(model, plan.w[d0:d1], plan.v[d0:d1])
     out = np.empty((d1 - d0, model.n)) if out is None else out
-    edges = np.flatnonzero(np.diff(combos)) + 1
+    # Segments: runs of draws of one noisy data set, normalisation and aggregation. Those
+    # of the same method and length are scored as stacks (see _scores): a few numpy calls
+    # per batch however many segments it has (one per draw with every draw its own data
+    # set), in chunks of bounded memory.
+    edges = np.union1d(np.flatnonzero(np.diff(combos)) + 1,
+                       np.asarray([c - d0 for c in cuts if d0 < c < d1], dtype=np.int64))
+    firsts, ends = np.r_[0, edges], np.r_[edges, len(combos)]
+    lengths = ends - firsts
+    kinds = (norm[firsts] * 2 + agg[firsts]) * (len(combos) + 1) + lengths
     all_noisy = len(model.noisy) == model.m
-    for a, b in zip(np.r_[0, edges], np.r_[edges, len(combos)], strict=True):
-        method, how = int(norm[a]), int(agg[a])
-        tt = plan.base[method, how]
-        if plan.noise is not None:
-            used, tn = transformed[method, how]
-            tn = tn[np.searchsorted(used, rep[a])]
-            if all_noisy:
-                tt = tn
-            else:
-                tt = tt.copy()
-                tt[model.noisy] = tn
-        _scores(model, tt, e[a:b], AGGREGATION_CHOICES[how], out[a:b])
+    for kind in np.unique(kinds):
+        group = firsts[kinds == kind]
+        code, length = divmod(int(kind), len(combos) + 1)
+        method, how = divmod(code, 2)
+        chunk = max(1, _STACK_CELLS // (model.n * max(1, model.m) * (1 + length)))
+        for c0 in range(0, len(group), chunk):
+            starts = group[c0:c0 + chunk]
+            tt = plan.base[method, how][None]
+            if plan.noise is not None:
+                used, tn = transformed[method, how]
+                tn = tn[np.searchsorted(used, rep[starts])]
+                if all_noisy:
+                    tt = tn
+                else:
+                    tt = np.repeat(tt, len(starts), axis=0)
+                    tt[:, model.noisy] = tn
+            else:       # one shared data set (a batch has one segment per method then)
+                tt = np.broadcast_to(tt, (len(starts), *tt.shape[1:]))
+            name = AGGREGATION_CHOICES[how]
+            if len(starts) == 1:
+                a = int(starts[0])
+                _scores(model, tt, e[None, a:a + length], name, out[None, a:a + length])
+                continue
+            rows = (starts[:, None] + np.arange(length)).ravel()
+            scores = np.empty((len(starts), length, model.n))
+            _scores(model, tt, e[rows].reshape(len(starts), length, *e.shape[1:]), name,
+                    scores)
+            out[rows] = scores.reshape(-1, model.n)
     return out
 
 
@@ -1063,7 +1129,7 @@ def composite_scores(table: pd.DataFrame, catalogue: Catalogue, settings: Analys
     z = _normalise(model.values[None], model, slice(None), model.normalisation)
     tt = _transform(z, model, slice(None))[0]
     e = _effective_weights(model, model.indicator_weights[None], model.domain_weights[None])
-    _scores(model, tt, e, AGGREGATION_CHOICES[model.aggregation], out)
+    _scores(model, tt[None], e[None], AGGREGATION_CHOICES[model.aggregation], out[None])
     score = np.full(len(model.area_index), np.nan)
     ranked = model.ranked_rows
     score[model.positions[:ranked]] = out[0, :ranked]
@@ -1125,26 +1191,28 @@ def rank_uncertainty(table: pd.DataFrame, catalogue: Catalogue, settings: Analys
     hist = np.empty((n, n), dtype=np.int64) if keep_counts else None
     plan = _plan(model, options, stage.draws if stage is not None
                  else _draws(model, options, mapper))
-    batches = _batches(model, plan)
+    tasks = _tasks(model, _batches(model, plan))
     store = np.empty((n, draws), dtype=np.int16 if n < 2**15 else np.int32)
-    rows = max(d1 - d0 for d0, d1 in batches)
+    rows = max(task[-1][1] - task[0][0] for task in tasks)
     # Scratch rankers, one per batch running at a time: a batch takes one from the list
     # (or makes one) and gives it back (list.pop and append are atomic in CPython, and
     # lock the list in a free-threaded build), so a thread pool never shares one.
     spare: list[_Ranker] = []
 
     def rank_batch(i: int) -> None:
-        d0, d1 = batches[i]
+        d0, d1 = tasks[i][0][0], tasks[i][-1][1]
         try:
             ranker = spare.pop()
         except IndexError:
             ranker = _Ranker(rows, n, model.score_bound, width=model.n)
-        scores = _batch_scores(model, plan, d0, d1, ranker.scores[:d1 - d0])
+        scores = _batch_scores(model, plan, d0, d1, ranker.scores[:d1 - d0],
+                               cuts=[a for a, _ in tasks[i][1:]])
         store[:, d0:d1] = ranker(scores[:, :n], overwrite=True, transposed=True)
         spare.append(ranker)
 
-    list(mapper(rank_batch, range(len(batches))))
-    chunk = max(1, -(-n // PARALLEL_BATCHES))
+    list(mapper(rank_batch, range(len(tasks))))
+    parts = min(PARALLEL_BATCHES, max(1, -(-n * draws // _MIN_BATCH_CELLS)))
+    chunk = max(1, -(-n // parts))                   # areas per task of the summary
     step = max(1, _SCORE_CELLS // max(1, draws))     # areas summarised at once (memory)
     # P(top k)'s standard error: binomial over independent draws, or over the noise
     # replicates as clusters when draws share them (see the module docstring).

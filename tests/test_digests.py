@@ -107,3 +107,17 @@ def test_analysis_digest_follows_inputs_and_settings(inputs, settings) -> None:
     assert run_analysis(inputs, settings.with_changes(seed=settings.uncertainty.seed + 1)).digest \
         != first.digest
     assert run_analysis(_one_value_changed(inputs), settings).digest != first.digest
+
+
+def test_protected_inputs_keep_their_digest_and_new_inputs_hash_anew(inputs,
+                                                                      settings) -> None:
+    """protect_inputs' result is kept by the shell's cache and takes its digest once
+    (Inputs.keep_digest); the caller's inputs, and inputs made from kept ones by
+    ``replace``, are hashed on every call, so that a changed table gets a new digest."""
+    protected = protect_inputs(inputs, settings)
+    assert protect_inputs(inputs, settings) is protected
+    assert protected._kept_digest == protected.digest
+    assert inputs._kept_digest is None
+    same = replace(protected)
+    assert same._kept_digest is None and same.digest == protected.digest
+    assert _one_value_changed(protected).digest != protected.digest

@@ -313,7 +313,9 @@ def test_result_does_not_depend_on_batches_or_threads(demo, monkeypatch) -> None
     options = UncertaintyOptions(draws=240, noise_replicates=7)
     expected = rank_uncertainty(table, catalogue, settings, options)
     with ThreadPoolExecutor(max_workers=4) as pool:
-        threaded = rank_uncertainty(table, catalogue, settings, options, mapper=pool.map)
+        with monkeypatch.context() as patch:
+            patch.setattr(uncertainty, "_MIN_BATCH_CELLS", 1)   # 16 batches, 16 tasks
+            threaded = rank_uncertainty(table, catalogue, settings, options, mapper=pool.map)
         monkeypatch.setattr(uncertainty, "_SCORE_CELLS", 22 * 16)    # batches of 16 draws
         monkeypatch.setattr(uncertainty, "_VALUE_CELLS", 22 * 15 * 2)
         small_threaded = rank_uncertainty(table, catalogue, settings, options,
@@ -323,6 +325,37 @@ def test_result_does_not_depend_on_batches_or_threads(demo, monkeypatch) -> None
     for got in (threaded, small_threaded, small):
         pd.testing.assert_frame_equal(got.rank_counts, expected.rank_counts, check_exact=True)
         pd.testing.assert_frame_equal(got.summary(), expected.summary(), check_exact=True)
+
+
+@pytest.mark.parametrize("aggregation", AGGREGATIONS)
+@pytest.mark.parametrize("noise", [{}, {"noise_replicates": 45}, {"data_noise": False}])
+def test_tasks_and_stacks_score_bit_for_bit_as_one_segment_at_a_time(demo, monkeypatch,
+                                                                     aggregation, noise) -> None:
+    """A task of several batches (as rank_uncertainty runs them) scores its segments
+    (draws of one noisy data set and method) of the same method and length as stacks,
+    one matrix product per stack; every score must have the bits of scoring each batch
+    alone and in it each segment alone (``_STACK_CELLS`` 1: a stack of one, which is the
+    product per segment of the code before stacking). Every draw its own data set
+    (segments of one draw), 45 data sets for 150 draws (segments of several), and no
+    noise (segments of many draws, cut where a batch ends)."""
+    table, catalogue = demo
+    settings = read_settings(DATA / "profiles" / "bred_prevention.toml").with_changes(
+        aggregation=aggregation)
+    options = UncertaintyOptions(draws=150, **noise)
+    ranking = rank_areas(table, catalogue, settings)
+    model = uncertainty._weighted(uncertainty._ranked_model(ranking, catalogue, options, ()),
+                                  settings)
+    plan = uncertainty._plan(model, options, uncertainty._draws(model, options, map))
+    batches = uncertainty._batches(model, plan)
+    tasks = uncertainty._tasks(model, batches)
+    assert len(tasks) < len(batches)      # one task of every batch: cut where they end
+    stacked = np.concatenate([uncertainty._batch_scores(
+        model, plan, task[0][0], task[-1][1], cuts=[d0 for d0, _ in task[1:]])
+        for task in tasks])
+    monkeypatch.setattr(uncertainty, "_STACK_CELLS", 1)
+    alone = np.concatenate([uncertainty._batch_scores(model, plan, d0, d1)
+                            for d0, d1 in batches])
+    assert np.isfinite(stacked).any() and stacked.tobytes() == alone.tobytes()
 
 
 def test_areas_without_values_have_no_rank(plain_catalogue: Callable[..., Catalogue]) -> None:
