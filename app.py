@@ -526,12 +526,16 @@ def choose_areas(choice: DataChoice) -> tuple[Areas, str]:
 
 
 def choose_inputs(choice: DataChoice) -> tuple[Inputs, list[str]]:
-    """The inputs the data page names (areas, indicators, level), with notes."""
+    """The inputs the data page names (areas, indicators, level), with notes. Their digest
+    is taken once (:meth:`Inputs.keep_digest`): they come from the app's cache
+    (:func:`kept`), which hands every rerun the same object, and nothing changes them; a
+    weight change then does not hash the tables again (twice, 10-15 ms on Huddinge)."""
     areas, areas_key = choose_areas(choice)
     inputs = choose_indicators(choice, areas, areas_key)
     if choice.level != "kommundelar":
-        return inputs, []
-    return choose_kommundelar(choice, inputs)
+        return inputs.keep_digest(), []
+    inputs, notes = choose_kommundelar(choice, inputs)
+    return inputs.keep_digest(), notes
 
 
 def choose_indicators(choice: DataChoice, areas: Areas, areas_key: str) -> Inputs:
@@ -1206,8 +1210,8 @@ def main() -> None:
     catalogue = st.session_state["catalogue"] = inputs.catalogue
     available = available_indicators(inputs.table, catalogue)
     settings_for(catalogue, available)
-    sidebar(catalogue, available)
     if not available:    # nothing to rank: say where to look, not "inga indikatorer är valda"
+        sidebar(catalogue, available)
         messages.info("Ingen av tabellens kolumner är en indikator i katalogen. Under fliken "
                       "Data och källor visar 'Kolumnerna i filen' varför, och där kan du göra "
                       "en indikator av en kolumn (namn, domän, riktning, täljare och nämnare).")
@@ -1222,6 +1226,7 @@ def main() -> None:
         settings = settings_for_table(current_settings(), available, load_profiles())
         analysis = analysed(inputs, settings)
     except Exception as err:  # any failure: a Swedish message, never a traceback
+        sidebar(catalogue, available)   # the settings stay at hand to mend what failed
         show_error(messages, err, "Analysen kunde inte göras")
         stop()
     loaded()
@@ -1247,13 +1252,19 @@ def main() -> None:
                 st.info(md_text(note))
 
     tiles = None
-    if st.session_state["tiles"]:
+    if st.session_state.get("tiles"):
         tiles, refused = chosen_tiles(st.session_state.get("tile_url") or "")
         if refused:
             messages.warning(refused)
     if map_tab.open:   # no hidden map: one drawn at zero size while another tab shows
         with map_tab, failures_shown("Kartan kunde inte visas"):  # could keep sending its
             show_map_page(analysis, tiles, choice)                  # view back: reruns
+    # The settings' widgets after the map: their values are the session's settings, which
+    # the widgets' callbacks have written before this run began, so the analysis does not
+    # wait for them. Drawn first, their ~50 elements reached the browser before the map's
+    # new values, and the browser re-rendered them first (bench_browser.py: a weight change
+    # on Huddinge was shown some 50 ms later).
+    sidebar(catalogue, available)
     if drivers_tab.open:
         with drivers_tab, failures_shown("Fliken kunde inte visas"):
             show_drivers(analysis)
