@@ -11,10 +11,14 @@ standard in the default profile) is moved between its two ends with the keyboard
 Home); before each measured change the second indicator's weight moves one step, not
 measured, so that no two measured changes ask for the same weights. For each change:
 
-* the time from the key press until the map shows the new values: the app's map
-  component counts the values it has drawn (``data-renders``), streamlit-folium draws a
-  new map element (polled every 10 ms in the map's frame); and until the app's run is
-  over (Streamlit's status widget gone);
+* the time from the key press until the map shows the new values, taken in the browser
+  itself: the page records when the key went down, and the map's frame (checking every
+  4 ms) when the map changed (the app's map component counts the values it has drawn,
+  ``data-renders``; streamlit-folium draws a new map element), both on the machine's clock
+  (``performance.timeOrigin + performance.now()``); beside it the time until Playwright saw
+  the change (polled every 10 ms, so it includes the polling and the round trips; it stands
+  in for the in-browser time where that cannot be had, ``shown_in_browser`` 0), and until
+  the app's run is over (Streamlit's status widget gone);
 * the bytes of every websocket frame the server sent for it (the whole rerun: the table,
   the profile and the widgets too), and of those the map's (the frames naming its
   component).
@@ -117,6 +121,62 @@ SHOWN_JS = """() => {
 }"""
 
 
+# In every frame from its start: when a key last went down (the weight change's key press,
+# in the page), and when the frame first showed a map (for a map frame made anew, as
+# streamlit-folium may do for new values).
+KEY_JS = """if (window === window.top) {   // the page: keep the frames its websocket receives
+    window.__pmFrames = [];
+    const Socket = window.WebSocket;
+    window.WebSocket = function (...args) {
+        const socket = new Socket(...args);
+        socket.addEventListener('message', event => window.__pmFrames.push(event.data));
+        return socket;
+    };
+    window.WebSocket.prototype = Socket.prototype;
+    Object.assign(window.WebSocket, Socket);
+}
+window.addEventListener('keydown', () => {
+    window.__pmKeyAt = performance.timeOrigin + performance.now(); }, true);
+new MutationObserver((records, observer) => {
+    if (document.querySelector('.leaflet-container path.leaflet-interactive')) {
+        window.__pmFirstAt = performance.timeOrigin + performance.now();
+        observer.disconnect();
+    }
+}).observe(document, {subtree: true, childList: true});"""
+# In the map's frame: from now on, record when the map first shows something other than
+# ``before`` (SHOWN_JS's token), on the machine's clock, checked every 4 ms in the frame
+# (an interval survives the document being rewritten, as streamlit-folium's page does; an
+# observer of the document does not).
+OBSERVE_JS = """before => {
+    window.__pmShownAt = null;
+    clearInterval(window.__pmPoll);
+    const shown = """ + SHOWN_JS + """;
+    window.__pmPoll = setInterval(() => {
+        const now = shown();
+        if (now !== null && now !== before) {
+            window.__pmShownAt = performance.timeOrigin + performance.now();
+            clearInterval(window.__pmPoll);
+        }
+    }, 4);
+}"""
+
+
+# The bytes of the frames the page's websocket received since the last call, and of those
+# the map's (the frames that name its component); forgets them.
+BYTES_JS = """names => {
+    const frames = window.__pmFrames.splice(0);
+    let all = 0, map = 0;
+    for (const data of frames) {
+        const bytes = typeof data === 'string' ? new TextEncoder().encode(data)
+                                               : new Uint8Array(data);
+        all += bytes.length;
+        const text = new TextDecoder('latin1').decode(bytes);
+        if (names.some(name => text.includes(name))) map += bytes.length;
+    }
+    return [all, map];
+}"""
+
+
 def load() -> float:
     return os.getloadavg()[0]
 
@@ -138,15 +198,20 @@ def served(app: Path, repo: Path) -> Iterator[str]:
         yield url
 
 
+def map_frame(page):  # noqa: ANN001, ANN201 - playwright objects
+    """The map's frame, or None."""
+    return next((f for f in page.frames if any(name in f.url for name in MAP_FRAMES)), None)
+
+
 def map_shown(page) -> str | None:  # noqa: ANN001 - a playwright Page
     """A token of what the map frame shows (:data:`SHOWN_JS`), or None."""
-    for frame in page.frames:
-        if any(name in frame.url for name in MAP_FRAMES):
-            try:
-                return frame.evaluate(SHOWN_JS)
-            except Exception:  # noqa: BLE001 - the frame is being replaced
-                return None
-    return None
+    frame = map_frame(page)
+    if frame is None:
+        return None
+    try:
+        return frame.evaluate(SHOWN_JS)
+    except Exception:  # noqa: BLE001 - the frame is being replaced
+        return None
 
 
 def settled(page) -> None:  # noqa: ANN001
@@ -191,11 +256,12 @@ def weight_sliders(page):  # noqa: ANN001, ANN201
     return sliders.nth(first), sliders.nth(first + 1)
 
 
-def changes(page, n: int, received: list[bytes]) -> list[dict[str, float]]:  # noqa: ANN001
-    """``n + 1`` weight changes (End, Home, End, …); the first is left out. ``received``
-    collects the frames the server sends; a change's bytes are all frames from its key
-    press to the next one (a second after its run is over), and of those the map's (the
-    frames that name the map's component)."""
+def changes(page, n: int) -> list[dict[str, float]]:  # noqa: ANN001
+    """``n + 1`` weight changes (End, Home, End, …); the first is left out. A change's bytes
+    are all websocket frames the page received from its key press until a second after its
+    run is over, and of those the map's (the frames that name the map's component), counted
+    in the page itself (BYTES_JS: Playwright's own websocket events made the browser
+    forward every frame, which slowed what was measured)."""
     out = []
     slider, other = weight_sliders(page)
     for i in range(n + 1):
@@ -207,36 +273,45 @@ def changes(page, n: int, received: list[bytes]) -> list[dict[str, float]]:  # n
         settled(page)
         page.wait_for_timeout(1000)
         before = map_shown(page)
+        frame = map_frame(page)
+        frame.evaluate(OBSERVE_JS, before)
         slider.focus()
-        received.clear()
+        page.evaluate(BYTES_JS, list(MAP_FRAMES))
         start = time.perf_counter()
         page.keyboard.press("End" if i % 2 == 0 else "Home")
         while map_shown(page) in (None, before):
             if time.perf_counter() - start > TIMEOUT_S:
                 raise RuntimeError("the map did not show the new values")
             page.wait_for_timeout(10)
-        shown = time.perf_counter() - start
+        seen = time.perf_counter() - start
+        key_at = page.evaluate("() => window.__pmKeyAt")
+        # A frame loaded anew (streamlit-folium's, for new values) has lost the check; its
+        # page recorded when it first drew a map (KEY_JS, run in every new document).
+        shown_at = map_frame(page).evaluate("() => window.__pmShownAt || window.__pmFirstAt")
+        # Without an in-browser time (streamlit-folium rewrites its frame's document, which
+        # stops the check), the time Playwright saw the change stands in: shown_in_browser
+        # says for how many changes the in-browser time was had.
+        shown = seen if shown_at is None or key_at is None else (shown_at - key_at) / 1000
         settled(page)
         done = time.perf_counter() - start - 0.3   # settled() waits 0.3 s first
         page.wait_for_timeout(1000)                 # late frames of the same run
+        sizes = page.evaluate(BYTES_JS, list(MAP_FRAMES))
         if i:
-            out.append({"shown_s": shown, "run_over_s": max(shown, done),
-                        "bytes": float(sum(len(f) for f in received)),
-                        "map_bytes": float(sum(len(f) for f in received
-                                               if any(m.encode() in f for m in MAP_FRAMES)))})
+            out.append({"shown_s": shown, "seen_by_playwright_s": seen,
+                        "shown_in_browser": float(shown is not seen),
+                        "run_over_s": max(seen, done),
+                        "bytes": float(sizes[0]), "map_bytes": float(sizes[1])})
     return out
 
 
 def measure(chromium, app: Path, repo: Path, scope: str | None, n: int) -> dict[str, float]:  # noqa: ANN001
     with served(app, repo) as url:
         context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="sv-SE")
+        context.add_init_script(KEY_JS)
         page = context.new_page()
         page.set_default_timeout(TIMEOUT_S * 1000)
-        received: list[bytes] = []
-        page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: received.append(
-            payload.encode() if isinstance(payload, str) else payload)))
         open_scope(page, url, scope)
-        runs = changes(page, n, received)
+        runs = changes(page, n)
         context.close()
     return {key: statistics.median(r[key] for r in runs) for key in runs[0]}
 
@@ -277,7 +352,7 @@ def main() -> None:
                         rows[f"{label}: prevmap / peer, {key}"] = \
                             rows[f"{label}, prevmap: {key}"] / value
             if "other" in apps:
-                for key in ("shown_s", "bytes", "map_bytes"):
+                for key in ("shown_s", "seen_by_playwright_s", "bytes", "map_bytes"):
                     rows[f"{label}: prevmap / other, {key}"] = \
                         rows[f"{label}, prevmap: {key}"] / rows[f"{label}, other: {key}"]
     rows["load (1 min) at end"] = load()
