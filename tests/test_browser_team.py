@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from browser import choose_option, launched_browser, requires_browser, screenshot
 from servers import free_port, started
+from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from plans.model import Plan, PlanArea
@@ -106,7 +107,14 @@ class Wire:
         self.server = server
 
     def send(self, frame: bytes) -> None:
-        """Send ``frame`` as this page's own, and wait until the run it starts is over."""
+        """Send ``frame`` as this page's own, and wait until the run it starts is over. The
+        frame's list of the messages its browser holds is emptied: this page's browser does
+        not hold them, and the app would send references to them instead of the messages
+        (.streamlit/config.toml's minCachedMessageSize), which this page cannot show."""
+        msg = BackMsg()
+        msg.ParseFromString(frame)
+        del msg.rerun_script.cached_message_hashes[:]
+        frame = msg.SerializeToString()
         before = self.finished
         self.server.send(frame)
         deadline = time.monotonic() + 120
