@@ -34,7 +34,7 @@ def map_choices(analysis: Analysis) -> dict[str, str]:
     """What the analysis' map can show, key -> Swedish label: the composite index, the
     priority tier (when the uncertainty was computed), each domain's score, each
     indicator of the ranking. The keys are ``prevmap export --visa``'s values."""
-    out = {SHOW_INDEX: "Sammanvägt index"}
+    out = {SHOW_INDEX: "Sammanvägt behov"}
     if analysis.assessment is not None:
         out[SHOW_TIER] = "Prioritet"
     for domain in analysis.result.domain_scores.columns:

@@ -74,7 +74,7 @@ PALETTE = {3: ["#ffeda0", "#feb24c", "#f03b20"],
            4: ["#ffffb2", "#fecc5c", "#fd8d3c", "#e31a1c"],
            5: ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"]}
 #: What the map shows unless asked otherwise: the composite index.
-INDEX = Measure("index", "Sammanvägt behov (index)")
+INDEX = Measure("index", "Sammanvägt behov (index)", note="högre = större behov")
 
 
 def quantile_bins(values: np.ndarray, k: int) -> np.ndarray:
