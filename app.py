@@ -102,7 +102,7 @@ from geo.io.kolada import KOLADA_BASE_URL
 from geo.io.overlays import read_utsatta_omraden
 from geo.io.polisen import kommun_event_types, read_police_events
 from geo.io.pxweb import SCB_BASE_URL
-from geo.maps.analysis_map import analysis_view
+from geo.maps.analysis_map import analysis_view, map_choices
 from geo.maps.choropleth import chosen_tiles
 from geo.maps.overview import KOMMUN_CODE, kommun_codes, kommun_overview, overview_view
 from geo.sources import DataChoice
@@ -1332,9 +1332,12 @@ def show_area_map(analysis: Analysis, tiles: str | None, kommun: str | None) -> 
     an area opens its profile."""
     # The borders stay in the browser; a weight change sends only the new values
     # (map_component.py). Leaflet comes from the app itself: nothing from the net.
-    view = kept("map_view", (analysis.digest, kommun),
-                lambda: analysis_view(analysis, kommun=kommun, settings=False), "Ritar kartan …")
-    clicked = show_map(view, key=f"karta_{kommun or ''}", layer="Sammanvägt behov", tiles=tiles)
+    choices = map_choices(analysis)
+    show = st.selectbox("Kartan visar", list(choices), format_func=choices.get, key="map_show")
+    view = kept("map_view", (analysis.digest, kommun, show),
+                lambda: analysis_view(analysis, kommun=kommun, settings=False, show=show),
+                "Ritar kartan …")
+    clicked = show_map(view, key=f"karta_{kommun or ''}", layer=choices[show], tiles=tiles)
     st.caption("Kartan hämtar ingenting från internet; en bakgrundskarta visas bara om du "
                "slår på den.")
     row = clicked_row(clicked, f"clicked_{kommun or ''}")

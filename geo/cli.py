@@ -62,6 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--id-column", help="kolumnen med områdeskod i områdesfilen")
     exp.add_argument("--name-column", help="kolumnen med områdesnamn i områdesfilen")
     exp.add_argument("--tiles", help="bakgrundskarta (t.ex. OpenStreetMap); standard: ingen")
+    exp.add_argument("--visa", default="index", metavar="VAD",
+                     help="vad kartan visar: index (standard), prioritet, en domän eller en "
+                          "indikators id")
     cmp = exp.add_argument_group("jämförelser (ingår inte i indexet)")
     cmp.add_argument("--utsatta", type=Path,
                      help="polisens utsatta områden (GeoPackage, GeoJSON eller zippad "
@@ -289,6 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     from geo.analysis import run_analysis
     from geo.inputs import default_settings
     from geo.io.files import read_settings
+    from geo.maps.analysis_map import map_measure
     from geo.sources import place_name
     from geo.spatial.comparisons import load_comparisons, read_point_layer
 
@@ -315,8 +319,9 @@ def main(argv: list[str] | None = None) -> int:
             settings, setting_notes = default_settings(inputs)
         doing = "Analysen kunde inte göras"
         analysis = run_analysis(inputs, settings, comparisons or None)
+        map_measure(analysis, args.visa)     # an unknown --visa names the valid ones
         doing = "Resultatet kunde inte skrivas"
-        written = write_exports(analysis, args, ExportOptions(tiles=args.tiles))
+        written = write_exports(analysis, args, ExportOptions(tiles=args.tiles, show=args.visa))
     except PrevmapError as err:
         say(f"prevmap: {err}", err=True)
         return 2

@@ -112,7 +112,8 @@ def test_legend_title_sources_date_method_and_settings_are_on_the_map():
     fmap, _ = build()
     html = render_map_html(fmap)
     text, _ = shown(html)
-    assert "Sammanvägt behov" in text and "Kvantiler, högre = större behov" in text
+    assert "Sammanvägt behov" in text and "Klasser: femtedelar av områdena." in text
+    assert "Högst behov (2)" in text and "Lägst behov (2)" in text   # 9 areas in fifths
     assert "Testkarta" in text and "Profil: Testprofil" in text
     assert "Rutnät, testdata, datum 2026-01-01" in text
     assert "Skapad 2026-01-31 med prevmap." in text
@@ -135,7 +136,7 @@ def test_area_without_data_is_grey_and_in_the_legend():
     assert grey == [8]
     assert shown(layer["features"][8]["properties"]["tooltip"])[0] == \
         "Ruta 9 (A9)Saknar indikatordata"
-    assert "Saknar data" in shown(render_map_html(fmap))[0]
+    assert "Saknar värde (1)" in shown(render_map_html(fmap))[0]
     assert report.areas_without_data == ("A9",)
 
 
@@ -148,7 +149,7 @@ def test_area_names_show_literally_in_tooltips(evil):
     tip = area_layer(html)["features"][8]["properties"]["tooltip"]
     text, tags = shown(tip)
     assert text.startswith(f"{evil} (A9)")
-    assert tags == ["b", "br", "br", "br", "br"]  # only the builder's own tags
+    assert tags == ["b", "br", "br", "br", "br", "br"]  # only the builder's own tags
     assert "49" not in text
 
 

@@ -133,7 +133,8 @@ def test_overlay_is_its_own_dashed_layer_above_the_areas():
     assert drawn_as["points"] is False and drawn_as["colour"] == map_overlay().colour
     assert 'fill: false, color: overlay.colour, weight: 2.5, dashArray: "6 4"' in html
     # Listed in the layer control, and drawn after (above) the area layer.
-    assert list(layer_control(html)) == ["Kommungräns", "Sammanvägt behov", "Utsatta områden"]
+    assert list(layer_control(html)) == ["Kommungräns", "Sammanvägt behov", "Områdesnamn",
+                                         "Utsatta områden"]
     drawn = re.findall(r"(geo_json_\w+)\.addTo\(", html)
     assert drawn == list(layer_control(html).values())
 
@@ -177,7 +178,7 @@ def test_details_become_escaped_tooltip_lines():
             for f in geojson_layers(html) if "tooltip" in f["features"][0]["properties"]
             for f in f["features"]}
     assert shown(tips[8])[0].endswith(f"Polisens bedömning: {evil}")
-    assert shown(tips[8])[1] == ["b", "br", "br", "br", "br", "br"]
+    assert shown(tips[8])[1] == ["b", "br", "br", "br", "br", "br", "br"]
     assert shown(tips[0])[0].endswith("Flaggade indikatorer: 0SCB områdestyp: 2")
     assert "Polisens" not in tips[0] and "SCB" not in tips[4]
 

@@ -120,4 +120,4 @@ def test_drill_down_colours_with_the_class_limits_of_the_whole_lan(lan):
                if g["features"] and "fill" in g["features"][0]["properties"]
                for f in g["features"]}
     assert drilled == {code: fill[code] for code in ("0126R001", "0126R002")}
-    assert "Kvantiler för alla områden i analysen, högre = större behov" in html
+    assert "Klasser: fjärdedelar av alla områden i analysen." in html   # four RegSO

@@ -38,6 +38,7 @@ class ExportOptions:
     created: dt.date | None = None
     plan: PlanContents | None = None
     followup: FollowUp | None = None
+    show: str = "index"     # what the map shows (geo.maps.analysis_map.map_choices)
 
 
 Writer = Callable[["Analysis", ExportOptions], bytes]
@@ -72,7 +73,7 @@ def _report(analysis: Analysis, o: ExportOptions) -> bytes:
 
 def _map(analysis: Analysis, o: ExportOptions) -> bytes:
     from geo.export.outputs import map_html
-    return map_html(analysis, tiles=o.tiles, created=o.created)
+    return map_html(analysis, tiles=o.tiles, created=o.created, show=o.show)
 
 
 def _excel(analysis: Analysis, o: ExportOptions) -> bytes:

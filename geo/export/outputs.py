@@ -19,8 +19,11 @@ DIGEST_COMMENT = "# Indata (SHA-256 av områden, indikatorer, katalog, jämföre
 
 
 def map_html(analysis: Analysis, *, tiles: str | None = None,
-             created: dt.date | None = None) -> bytes:
-    return render_map_html(build_analysis_map(analysis, tiles=tiles, created=created)).encode()
+             created: dt.date | None = None, show: str = "index") -> bytes:
+    """The map page of ``analysis`` showing ``show`` (a key of
+    :func:`geo.maps.analysis_map.map_choices`)."""
+    return render_map_html(build_analysis_map(analysis, tiles=tiles, created=created,
+                                              show=show)).encode()
 
 
 def settings_toml(analysis: Analysis) -> bytes:

@@ -9,17 +9,65 @@ from dataclasses import replace
 import folium
 import pandas as pd
 
-from geo.analysis import Analysis, robustness_details
+from geo.analysis import TIER, Analysis, robustness_columns, robustness_details
 from geo.maps.choropleth import page_from_view
-from geo.maps.mapview import MapView, area_view
+from geo.maps.legend import Measure
+from geo.maps.mapview import INDEX, MapView, area_view
 from geo.sources import kommuner
 from geo.spatial.layers import MapOverlay
 from indicators.columns import (
     AREA_ID,
     AREA_NAME,
+    DOMAINS,
     SCORE,
 )
-from indicators.errors import AreaFileError
+from indicators.errors import AreaFileError, SettingsError
+from indicators.tiers import NO_RANK, TIERS
+
+#: What the map can show besides the indicators and domains (key -> Swedish label).
+SHOW_INDEX, SHOW_TIER = "index", "prioritet"
+#: The tiers' colours, most need first (categorical: a dark red, an orange, a pale yellow).
+TIER_COLOURS = ((TIERS[0], "#bd0026"), (TIERS[1], "#fd8d3c"), (TIERS[2], "#ffffb2"))
+
+
+def map_choices(analysis: Analysis) -> dict[str, str]:
+    """What the analysis' map can show, key -> Swedish label: the composite index, the
+    priority tier (when the uncertainty was computed), each domain's score, each
+    indicator of the ranking. The keys are ``prevmap export --visa``'s values."""
+    out = {SHOW_INDEX: "Sammanvägt behov"}
+    if analysis.assessment is not None:
+        out[SHOW_TIER] = "Prioritet"
+    for domain in analysis.result.domain_scores.columns:
+        out[domain] = f"Domän: {DOMAINS.get(domain, domain)}"
+    for ind in analysis.result.indicators:
+        out[ind.id] = f"Indikator: {ind.name}"
+    return out
+
+
+def map_measure(analysis: Analysis, show: str = SHOW_INDEX) -> Measure:
+    """The :class:`Measure` for ``show`` (a key of :func:`map_choices`); an unknown key is
+    refused with the valid ones named."""
+    choices = map_choices(analysis)
+    if show not in choices:
+        raise SettingsError(f"kartan kan inte visa {show!r} (--visa). Välj en av: "
+                            + ", ".join(choices) + ".")
+    result, year = analysis.result, analysis.inputs.year
+    when = f"år {year}" if year is not None else ""
+    if show == SHOW_INDEX:
+        return INDEX
+    if show == SHOW_TIER:
+        k = analysis.assessment.top_k
+        tiers = robustness_columns(analysis)[TIER].astype(str)
+        return Measure(show, "Prioritet", categories=tiers.where(tiers != NO_RANK, ""),
+                       colours=TIER_COLOURS, rule=analysis.settings.tiers.text(k))
+    if show in result.domain_scores.columns:
+        return Measure(show, choices[show], values=result.domain_scores[show],
+                       note="domänpoäng, högre = större behov")
+    ind = analysis.inputs.catalogue[show]
+    side = "högre" if ind.direction > 0 else "lägre"
+    return Measure(show, ind.name, values=result.values[show], direction=ind.direction,
+                   unit=ind.unit, note=", ".join(p for p in (when, f"{side} värde = större behov")
+                                                 if p))
 
 
 def robustness_overlays(analysis: Analysis) -> tuple[MapOverlay, ...]:
@@ -49,22 +97,26 @@ def robustness_overlays(analysis: Analysis) -> tuple[MapOverlay, ...]:
 def build_analysis_map(analysis: Analysis, *, tiles: str | None = None,
                        created: dt.date | None = None, kommun: str | None = None,
                        extra_overlays: tuple[MapOverlay, ...] = (),
-                       extra_details: pd.DataFrame | None = None) -> folium.Map:
+                       extra_details: pd.DataFrame | None = None,
+                       show: str = SHOW_INDEX) -> folium.Map:
     """The analysis map as a page (:func:`analysis_view` for the arguments)."""
     view = analysis_view(analysis, created=created, kommun=kommun,
-                         extra_overlays=extra_overlays, extra_details=extra_details)
-    return page_from_view(view, tiles=tiles, layer_name="Sammanvägt behov")
+                         extra_overlays=extra_overlays, extra_details=extra_details, show=show)
+    return page_from_view(view, tiles=tiles, layer_name=map_choices(analysis)[show])
 
 
 def analysis_view(analysis: Analysis, *, created: dt.date | None = None,
                   kommun: str | None = None, extra_overlays: tuple[MapOverlay, ...] = (),
-                  extra_details: pd.DataFrame | None = None, settings: bool = True) -> MapView:
+                  extra_details: pd.DataFrame | None = None, settings: bool = True,
+                  show: str = SHOW_INDEX) -> MapView:
     """The analysis map's view; with ``kommun`` (a kommun code) only that kommun's areas,
     still with the ranks of the whole analysis (the drill-down from a län or Sweden).
     ``extra_overlays`` and ``extra_details`` (tooltip lines per area, index ``area_id``) add
     other layers, e.g. the resources in the areas (:mod:`geo.maps.resources`).
     ``settings=False``: the app's map, whose sources box leaves out the method and the
-    settings (the app shows them on pages of their own)."""
+    settings (the app shows them on pages of their own). ``show`` is what the map
+    colours (a key of :func:`map_choices`; by default the composite index)."""
+    measure = map_measure(analysis, show)
     comparison = analysis.comparison
     details = robustness_details(analysis)
     if comparison is not None:
@@ -88,7 +140,12 @@ def analysis_view(analysis: Analysis, *, created: dt.date | None = None,
             replace(o, frame=o.frame[o.frame[AREA_ID].isin(keep)])
             if AREA_ID in o.frame.columns else o for o in overlays)
         overlays = tuple(o for o in overlays if len(o.frame))
-        classify_on = analysis.joined[SCORE].to_numpy(dtype=float)
+        if measure.values is None:
+            whole = analysis.joined[SCORE].to_numpy(dtype=float)
+        else:
+            whole = measure.values.reindex(analysis.joined[AREA_ID].astype(str)).to_numpy(
+                dtype=float)
+        classify_on = whole * measure.direction
         classes_of = "alla områden i analysen"
     method = [(s.heading, s.paragraphs) for s in analysis.method_page()] if settings else []
     return area_view(joined, analysis.result, title=title, sources=analysis.sources,
@@ -96,5 +153,14 @@ def analysis_view(analysis: Analysis, *, created: dt.date | None = None,
                      overlays=(*overlays, *(comparison.overlays if comparison else ())),
                      details=details if len(details.columns) else None, method=method,
                      classify_on=classify_on, classes_of=classes_of, digest=analysis.digest,
-                     settings=settings)
+                     settings=settings, measure=measure, year=analysis.inputs.year,
+                     always_named=_top_tier(analysis))
+
+
+def _top_tier(analysis: Analysis) -> tuple[str, ...]:
+    """The ids of the areas in the top tier (Hög prioritet): the map always names them."""
+    if analysis.assessment is None:
+        return ()
+    tiers = robustness_columns(analysis)[TIER].astype(str)
+    return tuple(str(a) for a in tiers.index[tiers == TIERS[0]])
 

@@ -90,6 +90,13 @@ class _MetricScale(_RenderOnce):
                          "{% endmacro %}")
 
 
+class _WatchTiles(_RenderOnce):
+    """Say on the map when its background tiles cannot be loaded."""
+
+    _template = Template("{% macro script(this, kwargs) %}PrevmapMap.watchAllTiles("
+                         "{{ this._parent.get_name() }});{% endmacro %}")
+
+
 class _FitWhenShown(_RenderOnce):
     """Fit the map to its areas again once its box has a size: a map made while hidden (in
     the report's folded sections, an iframe not yet shown) has no size, and Leaflet fits it
@@ -125,23 +132,49 @@ class _Css(_RenderOnce):
         self.css = css
 
 
+#: The map's look, shared by the exported page and the app's component: the title above
+#: the map, the legend beside it and the sources below it (:data:`PAGE_CSS` lays them
+#: out), so that nothing covers an area; tooltips small, opaque and above everything.
 CSS = """
-.leaflet-tooltip { white-space: normal; width: max-content; max-width: 360px; }
-.pm-panel { position: absolute; z-index: 1000; background: rgba(255,255,255,0.94);
-  padding: 8px 10px; border-radius: 4px; box-shadow: 0 1px 4px rgba(0,0,0,0.35);
-  font: 13px/1.35 system-ui, -apple-system, 'Segoe UI', Arial, sans-serif; max-width: 380px; }
-.pm-title { top: 10px; left: 54px; }
-.pm-title h1 { font-size: 15px; margin: 0 0 2px 0; }
+.leaflet-tooltip-pane { z-index: 1100; }
+.leaflet-tooltip { white-space: normal; width: max-content; max-width: 300px; opacity: 1;
+  background: #ffffff; color: #1a1a1a; font: 11px/1.3 system-ui, -apple-system, 'Segoe UI',
+  Arial, sans-serif; padding: 3px 6px; }
+.pm-panel { background: #ffffff; padding: 6px 10px; box-sizing: border-box;
+  font: 13px/1.35 system-ui, -apple-system, 'Segoe UI', Arial, sans-serif; color: #1a1a1a; }
+.pm-title { grid-area: title; border-bottom: 1px solid #cccccc; }
+.pm-title h1 { font-size: 16px; margin: 0 0 2px 0; }
+.pm-subtitle { color: #333333; }
 .pm-synthetic { color: #b00020; font-weight: 700; }
-.pm-error { top: 40%; left: 20%; right: 20%; max-width: none; color: #b00020; font-weight: 600; }
-.pm-legend { bottom: 24px; right: 10px; }
+.pm-error { position: absolute; z-index: 1000; top: 40%; left: 20%; right: 20%;
+  color: #b00020; font-weight: 600; box-shadow: 0 1px 4px rgba(0,0,0,0.35); }
+.pm-tile-error { position: absolute; z-index: 1000; top: 10px; left: 50px; right: 60px;
+  background: #fff4e5; color: #5c3b00; border: 1px solid #b36b00; padding: 4px 8px;
+  font: 12px/1.3 system-ui, -apple-system, 'Segoe UI', Arial, sans-serif; }
+.pm-legend { grid-area: legend; width: 240px; overflow: auto; border-left: 1px solid #cccccc; }
+.pm-legend div { margin: 2px 0; }
 .pm-legend i { display: inline-block; width: 18px; height: 12px; margin-right: 6px;
   border: 1px solid #777; vertical-align: middle; }
-.pm-sources { bottom: 24px; left: 10px; font-size: 11px; max-width: 520px; }
+.pm-how { font-size: 11px; color: #333333; margin-top: 4px !important; }
+.pm-sources { grid-area: sources; font-size: 11px; border-top: 1px solid #cccccc; }
 .pm-sources summary { cursor: pointer; }
 .pm-sources ul { margin: 2px 0 4px 16px; padding: 0; }
 .pm-sources p { margin: 2px 0 4px 0; }
 .pm-sources pre { white-space: pre-wrap; max-height: 180px; overflow: auto; font-size: 10px; }
+.pm-label { color: #111111; font: 600 11px/16px system-ui, -apple-system, 'Segoe UI', Arial,
+  sans-serif; text-align: center; white-space: nowrap; text-shadow: 0 0 2px #fff, 0 0 2px #fff,
+  0 0 3px #fff; }
+.pm-label-top { font-weight: 800; }
+.pm-map { grid-area: map; }
+"""
+#: The page around the map: title above, legend right, sources below (a grid over the
+#: page; folium's map element takes the middle cell).
+PAGE_CSS = """
+body { display: grid; grid-template-columns: minmax(0, 1fr) auto;
+  grid-template-rows: auto minmax(0, 1fr) auto;
+  grid-template-areas: "title title" "map legend" "sources sources"; height: 100vh; }
+.folium-map { grid-area: map; width: auto !important; height: auto !important;
+  min-height: 300px; }
 """
 
 
@@ -202,6 +235,9 @@ var {{ this.get_name() }} = PrevmapMap.areaLayer(pm_shape, pm_values,
 {%- elif this.kind == "boundary" %}
 var {{ this.get_name() }} = L.geoJson(PrevmapMap.boundary(pm_shape.topology, pm_shape.boundary),
     {interactive: false, style: {{ this.style }}});
+{%- elif this.kind == "labels" %}
+var {{ this.get_name() }} = PrevmapMap.labelLayer({{ this.areas.get_name() }}, pm_shape,
+    pm_values);
 {%- elif this.kind == "overlay" %}
 var {{ this.get_name() }} = PrevmapMap.overlayLayer(pm_shape.overlays[{{ this.index }}]);
 {%- else %}
@@ -274,11 +310,16 @@ def page_from_view(view: MapView, *, tiles: str | None, layer_name: str,
         _CompactLayer("boundary", name=boundary, style=BOUNDARY_STYLE).add_to(fmap)
     areas = _CompactLayer("areas", name=escape_text(layer_name), style=AREA_STYLE,
                           highlight=HIGHLIGHT).add_to(fmap)
+    _CompactLayer("labels", name=LABELS, areas=areas).add_to(fmap)
     for index, outline in enumerate(view.values.get("outlines", ())):
         _CompactLayer("outline", name=outline["name"], areas=areas, index=index).add_to(fmap)
     for index, name in enumerate(view.overlay_names):
         _CompactLayer("overlay", name=name, index=index).add_to(fmap)
     return _finish(fmap, view.panels)
+
+
+#: The layer of area names, as the layer control lists it.
+LABELS = "Områdesnamn"
 
 
 DEFAULT_TILES = "OpenStreetMap"
@@ -329,8 +370,9 @@ def _finish(fmap: folium.Map, panels: dict) -> folium.Map:
     folium.LayerControl(collapsed=True).add_to(fmap)
     root = fmap.get_root()
     root.title = panels["page_title"]
-    _Css(CSS).add_to(fmap)
+    _Css(CSS + PAGE_CSS).add_to(fmap)
     _MetricScale().add_to(fmap)
+    _WatchTiles().add_to(fmap)
     for block in (panels["title"], panels["legend"], panels["sources"]):
         _Html(block).add_to(fmap)
     _stable_ids(root)

@@ -41,6 +41,16 @@ import pandas as pd
 import shapely
 
 from geo.io.files import SourceInfo
+from geo.maps.legend import (
+    NO_DATA_COLOUR,
+    Measure,
+    category_legend,
+    class_counts,
+    class_spans,
+    classes_made,
+    legend_html,
+    need_words,
+)
 from geo.maps.topology import boundary_arcs, topology, topology_json
 from geo.spatial.display import DisplayGeometry, display_geometry, vertex_budget_for
 from geo.spatial.layers import MapOverlay
@@ -63,7 +73,8 @@ SCRIPT = Path(__file__).with_name("web") / "prevmap_map.js"
 PALETTE = {3: ["#ffeda0", "#feb24c", "#f03b20"],
            4: ["#ffffb2", "#fecc5c", "#fd8d3c", "#e31a1c"],
            5: ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"]}
-NO_DATA_COLOUR = "#d9d9d9"
+#: What the map shows unless asked otherwise: the composite index.
+INDEX = Measure("index", "Sammanvägt behov (index)", note="högre = större behov")
 
 
 def quantile_bins(values: np.ndarray, k: int) -> np.ndarray:
@@ -201,23 +212,8 @@ def _overlay_key(overlay: MapOverlay) -> str:
     return f'<i style="background:none;border:2px dashed {overlay.colour}"></i>'
 
 
-def _legend(bins: list[float], colours: list[str], scheme: str, has_missing: bool,
-            overlays: Sequence[MapOverlay] = (), classes_of: str | None = None) -> str:
-    rows, lower = [], None
-    for upper, colour in zip(bins, colours, strict=False):
-        span = (f"{format_number(lower)} – {format_number(upper)}" if lower is not None
-                else f"≤ {format_number(upper)}")
-        rows.append(f'<div><i style="background:{colour}"></i>{span}</div>')
-        lower = upper
-    rows.reverse()  # most need on top
-    if has_missing:
-        rows.append(f'<div><i style="background:{NO_DATA_COLOUR}"></i>Saknar data</div>')
-    rows += [f"<div>{_overlay_key(o)}{escape_text(o.name)}</div>" for o in overlays]
-    return (f'<div class="pm-panel pm-legend"><b>Sammanvägt behov</b><br>'
-            f'<small>{escape_text(CLASSIFIERS[scheme][0])}'
-            + (f" för {escape_text(classes_of)}" if classes_of else "")
-            + ", högre = större behov</small>"
-            + "".join(rows) + "</div>")
+def _overlay_rows(overlays: Sequence[MapOverlay]) -> list[str]:
+    return [f"<div>{_overlay_key(o)}{escape_text(o.name)}</div>" for o in overlays]
 
 
 def _json_for_script(text: str) -> str:
@@ -399,12 +395,18 @@ def overlay_json(overlay: MapOverlay, geometry: np.ndarray) -> str:
 # the panels
 
 
-def title_panel(title: str, result: RankingResult, sources: Sequence[SourceInfo]) -> str:
-    """The title box: title, profile and, for synthetic data, the warning."""
+def title_panel(title: str, result: RankingResult, sources: Sequence[SourceInfo], *,
+                year: int | None = None) -> str:
+    """The title box, above the map: the title, a subtitle (profile, data, year, real or
+    synthetic) and, for synthetic data, the warning."""
     synthetic = any(s.synthetic for s in sources)
     text = f'<div class="pm-panel pm-title"><h1>{escape_text(title)}</h1>'
-    if result.settings.name:
-        text += f"<div>Profil: {escape_text(result.settings.name)}</div>"
+    sub = [f"Profil: {escape_text(result.settings.name)}"] if result.settings.name else []
+    sub.append(f"Data: {escape_text(result.source)}")
+    if year is not None:
+        sub.append(f"år {year}")
+    sub.append("syntetiska demodata" if synthetic else "verkliga data")
+    text += f'<div class="pm-subtitle">{" · ".join(sub)}</div>'
     if synthetic:
         text += ('<div class="pm-synthetic">SYNTETISKA DEMODATA – värdena är påhittade '
                  "och beskriver inte verkliga områden</div>")
@@ -485,16 +487,48 @@ def area_view(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
               method: Sequence[tuple[str, Sequence[str]]] = (),
               max_bytes: int | None = None, classify_on: Sequence[float] | None = None,
               classes_of: str | None = None, digest: str | None = None,
-              settings: bool = True) -> MapView:
+              settings: bool = True, measure: Measure = INDEX,
+              always_named: Sequence[str] = (), year: int | None = None) -> MapView:
     """The :class:`MapView` of the needs map (see :func:`geo.maps.choropleth.build_map` for
     the arguments); ``settings=False`` leaves the settings out of the sources box (the
-    app's map: the app shows them on its own page)."""
+    app's map: the app shows them on its own page). ``measure`` is what colours the areas
+    (:class:`geo.maps.legend.Measure`; by default the composite index), classed on its
+    need (``classify_on``, when given, is in need units too); ``always_named`` the area
+    ids the page always labels (the top tier); ``year`` the data's year, in the subtitle."""
     created = created or dt.date.today()
-    scores = areas[SCORE].to_numpy(dtype=float)
-    classes, bins = classes_for(scores, scheme, k, classify_on)
-    colours = _colours(len(bins))
     n_ranked = int(result.score.notna().sum())
     fixed, columns, template = area_table(areas, n_ranked, details)
+    ids = areas[AREA_ID].astype(str)
+    extra = _overlay_rows(overlays)
+    if measure.categorical:
+        shown = measure.categories.reindex(ids).fillna("").to_numpy(dtype=object)
+        names = [name for name, _ in measure.colours]
+        classes = np.array([names.index(v) if v in names else -1 for v in shown])
+        colours = [colour for _, colour in measure.colours]
+        counts = class_counts(classes, len(names))
+        legend = category_legend(measure, counts, int((classes < 0).sum()), extra)
+    else:
+        if measure.values is None:
+            raw = areas[SCORE].to_numpy(dtype=float)
+        else:
+            raw = measure.values.reindex(ids).to_numpy(dtype=float)
+        need = raw * measure.direction
+        classes, bins = classes_for(need, scheme, k, classify_on)
+        colours = _colours(len(bins))
+        whole = need if classify_on is None else np.asarray(classify_on, dtype=float)
+        made = classes_made(scheme, k, len(bins), len(np.unique(whole[~np.isnan(whole)])),
+                            classes_of)
+        legend = legend_html(measure, colours, class_counts(classes, len(bins)), made,
+                             int((classes < 0).sum()), extra)
+        words = list(reversed(need_words(len(bins))))
+        spans = class_spans(bins, measure.direction)
+        if measure is not INDEX:
+            unit = f" {escape_text(measure.unit)}" if measure.unit else ""
+            template.append([f"{escape_text(measure.label)}: {{}}{unit}",
+                             len(fixed) + len(columns)])
+            columns.append([format_number(v) if not np.isnan(v) else "" for v in raw])
+        template.insert(4, ["Klass: {}", len(fixed) + len(columns)])
+        columns.append([f"{words[c]} ({spans[c]})" if c >= 0 else "" for c in classes])
 
     display = area_display_geometry(areas, max_bytes=max_bytes)
     if display.simplified:
@@ -520,16 +554,27 @@ def area_view(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
         "columns": [encoded(c) for c in columns],
         "template": template,
         "outlines": outlines,
+        "labels": label_order(areas[RANK].to_numpy(dtype=float), ids.isin(
+            {str(a) for a in always_named}).to_numpy()),
     }
     panels = {
-        "title": title_panel(title, result, sources),
+        "title": title_panel(title, result, sources, year=year),
         "page_title": page_title(title, sources),
-        "legend": _legend(bins, colours, scheme, bool((classes < 0).any()), overlays,
-                          classes_of),
+        "legend": legend,
         "sources": sources_panel(result, sources, created, notes, method, digest,
                                  settings=settings),
     }
     return MapView(shape, values, panels, tuple(foreign_names))
+
+
+def label_order(rank: np.ndarray, always: np.ndarray) -> dict[str, list[int]]:
+    """The order in which the page names the areas (:file:`web/prevmap_map.js`,
+    ``labelLayer``): rows ``always`` named first (the top tier), then the others by rank
+    (most need first; areas without a rank last). The page skips a label whose box would
+    overlap one already placed, except for those ``always`` named."""
+    key = np.where(np.isnan(rank), np.inf, rank)
+    order = np.lexsort((np.arange(len(rank)), key, ~always))
+    return {"order": order.tolist(), "always": int(always.sum())}
 
 
 def _overlay_geometry(overlay: MapOverlay, budget: int) -> np.ndarray:

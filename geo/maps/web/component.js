@@ -14,23 +14,35 @@
   var map = null, control = null, tiles = null, tilesKey = null;
   var shapeName = null, shape = null, drawnName = null, latest = null, height = 0;
   var clicks = Date.now();   // a click's number: counts on from the time the frame loaded
-  var boundary = null, areas = null, outlines = [], overlays = [];
+  var boundary = null, areas = null, labels = null, outlines = [], overlays = [];
 
   function send(type, data) {
     window.parent.postMessage(Object.assign({isStreamlitMessage: true, type: type}, data || {}),
                               "*");
   }
 
+  /* A panel (title, legend, sources: around the map, never on it; an error: on it). */
   function panel(id, html) {
     var box = document.getElementById(id);
     if (!box) {
       box = document.createElement("div");
       box.id = id;
-      map.getContainer().appendChild(box);
+      (id === "pm-error" ? map.getContainer() : document.body).appendChild(box);
       L.DomEvent.disableClickPropagation(box);
       L.DomEvent.disableScrollPropagation(box);
+      box.addEventListener("toggle", fitFrame, true);   // the sources' details opened
     }
-    if (box.innerHTML !== html) { box.innerHTML = html; }
+    if (box.innerHTML !== html) { box.innerHTML = html; fitFrame(); }
+  }
+
+  /* The frame as high as the page: the map and the panels around it. */
+  var frameHeight = 0;
+  function fitFrame() {
+    var wanted = Math.ceil(document.body.scrollHeight);
+    if (wanted !== frameHeight) {
+      frameHeight = wanted;
+      send("streamlit:setFrameHeight", {height: wanted});
+    }
   }
 
   function setTiles(wanted) {
@@ -41,6 +53,7 @@
     if (wanted) {
       tiles = L.tileLayer(wanted.url, {attribution: wanted.attribution, maxZoom: 19}).addTo(map);
       tiles.bringToBack();
+      PrevmapMap.watchTiles(map, tiles);
     }
   }
 
@@ -62,7 +75,7 @@
   }
 
   function draw(args) {
-    [boundary, areas].forEach(function (layer) {
+    [boundary, areas, labels].forEach(function (layer) {
       if (layer) { map.removeLayer(layer); control.removeLayer(layer); }
     });
     boundary = null;
@@ -79,6 +92,8 @@
       }
     }).addTo(map);
     control.addOverlay(areas, args.layer);
+    labels = PrevmapMap.labelLayer(areas, shape, args.values).addTo(map);
+    control.addOverlay(labels, "Områdesnamn");
     overlays = replaceLayers(overlays, function () {
       return shape.overlays.map(function (o) { return {name: o.name, layer: PrevmapMap.overlayLayer(o)}; });
     });
@@ -102,7 +117,7 @@
     if (args.height !== height) {
       height = args.height;
       document.getElementById("map").style.height = height + "px";
-      send("streamlit:setFrameHeight", {height: height});
+      fitFrame();
       if (map) { map.invalidateSize(); }
     }
     if (!map) {
@@ -116,6 +131,7 @@
     panel("pm-title", args.panels.title);
     panel("pm-legend", args.panels.legend);
     panel("pm-sources", args.panels.sources);
+    fitFrame();
     if (args.shape !== shapeName) {
       shapeName = args.shape;
       fetch(args.shape).then(function (r) {

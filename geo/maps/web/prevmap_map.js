@@ -100,7 +100,7 @@
       style: style,
       onEachFeature: function (feature, l) {
         l.bindTooltip(function () { return tooltip(state.values, feature.properties.idx); },
-                      {sticky: true});
+                      {sticky: true, opacity: 1});
         if (options.highlight) {
           l.on({mouseover: function (e) { e.target.setStyle(options.highlight); },
                 mouseout: function (e) { layer.resetStyle(e.target); }});
@@ -115,6 +115,7 @@
     layer.prevmapRestyle = function (next) {
       state.values = prepare(next, shape.columns);
       layer.setStyle(style);
+      if (layer.prevmapLabels) { layer.prevmapLabels.prevmapUpdate(next); }
     };
     layer.prevmapTooltip = function (i) { return tooltip(state.values, i); };
     return layer;
@@ -151,8 +152,99 @@
     });
   }
 
+  /* The centroid of a feature's largest outer ring ([lat, lng]), where its name goes. */
+  function centre(geometry) {
+    if (!geometry) { return null; }
+    var polygons = geometry.type === "Polygon" ? [geometry.coordinates] : geometry.coordinates;
+    var best = null, bestArea = -1;
+    polygons.forEach(function (p) {
+      var r = p[0], a = 0, cx = 0, cy = 0;
+      for (var k = 0, j = r.length - 1; k < r.length; j = k++) {
+        var f = r[j][0] * r[k][1] - r[k][0] * r[j][1];
+        a += f; cx += (r[j][0] + r[k][0]) * f; cy += (r[j][1] + r[k][1]) * f;
+      }
+      if (Math.abs(a) > bestArea && a !== 0) {
+        bestArea = Math.abs(a); best = [cy / (3 * a), cx / (3 * a)];
+      }
+    });
+    return best;
+  }
+
+  /* The areas' names as labels that do not collide: placed greedily in the values' label
+   * order (geo.maps.mapview.label_order: the top tier first, then by rank), a label whose
+   * box overlaps one already placed left out, except the first ``always`` (the top tier),
+   * which are always named. Placed anew after every zoom or move. */
+  function labelLayer(areas, shape, values) {
+    var names = column((shape.columns || [])[0] || []);
+    var centres = areas.prevmapData.features.map(function (f) { return centre(f.geometry); });
+    var labels = values.labels;
+    var group = L.layerGroup(), map = null;
+    var measure = document.createElement("canvas").getContext("2d");
+    measure.font = "600 11px system-ui, -apple-system, 'Segoe UI', Arial, sans-serif";
+    var decode = document.createElement("textarea");
+    function place() {
+      if (!map) { return; }
+      group.clearLayers();
+      var size = map.getSize(), placed = [];
+      var order = labels ? labels.order : names.map(function (n, i) { return i; });
+      var always = labels ? labels.always : 0;
+      order.forEach(function (i, k) {
+        var must = k < always;
+        if (!centres[i] || !names[i]) { return; }
+        var p = map.latLngToContainerPoint(centres[i]);
+        decode.innerHTML = names[i];
+        var w = Math.ceil(measure.measureText(decode.value).width) + 8, h = 16;
+        var box = [p.x - w / 2, p.y - h / 2, p.x + w / 2, p.y + h / 2];
+        if (box[2] < 0 || box[0] > size.x || box[3] < 0 || box[1] > size.y) { return; }
+        var hit = placed.some(function (b) {
+          return box[0] < b[2] && b[0] < box[2] && box[1] < b[3] && b[1] < box[3];
+        });
+        if (hit && !must) { return; }
+        placed.push(box);
+        L.marker(centres[i], {pane: "pm-labels", interactive: false, keyboard: false,
+          icon: L.divIcon({className: "pm-label" + (must ? " pm-label-top" : ""),
+                           html: names[i], iconSize: [w, h], iconAnchor: [w / 2, h / 2]})
+        }).addTo(group);
+      });
+    }
+    group.on("add", function () {
+      map = group._map;
+      if (!map.getPane("pm-labels")) {
+        var pane = map.createPane("pm-labels");
+        pane.style.zIndex = 450;
+        pane.style.pointerEvents = "none";
+      }
+      map.on("moveend", place);
+      place();
+    });
+    group.on("remove", function () { if (map) { map.off("moveend", place); } map = null; });
+    group.prevmapUpdate = function (next) { labels = next.labels; place(); };
+    areas.prevmapLabels = group;
+    return group;
+  }
+
+  /* Say on the map when the background tiles cannot be loaded (offline, a wrong address). */
+  function watchTiles(map, layer) {
+    layer.on("tileerror", function () {
+      var box = map.getContainer().querySelector(".pm-tile-error");
+      if (box) { return; }
+      box = document.createElement("div");
+      box.className = "pm-tile-error";
+      box.setAttribute("role", "status");
+      box.textContent = "Bakgrundskartan kunde inte laddas (ingen internetanslutning eller " +
+        "fel adress). Områdena visas utan bakgrund.";
+      map.getContainer().appendChild(box);
+    });
+  }
+
+  /* watchTiles for every tile layer of ``map`` (the exported page's folium tiles). */
+  function watchAllTiles(map) {
+    map.eachLayer(function (l) { if (l instanceof L.TileLayer) { watchTiles(map, l); } });
+  }
+
   root.PrevmapMap = {decodeArcs: decodeArcs, features: features,
                      boundary: boundary, areaLayer: areaLayer, outlineLayer: outlineLayer,
-                     overlayLayer: overlayLayer,
+                     overlayLayer: overlayLayer, labelLayer: labelLayer, centre: centre,
+                     watchTiles: watchTiles, watchAllTiles: watchAllTiles,
                      prepare: prepare, tooltip: tooltip};
 })(window);
