@@ -29,7 +29,7 @@ from geo.maps.print_map import (
     build_print_map,
     overlaps,
 )
-from indicators.columns import AREA_ID, AREA_NAME, SCORE
+from indicators.columns import AREA_ID, AREA_NAME, DOMAINS, SCORE
 
 CREATED = dt.date(2026, 3, 4)
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
@@ -172,3 +172,16 @@ def test_help_and_the_html_export_do_not_import_matplotlib(tmp_path):
         done = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True,
                               text=True, cwd=root, env={"PYTHONPATH": str(root)}, check=True)
         assert done.stdout.strip().splitlines()[-1] == "False", (argv, done.stderr)
+
+
+def test_the_reports_pdf_shows_the_print_maps_and_its_html_the_interactive_map(analysis):
+    from geo.export.report import report_html
+
+    printed = report_html(analysis, created=CREATED, print_maps=True).decode("utf-8")
+    alts = re.findall(r'<img class="print-map" alt="([^"]*)" src="data:image/svg\+xml;base64,',
+                      printed)
+    assert alts == ["Karta: Sammanvägt behov (index)", "Karta: Prioritet",
+                    *(f"Karta: Domän: {DOMAINS[d]}" for d in analysis.result.domain_scores)]
+    assert "<iframe" not in printed
+    page = report_html(analysis, created=CREATED).decode("utf-8")
+    assert '<iframe class="map"' in page and "print-map\"" not in page

@@ -97,7 +97,9 @@ def _geopackage(analysis: Analysis, o: ExportOptions) -> bytes:
 
 def _pdf(analysis: Analysis, o: ExportOptions) -> bytes:
     from geo.export.render import report_pdf
-    return report_pdf(_report(analysis, o))
+    from geo.export.report import report_html
+    return report_pdf(report_html(analysis, created=o.created, plan=o.plan,
+                                  followup=o.followup, print_maps=True))
 
 
 def _print_map(fmt: str) -> Writer:
