@@ -185,3 +185,16 @@ def test_the_reports_pdf_shows_the_print_maps_and_its_html_the_interactive_map(a
     assert "<iframe" not in printed
     page = report_html(analysis, created=CREATED).decode("utf-8")
     assert '<iframe class="map"' in page and "print-map\"" not in page
+
+
+def test_names_that_cannot_all_fit_keep_the_most_need(analysis, monkeypatch):
+    """Names too large to place all (as in a län): those that still collide after
+    adjustText are dropped, least need first, and the page is still drawn."""
+    monkeypatch.setattr("geo.maps.print_map.LABEL_SIZE", 26.0)
+    crowded = build_print_map(analysis, "index", created=CREATED)
+    assert crowded.to_bytes("png").startswith(b"\x89PNG")
+    assert 0 < len(crowded.labels) < len(analysis.joined)
+    boxes = [label.box for label in crowded.labels]
+    assert all(not overlaps(a, b) for a, b in combinations(boxes, 2))
+    top = analysis.joined.sort_values(SCORE, ascending=False)[AREA_ID].astype(str).iloc[0]
+    assert crowded.labels[0].area_id == top

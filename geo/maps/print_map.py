@@ -50,6 +50,7 @@ PAPERS: dict[str, tuple[float, float]] = {"A4": (210.0, 297.0), "A3": (297.0, 42
 FORMATS = ("png", "svg", "pdf")
 DPI = 300
 MM_PER_INCH = 25.4
+PT_MM = MM_PER_INCH / 72.0
 #: SWEREF 99 TM: metres, so that the scale bar is true.
 CRS = 3006
 
@@ -235,15 +236,19 @@ def build_print_map(analysis: Analysis, choice: str = INDEX, *, paper: str = "A4
     scale = short / PAPERS["A4"][0]              # type sizes grow with the paper
     margin = 12.0 / width, 12.0 / height
     legend_w = 0.27 if landscape else 0.0
-    top = 1 - 30.0 / height                       # below title and subtitle
+    usable = width - 24.0
+    title = _wrapped(analysis.title, usable, 15 * scale, bold=True)
+    subtitle = _wrapped(_subtitle(analysis, heading), usable, 8.5 * scale)
+    title_mm = 10.0 + title.count("\n") * 15 * scale * 1.25 * PT_MM
+    fig.text(margin[0], 1 - 10.0 / height, title, fontsize=15 * scale,
+             fontweight="bold", va="top", ha="left", linespacing=1.25)
+    fig.text(margin[0], 1 - (title_mm + 9.0 * scale) / height, subtitle,
+             fontsize=8.5 * scale, va="top", ha="left", linespacing=1.3,
+             color="#b2182b" if any(s.synthetic for s in analysis.sources) else "#333333")
+    sub_mm = (subtitle.count("\n") + 1) * 8.5 * scale * 1.3 * PT_MM
+    top = 1 - (title_mm + 9.0 * scale + sub_mm + 5.0) / height   # below title and subtitle
     bottom = (22.0 if landscape else 70.0) / height   # above the sources (and legend)
     ax = fig.add_axes((margin[0], bottom, 1 - 2 * margin[0] - legend_w, top - bottom))
-
-    fig.text(margin[0], 1 - 10.0 / height, analysis.title, fontsize=15 * scale,
-             fontweight="bold", va="top", ha="left")
-    fig.text(margin[0], 1 - 19.0 / height, _subtitle(analysis, heading),
-             fontsize=8.5 * scale, va="top", ha="left",
-             color="#b2182b" if any(s.synthetic for s in analysis.sources) else "#333333")
 
     areas.plot(ax=ax, color=fill, edgecolor="#ffffff", linewidth=0.5)
     areas.dissolve().boundary.plot(ax=ax, color="#444444", linewidth=0.8)
@@ -278,6 +283,13 @@ def build_print_map(analysis: Analysis, choice: str = INDEX, *, paper: str = "A4
 
     labels = _place_labels(fig, ax, areas, order, MAX_LABELS[paper], LABEL_SIZE * scale)
     return PrintMap(fig, legend, labels, paper, tuple(fill))
+
+
+def _wrapped(text: str, width_mm: float, size: float, *, bold: bool = False) -> str:
+    """``text`` broken into lines that fit ``width_mm`` at ``size`` points (DejaVu Sans: a
+    character is on average about 0.55 em wide, 0.6 in bold)."""
+    per_line = max(20, int(width_mm / (size * PT_MM * (0.6 if bold else 0.55))))
+    return textwrap.fill(text, per_line)
 
 
 def _sources_text(analysis: Analysis, created: dt.date, wrap: int) -> str:
@@ -325,8 +337,7 @@ def _place_labels(fig: Any, ax: Any, areas: gpd.GeoDataFrame, order: np.ndarray,
                              fontweight="bold" if rank < 5 else "normal"))
     if len(texts) > 1:
         adjust_text(texts, ax=ax, ensure_inside_axes=True, expand=(1.1, 1.3),
-                    iter_lim=200,
-                    arrowprops={"arrowstyle": "-", "color": "#555555", "linewidth": 0.4})
+                    iter_lim=200)
     renderer = fig.canvas.get_renderer()
     pad = LABEL_PAD * size * DPI / 72.0          # the box around the text, in pixels
     boxes = [t.get_window_extent(renderer).expanded(1, 1).padded(pad) for t in texts]
@@ -334,6 +345,13 @@ def _place_labels(fig: Any, ax: Any, areas: gpd.GeoDataFrame, order: np.ndarray,
     for k, text in enumerate(texts):
         if k not in kept:
             text.remove()
+            continue
+        # a leader line from the area to a name that adjustText moved off its point (drawn
+        # here, not by adjustText, whose arrows hold on to the names dropped above)
+        p, (x, y) = points.iloc[chosen[k]], text.get_position()
+        centre = ax.transData.transform((p.x, p.y))
+        if not boxes[k].contains(*centre):
+            ax.plot([p.x, x], [p.y, y], color="#555555", linewidth=0.4, zorder=4)
     height = fig.bbox.height
     return tuple(Label(str(areas[AREA_ID].iloc[chosen[k]]), texts[k].get_text(),
                        (boxes[k].x0, height - boxes[k].y1, boxes[k].x1, height - boxes[k].y0))
