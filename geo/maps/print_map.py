@@ -336,8 +336,10 @@ def _place_labels(fig: Any, ax: Any, areas: gpd.GeoDataFrame, order: np.ndarray,
                              ha="center", va="center", bbox=box, zorder=5,
                              fontweight="bold" if rank < 5 else "normal"))
     if len(texts) > 1:
+        # no crossing checks (adjustText draws no arrows here) and a fixed number of
+        # steps, not a time limit: the same map gives the same page
         adjust_text(texts, ax=ax, ensure_inside_axes=True, expand=(1.1, 1.3),
-                    iter_lim=200)
+                    prevent_crossings=False, iter_lim=100)
     renderer = fig.canvas.get_renderer()
     pad = LABEL_PAD * size * DPI / 72.0          # the box around the text, in pixels
     boxes = [t.get_window_extent(renderer).expanded(1, 1).padded(pad) for t in texts]
