@@ -1392,7 +1392,7 @@ def show_ranking(analysis: Analysis, kommun: str | None, tiles: str | None,
                                disabled=fmt.needs_chromium and no_renderer is not None,
                                help=fmt.help)
     if no_renderer:
-        st.caption(md_text(f"PDF och PNG kan inte skapas på den här datorn: {no_renderer}"))
+        st.caption(md_text(f"Rapporten som PDF kan inte skapas på den här datorn: {no_renderer}"))
     # The digest of the inputs and settings, which every downloaded file records in full.
     st.caption(md_text(f"Indata (SHA-256): {analysis.digest[:12]}…, som i varje nedladdad "
                        "fil. Källor: " + "; ".join(s.label() for s in analysis.sources)))

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 # Only what the parser needs is imported here, so that `prevmap --help` answers at once
 # (issue 17); each command imports the rest when it runs.
-from geo.export.formats import FORMATS, OUT, ExportFormat, ExportOptions
+from geo.export.formats import FORMATS, MAP, OUT, OUT_FORMATS, ExportFormat, ExportOptions
 from geo.export.text import failure_text, is_file_error, terminal_text
 from indicators.errors import PrevmapError
 from plans.config import ENV_CONFIG
@@ -59,12 +59,16 @@ def _parser() -> argparse.ArgumentParser:
         if fmt.option is not None:
             exp.add_argument(fmt.option, type=Path, required=fmt.option == OUT,
                              help=fmt.option_help)
+    exp.add_argument("--papper", type=_paper, default="A4", metavar="FORMAT",
+                     help="pappersformatet för kartan för utskrift: A4 (standard) eller A3")
     exp.add_argument("--id-column", help="kolumnen med områdeskod i områdesfilen")
     exp.add_argument("--name-column", help="kolumnen med områdesnamn i områdesfilen")
     exp.add_argument("--tiles", help="bakgrundskarta (t.ex. OpenStreetMap); standard: ingen")
     exp.add_argument("--visa", default="index", metavar="VAD",
-                     help="vad kartan visar: index (standard), prioritet, en domän eller en "
-                          "indikators id")
+                     help="vad kartan visar: index (standard), prioritet, en domän (t.ex. "
+                          "socioekonomi) eller en indikators id; kartan för utskrift (--out "
+                          ".png/.svg/.pdf, --png, --svg, --karta-pdf) visar index, prioritet "
+                          "eller en domän")
     cmp = exp.add_argument_group("jämförelser (ingår inte i indexet)")
     cmp.add_argument("--utsatta", type=Path,
                      help="polisens utsatta områden (GeoPackage, GeoJSON eller zippad "
@@ -103,6 +107,13 @@ def _parser() -> argparse.ArgumentParser:
                         help="databasens adress (standard: $PREVMAP_DATABASE_URL, url under "
                              "[database] i inställningsfilen eller SQLite-filen i datamappen)")
     return parser
+
+
+def _paper(value: str) -> str:
+    """``--papper``: A4 or A3 (a3 is read as A3)."""
+    if value.upper() not in ("A4", "A3"):
+        raise argparse.ArgumentTypeError(f"okänt pappersformat {value!r}; välj A4 eller A3")
+    return value.upper()
 
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
@@ -199,7 +210,8 @@ def _failed(err: Exception, doing: str) -> int:
 
 def export_paths(args: argparse.Namespace) -> list[tuple[ExportFormat, Path]]:
     """The files ``prevmap export`` was asked for, in the registry's order: each format
-    with an option given, and those always written beside ``--out`` (CSV, settings)."""
+    with an option given, and those always written beside ``--out`` (CSV, settings).
+    ``--out`` is the HTML map, or a print map when it ends in .png, .svg or .pdf."""
     out: Path = args.out
     chosen = []
     for fmt in FORMATS:
@@ -208,7 +220,8 @@ def export_paths(args: argparse.Namespace) -> list[tuple[ExportFormat, Path]]:
         if path is None and fmt.suffix is not None:
             path = out.with_suffix(fmt.suffix)
         if path is not None:
-            chosen.append((fmt, path))
+            chosen.append((OUT_FORMATS.get(out.suffix.lower(), MAP) if fmt is MAP else fmt,
+                           path))
     return chosen
 
 
@@ -321,7 +334,8 @@ def main(argv: list[str] | None = None) -> int:
         analysis = run_analysis(inputs, settings, comparisons or None)
         map_measure(analysis, args.visa)     # an unknown --visa names the valid ones
         doing = "Resultatet kunde inte skrivas"
-        written = write_exports(analysis, args, ExportOptions(tiles=args.tiles, show=args.visa))
+        written = write_exports(analysis, args, ExportOptions(
+            tiles=args.tiles, show=args.visa, paper=args.papper))
     except PrevmapError as err:
         say(f"prevmap: {err}", err=True)
         return 2

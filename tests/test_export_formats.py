@@ -34,7 +34,7 @@ from geo.maps.mapview import DIGEST_LABEL
 
 CREATED = dt.date(2026, 3, 4)
 SUFFIXES = {"text/html": ".html", "text/csv": ".csv", "application/pdf": ".pdf",
-            "image/png": ".png", "application/toml": ".toml",
+            "image/png": ".png", "image/svg+xml": ".svg", "application/toml": ".toml",
             "application/geopackage+sqlite3": ".gpkg",
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx"}
 HEX = re.compile(r"[0-9a-f]{64}")
@@ -79,7 +79,9 @@ def opened(fmt_key: str, data: bytes, tmp_path: Path) -> str:
         text = data.decode("utf-8")
         tomllib.loads(text)
         return text
-    if fmt_key in ("pdf", "plan_pdf"):
+    if fmt_key == "svg":
+        return data.decode("utf-8")
+    if fmt_key in ("pdf", "plan_pdf", "karta_pdf"):
         assert data.startswith(b"%PDF-")
         return ""
     if fmt_key == "png":
@@ -94,11 +96,13 @@ def test_every_format_is_named_and_typed():
     assert len({f.label for f in FORMATS}) == len(FORMATS)
     for fmt in (*FORMATS, *PLAN_FORMATS):
         assert fmt.label and fmt.name("plan").endswith(SUFFIXES[fmt.mime]), fmt
-        assert fmt.needs_chromium == (fmt.mime in ("application/pdf", "image/png")), fmt
+        # only the report's PDF is printed by chromium; the print maps are matplotlib's
+        assert fmt.needs_chromium == (fmt.key in ("pdf", "plan_pdf")), fmt
     assert [f.name() for f in FORMATS] == [
         "prevmap_karta.html", "prevmap_rapport.html", "prevmap_resultat.xlsx",
         "prevmap_rangordning.csv", "prevmap_resultat.gpkg", "prevmap_rapport.pdf",
-        "prevmap_karta.png", "prevmap_installningar.toml"]
+        "prevmap_karta.png", "prevmap_karta.svg", "prevmap_karta.pdf",
+        "prevmap_installningar.toml"]
     assert export_format("gpkg").mime == "application/geopackage+sqlite3"
     with pytest.raises(KeyError, match="okänt exportformat 'docx'; finns: karta, rapport"):
         export_format("docx")
@@ -111,7 +115,7 @@ def test_each_format_writes_a_file_that_opens_and_names_its_inputs(fmt, analysis
     data = fmt.write(analysis, ExportOptions(created=CREATED))
     assert data
     shown = opened(fmt.key, data, tmp_path)
-    if fmt.key not in ("csv", "pdf", "png"):   # a table, and pictures of the report and map
+    if fmt.key not in ("csv", "pdf", "png", "karta_pdf"):   # a table, and pictures
         assert analysis.digest in shown
         assert HEX.fullmatch(analysis.digest)
 
@@ -177,7 +181,7 @@ def test_the_command_line_writes_every_format_through_the_registry(tmp_path, cap
     options = ExportOptions()
     for key, path in written.items():
         fmt = export_format(key)
-        if key in ("pdf", "png"):       # chromium dates the PDF, and draws as it pleases
+        if key == "pdf":       # chromium dates the PDF, and draws as it pleases
             opened(key, path.read_bytes(), tmp_path)
         else:
             assert path.read_bytes() == fmt.write(analysis, options), key

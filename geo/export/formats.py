@@ -30,15 +30,19 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @dataclass(frozen=True)
 class ExportOptions:
     """What a writer needs besides the analysis. ``tiles`` is the map HTML's background
-    map (the PNG is always drawn without one); ``created`` the date written into the files
-    (default today); ``plan`` an åtgärdsplan (:data:`PLAN_FORMATS`) with ``followup``, or
-    else the follow-up on the analysis' data (:func:`geo.analysis.plan_followup`)."""
+    map (the print maps are always drawn without one); ``created`` the date written into
+    the files (default today); ``plan`` an åtgärdsplan (:data:`PLAN_FORMATS`) with
+    ``followup``, or else the follow-up on the analysis' data
+    (:func:`geo.analysis.plan_followup`); ``show`` what the print maps (PNG, SVG, the map
+    PDF) show, one of :data:`geo.maps.print_map.CHOICES`, and ``paper`` their size (A4 or
+    A3)."""
 
     tiles: str | None = None
     created: dt.date | None = None
     plan: PlanContents | None = None
     followup: FollowUp | None = None
     show: str = "index"     # what the map shows (geo.maps.analysis_map.map_choices)
+    paper: str = "A4"       # the print maps' paper (geo.maps.print_map)
 
 
 Writer = Callable[["Analysis", ExportOptions], bytes]
@@ -93,13 +97,16 @@ def _geopackage(analysis: Analysis, o: ExportOptions) -> bytes:
 
 def _pdf(analysis: Analysis, o: ExportOptions) -> bytes:
     from geo.export.render import report_pdf
-    return report_pdf(_report(analysis, o))
+    from geo.export.report import report_html
+    return report_pdf(report_html(analysis, created=o.created, plan=o.plan,
+                                  followup=o.followup, print_maps=True))
 
 
-def _png(analysis: Analysis, o: ExportOptions) -> bytes:
-    from geo.export.outputs import map_html
-    from geo.export.render import map_png
-    return map_png(map_html(analysis, created=o.created))
+def _print_map(fmt: str) -> Writer:
+    def write(analysis: Analysis, o: ExportOptions) -> bytes:
+        from geo.maps.print_map import print_map_bytes
+        return print_map_bytes(analysis, fmt, o.show, paper=o.paper, created=o.created)
+    return write
 
 
 def _settings(analysis: Analysis, o: ExportOptions) -> bytes:
@@ -148,15 +155,29 @@ PDF = ExportFormat(
     help="Skapas av webbläsaren chromium på den här datorn (några sekunder).",
     option="--pdf", option_help="också rapporten som PDF (kräver chromium)")
 PNG = ExportFormat(
-    "png", "Karta (PNG)", "prevmap_karta.png", "image/png",
-    _png, needs_chromium=True,
-    option="--png", option_help="också kartan som PNG-bild (kräver chromium)")
+    "png", "Karta (PNG)", "prevmap_karta.png", "image/png", _print_map("png"),
+    help="Karta för utskrift, 300 dpi: namn på områdena, teckenförklaring i ord, "
+         "skalstock, norrpil, källor och datum.",
+    option="--png", option_help="också kartan för utskrift som PNG-bild (300 dpi)")
+SVG = ExportFormat(
+    "svg", "Karta (SVG)", "prevmap_karta.svg", "image/svg+xml", _print_map("svg"),
+    help="Karta för utskrift som vektorbild, att redigera vidare.",
+    option="--svg", option_help="också kartan för utskrift som SVG (vektorbild)")
+MAP_PDF = ExportFormat(
+    "karta_pdf", "Karta (PDF)", "prevmap_karta.pdf", "application/pdf", _print_map("pdf"),
+    help="Karta för utskrift på en sida (A4 eller A3).",
+    option="--karta-pdf", option_help="också kartan för utskrift som PDF på en sida")
 SETTINGS = ExportFormat(
     "installningar", "Inställningar (TOML)", "prevmap_installningar.toml", "application/toml",
     _settings, suffix=".settings.toml")
 
 #: The analysis' files, in the order of the app's buttons (two rows of four).
-FORMATS: tuple[ExportFormat, ...] = (MAP, REPORT, EXCEL, CSV, GEOPACKAGE, PDF, PNG, SETTINGS)
+FORMATS: tuple[ExportFormat, ...] = (MAP, REPORT, EXCEL, CSV, GEOPACKAGE, PDF, PNG, SVG,
+                                     MAP_PDF, SETTINGS)
+
+#: What ``--out`` writes by its suffix: the HTML map, or a print map.
+OUT_FORMATS: dict[str, ExportFormat] = {".html": MAP, ".htm": MAP, ".png": PNG, ".svg": SVG,
+                                        ".pdf": MAP_PDF}
 
 #: An åtgärdsplan's files (the plan page); their writers need ``plan`` and ``followup``.
 PLAN_WORKBOOK = ExportFormat(

@@ -6,7 +6,8 @@ Everything comes from one :class:`~geo.analysis.Analysis`, the same object the a
 so the report says what the app says. Every string from a file is escaped
 (:func:`geo.maps.mapview.escape_text`). The map is the exported map page itself, embedded as an
 ``iframe`` ``srcdoc``: the report stays one self-contained file, and the map keeps its own
-legend, tooltips and layers. Hidden (disclosure-controlled) values are missing in the
+legend, tooltips and layers. The PDF, which cannot be clicked, has the print maps
+(:mod:`geo.maps.print_map`) in its place, one per choice, as SVG images. Hidden (disclosure-controlled) values are missing in the
 analysis already and are shown as "–".
 """
 
@@ -248,11 +249,33 @@ def _quality_section(view: QualityView) -> dict:
             "robustness_text": view.robustness_text}
 
 
+def print_map_images(analysis: Analysis, created: dt.date) -> list[tuple[str, str]]:
+    """The print maps of the report's PDF (index, priority tier, each domain of the index)
+    as (alt text, SVG data URI): vector maps in place of the interactive one."""
+    import base64
+
+    from geo.maps.print_map import CHOICES, TIER, build_print_map
+
+    shown = [c for c in CHOICES if c in ("index", TIER) and (
+        c != TIER or analysis.assessment is not None)
+             or c in analysis.result.domain_scores.columns]
+    out = []
+    for choice in shown:
+        made = build_print_map(analysis, choice, created=created)
+        svg = made.to_bytes("svg")
+        out.append((f"Karta: {made.legend.heading}",
+                    "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")))
+    return out
+
+
 def report_html(analysis: Analysis, *, created: dt.date | None = None,
-                plan: PlanContents | None = None, followup: FollowUp | None = None) -> bytes:
+                plan: PlanContents | None = None, followup: FollowUp | None = None,
+                print_maps: bool = False) -> bytes:
     """The whole report as one HTML file (UTF-8 bytes), from :data:`TEMPLATE`. With
     ``plan`` a section on the åtgärdsplan follows the area profiles, with ``followup`` or
-    else the follow-up on the analysis' data (:func:`geo.analysis.plan_followup`)."""
+    else the follow-up on the analysis' data (:func:`geo.analysis.plan_followup`). With
+    ``print_maps`` (the PDF) the print maps (:func:`print_map_images`) stand where the
+    HTML report has its interactive map."""
     created = created or dt.date.today()
     table = _compact(ranking_table(analysis))
     names = dict(zip(analysis.joined[AREA_ID], analysis.joined[AREA_NAME], strict=True))
@@ -260,7 +283,8 @@ def report_html(analysis: Analysis, *, created: dt.date | None = None,
                            list(analysis.result.values.columns))
     ranked = [a for a in table["Områdeskod"] if a in analysis.result.score.index
               and not pd.isna(analysis.result.score[a])]
-    map_page = map_html(analysis, created=created).decode("utf-8")
+    images = print_map_images(analysis, created) if print_maps else []
+    map_page = "" if images else map_html(analysis, created=created).decode("utf-8")
     assessment = analysis.assessment
     sources = pd.DataFrame([{"Data": role, "Titel": s.title, "Källa": s.source,
                              "Datum": s.date, "Licens": s.licence or MISSING}
@@ -269,7 +293,7 @@ def report_html(analysis: Analysis, *, created: dt.date | None = None,
         title=analysis.title, profile=analysis.settings.name or "egen analys",
         created=created.isoformat(), synthetic=any(s.synthetic for s in analysis.sources),
         # escaped once for the map page's own text, once here for the attribute
-        map_page=Markup(html_lib.escape(map_page)),
+        map_page=Markup(html_lib.escape(map_page)), print_maps=images,
         rule=None if assessment is None else assessment.rule.text(assessment.top_k),
         ranking=_table(table),
         cards=[_profile_card(analysis, a, names.get(a, a), kommun) for a in ranked],

@@ -1,0 +1,380 @@
+"""Static print maps for the decision document: PNG, SVG and PDF, A4 or A3, 300 dpi.
+
+One map per choice of what to show (:data:`CHOICES`): the composite index, the priority tier
+(categorical) or one domain's score. The page holds, outside the map frame, the title, a
+subtitle (profile, data, year, real or synthetic), a legend in words with how many areas each
+class holds and what the classes are, and the sources with the date; inside it the areas,
+their names, a scale bar (matplotlib-scalebar) and a north arrow. No interactive controls.
+
+The classes are those of the web map (:func:`geo.maps.mapview.classes_for`: five quantile
+classes, "femtedelar av områdena", with mapclassify's limits), coloured with its palette.
+Names are placed with adjustText, then every label whose box still overlaps a label of an
+area with more need is dropped (:func:`_drop_overlaps`): the areas with most need are
+always named, and no two labels collide. :attr:`PrintMap.labels` is the placement.
+
+Drawn on a plain :class:`matplotlib.figure.Figure` with the Agg canvas, never pyplot's
+global state; matplotlib is imported only here, and this module only where a print map is
+made (``prevmap --help`` and the HTML export do not load it). The same analysis and date
+give the same bytes: no creation time in the PDF or SVG, and SVG ids from a fixed salt.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo.maps.mapview import DIGEST_LABEL, NO_DATA_COLOUR, _colours, classes_for
+from indicators.columns import AREA_ID, AREA_NAME, DOMAINS
+from indicators.errors import PrevmapError
+from indicators.swedish import format_number
+from indicators.tiers import HIGH, NO_RANK, OTHER, RAISED, TIER_CATEGORIES
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from geo.analysis import Analysis
+
+INDEX, TIER = "index", "prioritet"
+#: What a print map can show: the index, the priority tier, each domain (its key).
+CHOICES: tuple[str, ...] = (INDEX, TIER, *DOMAINS)
+#: Paper sizes in millimetres (short side, long side).
+PAPERS: dict[str, tuple[float, float]] = {"A4": (210.0, 297.0), "A3": (297.0, 420.0)}
+FORMATS = ("png", "svg", "pdf")
+DPI = 300
+MM_PER_INCH = 25.4
+PT_MM = MM_PER_INCH / 72.0
+#: SWEREF 99 TM: metres, so that the scale bar is true.
+CRS = 3006
+
+#: The classes' words, least need first, by the number of classes.
+CLASS_WORDS: dict[int, tuple[str, ...]] = {
+    1: ("Alla områden",),
+    2: ("Lägre behov", "Högre behov"),
+    3: ("Lägst behov", "Medel", "Högst behov"),
+    4: ("Lägst behov", "Lågt", "Högt", "Högst behov"),
+    5: ("Lägst behov", "Lågt", "Medel", "Högt", "Högst behov"),
+}
+TIER_COLOURS = {HIGH: "#bd0026", RAISED: "#fd8d3c", OTHER: "#ffffb2", NO_RANK: NO_DATA_COLOUR}
+#: At most this many names on a page (the areas with most need first): a län's hundreds
+#: of areas cannot all be named legibly.
+MAX_LABELS = {"A4": 40, "A3": 70}
+LABEL_SIZE = 6.5
+LABEL_PAD = 0.15     # the pale box around a name, in font sizes
+
+
+class PrintMapError(PrevmapError):
+    title = "Kartan för utskrift kunde inte göras"
+
+
+def check_choice(choice: str) -> str:
+    """``choice`` if a print map can show it; else an error naming the valid choices."""
+    if choice not in CHOICES:
+        raise PrintMapError(f"okänt val av vad kartan visar: {choice!r}. Välj ett av: "
+                            + ", ".join(CHOICES) + ".")
+    return choice
+
+
+def check_paper(paper: str) -> str:
+    if paper not in PAPERS:
+        raise PrintMapError(f"okänt pappersformat: {paper!r}. Välj ett av: "
+                            + ", ".join(PAPERS) + ".")
+    return paper
+
+
+@dataclass(frozen=True)
+class Label:
+    """A placed area name: its box on the page in pixels at :data:`DPI` (x0, y0, x1, y1)."""
+
+    area_id: str
+    name: str
+    box: tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class Legend:
+    """What the map shows: a heading, how the classes are made, and per class (most need
+    first) its colour, its words, how many areas it holds and its limits."""
+
+    heading: str
+    how: str
+    rows: tuple[tuple[str, str, int, str], ...]
+
+
+@dataclass(frozen=True, eq=False)
+class PrintMap:
+    """A drawn print map: the figure, its legend and the placed labels."""
+
+    figure: Figure
+    legend: Legend
+    labels: tuple[Label, ...]
+    paper: str
+    fill: tuple[str, ...]           # each area's colour, in the order of analysis.joined
+
+    def to_bytes(self, fmt: str) -> bytes:
+        """The page as ``fmt`` (png, svg or pdf), :data:`DPI` dots per inch."""
+        import matplotlib
+
+        if fmt not in FORMATS:
+            raise PrintMapError(f"okänt filformat {fmt!r}; välj ett av: {', '.join(FORMATS)}.")
+        buffer = io.BytesIO()
+        metadata = {"png": {"Software": None}, "svg": {"Date": None},
+                    "pdf": {"CreationDate": None}}[fmt]
+        with matplotlib.rc_context({"svg.hashsalt": "prevmap", "svg.fonttype": "none",
+                                    "pdf.fonttype": 42}):
+            self.figure.savefig(buffer, format=fmt, dpi=DPI, metadata=metadata)
+        return buffer.getvalue()
+
+
+def _values(analysis: Analysis, choice: str, ids: pd.Index) -> pd.Series:
+    """The numbers of ``choice`` per area id (index or a domain's score)."""
+    if choice == INDEX:
+        return analysis.result.score.reindex(ids).astype(float)
+    scores = analysis.result.domain_scores
+    if choice not in scores.columns:
+        used = ", ".join(c for c in CHOICES if c in scores.columns)
+        raise PrintMapError(f"domänen {choice!r} ingår inte i analysens index. Välj en av: "
+                            f"{INDEX}, {TIER}, {used}.")
+    return scores[choice].reindex(ids).astype(float)
+
+
+def _class_legend(values: pd.Series, heading: str) -> tuple[list[str], Legend, np.ndarray]:
+    """Colours per area, the legend, and the order of need (most first) of a numeric map:
+    the web map's five quantile classes."""
+    scores = values.to_numpy(dtype=float)
+    classes, bins = classes_for(scores, "quantiles", 5)
+    colours = _colours(len(bins))
+    words = CLASS_WORDS[len(bins)] if len(bins) in CLASS_WORDS else tuple(
+        f"Klass {i + 1}" for i in range(len(bins)))
+    rows, lower = [], float(np.nanmin(scores)) if len(bins) else np.nan
+    for i, upper in enumerate(bins):
+        n = int((classes == i).sum())
+        rows.append((colours[i], words[i], n,
+                     f"värde {format_number(lower)} – {format_number(upper)}"))
+        lower = upper
+    rows.reverse()
+    if (classes < 0).any():
+        rows.append((NO_DATA_COLOUR, "Saknar data", int((classes < 0).sum()), ""))
+    how = (f"{len(bins)} klasser med lika många områden i varje (femtedelar av områdena)"
+           if len(bins) == 5 else f"{len(bins)} klasser efter värdet")
+    fill = [colours[c] if c >= 0 else NO_DATA_COLOUR for c in classes]
+    order = np.argsort(np.where(np.isnan(scores), -np.inf, -scores), kind="stable")
+    return fill, Legend(heading, how + ", högre = större behov", tuple(rows)), order
+
+
+def _tier_legend(analysis: Analysis, ids: pd.Index) -> tuple[list[str], Legend, np.ndarray]:
+    a = analysis.assessment
+    if a is None:
+        raise PrintMapError("prioritetsnivåerna saknas: analysen gjordes utan "
+                            "osäkerhetsanalys. Välj index eller en domän.")
+    tiers = pd.Series(a.tiers, dtype="object").reindex(ids).fillna(NO_RANK)
+    rows = tuple((TIER_COLOURS[t], t, int((tiers == t).sum()), "")
+                 for t in TIER_CATEGORIES if t != NO_RANK or (tiers == NO_RANK).any())
+    score = analysis.result.score.reindex(ids).to_numpy(dtype=float)
+    tier_rank = tiers.map({t: i for i, t in enumerate(TIER_CATEGORIES)}).to_numpy()
+    order = np.lexsort((np.where(np.isnan(score), np.inf, -score), tier_rank))
+    return ([TIER_COLOURS[t] for t in tiers],
+            Legend("Prioritet", a.rule.text(a.top_k), rows), order)
+
+
+def _subtitle(analysis: Analysis, heading: str) -> str:
+    inputs = analysis.inputs
+    synthetic = any(s.synthetic for s in analysis.sources)
+    parts = [f"Kartan visar: {heading}",
+             f"Profil: {analysis.settings.name or 'egen analys'}",
+             f"Data: {inputs.table_source.title}"]
+    if inputs.year is not None:
+        parts.append(f"År: {inputs.year}")
+    parts.append("SYNTETISKA DEMODATA – värdena är påhittade" if synthetic
+                 else "Verkliga data")
+    return " · ".join(parts)
+
+
+def _heading(choice: str) -> str:
+    if choice == INDEX:
+        return "Sammanvägt behov (index)"
+    if choice == TIER:
+        return "Prioritet"
+    return f"Domän: {DOMAINS[choice]}"
+
+
+def build_print_map(analysis: Analysis, choice: str = INDEX, *, paper: str = "A4",
+                    created: dt.date | None = None) -> PrintMap:
+    """The print map of ``analysis`` showing ``choice`` (:data:`CHOICES`) on ``paper``
+    (A4 or A3), in landscape when the areas are wider than tall."""
+    check_choice(choice)
+    check_paper(paper)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
+    created = created or dt.date.today()
+    areas: gpd.GeoDataFrame = analysis.joined.to_crs(CRS).reset_index(drop=True)
+    ids = pd.Index(areas[AREA_ID].astype(str))
+    heading = _heading(choice)
+    if choice == TIER:
+        fill, legend, order = _tier_legend(analysis, ids)
+    else:
+        fill, legend, order = _class_legend(_values(analysis, choice, ids), heading)
+
+    minx, miny, maxx, maxy = areas.total_bounds
+    landscape = (maxx - minx) >= (maxy - miny)
+    short, long_ = PAPERS[paper]
+    width, height = ((long_, short) if landscape else (short, long_))
+    fig = Figure(figsize=(width / MM_PER_INCH, height / MM_PER_INCH), dpi=DPI)
+    FigureCanvasAgg(fig)
+    scale = short / PAPERS["A4"][0]              # type sizes grow with the paper
+    margin = 12.0 / width, 12.0 / height
+    legend_w = 0.27 if landscape else 0.0
+    usable = width - 24.0
+    title = _wrapped(analysis.title, usable, 15 * scale, bold=True)
+    subtitle = _wrapped(_subtitle(analysis, heading), usable, 8.5 * scale)
+    title_mm = 10.0 + title.count("\n") * 15 * scale * 1.25 * PT_MM
+    fig.text(margin[0], 1 - 10.0 / height, title, fontsize=15 * scale,
+             fontweight="bold", va="top", ha="left", linespacing=1.25)
+    fig.text(margin[0], 1 - (title_mm + 9.0 * scale) / height, subtitle,
+             fontsize=8.5 * scale, va="top", ha="left", linespacing=1.3,
+             color="#b2182b" if any(s.synthetic for s in analysis.sources) else "#333333")
+    sub_mm = (subtitle.count("\n") + 1) * 8.5 * scale * 1.3 * PT_MM
+    top = 1 - (title_mm + 9.0 * scale + sub_mm + 5.0) / height   # below title and subtitle
+    bottom = (22.0 if landscape else 70.0) / height   # above the sources (and legend)
+    ax = fig.add_axes((margin[0], bottom, 1 - 2 * margin[0] - legend_w, top - bottom))
+
+    areas.plot(ax=ax, color=fill, edgecolor="#ffffff", linewidth=0.5)
+    areas.dissolve().boundary.plot(ax=ax, color="#444444", linewidth=0.8)
+    ax.set_aspect("equal")
+    pad = 0.03 * max(maxx - minx, maxy - miny)
+    ax.set_xlim(minx - pad, maxx + pad)
+    ax.set_ylim(miny - pad, maxy + pad)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    for spine in ax.spines.values():
+        spine.set_color("#999999")
+        spine.set_linewidth(0.6)
+    _scale_bar(ax, scale)
+    _north_arrow(ax, scale)
+
+    handles = [Patch(facecolor=c, edgecolor="#666666", linewidth=0.4,
+                     label=f"{w} – {n} {'område' if n == 1 else 'områden'}"
+                     + (f" ({limits})" if limits else ""))
+               for c, w, n, limits in legend.rows]
+    wrap = 48 if landscape else 110
+    title = legend.heading + "\n" + textwrap.fill(legend.how, wrap)
+    anchor = ((1 - legend_w - margin[0] + 0.015, top), "upper left") if landscape else (
+        (margin[0], bottom - 0.01), "upper left")
+    fig.legend(handles=handles, title=title, loc=anchor[1], bbox_to_anchor=anchor[0],
+               fontsize=7.5 * scale, title_fontsize=8 * scale, frameon=False,
+               alignment="left", handlelength=1.6, handleheight=1.2)
+    fig.text(margin[0], 8.0 / height, _sources_text(analysis, created, wrap=int(190 * width
+                                                                            / 297)),
+             fontsize=5.8 * scale, va="bottom", ha="left", color="#333333")
+
+    labels = _place_labels(fig, ax, areas, order, MAX_LABELS[paper], LABEL_SIZE * scale)
+    return PrintMap(fig, legend, labels, paper, tuple(fill))
+
+
+def _wrapped(text: str, width_mm: float, size: float, *, bold: bool = False) -> str:
+    """``text`` broken into lines that fit ``width_mm`` at ``size`` points (DejaVu Sans: a
+    character is on average about 0.55 em wide, 0.6 in bold)."""
+    per_line = max(20, int(width_mm / (size * PT_MM * (0.6 if bold else 0.55))))
+    return textwrap.fill(text, per_line)
+
+
+def _sources_text(analysis: Analysis, created: dt.date, wrap: int) -> str:
+    sources = "; ".join(s.label() for s in analysis.sources)
+    text = (f"Källor: {sources}. Skapad {created.isoformat()} med prevmap. "
+            f"{DIGEST_LABEL}: {analysis.digest}.")
+    return textwrap.fill(text, wrap)
+
+
+def _scale_bar(ax: Any, scale: float) -> None:
+    from matplotlib_scalebar.scalebar import ScaleBar
+
+    ax.add_artist(ScaleBar(1, "m", location="lower left", box_alpha=0.8, frameon=True,
+                           font_properties={"size": 7 * scale}, length_fraction=0.22,
+                           scale_loc="top"))
+
+
+def _north_arrow(ax: Any, scale: float) -> None:
+    """An arrow pointing up with an N (SWEREF 99 TM's grid north is true north within a
+    degree or so over a kommun)."""
+    ax.annotate("N", xy=(0.95, 0.95), xytext=(0.95, 0.86), xycoords="axes fraction",
+                ha="center", va="center", fontsize=10 * scale, fontweight="bold",
+                arrowprops={"arrowstyle": "-|>", "color": "#222222", "linewidth": 1.2,
+                            "mutation_scale": 14 * scale})
+
+
+def _place_labels(fig: Any, ax: Any, areas: gpd.GeoDataFrame, order: np.ndarray,
+                  limit: int, size: float) -> tuple[Label, ...]:
+    """Name the areas in ``order`` (most need first), at most ``limit``: placed by
+    adjustText from a point inside each area, then :func:`_drop_overlaps`."""
+    from adjustText import adjust_text
+
+    points = areas.geometry.representative_point()
+    chosen = [int(i) for i in order[:limit]
+              if not pd.isna(areas[AREA_NAME].iloc[int(i)])]
+    # a pale box, not a stroked halo: path effects turn text into paths, and the SVG's
+    # names must stay text (searchable, editable)
+    box = {"boxstyle": f"round,pad={LABEL_PAD}", "facecolor": "#ffffff", "edgecolor": "none",
+           "alpha": 0.75}
+    texts = []
+    for rank, i in enumerate(chosen):
+        p = points.iloc[i]
+        texts.append(ax.text(p.x, p.y, str(areas[AREA_NAME].iloc[i]), fontsize=size,
+                             ha="center", va="center", bbox=box, zorder=5,
+                             fontweight="bold" if rank < 5 else "normal"))
+    if len(texts) > 1:
+        # no crossing checks (adjustText draws no arrows here) and a fixed number of
+        # steps, not a time limit: the same map gives the same page
+        adjust_text(texts, ax=ax, ensure_inside_axes=True, expand=(1.1, 1.3),
+                    prevent_crossings=False, iter_lim=100)
+    renderer = fig.canvas.get_renderer()
+    pad = LABEL_PAD * size * DPI / 72.0          # the box around the text, in pixels
+    boxes = [t.get_window_extent(renderer).expanded(1, 1).padded(pad) for t in texts]
+    kept = _drop_overlaps([(b.x0, b.y0, b.x1, b.y1) for b in boxes])
+    for k, text in enumerate(texts):
+        if k not in kept:
+            text.remove()
+            continue
+        # a leader line from the area to a name that adjustText moved off its point (drawn
+        # here, not by adjustText, whose arrows hold on to the names dropped above)
+        p, (x, y) = points.iloc[chosen[k]], text.get_position()
+        centre = ax.transData.transform((p.x, p.y))
+        if not boxes[k].contains(*centre):
+            ax.plot([p.x, x], [p.y, y], color="#555555", linewidth=0.4, zorder=4)
+    height = fig.bbox.height
+    return tuple(Label(str(areas[AREA_ID].iloc[chosen[k]]), texts[k].get_text(),
+                       (boxes[k].x0, height - boxes[k].y1, boxes[k].x1, height - boxes[k].y0))
+                 for k in sorted(kept))
+
+
+def overlaps(a: Sequence[float], b: Sequence[float]) -> bool:
+    """Whether two boxes (x0, y0, x1, y1) share more than an edge."""
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _drop_overlaps(boxes: Sequence[Sequence[float]]) -> set[int]:
+    """The labels kept: in order (most need first), each that overlaps none kept before."""
+    kept: list[int] = []
+    for k, box in enumerate(boxes):
+        if not any(overlaps(box, boxes[j]) for j in kept):
+            kept.append(k)
+    return set(kept)
+
+
+def print_map_bytes(analysis: Analysis, fmt: str, choice: str = INDEX, *, paper: str = "A4",
+                    created: dt.date | None = None) -> bytes:
+    """The print map as a file of ``fmt`` (png, svg, pdf)."""
+    return build_print_map(analysis, choice, paper=paper, created=created).to_bytes(fmt)
