@@ -23,7 +23,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pytest
-from app_start import demo_app
+from app_start import demo_app, ranked_table
 from map_pages import page_data
 from shapely.geometry import box
 from streamlit.testing.v1 import AppTest
@@ -331,7 +331,7 @@ def uploader(at: AppTest, key: str):
 
 
 def ranking(at: AppTest) -> pd.DataFrame:
-    return at.dataframe[0].value
+    return ranked_table(at)
 
 
 def test_app_uploads_add_comparison_columns_and_sources(tmp_path):

@@ -15,6 +15,22 @@
   var shapeName = null, shape = null, drawnName = null, latest = null, height = 0;
   var clicks = Date.now();   // a click's number: counts on from the time the frame loaded
   var boundary = null, areas = null, outlines = [], overlays = [];
+  var selected = null;   // the chosen area's row: outlined thick and dark, in front
+  var SELECTED_STYLE = {weight: 4, color: "#111111", opacity: 1};
+
+  /* Outline the area in row idx (null: none); the others keep their style. The row is
+   * also the body's data-selected, and the path's class pm-selected. */
+  function select(idx) {
+    selected = (idx === undefined) ? null : idx;
+    if (!areas) { return; }
+    areas.eachLayer(function (l) {
+      var mine = l.feature.properties.idx === selected;
+      if (mine) { l.setStyle(SELECTED_STYLE); l.bringToFront(); } else { areas.resetStyle(l); }
+      var path = l.getElement && l.getElement();
+      if (path) { path.classList.toggle("pm-selected", mine); }
+    });
+    document.body.setAttribute("data-selected", selected === null ? "" : String(selected));
+  }
 
   function send(type, data) {
     window.parent.postMessage(Object.assign({isStreamlitMessage: true, type: type}, data || {}),
@@ -74,22 +90,28 @@
     areas = PrevmapMap.areaLayer(shape, args.values, {
       style: args.style.areas, highlight: args.style.highlight,
       onClick: function (idx) {
+        select(idx);     // seen at once, before the app's answer
         clicks += 1;
         send("streamlit:setComponentValue", {value: {idx: idx, n: clicks}, dataType: "json"});
       }
     }).addTo(map);
+    // The pointer leaving an area resets its style (prevmap_map.js): the chosen one keeps
+    // its outline.
+    areas.on("mouseout", function () { select(selected); });
     control.addOverlay(areas, args.layer);
     overlays = replaceLayers(overlays, function () {
       return shape.overlays.map(function (o) { return {name: o.name, layer: PrevmapMap.overlayLayer(o)}; });
     });
     outlines = [];
     drawOutlines(args.values);
+    select(args.selected);
     map.fitBounds(shape.bounds);
   }
 
   function restyle(args) {
     areas.prevmapRestyle(args.values);
     drawOutlines(args.values);
+    select(args.selected);
   }
 
   /* Counts the values shown (a benchmark waits for it: benchmarks/bench_browser.py). */
