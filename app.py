@@ -977,16 +977,19 @@ def bar_chart(where, values: pd.Series, *, horizontal: bool = False, height: int
     where.vega_lite_chart(data, spec, width="stretch")
 
 
-def rank_trend_chart(where, intervals: pd.DataFrame) -> None:
+def rank_trend_chart(where, intervals: pd.DataFrame, n_areas: int) -> None:
     """The area's rank per year (``intervals``: År, Rang, Rang 5 %, Rang 95 %) as a line
-    in its Monte Carlo interval band, the rank axis inverted: rank 1 at the top."""
-    scale = {"reverse": True, "zero": False, "nice": False}
+    in its Monte Carlo interval band, the rank axis inverted and whole: rank 1 at the
+    top, rank ``n_areas`` at the bottom."""
+    scale = {"reverse": True, "zero": False, "nice": False, "domain": [1, max(n_areas, 2)]}
+    step = max(1, n_areas // 4)
+    ticks = sorted({1, *range(step, n_areas + 1, step)})
     year = {"field": "År", "type": "ordinal", "title": "År", "axis": {"labelAngle": 0}}
     spec = {"height": 180, "layer": [
         {"mark": {"type": "area", "opacity": 0.25, "color": BELOW_COLOUR},
          "encoding": {"x": year,
                       "y": {"field": "Rang 5 %", "type": "quantitative", "scale": scale,
-                            "title": "Rang (1 = störst behov)"},
+                            "title": "Rang", "axis": {"format": "d", "values": ticks}},
                       "y2": {"field": "Rang 95 %"}}},
         {"mark": {"type": "line", "point": True, "color": BELOW_COLOUR},
          "encoding": {"x": year, "y": {"field": "Rang", "type": "quantitative", "scale": scale},
@@ -998,15 +1001,20 @@ def rank_trend_chart(where, intervals: pd.DataFrame) -> None:
 def show_profile(analysis: Analysis, area_id: str) -> None:
     view = profile_view(analysis, area_id)
     st.subheader(md_text(view.heading))
-    c1, c2, c3 = st.columns(3)
+    # Two key figures a row: the profile stands in the narrow column beside the map.
+    c1, c2 = st.columns(2)
     c1.metric("Rang", view.rank)
     c2.metric("Sammanvägt index", view.score)
+    c3, _ = st.columns(2)
     c3.metric("Flaggade indikatorer", view.n_flags)
     st.markdown("**Domänpoäng jämfört med genomsnittet** (rött: större behov än "
                 "genomsnittet, blått: mindre)")
     bar_chart(st, view.domains["Skillnad mot genomsnittet"].rename_axis("Domän"),
-              horizontal=True, height=40 * len(view.domains), signed=True)
-    st.dataframe(domain_table(view), hide_index=True)
+              horizontal=True, height=40 * len(view.domains) + 20, signed=True)
+    st.dataframe(domain_table(view), hide_index=True, column_config={   # whole in the
+        "Domän": st.column_config.TextColumn(width=170),                 # narrow column
+        "Medel": st.column_config.TextColumn(help="Genomsnitt för alla områden", width=60),
+        **{c: st.column_config.TextColumn(width=65) for c in ("Området", "Skillnad")}})
     st.markdown("**Indikatorer som driver upp poängen mest**")
     if not view.contributors:
         st.write("Inga indikatorer ligger över genomsnittet.")
@@ -1083,7 +1091,7 @@ def show_area_trend(analysis: Analysis, area_id: str) -> None:
         return
     st.markdown(f"**{view.heading}**")
     if view.intervals is not None:
-        rank_trend_chart(st, view.intervals)
+        rank_trend_chart(st, view.intervals, int(analysis.result.rank.notna().sum()))
         st.caption("Linjen är rangen varje år, bandet rangen i 90 % av beräkningarna "
                    "(5–95 %). Rang 1 = störst behov, överst.")
     else:
@@ -1334,7 +1342,7 @@ def show_map_page(analysis: Analysis, tiles: str | None, choice: DataChoice) -> 
     if kommun is not None or not choice.is_region:
         map_column, profile_column = st.columns([3, 2], gap="medium")
         with map_column:
-            show_area_map(analysis, tiles, kommun)
+            show_area_map(analysis, tiles, kommun, ranked_areas(analysis, table))
             area = choose_area(analysis, table)
         with profile_column:
             show_profile(analysis, area)
@@ -1354,10 +1362,15 @@ def show_data_quality(analysis: Analysis) -> None:
                    + "\n".join(f"- {md_text(note)}" for note in notes), icon="⚠️")
 
 
+def ranked_areas(analysis: Analysis, table: pd.DataFrame) -> list[str]:
+    """The areas of ``table`` that have a profile, in its order."""
+    return [a for a in table["Områdeskod"] if a in analysis.result.score.index]
+
+
 def choose_area(analysis: Analysis, table: pd.DataFrame) -> str:
     """The area whose profile is shown: clicked on the map or chosen in the list (the
     keyboard's way to a profile)."""
-    ranked = [a for a in table["Områdeskod"] if a in analysis.result.score.index]
+    ranked = ranked_areas(analysis, table)
     names = dict(zip(table["Områdeskod"], table["Område"], strict=True))
     if st.session_state.get("area") not in ranked:
         st.session_state["area"] = ranked[0]
@@ -1404,22 +1417,28 @@ def show_overview(analysis: Analysis, tiles: str | None, scope: str) -> str | No
     return state["drill"]
 
 
-def show_area_map(analysis: Analysis, tiles: str | None, kommun: str | None) -> None:
+def show_area_map(analysis: Analysis, tiles: str | None, kommun: str | None,
+                  ranked: list[str]) -> None:
     """The areas' map (of one kommun of a larger scope when ``kommun`` is given); a click on
-    an area opens its profile."""
+    an area opens its profile, and the chosen area (else the first of ``ranked``) is
+    outlined. The click is read from the session before the map is drawn (the component
+    keeps its value under its key), so that the map outlines the area just clicked."""
     # The borders stay in the browser; a weight change sends only the new values
     # (map_component.py). Leaflet comes from the app itself: nothing from the net.
     view = kept("map_view", (analysis.digest, kommun),
                 lambda: analysis_view(analysis, kommun=kommun, settings=False), "Ritar kartan …")
     ids = [a for a in analysis.joined[AREA_ID] if kommun is None or a.startswith(kommun)]
-    chosen = st.session_state.get("area")
-    clicked = show_map(view, key=f"karta_{kommun or ''}", layer="Sammanvägt behov", tiles=tiles,
-                       selected=ids.index(chosen) if chosen in ids else None)
-    st.caption("Kartan hämtar ingenting från internet; en bakgrundskarta visas bara om du "
-               "slår på den.")
-    row = clicked_row(clicked, f"clicked_{kommun or ''}")
+    key = f"karta_{kommun or ''}"
+    row = clicked_row(st.session_state.get(key), f"clicked_{kommun or ''}")
     if row is not None and 0 <= row < len(ids):
         st.session_state["area"] = ids[row]
+    if st.session_state.get("area") not in ranked:
+        st.session_state["area"] = ranked[0]
+    chosen = st.session_state["area"]
+    show_map(view, key=key, layer="Sammanvägt behov", tiles=tiles,
+             selected=ids.index(chosen) if chosen in ids else None)
+    st.caption("Kartan hämtar ingenting från internet; en bakgrundskarta visas bara om du "
+               "slår på den.")
 
 
 def bare_table(frame: pd.DataFrame) -> pa.Table:

@@ -177,9 +177,10 @@ def test_the_profile_charts_read_the_right_way_round():
     assert (band["encoding"]["y"]["field"], band["encoding"]["y2"]["field"]) == \
         ("Rang 5 %", "Rang 95 %")
     assert line["encoding"]["y"]["scale"]["reverse"] is True
-    assert band["encoding"]["y"]["scale"]["reverse"] is True
+    assert band["encoding"]["y"]["scale"] == {"reverse": True, "zero": False, "nice": False,
+                                              "domain": [1, 22]}
     # The domain table is whole: every domain row and every column, numbers with commas.
     table = next(d.value for d in at.columns[1].dataframe if "Domän" in d.value.columns)
-    assert table.columns.tolist() == ["Domän", "Området", "Genomsnitt för alla områden",
-                                      "Skillnad mot genomsnittet"]
+    assert table.columns.tolist() == ["Domän", "Området", "Medel", "Skillnad"]
+    assert len(table) == 6
     assert all("." not in v for v in table["Området"])

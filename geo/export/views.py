@@ -252,9 +252,12 @@ def profile_view(analysis: Analysis, area_id: str) -> ProfileView:
 
 
 def domain_table(view: ProfileView) -> pd.DataFrame:
-    """The profile's domain scores as shown: the domain, the area, the mean and the
-    difference, Swedish numbers with two decimals."""
-    shown = view.domains.map(format_number)
+    """The profile's domain scores as shown: the domain, the area, the mean of all areas
+    and the difference, Swedish numbers with two decimals, under short headers (the
+    table stands in the narrow column beside the map and is shown whole)."""
+    shown = view.domains.map(format_number).rename(columns={
+        "Området": "Området", "Genomsnitt för alla områden": "Medel",
+        "Skillnad mot genomsnittet": "Skillnad"})
     return shown.rename_axis("Domän").reset_index()
 
 

@@ -96,8 +96,11 @@
       }
     }).addTo(map);
     // The pointer leaving an area resets its style (prevmap_map.js): the chosen one keeps
-    // its outline.
+    // its outline; under the pointer it keeps it too.
     areas.on("mouseout", function () { select(selected); });
+    areas.on("mouseover", function (e) {
+      if (e.layer.feature.properties.idx === selected) { e.layer.setStyle(SELECTED_STYLE); }
+    });
     control.addOverlay(areas, args.layer);
     overlays = replaceLayers(overlays, function () {
       return shape.overlays.map(function (o) { return {name: o.name, layer: PrevmapMap.overlayLayer(o)}; });
@@ -128,6 +131,12 @@
       if (map) { map.invalidateSize(); }
     }
     if (!map) {
+      // Leaflet focuses the map on a press (keyboard handler) and the browser then
+      // scrolls the app's page to show the whole frame: the release lands elsewhere and
+      // the click on an area is lost. Focused without scrolling, the click is a click.
+      L.Map.Keyboard.prototype._onMouseDown = function () {
+        if (!this._focused) { this._map._container.focus({preventScroll: true}); }
+      };
       map = L.map("map", {zoomControl: true});
       window.prevmapMap = map;
       L.control.scale({imperial: false, position: "topright"}).addTo(map);
