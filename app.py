@@ -966,7 +966,9 @@ def bar_chart(where, values: pd.Series, *, horizontal: bool = False, height: int
                 "sort": None, "title": None if horizontal else category,
                 **({"axis": {"labelLimit": 260}} if horizontal else {})}
     value_axis = {"field": measure, "type": "quantitative", "title": measure}
-    spec = {"mark": {"type": "bar"}, "height": height,
+    # A horizontal chart is sized by its bars (a step per category): a fixed height left
+    # a single domain's bar undrawn.
+    spec = {"mark": {"type": "bar"}, "height": {"step": 30} if horizontal else height,
             "encoding": {"y": cat_axis, "x": value_axis} if horizontal
             else {"x": cat_axis, "y": value_axis}}
     spec["encoding"]["tooltip"] = [{"field": category}, {"field": measure, "format": ".2f"}]
@@ -1010,7 +1012,7 @@ def show_profile(analysis: Analysis, area_id: str) -> None:
     st.markdown("**Domänpoäng jämfört med genomsnittet** (rött: större behov än "
                 "genomsnittet, blått: mindre)")
     bar_chart(st, view.domains["Skillnad mot genomsnittet"].rename_axis("Domän"),
-              horizontal=True, height=40 * len(view.domains) + 20, signed=True)
+              horizontal=True, signed=True)
     st.dataframe(domain_table(view), hide_index=True, column_config={   # whole in the
         "Domän": st.column_config.TextColumn(width=170),                 # narrow column
         "Medel": st.column_config.TextColumn(help="Genomsnitt för alla områden", width=60),
