@@ -1063,7 +1063,13 @@ def show_against_kommun(analysis: Analysis, area_id: str) -> None:
     st.markdown("**Området jämfört med hela kommunen** (kommunen: summan av antalen genom "
                 "summan av befolkningen; dolt (1–4 personer) = ett antal som "
                 "röjandekontrollen inte visar; – = saknas)")
-    st.dataframe(shown, hide_index=True)
+    # Narrow columns: the whole table in the profile's column beside the map (a long
+    # name is cut, and shown whole on hover).
+    st.dataframe(shown, hide_index=True, column_config={
+        "Indikator": st.column_config.TextColumn(width=130),
+        "Enhet": st.column_config.TextColumn(width=50),
+        **{c: st.column_config.TextColumn(width=58)
+           for c in ("Området", "Hela kommunen", "Skillnad")}})
 
 
 def analysed(inputs: Inputs, settings: AnalysisSettings) -> Analysis:
