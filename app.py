@@ -82,9 +82,14 @@ from geo.export.text import failure_text, md_text
 from geo.export.views import (
     against_kommun,
     agreement_views,
+    agreement_withheld,
     certainty_view,
+    correlation_note,
     correlation_table,
+    data_quality_notes,
+    domain_table,
     hotspot_table,
+    join_summary,
     kolada_caption,
     kolada_table,
     lacking_columns,
@@ -92,6 +97,7 @@ from geo.export.views import (
     profile_view,
     sensitivity_table,
     source_table,
+    tier_rank_notes,
     trend_view,
     weight_table,
 )
@@ -874,13 +880,14 @@ def show_data_page(analysis: Analysis, available: tuple[str, ...], choice: DataC
         st.dataframe(lacking, hide_index=True)
     st.subheader("Koppling mellan områden och indikatorer")
     st.write(f"{len(report.matched)} områdeskoder matchade.")
-    if report.complete:
-        st.success("Alla områden har indikatordata och alla rader i tabellen har ett område.")
-    for message in report.messages():
-        st.warning(md_text(message))
     fetched = st.session_state.get("scb_fetch")
     missing = missing_values(analysis, fetched[1].missing if choice.indicator_source == "scb"
                              and fetched is not None else inputs.missing)
+    summary = join_summary(analysis, missing)
+    if summary is not None:
+        (st.success if not len(missing) else st.warning)(summary)
+    for message in report.messages():
+        st.warning(md_text(message))
     if len(missing):
         st.markdown("**Saknade och dolda värden: var och varför**")
         st.dataframe(missing, hide_index=True)
@@ -942,10 +949,16 @@ def show_kolada(kommun: str) -> None:
         st.caption(md_text(note))
 
 
-def bar_chart(where, values: pd.Series, *, horizontal: bool = False, height: int = 180) -> None:
+# Bars coloured by sign (``signed``): above the average (more need) and below it.
+ABOVE_COLOUR, BELOW_COLOUR = "#b2182b", "#2166ac"
+
+
+def bar_chart(where, values: pd.Series, *, horizontal: bool = False, height: int = 180,
+              signed: bool = False) -> None:
     """A bar per value of ``values`` (its index the categories, its name the measure) as a
     Vega-Lite spec written out: ``st.bar_chart`` builds and validates an Altair chart, a
-    tenth of a weight change's rerun for the profile's two charts."""
+    tenth of a weight change's rerun for the profile's two charts. ``signed``: a positive
+    value's bar in :data:`ABOVE_COLOUR`, a negative one's in :data:`BELOW_COLOUR`."""
     category, measure = values.index.name or "Kategori", values.name or "Värde"
     data = pd.DataFrame({category: values.index, measure: values.to_numpy()})
     ordinal = pd.api.types.is_numeric_dtype(data[category])
@@ -953,43 +966,71 @@ def bar_chart(where, values: pd.Series, *, horizontal: bool = False, height: int
                 "sort": None, "title": None if horizontal else category,
                 **({"axis": {"labelLimit": 260}} if horizontal else {})}
     value_axis = {"field": measure, "type": "quantitative", "title": measure}
-    spec = {"mark": {"type": "bar"}, "height": height,
+    # A horizontal chart is sized by its bars (a step per category): a fixed height left
+    # a single domain's bar undrawn.
+    spec = {"mark": {"type": "bar"}, "height": {"step": 30} if horizontal else height,
             "encoding": {"y": cat_axis, "x": value_axis} if horizontal
             else {"x": cat_axis, "y": value_axis}}
     spec["encoding"]["tooltip"] = [{"field": category}, {"field": measure, "format": ".2f"}]
+    if signed:
+        spec["encoding"]["color"] = {"condition": {"test": f"datum[{measure!r}] > 0",
+                                                   "value": ABOVE_COLOUR},
+                                     "value": BELOW_COLOUR}
     where.vega_lite_chart(data, spec, width="stretch")
+
+
+def rank_trend_chart(where, intervals: pd.DataFrame, n_areas: int) -> None:
+    """The area's rank per year (``intervals``: År, Rang, Rang 5 %, Rang 95 %) as a line
+    in its Monte Carlo interval band, the rank axis inverted and whole: rank 1 at the
+    top, rank ``n_areas`` at the bottom."""
+    scale = {"reverse": True, "zero": False, "nice": False, "domain": [1, max(n_areas, 2)]}
+    step = max(1, n_areas // 4)
+    ticks = sorted({1, *range(step, n_areas + 1, step)})
+    year = {"field": "År", "type": "ordinal", "title": "År", "axis": {"labelAngle": 0}}
+    spec = {"height": 180, "layer": [
+        {"mark": {"type": "area", "opacity": 0.25, "color": BELOW_COLOUR},
+         "encoding": {"x": year,
+                      "y": {"field": "Rang 5 %", "type": "quantitative", "scale": scale,
+                            "title": "Rang", "axis": {"format": "d", "values": ticks}},
+                      "y2": {"field": "Rang 95 %"}}},
+        {"mark": {"type": "line", "point": True, "color": BELOW_COLOUR},
+         "encoding": {"x": year, "y": {"field": "Rang", "type": "quantitative", "scale": scale},
+                      "tooltip": [{"field": "År"}, {"field": "Rang"},
+                                  {"field": "Rang 5 %"}, {"field": "Rang 95 %"}]}}]}
+    where.vega_lite_chart(intervals, spec, width="stretch")
 
 
 def show_profile(analysis: Analysis, area_id: str) -> None:
     view = profile_view(analysis, area_id)
     st.subheader(md_text(view.heading))
-    c1, c2, c3 = st.columns(3)
+    # Two key figures a row: the profile stands in the narrow column beside the map.
+    c1, c2 = st.columns(2)
     c1.metric("Rang", view.rank)
     c2.metric("Sammanvägt index", view.score)
+    c3, _ = st.columns(2)
     c3.metric("Flaggade indikatorer", view.n_flags)
-    st.markdown("**Domänpoäng jämfört med genomsnittet** (positivt = större behov än "
-                "genomsnittet)")
-    chart_col, numbers_col = st.columns([3, 2])
-    bar_chart(chart_col, view.domains["Skillnad mot genomsnittet"].rename_axis("Domän"),
-              horizontal=True, height=40 * len(view.domains))
-    numbers_col.dataframe(view.domains.round(2))
-    left, right = st.columns(2)
-    with left:
-        st.markdown("**Indikatorer som driver upp poängen mest**")
-        if not view.contributors:
-            st.write("Inga indikatorer ligger över genomsnittet.")
-        for line in view.contributors:
-            st.write("- " + md_text(line))
-    with right:
-        st.markdown(f"**Flaggor** (percentilrang ≥ {view.threshold})")
-        if not view.flags:
-            st.write("Inga flaggor.")
-        for line in view.flags:
-            st.write("- ⚑ " + md_text(line))
-        if view.missing:
-            st.markdown("**Saknade värden**")
-            for name in view.missing:
-                st.write("- " + md_text(name))
+    st.markdown("**Domänpoäng jämfört med genomsnittet** (rött: större behov än "
+                "genomsnittet, blått: mindre)")
+    bar_chart(st, view.domains["Skillnad mot genomsnittet"].rename_axis("Domän"),
+              horizontal=True, signed=True)
+    st.dataframe(domain_table(view), hide_index=True, column_config={   # whole in the
+        "Domän": st.column_config.TextColumn(width=170),                 # narrow column
+        "Medel": st.column_config.TextColumn(help="Genomsnitt för alla områden", width=60),
+        **{c: st.column_config.TextColumn(width=65) for c in ("Området", "Skillnad")}})
+    st.markdown("**Indikatorer som driver upp poängen mest**")
+    if not view.contributors:
+        st.write("Inga indikatorer ligger över genomsnittet.")
+    for line in view.contributors:
+        st.write("- " + md_text(line))
+    st.markdown(f"**Flaggor** (percentilrang ≥ {view.threshold})")
+    if not view.flags:
+        st.write("Inga flaggor.")
+    for line in view.flags:
+        st.write("- ⚑ " + md_text(line))
+    if view.missing:
+        st.markdown("**Saknade värden**")
+        for name in view.missing:
+            st.write("- " + md_text(name))
     show_certainty(analysis, area_id)
     show_against_kommun(analysis, area_id)
     show_area_trend(analysis, area_id)
@@ -1001,7 +1042,8 @@ def show_certainty(analysis: Analysis, area_id: str) -> None:
     if view is None:
         return
     st.markdown("**Hur säker är placeringen?**")
-    c1, c2, c3, c4 = st.columns(4)
+    c1, c2 = st.columns(2)
+    c3, c4 = st.columns(2)
     c1.metric("Prioritet", view.tier)
     c2.metric("Rang i 90 % av beräkningarna", view.rank_span)
     c3.metric(view.top_k_label, view.p_top_k)
@@ -1021,7 +1063,13 @@ def show_against_kommun(analysis: Analysis, area_id: str) -> None:
     st.markdown("**Området jämfört med hela kommunen** (kommunen: summan av antalen genom "
                 "summan av befolkningen; dolt (1–4 personer) = ett antal som "
                 "röjandekontrollen inte visar; – = saknas)")
-    st.dataframe(shown, hide_index=True)
+    # Narrow columns: the whole table in the profile's column beside the map (a long
+    # name is cut, and shown whole on hover).
+    st.dataframe(shown, hide_index=True, column_config={
+        "Indikator": st.column_config.TextColumn(width=130),
+        "Enhet": st.column_config.TextColumn(width=50),
+        **{c: st.column_config.TextColumn(width=58)
+           for c in ("Området", "Hela kommunen", "Skillnad")}})
 
 
 def analysed(inputs: Inputs, settings: AnalysisSettings) -> Analysis:
@@ -1050,10 +1098,14 @@ def show_area_trend(analysis: Analysis, area_id: str) -> None:
     if view is None:
         return
     st.markdown(f"**{view.heading}**")
-    left, right = st.columns(2)
-    left.line_chart(view.ranks, height=180)
-    left.caption(md_text(view.rank_change))
-    right.dataframe(view.rates, hide_index=True, height=240)
+    if view.intervals is not None:
+        rank_trend_chart(st, view.intervals, int(analysis.result.rank.notna().sum()))
+        st.caption("Linjen är rangen varje år, bandet rangen i 90 % av beräkningarna "
+                   "(5–95 %). Rang 1 = störst behov, överst.")
+    else:
+        st.line_chart(view.ranks, height=180)
+    st.caption(md_text(view.rank_change))
+    st.dataframe(view.rates, hide_index=True, height=240)
 
 
 def sensitivity_for(analysis: Analysis, method: str) -> Sensitivity:
@@ -1076,9 +1128,10 @@ def show_drivers(analysis: Analysis) -> None:
                "Indikatorer som samvarierar får tillsammans mer påverkan än vikterna säger.")
     st.subheader("Samvarierande indikatorer")
     corr = correlations(result)
-    if corr.flagged.empty:
+    note = correlation_note(corr.flagged, analysis.inputs.catalogue)
+    if note is None:
         st.write("Inga par av indikatorer har en korrelation över 0,9.")
-    for note in corr.flagged["note"]:
+    else:
         st.warning(md_text(note))
     with st.expander("Alla korrelationer (Pearson)"):
         st.dataframe(correlation_table(corr.pearson, analysis.inputs.catalogue))
@@ -1148,7 +1201,12 @@ def show_hotspots(analysis: Analysis) -> None:
 
 
 def show_agreement(analysis: Analysis) -> None:
-    """Tiers beside SCB's områdestyp and the police's utsatta områden, where loaded."""
+    """Tiers beside SCB's områdestyp and the police's utsatta områden, where loaded (for
+    real data only)."""
+    withheld = agreement_withheld(analysis)
+    if withheld is not None:
+        st.subheader("Prioritet jämförd med polisens och SCB:s indelningar")
+        st.info(withheld)
     for view in agreement_views(analysis):
         st.subheader(md_text(view.heading))
         st.dataframe(view.crosstab)
@@ -1280,12 +1338,52 @@ def main() -> None:
 
 
 def show_map_page(analysis: Analysis, tiles: str | None, choice: DataChoice) -> None:
+    """The data-quality panel, the map with the chosen area's profile beside it (under
+    the overview of a län or Sweden until a kommun is chosen), the ranked table."""
+    show_data_quality(analysis)
     kommun = None
     if choice.is_region:
         kommun = show_overview(analysis, tiles, choice.kommun)
+    table = ranking_table(analysis)
+    if kommun is not None:
+        table = table[table["Områdeskod"].str.startswith(kommun)]
     if kommun is not None or not choice.is_region:
-        show_area_map(analysis, tiles, kommun)
-    show_ranking(analysis, kommun, tiles, choice.kommun)
+        map_column, profile_column = st.columns([3, 2], gap="medium")
+        with map_column:
+            show_area_map(analysis, tiles, kommun, ranked_areas(analysis, table))
+            area = choose_area(analysis, table)
+        with profile_column:
+            show_profile(analysis, area)
+        show_ranking(analysis, kommun, choice.kommun, table)
+    else:    # the overview: the profile of an area chosen from the list, under the table
+        show_ranking(analysis, kommun, choice.kommun, table)
+        show_profile(analysis, choose_area(analysis, table))
+    show_downloads(analysis, tiles)
+
+
+def show_data_quality(analysis: Analysis) -> None:
+    """Indicators missing or hidden in more than a quarter of the areas, and what that
+    does to the ranking: on the first page, open."""
+    notes = data_quality_notes(analysis)
+    if notes:
+        st.warning("**Datakvalitet: indikatorer som saknas i många områden**\n\n"
+                   + "\n".join(f"- {md_text(note)}" for note in notes), icon="⚠️")
+
+
+def ranked_areas(analysis: Analysis, table: pd.DataFrame) -> list[str]:
+    """The areas of ``table`` that have a profile, in its order."""
+    return [a for a in table["Områdeskod"] if a in analysis.result.score.index]
+
+
+def choose_area(analysis: Analysis, table: pd.DataFrame) -> str:
+    """The area whose profile is shown: clicked on the map or chosen in the list (the
+    keyboard's way to a profile)."""
+    ranked = ranked_areas(analysis, table)
+    names = dict(zip(table["Områdeskod"], table["Område"], strict=True))
+    if st.session_state.get("area") not in ranked:
+        st.session_state["area"] = ranked[0]
+    return st.selectbox("Välj område (eller klicka på kartan)", ranked, key="area",
+                        format_func=lambda a: f"{names[a]} ({a})")
 
 
 def show_overview(analysis: Analysis, tiles: str | None, scope: str) -> str | None:
@@ -1327,9 +1425,12 @@ def show_overview(analysis: Analysis, tiles: str | None, scope: str) -> str | No
     return state["drill"]
 
 
-def show_area_map(analysis: Analysis, tiles: str | None, kommun: str | None) -> None:
+def show_area_map(analysis: Analysis, tiles: str | None, kommun: str | None,
+                  ranked: list[str]) -> None:
     """The areas' map (of one kommun of a larger scope when ``kommun`` is given); a click on
-    an area opens its profile."""
+    an area opens its profile, and the chosen area (else the first of ``ranked``) is
+    outlined. The click is read from the session before the map is drawn (the component
+    keeps its value under its key), so that the map outlines the area just clicked."""
     # The borders stay in the browser; a weight change sends only the new values
     # (map_component.py). Leaflet comes from the app itself: nothing from the net.
     choices = map_choices(analysis)
@@ -1337,13 +1438,18 @@ def show_area_map(analysis: Analysis, tiles: str | None, kommun: str | None) -> 
     view = kept("map_view", (analysis.digest, kommun, show),
                 lambda: analysis_view(analysis, kommun=kommun, settings=False, show=show),
                 "Ritar kartan …")
-    clicked = show_map(view, key=f"karta_{kommun or ''}", layer=choices[show], tiles=tiles)
-    st.caption("Kartan hämtar ingenting från internet; en bakgrundskarta visas bara om du "
-               "slår på den.")
-    row = clicked_row(clicked, f"clicked_{kommun or ''}")
     ids = [a for a in analysis.joined[AREA_ID] if kommun is None or a.startswith(kommun)]
+    key = f"karta_{kommun or ''}"
+    row = clicked_row(st.session_state.get(key), f"clicked_{kommun or ''}")
     if row is not None and 0 <= row < len(ids):
         st.session_state["area"] = ids[row]
+    if st.session_state.get("area") not in ranked:
+        st.session_state["area"] = ranked[0]
+    chosen = st.session_state["area"]
+    show_map(view, key=key, layer=choices[show], tiles=tiles,
+             selected=ids.index(chosen) if chosen in ids else None)
+    st.caption("Kartan hämtar ingenting från internet; en bakgrundskarta visas bara om du "
+               "slår på den.")
 
 
 def bare_table(frame: pd.DataFrame) -> pa.Table:
@@ -1353,28 +1459,29 @@ def bare_table(frame: pd.DataFrame) -> pa.Table:
     return pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
 
 
-def show_ranking(analysis: Analysis, kommun: str | None, tiles: str | None,
-                 scope: str) -> None:
-    """The ranked table (one kommun's rows when drilled down), the chosen area's profile
-    and the downloads."""
-    table = ranking_table(analysis)
-    if kommun is not None:
-        table = table[table["Områdeskod"].str.startswith(kommun)]
+def show_ranking(analysis: Analysis, kommun: str | None, scope: str,
+                 table: pd.DataFrame) -> None:
+    """The ranked table (``table``: one kommun's rows when drilled down), and beside it
+    why a tier and a rank disagree."""
     st.subheader("Rangordning" + (f" – {sources.place_name(kommun)}, rang inom "
                                   f"{sources.scope_phrase(scope)}"
                                   if kommun else ""))
     st.caption(md_text(analysis.result.method_summary()))
-    st.dataframe(bare_table(table.drop(columns=["Datakälla"])),
-                 column_config={"Sammanvägt index": st.column_config.NumberColumn(format="%.2f")})
+    shown = set(table["Områdeskod"])
+    disagree = [note for area, note in tier_rank_notes(analysis) if area in shown]
+    where = st
+    if disagree:
+        where, notes_column = st.columns([3, 1], gap="medium")
+        with notes_column:
+            st.markdown("**Varför prioritet och rang skiljer sig**")
+            for note in disagree:
+                st.markdown("- " + md_text(note))
+    where.dataframe(bare_table(table.drop(columns=["Datakälla"])),
+                    column_config={"Sammanvägt index":
+                                   st.column_config.NumberColumn(format="%.2f")})
 
-    ranked = [a for a in table["Områdeskod"] if a in analysis.result.score.index]
-    names = dict(zip(table["Områdeskod"], table["Område"], strict=True))
-    if st.session_state.get("area") not in ranked:
-        st.session_state["area"] = ranked[0]
-    st.selectbox("Välj område (eller klicka på kartan)", ranked, key="area",
-                 format_func=lambda a: f"{names[a]} ({a})")
-    show_profile(analysis, st.session_state["area"])
 
+def show_downloads(analysis: Analysis, tiles: str | None) -> None:
     st.subheader("Ladda ned")
     # One button per format of geo.export.formats, in two rows of four. The files are made
     # when a button is clicked, not on every rerun, by the same writers as `prevmap export`.

@@ -92,14 +92,17 @@ def tiles_for(tiles: str | None) -> dict | None:
 
 
 def show_map(view: MapView, *, key: str, layer: str, tiles: str | None = None,
-             boundary: str | None = "Kommungräns", height: int = 640) -> dict | None:
+             boundary: str | None = "Kommungräns", height: int = 640,
+             selected: int | None = None) -> dict | None:
     """Draw ``view`` (its areas named ``layer`` in the layer control, the outer border
-    ``boundary``; None: not drawn) and return the last click, ``{"idx": row, "n": id}``
-    (``n`` new with every click, also after the map was drawn anew), or None."""
+    ``boundary``; None: not drawn), the area in row ``selected`` outlined, and return the
+    last click, ``{"idx": row, "n": id}`` (``n`` new with every click, also after the map
+    was drawn anew), or None."""
     return _component()(
         shape=shape_file(view), values=view.values,
         panels={k: view.panels[k] for k in ("title", "legend", "sources")},
         tiles=tiles_for(tiles), layer=layer, boundary=boundary, height=height,
+        selected=selected,
         style={"areas": AREA_STYLE, "highlight": HIGHLIGHT, "boundary": BOUNDARY_STYLE},
         key=key, default=None)
 

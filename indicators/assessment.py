@@ -190,6 +190,8 @@ class TrendReport:
     rank_change: pd.DataFrame              # trends.rank_change with the 5–95 % intervals
     rate_changes: dict[str, pd.DataFrame]  # indicator id -> trends.rate_change
     slopes: pd.DataFrame                   # area x indicator: OLS slope per year
+    rank_low: pd.DataFrame | None = None   # area x year: the Monte Carlo's 5 % rank
+    rank_high: pd.DataFrame | None = None  # area x year: its 95 % rank
 
 
 def trend_report(tables: Sequence[tuple[int, pd.DataFrame]], catalogue: Catalogue,
@@ -225,7 +227,9 @@ def trend_report(tables: Sequence[tuple[int, pd.DataFrame]], catalogue: Catalogu
     slopes = pd.DataFrame({ind: linear_trend(pd.DataFrame(
         {y: values[y][ind] for y in years if ind in values[y]}))["slope"]
         for ind in values[last].columns})
-    return TrendReport(years, values, ranks, changes, rate_changes, slopes)
+    return TrendReport(years, values, ranks, changes, rate_changes, slopes,
+                       rank_low=pd.DataFrame({y: low for y, (low, _) in intervals.items()}),
+                       rank_high=pd.DataFrame({y: high for y, (_, high) in intervals.items()}))
 
 
 def _held_counts(tables: Sequence[tuple[int, pd.DataFrame]],

@@ -16,3 +16,9 @@ def demo_app(timeout: int = 120, *, run: bool = True) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=timeout)
     at.query_params["data"] = "demo"
     return at.run() if run else at
+
+
+def ranked_table(at: AppTest):
+    """The ranked table the map tab shows (the frame with the index column; the profile's
+    tables beside the map come before it on the page)."""
+    return next(d.value for d in at.dataframe if "Sammanvägt index" in d.value.columns)

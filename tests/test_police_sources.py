@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from app_start import demo_app
+from app_start import demo_app, ranked_table
 from map_pages import page_data
 
 from geo.cli import main
@@ -450,11 +450,11 @@ def test_app_uploads_police_offences_and_events() -> None:
     message = " ".join(md_source(e.value) for e in at.error)
     assert "Jämförelserna visas inte." in message
     assert f"fil '{OFFENCES.name}', kolumn 'DeSO.område': områdena är inte DeSO" in message
-    assert OFFENCES_COLUMN not in at.dataframe[0].value.columns
+    assert OFFENCES_COLUMN not in ranked_table(at).columns
 
     uploader(at, "deso_link_file").upload(LINK.name, LINK.read_bytes(), "text/csv").run()
     assert not at.exception and not at.error, [md_source(e.value) for e in at.error]
-    table = at.dataframe[0].value.set_index("Områdeskod")
+    table = ranked_table(at).set_index("Områdeskod")
     assert table[OFFENCES_COLUMN].to_dict() == {a: int(expected.get(a, 0))
                                                 for a in table.index}
     sources = next(d.value for d in at.dataframe if "Licens" in d.value.columns)

@@ -19,6 +19,7 @@ from geo.export.views import (
     NO_REASON,
     against_kommun,
     agreement_views,
+    agreement_withheld,
     area_tiers,
     certainty_view,
     correlation_table,
@@ -266,9 +267,14 @@ def test_an_area_over_time() -> None:
                                  index=["A1", "A2"]),
         rate_changes={"x": pd.DataFrame({"rate_first": [10.0], "rate_last": [12.346],
                                          "change": [2.346], "verdict": ["ökning"],
-                                         "reason": [""]}, index=["A1"])})
+                                         "reason": [""]}, index=["A1"])},
+        rank_low=pd.DataFrame({2022: [2.0, 1.0], 2024: [1.0, 2.0]}, index=["A1", "A2"]),
+        rank_high=pd.DataFrame({2022: [5.0, 2.0], 2024: [2.0, 4.0]}, index=["A1", "A2"]))
     catalogue = {"x": SimpleNamespace(name="Indikator X")}
     view = trend_view(report, catalogue, "A1")
+    assert view.intervals.to_dict("records") == [
+        {"År": "2022", "Rang": 3.0, "Rang 5 %": 2.0, "Rang 95 %": 5.0},
+        {"År": "2024", "Rang": 1.0, "Rang 5 %": 1.0, "Rang 95 %": 2.0}]
     assert view.heading == "Över tid (2022–2024)"
     assert view.ranks.to_dict() == {"2022": 3.0, "2024": 1.0} and view.ranks.name == "Rang"
     assert view.rank_change == ("Rang 3 → 1: osäker förändring (säker bara om "
@@ -322,13 +328,20 @@ def test_the_tiers_beside_scbs_omradestyp() -> None:
             ["Hög prioritet", "Hög prioritet", "Övriga", "Övriga"], index=ids)),
         comparison=SimpleNamespace(columns=pd.DataFrame({OMRADESTYP_COLUMN: [1, 5, 1, 5]},
                                                         index=ids)),
-        joined=pd.DataFrame({"area_id": ids, "area_name": ["Ett", "Två", "Tre", "Fyra"]}))
+        joined=pd.DataFrame({"area_id": ids, "area_name": ["Ett", "Två", "Tre", "Fyra"]}),
+        inputs=SimpleNamespace(synthetic=False))
     [view] = agreement_views(stand_in)
     assert view.heading == f"Prioritet jämförd med {OMRADESTYP_COLUMN}"
     assert view.summary == "Samstämmighet: 50% av 4 områden (Cohens kappa 0.00)."
     assert view.crosstab.loc["Totalt", "Totalt"] == 4
     assert any("Två (B)" in note for note in view.notes)
     assert agreement_views(replace_comparison(stand_in)) == []
+    assert agreement_withheld(stand_in) is None
+    # Synthetic indicator values: no agreement figures, and why.
+    synthetic = SimpleNamespace(**{**vars(stand_in), "inputs": SimpleNamespace(synthetic=True)})
+    assert agreement_views(synthetic) == []
+    assert "indikatorvärdena är syntetiska" in agreement_withheld(synthetic)
+    assert agreement_withheld(replace_comparison(synthetic)) is None
 
 
 def replace_comparison(stand_in: SimpleNamespace) -> SimpleNamespace:

@@ -20,6 +20,7 @@ from geo.analysis import (
     TIER,
     Analysis,
     hidden_band,
+    hidden_cells,
     hidden_text,
     published_values,
     rank_span,
@@ -40,9 +41,9 @@ from indicators.catalogue import Catalogue
 from indicators.columns import AREA_ID, AREA_NAME, DOMAINS
 from indicators.ranking import RankingResult
 from indicators.sensitivity import effective_weights
-from indicators.swedish import format_number
+from indicators.swedish import format_number, format_percent
 from indicators.table import pooled_values
-from indicators.tiers import agreement
+from indicators.tiers import HIGH, OTHER, RAISED, agreement
 from plans.followup import STATUSES, FollowUp
 from plans.model import PlanContents
 
@@ -125,6 +126,61 @@ def missing_values(analysis: Analysis,
     return pd.DataFrame(rows, columns=["Indikator", "Område", "Orsak"])
 
 
+def join_summary(analysis: Analysis, missing: pd.DataFrame) -> str | None:
+    """The data page's sentence above the missing values (``missing``, from
+    :func:`missing_values`) when every area has a row in the table: that every area and
+    row matched, and how many values are still missing or hidden (None when the join
+    left areas or rows over: the join's own messages say what)."""
+    if not analysis.join_report.complete:
+        return None
+    if not len(missing):
+        return "Alla områden har indikatordata och alla rader i tabellen har ett område."
+    n_areas = missing["Område"].nunique()
+    return (f"Alla områden finns i indikatortabellen och alla rader i tabellen har ett "
+            f"område, men {len(missing)} indikatorvärden i {n_areas} av "
+            f"{len(analysis.result.values)} områden saknas eller är dolda. Tabellen nedan "
+            "visar vilka och varför.")
+
+
+# An indicator missing or hidden in more than this share of the areas is named on the map tab.
+QUALITY_SHARE = 0.25
+
+
+def data_quality_notes(analysis: Analysis, share: float = QUALITY_SHARE) -> tuple[str, ...]:
+    """One sentence per indicator of the ranking whose value is missing or hidden
+    (disclosure control) in more than ``share`` of the areas, saying what that does to the
+    ranking as :mod:`indicators.ranking` and :mod:`indicators.prepare` do it: a missing
+    value does not count, and the indicator's weight goes to the domain's other
+    indicators in that area (to the other domains where the domain has no value left);
+    a hidden count is computed at the middle of its band and varied over the band by the
+    Monte Carlo."""
+    values, catalogue = analysis.result.values, analysis.inputs.catalogue
+    hidden = hidden_cells(analysis)
+    n = len(values)
+    notes = []
+    for ind_id in values.columns:
+        n_missing = int(values[ind_id].isna().sum())
+        n_hidden = int((hidden[ind_id] & values[ind_id].notna()).sum())
+        if n == 0 or n_missing + n_hidden <= share * n:
+            continue
+        ind = catalogue[ind_id]
+        parts = [f"saknas i {n_missing}" if n_missing else "",
+                 f"är dolt av röjandekontrollen i {n_hidden}" if n_hidden else ""]
+        text = [f"{ind.name} " + " och ".join(p for p in parts if p) + f" av {n} områden."]
+        if n_missing:
+            text.append("Där värdet saknas räknas indikatorn inte: dess vikt fördelas på de "
+                        f"övriga indikatorerna i domänen {DOMAINS.get(ind.domain, ind.domain)}"
+                        " i just de områdena (på de övriga domänerna om domänen inte har "
+                        "något värde kvar där), så de områdena rangordnas på färre uppgifter "
+                        "än de andra.")
+        if n_hidden:
+            text.append("Där värdet är dolt (få personer) räknas antalet som mitten av sitt "
+                        "möjliga intervall, och osäkerhetsanalysen låter det variera över "
+                        "hela intervallet: de områdenas placering är osäkrare.")
+        notes.append(" ".join(text))
+    return tuple(notes)
+
+
 CLUSTERS = ("Het punkt", "Kall punkt")
 
 
@@ -195,6 +251,16 @@ def profile_view(analysis: Analysis, area_id: str) -> ProfileView:
         missing=tuple(ind.name for ind in profile.missing))
 
 
+def domain_table(view: ProfileView) -> pd.DataFrame:
+    """The profile's domain scores as shown: the domain, the area, the mean of all areas
+    and the difference, Swedish numbers with two decimals, under short headers (the
+    table stands in the narrow column beside the map and is shown whole)."""
+    shown = view.domains.map(format_number).rename(columns={
+        "Området": "Området", "Genomsnitt för alla områden": "Medel",
+        "Skillnad mot genomsnittet": "Skillnad"})
+    return shown.rename_axis("Domän").reset_index()
+
+
 @dataclass(frozen=True)
 class CertaintyView:
     """How certain one area's place is: its tier, the rank in 90 % of the draws, the
@@ -242,6 +308,46 @@ def certainty_view(analysis: Analysis, area_id: str) -> CertaintyView | None:
         small=small)
 
 
+TIER_ORDER = {HIGH: 0, RAISED: 1, OTHER: 2}
+
+
+def _share_text(p: float) -> str:
+    return format_percent(100 * p)
+
+
+def tier_rank_notes(analysis: Analysis) -> tuple[tuple[str, str], ...]:
+    """(area id, sentence), one per area whose priority tier is lower than that of an area ranked
+    below it, saying why: the rank is the index with the chosen settings, the tier the
+    share of the Monte Carlo draws that put the area among the top k
+    (:func:`indicators.tiers.assign_tiers`). The area is set beside the first area
+    below it with a higher tier. No sentences without an assessment."""
+    a = analysis.assessment
+    if a is None:
+        return ()
+    u, k, rule = a.uncertainty, a.top_k, a.rule
+    rank = analysis.result.rank.dropna().sort_values(kind="stable")
+    ordered = [x for x in rank.index if str(a.tiers.get(x)) in TIER_ORDER]
+    names = area_names(analysis)
+    notes = []
+    for i, area in enumerate(ordered):
+        tier = str(a.tiers[area])
+        other = next((b for b in ordered[i + 1:]
+                      if TIER_ORDER[str(a.tiers[b])] < TIER_ORDER[tier]), None)
+        if other is None:
+            continue
+        p, p_other = float(u.p_top_k[area]), float(u.p_top_k[other])
+        need = (f"Hög prioritet kräver minst {_share_text(rule.high_p)}" if tier == RAISED
+                else f"Förhöjd kräver minst {_share_text(rule.raised_p)} eller medianrang "
+                     f"högst {k} (här {format_number(u.median_rank[area], 0)})")
+        notes.append((area,
+            f"{names.get(area, area)}: rang {int(rank[area])} men {tier}: i topp {k} i "
+            f"{_share_text(p)} av beräkningarna, mot {_share_text(p_other)} för rang "
+            f"{int(rank[other])} ({names.get(other, other)}, {a.tiers[other]}). {need}. "
+            "Rangen bygger på de valda inställningarna, prioriteten på alla "
+            f"{u.draws} beräkningar med varierade vikter och metodval."))
+    return tuple(notes)
+
+
 def against_kommun(analysis: Analysis, area_id: str) -> pd.DataFrame | None:
     """The area's indicator values beside the whole municipality's, pooled (the sum of the
     counts over the sum of the populations), and their difference, as Swedish numbers
@@ -270,6 +376,8 @@ class TrendView:
     ranks: pd.Series
     rank_change: str
     rates: pd.DataFrame
+    intervals: pd.DataFrame | None = None
+    """Per year ("År", as text): "Rang" and the Monte Carlo's "Rang 5 %" and "Rang 95 %"."""
 
 
 def trend_view(report: TrendReport, catalogue: Catalogue, area_id: str) -> TrendView | None:
@@ -284,8 +392,14 @@ def trend_view(report: TrendReport, catalogue: Catalogue, area_id: str) -> Trend
              "Förändring": r["change"], "Bedömning": r["verdict"], "Orsak": r["reason"]}
             for ind_id, frame in report.rate_changes.items() if area_id in frame.index
             for r in [frame.loc[area_id]]]
+    intervals = None
+    if report.rank_low is not None and report.rank_high is not None:
+        intervals = pd.DataFrame({
+            "År": ranks.index, "Rang": ranks.to_numpy(),
+            "Rang 5 %": report.rank_low.reindex(columns=report.years).loc[area_id].to_numpy(),
+            "Rang 95 %": report.rank_high.reindex(columns=report.years).loc[area_id].to_numpy()})
     return TrendView(
-        heading=f"Över tid ({first}–{last})", ranks=ranks,
+        heading=f"Över tid ({first}–{last})", ranks=ranks, intervals=intervals,
         rank_change=f"Rang {change['rank_first']:.0f} → {change['rank_last']:.0f}: "
                     f"{change['verdict']} (säker bara om rangintervallen inte överlappar).",
         rates=pd.DataFrame(rows, columns=["Indikator", first, last, "Förändring", "Bedömning",
@@ -307,6 +421,27 @@ def correlation_table(pearson: pd.DataFrame, catalogue: Catalogue) -> pd.DataFra
     """The indicators' correlations to two decimals, rows and columns by their names."""
     names = {i: catalogue[i].name for i in pearson.columns}
     return pearson.rename(index=names, columns=names).round(2)
+
+
+def correlation_note(flagged: pd.DataFrame, catalogue: Catalogue) -> str | None:
+    """The strongly correlated pairs of :func:`indicators.sensitivity.correlations`
+    (``flagged``: a, b, r) as one note in plain words, r with a decimal comma; None when
+    there are none."""
+    if not len(flagged):
+        return None
+    pairs = [f"{catalogue[r.a].name} och {catalogue[r.b].name} (r = {format_number(r.r)})"
+             for r in flagged.itertuples()]
+    positive, negative = (flagged["r"] > 0).any(), (flagged["r"] < 0).any()
+    text = [f"{len(pairs)} par av indikatorer samvarierar starkt (Pearsons r över 0,9 eller "
+            "under −0,9): " + "; ".join(pairs) + "."]
+    if positive:
+        text.append("Ett par med positivt r är höga i samma områden: det de har gemensamt "
+                    "väger därför mer i indexet än var och en av deras vikter visar (se "
+                    "Verklig påverkan ovan). De behöver inte mäta samma sak.")
+    if negative:
+        text.append("Ett par med negativt r drar åt motsatt håll och tar till stor del ut "
+                    "varandra.")
+    return " ".join(text)
 
 
 def sensitivity_table(factors: pd.DataFrame) -> pd.DataFrame:
@@ -331,7 +466,7 @@ class AgreementView:
 def agreement_views(analysis: Analysis) -> list[AgreementView]:
     """One view per comparison the analysis has loaded; none without tiers."""
     a, comparison = analysis.assessment, analysis.comparison
-    if a is None or comparison is None:
+    if a is None or comparison is None or analysis.inputs.synthetic:
         return []
     names = area_names(analysis)
     views = []
@@ -344,6 +479,19 @@ def agreement_views(analysis: Analysis) -> list[AgreementView]:
             summary=f"Samstämmighet: {agree.share:.0%} av {agree.n_compared} områden "
                     f"(Cohens kappa {agree.kappa:.2f}).", notes=tuple(agree.notes)))
     return views
+
+
+def agreement_withheld(analysis: Analysis) -> str | None:
+    """Why no agreement is shown for synthetic indicator values beside loaded comparisons
+    (:func:`agreement_views` gives none for them); None otherwise."""
+    comparison = analysis.comparison
+    if (not analysis.inputs.synthetic or comparison is None
+            or not any(c in comparison.columns for c in (OMRADESTYP_COLUMN, POLICE_LEVEL))):
+        return None
+    return ("Prioriteten jämförs inte med polisens eller SCB:s indelningar här: "
+            "indikatorvärdena är syntetiska (påhittade av en slumpgenerator), så en "
+            "samstämmighet eller ett kappavärde skulle inte säga något om de verkliga "
+            "områdena. Jämförelsen räknas ut för verkliga data.")
 
 
 # -- the data page: Kolada ------------------------------------------------------------------

@@ -15,6 +15,22 @@
   var shapeName = null, shape = null, drawnName = null, latest = null, height = 0;
   var clicks = Date.now();   // a click's number: counts on from the time the frame loaded
   var boundary = null, areas = null, labels = null, outlines = [], overlays = [];
+  var selected = null;   // the chosen area's row: outlined thick and dark, in front
+  var SELECTED_STYLE = {weight: 4, color: "#111111", opacity: 1};
+
+  /* Outline the area in row idx (null: none); the others keep their style. The row is
+   * also the body's data-selected, and the path's class pm-selected. */
+  function select(idx) {
+    selected = (idx === undefined) ? null : idx;
+    if (!areas) { return; }
+    areas.eachLayer(function (l) {
+      var mine = l.feature.properties.idx === selected;
+      if (mine) { l.setStyle(SELECTED_STYLE); l.bringToFront(); } else { areas.resetStyle(l); }
+      var path = l.getElement && l.getElement();
+      if (path) { path.classList.toggle("pm-selected", mine); }
+    });
+    document.body.setAttribute("data-selected", selected === null ? "" : String(selected));
+  }
 
   function send(type, data) {
     window.parent.postMessage(Object.assign({isStreamlitMessage: true, type: type}, data || {}),
@@ -87,10 +103,17 @@
     areas = PrevmapMap.areaLayer(shape, args.values, {
       style: args.style.areas, highlight: args.style.highlight,
       onClick: function (idx) {
+        select(idx);     // seen at once, before the app's answer
         clicks += 1;
         send("streamlit:setComponentValue", {value: {idx: idx, n: clicks}, dataType: "json"});
       }
     }).addTo(map);
+    // The pointer leaving an area resets its style (prevmap_map.js): the chosen one keeps
+    // its outline; under the pointer it keeps it too.
+    areas.on("mouseout", function () { select(selected); });
+    areas.on("mouseover", function (e) {
+      if (e.layer.feature.properties.idx === selected) { e.layer.setStyle(SELECTED_STYLE); }
+    });
     control.addOverlay(areas, args.layer);
     labels = PrevmapMap.labelLayer(areas, shape, args.values).addTo(map);
     control.addOverlay(labels, "Områdesnamn");
@@ -99,12 +122,14 @@
     });
     outlines = [];
     drawOutlines(args.values);
+    select(args.selected);
     map.fitBounds(shape.bounds);
   }
 
   function restyle(args) {
     areas.prevmapRestyle(args.values);
     drawOutlines(args.values);
+    select(args.selected);
   }
 
   /* Counts the values shown (a benchmark waits for it: benchmarks/bench_browser.py). */
@@ -121,6 +146,12 @@
       if (map) { map.invalidateSize(); }
     }
     if (!map) {
+      // Leaflet focuses the map on a press (keyboard handler) and the browser then
+      // scrolls the app's page to show the whole frame: the release lands elsewhere and
+      // the click on an area is lost. Focused without scrolling, the click is a click.
+      L.Map.Keyboard.prototype._onMouseDown = function () {
+        if (!this._focused) { this._map._container.focus({preventScroll: true}); }
+      };
       map = L.map("map", {zoomControl: true});
       window.prevmapMap = map;
       L.control.scale({imperial: false, position: "topright"}).addTo(map);
