@@ -50,7 +50,7 @@ def test_the_profile_stands_beside_the_map_and_follows_the_list(demo_analysis):
     left, right = at.columns[0], at.columns[1]
     # Left: the map (the component) and the list a keyboard user chooses from.
     assert any(getattr(e, "type", "") == "component_instance" for e in _all(left))
-    assert [s.key for s in left.selectbox] == ["area"]
+    assert [s.key for s in left.selectbox] == ["map_show", "area"]   # what it shows; the list
     # Right: that area's profile, its heading naming it.
     first = at.selectbox(key="area").value
     table = ranking_table(demo_analysis)
