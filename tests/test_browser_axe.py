@@ -1,0 +1,79 @@
+"""Accessibility in a real browser (issue 18): the app's page is Swedish (lang="sv") and an
+axe-core scan of the app and of the map `prevmap export` writes finds no serious or critical
+violation. axe-core comes from npm (`make axe` puts axe.min.js in the environment's
+share/prevmap); nothing is fetched while the tests run."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from browser import (
+    MAP_FRAME,
+    launched_browser,
+    open_offline,
+    requires_browser,
+    screenshot,
+    served_app,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+AXE_VERSION = "4.10.3"      # as the Makefile's AXE_VERSION
+AXE = Path(sys.prefix) / "share" / "prevmap" / f"axe-core-{AXE_VERSION}" / "axe.min.js"
+SEVERE = ("serious", "critical")
+
+pytestmark = [requires_browser, pytest.mark.skipif(
+    not AXE.is_file(), reason=f"no axe-core at {AXE}: run `make axe` (needs npm)")]
+
+# axe in every frame (the map is a component in an iframe), then one run from the top: axe
+# scans the frames through the copies injected in them.
+RUN_AXE = """async () => {
+    const result = await axe.run(document, {resultTypes: ['violations'], iframes: true});
+    return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+        nodes: v.nodes.slice(0, 5).map(n => [n.target.join(' '), n.failureSummary])}));
+}"""
+
+
+def severe_violations(page) -> list[dict]:
+    for frame in page.frames:
+        frame.add_script_tag(path=str(AXE))
+    return [v for v in page.evaluate(RUN_AXE) if v["impact"] in SEVERE]
+
+
+@pytest.fixture
+def app_url(tmp_path_factory) -> Iterator[str]:
+    with served_app(tmp_path_factory.mktemp("cache")) as url:
+        yield url
+
+
+def test_the_app_page_is_swedish_and_passes_axe(app_url):
+    """What `make run` shows: the real data for Huddinge, the map tab with a profile."""
+    with launched_browser() as chromium:
+        page = chromium.new_page(viewport={"width": 1440, "height": 900}, locale="sv-SE")
+        page.goto(app_url)
+        page.get_by_text("Områdesprofil:").first.wait_for(timeout=120_000)
+        page.frame_locator(MAP_FRAME).locator("path.leaflet-interactive").first.wait_for()
+        page.wait_for_timeout(1000)
+        assert page.evaluate("document.documentElement.lang") == "sv"
+        # The element carrying the language script takes no room on the page.
+        assert page.locator(".stHtml:has(script)").first.bounding_box() is None
+        screenshot(page, "axe_app.png")
+        violations = severe_violations(page)
+        assert violations == [], json.dumps(violations, ensure_ascii=False, indent=1)
+
+
+def test_the_exported_map_is_swedish_and_passes_axe(tmp_path):
+    out = tmp_path / "karta.html"
+    subprocess.run([sys.executable, "-m", "geo.cli", "export", "--out", str(out)], check=True,
+                   cwd=ROOT, env={**os.environ, "PREVMAP_OFFLINE": "1"}, timeout=600)
+    with launched_browser() as chromium:
+        view = open_offline(chromium, out, width=1440, height=900)
+        assert view.page.evaluate("document.documentElement.lang") == "sv"
+        screenshot(view.page, "axe_export.png")
+        violations = severe_violations(view.page)
+        assert violations == [], json.dumps(violations, ensure_ascii=False, indent=1)
