@@ -148,6 +148,15 @@ def test_without_a_name_nothing_is_written(store):
     assert store.plans() == ()
 
 
+def test_a_second_plan_of_the_same_name_is_refused_naming_the_first(store):
+    at = open_tab()
+    new_plan(at, "Trygg uppväxt 2027")
+    next(t for t in at.text_input if t.label == "Namn").input("trygg uppväxt 2027")
+    button(at, "Skapa planen").click().run()
+    assert "det finns redan en plan som heter 'Trygg uppväxt 2027' i kommunen" in errors(at)
+    assert [p.name for p in store.plans()] == ["Trygg uppväxt 2027"]
+
+
 def test_a_change_made_meanwhile_by_someone_else_is_not_overwritten(store):
     at = open_tab()
     plan_setup(at)
