@@ -311,10 +311,17 @@ def show_goals(store: PlanStore, contents: PlanContents, analysis: Analysis,
         ind = st.selectbox("Indikator", available, key="goal_indicator",
                            format_func=lambda i: f"{catalogue[i].name} ({catalogue[i].unit})")
         years = list(values.years)
-        year = st.selectbox("Utgångsår", years[::-1], key="goal_year")
+        # The latest year with a measurable value first chosen, not merely the latest year:
+        # a goal from a year without a value cannot be saved or followed up.
+        found = baseline_for(area.area_id, ind, catalogue, values)
+        newest_first = years[::-1]
+        year = st.selectbox("Utgångsår", newest_first, key="goal_year",
+                            index=newest_first.index(found[0]) if found else 0)
         value, _why = values.value(year, area.area_id, ind)
+        if value is not None and year == years[-1]:
+            st.caption(md_text(f"{year} är det senaste året i data: målet visas som "
+                               "”kan inte mätas” tills data för ett senare år finns."))
         if value is None:
-            found = baseline_for(area.area_id, ind, catalogue, values)
             st.warning(md_text(f"Värdet för {year} kan inte användas ({_why})."
                              + (f" Senaste mätbara: {format_number(found[1])} ({found[0]})."
                                 if found else "")))

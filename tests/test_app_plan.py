@@ -148,6 +148,22 @@ def test_without_a_name_nothing_is_written(store):
     assert store.plans() == ()
 
 
+def test_the_first_goal_starts_from_a_year_with_a_value_and_says_when_it_cannot_be_measured(
+        store):
+    at = open_tab()
+    plan_setup(at)
+    year = at.selectbox(key="goal_year")
+    assert not any("kan inte användas" in md_source(w.value) for w in at.warning)
+    assert any(md_source(c.value).startswith("Utgångsvärde ur data:") for c in at.caption)
+    latest = max(int(y) for y in year.options)
+    said = [md_source(c.value) for c in at.caption if "senaste året i data" in md_source(c.value)]
+    assert said == ([f"{latest} är det senaste året i data: målet visas som ”kan inte mätas” "
+                     "tills data för ett senare år finns."] if int(year.value) == latest else [])
+    # An earlier year: the goal can be followed up, nothing is said.
+    year.set_value(min(year.options, key=int)).run()
+    assert not [c for c in at.caption if "kan inte mätas” tills" in md_source(c.value)]
+
+
 def test_a_second_plan_of_the_same_name_is_refused_naming_the_first(store):
     at = open_tab()
     new_plan(at, "Trygg uppväxt 2027")
