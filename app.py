@@ -974,6 +974,12 @@ def show_kolada(kommun: str) -> None:
         st.caption(md_text(note))
 
 
+# The charts' axes and tooltips write numbers as indicators.swedish does (d3-format's
+# locale, which Vega-Lite takes in its config): "0,5", not "0.5".
+CHART_NUMBERS = {"decimal": ",", "thousands": "\u2009", "grouping": [3],
+                 "currency": ["", "\u00a0kr"], "minus": "-"}
+
+
 def bar_chart(where, values: pd.Series, *, horizontal: bool = False, height: int = 180) -> None:
     """A bar per value of ``values`` (its index the categories, its name the measure) as a
     Vega-Lite spec written out: ``st.bar_chart`` builds and validates an Altair chart, a
@@ -989,6 +995,7 @@ def bar_chart(where, values: pd.Series, *, horizontal: bool = False, height: int
             "encoding": {"y": cat_axis, "x": value_axis} if horizontal
             else {"x": cat_axis, "y": value_axis}}
     spec["encoding"]["tooltip"] = [{"field": category}, {"field": measure, "format": ".2f"}]
+    spec["config"] = {"locale": {"number": CHART_NUMBERS}}
     where.vega_lite_chart(data, spec, width="stretch")
 
 

@@ -62,6 +62,8 @@ def format_number(value: float | None, decimals: int = 2, *, trim: bool = False)
     if is_missing(value):
         return MISSING
     text = f"{value:,.{decimals}f}"
+    if text.startswith("-") and not text.strip("-0.,"):   # -0.001 -> '0,00', not '-0,00'
+        text = text[1:]
     if trim and "." in text:
         text = text.rstrip("0").rstrip(".")
     return text.replace(",", THOUSANDS).replace(".", ",")

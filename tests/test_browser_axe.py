@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -39,6 +40,17 @@ RUN_AXE = """async () => {
 }"""
 
 
+# The page's text, the cells of every data grid and the text of every chart.
+VISIBLE_TEXT = """() => [document.body.innerText,
+    ...[...document.querySelectorAll('[data-testid=stDataFrame] table td, '
+                                     + '[data-testid=stDataFrame] table th')]
+        .map(c => c.textContent),
+    ...[...document.querySelectorAll('.vega-embed svg text')].map(t => t.textContent)
+].join('\\n')"""
+# A decimal point between digits: "2.82" (not a date "2024-05-01", not a version "v1.2.3").
+DECIMAL_POINT = re.compile(r"(?<![\w.])-?\d+\.\d+(?![\w.])")
+
+
 def severe_violations(page) -> list[dict]:
     for frame in page.frames:
         frame.add_script_tag(path=str(AXE))
@@ -60,6 +72,16 @@ def test_the_app_page_is_swedish_and_passes_axe(app_url):
         page.frame_locator(MAP_FRAME).locator("path.leaflet-interactive").first.wait_for()
         page.wait_for_timeout(1000)
         assert page.evaluate("document.documentElement.lang") == "sv"
+        # Every number the page shows is Swedish: its text, the tables' cells (the data
+        # grid's table for screen readers) and the profile's charts (their SVG text).
+        page.locator(".vega-embed svg").first.wait_for(timeout=60_000)
+        page.wait_for_timeout(500)
+        page.locator(".vega-embed").first.scroll_into_view_if_needed()
+        screenshot(page, "axe_app_profile.png")
+        shown = page.evaluate(VISIBLE_TEXT)
+        assert "Sammanvägt index" in shown and re.search(r"\d,\d\d", shown)
+        assert not DECIMAL_POINT.findall(shown), sorted(set(DECIMAL_POINT.findall(shown)))
+        assert not re.search(r"\b(None|nan|NaN)\b", shown)
         # The element carrying the language script takes no room on the page.
         assert page.locator(".stHtml:has(script)").first.bounding_box() is None
         screenshot(page, "axe_app.png")

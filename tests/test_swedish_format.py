@@ -28,6 +28,7 @@ T = "\u2009"
 @pytest.mark.parametrize(("value", "decimals", "text"), [
     (1234.5, 2, f"1{T}234,50"), (1234567.0, 0, f"1{T}234{T}567"), (-0.125, 1, "-0,1"),
     (0.0, 2, "0,00"), (72.5, 1, "72,5"), (np.float32(2.5), 1, "2,5"),
+    (-0.0001, 2, "0,00"), (-0.0, 0, "0"), (-0.004, 2, "0,00"), (-0.005001, 2, "-0,01"),
 ])
 def test_format_number(value, decimals, text):
     assert format_number(value, decimals) == text
