@@ -218,7 +218,8 @@ def show_plan_page(analysis: Analysis, key: str,
 def new_plan_form(store: PlanStore, where) -> None:
     # An expander, not a popover: a popover's messages ("Skriv ditt namn …") lay over the
     # name field at the top of the page that they ask the user to fill in.
-    with where.expander("Ny plan"), st.form(_form_key("new_plan"), enter_to_submit=False):
+    with where.expander("Ny plan", key="new_plan_open"), \
+            st.form(_form_key("new_plan"), enter_to_submit=False):
         name = st.text_input("Namn", placeholder="t.ex. Trygg uppväxt 2027–2030")
         description = st.text_area("Beskrivning", height=80)
         if st.form_submit_button("Skapa planen"):

@@ -692,7 +692,7 @@ def _check_name_free(connection: Connection, plan: Plan) -> None:
         raise _one_problem(PlanInputError,
                            f"det finns redan en plan som heter '{taken.name}' {where}.",
                            fix="välj ett annat namn, eller öppna den planen i listan",
-                           column="name", values=[plan.name])
+                           column=FIELD_LABELS["name"], values=[plan.name])
 
 
 def _lock_plan(connection: Connection, plan_id: int) -> sa.Row:

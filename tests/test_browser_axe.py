@@ -99,3 +99,65 @@ def test_the_exported_map_is_swedish_and_passes_axe(tmp_path):
         screenshot(view.page, "axe_export.png")
         violations = severe_violations(view.page)
         assert violations == [], json.dumps(violations, ensure_ascii=False, indent=1)
+
+
+def test_the_plan_page_speaks_swedish_and_its_notice_covers_nothing(app_url):
+    """The plan page as a first-time user meets it: a new plan without a name given, the
+    notice beside (not over) the name field; the area picker without "Select all"; no
+    "Press Enter to submit form"; a second plan of the same name refused; axe passes."""
+    name = "Trygg uppväxt i axe-testet"
+    with launched_browser() as chromium:
+        page = chromium.new_page(viewport={"width": 1440, "height": 900}, locale="sv-SE")
+        page.goto(app_url + "/?data=demo")
+        page.get_by_text("Områdesprofil:").first.wait_for(timeout=120_000)
+        page.get_by_role("tab", name="Åtgärdsplan", exact=True).click()
+        page.get_by_text("Ny plan", exact=True).click()
+        new_name = page.get_by_label("Namn", exact=True)
+        new_name.fill(name)
+        page.keyboard.press("Tab")
+        assert page.get_by_text("Press Enter to submit form").count() == 0
+        page.get_by_role("button", name="Skapa planen").click()
+        page.get_by_text("Skriv ditt namn överst på sidan").wait_for()
+        who = page.get_by_label("Ditt namn (sparas i historiken)")
+        who.scroll_into_view_if_needed()
+        box = who.bounding_box()
+        on_top = page.evaluate("([x, y]) => document.elementFromPoint(x, y).getAttribute("
+                               "'aria-label')", [box["x"] + box["width"] / 2,
+                                                 box["y"] + box["height"] / 2])
+        assert on_top == "Ditt namn (sparas i historiken)"
+        screenshot(page, "plan_notice.png")
+        who.fill("Anna")
+        who.press("Enter")
+        page.get_by_role("button", name="Skapa planen").click()
+        page.get_by_text(f"Planen '{name}' är skapad.").wait_for(timeout=60_000)
+        picker = page.locator("[data-testid=stMultiSelect]")
+        try:
+            picker.wait_for()
+        finally:
+            screenshot(page, "plan_created.png")
+        assert "Välj områden …" in picker.inner_text() + (picker.locator("input").get_attribute(
+            "placeholder") or ""), picker.inner_text()
+        picker.scroll_into_view_if_needed()
+        page.wait_for_timeout(500)
+        picker.locator("input").click()
+        page.keyboard.press("ArrowDown")
+        options = page.get_by_role("option")
+        options.first.wait_for()
+        texts = options.all_inner_texts()
+        assert texts and not any("Select all" in t for t in texts), texts[:3]
+        page.keyboard.press("Escape")
+        violations = severe_violations(page)
+        assert violations == [], json.dumps(violations, ensure_ascii=False, indent=1)
+        # The same name again (other case) is refused, naming the plan that has it.
+        new_name = page.get_by_label("Namn", exact=True)
+        if not new_name.is_visible():
+            page.get_by_text("Ny plan", exact=True).click()
+        new_name.fill(name.upper())
+        page.get_by_role("button", name="Skapa planen").click()
+        refused = page.get_by_text(f"det finns redan en plan som heter '{name}'")
+        try:
+            refused.wait_for(state="attached")
+            page.wait_for_timeout(1000)
+        finally:
+            screenshot(page, "plan_refused.png")
+        refused.wait_for()
