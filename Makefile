@@ -13,7 +13,12 @@ DUVA   := $(VENV)/share/prevmap/duva-0.3.5-py3-none-any.whl
 # two thirds of the GeoPackage's time); the stamp says it was written for this wheel.
 REGSO  := $(VENV)/share/prevmap/.regso-parquet
 
-.PHONY: run team test setup browser postgresql bench lint clean
+# axe-core for the accessibility scans of the app and the exported map (tests/test_browser_axe.py),
+# from the npm registry with npm's own integrity check; nothing is fetched at test time.
+AXE_VERSION := 4.10.3
+AXE    := $(VENV)/share/prevmap/axe-core-$(AXE_VERSION)/axe.min.js
+
+.PHONY: run team test setup browser postgresql axe bench lint clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "prevmap needs Python 3.11 or newer"'
@@ -42,6 +47,16 @@ postgresql:
 
 setup: $(STAMP) $(DUVA) $(REGSO)
 
+$(AXE): | $(STAMP)
+	mkdir -p $(@D)
+	cd $(@D) && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null \
+		&& tar -xzf axe-core-$(AXE_VERSION).tgz --strip-components=1 package/axe.min.js \
+		&& rm axe-core-$(AXE_VERSION).tgz
+
+# Where npm is missing the scans skip and say why.
+axe:
+	-$(MAKE) $(AXE)
+
 # Local mode listens on 127.0.0.1 only: nobody else can reach an app without a login.
 run: setup
 	$(BIN)/streamlit run app.py --server.address 127.0.0.1
@@ -50,7 +65,7 @@ run: setup
 team: setup
 	$(BIN)/prevmap serve
 
-test: setup browser postgresql
+test: setup browser postgresql axe
 	$(BIN)/python -m pytest
 
 bench: setup

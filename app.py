@@ -25,6 +25,7 @@ def first_paint() -> DeltaGenerator:
     anything heavy is imported: a cold start spends seconds importing geopandas, folium
     and the analysis, and showed a blank page meanwhile."""
     st.set_page_config(page_title="prevmap – behov per område", page_icon="🗺️", layout="wide")
+    swedish_page()
     st.title(PAGE_TITLE)
     st.caption(BANNER)
     require_login()   # team mode: nothing below (no data, no upload) before a login
@@ -32,6 +33,24 @@ def first_paint() -> DeltaGenerator:
     if LOADED not in st.session_state:
         slot.info(LOADING_TEXT, icon="⏳")
     return slot
+
+
+# Streamlit serves its page as lang="en" and has no option for it (1.67): a screen reader
+# then reads the Swedish text with an English voice. The script sets the page's language.
+PAGE_LANGUAGE = "<script>document.documentElement.lang = 'sv';</script>"
+# Captions are drawn at 60 % opacity, 2.9:1 to 3.8:1 on white (WCAG AA asks 4.5:1): they
+# are drawn opaque in a grey of 6.4:1 on white and 5.7:1 on the sidebar's grey. The
+# element that carries the language script takes no room on the page.
+PAGE_STYLE = """<style>
+[data-testid="stCaptionContainer"] { opacity: 1; color: #5c5f6a; }
+[data-testid="stElementContainer"]:has(> .stHtml > script:only-child) { display: none; }
+</style>"""
+
+
+def swedish_page() -> None:
+    """The page's language (sv) and the contrast of its captions, once per run."""
+    st.html(PAGE_STYLE)
+    st.html(PAGE_LANGUAGE, unsafe_allow_javascript=True)
 
 
 def loaded() -> None:
@@ -139,6 +158,7 @@ from indicators.settings import (
     settings_for_table,
     validate_settings,
 )
+from indicators.swedish import format_table
 from indicators.table import available_indicators
 from map_component import clicked_row, show_map
 from plan_page import show_plan_page
@@ -189,6 +209,18 @@ def failures_shown(doing: str, where=st) -> Iterator[None]:
         yield
     except Exception as err:  # every failure, the project's own or not, reaches the user
         show_error(where, err, doing)
+
+
+# Streamlit's uploader writes its own English ("Drag and drop files here", "Upload") and
+# offers no option for it (1.67): a Swedish hint below each one says what to do.
+UPLOAD_HINT = "Dra filen till rutan ovan eller välj den med knappen ”Upload”."
+
+
+def file_uploader(where, label: str, **kwargs: Any) -> Any:
+    """``where.file_uploader(label, **kwargs)`` with :data:`UPLOAD_HINT` below it."""
+    value = where.file_uploader(label, **kwargs)
+    where.caption(UPLOAD_HINT)
+    return value
 
 
 class WaitingForInput(Exception):
@@ -426,7 +458,7 @@ def sidebar(catalogue: Catalogue, available: tuple[str, ...]) -> None:
         st.selectbox("Profil", list(profiles), key="profile", on_change=on_profile_change,
                      placeholder=settings.name or "Egna inställningar",
                      help="Färdiga urval av indikatorer och vikter. Du kan ändra allt nedan.")
-        st.file_uploader("Läs in sparade inställningar (TOML)", type=["toml"],
+        file_uploader(st, "Läs in sparade inställningar (TOML)", type=["toml"],
                          key="settings_file", on_change=on_settings_upload, args=(catalogue,))
         if "settings_error" in st.session_state:
             show_failure(st, *st.session_state["settings_error"])
@@ -698,10 +730,10 @@ def data_choices() -> tuple[DataChoice, DeltaGenerator | None]:
                key=_view("area_source", choice.area_source), on_change=_chose,
                args=("with_area_source", "area_source"), format_func=AREA_SOURCES.get)
     if choice.area_source == sources.UPLOAD:
-        left.file_uploader("Områdesfil (GeoPackage, GeoJSON, GeoParquet, zippad Shapefile)",
+        file_uploader(left, "Områdesfil (GeoPackage, GeoJSON, GeoParquet, zippad Shapefile)",
                            type=["gpkg", "geojson", "json", "parquet", "zip"], key="areas_file")
     if choice.level == "kommundelar":
-        left.file_uploader("Kommundelar: grupperingstabell (CSV, Excel) eller egna ytor "
+        file_uploader(left, "Kommundelar: grupperingstabell (CSV, Excel) eller egna ytor "
                            "(GeoPackage, GeoJSON, GeoParquet, zippad Shapefile)",
                            type=["csv", "xlsx", *(s.lstrip(".") for s in POLYGON_SUFFIXES)],
                            key="grouping_file",
@@ -713,7 +745,7 @@ def data_choices() -> tuple[DataChoice, DeltaGenerator | None]:
             left.radio("Fördela antal efter", list(WEIGHTS), key="weights",
                        format_func=WEIGHTS.get)
             if state.get("weights") == "population":
-                left.file_uploader("Befolkningslager: små ytor med folkmängd (t.ex. DeSO eller "
+                file_uploader(left, "Befolkningslager: små ytor med folkmängd (t.ex. DeSO eller "
                                    "SCB:s rutor)", type=["gpkg", "geojson", "json", "zip",
                                                          "parquet"], key="population_file")
                 left.text_input("Kolumn med folkmängd", key="population_column")
@@ -749,7 +781,7 @@ def data_choices() -> tuple[DataChoice, DeltaGenerator | None]:
                       "SCB:s öppna statistik: de kräver kommunens egna register (se mallen "
                       "nedan) eller demodata för att prova.")
     else:
-        right.file_uploader("Indikatortabeller (CSV, Excel eller Parquet; en eller flera, "
+        file_uploader(right, "Indikatortabeller (CSV, Excel eller Parquet; en eller flera, "
                             "t.ex. SCB:s exporter som de laddades ned)",
                             type=["csv", "xlsx", "parquet"], key="table_file",
                             accept_multiple_files=True,
@@ -761,21 +793,21 @@ def data_choices() -> tuple[DataChoice, DeltaGenerator | None]:
     with right.expander("Mall för kommunens egna data"):
         show_template(choice)
     with st.expander("Jämförelser (ingår inte i indexet)"):
-        st.file_uploader("Polisens utsatta områden (GeoPackage, GeoJSON)",
+        file_uploader(st, "Polisens utsatta områden (GeoPackage, GeoJSON)",
                          type=["gpkg", "geojson", "json", "zip"], key="utsatta_file")
-        st.file_uploader("SCB:s områdestyp per RegSO (CSV)", type=["csv"],
+        file_uploader(st, "SCB:s områdestyp per RegSO (CSV)", type=["csv"],
                          key="omradestyp_file")
         st.text_input("Kommun i områdestypsfilen", key="omradestyp_kommun",
                       placeholder="t.ex. Huddinge; tomt = efter områdenas namn")
-        st.file_uploader("Punkter, t.ex. skolor eller fritidsgårdar (CSV med koordinater i "
+        file_uploader(st, "Punkter, t.ex. skolor eller fritidsgårdar (CSV med koordinater i "
                          "WGS84 eller SWEREF 99 TM, GeoJSON)", type=["csv", "geojson", "json"],
                          key="points_files", accept_multiple_files=True,
                          help="Räknas per område; lagret får filens namn.")
-        st.file_uploader("Polisens anmälda brott per DeSO (CSV)", type=["csv", "xlsx"],
+        file_uploader(st, "Polisens anmälda brott per DeSO (CSV)", type=["csv", "xlsx"],
                          key="polisen_file",
                          help="Antal brott det senaste hela året per område, och per 1 000 "
                               "invånare när indikatortabellen har befolkning.")
-        st.file_uploader("Koppling DeSO–områden, t.ex. SCB:s DeSO–RegSO (CSV)",
+        file_uploader(st, "Koppling DeSO–områden, t.ex. SCB:s DeSO–RegSO (CSV)",
                          type=["csv", "xlsx"], key="deso_link_file",
                          help="Behövs för polisens brott när områdena inte är DeSO.")
         st.caption("Visas som kartlager och som kolumner i tabellen, men ingår inte i indexet.")
@@ -801,7 +833,7 @@ def show_table_columns(inputs: Inputs) -> None:
                  hide_index=True)
     unknown = [c for c, use, why in inputs.columns if why.startswith("katalogen känner inte")]
     if unknown:
-        with st.form("own_indicator"):
+        with st.form("own_indicator", enter_to_submit=False):
             st.markdown("**Gör en indikator av en kolumn som katalogen inte känner**")
             st.text_input("Namn", placeholder="t.ex. Orosanmälningar 0–17 år", key="own_name")
             st.selectbox("Domän", list(DOMAINS), format_func=DOMAINS.get, key="own_domain")
@@ -868,7 +900,7 @@ def show_data_page(analysis: Analysis, available: tuple[str, ...], choice: DataC
     """Where the data come from, what they cover, and what did not match."""
     inputs, report = analysis.inputs, analysis.join_report
     st.subheader("Källor")
-    st.dataframe(source_table(analysis, available), hide_index=True)
+    st.dataframe(format_table(source_table(analysis, available)), hide_index=True)
     st.subheader("Täckning")
     c1, c2, c3 = st.columns(3)
     c1.metric("Områden i kartan", len(inputs.areas))
@@ -877,7 +909,7 @@ def show_data_page(analysis: Analysis, available: tuple[str, ...], choice: DataC
     lacking = lacking_columns(analysis, available)
     if len(lacking):
         st.markdown("**Indikatorer i katalogen som tabellen saknar kolumner för**")
-        st.dataframe(lacking, hide_index=True)
+        st.dataframe(format_table(lacking), hide_index=True)
     st.subheader("Koppling mellan områden och indikatorer")
     st.write(f"{len(report.matched)} områdeskoder matchade.")
     fetched = st.session_state.get("scb_fetch")
@@ -890,13 +922,13 @@ def show_data_page(analysis: Analysis, available: tuple[str, ...], choice: DataC
         st.warning(md_text(message))
     if len(missing):
         st.markdown("**Saknade och dolda värden: var och varför**")
-        st.dataframe(missing, hide_index=True)
+        st.dataframe(format_table(missing), hide_index=True)
     if (upload := _upload("polisen_file")) is not None:
         with suppress(PrevmapError):    # a file that cannot be read is named above the map
             police = read_upload("polisen", upload, read_police_offences,
                                  "Läser in polisens brott …")
             st.subheader("Polisens anmälda brott i filen, per brottskod och år")
-            st.dataframe(offences_table(police.offences), hide_index=True)
+            st.dataframe(format_table(offences_table(police.offences)), hide_index=True)
     show_police_events(choice.kommun)
     show_kolada(choice.kommun)
 
@@ -904,7 +936,7 @@ def show_data_page(analysis: Analysis, available: tuple[str, ...], choice: DataC
 def show_police_events(kommun: str) -> None:
     """The police's events in the kommun by type, from an uploaded answer of their API."""
     st.subheader("Polisens händelser i kommunen")
-    st.file_uploader("Polisens händelser (JSON från polisen.se/api/events)", type=["json"],
+    file_uploader(st, "Polisens händelser (JSON från polisen.se/api/events)", type=["json"],
                      key="polisen_events_file")
     upload = _upload("polisen_events_file")
     if upload is None or sources.is_region(kommun):
@@ -919,7 +951,7 @@ def show_police_events(kommun: str) -> None:
         return
     result = kommun_event_types(events, sources.place_name(kommun))
     st.caption(md_text(f"{result.kommun}, {result.period_text}. Källa: {result.source}."))
-    st.dataframe(result.table, hide_index=True)
+    st.dataframe(format_table(result.table), hide_index=True)
     for note in result.notes:
         st.caption(md_text(note))
 
@@ -943,7 +975,7 @@ def show_kolada(kommun: str) -> None:
     if error is not None:
         st.error(md_text(error))
         return
-    st.dataframe(kolada_table(table), hide_index=True)
+    st.dataframe(format_table(kolada_table(table)), hide_index=True)
     st.caption(kolada_caption(table))
     for note in table.attrs.get("notes", ()):
         st.caption(md_text(note))
@@ -951,6 +983,10 @@ def show_kolada(kommun: str) -> None:
 
 # Bars coloured by sign (``signed``): above the average (more need) and below it.
 ABOVE_COLOUR, BELOW_COLOUR = "#b2182b", "#2166ac"
+# The charts' axes and tooltips write numbers as indicators.swedish does (d3-format's
+# locale, which Vega-Lite takes in its config): "0,5", not "0.5".
+CHART_NUMBERS = {"decimal": ",", "thousands": "\u2009", "grouping": [3],
+                 "currency": ["", "\u00a0kr"], "minus": "-"}
 
 
 def bar_chart(where, values: pd.Series, *, horizontal: bool = False, height: int = 180,
@@ -976,6 +1012,7 @@ def bar_chart(where, values: pd.Series, *, horizontal: bool = False, height: int
         spec["encoding"]["color"] = {"condition": {"test": f"datum[{measure!r}] > 0",
                                                    "value": ABOVE_COLOUR},
                                      "value": BELOW_COLOUR}
+    spec["config"] = {"locale": {"number": CHART_NUMBERS}}
     where.vega_lite_chart(data, spec, width="stretch")
 
 
@@ -1065,7 +1102,7 @@ def show_against_kommun(analysis: Analysis, area_id: str) -> None:
                 "röjandekontrollen inte visar; – = saknas)")
     # Narrow columns: the whole table in the profile's column beside the map (a long
     # name is cut, and shown whole on hover).
-    st.dataframe(shown, hide_index=True, column_config={
+    st.dataframe(format_table(shown), hide_index=True, column_config={
         "Indikator": st.column_config.TextColumn(width=130),
         "Enhet": st.column_config.TextColumn(width=50),
         **{c: st.column_config.TextColumn(width=58)
@@ -1105,7 +1142,7 @@ def show_area_trend(analysis: Analysis, area_id: str) -> None:
     else:
         st.line_chart(view.ranks, height=180)
     st.caption(md_text(view.rank_change))
-    st.dataframe(view.rates, hide_index=True, height=240)
+    st.dataframe(format_table(view.rates), hide_index=True, height=240)
 
 
 def sensitivity_for(analysis: Analysis, method: str) -> Sensitivity:
@@ -1121,7 +1158,7 @@ def show_drivers(analysis: Analysis) -> None:
     """What drives the ranking: effective weights, correlations, sensitivity, clusters."""
     result = analysis.result
     st.subheader("Indikatorernas verkliga vikt")
-    st.dataframe(weight_table(result), hide_index=True)
+    st.dataframe(format_table(weight_table(result)), hide_index=True)
     st.caption("Nominell vikt: den andel indikatorn har enligt inställningarna. Verklig "
                "påverkan: den andel av indexets variation mellan områdena som indikatorn "
                "förklarar (kvadrerad korrelation, normerad till 100 %, som i COINr). "
@@ -1134,7 +1171,8 @@ def show_drivers(analysis: Analysis) -> None:
     else:
         st.warning(md_text(note))
     with st.expander("Alla korrelationer (Pearson)"):
-        st.dataframe(correlation_table(corr.pearson, analysis.inputs.catalogue))
+        st.dataframe(format_table(correlation_table(corr.pearson,
+                                                    analysis.inputs.catalogue)))
     st.subheader("Vilka val flyttar rangordningen mest?")
     method = st.radio("Metod", ["oat", "sobol"], horizontal=True, key="sensitivity_method",
                       format_func={"oat": "En i taget (snabb)",
@@ -1143,7 +1181,7 @@ def show_drivers(analysis: Analysis) -> None:
         st.session_state["sensitivity_key"] = analysis.digest
     if st.session_state.get("sensitivity_key") == analysis.digest:
         result_s = sensitivity_for(analysis, method)
-        st.dataframe(sensitivity_table(result_s.factors), hide_index=True)
+        st.dataframe(format_table(sensitivity_table(result_s.factors)), hide_index=True)
         st.caption(md_text(result_s.method_text()))
     else:
         st.caption("Räknas på begäran: varje vikt ändras och rangordningen jämförs.")
@@ -1159,13 +1197,13 @@ def show_quality(analysis: Analysis) -> None:
     st.subheader(view.heading)
     st.markdown("**Extremvärden**")
     if len(view.outliers):
-        st.dataframe(view.outliers, hide_index=True)
+        st.dataframe(format_table(view.outliers), hide_index=True)
     for text in view.outlier_text:
         st.caption(md_text(text))
     st.markdown("**Samstämmighet inom domänerna**")
-    st.dataframe(view.domains, hide_index=True)
+    st.dataframe(format_table(view.domains), hide_index=True)
     with st.expander("Per indikator"):
-        st.dataframe(view.indicators, hide_index=True)
+        st.dataframe(format_table(view.indicators), hide_index=True)
     for text in view.coherence_text:
         st.caption(md_text(text))
     st.markdown("**Robusthet**")
@@ -1176,7 +1214,7 @@ def show_quality(analysis: Analysis) -> None:
         return
     frame, texts = kept("quality_robustness", (analysis.digest,),
                         lambda: robustness_view(analysis), "Räknar ut robustheten …")
-    st.dataframe(frame, hide_index=True)
+    st.dataframe(format_table(frame), hide_index=True)
     for text in texts:
         st.caption(md_text(text))
 
@@ -1193,7 +1231,7 @@ def show_hotspots(analysis: Analysis) -> None:
                  "Söker kluster i varje domän …")
     clusters = hotspot_table(h)
     if len(clusters):
-        st.dataframe(clusters, hide_index=True)
+        st.dataframe(format_table(clusters), hide_index=True)
     else:
         st.write(h.nothing_found())
     for note in h.notes():
@@ -1209,7 +1247,7 @@ def show_agreement(analysis: Analysis) -> None:
         st.info(withheld)
     for view in agreement_views(analysis):
         st.subheader(md_text(view.heading))
-        st.dataframe(view.crosstab)
+        st.dataframe(format_table(view.crosstab))
         st.write(view.summary)
         for note in view.notes:
             st.caption(md_text(note))
@@ -1452,6 +1490,10 @@ def show_area_map(analysis: Analysis, tiles: str | None, kommun: str | None,
                "slår på den.")
 
 
+# The ranked table's scores with two decimals (as the map's tooltip); the rest as rounded.
+RANKING_DECIMALS = {"Sammanvägt index": 2, **{name: 2 for name in DOMAINS.values()}}
+
+
 def bare_table(frame: pd.DataFrame) -> pa.Table:
     """``frame`` without its index, as Arrow without pandas' metadata, for a table sent again
     on every weight change: the browser shows the same columns and values, and the ranked
@@ -1476,9 +1518,9 @@ def show_ranking(analysis: Analysis, kommun: str | None, scope: str,
             st.markdown("**Varför prioritet och rang skiljer sig**")
             for note in disagree:
                 st.markdown("- " + md_text(note))
-    where.dataframe(bare_table(table.drop(columns=["Datakälla"])),
-                    column_config={"Sammanvägt index":
-                                   st.column_config.NumberColumn(format="%.2f")})
+    # Numbers as Swedish text: the table widget writes "2.82" whatever the page's language.
+    where.dataframe(bare_table(format_table(table.drop(columns=["Datakälla"]),
+                                            RANKING_DECIMALS)))
 
 
 def show_downloads(analysis: Analysis, tiles: str | None) -> None:

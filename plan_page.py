@@ -24,7 +24,7 @@ from geo.maps.resources import analysis_resource_counts, resource_gaps, resource
 from geo.spatial.comparisons import PointLayer
 from indicators.catalogue import Catalogue
 from indicators.errors import PrevmapError
-from indicators.swedish import format_number
+from indicators.swedish import format_number, format_table
 from login_page import current_account
 from map_component import show_map
 from plans.access import READER, Account
@@ -165,7 +165,9 @@ def show_plan_page(analysis: Analysis, key: str,
         st.info(md_text(store.notice))
     kind = ("delad PostgreSQL-databas" if store.backend == "postgresql"
             else "SQLite-fil på den här datorn")
-    st.caption(md_text(f"Databas: {store.url} ({kind})."))
+    st.caption(f"Planerna sparas i en {kind}.")
+    with st.expander("Tekniska detaljer"):
+        st.code(f"Databas: {store.url}", language=None, wrap_lines=True)
     st.session_state["plan_store_read_only"] = store.read_only
     if store.read_only:
         st.warning("Databasen är skrivskyddad: planerna och uppföljningen visas, men "
@@ -214,7 +216,10 @@ def show_plan_page(analysis: Analysis, key: str,
 
 
 def new_plan_form(store: PlanStore, where) -> None:
-    with where.popover("Ny plan"), st.form(_form_key("new_plan")):
+    # An expander, not a popover: a popover's messages ("Skriv ditt namn …") lay over the
+    # name field at the top of the page that they ask the user to fill in.
+    with where.expander("Ny plan", key="new_plan_open"), \
+            st.form(_form_key("new_plan"), enter_to_submit=False):
         name = st.text_input("Namn", placeholder="t.ex. Trygg uppväxt 2027–2030")
         description = st.text_area("Beskrivning", height=80)
         if st.form_submit_button("Skapa planen"):
@@ -235,21 +240,24 @@ def show_areas(store: PlanStore, contents: PlanContents, analysis: Analysis,
     tier = area_tiers(analysis)
     in_plan = {a.area_id for a in contents.areas}
     if contents.areas:
-        st.dataframe(plan_area_table(analysis, contents, followup), hide_index=True)
+        st.dataframe(format_table(plan_area_table(analysis, contents, followup)),
+                     hide_index=True)
         st.caption(md_text(plan_summary(followup)))
         if followup.goals:
             with st.expander(f"Uppföljning av alla {len(followup.goals)} mål i planen"):
-                st.dataframe(followup.table(), hide_index=True)
+                st.dataframe(format_table(followup.table()), hide_index=True)
     else:
         st.info("Planen har inga områden än. Lägg till de områden som lägesbilden pekar ut.")
     if not editable():   # a reader: no form that writes
         return
     choices = [a for a in table["Områdeskod"] if a not in in_plan]
     labels = dict(zip(table["Områdeskod"], table["Område"], strict=True))
-    with st.form(_form_key("add_areas")):
+    with st.form(_form_key("add_areas"), enter_to_submit=False):
         chosen = st.multiselect(
             "Lägg till områden (i rangordning, störst behov först)", choices,
-            format_func=lambda a: f"{labels.get(a, a)} ({a}) – {tier.get(a, '–')}")
+            format_func=lambda a: f"{labels.get(a, a)} ({a}) – {tier.get(a, '–')}",
+            # No "Select all": one click added every area to a plan (issue 18).
+            placeholder="Välj områden …", select_all=False)
         reason = st.text_input("Motivering", placeholder="t.ex. Hög prioritet i lägesbilden 2024")
         if st.form_submit_button("Lägg till") and chosen:
             areas = [PlanArea(a, labels.get(a, ""), reason=reason or
@@ -284,7 +292,7 @@ def show_goals(store: PlanStore, contents: PlanContents, analysis: Analysis,
     catalogue = analysis.inputs.catalogue
     goals = contents.goals_in(area.area_id)
     if goals:
-        st.dataframe(goal_table(followup, area.area_id), hide_index=True)
+        st.dataframe(format_table(goal_table(followup, area.area_id)), hide_index=True)
         unmeasured = [g for g in followup.in_area(area.area_id) if g.status == NOT_MEASURABLE]
         if unmeasured:
             st.caption(f"{len(unmeasured)} mål kan inte mätas än; förklaringen står i "
@@ -304,17 +312,24 @@ def show_goals(store: PlanStore, contents: PlanContents, analysis: Analysis,
         ind = st.selectbox("Indikator", available, key="goal_indicator",
                            format_func=lambda i: f"{catalogue[i].name} ({catalogue[i].unit})")
         years = list(values.years)
-        year = st.selectbox("Utgångsår", years[::-1], key="goal_year")
+        # The latest year with a measurable value first chosen, not merely the latest year:
+        # a goal from a year without a value cannot be saved or followed up.
+        found = baseline_for(area.area_id, ind, catalogue, values)
+        newest_first = years[::-1]
+        year = st.selectbox("Utgångsår", newest_first, key="goal_year",
+                            index=newest_first.index(found[0]) if found else 0)
         value, _why = values.value(year, area.area_id, ind)
+        if value is not None and year == years[-1]:
+            st.caption(md_text(f"{year} är det senaste året i data: målet visas som "
+                               "”kan inte mätas” tills data för ett senare år finns."))
         if value is None:
-            found = baseline_for(area.area_id, ind, catalogue, values)
             st.warning(md_text(f"Värdet för {year} kan inte användas ({_why})."
                              + (f" Senaste mätbara: {format_number(found[1])} ({found[0]})."
                                 if found else "")))
         else:
             st.caption(md_text(f"Utgångsvärde ur data: {format_number(value)} "
                              f"{catalogue[ind].unit} ({year})."))
-        with st.form(_form_key(f"new_goal_{area.id}")):
+        with st.form(_form_key(f"new_goal_{area.id}"), enter_to_submit=False):
             c1, c2 = st.columns(2)
             target = c1.number_input(md_text(f"Målvärde ({catalogue[ind].unit})"), value=None,
                                      step=0.1, format="%.2f")
@@ -359,7 +374,7 @@ def edit_goal(store: PlanStore, goals: tuple[Goal, ...], catalogue) -> None:
         goal_id = st.selectbox("Mål", list(by_id), key="edit_goal_id",
                                format_func=lambda i: goal_label(by_id[i], names))
         shown = _as_shown("goal", by_id[goal_id])
-        with st.form(f"edit_goal_{shown.id}_{shown.version}"):
+        with st.form(f"edit_goal_{shown.id}_{shown.version}", enter_to_submit=False):
             c1, c2 = st.columns(2)
             tag = f"{shown.id}_{shown.version}"
             target = c1.number_input(md_text(f"Målvärde ({shown.unit})"),
@@ -384,13 +399,13 @@ def edit_goal(store: PlanStore, goals: tuple[Goal, ...], catalogue) -> None:
 def show_actions(store: PlanStore, contents: PlanContents, area: PlanArea) -> None:
     actions = contents.actions_in(area.area_id)
     if actions:
-        st.dataframe(action_table(actions), hide_index=True)
+        st.dataframe(format_table(action_table(actions)), hide_index=True)
     else:
         st.info("Inga insatser registrerade för området.")
     if not editable():   # a reader: no form that writes
         return
     with st.expander("Ny insats", expanded=not actions), \
-            st.form(_form_key(f"new_action_{area.id}")):
+            st.form(_form_key(f"new_action_{area.id}"), enter_to_submit=False):
         title = st.text_input("Vad (insatsen)")
         c1, c2 = st.columns(2)
         actor = c1.selectbox("Ansvarig nämnd eller partner", (*ACTORS, OTHER_ACTOR))
@@ -412,7 +427,7 @@ def show_actions(store: PlanStore, contents: PlanContents, area: PlanArea) -> No
                                      format_func=lambda i: f"{by_id[i].title} ({by_id[i].actor})")
             shown = _as_shown("action", by_id[action_id])
             tag = f"{shown.id}_{shown.version}"
-            with st.form(f"edit_action_{tag}"):
+            with st.form(f"edit_action_{tag}", enter_to_submit=False):
                 title = st.text_input("Vad (insatsen)", value=shown.title, key=f"ea_title_{tag}")
                 actor = st.text_input("Ansvarig", value=shown.actor, key=f"ea_actor_{tag}")
                 c3, c4, c5 = st.columns(3)
@@ -444,13 +459,13 @@ def show_resources(analysis: Analysis, points: tuple[PointLayer, ...]) -> None:
     gaps = resource_gaps(analysis, counts)
     if len(gaps):
         st.markdown("**Högt behov, få resurser**")
-        st.dataframe(gaps, hide_index=True)
+        st.dataframe(format_table(gaps), hide_index=True)
     else:
         st.caption("Inget område med hög prioritet har färre resurser än medianen.")
     for note in gaps.attrs.get("notes", []) + counts.attrs.get("notes", []):
         st.caption(md_text(note))
     st.markdown("**Resurser per område**")
-    st.dataframe(resource_table(analysis, counts), hide_index=True)
+    st.dataframe(format_table(resource_table(analysis, counts)), hide_index=True)
     # The app's map component, as on the map tab: nothing is fetched from the net.
     show_map(resource_view(analysis, points, counts, gaps=gaps, settings=False),
              key="resource_map", layer="Sammanvägt behov", height=520)
@@ -462,7 +477,8 @@ def show_history(contents: PlanContents, catalogue: Catalogue) -> None:
         if not entries:
             st.caption("Inga ändringar än.")
             return
-        st.dataframe(history_table(entries, indicator_names(catalogue)), hide_index=True)
+        st.dataframe(format_table(history_table(entries, indicator_names(catalogue))),
+                     hide_index=True)
 
 
 def show_audit_check(store: PlanStore) -> None:

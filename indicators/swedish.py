@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pandas as pd
 
 # SCB's symbols (teckenförklaring) and what they mean. All three are read as missing.
 MISSING_SYMBOLS: dict[str, str] = {
@@ -61,6 +62,8 @@ def format_number(value: float | None, decimals: int = 2, *, trim: bool = False)
     if is_missing(value):
         return MISSING
     text = f"{value:,.{decimals}f}"
+    if text.startswith("-") and not text.strip("-0.,"):   # -0.001 -> '0,00', not '-0,00'
+        text = text[1:]
     if trim and "." in text:
         text = text.rstrip("0").rstrip(".")
     return text.replace(",", THOUSANDS).replace(".", ",")
@@ -98,3 +101,58 @@ def format_rank_span(low: float, high: float) -> str:
     if is_missing(low):
         return MISSING
     return f"{low:.0f}" if low == high else f"{low:.0f}–{high:.0f}"
+
+
+# Columns whose numbers are names, not amounts: a year or a code is written as it is
+# ("2023", not "2 023"). Matched on the header, case-insensitively.
+_PLAIN_HEADER = re.compile(r"(?i)(^|[\s(])(år|årtal|year|basår|målår)($|[\s)])|kod|^id$")
+
+
+def format_table(frame: pd.DataFrame, decimals: int | dict[str, int] | None = None, *,
+                 plain: tuple[str, ...] = ()) -> pd.DataFrame:
+    """``frame`` as text for people, every number written by :func:`format_number`: a
+    decimal comma, a thin space between thousands, "–" for a missing value (never "None"
+    or "nan"). Browsers' table widgets write numbers the English way ("2.82"), so a table a
+    person reads is sent as text.
+
+    Floats get ``decimals`` decimals (an int for all, or per column); a column without a
+    given number keeps the decimals it was rounded to (at most 3: ``round(1)`` gives one
+    decimal), trailing zeros kept so that a column lines up. Whole numbers are written
+    as integers. Years and codes (a header with "år" or "kod", or one in ``plain``) are
+    written without a thousands space. Booleans become "Ja"/"Nej". Text is kept; a missing
+    cell in it becomes "–". The index is kept as it is; a new frame is returned.
+    """
+    out = pd.DataFrame(index=frame.index)
+    for position, name in enumerate(frame.columns):
+        column = frame.iloc[:, position]
+        places = decimals.get(str(name)) if isinstance(decimals, dict) else decimals
+        if places is None:
+            places = _decimals_of(column)
+        is_plain = str(name) in plain or bool(_PLAIN_HEADER.search(str(name)))
+        out[position] = [_cell(v, places, is_plain) for v in column]
+    out.columns = frame.columns
+    return out
+
+
+def _decimals_of(column: pd.Series, most: int = 3) -> int:
+    """The fewest decimals (up to ``most``) that write every number of ``column`` exactly."""
+    values = pd.to_numeric(column, errors="coerce").dropna().to_numpy(dtype=float)
+    values = values[np.isfinite(values)]
+    for places in range(most):
+        if np.allclose(values, values.round(places), rtol=0, atol=1e-9):
+            return places
+    return most
+
+
+def _cell(value: object, decimals: int, plain: bool) -> str:
+    if is_missing(value):
+        return MISSING
+    if isinstance(value, bool | np.bool_):
+        return "Ja" if value else "Nej"
+    if isinstance(value, int | np.integer):
+        return str(int(value)) if plain else format_integer(int(value))
+    if isinstance(value, float | np.floating):
+        if plain and float(value).is_integer():
+            return str(int(value))
+        return format_number(float(value), decimals)
+    return str(value)

@@ -672,6 +672,29 @@ class _Writer:
             sa.select(sa.func.coalesce(sa.func.max(audit.c.id), 0) + 1)).scalar_one()
 
 
+def _same_name(a: str, b: str) -> bool:
+    """Names that a reader cannot tell apart: case and spaces aside ('Trygg  uppväxt' is
+    'trygg uppväxt')."""
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def _check_name_free(connection: Connection, plan: Plan) -> None:
+    """Refuse a plan named as another plan of the same kommun (not removed): in a list of
+    plans two of one name cannot be told apart. Compared in Python (SQLite's lower() does
+    not fold å, ä, ö)."""
+    plans = schema.plans
+    rows = connection.execute(sa.select(plans.c.id, plans.c.name).where(
+        plans.c.removed_at.is_(None), plans.c.kommun == plan.kommun)).all()
+    taken = next((row for row in rows if row.id != plan.id and _same_name(row.name, plan.name)),
+                 None)
+    if taken is not None:
+        where = "i kommunen" if plan.kommun else "bland planerna utan kommun"
+        raise _one_problem(PlanInputError,
+                           f"det finns redan en plan som heter '{taken.name}' {where}.",
+                           fix="välj ett annat namn, eller öppna den planen i listan",
+                           column=FIELD_LABELS["name"], values=[plan.name])
+
+
 def _lock_plan(connection: Connection, plan_id: int) -> sa.Row:
     """The plan's row, locked until the transaction ends (writes to one plan take turns)."""
     if not isinstance(plan_id, int) or isinstance(plan_id, bool):
@@ -935,6 +958,7 @@ class PlanStore:
         _must_be_new(plan)
         check_plan(plan)
         with self._transaction(write=True) as connection:
+            _check_name_free(connection, plan)
             return _Writer(connection, 0, who, _now()).insert(plan)
 
     def update_plan(self, plan: Plan, *, who: str) -> Plan:
@@ -944,6 +968,7 @@ class PlanStore:
         check_plan(plan)
         with self._transaction(write=True) as connection:
             _lock_plan(connection, plan.id)
+            _check_name_free(connection, plan)
             return _Writer(connection, plan.id, who, _now()).update(plan)
 
     def remove_plan(self, plan: Plan, *, who: str) -> None:

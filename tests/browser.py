@@ -47,6 +47,25 @@ requires_browser = pytest.mark.skipif(browser_missing() is not None,
 
 
 @contextmanager
+def served_app(cache: Path) -> Iterator[str]:
+    """The app served by ``streamlit run`` on a free local port, offline (PREVMAP_OFFLINE),
+    with its cache in ``cache``; yields its address once it answers."""
+    import os
+    import sys
+
+    from servers import free_port, started
+
+    port = free_port()
+    env = {**os.environ, "PREVMAP_OFFLINE": "1", "PREVMAP_CACHE": str(cache)}
+    url = f"http://127.0.0.1:{port}"
+    with started([sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "app.py"),
+                  "--server.port", str(port), "--server.headless", "true",
+                  "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+                 url + "/_stcore/health", cwd=REPO_ROOT, env=env):
+        yield url
+
+
+@contextmanager
 def launched_browser(*, resolve: tuple[str, ...] = ()) -> Iterator[Any]:
     """A headless chromium (a ``playwright.sync_api.Browser``); skips if there is none.
     ``resolve``: host resolver rules tried first, e.g. ``"MAP evil.example 127.0.0.1"`` (a

@@ -103,7 +103,7 @@ def test_a_plan_with_areas_and_a_goal_shows_its_follow_up(store, bred_prevention
     assert table["Status"].tolist() == [expected.status]
     assert table["Förklaring"].tolist() == [expected.reason]
     areas = next(d.value for d in at.dataframe if "Prioritet nu" in d.value.columns)
-    assert areas["Mål"].tolist() == [1, 0]
+    assert areas["Mål"].tolist() == ["1", "0"]
     # Every write is in the history, with who made it.
     history = store.history(plan.id)
     assert [(e.entity, e.operation, e.who) for e in history] == [
@@ -146,6 +146,31 @@ def test_without_a_name_nothing_is_written(store):
     button(at, "Skapa planen").click().run()
     assert "Skriv ditt namn" in errors(at)
     assert store.plans() == ()
+
+
+def test_the_first_goal_starts_from_a_year_with_a_value_and_says_when_it_cannot_be_measured(
+        store):
+    at = open_tab()
+    plan_setup(at)
+    year = at.selectbox(key="goal_year")
+    assert not any("kan inte användas" in md_source(w.value) for w in at.warning)
+    assert any(md_source(c.value).startswith("Utgångsvärde ur data:") for c in at.caption)
+    latest = max(int(y) for y in year.options)
+    said = [md_source(c.value) for c in at.caption if "senaste året i data" in md_source(c.value)]
+    assert said == ([f"{latest} är det senaste året i data: målet visas som ”kan inte mätas” "
+                     "tills data för ett senare år finns."] if int(year.value) == latest else [])
+    # An earlier year: the goal can be followed up, nothing is said.
+    year.set_value(min(year.options, key=int)).run()
+    assert not [c for c in at.caption if "kan inte mätas” tills" in md_source(c.value)]
+
+
+def test_a_second_plan_of_the_same_name_is_refused_naming_the_first(store):
+    at = open_tab()
+    new_plan(at, "Trygg uppväxt 2027")
+    next(t for t in at.text_input if t.label == "Namn").input("trygg uppväxt 2027")
+    button(at, "Skapa planen").click().run()
+    assert "det finns redan en plan som heter 'Trygg uppväxt 2027' i kommunen" in errors(at)
+    assert [p.name for p in store.plans()] == ["Trygg uppväxt 2027"]
 
 
 def test_a_change_made_meanwhile_by_someone_else_is_not_overwritten(store):
@@ -216,7 +241,7 @@ def test_resources_ask_for_point_files_until_there_are_some(store):
     counts = next(d.value for d in at.dataframe if "Antal: Fritidsgardar" in d.value.columns
                   and "Rang" not in d.value.columns).set_index("Områdeskod")
     assert counts["Antal: Fritidsgardar"].to_dict() == {
-        a: {"0126R001": 2, "0126R020": 1}.get(a, 0) for a in counts.index}
+        a: {"0126R001": "2", "0126R020": "1"}.get(a, "0") for a in counts.index}
 
 
 def test_data_without_a_year_say_why_no_goal_can_be_set(store):

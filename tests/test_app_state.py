@@ -26,6 +26,7 @@ from geo.inputs import (
 from geo.io.areas import read_areas
 from geo.io.files import read_catalogue
 from indicators.sensitivity import sensitivity
+from indicators.swedish import format_table
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 VIEW_KEYS = ("profile", "normalisation", "aggregation", "flag_threshold", "missing", "draws",
@@ -172,16 +173,17 @@ def drivers(at: AppTest) -> tuple[pd.DataFrame, list[str]]:
     return shown, rows
 
 
-def expected_sensitivity(analysis) -> list[float]:
+def expected_sensitivity(analysis) -> list[str]:
     s = sensitivity(analysis.assessment.prepared.table, analysis.inputs.catalogue,
                     analysis.settings, method="oat", seed=analysis.settings.uncertainty.seed,
                     include_domains=True)
-    return s.factors["index"].round(3).tolist()
+    return format_table(s.factors[["index"]].round(3))["index"].tolist()   # as the app
 
 
 def hotspot_rows(analysis) -> list[str]:
     """The domain hot spots of ``analysis`` as rows of text."""
-    return [" ".join(map(str, r)) for r in hotspot_table(domain_hotspots(analysis)).to_numpy()]
+    table = format_table(hotspot_table(domain_hotspots(analysis)))     # as the app shows it
+    return [" ".join(map(str, r)) for r in table.to_numpy()]
 
 
 def test_a_corrected_file_with_the_same_name_and_rows_gets_new_results_everywhere(

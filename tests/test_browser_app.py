@@ -5,9 +5,7 @@ every download button gives a file that opens and holds that same analysis."""
 
 from __future__ import annotations
 
-import os
 import re
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,8 +22,8 @@ from browser import (
     open_offline,
     requires_browser,
     screenshot,
+    served_app,
 )
-from servers import free_port, started
 
 from geo.analysis import plan_followup, run_analysis
 from geo.export.tables import ranking_csv, ranking_table
@@ -43,14 +41,7 @@ pytestmark = requires_browser
 
 @pytest.fixture
 def app_url(tmp_path_factory) -> Iterator[str]:
-    port = free_port()
-    env = {**os.environ, "PREVMAP_OFFLINE": "1",
-           "PREVMAP_CACHE": str(tmp_path_factory.mktemp("cache"))}
-    url = f"http://127.0.0.1:{port}"
-    with started([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-                  "--server.port", str(port), "--server.headless", "true",
-                  "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-                 url + "/_stcore/health", cwd=ROOT, env=env):
+    with served_app(tmp_path_factory.mktemp("cache")) as url:
         yield url
 
 

@@ -60,6 +60,7 @@ from geo.spatial.comparisons import (
 )
 from geo.spatial.layers import MapOverlay
 from indicators.errors import ScbFileError
+from indicators.swedish import parse_number
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 POLICE = SHARED / "huddinge" / "polisen_utsatta_omraden_2023_0126_epsg3006.gpkg"
@@ -345,12 +346,14 @@ def test_app_uploads_add_comparison_columns_and_sources(tmp_path):
     assert not at.exception and not at.error
     table = ranking(at).set_index("Områdeskod")
     assert table.loc["0126R020", POLICE_LEVEL] == "Riskområde"
-    assert table.loc["0126R020", OMRADESTYP_COLUMN] == 1
+    assert table.loc["0126R020", OMRADESTYP_COLUMN] == "1"      # shown as Swedish text
     assert table[POLICE_LEVEL].tolist().count("") == 21
     sources = next(d.value for d in at.dataframe if "Licens" in d.value.columns)
     assert sources["Data"].tolist() == ["Områden", "Indikatorer", "Utsatta områden",
                                         "Områdestyp"]
-    touched, typed = (table[POLICE_SHARE] > 0).sum(), table[OMRADESTYP_COLUMN].notna().sum()
+    # Shown as Swedish text: "–" is a missing value, "0" or "0,00" none.
+    touched = sum(parse_number(v) > 0 for v in table[POLICE_SHARE] if v != "–")
+    typed = (table[OMRADESTYP_COLUMN] != "–").sum()
     assert sources["Täckning"].tolist()[2:] == [f"{touched} av 22 områden berörs",
                                                 f"{typed} av 22 områden"]
     assert any("matchats mot områdena på namn i Huddinge kommun" in i.value for i in at.info)
@@ -381,7 +384,7 @@ def test_app_point_upload_counts_points_per_area():
     assert not at.exception and not at.error, [e.value for e in at.error]
     table = ranking(at).set_index("Områdeskod")
     assert table["Antal: Fritidsgardar"].to_dict() == {
-        a: {"0126R001": 2, "0126R020": 1}.get(a, 0) for a in table.index}
+        a: {"0126R001": "2", "0126R020": "1"}.get(a, "0") for a in table.index}
     sources = next(d.value for d in at.dataframe if "Licens" in d.value.columns)
     assert sources.set_index("Data").loc["Fritidsgardar", "Täckning"] == \
         "3 punkter i 22 områden"

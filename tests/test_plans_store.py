@@ -662,3 +662,27 @@ def test_sqlite_in_memory_works_for_trying_out():
     with PlanStore.open("sqlite://") as store:
         plan = store.create_plan(Plan("Prov"), who="anna")
         assert store.plans() == (plan,)
+
+
+def test_a_plan_name_is_unique_within_its_kommun(store, plan):
+    for name in ("Trygg uppväxt 2027", "  TRYGG  uppväxt 2027 "):
+        with pytest.raises(PlanInputError,
+                           match="det finns redan en plan som heter 'Trygg uppväxt 2027' i "
+                                 "kommunen"):
+            store.create_plan(Plan(name, kommun="0126"), who="bo")
+    # Another kommun, or no kommun, may use the name.
+    elsewhere = store.create_plan(Plan("Trygg uppväxt 2027", kommun="0127"), who="bo")
+    store.create_plan(Plan("Trygg uppväxt 2027"), who="bo")
+    with pytest.raises(PlanInputError, match="bland planerna utan kommun"):
+        store.create_plan(Plan("trygg uppväxt 2027"), who="bo")
+    # A renaming to a taken name is refused too; keeping one's own name is not a clash.
+    other = store.create_plan(Plan("Åtgärder i Flemingsberg", kommun="0126"), who="bo")
+    with pytest.raises(PlanInputError, match="heter 'Trygg uppväxt 2027'"):
+        store.update_plan(replace(other, name="trygg uppväxt 2027"), who="bo")
+    store.update_plan(replace(plan, description="Ny beskrivning"), who="anna")
+    # SQLite's lower() does not fold Å: the names are compared in Python.
+    with pytest.raises(PlanInputError, match="heter 'Åtgärder i Flemingsberg'"):
+        store.create_plan(Plan("åtgärder i flemingsberg", kommun="0126"), who="bo")
+    # A removed plan's name is free again.
+    store.remove_plan(next(p for p in store.plans() if p.id == elsewhere.id), who="bo")
+    store.create_plan(Plan("Trygg uppväxt 2027", kommun="0127"), who="bo")

@@ -182,3 +182,18 @@ def test_report_has_the_quality_section_with_its_figures(analysis):
     for alpha in view.domains["Cronbachs alfa"]:
         assert f"<td>{alpha}</td>" in section
     assert "R̄S = " in section and "Cronbachs alfa" in section
+
+
+def test_report_tables_write_numbers_the_swedish_way():
+    import math
+
+    import pandas as pd
+
+    from geo.export.report import _table
+
+    table = _table(pd.DataFrame({"Område": ["Vårby", None], "År": [2023, 2024],
+                                 "Befolkning": [12345, 800], "Andel": [0.1234, math.nan]}))
+    rows = [[(c.text, c.num) for c in row] for row in table.rows]
+    assert rows == [
+        [("Vårby", False), ("2023", True), ("12\u2009345", True), ("0,12", True)],
+        [("–", True), ("2024", True), ("800", True), ("–", True)]]

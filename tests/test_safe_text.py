@@ -211,3 +211,27 @@ def test_cli_fault_in_prevmap_exits_1_with_a_short_message(tmp_path, capsys, mon
     assert err.startswith("prevmap: Analysen kunde inte göras: ett oväntat fel i prevmap "
                           "(TypeError).")
     assert "Traceback" not in err and len(err.splitlines()) <= 3
+
+
+def test_prevmaps_own_errors_name_things_and_keep_the_technical_parts_apart():
+    from indicators.errors import PrevmapError
+
+    err = PrevmapError("SCB kunde inte nås på https://api.scb.se/OV0104/v2/tables/TAB1/data?"
+                       "lang=sv: [Errno -2] Name or service not known. Cachen "
+                       "/root/.cache/prevmap/scb/tab1.parquet användes inte; planerna i "
+                       "sqlite:////srv/prevmap/planer.db. Fel i nyckel 'indicator_weights' "
+                       "och i 'area_id'; 1/2 och 2024/2025 är inga sökvägar.")
+    message, details = failure_text(err, "Data kunde inte hämtas")
+    assert message == ("Data kunde inte hämtas. Fel i indata: SCB kunde inte nås på "
+                       "api.scb.se. Cachen "
+                       "'tab1.parquet' användes inte; planerna i 'planer.db'. Fel i vikterna "
+                       "per indikator och i områdeskoden; 1/2 och 2024/2025 är inga "
+                       "sökvägar.")
+    assert details.splitlines() == [
+        "https://api.scb.se/OV0104/v2/tables/TAB1/data?lang=sv",
+        "sqlite:////srv/prevmap/planer.db",
+        "/root/.cache/prevmap/scb/tab1.parquet",
+        "[Errno -2] Name or service not known"]
+    # Nothing technical: the message as it was is no longer shown, only its words.
+    message, details = failure_text(PrevmapError("Kolumnen 'x' saknas."), "")
+    assert message.endswith("Kolumnen 'x' saknas.") and details == ""

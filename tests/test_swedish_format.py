@@ -18,6 +18,7 @@ from indicators.swedish import (
     format_percent,
     format_rank_span,
     format_significant,
+    format_table,
     parse_number,
 )
 
@@ -27,6 +28,7 @@ T = "\u2009"
 @pytest.mark.parametrize(("value", "decimals", "text"), [
     (1234.5, 2, f"1{T}234,50"), (1234567.0, 0, f"1{T}234{T}567"), (-0.125, 1, "-0,1"),
     (0.0, 2, "0,00"), (72.5, 1, "72,5"), (np.float32(2.5), 1, "2,5"),
+    (-0.0001, 2, "0,00"), (-0.0, 0, "0"), (-0.004, 2, "0,00"), (-0.005001, 2, "-0,01"),
 ])
 def test_format_number(value, decimals, text):
     assert format_number(value, decimals) == text
@@ -65,3 +67,41 @@ def test_integers_sizes_significant_digits_and_rank_spans():
        st.integers(min_value=0, max_value=3))
 def test_what_is_written_reads_back(value, decimals):
     assert parse_number(format_number(value, decimals)) == float(f"{value:.{decimals}f}")
+
+
+def test_format_table_writes_every_cell_for_people():
+    frame = pd.DataFrame({
+        "Område": ["Flemingsberg", None, "Vårby"],
+        "Sammanvägt index": [2.8249, math.nan, -0.19],
+        "Befolkning": pd.array([12345, None, 800], dtype="Int64"),
+        "År": [2023, 2024, 2025],
+        "Områdeskod": [1234, 5678, 9012],
+        "Ingår": [True, False, True],
+        "Blandat": [None, 3.5, "dolt"],
+    })
+    shown = format_table(frame, {"Sammanvägt index": 2, "Blandat": 1})
+    assert shown.to_dict("list") == {
+        "Område": ["Flemingsberg", "–", "Vårby"],
+        "Sammanvägt index": ["2,82", "–", "-0,19"],
+        "Befolkning": [f"12{T}345", "–", "800"],
+        "År": ["2023", "2024", "2025"],
+        "Områdeskod": ["1234", "5678", "9012"],
+        "Ingår": ["Ja", "Nej", "Ja"],
+        "Blandat": ["–", "3,5", "dolt"],
+    }
+    assert list(shown.index) == list(frame.index)
+
+
+def test_format_table_keeps_the_index_and_takes_plain_columns_by_name():
+    frame = pd.DataFrame({"Mätår": [2019.0, math.nan], "Värde": [1000.0, 0.5]},
+                         index=["a", "b"])
+    shown = format_table(frame, 1, plain=("Mätår",))
+    assert shown.loc["a"].tolist() == ["2019", f"1{T}000,0"]
+    assert shown.loc["b"].tolist() == ["–", "0,5"]
+    assert "None" not in shown.to_string() and "nan" not in shown.to_string()
+
+
+def test_format_table_keeps_the_decimals_a_column_was_rounded_to():
+    frame = pd.DataFrame({"Vikt (%)": [12.5, 30.0], "r": [0.123456, -0.5], "Antal": [3.0, 4.0]})
+    assert format_table(frame).to_dict("list") == {
+        "Vikt (%)": ["12,5", "30,0"], "r": ["0,123", "-0,500"], "Antal": ["3", "4"]}

@@ -174,7 +174,7 @@ def test_the_profile_of_the_area_with_the_greatest_need(analysis) -> None:
     assert view.rank == "1 av 22"
     assert view.n_flags == len(view.flags)
     threshold = result.settings.flag_threshold
-    assert view.threshold == f"{round(threshold * 100)}%"
+    assert view.threshold == f"{round(threshold * 100)} %"
     scores = result.result.domain_scores
     assert view.domains.index.tolist() == [DOMAINS[d] for d in scores.columns]
     for dom in scores.columns:
@@ -227,7 +227,7 @@ def test_how_certain_the_top_area_is(analysis) -> None:
     counts = a.uncertainty.rank_counts.loc[top]
     ranks = counts.index.astype(int)
     p = counts[ranks <= a.top_k].sum() / counts.sum()
-    assert view.p_top_k == f"{p:.0%}"
+    assert view.p_top_k == f"{p * 100:.0f} %"
     assert view.top_k_label == f"Bland de {a.top_k} med störst behov"
     assert view.rank_shares.sum() == pytest.approx(100.0)
     assert view.rank_shares.index.name == "Rang"
@@ -332,7 +332,7 @@ def test_the_tiers_beside_scbs_omradestyp() -> None:
         inputs=SimpleNamespace(synthetic=False))
     [view] = agreement_views(stand_in)
     assert view.heading == f"Prioritet jämförd med {OMRADESTYP_COLUMN}"
-    assert view.summary == "Samstämmighet: 50% av 4 områden (Cohens kappa 0.00)."
+    assert view.summary == "Samstämmighet: 50 % av 4 områden (Cohens kappa 0,00)."
     assert view.crosstab.loc["Totalt", "Totalt"] == 4
     assert any("Två (B)" in note for note in view.notes)
     assert agreement_views(replace_comparison(stand_in)) == []

@@ -30,7 +30,7 @@ from geo.export.quality_views import QualityView, quality_view
 from geo.export.tables import ranking_table
 from geo.maps.mapview import DIGEST_LABEL, escape_text
 from indicators.columns import AREA_ID, AREA_NAME, DOMAINS
-from indicators.swedish import MISSING, format_number, format_percent
+from indicators.swedish import MISSING, format_number, format_percent, format_table
 from indicators.table import pooled_values
 from plans.followup import (
     NOT_MEASURABLE,
@@ -85,19 +85,17 @@ class Table:
     rows: list[list[Cell]]
 
 
-def _cell(value: object) -> Cell:
-    if isinstance(value, float):
-        return Cell(format_number(value, 2), num=True)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return Cell(str(value), num=True)
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return Cell(MISSING, num=True)
-    return Cell(str(value))
-
-
 def _table(frame: pd.DataFrame) -> Table:
+    """``frame``'s cells as the one Swedish formatter writes them (two decimals, a thin
+    space between thousands, years and codes plain, "–" for missing); numbers and missing
+    values right-aligned."""
+    shown = format_table(frame, 2)
     return Table([str(c) for c in frame.columns],
-                 [[_cell(v) for v in row] for row in frame.itertuples(index=False)])
+                 [[Cell(text, num=text == MISSING or (pd.api.types.is_number(value)
+                                                      and not pd.api.types.is_bool(value)))
+                   for value, text in zip(row, shown_row, strict=True)]
+                  for row, shown_row in zip(frame.itertuples(index=False),
+                                            shown.itertuples(index=False), strict=True)])
 
 
 def _compact(table: pd.DataFrame) -> pd.DataFrame:

@@ -145,15 +145,60 @@ def technical_details(err: BaseException) -> str:
     return "\n".join(lines)
 
 
+# What a user reads instead of an internal key of the settings or the tables.
+INTERNAL_NAMES = {
+    "indicator_weights": "vikterna per indikator", "domain_weights": "vikterna per domän",
+    "area_id": "områdeskoden", "area_name": "områdets namn", "flag_threshold": "flaggnivån",
+    "top_n": "antalet indikatorer som bidrar mest", "normalisation": "normaliseringen",
+    "aggregation": "sammanvägningen", "missing": "hanteringen av saknade värden",
+    "outliers": "hanteringen av extremvärden",
+}
+_ADDRESS = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s'\"<>)]*[^\s'\"<>).,;:]", re.IGNORECASE)
+_PATH = re.compile(r"(?<![\w:/.])(?:/[\w.@+-]+){2,}/?|\b[A-Z]:\\[^\s'\"]+")
+_ERRNO = re.compile(r":?\s*\[Errno -?\d+\][^.;\n)]*")
+_KEY = re.compile(r"(?:nyckeln? )?'(" + "|".join(INTERNAL_NAMES) + r")'")
+
+
+def _address_name(match: re.Match) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(match.group())
+    return parts.hostname or f"'{Path(parts.path).name}'"
+
+
+def technical_apart(text: str) -> tuple[str, str]:
+    """``text`` with its technical parts named in words, and those parts as they were:
+    an address becomes its host ("api.scb.se"; a file's address its file name), a path
+    its file name, an internal key its Swedish name ('indicator_weights' -> vikterna per
+    indikator), and an error number ("[Errno -2] Name or service not known") goes. The
+    second string lists what was replaced, one a line (empty when nothing was)."""
+    details: list[str] = []
+
+    def keep(replacement):
+        def sub(match: re.Match) -> str:
+            part = match.group().lstrip(": ").strip()
+            if part not in details:
+                details.append(part)
+            return replacement(match)
+        return sub
+
+    text = _ADDRESS.sub(keep(_address_name), text)
+    text = _PATH.sub(keep(lambda m: f"'{Path(m.group().rstrip('/')).name}'"), text)
+    text = _ERRNO.sub(keep(lambda m: ""), text)
+    text = _KEY.sub(lambda m: INTERNAL_NAMES[m.group(1)], text)
+    return text, "\n".join(details)
+
+
 def failure_text(err: BaseException, doing: str) -> tuple[str, str]:
     """What the user reads when ``doing`` (e.g. "Data kunde inte läsas in") failed with
-    ``err``, and the technical details (empty for prevmap's own errors, whose message
-    says it all)."""
+    ``err``, and the technical details apart (:func:`technical_apart`; for an error not
+    prevmap's own also its type and place)."""
     if isinstance(err, PrevmapError):
-        return (f"{doing}. {err}" if doing else str(err)), ""
+        return technical_apart(f"{doing}. {err}" if doing else str(err))
     lead = f"{doing}: " if doing else ""
     if is_file_error(err):
-        return lead + _file_problem(err), technical_details(err)
+        text, _ = technical_apart(lead + _file_problem(err))
+        return text, technical_details(err)
     return (lead + f"ett oväntat fel i prevmap ({_kind(err)}). Försök igen; händer "
             "det igen, skicka de tekniska detaljerna till den som sköter verktyget.",
             technical_details(err))

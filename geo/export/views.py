@@ -244,7 +244,7 @@ def profile_view(analysis: Analysis, area_id: str) -> ProfileView:
                            f"{value_text(analysis, area_id, c.indicator.id, c.value)}"
                            f" (bidrag {format_number(c.contribution, 3)})"
                            for c in profile.top_contributors),
-        threshold=f"{result.settings.flag_threshold:.0%}",
+        threshold=format_percent(result.settings.flag_threshold * 100, 0),
         flags=tuple(f"{c.indicator.name}: "
                     f"{value_text(analysis, area_id, c.indicator.id, c.value)}"
                     for c in profile.flags),
@@ -302,7 +302,7 @@ def certainty_view(analysis: Analysis, area_id: str) -> CertaintyView | None:
         tier=str(a.tiers.get(area_id, "–")),
         rank_span=rank_span(u.rank_low.get(area_id), u.rank_high.get(area_id)),
         top_k_label=f"Bland de {k} med störst behov",
-        p_top_k="–" if pd.isna(p) else f"{p:.0%}", cluster=cluster, rank_shares=shares,
+        p_top_k=format_percent(p * 100, 0), cluster=cluster, rank_shares=shares,
         caption=f"Rangen i {u.draws} beräkningar med varierade vikter och metodval{noise}. "
                 f"{a.rule.text(k)}",
         small=small)
@@ -476,8 +476,9 @@ def agreement_views(analysis: Analysis) -> list[AgreementView]:
         agree = agreement(a.tiers, comparison.columns[column], label=column, names=names)
         views.append(AgreementView(
             heading=f"Prioritet jämförd med {column}", crosstab=agree.crosstab,
-            summary=f"Samstämmighet: {agree.share:.0%} av {agree.n_compared} områden "
-                    f"(Cohens kappa {agree.kappa:.2f}).", notes=tuple(agree.notes)))
+            summary=f"Samstämmighet: {format_percent(agree.share * 100, 0)} av "
+                    f"{agree.n_compared} områden (Cohens kappa "
+                    f"{format_number(agree.kappa, 2)}).", notes=tuple(agree.notes)))
     return views
 
 

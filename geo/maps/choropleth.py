@@ -416,4 +416,7 @@ def render_map_html(fmap: folium.Map) -> str:
     Render a map once: folium adds elements to it on every render, so a second render of
     the same map differs from the first (tested). Build the map again instead.
     """
-    return inline_assets(fmap.get_root().render())
+    # lang="sv": a screen reader reads the page with a Swedish voice (branca writes no lang);
+    # and the page may be zoomed (folium's viewport forbids it: WCAG 1.4.4, axe's meta-viewport).
+    page = fmap.get_root().render().replace("<html>", "<html lang=\"sv\">", 1)
+    return inline_assets(page.replace(", maximum-scale=1.0, user-scalable=no", ""))
