@@ -19,6 +19,7 @@ from geo.spatial.levels import DEFAULT_GROUPING
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 IMAGE = "![x](http://127.0.0.1:9/img.png)"
 LINK = "[klick](http://evil.example)"
+SHOWN_LINK = "[klick](evil.example)"   # an address in a message is named by its host
 
 
 def uploader(at: AppTest, key: str):
@@ -112,7 +113,11 @@ def test_a_hostile_value_in_an_error_is_shown_as_text():
     assert not at.exception
     said = " ".join(e.value for e in at.error)
     assert "värden som inte är tal" in md_source(said)
-    assert literal(said, LINK) and literal(said, "<img src=x>") and literal(said, "$x^2$")
+    # The message names the address by its host; the address is in the details.
+    assert literal(said, SHOWN_LINK) and literal(said, "<img src=x>") \
+        and literal(said, "$x^2$")
+    # the address itself in the details (st.code: shown as it is, never rendered)
+    assert any("http://evil.example" in c.value for c in at.code)
 
 
 def test_a_hostile_settings_key_is_shown_as_text():
@@ -122,8 +127,9 @@ def test_a_hostile_settings_key_is_shown_as_text():
                                          "application/toml").run()
     assert not at.exception
     said = " ".join(e.value for e in at.error)
-    assert literal(said, "**fet** :smile: [a](http://evil.example)")
+    assert literal(said, "**fet** :smile: [a](evil.example)")   # the address by its host
     assert literal(said, "![x](http:127.0.0.1).toml")
+    assert any("http://evil.example" in c.value for c in at.code)
 
 
 def test_a_hostile_point_file_name_is_shown_as_text():
