@@ -253,7 +253,8 @@ def test_map_shows_the_counted_points(inputs, grid_settings, skolor):
     # "Osäker placering" when some area's interval straddles k: with the Jeffreys data
     # noise (issue 16) one of the grid's areas does.
     unsure = ["Osäker placering"] if analysis.assessment.uncertain().any() else []
-    assert layer_control(html) == ["Kommungräns", "Sammanvägt behov", *unsure, "Skolor"]
+    assert layer_control(html) == ["Kommungräns", "Sammanvägt behov", "Områdesnamn", *unsure,
+                                   "Skolor"]
     drawn = re.findall(r"(geo_json_\w+)\.addTo\(", html)
     assert len(drawn) == 3 + len(unsure)
     legend = html[html.index('<div class="pm-panel pm-legend">'):]
