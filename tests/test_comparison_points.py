@@ -256,7 +256,7 @@ def test_map_shows_the_counted_points(inputs, grid_settings, skolor):
     assert layer_control(html) == ["Kommungräns", "Sammanvägt behov", "Områdesnamn", *unsure,
                                    "Skolor"]
     drawn = re.findall(r"(geo_json_\w+)\.addTo\(", html)
-    assert len(drawn) == 3 + len(unsure)
+    assert len(drawn) == 4 + len(unsure)   # borders, areas, their names, points
     legend = html[html.index('<div class="pm-panel pm-legend">'):]
     assert 'border-radius:50%' in legend[:legend.index("</div></div>")]
     assert "Skolor</div></div>" in legend
