@@ -146,8 +146,13 @@ def _more_need(table: pd.DataFrame, row: int, indicator: str, amount: int) -> pd
 # is at least half the score (ranking.py, step 4): on 5-15 areas every z-score lies within
 # sqrt(14) of the mean, so a standardised value is at least 100 - 10 sqrt(14) = 62.6, and
 # half the score of three equally weighted domains is at most 61.7 (one domain at 62.6,
-# two at 137.4): the property holds for every table drawn here.
-MONOTONE_CASES = [(n, a) for n in NORMALISATIONS for a in AGGREGATIONS]
+# two at 137.4). That argument holds the other areas still; but MPI standardises each domain
+# across the areas, and with z-scores more need for one area also moves the others' values:
+# with few values and many missing, the area's standardised domain value can then fall
+# although its raw value rose (test_mpi_on_z_scores_can_lower_a_score_when_need_rises). So
+# the property is claimed for every case but MPI on z-scores.
+MONOTONE_CASES = [(n, a) for n in NORMALISATIONS for a in AGGREGATIONS
+                  if (n, a) != ("zscore", "mpi")]
 
 _COUNTEREXAMPLE = pd.DataFrame({
     "area_id": [f"R{k:02d}" for k in range(5)], "barn": [100] * 5, "barn_lag_ek": [10] * 5,
@@ -169,6 +174,25 @@ def test_more_need_never_lowers_the_score(grid_catalogue: Catalogue, normalisati
     before = rank_areas(table, grid_catalogue, s).score.iloc[row]
     after = rank_areas(_more_need(table, row, indicator, amount), grid_catalogue, s).score.iloc[row]
     assert after >= before - 1e-9 * max(1.0, abs(before)), (before, after)
+
+
+def test_mpi_on_z_scores_can_lower_a_score_when_need_rises(grid_catalogue: Catalogue) -> None:
+    """Why MPI on z-scores is left out of the monotone cases (found by the property test in a
+    full run): franvaro has three values (0.3, 0.0, 0.1; the other areas miss it), and the
+    first area's rising to 0.4 raises its skola domain (arithmetic: its score rises), but
+    MPI's standardisation of the domain across the areas, which the other areas' moved
+    z-scores change too, lowers its score by about 0.02 on MPI's scale of 100."""
+    table = pd.DataFrame({
+        "area_id": [f"R{k:02d}" for k in range(6)], "barn": [1] * 6, "barn_lag_ek": [0] * 6,
+        "invanare": [1, 0, 0, 0, 0, 0], "anmalda_brott": [0] * 6, "elever": [1] * 6,
+        "elever_behoriga": [0, 0, 0, 0, 0, 1], "franvaro": [0.3, np.nan, np.nan, np.nan, 0.0, 0.1]})
+    worse = _more_need(table, 0, "franvaro", 1)
+    for aggregation, falls in (("arithmetic", False), ("mpi", True)):
+        s = _settings("zscore", aggregation)
+        before = rank_areas(table, grid_catalogue, s)
+        after = rank_areas(worse, grid_catalogue, s)
+        assert after.domain_scores["skola"].iloc[0] > before.domain_scores["skola"].iloc[0]
+        assert (after.score.iloc[0] < before.score.iloc[0]) == falls, aggregation
 
 
 def test_treating_outliers_can_lower_a_score_when_need_rises(grid_catalogue: Catalogue) -> None:
