@@ -7,8 +7,8 @@ so the report says what the app says. Every string from a file is escaped
 (:func:`geo.maps.mapview.escape_text`). The map is the exported map page itself, embedded as an
 ``iframe`` ``srcdoc``: the report stays one self-contained file, and the map keeps its own
 legend, tooltips and layers. The PDF, which cannot be clicked, has the print maps
-(:mod:`geo.maps.print_map`) in its place, one per choice, as SVG images. Hidden (disclosure-controlled) values are missing in the
-analysis already and are shown as "–".
+(:mod:`geo.maps.print_map`) in its place, one per choice, as SVG images. Hidden
+(disclosure-controlled) values are missing in the analysis already and are shown as "–".
 """
 
 from __future__ import annotations

@@ -31,6 +31,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo.maps.legend import NEED_WORDS
 from geo.maps.mapview import DIGEST_LABEL, NO_DATA_COLOUR, _colours, classes_for
 from indicators.columns import AREA_ID, AREA_NAME, DOMAINS
 from indicators.errors import PrevmapError
@@ -54,14 +55,10 @@ PT_MM = MM_PER_INCH / 72.0
 #: SWEREF 99 TM: metres, so that the scale bar is true.
 CRS = 3006
 
-#: The classes' words, least need first, by the number of classes.
-CLASS_WORDS: dict[int, tuple[str, ...]] = {
-    1: ("Alla områden",),
-    2: ("Lägre behov", "Högre behov"),
-    3: ("Lägst behov", "Medel", "Högst behov"),
-    4: ("Lägst behov", "Lågt", "Högt", "Högst behov"),
-    5: ("Lägst behov", "Lågt", "Medel", "Högt", "Högst behov"),
-}
+#: The classes' words, least need first, by the number of classes: the web map's legend's
+#: (geo.maps.legend.NEED_WORDS, most need first), so that print and screen say the same.
+CLASS_WORDS: dict[int, tuple[str, ...]] = {n: tuple(reversed(words))
+                                           for n, words in NEED_WORDS.items()}
 TIER_COLOURS = {HIGH: "#bd0026", RAISED: "#fd8d3c", OTHER: "#ffffb2", NO_RANK: NO_DATA_COLOUR}
 #: At most this many names on a page (the areas with most need first): a län's hundreds
 #: of areas cannot all be named legibly.
