@@ -6,6 +6,8 @@ Run with ``make run`` (or ``streamlit run app.py``).
 
 from __future__ import annotations
 
+import json
+
 import streamlit as st
 
 from login_page import require_login
@@ -36,8 +38,70 @@ def first_paint() -> DeltaGenerator:
 
 
 # Streamlit serves its page as lang="en" and has no option for it (1.67): a screen reader
-# then reads the Swedish text with an English voice. The script sets the page's language.
-PAGE_LANGUAGE = "<script>document.documentElement.lang = 'sv';</script>"
+# then reads the Swedish text with an English voice. The script sets the page's language,
+# and the locale in which the table widget writes numbers (table_widget.py: "localized"
+# follows navigator.languages) whatever the browser's own language: 2,82 and 1 000, never
+# 2.82 and 1,000. Streamlit's own words (the upload button, the table's toolbar, the skip
+# link) have no option either: the script puts these in Swedish, as text and as the
+# labels a screen reader reads, wherever Streamlit draws them (a watch on the page).
+STREAMLIT_WORDS = {
+    "Upload": "Ladda upp", "Upload directories": "Ladda upp mappar",
+    "Drag and drop file here": "Dra och släpp en fil här",
+    "Drag and drop a file here": "Dra och släpp en fil här",
+    "Drag and drop files here": "Dra och släpp filer här",
+    "Skip to main content": "Hoppa till huvudinnehållet",
+    "Download as CSV": "Ladda ned som CSV", "Search": "Sök", "Fullscreen": "Helskärm",
+    "Close fullscreen": "Stäng helskärm", "Show/hide columns": "Visa eller dölj kolumner",
+    "Choose options": "Välj", "Choose an option": "Välj", "No results": "Inga träffar",
+    "Select all": "Välj alla", "Clear all": "Rensa alla", "Running...": "Räknar …",
+    "Stop": "Stoppa", "Copy to clipboard": "Kopiera", "Add row": "Lägg till rad",
+    "Press Enter to apply": "Tryck Enter för att använda",
+    "Press Enter to submit form": "Tryck Enter för att skicka",
+}
+PAGE_LANGUAGE = """<script>
+document.documentElement.lang = 'sv';
+for (const [key, value] of [['languages', ['sv-SE', 'sv']], ['language', 'sv-SE']]) {
+  try { Object.defineProperty(navigator, key, {get: () => value, configurable: true}); }
+  catch (e) { /* an older browser keeps its own locale: numbers as it writes them */ }
+}
+(() => {
+  if (window.prevmapWords) { return; }
+  const words = new Map(Object.entries(WORDS));
+  const perFile = /^(\\d+(?:\\.\\d+)?)\\s?([KMG]B) per file$/;
+  const swedish = text => {
+    const t = text.trim();
+    if (words.has(t)) { return text.replace(t, words.get(t)); }
+    const m = t.match(perFile);
+    return m ? text.replace(t, `högst ${m[1]} ${m[2]} per fil`) : null;
+  };
+  const attributes = ['aria-label', 'title', 'placeholder'];
+  const mend = root => {
+    if (root.nodeType === Node.TEXT_NODE) {
+      const s = swedish(root.nodeValue);
+      if (s !== null && s !== root.nodeValue) { root.nodeValue = s; }
+      return;
+    }
+    if (root.nodeType !== Node.ELEMENT_NODE) { return; }
+    for (const el of [root, ...root.querySelectorAll('[aria-label],[title],[placeholder]')]) {
+      for (const a of attributes) {
+        const v = el.getAttribute(a);
+        const s = v === null ? null : swedish(v);
+        if (s !== null && s !== v) { el.setAttribute(a, s); }
+      }
+    }
+    const walk = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let n = walk.nextNode(); n; n = walk.nextNode()) { mend(n); }
+  };
+  window.prevmapWords = new MutationObserver(changes => {
+    for (const c of changes) {
+      if (c.type === 'childList') { c.addedNodes.forEach(mend); } else { mend(c.target); }
+    }
+  });
+  window.prevmapWords.observe(document.body, {childList: true, subtree: true,
+      characterData: true, attributes: true, attributeFilter: attributes});
+  mend(document.body);
+})();
+</script>""".replace("WORDS", json.dumps(STREAMLIT_WORDS, ensure_ascii=False))
 # Captions are drawn at 60 % opacity, 2.9:1 to 3.8:1 on white (WCAG AA asks 4.5:1): they
 # are drawn opaque in a grey of 6.4:1 on white and 5.7:1 on the sidebar's grey. The
 # element that carries the language script takes no room on the page.
@@ -80,7 +144,6 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import pandas as pd
-import pyarrow as pa
 from streamlit.delta_generator import DeltaGenerator
 
 from geo import sources
@@ -158,10 +221,10 @@ from indicators.settings import (
     settings_for_table,
     validate_settings,
 )
-from indicators.swedish import format_table
 from indicators.table import available_indicators
 from map_component import clicked_row, show_map
 from plan_page import show_plan_page
+from table_widget import show_table
 
 WEIGHT_MAX = 5.0
 LEVELS = {"regso": "RegSO (SCB)", "deso": "DeSO (SCB, hämtas från WFS)",
@@ -213,7 +276,7 @@ def failures_shown(doing: str, where=st) -> Iterator[None]:
 
 # Streamlit's uploader writes its own English ("Drag and drop files here", "Upload") and
 # offers no option for it (1.67): a Swedish hint below each one says what to do.
-UPLOAD_HINT = "Dra filen till rutan ovan eller välj den med knappen ”Upload”."
+UPLOAD_HINT = "Dra filen till rutan ovan eller välj den med knappen ”Ladda upp”."
 
 
 def file_uploader(where, label: str, **kwargs: Any) -> Any:
@@ -900,7 +963,7 @@ def show_data_page(analysis: Analysis, available: tuple[str, ...], choice: DataC
     """Where the data come from, what they cover, and what did not match."""
     inputs, report = analysis.inputs, analysis.join_report
     st.subheader("Källor")
-    st.dataframe(format_table(source_table(analysis, available)), hide_index=True)
+    show_table(source_table(analysis, available), hide_index=True)
     st.subheader("Täckning")
     c1, c2, c3 = st.columns(3)
     c1.metric("Områden i kartan", len(inputs.areas))
@@ -909,7 +972,7 @@ def show_data_page(analysis: Analysis, available: tuple[str, ...], choice: DataC
     lacking = lacking_columns(analysis, available)
     if len(lacking):
         st.markdown("**Indikatorer i katalogen som tabellen saknar kolumner för**")
-        st.dataframe(format_table(lacking), hide_index=True)
+        show_table(lacking, hide_index=True)
     st.subheader("Koppling mellan områden och indikatorer")
     st.write(f"{len(report.matched)} områdeskoder matchade.")
     fetched = st.session_state.get("scb_fetch")
@@ -922,13 +985,13 @@ def show_data_page(analysis: Analysis, available: tuple[str, ...], choice: DataC
         st.warning(md_text(message))
     if len(missing):
         st.markdown("**Saknade och dolda värden: var och varför**")
-        st.dataframe(format_table(missing), hide_index=True)
+        show_table(missing, hide_index=True)
     if (upload := _upload("polisen_file")) is not None:
         with suppress(PrevmapError):    # a file that cannot be read is named above the map
             police = read_upload("polisen", upload, read_police_offences,
                                  "Läser in polisens brott …")
             st.subheader("Polisens anmälda brott i filen, per brottskod och år")
-            st.dataframe(format_table(offences_table(police.offences)), hide_index=True)
+            show_table(offences_table(police.offences), hide_index=True)
     show_police_events(choice.kommun)
     show_kolada(choice.kommun)
 
@@ -951,7 +1014,7 @@ def show_police_events(kommun: str) -> None:
         return
     result = kommun_event_types(events, sources.place_name(kommun))
     st.caption(md_text(f"{result.kommun}, {result.period_text}. Källa: {result.source}."))
-    st.dataframe(format_table(result.table), hide_index=True)
+    show_table(result.table, hide_index=True)
     for note in result.notes:
         st.caption(md_text(note))
 
@@ -975,7 +1038,7 @@ def show_kolada(kommun: str) -> None:
     if error is not None:
         st.error(md_text(error))
         return
-    st.dataframe(format_table(kolada_table(table)), hide_index=True)
+    show_table(kolada_table(table), hide_index=True)
     st.caption(kolada_caption(table))
     for note in table.attrs.get("notes", ()):
         st.caption(md_text(note))
@@ -1102,11 +1165,8 @@ def show_against_kommun(analysis: Analysis, area_id: str) -> None:
                 "röjandekontrollen inte visar; – = saknas)")
     # Narrow columns: the whole table in the profile's column beside the map (a long
     # name is cut, and shown whole on hover).
-    st.dataframe(format_table(shown), hide_index=True, column_config={
-        "Indikator": st.column_config.TextColumn(width=130),
-        "Enhet": st.column_config.TextColumn(width=50),
-        **{c: st.column_config.TextColumn(width=58)
-           for c in ("Området", "Hela kommunen", "Skillnad")}})
+    show_table(shown, hide_index=True, widths={
+        "Indikator": 130, "Enhet": 50, "Området": 58, "Hela kommunen": 58, "Skillnad": 58})
 
 
 def analysed(inputs: Inputs, settings: AnalysisSettings) -> Analysis:
@@ -1142,7 +1202,7 @@ def show_area_trend(analysis: Analysis, area_id: str) -> None:
     else:
         st.line_chart(view.ranks, height=180)
     st.caption(md_text(view.rank_change))
-    st.dataframe(format_table(view.rates), hide_index=True, height=240)
+    show_table(view.rates, hide_index=True, height=240)
 
 
 def sensitivity_for(analysis: Analysis, method: str) -> Sensitivity:
@@ -1158,7 +1218,7 @@ def show_drivers(analysis: Analysis) -> None:
     """What drives the ranking: effective weights, correlations, sensitivity, clusters."""
     result = analysis.result
     st.subheader("Indikatorernas verkliga vikt")
-    st.dataframe(format_table(weight_table(result)), hide_index=True)
+    show_table(weight_table(result), hide_index=True)
     st.caption("Nominell vikt: den andel indikatorn har enligt inställningarna. Verklig "
                "påverkan: den andel av indexets variation mellan områdena som indikatorn "
                "förklarar (kvadrerad korrelation, normerad till 100 %, som i COINr). "
@@ -1171,8 +1231,7 @@ def show_drivers(analysis: Analysis) -> None:
     else:
         st.warning(md_text(note))
     with st.expander("Alla korrelationer (Pearson)"):
-        st.dataframe(format_table(correlation_table(corr.pearson,
-                                                    analysis.inputs.catalogue)))
+        show_table(correlation_table(corr.pearson, analysis.inputs.catalogue))
     st.subheader("Vilka val flyttar rangordningen mest?")
     method = st.radio("Metod", ["oat", "sobol"], horizontal=True, key="sensitivity_method",
                       format_func={"oat": "En i taget (snabb)",
@@ -1181,7 +1240,7 @@ def show_drivers(analysis: Analysis) -> None:
         st.session_state["sensitivity_key"] = analysis.digest
     if st.session_state.get("sensitivity_key") == analysis.digest:
         result_s = sensitivity_for(analysis, method)
-        st.dataframe(format_table(sensitivity_table(result_s.factors)), hide_index=True)
+        show_table(sensitivity_table(result_s.factors), hide_index=True)
         st.caption(md_text(result_s.method_text()))
     else:
         st.caption("Räknas på begäran: varje vikt ändras och rangordningen jämförs.")
@@ -1197,13 +1256,13 @@ def show_quality(analysis: Analysis) -> None:
     st.subheader(view.heading)
     st.markdown("**Extremvärden**")
     if len(view.outliers):
-        st.dataframe(format_table(view.outliers), hide_index=True)
+        show_table(view.outliers, hide_index=True)
     for text in view.outlier_text:
         st.caption(md_text(text))
     st.markdown("**Samstämmighet inom domänerna**")
-    st.dataframe(format_table(view.domains), hide_index=True)
+    show_table(view.domains, hide_index=True)
     with st.expander("Per indikator"):
-        st.dataframe(format_table(view.indicators), hide_index=True)
+        show_table(view.indicators, hide_index=True)
     for text in view.coherence_text:
         st.caption(md_text(text))
     st.markdown("**Robusthet**")
@@ -1214,7 +1273,7 @@ def show_quality(analysis: Analysis) -> None:
         return
     frame, texts = kept("quality_robustness", (analysis.digest,),
                         lambda: robustness_view(analysis), "Räknar ut robustheten …")
-    st.dataframe(format_table(frame), hide_index=True)
+    show_table(frame, hide_index=True)
     for text in texts:
         st.caption(md_text(text))
 
@@ -1231,7 +1290,7 @@ def show_hotspots(analysis: Analysis) -> None:
                  "Söker kluster i varje domän …")
     clusters = hotspot_table(h)
     if len(clusters):
-        st.dataframe(format_table(clusters), hide_index=True)
+        show_table(clusters, hide_index=True)
     else:
         st.write(h.nothing_found())
     for note in h.notes():
@@ -1247,7 +1306,7 @@ def show_agreement(analysis: Analysis) -> None:
         st.info(withheld)
     for view in agreement_views(analysis):
         st.subheader(md_text(view.heading))
-        st.dataframe(format_table(view.crosstab))
+        show_table(view.crosstab)
         st.write(view.summary)
         for note in view.notes:
             st.caption(md_text(note))
@@ -1494,13 +1553,6 @@ def show_area_map(analysis: Analysis, tiles: str | None, kommun: str | None,
 RANKING_DECIMALS = {"Sammanvägt index": 2, **{name: 2 for name in DOMAINS.values()}}
 
 
-def bare_table(frame: pd.DataFrame) -> pa.Table:
-    """``frame`` without its index, as Arrow without pandas' metadata, for a table sent again
-    on every weight change: the browser shows the same columns and values, and the ranked
-    table of Huddinge's 22 areas sends 7.3 kB instead of 9.8 kB."""
-    return pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
-
-
 def show_ranking(analysis: Analysis, kommun: str | None, scope: str,
                  table: pd.DataFrame) -> None:
     """The ranked table (``table``: one kommun's rows when drilled down), and beside it
@@ -1518,9 +1570,7 @@ def show_ranking(analysis: Analysis, kommun: str | None, scope: str,
             st.markdown("**Varför prioritet och rang skiljer sig**")
             for note in disagree:
                 st.markdown("- " + md_text(note))
-    # Numbers as Swedish text: the table widget writes "2.82" whatever the page's language.
-    where.dataframe(bare_table(format_table(table.drop(columns=["Datakälla"]),
-                                            RANKING_DECIMALS)))
+    show_table(table.drop(columns=["Datakälla"]), RANKING_DECIMALS, where=where, bare=True)
 
 
 def show_downloads(analysis: Analysis, tiles: str | None) -> None:

@@ -24,7 +24,7 @@ from geo.maps.resources import analysis_resource_counts, resource_gaps, resource
 from geo.spatial.comparisons import PointLayer
 from indicators.catalogue import Catalogue
 from indicators.errors import PrevmapError
-from indicators.swedish import format_number, format_table
+from indicators.swedish import format_number
 from login_page import current_account
 from map_component import show_map
 from plans.access import READER, Account
@@ -56,6 +56,7 @@ from plans.views import (
     indicator_names,
     plan_summary,
 )
+from table_widget import show_table
 
 OTHER_ACTOR = "Annan (skriv nedan)"
 
@@ -240,12 +241,12 @@ def show_areas(store: PlanStore, contents: PlanContents, analysis: Analysis,
     tier = area_tiers(analysis)
     in_plan = {a.area_id for a in contents.areas}
     if contents.areas:
-        st.dataframe(format_table(plan_area_table(analysis, contents, followup)),
+        show_table(plan_area_table(analysis, contents, followup),
                      hide_index=True)
         st.caption(md_text(plan_summary(followup)))
         if followup.goals:
             with st.expander(f"Uppföljning av alla {len(followup.goals)} mål i planen"):
-                st.dataframe(format_table(followup.table()), hide_index=True)
+                show_table(followup.table(), hide_index=True)
     else:
         st.info("Planen har inga områden än. Lägg till de områden som lägesbilden pekar ut.")
     if not editable():   # a reader: no form that writes
@@ -292,7 +293,7 @@ def show_goals(store: PlanStore, contents: PlanContents, analysis: Analysis,
     catalogue = analysis.inputs.catalogue
     goals = contents.goals_in(area.area_id)
     if goals:
-        st.dataframe(format_table(goal_table(followup, area.area_id)), hide_index=True)
+        show_table(goal_table(followup, area.area_id), hide_index=True)
         unmeasured = [g for g in followup.in_area(area.area_id) if g.status == NOT_MEASURABLE]
         if unmeasured:
             st.caption(f"{len(unmeasured)} mål kan inte mätas än; förklaringen står i "
@@ -399,7 +400,7 @@ def edit_goal(store: PlanStore, goals: tuple[Goal, ...], catalogue) -> None:
 def show_actions(store: PlanStore, contents: PlanContents, area: PlanArea) -> None:
     actions = contents.actions_in(area.area_id)
     if actions:
-        st.dataframe(format_table(action_table(actions)), hide_index=True)
+        show_table(action_table(actions), hide_index=True)
     else:
         st.info("Inga insatser registrerade för området.")
     if not editable():   # a reader: no form that writes
@@ -459,13 +460,13 @@ def show_resources(analysis: Analysis, points: tuple[PointLayer, ...]) -> None:
     gaps = resource_gaps(analysis, counts)
     if len(gaps):
         st.markdown("**Högt behov, få resurser**")
-        st.dataframe(format_table(gaps), hide_index=True)
+        show_table(gaps, hide_index=True)
     else:
         st.caption("Inget område med hög prioritet har färre resurser än medianen.")
     for note in gaps.attrs.get("notes", []) + counts.attrs.get("notes", []):
         st.caption(md_text(note))
     st.markdown("**Resurser per område**")
-    st.dataframe(format_table(resource_table(analysis, counts)), hide_index=True)
+    show_table(resource_table(analysis, counts), hide_index=True)
     # The app's map component, as on the map tab: nothing is fetched from the net.
     show_map(resource_view(analysis, points, counts, gaps=gaps, settings=False),
              key="resource_map", layer="Sammanvägt behov", height=520)
@@ -477,7 +478,7 @@ def show_history(contents: PlanContents, catalogue: Catalogue) -> None:
         if not entries:
             st.caption("Inga ändringar än.")
             return
-        st.dataframe(format_table(history_table(entries, indicator_names(catalogue))),
+        show_table(history_table(entries, indicator_names(catalogue)),
                      hide_index=True)
 
 

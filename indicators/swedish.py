@@ -5,6 +5,7 @@ reads (:func:`format_number` and its kin)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
@@ -123,15 +124,21 @@ def format_table(frame: pd.DataFrame, decimals: int | dict[str, int] | None = No
     cell in it becomes "–". The index is kept as it is; a new frame is returned.
     """
     out = pd.DataFrame(index=frame.index)
+    for position, (column, places, is_plain) in enumerate(_columns(frame, decimals, plain)):
+        out[position] = [_cell(v, places, is_plain) for v in column]
+    out.columns = frame.columns
+    return out
+
+
+def _columns(frame: pd.DataFrame, decimals: int | dict[str, int] | None,
+             plain: tuple[str, ...]) -> Iterator[tuple[pd.Series, int, bool]]:
+    """Each column of ``frame`` with its decimals and whether it holds years or codes."""
     for position, name in enumerate(frame.columns):
         column = frame.iloc[:, position]
         places = decimals.get(str(name)) if isinstance(decimals, dict) else decimals
         if places is None:
             places = _decimals_of(column)
-        is_plain = str(name) in plain or bool(_PLAIN_HEADER.search(str(name)))
-        out[position] = [_cell(v, places, is_plain) for v in column]
-    out.columns = frame.columns
-    return out
+        yield column, places, str(name) in plain or bool(_PLAIN_HEADER.search(str(name)))
 
 
 def _decimals_of(column: pd.Series, most: int = 3) -> int:
@@ -156,3 +163,37 @@ def _cell(value: object, decimals: int, plain: bool) -> str:
             return str(int(value))
         return format_number(float(value), decimals)
     return str(value)
+
+
+# -- tables on screen ----------------------------------------------------------------------
+#
+# The app's table widget sorts a column by its values: numbers sent as text sort as text
+# ("10" before "9"). So a table shown on screen keeps its number columns as numbers, and
+# says how each is to be written; the app asks the widget for the Swedish form (decimal
+# comma, a space between thousands, "–" for missing), see table_widget.py.
+
+PLAIN = -1  # a column of years or codes: written as the whole number it is ("2023")
+
+
+def screen_table(frame: pd.DataFrame, decimals: int | dict[str, int] | None = None, *,
+                 plain: tuple[str, ...] = ()) -> tuple[pd.DataFrame, dict[str, int]]:
+    """``frame`` for a sortable table on screen, and how its number columns are written.
+
+    A column of numbers (not booleans) stays numbers; the second value maps its name to its
+    decimals as :func:`format_table` chooses them (``decimals`` for all or per column, else
+    the fewest that write it exactly, at most 3), or to :data:`PLAIN` for a year or a code.
+    Every other column is written as :func:`format_table` writes it: booleans "Ja"/"Nej",
+    numbers in a text column Swedish, a missing cell "–". A new frame is returned.
+    """
+    out = pd.DataFrame(index=frame.index)
+    formats: dict[str, int] = {}
+    for position, (column, places, is_plain) in enumerate(_columns(frame, decimals, plain)):
+        name = frame.columns[position]
+        if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+            values = pd.to_numeric(column).astype(float)
+            out[position] = values.where(np.isfinite(values)).to_numpy()
+            formats[str(name)] = PLAIN if is_plain else places
+        else:
+            out[position] = [_cell(v, places, is_plain) for v in column]
+    out.columns = frame.columns
+    return out, formats

@@ -18,7 +18,6 @@ from geo.export.text import md_source
 from geo.export.views import missing_values
 from geo.inputs import list_profiles, load_inputs
 from indicators.sensitivity import correlations
-from indicators.swedish import parse_number
 
 PROFILE = "Bred prevention"   # the demo's default profile
 
@@ -88,10 +87,10 @@ def test_a_tier_against_its_rank_is_explained_beside_the_table():
                         if "Varför prioritet och rang skiljer sig" in _text(c.markdown))
     text = _text(notes_column.markdown)
 
-    def pct(shown: str) -> str:   # the table's Swedish text of a share, as the sentence has it
-        return f"{parse_number(shown):.1f}".replace(".", ",").removesuffix(",0") + " %"
-    assert (f"{a['Område']}: rang {a['Rang']} men {a['Prioritet']}: i topp 4 i "
-            f"{pct(a[share])} av beräkningarna, mot {pct(b[share])} för rang {b['Rang']} "
+    def pct(shown: float) -> str:   # the table's share, as the sentence writes it
+        return f"{shown:.1f}".replace(".", ",").removesuffix(",0") + " %"
+    assert (f"{a['Område']}: rang {a['Rang']:.0f} men {a['Prioritet']}: i topp 4 i "
+            f"{pct(a[share])} av beräkningarna, mot {pct(b[share])} för rang {b['Rang']:.0f} "
             f"({b['Område']}, {b['Prioritet']})") in text
     assert "Hög prioritet kräver minst 100 %" in text
 

@@ -103,7 +103,7 @@ def test_a_plan_with_areas_and_a_goal_shows_its_follow_up(store, bred_prevention
     assert table["Status"].tolist() == [expected.status]
     assert table["Förklaring"].tolist() == [expected.reason]
     areas = next(d.value for d in at.dataframe if "Prioritet nu" in d.value.columns)
-    assert areas["Mål"].tolist() == ["1", "0"]
+    assert areas["Mål"].tolist() == [1, 0]
     # Every write is in the history, with who made it.
     history = store.history(plan.id)
     assert [(e.entity, e.operation, e.who) for e in history] == [
@@ -241,7 +241,7 @@ def test_resources_ask_for_point_files_until_there_are_some(store):
     counts = next(d.value for d in at.dataframe if "Antal: Fritidsgardar" in d.value.columns
                   and "Rang" not in d.value.columns).set_index("Områdeskod")
     assert counts["Antal: Fritidsgardar"].to_dict() == {
-        a: {"0126R001": "2", "0126R020": "1"}.get(a, "0") for a in counts.index}
+        a: {"0126R001": 2, "0126R020": 1}.get(a, 0) for a in counts.index}
 
 
 def test_data_without_a_year_say_why_no_goal_can_be_set(store):

@@ -26,7 +26,7 @@ from geo.inputs import (
 from geo.io.areas import read_areas
 from geo.io.files import read_catalogue
 from indicators.sensitivity import sensitivity
-from indicators.swedish import format_table
+from indicators.swedish import screen_table
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 VIEW_KEYS = ("profile", "normalisation", "aggregation", "flag_threshold", "missing", "draws",
@@ -177,12 +177,12 @@ def expected_sensitivity(analysis) -> list[str]:
     s = sensitivity(analysis.assessment.prepared.table, analysis.inputs.catalogue,
                     analysis.settings, method="oat", seed=analysis.settings.uncertainty.seed,
                     include_domains=True)
-    return format_table(s.factors[["index"]].round(3))["index"].tolist()   # as the app
+    return s.factors["index"].round(3).tolist()   # as the app sends it
 
 
 def hotspot_rows(analysis) -> list[str]:
     """The domain hot spots of ``analysis`` as rows of text."""
-    table = format_table(hotspot_table(domain_hotspots(analysis)))     # as the app shows it
+    table, _ = screen_table(hotspot_table(domain_hotspots(analysis)))  # as the app sends it
     return [" ".join(map(str, r)) for r in table.to_numpy()]
 
 

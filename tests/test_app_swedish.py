@@ -1,9 +1,14 @@
 """The map tab speaks Swedish numbers (issue 18): every number the ranked table and the
 profile show has a decimal comma, a missing value is "–", and "None" or "nan" is never
-shown. Through AppTest, on the default data and on the demo."""
+shown. Through AppTest, on the default data and on the demo.
+
+A table's number columns are sent as numbers (so that a click on a header sorts them as
+numbers) and written by the browser in the page's Swedish locale: here each must carry that
+format; tests/test_browser_tables.py sees the result in chromium."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -24,11 +29,30 @@ def visible_texts(at: AppTest) -> list[str]:
     for frame in at.dataframe:
         value = frame.value
         texts += [str(c) for c in value.columns] + [str(i) for i in value.index]
-        texts += [str(v) for v in value.to_numpy().ravel()]
+        numbers = written_swedish(frame)
+        texts += [str(v) for c in value.columns if c not in numbers for v in value[c]]
     texts += [f"{m.label} {m.value}" for m in at.metric]
     for kind in (at.markdown, at.caption, at.subheader):
         texts += [md_source(e.value) for e in kind]
     return texts
+
+
+def written_swedish(frame) -> set[str]:
+    """The number columns of a table element, each checked to be written in the page's
+    locale with a fixed number of decimals ("localized" and a step), or as a whole year or
+    code ("%d"); a number column without such a format fails (the widget would write
+    "2.82"). Its empty cells show "–" (the table's placeholder)."""
+    value = frame.value
+    numbers = {str(c) for c in value.columns if value[c].dtype.kind in "fiu"}
+    config = json.loads(frame.proto.columns or "{}")
+    for name in numbers:
+        kind = config.get(name, {}).get("type_config", {})
+        assert kind.get("type") == "number", (name, config.get(name))
+        assert (kind.get("format") == "localized" and kind.get("step", 0) > 0
+                or kind.get("format") == "%d"), (name, kind)
+    if numbers:
+        assert frame.proto.placeholder == "–", frame.proto.placeholder
+    return numbers
 
 
 def assert_swedish_numbers(at: AppTest) -> None:
@@ -44,12 +68,14 @@ def assert_swedish_numbers(at: AppTest) -> None:
 def test_the_demo_map_tab_has_decimal_commas_and_no_none():
     at = demo_app()
     assert_swedish_numbers(at)
-    table = ranked_table(at)
-    # The index is written with a comma: the table is sent as Swedish text.
-    assert table["Sammanvägt index"].str.fullmatch(r"−?-?\d+,\d\d").all()
-    # One demo area has too few values to be ranked: its rank is a dash, not "None".
+    table = next(d for d in at.dataframe if "Sammanvägt index" in d.value.columns)
+    # The index is sent as numbers, written with two decimals in the page's locale.
+    assert table.value["Sammanvägt index"].dtype.kind == "f"
+    index_format = json.loads(table.proto.columns)["Sammanvägt index"]["type_config"]
+    assert (index_format["format"], index_format["step"]) == ("localized", 0.01)
+    # One demo area has too few values to be ranked: its rank is empty, shown as "–".
     at.slider(key="min_coverage").set_value(1.0).run()
-    assert "–" in ranked_table(at)["Rang"].tolist()
+    assert ranked_table(at)["Rang"].isna().any()
     assert_swedish_numbers(at)
 
 

@@ -131,7 +131,8 @@ def test_the_app_runs_no_script_from_data():
     """The demo generator and the national reader are modules; data/ only holds thin CLIs
     that import them, and no module of the app loads a file by its path."""
     root = DATA.parent
-    code = [root / "app.py", root / "plan_page.py", root / "login_page.py",
+    code = [*(root / name for name in ("app.py", "plan_page.py", "login_page.py",
+                                       "table_widget.py")),
             *(root / "geo").rglob("*.py"), *(root / "indicators").rglob("*.py"),
             *(root / "plans").rglob("*.py")]
     loaders = [p.relative_to(root).as_posix() for p in code if p.is_file() and (

@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from indicators.swedish import (
+    PLAIN,
     format_bytes,
     format_integer,
     format_number,
@@ -20,6 +21,7 @@ from indicators.swedish import (
     format_significant,
     format_table,
     parse_number,
+    screen_table,
 )
 
 T = "\u2009"
@@ -105,3 +107,26 @@ def test_format_table_keeps_the_decimals_a_column_was_rounded_to():
     frame = pd.DataFrame({"Vikt (%)": [12.5, 30.0], "r": [0.123456, -0.5], "Antal": [3.0, 4.0]})
     assert format_table(frame).to_dict("list") == {
         "Vikt (%)": ["12,5", "30,0"], "r": ["0,123", "-0,500"], "Antal": ["3", "4"]}
+
+
+def test_screen_table_keeps_numbers_as_numbers_and_says_how_to_write_them():
+    """On screen a number column stays numbers (the widget sorts by value) with the
+    decimals format_table would write; years and codes are whole; text is written as
+    format_table writes it."""
+    frame = pd.DataFrame({
+        "Område": ["A", None, "C"], "Index": [2.8234, -0.19, np.nan],
+        "Andel": [12.5, 3.25, 1.0], "Antal": [1000, 25, 9], "År": [2023, 2022, 2021],
+        "Dold": [True, False, True], "Blandat": [1.5, "dolt", None], "Inf": [1.0, np.inf, 2.0]})
+    shown, formats = screen_table(frame, {"Index": 2})
+    assert formats == {"Index": 2, "Andel": 2, "Antal": 0, "År": PLAIN, "Inf": 0}
+    assert shown["Index"].iloc[:2].tolist() == [2.8234, -0.19] and np.isnan(shown["Index"][2])
+    assert shown["Antal"].tolist() == [1000.0, 25.0, 9.0]
+    assert shown["Område"].tolist() == ["A", "–", "C"]
+    assert shown["Dold"].tolist() == ["Ja", "Nej", "Ja"]
+    assert shown["Blandat"].tolist() == ["1,5", "dolt", "–"]
+    assert np.isnan(shown["Inf"][1])   # an infinite value is missing, not "inf"
+    # What the text columns say is exactly format_table's text.
+    text = format_table(frame, {"Index": 2})
+    for name in ("Område", "Dold", "Blandat"):
+        assert shown[name].tolist() == text[name].tolist()
+    assert frame["Index"].tolist()[:2] == [2.8234, -0.19]   # the input is not changed
