@@ -43,6 +43,17 @@ BOXES_JS = """() => {
                    .map(box).filter(b => b[2] > b[0] && b[3] > b[1]),
             ranked: count(Object.values(window).find(v => v instanceof L.Map))};
 }"""
+#: The app's map frame scrolled to the top of the window, then down by Streamlit's header
+#: (which would cover the map's title), in the page's scrolling container.
+TITLE_IN_VIEW_JS = """e => {
+    e.scrollIntoView({block: 'start'});
+    let box = e.parentElement;
+    const scrolls = b => /auto|scroll/.test(getComputedStyle(b).overflowY) &&
+                         b.scrollHeight > b.clientHeight;
+    while (box && !scrolls(box)) { box = box.parentElement; }
+    const header = document.querySelector('header');
+    if (box && header) { box.scrollTop -= header.getBoundingClientRect().height + 8; }
+}"""
 #: The exports: a name for the screenshot and the command line after ``prevmap export``.
 EXPORTS = {"huddinge": [], "botkyrka": ["--kommun", "0127"], "stockholms-lan": ["--lan", "01"]}
 
@@ -106,8 +117,9 @@ def _choose_place(page, place: str, shown: str) -> None:
 
 def _map_boxes(page, expected: int) -> dict:
     """The panels' and areas' boxes in the app's map frame once it has drawn ``expected``
-    areas and fitted them (the boxes stand still), with the map in the window."""
-    page.locator(MAP_FRAME).scroll_into_view_if_needed()
+    areas and fitted them (the boxes stand still), with the map's title just below
+    Streamlit's header (the screenshot shows the map as a reader sees it, title first)."""
+    page.locator(MAP_FRAME).evaluate(TITLE_IN_VIEW_JS)
     deadline = time.monotonic() + 60
     last = None
     while True:
