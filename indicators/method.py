@@ -84,6 +84,21 @@ def _mpi_example_text() -> str:
         "rangordnas före B.")
 
 
+def _mpi_zscore_caveat(settings: AnalysisSettings) -> str:
+    """MPI+ on z-scores is not monotone (tests/test_properties.py,
+    test_mpi_on_z_scores_can_lower_a_score_when_need_rises; the sentence is checked against
+    the code in tests/test_method_truth.py)."""
+    chosen = settings.normalisation == "zscore" and settings.aggregation == "mpi"
+    return ("Förbehåll: med z-poäng och MPI+ tillsammans kan ett områdes poäng i sällsynta "
+            "fall sjunka fast dess behov har ökat. MPI+ räknar om varje domän mot alla "
+            "områden, och med z-poäng flyttar ett områdes högre värde också de andra "
+            "områdenas värden, så att områdets omräknade domänvärde kan bli lägre. Det kan "
+            "hända när få områden har värden på en indikator. Med aritmetiskt medelvärde "
+            "sjunker poängen aldrig när behovet ökar."
+            + (" Den här rangordningen använder z-poäng och MPI+: jämför gärna med "
+               "aritmetiskt medelvärde." if chosen else ""))
+
+
 def _outlier_text(settings: AnalysisSettings) -> str:
     """The outlier rule as the code applies it (:mod:`indicators.outliers`)."""
     rule = (f"skevhet över {format_number(SKEW_LIMIT, 1, trim=True)} i belopp och kurtosis "
@@ -170,6 +185,7 @@ def method_page(settings: AnalysisSettings, *, n_areas: int, top_k: int,
             "medelvärdet). Ett högt behov i en domän späds då inte ut av ett lågt i en annan: "
             "ett ojämnt område hamnar före ett jämnt med samma medelvärde.",
             _mpi_example_text(),
+            _mpi_zscore_caveat(s),
             f"Saknade värden: {MISSING_POLICIES[s.missing]}"
             f"{_default_note(s, 'missing', MISSING_POLICIES[DEFAULTS.missing])}. Det gäller "
             "värden som verkligen saknas. Ett område som har värden för mindre än "

@@ -67,6 +67,11 @@ plans = sa.Table(
     sa.Column("kommun", sa.String(4), nullable=False),
     _text("description"),
     *_editable(),
+    # the name as a reader compares it (plans.store.name_key), since migration 0004: two
+    # current plans of one kommun never share it, whatever the timing of their saves
+    sa.Column("name_key", sa.Text, nullable=False),
+    sa.Index("uq_plans_kommun_name_key", "kommun", "name_key", unique=True,
+             sqlite_where=_CURRENT, postgresql_where=_CURRENT),
 )
 
 plan_areas = sa.Table(

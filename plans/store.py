@@ -469,6 +469,29 @@ def _migrate_as_owner(raw_owner: str, app: URL) -> str | None:
 
 # -- time --------------------------------------------------------------------------------
 
+#: Who renamed a plan at the upgrade to unique names (plans/migrations/versions/0004).
+UPGRADE_RENAMER = "prevmap (uppgradering 0004)"
+
+
+def _renamed_text(engine: Engine, before: str) -> str:
+    """The plans renamed by the upgrade from ``before`` to unique names, for the upgrade's
+    notice ("" if none): each as "'old' → 'new'", as their history records it."""
+    revisions = migrations.known_revisions()
+    if revisions.index(before) >= revisions.index("0004"):
+        return ""
+    audit = schema.audit
+    with engine.connect() as connection:
+        rows = connection.execute(sa.select(audit.c.before, audit.c.after)
+                                  .where(audit.c.who == UPGRADE_RENAMER)
+                                  .order_by(audit.c.id)).all()
+    if not rows:
+        return ""
+    pairs = ", ".join(f"'{r.before['name']}' → '{r.after['name']}'" for r in rows)
+    which = "En plan hade" if len(rows) == 1 else f"{len(rows)} planer hade"
+    return (f" {which} samma namn som en äldre plan i samma kommun och fick ett tillägg, "
+            f"som står i historiken: {pairs}. Byt gärna till ett tydligare namn.")
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -520,8 +543,12 @@ def _column(field_name: str) -> str:
 
 
 def _values(item: Plan | PlanArea | Goal | Action) -> dict[str, object]:
-    """The item's own columns (not its id, plan or version)."""
-    return {_column(f.name): getattr(item, f.name) for f in fields(item) if f.name not in _OWN}
+    """The item's own columns (not its id, plan or version); a plan's with its name key."""
+    values = {_column(f.name): getattr(item, f.name) for f in fields(item)
+              if f.name not in _OWN}
+    if isinstance(item, Plan):
+        values["name_key"] = name_key(item.name)
+    return values
 
 
 def _item(cls: type[Item], row: sa.Row) -> Item:
@@ -672,10 +699,16 @@ class _Writer:
             sa.select(sa.func.coalesce(sa.func.max(audit.c.id), 0) + 1)).scalar_one()
 
 
+def name_key(name: str) -> str:
+    """The name as a reader compares names: case and runs of spaces aside ('Trygg  uppväxt'
+    is 'trygg uppväxt'). Stored beside the name (``plans.name_key``, unique per kommun
+    among current plans since migration 0004)."""
+    return " ".join(name.split()).casefold()
+
+
 def _same_name(a: str, b: str) -> bool:
-    """Names that a reader cannot tell apart: case and spaces aside ('Trygg  uppväxt' is
-    'trygg uppväxt')."""
-    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+    """Names that a reader cannot tell apart."""
+    return name_key(a) == name_key(b)
 
 
 def _check_name_free(connection: Connection, plan: Plan) -> None:
@@ -688,11 +721,27 @@ def _check_name_free(connection: Connection, plan: Plan) -> None:
     taken = next((row for row in rows if row.id != plan.id and _same_name(row.name, plan.name)),
                  None)
     if taken is not None:
-        where = "i kommunen" if plan.kommun else "bland planerna utan kommun"
-        raise _one_problem(PlanInputError,
-                           f"det finns redan en plan som heter '{taken.name}' {where}.",
-                           fix="välj ett annat namn, eller öppna den planen i listan",
-                           column=FIELD_LABELS["name"], values=[plan.name])
+        raise _name_taken(plan, taken.name)
+
+
+def _name_taken(plan: Plan, taken: str) -> PlanInputError:
+    where = "i kommunen" if plan.kommun else "bland planerna utan kommun"
+    return _one_problem(PlanInputError, f"det finns redan en plan som heter '{taken}' {where}.",
+                        fix="välj ett annat namn, eller öppna den planen i listan",
+                        column=FIELD_LABELS["name"], values=[plan.name])
+
+
+@contextmanager
+def _name_unique(plan: Plan) -> Iterator[None]:
+    """The database's unique index on the plan's name turned into the store's message: two
+    saves at the same instant both pass :func:`_check_name_free` (PostgreSQL reads what was
+    committed), and the index refuses the second."""
+    try:
+        yield
+    except sa.exc.IntegrityError as err:
+        if "uq_plans_kommun_name_key" in str(err.orig) or "plans.name_key" in str(err.orig):
+            raise _name_taken(plan, plan.name) from err
+        raise
 
 
 def _lock_plan(connection: Connection, plan_id: int) -> sa.Row:
@@ -894,7 +943,8 @@ class PlanStore:
         notice = None
         if before is not None and before != head:
             notice = (f"Databasen för åtgärdsplaner ({shown}) uppgraderades från "
-                      f"schemaversion {before} till {head}. Alla planer finns kvar.")
+                      f"schemaversion {before} till {head}. Alla planer finns kvar."
+                      + _renamed_text(engine, before))
             log.warning(notice)
         warning = None
         if parsed.get_backend_name() == "postgresql" and writable and can_tamper:
@@ -957,7 +1007,7 @@ class PlanStore:
         who = check_who(who)
         _must_be_new(plan)
         check_plan(plan)
-        with self._transaction(write=True) as connection:
+        with _name_unique(plan), self._transaction(write=True) as connection:
             _check_name_free(connection, plan)
             return _Writer(connection, 0, who, _now()).insert(plan)
 
@@ -966,7 +1016,7 @@ class PlanStore:
         who = check_who(who)
         _must_be_saved(plan)
         check_plan(plan)
-        with self._transaction(write=True) as connection:
+        with _name_unique(plan), self._transaction(write=True) as connection:
             _lock_plan(connection, plan.id)
             _check_name_free(connection, plan)
             return _Writer(connection, plan.id, who, _now()).update(plan)

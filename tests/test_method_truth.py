@@ -173,3 +173,41 @@ def test_the_cluster_section_states_what_the_hotspot_test_does(demo):
     labels = hot.frame[f"{SCORE}_gi_label"]
     assert not power.decidable and (labels != NOT_SIGNIFICANT).all()
     assert labels.str.startswith("Går inte att avgöra").any()
+
+
+#: The page's caveat on MPI+ with z-scores, and the sentence it adds when they are chosen.
+MPI_CAVEAT = ("med z-poäng och MPI+ tillsammans kan ett områdes poäng i sällsynta fall sjunka "
+              "fast dess behov har ökat")
+MPI_CHOSEN = "Den här rangordningen använder z-poäng och MPI+"
+
+
+@pytest.mark.parametrize(("normalisation", "aggregation"),
+                         [("zscore", "mpi"), ("zscore", "arithmetic"), ("percentile", "mpi")])
+def test_the_mpi_caveat_is_what_the_ranking_does(demo, grid_catalogue, normalisation,
+                                                 aggregation):
+    """The caveat stands where the page describes MPI+, for every choice, and says when the
+    ranking shown uses z-scores with MPI+; its claims computed with the ranking's code on
+    the counterexample of tests/test_properties.py (the general claim, "aritmetiskt
+    medelvärde ... aldrig", is its monotone property test): an area's need rises, its
+    domain's value rises under both aggregations, and its score falls with MPI+ only."""
+    from test_properties import _more_need, _settings
+
+    from indicators.ranking import rank_areas
+
+    settings = demo.settings.with_changes(normalisation=normalisation, aggregation=aggregation)
+    text = sections(run_analysis(demo.inputs, settings))["Vikter och sammanvägning"]
+    assert MPI_CAVEAT in text and "Med aritmetiskt medelvärde sjunker poängen aldrig" in text
+    assert text.index("Mazziotta–Pareto (MPI+)") < text.index(MPI_CAVEAT)
+    assert (MPI_CHOSEN in text) == ((normalisation, aggregation) == ("zscore", "mpi"))
+
+    table = pd.DataFrame({
+        "area_id": [f"R{k:02d}" for k in range(6)], "barn": [1] * 6, "barn_lag_ek": [0] * 6,
+        "invanare": [1, 0, 0, 0, 0, 0], "anmalda_brott": [0] * 6, "elever": [1] * 6,
+        "elever_behoriga": [0, 0, 0, 0, 0, 1],
+        "franvaro": [0.3, None, None, None, 0.0, 0.1]})     # few areas with a value
+    worse = _more_need(table, 0, "franvaro", 1)
+    for way in ("arithmetic", "mpi"):
+        before = rank_areas(table, grid_catalogue, _settings("zscore", way))
+        after = rank_areas(worse, grid_catalogue, _settings("zscore", way))
+        assert after.domain_scores["skola"].iloc[0] > before.domain_scores["skola"].iloc[0]
+        assert (after.score.iloc[0] < before.score.iloc[0]) == (way == "mpi"), way

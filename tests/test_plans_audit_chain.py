@@ -322,8 +322,9 @@ def test_the_app_role_alone_cannot_upgrade_and_is_told_how(two_roles, postgres_s
         connection.exec_driver_sql(f'GRANT USAGE ON SCHEMA "{name}" TO {role}')
         connection.exec_driver_sql(f'GRANT SELECT ON ALL TABLES IN SCHEMA "{name}" TO {role}')
     owner.dispose()
-    with pytest.raises(PlanDatabaseError, match="behöver uppgraderas till schemaversion 0003, "
-                                                f"men användaren '{role}' får inte ändra den"
+    with pytest.raises(PlanDatabaseError, match="behöver uppgraderas till schemaversion "
+                                                f"{migrations.head_revision()}, men "
+                                                f"användaren '{role}' får inte ändra den"
                                                 ".*PREVMAP_DATABASE_OWNER_URL"):
         PlanStore.open(app_url)
     with PlanStore.open(app_url, owner_url=owner_url) as store:
