@@ -1,0 +1,84 @@
+"""Neighbouring kommuner and water under the map (issue 18), in chromium: the exported
+Huddinge map draws them under the areas, offline, names its neighbours, and nothing of it
+takes a click, a tooltip or keyboard focus. Screenshots in test-artifacts/."""
+
+from __future__ import annotations
+
+import pytest
+from browser import launched_browser, open_offline, requires_browser, screenshot
+
+from geo.analysis import run_analysis
+from geo.export.outputs import map_html
+from geo.inputs import list_profiles, load_inputs
+from geo.spatial.context import map_context
+
+#: The context panes and what is drawn in them, the areas' pane, and the page's focusables.
+STATE_JS = """() => {
+    const pane = n => document.querySelector('.leaflet-' + n + '-pane');
+    const z = n => Number(getComputedStyle(pane(n)).zIndex);
+    return {contextZ: z('pm-context'), namesZ: z('pm-context-names'), areasZ: z('overlay'),
+            paths: pane('pm-context').querySelectorAll('path').length,
+            interactive: pane('pm-context').querySelectorAll('.leaflet-interactive').length
+                         + pane('pm-context-names').querySelectorAll('.leaflet-interactive')
+                         .length,
+            names: [...document.querySelectorAll('.pm-context-name')].map(e => e.textContent),
+            focusable: [...pane('pm-context-names').querySelectorAll('[tabindex]')].length
+                       + [...pane('pm-context').querySelectorAll('[tabindex]')].length,
+            fills: [...pane('pm-context').querySelectorAll('path')]
+                   .map(e => e.getAttribute('fill')).filter(f => f && f !== 'none')};
+}"""
+
+
+@pytest.fixture(scope="module")
+def analysis():
+    return run_analysis(load_inputs(), list_profiles()["Bred prevention"])
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    with launched_browser() as browser:
+        yield browser
+
+
+@requires_browser
+def test_neighbours_and_water_lie_under_the_areas_and_take_no_click(chromium, analysis,
+                                                                    tmp_path):
+    path = tmp_path / "karta.html"
+    path.write_bytes(map_html(analysis))
+    view = open_offline(chromium, path, width=1440, height=900)
+    page = view.page
+    page.wait_for_selector(".leaflet-overlay-pane path")
+    page.wait_for_selector(".pm-context-name")
+    screenshot(page, "map-context-huddinge.png")
+    state = page.evaluate(STATE_JS)
+    assert state["contextZ"] < state["areasZ"] and state["namesZ"] < state["areasZ"]
+    assert state["paths"] >= 2                   # the borders and the sea at least
+    assert state["interactive"] == 0 and state["focusable"] == 0
+    assert state["fills"]                        # the water is filled
+    context = map_context(analysis.joined.to_crs(4326).geometry.to_numpy())
+    expected = set(context.neighbours["kommun"])
+    assert state["names"] and set(state["names"]) <= expected | set()
+    assert "Huddinge" not in state["names"]
+    assert "Grannkommuner" in page.locator(".pm-legend").inner_text()
+
+    # a click on a neighbour's name and on open water beside the areas does nothing:
+    # no tooltip opens, the page stays as it was
+    name = page.locator(".pm-context-name").first
+    box = name.bounding_box()
+    before = page.content()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_timeout(300)
+    assert page.locator(".leaflet-tooltip").count() == 0
+    assert page.evaluate("document.activeElement.closest('.leaflet-pm-context-names-pane')"
+                         ) is None
+    assert page.content().count("pm-context-name") == before.count("pm-context-name")
+
+    # Tab never lands on anything of the surroundings
+    page.locator("body").click(position={"x": 5, "y": 5})
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        inside = page.evaluate("!!document.activeElement.closest("
+                               "'.leaflet-pm-context-pane, .leaflet-pm-context-names-pane')")
+        assert not inside
+    assert view.page_errors == [] and view.blocked == []
+    page.context.close()
