@@ -5,7 +5,14 @@ takes a click, a tooltip or keyboard focus. Screenshots in test-artifacts/."""
 from __future__ import annotations
 
 import pytest
-from browser import launched_browser, open_offline, requires_browser, screenshot
+from browser import (
+    MAP_FRAME,
+    launched_browser,
+    open_offline,
+    requires_browser,
+    screenshot,
+    served_app,
+)
 
 from geo.analysis import run_analysis
 from geo.export.outputs import map_html
@@ -82,3 +89,36 @@ def test_neighbours_and_water_lie_under_the_areas_and_take_no_click(chromium, an
         assert not inside
     assert view.page_errors == [] and view.blocked == []
     page.context.close()
+
+
+@requires_browser
+def test_the_apps_map_draws_the_surroundings_and_a_click_on_them_chooses_nothing(chromium,
+                                                                                  tmp_path):
+    """The app's map component (map_component.py) draws the same layers from the shape file;
+    a click on a neighbour's name selects no area (the page marks a chosen area at once,
+    before the app answers: data-selected stays as it was)."""
+    with served_app(tmp_path / "cache") as url:
+        context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+        context.route("**/*", lambda route: route.continue_()
+                      if route.request.url.startswith((url, "data:", "blob:", "about:"))
+                      else route.abort())
+        page = context.new_page()
+        page.set_default_timeout(120_000)
+        page.goto(url + "/?data=demo")
+        frame = page.frame_locator(MAP_FRAME)
+        frame.locator("path.leaflet-interactive").first.wait_for()
+        names = frame.locator(".pm-context-name")
+        names.first.wait_for()
+        page.locator(MAP_FRAME).evaluate("e => e.scrollIntoView({block: 'end'})")
+        screenshot(page, "map-context-app.png")
+        assert frame.locator(".leaflet-pm-context-pane path").count() >= 2
+        assert frame.locator(".leaflet-pm-context-pane .leaflet-interactive").count() == 0
+        body = frame.locator("body")
+        before = body.get_attribute("data-selected")
+        visible = [i for i in range(names.count()) if names.nth(i).bounding_box()]
+        assert visible
+        box = names.nth(visible[0]).bounding_box()
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        assert body.get_attribute("data-selected") == before
+        assert frame.locator(".leaflet-tooltip").count() == 0
+        context.close()
