@@ -35,7 +35,7 @@ import streamlit as st
 import streamlit.components.v1 as components
 
 from geo.maps.choropleth import AREA_STYLE, BOUNDARY_STYLE, CSS, HIGHLIGHT, tile_attribution
-from geo.maps.mapview import SCRIPT, MapView
+from geo.maps.mapview import CONTEXT_LAYER, SCRIPT, MapView
 from geo.maps.offline import embedded_asset
 
 WEB = SCRIPT.parent
@@ -102,7 +102,7 @@ def show_map(view: MapView, *, key: str, layer: str, tiles: str | None = None,
         shape=shape_file(view), values=view.values,
         panels={k: view.panels[k] for k in ("title", "legend", "sources")},
         tiles=tiles_for(tiles), layer=layer, boundary=boundary, height=height,
-        selected=selected,
+        selected=selected, contextName=CONTEXT_LAYER,
         style={"areas": AREA_STYLE, "highlight": HIGHLIGHT, "boundary": BOUNDARY_STYLE},
         key=key, default=None)
 

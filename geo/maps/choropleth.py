@@ -27,6 +27,7 @@ from jinja2 import Template
 
 from geo.io.files import SourceInfo
 from geo.maps.mapview import (
+    CONTEXT_LAYER,
     SCRIPT,
     MapView,
     area_view,
@@ -165,6 +166,8 @@ CSS = """
   sans-serif; text-align: center; white-space: nowrap; text-shadow: 0 0 2px #fff, 0 0 2px #fff,
   0 0 3px #fff; }
 .pm-label-top { font-weight: 800; }
+.pm-context-name { color: #6e6e6e; font: italic 10px/14px system-ui, -apple-system, 'Segoe UI',
+  Arial, sans-serif; text-align: center; white-space: nowrap; text-shadow: 0 0 2px #fff; }
 .pm-map { grid-area: map; }
 """
 #: The page around the map: title above, legend right, sources below (a grid over the
@@ -225,7 +228,8 @@ var pm_values = JSON.parse(document.getElementById("pm-values").textContent);
 class _CompactLayer(Layer, _RenderOnce):
     """A layer of the compact format: ``kind`` is ``areas`` (the areas, filled, with their
     tooltips), ``boundary`` (the layer's outer border), ``outline`` (outline number
-    ``index`` of the values: hot spots, uncertain placement) or ``overlay`` (layer number
+    ``index`` of the values: hot spots, uncertain placement), ``context`` (the
+    neighbouring kommuner and water under the areas) or ``overlay`` (layer number
     ``index`` from another source, of the shape)."""
 
     _template = Template("""{% macro script(this, kwargs) %}
@@ -238,6 +242,8 @@ var {{ this.get_name() }} = L.geoJson(PrevmapMap.boundary(pm_shape.topology, pm_
 {%- elif this.kind == "labels" %}
 var {{ this.get_name() }} = PrevmapMap.labelLayer({{ this.areas.get_name() }}, pm_shape,
     pm_values);
+{%- elif this.kind == "context" %}
+var {{ this.get_name() }} = PrevmapMap.contextLayer(pm_shape.context);
 {%- elif this.kind == "overlay" %}
 var {{ this.get_name() }} = PrevmapMap.overlayLayer(pm_shape.overlays[{{ this.index }}]);
 {%- else %}
@@ -300,12 +306,15 @@ def build_map(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
 
 def page_from_view(view: MapView, *, tiles: str | None, layer_name: str,
                    boundary: str | None = "Kommungräns") -> folium.Map:
-    """The folium page of ``view``: the outer border (named ``boundary``; None: not drawn),
+    """The folium page of ``view``: the surroundings under the areas (when the shape has
+    them), the outer border (named ``boundary``; None: not drawn),
     the areas (``layer_name``), the outlines and other-source layers of the view, its
     panels, and the layer control."""
     fmap = _base_map(view.shape.bounds, tiles)
     _Script().add_to(fmap)
     _Data(view).add_to(fmap)
+    if view.shape.context:
+        _CompactLayer("context", name=CONTEXT_LAYER).add_to(fmap)
     if boundary:
         _CompactLayer("boundary", name=boundary, style=BOUNDARY_STYLE).add_to(fmap)
     areas = _CompactLayer("areas", name=escape_text(layer_name), style=AREA_STYLE,

@@ -52,6 +52,7 @@ from geo.maps.legend import (
     need_words,
 )
 from geo.maps.topology import boundary_arcs, topology, topology_json
+from geo.spatial.context import LAKES_NAME, NEIGHBOURS_NAME, SEA_NAME, MapContext, map_context
 from geo.spatial.display import DisplayGeometry, display_geometry, vertex_budget_for
 from geo.spatial.layers import MapOverlay
 from indicators.columns import (
@@ -340,6 +341,7 @@ class MapShape:
     text: str                       # JSON: topology, boundary, bounds, overlays, columns
     key: str                        # SHA-256 of ``text``
     bounds: list[list[float]]       # [[south, west], [north, east]]
+    context: bool = False           # whether it holds the layers under the areas
 
 
 _SHAPES: OrderedDict[tuple, tuple[list, MapShape]] = OrderedDict()
@@ -348,17 +350,18 @@ _SHAPES_KEPT = 8
 
 
 def map_shape(geoms: np.ndarray, decimals: int, overlays: Sequence[str] = (),
-              fixed: Sequence[Sequence[str]] = ()) -> MapShape:
+              fixed: Sequence[Sequence[str]] = (), context: str | None = None) -> MapShape:
     """The :class:`MapShape` of ``geoms`` (display borders, EPSG:4326, on the grid of
-    ``decimals`` decimals) with the other-source layers ``overlays`` (JSON texts) and the
-    tooltip columns that do not change with a ranking, ``fixed`` (escaped: name, code).
+    ``decimals`` decimals) with the other-source layers ``overlays`` (JSON texts), the
+    tooltip columns that do not change with a ranking, ``fixed`` (escaped: name, code),
+    and the layers under the areas, ``context`` (:func:`context_json`; None: none).
     Remembered per geometry objects (the display geometry and the kommun polygons are
     kept per area set; the entry holds them, so that their ids stay theirs), overlays and
     columns: a weight change does not rebuild it."""
     fixed_json = json.dumps([encoded(c) for c in fixed], ensure_ascii=False,
                             separators=(",", ":"))
     held = list(geoms)
-    key = (tuple(map(id, held)), decimals, tuple(overlays), fixed_json)
+    key = (tuple(map(id, held)), decimals, tuple(overlays), fixed_json, context)
     with _SHAPES_LOCK:
         if key in _SHAPES:
             _SHAPES.move_to_end(key)
@@ -372,8 +375,10 @@ def map_shape(geoms: np.ndarray, decimals: int, overlays: Sequence[str] = (),
         '{"topology":' + topology_json(topo)
         + ',"boundary":' + json.dumps(boundary_arcs(topo.data), separators=(",", ":"))
         + ',"bounds":' + json.dumps(bounds) + ',"overlays":[' + ",".join(overlays) + "]"
-        + ',"columns":' + fixed_json + "}")
-    shape = MapShape(text, hashlib.sha256(text.encode()).hexdigest(), bounds)
+        + ',"columns":' + fixed_json
+        + (',"context":' + context if context is not None else "") + "}")
+    shape = MapShape(text, hashlib.sha256(text.encode()).hexdigest(), bounds,
+                     context is not None)
     with _SHAPES_LOCK:
         _SHAPES[key] = (held, shape)
         while len(_SHAPES) > _SHAPES_KEPT:
@@ -389,6 +394,48 @@ def overlay_json(overlay: MapOverlay, geometry: np.ndarray) -> str:
     return ('{"name":' + json.dumps(escape_text(overlay.name)) + ',"colour":'
             + json.dumps(overlay.colour) + ',"points":' + json.dumps(bool(overlay.is_points))
             + ',"data":' + _feature_collection(geometry, labels) + "}")
+
+
+# ----------------------------------------------------------------------------------------
+# the surroundings: neighbouring kommuner and water, under the areas
+
+#: The layer control's name of the surroundings.
+CONTEXT_LAYER = "Omgivning (grannkommuner, vatten)"
+#: How the surroundings look, on screen and on paper (geo.maps.print_map): grey borders,
+#: names in small grey italic, water pale blue.
+CONTEXT_STYLE = {"border": "#8c8c8c", "name": "#6e6e6e", "water": "#d5e8f5"}
+
+
+def _geometry_json(geometry: shapely.Geometry) -> str:
+    return "null" if geometry is None or geometry.is_empty else shapely.to_geojson(geometry)
+
+
+def context_json(context: MapContext) -> str:
+    """The layers under a map as the page draws them (``PrevmapMap.contextLayer``):
+    ``borders`` (GeoJSON lines), ``sea`` and ``lakes`` (GeoJSON or null), ``names``
+    (``[name, lat, lng]``, escaped, largest neighbour first), and the ``style``."""
+    names = [[escape_text(name), round(p.y, 4), round(p.x, 4)]
+             for name, p in zip(context.neighbours["kommun"], context.neighbours["label"],
+                                strict=True) if p is not None]
+    return _json_for_script(
+        '{"borders":' + _geometry_json(context.borders) + ',"sea":'
+        + _geometry_json(context.sea) + ',"lakes":' + _geometry_json(context.lakes)
+        + ',"names":' + json.dumps(names, ensure_ascii=False, separators=(",", ":"))
+        + ',"style":' + json.dumps(CONTEXT_STYLE, separators=(",", ":")) + "}")
+
+
+def context_legend_rows(context: MapContext) -> list[str]:
+    """The legend's lines for the layers present: "Grannkommuner" (a grey outline),
+    "Stora sjöar" and "Hav / utanför Sverige" (pale blue)."""
+    rows = []
+    if not context.neighbours.empty:
+        rows.append(f'<div><i style="background:none;border:1px solid '
+                    f'{CONTEXT_STYLE["border"]}"></i><em>{NEIGHBOURS_NAME}</em></div>')
+    for layer, name in ((context.lakes, LAKES_NAME), (context.sea, SEA_NAME)):
+        if not layer.is_empty:
+            rows.append(f'<div><i style="background:{CONTEXT_STYLE["water"]};border-color:'
+                        f'{CONTEXT_STYLE["water"]}"></i>{name}</div>')
+    return rows
 
 
 # ----------------------------------------------------------------------------------------
@@ -488,18 +535,24 @@ def area_view(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
               max_bytes: int | None = None, classify_on: Sequence[float] | None = None,
               classes_of: str | None = None, digest: str | None = None,
               settings: bool = True, measure: Measure = INDEX,
-              always_named: Sequence[str] = (), year: int | None = None) -> MapView:
+              always_named: Sequence[str] = (), year: int | None = None,
+              context: bool = True) -> MapView:
     """The :class:`MapView` of the needs map (see :func:`geo.maps.choropleth.build_map` for
     the arguments); ``settings=False`` leaves the settings out of the sources box (the
     app's map: the app shows them on its own page). ``measure`` is what colours the areas
     (:class:`geo.maps.legend.Measure`; by default the composite index), classed on its
     need (``classify_on``, when given, is in need units too); ``always_named`` the area
-    ids the page always labels (the top tier); ``year`` the data's year, in the subtitle."""
+    ids the page always labels (the top tier); ``year`` the data's year, in the subtitle;
+    ``context``: the neighbouring kommuner and water drawn under the areas
+    (:mod:`geo.spatial.context`), with their lines in the legend."""
     created = created or dt.date.today()
     n_ranked = int(result.score.notna().sum())
     fixed, columns, template = area_table(areas, n_ranked, details)
     ids = areas[AREA_ID].astype(str)
-    extra = _overlay_rows(overlays)
+    display = area_display_geometry(areas, max_bytes=max_bytes)
+    geoms = display.geometry.to_numpy()
+    around = map_context(geoms) if context else None
+    extra = _overlay_rows(overlays) + (context_legend_rows(around) if around else [])
     if measure.categorical:
         shown = measure.categories.reindex(ids).fillna("").to_numpy(dtype=object)
         names = [name for name, _ in measure.colours]
@@ -530,10 +583,8 @@ def area_view(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
         template.insert(4, ["Klass: {}", len(fixed) + len(columns)])
         columns.append([f"{words[c]} ({spans[c]})" if c >= 0 else "" for c in classes])
 
-    display = area_display_geometry(areas, max_bytes=max_bytes)
     if display.simplified:
         notes = [*notes, display.note()]
-    geoms = display.geometry.to_numpy()
     position = pd.Series(np.arange(len(areas)), index=areas[AREA_ID].to_numpy())
     outlines, foreign, foreign_names = [], [], []
     for overlay in overlays:
@@ -548,7 +599,8 @@ def area_view(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
             budget = max(1, display.vertices_out // max(1, len(areas))) * len(frame)
             foreign.append(overlay_json(overlay, _overlay_geometry(overlay, budget)))
             foreign_names.append(escape_text(overlay.name))
-    shape = map_shape(geoms, display.decimals, foreign, fixed)
+    shape = map_shape(geoms, display.decimals, foreign, fixed,
+                      context_json(around) if around else None)
     values = {
         "fill": encoded([colours[c] if c >= 0 else NO_DATA_COLOUR for c in classes]),
         "columns": [encoded(c) for c in columns],

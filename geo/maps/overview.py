@@ -26,6 +26,8 @@ from geo.maps.mapview import (
     PALETTE,
     MapView,
     area_display_geometry,
+    context_json,
+    context_legend_rows,
     encoded,
     escape_text,
     map_shape,
@@ -33,6 +35,7 @@ from geo.maps.mapview import (
     sources_panel,
     title_panel,
 )
+from geo.spatial.context import map_context
 from geo.spatial.display import DisplayGeometry
 from indicators.columns import AREA_ID, RANK
 from indicators.errors import AreaFileError
@@ -141,8 +144,10 @@ def overview_view(analysis: Analysis, overview: gpd.GeoDataFrame, *,
                   created: dt.date | None = None, settings: bool = True) -> MapView:
     """The compact map view of ``overview`` (:func:`kommun_overview`): the kommuner coloured
     by their share of areas in Hög prioritet, row ``i`` the overview's row ``i`` (the app
-    drills down to its ``kommun_kod`` on a click)."""
+    drills down to its ``kommun_kod`` on a click), over the kommuner around them and the
+    water (:mod:`geo.spatial.context`; for all of Sweden only the water)."""
     colours = PALETTE[5]
+    around = map_context(overview.geometry.to_numpy())
     classes = _share_class(overview[SHARE_HIGH].to_numpy(dtype=float))
     n_ranked = int(analysis.result.score.notna().sum())
     fixed, columns, template = _columns(overview, n_ranked)
@@ -150,10 +155,11 @@ def overview_view(analysis: Analysis, overview: gpd.GeoDataFrame, *,
                    for colour, label in reversed(list(zip(colours, SHARE_LABELS, strict=True))))
     legend = ('<div class="pm-panel pm-legend"><b>Andel områden med hög prioritet</b><br>'
               f"<small>{escape_text(TIERS[0])}: {escape_text(_tier_rule(analysis))}</small>"
-              + rows + "</div>")
+              + rows + "".join(context_legend_rows(around)) + "</div>")
     title = f"Översikt per kommun – {analysis.title}"
     shown = area_display_geometry(analysis.joined)
-    shape = map_shape(overview.geometry.to_numpy(), shown.decimals, fixed=fixed)
+    shape = map_shape(overview.geometry.to_numpy(), shown.decimals, fixed=fixed,
+                      context=context_json(around))
     created = created or dt.date.today()
     method = [(s.heading, s.paragraphs) for s in analysis.method_page()] if settings else []
     values = {"fill": encoded([colours[c] for c in classes]),

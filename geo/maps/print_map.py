@@ -32,7 +32,14 @@ import numpy as np
 import pandas as pd
 
 from geo.maps.legend import NEED_WORDS
-from geo.maps.mapview import DIGEST_LABEL, NO_DATA_COLOUR, _colours, classes_for
+from geo.maps.mapview import (
+    CONTEXT_STYLE,
+    DIGEST_LABEL,
+    NO_DATA_COLOUR,
+    _colours,
+    classes_for,
+)
+from geo.spatial.context import LAKES_NAME, NEIGHBOURS_NAME, SEA_NAME, map_context
 from indicators.columns import AREA_ID, AREA_NAME, DOMAINS
 from indicators.errors import PrevmapError
 from indicators.swedish import format_number
@@ -64,6 +71,8 @@ TIER_COLOURS = {HIGH: "#bd0026", RAISED: "#fd8d3c", OTHER: "#ffffb2", NO_RANK: N
 #: of areas cannot all be named legibly.
 MAX_LABELS = {"A4": 40, "A3": 70}
 LABEL_SIZE = 6.5
+#: At most this many neighbouring kommuner named on a page (the largest part first).
+MAX_CONTEXT_LABELS = 15
 LABEL_PAD = 0.15     # the pale box around a name, in font sizes
 
 
@@ -107,13 +116,17 @@ class Legend:
 
 @dataclass(frozen=True, eq=False)
 class PrintMap:
-    """A drawn print map: the figure, its legend and the placed labels."""
+    """A drawn print map: the figure, its legend and the placed labels; the neighbouring
+    kommuner named (``context_labels``, ``area_id`` their kommun code) and the
+    surroundings' legend lines (``context_legend``)."""
 
     figure: Figure
     legend: Legend
     labels: tuple[Label, ...]
     paper: str
     fill: tuple[str, ...]           # each area's colour, in the order of analysis.joined
+    context_labels: tuple[Label, ...] = ()
+    context_legend: tuple[str, ...] = ()
 
     def to_bytes(self, fmt: str) -> bytes:
         """The page as ``fmt`` (png, svg or pdf), :data:`DPI` dots per inch."""
@@ -247,12 +260,15 @@ def build_print_map(analysis: Analysis, choice: str = INDEX, *, paper: str = "A4
     bottom = (22.0 if landscape else 70.0) / height   # above the sources (and legend)
     ax = fig.add_axes((margin[0], bottom, 1 - 2 * margin[0] - legend_w, top - bottom))
 
-    areas.plot(ax=ax, color=fill, edgecolor="#ffffff", linewidth=0.5)
-    areas.dissolve().boundary.plot(ax=ax, color="#444444", linewidth=0.8)
-    ax.set_aspect("equal")
     pad = 0.03 * max(maxx - minx, maxy - miny)
-    ax.set_xlim(minx - pad, maxx + pad)
-    ax.set_ylim(miny - pad, maxy + pad)
+    limits = (minx - pad, miny - pad, maxx + pad, maxy + pad)
+    context = _context(areas, limits)
+    _draw_context(ax, context)
+    areas.plot(ax=ax, color=fill, edgecolor="#ffffff", linewidth=0.5, zorder=2)
+    areas.dissolve().boundary.plot(ax=ax, color="#444444", linewidth=0.8, zorder=3)
+    ax.set_aspect("equal")
+    ax.set_xlim(limits[0], limits[2])
+    ax.set_ylim(limits[1], limits[3])
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_xlabel("")
@@ -260,13 +276,15 @@ def build_print_map(analysis: Analysis, choice: str = INDEX, *, paper: str = "A4
     for spine in ax.spines.values():
         spine.set_color("#999999")
         spine.set_linewidth(0.6)
-    _scale_bar(ax, scale)
-    _north_arrow(ax, scale)
+    furniture = (_scale_bar(ax, scale), _north_arrow(ax, scale))
 
     handles = [Patch(facecolor=c, edgecolor="#666666", linewidth=0.4,
                      label=f"{w} – {n} {'område' if n == 1 else 'områden'}"
                      + (f" ({limits})" if limits else ""))
                for c, w, n, limits in legend.rows]
+    context_legend = _context_legend(context)
+    handles += [Patch(facecolor=face, edgecolor=edge, linewidth=0.6, label=name)
+                for name, face, edge in context_legend]
     wrap = 48 if landscape else 110
     title = legend.heading + "\n" + textwrap.fill(legend.how, wrap)
     anchor = ((1 - legend_w - margin[0] + 0.015, top), "upper left") if landscape else (
@@ -279,7 +297,95 @@ def build_print_map(analysis: Analysis, choice: str = INDEX, *, paper: str = "A4
              fontsize=5.8 * scale, va="bottom", ha="left", color="#333333")
 
     labels = _place_labels(fig, ax, areas, order, MAX_LABELS[paper], LABEL_SIZE * scale)
-    return PrintMap(fig, legend, labels, paper, tuple(fill))
+    named = _name_neighbours(fig, ax, context, labels, LABEL_SIZE * 0.95 * scale, furniture)
+    return PrintMap(fig, legend, labels, paper, tuple(fill), named,
+                    tuple(name for name, _, _ in context_legend))
+
+
+def _context(areas: gpd.GeoDataFrame, limits: tuple[float, float, float, float]) -> dict:
+    """The surroundings of the page's map frame ``limits`` (EPSG:3006): the web map's
+    (:func:`geo.spatial.context.map_context`) for a lon/lat frame around these limits,
+    projected and clipped to them, with each named neighbour's point recomputed inside
+    the limits and outside the areas."""
+    import shapely
+
+    box = shapely.box(*limits)
+    frame = gpd.GeoSeries([box], crs=CRS).to_crs(4326).envelope.iloc[0]
+    found = map_context(areas.to_crs(4326).geometry.to_numpy(), frame=frame)
+
+    def projected(geometry: Any) -> Any:
+        if geometry is None or geometry.is_empty:
+            return None
+        clipped = gpd.GeoSeries([geometry], crs=4326).to_crs(CRS).clip(box)
+        return None if clipped.empty or clipped.iloc[0].is_empty else clipped.iloc[0]
+
+    parts = found.neighbours.to_crs(CRS).clip(box, keep_geom_type=True)
+    parts = parts[~parts.is_empty].copy()
+    parts = parts.iloc[np.argsort(-parts.area.to_numpy(), kind="stable")]
+    tree = shapely.STRtree(areas.geometry.to_numpy())
+    points = []
+    for part in parts.geometry.to_numpy():
+        near = areas.geometry.to_numpy()[tree.query(part)]
+        free = shapely.difference(part, shapely.union_all(near)) if len(near) else part
+        points.append(None if free.is_empty else shapely.point_on_surface(free))
+    return {"sea": projected(found.sea), "lakes": projected(found.lakes),
+            "borders": projected(found.borders),
+            "names": [(str(c), str(n), p) for c, n, p in
+                      zip(parts["kommun_kod"], parts["kommun"], points, strict=True)
+                      if p is not None]}
+
+
+def _draw_context(ax: Any, context: dict) -> None:
+    """Water pale blue and the neighbours' borders grey, under the areas."""
+    for water in (context["sea"], context["lakes"]):
+        if water is not None:
+            gpd.GeoSeries([water], crs=CRS).plot(ax=ax, color=CONTEXT_STYLE["water"],
+                                                 linewidth=0, zorder=0)
+    if context["borders"] is not None:
+        gpd.GeoSeries([context["borders"]], crs=CRS).plot(
+            ax=ax, color=CONTEXT_STYLE["border"], linewidth=0.5, zorder=1)
+
+
+def _context_legend(context: dict) -> list[tuple[str, str, str]]:
+    """The surroundings' legend lines present: (words, fill, edge)."""
+    rows = [(NEIGHBOURS_NAME, "none", CONTEXT_STYLE["border"])] if context["names"] or \
+        context["borders"] is not None else []
+    for key, name in (("lakes", LAKES_NAME), ("sea", SEA_NAME)):
+        if context[key] is not None:
+            rows.append((name, CONTEXT_STYLE["water"], CONTEXT_STYLE["water"]))
+    return rows
+
+
+def _name_neighbours(fig: Any, ax: Any, context: dict, placed: Sequence[Label],
+                     size: float, furniture: Sequence[Any] = ()) -> tuple[Label, ...]:
+    """Name the neighbouring kommuner in small grey italic, largest first, at most
+    :data:`MAX_CONTEXT_LABELS`: a name whose box leaves the map frame or overlaps an area's
+    name, the scale bar or north arrow (``furniture``) or a neighbour's already placed is
+    left out (the areas' names come first)."""
+    renderer = fig.canvas.get_renderer()
+    height = fig.bbox.height
+    frame = ax.get_window_extent(renderer)
+    taken = [(b.box[0], height - b.box[3], b.box[2], height - b.box[1]) for b in placed]
+    for artist in furniture:
+        parts = [artist, getattr(artist, "arrow_patch", None)]
+        for part in (p for p in parts if p is not None):
+            b = part.get_window_extent(renderer)
+            taken.append((b.x0, b.y0, b.x1, b.y1))
+    out = []
+    for code, name, point in context["names"][:MAX_CONTEXT_LABELS]:
+        text = ax.text(point.x, point.y, name, fontsize=size, style="italic",
+                       color=CONTEXT_STYLE["name"], ha="center", va="center", zorder=1.5,
+                       clip_on=True)
+        b = text.get_window_extent(renderer)
+        box = (b.x0, b.y0, b.x1, b.y1)
+        inside = (frame.x0 <= b.x0 and b.x1 <= frame.x1 and frame.y0 <= b.y0
+                  and b.y1 <= frame.y1)
+        if not inside or any(overlaps(box, other) for other in taken):
+            text.remove()
+            continue
+        taken.append(box)
+        out.append(Label(code, name, (b.x0, height - b.y1, b.x1, height - b.y0)))
+    return tuple(out)
 
 
 def _wrapped(text: str, width_mm: float, size: float, *, bold: bool = False) -> str:
@@ -296,18 +402,18 @@ def _sources_text(analysis: Analysis, created: dt.date, wrap: int) -> str:
     return textwrap.fill(text, wrap)
 
 
-def _scale_bar(ax: Any, scale: float) -> None:
+def _scale_bar(ax: Any, scale: float) -> Any:
     from matplotlib_scalebar.scalebar import ScaleBar
 
-    ax.add_artist(ScaleBar(1, "m", location="lower left", box_alpha=0.8, frameon=True,
+    return ax.add_artist(ScaleBar(1, "m", location="lower left", box_alpha=0.8, frameon=True,
                            font_properties={"size": 7 * scale}, length_fraction=0.22,
                            scale_loc="top"))
 
 
-def _north_arrow(ax: Any, scale: float) -> None:
+def _north_arrow(ax: Any, scale: float) -> Any:
     """An arrow pointing up with an N (SWEREF 99 TM's grid north is true north within a
     degree or so over a kommun)."""
-    ax.annotate("N", xy=(0.95, 0.95), xytext=(0.95, 0.86), xycoords="axes fraction",
+    return ax.annotate("N", xy=(0.95, 0.95), xytext=(0.95, 0.86), xycoords="axes fraction",
                 ha="center", va="center", fontsize=10 * scale, fontweight="bold",
                 arrowprops={"arrowstyle": "-|>", "color": "#222222", "linewidth": 1.2,
                             "mutation_scale": 14 * scale})

@@ -14,7 +14,7 @@
   var map = null, control = null, tiles = null, tilesKey = null;
   var shapeName = null, shape = null, drawnName = null, latest = null, height = 0;
   var clicks = Date.now();   // a click's number: counts on from the time the frame loaded
-  var boundary = null, areas = null, labels = null, outlines = [], overlays = [];
+  var boundary = null, areas = null, labels = null, context = null, outlines = [], overlays = [];
   var selected = null;   // the chosen area's row: outlined thick and dark, in front
   var SELECTED_STYLE = {weight: 4, color: "#111111", opacity: 1};
 
@@ -91,10 +91,15 @@
   }
 
   function draw(args) {
-    [boundary, areas, labels].forEach(function (layer) {
+    [context, boundary, areas, labels].forEach(function (layer) {
       if (layer) { map.removeLayer(layer); control.removeLayer(layer); }
     });
     boundary = null;
+    context = null;
+    if (shape.context) {   // neighbouring kommuner and water, under the areas
+      context = PrevmapMap.contextLayer(shape.context).addTo(map);
+      control.addOverlay(context, args.contextName);
+    }
     if (args.boundary) {
       boundary = L.geoJson(PrevmapMap.boundary(shape.topology, shape.boundary),
                            {interactive: false, style: args.style.boundary}).addTo(map);

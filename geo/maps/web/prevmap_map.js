@@ -223,6 +223,73 @@
     return group;
   }
 
+  function pane(map, name, zIndex) {
+    if (!map.getPane(name)) {
+      var p = map.createPane(name);
+      p.style.zIndex = zIndex;
+      p.style.pointerEvents = "none";
+    }
+    return name;
+  }
+
+  /* What lies around the areas, for orientation offline (geo.maps.mapview.context_json):
+   * water pale blue, the neighbouring kommuner's borders grey and their names in small
+   * grey italic, all under the areas (panes below Leaflet's overlay pane, z-index 400),
+   * none of it interactive: no tooltip, no click, not focusable. The names are placed
+   * greedily, largest neighbour first, a name whose box overlaps one already placed left
+   * out; anew after every zoom or move. */
+  function contextLayer(context) {
+    var group = L.layerGroup(), map = null, built = false, names = L.layerGroup();
+    var measure = document.createElement("canvas").getContext("2d");
+    measure.font = "italic 10px system-ui, -apple-system, 'Segoe UI', Arial, sans-serif";
+    var decode = document.createElement("textarea");
+    var style = context.style;
+    function place() {
+      if (!map) { return; }
+      names.clearLayers();
+      var size = map.getSize(), placed = [];
+      context.names.forEach(function (entry) {
+        var p = map.latLngToContainerPoint([entry[1], entry[2]]);
+        decode.innerHTML = entry[0];
+        var w = Math.ceil(measure.measureText(decode.value).width) + 6, h = 14;
+        var box = [p.x - w / 2, p.y - h / 2, p.x + w / 2, p.y + h / 2];
+        // whole or not at all: a name cut by the map's edge reads as another name
+        if (box[0] < 0 || box[2] > size.x || box[1] < 0 || box[3] > size.y) { return; }
+        if (placed.some(function (b) {
+          return box[0] < b[2] && b[0] < box[2] && box[1] < b[3] && b[1] < box[3];
+        })) { return; }
+        placed.push(box);
+        L.marker([entry[1], entry[2]], {pane: "pm-context-names", interactive: false,
+          keyboard: false, icon: L.divIcon({className: "pm-context-name", html: entry[0],
+                                            iconSize: [w, h], iconAnchor: [w / 2, h / 2]})
+        }).addTo(names);
+      });
+    }
+    group.on("add", function () {
+      map = group._map;
+      pane(map, "pm-context", 300);
+      pane(map, "pm-context-names", 350);
+      if (!built) {
+        built = true;
+        var water = {pane: "pm-context", interactive: false, stroke: false, fill: true,
+                     fillColor: style.water, fillOpacity: 1};
+        [context.sea, context.lakes].forEach(function (g) {
+          if (g) { group.addLayer(L.geoJson(g, {style: water, interactive: false, pane: "pm-context"})); }
+        });
+        if (context.borders) {
+          group.addLayer(L.geoJson(context.borders, {interactive: false, pane: "pm-context",
+            style: {pane: "pm-context", interactive: false, color: style.border, weight: 1,
+                    opacity: 1, fill: false}}));
+        }
+        group.addLayer(names);
+      }
+      map.on("moveend", place);
+      place();
+    });
+    group.on("remove", function () { if (map) { map.off("moveend", place); } map = null; });
+    return group;
+  }
+
   /* Say on the map when the background tiles cannot be loaded (offline, a wrong address). */
   function watchTiles(map, layer) {
     layer.on("tileerror", function () {
@@ -245,6 +312,7 @@
   root.PrevmapMap = {decodeArcs: decodeArcs, features: features,
                      boundary: boundary, areaLayer: areaLayer, outlineLayer: outlineLayer,
                      overlayLayer: overlayLayer, labelLayer: labelLayer, centre: centre,
+                     contextLayer: contextLayer,
                      watchTiles: watchTiles, watchAllTiles: watchAllTiles,
                      prepare: prepare, tooltip: tooltip};
 })(window);
