@@ -96,6 +96,15 @@ def test_exported_map_has_words_and_nothing_on_the_areas(chromium, analysis, tmp
     for panel in ("title", "legend", "sources"):
         hit = [a for a in boxes["areas"] if overlaps(boxes[panel], a)]
         assert not hit, (panel, boxes[panel], hit[:3])
+    # The areas fill the map in one direction (fitted in quarter zoom steps: at whole steps
+    # Huddinge filled half of it).
+    areas = boxes["areas"]
+    left, top = min(a[0] for a in areas), min(a[1] for a in areas)
+    right, bottom = max(a[2] for a in areas), max(a[3] for a in areas)
+    frame = page.evaluate("() => document.querySelector('.leaflet-container')"
+                          ".getBoundingClientRect().toJSON()")
+    fill = max((right - left) / frame["width"], (bottom - top) / frame["height"])
+    assert 0.75 < fill <= 1.0, (fill, frame)
     labels = boxes["labels"]
     assert labels
     for i, (a, name_a, _) in enumerate(labels):

@@ -356,13 +356,20 @@ def tile_attribution(tiles: str | None) -> str | None:
     return None
 
 
+#: The map fits its areas in quarter zoom steps (Leaflet's default is whole steps: the areas
+#: then filled as little as half the map); the buttons and the wheel still zoom by whole
+#: steps.
+ZOOM_SNAP = 0.25
+
+
 def _base_map(bounds: list[list[float]], tiles: str | None) -> folium.Map:
     """An empty map fitted to ``bounds`` ([[south, west], [north, east]]), with Leaflet only
     and the tiles asked for."""
     (miny, minx), (maxy, maxx) = bounds
     attr = tile_attribution(tiles)
     fmap = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], tiles=tiles, attr=attr,
-                      zoom_start=_zoom_for(maxx - minx, maxy - miny), control_scale=False)
+                      zoom_start=_zoom_for(maxx - minx, maxy - miny), control_scale=False,
+                      zoom_snap=ZOOM_SNAP, zoom_delta=1)
     # Only Leaflet itself: the map uses no icon markers (points are vector circles), icons
     # or Bootstrap, so the page asks no other third-party host for anything.
     # render_map_html inlines these (geo.maps.offline).

@@ -157,7 +157,7 @@
       L.Map.Keyboard.prototype._onMouseDown = function () {
         if (!this._focused) { this._map._container.focus({preventScroll: true}); }
       };
-      map = L.map("map", {zoomControl: true});
+      map = L.map("map", {zoomControl: true, zoomSnap: 0.25, zoomDelta: 1});  // as choropleth.ZOOM_SNAP
       window.prevmapMap = map;
       L.control.scale({imperial: false, position: "topright"}).addTo(map);
       control = L.control.layers(null, null, {collapsed: true}).addTo(map);
