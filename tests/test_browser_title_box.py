@@ -28,7 +28,7 @@ from geo.inputs import load_inputs
 pytestmark = requires_browser
 PANELS = ("title", "legend", "sources")
 #: In a page (or the app's map frame): each panel's box and every area's box, in the
-#: coordinates of that page.
+#: coordinates of that page; every area name's box, and what was placed of the top tier.
 BOXES_JS = """() => {
     const count = map => {   // the areas drawn: the layers of the group with tooltips
         let group = null;
@@ -41,7 +41,14 @@ BOXES_JS = """() => {
             sources: box(document.querySelector('.pm-sources')),
             areas: [...document.querySelectorAll('.leaflet-overlay-pane path.leaflet-interactive')]
                    .map(box).filter(b => b[2] > b[0] && b[3] > b[1]),
-            ranked: count(Object.values(window).find(v => v instanceof L.Map))};
+            ranked: count(Object.values(window).find(v => v instanceof L.Map)),
+            labels: [...document.querySelectorAll('.pm-label')].map(
+                e => [box(e), e.textContent, e.classList.contains('pm-label-top')]),
+            note: (document.querySelector('.pm-label-note') || {}).textContent || '',
+            top: (() => { let group = null;
+                          Object.values(window).find(v => v instanceof L.Map).eachLayer(
+                              l => { if (l.prevmapLabels) group = l.prevmapLabels; });
+                          return group && group.prevmapCount; })()};
 }"""
 #: The app's map frame scrolled to the top of the window, then down by Streamlit's header
 #: (which would cover the map's title), in the page's scrolling container.
@@ -60,6 +67,23 @@ EXPORTS = {"huddinge": [], "botkyrka": ["--kommun", "0127"], "stockholms-lan": [
 
 def overlaps(a, b) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def assert_names_apart(boxes: dict) -> None:
+    """No two area names (or rank numbers) overlap, and every top-tier area is named, shown
+    by its rank, or counted in the legend's note as too dense to name at this scale."""
+    labels = boxes["labels"]
+    assert labels
+    clashes = [(a[1], b[1]) for i, a in enumerate(labels) for b in labels[i + 1:]
+               if overlaps(a[0], b[0])]
+    assert clashes == []
+    top = boxes["top"]
+    assert top["shown"] == sum(1 for _, _, is_top in labels if is_top)
+    assert top["shown"] + top["unplaced"] == top["always"]
+    assert (f"{top['unplaced']} områden med hög prioritet" in boxes["note"]
+            or top["unplaced"] == 1 and "1 område med" in boxes["note"]
+            or top["unplaced"] == 0 and "zooma in" not in boxes["note"]), (top, boxes["note"])
+    assert ("Siffra på kartan" in boxes["note"]) == (top["ranked"] > 0)
 
 
 def covered(boxes: dict) -> dict[str, list]:
@@ -93,6 +117,7 @@ def test_no_panel_covers_an_area_of_the_exported_map(chromium, tmp_path, name):
     rows = sum(1 for _ in (tmp_path / f"{name}.csv").open(encoding="utf-8-sig")) - 1
     assert boxes["ranked"] == rows > 0 and len(boxes["areas"]) >= rows
     assert covered(boxes) == {panel: [] for panel in PANELS}, boxes
+    assert_names_apart(boxes)
     assert view.page_errors == [] and view.blocked == []
     page.context.close()
 
@@ -138,6 +163,7 @@ def _map_boxes(page, expected: int) -> dict:
 def _assert_clear(page, boxes: dict, shot: str) -> None:
     screenshot(page, shot)
     assert covered(boxes) == {panel: [] for panel in PANELS}, boxes
+    assert_names_apart(boxes)
 
 
 def test_no_panel_covers_an_area_of_the_apps_map(chromium, app_url):  # noqa: F811

@@ -104,7 +104,7 @@ def test_an_unknown_choice_is_refused_with_the_valid_ones(analysis):
 
 def test_label_order_puts_the_top_tier_first_then_rank():
     order = label_order(np.array([3.0, 1.0, np.nan, 2.0]), np.array([True, False, False, False]))
-    assert order == {"order": [0, 1, 3, 2], "always": 1}
+    assert order == {"order": [0, 1, 3, 2], "always": 1, "ranks": [3, 1, None, 2]}
 
 
 def test_export_maps_the_choice(analysis, tmp_path):

@@ -619,14 +619,16 @@ def area_view(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
     return MapView(shape, values, panels, tuple(foreign_names))
 
 
-def label_order(rank: np.ndarray, always: np.ndarray) -> dict[str, list[int]]:
+def label_order(rank: np.ndarray, always: np.ndarray) -> dict[str, object]:
     """The order in which the page names the areas (:file:`web/prevmap_map.js`,
     ``labelLayer``): rows ``always`` named first (the top tier), then the others by rank
-    (most need first; areas without a rank last). The page skips a label whose box would
-    overlap one already placed, except for those ``always`` named."""
+    (most need first; areas without a rank last), and each row's rank (None without
+    one). The page skips a label whose box would overlap one already placed; one
+    ``always`` named that fits nowhere is shown as its rank, or counted in the legend."""
     key = np.where(np.isnan(rank), np.inf, rank)
     order = np.lexsort((np.arange(len(rank)), key, ~always))
-    return {"order": order.tolist(), "always": int(always.sum())}
+    return {"order": order.tolist(), "always": int(always.sum()),
+            "ranks": [None if np.isnan(r) else int(r) for r in rank]}
 
 
 def _overlay_geometry(overlay: MapOverlay, budget: int) -> np.ndarray:

@@ -174,6 +174,12 @@
    * order (geo.maps.mapview.label_order: the top tier first, then by rank), a label whose
    * box overlaps one already placed left out, except the first ``always`` (the top tier),
    * which are always named. Placed anew after every zoom or move. */
+  /* Area names on the map, placed so that no two collide (geo.maps.mapview.label_order):
+   * the top tier first, then by rank. A name goes at its area's centre or just above or
+   * below it, where it overlaps no name already placed; elsewhere it is left out. A top
+   * tier area whose name fits nowhere gets its rank as a small number instead (the
+   * legend says so); one for which even that finds no room is counted in the legend
+   * ("zooma in"), never drawn over another name. Anew after every zoom or move. */
   function labelLayer(areas, shape, values) {
     var names = column((shape.columns || [])[0] || []);
     var centres = areas.prevmapData.features.map(function (f) { return centre(f.geometry); });
@@ -182,30 +188,66 @@
     var measure = document.createElement("canvas").getContext("2d");
     measure.font = "600 11px system-ui, -apple-system, 'Segoe UI', Arial, sans-serif";
     var decode = document.createElement("textarea");
+    var H = 16, SHIFTS = [0, -H, H];
+    function note(ranked, unplaced) {
+      var legend = document.querySelector(".pm-legend");
+      if (!legend) { return; }
+      var el = legend.querySelector(".pm-label-note");
+      var words = [];
+      if (ranked) { words.push("Siffra på kartan: rang för ett område med hög prioritet där namnet inte får plats."); }
+      if (unplaced) { words.push(unplaced + (unplaced === 1 ? " område" : " områden") + " med hög prioritet ligger för tätt för att namnges i denna skala: zooma in."); }
+      if (!words.length) { if (el) { el.remove(); } return; }
+      if (!el) {
+        el = document.createElement("p");
+        el.className = "pm-how pm-label-note";
+        legend.appendChild(el);
+      }
+      el.textContent = words.join(" ");
+    }
     function place() {
       if (!map) { return; }
       group.clearLayers();
-      var size = map.getSize(), placed = [];
+      var size = map.getSize(), placed = [], ranked = 0, unplaced = 0, shown = 0;
       var order = labels ? labels.order : names.map(function (n, i) { return i; });
       var always = labels ? labels.always : 0;
+      var ranks = labels && labels.ranks ? labels.ranks : [];
+      function spot(p, w) {
+        for (var s = 0; s < SHIFTS.length; s++) {
+          var box = [p.x - w / 2, p.y - H / 2 + SHIFTS[s], p.x + w / 2, p.y + H / 2 + SHIFTS[s]];
+          var hit = placed.some(function (b) {
+            return box[0] < b[2] && b[0] < box[2] && box[1] < b[3] && b[1] < box[3];
+          });
+          if (!hit) { return {box: box, dy: SHIFTS[s]}; }
+        }
+        return null;
+      }
       order.forEach(function (i, k) {
         var must = k < always;
         if (!centres[i] || !names[i]) { return; }
         var p = map.latLngToContainerPoint(centres[i]);
+        if (p.x < 0 || p.x > size.x || p.y < 0 || p.y > size.y) { return; }
         decode.innerHTML = names[i];
-        var w = Math.ceil(measure.measureText(decode.value).width) + 8, h = 16;
-        var box = [p.x - w / 2, p.y - h / 2, p.x + w / 2, p.y + h / 2];
-        if (box[2] < 0 || box[0] > size.x || box[3] < 0 || box[1] > size.y) { return; }
-        var hit = placed.some(function (b) {
-          return box[0] < b[2] && b[0] < box[2] && box[1] < b[3] && b[1] < box[3];
-        });
-        if (hit && !must) { return; }
-        placed.push(box);
+        var html = names[i], cls = "pm-label" + (must ? " pm-label-top" : "");
+        var w = Math.ceil(measure.measureText(decode.value).width) + 8;
+        var at = spot(p, w);
+        if (!at && must && ranks[i] !== null && ranks[i] !== undefined) {
+          html = String(ranks[i]);
+          cls += " pm-label-rank";
+          w = Math.ceil(measure.measureText(html).width) + 8;
+          at = spot(p, w);
+          if (at) { ranked += 1; }
+        }
+        if (!at) { if (must) { unplaced += 1; } return; }
+        if (must) { shown += 1; }
+        placed.push(at.box);
         L.marker(centres[i], {pane: "pm-labels", interactive: false, keyboard: false,
-          icon: L.divIcon({className: "pm-label" + (must ? " pm-label-top" : ""),
-                           html: names[i], iconSize: [w, h], iconAnchor: [w / 2, h / 2]})
+          icon: L.divIcon({className: cls, html: html, iconSize: [w, H],
+                           iconAnchor: [w / 2, H / 2 - at.dy]})
         }).addTo(group);
       });
+      note(ranked, unplaced);
+      /* What was placed of the top tier (tests/test_browser_title_box.py reads it). */
+      group.prevmapCount = {always: always, shown: shown, ranked: ranked, unplaced: unplaced};
     }
     group.on("add", function () {
       map = group._map;
