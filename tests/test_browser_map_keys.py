@@ -13,7 +13,6 @@ import pytest
 from browser import (
     MAP_FRAME,
     MAP_PAGE,
-    launched_browser,
     open_offline,
     requires_browser,
     screenshot,
@@ -184,15 +183,16 @@ def test_export_keyboard_one_stop_arrows_and_enter(chromium, analysis,  # noqa: 
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    with served_app(tmp_path_factory.mktemp("cache")) as url, launched_browser() as browser:
-        page = browser.new_page(viewport={"width": 1440, "height": 900})
+def app(tmp_path_factory, chromium):  # noqa: F811
+    with served_app(tmp_path_factory.mktemp("cache")) as url:
+        page = chromium.new_page(viewport={"width": 1440, "height": 900})
         page.goto(url)
         page.get_by_text(f"{HEADING} Vårby gård").wait_for(timeout=120_000)
         page.frame_locator(MAP_FRAME).locator("path.leaflet-interactive").first.wait_for()
         page.locator(MAP_FRAME).scroll_into_view_if_needed()
         page.wait_for_timeout(1000)             # the map fitted to its areas
         yield page
+        page.close()
 
 
 def _map_frame(page):

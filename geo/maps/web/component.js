@@ -23,7 +23,8 @@
   function select(idx) {
     selected = (idx === undefined) ? null : idx;
     if (!areas) { return; }
-    var focused = document.activeElement;
+    var focused = document.activeElement;   // outlined by the keyboard (prevmap_map.js)
+    if (!(focused && focused.matches && focused.matches(":focus-visible"))) { focused = null; }
     areas.eachLayer(function (l) {
       var mine = l.feature.properties.idx === selected;
       var path = l.getElement && l.getElement();

@@ -221,6 +221,9 @@
       L.DomEvent.on(el, "keydown", function (e) { onKey(e, l); });
       L.DomEvent.on(el, "focus", function () {
         rove(l.feature.properties.idx);
+        // A press of the pointer focuses the path too: moved to the front between press
+        // and release, it would lose the click. Only the keyboard's focus is outlined.
+        if (!el.matches(":focus-visible")) { return; }
         if (el.parentNode && el.parentNode.lastChild !== el) {
           // In front, so that its outline shows whole; moving the element blurs it.
           l.bringToFront();
