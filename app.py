@@ -166,6 +166,7 @@ from geo.export.views import (
     agreement_views,
     agreement_withheld,
     certainty_view,
+    comparison_lines,
     correlation_note,
     correlation_table,
     data_quality_notes,
@@ -1132,6 +1133,11 @@ def show_profile(analysis: Analysis, area_id: str) -> None:
         for name in view.missing:
             st.write("- " + md_text(name))
     show_certainty(analysis, area_id)
+    compared = comparison_lines(analysis, area_id)
+    if compared:
+        st.markdown("**Jämförelser** (ingår inte i rangordningen)")
+        for line in compared:
+            st.write("- " + md_text(line))
     show_against_kommun(analysis, area_id)
     show_area_trend(analysis, area_id)
 

@@ -102,10 +102,12 @@ AREA_LAYERS_JS = """() => {
             interactive: document.querySelectorAll(
                 '.leaflet-overlay-pane path.leaflet-interactive').length,
             tooltips: areas.map(layer => [layer.feature.properties.idx, tip(layer)]),
+            hovers: areas.map(layer => [layer.feature.properties.idx,
+                                        group.prevmapHover(layer.feature.properties.idx)]),
             fills: areas.map(layer => [layer.feature.properties.idx, layer.options.fillColor]),
             targets: areas.map(layer => {
                 const name = document.createElement('div');
-                name.innerHTML = tip(layer);
+                name.innerHTML = group.prevmapHover(layer.feature.properties.idx);
                 const p = map.latLngToContainerPoint(layer.getCenter());
                 const x = box.left + p.x, y = box.top + p.y;
                 return {name: name.querySelector('b').textContent, x: x, y: y,

@@ -33,6 +33,7 @@ from test_maps import geojson_layers, shown
 from geo.analysis import run_analysis
 from geo.export.outputs import map_html
 from geo.export.tables import ranking_csv, ranking_table
+from geo.export.views import comparison_lines
 from geo.inputs import Inputs
 from geo.io.areas import Areas, areas_from_frame
 from geo.io.files import SourceInfo
@@ -307,3 +308,17 @@ def test_names_from_files_show_literally(inputs, grid_settings, tmp_path, evil):
     assert tips[0].endswith(f"{evil}: 1{evil} ({evil}): medel 80")
     assert all("49" not in t for t in tips)
     assert POLICE_LEVEL not in ranking_table(analysis).columns
+
+
+def test_profile_lists_the_comparisons_the_compact_tooltip_leaves_out(inputs, grid_settings,
+                                                                      skolor):
+    """The app's hover tooltip is compact; a click opens the profile, which lists the
+    comparisons' lines of the full tooltip (the count, and the mean where there is one)."""
+    analysis = run_analysis(inputs, grid_settings, Comparisons(points=(skolor,)))
+    details = analysis.comparison.tooltip_details()
+    assert comparison_lines(analysis, "A5") == tuple(
+        f"{label}: {details.loc['A5', label]}" for label in details.columns)
+    assert any(line.startswith("Skolor") and "medel 90,5" in line
+               for line in comparison_lines(analysis, "A5"))
+    assert not any("medel" in line for line in comparison_lines(analysis, "A9"))
+    assert comparison_lines(run_analysis(inputs, grid_settings), "A5") == ()

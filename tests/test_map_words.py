@@ -16,7 +16,7 @@ from geo.export.outputs import map_html
 from geo.inputs import list_profiles, load_inputs
 from geo.maps.analysis_map import TIER_COLOURS, analysis_view, map_choices, map_measure
 from geo.maps.legend import class_spans, classes_made, need_words
-from geo.maps.mapview import decoded, label_order
+from geo.maps.mapview import HOVER_LINES, decoded, hover_html, label_order, tooltip_html
 from indicators.errors import SettingsError
 from indicators.tiers import TIERS
 
@@ -121,3 +121,28 @@ def test_cli_visa_chooses_and_a_wrong_value_exits_2_naming_the_choices(tmp_path,
     err = capsys.readouterr().err
     assert "kan inte visa 'fel' (--visa). Välj en av: index, prioritet, " in err
     assert not (tmp_path / "x.html").exists()
+
+
+@pytest.mark.parametrize("show", ["index", "prioritet", "domain", "indicator"])
+def test_hover_tooltip_is_compact_and_the_detail_stays_in_the_full_one(analysis, show):
+    """The hover tooltip: name, rank of how many, the mapped measure with its class in
+    words (the full tooltip's class) and the tier; the rest (code, what contributes most,
+    rank interval) only in the full detail (the export's popup, the app's profile)."""
+    choices = list(map_choices(analysis))
+    key = {"domain": choices[2], "indicator": choices[-1]}.get(show, show)
+    view = analysis_view(analysis, show=key)
+    fixed = page_data(map_html(analysis, show=key).decode("utf-8"))[0]["columns"]
+    names, tiers = decoded(fixed[0]), robustness_columns(analysis)[TIER]
+    n_ranked = int(analysis.result.score.notna().sum())
+    for i, area in enumerate(analysis.joined["area_id"]):
+        hover = hover_html(view.values, i, fixed).split("<br>")
+        full = tooltip_html(view.values, i, fixed)
+        assert len(hover) <= HOVER_LINES, hover
+        assert hover[0] == f"<b>{names[i]}</b>" and f"({decoded(fixed[1])[i]})" in full
+        assert hover[1].startswith("Rang ") and hover[1].endswith(f" av {n_ranked}")
+        assert f"{TIER}: {tiers[area]}" in hover
+        if show != "prioritet":        # the class in words, as the full tooltip's class
+            word = re.search(r"Klass: ([^(<]+) \(", full)[1]
+            assert hover[2].endswith(f"({word})"), (hover, word)
+        assert not any("Bidrar mest" in h or "90 %" in h for h in hover)
+        assert len(full.split("<br>")) > len(hover)

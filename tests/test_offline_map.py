@@ -16,7 +16,7 @@ from geo.analysis import run_analysis
 from geo.export.outputs import map_html
 from geo.inputs import list_profiles, load_inputs
 from geo.maps import offline
-from geo.maps.mapview import decoded, tooltip_html
+from geo.maps.mapview import decoded, hover_html, tooltip_html
 from geo.maps.offline import OfflineAssetError, embedded_asset, inline_assets
 from geo.maps.topology import decode
 
@@ -176,6 +176,8 @@ def test_every_tooltip_and_colour_in_the_browser_is_the_python_rule(offline_view
     fill = decoded(values["fill"])
     assert sorted(found["tooltips"]) == [[i, tooltip_html(values, i, shape["columns"])]
                                          for i in range(AREAS)]
+    assert sorted(found["hovers"]) == [[i, hover_html(values, i, shape["columns"])]
+                                       for i in range(AREAS)]
     assert sorted(found["fills"]) == [[i, fill[i]] for i in range(AREAS)]
     assert len(set(fill)) == 5
 

@@ -251,6 +251,21 @@ def profile_view(analysis: Analysis, area_id: str) -> ProfileView:
         missing=tuple(ind.name for ind in profile.missing))
 
 
+def comparison_lines(analysis: Analysis, area_id: str) -> tuple[str, ...]:
+    """The comparisons' values for ``area_id`` as ``label: value`` lines (the police's
+    utsatta områden, SCB's områdestyp, points counted in the area; empty ones left out):
+    the lines the map's full tooltip carries, for the app's profile, since the hover
+    tooltip is compact and a click in the app opens the profile."""
+    if analysis.comparison is None:
+        return ()
+    details = analysis.comparison.tooltip_details()
+    details = details[~details.index.duplicated()]
+    if area_id not in details.index:
+        return ()
+    return tuple(f"{label}: {value}" for label, value in details.loc[area_id].items()
+                 if isinstance(value, str) and value)
+
+
 def domain_table(view: ProfileView) -> pd.DataFrame:
     """The profile's domain scores as shown: the domain, the area, the mean of all areas
     and the difference, Swedish numbers with two decimals, under short headers (the

@@ -154,7 +154,7 @@ def analysis_view(analysis: Analysis, *, created: dt.date | None = None,
                      details=details if len(details.columns) else None, method=method,
                      classify_on=classify_on, classes_of=classes_of, digest=analysis.digest,
                      settings=settings, measure=measure, year=analysis.inputs.year,
-                     always_named=_top_tier(analysis))
+                     always_named=_top_tier(analysis), hover_details=(TIER,))
 
 
 def _top_tier(analysis: Analysis) -> tuple[str, ...]:

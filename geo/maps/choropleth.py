@@ -135,12 +135,20 @@ class _Css(_RenderOnce):
 
 #: The map's look, shared by the exported page and the app's component: the title above
 #: the map, the legend beside it and the sources below it (:data:`PAGE_CSS` lays them
-#: out), so that nothing covers an area; tooltips small, opaque and above everything.
+#: out), so that nothing covers an area; tooltips small, opaque and above everything (the
+#: page script places them clear of the map's edges and controls); the keyboard's hint at
+#: the foot of the map while an area has the focus, the focused area outlined in blue.
 CSS = """
 .leaflet-tooltip-pane { z-index: 1100; }
-.leaflet-tooltip { white-space: normal; width: max-content; max-width: 300px; opacity: 1;
+.leaflet-tooltip { white-space: normal; width: max-content; max-width: 260px; opacity: 1;
   background: #ffffff; color: #1a1a1a; font: 11px/1.3 system-ui, -apple-system, 'Segoe UI',
   Arial, sans-serif; padding: 3px 6px; }
+.pm-popup .leaflet-popup-content { font: 12px/1.35 system-ui, -apple-system, 'Segoe UI',
+  Arial, sans-serif; color: #1a1a1a; margin: 8px 12px; }
+.leaflet-container path.leaflet-interactive:focus { outline: none; }
+.pm-keys { display: none; position: absolute; z-index: 1000; left: 10px; bottom: 22px;
+  max-width: 60%; background: #ffffff; color: #1a1a1a; border: 2px solid #0b4fd1;
+  padding: 3px 8px; font: 12px/1.3 system-ui, -apple-system, 'Segoe UI', Arial, sans-serif; }
 .pm-panel { background: #ffffff; padding: 6px 10px; box-sizing: border-box;
   font: 13px/1.35 system-ui, -apple-system, 'Segoe UI', Arial, sans-serif; color: #1a1a1a; }
 .pm-title { grid-area: title; border-bottom: 1px solid #cccccc; }

@@ -274,14 +274,11 @@ def decoded(column: list[str] | dict[str, object]) -> list[str]:
     return [column["v"][i] for i in column["i"]]
 
 
-def tooltip_html(values: dict, i: int, fixed: Sequence = ()) -> str:
-    """The tooltip of row ``i`` as the page makes it (``PrevmapMap.tooltip``): each template
-    line ``[format, column, ...]`` whose values are all non-empty, its ``{}`` replaced by
-    the (escaped) values in turn, the lines joined by ``<br>``. The columns are the shape's
-    ``fixed`` ones (name, code: the same for every ranking), then the values' own."""
-    columns = [decoded(c) for c in (*fixed, *values["columns"])]
+def _filled(template: Sequence, columns: Sequence[Sequence[str]], i: int) -> str:
+    """Row ``i`` of a template (see :func:`tooltip_html`): its lines whose values are all
+    non-empty, each ``{}`` replaced by the (escaped) values in turn, joined by ``<br>``."""
     lines = []
-    for fmt, *refs in values["template"]:
+    for fmt, *refs in template:
         shown = [columns[c][i] for c in refs]
         if any(v is None or v == "" for v in shown):
             continue
@@ -289,6 +286,29 @@ def tooltip_html(values: dict, i: int, fixed: Sequence = ()) -> str:
         lines.append(parts[0] + "".join(v + rest
                                         for v, rest in zip(shown, parts[1:], strict=True)))
     return "<br>".join(lines)
+
+
+def tooltip_html(values: dict, i: int, fixed: Sequence = ()) -> str:
+    """The full detail of row ``i`` as the page makes it (``PrevmapMap.tooltip``; the
+    exported map's popup on a click or Enter): each template line ``[format, column, ...]``
+    whose values are all non-empty, its ``{}`` replaced by the (escaped) values in turn, the
+    lines joined by ``<br>``. The columns are the shape's ``fixed`` ones (name, code: the
+    same for every ranking), then the values' own."""
+    columns = [decoded(c) for c in (*fixed, *values["columns"])]
+    return _filled(values["template"], columns, i)
+
+
+def hover_html(values: dict, i: int, fixed: Sequence = ()) -> str:
+    """The hover tooltip of row ``i`` (``PrevmapMap.hover``): the same rule on the compact
+    template ``values["hover"]`` (:data:`HOVER_LINES` lines at most: name, rank, the mapped
+    measure with its class in words, the tier)."""
+    columns = [decoded(c) for c in (*fixed, *values["columns"])]
+    return _filled(values["hover"], columns, i)
+
+
+#: The most lines a hover tooltip has (:func:`area_view`): the rest is in the popup (the
+#: exported map) or the profile (the app).
+HOVER_LINES = 5
 
 
 def _text(value: object) -> str:
@@ -536,7 +556,7 @@ def area_view(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
               classes_of: str | None = None, digest: str | None = None,
               settings: bool = True, measure: Measure = INDEX,
               always_named: Sequence[str] = (), year: int | None = None,
-              context: bool = True) -> MapView:
+              context: bool = True, hover_details: Sequence[str] = ()) -> MapView:
     """The :class:`MapView` of the needs map (see :func:`geo.maps.choropleth.build_map` for
     the arguments); ``settings=False`` leaves the settings out of the sources box (the
     app's map: the app shows them on its own page). ``measure`` is what colours the areas
@@ -544,10 +564,17 @@ def area_view(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
     need (``classify_on``, when given, is in need units too); ``always_named`` the area
     ids the page always labels (the top tier); ``year`` the data's year, in the subtitle;
     ``context``: the neighbouring kommuner and water drawn under the areas
-    (:mod:`geo.spatial.context`), with their lines in the legend."""
+    (:mod:`geo.spatial.context`), with their lines in the legend; ``hover_details`` the
+    columns of ``details`` the hover tooltip shows too (the tier).
+
+    The hover tooltip is compact (``values["hover"]``, :func:`hover_html`): the name, the
+    rank of how many, the mapped measure with its class in words, ``hover_details``; the
+    full detail (``values["template"]``, :func:`tooltip_html`) is the exported map's popup
+    and, in the app, the profile."""
     created = created or dt.date.today()
     n_ranked = int(result.score.notna().sum())
     fixed, columns, template = area_table(areas, n_ranked, details)
+    hover: list[list] = [["<b>{}</b>", 0], ["{}", 2], [f"Rang {{}} av {n_ranked}", 3]]
     ids = areas[AREA_ID].astype(str)
     display = area_display_geometry(areas, max_bytes=max_bytes)
     geoms = display.geometry.to_numpy()
@@ -559,6 +586,8 @@ def area_view(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
         classes = np.array([names.index(v) if v in names else -1 for v in shown])
         colours = [colour for _, colour in measure.colours]
         counts = class_counts(classes, len(names))
+        hover.append([f"{escape_text(measure.label)}: {{}}", len(fixed) + len(columns)])
+        columns.append([str(v) if v in names else "" for v in shown])
         legend = category_legend(measure, counts, int((classes < 0).sum()), extra)
     else:
         if measure.values is None:
@@ -582,7 +611,19 @@ def area_view(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
             columns.append([format_number(v) if not np.isnan(v) else "" for v in raw])
         template.insert(4, ["Klass: {}", len(fixed) + len(columns)])
         columns.append([f"{words[c]} ({spans[c]})" if c >= 0 else "" for c in classes])
+        # the score (column 4: after name, code, no-data note, rank) or the measure's value
+        value_column = 4 if measure is INDEX else len(fixed) + len(columns) - 2
+        unit = f" {escape_text(measure.unit)}" if measure.unit else ""
+        label = "Index" if measure is INDEX else escape_text(measure.label)
+        hover.append([f"{label}: {{}}{unit} ({{}})", value_column, len(fixed) + len(columns)])
+        columns.append([words[c] if c >= 0 else "" for c in classes])
 
+    if details is not None:
+        for name in hover_details:
+            if name in details.columns and name != measure.label:
+                line = next(line for line in template
+                            if line[0] == f"{escape_text(name)}: {{}}")
+                hover.append(line)
     if display.simplified:
         notes = [*notes, display.note()]
     position = pd.Series(np.arange(len(areas)), index=areas[AREA_ID].to_numpy())
@@ -605,6 +646,8 @@ def area_view(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
         "fill": encoded([colours[c] if c >= 0 else NO_DATA_COLOUR for c in classes]),
         "columns": [encoded(c) for c in columns],
         "template": template,
+        "hover": hover,
+        "order": rank_order(areas[RANK].to_numpy(dtype=float)),
         "outlines": outlines,
         "labels": label_order(areas[RANK].to_numpy(dtype=float), ids.isin(
             {str(a) for a in always_named}).to_numpy()),
@@ -617,6 +660,13 @@ def area_view(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
                                  settings=settings),
     }
     return MapView(shape, values, panels, tuple(foreign_names))
+
+
+def rank_order(rank: np.ndarray) -> list[int]:
+    """The rows by rank, most need first, areas without a rank last: the order in which
+    the arrow keys move between the areas (:file:`web/prevmap_map.js`)."""
+    key = np.where(np.isnan(rank), np.inf, rank)
+    return np.lexsort((np.arange(len(rank)), key)).tolist()
 
 
 def label_order(rank: np.ndarray, always: np.ndarray) -> dict[str, object]:

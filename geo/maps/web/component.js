@@ -23,13 +23,19 @@
   function select(idx) {
     selected = (idx === undefined) ? null : idx;
     if (!areas) { return; }
+    var focused = document.activeElement;   // outlined by the keyboard (prevmap_map.js)
+    if (!(focused && focused.matches && focused.matches(":focus-visible"))) { focused = null; }
     areas.eachLayer(function (l) {
       var mine = l.feature.properties.idx === selected;
-      if (mine) { l.setStyle(SELECTED_STYLE); l.bringToFront(); } else { areas.resetStyle(l); }
       var path = l.getElement && l.getElement();
       if (path) { path.classList.toggle("pm-selected", mine); }
+      if (path && path === focused) { return; }   // the keyboard's outline stays till blur
+      if (mine) { l.setStyle(SELECTED_STYLE); l.bringToFront(); } else { areas.resetStyle(l); }
     });
     document.body.setAttribute("data-selected", selected === null ? "" : String(selected));
+    if (selected !== null && !(focused && focused.closest && focused.closest(".leaflet-interactive"))) {
+      areas.prevmapRove(selected);   // Tab into the map lands on the chosen area
+    }
   }
 
   function send(type, data) {
@@ -111,7 +117,8 @@
         select(idx);     // seen at once, before the app's answer
         clicks += 1;
         send("streamlit:setComponentValue", {value: {idx: idx, n: clicks}, dataType: "json"});
-      }
+      },
+      onBlur: function () { select(selected); }    // the chosen one keeps its outline
     }).addTo(map);
     // The pointer leaving an area resets its style (prevmap_map.js): the chosen one keeps
     // its outline; under the pointer it keeps it too.

@@ -10,8 +10,18 @@
  *     columns, name and code, are numbered first). Formats and values
  *     arrive HTML-escaped (geo.maps.mapview.escape_text). A line is left out when one of
  *     its values is empty. geo.maps.mapview.tooltip_html is the same rule in Python
- *     (tested equal).
+ *     (tested equal). The hover tooltip fills the compact template ``hover`` (name, rank,
+ *     the mapped measure in words, tier: geo.maps.mapview.hover_html); the full
+ *     ``template`` is the detail a click or Enter opens (a popup in the exported map,
+ *     the profile in the app).
  * A new ranking restyles the layer in place (restyle): the borders stay in the browser.
+ *
+ * The hover tooltip is placed away from the map's edges and controls (placeTooltip): to
+ * the right of the pointer in the map's left half, to the left in its right half, below it
+ * in the top half, above it in the bottom half, and moved clear of the controls.
+ * The keyboard reaches the areas through one tab stop (a roving tabindex): the arrow keys
+ * move between the areas in rank order, Enter or Space does what a click does, + and -
+ * zoom; a hint says so while an area has the focus.
  */
 (function (root) {
   "use strict";
@@ -71,12 +81,14 @@
   /* The values of one ranking with their columns decoded, after the shape's fixed ones. */
   function prepare(values, fixed) {
     return {fill: column(values.fill), columns: (fixed || []).concat(values.columns).map(column),
-            template: values.template};
+            template: values.template, hover: values.hover || values.template,
+            order: values.order || null};
   }
 
-  function tooltip(prepared, i) {
+  /* Row i of a template (by default the full one), as geo.maps.mapview._filled. */
+  function tooltip(prepared, i, template) {
     var lines = [];
-    prepared.template.forEach(function (line) {
+    (template || prepared.template).forEach(function (line) {
       var shown = line.slice(1).map(function (c) { return prepared.columns[c][i]; });
       if (shown.some(function (v) { return v === "" || v === null || v === undefined; })) { return; }
       var k = 0;
@@ -85,8 +97,168 @@
     return lines.join("<br>");
   }
 
-  /* The areas' layer: filled from the values' fill column, a tooltip from its table, the
-   * border drawn thicker under the pointer; onClick(idx) on a click. */
+  /* Where the tooltip's box goes, in container pixels: beside the pointer ``p`` on the
+   * side with more room (right of it in the map's left half, below it in the top half),
+   * the other sides tried in turn when the box would cover a control or leave the map,
+   * and kept inside the map in any case. */
+  function placeTooltip(map, p, width, height) {
+    var size = map.getSize(), gap = 14, edge = 2;
+    var box = map.getContainer().getBoundingClientRect();
+    var avoid = Array.prototype.map.call(map.getContainer().querySelectorAll(
+      ".leaflet-control, .pm-tile-error, .pm-error, .pm-keys"), function (e) {
+        var r = e.getBoundingClientRect();
+        return [r.left - box.left, r.top - box.top, r.right - box.left, r.bottom - box.top];
+      }).filter(function (r) { return r[2] > r[0] && r[3] > r[1]; });
+    var right = p.x < size.x / 2, below = p.y < size.y / 2;
+    var tries = [[right, below], [!right, below], [right, !below], [!right, !below]];
+    function at(t) {
+      var x = t[0] ? p.x + gap : p.x - gap - width;
+      var y = t[1] ? p.y + gap : p.y - gap - height;
+      return [x, y];
+    }
+    function fits(q) {
+      var r = [q[0], q[1], q[0] + width, q[1] + height];
+      if (r[0] < edge || r[1] < edge || r[2] > size.x - edge || r[3] > size.y - edge) { return false; }
+      return !avoid.some(function (a) { return r[0] < a[2] && a[0] < r[2] && r[1] < a[3] && a[1] < r[3]; });
+    }
+    var q = null;
+    for (var k = 0; k < tries.length && !q; k++) { if (fits(at(tries[k]))) { q = at(tries[k]); } }
+    q = q || at(tries[0]);
+    return [Math.max(edge, Math.min(q[0], size.x - width - edge)),
+            Math.max(edge, Math.min(q[1], size.y - height - edge))];
+  }
+
+  /* A tooltip placed by placeTooltip (Leaflet's own "auto" only looks left or right). */
+  var PlacedTooltip = L.Tooltip.extend({
+    _setPosition: function (pos) {
+      var map = this._map, box = this._container;
+      var at = placeTooltip(map, map.layerPointToContainerPoint(pos), box.offsetWidth,
+                            box.offsetHeight);
+      L.DomUtil.setPosition(box, map.containerPointToLayerPoint(at).round());
+    }
+  });
+
+  var FOCUS_STYLE = {weight: 4, color: "#0b4fd1", opacity: 1};
+
+  /* The keyboard's way through ``layer``'s areas (see the header): one path in the tab
+   * order at a time. */
+  function keyboard(layer, state, options) {
+    var current = null, hint = null;
+    function paths() {
+      var out = {};
+      layer.eachLayer(function (l) { out[l.feature.properties.idx] = l; });
+      return out;
+    }
+    function order() {
+      var all = paths();
+      var rows = state.values.order || Object.keys(all).map(Number);
+      return rows.filter(function (i) { return all[i] && all[i].getElement && all[i].getElement(); });
+    }
+    /* The one path in the tab order: row i's (by default the current, else the first). */
+    function rove(i) {
+      var all = paths(), rows = order();
+      if (i === undefined || i === null || !all[i]) { i = (current !== null && all[current]) ? current : rows[0]; }
+      current = (i === undefined) ? null : i;
+      Object.keys(all).forEach(function (k) {
+        var el = all[k].getElement && all[k].getElement();
+        if (!el) { return; }
+        el.setAttribute("tabindex", Number(k) === current ? "0" : "-1");
+        el.setAttribute("role", "button");
+        el.setAttribute("aria-label", name(Number(k)));
+      });
+    }
+    function name(i) {
+      var text = document.createElement("div");
+      text.innerHTML = tooltip(state.values, i, state.values.hover).replace(/<br>/g, ". ");
+      return text.textContent;
+    }
+    function showHint(on) {
+      var map = layer._map;
+      if (!map) { return; }
+      if (!hint) {
+        hint = document.createElement("div");
+        hint.className = "pm-keys";
+        hint.setAttribute("role", "note");
+        hint.textContent = "Tangentbord: piltangenterna går mellan områdena i rangordning, " +
+          (options.onClick ? "Enter öppnar områdets profil" : "Enter visar allt om området") +
+          ", + och − zoomar, Tabb lämnar kartan.";
+        map.getContainer().appendChild(hint);
+      }
+      hint.style.display = on ? "block" : "none";
+    }
+    function move(step) {
+      var rows = order(), k = rows.indexOf(current);
+      var next = step === "first" ? rows[0] : step === "last" ? rows[rows.length - 1]
+        : rows[Math.max(0, Math.min(rows.length - 1, (k < 0 ? 0 : k + step)))];
+      var l = paths()[next];
+      if (!l) { return; }
+      rove(next);
+      var map = layer._map, bounds = l.getBounds();
+      if (map && !map.getBounds().contains(bounds.getCenter())) { map.panTo(bounds.getCenter()); }
+      l.getElement().focus({preventScroll: true});
+    }
+    function onKey(e, l) {
+      var key = e.key, idx = l.feature.properties.idx;
+      if (key === "Enter" || key === " " || key === "Spacebar") {
+        e.preventDefault();
+        activate(l, idx);
+      } else if (key === "ArrowRight" || key === "ArrowDown") { e.preventDefault(); move(1); }
+      else if (key === "ArrowLeft" || key === "ArrowUp") { e.preventDefault(); move(-1); }
+      else if (key === "Home") { e.preventDefault(); move("first"); }
+      else if (key === "End") { e.preventDefault(); move("last"); }
+      else if (key === "Escape") { layer._map.closePopup(); l.closeTooltip(); }
+      else if (key === "+" || key === "=") { e.preventDefault(); layer._map.zoomIn(); }
+      else if (key === "-" || key === "_") { e.preventDefault(); layer._map.zoomOut(); }
+    }
+    function activate(l, idx) {
+      if (options.onClick) { options.onClick(idx); }
+      else if (l.getPopup()) { l.openPopup(l.getBounds().getCenter()); }
+    }
+    function wire(l) {
+      var el = l.getElement && l.getElement();
+      if (!el || el.prevmapKeys) { return; }
+      el.prevmapKeys = true;
+      L.DomEvent.on(el, "keydown", function (e) { onKey(e, l); });
+      L.DomEvent.on(el, "focus", function () {
+        rove(l.feature.properties.idx);
+        // A press of the pointer focuses the path too: moved to the front between press
+        // and release, it would lose the click. Only the keyboard's focus is outlined.
+        if (!el.matches(":focus-visible")) { return; }
+        if (el.parentNode && el.parentNode.lastChild !== el) {
+          // In front, so that its outline shows whole; moving the element blurs it.
+          l.bringToFront();
+          el.focus({preventScroll: true});
+          return;
+        }
+        l.setStyle(FOCUS_STYLE);
+        el.classList.add("pm-focus");
+        showHint(true);
+      });
+      L.DomEvent.on(el, "blur", function () {
+        el.classList.remove("pm-focus");
+        layer.resetStyle(l);
+        if (options.onBlur) { options.onBlur(l); }
+        showHint(false);
+      });
+    }
+    layer.on("add", function () {
+      var map = layer._map;
+      // One tab stop for the map: the areas' roving path. Leaflet's own keyboard handler
+      // (arrows pan the map) would be a second; the zoom buttons and the attribution's
+      // link a third and fourth (+ and - zoom from an area instead).
+      if (map.keyboard) { map.keyboard.disable(); }
+      map.getContainer().setAttribute("tabindex", "-1");
+      map.getContainer().querySelectorAll(".leaflet-control-zoom a, .leaflet-control-attribution a")
+        .forEach(function (a) { a.setAttribute("tabindex", "-1"); });
+      layer.eachLayer(wire);
+      rove();
+    });
+    return {rove: rove, wire: wire};
+  }
+
+  /* The areas' layer: filled from the values' fill column, the compact tooltip from its
+   * table, the border drawn thicker under the pointer; onClick(idx) on a click (without
+   * it: a popup with the full detail); the keyboard's way (keyboard). */
   function areaLayer(shape, values, options) {
     var state = {values: prepare(values, shape.columns)};
     var all = features(shape.topology);
@@ -99,25 +271,48 @@
     var layer = L.geoJson(null, {
       style: style,
       onEachFeature: function (feature, l) {
-        l.bindTooltip(function () { return tooltip(state.values, feature.properties.idx); },
-                      {sticky: true, opacity: 1});
+        var idx = feature.properties.idx;
+        l.bindTooltip(new PlacedTooltip({sticky: true, opacity: 1, className: "pm-tooltip"}, l)
+          .setContent(function () { return tooltip(state.values, idx, state.values.hover); }));
         if (options.highlight) {
           l.on({mouseover: function (e) { e.target.setStyle(options.highlight); },
-                mouseout: function (e) { layer.resetStyle(e.target); }});
+                mouseout: function (e) {
+                  if (e.target.getElement() !== document.activeElement) { layer.resetStyle(e.target); }
+                }});
         }
         if (options.onClick) {
-          l.on("click", function () { options.onClick(feature.properties.idx); });
+          l.on("click", function () { options.onClick(idx); });
+        } else {
+          l.bindPopup(function () { return tooltip(state.values, idx); },
+                      {maxWidth: 320, className: "pm-popup"});
+          l.on("popupopen", function () { l.closeTooltip(); });
         }
       }
     });
     layer.addData({type: "FeatureCollection", features: all});
     layer.prevmapData = {type: "FeatureCollection", features: all};
+    var keys = keyboard(layer, state, options);
     layer.prevmapRestyle = function (next) {
       state.values = prepare(next, shape.columns);
       layer.setStyle(style);
+      keys.rove();
       if (layer.prevmapLabels) { layer.prevmapLabels.prevmapUpdate(next); }
     };
     layer.prevmapTooltip = function (i) { return tooltip(state.values, i); };
+    layer.prevmapHover = function (i) { return tooltip(state.values, i, state.values.hover); };
+    layer.prevmapRove = keys.rove;
+    return layer;
+  }
+
+  /* Keep ``layer``'s shapes out of the tab order (Leaflet's focus listeners for tooltips
+   * make chromium stop at every one): the map's one tab stop is the areas' (keyboard). */
+  function untabbable(layer) {
+    layer.on("add", function () {
+      layer.eachLayer(function (l) {
+        var el = l.getElement && l.getElement();
+        if (el) { el.setAttribute("tabindex", "-1"); }
+      });
+    });
     return layer;
   }
 
@@ -134,7 +329,7 @@
     layer.addData({type: "FeatureCollection", features: outline.idx.map(function (i, k) {
       return {type: "Feature", properties: {label: outline.labels[k]}, geometry: from[i].geometry};
     })});
-    return layer;
+    return untabbable(layer);
   }
 
   /* A layer from another source (comparisons, resources): points as small circles,
@@ -143,13 +338,13 @@
     var style = overlay.points
       ? {color: "#ffffff", weight: 1, fill: true, fillColor: overlay.colour, fillOpacity: 0.9}
       : {fill: false, color: overlay.colour, weight: 2.5, dashArray: "6 4"};
-    return L.geoJson(overlay.data, {
+    return untabbable(L.geoJson(overlay.data, {
       style: style,
       pointToLayer: function (feature, latlng) { return L.circleMarker(latlng, {radius: 5}); },
       onEachFeature: function (feature, l) {
         l.bindTooltip(feature.properties.label, {sticky: true});
       }
-    });
+    }));
   }
 
   /* The centroid of a feature's largest outer ring ([lat, lng]), where its name goes. */
@@ -356,5 +551,6 @@
                      overlayLayer: overlayLayer, labelLayer: labelLayer, centre: centre,
                      contextLayer: contextLayer,
                      watchTiles: watchTiles, watchAllTiles: watchAllTiles,
-                     prepare: prepare, tooltip: tooltip};
+                     prepare: prepare, tooltip: tooltip,
+                     placeTooltip: placeTooltip};
 })(window);
