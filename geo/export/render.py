@@ -110,7 +110,15 @@ def _browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=offline_switches())
+        try:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM),
+                                        args=offline_switches())
+        except Exception as err:   # playwright's own error: named, with what to do
+            raise RenderError(
+                f"webbläsaren chromium ('{CHROMIUM}') kunde inte startas. Åtgärd: installera "
+                "om den med .ci/install-chromium, eller ange en fungerande chromium i "
+                "miljövariabeln PREVMAP_CHROMIUM. Under tiden kan rapporten laddas ned som "
+                "HTML och skrivas ut som PDF från webbläsaren.") from err
         try:
             yield browser
         finally:

@@ -4,10 +4,11 @@ One map per choice of what to show: the composite index, the priority tier (cate
 one domain's score (:data:`CHOICES`, the report's maps) or any single indicator of the
 ranking (its value, unit and year; every key of :func:`geo.maps.analysis_map.map_choices`,
 as the web map). An indicator's value that is missing or hidden by disclosure control is
-never a class: its area is hatched grey, "Uppgift saknas/skyddad". The page holds, outside the map frame, the title, a
-subtitle (profile, data, year, real or synthetic), a legend in words with how many areas each
-class holds and what the classes are, and the sources with the date; inside it the areas,
-their names, a scale bar (matplotlib-scalebar) and a north arrow. No interactive controls.
+never a class: its area is hatched grey, "Uppgift saknas/skyddad". The page holds,
+outside the map frame, the title, a subtitle (profile, data, year, real or synthetic), a
+legend in words with how many areas each class holds and what the classes are, and the
+sources with the date; inside it the areas, their names, a scale bar (matplotlib-scalebar)
+and a north arrow. No interactive controls.
 
 The classes are those of the web map (:func:`geo.maps.mapview.classes_for`: five quantile
 classes, "femtedelar av områdena", with mapclassify's limits), coloured with its palette.
