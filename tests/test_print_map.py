@@ -20,8 +20,7 @@ from geo.analysis import Analysis, hidden_cells, published_values, run_analysis
 from geo.cli import main
 from geo.inputs import DEFAULT_PROFILE, load_inputs
 from geo.io.files import read_settings
-from geo.maps.mapview import classes_for
-from geo.maps.mapview import NO_DATA_COLOUR
+from geo.maps.mapview import NO_DATA_COLOUR, classes_for
 from geo.maps.print_map import (
     CHOICES,
     DPI,

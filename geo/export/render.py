@@ -115,7 +115,7 @@ def _browser() -> Iterator[Any]:
                                         args=offline_switches())
         except Exception as err:   # playwright's own error: named, with what to do
             raise RenderError(
-                f"webbläsaren chromium ('{CHROMIUM}') kunde inte startas. Åtgärd: installera "
+                f"webbläsaren chromium på {CHROMIUM} kunde inte startas. Åtgärd: installera "
                 "om den med .ci/install-chromium, eller ange en fungerande chromium i "
                 "miljövariabeln PREVMAP_CHROMIUM. Under tiden kan rapporten laddas ned som "
                 "HTML och skrivas ut som PDF från webbläsaren.") from err
