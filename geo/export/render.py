@@ -135,7 +135,10 @@ def _page(browser: Any, html: bytes, viewport: dict[str, int] | None = None) -> 
             page.route("**/*", lambda route: route.continue_()
                        if route.request.url.startswith(("file:", "data:")) else route.abort())
             page.goto(path.as_uri(), wait_until="load")
-            page.wait_for_timeout(SETTLE_MS)
+            if b"<script" in html or b"<iframe" in html:
+                # a map page draws after "load"; the printed report (its maps are images,
+                # loaded by then, and it has no script) needs no pause
+                page.wait_for_timeout(SETTLE_MS)
             yield page
         finally:
             page.close()
