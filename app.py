@@ -139,12 +139,12 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import replace
-from functools import partial
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import pandas as pd
 from streamlit.delta_generator import DeltaGenerator
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from geo import sources
 from geo.analysis import (
@@ -155,12 +155,12 @@ from geo.analysis import (
     run_analysis,
 )
 from geo.cache import LRUCache, digest_of
-from geo.export.formats import FORMATS, ExportOptions
+from geo.export.formats import FORMATS, ExportFormat, ExportOptions
 from geo.export.quality_views import quality_view, robustness_view
 from geo.export.render import renderer_missing
 from geo.export.tables import ranking_table
 from geo.export.template import TEMPLATE_FORMATS, template_bytes
-from geo.export.text import failure_text, md_text
+from geo.export.text import failure_text, md_text, technical_details
 from geo.export.views import (
     against_kommun,
     agreement_views,
@@ -1584,23 +1584,78 @@ def show_downloads(analysis: Analysis, tiles: str | None) -> None:
     # One button per format of geo.export.formats, in two rows of four. The files are made
     # when a button is clicked, not on every rerun, by the same writers as `prevmap export`.
     # The map is built anew by its writer (folium adds to a map each time it is
-    # rendered). A download does not rerun the app (on_click="ignore"):
-    # nothing on the page changes. A failure inside a download's callable never reaches
-    # the page, so a machine without chromium gets those buttons disabled and the reason
-    # shown instead.
+    # rendered). A download does not rerun the app (on_click="ignore"): nothing on the
+    # page changes, unless the file could not be made (download_writer). A machine
+    # without chromium gets those buttons disabled and the reason shown instead.
+    failures = st.session_state.setdefault("download_failures", {})
+    for message, details in failures.values():
+        show_failure(st, message, details)
+    failures.clear()
     no_renderer = renderer_missing()
-    options = ExportOptions(tiles=tiles)
+    # The maps show what "Kartan visar" shows on screen (the overview of a län has no
+    # such choice: its downloads show the index)
+    choices = map_choices(analysis)
+    show = st.session_state.get("map_show")
+    show = show if show in choices else "index"
+    options = ExportOptions(tiles=tiles, show=show)
     columns = [c for _ in range(0, len(FORMATS), 4) for c in st.columns(4)]
     for column, fmt in zip(columns, FORMATS, strict=False):
-        column.download_button(fmt.label, partial(fmt.write, analysis, options),
-                               on_click="ignore", file_name=fmt.name(), mime=fmt.mime,
+        label = fmt.shown_label(choices[show])
+        column.download_button(label, download_writer(fmt, label, analysis, options, failures),
+                               on_click="ignore", file_name=fmt.shown_name(show, choices[show]),
+                               mime=fmt.mime,
                                disabled=fmt.needs_chromium and no_renderer is not None,
                                help=fmt.help)
+    st.caption(md_text(f"Kartorna (HTML, PNG, SVG och PDF) visar det du valt under ”Kartan "
+                       f"visar”: {choices[show]}. Rapporten och Excel-filen gäller hela "
+                       "analysen; rapporten som PDF har en karta för index, prioritet och "
+                       "varje domän."))
     if no_renderer:
         st.caption(md_text(f"Rapporten som PDF kan inte skapas på den här datorn: {no_renderer}"))
     # The digest of the inputs and settings, which every downloaded file records in full.
     st.caption(md_text(f"Indata (SHA-256): {analysis.digest[:12]}…, som i varje nedladdad "
                        "fil. Källor: " + "; ".join(s.label() for s in analysis.sources)))
+
+
+def download_writer(fmt: ExportFormat, label: str, analysis: Analysis, options: ExportOptions,
+                    failures: dict[str, tuple[str, str]]) -> Callable[[], bytes]:
+    """The callable a download button runs when clicked, in a thread of its own after the
+    page was drawn: Streamlit shows only "Failed to generate file for download" beside the
+    button when it raises. A failure is kept in ``failures`` (the session's), in Swedish with
+    what to do and its technical details apart, and the session is run again, so that the
+    page shows it (:func:`show_downloads`)."""
+    ctx = get_script_run_ctx()
+
+    def write() -> bytes:
+        try:
+            return fmt.write(analysis, options)
+        except Exception as err:  # every failure reaches the user, then Streamlit's note
+            message, details = failure_text(err, f"Filen ”{label}” kunde inte skapas")
+            if isinstance(err, PrevmapError) and err.__cause__ is not None:
+                details = "\n".join(d for d in (details, technical_details(err)) if d)
+            if not isinstance(err, PrevmapError):
+                message += (" Du kan ladda ned kartan eller rapporten i ett annat format "
+                            "under tiden (t.ex. rapporten som HTML, som kan skrivas ut "
+                            "som PDF från webbläsaren).")
+            failures[fmt.key] = (message, details)
+            rerun_session(ctx)
+            raise
+    return write
+
+
+def rerun_session(ctx: Any) -> None:
+    """Runs the session of ``ctx`` (a ScriptRunContext) again from a thread that is not its
+    script's (a download's): ``st.rerun`` works only inside a run. Streamlit (1.67) has no
+    public call for it; without the session (a test without a server) nothing happens and
+    the failure shows on the user's next action."""
+    from streamlit.runtime import Runtime
+
+    if ctx is None or not Runtime.exists():
+        return
+    sessions = getattr(Runtime.instance(), "_session_mgr", None)
+    info = sessions.get_active_session_info(ctx.session_id) if sessions is not None else None
+    if info is not None:
+        info.session.request_rerun(None)
 
 
 # Streamlit runs this file as __main__. A reading child of the fork server

@@ -66,9 +66,8 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--tiles", help="bakgrundskarta (t.ex. OpenStreetMap); standard: ingen")
     exp.add_argument("--visa", default="index", metavar="VAD",
                      help="vad kartan visar: index (standard), prioritet, en domän (t.ex. "
-                          "socioekonomi) eller en indikators id; kartan för utskrift (--out "
-                          ".png/.svg/.pdf, --png, --svg, --karta-pdf) visar index, prioritet "
-                          "eller en domän")
+                          "socioekonomi) eller en indikators id, i HTML-kartan som i kartan för "
+                          "utskrift (--out .png/.svg/.pdf, --png, --svg, --karta-pdf)")
     cmp = exp.add_argument_group("jämförelser (ingår inte i indexet)")
     cmp.add_argument("--utsatta", type=Path,
                      help="polisens utsatta områden (GeoPackage, GeoJSON eller zippad "

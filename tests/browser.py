@@ -47,16 +47,17 @@ requires_browser = pytest.mark.skipif(browser_missing() is not None,
 
 
 @contextmanager
-def served_app(cache: Path) -> Iterator[str]:
+def served_app(cache: Path, env: dict[str, str] | None = None) -> Iterator[str]:
     """The app served by ``streamlit run`` on a free local port, offline (PREVMAP_OFFLINE),
-    with its cache in ``cache``; yields its address once it answers."""
+    with its cache in ``cache`` and ``env`` added to its environment; yields its address
+    once it answers."""
     import os
     import sys
 
     from servers import free_port, started
 
     port = free_port()
-    env = {**os.environ, "PREVMAP_OFFLINE": "1", "PREVMAP_CACHE": str(cache)}
+    env = {**os.environ, "PREVMAP_OFFLINE": "1", "PREVMAP_CACHE": str(cache), **(env or {})}
     url = f"http://127.0.0.1:{port}"
     with started([sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "app.py"),
                   "--server.port", str(port), "--server.headless", "true",

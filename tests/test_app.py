@@ -480,8 +480,8 @@ def test_without_chromium_the_report_pdf_is_disabled_with_the_reason(monkeypatch
     monkeypatch.setattr("geo.export.render.CHROMIUM", Path("/saknas/chromium"))
     at = demo_app()
     assert not at.exception
-    buttons = {b.proto.label: b.proto for b in at.get("download_button")
-               if b.proto.label not in TEMPLATE_LABELS}
+    buttons = {b.proto.label.split(":")[0]: b.proto for b in at.get("download_button")
+               if b.proto.label not in TEMPLATE_LABELS}   # "Karta (PNG): Sammanvägt behov"
     assert buttons["Rapport (PDF)"].disabled
     # the print maps are drawn by matplotlib, without a browser
     assert not buttons["Karta (PNG)"].disabled and not buttons["Karta (PDF)"].disabled
@@ -496,7 +496,7 @@ def test_with_chromium_pdf_and_png_are_offered(app):
 
     if renderer_missing():
         pytest.skip(renderer_missing())
-    buttons = {b.proto.label: b.proto for b in app.get("download_button")}
+    buttons = {b.proto.label.split(":")[0]: b.proto for b in app.get("download_button")}
     assert not buttons["Rapport (PDF)"].disabled and not buttons["Karta (PNG)"].disabled
     assert not any("Rapporten som PDF kan inte skapas" in md_source(c.value)
                    for c in app.caption)
@@ -521,8 +521,11 @@ def test_the_downloads_are_the_export_registry_with_the_command_lines_bytes(monk
     at = demo_app()
     assert not at.exception
     buttons = [b.proto for b in at.get("download_button") if b.proto.label not in TEMPLATE_LABELS]
-    assert [b.label for b in buttons] == [f.label for f in FORMATS]
-    files = {b.label: made[b.deferred_file_id] for b in buttons if b.deferred_file_id}
+    # the maps say what they show: the index, until another choice is made
+    labels = [f.shown_label("Sammanvägt behov") for f in FORMATS]
+    assert [b.label for b in buttons] == labels
+    files = {b.label.split(":")[0]: made[b.deferred_file_id] for b in buttons
+             if b.deferred_file_id}
     for fmt in FORMATS:
         if fmt.label in files:          # PDF and PNG are disabled without chromium
             assert files[fmt.label][1:] == (fmt.mime, fmt.name()), fmt.key

@@ -16,14 +16,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from geo.analysis import Analysis, run_analysis
+from geo.analysis import Analysis, hidden_cells, published_values, run_analysis
 from geo.cli import main
 from geo.inputs import DEFAULT_PROFILE, load_inputs
 from geo.io.files import read_settings
-from geo.maps.mapview import classes_for
+from geo.maps.mapview import NO_DATA_COLOUR, classes_for
 from geo.maps.print_map import (
     CHOICES,
     DPI,
+    HIDDEN_WORDS,
     PAPERS,
     PrintMapError,
     build_print_map,
@@ -156,9 +157,6 @@ def test_prevmap_export_refuses_a_wrong_choice_naming_the_valid_ones(tmp_path, c
     err = capsys.readouterr().err
     assert "kartan kan inte visa 'allt' (--visa)" in err
     assert "Välj en av: index, prioritet, socioekonomi" in err
-    # an indicator: the web map shows it, the print map names what it can show
-    assert main(["export", "--out", str(tmp_path / "k.png"), "--visa", "lag_ek_standard"]) == 2
-    assert "Välj ett av: index, prioritet, psykisk_ohalsa" in capsys.readouterr().err
     assert not (tmp_path / "k.png").exists()
     # a domain the real data do not have: exit 2, naming those they have
     assert main(["export", "--out", str(tmp_path / "k.png"), "--visa", "skola"]) == 2
@@ -201,3 +199,62 @@ def test_names_that_cannot_all_fit_keep_the_most_need(analysis, monkeypatch):
     assert all(not overlaps(a, b) for a, b in combinations(boxes, 2))
     top = analysis.joined.sort_values(SCORE, ascending=False)[AREA_ID].astype(str).iloc[0]
     assert crowded.labels[0].area_id == top
+
+
+def test_an_indicator_is_mapped_by_its_published_value_with_unit_and_year(analysis):
+    """A single indicator, as the web map shows it: classed on its value (need: value ×
+    direction), its unit and year in the heading; a value hidden by disclosure control is
+    never a class but hatched grey, counted as "Uppgift saknas/skyddad"."""
+    hidden = hidden_cells(analysis)["missbruksinsats_unga"]
+    assert hidden.any(), "the demo hides some of this indicator's values"
+    made = build_print_map(analysis, "missbruksinsats_unga", created=CREATED)
+    ind = analysis.inputs.catalogue["missbruksinsats_unga"]
+    assert made.legend.heading == (f"Indikator: {ind.name} ({ind.unit}), "
+                                   f"år {analysis.inputs.year}")
+    ids = list(analysis.joined[AREA_ID])
+    value = published_values(analysis)["missbruksinsats_unga"].reindex(ids)
+    rows = {words: n for _, words, n, _ in made.legend.rows}
+    assert rows[HIDDEN_WORDS] == int(value.isna().sum()) >= int(hidden.sum())
+    fill = np.array(made.fill)
+    assert set(fill[value.isna().to_numpy()]) == {NO_DATA_COLOUR}
+    assert NO_DATA_COLOUR not in set(fill[value.notna().to_numpy()])
+    # the class with most need holds the largest published values
+    top = made.legend.rows[0]
+    assert top[1] == "Högst behov" and top[3].endswith(f"{ind.unit}")
+    assert set(value[fill == top[0]]) == set(value.nlargest(top[2]))
+    svg = made.to_bytes("svg").decode("utf-8")
+    assert HIDDEN_WORDS in svg and ind.name in svg and "<pattern" in svg   # the hatching
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "print_map_indicator_hidden.png").write_bytes(made.to_bytes("png"))
+
+
+def test_an_indicator_where_lower_is_more_need_puts_the_lowest_values_first(analysis):
+    ind = analysis.inputs.catalogue["fritidsdeltagande"]
+    assert ind.direction == -1
+    made = build_print_map(analysis, "fritidsdeltagande", created=CREATED)
+    value = published_values(analysis)["fritidsdeltagande"].reindex(
+        list(analysis.joined[AREA_ID]))
+    colour, words, n, limits = made.legend.rows[0]
+    assert words == "Högst behov"
+    assert set(value[np.array(made.fill) == colour]) == set(value.nsmallest(n))
+    assert "lägre värde = större behov" in made.legend.how
+    low, high = (float(v.replace(",", ".").replace("\u2212", "-"))
+                 for v in re.findall(r"[\d,]+", limits)[:2])
+    assert low <= high and value.min() == pytest.approx(low, abs=0.01)
+
+
+@pytest.mark.parametrize("fmt", ["png", "pdf", "svg"])
+def test_prevmap_export_draws_an_indicator_on_paper(tmp_path, capsys, fmt):
+    """``--visa <indicator>`` on the defaults a user gets (SCB's open statistics)."""
+    out = tmp_path / f"karta.{fmt}"
+    assert main(["export", "--out", str(out), "--visa", "lag_ek_standard"]) == 0, \
+        capsys.readouterr().err
+    data = out.read_bytes()
+    assert data.startswith({"png": b"\x89PNG", "pdf": b"%PDF-", "svg": b"<?xml"}[fmt])
+    if fmt == "svg":
+        text = data.decode("utf-8")
+        assert "Kartan visar: Indikator:" in text and "Högst behov" in text
+        assert "Verkliga data" in text
+    if fmt == "png":
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / "print_map_huddinge_indicator.png").write_bytes(data)

@@ -65,9 +65,38 @@ class ExportFormat:
     option: str | None = None
     option_help: str | None = None
     suffix: str | None = None
+    follows_map: bool = False    # shows ExportOptions.show (the map choice), not the whole
 
     def name(self, stem: str = "prevmap") -> str:
         return self.file_name.format(stem=stem)
+
+    def shown_name(self, show: str, shown: str, stem: str = "prevmap") -> str:
+        """The file name of a map showing ``show`` (a key of
+        :func:`geo.maps.analysis_map.map_choices`, ``shown`` its Swedish label): the
+        index's map keeps :meth:`name`, any other choice adds its words
+        ("prevmap_karta_kriminalitet.png"). Other formats keep :meth:`name`."""
+        name = self.name(stem)
+        if not self.follows_map or show == "index":
+            return name
+        base, dot, ext = name.rpartition(".")
+        return f"{base}_{choice_slug(shown)}{dot}{ext}"
+
+    def shown_label(self, shown: str) -> str:
+        """The button's label of a map showing ``shown`` ("Karta (PNG): Domän: Kriminalitet");
+        other formats keep :attr:`label`."""
+        return f"{self.label}: {shown}" if self.follows_map else self.label
+
+
+_FOLD = str.maketrans("åäöéüÅÄÖÉÜ", "aaoeuAAOEU")
+
+
+def choice_slug(shown: str, limit: int = 40) -> str:
+    """A map choice's Swedish label as a file name part: without its kind ("Domän: ",
+    "Indikator: "), lower case, å ä ö as a a o, other characters as "_", at most ``limit``
+    characters ("Domän: Psykisk ohälsa" -> "psykisk_ohalsa")."""
+    words = shown.split(": ", 1)[-1].translate(_FOLD).lower()
+    slug = "_".join("".join(c if c.isascii() and c.isalnum() else " " for c in words).split())
+    return slug[:limit].rstrip("_") or "karta"
 
 
 def _report(analysis: Analysis, o: ExportOptions) -> bytes:
@@ -128,7 +157,8 @@ MAP = ExportFormat(
     "karta", "Karta (HTML)", "prevmap_karta.html", "text/html",
     _map,
     help="Fungerar utan internet: kartbiblioteket finns i filen.",
-    option=OUT, option_help="HTML-kartan som ska skrivas")
+    option=OUT, option_help="HTML-kartan som ska skrivas",
+    follows_map=True)
 REPORT = ExportFormat(
     "rapport", "Rapport (HTML)", "prevmap_rapport.html", "text/html", _report,
     help="En fil: karta, rangordning, områdesprofiler, metod, källor och inställningar. "
@@ -158,15 +188,18 @@ PNG = ExportFormat(
     "png", "Karta (PNG)", "prevmap_karta.png", "image/png", _print_map("png"),
     help="Karta för utskrift, 300 dpi: namn på områdena, teckenförklaring i ord, "
          "skalstock, norrpil, källor och datum.",
-    option="--png", option_help="också kartan för utskrift som PNG-bild (300 dpi)")
+    option="--png", option_help="också kartan för utskrift som PNG-bild (300 dpi)",
+    follows_map=True)
 SVG = ExportFormat(
     "svg", "Karta (SVG)", "prevmap_karta.svg", "image/svg+xml", _print_map("svg"),
     help="Karta för utskrift som vektorbild, att redigera vidare.",
-    option="--svg", option_help="också kartan för utskrift som SVG (vektorbild)")
+    option="--svg", option_help="också kartan för utskrift som SVG (vektorbild)",
+    follows_map=True)
 MAP_PDF = ExportFormat(
     "karta_pdf", "Karta (PDF)", "prevmap_karta.pdf", "application/pdf", _print_map("pdf"),
     help="Karta för utskrift på en sida (A4 eller A3).",
-    option="--karta-pdf", option_help="också kartan för utskrift som PDF på en sida")
+    option="--karta-pdf", option_help="också kartan för utskrift som PDF på en sida",
+    follows_map=True)
 SETTINGS = ExportFormat(
     "installningar", "Inställningar (TOML)", "prevmap_installningar.toml", "application/toml",
     _settings, suffix=".settings.toml")

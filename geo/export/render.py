@@ -110,7 +110,15 @@ def _browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=offline_switches())
+        try:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM),
+                                        args=offline_switches())
+        except Exception as err:   # playwright's own error: named, with what to do
+            raise RenderError(
+                f"webbläsaren chromium på {CHROMIUM} kunde inte startas. Åtgärd: installera "
+                "om den med .ci/install-chromium, eller ange en fungerande chromium i "
+                "miljövariabeln PREVMAP_CHROMIUM. Under tiden kan rapporten laddas ned som "
+                "HTML och skrivas ut som PDF från webbläsaren.") from err
         try:
             yield browser
         finally:
@@ -127,7 +135,10 @@ def _page(browser: Any, html: bytes, viewport: dict[str, int] | None = None) -> 
             page.route("**/*", lambda route: route.continue_()
                        if route.request.url.startswith(("file:", "data:")) else route.abort())
             page.goto(path.as_uri(), wait_until="load")
-            page.wait_for_timeout(SETTLE_MS)
+            if b"<script" in html or b"<iframe" in html:
+                # a map page draws after "load"; the printed report (its maps are images,
+                # loaded by then, and it has no script) needs no pause
+                page.wait_for_timeout(SETTLE_MS)
             yield page
         finally:
             page.close()

@@ -9,7 +9,13 @@ from dataclasses import replace
 import folium
 import pandas as pd
 
-from geo.analysis import TIER, Analysis, robustness_columns, robustness_details
+from geo.analysis import (
+    TIER,
+    Analysis,
+    published_values,
+    robustness_columns,
+    robustness_details,
+)
 from geo.maps.choropleth import page_from_view
 from geo.maps.legend import Measure
 from geo.maps.mapview import INDEX, MapView, area_view
@@ -64,8 +70,10 @@ def map_measure(analysis: Analysis, show: str = SHOW_INDEX) -> Measure:
         return Measure(show, choices[show], values=result.domain_scores[show],
                        note="domänpoäng, högre = större behov")
     ind = analysis.inputs.catalogue[show]
+    # as every output publishes it: a value hidden by disclosure control is missing (the
+    # ranking computed with its band's midpoint, which is never shown)
     side = "högre" if ind.direction > 0 else "lägre"
-    return Measure(show, ind.name, values=result.values[show], direction=ind.direction,
+    return Measure(show, ind.name, values=published_values(analysis)[show], direction=ind.direction,
                    unit=ind.unit, note=", ".join(p for p in (when, f"{side} värde = större behov")
                                                  if p))
 

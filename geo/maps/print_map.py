@@ -1,10 +1,14 @@
 """Static print maps for the decision document: PNG, SVG and PDF, A4 or A3, 300 dpi.
 
-One map per choice of what to show (:data:`CHOICES`): the composite index, the priority tier
-(categorical) or one domain's score. The page holds, outside the map frame, the title, a
-subtitle (profile, data, year, real or synthetic), a legend in words with how many areas each
-class holds and what the classes are, and the sources with the date; inside it the areas,
-their names, a scale bar (matplotlib-scalebar) and a north arrow. No interactive controls.
+One map per choice of what to show: the composite index, the priority tier (categorical),
+one domain's score (:data:`CHOICES`, the report's maps) or any single indicator of the
+ranking (its value, unit and year; every key of :func:`geo.maps.analysis_map.map_choices`,
+as the web map). An indicator's value that is missing or hidden by disclosure control is
+never a class: its area is hatched grey, "Uppgift saknas/skyddad". The page holds,
+outside the map frame, the title, a subtitle (profile, data, year, real or synthetic), a
+legend in words with how many areas each class holds and what the classes are, and the
+sources with the date; inside it the areas, their names, a scale bar (matplotlib-scalebar)
+and a north arrow. No interactive controls.
 
 The classes are those of the web map (:func:`geo.maps.mapview.classes_for`: five quantile
 classes, "femtedelar av områdena", with mapclassify's limits), coloured with its palette.
@@ -51,7 +55,8 @@ if TYPE_CHECKING:
     from geo.analysis import Analysis
 
 INDEX, TIER = "index", "prioritet"
-#: What a print map can show: the index, the priority tier, each domain (its key).
+#: The print maps of the report: the index, the priority tier, each domain (its key). A
+#: single print map also shows any indicator of the ranking (its id, :func:`check_choice`).
 CHOICES: tuple[str, ...] = (INDEX, TIER, *DOMAINS)
 #: Paper sizes in millimetres (short side, long side).
 PAPERS: dict[str, tuple[float, float]] = {"A4": (210.0, 297.0), "A3": (297.0, 420.0)}
@@ -73,6 +78,9 @@ MAX_LABELS = {"A4": 40, "A3": 70}
 LABEL_SIZE = 6.5
 #: At most this many neighbouring kommuner named on a page (the largest part first).
 MAX_CONTEXT_LABELS = 15
+#: An indicator's value that is missing or hidden (disclosure control): hatched grey.
+HIDDEN_WORDS = "Uppgift saknas/skyddad"
+HIDDEN_HATCH = "////"
 LABEL_PAD = 0.15     # the pale box around a name, in font sizes
 
 
@@ -80,11 +88,19 @@ class PrintMapError(PrevmapError):
     title = "Kartan för utskrift kunde inte göras"
 
 
-def check_choice(choice: str) -> str:
-    """``choice`` if a print map can show it; else an error naming the valid choices."""
-    if choice not in CHOICES:
+def check_choice(choice: str, analysis: Analysis | None = None) -> str:
+    """``choice`` if a print map can show it: one of :data:`CHOICES`, or with ``analysis``
+    any key of its web map's choices (:func:`geo.maps.analysis_map.map_choices`: also each
+    indicator of the ranking); else an error naming the valid choices."""
+    if analysis is not None:
+        from geo.maps.analysis_map import map_choices
+
+        valid = tuple(map_choices(analysis))
+    else:
+        valid = CHOICES
+    if choice not in valid:
         raise PrintMapError(f"okänt val av vad kartan visar: {choice!r}. Välj ett av: "
-                            + ", ".join(CHOICES) + ".")
+                            + ", ".join(valid) + ".")
     return choice
 
 
@@ -155,28 +171,43 @@ def _values(analysis: Analysis, choice: str, ids: pd.Index) -> pd.Series:
     return scores[choice].reindex(ids).astype(float)
 
 
-def _class_legend(values: pd.Series, heading: str) -> tuple[list[str], Legend, np.ndarray]:
+def _class_legend(values: pd.Series, heading: str, *, direction: int = 1, unit: str = "",
+                  higher: str = "högre = större behov", missing: str = "Saknar data",
+                  ) -> tuple[list[str], Legend, np.ndarray]:
     """Colours per area, the legend, and the order of need (most first) of a numeric map:
-    the web map's five quantile classes."""
-    scores = values.to_numpy(dtype=float)
+    the web map's five quantile classes of ``values × direction`` (larger = more need),
+    their limits in ``values``' own terms (with ``unit``); an area without a value is grey
+    and counted under ``missing``."""
+    scores = values.to_numpy(dtype=float) * direction
     classes, bins = classes_for(scores, "quantiles", 5)
     colours = _colours(len(bins))
     words = CLASS_WORDS[len(bins)] if len(bins) in CLASS_WORDS else tuple(
         f"Klass {i + 1}" for i in range(len(bins)))
     rows, lower = [], float(np.nanmin(scores)) if len(bins) else np.nan
+    suffix = f" {unit}" if unit else ""
     for i, upper in enumerate(bins):
         n = int((classes == i).sum())
+        low, high = sorted((lower * direction, upper * direction))
         rows.append((colours[i], words[i], n,
-                     f"värde {format_number(lower)} – {format_number(upper)}"))
+                     f"värde {format_number(low)} – {format_number(high)}{suffix}"))
         lower = upper
     rows.reverse()
     if (classes < 0).any():
-        rows.append((NO_DATA_COLOUR, "Saknar data", int((classes < 0).sum()), ""))
+        rows.append((NO_DATA_COLOUR, missing, int((classes < 0).sum()), ""))
     how = (f"{len(bins)} klasser med lika många områden i varje (femtedelar av områdena)"
            if len(bins) == 5 else f"{len(bins)} klasser efter värdet")
     fill = [colours[c] if c >= 0 else NO_DATA_COLOUR for c in classes]
-    order = np.argsort(np.where(np.isnan(scores), -np.inf, -scores), kind="stable")
-    return fill, Legend(heading, how + ", högre = större behov", tuple(rows)), order
+    # most need first, the areas without a value last
+    order = np.argsort(np.where(np.isnan(scores), np.inf, -scores), kind="stable")
+    return fill, Legend(heading, f"{how}, {higher}", tuple(rows)), order
+
+
+def _indicator_values(analysis: Analysis, choice: str, ids: pd.Index) -> pd.Series:
+    """An indicator's values per area id as every output publishes them: a value hidden
+    by disclosure control is missing (:func:`geo.analysis.published_values`)."""
+    from geo.analysis import published_values
+
+    return published_values(analysis)[choice].reindex(ids).astype(float)
 
 
 def _tier_legend(analysis: Analysis, ids: pd.Index) -> tuple[list[str], Legend, np.ndarray]:
@@ -207,19 +238,29 @@ def _subtitle(analysis: Analysis, heading: str) -> str:
     return " · ".join(parts)
 
 
-def _heading(choice: str) -> str:
+def _heading(analysis: Analysis, choice: str) -> str:
     if choice == INDEX:
         return "Sammanvägt behov (index)"
     if choice == TIER:
         return "Prioritet"
-    return f"Domän: {DOMAINS[choice]}"
+    if choice in DOMAINS:
+        return f"Domän: {DOMAINS[choice]}"
+    ind = analysis.inputs.catalogue[choice]
+    year = analysis.inputs.year
+    return (f"Indikator: {ind.name}" + (f" ({ind.unit})" if ind.unit else "")
+            + (f", år {year}" if year is not None else ""))
+
+
+def _is_indicator(analysis: Analysis, choice: str) -> bool:
+    return choice not in CHOICES and choice in analysis.result.values.columns
 
 
 def build_print_map(analysis: Analysis, choice: str = INDEX, *, paper: str = "A4",
                     created: dt.date | None = None) -> PrintMap:
-    """The print map of ``analysis`` showing ``choice`` (:data:`CHOICES`) on ``paper``
-    (A4 or A3), in landscape when the areas are wider than tall."""
-    check_choice(choice)
+    """The print map of ``analysis`` showing ``choice`` (:data:`CHOICES` or an indicator's
+    id, :func:`check_choice`) on ``paper`` (A4 or A3), in landscape when the areas are
+    wider than tall."""
+    check_choice(choice, analysis)
     check_paper(paper)
     import matplotlib
 
@@ -231,9 +272,18 @@ def build_print_map(analysis: Analysis, choice: str = INDEX, *, paper: str = "A4
     created = created or dt.date.today()
     areas: gpd.GeoDataFrame = analysis.joined.to_crs(CRS).reset_index(drop=True)
     ids = pd.Index(areas[AREA_ID].astype(str))
-    heading = _heading(choice)
+    heading = _heading(analysis, choice)
+    hatched = np.zeros(len(ids), dtype=bool)
     if choice == TIER:
         fill, legend, order = _tier_legend(analysis, ids)
+    elif _is_indicator(analysis, choice):
+        ind = analysis.inputs.catalogue[choice]
+        values = _indicator_values(analysis, choice, ids)
+        fill, legend, order = _class_legend(
+            values, heading, direction=ind.direction, unit=ind.unit,
+            higher=("högre" if ind.direction > 0 else "lägre") + " värde = större behov",
+            missing=HIDDEN_WORDS)
+        hatched = values.isna().to_numpy()
     else:
         fill, legend, order = _class_legend(_values(analysis, choice, ids), heading)
 
@@ -241,8 +291,10 @@ def build_print_map(analysis: Analysis, choice: str = INDEX, *, paper: str = "A4
     landscape = (maxx - minx) >= (maxy - miny)
     short, long_ = PAPERS[paper]
     width, height = ((long_, short) if landscape else (short, long_))
+    # No Agg canvas while geopandas plots: each of its plot calls asks the canvas to
+    # draw_idle, which Agg does at once, the whole 300 dpi page (half the time of a map
+    # was spent so); the base canvas ignores it. Agg is attached before the names are placed.
     fig = Figure(figsize=(width / MM_PER_INCH, height / MM_PER_INCH), dpi=DPI)
-    FigureCanvasAgg(fig)
     scale = short / PAPERS["A4"][0]              # type sizes grow with the paper
     margin = 12.0 / width, 12.0 / height
     legend_w = 0.27 if landscape else 0.0
@@ -261,24 +313,27 @@ def build_print_map(analysis: Analysis, choice: str = INDEX, *, paper: str = "A4
     ax = fig.add_axes((margin[0], bottom, 1 - 2 * margin[0] - legend_w, top - bottom))
 
     pad = 0.03 * max(maxx - minx, maxy - miny)
-    limits = (minx - pad, miny - pad, maxx + pad, maxy + pad)
-    context = _context(areas, limits)
+    frame = (minx - pad, miny - pad, maxx + pad, maxy + pad)
+    context = _context(areas, frame)
     _draw_context(ax, context)
     areas.plot(ax=ax, color=fill, edgecolor="#ffffff", linewidth=0.5, zorder=2)
+    if hatched.any():      # missing or hidden: hatched grey, never a class
+        areas[hatched].plot(ax=ax, facecolor=NO_DATA_COLOUR, edgecolor="#888888",
+                            hatch=HIDDEN_HATCH, linewidth=0.3, zorder=2)
     areas.dissolve().boundary.plot(ax=ax, color="#444444", linewidth=0.8, zorder=3)
     ax.set_aspect("equal")
-    ax.set_xlim(limits[0], limits[2])
-    ax.set_ylim(limits[1], limits[3])
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.set_xlabel("")
-    ax.set_ylabel("")
+    ax.set_xlim(frame[0], frame[2])
+    ax.set_ylim(frame[1], frame[3])
+    ax.xaxis.set_visible(False)     # no ticks, not even empty ones laid out at each draw
+    ax.yaxis.set_visible(False)
+    FigureCanvasAgg(fig)
     for spine in ax.spines.values():
         spine.set_color("#999999")
         spine.set_linewidth(0.6)
     furniture = (_scale_bar(ax, scale), _north_arrow(ax, scale))
 
     handles = [Patch(facecolor=c, edgecolor="#666666", linewidth=0.4,
+                     hatch=HIDDEN_HATCH if w == HIDDEN_WORDS else None,
                      label=f"{w} – {n} {'område' if n == 1 else 'områden'}"
                      + (f" ({limits})" if limits else ""))
                for c, w, n, limits in legend.rows]
@@ -286,7 +341,7 @@ def build_print_map(analysis: Analysis, choice: str = INDEX, *, paper: str = "A4
     handles += [Patch(facecolor=face, edgecolor=edge, linewidth=0.6, label=name)
                 for name, face, edge in context_legend]
     wrap = 48 if landscape else 110
-    title = legend.heading + "\n" + textwrap.fill(legend.how, wrap)
+    title = textwrap.fill(legend.heading, wrap) + "\n" + textwrap.fill(legend.how, wrap)
     anchor = ((1 - legend_w - margin[0] + 0.015, top), "upper left") if landscape else (
         (margin[0], bottom - 0.01), "upper left")
     fig.legend(handles=handles, title=title, loc=anchor[1], bbox_to_anchor=anchor[0],
