@@ -89,6 +89,20 @@ class MetadataError(PrevmapError):
     column_word = "nyckel"
 
 
+class OrganisationError(PrevmapError):
+    """The organisation file (who leads and who takes part, per domain) cannot be used."""
+
+    title = "Fel i organisationsfilen"
+    column_word = "nyckel"
+
+
+class InterventionCatalogueError(PrevmapError):
+    """The catalogue of evaluated interventions cannot be used."""
+
+    title = "Fel i insatskatalogen"
+    column_word = "nyckel"
+
+
 class AreaFileError(PrevmapError):
     title = "Fel i områdesfilen"
 
@@ -136,6 +150,9 @@ class Problems:
 
     def __bool__(self) -> bool:
         return bool(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
 
     def raise_if_any(self) -> None:
         if self._items:

@@ -1,0 +1,61 @@
+"""Read the organisation file: who leads and who takes part, per domain (TOML).
+
+The default is Huddinge's structure from the decision KS-2019/3209
+(:data:`DEFAULT_ORGANISATION`); another kommun passes the path of its own file. The model and
+its rules are :mod:`indicators.organisation`; this module only opens and parses the file and
+says, in Swedish, which file and what is wrong with it.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from indicators.errors import OrganisationError, PrevmapError, Problem
+from indicators.organisation import Organisation, organisation_from_dict
+
+DEFAULT_ORGANISATION = (Path(__file__).resolve().parents[2] / "data" / "organisation"
+                        / "huddinge.toml")
+"""Huddinge's organisation for prevention, after the decision KS-2019/3209."""
+
+MAX_BYTES = 1_000_000
+"""An organisation file is a few kilobytes; a larger file is refused before it is parsed."""
+
+
+def read_toml_file(path: str | Path, error: type[PrevmapError]) -> dict[str, Any]:
+    """The parsed TOML of a small configuration file, or ``error`` naming the file and the
+    reason (missing, too large, not UTF-8, not TOML, nested too deep) and how to fix it."""
+    path = Path(path)
+    source = str(path)
+
+    def refuse(message: str, fix: str) -> PrevmapError:
+        return error([Problem(message, source, fix=fix)])
+
+    if not path.is_file():
+        raise refuse("filen finns inte.", "kontrollera sökvägen")
+    if path.stat().st_size > MAX_BYTES:
+        raise refuse(f"filen är större än {MAX_BYTES // 1_000_000} MB.",
+                     "välj rätt fil; en sådan fil är några kilobyte")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise refuse("filen är inte sparad som UTF-8.",
+                     "spara filen som UTF-8 i textredigeraren") from None
+    except OSError as err:
+        raise refuse(f"filen kan inte läsas ({err.strerror}).",
+                     "kontrollera att filen går att öppna") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise refuse(f"filen är inte giltig TOML ({err}).",
+                     "rätta raden som anges; text skrivs inom citattecken") from None
+    except RecursionError:  # tomllib recurses per nesting level
+        raise refuse("filen har tabeller nästlade i för många nivåer.",
+                     "utgå från kommunens exempelfil") from None
+
+
+def read_organisation(path: str | Path = DEFAULT_ORGANISATION) -> Organisation:
+    """Read and validate an organisation file (``data/organisation/*.toml``)."""
+    data = read_toml_file(path, OrganisationError)
+    return organisation_from_dict(data, str(path))
