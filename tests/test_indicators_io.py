@@ -286,7 +286,7 @@ def test_sidecar_problems_are_collected(tmp_path: Path) -> None:
     assert str(info.value) == (
         "Fel i metadatafilen: 4 problem.\n"
         f"1. fil '{meta}': okända nycklar i metadatafilen. Värden: 'kalla', 'version'. "
-        "Förväntat: date, licence, note, source, synthetic, title.\n"
+        "Förväntat: checks, date, licence, note, source, synthetic, title.\n"
         f"2. fil '{meta}', nyckel 'title': nyckeln saknas eller är tom.\n"
         f"3. fil '{meta}', nyckel 'source': nyckeln saknas eller är tom.\n"
         f"4. fil '{meta}', nyckel 'date': nyckeln saknas eller är tom.")

@@ -30,7 +30,9 @@ from indicators.errors import (
 from indicators.settings import AnalysisSettings
 
 META_SUFFIX = ".meta.toml"
-_META_KEYS = {"title", "source", "licence", "date", "synthetic", "note"}
+_META_KEYS = {"title", "source", "licence", "date", "synthetic", "note", "checks"}
+"""``checks`` (an array of tables) records how a curated file's entries were checked against
+their sources (``data/interventions/insatser.toml.meta.toml``); maps do not show it."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,10 @@ def read_source_info(path: str | Path) -> SourceInfo:
     for key in ("title", "source", "date"):
         if not str(data.get(key, "")).strip():
             problems.add("nyckeln saknas eller är tom.", column=key)
+    checks = data.get("checks", [])
+    if not isinstance(checks, list) or not all(isinstance(c, dict) for c in checks):
+        problems.add("ska vara en lista av tabeller.", column="checks",
+                     fix="skriv varje kontroll som [[checks]] med sina nycklar")
     if not isinstance(data.get("synthetic", False), bool):
         problems.add("ska vara true eller false utan citattecken.", column="synthetic",
                      values=[data["synthetic"]], fix="skriv synthetic = true eller false")
