@@ -232,8 +232,10 @@ def recommend_areas(deviations: pd.DataFrame, contributions: pd.DataFrame, tiers
         straddles.append(SEPARATOR.join(reached))
         focus.append(SEPARATOR.join(chosen))
         strengths.append(SEPARATOR.join(good))
+        p = u.at[area, "p_top_k"]
         parts = [f"{level.capitalize()}: i topp {top_k} i "
-                 f"{format_percent(u.at[area, 'p_top_k'] * 100, 0)} av beräkningarna"]
+                 f"{format_percent(p * 100, 1)} av beräkningarna" if p > 0 else
+                 f"{level.capitalize()}: inte i topp {top_k} i någon beräkning"]
         names = [_label(d, domain_names) for d in chosen]
         parts.append(f"fokus {_listed(names)}, där området ligger klart över kommunen"
                      if chosen else "ingen domän ligger klart över kommunen, så inget "
