@@ -250,3 +250,27 @@ def test_recommendations_of_the_default_data(demo) -> None:
     assert inside.sum() >= len(inside) // 2
     assert ((low[inside] - 1 <= point[inside]) & (point[inside] <= high[inside] + 1)).all()
     assert b"[rekommendation]" in settings_toml(demo)            # saved with every export
+
+
+def test_above_the_cell_budget_no_draws_are_kept_and_nothing_else_changes(demo,
+                                                                          monkeypatch):
+    import indicators.uncertainty as mc
+    from geo.recommend import _recommendations
+    r = demo.result
+    options = demo.settings.uncertainty.__class__(draws=50)
+    kept = mc.rank_uncertainty(r.table, r.catalogue, r.settings, options, ranking=r,
+                               source=r.source)
+    monkeypatch.setattr(mc, "RANK_DRAWS_MAX_CELLS", 50 * kept.n_areas - 1)
+    dropped = mc.rank_uncertainty(r.table, r.catalogue, r.settings, options, ranking=r,
+                                  source=r.source)
+    assert kept.rank_draws is not None and dropped.rank_draws is None
+    pd.testing.assert_frame_equal(kept.summary(), dropped.summary())
+    from dataclasses import replace
+
+    from geo.analysis import Analysis
+    without = Analysis(demo.inputs, r, demo.joined, demo.join_report,
+                       assessment=replace(demo.assessment, uncertainty=dropped),
+                       inputs_digest="x")
+    rec = _recommendations(without)
+    assert rec.allocation["low"].isna().all()
+    assert any("intervall kunde inte beräknas" in note for note in rec.notes)
