@@ -208,7 +208,8 @@ class Analysis:
                            from_percent=[catalogue[i].name for i in used
                                          if catalogue[i].numerator in FROM_PERCENT],
                            domains=sorted({catalogue[i].domain for i in used}),
-                           extra=() if validation is None else (validation,))
+                           extra=() if validation is None else (validation,),
+                           all_areas=len(self.result.score))
 
 
 BAND_COLUMNS = (AREA_ID, "column", "low", "high")

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 
+from indicators.allocation import WEIGHTINGS
 from indicators.clusters import (
     ALPHA,
     MIN_POWER,
@@ -25,8 +26,11 @@ from indicators.columns import AGGREGATIONS, DOMAINS, MISSING_POLICIES, NORMALIS
 from indicators.disclosure import band_text
 from indicators.outliers import KURTOSIS_LIMIT, MAX_WINSORISED, SKEW_LIMIT
 from indicators.ranking import MPI_MEAN, MPI_SD, mpi_example
+from indicators.recommendation import INTENSITY_MEANINGS, PROTECTIVE_DOMAINS
 from indicators.settings import SMOOTHING, AnalysisSettings
-from indicators.swedish import format_number, format_percent
+from indicators.swedish import format_integer, format_kronor, format_number, format_percent
+from indicators.tiers import NO_RANK, TIERS
+from indicators.uncertainty import RANK_DRAWS_MAX_CELLS
 
 DEFAULTS = AnalysisSettings(indicator_weights=(("x", 1.0),))
 
@@ -129,16 +133,73 @@ def _domains_text(domains: Sequence[str] | None) -> str:
     return f"{word} {'domän' if len(shown) == 1 else 'domäner'}: {', '.join(shown)}"
 
 
+RECOMMENDATION_HEADING = "Rekommenderat angreppssätt och budget"
+
+
+def _sd_text(value: float) -> str:
+    return (f"{_num(value, 2)} " + ("standardavvikelse" if value == 1
+                                    else "standardavvikelser"))
+
+
+def recommendation_section(settings: AnalysisSettings, *, n_areas: int, top_k: int,
+                           all_areas: int | None = None) -> Section:
+    """The recommendation's rules and the budget (:mod:`indicators.recommendation`,
+    :mod:`indicators.allocation`) with the numbers of ``settings.recommendation``;
+    ``all_areas``: every area of the analysis, ranked or not (default ``n_areas``)."""
+    r = settings.recommendation
+    rule = r.allocation
+    everyone = n_areas if all_areas is None else all_areas
+    levels = "; ".join(f"{tier} ger {r.intensity(tier)} ({INTENSITY_MEANINGS[r.intensity(tier)]})"
+                       for tier in TIERS)
+    protective = " och ".join(DOMAINS[d].lower() for d in PROTECTIVE_DOMAINS)
+    base_share = format_percent(rule.base_share * 100, 1)
+    weighting = WEIGHTINGS[rule.weighting].replace("topp k", f"topp {top_k}")
+    return Section(RECOMMENDATION_HEADING, (
+        "Varje område får ett rekommenderat angreppssätt enligt proportionell universalism: "
+        "universella insatser överallt, med en omfattning och intensitet som står i "
+        f"proportion till behovet. Intensiteten följer prioritetsnivån: {levels}. "
+        f"{NO_RANK}: ingen rekommendation, och det sägs. Ett område vars rangintervall "
+        "(90 % av beräkningarna) når rangplatser där andra områden har sin medianrang och "
+        "får en annan intensitet, sägs ligga på gränsen till den intensiteten.",
+        f"Fokus: de högst {r.max_focus} domäner där området ligger klart över kommunen, "
+        f"det vill säga minst {_sd_text(r.focus_threshold)} (av domänens spridning mellan "
+        "de rangordnade områdena) över kommunens medelvärde och med ett positivt bidrag "
+        "till områdets poäng, ordnade efter bidraget. Ett område utan någon sådan domän "
+        "får inget särskilt fokus, i stället för den domän som av en slump råkar ligga "
+        f"högst. Förutsättningar att bygga på: {protective} där området ligger minst "
+        f"{_sd_text(r.protective_threshold)} bättre än kommunens medelvärde.",
+        f"Budget: {format_kronor(rule.total_kr)}. Grunddelen, {base_share} av "
+        f"budgeten avrundat nedåt till hela kronor ({format_kronor(rule.base_total)}), "
+        f"delas lika av alla {everyone} områden: varje område får minst "
+        f"{format_kronor(rule.minimum(everyone))}. Resten fördelas {weighting}. Områden "
+        "utan rang får bara grunddelen. Beloppen avrundas till hela kronor med största "
+        "restmetoden, så att de summerar exakt till budgeten.",
+        "Behovet räknas från rangen, inte från poängens storlek: behovsvikten är (n − rang "
+        f"+ 1) / n, med n = {n_areas} rangordnade områden (1 för rang 1 och 1/{n_areas} för "
+        f"rang {n_areas}). Osäkerhetsberäkningen varierar normaliseringen (z-poäng, "
+        "percentilrang, min–max), så poängens storlek betyder olika saker i olika "
+        "beräkningar; rangen betyder samma sak i alla.",
+        "Varje områdes belopp har ett intervall: budgeten fördelas med samma regel i var "
+        "och en av osäkerhetsberäkningens dragningar, utifrån den dragningens rangordning, "
+        "och intervallet är 5 och 95 % av områdets belopp över dragningarna. Andra "
+        "fördelningsregler (lika per barn, efter behov, bara de högst prioriterade) visas "
+        "bredvid den valda med samma budget och grunddel. Dragningarnas rangordningar "
+        f"sparas bara upp till {format_integer(RANK_DRAWS_MAX_CELLS)} rangplatser "
+        "(dragningar gånger områden); med fler anges intervallen som inte tillgängliga."))
+
+
 def method_page(settings: AnalysisSettings, *, n_areas: int, top_k: int,
                 n_indicators: int | None = None, youth: str | None = None,
                 from_percent: Sequence[str] = (),
                 domains: Sequence[str] | None = None,
-                extra: Sequence[Section] = ()) -> tuple[Section, ...]:
+                extra: Sequence[Section] = (),
+                all_areas: int | None = None) -> tuple[Section, ...]:
     """The method page for ``settings`` applied to ``n_areas`` areas with top ``top_k``.
     ``youth``: the young population the small-area flag reads ("barn 0–17 år"; None:
     unknown); ``from_percent``: names of indicators whose counts were rebuilt from a
     published percentage; ``domains``: the domains the indicators are in (None: all six);
-    ``extra``: sections before the sources (the external validation)."""
+    ``extra``: sections before the sources (the external validation); ``all_areas``: every
+    area, ranked or not, among which the budget's base is shared (default ``n_areas``)."""
     s, u, small = settings, settings.uncertainty, settings.small_numbers
     t = small.disclosure_threshold
     smooth_default = SMOOTHING[DEFAULTS.small_numbers.smoothing]
@@ -222,6 +283,7 @@ def method_page(settings: AnalysisSettings, *, n_areas: int, top_k: int,
             f"{_pct(s.tiers.raised_p)} av beräkningarna, eller med en medianrang bland de "
             f"{top_k} första. Övriga: resten. Regeln använder alltså både poängen och dess "
             "osäkerhet: ett område prioriteras högt bara om placeringen håller.",)),
+        recommendation_section(s, n_areas=n_areas, top_k=top_k, all_areas=all_areas),
         Section("Små tal och sekretess", (
             (f"Röjandekontroll: ett antal personer under {t} i ett område, eller ett antal där "
              f"färre än {t} står utanför gruppen, visas inte någonstans: inte i appen, "

@@ -83,7 +83,8 @@ from indicators.table import (
 
 TIE_DECIMALS = 9
 # Settings that change nothing computed: left out of the content keys.
-_NOT_COMPUTED = frozenset({"indicator_weights", "domain_weights", "name", "description"})
+_NOT_COMPUTED = frozenset({"indicator_weights", "domain_weights", "name", "description",
+                           "recommendation"})   # read after the ranking (issue 19)
 
 
 # MPI+ (step 4): domain scores are standardised to this mean and standard deviation.

@@ -50,6 +50,20 @@ File format (TOML)::
     [tiers]                         # priority tiers from P(top k) and the median rank
     high_p = 0.8
     raised_p = 0.3
+
+    [rekommendation]                # the recommended approach and the budget (issue 19)
+    intensity_high = "intensiv"     # bas | förstärkt | intensiv, per tier
+    intensity_raised = "förstärkt"
+    intensity_other = "bas"
+    focus_threshold = 1.0           # sd above the kommun's mean for a focus domain
+    max_focus = 3                   # 1–3 focus domains at most
+    protective_threshold = 1.0      # sd below the mean for a förutsättning
+    total_kr = 3000000              # the budget in whole kronor
+    base_share = 0.3                # shared equally by every area
+    weighting = "behov_barn"        # behov | behov_barn | per_barn | hogsta_prioritet
+
+The section ``[rekommendation]`` is the field ``recommendation``
+(:class:`~indicators.recommendation.RecommendationRules`, :data:`SECTION_FIELDS`).
 """
 
 from __future__ import annotations
@@ -75,13 +89,14 @@ from indicators.columns import (
 from indicators.disclosure import DEFAULT_MIN_POPULATION, DEFAULT_THRESHOLD
 from indicators.errors import Problem, Problems, SettingsError
 from indicators.outliers import OUTLIER_CHOICES
+from indicators.recommendation import RecommendationRules
 from indicators.tiers import TierRule
 
 FORMAT_VERSION = 1
 _KEYS = {"prevmap_settings", "name", "description", "normalisation", "aggregation", "missing",
          "flag_threshold", "top_n", "domain_weights", "indicator_weights", "uncertainty",
          "outliers",
-         "small_numbers", "tiers"}
+         "small_numbers", "tiers", "rekommendation"}
 SMOOTHING = {"none": "Ingen utjämning", "eb": "Empirisk Bayes mot kommunens samlade andel"}
 
 
@@ -204,7 +219,14 @@ class SmallNumbers:
 
 # The stages as the file names them: [section] -> (options class, the settings' field).
 STAGES: dict[str, type] = {"uncertainty": UncertaintyOptions, "small_numbers": SmallNumbers,
-                           "tiers": TierRule}
+                           "tiers": TierRule, "rekommendation": RecommendationRules}
+# A section whose field has another name (the file speaks Swedish, the code English).
+SECTION_FIELDS: dict[str, str] = {"rekommendation": "recommendation"}
+
+
+def _field(section: str) -> str:
+    """The settings' field of a file section."""
+    return SECTION_FIELDS.get(section, section)
 # Flat names a caller may give to create() and with_changes() ("draws=200",
 # "tier_high_p=0.7"): flat name -> (section, key).
 FLAT_NAMES: dict[str, tuple[str, str]] = {
@@ -243,8 +265,8 @@ def _routed(changes: Mapping[str, Any], stage_of: Callable[[str], Any],
         else:
             fields_[name] = value
     for section, stage_changes in staged.items():
-        base = fields_.get(section) or stage_of(section)
-        fields_[section] = _stage(section, base, stage_changes, problems)
+        base = fields_.get(_field(section)) or stage_of(section)
+        fields_[_field(section)] = _stage(section, base, stage_changes, problems)
     return fields_
 
 
@@ -263,7 +285,8 @@ def _made(problems: Problems, make: Callable[[], AnalysisSettings]) -> AnalysisS
 @dataclass(frozen=True)
 class AnalysisSettings:
     """Everything that decides a ranking, apart from the data: the weights and the method,
-    and the options of each later stage (uncertainty, small numbers, tiers)."""
+    and the options of each later stage (uncertainty, small numbers, tiers, and the
+    recommendation read after the ranking)."""
 
     indicator_weights: tuple[tuple[str, float], ...]
     domain_weights: tuple[tuple[str, float], ...] = ()
@@ -278,6 +301,7 @@ class AnalysisSettings:
     uncertainty: UncertaintyOptions = UncertaintyOptions()
     small_numbers: SmallNumbers = SmallNumbers()
     tiers: TierRule = TierRule()
+    recommendation: RecommendationRules = RecommendationRules()
 
     def __post_init__(self) -> None:
         problems = Problems(SettingsError)
@@ -342,9 +366,9 @@ class AnalysisSettings:
             problems.add("antalet bidragande indikatorer ska vara ett heltal ≥ 1.",
                          column="top_n", values=[self.top_n])
         for section, kind in STAGES.items():
-            if not isinstance(getattr(self, section), kind):
+            if not isinstance(getattr(self, _field(section)), kind):
                 problems.add(f"ska vara {kind.__name__}.", column=section,
-                             values=[getattr(self, section)])
+                             values=[getattr(self, _field(section))])
         problems.raise_if_any()
 
     # -- construction -----------------------------------------------------------------
@@ -363,7 +387,7 @@ class AnalysisSettings:
         """These settings with ``changes``: fields, whole stages, or a stage's options by
         their flat names. Every problem is reported at once, named as in the file."""
         problems = Problems(SettingsError)
-        fields_ = _routed(changes, lambda section: getattr(self, section), problems)
+        fields_ = _routed(changes, lambda section: getattr(self, _field(section)), problems)
         return _made(problems, lambda: replace(self, **fields_))
 
     @classmethod
@@ -393,7 +417,7 @@ class AnalysisSettings:
             if odd:
                 problems.add(f"okända nycklar i [{section}].", column=section, values=odd,
                              expected=", ".join(kind.FILE_KEYS))
-            stages[section] = _stage(section, kind(), {k: v for k, v in table.items()
+            stages[_field(section)] = _stage(section, kind(), {k: v for k, v in table.items()
                                                        if k in kind.FILE_KEYS}, values)
         if "indicator_weights" not in data:
             problems.add("nyckeln saknas.", column="indicator_weights",
@@ -440,7 +464,7 @@ class AnalysisSettings:
                     domain_weights=dict(self.domain_weights),
                     indicator_weights=dict(self.indicator_weights))
         for section, kind in STAGES.items():
-            stage = getattr(self, section)
+            stage = getattr(self, _field(section))
             data[section] = {key: getattr(stage, key) for key in kind.FILE_KEYS}
         return data
 
@@ -467,7 +491,7 @@ class AnalysisSettings:
     def equivalent(self, other: AnalysisSettings) -> bool:
         """Same analysis, ignoring name and description (a domain not listed weighs 1)."""
         method = ("normalisation", "aggregation", "missing", "outliers", "flag_threshold",
-                  "top_n", *STAGES)
+                  "top_n", *map(_field, STAGES))
         return (self.indicator_weights == other.indicator_weights
                 and all(self.domain_weight(d) == other.domain_weight(d) for d in DOMAINS)
                 and all(getattr(self, k) == getattr(other, k) for k in method))

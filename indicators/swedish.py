@@ -75,6 +75,11 @@ def format_integer(value: int | float | None) -> str:
     return format_number(value, 0)
 
 
+def format_kronor(value: int | float | None) -> str:
+    """An amount in whole kronor: 1234567 -> '1 234 567 kr' (thin space), missing -> '–'."""
+    return MISSING if is_missing(value) else f"{format_integer(value)} kr"
+
+
 def format_percent(percent: float | None, decimals: int = 1) -> str:
     """Percentage points with at most ``decimals`` decimals and without a trailing ',0':
     18.34 -> '18,3 %', 1.0 -> '1 %', missing -> '–'. Pass a share times 100."""

@@ -103,7 +103,11 @@ How it is computed fast (many draws at once with numpy):
   moments come from its draws (a partial sort and sums, linear in the draws); only for
   at most ``RANK_COUNTS_MAX_AREAS`` areas, where ``rank_counts`` is kept, from the counts
   of every rank, which costs ``areas`` per area and so ``areas**2`` in all (the same
-  numbers: every one is a whole-number sum below 2**53).
+  numbers: every one is a whole-number sum below 2**53). Up to ``RANK_DRAWS_MAX_CELLS``
+  draws x areas (20 million: 40 MB) the ranks themselves are kept as ``rank_draws``, so
+  that a statistic of all areas' ranks jointly (the budget's intervals,
+  :mod:`indicators.allocation`) can be computed draw by draw; above it they are not, and
+  such intervals are unavailable.
 * **Batches, and a map the caller chooses.** Draws are processed in batches that bound
   memory (at least ``PARALLEL_BATCHES`` when there are enough draws; small consecutive
   batches run together as one task, see :func:`_tasks`), each task one call
@@ -160,6 +164,7 @@ NORMALISATION_CHOICES: tuple[str, ...] = tuple(NORMALISATIONS)   # zscore, perce
 AGGREGATION_CHOICES: tuple[str, ...] = tuple(AGGREGATIONS)       # arithmetic, mpi
 QUANTILES = (5, 50, 95)             # per cent: rank_low, median_rank, rank_high
 RANK_COUNTS_MAX_AREAS = 500         # rank_counts only for at most this many ranked areas
+RANK_DRAWS_MAX_CELLS = 20_000_000   # rank_draws kept only up to draws x ranked areas
 NOISE_CELL_BUDGET = 4_000_000       # draws x noisy cells above which noise is shared
 SHARED_NOISE_MIN_REPLICATES = 50    # fewest noise replicates when they are shared
 PARALLEL_BATCHES = 16              # at least this many batches of draws (when there are enough)
@@ -198,6 +203,10 @@ class RankUncertainty:
     # COINr's average shift in rank) and the variance of the rank.
     mean_shift: pd.Series | None = None
     rank_variance: pd.Series | None = None
+    # Every draw's ranks jointly (draws x ranked areas, rank 1 = most need; int16, int32
+    # from 32 768 areas), for statistics of all areas at once such as the budget's
+    # intervals (indicators.allocation); None above RANK_DRAWS_MAX_CELLS cells.
+    rank_draws: pd.DataFrame | None = None
 
     def summary(self) -> pd.DataFrame:
         """One row per area: median rank, interval and P(top k)."""
@@ -1285,6 +1294,10 @@ def rank_uncertainty(table: pd.DataFrame, catalogue: Catalogue, settings: Analys
         rank_counts.iloc[positions] = hist
         rank_counts = rank_counts.iloc[np.sort(positions)]
     noisy = [model.indicator_names[k] for k in model.rate_columns]
+    rank_draws = None
+    if n * draws <= RANK_DRAWS_MAX_CELLS:
+        rank_draws = pd.DataFrame(store.T, columns=model.area_index[positions], copy=False)
+        rank_draws.index.name = "draw"
     p = stats[:, 3] / draws
     if not shared:
         se = np.sqrt(p * (1 - p) / draws)
@@ -1306,4 +1319,4 @@ def rank_uncertainty(table: pd.DataFrame, catalogue: Catalogue, settings: Analys
         censored_cells=len(model.low),
         mean_shift=per_area(moments[:, 0] / draws).rename("mean_shift"),
         rank_variance=per_area(moments[:, 2] / draws - (moments[:, 1] / draws) ** 2)
-        .rename("rank_variance"))
+        .rename("rank_variance"), rank_draws=rank_draws)

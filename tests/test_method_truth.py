@@ -3,6 +3,8 @@ from, and is checked against, the code that does it. A wrong sentence there is a
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 from shared_data import shared
@@ -22,7 +24,9 @@ from geo.io.scb_wide import FROM_PERCENT
 from geo.sources import real_inputs
 from indicators.columns import AREA_ID, DOMAINS
 from indicators.disclosure import apply_disclosure
+from indicators.recommendation import FOCUS, INTENSITY
 from indicators.swedish import format_number, format_percent
+from indicators.tiers import NO_RANK
 from indicators.validation import read_result_rows, stored_section
 
 
@@ -211,3 +215,70 @@ def test_the_mpi_caveat_is_what_the_ranking_does(demo, grid_catalogue, normalisa
         after = rank_areas(worse, grid_catalogue, _settings("zscore", way))
         assert after.domain_scores["skola"].iloc[0] > before.domain_scores["skola"].iloc[0]
         assert (after.score.iloc[0] < before.score.iloc[0]) == (way == "mpi"), way
+
+
+def test_the_recommendation_section_states_what_the_recommendation_does(demo):
+    """Issue 19: "Rekommenderat angreppssätt och budget" with the settings' numbers, each
+    claim checked against what geo.recommend computes."""
+    from fractions import Fraction
+
+    from geo.recommend import KRONOR, recommendations
+    from indicators.allocation import AllocationRule, allocate
+    from indicators.method import RECOMMENDATION_HEADING
+    from indicators.swedish import format_kronor
+    from indicators.tiers import TIERS
+
+    text = sections(demo)[RECOMMENDATION_HEADING]
+    rec = recommendations(demo)
+    rules = demo.settings.recommendation
+    tiers = demo.assessment.tiers.astype(str)
+    for tier in TIERS:                      # tier -> intensity, as stated and as applied
+        stated = re.search(f"{tier} ger (\\w+) \\(", text).group(1)
+        assert set(rec.areas[INTENSITY][tiers == tier]) <= {stated}
+    assert (rec.areas[INTENSITY][tiers == NO_RANK] == "").all()
+    # the focus threshold: every focus domain lies that many sd above the kommun's mean
+    thr = rules.focus_threshold
+    assert f"minst {format_number(thr, 2, trim=True)} standardavvikelse" in text
+    scores = demo.result.domain_scores[demo.result.score.notna()]
+    z = (scores - scores.mean()) / scores.std(ddof=0)
+    focused = [(a, d) for a, f in rec.areas[FOCUS].items() for d in f.split("; ") if d]
+    assert focused and all(z.at[a, d] >= thr - 1e-9 for a, d in focused)
+    assert f"de högst {rules.max_focus} domäner" in text
+    assert rec.areas[FOCUS].map(lambda f: len([d for d in f.split("; ") if d])).max() \
+        <= rules.max_focus
+    # the budget, the base and the minimum
+    rule = rules.allocation
+    n_all, n = len(demo.result.score), int(demo.result.score.notna().sum())
+    base = int(rule.total_kr * Fraction(str(rule.base_share)))
+    minimum = base // n_all
+    assert f"Budget: {format_kronor(rule.total_kr)}" in text
+    assert f"({format_kronor(base)}), delas lika av alla {n_all} områden" in text
+    assert f"varje område får minst {format_kronor(minimum)}" in text
+    assert rec.allocation[KRONOR].min() >= minimum
+    assert int(rec.allocation[KRONOR].sum()) == rule.total_kr
+    # the need weight on ranks: with "behov", rank 1 gets n / (n (n + 1) / 2) of the rest
+    assert f"(n − rang + 1) / n, med n = {n} rangordnade" in text
+    need = allocate(demo.result.rank, AllocationRule(rule.total_kr, rule.base_share, "behov"))
+    rest = rule.total_kr - minimum * n_all
+    first = need[demo.result.rank == 1].iloc[0] - minimum
+    assert abs(first - rest * n / (n * (n + 1) / 2)) <= 1
+    assert "5 och 95 % av områdets belopp över dragningarna" in text
+    assert rec.allocation["low"].notna().all()
+
+
+def test_the_recommendation_section_follows_the_settings(demo):
+    from indicators.method import RECOMMENDATION_HEADING, method_page
+    from indicators.recommendation import RecommendationRules
+    from indicators.swedish import format_kronor
+
+    rules = RecommendationRules("intensiv", "intensiv", "förstärkt", 1.5, 2, 0.5,
+                                1_000_000, 0.2, "hogsta_prioritet")
+    page = method_page(demo.settings.with_changes(recommendation=rules), n_areas=20,
+                       top_k=4, all_areas=22)
+    text = "\n".join(next(s for s in page if s.heading == RECOMMENDATION_HEADING).paragraphs)
+    assert "Förhöjd ger intensiv (" in text and "Övriga ger förstärkt (" in text
+    assert "minst 1,5 standardavvikelser" in text and "de högst 2 domäner" in text
+    assert "minst 0,5 standardavvikelser bättre" in text
+    assert f"alla 22 områden: varje område får minst {format_kronor(200_000 // 22)}" in text
+    assert "bara till områdena med störst behov (topp 4)" in text
+    assert "med n = 20 rangordnade" in text

@@ -115,7 +115,11 @@ def test_to_dict_is_exact(full: AnalysisSettings) -> None:
                         "data_noise": True, "top_k": 0},
         "small_numbers": {"smoothing": "none", "disclosure": True, "disclosure_threshold": 5,
                           "min_population": 50, "merge_small": False, "min_coverage": 0.5},
-        "tiers": {"high_p": 0.8, "raised_p": 0.3}}
+        "tiers": {"high_p": 0.8, "raised_p": 0.3},
+        "rekommendation": {"intensity_high": "intensiv", "intensity_raised": "förstärkt",
+                           "intensity_other": "bas", "focus_threshold": 1.0, "max_focus": 3,
+                           "protective_threshold": 1.0, "total_kr": 3_000_000,
+                           "base_share": 0.3, "weighting": "behov_barn"}}
 
 
 def test_to_dict_leaves_out_empty_name_and_description() -> None:
@@ -357,8 +361,8 @@ def test_unknown_keys_are_refused() -> None:
     with pytest.raises(SettingsError, match=re.escape(
             f"{PREFIX}fil '{SOURCE}': okända nycklar. Värden: 'Name', 'vikter'. Förväntat: "
             "aggregation, description, domain_weights, flag_threshold, indicator_weights, "
-            "missing, name, normalisation, outliers, prevmap_settings, small_numbers, tiers, "
-            "top_n, uncertainty. Åtgärd: ta bort eller rätta stavningen.")):
+            "missing, name, normalisation, outliers, prevmap_settings, rekommendation, "
+            "small_numbers, tiers, top_n, uncertainty. Åtgärd: ta bort eller rätta stavningen.")):
         AnalysisSettings.from_dict({"indicator_weights": {"a": 1}, "vikter": 1, "Name": "x"},
                                    source=SOURCE)
 

@@ -100,7 +100,8 @@ def test_the_stages_are_the_options_the_method_reads() -> None:
 
 def test_the_file_format_is_unchanged() -> None:
     """The TOML written for the defaults, key by key and in this order (the format of
-    issue 9's settings files, which data/profiles and every export use)."""
+    issue 9's settings files, which data/profiles and every export use; issue 19 added
+    [rekommendation] at the end, and files without it still load)."""
     assert AnalysisSettings.create({"a": 1}, name="X").to_toml() == """\
 prevmap_settings = 1
 name = "X"
@@ -136,6 +137,17 @@ min_coverage = 0.5
 [tiers]
 high_p = 0.8
 raised_p = 0.3
+
+[rekommendation]
+intensity_high = "intensiv"
+intensity_raised = "förstärkt"
+intensity_other = "bas"
+focus_threshold = 1.0
+max_focus = 3
+protective_threshold = 1.0
+total_kr = 3000000
+base_share = 0.3
+weighting = "behov_barn"
 """
 
 

@@ -1,0 +1,108 @@
+"""The recommended approach and the budget of one analysis, in one call (issue 19).
+
+:func:`recommendations` applies the pure method (:mod:`indicators.recommendation`,
+:mod:`indicators.allocation`) to an :class:`~geo.analysis.Analysis` with the rules of its
+settings (``[rekommendation]``): the app, the exports and the plans read the same
+:class:`Recommendations`. It is kept per analysis digest (inputs and settings), as the
+analysis' other parts are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from geo.analysis import Analysis
+from geo.cache import LRUCache
+from indicators.allocation import (
+    HIGH,
+    LOW,
+    NEEDS_CHILDREN,
+    allocate,
+    allocation_intervals,
+    compare_rules,
+)
+from indicators.columns import youth_population
+from indicators.errors import SettingsError
+from indicators.recommendation import RecommendationRules, recommend
+from indicators.swedish import format_integer
+from indicators.uncertainty import RANK_DRAWS_MAX_CELLS
+
+KRONOR = "kronor"
+KEPT = LRUCache(8)     # Recommendations per analysis digest
+
+
+@dataclass(frozen=True, eq=False)
+class Recommendations:
+    """``areas``: :func:`~indicators.recommendation.recommend` per area (index area_id).
+    ``allocation``: per area ``kronor`` and its 5–95 % interval ``low``/``high`` (nullable
+    whole kronor: missing when the draws were not kept); None when the chosen rule cannot be
+    applied (say ``notes``). ``comparison``: :func:`~indicators.allocation.compare_rules`.
+    ``children``: the label of the young population the per-child rules use (None: the
+    table has none). ``notes``: Swedish sentences on what could not be computed."""
+
+    rules: RecommendationRules
+    top_k: int
+    areas: pd.DataFrame
+    allocation: pd.DataFrame | None
+    comparison: pd.DataFrame
+    children: str | None
+    notes: tuple[str, ...]
+
+
+def recommendations(analysis: Analysis) -> Recommendations | None:
+    """The recommendation and the budget of ``analysis``; None without its Monte Carlo
+    (an analysis without assessment has no tiers to recommend from)."""
+    if analysis.assessment is None:
+        return None
+    held = KEPT.get(analysis.digest)
+    if held is None:
+        held = _recommendations(analysis)
+        KEPT.put(analysis.digest, held)
+    return held
+
+
+def _recommendations(analysis: Analysis) -> Recommendations:
+    a = analysis.assessment
+    assert a is not None
+    rules = analysis.settings.recommendation
+    result, u = a.result, a.uncertainty
+    areas = recommend(result, u, a.tiers, rules)
+    young = youth_population(result.table)
+    children, label = (None, None) if young is None else young
+    notes: list[str] = []
+    draws = u.rank_draws
+    if draws is None:
+        notes.append("Budgetens intervall kunde inte beräknas: osäkerhetsberäkningen har "
+                     f"{format_integer(u.draws)} dragningar för {format_integer(u.n_areas)} "
+                     f"områden, fler än de {format_integer(RANK_DRAWS_MAX_CELLS)} rangplatser "
+                     "som sparas. Minska antalet dragningar för att få intervallen.")
+    rule = rules.allocation
+    allocation = None
+    try:
+        kronor = allocate(result.rank, rule, children=children, top_k=a.top_k)
+        allocation = pd.DataFrame({KRONOR: kronor})
+        if draws is not None:
+            interval = allocation_intervals(draws, result.rank.index, rule,
+                                            children=children, top_k=a.top_k)
+            allocation[LOW], allocation[HIGH] = interval[LOW], interval[HIGH]
+        else:
+            allocation[LOW] = allocation[HIGH] = pd.array([pd.NA] * len(kronor),
+                                                          dtype="Int64")
+    except SettingsError as err:
+        notes.append(f"Budgeten enligt vald regel kunde inte fördelas: "
+                     f"{err.problems[0].message} Åtgärd: {err.problems[0].fix}.")
+    if children is None:
+        notes.append("Reglerna per barn ('" + "', '".join(NEEDS_CHILDREN) + "') jämförs "
+                     "inte: indikatortabellen saknar antalet barn och unga per område.")
+    else:
+        missing = children.reindex(result.rank.index.astype(str))
+        lacking = missing.index[missing.isna() & result.rank.notna().to_numpy()]
+        if len(lacking):
+            notes.append(f"{len(lacking)} område(n) med rang saknar antal {label} och får "
+                         "bara grunddelen i reglerna per barn.")
+    comparison = compare_rules(result.rank, rule, children=children, top_k=a.top_k,
+                               rank_draws=draws)
+    return Recommendations(rules=rules, top_k=a.top_k, areas=areas, allocation=allocation,
+                           comparison=comparison, children=label, notes=tuple(notes))
