@@ -75,8 +75,18 @@ for (const [key, value] of [['languages', ['sv-SE', 'sv']], ['language', 'sv-SE'
     return m ? text.replace(t, `högst ${m[1]} ${m[2]} per fil`) : null;
   };
   const attributes = ['aria-label', 'title', 'placeholder'];
+  // The table widget's cells for screen readers carry the raw numbers ("-0.19"): a
+  // decimal number there is written the Swedish way too ("−0,19"); whole numbers (years,
+  // codes, counts) are left as they are.
+  const decimal = /^-?\\d+\\.\\d+$/;
   const mend = root => {
     if (root.nodeType === Node.TEXT_NODE) {
+      const v = root.nodeValue;
+      if (decimal.test(v) && root.parentElement &&
+          root.parentElement.closest('[data-testid="stDataFrame"] table')) {
+        root.nodeValue = v.replace('.', ',').replace('-', '\u2212');
+        return;
+      }
       const s = swedish(root.nodeValue);
       if (s !== null && s !== root.nodeValue) { root.nodeValue = s; }
       return;

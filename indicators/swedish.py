@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -146,6 +147,11 @@ def _columns(frame: pd.DataFrame, decimals: int | dict[str, int] | None,
         yield column, places, str(name) in plain or bool(_PLAIN_HEADER.search(str(name)))
 
 
+def _rounded(value: float, places: int) -> float:
+    """``value`` rounded as :func:`format_number` writes it (NaN stays NaN)."""
+    return value if value != value else float(f"{value:.{places}f}")
+
+
 def _decimals_of(column: pd.Series, most: int = 3) -> int:
     """The fewest decimals (up to ``most``) that write every number of ``column`` exactly."""
     values = pd.to_numeric(column, errors="coerce").dropna().to_numpy(dtype=float)
@@ -184,9 +190,11 @@ def screen_table(frame: pd.DataFrame, decimals: int | dict[str, int] | None = No
                  plain: tuple[str, ...] = ()) -> tuple[pd.DataFrame, dict[str, int]]:
     """``frame`` for a sortable table on screen, and how its number columns are written.
 
-    A column of numbers (not booleans) stays numbers; the second value maps its name to its
-    decimals as :func:`format_table` chooses them (``decimals`` for all or per column, else
-    the fewest that write it exactly, at most 3), or to :data:`PLAIN` for a year or a code.
+    A column of numbers (not booleans) stays numbers, rounded as :func:`format_number`
+    rounds (the widget cuts the digits beyond its step: 1.3988 would show as 1,39); the
+    second value maps its name to its decimals as :func:`format_table` chooses them
+    (``decimals`` for all or per column, else the fewest that write it exactly, at most
+    3), or to :data:`PLAIN` for a year or a code.
     Every other column is written as :func:`format_table` writes it: booleans "Ja"/"Nej",
     numbers in a text column Swedish, a missing cell "–". A new frame is returned.
     """
@@ -196,7 +204,10 @@ def screen_table(frame: pd.DataFrame, decimals: int | dict[str, int] | None = No
         name = frame.columns[position]
         if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
             values = pd.to_numeric(column).astype(float)
-            out[position] = values.where(np.isfinite(values)).to_numpy()
+            values = values.where(np.isfinite(values))
+            if not is_plain:   # rounded as format_number rounds: the widget cuts, not rounds
+                values = values.map(partial(_rounded, places=places))
+            out[position] = values.to_numpy()
             formats[str(name)] = PLAIN if is_plain else places
         else:
             out[position] = [_cell(v, places, is_plain) for v in column]

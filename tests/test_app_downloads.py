@@ -85,7 +85,7 @@ def test_a_download_that_fails_is_said_in_swedish_with_the_details_apart(made, m
 
     monkeypatch.setattr("geo.maps.print_map.print_map_bytes", broken)
     png = buttons(at)["Karta (PNG)"]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="must be the same size"):
         made[png.deferred_file_id][0]()
     at.run()      # the session runs again (a server's; here the test runs it)
     assert not at.exception

@@ -99,8 +99,14 @@ def check_edge_tooltips(page, target, name: str, *, offset=(0.0, 0.0)) -> None:
     # A focused area keeps its tooltip open: the focus leaves first.
     target.evaluate("() => document.activeElement && document.activeElement.blur()")
     assert target.evaluate(ZOOM_JS, 2)
-    page.wait_for_timeout(500)          # the zoomed areas drawn
-    points = target.evaluate(EDGE_POINTS_JS)
+    # The zoomed areas drawn: polled, since a busy machine draws the zoom late (a fixed
+    # half second found no area at any edge when the whole suite ran beside other work).
+    points: dict = {}
+    for _ in range(60):
+        page.wait_for_timeout(250)
+        points = target.evaluate(EDGE_POINTS_JS)
+        if all(points.get(edge) for edge in EDGES):
+            break
     for edge in EDGES:
         point = points[edge]
         assert point, (edge, points)

@@ -11,6 +11,7 @@ values); the screenshot shows the cells as drawn."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -21,6 +22,8 @@ from test_browser_app import (
     _open_tab,
     app_url,  # noqa: F401 - the fixture: the app on a local port
 )
+
+from indicators.swedish import parse_number
 
 pytestmark = requires_browser
 TABLE = "[data-testid='stDataFrame']:has(th:has-text('Sammanvägt index'))"
@@ -74,7 +77,10 @@ def test_numbers_are_swedish_and_sort_as_numbers_in_an_english_browser(app_url):
                 break
         rows = _rows(page)
         assert rows[0][column].startswith(("↑", "↓")), rows[0]
-        values = [float(row[column]) for row in rows[1:] if row[column]]
+        cells = [row[column] for row in rows[1:] if row[column]]
+        # The cells a screen reader reads are Swedish too ("−0,19", not "-0.19").
+        assert all(re.fullmatch(r"\u2212?\d+,\d+", c) for c in cells), cells
+        values = [parse_number(c) for c in cells]
         assert len(values) >= 5, rows
         assert any(v < 0 for v in values), values  # text would sort the negatives wrongly
         assert values in (sorted(values), sorted(values, reverse=True)), values

@@ -40,7 +40,7 @@ from geo.io.files import SourceInfo
 from geo.io.points import points_from_table
 from geo.maps.analysis_map import build_analysis_map
 from geo.maps.choropleth import render_map_html
-from geo.maps.mapview import escape_text
+from geo.maps.mapview import CONTEXT_LAYER, escape_text
 from geo.spatial.comparisons import (
     POLICE_LEVEL,
     Comparisons,
@@ -254,13 +254,13 @@ def test_map_shows_the_counted_points(inputs, grid_settings, skolor):
     # "Osäker placering" when some area's interval straddles k: with the Jeffreys data
     # noise (issue 16) one of the grid's areas does.
     unsure = ["Osäker placering"] if analysis.assessment.uncertain().any() else []
-    assert layer_control(html) == ["Kommungräns", "Sammanvägt behov", "Områdesnamn", *unsure,
-                                   "Skolor"]
+    assert layer_control(html) == [CONTEXT_LAYER, "Kommungräns", "Sammanvägt behov",
+                                   "Områdesnamn", *unsure, "Skolor"]
     drawn = re.findall(r"(geo_json_\w+)\.addTo\(", html)
-    assert len(drawn) == 4 + len(unsure)   # borders, areas, their names, points
+    assert len(drawn) == 5 + len(unsure)   # surroundings, borders, areas, names, points
     legend = html[html.index('<div class="pm-panel pm-legend">'):]
     assert 'border-radius:50%' in legend[:legend.index("</div></div>")]
-    assert "Skolor</div></div>" in legend
+    assert "</i>Skolor</div>" in legend[:legend.index("</div></div>")]
     # The area tooltips carry the count and the mean.
     tips = {f["properties"]["idx"]: shown(f["properties"]["tooltip"])[0]
             for g in geojson_layers(html) for f in g["features"] if "tooltip" in f["properties"]}
@@ -302,7 +302,8 @@ def test_names_from_files_show_literally(inputs, grid_settings, tmp_path, evil):
     assert text == f"{evil}{evil}{evil}: 80"
     assert tags == ["b", "br", "br"] and "49" not in text
     assert layer_control(html)[-1] == escape_text(evil)      # Leaflet shows it as text
-    assert f"{escape_text(evil)}</div></div>" in html             # legend
+    legend = html[html.index('<div class="pm-panel pm-legend">'):]
+    assert f"</i>{escape_text(evil)}</div>" in legend[:legend.index("</div></div>")]
     tips = [shown(f["properties"]["tooltip"])[0] for g in geojson_layers(html)
             for f in g["features"] if "tooltip" in f["properties"]]
     assert tips[0].endswith(f"{evil}: 1{evil} ({evil}): medel 80")

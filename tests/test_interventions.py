@@ -48,7 +48,7 @@ SMALL = (entry("A", ["kriminalitet"], "universell"),
 
 
 def refused(*entries: dict[str, object], **top: object) -> str:
-    with pytest.raises(InterventionCatalogueError) as err:
+    with pytest.raises(InterventionCatalogueError, match="^Fel i insatskatalogen") as err:
         catalogue(*entries, **top)
     return str(err.value)
 
@@ -103,7 +103,7 @@ def test_for_domain_filters_by_domain_and_level_in_the_files_order() -> None:
 
 
 def test_for_domain_refuses_an_unknown_domain_and_level_with_the_valid_values() -> None:
-    with pytest.raises(InterventionCatalogueError) as err:
+    with pytest.raises(InterventionCatalogueError, match="okänd domän") as err:
         catalogue(*SMALL).for_domain("brott", "tidig")
     assert str(err.value) == (
         "Fel i insatskatalogen: 2 problem.\n"
@@ -184,7 +184,7 @@ def test_the_reader_names_the_file(tmp_path: Path) -> None:
     path = tmp_path / "egen.toml"
     path.write_text('prevmap_insatser = 1\n[[insats]]\nnamn = "X"\ndomaner = ["skola"]\n'
                     'niva = "universell"\n', encoding="utf-8")
-    with pytest.raises(InterventionCatalogueError) as err:
+    with pytest.raises(InterventionCatalogueError, match="en insats utan källa") as err:
         read_interventions(path)
     assert str(err.value).startswith(
         f"Fel i insatskatalogen: fil '{path}', nyckel 'insats 1 (X)': en insats utan källa "

@@ -51,7 +51,7 @@ def write(tmp_path: Path, text: str) -> Path:
 
 def message(tmp_path: Path, text: str) -> str:
     path = write(tmp_path, text)
-    with pytest.raises(OrganisationError) as err:
+    with pytest.raises(OrganisationError, match="^Fel i organisationsfilen") as err:
         read_organisation(path)
     return str(err.value).replace(str(path), "F")
 
@@ -108,7 +108,7 @@ def test_another_kommuns_file_replaces_huddinges(tmp_path: Path) -> None:
 
 def test_lookup_of_an_unknown_domain_names_it_and_the_valid_ones(tmp_path: Path) -> None:
     org = read_organisation(write(tmp_path, SMALL + roles()))
-    with pytest.raises(OrganisationError) as err:
+    with pytest.raises(OrganisationError, match="okänd domän 'brott'") as err:
         org.lead_for("brott")
     assert str(err.value).replace(str(tmp_path / "exempelby.toml"), "F") == (
         "Fel i organisationsfilen: fil 'F': okänd domän 'brott'. Förväntat: psykisk_ohalsa, "

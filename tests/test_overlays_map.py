@@ -49,7 +49,7 @@ from geo.io.areas import areas_from_frame
 from geo.io.files import SourceInfo, read_settings
 from geo.maps.analysis_map import build_analysis_map
 from geo.maps.choropleth import render_map_html
-from geo.maps.mapview import escape_text
+from geo.maps.mapview import CONTEXT_LAYER, escape_text
 from geo.spatial.comparisons import (
     OMRADESTYP_COLUMN,
     POLICE_LEVEL,
@@ -60,7 +60,6 @@ from geo.spatial.comparisons import (
 )
 from geo.spatial.layers import MapOverlay
 from indicators.errors import ScbFileError
-from indicators.swedish import parse_number
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 POLICE = SHARED / "huddinge" / "polisen_utsatta_omraden_2023_0126_epsg3006.gpkg"
@@ -134,8 +133,8 @@ def test_overlay_is_its_own_dashed_layer_above_the_areas():
     assert drawn_as["points"] is False and drawn_as["colour"] == map_overlay().colour
     assert 'fill: false, color: overlay.colour, weight: 2.5, dashArray: "6 4"' in html
     # Listed in the layer control, and drawn after (above) the area layer.
-    assert list(layer_control(html)) == ["Kommungräns", "Sammanvägt behov", "Områdesnamn",
-                                         "Utsatta områden"]
+    assert list(layer_control(html)) == [CONTEXT_LAYER, "Kommungräns", "Sammanvägt behov",
+                                         "Områdesnamn", "Utsatta områden"]
     drawn = re.findall(r"(geo_json_\w+)\.addTo\(", html)
     assert drawn == list(layer_control(html).values())
 
@@ -346,14 +345,14 @@ def test_app_uploads_add_comparison_columns_and_sources(tmp_path):
     assert not at.exception and not at.error
     table = ranking(at).set_index("Områdeskod")
     assert table.loc["0126R020", POLICE_LEVEL] == "Riskområde"
-    assert table.loc["0126R020", OMRADESTYP_COLUMN] == "1"      # shown as Swedish text
+    assert table.loc["0126R020", OMRADESTYP_COLUMN] == 1        # a number, sorted as one
     assert table[POLICE_LEVEL].tolist().count("") == 21
     sources = next(d.value for d in at.dataframe if "Licens" in d.value.columns)
     assert sources["Data"].tolist() == ["Områden", "Indikatorer", "Utsatta områden",
                                         "Områdestyp"]
-    # Shown as Swedish text: "–" is a missing value, "0" or "0,00" none.
-    touched = sum(parse_number(v) > 0 for v in table[POLICE_SHARE] if v != "–")
-    typed = (table[OMRADESTYP_COLUMN] != "–").sum()
+    # Sent as numbers: a missing value is empty (shown "–"), 0 is none.
+    touched = int((table[POLICE_SHARE] > 0).sum())
+    typed = int(table[OMRADESTYP_COLUMN].notna().sum())
     assert sources["Täckning"].tolist()[2:] == [f"{touched} av 22 områden berörs",
                                                 f"{typed} av 22 områden"]
     assert any("matchats mot områdena på namn i Huddinge kommun" in i.value for i in at.info)
@@ -384,7 +383,7 @@ def test_app_point_upload_counts_points_per_area():
     assert not at.exception and not at.error, [e.value for e in at.error]
     table = ranking(at).set_index("Områdeskod")
     assert table["Antal: Fritidsgardar"].to_dict() == {
-        a: {"0126R001": "2", "0126R020": "1"}.get(a, "0") for a in table.index}
+        a: {"0126R001": 2, "0126R020": 1}.get(a, 0) for a in table.index}
     sources = next(d.value for d in at.dataframe if "Licens" in d.value.columns)
     assert sources.set_index("Data").loc["Fritidsgardar", "Täckning"] == \
         "3 punkter i 22 områden"

@@ -119,7 +119,10 @@ def test_screen_table_keeps_numbers_as_numbers_and_says_how_to_write_them():
         "Dold": [True, False, True], "Blandat": [1.5, "dolt", None], "Inf": [1.0, np.inf, 2.0]})
     shown, formats = screen_table(frame, {"Index": 2})
     assert formats == {"Index": 2, "Andel": 2, "Antal": 0, "År": PLAIN, "Inf": 0}
-    assert shown["Index"].iloc[:2].tolist() == [2.8234, -0.19] and np.isnan(shown["Index"][2])
+    # Rounded as the text would be: the widget cuts digits, so 2.8234 must arrive as 2.82,
+    # and 1.3988 as 1.40 (cut, it would show 1,39).
+    assert shown["Index"].iloc[:2].tolist() == [2.82, -0.19] and np.isnan(shown["Index"][2])
+    assert screen_table(pd.DataFrame({"x": [1.3988, 0.125]}), 2)[0]["x"].tolist() == [1.4, 0.12]
     assert shown["Antal"].tolist() == [1000.0, 25.0, 9.0]
     assert shown["Område"].tolist() == ["A", "–", "C"]
     assert shown["Dold"].tolist() == ["Ja", "Nej", "Ja"]
