@@ -248,14 +248,15 @@ def _quality_section(view: QualityView) -> dict:
 
 
 def print_map_images(analysis: Analysis, created: dt.date) -> list[tuple[str, str]]:
-    """The print maps of the report's PDF (index, priority tier, each domain of the index)
+    """The print maps of the report's PDF (index, priority tier, the recommended approach,
+    each domain of the index)
     as (alt text, SVG data URI): vector maps in place of the interactive one."""
     import base64
 
-    from geo.maps.print_map import CHOICES, TIER, build_print_map
+    from geo.maps.print_map import APPROACH, CHOICES, TIER, build_print_map
 
-    shown = [c for c in CHOICES if c in ("index", TIER) and (
-        c != TIER or analysis.assessment is not None)
+    shown = [c for c in CHOICES if c in ("index", TIER, APPROACH) and (
+        c == "index" or analysis.assessment is not None)
              or c in analysis.result.domain_scores.columns]
     out = []
     for choice in shown:
