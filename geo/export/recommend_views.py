@@ -257,3 +257,23 @@ def budget_caption(analysis: Analysis) -> str:
             "osäkerhetsberäkningens dragningar. Andra regler visas bredvid för jämförelse, "
             f"med samma belopp och grundandel ({format_percent(rec.rules.base_share * 100)}).")
     return " ".join((text, *rec.notes))
+
+
+def budget_sheet(analysis: Analysis) -> pd.DataFrame:
+    """The budget under each rule in whole kronor (the workbook's sheet "Budget"): per rule
+    the amount and its 5 % and 95 % bounds, the chosen rule first; empty without a
+    recommendation."""
+    rec = recommendations(analysis)
+    if rec is None:
+        return pd.DataFrame(columns=[AREA, CODE])
+    comparison, chosen = rec.comparison, rec.rules.weighting
+    names = area_names(analysis)
+    out = pd.DataFrame({AREA: [names.get(a, a) for a in comparison.index],
+                        CODE: list(comparison.index)})
+    for w in (c for c in comparison.columns if c in WEIGHTINGS):
+        label = rule_label(w, chosen, rec.top_k)
+        out[f"{label} (kr)"] = comparison[w].to_numpy()
+        for bound, words in ((LOW, "5 %"), (HIGH, "95 %")):
+            if f"{w}_{bound}" in comparison.columns:
+                out[f"{label}, {words} (kr)"] = comparison[f"{w}_{bound}"].to_numpy()
+    return out
