@@ -10,9 +10,9 @@ from app_start import demo_app
 
 from geo.analysis import run_analysis
 from geo.export.recommend_views import AREA, BUDGET_TITLE, CODE
+from geo.export.text import md_source
 from geo.inputs import list_profiles, load_inputs
 from geo.recommend import recommendations
-from geo.export.text import md_source
 from indicators.swedish import format_integer
 
 PROFILE = "Bred prevention"   # the demo's default profile
