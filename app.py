@@ -167,6 +167,14 @@ from geo.analysis import (
 from geo.cache import LRUCache, digest_of
 from geo.export.formats import FORMATS, ExportFormat, ExportOptions
 from geo.export.quality_views import quality_view, robustness_view
+from geo.export.recommend_views import (
+    BUDGET_TITLE,
+    budget_caption,
+    budget_table,
+    recommendation_card,
+    rule_label,
+    unit_summary,
+)
 from geo.export.render import renderer_missing
 from geo.export.tables import ranking_table
 from geo.export.template import TEMPLATE_FORMATS, template_bytes
@@ -197,7 +205,9 @@ from geo.export.views import (
 from geo.inputs import DEFAULT_CATALOGUE, Inputs, inputs_for_areas, list_profiles
 from geo.io.areas import Areas, read_areas
 from geo.io.files import read_catalogue
+from geo.io.interventions import read_interventions
 from geo.io.kolada import KOLADA_BASE_URL
+from geo.io.organisation import read_organisation
 from geo.io.overlays import read_utsatta_omraden
 from geo.io.polisen import kommun_event_types, read_police_events
 from geo.io.pxweb import SCB_BASE_URL
@@ -219,6 +229,7 @@ from geo.spatial.levels import (
     to_polygons,
 )
 from geo.spatial.offences import offences_table, read_deso_link, read_police_offences
+from indicators.allocation import WEIGHTINGS
 from indicators.assessment import TrendReport
 from indicators.catalogue import Catalogue, catalogue_table, extended_catalogue, own_indicator
 from indicators.columns import AGGREGATIONS, AREA_ID, AREA_NAME, DOMAINS, NORMALISATIONS
@@ -1120,6 +1131,7 @@ def show_profile(analysis: Analysis, area_id: str) -> None:
     c2.metric("Sammanvägt index", view.score)
     c3, _ = st.columns(2)
     c3.metric("Flaggade indikatorer", view.n_flags)
+    show_recommendation_card(analysis, area_id)
     st.markdown("**Domänpoäng jämfört med genomsnittet** (rött: större behov än "
                 "genomsnittet, blått: mindre)")
     bar_chart(st, view.domains["Skillnad mot genomsnittet"].rename_axis("Domän"),
@@ -1150,6 +1162,84 @@ def show_profile(analysis: Analysis, area_id: str) -> None:
             st.write("- " + md_text(line))
     show_against_kommun(analysis, area_id)
     show_area_trend(analysis, area_id)
+
+
+@st.cache_resource(show_spinner=False)
+def organisation_and_catalogue() -> tuple[Any, Any]:
+    """The organisation (who leads) and the interventions catalogue, read once."""
+    return read_organisation(), read_interventions()
+
+
+def show_recommendation_card(analysis: Analysis, area_id: str) -> None:
+    """The card "Rekommenderat angreppssätt" of one area (issue 19), with the catalogue's
+    notice that its examples are never a prescription."""
+    organisation, catalogue = organisation_and_catalogue()
+    card = recommendation_card(analysis, area_id, organisation, catalogue)
+    if card is None:
+        return
+    with st.expander(md_text(card.heading), expanded=True):
+        if card.intensity:
+            st.markdown(f"**{md_text(card.intensity.capitalize())}:** {md_text(card.meaning)}.")
+        st.write(md_text(card.reason))
+        if card.straddles:
+            st.info(md_text(card.straddles))
+        for f in card.focus:
+            st.markdown(f"**Fokus {md_text(f.label.lower())}** – leds av {md_text(f.lead)}")
+            lines = []
+            if f.participants:
+                lines.append("Deltar: " + ", ".join(f.participants))
+            if f.partners:
+                lines.append("Partner: " + ", ".join(f.partners))
+            if f.reason:
+                lines.append(f.reason)
+            for line in lines:
+                st.write("- " + md_text(line))
+            if f.examples:
+                st.markdown("Exempel på utvärderade insatser:")
+                for ex in f.examples:
+                    st.markdown(f"- {md_text(ex.name)} ({md_text(ex.level_label.lower())}; "
+                                f"källa: [{md_text(ex.source_organisation)}]({ex.url}))")
+            else:
+                st.write("Katalogen har inget exempel för domänen på denna nivå.")
+        if card.strengths:
+            st.markdown(f"**Förutsättningar att bygga på:** {md_text(card.strengths)}")
+        if card.allocation:
+            st.markdown(f"**Budget:** {md_text(card.allocation)}")
+            st.caption(md_text(card.allocation_rule))
+        st.caption(md_text(card.notice))
+
+
+WEIGHTING_WORDS = {w: rule_label(w, "") for w in WEIGHTINGS}
+
+
+def _recommendation_written_back(key: str, field: str) -> None:
+    """A budget widget's change into the settings' [rekommendation] (saved with exports)."""
+    rules = current_settings().recommendation
+    try:
+        change_settings(recommendation=replace(rules, **{field: st.session_state[key]}))
+    except SettingsError as err:
+        st.session_state["settings_error"] = failure_text(err, "Ändringen gjordes inte")
+
+
+def show_budget(analysis: Analysis) -> None:
+    """The budget in proportion to need: the total and the rule (the settings'
+    [rekommendation]), the rules side by side per area, and the summary per förvaltning."""
+    if analysis.assessment is None:
+        return
+    rules = analysis.settings.recommendation
+    st.subheader(BUDGET_TITLE)
+    left, right = st.columns(2)
+    left.number_input("Belopp att fördela (kr)", 0, 10**10, step=100_000,
+                      key=_view("budget_total", rules.total_kr),
+                      on_change=_recommendation_written_back, args=("budget_total", "total_kr"))
+    right.radio("Fördelningsregel", list(WEIGHTINGS), format_func=WEIGHTING_WORDS.get,
+                key=_view("budget_rule", rules.weighting),
+                on_change=_recommendation_written_back, args=("budget_rule", "weighting"))
+    st.caption(md_text(budget_caption(analysis)))
+    show_table(budget_table(analysis), bare=True, key="budget_table")
+    organisation, _ = organisation_and_catalogue()
+    st.markdown("**Per förvaltning: områden där den leder ett fokus**")
+    show_table(unit_summary(analysis, organisation), bare=True, key="unit_summary")
 
 
 def show_certainty(analysis: Analysis, area_id: str) -> None:
@@ -1471,6 +1561,7 @@ def show_map_page(analysis: Analysis, tiles: str | None, choice: DataChoice) -> 
     else:    # the overview: the profile of an area chosen from the list, under the table
         show_ranking(analysis, kommun, choice.kommun, table)
         show_profile(analysis, choose_area(analysis, table))
+    show_budget(analysis)
     show_downloads(analysis, tiles)
 
 

@@ -106,8 +106,12 @@ def settings_value(ws, section: str, key: str):
 
 # -- Excel --------------------------------------------------------------------------------
 
-def test_sheet_names_in_order(workbook):
-    assert workbook.sheetnames == SHEETS
+REC_SHEETS = ["Rekommendation", "Budget"]
+
+
+def test_sheet_names_in_order(analysis, workbook):
+    # the recommendation's sheets follow when the analysis has its Monte Carlo (issue 19)
+    assert workbook.sheetnames == SHEETS + (REC_SHEETS if analysis.assessment else [])
     assert list(exports.SHEETS) == SHEETS
 
 
@@ -547,6 +551,6 @@ def test_analysis_workbook_with_a_plan_has_both(analysis):
 
     data = exports.excel_bytes(analysis, created=CREATED, plan=demo_plan())
     wb = openpyxl.load_workbook(io.BytesIO(data))
-    assert wb.sheetnames == SHEETS + PLAN_SHEETS
+    assert wb.sheetnames == SHEETS + (REC_SHEETS if analysis.assessment else []) + PLAN_SHEETS
     assert [r[0] for r in rows(wb["Plan – mål"])[1:]] == ["0126R001", "0126R001", "0126R002",
                                                           "0126R003"]

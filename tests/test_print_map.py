@@ -122,7 +122,8 @@ def test_each_choice_colours_the_areas_differently(analysis, index_map):
 
 
 def test_a_wrong_choice_names_the_valid_ones(analysis):
-    with pytest.raises(PrintMapError, match="Välj ett av: index, prioritet, psykisk_ohalsa"):
+    with pytest.raises(PrintMapError,
+                       match="Välj ett av: index, prioritet, angreppssatt, psykisk_ohalsa"):
         build_print_map(analysis, "ingenting")
     with pytest.raises(PrintMapError, match="okänt pappersformat: 'A5'"):
         build_print_map(analysis, paper="A5")
@@ -156,11 +157,11 @@ def test_prevmap_export_refuses_a_wrong_choice_naming_the_valid_ones(tmp_path, c
     assert main(["export", "--out", str(tmp_path / "k.png"), "--visa", "allt"]) == 2
     err = capsys.readouterr().err
     assert "kartan kan inte visa 'allt' (--visa)" in err
-    assert "Välj en av: index, prioritet, socioekonomi" in err
+    assert "Välj en av: index, prioritet, angreppssatt, socioekonomi" in err
     assert not (tmp_path / "k.png").exists()
     # a domain the real data do not have: exit 2, naming those they have
     assert main(["export", "--out", str(tmp_path / "k.png"), "--visa", "skola"]) == 2
-    assert "Välj en av: index, prioritet, socioekonomi" in capsys.readouterr().err
+    assert "Välj en av: index, prioritet, angreppssatt, socioekonomi" in capsys.readouterr().err
 
 
 def test_help_and_the_html_export_do_not_import_matplotlib(tmp_path):
@@ -182,6 +183,7 @@ def test_the_reports_pdf_shows_the_print_maps_and_its_html_the_interactive_map(a
     alts = re.findall(r'<img class="print-map" alt="([^"]*)" src="data:image/svg\+xml;base64,',
                       printed)
     assert alts == ["Karta: Sammanvägt behov (index)", "Karta: Prioritet",
+                    "Karta: Rekommenderat angreppssätt",
                     *(f"Karta: Domän: {DOMAINS[d]}" for d in analysis.result.domain_scores)]
     assert "<iframe" not in printed
     page = report_html(analysis, created=CREATED).decode("utf-8")

@@ -27,6 +27,14 @@ from markupsafe import Markup
 from geo.analysis import Analysis, plan_followup, rank_span, value_text
 from geo.export.outputs import map_html
 from geo.export.quality_views import QualityView, quality_view
+from geo.export.recommend_views import (
+    BUDGET_TITLE,
+    CARD_TITLE,
+    budget_caption,
+    budget_table,
+    recommendation_table,
+    unit_summary,
+)
 from geo.export.tables import ranking_table
 from geo.maps.mapview import DIGEST_LABEL, escape_text
 from indicators.columns import AREA_ID, AREA_NAME, DOMAINS
@@ -247,15 +255,36 @@ def _quality_section(view: QualityView) -> dict:
             "robustness_text": view.robustness_text}
 
 
+def _recommendation_section(analysis: Analysis) -> dict | None:
+    """The recommended approach per area, the budget under the rules side by side and the
+    summary per förvaltning, with the catalogue's notice (issue 19); None without it."""
+    from geo.io.interventions import read_interventions
+    from geo.io.organisation import read_organisation
+    from geo.recommend import recommendations
+
+    rec = recommendations(analysis)
+    if rec is None:
+        return None
+    organisation = read_organisation()
+    return {"heading": CARD_TITLE, "rules": rec.rules.text(rec.top_k, len(rec.areas)),
+            "areas": _table(recommendation_table(analysis, organisation)),
+            "budget_heading": BUDGET_TITLE, "budget": _table(budget_table(analysis)),
+            "budget_caption": budget_caption(analysis),
+            "units": _table(unit_summary(analysis, organisation)),
+            "organisation": organisation.description,
+            "notice": read_interventions().notice}
+
+
 def print_map_images(analysis: Analysis, created: dt.date) -> list[tuple[str, str]]:
-    """The print maps of the report's PDF (index, priority tier, each domain of the index)
+    """The print maps of the report's PDF (index, priority tier, the recommended approach,
+    each domain of the index)
     as (alt text, SVG data URI): vector maps in place of the interactive one."""
     import base64
 
-    from geo.maps.print_map import CHOICES, TIER, build_print_map
+    from geo.maps.print_map import APPROACH, CHOICES, TIER, build_print_map
 
-    shown = [c for c in CHOICES if c in ("index", TIER) and (
-        c != TIER or analysis.assessment is not None)
+    shown = [c for c in CHOICES if c in ("index", TIER, APPROACH) and (
+        c == "index" or analysis.assessment is not None)
              or c in analysis.result.domain_scores.columns]
     out = []
     for choice in shown:
@@ -295,6 +324,7 @@ def report_html(analysis: Analysis, *, created: dt.date | None = None,
         rule=None if assessment is None else assessment.rule.text(assessment.top_k),
         ranking=_table(table),
         cards=[_profile_card(analysis, a, names.get(a, a), kommun) for a in ranked],
+        recommendation=_recommendation_section(analysis),
         plan=None if plan is None else _plan_section(
             plan, followup or plan_followup(analysis, plan)),
         quality=_quality_section(quality_view(analysis)),

@@ -41,6 +41,12 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from geo.analysis import MEDIAN_RANK, RANK_HIGH, RANK_LOW, plan_followup, published_values
+from geo.export.recommend_views import (
+    budget_caption,
+    budget_sheet,
+    recommendation_table,
+    unit_summary,
+)
 from geo.export.tables import ranking_table
 from geo.maps.mapview import DIGEST_LABEL
 from indicators.catalogue import Catalogue
@@ -61,6 +67,11 @@ SHEET_INDICATORS = "Indikatorer"
 SHEET_JOIN = "Kopplingsrapport"
 SHEET_SETTINGS = "Inställningar"
 SHEETS = (SHEET_RANKING, SHEET_DOMAINS, SHEET_INDICATORS, SHEET_JOIN, SHEET_SETTINGS)
+#: The recommended approach and the budget (issue 19), after the settings when the
+#: analysis has a recommendation (its Monte Carlo).
+SHEET_RECOMMENDATION = "Rekommendation"
+SHEET_BUDGET = "Budget"
+RECOMMENDATION_SHEETS = (SHEET_RECOMMENDATION, SHEET_BUDGET)
 # The plan's sheets, in workbook order (after the analysis' sheets in excel_bytes).
 SHEET_PLAN_AREAS = "Plan – områden"
 SHEET_PLAN_GOALS = "Plan – mål"
@@ -142,6 +153,8 @@ def excel_bytes(analysis: Analysis, *, created: dt.date | None = None,
         if row[0].value == WARNING_SECTION:
             for cell in row:
                 cell.font = _WARNING_FONT
+    if analysis.assessment is not None:
+        add_recommendation_sheets(wb, analysis)
     if plan is not None:
         add_plan_sheets(wb, plan, followup or plan_followup(analysis, plan),
                         analysis.inputs.catalogue, created, analysis.digest)
@@ -156,6 +169,34 @@ def excel_bytes(analysis: Analysis, *, created: dt.date | None = None,
     buffer = io.BytesIO()
     wb.save(buffer)         # openpyxl stamps 'modified' with the clock: set again below
     return _normalise_xlsx(buffer.getvalue(), wb, stamp)
+
+
+def add_recommendation_sheets(wb: Workbook, analysis: Analysis) -> None:
+    """The sheets :data:`RECOMMENDATION_SHEETS`: per area the approach (and below it the
+    summary per förvaltning), and the budget per rule in whole kronor with its rule."""
+    from geo.io.interventions import read_interventions
+    from geo.io.organisation import read_organisation
+
+    organisation = read_organisation()
+    ws = wb.create_sheet(SHEET_RECOMMENDATION)
+    table = recommendation_table(analysis, organisation)
+    _write_frame(ws, table, {}, freeze="C2", autofilter=True)
+    units = unit_summary(analysis, organisation)
+    row = len(table) + 3
+    _put(ws, row, 1, "Per förvaltning: områden där den leder ett fokus")
+    ws.cell(row=row, column=1).font = _BOLD
+    for j, name in enumerate(units.columns, 1):
+        _put(ws, row + 1, j, name)
+        ws.cell(row=row + 1, column=j).font = _BOLD
+    for i, values in enumerate(units.itertuples(index=False), row + 2):
+        for j, value in enumerate(values, 1):
+            _put(ws, i, j, value)
+    _put(ws, row + len(units) + 3, 1, read_interventions().notice)
+    budget = budget_sheet(analysis)
+    ws = wb.create_sheet(SHEET_BUDGET)
+    _write_frame(ws, budget, {c: INTEGER_FORMAT for c in budget.columns if c.endswith("(kr)")},
+                 freeze="C2")
+    _put(ws, len(budget) + 3, 1, budget_caption(analysis))
 
 
 def domain_sheet(analysis: Analysis, ids: Sequence[str], names: Sequence[str]) -> pd.DataFrame:

@@ -4,6 +4,7 @@ cold spots, uncertain placement, comparisons)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import replace
 
 import folium
@@ -19,6 +20,7 @@ from geo.analysis import (
 from geo.maps.choropleth import page_from_view
 from geo.maps.legend import Measure
 from geo.maps.mapview import INDEX, MapView, area_view
+from geo.recommend import recommendations
 from geo.sources import kommuner
 from geo.spatial.layers import MapOverlay
 from indicators.columns import (
@@ -28,12 +30,38 @@ from indicators.columns import (
     SCORE,
 )
 from indicators.errors import AreaFileError, SettingsError
+from indicators.recommendation import (
+    FOCUS,
+    INTENSITIES,
+    INTENSITY,
+    INTENSITY_MEANINGS,
+    NO_RECOMMENDATION,
+    focus_labels,
+)
 from indicators.tiers import NO_RANK, TIERS
 
 #: What the map can show besides the indicators and domains (key -> Swedish label).
 SHOW_INDEX, SHOW_TIER = "index", "prioritet"
 #: The tiers' colours, most need first (categorical: a dark red, an orange, a pale yellow).
 TIER_COLOURS = ((TIERS[0], "#bd0026"), (TIERS[1], "#fd8d3c"), (TIERS[2], "#ffffb2"))
+#: The recommended approach (issue 19): the intensity as a category, most intensive first.
+SHOW_APPROACH, APPROACH_LABEL = "angreppssatt", "Rekommenderat angreppssätt"
+APPROACH_COLOURS = (("Intensiv", "#54278f"), ("Förstärkt", "#9e9ac8"), ("Bas", "#f2f0f7"))
+FOCUS_LINE = "Fokus"
+#: The overlay of the areas whose recommendation a samordnare changed (dashed outline).
+OVERRIDDEN_LABEL, OVERRIDDEN_COLOUR = "Ändrad av samordnare", "#e66101"
+
+
+def intensity_word(intensity: str) -> str:
+    """The intensity as the map's category ("Intensiv"); "" without a recommendation."""
+    return intensity[:1].upper() + intensity[1:] if intensity else ""
+
+
+def approach_rule() -> str:
+    """The approach legend's explanation: each intensity's meaning, most intensive first."""
+    return ("; ".join(f"{intensity_word(i)}: {INTENSITY_MEANINGS[i]}"
+                      for i in reversed(INTENSITIES))
+            + f". Grått: {NO_RECOMMENDATION.lower()} (området saknar rang).")
 
 
 def map_choices(analysis: Analysis) -> dict[str, str]:
@@ -43,6 +71,7 @@ def map_choices(analysis: Analysis) -> dict[str, str]:
     out = {SHOW_INDEX: "Sammanvägt behov"}
     if analysis.assessment is not None:
         out[SHOW_TIER] = "Prioritet"
+        out[SHOW_APPROACH] = APPROACH_LABEL
     for domain in analysis.result.domain_scores.columns:
         out[domain] = f"Domän: {DOMAINS.get(domain, domain)}"
     for ind in analysis.result.indicators:
@@ -66,6 +95,10 @@ def map_measure(analysis: Analysis, show: str = SHOW_INDEX) -> Measure:
         tiers = robustness_columns(analysis)[TIER].astype(str)
         return Measure(show, "Prioritet", categories=tiers.where(tiers != NO_RANK, ""),
                        colours=TIER_COLOURS, rule=analysis.settings.tiers.text(k))
+    if show == SHOW_APPROACH:
+        areas = recommendations(analysis).areas
+        return Measure(show, APPROACH_LABEL, categories=areas[INTENSITY].map(intensity_word),
+                       colours=APPROACH_COLOURS, rule=approach_rule())
     if show in result.domain_scores.columns:
         return Measure(show, choices[show], values=result.domain_scores[show],
                        note="domänpoäng, högre = större behov")
@@ -106,27 +139,35 @@ def build_analysis_map(analysis: Analysis, *, tiles: str | None = None,
                        created: dt.date | None = None, kommun: str | None = None,
                        extra_overlays: tuple[MapOverlay, ...] = (),
                        extra_details: pd.DataFrame | None = None,
-                       show: str = SHOW_INDEX) -> folium.Map:
+                       show: str = SHOW_INDEX, overridden: Collection[str] = ()) -> folium.Map:
     """The analysis map as a page (:func:`analysis_view` for the arguments)."""
     view = analysis_view(analysis, created=created, kommun=kommun,
-                         extra_overlays=extra_overlays, extra_details=extra_details, show=show)
+                         extra_overlays=extra_overlays, extra_details=extra_details, show=show,
+                         overridden=overridden)
     return page_from_view(view, tiles=tiles, layer_name=map_choices(analysis)[show])
 
 
 def analysis_view(analysis: Analysis, *, created: dt.date | None = None,
                   kommun: str | None = None, extra_overlays: tuple[MapOverlay, ...] = (),
                   extra_details: pd.DataFrame | None = None, settings: bool = True,
-                  show: str = SHOW_INDEX) -> MapView:
+                  show: str = SHOW_INDEX, overridden: Collection[str] = ()) -> MapView:
     """The analysis map's view; with ``kommun`` (a kommun code) only that kommun's areas,
     still with the ranks of the whole analysis (the drill-down from a län or Sweden).
     ``extra_overlays`` and ``extra_details`` (tooltip lines per area, index ``area_id``) add
     other layers, e.g. the resources in the areas (:mod:`geo.maps.resources`).
     ``settings=False``: the app's map, whose sources box leaves out the method and the
     settings (the app shows them on pages of their own). ``show`` is what the map
-    colours (a key of :func:`map_choices`; by default the composite index)."""
+    colours (a key of :func:`map_choices`; by default the composite index).
+    ``overridden``: the ids of the areas whose recommendation a samordnare changed, drawn
+    with a dashed outline and the legend line "Ändrad av samordnare" (ids not on the map
+    are left out)."""
     measure = map_measure(analysis, show)
     comparison = analysis.comparison
     details = robustness_details(analysis)
+    hover = (TIER,)
+    if show == SHOW_APPROACH:
+        details = details.join(approach_details(analysis), how="outer")
+        hover = (TIER, FOCUS_LINE)
     if comparison is not None:
         details = details.join(comparison.tooltip_details(), how="outer")
     if extra_details is not None:   # lines the comparisons already show are not repeated
@@ -134,7 +175,7 @@ def analysis_view(analysis: Analysis, *, created: dt.date | None = None,
             columns=[c for c in extra_details.columns if c in details.columns]), how="outer")
     joined, title = analysis.joined, analysis.title
     shown = {o.name for o in comparison.overlays} if comparison is not None else set()
-    overlays = robustness_overlays(analysis) + tuple(
+    overlays = robustness_overlays(analysis) + overridden_overlays(analysis, overridden) + tuple(
         o for o in extra_overlays if o.name not in shown)
     classify_on, classes_of = None, None
     if kommun is not None:
@@ -162,7 +203,29 @@ def analysis_view(analysis: Analysis, *, created: dt.date | None = None,
                      details=details if len(details.columns) else None, method=method,
                      classify_on=classify_on, classes_of=classes_of, digest=analysis.digest,
                      settings=settings, measure=measure, year=analysis.inputs.year,
-                     always_named=_top_tier(analysis), hover_details=(TIER,))
+                     always_named=_top_tier(analysis), hover_details=hover)
+
+
+def approach_details(analysis: Analysis) -> pd.DataFrame:
+    """Per area the focus in words (tooltip line "Fokus"), index area_id."""
+    areas = recommendations(analysis).areas
+    focus = [(focus_labels(f) or "inget särskilt") if level else ""
+             for f, level in zip(areas[FOCUS].astype(str), areas[INTENSITY], strict=True)]
+    return pd.DataFrame({FOCUS_LINE: focus}, index=areas.index.rename(AREA_ID))
+
+
+def overridden_overlays(analysis: Analysis, overridden: Collection[str]
+                        ) -> tuple[MapOverlay, ...]:
+    """The areas a samordnare changed the recommendation of, as a dashed outline."""
+    if not overridden:
+        return ()
+    frame = analysis.inputs.areas.frame.set_index(AREA_ID)
+    ids = [a for a in frame.index if str(a) in {str(o) for o in overridden}]
+    if not ids:
+        return ()
+    shown = frame.loc[ids].reset_index().assign(Rekommendation=OVERRIDDEN_LABEL.lower())
+    return (MapOverlay(OVERRIDDEN_LABEL, shown, (AREA_NAME, "Rekommendation"),
+                       OVERRIDDEN_COLOUR),)
 
 
 def _top_tier(analysis: Analysis) -> tuple[str, ...]:

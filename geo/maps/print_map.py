@@ -27,7 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -54,10 +54,13 @@ if TYPE_CHECKING:
 
     from geo.analysis import Analysis
 
-INDEX, TIER = "index", "prioritet"
+INDEX, TIER, APPROACH = "index", "prioritet", "angreppssatt"
+INTENSITY_COLUMN = "intensity"     # indicators.recommendation.INTENSITY
+#: The areas whose recommendation a samordnare changed: a dashed outline (issue 19).
+OVERRIDDEN_WORDS, OVERRIDDEN_EDGE = "Ändrad av samordnare", "#e66101"
 #: The print maps of the report: the index, the priority tier, each domain (its key). A
 #: single print map also shows any indicator of the ranking (its id, :func:`check_choice`).
-CHOICES: tuple[str, ...] = (INDEX, TIER, *DOMAINS)
+CHOICES: tuple[str, ...] = (INDEX, TIER, APPROACH, *DOMAINS)
 #: Paper sizes in millimetres (short side, long side).
 PAPERS: dict[str, tuple[float, float]] = {"A4": (210.0, 297.0), "A3": (297.0, 420.0)}
 FORMATS = ("png", "svg", "pdf")
@@ -225,6 +228,35 @@ def _tier_legend(analysis: Analysis, ids: pd.Index) -> tuple[list[str], Legend, 
             Legend("Prioritet", a.rule.text(a.top_k), rows), order)
 
 
+def _approach_legend(analysis: Analysis, ids: pd.Index
+                     ) -> tuple[list[str], Legend, np.ndarray]:
+    """The recommended approach (issue 19): the web map's intensity colours and words."""
+    from geo.maps.analysis_map import (
+        APPROACH_COLOURS,
+        APPROACH_LABEL,
+        approach_rule,
+        intensity_word,
+    )
+    from geo.recommend import recommendations
+
+    rec = recommendations(analysis)
+    if rec is None:
+        raise PrintMapError("det rekommenderade angreppssättet saknas: analysen gjordes utan "
+                            "osäkerhetsanalys. Välj index eller en domän.")
+    words = rec.areas[INTENSITY_COLUMN].map(intensity_word).reindex(ids).fillna("")
+    colour_of = dict(APPROACH_COLOURS)
+    rows = [(colour, word, int((words == word).sum()), "") for word, colour in APPROACH_COLOURS]
+    if (words == "").any():
+        rows.append((NO_DATA_COLOUR, "Ingen rekommendation (saknar rang)",
+                     int((words == "").sum()), ""))
+    score = analysis.result.score.reindex(ids).to_numpy(dtype=float)
+    level = words.map({w: i for i, (w, _) in enumerate(APPROACH_COLOURS)}).fillna(
+        len(APPROACH_COLOURS)).to_numpy()
+    order = np.lexsort((np.where(np.isnan(score), np.inf, -score), level))
+    return ([colour_of.get(w, NO_DATA_COLOUR) for w in words],
+            Legend(APPROACH_LABEL, approach_rule(), tuple(rows)), order)
+
+
 def _subtitle(analysis: Analysis, heading: str) -> str:
     inputs = analysis.inputs
     synthetic = any(s.synthetic for s in analysis.sources)
@@ -243,6 +275,8 @@ def _heading(analysis: Analysis, choice: str) -> str:
         return "Sammanvägt behov (index)"
     if choice == TIER:
         return "Prioritet"
+    if choice == APPROACH:
+        return "Rekommenderat angreppssätt"
     if choice in DOMAINS:
         return f"Domän: {DOMAINS[choice]}"
     ind = analysis.inputs.catalogue[choice]
@@ -256,10 +290,12 @@ def _is_indicator(analysis: Analysis, choice: str) -> bool:
 
 
 def build_print_map(analysis: Analysis, choice: str = INDEX, *, paper: str = "A4",
-                    created: dt.date | None = None) -> PrintMap:
+                    created: dt.date | None = None, overridden: Collection[str] = ()
+                    ) -> PrintMap:
     """The print map of ``analysis`` showing ``choice`` (:data:`CHOICES` or an indicator's
     id, :func:`check_choice`) on ``paper`` (A4 or A3), in landscape when the areas are
-    wider than tall."""
+    wider than tall. ``overridden``: area ids whose recommendation a samordnare changed,
+    outlined dashed with the legend line "Ändrad av samordnare"."""
     check_choice(choice, analysis)
     check_paper(paper)
     import matplotlib
@@ -276,6 +312,8 @@ def build_print_map(analysis: Analysis, choice: str = INDEX, *, paper: str = "A4
     hatched = np.zeros(len(ids), dtype=bool)
     if choice == TIER:
         fill, legend, order = _tier_legend(analysis, ids)
+    elif choice == APPROACH:
+        fill, legend, order = _approach_legend(analysis, ids)
     elif _is_indicator(analysis, choice):
         ind = analysis.inputs.catalogue[choice]
         values = _indicator_values(analysis, choice, ids)
@@ -321,6 +359,10 @@ def build_print_map(analysis: Analysis, choice: str = INDEX, *, paper: str = "A4
         areas[hatched].plot(ax=ax, facecolor=NO_DATA_COLOUR, edgecolor="#888888",
                             hatch=HIDDEN_HATCH, linewidth=0.3, zorder=2)
     areas.dissolve().boundary.plot(ax=ax, color="#444444", linewidth=0.8, zorder=3)
+    changed = ids.isin([str(a) for a in overridden])
+    if changed.any():
+        areas[changed].boundary.plot(ax=ax, color=OVERRIDDEN_EDGE, linewidth=1.4,
+                                     linestyle="--", zorder=4)
     ax.set_aspect("equal")
     ax.set_xlim(frame[0], frame[2])
     ax.set_ylim(frame[1], frame[3])
@@ -337,6 +379,12 @@ def build_print_map(analysis: Analysis, choice: str = INDEX, *, paper: str = "A4
                      label=f"{w} – {n} {'område' if n == 1 else 'områden'}"
                      + (f" ({limits})" if limits else ""))
                for c, w, n, limits in legend.rows]
+    if changed.any():
+        from matplotlib.lines import Line2D
+
+        handles.append(Line2D([], [], color=OVERRIDDEN_EDGE, linewidth=1.4, linestyle="--",
+                              label=f"{OVERRIDDEN_WORDS} – {int(changed.sum())} "
+                                    f"{'område' if changed.sum() == 1 else 'områden'}"))
     context_legend = _context_legend(context)
     handles += [Patch(facecolor=face, edgecolor=edge, linewidth=0.6, label=name)
                 for name, face, edge in context_legend]

@@ -1,0 +1,74 @@
+"""The app shows the recommendation (issue 19) through AppTest: the card "Rekommenderat
+angreppssätt" for the chosen area beside the map, and the budget inputs that become the
+settings' [rekommendation] and change the comparison table, whose allocations sum to the
+total."""
+
+from __future__ import annotations
+
+import pytest
+from app_start import demo_app
+
+from geo.analysis import run_analysis
+from geo.export.recommend_views import AREA, BUDGET_TITLE, CODE
+from geo.export.text import md_source
+from geo.inputs import list_profiles, load_inputs
+from geo.recommend import recommendations
+from indicators.swedish import format_integer
+
+PROFILE = "Bred prevention"   # the demo's default profile
+
+
+@pytest.fixture(scope="module")
+def at():
+    return demo_app()
+
+
+def _budget(at):
+    return next(d.value for d in at.dataframe if CODE in d.value.columns
+                and any(str(c).endswith("(vald)") for c in d.value.columns))
+
+
+def _kronor(text: str) -> int:
+    return int(text.split(" kr")[0].replace("\u2009", "").replace(" ", ""))
+
+
+def _card_text(at) -> str:
+    cards = [e for e in at.expander if "Rekommenderat angreppssätt" in e.label]
+    assert len(cards) == 1
+    return " ".join(md_source(e.value) for e in (*cards[0].markdown, *cards[0].caption))
+
+
+def test_the_card_is_shown_for_the_selected_area(at):
+    assert not at.exception
+    rec = recommendations(run_analysis(load_inputs(), list_profiles()[PROFILE]))
+    area = at.session_state["area"]
+    text = _card_text(at)
+    assert rec.areas.loc[area, "reason"] in text
+    assert "aldrig en föreskrift" in text and "Budget:" in text
+    other = next(a for a in rec.areas.index
+                 if rec.areas.loc[a, "reason"] != rec.areas.loc[area, "reason"])
+    at.selectbox(key="area").set_value(other).run()
+    assert not at.exception
+    text = _card_text(at)
+    assert rec.areas.loc[other, "reason"] in text
+    assert rec.areas.loc[area, "reason"] not in text
+
+
+def test_the_budget_inputs_change_the_table_and_the_sum_is_the_total(at):
+    assert any(BUDGET_TITLE in s.value for s in at.subheader)
+    before = _budget(at)
+    at.number_input(key="budget_total").set_value(1_000_000).run()
+    assert not at.exception
+    assert at.session_state["settings"].recommendation.total_kr == 1_000_000
+    after = _budget(at)
+    chosen = next(c for c in after.columns if str(c).endswith("(vald)"))
+    body = after[after[AREA] != "Summa"]
+    assert sum(_kronor(v) for v in body[chosen]) == 1_000_000
+    assert after[after[AREA] == "Summa"][chosen].iloc[0] == f"{format_integer(1_000_000)} kr"
+    assert not before.equals(after)
+    at.radio(key="budget_rule").set_value("behov").run()
+    assert not at.exception
+    ruled = _budget(at)
+    assert next(c for c in ruled.columns if str(c).endswith("(vald)")).startswith(
+        "I proportion till behovet (rangvikt)")
+    assert at.session_state["settings"].recommendation.weighting == "behov"

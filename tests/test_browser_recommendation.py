@@ -1,0 +1,87 @@
+"""The recommended approach in chromium (issue 19): "Rekommenderat angreppssätt" chosen in
+"Kartan visar" recolours the app's map with the intensities named in its legend, and a
+click on an area shows its card beside the map. Screenshots in test-artifacts/."""
+
+from __future__ import annotations
+
+from browser import (
+    MAP_FRAME,
+    MAP_PAGE,
+    choose_option,
+    launched_browser,
+    requires_browser,
+    screenshot,
+    served_app,
+)
+
+from geo.analysis import run_analysis
+from geo.export.recommend_views import allocation_text
+from geo.inputs import list_profiles, load_inputs
+from geo.recommend import KRONOR, recommendations
+from indicators.allocation import HIGH, LOW
+from indicators.columns import AREA_ID
+from indicators.recommendation import INTENSITY
+
+pytestmark = requires_browser
+CARD = "Rekommenderat angreppssätt"
+HEADING = "Områdesprofil:"
+# The largest area whose middle shows the area itself, other than the one selected: its
+# middle in the frame and its row.
+CLEAR_MIDDLE_JS = """() => {
+    const map = window.prevmapMap, chosen = document.body.getAttribute('data-selected');
+    let best = null;
+    map.eachLayer(l => {
+        if (!l.feature || l.feature.properties.idx === undefined || !l.getElement) { return; }
+        if (String(l.feature.properties.idx) === chosen) { return; }
+        const r = l.getElement().getBoundingClientRect();
+        const x = r.x + r.width / 2, y = r.y + r.height / 2;
+        if (document.elementFromPoint(x, y) !== l.getElement()) { return; }
+        if (!best || r.width * r.height > best.size) {
+            best = {x: x, y: y, row: l.feature.properties.idx, size: r.width * r.height};
+        }
+    });
+    return best;
+}"""
+
+
+def test_the_approach_map_and_the_card_beside_it(tmp_path):
+    analysis = run_analysis(load_inputs(), list_profiles()["Bred prevention"])
+    rec = recommendations(analysis)
+    ids = list(analysis.joined[AREA_ID])
+    with served_app(tmp_path / "cache") as url, launched_browser() as chromium:
+        context = chromium.new_context(viewport={"width": 1440, "height": 1000})
+        context.route("**/*", lambda route: route.continue_()
+                      if route.request.url.startswith((url, "data:", "blob:", "about:"))
+                      else route.abort())
+        page = context.new_page()
+        page.set_default_timeout(120_000)
+        page.goto(url + "/?data=demo")
+        page.get_by_text(HEADING).first.wait_for()
+        frame = page.frame_locator(MAP_FRAME)
+        frame.locator("path.leaflet-interactive").first.wait_for()
+        legend = frame.locator(".pm-legend", has_text="Intensiv (")
+        choose_option(page, "Kartan visar", CARD, legend)
+        text = legend.inner_text()
+        for level in ("intensiv", "förstärkt", "bas"):
+            n = int((rec.areas[INTENSITY] == level).sum())
+            assert f"{level.capitalize()} ({n})" in text, text
+        assert "universella insatser för alla barn och unga" in text
+        page.locator(MAP_FRAME).scroll_into_view_if_needed()
+        page.wait_for_timeout(1000)          # the map fitted to its areas
+        screenshot(page, "recommendation_map.png")
+
+        box = page.locator(MAP_FRAME).bounding_box()
+        inner = next(f for f in page.frames if MAP_PAGE in f.url)
+        target = inner.evaluate(CLEAR_MIDDLE_JS)
+        area = ids[int(target["row"])]
+        a = rec.allocation.loc[area]
+        expected = allocation_text(a[KRONOR], a[LOW], a[HIGH])
+        page.mouse.click(box["x"] + target["x"], box["y"] + target["y"])
+        card = page.locator("[data-testid='stExpander']", has_text=CARD)
+        card.filter(has_text=expected).wait_for(timeout=30_000)
+        shown = card.bounding_box()
+        assert shown["x"] >= box["x"] + box["width"], (shown, box)
+        assert "aldrig en föreskrift" in card.inner_text()
+        card.scroll_into_view_if_needed()
+        screenshot(page, "recommendation_card.png")
+        context.close()
