@@ -8,7 +8,7 @@ tested without Streamlit. Numbers are written by :func:`indicators.swedish.forma
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
@@ -22,7 +22,27 @@ GOAL_COLUMNS = ("Indikator", "Enhet", "Utgångsläge", "Mål", "Senast", "Enligt
 ACTION_COLUMNS = ("Insats", "Ansvarig", "Start", "Slut", "Kostnad (kr)", "Kommentar")
 HISTORY_COLUMNS = ("När", "Vem", "Vad", "Ändring", "Fält")
 OPERATIONS = {"skapad": "Skapad", "ändrad": "Ändrad", "borttagen": "Borttagen"}
-ENTITIES = {"plan": "Planen", "area": "Område", "goal": "Mål", "action": "Insats"}
+ENTITIES = {"plan": "Planen", "area": "Område", "goal": "Mål", "action": "Insats",
+            "override": "Ändrad rekommendation"}
+#: What the history records with a row drafted from the recommendation (issue 19): in the
+#: ``after`` of its audit row "skapad", ``{ORIGIN_KEY: ORIGIN, SETTINGS_KEY: digest}``.
+ORIGIN_KEY, ORIGIN, SETTINGS_KEY = "ursprung", "rekommendation", "installningar"
+#: The digest's first characters, as the plan shows them.
+DIGEST_SHOWN = 12
+
+
+def draft_origins(history: Iterable[AuditEntry]) -> dict[tuple[str, int], str]:
+    """Per item drafted from the recommendation, (entity, id), where it came from, as the
+    plan shows it: "från rekommendationen 2026-12-06, inställningar 0123456789ab" (the
+    date it was created, the first characters of the analysis digest)."""
+    found = {}
+    for e in history:
+        after = e.after or {}
+        if e.operation == "skapad" and after.get(ORIGIN_KEY) == ORIGIN:
+            digest = str(after.get(SETTINGS_KEY, ""))[:DIGEST_SHOWN]
+            found[e.entity, e.entity_id] = (f"från rekommendationen {e.at:%Y-%m-%d}, "
+                                            f"inställningar {digest}")
+    return found
 
 
 def indicator_names(catalogue: Catalogue) -> dict[str, str]:
