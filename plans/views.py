@@ -15,7 +15,7 @@ import pandas as pd
 from indicators.catalogue import Catalogue
 from indicators.swedish import format_number
 from plans.followup import STATUSES, Change, FollowUp
-from plans.model import FIELD_LABELS, Action, AuditEntry, Goal
+from plans.model import FIELD_LABELS, Action, AuditEntry, Goal, PlanContents
 
 GOAL_COLUMNS = ("Indikator", "Enhet", "Utgångsläge", "Mål", "Senast", "Enligt linjen",
                 "Status", "Förklaring", "Större än osäkerheten?", "Måluppfyllelse")
@@ -43,6 +43,24 @@ def draft_origins(history: Iterable[AuditEntry]) -> dict[tuple[str, int], str]:
             found[e.entity, e.entity_id] = (f"från rekommendationen {e.at:%Y-%m-%d}, "
                                             f"inställningar {digest}")
     return found
+
+
+DRAFT_COLUMNS = ("Slag", "Vad", "Ursprung")
+
+
+def draft_table(contents: PlanContents, area_id: str,
+                names: Mapping[str, str]) -> pd.DataFrame:
+    """The goals and actions of ``area_id`` that were drafted from the recommendation, as
+    they are now (edited or not), each with where it came from (:func:`draft_origins`;
+    the contents read with their history)."""
+    origins = draft_origins(contents.history)
+    rows = [{"Slag": "Mål", "Vad": names.get(g.indicator_id, g.indicator_id),
+             "Ursprung": origins["goal", g.id]}
+            for g in contents.goals_in(area_id) if ("goal", g.id) in origins]
+    rows += [{"Slag": "Insats", "Vad": f"{a.title} ({a.actor})",
+              "Ursprung": origins["action", a.id]}
+             for a in contents.actions_in(area_id) if ("action", a.id) in origins]
+    return pd.DataFrame(rows, columns=list(DRAFT_COLUMNS))
 
 
 def indicator_names(catalogue: Catalogue) -> dict[str, str]:
