@@ -291,3 +291,43 @@ def test_override_in_the_app_needs_a_reason_and_is_shown(db_url, demo):
         (stored,) = store.overrides(plan_id)
     assert stored.intensity == other and stored.reason == "Lokalt beslut."
     assert any(f"Ändrad: {other} i stället för {row[INTENSITY]}" in md_source(i.value) for i in at.info)
+
+
+# -- migration 0005 and the store, on SQLite and PostgreSQL ---------------------------------
+
+def test_migration_0005_adds_overrides_to_a_database_at_0004(plans_db_url):
+    import sqlalchemy as sa
+
+    from plans import migrations
+    from plans.model import PlanArea
+    from plans.store import create_engine, engine_url
+    engine = create_engine(engine_url(plans_db_url))
+    try:
+        with engine.begin() as connection:
+            migrations.upgrade(connection, "0004")
+        assert "recommendation_overrides" not in sa.inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+    with PlanStore.open(plans_db_url) as store:
+        assert store.upgraded_from == "0004" and migrations.head_revision() == "0005"
+        plan = store.create_plan(Plan("P", "0126"), who="anna")
+        store.save_many(plan.id, areas=[PlanArea("0126R001")],
+                        overrides=[Override("0126R001", "intensiv", "kriminalitet; skola",
+                                            "Polisens lägesbild.", "förstärkt", "skola",
+                                            "ab" * 32)],
+                        origin={"ursprung": "rekommendation", "installningar": "ab" * 32},
+                        who="anna")
+        assert store.overridden_areas(plan.id) == frozenset({"0126R001"})
+        (override,) = store.overrides(plan.id)
+        assert override.focus_domains == ("kriminalitet", "skola") and override.version == 1
+        assert [e.after["ursprung"] for e in store.history(plan.id) if e.entity != "plan"] \
+            == ["rekommendation"] * 2
+        # removed with its area's contents, in the history too; the chain holds
+        area = store.contents(plan.id).areas[0]
+        store.remove_area(area, who="anna", with_contents=True)
+        assert store.overridden_areas(plan.id) == frozenset()
+        assert [e.operation for e in store.history(plan.id, "override")] == ["skapad",
+                                                                             "borttagen"]
+        assert store.verify_audit().ok
+        with pytest.raises(PlanInputError, match="Intensitet"):
+            store.save_override(plan.id, Override("0126R001", "x", "", "y"), who="anna")
