@@ -316,8 +316,8 @@ def show_recommended(store: PlanStore, contents: PlanContents, analysis: Analysi
     table = rec.areas[rec.areas[INTENSITY] != ""]
     labels = dict(zip(analysis.joined["area_id"].astype(str),
                       analysis.joined["area_name"].astype(str), strict=False))
-    area_id = st.selectbox("Område", list(table.index), key="plan_rec_area",
-                           format_func=lambda a: f"{labels.get(a, a)} ({a}) – "
+    area_id = st.selectbox("Område för förslaget", list(table.index),
+                           key="plan_rec_area", format_func=lambda a: f"{labels.get(a, a)} ({a}) – "
                                                  f"{table.loc[a, INTENSITY]}")
     if area_id is None:
         return

@@ -290,7 +290,8 @@ def test_override_in_the_app_needs_a_reason_and_is_shown(db_url, demo):
         assert store.overridden_areas(plan_id) == frozenset({area_id})
         (stored,) = store.overrides(plan_id)
     assert stored.intensity == other and stored.reason == "Lokalt beslut."
-    assert any(f"Ändrad: {other} i stället för {row[INTENSITY]}" in md_source(i.value) for i in at.info)
+    shown = f"Ändrad: {other} i stället för {row[INTENSITY]}"
+    assert any(shown in md_source(i.value) for i in at.info)
 
 
 # -- migration 0005 and the store, on SQLite and PostgreSQL ---------------------------------
