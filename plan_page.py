@@ -20,10 +20,16 @@ from geo.export.render import renderer_missing
 from geo.export.tables import ranking_table
 from geo.export.text import md_text
 from geo.export.views import area_tiers, plan_area_table, resource_table
+from geo.io.organisation import read_organisation
 from geo.maps.resources import analysis_resource_counts, resource_gaps, resource_view
+from geo.plan_draft import draft_from_recommendation, draft_origin
+from geo.recommend import recommendations
 from geo.spatial.comparisons import PointLayer
 from indicators.catalogue import Catalogue
+from indicators.columns import DOMAINS
 from indicators.errors import PrevmapError
+from indicators.organisation import Organisation
+from indicators.recommendation import FOCUS, INTENSITIES, INTENSITY, REASON, SEPARATOR
 from indicators.swedish import format_number
 from login_page import current_account
 from map_component import show_map
@@ -41,14 +47,17 @@ from plans.model import (
     ACTORS,
     Action,
     Goal,
+    Override,
     Plan,
     PlanArea,
     PlanConflictError,
     PlanContents,
+    override_text,
 )
 from plans.store import PlanStore, database_url
 from plans.views import (
     action_table,
+    draft_table,
     file_stem,
     goal_label,
     goal_table,
@@ -209,6 +218,7 @@ def show_plan_page(analysis: Analysis, key: str,
     followup = follow_up(contents, analysis.inputs.catalogue, values,
                          rule=analysis.settings.small_numbers)
     show_areas(store, contents, analysis, followup)
+    show_recommended(store, contents, analysis, values)
     show_area_detail(store, contents, analysis, followup, values)
     show_resources(analysis, points)
     show_history(contents, analysis.inputs.catalogue)
@@ -267,6 +277,81 @@ def show_areas(store: PlanStore, contents: PlanContents, analysis: Analysis,
                  f"{len(areas)} område(n) lades till i planen.")
 
 
+@st.cache_resource(show_spinner=False)
+def organisation() -> Organisation:
+    """The organisation file (who leads per domain): Huddinge's default."""
+    return read_organisation()
+
+
+def _focus_words(focus: str | tuple[str, ...]) -> str:
+    domains = focus.split(SEPARATOR) if isinstance(focus, str) else list(focus)
+    return ", ".join(DOMAINS.get(d, d).lower() for d in domains if d) or "inget särskilt fokus"
+
+
+def _take_in(store: PlanStore, contents: PlanContents, analysis: Analysis, row,
+             values: Measured, override: Override | None) -> None:
+    """The recommendation (or the samordnare's change of it) into the plan, one
+    transaction: the area if new, the draft goals and actions, the override, each with its
+    origin in the history."""
+    draft = draft_from_recommendation(analysis, row, organisation(), contents,
+                                      override=override, measured=values)
+    store.save_many(contents.plan.id, areas=[draft.area] if draft.area.id is None else [],
+                    goals=draft.goals, actions=draft.actions,
+                    overrides=[override] if override is not None else [],
+                    catalogue=analysis.inputs.catalogue, origin=draft_origin(analysis),
+                    who=who())
+    if draft.notes:
+        st.session_state["plan_draft_notes"] = " ".join(draft.notes)
+
+
+def show_recommended(store: PlanStore, contents: PlanContents, analysis: Analysis,
+                     values: Measured) -> None:
+    """"Föreslaget angreppssätt" for a chosen area, and the two ways into the plan."""
+    rec = recommendations(analysis)
+    if rec is None:
+        return
+    st.subheader("Föreslaget angreppssätt")
+    if "plan_draft_notes" in st.session_state:
+        st.info(md_text(st.session_state.pop("plan_draft_notes")))
+    table = rec.areas[rec.areas[INTENSITY] != ""]
+    labels = dict(zip(analysis.joined["area_id"].astype(str),
+                      analysis.joined["area_name"].astype(str), strict=False))
+    area_id = st.selectbox("Område för förslaget", list(table.index),
+                           key="plan_rec_area", format_func=lambda a: f"{labels.get(a, a)} ({a}) – "
+                                                 f"{table.loc[a, INTENSITY]}")
+    if area_id is None:
+        return
+    row = table.loc[area_id]
+    st.markdown(md_text(f"**{str(row[INTENSITY]).capitalize()}**, fokus: "
+                        f"{_focus_words(str(row[FOCUS]))}. {row[REASON]}"))
+    existing = contents.override_for(area_id)
+    if existing is not None:
+        st.info(md_text(override_text(existing, DOMAINS)))
+    if not editable():   # a reader: no form that writes
+        return
+    if st.button("Ta in i planen", key=f"rec_accept_{area_id}"):
+        _try(lambda: _take_in(store, contents, analysis, row, values, None),
+             f"Rekommendationen för {labels.get(area_id, area_id)} togs in i planen som "
+             "utkast: ändra målen och insatserna nedan.")
+    with st.expander("Ändra och ta in"), \
+            st.form(_form_key(f"rec_override_{area_id}"), enter_to_submit=False):
+        now = existing or Override(area_id, str(row[INTENSITY]), str(row[FOCUS]), "")
+        intensity = st.selectbox("Intensitet", INTENSITIES,
+                                 index=INTENSITIES.index(now.intensity))
+        focus = st.multiselect("Fokus (högst tre domäner)", list(DOMAINS),
+                               default=list(now.focus_domains),
+                               format_func=lambda d: DOMAINS[d], max_selections=3)
+        reason = st.text_input("Skäl till ändringen (krävs)", value=now.reason)
+        if st.form_submit_button("Ändra och ta in"):
+            changed = replace(now, intensity=intensity, focus=SEPARATOR.join(focus),
+                              reason=reason.strip(),
+                              recommended_intensity=str(row[INTENSITY]),
+                              recommended_focus=str(row[FOCUS]), settings=analysis.digest)
+            _try(lambda: _take_in(store, contents, analysis, row, values, changed),
+                 f"Den ändrade rekommendationen för {labels.get(area_id, area_id)} togs in "
+                 "i planen som utkast.")
+
+
 def show_area_detail(store: PlanStore, contents: PlanContents, analysis: Analysis,
                      followup: FollowUp, values: Measured) -> None:
     if not contents.areas:
@@ -279,6 +364,12 @@ def show_area_detail(store: PlanStore, contents: PlanContents, analysis: Analysi
     show_goals(store, contents, analysis, followup, area, values)
     st.subheader(md_text(f"{area.area_name or area_id}: insatser"))
     show_actions(store, contents, area)
+    drafted = draft_table(contents, area_id, indicator_names(analysis.inputs.catalogue))
+    if len(drafted):
+        st.subheader(md_text(f"{area.area_name or area_id}: utkast från rekommendationen"))
+        st.caption("Målen och insatserna kom från rekommendationen och kan ändras som "
+                   "andra; historiken visar ursprung och inställningar.")
+        show_table(drafted, hide_index=True)
     if not editable():   # a reader: no form that writes
         return
     with st.expander("Ta bort området ur planen"):

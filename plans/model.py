@@ -49,7 +49,16 @@ FIELD_LABELS = _F = {
     "area_name": "Områdesnamn",
     "reason": "Motivering",
     "who": "Användare",
+    "intensity": "Intensitet",
+    "focus": "Fokus",
 }
+#: The intensities a recommendation (and an override of it) may have
+#: (indicators.recommendation.INTENSITIES, repeated: the model imports no method).
+INTENSITY_LEVELS = ("bas", "förstärkt", "intensiv")
+#: The domains a focus may name (indicators.columns.DOMAINS' keys).
+FOCUS_DOMAINS = ("psykisk_ohalsa", "missbruk", "kriminalitet", "socioekonomi", "skola",
+                 "skyddsfaktorer")
+FOCUS_SEPARATOR = "; "
 
 
 class _PlanError(PrevmapError):
@@ -141,6 +150,29 @@ class Action:
 
 
 @dataclass(frozen=True)
+class Override:
+    """A samordnare's change of the recommended approach for an area in a plan: the
+    intensity and focus chosen instead of the recommended ones, and why (required).
+    ``focus`` and ``recommended_focus`` are domain keys joined by "; "; ``settings`` is the
+    digest of the analysis the recommendation came from."""
+
+    area_id: str
+    intensity: str
+    focus: str
+    reason: str
+    recommended_intensity: str = ""
+    recommended_focus: str = ""
+    settings: str = ""
+    plan_id: int | None = None
+    id: int | None = None
+    version: int = 0
+
+    @property
+    def focus_domains(self) -> tuple[str, ...]:
+        return tuple(d for d in self.focus.split(FOCUS_SEPARATOR) if d)
+
+
+@dataclass(frozen=True)
 class AuditEntry:
     """One change: who, when, what, and the item before and after (None when created
     or removed). Entries are only ever added."""
@@ -156,7 +188,7 @@ class AuditEntry:
     id: int | None = None
 
 
-def as_dict(item: Plan | PlanArea | Goal | Action) -> dict:
+def as_dict(item: Plan | PlanArea | Goal | Action | Override) -> dict:
     """The item's fields as JSON-ready values (dates as ISO text), for the audit trail."""
     out = {}
     for f in fields(item):
@@ -299,6 +331,52 @@ def check_area(area: PlanArea) -> None:
     problems.raise_if_any()
 
 
+def check_override(override: Override, *, areas: Iterable[str] | None = None,
+                   source: str | None = None) -> None:
+    """Raise PlanInputError with every problem of ``override``: an unknown intensity or
+    focus domain, more than three focus domains, no reason, an area not in the plan."""
+    problems = Problems(PlanInputError, source)
+    if areas is not None and override.area_id not in set(areas):
+        problems.add("området finns inte i planen.", column=_F["area_id"],
+                     values=[override.area_id], fix="lägg först till området i planen")
+    if override.intensity not in INTENSITY_LEVELS:
+        problems.add("okänd intensitet.", column=_F["intensity"], values=[override.intensity],
+                     expected=", ".join(INTENSITY_LEVELS), fix="välj en av intensiteterna")
+    if not isinstance(override.focus, str):
+        problems.add("Fokus ska vara text.", column=_F["focus"], values=[override.focus])
+    else:
+        unknown = [d for d in override.focus_domains if d not in FOCUS_DOMAINS]
+        if unknown:
+            problems.add("okänd domän i fokus.", column=_F["focus"], values=unknown,
+                         expected=", ".join(FOCUS_DOMAINS), fix="välj bland domänerna")
+        if len(override.focus_domains) > 3:
+            problems.add("högst tre domäner kan vara fokus.", column=_F["focus"],
+                         values=list(override.focus_domains), fix="välj högst tre domäner")
+    _text(problems, "reason", override.reason, required=True, label="Motiveringen")
+    problems.raise_if_any()
+
+
+def override_text(override: Override, names: dict[str, str] | None = None) -> str:
+    """How the plan shows the override: "Ändrad: förstärkt i stället för intensiv –
+    skäl: …" (the focus too where it was changed)."""
+    names = names or {}
+
+    def focus(text: str) -> str:
+        domains = [names.get(d, d).lower() for d in text.split(FOCUS_SEPARATOR) if d]
+        return ", ".join(domains) or "inget fokus"
+
+    parts = []
+    if override.intensity != override.recommended_intensity:
+        parts.append(f"{override.intensity} i stället för "
+                     f"{override.recommended_intensity or 'ingen rekommendation'}")
+    else:
+        parts.append(f"{override.intensity} som rekommenderat")
+    if override.focus != override.recommended_focus:
+        parts.append(f"fokus {focus(override.focus)} i stället för "
+                     f"{focus(override.recommended_focus)}")
+    return f"Ändrad: {'; '.join(parts)} – skäl: {override.reason}"
+
+
 @dataclass(frozen=True)
 class PlanContents:
     """A whole plan as read from the database at one moment."""
@@ -308,6 +386,11 @@ class PlanContents:
     goals: tuple[Goal, ...] = ()
     actions: tuple[Action, ...] = ()
     history: tuple[AuditEntry, ...] = field(default=(), repr=False)
+    overrides: tuple[Override, ...] = ()
+
+    def override_for(self, area_id: str) -> Override | None:
+        """The area's current override of the recommendation, if any."""
+        return next((o for o in self.overrides if o.area_id == area_id), None)
 
     def goals_in(self, area_id: str) -> tuple[Goal, ...]:
         return tuple(g for g in self.goals if g.area_id == area_id)

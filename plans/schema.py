@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from plans.model import MAX_TEXT
 
 #: Entities of the audit trail, and the operations on them.
-ENTITIES = ("plan", "area", "goal", "action")
+ENTITIES = ("plan", "area", "goal", "action", "override")
 OPERATIONS = ("skapad", "ändrad", "borttagen")
 
 metadata = sa.MetaData(naming_convention={
@@ -119,6 +119,24 @@ actions = sa.Table(
     sa.Index("ix_actions_plan_id_area_id", "plan_id", "area_id"),
 )
 
+# a samordnare's change of the recommended approach for an area (issue 19, migration 0005):
+# at most one current per area and plan
+overrides = sa.Table(
+    "recommendation_overrides", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    _plan_id(),
+    _text("area_id"),
+    sa.Column("intensity", sa.String(16), nullable=False),
+    _text("focus"),
+    _text("reason"),
+    sa.Column("recommended_intensity", sa.String(16), nullable=False),
+    _text("recommended_focus"),
+    sa.Column("settings", sa.String(64), nullable=False),
+    *_editable(),
+    sa.Index("uq_recommendation_overrides_current", "plan_id", "area_id", unique=True,
+             sqlite_where=_CURRENT, postgresql_where=_CURRENT),
+)
+
 audit = sa.Table(
     "audit", metadata,
     sa.Column("id", sa.Integer, primary_key=True),
@@ -141,6 +159,6 @@ audit = sa.Table(
 
 #: The editable table of each audited entity.
 TABLES: dict[str, sa.Table] = {"plan": plans, "area": plan_areas, "goal": goals,
-                               "action": actions}
+                               "action": actions, "override": overrides}
 #: Model fields stored under another column name ("end" is an SQL keyword).
 COLUMN_OF_FIELD = {"start": "start_date", "end": "end_date"}

@@ -52,6 +52,7 @@ from plans.model import (
     Action,
     AuditEntry,
     Goal,
+    Override,
     Plan,
     PlanArea,
     PlanConflictError,
@@ -61,6 +62,7 @@ from plans.model import (
     check_action,
     check_area,
     check_goal,
+    check_override,
     check_plan,
 )
 
@@ -79,7 +81,7 @@ REREAD = "läs in planen igen och gör din ändring på nytt"
 URL_EXAMPLES = "sqlite:////sökväg/plans.sqlite eller postgresql://användare:lösenord@värd/databas"
 _WRITE = "prevmap_write"
 
-Item = TypeVar("Item", Plan, PlanArea, Goal, Action)
+Item = TypeVar("Item", Plan, PlanArea, Goal, Action, Override)
 Error = TypeVar("Error", bound=PrevmapError)
 
 
@@ -117,6 +119,7 @@ class Saved:
     areas: tuple[PlanArea, ...] = ()
     goals: tuple[Goal, ...] = ()
     actions: tuple[Action, ...] = ()
+    overrides: tuple[Override, ...] = ()
 
 
 # -- where the database is ---------------------------------------------------------------
@@ -399,7 +402,7 @@ def _must_be_current(connection: Connection, shown: str, *, why: str) -> None:
 
 #: Tables the application role writes (no DELETE: removal is soft) and the audit trail it
 #: may only add to (PostgreSQL with an owner role, see PlanStore.open).
-_EDITABLE = ("plans", "plan_areas", "goals", "actions")
+_EDITABLE = ("plans", "plan_areas", "goals", "actions", "recommendation_overrides")
 
 
 def _grant_app_role(connection: Connection, role: str) -> None:
@@ -527,6 +530,8 @@ _KINDS = {
     PlanArea: _Kind("area", PlanArea, schema.plan_areas, "området", "område", "update_area"),
     Goal: _Kind("goal", Goal, schema.goals, "målet", "mål", "update_goal"),
     Action: _Kind("action", Action, schema.actions, "insatsen", "insats", "update_action"),
+    Override: _Kind("override", Override, schema.overrides, "ändringen av rekommendationen",
+                    "ändring av rekommendationen", "save_many"),
 }
 _OWN = ("id", "plan_id", "version")
 
@@ -584,6 +589,8 @@ def _describe(item: PlanArea | Goal | Action, number: int) -> str:
     kind = _kind(item)
     if isinstance(item, PlanArea):
         return f"{kind.label} {number} ({item.area_id})"
+    if isinstance(item, Override):
+        return f"{kind.label} {number} (område {item.area_id})"
     what = f"indikator {item.indicator_id}" if isinstance(item, Goal) else f"'{item.title}'"
     return f"{kind.label} {number} (område {item.area_id}, {what})"
 
@@ -598,8 +605,10 @@ def _one_problem(error: type[Error], message: str, *, fix: str = "",
 class _Writer:
     """The writes of one transaction on one plan, each with its audit row."""
 
-    def __init__(self, connection: Connection, plan_id: int, who: str, at: dt.datetime):
+    def __init__(self, connection: Connection, plan_id: int, who: str, at: dt.datetime,
+                 origin: dict[str, str] | None = None):
         self.connection, self.plan_id, self.who, self.at = connection, plan_id, who, at
+        self.origin = origin or {}
         self._last: tuple[int, str] | None = None     # the plan's chain: (seq, row_hash)
 
     def save(self, item: Item) -> Item:
@@ -615,7 +624,7 @@ class _Writer:
         if kind.entity == "plan":
             self.plan_id = new_id
         saved = replace(_in_plan(item, self.plan_id), id=new_id, version=1)
-        self.audit(kind, new_id, "skapad", None, saved)
+        self.audit(kind, new_id, "skapad", None, saved, origin=self.origin)
         return saved
 
     def update(self, item: Item) -> Item:
@@ -669,7 +678,7 @@ class _Writer:
                             "att du läste in planen. Ingenting sparades.", fix=REREAD)
 
     def audit(self, kind: _Kind, entity_id: int, operation: str, before: object | None,
-              after: object | None) -> None:
+              after: object | None, *, origin: dict[str, str] | None = None) -> None:
         """Add the audit row, chained to the plan's last one (:mod:`plans.chain`). The
         plan's row is locked (or, on SQLite, the file), so the chain's end read here
         stays its end until this transaction commits."""
@@ -683,7 +692,7 @@ class _Writer:
         row = {"id": self._next_audit_id(), "plan_id": self.plan_id, "seq": seq + 1,
                "at": self.at, "who": self.who, "entity": kind.entity, "entity_id": entity_id,
                "operation": operation, "before": None if before is None else as_dict(before),
-               "after": None if after is None else as_dict(after)}
+               "after": None if after is None else as_dict(after) | (origin or {})}
         digest = row_hash(prev, row)
         self.connection.execute(sa.insert(audit).values(row | {"prev_hash": prev,
                                                               "row_hash": digest}))
@@ -772,12 +781,14 @@ class _Batch:
     areas: tuple[PlanArea, ...]
     goals: tuple[Goal, ...]
     actions: tuple[Action, ...]
-    remove: tuple[PlanArea | Goal | Action, ...]
+    remove: tuple[PlanArea | Goal | Action | Override, ...]
     remove_contents: bool
+    overrides: tuple[Override, ...] = ()
 
     @property
     def size(self) -> int:
-        return len(self.areas) + len(self.goals) + len(self.actions) + len(self.remove)
+        return (len(self.areas) + len(self.goals) + len(self.actions) + len(self.remove)
+                + len(self.overrides))
 
 
 def _check_batch(connection: Connection, plan_id: int, batch: _Batch,
@@ -821,11 +832,30 @@ def _check_batch(connection: Connection, plan_id: int, batch: _Batch,
         check(goal, lambda goal=goal: check_goal(goal, catalogue, areas=codes))
     for action in batch.actions:
         check(action, lambda action=action: check_action(action, areas=codes))
+    overridden = {row.area_id for row in _current(connection, schema.overrides, plan_id)
+                  if row.id not in {o.id for o in batch.remove if isinstance(o, Override)}}
+    for override in batch.overrides:
+        check(override, lambda o=override: _check_override_in_plan(o, codes, overridden))
     for item in batch.remove:
         if item.id is None:
             check(item, lambda item=item: _must_be_saved(item))
     if removed_areas and not batch.remove_contents:
         found.extend(_left_in_removed_areas(connection, plan_id, batch, current))
+    if found:
+        raise PlanInputError(found)
+
+
+def _check_override_in_plan(override: Override, codes: set[str], overridden: set[str]
+                            ) -> None:
+    found = []
+    if override.id is None and override.area_id in overridden:
+        found.append(Problem("området har redan en ändring av rekommendationen i planen.",
+                             column=FIELD_LABELS["area_id"], values=(override.area_id,),
+                             fix="ändra den som finns"))
+    try:
+        check_override(override, areas=codes)
+    except PlanInputError as err:
+        found.extend(err.problems)
     if found:
         raise PlanInputError(found)
 
@@ -1078,8 +1108,9 @@ class PlanStore:
 
     def save_many(self, plan_id: int, *, areas: Iterable[PlanArea] = (),
                   goals: Iterable[Goal] = (), actions: Iterable[Action] = (),
-                  remove: Iterable[PlanArea | Goal | Action] = (),
+                  remove: Iterable[PlanArea | Goal | Action | Override] = (),
                   remove_contents: bool = False, catalogue: Catalogue | None = None,
+                  overrides: Iterable[Override] = (), origin: dict[str, str] | None = None,
                   who: str) -> Saved:
         """Save all of it in one transaction, or nothing.
 
@@ -1089,32 +1120,37 @@ class PlanStore:
         ``remove_contents``, and may be added again in the same call. Everything is
         checked first, against the plan as it is with the areas removed and added here;
         one PlanInputError lists every problem. PlanConflictError if an item changed
-        since it was read.
+        since it was read. ``overrides``: changes of the recommended approach
+        (:class:`~plans.model.Override`, added or changed as the rest). ``origin``: fields
+        added to the ``after`` of the audit row of every item created here (e.g.
+        ``{"ursprung": "rekommendation", "installningar": digest}``, see
+        :mod:`plans.drafts`), so the history says where the item came from.
         """
         who = check_who(who)
         batch = _Batch(tuple(areas), tuple(goals), tuple(actions), tuple(remove),
-                       remove_contents)
+                       remove_contents, tuple(overrides))
         for item in batch.remove:
-            if not isinstance(item, PlanArea | Goal | Action):
+            if not isinstance(item, PlanArea | Goal | Action | Override):
                 raise TypeError(f"remove takes areas, goals and actions, not {item!r}")
         if batch.goals and catalogue is None:
             raise TypeError("save_many needs the catalogue to check goals")
         with self._transaction(write=True) as connection:
             _lock_plan(connection, plan_id)
             _check_batch(connection, plan_id, batch, catalogue)
-            writer = _Writer(connection, plan_id, who, _now())
+            writer = _Writer(connection, plan_id, who, _now(), origin)
             for item in sorted(batch.remove, key=lambda i: isinstance(i, PlanArea)):
                 if isinstance(item, PlanArea) and batch.remove_contents:
                     self._remove_contents(connection, writer, item)
                 writer.remove(item)
             return Saved(tuple(writer.save(a) for a in batch.areas),
                          tuple(writer.save(g) for g in batch.goals),
-                         tuple(writer.save(a) for a in batch.actions))
+                         tuple(writer.save(a) for a in batch.actions),
+                         tuple(writer.save(o) for o in batch.overrides))
 
     @staticmethod
     def _remove_contents(connection: Connection, writer: _Writer, area: PlanArea) -> None:
         code = writer.current_row(area).area_id
-        for cls in (Goal, Action):
+        for cls in (Goal, Action, Override):
             for row in _current(connection, _KINDS[cls].table, writer.plan_id):
                 if row.area_id == code:
                     writer.remove(_item(cls, row))
@@ -1152,7 +1188,24 @@ class PlanStore:
                 goals=tuple(_item(Goal, r) for r in _current(connection, schema.goals, plan_id)),
                 actions=tuple(_item(Action, r)
                               for r in _current(connection, schema.actions, plan_id)),
-                history=self._history(connection, plan_id) if history else ())
+                history=self._history(connection, plan_id) if history else (),
+                overrides=tuple(_item(Override, r)
+                                for r in _current(connection, schema.overrides, plan_id)))
+
+    def overrides(self, plan_id: int) -> tuple[Override, ...]:
+        """The plan's current overrides of the recommendation, oldest first."""
+        with self._transaction(write=False) as connection:
+            return tuple(_item(Override, r)
+                         for r in _current(connection, schema.overrides, plan_id))
+
+    def overridden_areas(self, plan_id: int) -> frozenset[str]:
+        """The codes of the areas whose recommended approach the plan overrides (for the
+        map layer "Rekommenderat angreppssätt")."""
+        return frozenset(o.area_id for o in self.overrides(plan_id))
+
+    def save_override(self, plan_id: int, override: Override, *, who: str) -> Override:
+        """Add or change (``override`` as read) the plan's override for its area."""
+        return self.save_many(plan_id, overrides=[override], who=who).overrides[0]
 
     def history(self, plan_id: int, entity: str | None = None,
                 entity_id: int | None = None) -> tuple[AuditEntry, ...]:

@@ -8,21 +8,59 @@ tested without Streamlit. Numbers are written by :func:`indicators.swedish.forma
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
 from indicators.catalogue import Catalogue
 from indicators.swedish import format_number
 from plans.followup import STATUSES, Change, FollowUp
-from plans.model import FIELD_LABELS, Action, AuditEntry, Goal
+from plans.model import FIELD_LABELS, Action, AuditEntry, Goal, PlanContents
 
 GOAL_COLUMNS = ("Indikator", "Enhet", "Utgångsläge", "Mål", "Senast", "Enligt linjen",
                 "Status", "Förklaring", "Större än osäkerheten?", "Måluppfyllelse")
 ACTION_COLUMNS = ("Insats", "Ansvarig", "Start", "Slut", "Kostnad (kr)", "Kommentar")
 HISTORY_COLUMNS = ("När", "Vem", "Vad", "Ändring", "Fält")
 OPERATIONS = {"skapad": "Skapad", "ändrad": "Ändrad", "borttagen": "Borttagen"}
-ENTITIES = {"plan": "Planen", "area": "Område", "goal": "Mål", "action": "Insats"}
+ENTITIES = {"plan": "Planen", "area": "Område", "goal": "Mål", "action": "Insats",
+            "override": "Ändrad rekommendation"}
+#: What the history records with a row drafted from the recommendation (issue 19): in the
+#: ``after`` of its audit row "skapad", ``{ORIGIN_KEY: ORIGIN, SETTINGS_KEY: digest}``.
+ORIGIN_KEY, ORIGIN, SETTINGS_KEY = "ursprung", "rekommendation", "installningar"
+#: The digest's first characters, as the plan shows them.
+DIGEST_SHOWN = 12
+
+
+def draft_origins(history: Iterable[AuditEntry]) -> dict[tuple[str, int], str]:
+    """Per item drafted from the recommendation, (entity, id), where it came from, as the
+    plan shows it: "från rekommendationen 2026-12-06, inställningar 0123456789ab" (the
+    date it was created, the first characters of the analysis digest)."""
+    found = {}
+    for e in history:
+        after = e.after or {}
+        if e.operation == "skapad" and after.get(ORIGIN_KEY) == ORIGIN:
+            digest = str(after.get(SETTINGS_KEY, ""))[:DIGEST_SHOWN]
+            found[e.entity, e.entity_id] = (f"från rekommendationen {e.at:%Y-%m-%d}, "
+                                            f"inställningar {digest}")
+    return found
+
+
+DRAFT_COLUMNS = ("Slag", "Vad", "Ursprung")
+
+
+def draft_table(contents: PlanContents, area_id: str,
+                names: Mapping[str, str]) -> pd.DataFrame:
+    """The goals and actions of ``area_id`` that were drafted from the recommendation, as
+    they are now (edited or not), each with where it came from (:func:`draft_origins`;
+    the contents read with their history)."""
+    origins = draft_origins(contents.history)
+    rows = [{"Slag": "Mål", "Vad": names.get(g.indicator_id, g.indicator_id),
+             "Ursprung": origins["goal", g.id]}
+            for g in contents.goals_in(area_id) if ("goal", g.id) in origins]
+    rows += [{"Slag": "Insats", "Vad": f"{a.title} ({a.actor})",
+              "Ursprung": origins["action", a.id]}
+             for a in contents.actions_in(area_id) if ("action", a.id) in origins]
+    return pd.DataFrame(rows, columns=list(DRAFT_COLUMNS))
 
 
 def indicator_names(catalogue: Catalogue) -> dict[str, str]:

@@ -471,8 +471,9 @@ def test_the_schema_comparison_sees_a_missing_migration(engine):
         migrations.upgrade(connection, "0001")
     kinds = sorted(d[0] if isinstance(d, tuple) else d[0][0] for d in _schema_differences(engine))
     # 0002: actions.cost_sek and an index; 0003: the audit chain's three columns and index;
-    # 0004: plans.name_key and its unique index
-    assert kinds == ["add_column"] * 5 + ["add_index"] * 3
+    # 0004: plans.name_key and its unique index; 0005: the table recommendation_overrides
+    # and its unique index of the current override per area
+    assert kinds == ["add_column"] * 5 + ["add_index"] * 4 + ["add_table"]
 
 
 def test_a_database_newer_than_this_prevmap_is_refused(store, plans_db_url, engine):
