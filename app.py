@@ -211,7 +211,7 @@ from geo.io.organisation import read_organisation
 from geo.io.overlays import read_utsatta_omraden
 from geo.io.polisen import kommun_event_types, read_police_events
 from geo.io.pxweb import SCB_BASE_URL
-from geo.maps.analysis_map import analysis_view, map_choices
+from geo.maps.analysis_map import SHOW_APPROACH, analysis_view, map_choices
 from geo.maps.choropleth import chosen_tiles
 from geo.maps.overview import KOMMUN_CODE, kommun_codes, kommun_overview, overview_view
 from geo.sources import DataChoice
@@ -245,7 +245,7 @@ from indicators.settings import (
 )
 from indicators.table import available_indicators
 from map_component import clicked_row, show_map
-from plan_page import show_plan_page
+from plan_page import chosen_plan_overrides, show_plan_page
 from table_widget import show_table
 
 WEIGHT_MAX = 5.0
@@ -1639,8 +1639,11 @@ def show_area_map(analysis: Analysis, tiles: str | None, kommun: str | None,
     # (map_component.py). Leaflet comes from the app itself: nothing from the net.
     choices = map_choices(analysis)
     show = st.selectbox("Kartan visar", list(choices), format_func=choices.get, key="map_show")
-    view = kept("map_view", (analysis.digest, kommun, show),
-                lambda: analysis_view(analysis, kommun=kommun, settings=False, show=show),
+    # A plan's overrides of the recommended approach are marked on that layer.
+    overridden = chosen_plan_overrides() if show == SHOW_APPROACH else frozenset()
+    view = kept("map_view", (analysis.digest, kommun, show, tuple(sorted(overridden))),
+                lambda: analysis_view(analysis, kommun=kommun, settings=False, show=show,
+                                      overridden=overridden),
                 "Ritar kartan …")
     ids = [a for a in analysis.joined[AREA_ID] if kommun is None or a.startswith(kommun)]
     key = f"karta_{kommun or ''}"

@@ -70,6 +70,23 @@ from table_widget import show_table
 OTHER_ACTOR = "Annan (skriv nedan)"
 
 
+#: The plan chosen in the plan tab, kept while other tabs are shown (not a widget's key).
+CHOSEN_PLAN = "chosen_plan"
+
+
+def chosen_plan_overrides() -> frozenset[str]:
+    """The areas whose recommended approach the plan chosen in the plan tab overrides (the
+    map layer "Rekommenderat angreppssätt" marks them); none without a chosen plan or a
+    store that cannot be opened (the plan tab says why)."""
+    plan_id = st.session_state.get(CHOSEN_PLAN)
+    if plan_id is None:
+        return frozenset()
+    try:
+        return plan_store(database_url()).overridden_areas(plan_id)
+    except PrevmapError:
+        return frozenset()
+
+
 @st.cache_resource(show_spinner="Öppnar databasen för åtgärdsplaner …")
 def plan_store(url: str) -> PlanStore:
     """One open database per address for the whole server (a store is thread-safe)."""
@@ -202,9 +219,14 @@ def show_plan_page(analysis: Analysis, key: str,
     names = {p.id: p.name for p in plans}
     if "plan_pick" in st.session_state:
         st.session_state["plan_id"] = st.session_state.pop("plan_pick")
+    elif "plan_id" not in st.session_state and st.session_state.get(CHOSEN_PLAN) in names:
+        # Streamlit forgets a widget's value while its tab is not drawn: the plan chosen
+        # before is chosen again on the way back (and the map marks its overrides).
+        st.session_state["plan_id"] = st.session_state[CHOSEN_PLAN]
     left, right = st.columns([2, 1])
     plan_id = left.selectbox("Plan", list(names), format_func=names.get, key="plan_id",
                              index=None, placeholder="Välj en plan eller skapa en ny")
+    st.session_state[CHOSEN_PLAN] = plan_id
     if account.can_edit:
         new_plan_form(store, right)
     if plan_id is None:

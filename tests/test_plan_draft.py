@@ -8,6 +8,7 @@ Expectations come from :func:`geo.recommend.recommendations`, the organisation f
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import numpy as np
 import pytest
@@ -292,6 +293,27 @@ def test_override_in_the_app_needs_a_reason_and_is_shown(db_url, demo):
     assert stored.intensity == other and stored.reason == "Lokalt beslut."
     shown = f"Ändrad: {other} i stället för {row[INTENSITY]}"
     assert any(shown in md_source(i.value) for i in at.info)
+    # The map's layer "Rekommenderat angreppssätt" marks the overridden area, for the plan
+    # chosen in the plan tab, and only on that layer.
+    at.session_state["tab"] = "Karta och rangordning"
+    at.run()
+    assert OVERRIDDEN_LEGEND not in _map_args(at)
+    at.selectbox(key="map_show").set_value("angreppssatt").run()
+    assert not at.exception
+    assert OVERRIDDEN_LEGEND in _map_args(at)
+
+
+OVERRIDDEN_LEGEND = "Ändrad av samordnare"
+
+
+def _map_args(at: AppTest) -> str:
+    """The arguments the app sent to its map component (the legend's HTML among them)."""
+    def walk(node):
+        for child in getattr(node, "children", {}).values():
+            yield child
+            yield from walk(child)
+    (component,) = [e for e in walk(at._tree) if getattr(e, "type", "") == "component_instance"]
+    return json.dumps(json.loads(component.proto.json_args), ensure_ascii=False)
 
 
 # -- migration 0005 and the store, on SQLite and PostgreSQL ---------------------------------
