@@ -193,6 +193,18 @@ def largest_remainder(amount: int, weights: np.ndarray) -> np.ndarray:
     return whole
 
 
+def _shares(ranks: np.ndarray, n: int, children: np.ndarray, rule: AllocationRule,
+            top_k: int | None) -> np.ndarray:
+    """The exact kronor (not rounded) of each draw's allocation (draws, areas): the base
+    plus the rest in proportion to the weights (equally when no weight is positive)."""
+    areas = ranks.shape[1]
+    base = rule.minimum(areas)
+    w = _weights(ranks, n, children, rule.weighting, top_k)
+    total = w.sum(axis=1, keepdims=True)
+    w = np.where(total > 0, w, 1.0)
+    return base + (rule.total_kr - base * areas) * (w / w.sum(axis=1, keepdims=True))
+
+
 def _allocate(ranks: np.ndarray, n: int, children: np.ndarray, rule: AllocationRule,
               top_k: int | None) -> np.ndarray:
     areas = ranks.shape[1]
@@ -222,9 +234,13 @@ def allocation_intervals(rank_draws: pd.DataFrame, index: pd.Index, rule: Alloca
     ``rank_draws``: one row per draw, one column per ranked area (its rank in that draw,
     :attr:`indicators.uncertainty.RankUncertainty.rank_draws`); ``index``: every area of
     the analysis (those not in ``rank_draws`` have no rank: base only). Each draw is
-    allocated by :func:`allocate`'s rule from its own ranks; ``low`` and ``high`` (whole
-    kronor) are the 5 % and 95 % quantiles by the inverted distribution function (the
-    smallest amount ``a`` with ``P(allocation <= a) >= q``), as the rank interval."""
+    allocated by :func:`allocate`'s rule from its own ranks; ``low`` and ``high`` are the
+    5 % and 95 % quantiles by the inverted distribution function (the smallest amount
+    ``a`` with ``P(allocation <= a) >= q``), as the rank interval, of the draws' exact
+    shares, rounded outward to whole kronor: each draw's allocation in whole kronor is its
+    exact share rounded down or up, so its quantiles lie within ``[low, high]`` (at most
+    one krona wider on each side; rounding every draw by the largest remainder took
+    seconds for Sweden's 3 363 RegSO and moves no bound by more than that krona)."""
     index = pd.Index(index)
     kids = _children(children, index, rule.weighting)
     columns = index.get_indexer(pd.Index(rank_draws.columns).astype(index.dtype))
@@ -232,15 +248,17 @@ def allocation_intervals(rank_draws: pd.DataFrame, index: pd.Index, rule: Alloca
         raise ValueError("rank_draws has areas that are not in index")
     draws, n = rank_draws.shape
     values = rank_draws.to_numpy()
-    dtype = np.int32 if rule.total_kr < 2**31 else np.int64
-    out = np.empty((draws, len(index)), dtype=dtype)
+    out = np.empty((draws, len(index)), dtype=float)
     step = max(1, _CHUNK_CELLS // max(1, len(index)))
     for d0 in range(0, draws, step):
         d1 = min(draws, d0 + step)
         ranks = np.full((d1 - d0, len(index)), np.nan)
         ranks[:, columns] = values[d0:d1]
-        out[d0:d1] = _allocate(ranks, n, kids, rule, top_k)
+        out[d0:d1] = _shares(ranks, n, kids, rule, top_k)
     low, high = (np.quantile(out, q, axis=0, method="inverted_cdf") for q in QUANTILES)
+    # Whole kronor outward: each draw's allocation is its exact share rounded down or up
+    # (largest remainder), so the interval of the rounded allocations lies within these.
+    low, high = np.floor(low + 1e-6), np.ceil(high - 1e-6)
     return pd.DataFrame({LOW: low.astype(np.int64), HIGH: high.astype(np.int64)},
                         index=index)
 

@@ -200,3 +200,56 @@ def test_a_better_rank_never_lowers_an_areas_allocation(case, data) -> None:
     better = ranks.copy()
     better[a], better[b] = ranks[b], ranks[a]
     assert allocate(better, rule)[a] >= allocate(ranks, rule)[a]
+
+
+def _reference_largest_remainder(amount: int, weights: np.ndarray) -> np.ndarray:
+    """The largest remainder method written out row by row: every area's floor, then one
+    krona each to the areas first by (largest fraction, larger quota, table order)."""
+    out = []
+    for w in np.atleast_2d(weights).astype(float):
+        w = w if w.sum() > 0 else np.ones_like(w)
+        quota = amount * (w / w.sum())
+        whole = np.floor(quota).astype(np.int64)
+        frac = quota - whole
+        order = sorted(range(len(w)), key=lambda a: (-frac[a], -quota[a], a))
+        for a in order[:max(0, amount - int(whole.sum()))]:
+            whole[a] += 1
+        out.append(whole)
+    return np.array(out)
+
+
+@settings(max_examples=200, deadline=None)
+@given(amount=st.integers(0, 10_000_000),
+       weights=st.lists(st.lists(st.sampled_from([0.0, 1.0, 2.0, 0.5, 3.0, 7.25]),
+                                 min_size=6, max_size=6), min_size=1, max_size=5),
+       noise=st.booleans())
+def test_largest_remainder_is_the_method_written_out(amount, weights, noise) -> None:
+    """The vectorised shares (a threshold per row, ties ordered only where they are) give
+    what the method gives written out, with many ties (equal weights) and without."""
+    w = np.array(weights)
+    if noise:
+        w = w * (1 + np.linspace(0.001, 0.009, w.shape[1]))
+    shared = largest_remainder(amount, w)
+    assert (shared.sum(axis=1) == amount).all()
+    np.testing.assert_array_equal(shared, _reference_largest_remainder(amount, w))
+
+
+@pytest.mark.parametrize("weighting", ["behov", "behov_barn", "per_barn", "hogsta_prioritet"])
+def test_the_interval_holds_the_rounded_allocations_of_the_draws(weighting) -> None:
+    """Each draw allocated in whole kronor (allocate, the largest remainder) has its 5 %
+    and 95 % quantiles within the interval, which is at most one krona wider each side."""
+    rng = np.random.default_rng(7)
+    index = pd.Index([f"A{i}" for i in range(9)])
+    ranked = index[:8]                                   # A8 has no rank: base only
+    draws = pd.DataFrame([rng.permutation(8) + 1 for _ in range(301)], columns=ranked)
+    children = pd.Series(rng.integers(50, 900, len(index)), index=index)
+    rule = AllocationRule(total_kr=1_234_567, base_share=0.25, weighting=weighting)
+    interval = allocation_intervals(draws, index, rule, children=children, top_k=3)
+    rounded = pd.DataFrame([allocate(pd.Series(row, index=ranked).reindex(index), rule,
+                                     children=children, top_k=3)
+                            for _, row in draws.iterrows()])
+    low = rounded.quantile(0.05, interpolation="lower")    # inverted cdf, as the interval
+    high = rounded.apply(lambda c: np.quantile(c, 0.95, method="inverted_cdf"))
+    assert (interval["low"] <= low).all() and (low - interval["low"] <= 1).all()
+    assert (interval["high"] >= high).all() and (interval["high"] - high <= 1).all()
+    assert interval.loc["A8", "low"] == interval.loc["A8", "high"] == rule.minimum(9)
