@@ -181,7 +181,9 @@ def recommendation_section(settings: AnalysisSettings, *, n_areas: int, top_k: i
         "beräkningar; rangen betyder samma sak i alla.",
         "Varje områdes belopp har ett intervall: budgeten fördelas med samma regel i var "
         "och en av osäkerhetsberäkningens dragningar, utifrån den dragningens rangordning, "
-        "och intervallet är 5 och 95 % av områdets belopp över dragningarna. Andra "
+        "och intervallet är 5 och 95 % av områdets belopp över dragningarna (de exakta "
+        "beloppen, avrundade utåt till hela kronor: ett belopp i hela kronor avrundas "
+        "uppåt eller nedåt, så intervallet rymmer det och är högst en krona bredare). Andra "
         "fördelningsregler (lika per barn, efter behov, bara de högst prioriterade) visas "
         "bredvid den valda med samma budget och grunddel. Dragningarnas rangordningar "
         f"sparas bara upp till {format_integer(RANK_DRAWS_MAX_CELLS)} rangplatser "

@@ -22,8 +22,8 @@ def test_every_section_is_there_with_the_numbers_used():
     headings = [s.heading for s in method_page(BASE, n_areas=22, top_k=4)]
     assert headings == ["Vad kartan visar", "Indikatorer och riktning", "Normalisering",
                         "Vikter och sammanvägning", "Hur säker är rangordningen?",
-                        "Prioritetsnivåer", "Små tal och sekretess", "Var behoven samlas",
-                        "Källor till metoden"]
+                        "Prioritetsnivåer", "Rekommenderat angreppssätt och budget",
+                        "Små tal och sekretess", "Var behoven samlas", "Källor till metoden"]
     text = page()
     assert "rangordnar 22 områden" in text
     assert "2 indikatorer ingår" in text

@@ -262,8 +262,12 @@ def test_the_recommendation_section_states_what_the_recommendation_does(demo):
     rest = rule.total_kr - minimum * n_all
     first = need[demo.result.rank == 1].iloc[0] - minimum
     assert abs(first - rest * n / (n * (n + 1) / 2)) <= 1
-    assert "5 och 95 % av områdets belopp över dragningarna" in text
+    assert "5 och 95 % av områdets belopp över dragningarna (de exakta beloppen, " \
+        "avrundade utåt till hela kronor" in text
     assert rec.allocation["low"].notna().all()
+    # outward: whole kronor, and the point allocation's own draw-free share lies within
+    assert (rec.allocation["low"] <= rec.allocation["high"]).all()
+    assert (rec.allocation["low"] % 1 == 0).all() and (rec.allocation["high"] % 1 == 0).all()
 
 
 def test_the_recommendation_section_follows_the_settings(demo):
