@@ -1203,6 +1203,7 @@ def show_recommendation_card(analysis: Analysis, area_id: str) -> None:
                 st.write("Katalogen har inget exempel för domänen på denna nivå.")
         if card.strengths:
             st.markdown(f"**Förutsättningar att bygga på:** {md_text(card.strengths)}")
+        st.markdown(f"**Resurser i området:** {md_text(card.resources)}")
         if card.allocation:
             st.markdown(f"**Budget:** {md_text(card.allocation)}")
             st.caption(md_text(card.allocation_rule))

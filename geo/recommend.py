@@ -15,6 +15,7 @@ import pandas as pd
 
 from geo.analysis import Analysis
 from geo.cache import LRUCache
+from geo.spatial.comparisons import COUNT_PREFIX
 from indicators.allocation import (
     HIGH,
     LOW,
@@ -106,3 +107,30 @@ def _recommendations(analysis: Analysis) -> Recommendations:
                                rank_draws=draws)
     return Recommendations(rules=rules, top_k=a.top_k, areas=areas, allocation=allocation,
                            comparison=comparison, children=label, notes=tuple(notes))
+
+
+def resource_counts(analysis: Analysis) -> pd.DataFrame | None:
+    """The resources counted per area for the förutsättningar: one column per point layer
+    of the analysis' comparisons (schools, fritidsgårdar; the comparison columns
+    ``Antal: <layer>``), headed by the layer's own name, whole numbers, index area_id;
+    None when no point layer is loaded."""
+    comparison = analysis.comparison
+    if comparison is None:
+        return None
+    columns = [c for c in comparison.columns.columns if c.startswith(COUNT_PREFIX)]
+    if not columns:
+        return None
+    counts = comparison.columns[columns].fillna(0).astype(int)
+    counts.columns = [c.removeprefix(COUNT_PREFIX) for c in columns]
+    counts.index = counts.index.astype(str)
+    return counts
+
+
+def area_resources(counts: pd.DataFrame | None, area_id: str) -> dict[str, int] | None:
+    """One area's row of :func:`resource_counts` as {layer name: count} (0 for an area not
+    in it); None when no point layer is loaded."""
+    if counts is None:
+        return None
+    if area_id not in counts.index:
+        return dict.fromkeys(counts.columns, 0)
+    return {name: int(n) for name, n in counts.loc[area_id].items()}

@@ -23,7 +23,12 @@ proportion to need. From the analysis every area gets:
 * **Förutsättningar**: protective domains (:data:`PROTECTIVE_DOMAINS`: skyddsfaktorer,
   skola; domain scores point toward need, so a strength is a low score) where the area
   lies at least ``protective_threshold`` standard deviations *below* the kommun's mean:
-  strengths to build on.
+  strengths to build on. The resources counted per area (point layers such as
+  fritidsgårdar, read and counted in ``geo/``) are listed beside them by
+  :func:`strengths_text`: "Fritidsgardar: 2" by the layer's own name, "0" where none lies
+  in the area, :data:`NO_RESOURCES` when no point layer is loaded.
+* **On the map** the focus is the second line of the area's name, in short words
+  (:data:`FOCUS_SHORT`, :func:`focus_short`): "Vårby gård" / "kriminalitet · skola".
 * **Reason**, one Swedish sentence: "Intensiv: i topp 4 i 96 % av beräkningarna; fokus
   kriminalitet och skola, där området ligger klart över kommunen."
 
@@ -44,7 +49,12 @@ import pandas as pd
 from indicators.allocation import AllocationRule
 from indicators.columns import DOMAINS
 from indicators.errors import Problems, SettingsError
-from indicators.swedish import format_number, format_percent, format_rank_span
+from indicators.swedish import (
+    format_integer,
+    format_number,
+    format_percent,
+    format_rank_span,
+)
 from indicators.tiers import HIGH, NO_RANK, OTHER, RAISED, TIERS
 
 if TYPE_CHECKING:   # the settings import this module, and the ranking the settings
@@ -60,6 +70,22 @@ INTENSITY_MEANINGS: dict[str, str] = {
 }
 PROTECTIVE_DOMAINS: tuple[str, ...] = ("skyddsfaktorer", "skola")
 NO_RECOMMENDATION = "Ingen rekommendation"
+#: The domains' short names, for the second line of an area's name on the map of the
+#: recommended approach ("kriminalitet · skola"); a domain not here is shown by its name.
+FOCUS_SHORT: dict[str, str] = {
+    "psykisk_ohalsa": "psyk. ohälsa",
+    "missbruk": "missbruk",
+    "kriminalitet": "kriminalitet",
+    "socioekonomi": "socioekonomi",
+    "skola": "skola",
+    "skyddsfaktorer": "skyddsfakt.",
+}
+FOCUS_SHORT_SEPARATOR = " · "
+#: What the maps' legend says of that second line.
+FOCUS_LINE_LEGEND = "Andra raden: fokus, domäner klart över kommunen."
+#: Förutsättningar when no point layer (resources such as fritidsgårdar) is loaded.
+NO_RESOURCES = "inga resurser inlästa"
+RESOURCES_WORDS = "resurser i området"
 
 # Columns of recommend_areas' table.
 TIER = "tier"
@@ -290,3 +316,31 @@ def intensity_rank(intensity: pd.Series) -> pd.Series:
     for the map's colours."""
     return intensity.map({level: i for i, level in enumerate(INTENSITIES)}).astype(float)
 
+
+
+def focus_short(focus: str, names: Mapping[str, str] = DOMAINS) -> str:
+    """A focus cell in the map's short words, "kriminalitet · skola" (:data:`FOCUS_SHORT`;
+    a domain not there by its name in lower case); "" without a focus."""
+    ids = [d for d in focus.split(SEPARATOR) if d]
+    return FOCUS_SHORT_SEPARATOR.join(FOCUS_SHORT.get(d) or _label(d, names) for d in ids)
+
+
+def resources_text(counts: Mapping[str, int] | None) -> str:
+    """The resources counted in an area, by each point layer's own name, in the layers'
+    order: "Fritidsgardar: 2, Skolor: 0" (a layer with no point in the area is "0", not
+    left out); :data:`NO_RESOURCES` when ``counts`` is None (no point layer loaded)."""
+    if not counts:
+        return NO_RESOURCES
+    return ", ".join(f"{name}: {format_integer(int(n))}" for name, n in counts.items())
+
+
+def strengths_text(strengths: str, counts: Mapping[str, int] | None,
+                   names: Mapping[str, str] = DOMAINS) -> str:
+    """Förutsättningar in words: the protective domains clearly better than the kommun
+    (a :data:`STRENGTHS` cell) and the resources counted in the area
+    (:func:`resources_text`): "skyddsfaktorer; resurser i området: Fritidsgardar: 2";
+    "inga resurser inlästa" when no point layer is loaded."""
+    parts = [focus_labels(strengths, names)] if strengths else []
+    parts.append(f"{RESOURCES_WORDS}: {resources_text(counts)}" if counts
+                 else NO_RESOURCES)
+    return SEPARATOR.join(parts)

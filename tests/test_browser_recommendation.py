@@ -1,6 +1,7 @@
 """The recommended approach in chromium (issue 19): "Rekommenderat angreppssätt" chosen in
-"Kartan visar" recolours the app's map with the intensities named in its legend, and a
-click on an area shows its card beside the map. Screenshots in test-artifacts/."""
+"Kartan visar" recolours the app's map with the intensities named in its legend and the
+focus under the areas' names, and a click on an area shows its card beside the map.
+Screenshots in test-artifacts/."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from geo.inputs import list_profiles, load_inputs
 from geo.recommend import KRONOR, recommendations
 from indicators.allocation import HIGH, LOW
 from indicators.columns import AREA_ID
-from indicators.recommendation import INTENSITY
+from indicators.recommendation import FOCUS, FOCUS_LINE_LEGEND, INTENSITY, focus_short
 
 pytestmark = requires_browser
 CARD = "Rekommenderat angreppssätt"
@@ -66,6 +67,14 @@ def test_the_approach_map_and_the_card_beside_it(tmp_path):
             n = int((rec.areas[INTENSITY] == level).sum())
             assert f"{level.capitalize()} ({n})" in text, text
         assert "universella insatser för alla barn och unga" in text
+        assert FOCUS_LINE_LEGEND in text
+        # the focus as the second line of the names, as in the exported map
+        inner = next(f for f in page.frames if MAP_PAGE in f.url)
+        inner.locator(".pm-label-focus").first.wait_for()
+        lines = inner.evaluate("() => [...document.querySelectorAll('.pm-label-focus')]"
+                               ".map(e => e.textContent)")
+        focus = {focus_short(f) for f in rec.areas[FOCUS]} - {""}
+        assert lines and set(lines) <= focus, (lines, focus)
         page.locator(MAP_FRAME).scroll_into_view_if_needed()
         page.wait_for_timeout(1000)          # the map fitted to its areas
         screenshot(page, "recommendation_map.png")

@@ -21,7 +21,13 @@ import pandas as pd
 
 from geo.analysis import Analysis
 from geo.export.views import area_names
-from geo.recommend import KRONOR, Recommendations, recommendations
+from geo.recommend import (
+    KRONOR,
+    Recommendations,
+    area_resources,
+    recommendations,
+    resource_counts,
+)
 from indicators.allocation import HIGH, LOW, WEIGHTINGS
 from indicators.columns import DOMAINS
 from indicators.interventions import Intervention, InterventionCatalogue
@@ -37,6 +43,8 @@ from indicators.recommendation import (
     STRADDLES,
     STRENGTHS,
     focus_labels,
+    resources_text,
+    strengths_text,
 )
 from indicators.swedish import MISSING, format_kronor, format_percent
 
@@ -83,6 +91,7 @@ class RecommendationCard:
     straddles: str | None         # a sentence, None when the interval stays at one level
     focus: tuple[FocusCard, ...]
     strengths: str                # "skyddsfaktorer och skola", "" if none
+    resources: str                # "Fritidsgardar: 2, Skolor: 0"; "inga resurser inlästa"
     allocation: str | None        # "327 434 kr (90 %: 321 952–353 252 kr)"
     allocation_rule: str
     notice: str
@@ -156,7 +165,9 @@ def recommendation_card(analysis: Analysis, area_id: str, organisation: Organisa
         area_id=area_id, name=area_names(analysis).get(area_id, area_id), intensity=level,
         meaning=INTENSITY_MEANINGS.get(level, ""), reason=str(row[REASON]),
         straddles=_straddle_sentence(str(row[STRADDLES])), focus=focus,
-        strengths=focus_labels(str(row[STRENGTHS])), allocation=allocation,
+        strengths=focus_labels(str(row[STRENGTHS])),
+        resources=resources_text(area_resources(resource_counts(analysis), area_id)),
+        allocation=allocation,
         allocation_rule=rec.rules.allocation.text(len(rec.areas), rec.top_k),
         notice=catalogue.notice)
 
@@ -169,14 +180,17 @@ def _ordered(rec: Recommendations) -> pd.Index:
 
 def recommendation_table(analysis: Analysis, organisation: Organisation) -> pd.DataFrame:
     """One row per area: name, code, intensity, focus in words, who leads (per focus
-    domain), förutsättningar, the budget with its interval and the reason; most intensive
-    first. Empty without a recommendation."""
+    domain), förutsättningar (the protective domains clearly better than the kommun and
+    the resources counted in the area, :func:`~indicators.recommendation.strengths_text`),
+    the budget with its interval and the reason; most intensive first. Empty without a
+    recommendation."""
     rec = recommendations(analysis)
     columns = [AREA, CODE, INTENSITY_COL, FOCUS_COL, LEAD_COL, STRENGTHS_COL, ALLOCATION_COL,
                REASON_COL]
     if rec is None:
         return pd.DataFrame(columns=columns)
     names = area_names(analysis)
+    counts = resource_counts(analysis)
     rows = []
     for area in _ordered(rec):
         row = rec.areas.loc[area]
@@ -188,7 +202,8 @@ def recommendation_table(analysis: Analysis, organisation: Organisation) -> pd.D
             budget = allocation_text(a[KRONOR], a[LOW], a[HIGH])
         rows.append([names.get(area, area), area, row[INTENSITY] or NO_RECOMMENDATION,
                      focus_labels(str(row[FOCUS])) or MISSING, ", ".join(leads) or MISSING,
-                     focus_labels(str(row[STRENGTHS])) or MISSING, budget, row[REASON]])
+                     strengths_text(str(row[STRENGTHS]), area_resources(counts, area)),
+                     budget, row[REASON]])
     return pd.DataFrame(rows, columns=columns)
 
 

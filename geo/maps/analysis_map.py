@@ -32,11 +32,13 @@ from indicators.columns import (
 from indicators.errors import AreaFileError, SettingsError
 from indicators.recommendation import (
     FOCUS,
+    FOCUS_LINE_LEGEND,
     INTENSITIES,
     INTENSITY,
     INTENSITY_MEANINGS,
     NO_RECOMMENDATION,
     focus_labels,
+    focus_short,
 )
 from indicators.tiers import NO_RANK, TIERS
 
@@ -58,10 +60,12 @@ def intensity_word(intensity: str) -> str:
 
 
 def approach_rule() -> str:
-    """The approach legend's explanation: each intensity's meaning, most intensive first."""
+    """The approach legend's explanation: each intensity's meaning, most intensive first,
+    and what the second line of an area's name is (its focus)."""
     return ("; ".join(f"{intensity_word(i)}: {INTENSITY_MEANINGS[i]}"
                       for i in reversed(INTENSITIES))
-            + f". Grått: {NO_RECOMMENDATION.lower()} (området saknar rang).")
+            + f". Grått: {NO_RECOMMENDATION.lower()} (området saknar rang). "
+            + FOCUS_LINE_LEGEND)
 
 
 def map_choices(analysis: Analysis) -> dict[str, str]:
@@ -165,9 +169,11 @@ def analysis_view(analysis: Analysis, *, created: dt.date | None = None,
     comparison = analysis.comparison
     details = robustness_details(analysis)
     hover = (TIER,)
+    label_lines = None
     if show == SHOW_APPROACH:
         details = details.join(approach_details(analysis), how="outer")
         hover = (TIER, FOCUS_LINE)
+        label_lines = focus_lines(analysis)
     if comparison is not None:
         details = details.join(comparison.tooltip_details(), how="outer")
     if extra_details is not None:   # lines the comparisons already show are not repeated
@@ -203,7 +209,8 @@ def analysis_view(analysis: Analysis, *, created: dt.date | None = None,
                      details=details if len(details.columns) else None, method=method,
                      classify_on=classify_on, classes_of=classes_of, digest=analysis.digest,
                      settings=settings, measure=measure, year=analysis.inputs.year,
-                     always_named=_top_tier(analysis), hover_details=hover)
+                     always_named=_top_tier(analysis), hover_details=hover,
+                     label_lines=label_lines)
 
 
 def approach_details(analysis: Analysis) -> pd.DataFrame:
@@ -212,6 +219,15 @@ def approach_details(analysis: Analysis) -> pd.DataFrame:
     focus = [(focus_labels(f) or "inget särskilt") if level else ""
              for f, level in zip(areas[FOCUS].astype(str), areas[INTENSITY], strict=True)]
     return pd.DataFrame({FOCUS_LINE: focus}, index=areas.index.rename(AREA_ID))
+
+
+def focus_lines(analysis: Analysis) -> pd.Series:
+    """Per area id the second line of its name on the approach map: its focus in short
+    words ("kriminalitet · skola", :func:`~indicators.recommendation.focus_short`), ""
+    for an area without a focus."""
+    areas = recommendations(analysis).areas
+    return pd.Series([focus_short(f) for f in areas[FOCUS].astype(str)],
+                     index=areas.index.astype(str).rename(AREA_ID), dtype=object)
 
 
 def overridden_overlays(analysis: Analysis, overridden: Collection[str]

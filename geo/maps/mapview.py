@@ -556,7 +556,8 @@ def area_view(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
               classes_of: str | None = None, digest: str | None = None,
               settings: bool = True, measure: Measure = INDEX,
               always_named: Sequence[str] = (), year: int | None = None,
-              context: bool = True, hover_details: Sequence[str] = ()) -> MapView:
+              context: bool = True, hover_details: Sequence[str] = (),
+              label_lines: pd.Series | None = None) -> MapView:
     """The :class:`MapView` of the needs map (see :func:`geo.maps.choropleth.build_map` for
     the arguments); ``settings=False`` leaves the settings out of the sources box (the
     app's map: the app shows them on its own page). ``measure`` is what colours the areas
@@ -565,7 +566,9 @@ def area_view(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
     ids the page always labels (the top tier); ``year`` the data's year, in the subtitle;
     ``context``: the neighbouring kommuner and water drawn under the areas
     (:mod:`geo.spatial.context`), with their lines in the legend; ``hover_details`` the
-    columns of ``details`` the hover tooltip shows too (the tier).
+    columns of ``details`` the hover tooltip shows too (the tier); ``label_lines`` per area
+    id a second line under the area's name on the map (the approach map's focus; "" for
+    none), placed with the name as one box (``values["labels"]["second"]``).
 
     The hover tooltip is compact (``values["hover"]``, :func:`hover_html`): the name, the
     rank of how many, the mapped measure with its class in words, ``hover_details``; the
@@ -652,6 +655,9 @@ def area_view(areas: gpd.GeoDataFrame, result: RankingResult, *, title: str,
         "labels": label_order(areas[RANK].to_numpy(dtype=float), ids.isin(
             {str(a) for a in always_named}).to_numpy()),
     }
+    if label_lines is not None:
+        lines = label_lines.reindex(ids.to_numpy()).fillna("")
+        values["labels"]["second"] = [escape_text(str(v)) for v in lines]
     panels = {
         "title": title_panel(title, result, sources, year=year),
         "page_title": page_title(title, sources),

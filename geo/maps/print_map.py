@@ -14,7 +14,10 @@ The classes are those of the web map (:func:`geo.maps.mapview.classes_for`: five
 classes, "femtedelar av områdena", with mapclassify's limits), coloured with its palette.
 Names are placed with adjustText, then every label whose box still overlaps a label of an
 area with more need is dropped (:func:`_drop_overlaps`): the areas with most need are
-always named, and no two labels collide. :attr:`PrintMap.labels` is the placement.
+always named, and no two labels collide. :attr:`PrintMap.labels` is the placement. On
+the map of the recommended approach a name has its focus as a second line ("Vårby gård" /
+"kriminalitet · skola", as on the web map); a two-line label that overlaps one kept
+before is tried as the name alone before it is dropped, so no name is lost to its focus.
 
 Drawn on a plain :class:`matplotlib.figure.Figure` with the Agg canvas, never pyplot's
 global state; matplotlib is imported only here, and this module only where a print map is
@@ -121,6 +124,7 @@ class Label:
     area_id: str
     name: str
     box: tuple[float, float, float, float]
+    second: str = ""        # the line under the name (the approach map's focus), if drawn
 
 
 @dataclass(frozen=True)
@@ -399,7 +403,13 @@ def build_print_map(analysis: Analysis, choice: str = INDEX, *, paper: str = "A4
                                                                             / 297)),
              fontsize=5.8 * scale, va="bottom", ha="left", color="#333333")
 
-    labels = _place_labels(fig, ax, areas, order, MAX_LABELS[paper], LABEL_SIZE * scale)
+    second = None
+    if choice == APPROACH:
+        from geo.maps.analysis_map import focus_lines
+
+        second = focus_lines(analysis).reindex(ids).fillna("").tolist()
+    labels = _place_labels(fig, ax, areas, order, MAX_LABELS[paper], LABEL_SIZE * scale,
+                           second)
     named = _name_neighbours(fig, ax, context, labels, LABEL_SIZE * 0.95 * scale, furniture)
     return PrintMap(fig, legend, labels, paper, tuple(fill), named,
                     tuple(name for name, _, _ in context_legend))
@@ -523,9 +533,12 @@ def _north_arrow(ax: Any, scale: float) -> Any:
 
 
 def _place_labels(fig: Any, ax: Any, areas: gpd.GeoDataFrame, order: np.ndarray,
-                  limit: int, size: float) -> tuple[Label, ...]:
+                  limit: int, size: float, second: Sequence[str] | None = None
+                  ) -> tuple[Label, ...]:
     """Name the areas in ``order`` (most need first), at most ``limit``: placed by
-    adjustText from a point inside each area, then :func:`_drop_overlaps`."""
+    adjustText from a point inside each area, then :func:`_drop_overlaps`. ``second``:
+    per row of ``areas`` a line under the name ("" for none); a two-line label that
+    overlaps one kept before is tried as the name alone before it is dropped."""
     from adjustText import adjust_text
 
     points = areas.geometry.representative_point()
@@ -536,9 +549,12 @@ def _place_labels(fig: Any, ax: Any, areas: gpd.GeoDataFrame, order: np.ndarray,
     box = {"boxstyle": f"round,pad={LABEL_PAD}", "facecolor": "#ffffff", "edgecolor": "none",
            "alpha": 0.75}
     texts = []
+    names = [str(areas[AREA_NAME].iloc[i]) for i in chosen]
+    lines = [str(second[i]) if second is not None else "" for i in chosen]
     for rank, i in enumerate(chosen):
         p = points.iloc[i]
-        texts.append(ax.text(p.x, p.y, str(areas[AREA_NAME].iloc[i]), fontsize=size,
+        text = names[rank] + (f"\n{lines[rank]}" if lines[rank] else "")
+        texts.append(ax.text(p.x, p.y, text, fontsize=size, linespacing=1.1,
                              ha="center", va="center", bbox=box, zorder=5,
                              fontweight="bold" if rank < 5 else "normal"))
     if len(texts) > 1:
@@ -548,8 +564,23 @@ def _place_labels(fig: Any, ax: Any, areas: gpd.GeoDataFrame, order: np.ndarray,
                     prevent_crossings=False, iter_lim=100)
     renderer = fig.canvas.get_renderer()
     pad = LABEL_PAD * size * DPI / 72.0          # the box around the text, in pixels
-    boxes = [t.get_window_extent(renderer).expanded(1, 1).padded(pad) for t in texts]
-    kept = _drop_overlaps([(b.x0, b.y0, b.x1, b.y1) for b in boxes])
+
+    def extent(text: Any) -> Any:
+        return text.get_window_extent(renderer).expanded(1, 1).padded(pad)
+
+    boxes = [extent(t) for t in texts]
+    shorter: list[Any] = [None] * len(texts)
+    for k, text in enumerate(texts):
+        if lines[k]:      # the name alone, measured where adjustText put the two lines
+            text.set_text(names[k])
+            shorter[k] = extent(text)
+            text.set_text(f"{names[k]}\n{lines[k]}")
+    kept = _drop_overlaps([(b.x0, b.y0, b.x1, b.y1) for b in boxes],
+                          [None if b is None else (b.x0, b.y0, b.x1, b.y1) for b in shorter])
+    for k in kept:
+        if kept[k]:       # only the name fitted
+            texts[k].set_text(names[k])
+            boxes[k], lines[k] = shorter[k], ""
     for k, text in enumerate(texts):
         if k not in kept:
             text.remove()
@@ -561,8 +592,9 @@ def _place_labels(fig: Any, ax: Any, areas: gpd.GeoDataFrame, order: np.ndarray,
         if not boxes[k].contains(*centre):
             ax.plot([p.x, x], [p.y, y], color="#555555", linewidth=0.4, zorder=4)
     height = fig.bbox.height
-    return tuple(Label(str(areas[AREA_ID].iloc[chosen[k]]), texts[k].get_text(),
-                       (boxes[k].x0, height - boxes[k].y1, boxes[k].x1, height - boxes[k].y0))
+    return tuple(Label(str(areas[AREA_ID].iloc[chosen[k]]), names[k],
+                       (boxes[k].x0, height - boxes[k].y1, boxes[k].x1, height - boxes[k].y0),
+                       lines[k])
                  for k in sorted(kept))
 
 
@@ -571,13 +603,21 @@ def overlaps(a: Sequence[float], b: Sequence[float]) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def _drop_overlaps(boxes: Sequence[Sequence[float]]) -> set[int]:
-    """The labels kept: in order (most need first), each that overlaps none kept before."""
-    kept: list[int] = []
+def _drop_overlaps(boxes: Sequence[Sequence[float]],
+                   shorter: Sequence[Sequence[float] | None] = ()) -> dict[int, bool]:
+    """The labels kept: in order (most need first), each that overlaps none kept before;
+    one that does is tried with its ``shorter`` box (the name without its second line,
+    None: no such) before it is dropped. Per label kept, whether it is the shorter one."""
+    kept: dict[int, bool] = {}
+    placed: list[Sequence[float]] = []
     for k, box in enumerate(boxes):
-        if not any(overlaps(box, boxes[j]) for j in kept):
-            kept.append(k)
-    return set(kept)
+        alternative = shorter[k] if k < len(shorter) else None
+        for candidate, short in ((box, False), (alternative, True)):
+            if candidate is not None and not any(overlaps(candidate, b) for b in placed):
+                kept[k] = short
+                placed.append(candidate)
+                break
+    return kept
 
 
 def print_map_bytes(analysis: Analysis, fmt: str, choice: str = INDEX, *, paper: str = "A4",

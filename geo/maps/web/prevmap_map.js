@@ -374,7 +374,11 @@
    * below it, where it overlaps no name already placed; elsewhere it is left out. A top
    * tier area whose name fits nowhere gets its rank as a small number instead (the
    * legend says so); one for which even that finds no room is counted in the legend
-   * ("zooma in"), never drawn over another name. Anew after every zoom or move. */
+   * ("zooma in"), never drawn over another name. Anew after every zoom or move.
+   * With a second line (values.labels.second: the approach map's focus, "kriminalitet ·
+   * skola") the name and that line are one box (H2 high, as wide as the wider line),
+   * tried at the centre, above and below it; where it does not fit, the name alone is
+   * tried before the rank or nothing, so that no name is lost to its second line. */
   function labelLayer(areas, shape, values) {
     var names = column((shape.columns || [])[0] || []);
     var centres = areas.prevmapData.features.map(function (f) { return centre(f.geometry); });
@@ -383,7 +387,9 @@
     var measure = document.createElement("canvas").getContext("2d");
     measure.font = "600 11px system-ui, -apple-system, 'Segoe UI', Arial, sans-serif";
     var decode = document.createElement("textarea");
-    var H = 16, SHIFTS = [0, -H, H];
+    var small = document.createElement("canvas").getContext("2d");
+    small.font = "400 10px system-ui, -apple-system, 'Segoe UI', Arial, sans-serif";
+    var H = 16, H2 = 30;     // .pm-label's 16px line, and .pm-label-focus's 14px under it
     function note(ranked, unplaced) {
       var legend = document.querySelector(".pm-legend");
       if (!legend) { return; }
@@ -406,13 +412,17 @@
       var order = labels ? labels.order : names.map(function (n, i) { return i; });
       var always = labels ? labels.always : 0;
       var ranks = labels && labels.ranks ? labels.ranks : [];
-      function spot(p, w) {
-        for (var s = 0; s < SHIFTS.length; s++) {
-          var box = [p.x - w / 2, p.y - H / 2 + SHIFTS[s], p.x + w / 2, p.y + H / 2 + SHIFTS[s]];
+      var second = labels && labels.second ? labels.second : [];
+      /* A box w × h at the centre p, or one box height above or below it, that overlaps
+       * none placed; null where there is none. */
+      function spot(p, w, h) {
+        var shifts = [0, -h, h];
+        for (var s = 0; s < shifts.length; s++) {
+          var box = [p.x - w / 2, p.y - h / 2 + shifts[s], p.x + w / 2, p.y + h / 2 + shifts[s]];
           var hit = placed.some(function (b) {
             return box[0] < b[2] && b[0] < box[2] && box[1] < b[3] && b[1] < box[3];
           });
-          if (!hit) { return {box: box, dy: SHIFTS[s]}; }
+          if (!hit) { return {box: box, dy: shifts[s]}; }
         }
         return null;
       }
@@ -423,21 +433,32 @@
         if (p.x < 0 || p.x > size.x || p.y < 0 || p.y > size.y) { return; }
         decode.innerHTML = names[i];
         var html = names[i], cls = "pm-label" + (must ? " pm-label-top" : "");
-        var w = Math.ceil(measure.measureText(decode.value).width) + 8;
-        var at = spot(p, w);
+        var w = Math.ceil(measure.measureText(decode.value).width) + 8, h = H, at = null;
+        if (second[i]) {
+          decode.innerHTML = second[i];
+          var w2 = Math.max(w, Math.ceil(small.measureText(decode.value).width) + 8);
+          at = spot(p, w2, H2);
+          if (at) {
+            html = names[i] + '<span class="pm-label-focus">' + second[i] + "</span>";
+            cls += " pm-label-two";
+            w = w2;
+            h = H2;
+          }
+        }
+        if (!at) { at = spot(p, w, H); }
         if (!at && must && ranks[i] !== null && ranks[i] !== undefined) {
           html = String(ranks[i]);
           cls += " pm-label-rank";
           w = Math.ceil(measure.measureText(html).width) + 8;
-          at = spot(p, w);
+          at = spot(p, w, H);
           if (at) { ranked += 1; }
         }
         if (!at) { if (must) { unplaced += 1; } return; }
         if (must) { shown += 1; }
         placed.push(at.box);
         L.marker(centres[i], {pane: "pm-labels", interactive: false, keyboard: false,
-          icon: L.divIcon({className: cls, html: html, iconSize: [w, H],
-                           iconAnchor: [w / 2, H / 2 - at.dy]})
+          icon: L.divIcon({className: cls, html: html, iconSize: [w, h],
+                           iconAnchor: [w / 2, h / 2 - at.dy]})
         }).addTo(group);
       });
       note(ranked, unplaced);
