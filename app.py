@@ -213,6 +213,7 @@ from geo.io.pxweb import SCB_BASE_URL
 from geo.io.recommendation_files import (
     INTERVENTIONS,
     ORGANISATION,
+    TEMPLATE_LABEL,
     TEMPLATE_NAMES,
     RecommendationFiles,
     default_recommendation_files,
@@ -1045,7 +1046,7 @@ def show_recommendation_files() -> None:
                    else default.interventions_sha256)
         left.button("Tillbaka till den inbyggda", key=f"{kind}_default",
                     on_click=on_file_default, args=(kind,), disabled=own == shipped)
-        right.download_button("Ladda ned den inbyggda som mall (TOML)", file_template(kind),
+        right.download_button(TEMPLATE_LABEL, file_template(kind),
                               file_name=TEMPLATE_NAMES[kind], mime="application/toml",
                               key=f"{kind}_template")
 

@@ -152,6 +152,8 @@ def default_recommendation_files() -> RecommendationFiles:
     return read_recommendation_files()
 
 
+#: The label of the app's template buttons (one per kind; not exports of the analysis).
+TEMPLATE_LABEL = "Ladda ned den inbyggda som mall (TOML)"
 #: The file name of each template (the app's button, ``prevmap mall``'s example).
 TEMPLATE_NAMES = {ORGANISATION: "organisation.toml", INTERVENTIONS: "insatser.toml"}
 
