@@ -160,6 +160,7 @@ from geo import sources
 from geo.analysis import (
     Analysis,
     add_comparisons,
+    add_recommendation_files,
     analysis_trends,
     domain_hotspots,
     run_analysis,
@@ -205,12 +206,19 @@ from geo.export.views import (
 from geo.inputs import DEFAULT_CATALOGUE, Inputs, inputs_for_areas, list_profiles
 from geo.io.areas import Areas, read_areas
 from geo.io.files import read_catalogue
-from geo.io.interventions import read_interventions
 from geo.io.kolada import KOLADA_BASE_URL
-from geo.io.organisation import read_organisation
 from geo.io.overlays import read_utsatta_omraden
 from geo.io.polisen import kommun_event_types, read_police_events
 from geo.io.pxweb import SCB_BASE_URL
+from geo.io.recommendation_files import (
+    INTERVENTIONS,
+    ORGANISATION,
+    TEMPLATE_LABEL,
+    TEMPLATE_NAMES,
+    RecommendationFiles,
+    default_recommendation_files,
+    file_template,
+)
 from geo.maps.analysis_map import SHOW_APPROACH, analysis_view, map_choices
 from geo.maps.choropleth import chosen_tiles
 from geo.maps.overview import KOMMUN_CODE, kommun_codes, kommun_overview, overview_view
@@ -981,6 +989,68 @@ def show_template(choice: DataChoice) -> None:
 
 
 # -- main views ----------------------------------------------------------------------------
+FILES_KEY = "recommendation_files"
+#: The two files of the section "Organisation och insatser", by kind.
+FILE_LABELS = {ORGANISATION: "Organisation: vem leder och vem deltar per domän",
+               INTERVENTIONS: "Insatskatalog: exempel på utvärderade insatser"}
+FILE_DOING = {ORGANISATION: "Organisationsfilen lästes inte in",
+              INTERVENTIONS: "Insatskatalogen lästes inte in"}
+
+
+def chosen_files() -> RecommendationFiles:
+    """The organisation and the catalogue chosen in this session, else the shipped ones."""
+    return st.session_state.get(FILES_KEY) or default_recommendation_files()
+
+
+def on_file_upload(kind: str) -> None:
+    """An uploaded organisation file or catalogue, validated by the same reader as a file:
+    in use when valid; else the error is shown and the previous choice stays."""
+    st.session_state.pop(f"{kind}_error", None)
+    upload = st.session_state.get(f"{kind}_file")
+    if upload is None:
+        return
+    try:
+        files = chosen_files().with_upload(kind, upload.name, upload.getvalue())
+    except Exception as err:  # a callback's failure would otherwise be a traceback
+        st.session_state[f"{kind}_error"] = failure_text(err, FILE_DOING[kind])
+        return
+    st.session_state[FILES_KEY] = files
+
+
+def on_file_default(kind: str) -> None:
+    st.session_state.pop(f"{kind}_error", None)
+    st.session_state[FILES_KEY] = chosen_files().with_default(kind)
+
+
+def show_recommendation_files() -> None:
+    """The section "Organisation och insatser": which files are in use, an upload for each,
+    the way back to the shipped one and the shipped one as a template to start from."""
+    st.subheader("Organisation och insatser")
+    st.write("Vem som leder per fokusdomän och vilka insatser som ges som exempel kommer ur "
+             "två filer som kommunen själv äger. En annan kommun laddar upp sin egen "
+             "organisationsfil; utgå från mallen. Valet gäller kortet, tabellerna, "
+             "åtgärdsplanens utkast och alla nedladdningar.")
+    files = chosen_files()
+    in_use = files.in_use()
+    default = default_recommendation_files()
+    for kind, label in FILE_LABELS.items():
+        st.markdown(f"**{md_text(label)}**")
+        st.markdown(f"Används: {md_text(in_use[kind])}")
+        file_uploader(st, "Ladda upp en egen fil (TOML)", type=["toml"], key=f"{kind}_file",
+                      on_change=on_file_upload, args=(kind,))
+        if f"{kind}_error" in st.session_state:
+            show_failure(st, *st.session_state[f"{kind}_error"])
+        left, right = st.columns(2)
+        own = files.organisation_sha256 if kind == ORGANISATION else files.interventions_sha256
+        shipped = (default.organisation_sha256 if kind == ORGANISATION
+                   else default.interventions_sha256)
+        left.button("Tillbaka till den inbyggda", key=f"{kind}_default",
+                    on_click=on_file_default, args=(kind,), disabled=own == shipped)
+        right.download_button(TEMPLATE_LABEL, file_template(kind),
+                              file_name=TEMPLATE_NAMES[kind], mime="application/toml",
+                              key=f"{kind}_template")
+
+
 def show_data_page(analysis: Analysis, available: tuple[str, ...], choice: DataChoice) -> None:
     """Where the data come from, what they cover, and what did not match."""
     inputs, report = analysis.inputs, analysis.join_report
@@ -1008,6 +1078,7 @@ def show_data_page(analysis: Analysis, available: tuple[str, ...], choice: DataC
     if len(missing):
         st.markdown("**Saknade och dolda värden: var och varför**")
         show_table(missing, hide_index=True)
+    show_recommendation_files()
     if (upload := _upload("polisen_file")) is not None:
         with suppress(PrevmapError):    # a file that cannot be read is named above the map
             police = read_upload("polisen", upload, read_police_offences,
@@ -1164,17 +1235,10 @@ def show_profile(analysis: Analysis, area_id: str) -> None:
     show_area_trend(analysis, area_id)
 
 
-@st.cache_resource(show_spinner=False)
-def organisation_and_catalogue() -> tuple[Any, Any]:
-    """The organisation (who leads) and the interventions catalogue, read once."""
-    return read_organisation(), read_interventions()
-
-
 def show_recommendation_card(analysis: Analysis, area_id: str) -> None:
     """The card "Rekommenderat angreppssätt" of one area (issue 19), with the catalogue's
     notice that its examples are never a prescription."""
-    organisation, catalogue = organisation_and_catalogue()
-    card = recommendation_card(analysis, area_id, organisation, catalogue)
+    card = recommendation_card(analysis, area_id, analysis.organisation, analysis.interventions)
     if card is None:
         return
     with st.expander(md_text(card.heading), expanded=True):
@@ -1238,9 +1302,8 @@ def show_budget(analysis: Analysis) -> None:
                 on_change=_recommendation_written_back, args=("budget_rule", "weighting"))
     st.caption(md_text(budget_caption(analysis)))
     show_table(budget_table(analysis), bare=True, key="budget_table")
-    organisation, _ = organisation_and_catalogue()
     st.markdown("**Per förvaltning: områden där den leder ett fokus**")
-    show_table(unit_summary(analysis, organisation), bare=True, key="unit_summary")
+    show_table(unit_summary(analysis, analysis.organisation), bare=True, key="unit_summary")
 
 
 def show_certainty(analysis: Analysis, area_id: str) -> None:
@@ -1501,6 +1564,11 @@ def main() -> None:
                             lambda: add_comparisons(plain, comparisons))
     except Exception as err:  # any failure: a Swedish message, never a traceback
         show_error(messages, err, "Jämförelserna visas inte")
+    files = st.session_state.get(FILES_KEY)
+    if files is not None:   # the organisation and catalogue chosen under Data och källor
+        plain = analysis
+        analysis = kept("recommendation_files", (plain.digest, files.digest),
+                        lambda: add_recommendation_files(plain, files))
     left_out = [catalogue[i].name for i in current_settings().indicators
                 if i in catalogue and i not in available]
     if left_out:

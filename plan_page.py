@@ -20,7 +20,6 @@ from geo.export.render import renderer_missing
 from geo.export.tables import ranking_table
 from geo.export.text import md_text
 from geo.export.views import area_tiers, plan_area_table, resource_table
-from geo.io.organisation import read_organisation
 from geo.maps.resources import analysis_resource_counts, resource_gaps, resource_view
 from geo.plan_draft import draft_from_recommendation, draft_origin
 from geo.recommend import recommendations
@@ -28,7 +27,6 @@ from geo.spatial.comparisons import PointLayer
 from indicators.catalogue import Catalogue
 from indicators.columns import DOMAINS
 from indicators.errors import PrevmapError
-from indicators.organisation import Organisation
 from indicators.recommendation import FOCUS, INTENSITIES, INTENSITY, REASON, SEPARATOR
 from indicators.swedish import format_number
 from login_page import current_account
@@ -299,12 +297,6 @@ def show_areas(store: PlanStore, contents: PlanContents, analysis: Analysis,
                  f"{len(areas)} område(n) lades till i planen.")
 
 
-@st.cache_resource(show_spinner=False)
-def organisation() -> Organisation:
-    """The organisation file (who leads per domain): Huddinge's default."""
-    return read_organisation()
-
-
 def _focus_words(focus: str | tuple[str, ...]) -> str:
     domains = focus.split(SEPARATOR) if isinstance(focus, str) else list(focus)
     return ", ".join(DOMAINS.get(d, d).lower() for d in domains if d) or "inget särskilt fokus"
@@ -315,7 +307,7 @@ def _take_in(store: PlanStore, contents: PlanContents, analysis: Analysis, row,
     """The recommendation (or the samordnare's change of it) into the plan, one
     transaction: the area if new, the draft goals and actions, the override, each with its
     origin in the history."""
-    draft = draft_from_recommendation(analysis, row, organisation(), contents,
+    draft = draft_from_recommendation(analysis, row, analysis.organisation, contents,
                                       override=override, measured=values)
     store.save_many(contents.plan.id, areas=[draft.area] if draft.area.id is None else [],
                     goals=draft.goals, actions=draft.actions,

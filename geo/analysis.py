@@ -28,6 +28,7 @@ from geo.inputs import Inputs, arrived_cells, validation_section
 from geo.io.files import (
     SourceInfo,
 )
+from geo.io.recommendation_files import RecommendationFiles, default_recommendation_files
 from geo.io.scb_wide import FROM_PERCENT
 from geo.spatial.comparisons import ComparisonResult, Comparisons, compare_areas
 from geo.spatial.hotspots import HotspotError, Hotspots, find_hotspots, values_from_ranking
@@ -50,8 +51,10 @@ from indicators.columns import (
     SCORE,
 )
 from indicators.disclosure import Disclosure, Held, apply_disclosure, band_text, carry_censored
+from indicators.interventions import InterventionCatalogue
 from indicators.levels import FROM_ID
 from indicators.method import Section, method_page
+from indicators.organisation import Organisation
 from indicators.prepare import Prepared
 from indicators.ranking import RankingResult, settings_key
 from indicators.settings import AnalysisSettings, SmallNumbers
@@ -143,6 +146,9 @@ class Analysis:
     merging of small areas); None: that of ``inputs``."""
     comparisons_digest: str = ""
     """:attr:`Comparisons.digest` of the comparisons added; empty without."""
+    recommendation_files: RecommendationFiles | None = None
+    """The organisation file and interventions catalogue chosen instead of the shipped ones
+    (:func:`add_recommendation_files`); None: the shipped ones."""
     robustness: pd.DataFrame = field(init=False, repr=False)
     """Tier, rank interval, P(top k), hotspot and small-area flag per area (index
     area_id), computed at construction: the map, the table and the tooltips of one rerun
@@ -155,8 +161,9 @@ class Analysis:
     def __post_init__(self) -> None:
         object.__setattr__(self, "robustness", _robustness_columns(self))
         inputs = self.inputs_digest if self.inputs_digest is not None else self.inputs.digest
+        files = () if self.recommendation_files is None else (self.recommendation_files.digest,)
         object.__setattr__(self, "digest", content_digest(inputs, self.comparisons_digest,
-                                                          self.settings.to_toml()))
+                                                          self.settings.to_toml(), *files))
 
     @property
     def settings(self) -> AnalysisSettings:
@@ -173,7 +180,23 @@ class Analysis:
     def source_roles(self) -> tuple[tuple[str, SourceInfo], ...]:
         """Every source with its role ("Områden", "Indikatorer", then comparisons)."""
         roles = (("Områden", self.inputs.areas.source), ("Indikatorer", self.inputs.table_source))
-        return roles + (self.comparison.sources if self.comparison else ())
+        roles += self.comparison.sources if self.comparison else ()
+        return roles + self.files.source_roles()
+
+    @property
+    def files(self) -> RecommendationFiles:
+        """The organisation file and the interventions catalogue in use (issue 19)."""
+        return self.recommendation_files or default_recommendation_files()
+
+    @property
+    def organisation(self) -> Organisation:
+        """Who leads and who takes part per domain: the chosen file's, else Huddinge's."""
+        return self.files.organisation
+
+    @property
+    def interventions(self) -> InterventionCatalogue:
+        """The examples of evaluated interventions: the chosen catalogue, else the shipped."""
+        return self.files.interventions
 
     def notes(self) -> list[str]:
         """Everything the user must know about the data: join gaps, repairs, missing values."""
@@ -450,6 +473,19 @@ def add_comparisons(analysis: Analysis, comparisons: Comparisons) -> Analysis:
     return replace(analysis, comparison=compare_areas(
         analysis.inputs.areas, comparisons, population=population, grouping=grouping),
         comparisons_digest=comparisons.digest)
+
+
+def add_recommendation_files(analysis: Analysis, files: RecommendationFiles) -> Analysis:
+    """The same analysis with ``files`` (the organisation and the interventions catalogue)
+    in place of the shipped ones: the card, the tables, the plan drafts and every export
+    follow them, the exports name them among the sources and the digest covers them. The
+    shipped files give the analysis as run (the same digest, the same bytes)."""
+    chosen = None if files.is_default else files
+    held = analysis.recommendation_files
+    if (chosen is None and held is None) or (
+            chosen is not None and held is not None and chosen.digest == held.digest):
+        return analysis
+    return replace(analysis, recommendation_files=chosen)
 
 
 def robustness_details(analysis: Analysis) -> pd.DataFrame:

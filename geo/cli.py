@@ -52,6 +52,12 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--settings", type=Path,
                      help="analysinställningar, TOML (standard: den första profilen i "
                           "data/profiles som passar katalogen)")
+    exp.add_argument("--organisation", type=Path, metavar="FIL",
+                     help="organisationsfilen (TOML): vem leder och vem deltar per domän "
+                          "(standard: Huddinges; mall: prevmap mall --organisation)")
+    exp.add_argument("--insatser", type=Path, metavar="FIL",
+                     help="insatskatalogen (TOML): exempel på utvärderade insatser med källor "
+                          "(standard: den inbyggda; mall: prevmap mall --insatser)")
     exp.add_argument("--catalogue", type=Path,
                      help="indikatorkatalog, CSV (standard: den inbyggda katalog som gör flest "
                           "indikatorer av tabellens kolumner)")
@@ -88,7 +94,15 @@ def _parser() -> argparse.ArgumentParser:
     tpl = sub.add_parser("mall", help="skriv mallen för kommunens egna data (Excel eller CSV) "
                                       "med katalogens indikatorer och kommunens områden")
     tpl.add_argument("--out", type=Path, required=True,
-                     help="filen: .xlsx (mall och instruktioner) eller .csv (bara mallen)")
+                     help="filen: .xlsx (mall och instruktioner) eller .csv (bara mallen); "
+                          ".toml med --organisation eller --insatser")
+    files = tpl.add_mutually_exclusive_group()
+    files.add_argument("--organisation", action="store_true",
+                       help="skriv i stället Huddinges organisationsfil (TOML, med "
+                            "kommentarer) som utgångspunkt för kommunens egen")
+    files.add_argument("--insatser", action="store_true",
+                       help="skriv i stället den inbyggda insatskatalogen (TOML, med "
+                            "kommentarer) som utgångspunkt för kommunens egen")
     tpl.add_argument("--kommun", metavar="KOD", help="kommunens RegSO som rader (standard: "
                                                      "Huddinges)")
     tpl.add_argument("--catalogue", type=Path, help="indikatorkatalog (standard: den inbyggda "
@@ -248,6 +262,8 @@ def write_template(args: argparse.Namespace) -> int:
     from geo.sources import areas_for, place_name
     from indicators.columns import AREA_ID, AREA_NAME
 
+    if args.organisation or args.insatser:
+        return write_file_template(args.out, "organisation" if args.organisation else "insatser")
     kind = {".xlsx": "xlsx", ".csv": "csv"}.get(args.out.suffix.lower())
     if kind is None:
         say(f"prevmap: filen '{args.out}' ska sluta på .xlsx eller .csv.", err=True)
@@ -265,6 +281,24 @@ def write_template(args: argparse.Namespace) -> int:
     except OSError as err:
         return _failed(err, f"Mallen '{args.out}' kunde inte skrivas")
     say(f"Skrev {args.out}")
+    return 0
+
+
+def write_file_template(out: Path, kind: str) -> int:
+    """``prevmap mall --organisation`` or ``--insatser``: the shipped organisation file or
+    interventions catalogue as it is, with its comments, as another kommun's starting point
+    (:func:`geo.io.recommendation_files.file_template`, the app's button)."""
+    from geo.io.recommendation_files import file_template
+
+    if out.suffix.lower() != ".toml":
+        say(f"prevmap: filen '{out}' ska sluta på .toml (mallen är en TOML-fil).", err=True)
+        return 2
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(file_template(kind))
+    except OSError as err:
+        return _failed(err, f"Mallen '{out}' kunde inte skrivas")
+    say(f"Skrev {out}")
     return 0
 
 
@@ -301,9 +335,10 @@ def main(argv: list[str] | None = None) -> int:
         return write_template(args)
     if args.deso_regso is not None and args.polisen is None:
         parser.error("--deso-regso gäller polisens brottsfil: ange också --polisen")
-    from geo.analysis import run_analysis
+    from geo.analysis import add_recommendation_files, run_analysis
     from geo.inputs import default_settings
     from geo.io.files import read_settings
+    from geo.io.recommendation_files import read_recommendation_files
     from geo.maps.analysis_map import map_measure
     from geo.sources import place_name
     from geo.spatial.comparisons import load_comparisons, read_point_layer
@@ -311,6 +346,11 @@ def main(argv: list[str] | None = None) -> int:
     # What was being done, named by its file, for a failure that is not prevmap's own.
     doing = "Områdesfilen, indikatortabellen eller indikatorkatalogen kunde inte läsas"
     try:
+        given = " eller ".join(f"'{p}'" for p in (args.organisation, args.insatser)
+                               if p is not None)
+        doing = f"Organisationsfilen eller insatskatalogen ({given}) kunde inte läsas"
+        files = read_recommendation_files(args.organisation, args.insatser)
+        doing = "Områdesfilen, indikatortabellen eller indikatorkatalogen kunde inte läsas"
         inputs = cli_inputs(args)
         points = []
         for path in args.punkter:
@@ -330,7 +370,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             settings, setting_notes = default_settings(inputs)
         doing = "Analysen kunde inte göras"
-        analysis = run_analysis(inputs, settings, comparisons or None)
+        analysis = add_recommendation_files(run_analysis(inputs, settings, comparisons or None),
+                                            files)
         map_measure(analysis, args.visa)     # an unknown --visa names the valid ones
         doing = "Resultatet kunde inte skrivas"
         written = write_exports(analysis, args, ExportOptions(

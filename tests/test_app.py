@@ -16,13 +16,15 @@ from geo.export.tables import ranking_table
 from geo.export.template import TEMPLATE_FORMATS
 from geo.export.text import md_source
 from geo.inputs import DEFAULT_AREAS, DEMO_INDICATORS, list_profiles, load_inputs
+from geo.io.recommendation_files import TEMPLATE_LABEL
 from indicators.columns import DOMAINS
 from indicators.quality import FACTORS
 from indicators.swedish import screen_table
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
-TEMPLATE_LABELS = {f.label for f in TEMPLATE_FORMATS}   # the template's buttons, not exports
+# the templates' buttons (own data, the organisation file and catalogue), not exports
+TEMPLATE_LABELS = {f.label for f in TEMPLATE_FORMATS} | {TEMPLATE_LABEL}
 
 
 @pytest.fixture

@@ -17,6 +17,9 @@ from geo.maps.choropleth import export_map_html, render_map_html
 DIGEST_COMMENT = "# Indata (SHA-256 av områden, indikatorer, katalog, jämförelser och " \
                  "inställningar): {digest}\n"
 
+#: A comment line per file chosen instead of the shipped organisation or catalogue.
+FILE_COMMENT = "# {role}: {title} ({source}), {note}\n"
+
 
 def map_html(analysis: Analysis, *, tiles: str | None = None,
              created: dt.date | None = None, show: str = "index") -> bytes:
@@ -29,9 +32,20 @@ def map_html(analysis: Analysis, *, tiles: str | None = None,
 def settings_toml(analysis: Analysis) -> bytes:
     """The analysis' settings as TOML (UTF-8), headed by a comment with the digest of its
     inputs (:attr:`Analysis.digest`): the file says which data it was made from and still
-    reads back as the same settings."""
-    return (DIGEST_COMMENT.format(digest=analysis.digest)
+    reads back as the same settings. An organisation file or interventions catalogue other
+    than the shipped one is named in a comment below it (:data:`FILE_COMMENT`): which file
+    made "Leds av"."""
+    files = "".join(FILE_COMMENT.format(role=role, title=_one_line(source.title),
+                                        source=_one_line(source.source),
+                                        note=_one_line(source.note))
+                    for role, source in analysis.files.source_roles())
+    return (DIGEST_COMMENT.format(digest=analysis.digest) + files
             + analysis.settings.to_toml()).encode("utf-8")
+
+
+def _one_line(text: str) -> str:
+    """``text`` on one line, so that a file name from an upload stays inside its comment."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
 
 
 @dataclass(frozen=True)

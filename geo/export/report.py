@@ -258,21 +258,19 @@ def _quality_section(view: QualityView) -> dict:
 def _recommendation_section(analysis: Analysis) -> dict | None:
     """The recommended approach per area, the budget under the rules side by side and the
     summary per förvaltning, with the catalogue's notice (issue 19); None without it."""
-    from geo.io.interventions import read_interventions
-    from geo.io.organisation import read_organisation
     from geo.recommend import recommendations
 
     rec = recommendations(analysis)
     if rec is None:
         return None
-    organisation = read_organisation()
+    organisation = analysis.organisation
     return {"heading": CARD_TITLE, "rules": rec.rules.text(rec.top_k, len(rec.areas)),
             "areas": _table(recommendation_table(analysis, organisation)),
             "budget_heading": BUDGET_TITLE, "budget": _table(budget_table(analysis)),
             "budget_caption": budget_caption(analysis),
             "units": _table(unit_summary(analysis, organisation)),
             "organisation": organisation.description,
-            "notice": read_interventions().notice}
+            "notice": analysis.interventions.notice}
 
 
 def print_map_images(analysis: Analysis, created: dt.date) -> list[tuple[str, str]]:

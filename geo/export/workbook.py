@@ -174,10 +174,7 @@ def excel_bytes(analysis: Analysis, *, created: dt.date | None = None,
 def add_recommendation_sheets(wb: Workbook, analysis: Analysis) -> None:
     """The sheets :data:`RECOMMENDATION_SHEETS`: per area the approach (and below it the
     summary per förvaltning), and the budget per rule in whole kronor with its rule."""
-    from geo.io.interventions import read_interventions
-    from geo.io.organisation import read_organisation
-
-    organisation = read_organisation()
+    organisation = analysis.organisation
     ws = wb.create_sheet(SHEET_RECOMMENDATION)
     table = recommendation_table(analysis, organisation)
     _write_frame(ws, table, {}, freeze="C2", autofilter=True)
@@ -191,7 +188,7 @@ def add_recommendation_sheets(wb: Workbook, analysis: Analysis) -> None:
     for i, values in enumerate(units.itertuples(index=False), row + 2):
         for j, value in enumerate(values, 1):
             _put(ws, i, j, value)
-    _put(ws, row + len(units) + 3, 1, read_interventions().notice)
+    _put(ws, row + len(units) + 3, 1, analysis.interventions.notice)
     budget = budget_sheet(analysis)
     ws = wb.create_sheet(SHEET_BUDGET)
     _write_frame(ws, budget, {c: INTEGER_FORMAT for c in budget.columns if c.endswith("(kr)")},

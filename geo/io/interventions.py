@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from geo.io.organisation import read_toml_file
+from geo.io.organisation import parse_toml_bytes, read_toml_file
 from indicators.errors import InterventionCatalogueError
 from indicators.interventions import InterventionCatalogue, catalogue_from_dict
 
@@ -23,3 +23,9 @@ def read_interventions(path: str | Path = DEFAULT_INTERVENTIONS) -> Intervention
     """Read and validate an interventions catalogue (``data/interventions/*.toml``)."""
     data = read_toml_file(path, InterventionCatalogueError)
     return catalogue_from_dict(data, str(path))
+
+
+def read_interventions_bytes(data: bytes, name: str) -> InterventionCatalogue:
+    """Validate an interventions catalogue's bytes (an upload named ``name``), as
+    :func:`read_interventions` a file."""
+    return catalogue_from_dict(parse_toml_bytes(data, name, InterventionCatalogueError), name)

@@ -28,25 +28,37 @@ def read_toml_file(path: str | Path, error: type[PrevmapError]) -> dict[str, Any
     reason (missing, too large, not UTF-8, not TOML, nested too deep) and how to fix it."""
     path = Path(path)
     source = str(path)
+    if not path.is_file():
+        raise error([Problem("filen finns inte.", source, fix="kontrollera sökvägen")])
+    if path.stat().st_size > MAX_BYTES:
+        return parse_toml_bytes(b"", source, error, size=path.stat().st_size)
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise error([Problem(f"filen kan inte läsas ({err.strerror}).", source,
+                             fix="kontrollera att filen går att öppna")]) from None
+    return parse_toml_bytes(data, source, error)
+
+
+def parse_toml_bytes(data: bytes, source: str, error: type[PrevmapError], *,
+                     size: int | None = None) -> dict[str, Any]:
+    """The parsed TOML of a small configuration file's bytes (an upload), or ``error`` naming
+    ``source`` and the reason (too large, not UTF-8, not TOML, nested too deep) and how to
+    fix it. ``size``: the file's size when it was not read for being too large."""
 
     def refuse(message: str, fix: str) -> PrevmapError:
         return error([Problem(message, source, fix=fix)])
 
-    if not path.is_file():
-        raise refuse("filen finns inte.", "kontrollera sökvägen")
-    if path.stat().st_size > MAX_BYTES:
+    if (len(data) if size is None else size) > MAX_BYTES:
         raise refuse(f"filen är större än {MAX_BYTES // 1_000_000} MB.",
                      "välj rätt fil; en sådan fil är några kilobyte")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise refuse("filen är inte sparad som UTF-8.",
                      "spara filen som UTF-8 i textredigeraren") from None
-    except OSError as err:
-        raise refuse(f"filen kan inte läsas ({err.strerror}).",
-                     "kontrollera att filen går att öppna") from None
     try:
-        return tomllib.loads(text)
+        return tomllib.loads(text.removeprefix("\ufeff"))
     except tomllib.TOMLDecodeError as err:
         raise refuse(f"filen är inte giltig TOML ({err}).",
                      "rätta raden som anges; text skrivs inom citattecken") from None
@@ -59,3 +71,9 @@ def read_organisation(path: str | Path = DEFAULT_ORGANISATION) -> Organisation:
     """Read and validate an organisation file (``data/organisation/*.toml``)."""
     data = read_toml_file(path, OrganisationError)
     return organisation_from_dict(data, str(path))
+
+
+def read_organisation_bytes(data: bytes, name: str) -> Organisation:
+    """Validate an organisation file's bytes (an upload named ``name``), as
+    :func:`read_organisation` a file."""
+    return organisation_from_dict(parse_toml_bytes(data, name, OrganisationError), name)
