@@ -28,10 +28,11 @@ def test_report_has_every_section_card_and_the_settings(analysis, bred_preventio
     text = report_html(analysis, created=CREATED).decode()
     for heading in ("<h2>Rangordning</h2>", "<h2>Områdesprofiler</h2>", "<h2>Metod</h2>",
                     "<h2>Data och källor</h2>", "<h3>Inställningar</h3>",
-                    "<h3>Hur säker är rangordningen?</h3>", "<h2>Indexets kvalitet</h2>"):
+                    "<h3>Hur säker är rangordningen?</h3>", "<h2>Indexets kvalitet</h2>",
+                    "<h2>Rekommenderat angreppssätt</h2>"):
         assert heading in text
     assert text.count('<div class="card">') == 22
-    assert text.count("<section") == 6 and "page-break-before: always" in text
+    assert text.count("<section") == 7 and "page-break-before: always" in text
     assert "@page { size: A4" in text
     assert "SYNTETISKA DEMODATA" in text
     assert html_lib.escape(bred_prevention.to_toml().splitlines()[0]) in text
@@ -106,7 +107,7 @@ def test_report_with_a_plan_has_its_section_goals_and_actions(analysis):
 
     plan = demo_plan()
     text = report_html(analysis, created=CREATED, plan=plan).decode()
-    assert text.count("<section") == 7
+    assert text.count("<section") == 8
     assert text.count('<div class="card">') == 22          # the profiles, unchanged
     start = text.index("<section><h2>Åtgärdsplan: Trygg uppväxt</h2>")
     assert start > text.index("<h2>Områdesprofiler</h2>")
