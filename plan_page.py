@@ -354,7 +354,8 @@ def show_recommended(store: PlanStore, contents: PlanContents, analysis: Analysi
                                  index=INTENSITIES.index(now.intensity))
         focus = st.multiselect("Fokus (högst tre domäner)", list(DOMAINS),
                                default=list(now.focus_domains),
-                               format_func=lambda d: DOMAINS[d], max_selections=3)
+                               format_func=lambda d: DOMAINS[d], max_selections=3,
+                               select_all=False)
         reason = st.text_input("Skäl till ändringen (krävs)", value=now.reason)
         if st.form_submit_button("Ändra och ta in"):
             changed = replace(now, intensity=intensity, focus=SEPARATOR.join(focus),

@@ -142,7 +142,8 @@ def test_the_plan_page_speaks_swedish_and_its_notice_covers_nothing(app_url):
         who.press("Enter")
         page.get_by_role("button", name="Skapa planen").click()
         page.get_by_text(f"Planen '{name}' är skapad.").wait_for(timeout=60_000)
-        picker = page.locator("[data-testid=stMultiSelect]")
+        picker = page.locator("[data-testid=stMultiSelect]").filter(
+            has_text="Lägg till områden")
         try:
             picker.wait_for()
         finally:
