@@ -128,8 +128,9 @@ def test_hover_tooltip_is_compact_and_the_detail_stays_in_the_full_one(analysis,
     """The hover tooltip: name, rank of how many, the mapped measure with its class in
     words (the full tooltip's class) and the tier; the rest (code, what contributes most,
     rank interval) only in the full detail (the export's popup, the app's profile)."""
-    choices = list(map_choices(analysis))
-    key = {"domain": choices[2], "indicator": choices[-1]}.get(show, show)
+    choices = map_choices(analysis)
+    domain = next(k for k, label in choices.items() if label.startswith("Domän: "))
+    key = {"domain": domain, "indicator": list(choices)[-1]}.get(show, show)
     view = analysis_view(analysis, show=key)
     fixed = page_data(map_html(analysis, show=key).decode("utf-8"))[0]["columns"]
     names, tiers = decoded(fixed[0]), robustness_columns(analysis)[TIER]
