@@ -175,6 +175,10 @@ def choose_option(page: Any, combobox: str, text: str, shown: Any, *, attempts: 
     times, with a screenshot of each failed attempt."""
     for attempt in range(attempts):
         page.get_by_role("combobox", name=combobox).click()
+        # What an earlier attempt typed stays in the box ("0126R0070126R007" matched
+        # nothing): cleared before typing again.
+        page.keyboard.press("Control+A")
+        page.keyboard.press("Backspace")
         page.keyboard.type(text)
         page.keyboard.press("Enter")
         try:
