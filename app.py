@@ -170,9 +170,11 @@ from geo.export.formats import FORMATS, ExportFormat, ExportOptions
 from geo.export.quality_views import quality_view, robustness_view
 from geo.export.recommend_views import (
     BUDGET_TITLE,
+    CARD_TITLE,
     budget_caption,
     budget_table,
     recommendation_card,
+    recommendation_table,
     rule_label,
     unit_summary,
 )
@@ -222,6 +224,7 @@ from geo.io.recommendation_files import (
 from geo.maps.analysis_map import SHOW_APPROACH, analysis_view, map_choices
 from geo.maps.choropleth import chosen_tiles
 from geo.maps.overview import KOMMUN_CODE, kommun_codes, kommun_overview, overview_view
+from geo.recommend import recommendations
 from geo.sources import DataChoice
 from geo.spatial.comparisons import (
     Comparisons,
@@ -1286,11 +1289,33 @@ def _recommendation_written_back(key: str, field: str) -> None:
         st.session_state["settings_error"] = failure_text(err, "Ändringen gjordes inte")
 
 
+def show_approach_page(analysis: Analysis) -> None:
+    """The tab "Angreppssätt och budget" (issue 19), as the report's section: the
+    recommended approach per area, who leads what per förvaltning, and the budget with its
+    total and rule (the settings' [rekommendation]) and the rules side by side. Drawn only
+    while the tab is open: for all of Sweden's RegSO these tables took 0.3 s and 700 kB of
+    every weight change when they stood under the map (bench_browser.py)."""
+    rec = recommendations(analysis)
+    if rec is None:
+        st.info("Analysen gjordes utan osäkerhetsberäkning, så det finns inga "
+                "prioritetsnivåer att rekommendera ett angreppssätt från. Slå på "
+                "osäkerhetsberäkningen under Inställningar.")
+        return
+    st.subheader(CARD_TITLE + " per område")
+    st.caption(md_text(rec.rules.text(rec.top_k, len(rec.areas))))
+    show_table(recommendation_table(analysis, analysis.organisation), bare=True,
+               key="recommendation_table")
+    st.markdown("**Per förvaltning: områden där den leder ett fokus**")
+    if analysis.organisation.description:
+        st.caption(md_text(analysis.organisation.description))
+    show_table(unit_summary(analysis, analysis.organisation), bare=True, key="unit_summary")
+    show_budget(analysis)
+    st.caption(md_text(analysis.interventions.notice))
+
+
 def show_budget(analysis: Analysis) -> None:
     """The budget in proportion to need: the total and the rule (the settings'
-    [rekommendation]), the rules side by side per area, and the summary per förvaltning."""
-    if analysis.assessment is None:
-        return
+    [rekommendation]) and the rules side by side per area."""
     rules = analysis.settings.recommendation
     st.subheader(BUDGET_TITLE)
     left, right = st.columns(2)
@@ -1302,8 +1327,6 @@ def show_budget(analysis: Analysis) -> None:
                 on_change=_recommendation_written_back, args=("budget_rule", "weighting"))
     st.caption(md_text(budget_caption(analysis)))
     show_table(budget_table(analysis), bare=True, key="budget_table")
-    st.markdown("**Per förvaltning: områden där den leder ett fokus**")
-    show_table(unit_summary(analysis, analysis.organisation), bare=True, key="unit_summary")
 
 
 def show_certainty(analysis: Analysis, area_id: str) -> None:
@@ -1489,8 +1512,8 @@ def show_method(analysis: Analysis) -> None:
             st.markdown(md_text(paragraph))
 
 
-TABS = ("Karta och rangordning", "Vad styr rangordningen", "Åtgärdsplan", "Data och källor",
-        "Metod")
+TABS = ("Karta och rangordning", "Vad styr rangordningen", "Angreppssätt och budget",
+        "Åtgärdsplan", "Data och källor", "Metod")
 
 
 def profiles_for(catalogue: Catalogue) -> dict[str, AnalysisSettings]:
@@ -1510,9 +1533,10 @@ def last_catalogue() -> Catalogue:
 def main() -> None:
     # The page's config, title, banner, login and placeholder are drawn above (first_paint).
     messages = st.container()
-    # The map, the drivers, the plan and the method are computed only while their tab is
-    # open (a weight change on the map tab stays quick); the data page always runs.
-    map_tab, drivers_tab, plan_tab, data_tab, method_tab = st.tabs(
+    # The map, the drivers, the approach, the plan and the method are computed only while
+    # their tab is open (a weight change on the map tab stays quick); the data page always
+    # runs.
+    map_tab, drivers_tab, approach_tab, plan_tab, data_tab, method_tab = st.tabs(
         list(TABS), key="tab", on_change="rerun")
     with data_tab:   # drawn first, so that the choices stay usable when the data fail
         choice, columns_slot = data_choices()
@@ -1598,6 +1622,9 @@ def main() -> None:
     if drivers_tab.open:
         with drivers_tab, failures_shown("Fliken kunde inte visas"):
             show_drivers(analysis)
+    if approach_tab.open:
+        with approach_tab, failures_shown("Fliken kunde inte visas"):
+            show_approach_page(analysis)
     if plan_tab.open:
         with plan_tab, failures_shown("Åtgärdsplanen kunde inte visas"):
             show_plan_page(analysis, analysis.digest,
@@ -1630,7 +1657,6 @@ def show_map_page(analysis: Analysis, tiles: str | None, choice: DataChoice) -> 
     else:    # the overview: the profile of an area chosen from the list, under the table
         show_ranking(analysis, kommun, choice.kommun, table)
         show_profile(analysis, choose_area(analysis, table))
-    show_budget(analysis)
     show_downloads(analysis, tiles)
 
 

@@ -265,15 +265,24 @@ def allocation_intervals(rank_draws: pd.DataFrame, index: pd.Index, rule: Alloca
 
 def compare_rules(ranks: pd.Series, rule: AllocationRule, *,
                   children: pd.Series | None = None, top_k: int | None = None,
-                  rank_draws: pd.DataFrame | None = None) -> pd.DataFrame:
+                  rank_draws: pd.DataFrame | None = None,
+                  chosen: pd.DataFrame | None = None) -> pd.DataFrame:
     """The chosen rule beside the alternatives :data:`COMPARED` (equal per child,
     need-weighted, top k only), each with the chosen total and base share: one column of
     kronor per weighting (the chosen first), and with ``rank_draws`` its interval
     (``"<weighting>_low"``, ``"<weighting>_high"``). Weightings that need the children
-    are left out when ``children`` is None."""
+    are left out when ``children`` is None. ``chosen``: the chosen rule's allocation
+    already computed from the same ranks and draws (columns ``kronor``, ``low``,
+    ``high``, index of ``ranks``), reused instead of computed again."""
     out = pd.DataFrame(index=ranks.index)
     for weighting in dict.fromkeys((rule.weighting, *COMPARED)):
         if weighting in NEEDS_CHILDREN and children is None:
+            continue
+        if weighting == rule.weighting and chosen is not None:
+            out[weighting] = chosen["kronor"].reindex(ranks.index)
+            if rank_draws is not None:
+                out[f"{weighting}_{LOW}"] = chosen[LOW].reindex(ranks.index)
+                out[f"{weighting}_{HIGH}"] = chosen[HIGH].reindex(ranks.index)
             continue
         alternative = AllocationRule(rule.total_kr, rule.base_share, weighting)
         out[weighting] = allocate(ranks, alternative, children=children, top_k=top_k)

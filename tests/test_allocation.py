@@ -137,6 +137,23 @@ def test_compare_rules_puts_the_chosen_first_with_the_three_alternatives() -> No
     assert list(without.columns) == ["behov", "hogsta_prioritet"]   # no children: no per-child
 
 
+def test_compare_rules_reuses_the_chosen_allocation_and_only_that() -> None:
+    draws = pd.DataFrame([[1, 2, 3, 4], [2, 1, 3, 4], [4, 3, 1, 2]], columns=list("abce"))
+    rule = AllocationRule(1000, 0.3, "behov_barn")
+    fresh = compare_rules(RANKS, rule, children=KIDS, top_k=2, rank_draws=draws)
+    chosen = pd.DataFrame({"kronor": allocate(RANKS, rule, children=KIDS)})
+    chosen[LOW] = allocation_intervals(draws, RANKS.index, rule, children=KIDS)[LOW]
+    chosen[HIGH] = allocation_intervals(draws, RANKS.index, rule, children=KIDS)[HIGH]
+    pd.testing.assert_frame_equal(compare_rules(RANKS, rule, children=KIDS, top_k=2,
+                                                rank_draws=draws, chosen=chosen), fresh)
+    marked = chosen.assign(kronor=chosen["kronor"] + 1)      # what is passed is what is shown
+    reused = compare_rules(RANKS, rule, children=KIDS, top_k=2, rank_draws=draws,
+                           chosen=marked)
+    assert (reused["behov_barn"] == fresh["behov_barn"] + 1).all()
+    pd.testing.assert_frame_equal(reused.drop(columns="behov_barn"),
+                                  fresh.drop(columns="behov_barn"))
+
+
 # -- properties ---------------------------------------------------------------------------
 
 @st.composite

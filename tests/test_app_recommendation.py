@@ -1,7 +1,8 @@
 """The app shows the recommendation (issue 19) through AppTest: the card "Rekommenderat
-angreppssätt" for the chosen area beside the map, and the budget inputs that become the
+angreppssätt" for the chosen area beside the map; on the tab "Angreppssätt och budget" the
+table per area, the summary per förvaltning and the budget inputs that become the
 settings' [rekommendation] and change the comparison table, whose allocations sum to the
-total."""
+total. The map tab sends none of the tab's tables (they made every weight change slow)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,22 @@ import pytest
 from app_start import demo_app
 
 from geo.analysis import run_analysis
-from geo.export.recommend_views import AREA, BUDGET_TITLE, CODE
+from geo.export.recommend_views import (
+    AREA,
+    BUDGET_TITLE,
+    CODE,
+    INTENSITY_COL,
+    UNIT_COL,
+    recommendation_table,
+    unit_summary,
+)
 from geo.export.text import md_source
 from geo.inputs import list_profiles, load_inputs
 from geo.recommend import recommendations
 from indicators.swedish import format_integer
 
 PROFILE = "Bred prevention"   # the demo's default profile
+TAB = "Angreppssätt och budget"
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +64,31 @@ def test_the_card_is_shown_for_the_selected_area(at):
     assert rec.areas.loc[area, "reason"] not in text
 
 
+def test_the_map_tab_sends_no_budget_and_no_table_of_the_approach(at):
+    assert at.session_state["tab"] == "Karta och rangordning"
+    assert not any(BUDGET_TITLE in s.value for s in at.subheader)
+    assert not any(INTENSITY_COL in d.value.columns or UNIT_COL in d.value.columns
+                   for d in at.dataframe)
+    assert not [w for w in at.number_input if w.key == "budget_total"]
+
+
+def test_the_tab_shows_the_approach_per_area_and_per_forvaltning(at):
+    at.session_state["tab"] = TAB
+    at.run()
+    assert not at.exception
+    analysis = run_analysis(load_inputs(), list_profiles()[PROFILE])
+    shown = next(d.value for d in at.dataframe if INTENSITY_COL in d.value.columns)
+    expected = recommendation_table(analysis, analysis.organisation)
+    assert shown[CODE].tolist() == expected[CODE].tolist()
+    assert shown[INTENSITY_COL].tolist() == expected[INTENSITY_COL].tolist()
+    units = next(d.value for d in at.dataframe if UNIT_COL in d.value.columns)
+    assert units[UNIT_COL].tolist() == unit_summary(analysis, analysis.organisation)[
+        UNIT_COL].tolist()
+
+
 def test_the_budget_inputs_change_the_table_and_the_sum_is_the_total(at):
+    at.session_state["tab"] = TAB
+    at.run()
     assert any(BUDGET_TITLE in s.value for s in at.subheader)
     before = _budget(at)
     at.number_input(key="budget_total").set_value(1_000_000).run()

@@ -1,9 +1,12 @@
 """The recommended approach in chromium (issue 19): "Rekommenderat angreppssätt" chosen in
 "Kartan visar" recolours the app's map with the intensities named in its legend and the
-focus under the areas' names, and a click on an area shows its card beside the map.
-Screenshots in test-artifacts/."""
+focus under the areas' names, and a click on an area shows its card beside the map; on the
+tab "Angreppssätt och budget" a new total changes the budget and the card. Screenshots in
+test-artifacts/."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from browser import (
     MAP_FRAME,
@@ -16,16 +19,27 @@ from browser import (
 )
 
 from geo.analysis import run_analysis
-from geo.export.recommend_views import allocation_text
+from geo.export.recommend_views import allocation_text, budget_table
 from geo.inputs import list_profiles, load_inputs
 from geo.recommend import KRONOR, recommendations
 from indicators.allocation import HIGH, LOW
 from indicators.columns import AREA_ID
 from indicators.recommendation import FOCUS, FOCUS_LINE_LEGEND, INTENSITY, focus_short
+from indicators.swedish import format_kronor
 
 pytestmark = requires_browser
 CARD = "Rekommenderat angreppssätt"
 HEADING = "Områdesprofil:"
+TAB = "Angreppssätt och budget"
+# The rows of a table widget's accessible table (the cells as text; the canvas draws them).
+ROWS_JS = """table => [...table.querySelectorAll('table tr')].map(
+    row => [...row.children].map(cell => cell.innerText))"""
+
+
+def table_with(header: str) -> str:
+    """The table widget one of whose column headers contains ``header``."""
+    return f"[data-testid='stDataFrame']:has(th:has-text('{header}'))"
+
 # The largest area whose middle shows the area itself, other than the one selected: its
 # middle in the frame and its row.
 CLEAR_MIDDLE_JS = """() => {
@@ -93,4 +107,53 @@ def test_the_approach_map_and_the_card_beside_it(tmp_path):
         assert "aldrig en föreskrift" in card.inner_text()
         card.scroll_into_view_if_needed()
         screenshot(page, "recommendation_card.png")
+        context.close()
+
+
+def test_the_approach_tab_budget_change_reaches_the_card_and_stays(tmp_path):
+    """The samordnare's journey on the tab "Angreppssätt och budget": the table per area,
+    a new total that changes the budget table, the card beside the map that follows it, and
+    the total still there on coming back (a widget on a tab that is not drawn must not
+    lose its value)."""
+    settings = list_profiles()["Bred prevention"]
+    million = replace(settings, recommendation=replace(settings.recommendation,
+                                                        total_kr=1_000_000))
+    analysis = run_analysis(load_inputs(), million)
+    rec = recommendations(analysis)
+    first = str(analysis.result.rank.idxmin())          # the area the map tab shows first
+    a = rec.allocation.loc[first]
+    expected_card = allocation_text(a[KRONOR], a[LOW], a[HIGH])
+    budget = budget_table(analysis)
+    chosen = next(c for c in budget.columns if str(c).endswith("(vald)"))
+    with served_app(tmp_path / "cache") as url, launched_browser() as chromium:
+        context = chromium.new_context(viewport={"width": 1440, "height": 1000})
+        page = context.new_page()
+        page.set_default_timeout(120_000)
+        page.goto(url + "/?data=demo")
+        page.get_by_text(HEADING).first.wait_for()
+        page.get_by_role("tab", name=TAB, exact=True).click()
+        page.locator(table_with("Intensitet")).wait_for()
+        page.get_by_text(f"Budget {format_kronor(3_000_000)}:").first.wait_for()
+        total = page.get_by_label("Belopp att fördela (kr)")
+        total.fill("1000000")
+        total.press("Enter")
+        page.get_by_text(f"Budget {format_kronor(1_000_000)}:").first.wait_for()
+        # The table is drawn just after the caption: poll its first row.
+        for _ in range(60):
+            rows = page.locator(table_with("(vald)")).evaluate(ROWS_JS)
+            column = [h.lstrip("↑↓ ") for h in rows[0]].index(chosen)
+            if rows[1][column] == budget[chosen].iloc[0]:
+                break
+            page.wait_for_timeout(500)
+        assert rows[1][column] == budget[chosen].iloc[0], (rows[1], budget.iloc[0])
+        page.locator(table_with("(vald)")).scroll_into_view_if_needed()
+        screenshot(page, "approach_tab_budget.png")
+
+        page.get_by_role("tab", name="Karta och rangordning", exact=True).click()
+        card = page.locator("[data-testid='stExpander']", has_text=CARD)
+        card.filter(has_text=expected_card).wait_for(timeout=60_000)
+        page.get_by_role("tab", name=TAB, exact=True).click()
+        page.get_by_text(f"Budget {format_kronor(1_000_000)}:").first.wait_for()
+        assert page.get_by_label("Belopp att fördela (kr)").input_value().replace(
+            "\u00a0", "").replace(" ", "") == "1000000"
         context.close()
