@@ -1005,11 +1005,17 @@ def chosen_files() -> RecommendationFiles:
     return st.session_state.get(FILES_KEY) or default_recommendation_files()
 
 
+def file_upload_key(kind: str) -> str:
+    """The uploader's key of ``kind``: a new one after "Tillbaka till den inbyggda", so
+    that the uploader no longer shows the file that is not in use any more."""
+    return f"{kind}_file_{st.session_state.get(f'{kind}_round', 0)}"
+
+
 def on_file_upload(kind: str) -> None:
     """An uploaded organisation file or catalogue, validated by the same reader as a file:
     in use when valid; else the error is shown and the previous choice stays."""
     st.session_state.pop(f"{kind}_error", None)
-    upload = st.session_state.get(f"{kind}_file")
+    upload = st.session_state.get(file_upload_key(kind))
     if upload is None:
         return
     try:
@@ -1022,6 +1028,7 @@ def on_file_upload(kind: str) -> None:
 
 def on_file_default(kind: str) -> None:
     st.session_state.pop(f"{kind}_error", None)
+    st.session_state[f"{kind}_round"] = st.session_state.get(f"{kind}_round", 0) + 1
     st.session_state[FILES_KEY] = chosen_files().with_default(kind)
 
 
@@ -1039,7 +1046,7 @@ def show_recommendation_files() -> None:
     for kind, label in FILE_LABELS.items():
         st.markdown(f"**{md_text(label)}**")
         st.markdown(f"Används: {md_text(in_use[kind])}")
-        file_uploader(st, "Ladda upp en egen fil (TOML)", type=["toml"], key=f"{kind}_file",
+        file_uploader(st, "Ladda upp en egen fil (TOML)", type=["toml"], key=file_upload_key(kind),
                       on_change=on_file_upload, args=(kind,))
         if f"{kind}_error" in st.session_state:
             show_failure(st, *st.session_state[f"{kind}_error"])

@@ -83,6 +83,9 @@ def test_another_kommuns_organisation_file_names_its_leads(app_url):  # noqa: F8
         _open_tab(page, "Data och källor")
         page.get_by_role("button", name="Tillbaka till den inbyggda").first.click()
         page.get_by_text("Används: Huddinges organisation (inbyggd)").wait_for(timeout=60_000)
+        # The uploader no longer lists the file that is not in use.
+        page.wait_for_timeout(500)
+        assert page.get_by_text("exempelby.toml").count() == 0
         _open_tab(page, "Karta och rangordning")
         card = _card(page, name)
         for words in ours:

@@ -174,7 +174,7 @@ CSS = """
   sans-serif; text-align: center; white-space: nowrap; text-shadow: 0 0 2px #fff, 0 0 2px #fff,
   0 0 3px #fff; }
 .pm-label-top { font-weight: 800; }
-.pm-label-focus { display: block; color: #333333; font: 400 10px/14px system-ui, -apple-system,
+.pm-label-focus { display: block; color: #1a1a1a; font: 500 10px/14px system-ui, -apple-system,
   'Segoe UI', Arial, sans-serif; }
 .pm-label-rank { background: #ffffff; border: 1px solid #333333; border-radius: 8px;
   box-sizing: border-box; line-height: 14px; text-shadow: none; }
