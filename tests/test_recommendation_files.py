@@ -180,9 +180,10 @@ def _card_text(at) -> str:
     return " ".join(md_source(e.value) for e in (*cards[0].markdown, *cards[0].caption))
 
 
-def _upload(at, key: str, name: str, data: bytes) -> None:
-    next(u for u in at.file_uploader if u.key == key).upload(name, data,
-                                                             "application/toml").run()
+def _upload(at, kind: str, name: str, data: bytes) -> None:
+    """Upload to the uploader of ``kind`` (its key changes after "Tillbaka")."""
+    next(u for u in at.file_uploader if u.key.startswith(f"{kind}_file_")).upload(
+        name, data, "application/toml").run()
 
 
 def _lead_words(area: str, rec, text: str) -> list[str]:
@@ -202,7 +203,7 @@ def test_app_upload_changes_the_lead_and_a_bad_one_keeps_it():
     shown = " ".join(md_source(m.value) for m in at.markdown)
     assert f"Används: {DEFAULT_TITLES[ORGANISATION]}" in shown
 
-    _upload(at, "organisation_file", "exempelby.toml", OTHER.encode("utf-8"))
+    _upload(at, ORGANISATION, "exempelby.toml", OTHER.encode("utf-8"))
     assert not at.exception and not at.error, [md_source(e.value) for e in at.error]
     text = _card_text(at)
     want = _lead_words(area, rec, OTHER)
@@ -212,7 +213,7 @@ def test_app_upload_changes_the_lead_and_a_bad_one_keeps_it():
     assert f"Används: exempelby.toml ({tomllib.loads(OTHER)['kommun']})" in shown
 
     bad = OTHER.replace('leder = "UTB"', 'leder = "ABC"', 1).encode("utf-8")
-    _upload(at, "organisation_file", "fel.toml", bad)
+    _upload(at, ORGANISATION, "fel.toml", bad)
     assert not at.exception
     message = " ".join(md_source(e.value) for e in at.error)
     assert "Organisationsfilen lästes inte in" in message
@@ -221,4 +222,7 @@ def test_app_upload_changes_the_lead_and_a_bad_one_keeps_it():
 
     next(b for b in at.button if b.key == "organisation_default").click().run()
     assert not at.exception
+    # a new, empty uploader: the old one listed the file no longer in use
+    assert [u.key for u in at.file_uploader if u.key.startswith("organisation_file_")] == [
+        "organisation_file_1"]
     assert all(w in _card_text(at) for w in _lead_words(area, rec, shipped))
