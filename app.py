@@ -1310,6 +1310,8 @@ def show_approach_page(analysis: Analysis) -> None:
         return
     st.subheader(CARD_TITLE + " per område")
     st.caption(md_text(rec.rules.text(rec.top_k, len(rec.areas))))
+    for note in rec.empty:
+        st.info(md_text(note))
     show_table(recommendation_table(analysis, analysis.organisation), bare=True,
                key="recommendation_table")
     st.markdown("**Per förvaltning: områden där den leder ett fokus**")

@@ -27,7 +27,7 @@ from indicators.allocation import (
 )
 from indicators.columns import youth_population
 from indicators.errors import SettingsError
-from indicators.recommendation import RecommendationRules, recommend
+from indicators.recommendation import RecommendationRules, empty_levels, recommend
 from indicators.swedish import format_integer
 from indicators.uncertainty import RANK_DRAWS_MAX_CELLS
 
@@ -42,9 +42,11 @@ class Recommendations:
     whole kronor: missing when the draws were not kept); None when the chosen rule cannot be
     applied (say ``notes``). ``children``: the label of the young population the per-child
     rules use (None: the table has none). ``notes``: Swedish sentences on what could not be
-    computed. The rules side by side, :attr:`comparison`, are computed when first read:
-    only the budget asks for them, and for Sweden's 3 363 RegSO they took 0.35 s of each
-    weight change's 0.55 s (``benchmarks/bench_recommend.py``)."""
+    computed. ``empty``: why an intensity of the rules has no area
+    (:func:`~indicators.recommendation.empty_levels`). The rules side by side,
+    :attr:`comparison`, are computed when first read: only the budget asks for them, and
+    for Sweden's 3 363 RegSO they took 0.35 s of each weight change's 0.55 s
+    (``benchmarks/bench_recommend.py``)."""
 
     rules: RecommendationRules
     top_k: int
@@ -52,6 +54,7 @@ class Recommendations:
     allocation: pd.DataFrame | None
     children: str | None
     notes: tuple[str, ...]
+    empty: tuple[str, ...]
     _ranks: pd.Series
     _young: pd.Series | None
     _draws: pd.DataFrame | None
@@ -116,7 +119,9 @@ def _recommendations(analysis: Analysis) -> Recommendations:
             notes.append(f"{len(lacking)} område(n) med rang saknar antal {label} och får "
                          "bara grunddelen i reglerna per barn.")
     return Recommendations(rules=rules, top_k=a.top_k, areas=areas, allocation=allocation,
-                           children=label, notes=tuple(notes), _ranks=result.rank,
+                           children=label, notes=tuple(notes),
+                           empty=empty_levels(areas, rules, analysis.settings.tiers, a.top_k),
+                           _ranks=result.rank,
                            _young=children, _draws=draws)
 
 

@@ -55,7 +55,7 @@ from indicators.swedish import (
     format_percent,
     format_rank_span,
 )
-from indicators.tiers import HIGH, NO_RANK, OTHER, RAISED, TIERS
+from indicators.tiers import HIGH, NO_RANK, OTHER, RAISED, TIERS, TierRule
 
 if TYPE_CHECKING:   # the settings import this module, and the ranking the settings
     from indicators.ranking import RankingResult
@@ -303,6 +303,26 @@ def recommend(result: RankingResult, uncertainty: RankUncertainty, tiers: pd.Ser
     return recommend_areas(domain_deviations(result.domain_scores, ranked),
                            domain_contributions(result.contributions, domain_of), tiers,
                            uncertainty.summary(), uncertainty.top_k, rules)
+
+
+def empty_levels(areas: pd.DataFrame, rules: RecommendationRules, tier_rule: TierRule,
+                 top_k: int) -> tuple[str, ...]:
+    """Why an intensity the rules give no area is empty: one Swedish sentence per such
+    intensity that some tier maps to, naming the tier's rule (``areas``: the frame of
+    :func:`recommend`). With few areas and stable ranks the tiers, and so the intensities,
+    can be two levels only: the reader is told, not left to wonder at "0 områden"."""
+    out = []
+    for level in reversed(INTENSITIES):
+        tiers = [t for t in TIERS if rules.intensity(t) == level]
+        if not tiers or (areas[INTENSITY] == level).any():
+            continue
+        rule = tier_rule.definitions(top_k)
+        named = " eller ".join(f"'{t}' ({rule[t]})" for t in tiers)
+        out.append(f"Inget område får {level}: inget ligger i prioritetsnivån {named}."
+                   " Ändra prioritetsnivåernas gränser eller k (i appen under 'Osäkerhet, "
+                   "små tal och prioritet', i inställningsfilen [tiers] och top_k) om fler "
+                   "områden ska få denna nivå.")
+    return tuple(out)
 
 
 def focus_labels(focus: str, names: Mapping[str, str] = DOMAINS) -> str:

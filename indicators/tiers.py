@@ -89,13 +89,18 @@ class TierRule:
                          "prioritet'.", column="raised_p", values=[self.raised_p, self.high_p])
         problems.raise_if_any()
 
+    def definitions(self, k: int) -> dict[str, str]:
+        """Each tier's rule in Swedish, by tier."""
+        return {HIGH: f"området hamnar bland de {k} områden med störst behov i minst "
+                      f"{_share(self.high_p)} av simuleringarna (P(topp {k}) ≥ "
+                      f"{_share(self.high_p)})",
+                RAISED: f"P(topp {k}) ≥ {_share(self.raised_p)} eller medianrang ≤ {k}",
+                OTHER: "alla andra områden med rang"}
+
     def text(self, k: int) -> str:
         """The rule in Swedish, for the app and the export."""
-        return (f"Hög prioritet: området hamnar bland de {k} områden med störst behov i minst "
-                f"{_share(self.high_p)} av simuleringarna (P(topp {k}) ≥ {_share(self.high_p)}). "
-                f"Förhöjd: P(topp {k}) ≥ {_share(self.raised_p)} eller medianrang ≤ {k}. "
-                "Övriga: alla andra områden med rang. "
-                f"{NO_RANK}: området saknar värden och har därför ingen rang.")
+        return " ".join(f"{tier}: {words}." for tier, words in self.definitions(k).items()) \
+            + f" {NO_RANK}: området saknar värden och har därför ingen rang."
 
 
 def assign_tiers(p_top_k: pd.Series, median_rank: pd.Series, top_k: int,

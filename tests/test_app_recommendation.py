@@ -6,6 +6,8 @@ total. The map tab sends none of the tab's tables (they made every weight change
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from app_start import demo_app
 
@@ -84,6 +86,14 @@ def test_the_tab_shows_the_approach_per_area_and_per_forvaltning(at):
     units = next(d.value for d in at.dataframe if UNIT_COL in d.value.columns)
     assert units[UNIT_COL].tolist() == unit_summary(analysis, analysis.organisation)[
         UNIT_COL].tolist()
+    # The demo's four top areas are stable: no area is 'Förhöjd', so none is förstärkt,
+    # and the tab says why and where the limits are changed (a section the sidebar has).
+    empty = recommendations(analysis).empty
+    assert len(empty) == 1 and empty[0].startswith("Inget område får förstärkt")
+    assert [md_source(i.value) for i in at.info if "Inget område får" in md_source(i.value)] \
+        == list(empty)
+    section = re.search(r"i appen under '([^']+)'", empty[0]).group(1)
+    assert section in [e.label for e in at.sidebar.expander]
 
 
 def test_the_budget_inputs_change_the_table_and_the_sum_is_the_total(at):

@@ -7,6 +7,7 @@ organisation and the catalogue, never typed in."""
 from __future__ import annotations
 
 import datetime as dt
+import html as html_module
 import io
 
 import openpyxl
@@ -217,6 +218,8 @@ def test_report_and_workbook_carry_the_recommendation(demo, org):
     html = report_html(demo, created=CREATED).decode("utf-8")
     assert rv.BUDGET_TITLE in html and "Per förvaltning" in html
     assert read_interventions().notice in html
+    empty = recommendations(demo).empty      # the demo has no förstärkt area: said why
+    assert empty and all(html_module.escape(note) in html for note in empty)
     wb = openpyxl.load_workbook(io.BytesIO(excel_bytes(demo, created=CREATED)))
     assert wb.sheetnames[-2:] == ["Rekommendation", "Budget"]
     head = [c.value for c in wb["Rekommendation"][1]]

@@ -23,6 +23,7 @@ from indicators.recommendation import (
     STRENGTHS,
     RecommendationRules,
     domain_deviations,
+    empty_levels,
     focus_labels,
     recommend_areas,
 )
@@ -274,3 +275,30 @@ def test_above_the_cell_budget_no_draws_are_kept_and_nothing_else_changes(demo,
     rec = _recommendations(without)
     assert rec.allocation["low"].isna().all()
     assert any("intervall kunde inte beräknas" in note for note in rec.notes)
+
+
+# -- an empty level is explained -----------------------------------------------------------
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([*INTENSITIES, ""]), min_size=1, max_size=12),
+       st.sampled_from([("intensiv", "förstärkt", "bas"), ("intensiv", "intensiv", "bas"),
+                        ("intensiv", "förstärkt", "förstärkt"), ("förstärkt", "bas", "bas")]))
+def test_every_used_level_without_areas_gets_one_sentence_naming_its_tier(given_levels, mapping):
+    rules = RecommendationRules(*mapping)
+    areas = pd.DataFrame({INTENSITY: given_levels})
+    notes = empty_levels(areas, rules, TierRule(0.8, 0.3), 4)
+    used = {rules.intensity(t) for t in TIERS}
+    empty = [level for level in reversed(INTENSITIES)
+             if level in used and level not in given_levels]
+    assert [n.split(":")[0] for n in notes] == [f"Inget område får {lv}" for lv in empty]
+    for note, level in zip(notes, empty, strict=True):
+        for tier in TIERS:
+            assert (f"'{tier}' (" in note) == (rules.intensity(tier) == level), note
+
+
+def test_the_empty_level_sentence_states_the_tier_rule_by_hand():
+    areas = pd.DataFrame({INTENSITY: ["intensiv", "bas", "bas", ""]})
+    (note,) = empty_levels(areas, RecommendationRules(), TierRule(0.8, 0.25), 3)
+    assert note.startswith("Inget område får förstärkt: inget ligger i prioritetsnivån "
+                           "'Förhöjd' (P(topp 3) ≥ 25 % eller medianrang ≤ 3).")
+    assert "[tiers]" in note and "'Osäkerhet, små tal och prioritet'" in note

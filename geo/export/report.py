@@ -264,7 +264,8 @@ def _recommendation_section(analysis: Analysis) -> dict | None:
     if rec is None:
         return None
     organisation = analysis.organisation
-    return {"heading": CARD_TITLE, "rules": rec.rules.text(rec.top_k, len(rec.areas)),
+    return {"heading": CARD_TITLE,
+            "rules": " ".join((rec.rules.text(rec.top_k, len(rec.areas)), *rec.empty)),
             "areas": _table(recommendation_table(analysis, organisation)),
             "budget_heading": BUDGET_TITLE, "budget": _table(budget_table(analysis)),
             "budget_caption": budget_caption(analysis),
