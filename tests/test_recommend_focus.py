@@ -216,6 +216,17 @@ def test_the_print_map_names_the_focus_on_a_second_line(demo):
     for label in made.labels:
         # a second line is the area's focus, or none when only the name fitted
         assert label.second in ("", expected[label.area_id])
+    # the name and its focus are two texts, the focus smaller and not bold, just under it
+    from geo.maps.print_map import SECOND_LINE_SCALE
+    texts = [t for ax in made.figure.axes for t in ax.texts]
+    for label in two_lines:
+        name = next(t for t in texts if t.get_text() == label.name)
+        x, y = name.get_position()
+        line = next(t for t in texts if t.get_text() == label.second
+                    and t.get_position()[0] == pytest.approx(x))   # centred under its name
+        assert line.get_fontsize() == pytest.approx(name.get_fontsize() * SECOND_LINE_SCALE)
+        assert line.get_fontweight() == "normal"
+        assert line.get_position()[1] < y
     boxes = [label.box for label in made.labels]
     assert not [(i, j) for i in range(len(boxes)) for j in range(i + 1, len(boxes))
                 if overlaps(boxes[i], boxes[j])]
