@@ -21,7 +21,9 @@ measured, so that no two measured changes ask for the same weights. For each cha
   the app's run is over (Streamlit's status widget gone);
 * the bytes of every websocket frame the server sent for it (the whole rerun: the table,
   the profile and the widgets too), and of those the map's (the frames naming its
-  component).
+  component);
+* the time the page's translation watch spent on it (``translation_ms``: Streamlit's own
+  English words into Swedish, the table's decimals; the watch sums its own time).
 
 The median over ``--changes`` changes (the first one after opening is left out: it fills
 caches). Beside it, as the peer, the same change in a minimal app on the same data (SCB's
@@ -163,6 +165,9 @@ OBSERVE_JS = """before => {
 
 # The bytes of the frames the page's websocket received since the last call, and of those
 # the map's (the frames that name its component); forgets them.
+# The time the page's translation watch (app.PAGE_LANGUAGE: Streamlit's English words, the
+# table's decimals) has spent, in ms; 0 for an app without it.
+WORDS_MS_JS = "() => window.prevmapWordsMs || 0"
 BYTES_JS = """names => {
     const frames = window.__pmFrames.splice(0);
     let all = 0, map = 0;
@@ -277,6 +282,7 @@ def changes(page, n: int) -> list[dict[str, float]]:  # noqa: ANN001
         frame.evaluate(OBSERVE_JS, before)
         slider.focus()
         page.evaluate(BYTES_JS, list(MAP_FRAMES))
+        words = page.evaluate(WORDS_MS_JS)
         start = time.perf_counter()
         page.keyboard.press("End" if i % 2 == 0 else "Home")
         while map_shown(page) in (None, before):
@@ -296,10 +302,11 @@ def changes(page, n: int) -> list[dict[str, float]]:  # noqa: ANN001
         done = time.perf_counter() - start - 0.3   # settled() waits 0.3 s first
         page.wait_for_timeout(1000)                 # late frames of the same run
         sizes = page.evaluate(BYTES_JS, list(MAP_FRAMES))
+        words = page.evaluate(WORDS_MS_JS) - words
         if i:
             out.append({"shown_s": shown, "seen_by_playwright_s": seen,
                         "shown_in_browser": float(shown is not seen),
-                        "run_over_s": max(seen, done),
+                        "run_over_s": max(seen, done), "translation_ms": words,
                         "bytes": float(sizes[0]), "map_bytes": float(sizes[1])})
     return out
 
