@@ -1313,7 +1313,7 @@ def show_approach_page(analysis: Analysis) -> None:
                 "osäkerhetsberäkningen under Inställningar.")
         return
     st.subheader(CARD_TITLE + " per område")
-    st.caption(md_text(rec.rules.text(rec.top_k, len(rec.areas))))
+    st.caption(md_text(rec.rules_text()))
     for note in rec.empty:
         st.info(md_text(note))
     show_table(recommendation_table(analysis, analysis.organisation), bare=True,

@@ -57,6 +57,7 @@ from indicators.method import Section, method_page
 from indicators.organisation import Organisation
 from indicators.prepare import Prepared
 from indicators.ranking import RankingResult, settings_key
+from indicators.reference import reference_for
 from indicators.settings import AnalysisSettings, SmallNumbers
 from indicators.swedish import format_number, format_rank_span
 from indicators.uncertainty import MonteCarloStage, monte_carlo_key, monte_carlo_stage
@@ -232,7 +233,8 @@ class Analysis:
                                          if catalogue[i].numerator in FROM_PERCENT],
                            domains=sorted({catalogue[i].domain for i in used}),
                            extra=() if validation is None else (validation,),
-                           all_areas=len(self.result.score))
+                           all_areas=len(self.result.score),
+                           reference=reference_for(self.joined[AREA_ID]))
 
 
 BAND_COLUMNS = (AREA_ID, "column", "low", "high")

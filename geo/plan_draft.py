@@ -41,6 +41,7 @@ from indicators.columns import AREA_ID, AREA_NAME, DOMAINS
 from indicators.errors import PrevmapError, Problem
 from indicators.organisation import Organisation
 from indicators.recommendation import FOCUS, INTENSITY, REASON, SEPARATOR
+from indicators.reference import reference_for
 from indicators.swedish import format_number
 from plans.followup import OK, Measured, measure, tables_by_year
 from plans.model import MAX_TEXT, Action, Goal, Override, PlanArea, PlanContents
@@ -116,10 +117,11 @@ def _goal(analysis: Analysis, m: Measured, area_id: str, domain: str, plan_id: i
         year, baseline = m.years[int(ok[-1])], float(m.values[int(ok[-1]), a, i])
         kommun = _kommun_value(m, indicator_id, year)
         indicator = catalogue[indicator_id]
-        target, how = baseline, "området ligger redan vid eller bättre än kommunen"
+        where = reference_for(analysis.joined[AREA_ID])
+        target, how = baseline, f"området ligger redan vid eller bättre än {where.over}"
         if kommun is not None and (kommun - baseline) * indicator.direction < 0:
             target = round(baseline + STEP * (kommun - baseline), 1)
-            how = (f"halva vägen mot medelvärdet av kommunens områden "
+            how = (f"halva vägen mot medelvärdet av {where.areas} "
                    f"({format_number(kommun, 1)} {indicator.unit})")
         return Goal(area_id, indicator_id, indicator.unit, year, baseline, target,
                     year + YEARS_TO_TARGET, note=f"{DRAFT_NOTE}: {how}."[:MAX_TEXT],

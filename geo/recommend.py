@@ -25,9 +25,10 @@ from indicators.allocation import (
     allocation_intervals,
     compare_rules,
 )
-from indicators.columns import youth_population
+from indicators.columns import AREA_ID, youth_population
 from indicators.errors import SettingsError
 from indicators.recommendation import RecommendationRules, empty_levels, recommend
+from indicators.reference import Reference, reference_for
 from indicators.swedish import format_integer
 from indicators.uncertainty import RANK_DRAWS_MAX_CELLS
 
@@ -42,7 +43,9 @@ class Recommendations:
     whole kronor: missing when the draws were not kept); None when the chosen rule cannot be
     applied (say ``notes``). ``children``: the label of the young population the per-child
     rules use (None: the table has none). ``notes``: Swedish sentences on what could not be
-    computed. ``empty``: why an intensity of the rules has no area
+    computed. ``reference``: what the areas are compared with, the kommun, the län or
+    Sweden (:func:`~indicators.reference.reference_for`). ``empty``: why an intensity of
+    the rules has no area
     (:func:`~indicators.recommendation.empty_levels`). The rules side by side,
     :attr:`comparison`, are computed when first read: only the budget asks for them, and
     for Sweden's 3 363 RegSO they took 0.35 s of each weight change's 0.55 s
@@ -54,10 +57,15 @@ class Recommendations:
     allocation: pd.DataFrame | None
     children: str | None
     notes: tuple[str, ...]
+    reference: Reference
     empty: tuple[str, ...]
     _ranks: pd.Series
     _young: pd.Series | None
     _draws: pd.DataFrame | None
+
+    def rules_text(self) -> str:
+        """The rules in Swedish with this analysis' top k, areas and reference."""
+        return self.rules.text(self.top_k, len(self.areas), self.reference)
 
     @cached_property
     def comparison(self) -> pd.DataFrame:
@@ -84,7 +92,8 @@ def _recommendations(analysis: Analysis) -> Recommendations:
     assert a is not None
     rules = analysis.settings.recommendation
     result, u = a.result, a.uncertainty
-    areas = recommend(result, u, a.tiers, rules)
+    reference = reference_for(analysis.joined[AREA_ID])
+    areas = recommend(result, u, a.tiers, rules, reference)
     young = youth_population(result.table)
     children, label = (None, None) if young is None else young
     notes: list[str] = []
@@ -119,7 +128,7 @@ def _recommendations(analysis: Analysis) -> Recommendations:
             notes.append(f"{len(lacking)} område(n) med rang saknar antal {label} och får "
                          "bara grunddelen i reglerna per barn.")
     return Recommendations(rules=rules, top_k=a.top_k, areas=areas, allocation=allocation,
-                           children=label, notes=tuple(notes),
+                           children=label, notes=tuple(notes), reference=reference,
                            empty=empty_levels(areas, rules, analysis.settings.tiers, a.top_k),
                            _ranks=result.rank,
                            _young=children, _draws=draws)

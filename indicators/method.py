@@ -27,6 +27,7 @@ from indicators.disclosure import band_text
 from indicators.outliers import KURTOSIS_LIMIT, MAX_WINSORISED, SKEW_LIMIT
 from indicators.ranking import MPI_MEAN, MPI_SD, mpi_example
 from indicators.recommendation import INTENSITY_MEANINGS, PROTECTIVE_DOMAINS
+from indicators.reference import KOMMUN, Reference
 from indicators.settings import SMOOTHING, AnalysisSettings
 from indicators.swedish import format_integer, format_kronor, format_number, format_percent
 from indicators.tiers import NO_RANK, TIERS
@@ -142,10 +143,12 @@ def _sd_text(value: float) -> str:
 
 
 def recommendation_section(settings: AnalysisSettings, *, n_areas: int, top_k: int,
-                           all_areas: int | None = None) -> Section:
+                           all_areas: int | None = None,
+                           reference: Reference = KOMMUN) -> Section:
     """The recommendation's rules and the budget (:mod:`indicators.recommendation`,
     :mod:`indicators.allocation`) with the numbers of ``settings.recommendation``;
-    ``all_areas``: every area of the analysis, ranked or not (default ``n_areas``)."""
+    ``all_areas``: every area of the analysis, ranked or not (default ``n_areas``);
+    ``reference``: what the areas are compared with (the kommun, the län, Sweden)."""
     r = settings.recommendation
     rule = r.allocation
     everyone = n_areas if all_areas is None else all_areas
@@ -161,13 +164,14 @@ def recommendation_section(settings: AnalysisSettings, *, n_areas: int, top_k: i
         f"{NO_RANK}: ingen rekommendation, och det sägs. Ett område vars rangintervall "
         "(90 % av beräkningarna) når rangplatser där andra områden har sin medianrang och "
         "får en annan intensitet, sägs ligga på gränsen till den intensiteten.",
-        f"Fokus: de högst {r.max_focus} domäner där området ligger klart över kommunen, "
+        f"Fokus: de högst {r.max_focus} domäner där området ligger klart över "
+        f"{reference.over}, "
         f"det vill säga minst {_sd_text(r.focus_threshold)} (av domänens spridning mellan "
-        "de rangordnade områdena) över kommunens medelvärde och med ett positivt bidrag "
+        f"de rangordnade områdena) över {reference.mean} och med ett positivt bidrag "
         "till områdets poäng, ordnade efter bidraget. Ett område utan någon sådan domän "
         "får inget särskilt fokus, i stället för den domän som av en slump råkar ligga "
         f"högst. Förutsättningar att bygga på: {protective} där området ligger minst "
-        f"{_sd_text(r.protective_threshold)} bättre än kommunens medelvärde.",
+        f"{_sd_text(r.protective_threshold)} bättre än {reference.mean}.",
         f"Budget: {format_kronor(rule.total_kr)}. Grunddelen, {base_share} av "
         f"budgeten avrundat nedåt till hela kronor ({format_kronor(rule.base_total)}), "
         f"delas lika av alla {everyone} områden: varje område får minst "
@@ -195,13 +199,15 @@ def method_page(settings: AnalysisSettings, *, n_areas: int, top_k: int,
                 from_percent: Sequence[str] = (),
                 domains: Sequence[str] | None = None,
                 extra: Sequence[Section] = (),
-                all_areas: int | None = None) -> tuple[Section, ...]:
+                all_areas: int | None = None,
+                reference: Reference = KOMMUN) -> tuple[Section, ...]:
     """The method page for ``settings`` applied to ``n_areas`` areas with top ``top_k``.
     ``youth``: the young population the small-area flag reads ("barn 0–17 år"; None:
     unknown); ``from_percent``: names of indicators whose counts were rebuilt from a
     published percentage; ``domains``: the domains the indicators are in (None: all six);
     ``extra``: sections before the sources (the external validation); ``all_areas``: every
-    area, ranked or not, among which the budget's base is shared (default ``n_areas``)."""
+    area, ranked or not, among which the budget's base is shared (default ``n_areas``);
+    ``reference``: what the areas are compared with (:mod:`indicators.reference`)."""
     s, u, small = settings, settings.uncertainty, settings.small_numbers
     t = small.disclosure_threshold
     smooth_default = SMOOTHING[DEFAULTS.small_numbers.smoothing]
@@ -213,7 +219,7 @@ def method_page(settings: AnalysisSettings, *, n_areas: int, top_k: int,
             f"Kartan rangordnar {n_areas} områden efter hur stort behovet av förebyggande "
             "arbete för barn och unga är, enligt de indikatorer som valts. Rang 1 betyder "
             "störst behov. Rangordningen säger var behoven är störst i förhållande till "
-            "kommunens övriga områden, inte hur stora behoven är i absoluta tal.",
+            f"{reference.others}, inte hur stora behoven är i absoluta tal.",
             "Indexet ersätter inte lokal kunskap: det är ett underlag för att välja var man "
             "ska titta närmare.")),
         Section("Indikatorer och riktning", (
@@ -285,7 +291,8 @@ def method_page(settings: AnalysisSettings, *, n_areas: int, top_k: int,
             f"{_pct(s.tiers.raised_p)} av beräkningarna, eller med en medianrang bland de "
             f"{top_k} första. Övriga: resten. Regeln använder alltså både poängen och dess "
             "osäkerhet: ett område prioriteras högt bara om placeringen håller.",)),
-        recommendation_section(s, n_areas=n_areas, top_k=top_k, all_areas=all_areas),
+        recommendation_section(s, n_areas=n_areas, top_k=top_k, all_areas=all_areas,
+                               reference=reference),
         Section("Små tal och sekretess", (
             (f"Röjandekontroll: ett antal personer under {t} i ett område, eller ett antal där "
              f"färre än {t} står utanför gruppen, visas inte någonstans: inte i appen, "

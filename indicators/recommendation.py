@@ -32,6 +32,9 @@ proportion to need. From the analysis every area gets:
 * **Reason**, one Swedish sentence: "Intensiv: i topp 4 i 96 % av beräkningarna; fokus
   kriminalitet och skola, där området ligger klart över kommunen."
 
+"The kommun" is the ranked areas of the analysis: for a län's or Sweden's RegSO the
+sentences say "länet" or "Sverige" (:mod:`indicators.reference`).
+
 The rules, with the budget's :class:`~indicators.allocation.AllocationRule`, are the
 ``[rekommendation]`` section of the settings (:class:`RecommendationRules`).
 """
@@ -49,6 +52,7 @@ import pandas as pd
 from indicators.allocation import AllocationRule
 from indicators.columns import DOMAINS
 from indicators.errors import Problems, SettingsError
+from indicators.reference import KOMMUN, Reference
 from indicators.swedish import (
     format_integer,
     format_number,
@@ -82,7 +86,12 @@ FOCUS_SHORT: dict[str, str] = {
 }
 FOCUS_SHORT_SEPARATOR = " · "
 #: What the maps' legend says of that second line.
-FOCUS_LINE_LEGEND = "Andra raden: fokus, domäner klart över kommunen."
+def focus_line_legend(reference: Reference = KOMMUN) -> str:
+    """The map legend's line on the second line of a name (the area's focus)."""
+    return f"Andra raden: fokus, domäner klart över {reference.over}."
+
+
+FOCUS_LINE_LEGEND = focus_line_legend()   # for one kommun
 #: Förutsättningar when no point layer (resources such as fritidsgårdar) is loaded.
 NO_RESOURCES = "inga resurser inlästa"
 RESOURCES_WORDS = "resurser i området"
@@ -143,7 +152,7 @@ class RecommendationRules:
         for key in ("focus_threshold", "protective_threshold"):
             value = getattr(self, key)
             if not _positive(value):
-                problems.add("ska vara ett tal > 0: antal standardavvikelser från kommunens "
+                problems.add("ska vara ett tal > 0: antal standardavvikelser från områdenas "
                              "medelvärde.", column=key, values=[value], fix="ange t.ex. 1.0")
             else:
                 object.__setattr__(self, key, float(value))
@@ -168,19 +177,21 @@ class RecommendationRules:
         """The intensity of a tier; "" for "Ingen rang"."""
         return getattr(self, _TIER_KEYS[tier]) if tier in _TIER_KEYS else ""
 
-    def text(self, top_k: int | None = None, n_areas: int | None = None) -> str:
-        """The rules in Swedish, for the app, the exports and the method page."""
+    def text(self, top_k: int | None = None, n_areas: int | None = None,
+             reference: Reference = KOMMUN) -> str:
+        """The rules in Swedish, for the app, the exports and the method page; the areas
+        are compared with ``reference`` (the kommun, the län, Sweden)."""
         levels = "; ".join(f"{tier} → {self.intensity(tier)} ("
                            f"{INTENSITY_MEANINGS[self.intensity(tier)]})" for tier in TIERS)
         protective = " och ".join(_label(d) for d in PROTECTIVE_DOMAINS)
         return (f"Intensitet efter prioritetsnivå: {levels}. {NO_RANK}: "
                 f"{NO_RECOMMENDATION.lower()}. Fokus: de högst {self.max_focus} domäner "
-                "där området ligger klart över kommunen, minst "
-                f"{_sd(self.focus_threshold)} över kommunens medelvärde och med ett "
+                f"där området ligger klart över {reference.over}, minst "
+                f"{_sd(self.focus_threshold)} över {reference.mean} och med ett "
                 "positivt bidrag till områdets poäng, störst bidrag först; finns ingen "
                 f"sådan domän får området inget särskilt fokus. Förutsättningar: {protective}"
                 f" där området ligger minst {_sd(self.protective_threshold)} bättre än "
-                "kommunens medelvärde. " + self.allocation.text(n_areas, top_k))
+                f"{reference.mean}. " + self.allocation.text(n_areas, top_k))
 
 
 def _sd(value: float) -> str:
@@ -217,10 +228,12 @@ def domain_contributions(contributions: pd.DataFrame, domain_of: Mapping[str, st
 
 def recommend_areas(deviations: pd.DataFrame, contributions: pd.DataFrame, tiers: pd.Series,
                     uncertainty: pd.DataFrame, top_k: int, rules: RecommendationRules,
-                    domain_names: Mapping[str, str] = DOMAINS) -> pd.DataFrame:
+                    domain_names: Mapping[str, str] = DOMAINS,
+                    reference: Reference = KOMMUN) -> pd.DataFrame:
     """One row per area of ``tiers`` (columns :data:`COLUMNS`).
 
-    ``deviations``: domain scores in sd from the kommun's mean (:func:`domain_deviations`);
+    ``deviations``: domain scores in sd from the mean of the ranked areas, the kommun's
+    or ``reference``'s (:func:`domain_deviations`);
     ``contributions``: per domain (:func:`domain_contributions`); ``uncertainty``: per
     area ``median_rank``, ``rank_low``, ``rank_high`` and ``p_top_k``
     (:meth:`~indicators.uncertainty.RankUncertainty.summary`)."""
@@ -277,15 +290,15 @@ def recommend_areas(deviations: pd.DataFrame, contributions: pd.DataFrame, tiers
                  f"{format_percent(p * 100, 1)} av beräkningarna" if p > 0 else
                  f"{level.capitalize()}: inte i topp {top_k} i någon beräkning"]
         names = [_label(d, domain_names) for d in chosen]
-        parts.append(f"fokus {_listed(names)}, där området ligger klart över kommunen"
-                     if chosen else "ingen domän ligger klart över kommunen, så inget "
-                     "särskilt fokus")
+        parts.append(f"fokus {_listed(names)}, där området ligger klart över "
+                     f"{reference.over}" if chosen else "ingen domän ligger klart över "
+                     f"{reference.over}, så inget särskilt fokus")
         if reached:
             parts.append(f"rangintervallet {format_rank_span(low, high)} når även platser "
                          f"där områden får {' och '.join(reached)}")
         if good:
             parts.append(f"att bygga på: {_listed([_label(d, domain_names) for d in good])},"
-                         " där området ligger klart bättre än kommunen")
+                         f" där området ligger klart bättre än {reference.over}")
         reasons.append("; ".join(parts) + ".")
     out[STRADDLES] = straddles
     out[FOCUS] = focus
@@ -295,14 +308,16 @@ def recommend_areas(deviations: pd.DataFrame, contributions: pd.DataFrame, tiers
 
 
 def recommend(result: RankingResult, uncertainty: RankUncertainty, tiers: pd.Series,
-              rules: RecommendationRules) -> pd.DataFrame:
+              rules: RecommendationRules, reference: Reference = KOMMUN) -> pd.DataFrame:
     """:func:`recommend_areas` of a ranking (:class:`~indicators.ranking.RankingResult`),
-    its Monte Carlo (:class:`~indicators.uncertainty.RankUncertainty`) and tiers."""
+    its Monte Carlo (:class:`~indicators.uncertainty.RankUncertainty`) and tiers, the
+    areas compared with ``reference``."""
     ranked = result.score.notna()
     domain_of = {i: result.catalogue[i].domain for i in result.contributions.columns}
     return recommend_areas(domain_deviations(result.domain_scores, ranked),
                            domain_contributions(result.contributions, domain_of), tiers,
-                           uncertainty.summary(), uncertainty.top_k, rules)
+                           uncertainty.summary(), uncertainty.top_k, rules,
+                           reference=reference)
 
 
 def empty_levels(areas: pd.DataFrame, rules: RecommendationRules, tier_rule: TierRule,

@@ -265,7 +265,7 @@ def _recommendation_section(analysis: Analysis) -> dict | None:
         return None
     organisation = analysis.organisation
     return {"heading": CARD_TITLE,
-            "rules": " ".join((rec.rules.text(rec.top_k, len(rec.areas)), *rec.empty)),
+            "rules": " ".join((rec.rules_text(), *rec.empty)),
             "areas": _table(recommendation_table(analysis, organisation)),
             "budget_heading": BUDGET_TITLE, "budget": _table(budget_table(analysis)),
             "budget_caption": budget_caption(analysis),

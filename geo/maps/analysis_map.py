@@ -32,14 +32,15 @@ from indicators.columns import (
 from indicators.errors import AreaFileError, SettingsError
 from indicators.recommendation import (
     FOCUS,
-    FOCUS_LINE_LEGEND,
     INTENSITIES,
     INTENSITY,
     INTENSITY_MEANINGS,
     NO_RECOMMENDATION,
     focus_labels,
+    focus_line_legend,
     focus_short,
 )
+from indicators.reference import KOMMUN, Reference
 from indicators.tiers import NO_RANK, TIERS
 
 #: What the map can show besides the indicators and domains (key -> Swedish label).
@@ -59,13 +60,13 @@ def intensity_word(intensity: str) -> str:
     return intensity[:1].upper() + intensity[1:] if intensity else ""
 
 
-def approach_rule() -> str:
+def approach_rule(reference: Reference = KOMMUN) -> str:
     """The approach legend's explanation: each intensity's meaning, most intensive first,
-    and what the second line of an area's name is (its focus)."""
+    and what the second line of an area's name is (its focus, above ``reference``)."""
     return ("; ".join(f"{intensity_word(i)}: {INTENSITY_MEANINGS[i]}"
                       for i in reversed(INTENSITIES))
             + f". Grått: {NO_RECOMMENDATION.lower()} (området saknar rang). "
-            + FOCUS_LINE_LEGEND)
+            + focus_line_legend(reference))
 
 
 def map_choices(analysis: Analysis) -> dict[str, str]:
@@ -100,9 +101,10 @@ def map_measure(analysis: Analysis, show: str = SHOW_INDEX) -> Measure:
         return Measure(show, "Prioritet", categories=tiers.where(tiers != NO_RANK, ""),
                        colours=TIER_COLOURS, rule=analysis.settings.tiers.text(k))
     if show == SHOW_APPROACH:
-        areas = recommendations(analysis).areas
-        return Measure(show, APPROACH_LABEL, categories=areas[INTENSITY].map(intensity_word),
-                       colours=APPROACH_COLOURS, rule=approach_rule())
+        rec = recommendations(analysis)
+        return Measure(show, APPROACH_LABEL,
+                       categories=rec.areas[INTENSITY].map(intensity_word),
+                       colours=APPROACH_COLOURS, rule=approach_rule(rec.reference))
     if show in result.domain_scores.columns:
         return Measure(show, choices[show], values=result.domain_scores[show],
                        note="domänpoäng, högre = större behov")

@@ -259,7 +259,7 @@ def _approach_legend(analysis: Analysis, ids: pd.Index
         len(APPROACH_COLOURS)).to_numpy()
     order = np.lexsort((np.where(np.isnan(score), np.inf, -score), level))
     return ([colour_of.get(w, NO_DATA_COLOUR) for w in words],
-            Legend(APPROACH_LABEL, approach_rule(), tuple(rows)), order)
+            Legend(APPROACH_LABEL, approach_rule(rec.reference), tuple(rows)), order)
 
 
 def _subtitle(analysis: Analysis, heading: str) -> str:
