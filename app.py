@@ -187,6 +187,7 @@ from geo.export.tables import ranking_table
 from geo.export.template import TEMPLATE_FORMATS, template_bytes
 from geo.export.text import failure_text, md_text, technical_details
 from geo.export.views import (
+    against_heading,
     against_kommun,
     agreement_views,
     agreement_withheld,
@@ -1366,13 +1367,11 @@ def show_against_kommun(analysis: Analysis, area_id: str) -> None:
     shown = against_kommun(analysis, area_id)
     if shown is None:
         return
-    st.markdown("**Området jämfört med hela kommunen** (kommunen: summan av antalen genom "
-                "summan av befolkningen; dolt (1–4 personer) = ett antal som "
-                "röjandekontrollen inte visar; – = saknas)")
+    st.markdown(against_heading(analysis))
     # Narrow columns: the whole table in the profile's column beside the map (a long
     # name is cut, and shown whole on hover).
-    show_table(shown, hide_index=True, widths={
-        "Indikator": 130, "Enhet": 50, "Området": 58, "Hela kommunen": 58, "Skillnad": 58})
+    show_table(shown, hide_index=True, widths=dict(zip(
+        shown.columns, (130, 50, 58, 58, 58), strict=True)))
 
 
 def analysed(inputs: Inputs, settings: AnalysisSettings) -> Analysis:

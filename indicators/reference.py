@@ -24,21 +24,23 @@ class Reference:
     """``over``: what an area lies above ("klart över kommunen"); ``mean``: its mean
     ("kommunens medelvärde"); ``areas``: all the areas ("medelvärdet av kommunens
     områden"); ``others``: the areas an area is compared with ("kommunens övriga
-    områden")."""
+    områden"); ``whole``: all of it, pooled ("hela kommunen")."""
 
     over: str
     mean: str
     areas: str
     others: str
+    whole: str
 
 
 KOMMUN = Reference("kommunen", "kommunens medelvärde", "kommunens områden",
-                   "kommunens övriga områden")
-LAN = Reference("länet", "länets medelvärde", "länets områden", "länets övriga områden")
+                   "kommunens övriga områden", "hela kommunen")
+LAN = Reference("länet", "länets medelvärde", "länets områden", "länets övriga områden",
+                "hela länet")
 SWEDEN = Reference("Sverige", "Sveriges medelvärde", "områdena i Sverige",
-                   "övriga områden i Sverige")
+                   "övriga områden i Sverige", "hela Sverige")
 MAP = Reference("kartans områden", "medelvärdet för kartans områden", "kartans områden",
-                "kartans övriga områden")
+                "kartans övriga områden", "alla kartans områden")
 
 
 def reference_for(area_ids: Iterable[object]) -> Reference:

@@ -13,6 +13,7 @@ from geo_fixtures import write_duva_wheel
 from geo import sources
 from geo.analysis import Analysis, run_analysis
 from geo.export.text import md_source
+from geo.export.views import against_heading, against_kommun
 from geo.inputs import list_profiles, load_inputs
 from geo.maps.analysis_map import SHOW_APPROACH, analysis_view
 from geo.maps.print_map import APPROACH, build_print_map
@@ -88,9 +89,19 @@ def stand_in_wheel(tmp_path, monkeypatch):
     st.cache_resource.clear()
 
 
+def test_the_profile_compares_with_the_whole_lan(lan):
+    area = str(lan.result.rank.idxmin())
+    assert list(against_kommun(lan, area).columns)[3] == "Hela länet"
+    assert against_heading(lan).startswith("**Området jämfört med hela länet** (länet: ")
+    huddinge = run_analysis(load_inputs(), list_profiles()[PROFILE])
+    assert list(against_kommun(huddinge, "0126R001").columns)[3] == "Hela kommunen"
+
+
 def test_the_apps_tab_and_method_page_say_lanet_for_a_lan(stand_in_wheel):
     at = demo_app()
     at.selectbox(key="kommun").set_value("01").run()
+    shown = " ".join(md_source(m.value) for m in at.markdown)
+    assert "Området jämfört med hela länet" in shown and "hela kommunen" not in shown
     at.session_state["tab"] = "Angreppssätt och budget"
     at.run()
     assert not at.exception and not at.error

@@ -40,6 +40,7 @@ from indicators.assessment import TrendReport
 from indicators.catalogue import Catalogue
 from indicators.columns import AREA_ID, AREA_NAME, DOMAINS
 from indicators.ranking import RankingResult
+from indicators.reference import reference_for
 from indicators.sensitivity import effective_weights
 from indicators.swedish import format_number, format_percent
 from indicators.table import pooled_values
@@ -374,11 +375,24 @@ def tier_rank_notes(analysis: Analysis) -> tuple[tuple[str, str], ...]:
     return tuple(notes)
 
 
+def against_heading(analysis: Analysis) -> str:
+    """The heading of :func:`against_kommun`'s table (markdown), naming what the area is
+    compared with: the kommun, or the län or Sweden of a region's areas."""
+    where = reference_for(analysis.joined[AREA_ID])
+    return (f"**Området jämfört med {where.whole}** ({where.over}: summan av antalen genom "
+            "summan av befolkningen; dolt (1–4 personer) = ett antal som röjandekontrollen "
+            "inte visar; – = saknas)")
+
+
 def against_kommun(analysis: Analysis, area_id: str) -> pd.DataFrame | None:
-    """The area's indicator values beside the whole municipality's, pooled (the sum of the
-    counts over the sum of the populations), and their difference, as Swedish numbers
-    ("–" hidden or missing). None when the analysis does not rank ``area_id``."""
+    """The area's indicator values beside the whole municipality's (the län's or Sweden's
+    for a region's areas: :mod:`indicators.reference`), pooled (the sum of the counts over
+    the sum of the populations), and their difference, as Swedish numbers ("–" hidden or
+    missing); the column is named "Hela kommunen", "Hela länet" …. None when the analysis
+    does not rank ``area_id``."""
     catalogue, values = analysis.inputs.catalogue, published_values(analysis)
+    whole = reference_for(analysis.joined[AREA_ID]).whole
+    whole = whole[:1].upper() + whole[1:]
     if area_id not in values.index:
         return None
     # The censored table: a hidden count enters the total at its band's midpoint only.
@@ -388,9 +402,9 @@ def against_kommun(analysis: Analysis, area_id: str) -> pd.DataFrame | None:
         "Indikator": catalogue[i].name, "Enhet": catalogue[i].unit,
         "Området": (hidden_text(bands[i]) if bands[i] is not None
                     else format_number(values.at[area_id, i])),
-        "Hela kommunen": format_number(kommun[i]),
+        whole: format_number(kommun[i]),
         "Skillnad": format_number(values.at[area_id, i] - kommun[i])} for i in values.columns],
-        columns=["Indikator", "Enhet", "Området", "Hela kommunen", "Skillnad"])
+        columns=["Indikator", "Enhet", "Området", whole, "Skillnad"])
 
 
 @dataclass(frozen=True)
