@@ -259,6 +259,7 @@ from indicators.settings import (
     settings_for_table,
     validate_settings,
 )
+from indicators.swedish import format_integer
 from indicators.table import available_indicators
 from map_component import clicked_row, show_map
 from plan_page import chosen_plan_overrides, show_plan_page
@@ -1314,7 +1315,8 @@ def show_approach_page(analysis: Analysis) -> None:
                 "osäkerhetsberäkningen under Inställningar.")
         return
     st.subheader(CARD_TITLE + " per område")
-    st.caption(md_text(rec.rules_text()))
+    st.caption(md_text(f"Tabellerna och budgeten omfattar alla {format_integer(len(rec.areas))}"
+                       f" områden i analysen ({rec.reference.whole}). " + rec.rules_text()))
     for note in rec.empty:
         st.info(md_text(note))
     show_table(recommendation_table(analysis, analysis.organisation), bare=True,

@@ -107,6 +107,7 @@ def test_the_apps_tab_and_method_page_say_lanet_for_a_lan(stand_in_wheel):
     assert not at.exception and not at.error
     captions = " ".join(md_source(c.value) for c in at.caption)
     assert "klart över länet" in captions and "klart över kommunen" not in captions
+    assert "omfattar alla 4 områden i analysen (hela länet)" in captions
     at.session_state["tab"] = "Metod"
     at.run()
     assert not at.exception
