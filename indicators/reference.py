@@ -24,23 +24,27 @@ class Reference:
     """``over``: what an area lies above ("klart över kommunen"); ``mean``: its mean
     ("kommunens medelvärde"); ``areas``: all the areas ("medelvärdet av kommunens
     områden"); ``others``: the areas an area is compared with ("kommunens övriga
-    områden"); ``whole``: all of it, pooled ("hela kommunen")."""
+    områden"); ``whole``: all of it, pooled ("hela kommunen"); ``pooled``: the pooled
+    value ("kommunens sammanvägda värde")."""
 
     over: str
     mean: str
     areas: str
     others: str
     whole: str
+    pooled: str
 
 
 KOMMUN = Reference("kommunen", "kommunens medelvärde", "kommunens områden",
-                   "kommunens övriga områden", "hela kommunen")
+                   "kommunens övriga områden", "hela kommunen",
+                   "kommunens sammanvägda värde")
 LAN = Reference("länet", "länets medelvärde", "länets områden", "länets övriga områden",
-                "hela länet")
+                "hela länet", "länets sammanvägda värde")
 SWEDEN = Reference("Sverige", "Sveriges medelvärde", "områdena i Sverige",
-                   "övriga områden i Sverige", "hela Sverige")
+                   "övriga områden i Sverige", "hela Sverige", "Sveriges sammanvägda värde")
 MAP = Reference("kartans områden", "medelvärdet för kartans områden", "kartans områden",
-                "kartans övriga områden", "alla kartans områden")
+                "kartans övriga områden", "alla kartans områden",
+                "kartans områdens sammanvägda värde")
 
 
 def reference_for(area_ids: Iterable[object]) -> Reference:

@@ -97,7 +97,8 @@ _KEYS = {"prevmap_settings", "name", "description", "normalisation", "aggregatio
          "flag_threshold", "top_n", "domain_weights", "indicator_weights", "uncertainty",
          "outliers",
          "small_numbers", "tiers", "rekommendation"}
-SMOOTHING = {"none": "Ingen utjämning", "eb": "Empirisk Bayes mot kommunens samlade andel"}
+SMOOTHING = {"none": "Ingen utjämning",
+             "eb": "Empirisk Bayes mot alla områdens samlade andel"}
 
 
 def _is_number(value: object) -> bool:

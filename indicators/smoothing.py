@@ -58,6 +58,7 @@ import pandas as pd
 
 from indicators.catalogue import Catalogue, known_indicators
 from indicators.errors import IndicatorTableError, Problems, SettingsError
+from indicators.reference import reference_for
 from indicators.swedish import format_number
 from indicators.table import derive_values, missing_columns
 
@@ -102,10 +103,10 @@ class Smoothed:
             "befolkningen i området är. Vikten anger hur mycket av områdets eget värde "
             "som behållits (1 = hela)."
         ]
+        pooled = reference_for(self.weights.index).pooled    # the kommun's, the län's …
         for ind_id in self.smoothed:
             ref = float(self.reference[ind_id])
-            toward = ("angivet referensvärde" if ind_id in self.external
-                      else "kommunens sammanvägda värde")
+            toward = "angivet referensvärde" if ind_id in self.external else pooled
             w = self.weights[ind_id].dropna()
             text = (f"{self.names.get(ind_id, ind_id)}: utjämnad mot {toward} "
                     f"{_unit_text(ref, self.units.get(ind_id, ''))}")
@@ -129,7 +130,7 @@ def _references(reference: str | Mapping[str, float], catalogue: Catalogue,
         if reference != POOLED:
             problems.add("okänt referensvärde för utjämningen.", column="reference",
                          values=[reference],
-                         expected=f"'{POOLED}' (kommunens sammanvägda andel) eller ett "
+                         expected=f"'{POOLED}' (alla områdens sammanvägda andel) eller ett "
                                   "värde per indikator",
                          fix=f"ange '{POOLED}' eller t.ex. {{'valdsbrott': 16.1}}")
         problems.raise_if_any()

@@ -46,7 +46,7 @@ def test_changed_choices_change_the_page_and_name_the_default():
            "inte ut (standardvalet är Aritmetiskt medelvärde (kompenserande))." in text
     assert "200 gånger" in text and "fröet 7" in text
     assert "Jeffreys" not in text and "normaliseringen varieras" not in text
-    assert "Utjämning: Empirisk Bayes mot kommunens samlade andel (standardvalet är Ingen " \
+    assert "Utjämning: Empirisk Bayes mot alla områdens samlade andel (standardvalet är Ingen " \
            "utjämning)." in text
     assert "antal personer under 3" in text and "i minst 90 % av beräkningarna" in text
 

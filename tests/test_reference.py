@@ -130,3 +130,13 @@ def test_drafted_goals_of_a_lan_aim_at_the_lans_areas(lan):
     assert notes
     assert all("länets områden" in n or "bättre än länet" in n for n in notes), notes
     assert not any("kommun" in n for n in notes), notes
+
+
+def test_smoothing_toward_the_lans_pooled_value(lan):
+    smoothed = run_analysis(lan.inputs, lan.settings.with_changes(smoothing="eb"))
+    notes = [n for n in smoothed.notes() if "utjämnad mot" in n]
+    assert notes and all("länets sammanvägda värde" in n for n in notes), notes
+    huddinge = run_analysis(load_inputs(),
+                            list_profiles()[PROFILE].with_changes(smoothing="eb"))
+    notes = [n for n in huddinge.notes() if "utjämnad mot" in n]
+    assert notes and all("kommunens sammanvägda värde" in n for n in notes), notes
