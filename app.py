@@ -1157,7 +1157,7 @@ def show_kolada(kommun: str) -> None:
 ABOVE_COLOUR, BELOW_COLOUR = "#b2182b", "#2166ac"
 # The charts' axes and tooltips write numbers as indicators.swedish does (d3-format's
 # locale, which Vega-Lite takes in its config): "0,5", not "0.5".
-CHART_NUMBERS = {"decimal": ",", "thousands": "\u2009", "grouping": [3],
+CHART_NUMBERS = {"decimal": ",", "thousands": "\u202f", "grouping": [3],
                  "currency": ["", "\u00a0kr"], "minus": "-"}
 
 

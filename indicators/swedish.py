@@ -41,10 +41,11 @@ def parse_number(text: str) -> float | None:
 # -- writing numbers for people ------------------------------------------------------------
 #
 # One rule for every number a person reads (maps, report, app, messages): a decimal comma,
-# a thin space (U+2009) between thousands, "–" for a missing value. The thin space is what
-# the maps and the report have always used; parse_number reads it back.
+# a narrow no-break space (U+202F) between thousands, "–" for a missing value. Narrow as
+# the thin space the maps and the report used before, but a line never breaks inside a
+# number (a caption read "Budget 3 000" / "000 kr"); parse_number reads both back.
 
-THOUSANDS = "\u2009"
+THOUSANDS = "\u202f"
 MISSING = "–"
 
 

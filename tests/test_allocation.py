@@ -77,7 +77,7 @@ def test_need_weight_is_on_ranks() -> None:
 
 def test_the_rule_in_swedish_names_amounts_with_the_formatter() -> None:
     text = AllocationRule(3_000_000, 0.3, "hogsta_prioritet").text(22, 4)
-    assert f"Budget {format_kronor(3_000_000)}" in text and "3\u2009000\u2009000 kr" in text
+    assert f"Budget {format_kronor(3_000_000)}" in text and "3\u202f000\u202f000 kr" in text
     assert f"minst {format_kronor(40_909)} per område" in text
     assert "topp 4" in text
 

@@ -41,7 +41,7 @@ def _budget(at):
 
 
 def _kronor(text: str) -> int:
-    return int(text.split(" kr")[0].replace("\u2009", "").replace(" ", ""))
+    return int(text.split(" kr")[0].replace("\u202f", "").replace(" ", ""))
 
 
 def _card_text(at) -> str:

@@ -335,8 +335,8 @@ def test_note_in_swedish_number_format():
     result = DisplayGeometry(geometry, vertices_in=1_913_897, vertices_out=80_000,
                              tolerance_m=120.4, decimals=5, coverage_valid=True, seconds=0.5)
     assert result.note() == (
-        "Kartans gränser är förenklade för visning (3\u2009363 områden, 1\u2009913\u2009897"
-        " → 80\u2009000 punkter, tolerans 120 m); beräkningarna använder de fullständiga "
+        "Kartans gränser är förenklade för visning (3\u202f363 områden, 1\u202f913\u202f897"
+        " → 80\u202f000 punkter, tolerans 120 m); beräkningarna använder de fullständiga "
         "gränserna.")
     small = DisplayGeometry(geometry[:2], vertices_in=10, vertices_out=10, tolerance_m=2.5,
                             decimals=5, coverage_valid=True, seconds=0.0)
@@ -346,7 +346,7 @@ def test_note_in_swedish_number_format():
 def test_note_when_not_simplified():
     result = prepare_display_geometry(grid_frame())
     assert result.note() == ("Kartans gränser visas med koordinaterna avrundade till 5 "
-                             "decimaler (9 områden, 1\u2009510 punkter).")
+                             "decimaler (9 områden, 1\u202f510 punkter).")
 
 
 # ----------------------------------------------------------------------------------------

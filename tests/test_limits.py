@@ -9,7 +9,7 @@ def test_check_refuses_above_the_bound_and_names_how_to_raise_it():
     limits = FileLimits(max_rows=1000)
     limits.check("max_rows", 1000, "tabell.csv")  # at the bound is allowed
     with pytest.raises(FileLimitError,
-                       match="antal rader är 1\u2009001, över gränsen 1\u2009000") as err:
+                       match="antal rader är 1\u202f001, över gränsen 1\u202f000") as err:
         limits.check("max_rows", 1001, "tabell.csv")
     text = str(err.value)
     assert "fil 'tabell.csv'" in text

@@ -185,7 +185,7 @@ def test_unknown_classification_is_refused():
         build(scheme="jenks")
 
 
-@pytest.mark.parametrize(("value", "text"), [(1234.5, "1\u2009234,50"), (-0.456, "-0,46"),
+@pytest.mark.parametrize(("value", "text"), [(1234.5, "1\u202f234,50"), (-0.456, "-0,46"),
                                              (float("nan"), "–")])
 def test_format_number_is_swedish(value, text):
     assert format_number(value) == text

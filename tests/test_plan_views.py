@@ -84,7 +84,7 @@ def test_the_actions() -> None:
                       dt.date(2024, 6, 30)))
     assert action_table(actions).to_dict("records") == [
         {"Insats": "Fältgrupp", "Ansvarig": "Socialnämnden", "Start": "2024-01-15",
-         "Slut": "pågår", "Kostnad (kr)": "1\u2009250\u2009000", "Kommentar": "kvällar"},
+         "Slut": "pågår", "Kostnad (kr)": "1\u202f250\u202f000", "Kommentar": "kvällar"},
         {"Insats": "Läxhjälp", "Ansvarig": "Bibliotek", "Start": "2024-02-01",
          "Slut": "2024-06-30", "Kostnad (kr)": "–", "Kommentar": ""}]
 

@@ -263,8 +263,8 @@ def test_xlsx_with_shared_strings_no_cell_uses_is_refused_before_openpyxl_loads_
     monkeypatch.setenv("PREVMAP_MAX_CELLS", "20000")
 
     with pytest.raises(FileLimitError, match=r"del xl/sharedStrings.xml \(delade texter\)\W.*"
-                                             r"antal celler.* är 30\u2009000, över gränsen "
-                                             r"20\u2009000"):
+                                             r"antal celler.* är 30\u202f000, över gränsen "
+                                             r"20\u202f000"):
         read_raw_table(path)
     monkeypatch.setenv("PREVMAP_MAX_CELLS", "30000")
     assert read_raw_table(path).frame["area_id"].tolist() == ["0126R001"]

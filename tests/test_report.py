@@ -129,7 +129,7 @@ def test_report_with_a_plan_has_its_section_goals_and_actions(analysis):
     assert "57,5 % (2024)<br>" in first and "linjen: 48,8 %" in first
     assert "procentenheter (2022–2024; 95 % KI" in first
     assert "<td>Fältgrupp</td><td>Socialnämnden</td><td>2025-01-01</td><td>pågår</td>" in first
-    assert "250\u2009000" in first
+    assert "250\u202f000" in first
     assert "<td>2025-03-01</td><td>2025-12-31</td>" in cards["0126R002"]
     third = cards["0126R003"]
     assert '<span class="status-kan-inte">kan inte mätas</span>' in third
@@ -196,5 +196,5 @@ def test_report_tables_write_numbers_the_swedish_way():
                                  "Befolkning": [12345, 800], "Andel": [0.1234, math.nan]}))
     rows = [[(c.text, c.num) for c in row] for row in table.rows]
     assert rows == [
-        [("Vårby", False), ("2023", True), ("12\u2009345", True), ("0,12", True)],
+        [("Vårby", False), ("2023", True), ("12\u202f345", True), ("0,12", True)],
         [("–", True), ("2024", True), ("800", True), ("–", True)]]

@@ -317,7 +317,7 @@ def test_sobol_on_the_demo_is_reproducible_and_in_range(demo, broad):
     assert (first.factors["index"] == first.factors["ST"]).all()
     assert first.mean_shift > 0
     text = first.method_text()
-    assert "Sobols index" in text and "N = 128" in text and "2\u2009176 rankningar" in text
+    assert "Sobols index" in text and "N = 128" in text and "2\u202f176 rankningar" in text
     assert "mellan 0,50 och 1,50 gånger sin vikt" in text
 
 

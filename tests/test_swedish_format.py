@@ -24,7 +24,7 @@ from indicators.swedish import (
     screen_table,
 )
 
-T = "\u2009"
+T = "\u202f"
 
 
 @pytest.mark.parametrize(("value", "decimals", "text"), [

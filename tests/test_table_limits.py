@@ -24,7 +24,7 @@ from geo.io.table_limits import MACRO_NOTE, bounded_rows, merged_ranges
 from geo.io.tables import read_raw_table
 from indicators.errors import IndicatorTableError, ScbFileError
 
-THIN = "\u2009"   # thousands, as indicators.swedish writes them
+THIN = "\u202f"   # thousands, as indicators.swedish writes them
 
 
 def _refused(limit: str, value: str, bound: str, variable: str) -> str:
@@ -287,7 +287,7 @@ def test_csv_beyond_the_byte_limit_is_refused_before_it_is_read(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PREVMAP_MAX_BYTES", "1000")
     path = _csv(tmp_path / "stor.csv", 200)
-    with pytest.raises(FileLimitError, match="storlek på disk \\(byte\\) är 2\u2009"):
+    with pytest.raises(FileLimitError, match="storlek på disk \\(byte\\) är 2\u202f"):
         read_raw_table(path)
 
 

@@ -135,7 +135,7 @@ def test_data_sheet_has_each_column_once_in_catalogue_order_and_one_row_per_area
 def test_a_rate_and_a_ready_value_say_how_they_are_computed() -> None:
     instructions, _ = template_tables(small_catalogue(), None)
     rows = instructions.set_index(ID)
-    assert rows.loc["oro", "Beräknas som"] == "oro_antal / barn × 1\u2009000"
+    assert rows.loc["oro", "Beräknas som"] == "oro_antal / barn × 1\u202f000"
     assert rows.loc["index_x", NUMERATOR] == "index_x"
     assert rows.loc["index_x", DENOMINATOR] == ""
     assert rows.loc["index_x", "Beräknas som"] == "värdet i kolumnen index_x som det är"

@@ -425,7 +425,7 @@ def test_method_text_names_what_was_done(demo) -> None:
     settings = read_settings(DATA / "profiles" / "bred_prevention.toml")
     text = rank_uncertainty(table, catalogue, settings,
                             UncertaintyOptions(draws=1000, seed=42)).method_text()
-    for part in ("1\u2009000 Monte Carlo-dragningar", "slumpfrö 42", "Dirichlet",
+    for part in ("1\u202f000 Monte Carlo-dragningar", "slumpfrö 42", "Dirichlet",
                  "koncentration 50", "normaliseringen", "MPI+", "Jeffreys",
                  "betafördelning för andelar", "gammafördelning för antal per 1 000",
                  "även 0 av 40 varierar", "P(topp 4)", "5:e till 95:e percentilen",
