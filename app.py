@@ -173,8 +173,15 @@ from geo.cache import LRUCache, digest_of
 from geo.export.formats import FORMATS, ExportFormat, ExportOptions
 from geo.export.quality_views import quality_view, robustness_view
 from geo.export.recommend_views import (
+    ALLOCATION_COL,
+    AREA,
+    AREAS_COL,
     BUDGET_TITLE,
     CARD_TITLE,
+    FOCUS_COL,
+    LEAD_COL,
+    REASON_COL,
+    STRENGTHS_COL,
     budget_caption,
     budget_table,
     recommendation_card,
@@ -1302,6 +1309,10 @@ def _recommendation_written_back(key: str, field: str) -> None:
         st.session_state["settings_error"] = failure_text(err, "Ändringen gjordes inte")
 
 
+APPROACH_WIDTHS = {AREA: 170, FOCUS_COL: 300, LEAD_COL: 90, STRENGTHS_COL: 170,
+                   ALLOCATION_COL: 280, REASON_COL: 600}
+
+
 def show_approach_page(analysis: Analysis) -> None:
     """The tab "Angreppssätt och budget" (issue 19), as the report's section: the
     recommended approach per area, who leads what per förvaltning, and the budget with its
@@ -1319,12 +1330,16 @@ def show_approach_page(analysis: Analysis) -> None:
                        f" områden i analysen ({rec.reference.whole}). " + rec.rules_text()))
     for note in rec.empty:
         st.info(md_text(note))
+    # Widths for what the columns hold: the focus is up to three domains in words, the
+    # budget a sum with its interval (left to itself the widget fitted them to their
+    # headers and cut the focus to "socioek…").
     show_table(recommendation_table(analysis, analysis.organisation), bare=True,
-               key="recommendation_table")
+               key="recommendation_table", widths=APPROACH_WIDTHS)
     st.markdown("**Per förvaltning: områden där den leder ett fokus**")
     if analysis.organisation.description:
         st.caption(md_text(analysis.organisation.description))
-    show_table(unit_summary(analysis, analysis.organisation), bare=True, key="unit_summary")
+    show_table(unit_summary(analysis, analysis.organisation), bare=True, key="unit_summary",
+               widths={AREAS_COL: 700})
     show_budget(analysis)
     st.caption(md_text(analysis.interventions.notice))
 
