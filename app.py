@@ -1321,9 +1321,8 @@ def show_approach_page(analysis: Analysis) -> None:
     every weight change when they stood under the map (bench_browser.py)."""
     rec = recommendations(analysis)
     if rec is None:
-        st.info("Analysen gjordes utan osäkerhetsberäkning, så det finns inga "
-                "prioritetsnivåer att rekommendera ett angreppssätt från. Slå på "
-                "osäkerhetsberäkningen under Inställningar.")
+        st.info("Analysen saknar osäkerhetsberäkning, så det finns inga prioritetsnivåer "
+                "att rekommendera ett angreppssätt från.")
         return
     st.subheader(CARD_TITLE + " per område")
     st.caption(md_text(f"Tabellerna och budgeten omfattar alla {format_integer(len(rec.areas))}"

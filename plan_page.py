@@ -27,7 +27,14 @@ from geo.spatial.comparisons import PointLayer
 from indicators.catalogue import Catalogue
 from indicators.columns import DOMAINS
 from indicators.errors import PrevmapError
-from indicators.recommendation import FOCUS, INTENSITIES, INTENSITY, REASON, SEPARATOR
+from indicators.recommendation import (
+    FOCUS,
+    INTENSITIES,
+    INTENSITY,
+    REASON,
+    SEPARATOR,
+    focus_labels,
+)
 from indicators.swedish import format_number
 from login_page import current_account
 from map_component import show_map
@@ -297,11 +304,6 @@ def show_areas(store: PlanStore, contents: PlanContents, analysis: Analysis,
                  f"{len(areas)} område(n) lades till i planen.")
 
 
-def _focus_words(focus: str | tuple[str, ...]) -> str:
-    domains = focus.split(SEPARATOR) if isinstance(focus, str) else list(focus)
-    return ", ".join(DOMAINS.get(d, d).lower() for d in domains if d) or "inget särskilt fokus"
-
-
 def _take_in(store: PlanStore, contents: PlanContents, analysis: Analysis, row,
              values: Measured, override: Override | None) -> None:
     """The recommendation (or the samordnare's change of it) into the plan, one
@@ -328,8 +330,7 @@ def show_recommended(store: PlanStore, contents: PlanContents, analysis: Analysi
     if "plan_draft_notes" in st.session_state:
         st.info(md_text(st.session_state.pop("plan_draft_notes")))
     table = rec.areas[rec.areas[INTENSITY] != ""]
-    labels = dict(zip(analysis.joined["area_id"].astype(str),
-                      analysis.joined["area_name"].astype(str), strict=False))
+    labels = analysis.names
     area_id = st.selectbox("Område för förslaget", list(table.index),
                            key="plan_rec_area", format_func=lambda a: f"{labels.get(a, a)} ({a}) – "
                                                  f"{table.loc[a, INTENSITY]}")
@@ -337,7 +338,8 @@ def show_recommended(store: PlanStore, contents: PlanContents, analysis: Analysi
         return
     row = table.loc[area_id]
     st.markdown(md_text(f"**{str(row[INTENSITY]).capitalize()}**, fokus: "
-                        f"{_focus_words(str(row[FOCUS]))}. {row[REASON]}"))
+                        f"{focus_labels(str(row[FOCUS])) or 'inget särskilt fokus'}. "
+                        f"{row[REASON]}"))
     existing = contents.override_for(area_id)
     if existing is not None:
         st.info(md_text(override_text(existing, DOMAINS)))

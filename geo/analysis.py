@@ -17,6 +17,7 @@ import os
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import TypeVar
 
 import geopandas as gpd
@@ -48,6 +49,7 @@ from indicators.assessment import (
 from indicators.catalogue import Catalogue
 from indicators.columns import (
     AREA_ID,
+    AREA_NAME,
     SCORE,
 )
 from indicators.disclosure import Disclosure, Held, apply_disclosure, band_text, carry_censored
@@ -57,7 +59,7 @@ from indicators.method import Section, method_page
 from indicators.organisation import Organisation
 from indicators.prepare import Prepared
 from indicators.ranking import RankingResult, settings_key
-from indicators.reference import reference_for
+from indicators.reference import Reference, reference_for
 from indicators.settings import AnalysisSettings, SmallNumbers
 from indicators.swedish import format_number, format_rank_span
 from indicators.uncertainty import MonteCarloStage, monte_carlo_key, monte_carlo_stage
@@ -184,6 +186,18 @@ class Analysis:
         roles += self.comparison.sources if self.comparison else ()
         return roles + self.files.source_roles()
 
+    @cached_property
+    def reference(self) -> Reference:
+        """What the areas are compared with, in words: the kommun, the län or Sweden
+        (:func:`~indicators.reference.reference_for` of the area codes), read once."""
+        return reference_for(self.joined[AREA_ID])
+
+    @cached_property
+    def names(self) -> dict[str, str]:
+        """Area code to name, for every area of the analysis."""
+        return dict(zip(self.joined[AREA_ID].astype(str), self.joined[AREA_NAME],
+                        strict=True))
+
     @property
     def files(self) -> RecommendationFiles:
         """The organisation file and the interventions catalogue in use (issue 19)."""
@@ -234,7 +248,7 @@ class Analysis:
                            domains=sorted({catalogue[i].domain for i in used}),
                            extra=() if validation is None else (validation,),
                            all_areas=len(self.result.score),
-                           reference=reference_for(self.joined[AREA_ID]))
+                           reference=self.reference)
 
 
 BAND_COLUMNS = (AREA_ID, "column", "low", "high")

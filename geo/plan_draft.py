@@ -37,11 +37,10 @@ import pandas as pd
 
 from geo.analysis import Analysis
 from geo.recommend import recommendations
-from indicators.columns import AREA_ID, AREA_NAME, DOMAINS
+from indicators.columns import DOMAINS
 from indicators.errors import PrevmapError, Problem
 from indicators.organisation import Organisation
 from indicators.recommendation import FOCUS, INTENSITY, REASON, SEPARATOR
-from indicators.reference import reference_for
 from indicators.swedish import format_number
 from plans.followup import OK, Measured, measure, tables_by_year
 from plans.model import MAX_TEXT, Action, Goal, Override, PlanArea, PlanContents
@@ -82,7 +81,8 @@ def draft_origin(analysis: Analysis) -> dict[str, str]:
     """The fields the history records with every drafted row: where it came from, the
     analysis digest (inputs and settings) and the rules' text."""
     rec = recommendations(analysis)
-    rules = analysis.settings.recommendation.text(None if rec is None else rec.top_k)
+    rules = (analysis.settings.recommendation.text() if rec is None
+             else rec.rules_text())
     return {ORIGIN_KEY: ORIGIN, SETTINGS_KEY: analysis.digest, RULES_KEY: rules}
 
 
@@ -117,7 +117,7 @@ def _goal(analysis: Analysis, m: Measured, area_id: str, domain: str, plan_id: i
         year, baseline = m.years[int(ok[-1])], float(m.values[int(ok[-1]), a, i])
         kommun = _kommun_value(m, indicator_id, year)
         indicator = catalogue[indicator_id]
-        where = reference_for(analysis.joined[AREA_ID])
+        where = analysis.reference
         target, how = baseline, f"området ligger redan vid eller bättre än {where.over}"
         if kommun is not None and (kommun - baseline) * indicator.direction < 0:
             target = round(baseline + STEP * (kommun - baseline), 1)
@@ -127,13 +127,6 @@ def _goal(analysis: Analysis, m: Measured, area_id: str, domain: str, plan_id: i
                     year + YEARS_TO_TARGET, note=f"{DRAFT_NOTE}: {how}."[:MAX_TEXT],
                     plan_id=plan_id)
     return None
-
-
-def area_name(analysis: Analysis, area_id: str) -> str:
-    """The area's name on the map (its code where it has none)."""
-    joined = analysis.joined
-    found = joined.loc[joined[AREA_ID].astype(str) == area_id, AREA_NAME]
-    return str(found.iloc[0]) if len(found) else area_id
 
 
 def _names(units: tuple) -> str:
@@ -159,7 +152,7 @@ def draft_from_recommendation(analysis: Analysis, recommendation: pd.Series,
                                   fix="lägg till området och skriv mål och insatser själv")])
     plan_id = plan.plan.id
     existing = next((a for a in plan.areas if a.area_id == area_id), None)
-    name = area_name(analysis, area_id)
+    name = analysis.names.get(area_id, area_id)
     area = existing or PlanArea(area_id, str(name), str(recommendation[REASON])[:MAX_TEXT],
                                 plan_id=plan_id)
     m = measured or measured_for(analysis)

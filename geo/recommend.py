@@ -25,10 +25,10 @@ from indicators.allocation import (
     allocation_intervals,
     compare_rules,
 )
-from indicators.columns import AREA_ID, youth_population
+from indicators.columns import youth_population
 from indicators.errors import SettingsError
 from indicators.recommendation import RecommendationRules, empty_levels, recommend
-from indicators.reference import Reference, reference_for
+from indicators.reference import Reference
 from indicators.swedish import format_integer
 from indicators.uncertainty import RANK_DRAWS_MAX_CELLS
 
@@ -92,7 +92,7 @@ def _recommendations(analysis: Analysis) -> Recommendations:
     assert a is not None
     rules = analysis.settings.recommendation
     result, u = a.result, a.uncertainty
-    reference = reference_for(analysis.joined[AREA_ID])
+    reference = analysis.reference
     areas = recommend(result, u, a.tiers, rules, reference)
     young = youth_population(result.table)
     children, label = (None, None) if young is None else young

@@ -85,13 +85,6 @@ FOCUS_SHORT: dict[str, str] = {
     "skyddsfaktorer": "skyddsfakt.",
 }
 FOCUS_SHORT_SEPARATOR = " · "
-#: What the maps' legend says of that second line.
-def focus_line_legend(reference: Reference = KOMMUN) -> str:
-    """The map legend's line on the second line of a name (the area's focus)."""
-    return f"Andra raden: fokus, domäner klart över {reference.over}."
-
-
-FOCUS_LINE_LEGEND = focus_line_legend()   # for one kommun
 #: Förutsättningar when no point layer (resources such as fritidsgårdar) is loaded.
 NO_RESOURCES = "inga resurser inlästa"
 RESOURCES_WORDS = "resurser i området"
@@ -351,6 +344,14 @@ def intensity_rank(intensity: pd.Series) -> pd.Series:
     for the map's colours."""
     return intensity.map({level: i for i, level in enumerate(INTENSITIES)}).astype(float)
 
+
+def focus_line_legend(reference: Reference = KOMMUN) -> str:
+    """What the maps' legend says of the second line of a name (the area's focus)."""
+    return f"Andra raden: fokus, domäner klart över {reference.over}."
+
+
+#: :func:`focus_line_legend` for one kommun's areas.
+FOCUS_LINE_LEGEND = focus_line_legend()
 
 
 def focus_short(focus: str, names: Mapping[str, str] = DOMAINS) -> str:

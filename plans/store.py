@@ -1124,7 +1124,8 @@ class PlanStore:
         (:class:`~plans.model.Override`, added or changed as the rest). ``origin``: fields
         added to the ``after`` of the audit row of every item created here (e.g.
         ``{"ursprung": "rekommendation", "installningar": digest}``, see
-        :mod:`plans.drafts`), so the history says where the item came from.
+        :func:`geo.plan_draft.draft_origin`), so the history says where the item came
+        from.
         """
         who = check_who(who)
         batch = _Batch(tuple(areas), tuple(goals), tuple(actions), tuple(remove),

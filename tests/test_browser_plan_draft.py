@@ -4,11 +4,17 @@ their origin. Expectations come from the store and the recommendation, not typed
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
-from browser import choose_option, launched_browser, requires_browser, screenshot, served_app
+from browser import (
+    choose_option,
+    launched_browser,
+    open_tab,
+    requires_browser,
+    screenshot,
+    served_app,
+)
 
 from indicators.recommendation import FOCUS, INTENSITY, SEPARATOR
 from plans.model import Plan
@@ -38,21 +44,9 @@ def _grid_rows(page, header: str) -> list[dict[str, str]]:
             for row in grid.locator("tbody tr").all()]
 
 
-def _open_tab(page, name: str) -> None:
-    tab = page.get_by_role("tab", name=name, exact=True)
-    deadline = time.monotonic() + 60
-    while True:
-        tab.click()
-        page.wait_for_timeout(500)
-        if tab.get_attribute("aria-selected") == "true":
-            return
-        assert time.monotonic() < deadline, f"the tab {name!r} did not open"
-
-
 def test_a_recommendation_is_taken_into_the_plan_in_a_real_browser(served):
     from geo.analysis import run_analysis
     from geo.inputs import DEMO_INDICATORS, list_profiles, load_inputs
-    from geo.plan_draft import area_name
     from geo.recommend import recommendations
 
     url, db = served
@@ -61,7 +55,7 @@ def test_a_recommendation_is_taken_into_the_plan_in_a_real_browser(served):
     areas = recommendations(analysis).areas
     area_id, row = next((a, r) for a, r in areas.iterrows()
                         if r[INTENSITY] == "intensiv" and r[FOCUS])
-    name = area_name(analysis, area_id)
+    name = analysis.names[area_id]
     with PlanStore.open(db) as store:
         plan = store.create_plan(Plan(PLAN, "0126"), who="Bertil")
     with launched_browser() as chromium:
@@ -69,7 +63,7 @@ def test_a_recommendation_is_taken_into_the_plan_in_a_real_browser(served):
         page = context.new_page()
         page.set_default_timeout(120_000)
         page.goto(url + DEMO)
-        _open_tab(page, "Åtgärdsplan")
+        open_tab(page, "Åtgärdsplan")
         choose_option(page, "Plan", PLAN, page.get_by_text("Föreslaget angreppssätt"))
         page.get_by_label("Ditt namn (sparas i historiken)").fill("Anna")
         page.get_by_label("Ditt namn (sparas i historiken)").press("Enter")

@@ -155,8 +155,8 @@ def test_drafted_rows_record_their_origin_and_the_chain_verifies(store, demo, or
     for e in created:
         assert e.after["ursprung"] == "rekommendation"
         assert e.after["installningar"] == demo.digest
-        assert e.after["regler"] == demo.settings.recommendation.text(
-            demo.assessment.top_k)
+        # the rules as the app and the report state them (areas and reference too)
+        assert e.after["regler"] == recommendations(demo).rules_text()
     assert store.verify_audit().ok
     origins = draft_origins(contents.history)
     today = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")
@@ -354,3 +354,13 @@ def test_migration_0005_adds_overrides_to_a_database_at_0004(plans_db_url):
         assert store.verify_audit().ok
         with pytest.raises(PlanInputError, match="Intensitet"):
             store.save_override(plan.id, Override("0126R001", "x", "", "y"), who="anna")
+
+
+def test_the_plans_model_repeats_the_methods_levels_and_domains_exactly():
+    """plans.model imports no method, so it repeats the intensities, the domains and the
+    focus separator an override may use: they must stay the method's."""
+    from indicators.recommendation import INTENSITIES
+    from plans.model import FOCUS_DOMAINS, FOCUS_SEPARATOR, INTENSITY_LEVELS
+    assert INTENSITY_LEVELS == INTENSITIES
+    assert tuple(DOMAINS) == FOCUS_DOMAINS
+    assert FOCUS_SEPARATOR == SEPARATOR

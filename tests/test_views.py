@@ -328,7 +328,7 @@ def test_the_tiers_beside_scbs_omradestyp() -> None:
             ["Hög prioritet", "Hög prioritet", "Övriga", "Övriga"], index=ids)),
         comparison=SimpleNamespace(columns=pd.DataFrame({OMRADESTYP_COLUMN: [1, 5, 1, 5]},
                                                         index=ids)),
-        joined=pd.DataFrame({"area_id": ids, "area_name": ["Ett", "Två", "Tre", "Fyra"]}),
+        names=dict(zip(ids, ["Ett", "Två", "Tre", "Fyra"], strict=True)),
         inputs=SimpleNamespace(synthetic=False))
     [view] = agreement_views(stand_in)
     assert view.heading == f"Prioritet jämförd med {OMRADESTYP_COLUMN}"

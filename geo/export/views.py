@@ -40,7 +40,6 @@ from indicators.assessment import TrendReport
 from indicators.catalogue import Catalogue
 from indicators.columns import AREA_ID, AREA_NAME, DOMAINS
 from indicators.ranking import RankingResult
-from indicators.reference import reference_for
 from indicators.sensitivity import effective_weights
 from indicators.swedish import format_number, format_percent
 from indicators.table import pooled_values
@@ -204,9 +203,8 @@ def hotspot_table(hotspots: Hotspots) -> pd.DataFrame:
 
 # -- the map tab: one area's profile --------------------------------------------------------
 def area_names(analysis: Analysis) -> dict[str, str]:
-    """Area code to name, for every area of the analysis."""
-    joined = analysis.joined
-    return dict(zip(joined[AREA_ID], joined[AREA_NAME], strict=True))
+    """Area code to name, for every area of the analysis (:attr:`Analysis.names`)."""
+    return analysis.names
 
 
 @dataclass(frozen=True)
@@ -378,7 +376,7 @@ def tier_rank_notes(analysis: Analysis) -> tuple[tuple[str, str], ...]:
 def against_heading(analysis: Analysis) -> str:
     """The heading of :func:`against_kommun`'s table (markdown), naming what the area is
     compared with: the kommun, or the län or Sweden of a region's areas."""
-    where = reference_for(analysis.joined[AREA_ID])
+    where = analysis.reference
     return (f"**Området jämfört med {where.whole}** ({where.over}: summan av antalen genom "
             "summan av befolkningen; dolt (1–4 personer) = ett antal som röjandekontrollen "
             "inte visar; – = saknas)")
@@ -391,7 +389,7 @@ def against_kommun(analysis: Analysis, area_id: str) -> pd.DataFrame | None:
     missing); the column is named "Hela kommunen", "Hela länet" …. None when the analysis
     does not rank ``area_id``."""
     catalogue, values = analysis.inputs.catalogue, published_values(analysis)
-    whole = reference_for(analysis.joined[AREA_ID]).whole
+    whole = analysis.reference.whole
     whole = whole[:1].upper() + whole[1:]
     if area_id not in values.index:
         return None

@@ -23,21 +23,27 @@ MAX_BYTES = 1_000_000
 """An organisation file is a few kilobytes; a larger file is refused before it is parsed."""
 
 
-def read_toml_file(path: str | Path, error: type[PrevmapError]) -> dict[str, Any]:
-    """The parsed TOML of a small configuration file, or ``error`` naming the file and the
-    reason (missing, too large, not UTF-8, not TOML, nested too deep) and how to fix it."""
+def read_small_file(path: str | Path, error: type[PrevmapError]) -> bytes:
+    """The bytes of a small configuration file, or ``error`` naming the file and the reason
+    (missing, too large, unreadable) and how to fix it; read once, so that what is parsed
+    is what is hashed (:mod:`geo.io.recommendation_files`)."""
     path = Path(path)
     source = str(path)
     if not path.is_file():
         raise error([Problem("filen finns inte.", source, fix="kontrollera sökvägen")])
     if path.stat().st_size > MAX_BYTES:
-        return parse_toml_bytes(b"", source, error, size=path.stat().st_size)
+        parse_toml_bytes(b"", source, error, size=path.stat().st_size)   # raises: too large
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as err:
         raise error([Problem(f"filen kan inte läsas ({err.strerror}).", source,
                              fix="kontrollera att filen går att öppna")]) from None
-    return parse_toml_bytes(data, source, error)
+
+
+def read_toml_file(path: str | Path, error: type[PrevmapError]) -> dict[str, Any]:
+    """The parsed TOML of a small configuration file, or ``error`` naming the file and the
+    reason (missing, too large, not UTF-8, not TOML, nested too deep) and how to fix it."""
+    return parse_toml_bytes(read_small_file(path, error), str(path), error)
 
 
 def parse_toml_bytes(data: bytes, source: str, error: type[PrevmapError], *,

@@ -19,12 +19,13 @@ from pathlib import Path
 
 from geo.cache import content_digest
 from geo.io.files import SourceInfo
-from geo.io.interventions import (
-    DEFAULT_INTERVENTIONS,
-    read_interventions,
-    read_interventions_bytes,
+from geo.io.interventions import DEFAULT_INTERVENTIONS, read_interventions_bytes
+from geo.io.organisation import (
+    DEFAULT_ORGANISATION,
+    read_organisation_bytes,
+    read_small_file,
 )
-from geo.io.organisation import DEFAULT_ORGANISATION, read_organisation, read_organisation_bytes
+from indicators.errors import InterventionCatalogueError, OrganisationError
 from indicators.interventions import InterventionCatalogue
 from indicators.organisation import Organisation
 
@@ -119,13 +120,6 @@ class RecommendationFiles:
         raise ValueError(f"kind must be {ORGANISATION!r} or {INTERVENTIONS!r}, not {kind!r}")
 
 
-def _read_bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError:
-        return b""    # the reader, given the path, says what is wrong
-
-
 def read_recommendation_files(organisation: str | Path | None = None,
                               interventions: str | Path | None = None) -> RecommendationFiles:
     """The organisation file and the interventions catalogue at these paths (None: the
@@ -134,9 +128,12 @@ def read_recommendation_files(organisation: str | Path | None = None,
     :class:`~indicators.errors.InterventionCatalogueError`)."""
     org_path = Path(organisation) if organisation is not None else DEFAULT_ORGANISATION
     cat_path = Path(interventions) if interventions is not None else DEFAULT_INTERVENTIONS
-    org = read_organisation(org_path)
-    cat = read_interventions(cat_path)
-    org_sha, cat_sha = _sha256(_read_bytes(org_path)), _sha256(_read_bytes(cat_path))
+    # Each file read once: the bytes parsed are the bytes hashed.
+    org_bytes = read_small_file(org_path, OrganisationError)
+    cat_bytes = read_small_file(cat_path, InterventionCatalogueError)
+    org = read_organisation_bytes(org_bytes, str(org_path))
+    cat = read_interventions_bytes(cat_bytes, str(cat_path))
+    org_sha, cat_sha = _sha256(org_bytes), _sha256(cat_bytes)
     org_source = (_source(DEFAULT_TITLES[ORGANISATION], "prevmap, data/organisation",
                           org_sha) if organisation is None
                   else _source(org_path.name, str(org_path), org_sha))

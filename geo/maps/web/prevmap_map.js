@@ -388,7 +388,7 @@
     measure.font = "600 11px system-ui, -apple-system, 'Segoe UI', Arial, sans-serif";
     var decode = document.createElement("textarea");
     var small = document.createElement("canvas").getContext("2d");
-    small.font = "400 10px system-ui, -apple-system, 'Segoe UI', Arial, sans-serif";
+    small.font = "500 10px system-ui, -apple-system, 'Segoe UI', Arial, sans-serif";  // as .pm-label-focus
     var H = 16, H2 = 30;     // .pm-label's 16px line, and .pm-label-focus's 14px under it
     function note(ranked, unplaced) {
       var legend = document.querySelector(".pm-legend");
