@@ -190,6 +190,51 @@ def choose_option(page: Any, combobox: str, text: str, shown: Any, *, attempts: 
     raise AssertionError(f"choosing {text!r} in {combobox!r} did not show {shown}")
 
 
+def open_tab(page: Any, name: str, *, timeout_s: float = 60) -> None:
+    """Show the app's tab ``name``; a click that lands while a rerun is finishing can be
+    undone by it, so click until the tab stays selected."""
+    import time
+
+    tab = page.get_by_role("tab", name=name, exact=True)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        tab.click()
+        page.wait_for_timeout(500)
+        if tab.get_attribute("aria-selected") == "true":
+            return
+        assert time.monotonic() < deadline, f"the tab {name!r} did not open"
+
+
+def app_only_context(chromium: Any, url: str, **options: Any) -> Any:
+    """A browser context (``options``: Playwright's, e.g. the viewport) whose pages reach
+    only the app at ``url`` (and data:, blob:, about: addresses): every other request is
+    refused, so a test fails where the page would fetch from the net."""
+    context = chromium.new_context(**options)
+    context.route("**/*", lambda route: route.continue_()
+                  if route.request.url.startswith((url, "data:", "blob:", "about:"))
+                  else route.abort())
+    return context
+
+
+# Evaluated in a map's page: the largest area whose middle shows the area itself, its
+# middle in the frame and its row; with a true argument, not the area already selected.
+CLEAR_MIDDLE_JS = """otherThanSelected => {
+    const map = window.prevmapMap, chosen = document.body.getAttribute('data-selected');
+    let best = null;
+    map.eachLayer(l => {
+        if (!l.feature || l.feature.properties.idx === undefined || !l.getElement) { return; }
+        if (otherThanSelected && String(l.feature.properties.idx) === chosen) { return; }
+        const r = l.getElement().getBoundingClientRect();
+        const x = r.x + r.width / 2, y = r.y + r.height / 2;
+        if (document.elementFromPoint(x, y) !== l.getElement()) { return; }
+        if (!best || r.width * r.height > best.size) {
+            best = {x: x, y: y, row: l.feature.properties.idx, size: r.width * r.height};
+        }
+    });
+    return best;
+}"""
+
+
 #: The app's map (map_component.py): the iframe of its Streamlit component, and a part of
 #: the URL of the page inside it.
 MAP_FRAME = "iframe[title='map_component.prevmap_map']"

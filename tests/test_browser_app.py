@@ -20,6 +20,7 @@ from browser import (
     choose_option,
     launched_browser,
     open_offline,
+    open_tab,
     requires_browser,
     screenshot,
     served_app,
@@ -297,19 +298,6 @@ def _map_fills(page) -> list[str] | None:
     return None
 
 
-def _open_tab(page, name: str) -> None:
-    """Show the tab ``name``; a click that lands while a rerun is finishing can be undone
-    by it, so click until the tab stays selected."""
-    tab = page.get_by_role("tab", name=name, exact=True)
-    deadline = time.monotonic() + 60
-    while True:
-        tab.click()
-        page.wait_for_timeout(500)
-        if tab.get_attribute("aria-selected") == "true":
-            return
-        assert time.monotonic() < deadline, f"the tab {name!r} did not open"
-
-
 def _largest_path_centre(page, paths) -> tuple[float, float]:
     """The middle of the largest drawn polygon, with the map scrolled fully into view (a
     click that scrolls the page between press and release is no click)."""
@@ -346,12 +334,12 @@ def test_a_lan_overview_drills_down_to_a_kommun_in_a_real_browser(app_url):
     blocked: list[str] = []
     with launched_browser() as chromium:
         page = _guarded_page(chromium, app_url, blocked)
-        _open_tab(page, "Data och källor")
+        open_tab(page, "Data och källor")
         page.get_by_role("combobox", name="Kommun, län eller hela Sverige").click()
         page.keyboard.type("Stockholms län")
         page.keyboard.press("Enter")
         page.get_by_text("Data: Stockholms län").first.wait_for()
-        _open_tab(page, "Karta och rangordning")   # the map is drawn only while shown
+        open_tab(page, "Karta och rangordning")   # the map is drawn only while shown
         try:
             page.get_by_text("26 kommuner. Klicka på en kommun").wait_for(timeout=60_000)
         finally:
@@ -420,7 +408,7 @@ def test_a_plan_is_followed_up_and_edited_in_a_real_browser(app_url, tmp_path):
     blocked: list[str] = []
     with launched_browser() as chromium:
         page = _guarded_page(chromium, app_url, blocked)
-        _open_tab(page, "Åtgärdsplan")
+        open_tab(page, "Åtgärdsplan")
         page.get_by_role("combobox", name="Plan").click()
         page.keyboard.type("Trygg uppväxt i webbläsaren")
         page.keyboard.press("Enter")
@@ -526,7 +514,7 @@ def test_the_settings_survive_every_data_choice_in_a_real_browser(app_url):
         assert _sidebar_view(page) == wanted
         screenshot(page, "app_state_0_own_settings.png")
 
-        _open_tab(page, "Data och källor")
+        open_tab(page, "Data och källor")
         steps = [("upload", "Indikatorer", "Egna filer",
                   "Ladda upp en eller flera indikatortabeller"),
                  ("scb", "Indikatorer", "Hämta från SCB (PxWebApi)",
@@ -552,7 +540,7 @@ def test_the_settings_survive_every_data_choice_in_a_real_browser(app_url):
         assert area_sources.locator("label").filter(has=page.locator("input:checked")
                                                     ).inner_text().startswith("Inbyggda RegSO")
         assert _sidebar_view(page) == wanted
-        _open_tab(page, "Karta och rangordning")
+        open_tab(page, "Karta och rangordning")
         frame = page.frame_locator(MAP_FRAME)
         frame.locator("path.leaflet-interactive").first.wait_for(timeout=120_000)
         deadline = time.monotonic() + 60

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import re
 
-from browser import choose_option, launched_browser, requires_browser, screenshot
-from test_browser_app import _grid_rows, _guarded_page, _open_tab, _settled, app_url
+from browser import choose_option, launched_browser, open_tab, requires_browser, screenshot
+from test_browser_app import _grid_rows, _guarded_page, _settled, app_url
 
 from geo.inputs import load_inputs
 from indicators.swedish import format_number
@@ -41,11 +41,11 @@ def test_a_hidden_count_in_a_real_browser(app_url) -> None:
             assert re.search(rf"(?<![\d,\-−]){re.escape(written)}(?![\d])", shown) is None, \
                 written
 
-        _open_tab(page, "Data och källor")
+        open_tab(page, "Data och källor")
         hidden = [r for r in _grid_rows(page, "Orsak") if r.get("Område") == AREA
                   and r.get("Indikator") == INDICATOR]
         assert hidden and "röjandekontroll" in hidden[0]["Orsak"]
-        _open_tab(page, "Metod")
+        open_tab(page, "Metod")
         page.get_by_text(re.compile("ersätts ett dolt antal med mitten")).first.wait_for()
         screenshot(page, "disclosure_method.png")
         assert blocked == []

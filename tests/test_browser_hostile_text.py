@@ -11,8 +11,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from browser import launched_browser, requires_browser, screenshot
-from test_browser_app import _guarded_page, _open_tab, app_url  # noqa: F401 - a fixture
+from browser import launched_browser, open_tab, requires_browser, screenshot
+from test_browser_app import _guarded_page, app_url  # noqa: F401 - a fixture
 
 from geo.inputs import DEFAULT_AREAS, DEMO_INDICATORS
 
@@ -108,7 +108,7 @@ def test_hostile_text_from_files_and_plans_shows_literally(app_url, bait, tmp_pa
         page = _guarded_page(chromium, app_url, blocked, allowed=(bait_url,))
         page.set_viewport_size({"width": 1400, "height": 1800})
         try:
-            _open_tab(page, "Data och källor")
+            open_tab(page, "Data och källor")
             _radio(page, "Områden", "Egen fil")
             _upload(page, "Områdesfil", "omraden.parquet", DEFAULT_AREAS.read_bytes())
             _radio(page, "Indikatorer", "Egna filer")
@@ -133,7 +133,7 @@ def test_hostile_text_from_files_and_plans_shows_literally(app_url, bait, tmp_pa
             screenshot(page, "hostile_text_data.png")
             made = _made_from_data(page, bait_url)
 
-            _open_tab(page, "Åtgärdsplan")
+            open_tab(page, "Åtgärdsplan")
             page.get_by_role("combobox", name="Plan").click()
             page.keyboard.type("Fientlig text")
             page.keyboard.press("Enter")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 from browser import (
     MAP_FRAME,
+    app_only_context,
     launched_browser,
     open_offline,
     requires_browser,
@@ -191,10 +192,7 @@ def test_the_apps_map_draws_the_surroundings_and_a_click_on_them_chooses_nothing
     a click on a neighbour's name selects no area (the page marks a chosen area at once,
     before the app answers: data-selected stays as it was)."""
     with served_app(tmp_path / "cache") as url:
-        context = chromium.new_context(viewport={"width": 1400, "height": 1000})
-        context.route("**/*", lambda route: route.continue_()
-                      if route.request.url.startswith((url, "data:", "blob:", "about:"))
-                      else route.abort())
+        context = app_only_context(chromium, url, viewport={"width": 1400, "height": 1000})
         page = context.new_page()
         page.set_default_timeout(120_000)
         page.goto(url + "/?data=demo")

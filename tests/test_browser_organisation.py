@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import tomllib
 
-from browser import choose_option, launched_browser, requires_browser, screenshot
+from browser import choose_option, launched_browser, open_tab, requires_browser, screenshot
 from test_browser_app import (
     DEMO,
-    _open_tab,
     app_url,  # noqa: F401 - the fixture: the app on a local port
 )
 from test_organisation import SMALL, roles
@@ -61,7 +60,7 @@ def test_another_kommuns_organisation_file_names_its_leads(app_url):  # noqa: F8
         for words in ours:
             card.filter(has_text=words).wait_for(timeout=30_000)
 
-        _open_tab(page, "Data och källor")
+        open_tab(page, "Data och källor")
         page.get_by_text("Organisation och insatser").first.wait_for()
         box = page.locator("[data-testid='stFileUploader']").filter(
             has_text="Ladda upp en egen fil (TOML)").first
@@ -72,7 +71,7 @@ def test_another_kommuns_organisation_file_names_its_leads(app_url):  # noqa: F8
         page.get_by_text(f"Används: exempelby.toml ({kommun})").wait_for(timeout=60_000)
         screenshot(page, "organisation_uploaded.png")
 
-        _open_tab(page, "Karta och rangordning")
+        open_tab(page, "Karta och rangordning")
         card = _card(page, name)
         for words in theirs:
             card.filter(has_text=words).wait_for(timeout=30_000)
@@ -80,13 +79,13 @@ def test_another_kommuns_organisation_file_names_its_leads(app_url):  # noqa: F8
         card.scroll_into_view_if_needed()
         screenshot(page, "organisation_card.png")
 
-        _open_tab(page, "Data och källor")
+        open_tab(page, "Data och källor")
         page.get_by_role("button", name="Tillbaka till den inbyggda").first.click()
         page.get_by_text("Används: Huddinges organisation (inbyggd)").wait_for(timeout=60_000)
         # The uploader no longer lists the file that is not in use.
         page.wait_for_timeout(500)
         assert page.get_by_text("exempelby.toml").count() == 0
-        _open_tab(page, "Karta och rangordning")
+        open_tab(page, "Karta och rangordning")
         card = _card(page, name)
         for words in ours:
             card.filter(has_text=words).wait_for(timeout=30_000)

@@ -6,11 +6,10 @@ it downloads (issue 15)."""
 from __future__ import annotations
 
 import pandas as pd
-from browser import MAP_FRAME, launched_browser, requires_browser, screenshot
+from browser import MAP_FRAME, launched_browser, open_tab, requires_browser, screenshot
 from test_browser_app import (  # noqa: F401 - app_url is a fixture
     _choose,
     _guarded_page,
-    _open_tab,
     _settled,
     app_url,
 )
@@ -36,7 +35,7 @@ def test_an_own_column_becomes_an_indicator_in_a_real_browser(app_url, tmp_path)
     with launched_browser() as chromium:
         page = _guarded_page(chromium, app_url, blocked, path="")
         page.get_by_text("Områdesprofil: Vårby gård").wait_for()
-        _open_tab(page, "Data och källor")
+        open_tab(page, "Data och källor")
         _choose(page, "Indikatorer", "Egna filer")
         _upload(page, "Indikatortabeller", "oro.csv", table.encode("utf-8"))
         page.get_by_text("Kolumnerna i filen", exact=True).wait_for(timeout=120_000)
@@ -61,7 +60,7 @@ def test_an_own_column_becomes_an_indicator_in_a_real_browser(app_url, tmp_path)
         assert (row["numerator"], row["denominator"], row["domain"]) == (
             "antal_oro", "barn", "psykisk_ohalsa")
 
-        _open_tab(page, "Karta och rangordning")
+        open_tab(page, "Karta och rangordning")
         frame = page.frame_locator(MAP_FRAME)
         frame.locator("path.leaflet-interactive").first.wait_for(timeout=120_000)
         assert frame.locator("path.leaflet-interactive").count() >= 22

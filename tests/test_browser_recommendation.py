@@ -9,10 +9,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 from browser import (
+    CLEAR_MIDDLE_JS,
     MAP_FRAME,
     MAP_PAGE,
+    app_only_context,
     choose_option,
     launched_browser,
+    open_tab,
     requires_browser,
     screenshot,
     served_app,
@@ -40,34 +43,12 @@ def table_with(header: str) -> str:
     """The table widget one of whose column headers contains ``header``."""
     return f"[data-testid='stDataFrame']:has(th:has-text('{header}'))"
 
-# The largest area whose middle shows the area itself, other than the one selected: its
-# middle in the frame and its row.
-CLEAR_MIDDLE_JS = """() => {
-    const map = window.prevmapMap, chosen = document.body.getAttribute('data-selected');
-    let best = null;
-    map.eachLayer(l => {
-        if (!l.feature || l.feature.properties.idx === undefined || !l.getElement) { return; }
-        if (String(l.feature.properties.idx) === chosen) { return; }
-        const r = l.getElement().getBoundingClientRect();
-        const x = r.x + r.width / 2, y = r.y + r.height / 2;
-        if (document.elementFromPoint(x, y) !== l.getElement()) { return; }
-        if (!best || r.width * r.height > best.size) {
-            best = {x: x, y: y, row: l.feature.properties.idx, size: r.width * r.height};
-        }
-    });
-    return best;
-}"""
-
-
 def test_the_approach_map_and_the_card_beside_it(tmp_path):
     analysis = run_analysis(load_inputs(), list_profiles()["Bred prevention"])
     rec = recommendations(analysis)
     ids = list(analysis.joined[AREA_ID])
     with served_app(tmp_path / "cache") as url, launched_browser() as chromium:
-        context = chromium.new_context(viewport={"width": 1440, "height": 1000})
-        context.route("**/*", lambda route: route.continue_()
-                      if route.request.url.startswith((url, "data:", "blob:", "about:"))
-                      else route.abort())
+        context = app_only_context(chromium, url, viewport={"width": 1440, "height": 1000})
         page = context.new_page()
         page.set_default_timeout(120_000)
         page.goto(url + "/?data=demo")
@@ -95,7 +76,7 @@ def test_the_approach_map_and_the_card_beside_it(tmp_path):
 
         box = page.locator(MAP_FRAME).bounding_box()
         inner = next(f for f in page.frames if MAP_PAGE in f.url)
-        target = inner.evaluate(CLEAR_MIDDLE_JS)
+        target = inner.evaluate(CLEAR_MIDDLE_JS, True)
         area = ids[int(target["row"])]
         a = rec.allocation.loc[area]
         expected = allocation_text(a[KRONOR], a[LOW], a[HIGH])
@@ -131,7 +112,7 @@ def test_the_approach_tab_budget_change_reaches_the_card_and_stays(tmp_path):
         page.set_default_timeout(120_000)
         page.goto(url + "/?data=demo")
         page.get_by_text(HEADING).first.wait_for()
-        page.get_by_role("tab", name=TAB, exact=True).click()
+        open_tab(page, TAB)
         page.locator(table_with("Intensitet")).wait_for()
         page.get_by_text(f"Budget {format_kronor(3_000_000)}:").first.wait_for()
         total = page.get_by_label("Belopp att fördela (kr)")
@@ -149,10 +130,10 @@ def test_the_approach_tab_budget_change_reaches_the_card_and_stays(tmp_path):
         page.locator(table_with("(vald)")).scroll_into_view_if_needed()
         screenshot(page, "approach_tab_budget.png")
 
-        page.get_by_role("tab", name="Karta och rangordning", exact=True).click()
+        open_tab(page, "Karta och rangordning")
         card = page.locator("[data-testid='stExpander']", has_text=CARD)
         card.filter(has_text=expected_card).wait_for(timeout=60_000)
-        page.get_by_role("tab", name=TAB, exact=True).click()
+        open_tab(page, TAB)
         page.get_by_text(f"Budget {format_kronor(1_000_000)}:").first.wait_for()
         assert page.get_by_label("Belopp att fördela (kr)").input_value().replace(
             "\u00a0", "").replace(" ", "") == "1000000"

@@ -16,10 +16,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from browser import launched_browser, requires_browser, screenshot
+from browser import launched_browser, open_tab, requires_browser, screenshot
 from test_browser_app import (
     _choose,
-    _open_tab,
     app_url,  # noqa: F401 - the fixture: the app on a local port
 )
 
@@ -120,7 +119,7 @@ def test_streamlits_own_words_are_swedish_in_an_english_browser(app_url):  # noq
         # The skip link is the page's first stop for the keyboard.
         assert page.get_by_text("Hoppa till huvudinnehållet").count() == 1
 
-        _open_tab(page, "Data och källor")
+        open_tab(page, "Data och källor")
         _choose(page, "Indikatorer", "Egna filer")
         page.get_by_role("button", name="Ladda upp").first.wait_for(timeout=60_000)
         texts = page.evaluate(WORDS_JS)

@@ -16,10 +16,11 @@ from browser import (
     MAP_PAGE,
     launched_browser,
     open_offline,
+    open_tab,
     requires_browser,
     screenshot,
 )
-from test_browser_app import _largest_path_centre, _open_tab, app_url  # noqa: F401
+from test_browser_app import _largest_path_centre, app_url  # noqa: F401
 
 from geo import sources
 from geo.cli import main
@@ -131,12 +132,12 @@ def _app_page(chromium, app_url: str):  # noqa: F811
 
 def _choose_place(page, place: str, shown: str) -> None:
     """The kommun or län ``place`` chosen in the data tab, then the map's tab again."""
-    _open_tab(page, "Data och källor")
+    open_tab(page, "Data och källor")
     page.get_by_role("combobox", name="Kommun, län eller hela Sverige").click()
     page.keyboard.type(place)
     page.keyboard.press("Enter")
     page.get_by_text(f"Data: {place}").first.wait_for(timeout=120_000)
-    _open_tab(page, "Karta och rangordning")   # the map is drawn only while shown
+    open_tab(page, "Karta och rangordning")   # the map is drawn only while shown
     page.get_by_text(shown).first.wait_for(timeout=120_000)
 
 
