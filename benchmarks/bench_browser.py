@@ -163,11 +163,11 @@ OBSERVE_JS = """before => {
 }"""
 
 
-# The bytes of the frames the page's websocket received since the last call, and of those
-# the map's (the frames that name its component); forgets them.
 # The time the page's translation watch (app.PAGE_LANGUAGE: Streamlit's English words, the
 # table's decimals) has spent, in ms; 0 for an app without it.
 WORDS_MS_JS = "() => window.prevmapWordsMs || 0"
+# The bytes of the frames the page's websocket received since the last call, and of those
+# the map's (the frames that name its component); forgets them.
 BYTES_JS = """names => {
     const frames = window.__pmFrames.splice(0);
     let all = 0, map = 0;

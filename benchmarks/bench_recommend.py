@@ -1,8 +1,10 @@
-"""The recommended approach and the budget (issue 19): the time of
-``geo.recommend.recommendations`` (intensity, focus, förutsättningar, the allocation under
-the chosen rule and the three alternatives, each with its 5–95 % interval over the Monte
-Carlo draws) for Huddinge's 22 areas and for all of Sweden's 3 363 RegSO on the demo
-indicators, and what keeping each draw's ranks (``RankUncertainty.rank_draws``) holds in
+"""The recommended approach and the budget (issue 19), for Huddinge's 22 areas and for all
+of Sweden's 3 363 RegSO on the demo indicators: the time of
+``geo.recommend.recommendations`` (intensity, focus, förutsättningar and the allocation
+under the chosen rule with its 5–95 % interval over the Monte Carlo draws: what the card
+beside the map costs a weight change), the time of its ``comparison`` (the three other
+rules with their intervals: computed only when the tab "Angreppssätt och budget" or an
+export asks), and what keeping each draw's ranks (``RankUncertainty.rank_draws``) holds in
 memory. Written to ``benchmarks/results/bench_recommend.json``; never asserted in tests.
 
     .venv/bin/python benchmarks/bench_recommend.py [--repeat 5]
@@ -36,8 +38,15 @@ def measure(name: str, inputs, settings, repeat: int, results: dict) -> None:
         recommend.KEPT.clear()
         return recommend.recommendations(analysis)
 
+    held = recommend.recommendations(analysis)
+
+    def compared():
+        held.__dict__.pop("comparison", None)    # the cached property computed anew
+        return held.comparison
+
     results[f"{name}: areas"] = len(analysis.result.score)
     results[f"{name}: recommendations (s)"] = median_time(fresh, repeat)
+    results[f"{name}: the other rules side by side (s)"] = median_time(compared, repeat)
     results[f"{name}: rank draws kept (MB)"] = (0.0 if draws is None
                                                else draws.memory_usage(deep=True).sum() / 1e6)
 
